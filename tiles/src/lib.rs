@@ -1,0 +1,4 @@
+//! The Tileworks tile engine.
+//!
+//! Pure: no I/O, no async, no database. It builds for `wasm32-unknown-unknown` so the browser
+//! validates operator input with exactly the code the server uses.
