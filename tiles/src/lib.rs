@@ -2,3 +2,7 @@
 //!
 //! Pure: no I/O, no async, no database. It builds for `wasm32-unknown-unknown` so the browser
 //! validates operator input with exactly the code the server uses.
+
+pub mod error;
+
+pub use error::{Error, Result};
