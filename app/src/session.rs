@@ -1,0 +1,25 @@
+//! Who is logged in, as the UI sees it.
+//!
+//! The server's authentication middleware resolves the session (or bearer token) before any page
+//! renders and leaves the result in the request's extensions; `current_user` hands it to the page.
+//! Because it is a server function read through a `Resource`, the value rendered on the server is
+//! serialized into the page and reused during hydration instead of being fetched again.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The authenticated principal of a request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub username: String,
+    pub role: String,
+}
+
+#[server(prefix = "/_app", endpoint = "current_user")]
+pub async fn get_current_user() -> Result<CurrentUser, ServerFnError> {
+    use axum::Extension;
+    let Extension(user) = leptos_axum::extract::<Extension<CurrentUser>>()
+        .await
+        .map_err(|_| ServerFnError::new("not logged in"))?;
+    Ok(user)
+}

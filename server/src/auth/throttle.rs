@@ -1,0 +1,205 @@
+//! Login throttling: after repeated failures for one user name or from one client address,
+//! further attempts are refused for a while (HTTP 429 with Retry-After), growing with each failure.
+//!
+//! Kept in memory: a restart forgets the counters, which only ever makes the limit more lenient
+//! for a moment, and keeps failed attempts from writing to the database.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// What a failure is counted against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ThrottleKey {
+    /// A user name or client id (lower-cased so case variants share a counter).
+    Account(String),
+    Address(IpAddr),
+}
+
+impl ThrottleKey {
+    pub fn account(name: &str) -> Self {
+        ThrottleKey::Account(name.to_lowercase())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Failures allowed per account within `window` before locking.
+    pub max_account_failures: u32,
+    /// Failures allowed per client address within `window` before locking (higher: several
+    /// people may share an address).
+    pub max_address_failures: u32,
+    /// Failures older than this are forgotten.
+    pub window: Duration,
+    /// First lock length; doubles with every further failure.
+    pub base_lock: Duration,
+    pub max_lock: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            max_account_failures: 5,
+            max_address_failures: 20,
+            window: Duration::from_secs(15 * 60),
+            base_lock: Duration::from_secs(30),
+            max_lock: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Failures {
+    count: u32,
+    last_at: Instant,
+    locked_until: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
+pub struct Throttle {
+    policy: Policy,
+    failures: Mutex<HashMap<ThrottleKey, Failures>>,
+}
+
+/// Entries kept before old ones are swept, so a flood of made-up names cannot grow memory forever.
+const SWEEP_AT: usize = 10_000;
+
+impl Throttle {
+    pub fn new(policy: Policy) -> Self {
+        Throttle {
+            policy,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Err(wait)` when any of `keys` is locked right now.
+    pub fn check(&self, keys: &[ThrottleKey]) -> Result<(), Duration> {
+        let now = Instant::now();
+        let failures = self.lock();
+        let wait = keys
+            .iter()
+            .filter_map(|key| failures.get(key)?.locked_until)
+            .filter(|until| *until > now)
+            .map(|until| until - now)
+            .max();
+        match wait {
+            Some(wait) => Err(wait),
+            None => Ok(()),
+        }
+    }
+
+    pub fn record_failure(&self, keys: &[ThrottleKey]) {
+        let now = Instant::now();
+        let mut failures = self.lock();
+        if failures.len() >= SWEEP_AT {
+            let window = self.policy.window;
+            failures.retain(|_, f| {
+                now.duration_since(f.last_at) < window || f.locked_until.is_some_and(|u| u > now)
+            });
+        }
+        for key in keys {
+            let limit = match key {
+                ThrottleKey::Account(_) => self.policy.max_account_failures,
+                ThrottleKey::Address(_) => self.policy.max_address_failures,
+            };
+            let entry = failures.entry(key.clone()).or_insert(Failures {
+                count: 0,
+                last_at: now,
+                locked_until: None,
+            });
+            if now.duration_since(entry.last_at) >= self.policy.window {
+                entry.count = 0;
+            }
+            entry.count += 1;
+            entry.last_at = now;
+            if entry.count >= limit {
+                let doublings = (entry.count - limit).min(16);
+                let lock = self
+                    .policy
+                    .base_lock
+                    .saturating_mul(1 << doublings)
+                    .min(self.policy.max_lock);
+                entry.locked_until = Some(now + lock);
+            }
+        }
+    }
+
+    /// A successful login clears the account's counter (not the address's: one good password does
+    /// not excuse a spray of guesses at other accounts).
+    pub fn record_success(&self, account: &ThrottleKey) {
+        self.lock().remove(account);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ThrottleKey, Failures>> {
+        // A panic while holding the lock cannot leave the map inconsistent; keep using it.
+        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Whole seconds to put in Retry-After (never 0, so clients do wait).
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0).max(u64::from(wait.as_secs() == 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy {
+            max_account_failures: 3,
+            max_address_failures: 5,
+            window: Duration::from_secs(60),
+            base_lock: Duration::from_secs(10),
+            max_lock: Duration::from_secs(100),
+        }
+    }
+
+    #[test]
+    fn locks_an_account_after_the_limit_and_doubles() {
+        let t = Throttle::new(policy());
+        let key = [ThrottleKey::account("Admin")];
+        t.record_failure(&key);
+        t.record_failure(&key);
+        assert!(t.check(&key).is_ok());
+        t.record_failure(&key);
+        let wait = t.check(&[ThrottleKey::account("admin")]).unwrap_err();
+        assert!(wait > Duration::from_secs(9) && wait <= Duration::from_secs(10));
+        t.record_failure(&key);
+        let wait = t.check(&key).unwrap_err();
+        assert!(wait > Duration::from_secs(19) && wait <= Duration::from_secs(20));
+    }
+
+    #[test]
+    fn the_address_limit_is_separate_and_higher() {
+        let t = Throttle::new(policy());
+        let addr = ThrottleKey::Address("10.0.0.1".parse().unwrap());
+        for i in 0..4 {
+            t.record_failure(&[ThrottleKey::account(&format!("u{i}")), addr.clone()]);
+        }
+        assert!(t.check(std::slice::from_ref(&addr)).is_ok());
+        t.record_failure(&[ThrottleKey::account("u9"), addr.clone()]);
+        assert!(t.check(&[ThrottleKey::account("someone-else"), addr]).is_err());
+    }
+
+    #[test]
+    fn success_resets_the_account() {
+        let t = Throttle::new(policy());
+        let key = ThrottleKey::account("a");
+        t.record_failure(std::slice::from_ref(&key));
+        t.record_failure(std::slice::from_ref(&key));
+        t.record_success(&key);
+        t.record_failure(std::slice::from_ref(&key));
+        t.record_failure(std::slice::from_ref(&key));
+        assert!(t.check(&[key]).is_ok());
+    }
+
+    #[test]
+    fn retry_after_rounds_up_and_is_never_zero() {
+        assert_eq!(retry_after_secs(Duration::from_millis(1)), 1);
+        assert_eq!(retry_after_secs(Duration::from_millis(1500)), 2);
+        assert_eq!(retry_after_secs(Duration::from_secs(30)), 30);
+        assert_eq!(retry_after_secs(Duration::ZERO), 1);
+    }
+}

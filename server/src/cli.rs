@@ -1,0 +1,79 @@
+//! The command line: `tileworks serve` (the default) and `tileworks admin ...`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{DataDir, ServeConfig};
+
+#[derive(Debug, Parser)]
+#[command(name = "tileworks", version, about = "Run BOSH-deployed products from a browser")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the web UI and API (the default when no command is given).
+    Serve(ServeConfig),
+    /// Administrative tasks run on the Tileworks machine.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an API client for the client_credentials grant and print its secret once.
+    CreateClient {
+        /// Client id, used as the HTTP Basic user name when asking for a token.
+        name: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Some(Command::Serve(config)) => crate::http::serve(config).await,
+            None => {
+                // No subcommand: parse `serve`'s flags and environment as if it had been given.
+                let Cli {
+                    command: Some(Command::Serve(config)),
+                } = Cli::parse_from(["tileworks", "serve"])
+                else {
+                    unreachable!("`serve` always parses to Command::Serve")
+                };
+                crate::http::serve(config).await
+            }
+            Some(Command::Admin(AdminCommand::CreateClient { name, data })) => {
+                create_client(&name, &data).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn create_client(name: &str, data: &DataDir) -> crate::Result<()> {
+    let store = crate::store::Store::open(&data.path).await?;
+    let secret = crate::secrets::random_token(24);
+    store.api_clients().create(name, &secret).await?;
+    println!("Created API client '{name}'. Its secret (shown only this once):");
+    println!("{secret}");
+    Ok(())
+}

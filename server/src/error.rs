@@ -1,0 +1,108 @@
+//! The one error type of the server crate, and how each kind is answered over HTTP.
+//!
+//! Invalid input is a 4xx that names the field and the rule; internal failures are logged with
+//! their context and answered without details, so nothing sensitive leaks into a response.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A request without valid credentials (or with a bad token).
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// Too many failed logins for a user or a client address.
+    #[error("too many failed attempts; retry after {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
+    /// Input that breaks a rule: the field and the message.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        match self {
+            Error::Unauthorized(message) => (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"error": "unauthorized", "error_description": message})),
+            )
+                .into_response(),
+            Error::Throttled { retry_after_secs } => {
+                let mut response = (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Json(json!({
+                        "error": "too_many_requests",
+                        "error_description": format!(
+                            "Too many failed login attempts. Try again in {retry_after_secs} seconds."
+                        ),
+                    })),
+                )
+                    .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                response
+            }
+            Error::Invalid { field, message } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({"errors": {field: [message]}})),
+            )
+                .into_response(),
+            Error::Conflict(what) => (
+                StatusCode::CONFLICT,
+                Json(json!({"errors": {"base": [format!("{what} already exists")]}})),
+            )
+                .into_response(),
+            Error::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                Json(json!({"errors": {"base": [format!("{what} not found")]}})),
+            )
+                .into_response(),
+            other => {
+                tracing::error!(error = %other, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(json!({"errors": {"base": ["internal error; see the server log"]}})),
+                )
+                    .into_response()
+            }
+        }
+    }
+}

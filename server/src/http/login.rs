@@ -1,0 +1,102 @@
+//! The browser login form's POST handler and logout.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::auth::throttle::{retry_after_secs, ThrottleKey};
+use crate::auth::SESSION_USER_ID;
+use crate::http::AppState;
+use crate::Error;
+
+/// Longest user name or password considered; longer input is refused before any hashing.
+pub const MAX_CREDENTIAL_LEN: usize = 1024;
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    session: Session,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Response {
+    let Form(form) = match form {
+        Ok(form) => form,
+        Err(rejection) => {
+            return bad_request(&format!(
+                "The login form needs the fields 'username' and 'password' ({}).",
+                rejection.body_text()
+            ))
+        }
+    };
+    if form.username.len() > MAX_CREDENTIAL_LEN || form.password.len() > MAX_CREDENTIAL_LEN {
+        return bad_request("User name and password must each be at most 1024 bytes.");
+    }
+    let keys = [
+        ThrottleKey::account(&form.username),
+        ThrottleKey::Address(client.ip()),
+    ];
+    if let Err(wait) = state.throttle.check(&keys) {
+        return throttled_page(retry_after_secs(wait));
+    }
+    let user = match state
+        .store
+        .users()
+        .authenticate(&form.username, &form.password)
+        .await
+    {
+        Ok(user) => user,
+        Err(err) => return err.into_response(),
+    };
+    let Some(user) = user else {
+        state.throttle.record_failure(&keys);
+        tracing::info!(client = %client.ip(), "failed login");
+        return Redirect::to("/login?error=invalid").into_response();
+    };
+    state.throttle.record_success(&keys[0]);
+    // A fresh session id at login, so an id planted before login is worth nothing after it.
+    if let Err(err) = session.cycle_id().await {
+        return Error::Internal(format!("renewing the session id: {err}")).into_response();
+    }
+    if let Err(err) = session.insert(SESSION_USER_ID, user.id).await {
+        return Error::Internal(format!("writing the session: {err}")).into_response();
+    }
+    tracing::info!(user = %user.username, client = %client.ip(), "logged in");
+    Redirect::to("/").into_response()
+}
+
+pub async fn logout(session: Session) -> Response {
+    if let Err(err) = session.flush().await {
+        return Error::Internal(format!("ending the session: {err}")).into_response();
+    }
+    Redirect::to("/login").into_response()
+}
+
+fn bad_request(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, message.to_owned()).into_response()
+}
+
+fn throttled_page(retry_after: u64) -> Response {
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tileworks</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/tileworks.css\"></head><body><main class=\"login\">\
+         <div class=\"login-card\"><h1>Tileworks</h1><p class=\"form-error\" role=\"alert\">\
+         Too many failed login attempts. Try again in {retry_after} seconds.</p>\
+         <p><a href=\"/login\">Back to login</a></p></div></main></body></html>"
+    );
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, Html(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    response
+}

@@ -1,0 +1,26 @@
+//! Tileworks server: the web UI host, the Ops Manager-compatible API, authentication, the store,
+//! and the command line.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod secrets;
+pub mod store;
+
+pub use error::{Error, Result};
+
+/// The Ops Manager API level Tileworks implements. `om` reads `major.minor` of the version that
+/// `/api/v0/info` reports to decide which calls it may make.
+pub const OPS_MANAGER_API_VERSION: &str = "3.0.0";
+
+/// `/api/v0/info`'s version: the API level, then Tileworks's own version after a dash.
+pub fn info_version() -> String {
+    format!(
+        "{}-tileworks.{}",
+        OPS_MANAGER_API_VERSION,
+        env!("CARGO_PKG_VERSION")
+    )
+}

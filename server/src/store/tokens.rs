@@ -1,0 +1,62 @@
+//! Bearer tokens issued by the token endpoint.
+
+use sqlx::SqlitePool;
+
+use super::unix_now;
+use crate::secrets::{random_token, sha256_hex};
+use crate::Result;
+
+/// Who a token (or a session) acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// `user` or `client`.
+    pub kind: String,
+    pub name: String,
+    pub role: String,
+}
+
+pub struct Tokens<'a> {
+    pool: &'a SqlitePool,
+}
+
+impl<'a> Tokens<'a> {
+    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+        Tokens { pool }
+    }
+
+    /// Issues a new token for `principal`, valid for `lifetime_secs`; returns the token text.
+    pub async fn issue(&self, principal: &Principal, lifetime_secs: i64) -> Result<String> {
+        let token = random_token(32);
+        let now = unix_now();
+        // Expired tokens are swept here rather than by a timer: issuing is rare and cheap.
+        sqlx::query("DELETE FROM access_tokens WHERE expires_at <= ?")
+            .bind(now)
+            .execute(self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO access_tokens (token_sha256, subject_kind, subject_name, role, expires_at)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(sha256_hex(&token))
+        .bind(&principal.kind)
+        .bind(&principal.name)
+        .bind(&principal.role)
+        .bind(now + lifetime_secs)
+        .execute(self.pool)
+        .await?;
+        Ok(token)
+    }
+
+    /// The principal of an unexpired token, or `None`.
+    pub async fn principal(&self, token: &str) -> Result<Option<Principal>> {
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT subject_kind, subject_name, role FROM access_tokens
+             WHERE token_sha256 = ? AND expires_at > ?",
+        )
+        .bind(sha256_hex(token))
+        .bind(unix_now())
+        .fetch_optional(self.pool)
+        .await?;
+        Ok(row.map(|(kind, name, role)| Principal { kind, name, role }))
+    }
+}
