@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use crate::config::{DataDir, ServeConfig};
 
 #[derive(Debug, Parser)]
-#[command(name = "tileworks", version, about = "Run BOSH-deployed products from a browser")]
+#[command(
+    name = "tileworks",
+    version,
+    about = "Run BOSH-deployed products from a browser"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -70,7 +70,9 @@ async fn authenticate(
             .or_else(|| value.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| Error::Unauthorized("expected 'Authorization: Bearer <token>'".into()))?;
+            .ok_or_else(|| {
+                Error::Unauthorized("expected 'Authorization: Bearer <token>'".into())
+            })?;
         return match state.store.tokens().principal(token).await? {
             Some(principal) => Ok(Some(CurrentUser {
                 username: principal.name,
@@ -113,10 +115,21 @@ mod tests {
 
     #[test]
     fn only_the_documented_paths_are_public() {
-        for path in ["/login", "/api/v0/info", "/uaa/oauth/token", "/pkg/tileworks.js"] {
+        for path in [
+            "/login",
+            "/api/v0/info",
+            "/uaa/oauth/token",
+            "/pkg/tileworks.js",
+        ] {
             assert!(is_public(path), "{path}");
         }
-        for path in ["/", "/api/v0/staged/products", "/_app/current_user", "/logout", "/loginx"] {
+        for path in [
+            "/",
+            "/api/v0/staged/products",
+            "/_app/current_user",
+            "/logout",
+            "/loginx",
+        ] {
             assert!(!is_public(path), "{path}");
         }
     }

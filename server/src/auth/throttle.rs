@@ -180,7 +180,9 @@ mod tests {
         }
         assert!(t.check(std::slice::from_ref(&addr)).is_ok());
         t.record_failure(&[ThrottleKey::account("u9"), addr.clone()]);
-        assert!(t.check(&[ThrottleKey::account("someone-else"), addr]).is_err());
+        assert!(t
+            .check(&[ThrottleKey::account("someone-else"), addr])
+            .is_err());
     }
 
     #[test]

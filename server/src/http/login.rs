@@ -33,10 +33,15 @@ pub async fn submit(
     let Form(form) = match form {
         Ok(form) => form,
         Err(rejection) => {
-            return bad_request(&format!(
-                "The login form needs the fields 'username' and 'password' ({}).",
-                rejection.body_text()
-            ))
+            // The rejection's own status: 413 for an oversized body, 415 for another content type.
+            return (
+                rejection.status(),
+                format!(
+                    "The login form needs the fields 'username' and 'password' ({}).",
+                    rejection.body_text()
+                ),
+            )
+                .into_response();
         }
     };
     if form.username.len() > MAX_CREDENTIAL_LEN || form.password.len() > MAX_CREDENTIAL_LEN {

@@ -1,6 +1,7 @@
 //! The HTTP server: routes, shared state, and start-up.
 
 pub mod info;
+pub mod installations;
 pub mod login;
 pub mod uaa;
 
@@ -65,9 +66,12 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             post(uaa::token).layer(DefaultBodyLimit::max(SMALL_FORM_LIMIT)),
         )
         .route("/api/v0/info", get(info::info))
+        .route("/api/v0/installations", get(installations::list))
         .route("/api/{*rest}", any(api_not_found))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             require_auth,

@@ -43,14 +43,15 @@ pub async fn token(
     let Form(request) = match form {
         Ok(form) => form,
         Err(rejection) => {
+            // The rejection's own status: 413 for an oversized body, 415 for another content type.
             return oauth_error(
-                StatusCode::BAD_REQUEST,
+                rejection.status(),
                 "invalid_request",
                 &format!(
                     "expected an application/x-www-form-urlencoded body: {}",
                     rejection.body_text()
                 ),
-            )
+            );
         }
     };
     let basic = match basic_credentials(&headers) {
@@ -62,9 +63,14 @@ pub async fn token(
         Some((id, secret)) => (Some(id), Some(secret)),
         None => (request.client_id.clone(), request.client_secret.clone()),
     };
-    let too_long = [&client_id, &client_secret, &request.username, &request.password]
-        .iter()
-        .any(|field| field.as_ref().is_some_and(|v| v.len() > MAX_CREDENTIAL_LEN));
+    let too_long = [
+        &client_id,
+        &client_secret,
+        &request.username,
+        &request.password,
+    ]
+    .iter()
+    .any(|field| field.as_ref().is_some_and(|v| v.len() > MAX_CREDENTIAL_LEN));
     if too_long {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -145,7 +151,11 @@ pub async fn token(
                 }
                 Ok(None) => {
                     state.throttle.record_failure(&keys);
-                    oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Bad credentials")
+                    oauth_error(
+                        StatusCode::UNAUTHORIZED,
+                        "invalid_client",
+                        "Bad credentials",
+                    )
                 }
                 Err(err) => err.into_response(),
             }
@@ -153,7 +163,9 @@ pub async fn token(
         Some(other) => oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
-            &format!("grant_type '{other}' is not supported; use 'password' or 'client_credentials'"),
+            &format!(
+                "grant_type '{other}' is not supported; use 'password' or 'client_credentials'"
+            ),
         ),
         None => oauth_error(
             StatusCode::BAD_REQUEST,
@@ -164,7 +176,12 @@ pub async fn token(
 }
 
 async fn issue(state: &AppState, principal: Principal) -> Response {
-    match state.store.tokens().issue(&principal, TOKEN_LIFETIME_SECS).await {
+    match state
+        .store
+        .tokens()
+        .issue(&principal, TOKEN_LIFETIME_SECS)
+        .await
+    {
         Ok(token) => {
             let mut response = Json(json!({
                 "access_token": token,
@@ -189,7 +206,9 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, &'
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let value = value.to_str().map_err(|_| "malformed Authorization header")?;
+    let value = value
+        .to_str()
+        .map_err(|_| "malformed Authorization header")?;
     let Some(encoded) = value
         .strip_prefix("Basic ")
         .or_else(|| value.strip_prefix("basic "))

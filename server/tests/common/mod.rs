@@ -1,0 +1,152 @@
+//! Starts the real `tileworks` binary on a free port with a temporary data dir, for integration
+//! tests that talk HTTP to it.
+
+#![allow(dead_code)] // each test binary uses a different part of this helper
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const ADMIN_USER: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "integration-test-password";
+
+pub struct TestServer {
+    pub url: String,
+    pub data_dir: tempfile::TempDir,
+    child: Child,
+    /// Extra `serve` arguments, reused on restart.
+    args: Vec<String>,
+    /// Everything the server printed on stdout.
+    pub stdout: String,
+}
+
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tileworks"))
+}
+
+impl TestServer {
+    /// Starts with TILEWORKS_ADMIN_PASSWORD set.
+    pub fn start() -> TestServer {
+        Self::start_with(&[], Some(ADMIN_PASSWORD))
+    }
+
+    pub fn start_with(args: &[&str], admin_password: Option<&str>) -> TestServer {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let (child, url, stdout) = spawn(data_dir.path(), &args, admin_password);
+        TestServer {
+            url,
+            data_dir,
+            child,
+            args,
+            stdout,
+        }
+    }
+
+    /// Stops the server (SIGKILL: no chance to tidy up) and starts it again on the same data dir.
+    pub fn restart(&mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("wait");
+        let (child, url, stdout) = spawn(
+            self.data_dir.path(),
+            &self.args,
+            Some("a-different-password"),
+        );
+        self.child = child;
+        self.url = url;
+        self.stdout = stdout;
+    }
+
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(
+    data_dir: &Path,
+    args: &[String],
+    admin_password: Option<&str>,
+) -> (Child, String, String) {
+    let mut command = Command::new(binary());
+    command
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("TILEWORKS_ADMIN_PASSWORD")
+        .env("TILEWORKS_ADMIN_USER", ADMIN_USER)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(password) = admin_password {
+        command.env("TILEWORKS_ADMIN_PASSWORD", password);
+    }
+    let mut child = command.spawn().expect("start tileworks");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = String::new();
+    let url = loop {
+        let line = match lines.next() {
+            Some(Ok(line)) if Instant::now() < deadline => line,
+            _ => break None,
+        };
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(url) = line.split("listening on ").nth(1) {
+            break Some(url.trim().to_owned());
+        }
+    };
+    match url {
+        Some(url) => {
+            // Keep draining stdout so the server never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            (child, url, seen)
+        }
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("server did not start:\n{seen}");
+        }
+    }
+}
+
+/// A client that keeps cookies and does not follow redirects (so tests see them).
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+pub async fn log_in(
+    client: &reqwest::Client,
+    server: &TestServer,
+    user: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(server.at("/login"))
+        .form(&[("username", user), ("password", password)])
+        .send()
+        .await
+        .expect("POST /login")
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}

@@ -1,0 +1,247 @@
+//! Browser login, logout, sessions, cookies and throttling against the real server.
+
+mod common;
+
+use common::*;
+
+#[tokio::test]
+async fn login_with_the_right_password_opens_the_dashboard() {
+    let server = TestServer::start();
+    let client = browser();
+    let response = log_in(&client, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(location(&response), "/");
+    let page = client.get(server.at("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Installation Dashboard"), "{html}");
+    assert!(html.contains("BOSH Director"));
+    assert!(html.contains(ADMIN_USER));
+    // The page loads the hydration bundle.
+    assert!(html.contains("/pkg/tileworks"), "{html}");
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_get_the_same_generic_answer() {
+    let server = TestServer::start();
+    let client = browser();
+    let wrong = log_in(&client, &server, ADMIN_USER, "wrong").await;
+    let unknown = log_in(&client, &server, "nobody", "wrong").await;
+    for response in [wrong, unknown] {
+        assert_eq!(response.status(), 303);
+        assert_eq!(location(&response), "/login?error=invalid");
+        assert!(response.headers().get("set-cookie").is_none());
+    }
+    let page = client.get(server.at("/")).send().await.unwrap();
+    assert_eq!(page.status(), 303);
+    assert_eq!(location(&page), "/login");
+    let login = client
+        .get(server.at("/login?error=invalid"))
+        .send()
+        .await
+        .unwrap();
+    assert!(login
+        .text()
+        .await
+        .unwrap()
+        .contains("Invalid username or password."));
+}
+
+#[tokio::test]
+async fn repeated_failures_are_throttled_with_retry_after_even_for_the_right_password() {
+    let server = TestServer::start();
+    let client = browser();
+    for _ in 0..5 {
+        let response = log_in(&client, &server, ADMIN_USER, "guess").await;
+        assert_eq!(response.status(), 303);
+    }
+    let locked = log_in(&client, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    assert_eq!(locked.status(), 429);
+    let retry_after: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&retry_after), "{retry_after}");
+    assert!(locked
+        .text()
+        .await
+        .unwrap()
+        .contains("Too many failed login attempts"));
+    // The API's password grant shares the lock for that user.
+    let token = reqwest::Client::new()
+        .post(server.at("/uaa/oauth/token"))
+        .basic_auth("opsman", Some(""))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", ADMIN_USER),
+            ("password", ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 429);
+    assert!(token.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn failures_from_one_address_across_many_names_are_throttled() {
+    let server = TestServer::start();
+    let client = browser();
+    for i in 0..20 {
+        log_in(&client, &server, &format!("user{i}"), "guess").await;
+    }
+    let response = log_in(&client, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), 429);
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let server = TestServer::start();
+    let client = browser();
+    log_in(&client, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    assert_eq!(
+        client.get(server.at("/")).send().await.unwrap().status(),
+        200
+    );
+    let out = client.post(server.at("/logout")).send().await.unwrap();
+    assert_eq!(out.status(), 303);
+    assert_eq!(location(&out), "/login");
+    assert_eq!(
+        client.get(server.at("/")).send().await.unwrap().status(),
+        303
+    );
+}
+
+#[tokio::test]
+async fn an_old_session_cookie_is_useless_after_logout() {
+    let server = TestServer::start();
+    let client = browser();
+    let login = log_in(&client, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    let cookie = session_cookie(&login);
+    client.post(server.at("/logout")).send().await.unwrap();
+    let replay = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(server.at("/"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 303);
+}
+
+#[tokio::test]
+async fn a_session_survives_a_server_restart() {
+    let mut server = TestServer::start();
+    let client = browser();
+    log_in(&client, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    let old_url = server.url.clone();
+    server.restart();
+    // The new process listens on another port; the cookie is for the host, so it still applies.
+    assert_ne!(old_url, server.url);
+    let page = client.get(server.at("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("Installation Dashboard"));
+}
+
+#[tokio::test]
+async fn the_session_id_changes_at_login_and_the_cookie_has_safe_flags() {
+    let server = TestServer::start();
+    let client = browser();
+    let login = log_in(&client, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("tileworks_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(
+        cookie.contains("SameSite=Lax") || cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP must not set Secure: {cookie}"
+    );
+    // Logging in again while holding a session (one an attacker could have planted) gets a new id,
+    // and the old one stops working.
+    let again = log_in(&client, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    let renewed = session_cookie(&again);
+    let first = cookie.split(';').next().unwrap().to_owned();
+    assert_ne!(first, renewed);
+    let with_old = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(server.at("/"))
+        .header("cookie", first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_old.status(), 303);
+}
+
+fn session_cookie(response: &reqwest::Response) -> String {
+    response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_login_posts_get_a_4xx_with_a_message() {
+    let server = TestServer::start();
+    let client = browser();
+    let huge = "x".repeat(100 * 1024);
+    let oversized = client
+        .post(server.at("/login"))
+        .form(&[("username", "admin"), ("password", huge.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(oversized.status(), 413);
+    assert!(!oversized.text().await.unwrap().is_empty());
+
+    let long = "x".repeat(2000);
+    let too_long = log_in(&client, &server, ADMIN_USER, &long).await;
+    assert_eq!(too_long.status(), 400);
+    assert!(too_long
+        .text()
+        .await
+        .unwrap()
+        .contains("at most 1024 bytes"));
+
+    let missing = client
+        .post(server.at("/login"))
+        .form(&[("username", "admin")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 422);
+    assert!(missing.text().await.unwrap().contains("'password'"));
+
+    let not_a_form = client
+        .post(server.at("/login"))
+        .header("content-type", "application/json")
+        .body("{\"username\": \"admin\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_a_form.status(), 415);
+
+    let garbage = client
+        .post(server.at("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![0xff, 0xfe, b'%', b'%', 0x00])
+        .send()
+        .await
+        .unwrap();
+    assert!(garbage.status().is_client_error(), "{}", garbage.status());
+    assert!(garbage.text().await.unwrap().contains("login form"));
+}
