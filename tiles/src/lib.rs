@@ -4,5 +4,7 @@
 //! validates operator input with exactly the code the server uses.
 
 pub mod error;
+pub mod odb;
+pub mod products;
 
 pub use error::{Error, Result};
