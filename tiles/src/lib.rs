@@ -4,5 +4,6 @@
 //! validates operator input with exactly the code the server uses.
 
 pub mod error;
+pub mod yaml;
 
 pub use error::{Error, Result};
