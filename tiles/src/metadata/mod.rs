@@ -25,6 +25,7 @@ pub use property_blueprint::{
 
 use crate::error::Result;
 use decode::Obj;
+pub(crate) use decode::{int_of as decode_int, scalar_text as decode_text};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
