@@ -112,6 +112,19 @@ mod tests {
         assert_eq!(m["service_broker"], true);
     }
 
+    /// The crate's own metadata lint finds no errors in the bundled tile.
+    #[test]
+    fn metadata_lints_clean() {
+        let findings = crate::lint::lint_yaml(PKS_METADATA);
+        let errors: Vec<String> = findings
+            .iter()
+            .filter(|f| matches!(f.severity, crate::lint::Severity::Error))
+            .map(|f| format!("{} [{}]: {}", f.path, f.rule, f.message))
+            .collect();
+        assert!(errors.is_empty(), "lint errors:\n{}", errors.join("\n"));
+        assert!(!crate::lint::has_errors(&findings));
+    }
+
     #[test]
     fn names_are_unique() {
         let m = metadata();
