@@ -4,5 +4,10 @@
 //! validates operator input with exactly the code the server uses.
 
 pub mod error;
+pub mod lint;
+pub mod metadata;
+pub mod odb;
+pub mod products;
+pub mod yaml;
 
 pub use error::{Error, Result};

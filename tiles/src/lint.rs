@@ -1,0 +1,1451 @@
+//! Lint for tile authors: checks a product template against the rules Ops Manager enforces (or
+//! silently depends on) and reports *findings* — data, never an `Error` — each naming the YAML
+//! path, the rule, a severity, a message and a hint.
+//!
+//! Severity policy: `Error` where Ops Manager would refuse the tile or produce a broken
+//! deployment (a form input pointing nowhere, a job template from an undeclared release, an
+//! expression naming a property that does not exist); `Warning` where Ops Manager is lenient
+//! (unknown property types, selector options declaring different named manifests, missing
+//! label or rank).
+//!
+//! `(( ))` expressions are checked here with a self-contained scanner: brackets balance, quotes
+//! close, and the property paths they name resolve against the blueprints. The scanner
+//! ([`find_expressions`], [`expression_references`]) is deliberately small so a full expression
+//! parser can take its place later.
+
+use crate::metadata::{
+    BlueprintKind, ErrandTemplate, InputKind, IntegerConstraints, JobType, MaxInFlight,
+    ProductTemplate, PropertyBlueprint, PropertyInput, PropertyType,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One lint result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// YAML path, e.g. `form_types[3].property_inputs[2].reference`.
+    pub path: String,
+    /// Stable rule id, e.g. `form-reference-resolves`.
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+/// Rule ids, so callers and tests can match on them.
+pub mod rules {
+    pub const YAML: &str = "yaml-readable";
+    pub const SHAPE: &str = "metadata-shape";
+    pub const REQUIRED_KEY: &str = "required-key";
+    pub const LABEL_AND_RANK: &str = "label-and-rank";
+    pub const STEMCELL_CRITERIA: &str = "stemcell-criteria";
+    pub const FORM_REFERENCE: &str = "form-reference-resolves";
+    pub const SELECTOR_DEFAULT: &str = "selector-default";
+    pub const SELECTOR_NAMED_MANIFESTS: &str = "selector-named-manifests";
+    pub const ERRAND_EXISTS: &str = "errand-exists";
+    pub const TEMPLATE_RELEASE: &str = "template-release-declared";
+    pub const EXPRESSION_SYNTAX: &str = "expression-syntax";
+    pub const EXPRESSION_REFERENCE: &str = "expression-reference-resolves";
+    pub const INTEGER_CONSTRAINTS: &str = "integer-constraints";
+    pub const OPTIONS_DEFAULT: &str = "options-default";
+    pub const DUPLICATE_NAME: &str = "duplicate-name";
+    pub const UNKNOWN_TYPE: &str = "unknown-property-type";
+    pub const RESERVED_NAME: &str = "reserved-name";
+    pub const ZERO_IF: &str = "zero-if-resolves";
+    pub const MAX_IN_FLIGHT: &str = "max-in-flight";
+}
+
+/// True when any finding is an error.
+pub fn has_errors(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.severity == Severity::Error)
+}
+
+/// Lints metadata text: unreadable YAML or a wrong shape becomes a single error finding.
+pub fn lint_yaml(text: &str) -> Vec<Finding> {
+    match ProductTemplate::from_yaml(text) {
+        Ok(t) => lint(&t),
+        Err(crate::Error::Shape { path, message }) => vec![Finding {
+            path,
+            rule: rules::SHAPE.into(),
+            severity: Severity::Error,
+            message,
+            hint: Some("fix the structure of this key; see the tile metadata reference".into()),
+        }],
+        Err(e) => vec![Finding {
+            path: match &e {
+                crate::Error::Yaml { at, .. } => at.clone(),
+                _ => String::new(),
+            },
+            rule: rules::YAML.into(),
+            severity: Severity::Error,
+            message: e.to_string(),
+            hint: Some("the metadata must be one readable YAML document".into()),
+        }],
+    }
+}
+
+/// Lints a loaded product template. Findings come in a stable order (by rule group, then
+/// metadata order).
+pub fn lint(t: &ProductTemplate) -> Vec<Finding> {
+    let mut l = Linter { t, out: Vec::new() };
+    l.top_level();
+    l.duplicates();
+    l.blueprints();
+    l.forms();
+    l.jobs();
+    l.errands();
+    l.expressions();
+    l.out
+}
+
+struct Linter<'a> {
+    t: &'a ProductTemplate,
+    out: Vec<Finding>,
+}
+
+/// Bare words usable in a job's own manifests (job-context accessors) and literals.
+const JOB_ACCESSORS: &[&str] = &[
+    "name",
+    "cpu",
+    "ram",
+    "ephemeral_disk",
+    "persistent_disk",
+    "instances",
+    "any_instances",
+    "subnet_cidrs",
+    "index",
+    "true",
+    "false",
+    "nil",
+    "null",
+];
+
+/// Accessors of a job reached as `.JOB.X` that are not properties.
+const OTHER_JOB_ACCESSORS: &[&str] = &[
+    "name",
+    "instances",
+    "any_instances",
+    "cpu",
+    "ram",
+    "ephemeral_disk",
+    "persistent_disk",
+    "subnet_cidrs",
+    "ips",
+    "first_ip",
+];
+
+/// Product-level accessors: `.deployment_name`, `..P.network_name`, `..P.present?`.
+const PRODUCT_ACCESSORS: &[&str] = &[
+    "deployment_name",
+    "network_name",
+    "present?",
+    "name",
+    "service_network",
+    "availability_zones",
+    "singleton_availability_zone",
+];
+
+const DOLLAR_CONTEXTS: &[&str] = &["ops_manager", "director", "runtime", "self"];
+
+impl<'a> Linter<'a> {
+    fn push(
+        &mut self,
+        severity: Severity,
+        path: impl Into<String>,
+        rule: &str,
+        message: impl Into<String>,
+        hint: Option<&str>,
+    ) {
+        self.out.push(Finding {
+            path: path.into(),
+            rule: rule.into(),
+            severity,
+            message: message.into(),
+            hint: hint.map(str::to_string),
+        });
+    }
+
+    fn error(
+        &mut self,
+        path: impl Into<String>,
+        rule: &str,
+        message: impl Into<String>,
+        hint: &str,
+    ) {
+        self.push(Severity::Error, path, rule, message, Some(hint));
+    }
+
+    fn warn(
+        &mut self,
+        path: impl Into<String>,
+        rule: &str,
+        message: impl Into<String>,
+        hint: &str,
+    ) {
+        self.push(Severity::Warning, path, rule, message, Some(hint));
+    }
+
+    // -- top level ------------------------------------------------------------------------
+
+    fn top_level(&mut self) {
+        let t = self.t;
+        for (key, value) in [
+            ("name", &t.name),
+            ("product_version", &t.product_version),
+            ("metadata_version", &t.metadata_version),
+        ] {
+            if value.trim().is_empty() {
+                self.error(
+                    key,
+                    rules::REQUIRED_KEY,
+                    format!("`{key}` is required"),
+                    "add it at the top level of the metadata",
+                );
+            }
+        }
+        for (key, present) in [
+            (
+                "minimum_version_for_upgrade",
+                t.minimum_version_for_upgrade.is_some(),
+            ),
+            ("icon_image", t.icon_image.is_some()),
+        ] {
+            if !present {
+                self.warn(
+                    key,
+                    rules::REQUIRED_KEY,
+                    format!("`{key}` is missing"),
+                    "Ops Manager documents this key as required",
+                );
+            }
+        }
+        if t.label.as_deref().is_none_or(|l| l.trim().is_empty()) {
+            self.warn(
+                "label",
+                rules::LABEL_AND_RANK,
+                "no `label`: the dashboard shows the bare product name",
+                "add a human-readable `label`",
+            );
+        }
+        if t.rank.is_none() {
+            self.warn(
+                "rank",
+                rules::LABEL_AND_RANK,
+                "no `rank`: the tile's place on the dashboard is arbitrary",
+                "add `rank` (1..90; the BOSH Director tile is 100)",
+            );
+        }
+        match &t.stemcell_criteria {
+            None if t.job_types.is_empty() => self.warn(
+                "stemcell_criteria",
+                rules::STEMCELL_CRITERIA,
+                "no `stemcell_criteria`",
+                "even runtime-config-only tiles usually declare one",
+            ),
+            None => self.error(
+                "stemcell_criteria",
+                rules::STEMCELL_CRITERIA,
+                "`stemcell_criteria` is required for a tile with job types",
+                "add `stemcell_criteria: {os: ubuntu-jammy, version: '1.x'}`",
+            ),
+            Some(s) => {
+                for (key, v) in [("os", &s.os), ("version", &s.version)] {
+                    if v.trim().is_empty() {
+                        self.error(
+                            format!("stemcell_criteria.{key}"),
+                            rules::STEMCELL_CRITERIA,
+                            format!("stemcell criteria need `{key}`"),
+                            "name the stemcell OS and version the product is built for",
+                        );
+                    }
+                }
+            }
+        }
+        for (i, s) in t.additional_stemcells_criteria.iter().enumerate() {
+            if s.os.trim().is_empty() {
+                self.error(
+                    format!("additional_stemcells_criteria[{i}].os"),
+                    rules::STEMCELL_CRITERIA,
+                    "additional stemcell criteria need `os`",
+                    "name the stemcell OS",
+                );
+            }
+        }
+        for (i, r) in t.releases.iter().enumerate() {
+            if r.version.trim().is_empty() {
+                self.error(
+                    format!("releases[{i}].version"),
+                    rules::REQUIRED_KEY,
+                    format!("release `{}` has no version", r.name),
+                    "the version must equal the release tarball's version",
+                );
+            }
+        }
+    }
+
+    // -- duplicates ---------------------------------------------------------------------------
+
+    fn dup_check<'n>(&mut self, what: &str, path: &str, names: impl Iterator<Item = &'n str>) {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, name) in names.enumerate() {
+            if let Some(first) = seen.get(name) {
+                self.error(
+                    format!("{path}[{i}].name"),
+                    rules::DUPLICATE_NAME,
+                    format!("{what} `{name}` is declared twice (first at {path}[{first}])"),
+                    "names must be unique; rename or remove one",
+                );
+            } else {
+                seen.insert(name, i);
+            }
+        }
+    }
+
+    fn duplicates(&mut self) {
+        let t = self.t;
+        self.dup_check(
+            "property blueprint",
+            "property_blueprints",
+            t.property_blueprints.iter().map(|b| b.name.as_str()),
+        );
+        self.dup_check(
+            "form type",
+            "form_types",
+            t.form_types.iter().map(|f| f.name.as_str()),
+        );
+        self.dup_check(
+            "job type",
+            "job_types",
+            t.job_types.iter().map(|j| j.name.as_str()),
+        );
+        self.dup_check(
+            "release",
+            "releases",
+            t.releases.iter().map(|r| r.name.as_str()),
+        );
+        self.dup_check(
+            "variable",
+            "variables",
+            t.variables.iter().map(|v| v.name.as_str()),
+        );
+        self.dup_check(
+            "runtime config",
+            "runtime_configs",
+            t.runtime_configs.iter().map(|r| r.name.as_str()),
+        );
+        for (j, job) in t.job_types.iter().enumerate() {
+            self.dup_check(
+                "job property blueprint",
+                &format!("job_types[{j}].property_blueprints"),
+                job.property_blueprints.iter().map(|b| b.name.as_str()),
+            );
+            self.dup_check(
+                "job template",
+                &format!("job_types[{j}].templates"),
+                job.templates.iter().map(|b| b.name.as_str()),
+            );
+        }
+    }
+
+    // -- blueprints ---------------------------------------------------------------------------
+
+    fn blueprints(&mut self) {
+        let t = self.t;
+        for (i, bp) in t.property_blueprints.iter().enumerate() {
+            self.blueprint(bp, &format!("property_blueprints[{i}]"));
+        }
+        for (j, job) in t.job_types.iter().enumerate() {
+            for (i, bp) in job.property_blueprints.iter().enumerate() {
+                self.blueprint(bp, &format!("job_types[{j}].property_blueprints[{i}]"));
+            }
+        }
+    }
+
+    fn blueprint(&mut self, bp: &PropertyBlueprint, path: &str) {
+        if bp.name == "current_record" {
+            self.error(
+                format!("{path}.name"),
+                rules::RESERVED_NAME,
+                "`current_record` is reserved for collection named manifests",
+                "choose another name",
+            );
+        }
+        if let PropertyType::Other(name) = &bp.property_type {
+            self.warn(
+                format!("{path}.type"),
+                rules::UNKNOWN_TYPE,
+                format!("unknown property type `{name}`"),
+                "known types include string, integer, boolean, selector, collection, secret, rsa_cert_credentials, …",
+            );
+        }
+        if bp.property_type.is_integer() || bp.integer_constraints().is_some() {
+            let default = match &bp.default {
+                None => None,
+                Some(v) => match crate::metadata::decode_int(v) {
+                    Some(n) => Some(n),
+                    None => {
+                        if bp.property_type.is_integer() {
+                            self.error(
+                                format!("{path}.default"),
+                                rules::INTEGER_CONSTRAINTS,
+                                format!("default `{v}` of `{}` is not an integer", bp.name),
+                                "give an integer default",
+                            );
+                        }
+                        None
+                    }
+                },
+            };
+            if let Some(c) = bp.integer_constraints() {
+                self.integer_constraints(c, default, path);
+            }
+        }
+        if bp.property_type.uses_options() {
+            self.options(bp, path);
+        }
+        for (i, rd) in bp.resource_definitions.iter().enumerate() {
+            if let Some(c) = &rd.constraints {
+                self.integer_constraints(
+                    c,
+                    rd.default,
+                    &format!("{path}.resource_definitions[{i}]"),
+                );
+            }
+        }
+        match &bp.kind {
+            BlueprintKind::Simple => {}
+            BlueprintKind::Selector { option_templates } => {
+                self.dup_check(
+                    "option template",
+                    &format!("{path}.option_templates"),
+                    option_templates.iter().map(|o| o.name.as_str()),
+                );
+                if option_templates.is_empty() {
+                    self.error(
+                        format!("{path}.option_templates"),
+                        rules::SELECTOR_DEFAULT,
+                        format!("selector `{}` has no option templates", bp.name),
+                        "add at least one option under `option_templates`",
+                    );
+                }
+                self.selector_default(bp, path);
+                self.selector_named_manifests(bp, path);
+                for (o, option) in option_templates.iter().enumerate() {
+                    let opath = format!("{path}.option_templates[{o}]");
+                    self.dup_check(
+                        "option property blueprint",
+                        &format!("{opath}.property_blueprints"),
+                        option.property_blueprints.iter().map(|b| b.name.as_str()),
+                    );
+                    for (i, sub) in option.property_blueprints.iter().enumerate() {
+                        self.blueprint(sub, &format!("{opath}.property_blueprints[{i}]"));
+                    }
+                }
+            }
+            BlueprintKind::Collection {
+                property_blueprints,
+                named_manifests,
+            } => {
+                self.dup_check(
+                    "collection sub-property",
+                    &format!("{path}.property_blueprints"),
+                    property_blueprints.iter().map(|b| b.name.as_str()),
+                );
+                self.dup_check(
+                    "named manifest",
+                    &format!("{path}.named_manifests"),
+                    named_manifests.iter().map(|b| b.name.as_str()),
+                );
+                for (i, sub) in property_blueprints.iter().enumerate() {
+                    self.blueprint(sub, &format!("{path}.property_blueprints[{i}]"));
+                }
+            }
+        }
+    }
+
+    fn integer_constraints(&mut self, c: &IntegerConstraints, default: Option<i64>, path: &str) {
+        let cpath = format!("{path}.constraints");
+        let rule = rules::INTEGER_CONSTRAINTS;
+        if let (Some(min), Some(max)) = (c.min, c.max) {
+            if min > max {
+                self.error(
+                    &cpath,
+                    rule,
+                    format!("min {min} is greater than max {max}"),
+                    "no value could satisfy both bounds",
+                );
+            }
+        }
+        if let Some(m) = c.modulo {
+            if m <= 0 {
+                self.error(
+                    &cpath,
+                    rule,
+                    format!("modulo {m} must be positive"),
+                    "use a positive divisor",
+                );
+            }
+        }
+        if c.may_only_be_odd_or_zero && c.power_of_two {
+            if let (Some(min), Some(max)) = (c.min, c.max) {
+                if min > 1 || max < 1 {
+                    self.error(
+                        &cpath,
+                        rule,
+                        "odd-or-zero and power-of-two together only allow 0 and 1, outside min..max",
+                        "drop one of the two rules",
+                    );
+                }
+            }
+        }
+        let Some(d) = default else { return };
+        let dpath = format!("{path}.default");
+        let zero_ok = d == 0 && c.zero_or_min.is_some();
+        if let Some(min) = c.min {
+            if d < min && !zero_ok {
+                self.error(
+                    &dpath,
+                    rule,
+                    format!("default {d} is below min {min}"),
+                    "raise the default or lower `min`",
+                );
+            }
+        }
+        if let Some(zm) = c.zero_or_min {
+            if d != 0 && d < zm {
+                self.error(
+                    &dpath,
+                    rule,
+                    format!("default {d} is neither 0 nor at least {zm} (zero_or_min)"),
+                    "use 0 or a value at least `zero_or_min`",
+                );
+            }
+        }
+        if let Some(max) = c.max {
+            if d > max {
+                self.error(
+                    &dpath,
+                    rule,
+                    format!("default {d} is above max {max}"),
+                    "lower the default or raise `max`",
+                );
+            }
+        }
+        if let Some(m) = c.modulo.filter(|m| *m > 0) {
+            if d % m != 0 {
+                self.error(
+                    &dpath,
+                    rule,
+                    format!("default {d} is not a multiple of {m} (modulo)"),
+                    "use a multiple of `modulo`",
+                );
+            }
+        }
+        if c.power_of_two && d > 0 && (d & (d - 1)) != 0 {
+            self.error(
+                &dpath,
+                rule,
+                format!("default {d} is not a power of two"),
+                "use 1, 2, 4, 8, …",
+            );
+        }
+        if c.may_only_be_odd_or_zero && d != 0 && d % 2 == 0 {
+            self.error(
+                &dpath,
+                rule,
+                format!("default {d} is even (may_only_be_odd_or_zero)"),
+                "use 0 or an odd number",
+            );
+        }
+    }
+
+    fn options(&mut self, bp: &PropertyBlueprint, path: &str) {
+        if bp.options.is_empty() {
+            self.error(
+                format!("{path}.options"),
+                rules::OPTIONS_DEFAULT,
+                format!("`{}` ({}) has no `options`", bp.name, bp.property_type),
+                "list the choices as `options: [{name, label}]`",
+            );
+            return;
+        }
+        let names: BTreeSet<String> = bp.options.iter().map(|o| o.name_text()).collect();
+        let defaults: Vec<Value> = match &bp.default {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items.clone(),
+            Some(v) => vec![v.clone()],
+        };
+        if bp.property_type == PropertyType::DropdownSelect && defaults.len() > 1 {
+            self.error(
+                format!("{path}.default"),
+                rules::OPTIONS_DEFAULT,
+                "a dropdown_select default must be a single option name",
+                "pick one option",
+            );
+        }
+        for d in defaults {
+            let text = crate::metadata::decode_text(&d).unwrap_or_default();
+            if !names.contains(&text) {
+                self.error(
+                    format!("{path}.default"),
+                    rules::OPTIONS_DEFAULT,
+                    format!(
+                        "default `{text}` of `{}` is not one of its options ({})",
+                        bp.name,
+                        names.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                    "defaults name an option's `name`",
+                );
+            }
+        }
+    }
+
+    fn selector_default(&mut self, bp: &PropertyBlueprint, path: &str) {
+        let Some(default) = &bp.default else { return };
+        let values: Vec<&str> = bp
+            .option_templates()
+            .iter()
+            .map(|o| o.select_value.as_str())
+            .collect();
+        let dpath = format!("{path}.default");
+        match default {
+            Value::Bool(b) => {
+                // `default: No` unquoted is a YAML 1.1 boolean; Ops Manager then compares
+                // `false` with the select_values and finds nothing.
+                let words: &[&str] = if *b {
+                    &["yes", "true", "on"]
+                } else {
+                    &["no", "false", "off"]
+                };
+                if values
+                    .iter()
+                    .any(|v| words.contains(&v.to_ascii_lowercase().as_str()))
+                {
+                    self.warn(
+                        dpath,
+                        rules::SELECTOR_DEFAULT,
+                        format!("default of selector `{}` is the boolean {b}, not text", bp.name),
+                        "quote it (`default: 'No'`): unquoted yes/no/on/off are booleans in YAML 1.1",
+                    );
+                } else {
+                    self.error(
+                        dpath,
+                        rules::SELECTOR_DEFAULT,
+                        format!(
+                            "default of selector `{}` is the boolean {b}, which names no option",
+                            bp.name
+                        ),
+                        "set the default to one option's `select_value`, quoted",
+                    );
+                }
+            }
+            other => {
+                let text = crate::metadata::decode_text(other).unwrap_or_default();
+                if values.contains(&text.as_str()) {
+                    return;
+                }
+                if bp.option_template(&text).is_some() {
+                    self.warn(
+                        dpath,
+                        rules::SELECTOR_DEFAULT,
+                        format!(
+                            "default `{text}` of selector `{}` is an option name, not a select_value",
+                            bp.name
+                        ),
+                        "Ops Manager tolerates it, but the documented form is the option's `select_value`",
+                    );
+                } else {
+                    self.error(
+                        dpath,
+                        rules::SELECTOR_DEFAULT,
+                        format!(
+                            "default `{text}` of selector `{}` names no option (select_values: {})",
+                            bp.name,
+                            values.join(", ")
+                        ),
+                        "set the default to one option's `select_value`",
+                    );
+                }
+            }
+        }
+    }
+
+    fn selector_named_manifests(&mut self, bp: &PropertyBlueprint, path: &str) {
+        let options = bp.option_templates();
+        let sets: Vec<BTreeSet<&str>> = options
+            .iter()
+            .map(|o| o.named_manifests.iter().map(|m| m.name.as_str()).collect())
+            .collect();
+        let all: BTreeSet<&str> = sets.iter().flatten().copied().collect();
+        for (o, (option, set)) in options.iter().zip(&sets).enumerate() {
+            let missing: Vec<&str> = all.difference(set).copied().collect();
+            if !missing.is_empty() {
+                self.warn(
+                    format!("{path}.option_templates[{o}].named_manifests"),
+                    rules::SELECTOR_NAMED_MANIFESTS,
+                    format!(
+                        "option `{}` of selector `{}` lacks named manifest(s) {} that other options declare",
+                        option.name,
+                        bp.name,
+                        missing.join(", ")
+                    ),
+                    "declare the same named_manifests in every option (an empty `manifest:` is fine); a missing one renders as null",
+                );
+            }
+        }
+    }
+
+    // -- forms --------------------------------------------------------------------------------
+
+    fn forms(&mut self) {
+        let t = self.t;
+        for (f, form) in t.form_types.iter().enumerate() {
+            let fpath = format!("form_types[{f}]");
+            if form.label.trim().is_empty() {
+                self.warn(
+                    format!("{fpath}.label"),
+                    rules::REQUIRED_KEY,
+                    format!("form `{}` has no label", form.name),
+                    "the label is the tab title",
+                );
+            }
+            for (i, input) in form.property_inputs.iter().enumerate() {
+                self.form_input(input, &format!("{fpath}.property_inputs[{i}]"));
+            }
+        }
+    }
+
+    fn form_input(&mut self, input: &PropertyInput, path: &str) {
+        let t = self.t;
+        let rpath = format!("{path}.reference");
+        let Some(found) = t.property(&input.reference) else {
+            self.error(
+                rpath,
+                rules::FORM_REFERENCE,
+                format!("`{}` names no property blueprint", input.reference),
+                "references are `.properties.NAME`, `.JOB.NAME` or `.properties.SELECTOR.OPTION.NAME`",
+            );
+            return;
+        };
+        let bp = found.blueprint;
+        match &input.kind {
+            InputKind::Simple => {}
+            InputKind::Selector {
+                selector_property_inputs,
+            } => {
+                if bp.property_type != PropertyType::Selector {
+                    self.error(
+                        rpath,
+                        rules::FORM_REFERENCE,
+                        format!(
+                            "`{}` has selector inputs but is a {}",
+                            input.reference, bp.property_type
+                        ),
+                        "only selectors take `selector_property_inputs`",
+                    );
+                    return;
+                }
+                for (s, sel) in selector_property_inputs.iter().enumerate() {
+                    let spath = format!("{path}.selector_property_inputs[{s}]");
+                    let prefix = format!("{}.", found.reference);
+                    let option = sel
+                        .reference
+                        .strip_prefix('.')
+                        .map(|r| format!(".{r}"))
+                        .filter(|r| r.starts_with(&prefix))
+                        .and_then(|_| bp.option_template(sel.option_name()));
+                    if option.is_none() {
+                        self.error(
+                            format!("{spath}.reference"),
+                            rules::FORM_REFERENCE,
+                            format!(
+                                "`{}` names no option of selector `{}`",
+                                sel.reference, found.reference
+                            ),
+                            "selector inputs are `SELECTOR_REFERENCE.OPTION_NAME` (the option template name)",
+                        );
+                        continue;
+                    }
+                    for (i, sub) in sel.property_inputs.iter().enumerate() {
+                        self.form_input(sub, &format!("{spath}.property_inputs[{i}]"));
+                    }
+                }
+            }
+            InputKind::Collection { property_inputs } => {
+                if bp.property_type != PropertyType::Collection {
+                    self.error(
+                        rpath,
+                        rules::FORM_REFERENCE,
+                        format!(
+                            "`{}` has nested property_inputs but is a {}",
+                            input.reference, bp.property_type
+                        ),
+                        "only collections take nested `property_inputs`",
+                    );
+                    return;
+                }
+                for (i, sub) in property_inputs.iter().enumerate() {
+                    let name = sub.reference.rsplit('.').next().unwrap_or_default();
+                    if !bp.sub_blueprints().iter().any(|b| b.name == name) {
+                        self.error(
+                            format!("{path}.property_inputs[{i}].reference"),
+                            rules::FORM_REFERENCE,
+                            format!(
+                                "`{}` is not a sub-property of collection `{}`",
+                                sub.reference, found.reference
+                            ),
+                            "collection inputs name a sub-blueprint by its bare name",
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    // -- jobs ---------------------------------------------------------------------------------
+
+    fn jobs(&mut self) {
+        let t = self.t;
+        for (j, job) in t.job_types.iter().enumerate() {
+            let jpath = format!("job_types[{j}]");
+            if let Some(r) = &job.release {
+                if t.release(r).is_none() {
+                    self.error(
+                        format!("{jpath}.release"),
+                        rules::TEMPLATE_RELEASE,
+                        format!("release `{r}` is not declared in `releases`"),
+                        "declare the release or fix the name",
+                    );
+                }
+            }
+            for (k, tpl) in job.templates.iter().enumerate() {
+                let release = if tpl.release.is_empty() {
+                    job.release.as_deref().unwrap_or_default()
+                } else {
+                    tpl.release.as_str()
+                };
+                if release.is_empty() {
+                    self.error(
+                        format!("{jpath}.templates[{k}].release"),
+                        rules::TEMPLATE_RELEASE,
+                        format!("job template `{}` names no release", tpl.name),
+                        "add `release:` naming one of `releases`",
+                    );
+                } else if t.release(release).is_none() {
+                    self.error(
+                        format!("{jpath}.templates[{k}].release"),
+                        rules::TEMPLATE_RELEASE,
+                        format!(
+                            "job template `{}` comes from release `{release}`, which is not declared in `releases`",
+                            tpl.name
+                        ),
+                        "declare the release or fix the name",
+                    );
+                }
+            }
+            if let Some(MaxInFlight::Other(text)) = &job.max_in_flight {
+                self.error(
+                    format!("{jpath}.max_in_flight"),
+                    rules::MAX_IN_FLIGHT,
+                    format!("max_in_flight `{text}` is neither a number nor a percentage"),
+                    "use an integer or `N%`",
+                );
+            }
+            if let Some(def) = &job.instance_definition {
+                let ipath = format!("{jpath}.instance_definition");
+                if let Some(c) = &def.constraints {
+                    self.integer_constraints(c, def.default, &ipath);
+                }
+                if let Some(z) = &def.zero_if {
+                    self.zero_if(z, &format!("{ipath}.zero_if"));
+                }
+            }
+            for (r, rd) in job.resource_definitions.iter().enumerate() {
+                if let Some(c) = &rd.constraints {
+                    self.integer_constraints(
+                        c,
+                        rd.default,
+                        &format!("{jpath}.resource_definitions[{r}]"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn zero_if(&mut self, z: &crate::metadata::ZeroIf, path: &str) {
+        let Some(found) = self.t.property(&z.property_reference) else {
+            self.error(
+                format!("{path}.property_reference"),
+                rules::ZERO_IF,
+                format!("`{}` names no property blueprint", z.property_reference),
+                "zero_if refers to a property, usually a selector",
+            );
+            return;
+        };
+        if found.blueprint.property_type == PropertyType::Selector {
+            for v in &z.property_values {
+                if found.blueprint.option_by_select_value(v).is_none() {
+                    self.error(
+                        format!("{path}.property_values"),
+                        rules::ZERO_IF,
+                        format!(
+                            "`{v}` is not a select_value of selector `{}`",
+                            z.property_reference
+                        ),
+                        "zero_if compares the selector's `select_value`s",
+                    );
+                }
+            }
+        }
+    }
+
+    // -- errands ------------------------------------------------------------------------------
+
+    fn errands(&mut self) {
+        let t = self.t;
+        for (key, list) in [
+            ("post_deploy_errands", &t.post_deploy_errands),
+            ("pre_delete_errands", &t.pre_delete_errands),
+        ] {
+            for (i, e) in list.iter().enumerate() {
+                self.errand(e, &format!("{key}[{i}]"));
+            }
+        }
+    }
+
+    fn errand(&mut self, e: &ErrandTemplate, path: &str) {
+        let t = self.t;
+        if e.colocated {
+            let hosts: Vec<&JobType> = t
+                .job_types
+                .iter()
+                .filter(|j| j.template(&e.name).is_some())
+                .collect();
+            if hosts.is_empty() {
+                self.error(
+                    format!("{path}.name"),
+                    rules::ERRAND_EXISTS,
+                    format!(
+                        "colocated errand `{}` is not a job template of any job type",
+                        e.name
+                    ),
+                    "a colocated errand names a BOSH job placed in some job type's `templates`",
+                );
+            }
+            for (k, inst) in e.instances.iter().enumerate() {
+                let job = inst.split('/').next().unwrap_or_default();
+                if !hosts.iter().any(|j| j.name == job) {
+                    self.error(
+                        format!("{path}.instances[{k}]"),
+                        rules::ERRAND_EXISTS,
+                        format!("`{inst}`: job type `{job}` does not carry errand `{}`", e.name),
+                        "instances are `JOB` or `JOB/first` of a job type containing the errand's template",
+                    );
+                }
+            }
+        } else {
+            match t.job_type(&e.name) {
+                Some(j) if j.errand => {}
+                Some(_) => self.error(
+                    format!("{path}.name"),
+                    rules::ERRAND_EXISTS,
+                    format!("job type `{}` is not marked `errand: true`", e.name),
+                    "mark the job type as an errand, or set `colocated: true` for a colocated errand",
+                ),
+                None => self.error(
+                    format!("{path}.name"),
+                    rules::ERRAND_EXISTS,
+                    format!("errand `{}` names no job type", e.name),
+                    "add an errand job type with this name, or set `colocated: true`",
+                ),
+            }
+        }
+    }
+
+    // -- expressions --------------------------------------------------------------------------
+
+    fn expressions(&mut self) {
+        let t = self.t;
+        for (i, bp) in t.property_blueprints.iter().enumerate() {
+            self.blueprint_manifests(bp, &format!("property_blueprints[{i}]"), None, None);
+        }
+        for (j, job) in t.job_types.iter().enumerate() {
+            let jpath = format!("job_types[{j}]");
+            if let Some(m) = &job.manifest {
+                self.manifest_text(m, &format!("{jpath}.manifest"), Some(job), None);
+            }
+            for (k, tpl) in job.templates.iter().enumerate() {
+                for (key, text) in [
+                    ("manifest", &tpl.manifest),
+                    ("consumes", &tpl.consumes),
+                    ("provides", &tpl.provides),
+                ] {
+                    if let Some(text) = text {
+                        self.manifest_text(
+                            text,
+                            &format!("{jpath}.templates[{k}].{key}"),
+                            Some(job),
+                            None,
+                        );
+                    }
+                }
+            }
+            for (i, bp) in job.property_blueprints.iter().enumerate() {
+                self.blueprint_manifests(
+                    bp,
+                    &format!("{jpath}.property_blueprints[{i}]"),
+                    Some(job),
+                    None,
+                );
+            }
+        }
+        for (r, rc) in t.runtime_configs.iter().enumerate() {
+            self.manifest_text(
+                &rc.runtime_config,
+                &format!("runtime_configs[{r}].runtime_config"),
+                None,
+                None,
+            );
+        }
+    }
+
+    fn blueprint_manifests(
+        &mut self,
+        bp: &PropertyBlueprint,
+        path: &str,
+        job: Option<&JobType>,
+        _collection: Option<&PropertyBlueprint>,
+    ) {
+        match &bp.kind {
+            BlueprintKind::Simple => {}
+            BlueprintKind::Selector { option_templates } => {
+                for (o, option) in option_templates.iter().enumerate() {
+                    let opath = format!("{path}.option_templates[{o}]");
+                    for (n, nm) in option.named_manifests.iter().enumerate() {
+                        if let Some(text) = &nm.manifest {
+                            self.manifest_text(
+                                text,
+                                &format!("{opath}.named_manifests[{n}].manifest"),
+                                job,
+                                None,
+                            );
+                        }
+                    }
+                    for (i, sub) in option.property_blueprints.iter().enumerate() {
+                        self.blueprint_manifests(
+                            sub,
+                            &format!("{opath}.property_blueprints[{i}]"),
+                            job,
+                            None,
+                        );
+                    }
+                }
+            }
+            BlueprintKind::Collection {
+                named_manifests, ..
+            } => {
+                for (n, nm) in named_manifests.iter().enumerate() {
+                    if let Some(text) = &nm.manifest {
+                        self.manifest_text(
+                            text,
+                            &format!("{path}.named_manifests[{n}].manifest"),
+                            job,
+                            Some(bp),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn manifest_text(
+        &mut self,
+        text: &str,
+        path: &str,
+        job: Option<&JobType>,
+        collection: Option<&PropertyBlueprint>,
+    ) {
+        let (found, problems) = find_expressions(text);
+        for p in problems {
+            self.error(
+                path,
+                rules::EXPRESSION_SYNTAX,
+                p,
+                "expressions are `(( ... ))`; BOSH placeholders are written `((( name )))`",
+            );
+        }
+        for expr in found {
+            if expr.bosh_placeholder {
+                continue;
+            }
+            if expr.body.trim().is_empty() {
+                self.error(
+                    path,
+                    rules::EXPRESSION_SYNTAX,
+                    "empty expression `(( ))`",
+                    "put a property reference inside the parentheses",
+                );
+                continue;
+            }
+            for r in expression_references(&expr.body) {
+                if let Some((severity, message)) = self.check_reference(&r, job, collection) {
+                    self.push(
+                        severity,
+                        path,
+                        rules::EXPRESSION_REFERENCE,
+                        format!("`(( {} ))`: {message}", expr.body.trim()),
+                        Some("references name blueprints: `.properties.X.ACC`, `.JOB.X.ACC`, `.properties.SEL.OPTION.X.ACC`, or a bare job-local `X.ACC`"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Resolves one extracted reference; returns a problem if it does not resolve.
+    fn check_reference(
+        &self,
+        r: &Reference,
+        job: Option<&JobType>,
+        collection: Option<&PropertyBlueprint>,
+    ) -> Option<(Severity, String)> {
+        let t = self.t;
+        let path = r.path.as_str();
+        if let Some(rest) = path.strip_prefix("..") {
+            let (product, tail) = rest.split_once('.').unwrap_or((rest, ""));
+            if product != t.name {
+                return None; // another product: resolved at deploy time against its metadata
+            }
+            return self.check_own_path(tail, r);
+        }
+        if let Some(rest) = path.strip_prefix('$') {
+            let context = rest.split('.').next().unwrap_or_default();
+            if !DOLLAR_CONTEXTS.contains(&context) {
+                return Some((Severity::Warning, format!("unknown context `${context}`")));
+            }
+            return None;
+        }
+        if let Some(rest) = path.strip_prefix('.') {
+            return self.check_own_path(rest, r);
+        }
+        // A bare word: job accessor, literal, current_record.X, or a job-local property.
+        let segs: Vec<&str> = path.split('.').collect();
+        let head = segs.first().copied().unwrap_or_default();
+        if head.chars().all(|c| c.is_ascii_digit() || c == '-') {
+            return None;
+        }
+        if head == "current_record" {
+            let Some(coll) = collection else {
+                return Some((
+                    Severity::Error,
+                    "`current_record` is only available in a collection's named manifests".into(),
+                ));
+            };
+            let sub = segs.get(1).copied().unwrap_or_default();
+            if !coll.sub_blueprints().iter().any(|b| b.name == sub) {
+                return Some((
+                    Severity::Error,
+                    format!(
+                        "`{sub}` is not a sub-property of collection `{}`",
+                        coll.name
+                    ),
+                ));
+            }
+            return None;
+        }
+        if segs.len() == 1 && JOB_ACCESSORS.contains(&head) {
+            return None;
+        }
+        match job {
+            Some(job) => match job.property_blueprint(head) {
+                Some(bp) => self.check_tail(bp, &segs[1..], r),
+                None if JOB_ACCESSORS.contains(&head) => None,
+                None => Some((
+                    Severity::Error,
+                    format!("`{head}` is not a property of job type `{}`", job.name),
+                )),
+            },
+            None => Some((
+                Severity::Warning,
+                format!("bare `{head}` outside a job's manifest cannot be resolved here"),
+            )),
+        }
+    }
+
+    /// `properties.X…`, `JOB.X…`, or a product accessor (after the leading `.`).
+    fn check_own_path(&self, rest: &str, r: &Reference) -> Option<(Severity, String)> {
+        let t = self.t;
+        let segs: Vec<&str> = rest.split('.').collect();
+        let head = segs.first().copied().unwrap_or_default();
+        if segs.len() == 1 && PRODUCT_ACCESSORS.contains(&head) {
+            return None;
+        }
+        let name = segs.get(1).copied().unwrap_or_default();
+        if head == "properties" {
+            return match t.product_blueprint(name) {
+                Some(bp) => self.check_tail(bp, &segs[2..], r),
+                None => Some((
+                    Severity::Error,
+                    format!("no product property blueprint `{name}`"),
+                )),
+            };
+        }
+        match t.job_type(head) {
+            Some(job) => match job.property_blueprint(name) {
+                Some(bp) => self.check_tail(bp, &segs[2..], r),
+                None if OTHER_JOB_ACCESSORS.contains(&name) => None,
+                None => Some((
+                    Severity::Error,
+                    format!("job type `{head}` has no property blueprint `{name}`"),
+                )),
+            },
+            None => Some((
+                Severity::Error,
+                format!("`.{head}` is neither `.properties` nor a job type"),
+            )),
+        }
+    }
+
+    /// What follows a blueprint: a selector option's sub-property, `selected_option
+    /// .parsed_manifest(N)`, a collection's `parsed_manifest(N)`, or an accessor.
+    fn check_tail(
+        &self,
+        bp: &PropertyBlueprint,
+        tail: &[&str],
+        r: &Reference,
+    ) -> Option<(Severity, String)> {
+        let first = tail.first().copied().unwrap_or_default();
+        match &bp.kind {
+            BlueprintKind::Selector { option_templates } => {
+                if let Some(option) = option_templates.iter().find(|o| o.name == first) {
+                    let sub = tail.get(1).copied().unwrap_or_default();
+                    if !option.property_blueprints.iter().any(|b| b.name == sub) {
+                        return Some((
+                            Severity::Error,
+                            format!(
+                                "option `{}` of selector `{}` has no property `{sub}`",
+                                option.name, bp.name
+                            ),
+                        ));
+                    }
+                    return None;
+                }
+                if first == "selected_option" && tail.get(1) == Some(&"parsed_manifest") {
+                    if let Some(arg) = &r.argument {
+                        if !option_templates
+                            .iter()
+                            .any(|o| o.named_manifests.iter().any(|m| &m.name == arg))
+                        {
+                            return Some((
+                                Severity::Error,
+                                format!(
+                                    "no option of selector `{}` declares named manifest `{arg}`",
+                                    bp.name
+                                ),
+                            ));
+                        }
+                    }
+                }
+                None
+            }
+            BlueprintKind::Collection {
+                named_manifests, ..
+            } => {
+                if first == "parsed_manifest" {
+                    if let Some(arg) = &r.argument {
+                        if !named_manifests.iter().any(|m| &m.name == arg) {
+                            return Some((
+                                Severity::Error,
+                                format!(
+                                    "collection `{}` declares no named manifest `{arg}`",
+                                    bp.name
+                                ),
+                            ));
+                        }
+                    }
+                }
+                None
+            }
+            BlueprintKind::Simple => None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expression scanning (self-contained; to be replaced by the `expr` module's parser)
+// ---------------------------------------------------------------------------------------------
+
+/// One `(( … ))` occurrence in a manifest text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundExpression {
+    /// The text between the parentheses.
+    pub body: String,
+    /// Byte offset of the opening parentheses.
+    pub offset: usize,
+    /// `((( … )))`: a BOSH placeholder passed through to the Director, not evaluated.
+    pub bosh_placeholder: bool,
+}
+
+/// Finds the expressions of a manifest text and reports unbalanced ones. Quotes inside an
+/// expression are respected, so `'((/services/ca.certificate))'` inside one is a literal.
+pub fn find_expressions(text: &str) -> (Vec<FoundExpression>, Vec<String>) {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        if !(bytes[i] == b'(' && bytes[i + 1] == b'(') {
+            i += 1;
+            continue;
+        }
+        let mut run = 0;
+        while i + run < bytes.len() && bytes[i + run] == b'(' {
+            run += 1;
+        }
+        let start = i + run;
+        if run >= 3 {
+            match text[start..].find(")))") {
+                Some(end) => {
+                    found.push(FoundExpression {
+                        body: text[start..start + end].to_string(),
+                        offset: i,
+                        bosh_placeholder: true,
+                    });
+                    i = start + end + 3;
+                }
+                None => {
+                    problems.push(format!(
+                        "`{}` at byte {i} is never closed with `)))`",
+                        snippet(&text[i..])
+                    ));
+                    return (found, problems);
+                }
+            }
+            continue;
+        }
+        // An OM expression: scan to `))` outside quotes.
+        let mut j = start;
+        let mut quote: Option<u8> = None;
+        let mut end = None;
+        while j < bytes.len() {
+            let c = bytes[j];
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None if c == b'\'' || c == b'"' => quote = Some(c),
+                None if c == b')' && bytes.get(j + 1) == Some(&b')') => {
+                    end = Some(j);
+                    break;
+                }
+                None if c == b'(' && bytes.get(j + 1) == Some(&b'(') => break,
+                None => {}
+            }
+            j += 1;
+        }
+        match end {
+            Some(e) => {
+                found.push(FoundExpression {
+                    body: text[start..e].to_string(),
+                    offset: i,
+                    bosh_placeholder: false,
+                });
+                i = e + 2;
+            }
+            None => {
+                let why = if quote.is_some() {
+                    "has an unterminated quote"
+                } else {
+                    "is never closed with `))`"
+                };
+                problems.push(format!("`{}` at byte {i} {why}", snippet(&text[i..])));
+                i = start.max(j);
+            }
+        }
+    }
+    (found, problems)
+}
+
+fn snippet(s: &str) -> String {
+    let line = s.lines().next().unwrap_or_default();
+    line.chars().take(40).collect()
+}
+
+/// A property path named in an expression, with the argument of a trailing call
+/// (`parsed_manifest(NAME)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub path: String,
+    pub argument: Option<String>,
+}
+
+/// Extracts the reference paths of one expression body: words made of name characters and
+/// dots outside quoted literals, with the parenthesised argument that follows a call.
+pub fn expression_references(body: &str) -> Vec<Reference> {
+    let chars: Vec<char> = body.chars().collect();
+    let mut out: Vec<Reference> = Vec::new();
+    let mut i = 0;
+    let is_word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '$');
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' || c == '"' {
+            i += 1;
+            while i < chars.len() && chars[i] != c {
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        if is_word(c) {
+            let start = i;
+            while i < chars.len() && is_word(chars[i]) {
+                i += 1;
+            }
+            // `value_present?`, `assigned?`, `present?`: a `?` glued to a word belongs to it.
+            if i < chars.len() && chars[i] == '?' && chars[i - 1].is_ascii_alphanumeric() {
+                let next = chars.get(i + 1).copied().unwrap_or(' ');
+                if next == ' ' || next == ')' || next == '|' || next == '?' || next == '\0' {
+                    i += 1;
+                }
+            }
+            let word: String = chars[start..i].iter().collect();
+            let mut argument = None;
+            if i < chars.len() && chars[i] == '(' {
+                let arg_start = i + 1;
+                let mut k = arg_start;
+                while k < chars.len() && chars[k] != ')' {
+                    k += 1;
+                }
+                argument = Some(
+                    chars[arg_start..k.min(chars.len())]
+                        .iter()
+                        .collect::<String>()
+                        .trim()
+                        .to_string(),
+                );
+                i = (k + 1).min(chars.len());
+            }
+            let word = word.trim_end_matches('.').to_string();
+            if !word.is_empty() && word != "-" && word != "." {
+                out.push(Reference {
+                    path: word,
+                    argument,
+                });
+            }
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

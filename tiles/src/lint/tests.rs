@@ -1,0 +1,710 @@
+use super::*;
+
+const PKS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/fixtures/tiles/pks-1.1.3.yml"
+));
+const EXAMPLE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/fixtures/tiles/example-product.yml"
+));
+
+/// A small tile that lints clean; each test breaks one thing.
+const GOOD: &str = r#"
+name: small
+product_version: 1.0.0
+minimum_version_for_upgrade: "0"
+metadata_version: "2.5"
+label: Small
+rank: 5
+icon_image: aWNvbg==
+stemcell_criteria: {os: ubuntu-jammy, version: '1.10'}
+releases:
+- {name: rel, file: rel.tgz, version: 1.2.3}
+property_blueprints:
+- name: greeting
+  type: string
+  configurable: true
+  default: hi
+- name: count
+  type: integer
+  configurable: true
+  default: 3
+  constraints: {min: 1, max: 5}
+- name: color
+  type: dropdown_select
+  configurable: true
+  default: red
+  options:
+  - {name: red, label: Red}
+  - {name: blue, label: Blue}
+- name: mode
+  type: selector
+  configurable: true
+  default: 'No'
+  option_templates:
+  - name: off_option
+    select_value: 'No'
+    named_manifests:
+    - name: snippet
+      manifest: |
+        enabled: false
+  - name: on_option
+    select_value: 'Yes'
+    named_manifests:
+    - name: snippet
+      manifest: |
+        enabled: true
+        level: (( .properties.mode.on_option.level.value ))
+    property_blueprints:
+    - {name: level, type: integer, configurable: true, default: 2}
+- name: albums
+  type: collection
+  configurable: true
+  property_blueprints:
+  - {name: title, type: string, configurable: true}
+  named_manifests:
+  - name: entry
+    manifest: |
+      title: (( current_record.title.value ))
+form_types:
+- name: main
+  label: Main
+  property_inputs:
+  - {reference: .properties.greeting, label: Greeting}
+  - {reference: .web.port, label: Port}
+  - reference: .properties.mode
+    label: Mode
+    selector_property_inputs:
+    - reference: .properties.mode.off_option
+      label: Off
+    - reference: .properties.mode.on_option
+      label: On
+      property_inputs:
+      - {reference: .properties.mode.on_option.level, label: Level}
+  - reference: .properties.albums
+    label: Albums
+    property_inputs:
+    - {reference: title, label: Title}
+job_types:
+- name: web
+  resource_label: Web
+  max_in_flight: 1
+  single_az_only: false
+  instance_definition:
+    name: instances
+    type: integer
+    configurable: true
+    default: 1
+    constraints: {min: 0, max: 3}
+    zero_if:
+      property_reference: .properties.mode
+      property_value: 'No'
+  resource_definitions:
+  - {name: ram, type: integer, configurable: true, default: 1024, constraints: {min: 512}}
+  property_blueprints:
+  - {name: port, type: port, configurable: true, default: 8080}
+  templates:
+  - name: server
+    release: rel
+    manifest: |
+      greeting: "(( .properties.greeting.value )), (( port.value ))!"
+      count: (( .properties.count.value ))
+      mode: (( .properties.mode.selected_option.parsed_manifest(snippet) ))
+      albums: (( .properties.albums.parsed_manifest(entry) ))
+      host: (( $director.hostname || $director.deployment_ip ))
+      password: ((( db-password )))
+      instances: (( instances ))
+      other: (( ..cf.cloud_controller.system_domain.value ))
+      name: (( .deployment_name ))
+  - {name: smoke, release: rel}
+- name: tests
+  resource_label: Tests
+  errand: true
+  max_in_flight: 1
+  templates:
+  - {name: tests, release: rel}
+post_deploy_errands:
+- name: tests
+- name: smoke
+  colocated: true
+  instances: [web/first]
+pre_delete_errands:
+- name: tests
+runtime_configs:
+- name: rc
+  runtime_config: |
+    addons:
+    - name: a
+      properties: {x: (( .properties.greeting.value ))}
+"#;
+
+fn findings(text: &str) -> Vec<Finding> {
+    lint_yaml(text)
+}
+
+/// Replaces `from` (which must occur) in GOOD and lints the result.
+fn broken(from: &str, to: &str) -> Vec<Finding> {
+    assert!(GOOD.contains(from), "fixture text `{from}` not found");
+    findings(&GOOD.replacen(from, to, 1))
+}
+
+fn assert_fires(found: &[Finding], rule: &str, severity: Severity, path: &str) {
+    assert!(
+        found
+            .iter()
+            .any(|f| f.rule == rule && f.severity == severity && f.path == path),
+        "expected {severity:?} {rule} at {path}, got {found:#?}"
+    );
+}
+
+#[test]
+fn good_tile_is_clean() {
+    let found = findings(GOOD);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn fixtures_have_no_errors() {
+    for (name, text) in [("pks", PKS), ("example", EXAMPLE)] {
+        let found = findings(text);
+        let errors: Vec<_> = found
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+    }
+}
+
+#[test]
+fn form_reference_resolves() {
+    let f = broken(
+        "reference: .properties.greeting",
+        "reference: .properties.nope",
+    );
+    assert_fires(
+        &f,
+        rules::FORM_REFERENCE,
+        Severity::Error,
+        "form_types[0].property_inputs[0].reference",
+    );
+    let f = broken("reference: .web.port", "reference: .nojob.port");
+    assert_fires(
+        &f,
+        rules::FORM_REFERENCE,
+        Severity::Error,
+        "form_types[0].property_inputs[1].reference",
+    );
+    let f = broken(
+        "reference: .properties.mode.on_option\n",
+        "reference: .properties.mode.missing\n",
+    );
+    assert_fires(
+        &f,
+        rules::FORM_REFERENCE,
+        Severity::Error,
+        "form_types[0].property_inputs[2].selector_property_inputs[1].reference",
+    );
+    let f = broken(
+        "reference: .properties.mode.on_option.level",
+        "reference: .properties.mode.on_option.nope",
+    );
+    assert_fires(
+        &f,
+        rules::FORM_REFERENCE,
+        Severity::Error,
+        "form_types[0].property_inputs[2].selector_property_inputs[1].property_inputs[0].reference",
+    );
+    let f = broken(
+        "{reference: title, label: Title}",
+        "{reference: author, label: Title}",
+    );
+    assert_fires(
+        &f,
+        rules::FORM_REFERENCE,
+        Severity::Error,
+        "form_types[0].property_inputs[3].property_inputs[0].reference",
+    );
+}
+
+#[test]
+fn selector_default_names_a_select_value() {
+    let f = broken("default: 'No'", "default: Maybe");
+    assert_fires(
+        &f,
+        rules::SELECTOR_DEFAULT,
+        Severity::Error,
+        "property_blueprints[3].default",
+    );
+    // unquoted No is the boolean false: a warning that explains YAML 1.1
+    let f = broken("default: 'No'", "default: No");
+    assert_fires(
+        &f,
+        rules::SELECTOR_DEFAULT,
+        Severity::Warning,
+        "property_blueprints[3].default",
+    );
+    // an option name instead of a select_value is tolerated by Ops Manager
+    let f = broken("default: 'No'", "default: off_option");
+    assert_fires(
+        &f,
+        rules::SELECTOR_DEFAULT,
+        Severity::Warning,
+        "property_blueprints[3].default",
+    );
+    assert!(!has_errors(&f));
+}
+
+#[test]
+fn selector_options_declare_same_named_manifests() {
+    let f = broken(
+        "    - name: snippet\n      manifest: |\n        enabled: false\n",
+        "",
+    );
+    assert_fires(
+        &f,
+        rules::SELECTOR_NAMED_MANIFESTS,
+        Severity::Warning,
+        "property_blueprints[3].option_templates[0].named_manifests",
+    );
+}
+
+#[test]
+fn errands_exist() {
+    let f = broken(
+        "post_deploy_errands:\n- name: tests",
+        "post_deploy_errands:\n- name: nope",
+    );
+    assert_fires(
+        &f,
+        rules::ERRAND_EXISTS,
+        Severity::Error,
+        "post_deploy_errands[0].name",
+    );
+    let f = broken("  errand: true\n", "");
+    assert_fires(
+        &f,
+        rules::ERRAND_EXISTS,
+        Severity::Error,
+        "post_deploy_errands[0].name",
+    );
+    assert_fires(
+        &f,
+        rules::ERRAND_EXISTS,
+        Severity::Error,
+        "pre_delete_errands[0].name",
+    );
+    let f = broken("- name: smoke\n  colocated", "- name: smokey\n  colocated");
+    assert_fires(
+        &f,
+        rules::ERRAND_EXISTS,
+        Severity::Error,
+        "post_deploy_errands[1].name",
+    );
+    let f = broken("instances: [web/first]", "instances: [tests/first]");
+    assert_fires(
+        &f,
+        rules::ERRAND_EXISTS,
+        Severity::Error,
+        "post_deploy_errands[1].instances[0]",
+    );
+}
+
+#[test]
+fn templates_name_declared_releases() {
+    let f = broken(
+        "{name: smoke, release: rel}",
+        "{name: smoke, release: other}",
+    );
+    assert_fires(
+        &f,
+        rules::TEMPLATE_RELEASE,
+        Severity::Error,
+        "job_types[0].templates[1].release",
+    );
+    let f = broken("{name: smoke, release: rel}", "{name: smoke}");
+    assert_fires(
+        &f,
+        rules::TEMPLATE_RELEASE,
+        Severity::Error,
+        "job_types[0].templates[1].release",
+    );
+}
+
+#[test]
+fn expression_syntax() {
+    let f = broken(
+        "count: (( .properties.count.value ))",
+        "count: (( .properties.count.value )",
+    );
+    assert_fires(
+        &f,
+        rules::EXPRESSION_SYNTAX,
+        Severity::Error,
+        "job_types[0].templates[0].manifest",
+    );
+    let f = broken(
+        "password: ((( db-password )))",
+        "password: ((( db-password ))",
+    );
+    assert_fires(
+        &f,
+        rules::EXPRESSION_SYNTAX,
+        Severity::Error,
+        "job_types[0].templates[0].manifest",
+    );
+    let f = broken("count: (( .properties.count.value ))", "count: (( 'open ))");
+    assert_fires(
+        &f,
+        rules::EXPRESSION_SYNTAX,
+        Severity::Error,
+        "job_types[0].templates[0].manifest",
+    );
+    let f = broken("count: (( .properties.count.value ))", "count: ((  ))");
+    assert_fires(
+        &f,
+        rules::EXPRESSION_SYNTAX,
+        Severity::Error,
+        "job_types[0].templates[0].manifest",
+    );
+}
+
+#[test]
+fn expression_references_resolve() {
+    let path = "job_types[0].templates[0].manifest";
+    for (from, to) in [
+        (".properties.count.value", ".properties.counter.value"),
+        ("(( port.value ))", "(( nope.value ))"),
+        ("parsed_manifest(snippet)", "parsed_manifest(snipet)"),
+        ("parsed_manifest(entry)", "parsed_manifest(entries)"),
+        ("(( .deployment_name ))", "(( .nojob.x.value ))"),
+        ("(( .deployment_name ))", "(( .web.nope.value ))"),
+        (
+            "(( .deployment_name ))",
+            "(( ..small.properties.nope.value ))",
+        ),
+        (
+            "(( .deployment_name ))",
+            "(( .properties.mode.on_option.nope.value ))",
+        ),
+        ("(( .deployment_name ))", "(( current_record.title.value ))"),
+    ] {
+        let f = broken(from, to);
+        assert_fires(&f, rules::EXPRESSION_REFERENCE, Severity::Error, path);
+    }
+    let f = broken(
+        "(( current_record.title.value ))",
+        "(( current_record.author.value ))",
+    );
+    assert_fires(
+        &f,
+        rules::EXPRESSION_REFERENCE,
+        Severity::Error,
+        "property_blueprints[4].named_manifests[0].manifest",
+    );
+    let f = broken(
+        ".properties.mode.on_option.level.value",
+        ".properties.mode.on_option.lvl.value",
+    );
+    assert_fires(
+        &f,
+        rules::EXPRESSION_REFERENCE,
+        Severity::Error,
+        "property_blueprints[3].option_templates[1].named_manifests[0].manifest",
+    );
+    let f = broken(
+        "x: (( .properties.greeting.value ))",
+        "x: (( .properties.greet.value ))",
+    );
+    assert_fires(
+        &f,
+        rules::EXPRESSION_REFERENCE,
+        Severity::Error,
+        "runtime_configs[0].runtime_config",
+    );
+    let f = broken("(( $director.hostname", "(( $directr.hostname");
+    assert_fires(&f, rules::EXPRESSION_REFERENCE, Severity::Warning, path);
+}
+
+#[test]
+fn integer_constraints_are_consistent() {
+    let f = broken(
+        "constraints: {min: 1, max: 5}",
+        "constraints: {min: 6, max: 5}",
+    );
+    assert_fires(
+        &f,
+        rules::INTEGER_CONSTRAINTS,
+        Severity::Error,
+        "property_blueprints[1].constraints",
+    );
+    let f = broken("default: 3\n", "default: 9\n");
+    assert_fires(
+        &f,
+        rules::INTEGER_CONSTRAINTS,
+        Severity::Error,
+        "property_blueprints[1].default",
+    );
+    let f = broken("default: 3\n", "default: 0\n");
+    assert_fires(
+        &f,
+        rules::INTEGER_CONSTRAINTS,
+        Severity::Error,
+        "property_blueprints[1].default",
+    );
+    let f = broken("constraints: {min: 1, max: 5}", "constraints: {modulo: 2}");
+    assert_fires(
+        &f,
+        rules::INTEGER_CONSTRAINTS,
+        Severity::Error,
+        "property_blueprints[1].default",
+    );
+    let f = broken("constraints: {min: 1, max: 5}", "constraints: {modulo: 0}");
+    assert_fires(
+        &f,
+        rules::INTEGER_CONSTRAINTS,
+        Severity::Error,
+        "property_blueprints[1].constraints",
+    );
+    let f = broken(
+        "constraints: {min: 1, max: 5}",
+        "constraints: {power_of_two: true}",
+    );
+    assert_fires(
+        &f,
+        rules::INTEGER_CONSTRAINTS,
+        Severity::Error,
+        "property_blueprints[1].default",
+    );
+    let f = broken("default: 3\n", "default: 4\n  constraints_: x\n");
+    assert!(!has_errors(&f), "{f:#?}");
+    let f = broken(
+        "constraints: {min: 1, max: 5}",
+        "constraints: {may_only_be_odd_or_zero: true}",
+    );
+    assert!(!has_errors(&f));
+    let f = broken("default: 3\n", "default: lots\n");
+    assert_fires(
+        &f,
+        rules::INTEGER_CONSTRAINTS,
+        Severity::Error,
+        "property_blueprints[1].default",
+    );
+    // instance_definition and resource_definitions
+    let f = broken(
+        "    default: 1\n    constraints: {min: 0, max: 3}",
+        "    default: 4\n    constraints: {min: 0, max: 3}",
+    );
+    assert_fires(
+        &f,
+        rules::INTEGER_CONSTRAINTS,
+        Severity::Error,
+        "job_types[0].instance_definition.default",
+    );
+    let f = broken(
+        "default: 1024, constraints: {min: 512}",
+        "default: 256, constraints: {min: 512}",
+    );
+    assert_fires(
+        &f,
+        rules::INTEGER_CONSTRAINTS,
+        Severity::Error,
+        "job_types[0].resource_definitions[0].default",
+    );
+}
+
+#[test]
+fn option_defaults_are_options() {
+    let f = broken("default: red", "default: green");
+    assert_fires(
+        &f,
+        rules::OPTIONS_DEFAULT,
+        Severity::Error,
+        "property_blueprints[2].default",
+    );
+    let f = broken(
+        "type: dropdown_select\n  configurable: true\n  default: red",
+        "type: multi_select_options\n  configurable: true\n  default: [red, pink]",
+    );
+    assert_fires(
+        &f,
+        rules::OPTIONS_DEFAULT,
+        Severity::Error,
+        "property_blueprints[2].default",
+    );
+    let f = broken(
+        "  options:\n  - {name: red, label: Red}\n  - {name: blue, label: Blue}\n",
+        "",
+    );
+    assert_fires(
+        &f,
+        rules::OPTIONS_DEFAULT,
+        Severity::Error,
+        "property_blueprints[2].options",
+    );
+}
+
+#[test]
+fn duplicate_names() {
+    let f = broken("- name: count\n", "- name: greeting\n");
+    assert_fires(
+        &f,
+        rules::DUPLICATE_NAME,
+        Severity::Error,
+        "property_blueprints[1].name",
+    );
+    let f = broken(
+        "- name: tests\n  resource_label",
+        "- name: web\n  resource_label",
+    );
+    assert_fires(
+        &f,
+        rules::DUPLICATE_NAME,
+        Severity::Error,
+        "job_types[1].name",
+    );
+    let f = broken(
+        "form_types:\n- name: main",
+        "form_types:\n- name: other\n  label: O\n  property_inputs: []\n- name: other",
+    );
+    assert_fires(
+        &f,
+        rules::DUPLICATE_NAME,
+        Severity::Error,
+        "form_types[1].name",
+    );
+    let f = broken("  - name: on_option", "  - name: off_option");
+    assert_fires(
+        &f,
+        rules::DUPLICATE_NAME,
+        Severity::Error,
+        "property_blueprints[3].option_templates[1].name",
+    );
+}
+
+#[test]
+fn required_keys_label_rank_stemcell() {
+    let f = broken("name: small\n", "");
+    assert_fires(&f, rules::REQUIRED_KEY, Severity::Error, "name");
+    let f = broken("product_version: 1.0.0\n", "");
+    assert_fires(&f, rules::REQUIRED_KEY, Severity::Error, "product_version");
+    let f = broken("metadata_version: \"2.5\"\n", "");
+    assert_fires(&f, rules::REQUIRED_KEY, Severity::Error, "metadata_version");
+    let f = broken("icon_image: aWNvbg==\n", "");
+    assert_fires(&f, rules::REQUIRED_KEY, Severity::Warning, "icon_image");
+    let f = broken("label: Small\n", "");
+    assert_fires(&f, rules::LABEL_AND_RANK, Severity::Warning, "label");
+    let f = broken("rank: 5\n", "");
+    assert_fires(&f, rules::LABEL_AND_RANK, Severity::Warning, "rank");
+    let f = broken(
+        "stemcell_criteria: {os: ubuntu-jammy, version: '1.10'}\n",
+        "",
+    );
+    assert_fires(
+        &f,
+        rules::STEMCELL_CRITERIA,
+        Severity::Error,
+        "stemcell_criteria",
+    );
+    let f = broken("version: '1.10'}", "version: ''}");
+    assert_fires(
+        &f,
+        rules::STEMCELL_CRITERIA,
+        Severity::Error,
+        "stemcell_criteria.version",
+    );
+}
+
+#[test]
+fn unknown_type_is_a_warning() {
+    let f = broken(
+        "type: string\n  configurable: true\n  default: hi",
+        "type: fancy_string\n  configurable: true\n  default: hi",
+    );
+    assert_fires(
+        &f,
+        rules::UNKNOWN_TYPE,
+        Severity::Warning,
+        "property_blueprints[0].type",
+    );
+    assert!(!has_errors(&f));
+}
+
+#[test]
+fn zero_if_and_max_in_flight() {
+    let f = broken("property_value: 'No'", "property_value: 'Nope'");
+    assert_fires(
+        &f,
+        rules::ZERO_IF,
+        Severity::Error,
+        "job_types[0].instance_definition.zero_if.property_values",
+    );
+    let f = broken(
+        "property_reference: .properties.mode",
+        "property_reference: .properties.moda",
+    );
+    assert_fires(
+        &f,
+        rules::ZERO_IF,
+        Severity::Error,
+        "job_types[0].instance_definition.zero_if.property_reference",
+    );
+    let f = broken(
+        "  max_in_flight: 1\n  single_az_only",
+        "  max_in_flight: lots\n  single_az_only",
+    );
+    assert_fires(
+        &f,
+        rules::MAX_IN_FLIGHT,
+        Severity::Error,
+        "job_types[0].max_in_flight",
+    );
+}
+
+#[test]
+fn reserved_name() {
+    let f = broken("- name: greeting\n", "- name: current_record\n");
+    assert_fires(
+        &f,
+        rules::RESERVED_NAME,
+        Severity::Error,
+        "property_blueprints[0].name",
+    );
+}
+
+#[test]
+fn unreadable_and_misshapen_text_become_findings() {
+    let f = findings("a: [1, 2\n");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].rule, rules::YAML);
+    let f = findings("job_types: {a: 1}\n");
+    assert_eq!(f[0].rule, rules::SHAPE);
+    assert_eq!(f[0].path, "job_types");
+}
+
+#[test]
+fn scanner_handles_quotes_and_placeholders() {
+    let (found, problems) =
+        find_expressions("a: \"(( .p.x.value ? '((/services/tls_ca.certificate))' : '' ))\" b: prefix-((( pw )))-suffix");
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(found.len(), 2);
+    assert!(!found[0].bosh_placeholder);
+    assert!(found[1].bosh_placeholder);
+    assert_eq!(found[1].body, " pw ");
+    let refs = expression_references(&found[0].body);
+    assert_eq!(refs.len(), 1);
+    assert_eq!(refs[0].path, ".p.x.value");
+    let refs = expression_references(
+        " x.value_present? ? y.value : .properties.s.selected_option.parsed_manifest( n ) ",
+    );
+    let paths: Vec<_> = refs.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "x.value_present?",
+            "y.value",
+            ".properties.s.selected_option.parsed_manifest"
+        ]
+    );
+    assert_eq!(refs[2].argument.as_deref(), Some("n"));
+}
