@@ -750,8 +750,8 @@ mod never_panics {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(|n| Value::from(n)),
-            (-1.0e9f64..1.0e9).prop_map(|f| Value::from(f)),
+            any::<i64>().prop_map(Value::from),
+            (-1.0e9f64..1.0e9).prop_map(Value::from),
             any::<String>().prop_map(Value::String),
             r"(on|off|y|n|~|null|1\.10|8_192|0x1f|0755|- a|a: b|#c|1:30|\.inf|  x|x\n|\n\ny\n)"
                 .prop_map(Value::String),
