@@ -4,6 +4,7 @@
 //! validates operator input with exactly the code the server uses.
 
 pub mod error;
+pub mod forms;
 pub mod lint;
 pub mod metadata;
 pub mod odb;

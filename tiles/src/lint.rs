@@ -977,7 +977,7 @@ impl<'a> Linter<'a> {
     fn expressions(&mut self) {
         let t = self.t;
         for (i, bp) in t.property_blueprints.iter().enumerate() {
-            self.blueprint_manifests(bp, &format!("property_blueprints[{i}]"), None, None);
+            self.blueprint_manifests(bp, &format!("property_blueprints[{i}]"), None);
         }
         for (j, job) in t.job_types.iter().enumerate() {
             let jpath = format!("job_types[{j}]");
@@ -1005,7 +1005,6 @@ impl<'a> Linter<'a> {
                     bp,
                     &format!("{jpath}.property_blueprints[{i}]"),
                     Some(job),
-                    None,
                 );
             }
         }
@@ -1019,13 +1018,7 @@ impl<'a> Linter<'a> {
         }
     }
 
-    fn blueprint_manifests(
-        &mut self,
-        bp: &PropertyBlueprint,
-        path: &str,
-        job: Option<&JobType>,
-        _collection: Option<&PropertyBlueprint>,
-    ) {
+    fn blueprint_manifests(&mut self, bp: &PropertyBlueprint, path: &str, job: Option<&JobType>) {
         match &bp.kind {
             BlueprintKind::Simple => {}
             BlueprintKind::Selector { option_templates } => {
@@ -1046,7 +1039,6 @@ impl<'a> Linter<'a> {
                             sub,
                             &format!("{opath}.property_blueprints[{i}]"),
                             job,
-                            None,
                         );
                     }
                 }

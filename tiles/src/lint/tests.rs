@@ -708,3 +708,60 @@ fn scanner_handles_quotes_and_placeholders() {
     );
     assert_eq!(refs[2].argument.as_deref(), Some("n"));
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Text built from YAML's structural characters and metadata words.
+        #[test]
+        fn yamlish_text(text in r"([ \n\-:\[\]{},&*!|>'\x22#%@`?<]|name|type|selector|collection|option_templates|property_blueprints|job_types|form_types|property_inputs|reference|\.properties\.x|\(\(|\)\)|on|8_192|1\.10|[a-z0-9]){0,300}") {
+            let _ = crate::metadata::ProductTemplate::from_yaml(&text);
+            let _ = lint_yaml(&text);
+        }
+
+        /// The good tile with a random slice replaced by random YAML-ish text.
+        #[test]
+        fn mutated_tile(at in 0usize..GOOD.len(), len in 0usize..40, insert in r"[ \n\-:\[\]{}a-z0-9().'*&]{0,20}") {
+            let mut text = GOOD.to_string();
+            let start = (0..=at).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            let end = (start + len).min(text.len());
+            let end = (end..=text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
+            text.replace_range(start..end, &insert);
+            let _ = lint_yaml(&text);
+            if let Ok(t) = crate::metadata::ProductTemplate::from_yaml(&text) {
+                let _ = crate::forms::FormTree::build(&t).render_text();
+            }
+        }
+
+        /// Random values survive the emitter and the loader unchanged.
+        #[test]
+        fn emitter_round_trip(v in arb_value()) {
+            let text = crate::yaml::to_yaml_string(&v);
+            let back = crate::yaml::load(&text);
+            prop_assert_eq!(back, Ok(v), "emitted:\n{}", text);
+        }
+    }
+
+    fn arb_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (-1.0e9f64..1.0e9).prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+            r"(on|off|y|n|~|null|1\.10|8_192|0x1f|0755|- a|a: b|#c|1:30|\.inf|  x|x\n|\n\ny\n)"
+                .prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 40, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::vec((any::<String>(), inner), 0..5)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+}
