@@ -4,5 +4,6 @@
 //! validates operator input with exactly the code the server uses.
 
 pub mod error;
+pub mod expr;
 
 pub use error::{Error, Result};
