@@ -5,5 +5,6 @@
 
 pub mod error;
 pub mod expr;
+pub mod manifest;
 
 pub use error::{Error, Result};
