@@ -3,8 +3,10 @@
 //! Pure: no I/O, no async, no database. It builds for `wasm32-unknown-unknown` so the browser
 //! validates operator input with exactly the code the server uses.
 
+pub mod cloud_config;
 pub mod error;
 pub mod expr;
 pub mod manifest;
+pub mod manifest_check;
 
 pub use error::{Error, Result};
