@@ -600,3 +600,436 @@ fn check_group(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cloud() -> CloudConfig {
+        CloudConfig::from_value(&json!({
+            "azs": [{"name": "z1"}, {"name": "z2"}, {"name": "z3"}],
+            "networks": [
+                {"name": "default", "type": "manual", "subnets": [
+                    {"range": "10.0.1.0/24", "gateway": "10.0.1.1", "static": ["10.0.1.10-10.0.1.30"], "az": "z1"},
+                    {"range": "10.0.2.0/24", "gateway": "10.0.2.1", "static": ["10.0.2.10-10.0.2.30"], "az": "z2"},
+                    {"range": "10.0.3.0/24", "gateway": "10.0.3.1", "static": ["10.0.3.10-10.0.3.30"], "az": "z3"}
+                ]},
+                {"name": "z1-only", "subnets": [{"range": "10.1.0.0/24", "gateway": "10.1.0.1", "az": "z1"}]},
+                {"name": "dyn", "type": "dynamic", "subnets": [{"azs": ["z1", "z2", "z3"]}]}
+            ],
+            "vm_types": [{"name": "minimal"}, {"name": "small"}, {"name": "small-highmem"}],
+            "vm_extensions": [{"name": "lb"}],
+            "disk_types": [{"name": "10240", "disk_size": 10240}],
+            "compilation": {"workers": 2, "network": "default", "az": "z1", "vm_type": "small"}
+        }))
+        .unwrap()
+    }
+
+    fn cfcr() -> Value {
+        crate::manifest::tests::cfcr()
+    }
+
+    /// Findings for the CFCR manifest after `edit`.
+    fn check_edited(edit: impl FnOnce(&mut Value)) -> Vec<Finding> {
+        let mut v = cfcr();
+        edit(&mut v);
+        check_value(&v, &cloud())
+    }
+
+    fn only(findings: &[Finding], field: &str, words: &str) {
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.field == field && f.message.contains(words)),
+            "no finding at {field} mentioning {words:?}: {findings:#?}"
+        );
+    }
+
+    #[test]
+    fn the_cfcr_manifest_is_clean() {
+        assert_eq!(check_value(&cfcr(), &cloud()), vec![]);
+        assert_eq!(cloud().validate(), vec![]);
+    }
+
+    #[test]
+    fn cloud_only_sections_are_refused() {
+        let f = check_edited(|v| v["vm_types"] = json!([]));
+        only(&f, "vm_types", "cloud-config");
+    }
+
+    #[test]
+    fn stemcells_releases_variables() {
+        let f = check_edited(|v| v["stemcells"] = json!([]));
+        only(&f, "stemcells", "needs to be specified");
+        only(
+            &f,
+            "instance_groups[master].stemcell",
+            "unknown stemcell 'default'",
+        );
+        let f = check_edited(|v| {
+            v["stemcells"] = json!([
+                {"alias": "default", "os": "ubuntu-xenial", "version": "1"},
+                {"alias": "default", "name": "bosh-vsphere", "version": "1"},
+                {"alias": "bare", "version": "1"}
+            ]);
+            v["releases"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"name": "kubo", "version": ""}));
+            v["variables"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"name": "kubo_ca", "type": ""}));
+        });
+        only(&f, "stemcells[default]", "duplicate stemcell alias");
+        only(&f, "stemcells[bare]", "'os' or 'name'");
+        only(&f, "releases[kubo]", "duplicate release name");
+        only(&f, "releases[kubo].version", "empty");
+        only(&f, "variables[kubo_ca]", "duplicate variable name");
+        only(&f, "variables[kubo_ca].type", "empty");
+    }
+
+    #[test]
+    fn update_block_forms() {
+        for (canaries, mif, ok) in [
+            (json!(1), json!("20%"), true),
+            (json!(0), json!(1), true),
+            (json!("100%"), json!("100%"), true),
+            (json!(1), json!(0), false),
+            (json!(1), json!("0%"), false),
+            (json!(1), json!("150%"), false),
+            (json!("some"), json!(1), false),
+            (json!(-1), json!(1), false),
+        ] {
+            let f = check_edited(|v| {
+                v["update"]["canaries"] = canaries.clone();
+                v["update"]["max_in_flight"] = mif.clone();
+            });
+            assert_eq!(f.is_empty(), ok, "{canaries} {mif}: {f:#?}");
+        }
+        let f = check_edited(|v| {
+            v["update"]["canary_watch_time"] = json!("30000-1000");
+            v["update"]["update_watch_time"] = json!("soon");
+            v["update"]["vm_strategy"] = json!("yolo");
+        });
+        only(&f, "update.canary_watch_time", "greater");
+        only(&f, "update.update_watch_time", "range of two integers");
+        only(&f, "update.vm_strategy", "invalid vm_strategy");
+        let f = check_edited(|v| {
+            v.as_object_mut().unwrap().remove("update");
+        });
+        only(&f, "update", "required");
+        let f = check_edited(|v| v["update"] = json!({"canaries": 1}));
+        only(&f, "update.max_in_flight", "required");
+        only(&f, "update.update_watch_time", "required");
+        // Group-level override: partial is fine, bad values are not.
+        let f =
+            check_edited(|v| v["instance_groups"][1]["update"] = json!({"max_in_flight": "1%"}));
+        assert_eq!(f, vec![]);
+        let f = check_edited(|v| v["instance_groups"][1]["update"] = json!({"max_in_flight": "x"}));
+        only(
+            &f,
+            "instance_groups[master].update.max_in_flight",
+            "neither",
+        );
+        // More canaries than instances: allowed, with a warning.
+        let f = check_edited(|v| v["update"]["canaries"] = json!(5));
+        assert!(!has_errors(&f));
+        only(
+            &f,
+            "instance_groups[master].update.canaries",
+            "the Director uses 3",
+        );
+    }
+
+    #[test]
+    fn instance_group_names_are_unique_canonically() {
+        let f = check_edited(|v| v["instance_groups"][2]["name"] = json!("Master"));
+        only(
+            &f,
+            "instance_groups[Master].name",
+            "canonical name 'master' already taken",
+        );
+        let f = check_edited(|v| v["instance_groups"][2]["name"] = json!("apply_addons"));
+        only(
+            &f,
+            "instance_groups[apply_addons].name",
+            "already taken by 'apply-addons'",
+        );
+        let f = check_edited(|v| v["instance_groups"][2]["name"] = json!("__"));
+        only(
+            &f,
+            "instance_groups[__].name",
+            "invalid instance group name",
+        );
+        assert_eq!(canonical_name("My_Group-1!"), "my-group-1");
+    }
+
+    #[test]
+    fn lifecycle_and_errands() {
+        let f = check_edited(|v| v["instance_groups"][1]["lifecycle"] = json!("daemon"));
+        only(&f, "instance_groups[master].lifecycle", "invalid lifecycle");
+        let f = check_edited(|v| v["instance_groups"][0]["jobs"] = json!([]));
+        only(&f, "instance_groups[apply-addons].jobs", "no jobs");
+        let f = check_edited(|v| v["instance_groups"][0]["persistent_disk"] = json!(1024));
+        assert!(!has_errors(&f));
+        only(
+            &f,
+            "instance_groups[apply-addons].persistent_disk",
+            "errand VMs",
+        );
+    }
+
+    #[test]
+    fn vm_types_extensions_and_disks() {
+        let f = check_edited(|v| {
+            v["instance_groups"][1]["vm_type"] = json!("huge");
+            v["instance_groups"][1]["vm_extensions"] = json!(["lb", "nope"]);
+        });
+        only(
+            &f,
+            "instance_groups[master].vm_type",
+            "unknown vm type 'huge'",
+        );
+        only(
+            &f,
+            "instance_groups[master].vm_extensions[1]",
+            "unknown vm extension 'nope'",
+        );
+        let f = check_edited(|v| {
+            v["instance_groups"][1]["vm_resources"] =
+                json!({"cpu": 2, "ram": 4096, "ephemeral_disk_size": 10240});
+        });
+        only(&f, "instance_groups[master].vm_type", "both");
+        let f = check_edited(|v| {
+            v["instance_groups"][2]
+                .as_object_mut()
+                .unwrap()
+                .remove("vm_type");
+        });
+        only(&f, "instance_groups[worker].vm_type", "must specify");
+        let f = check_edited(|v| {
+            v["instance_groups"][2]
+                .as_object_mut()
+                .unwrap()
+                .remove("vm_type");
+            v["instance_groups"][2]["vm_resources"] =
+                json!({"cpu": 2, "ram": 4096, "ephemeral_disk_size": 10240});
+        });
+        assert_eq!(f, vec![]);
+        let f = check_edited(|v| v["instance_groups"][1]["persistent_disk_type"] = json!("10240"));
+        only(
+            &f,
+            "instance_groups[master].persistent_disk",
+            "more than one",
+        );
+        let f = check_edited(|v| {
+            v["instance_groups"][1]
+                .as_object_mut()
+                .unwrap()
+                .remove("persistent_disk");
+            v["instance_groups"][1]["persistent_disk_type"] = json!("99");
+            v["instance_groups"][2]["persistent_disks"] =
+                json!([{"name": "a", "type": "10240"}, {"name": "b", "type": "7"}]);
+        });
+        only(
+            &f,
+            "instance_groups[master].persistent_disk_type",
+            "unknown disk type '99'",
+        );
+        only(
+            &f,
+            "instance_groups[worker].persistent_disks[1].type",
+            "unknown disk type '7'",
+        );
+        assert_eq!(f.len(), 2, "{f:#?}");
+        let f = check_edited(|v| v["instance_groups"][1]["persistent_disk"] = json!(-5));
+        only(&f, "instance_groups[master].persistent_disk", "negative");
+    }
+
+    #[test]
+    fn jobs_need_declared_releases_and_no_duplicates() {
+        let f = check_edited(|v| {
+            v["instance_groups"][2]["jobs"][1]["release"] = json!("moby");
+            v["instance_groups"][2]["jobs"][2]["name"] = json!("flanneld");
+        });
+        only(
+            &f,
+            "instance_groups[worker].jobs[1].release",
+            "unknown release 'moby'",
+        );
+        only(
+            &f,
+            "instance_groups[worker].jobs[2].name",
+            "colocated job 'flanneld'",
+        );
+    }
+
+    #[test]
+    fn azs_exist_and_are_covered_by_networks() {
+        let f = check_edited(|v| v["instance_groups"][1]["azs"] = json!(["z1", "z9"]));
+        only(
+            &f,
+            "instance_groups[master].azs[1]",
+            "unknown availability zone 'z9'",
+        );
+        let f = check_edited(|v| v["instance_groups"][1]["azs"] = json!([]));
+        only(
+            &f,
+            "instance_groups[master].azs",
+            "empty availability zones",
+        );
+        let f =
+            check_edited(|v| v["instance_groups"][1]["networks"] = json!([{"name": "z1-only"}]));
+        only(
+            &f,
+            "instance_groups[master].networks[0].name",
+            "no subnet in 'z2'",
+        );
+        assert!(!f.iter().any(|f| f.message.contains("'z1'")), "{f:#?}");
+        let f = check_edited(|v| {
+            v["instance_groups"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("azs");
+        });
+        only(
+            &f,
+            "instance_groups[apply-addons].azs",
+            "must specify availability zones",
+        );
+        let f = check_edited(|v| v["instance_groups"][1]["networks"] = json!([{"name": "dyn"}]));
+        assert_eq!(f, vec![]);
+    }
+
+    #[test]
+    fn networks_exist_and_defaults_are_unambiguous() {
+        let f =
+            check_edited(|v| v["instance_groups"][1]["networks"] = json!([{"name": "nowhere"}]));
+        only(
+            &f,
+            "instance_groups[master].networks[0].name",
+            "unknown network 'nowhere'",
+        );
+        let f = check_edited(|v| v["instance_groups"][1]["networks"] = json!([]));
+        only(
+            &f,
+            "instance_groups[master].networks",
+            "at least one network",
+        );
+        let f = check_edited(|v| {
+            v["instance_groups"][1]["networks"] = json!([{"name": "default"}, {"name": "dyn"}])
+        });
+        only(&f, "instance_groups[master].networks", "default for 'dns'");
+        let f = check_edited(|v| {
+            v["instance_groups"][1]["networks"] =
+                json!([{"name": "default", "default": ["dns", "gateway"]}, {"name": "dyn"}])
+        });
+        assert_eq!(f, vec![]);
+    }
+
+    #[test]
+    fn static_ips() {
+        let good =
+            json!([{"name": "default", "static_ips": ["10.0.1.10", "10.0.2.10", "10.0.3.10"]}]);
+        let f = check_edited(|v| v["instance_groups"][1]["networks"] = good.clone());
+        assert_eq!(f, vec![]);
+        // Ranges count per address.
+        let f = check_edited(|v| {
+            v["instance_groups"][1]["networks"] =
+                json!([{"name": "default", "static_ips": ["10.0.1.10-10.0.1.11", "10.0.2.10"]}]);
+            v["instance_groups"][1]["azs"] = json!(["z1", "z2"]);
+        });
+        assert_eq!(f, vec![]);
+        let f = check_edited(|v| {
+            v["instance_groups"][1]["networks"] =
+                json!([{"name": "default", "static_ips": ["10.0.1.10", "10.0.2.10"]}])
+        });
+        only(
+            &f,
+            "instance_groups[master].networks[0].static_ips",
+            "3 instances but was allocated 2 static IPs",
+        );
+        let f = check_edited(|v| {
+            v["instance_groups"][1]["networks"] =
+                json!([{"name": "default", "static_ips": ["10.0.1.10", "10.0.2.200", "10.9.9.9"]}])
+        });
+        only(
+            &f,
+            "instance_groups[master].networks[0].static_ips[1]",
+            "belongs to no subnet",
+        );
+        only(
+            &f,
+            "instance_groups[master].networks[0].static_ips[2]",
+            "belongs to no subnet",
+        );
+        let f = check_edited(|v| {
+            v["instance_groups"][1]["networks"] = good.clone();
+            v["instance_groups"][1]["azs"] = json!(["z1", "z2"]);
+            v["instance_groups"][1]["instances"] = json!(3);
+        });
+        only(
+            &f,
+            "instance_groups[master].networks[0].static_ips[2]",
+            "none of which",
+        );
+        let f = check_edited(|v| {
+            v["instance_groups"][1]["networks"] =
+                json!([{"name": "default", "static_ips": ["10.0.1.10", "10.0.1.11", "10.0.1.12"]}])
+        });
+        only(
+            &f,
+            "instance_groups[master].networks[0].static_ips",
+            "evenly distribute",
+        );
+        let f = check_edited(|v| {
+            v["instance_groups"][1]["networks"] = good.clone();
+            v["instance_groups"][2]["networks"] = good.clone();
+        });
+        only(
+            &f,
+            "instance_groups[worker].networks[0].static_ips[0]",
+            "also used by instance group 'master'",
+        );
+        let f = check_edited(|v| {
+            v["instance_groups"][1]["networks"] =
+                json!([{"name": "dyn", "static_ips": ["10.0.1.10"]}])
+        });
+        only(
+            &f,
+            "instance_groups[master].networks[0].static_ips",
+            "dynamic network",
+        );
+        let f = check_edited(|v| {
+            v["instance_groups"][1]["networks"] =
+                json!([{"name": "default", "static_ips": ["10.0.1.x", "10.0.2.10", "10.0.3.10"]}])
+        });
+        only(
+            &f,
+            "instance_groups[master].networks[0].static_ips[0]",
+            "not an IP address",
+        );
+    }
+
+    #[test]
+    fn shape_errors_become_one_finding() {
+        let f = check_edited(|v| v["instance_groups"][1]["instances"] = json!("three"));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].field, "manifest.instance_groups[1].instances");
+        let f = check_edited(|v| v["instance_groups"][1]["instances"] = json!(-1));
+        only(&f, "instance_groups[master].instances", "negative");
+    }
+
+    #[test]
+    fn typed_manifests_check_the_same() {
+        let m = Manifest::from_value(&cfcr()).unwrap();
+        assert_eq!(check(&m, &cloud()), vec![]);
+        let f = Finding::error("x", "y");
+        assert_eq!(
+            serde_json::to_value(&f).unwrap(),
+            json!({"field": "x", "message": "y", "severity": "error"})
+        );
+    }
+}
