@@ -103,6 +103,19 @@ pub fn check(m: &Manifest, cloud: &CloudConfig) -> Vec<Finding> {
         Some(u) => check_update(u, "update", true, &mut out),
         None => out.push(Finding::error("update", "the 'update' block is required")),
     }
+    for (a, addon) in m.addons.iter().flatten().enumerate() {
+        for (j, job) in addon.jobs.iter().enumerate() {
+            if !m.releases.iter().any(|r| r.name == job.release) {
+                out.push(Finding::error(
+                    format!("addons[{a}].jobs[{j}].release"),
+                    format!(
+                        "addon '{}' job '{}' references an unknown release '{}'",
+                        addon.name, job.name, job.release
+                    ),
+                ));
+            }
+        }
+    }
     let mut canonical: HashMap<String, &str> = HashMap::new();
     let mut used_ips: HashMap<(String, u128), String> = HashMap::new();
     for g in &m.instance_groups {
