@@ -3,9 +3,13 @@
 //! Pure: no I/O, no async, no database. It builds for `wasm32-unknown-unknown` so the browser
 //! validates operator input with exactly the code the server uses.
 
+pub mod cloud_config;
 pub mod error;
+pub mod expr;
 pub mod forms;
 pub mod lint;
+pub mod manifest;
+pub mod manifest_check;
 pub mod metadata;
 pub mod odb;
 pub mod products;
