@@ -15,7 +15,11 @@ pub enum Error {
     Shape { path: String, message: String },
     /// A `(( ))` expression that does not parse or does not resolve.
     #[error("expression `(( {expr} ))` at {at}: {message}")]
-    Expr { expr: String, at: String, message: String },
+    Expr {
+        expr: String,
+        at: String,
+        message: String,
+    },
     /// Rendering a manifest failed for a reason other than an expression.
     #[error("render: {0}")]
     Render(String),

@@ -4,5 +4,6 @@
 //! validates operator input with exactly the code the server uses.
 
 pub mod error;
+pub mod properties;
 
 pub use error::{Error, Result};
