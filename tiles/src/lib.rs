@@ -3,6 +3,8 @@
 //! Pure: no I/O, no async, no database. It builds for `wasm32-unknown-unknown` so the browser
 //! validates operator input with exactly the code the server uses.
 
+#[cfg(feature = "credentials")]
+pub mod credentials;
 pub mod error;
 pub mod properties;
 
