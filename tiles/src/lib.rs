@@ -6,6 +6,8 @@
 #[cfg(feature = "credentials")]
 pub mod credentials;
 pub mod error;
+pub mod metadata;
 pub mod properties;
+pub mod yaml;
 
 pub use error::{Error, Result};
