@@ -1,16 +1,15 @@
-//! Constraints from metadata: integer bounds and rules (on properties, `instance_definition`
-//! and `resource_definitions`) and the ordered string constraint list (`must_match_regex`,
-//! `must_be_cron_schedule`).
+//! Checking values against the constraints in metadata: integer bounds and rules (on
+//! properties, `instance_definition` and `resource_definitions`) and the ordered string
+//! constraint list (`must_match_regex`, `must_be_cron_schedule`).
 //!
-//! Constraints are read from the raw metadata value (`serde_json::Value`) because real tiles
-//! write them loosely: integer constraints as a map (sometimes a list of one-key maps), numbers
-//! sometimes quoted, the rule names in two spellings (`may_only_increase` in kiln and real
-//! tiles, `can_only_increase` in the docs). Unknown keys are ignored, so a newer tile still
-//! validates with the rules this engine knows.
+//! The constraint *types* belong to the metadata model ([`crate::metadata::IntegerConstraints`],
+//! [`crate::metadata::StringConstraint`]), which reads both spellings of the rule names
+//! (`may_only_*` / `can_only_*`); this module gives them their meaning.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{cron, ruby_regex};
+use crate::metadata::{IntegerConstraints, StringConstraint};
 
 /// Reads an integer the way metadata and forms write it: a JSON integer, an integral float
 /// (`3.0`), or a decimal string (`"443"`, `" 8192 "`).
@@ -36,62 +35,7 @@ pub fn as_flag(value: &Value) -> Option<bool> {
     }
 }
 
-/// Integer constraints (kiln `IntegerConstraints`, plus the documented `can_only_*` spellings).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IntegerConstraints {
-    pub min: Option<i64>,
-    pub max: Option<i64>,
-    /// 0 is allowed, otherwise at least this.
-    pub zero_or_min: Option<i64>,
-    /// The value must be a multiple of this.
-    pub modulo: Option<i64>,
-    pub power_of_two: bool,
-    /// Compared with the deployed value: a deployed count may not shrink.
-    pub may_only_increase: bool,
-    pub may_only_be_odd_or_zero: bool,
-    /// The tile's own wording for the `may_only_increase` failure.
-    pub error_message: Option<String>,
-}
-
 impl IntegerConstraints {
-    /// Reads constraints from metadata. A map is the normal form; a list of maps is merged
-    /// (a form seen when authors write every rule as its own item). Anything else gives none.
-    pub fn from_value(value: &Value) -> Self {
-        let mut c = IntegerConstraints::default();
-        match value {
-            Value::Object(map) => c.merge(map),
-            Value::Array(items) => {
-                for item in items {
-                    if let Value::Object(map) = item {
-                        c.merge(map);
-                    }
-                }
-            }
-            _ => {}
-        }
-        c
-    }
-
-    fn merge(&mut self, map: &Map<String, Value>) {
-        for (key, value) in map {
-            match key.as_str() {
-                "min" => self.min = as_integer(value),
-                "max" => self.max = as_integer(value),
-                "zero_or_min" => self.zero_or_min = as_integer(value),
-                "modulo" => self.modulo = as_integer(value),
-                "power_of_two" => self.power_of_two = as_flag(value).unwrap_or(false),
-                "may_only_increase" | "can_only_increase" => {
-                    self.may_only_increase = as_flag(value).unwrap_or(false)
-                }
-                "may_only_be_odd_or_zero" | "can_only_be_odd_or_zero" => {
-                    self.may_only_be_odd_or_zero = as_flag(value).unwrap_or(false)
-                }
-                "error_message" => self.error_message = value.as_str().map(str::to_string),
-                _ => {}
-            }
-        }
-    }
-
     /// True when no rule is set.
     pub fn is_empty(&self) -> bool {
         *self
@@ -146,49 +90,6 @@ impl IntegerConstraints {
     }
 }
 
-/// One item of a string property's constraint list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StringConstraint {
-    /// The value must match the (Ruby-flavoured) regex somewhere (Ruby's `=~`).
-    Regex {
-        pattern: String,
-        error_message: Option<String>,
-    },
-    /// The value must be a cron schedule.
-    Cron { error_message: Option<String> },
-}
-
-/// Reads the string constraint list. Accepts the list form and a single map; items that
-/// carry neither rule are skipped.
-pub fn string_constraints(value: &Value) -> Vec<StringConstraint> {
-    let items: Vec<&Map<String, Value>> = match value {
-        Value::Array(items) => items.iter().filter_map(Value::as_object).collect(),
-        Value::Object(map) => vec![map],
-        _ => Vec::new(),
-    };
-    let mut out = Vec::new();
-    for map in items {
-        let error_message = map
-            .get("error_message")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if let Some(pattern) = map.get("must_match_regex").and_then(Value::as_str) {
-            out.push(StringConstraint::Regex {
-                pattern: pattern.to_string(),
-                error_message: error_message.clone(),
-            });
-        }
-        if map
-            .get("must_be_cron_schedule")
-            .and_then(as_flag)
-            .unwrap_or(false)
-        {
-            out.push(StringConstraint::Cron { error_message });
-        }
-    }
-    out
-}
-
 /// The outcome of checking a string against its constraints.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StringCheck {
@@ -199,34 +100,33 @@ pub struct StringCheck {
     pub metadata_problems: Vec<String>,
 }
 
-/// Applies the constraints in order; every failing one contributes its own message.
+/// Applies the constraints in order; every failing one contributes its own message. An item
+/// may carry both a regex and the cron flag; both are checked.
 pub fn check_string(constraints: &[StringConstraint], value: &str) -> StringCheck {
     let mut check = StringCheck::default();
     for constraint in constraints {
-        match constraint {
-            StringConstraint::Regex {
-                pattern,
-                error_message,
-            } => match ruby_regex::compile(pattern) {
+        if let Some(pattern) = &constraint.must_match_regex {
+            match ruby_regex::compile(pattern) {
                 Ok(re) => {
                     if !re.is_match(value) {
                         check.messages.push(
-                            error_message.clone().unwrap_or_else(|| {
+                            constraint.error_message.clone().unwrap_or_else(|| {
                                 format!("Value must match the pattern {pattern}")
                             }),
                         );
                     }
                 }
                 Err(e) => check.metadata_problems.push(e.to_string()),
-            },
-            StringConstraint::Cron { error_message } => {
-                if let Err(detail) = cron::check_cron(value) {
-                    check.messages.push(
-                        error_message
-                            .clone()
-                            .unwrap_or_else(|| format!("Value must be a cron schedule: {detail}")),
-                    );
-                }
+            }
+        }
+        if constraint.must_be_cron_schedule {
+            if let Err(detail) = cron::check_cron(value) {
+                check.messages.push(
+                    constraint
+                        .error_message
+                        .clone()
+                        .unwrap_or_else(|| format!("Value must be a cron schedule: {detail}")),
+                );
             }
         }
     }
@@ -238,8 +138,22 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    use crate::metadata::property_blueprint::decode_constraints;
+    use crate::metadata::Constraints;
+
+    /// Constraints as the metadata model reads them from YAML-shaped input.
     fn ic(v: Value) -> IntegerConstraints {
-        IntegerConstraints::from_value(&v)
+        match decode_constraints(Some(&v), "constraints") {
+            Ok(Some(Constraints::Integer(c))) => c,
+            other => panic!("not integer constraints: {other:?}"),
+        }
+    }
+
+    fn string_constraints(v: &Value) -> Vec<StringConstraint> {
+        match decode_constraints(Some(v), "constraints") {
+            Ok(Some(Constraints::Rules(r))) => r,
+            other => panic!("not string rules: {other:?}"),
+        }
     }
 
     #[test]
@@ -344,16 +258,14 @@ mod tests {
     }
 
     #[test]
-    fn list_form_is_merged_and_junk_ignored() {
-        let c = ic(json!([{"min": 1}, {"max": 5}, "junk"]));
-        assert_eq!(c.min, Some(1));
-        assert_eq!(c.max, Some(5));
-        assert!(ic(json!("nonsense")).is_empty());
-        assert!(ic(json!({"min": "abc", "unknown": 1})).is_empty());
+    fn contradictory_bounds_report_each_failure() {
+        assert!(ic(json!({})).is_empty());
+        assert!(!ic(json!({"power_of_two": true})).is_empty());
         assert_eq!(
             ic(json!({"min": 1, "max": 0})).check(5, None),
             vec!["Value must be less than or equal to 0"]
         );
+        assert_eq!(ic(json!({"min": 1, "max": 0})).check(-1, None).len(), 1);
     }
 
     #[test]
@@ -391,7 +303,11 @@ mod tests {
             check_string(&cs, "b").messages,
             vec!["Value must match the pattern ^a"]
         );
-        assert!(string_constraints(&json!([{"error_message": "x"}, 3])).is_empty());
+        assert!(
+            check_string(&string_constraints(&json!([{"error_message": "x"}])), "a")
+                .messages
+                .is_empty()
+        );
     }
 
     #[test]

@@ -14,10 +14,12 @@
 //!   `must_be_cron_schedule`);
 //! - [`ruby_regex`]: translation of the Ruby-flavoured regexes in metadata for the `regex` crate;
 //! - [`cron`]: cron schedule syntax;
+//! - [`defaults`]: defaults, `conditional_default`, the effective value of a property;
 //! - [`staged`]: [`StagedValues`], a product's values keyed by property reference.
 
 pub mod constraints;
 pub mod cron;
+pub mod defaults;
 pub mod formats;
 pub mod ruby_regex;
 pub mod staged;
