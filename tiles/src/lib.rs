@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod error;
 pub mod metadata;
 pub mod properties;
+pub mod validate;
 pub mod yaml;
 
 pub use error::{Error, Result};
