@@ -4,6 +4,8 @@
 //! validates operator input with exactly the code the server uses.
 
 pub mod cloud_config;
+#[cfg(feature = "credentials")]
+pub mod credentials;
 pub mod error;
 pub mod expr;
 pub mod forms;
@@ -13,6 +15,8 @@ pub mod manifest_check;
 pub mod metadata;
 pub mod odb;
 pub mod products;
+pub mod properties;
+pub mod validate;
 pub mod yaml;
 
 pub use error::{Error, Result};
