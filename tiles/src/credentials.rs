@@ -519,10 +519,11 @@ pub fn fill_generated<R: RngCore + CryptoRng>(
         };
         for (i, record) in records.iter_mut().enumerate() {
             let Value::Object(map) = record else { continue };
-            if !map
+            let has_guid = map
                 .get("guid")
-                .is_some_and(|g| g.as_str().is_some_and(|g| !g.is_empty()))
-            {
+                .and_then(Value::as_str)
+                .is_some_and(|g| !g.is_empty());
+            if !has_guid {
                 map.insert("guid".to_string(), Value::String(generate_uuid(rng)));
                 filled.push(format!("{}[{i}].guid", pref.reference));
             }
