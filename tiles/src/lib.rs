@@ -7,6 +7,7 @@
 pub mod credentials;
 pub mod error;
 pub mod metadata;
+pub mod product_config;
 pub mod properties;
 pub mod validate;
 pub mod yaml;
