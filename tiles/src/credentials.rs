@@ -32,7 +32,8 @@ use rsa::RsaPrivateKey;
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-use crate::properties::formats;
+use crate::metadata::ProductTemplate;
+use crate::properties::{formats, types, StagedValues};
 
 /// RSA key size for every generated key.
 pub const RSA_BITS: usize = 2048;
@@ -478,8 +479,79 @@ pub fn generate_value<R: RngCore + CryptoRng>(
 pub fn has_value(type_name: &str, value: Option<&Value>) -> bool {
     match value {
         None | Some(Value::Null) => false,
-        Some(v) => !crate::properties::types::is_blank(type_name, v),
+        Some(v) => !types::is_blank(type_name, v),
     }
+}
+
+/// Fills in every generated value that is still missing and leaves existing ones untouched:
+/// `configurable: false` properties of a generated type (`uuid`, `secret`, the credential
+/// types) — product, job and selector-option properties alike — plus, in collections, each
+/// record's `guid` and its non-configurable generated fields. Calling it again generates
+/// nothing, so values stay stable across applies. Returns the references it filled (collection
+/// fields as `.properties.COLL[i].FIELD`).
+pub fn fill_generated<R: RngCore + CryptoRng>(
+    template: &ProductTemplate,
+    staged: &mut StagedValues,
+    ca: &CertificateAuthority,
+    now_unix: i64,
+    rng: &mut R,
+) -> Result<Vec<String>> {
+    let mut filled = Vec::new();
+    for pref in template.property_refs() {
+        let bp = pref.blueprint;
+        let type_name = bp.property_type.as_str();
+        if !bp.configurable
+            && types::is_generated(type_name)
+            && !has_value(type_name, staged.get(&pref.reference))
+        {
+            if let Some(v) =
+                generate_value(type_name, &bp.name, bp.default.as_ref(), ca, now_unix, rng)?
+            {
+                staged.set(pref.reference.clone(), v);
+                filled.push(pref.reference.clone());
+            }
+        }
+        if bp.sub_blueprints().is_empty() {
+            continue;
+        }
+        let Some(Value::Array(records)) = staged.properties.get_mut(&pref.reference) else {
+            continue;
+        };
+        for (i, record) in records.iter_mut().enumerate() {
+            let Value::Object(map) = record else { continue };
+            let has_guid = map
+                .get("guid")
+                .and_then(Value::as_str)
+                .is_some_and(|g| !g.is_empty());
+            if !has_guid {
+                map.insert("guid".to_string(), Value::String(generate_uuid(rng)));
+                filled.push(format!("{}[{i}].guid", pref.reference));
+            }
+            for sub in bp.sub_blueprints() {
+                let t = sub.property_type.as_str();
+                if sub.configurable || !types::is_generated(t) || has_value(t, map.get(&sub.name)) {
+                    continue;
+                }
+                if let Some(v) =
+                    generate_value(t, &sub.name, sub.default.as_ref(), ca, now_unix, rng)?
+                {
+                    map.insert(sub.name.clone(), v);
+                    filled.push(format!("{}[{i}].{}", pref.reference, sub.name));
+                }
+            }
+        }
+    }
+    Ok(filled)
+}
+
+/// [`fill_generated`] with the operating system's random number generator.
+pub fn fill_generated_with_os_rng(
+    template: &ProductTemplate,
+    staged: &mut StagedValues,
+    ca: &CertificateAuthority,
+    now_unix: i64,
+) -> Result<Vec<String>> {
+    fill_generated(template, staged, ca, now_unix, &mut rand::rngs::OsRng)
 }
 
 #[cfg(test)]
@@ -646,5 +718,92 @@ pub(crate) mod tests {
             Some("admin")
         );
         assert_eq!(default_identity(None), None);
+    }
+
+    #[test]
+    fn fill_generated_is_stable_and_leaves_existing_values() {
+        let template = ProductTemplate::from_yaml(
+            r#"
+name: t
+product_version: "1"
+metadata_version: "2.5"
+property_blueprints:
+- {name: id, type: uuid}
+- {name: token, type: secret}
+- {name: admin, type: simple_credentials, default: {identity: admin}}
+- {name: salted, type: salted_credentials}
+- {name: typed_secret, type: secret, configurable: true}
+- {name: kept, type: secret}
+- {name: cert, type: rsa_cert_credentials, default: {domains: ["*.sys.example.com", uaa.sys.example.com]}}
+- name: sel
+  type: selector
+  configurable: true
+  default: On
+  option_templates:
+  - name: on_option
+    select_value: On
+    property_blueprints:
+    - {name: key, type: rsa_pkey_credentials}
+- name: coll
+  type: collection
+  configurable: true
+  property_blueprints:
+  - {name: name, type: string}
+  - {name: pw, type: secret}
+"#,
+        )
+        .unwrap();
+        let mut staged = StagedValues::new();
+        staged.set(".properties.kept", json!({"secret": "operator-chosen"}));
+        staged.set(
+            ".properties.coll",
+            json!([{"name": "a"}, {"name": "b", "guid": "g-b"}]),
+        );
+        let mut rng = StdRng::seed_from_u64(9);
+        let ca = test_ca();
+        let filled = fill_generated(&template, &mut staged, ca, NOW, &mut rng).unwrap();
+        for reference in [
+            ".properties.id",
+            ".properties.token",
+            ".properties.admin",
+            ".properties.salted",
+            ".properties.cert",
+            ".properties.sel.on_option.key",
+            ".properties.coll[0].guid",
+            ".properties.coll[0].pw",
+            ".properties.coll[1].pw",
+        ] {
+            assert!(
+                filled.contains(&reference.to_string()),
+                "{reference}: {filled:?}"
+            );
+        }
+        assert_eq!(filled.len(), 9, "{filled:?}");
+        assert_eq!(
+            staged.get(".properties.kept"),
+            Some(&json!({"secret": "operator-chosen"}))
+        );
+        assert_eq!(
+            staged.get(".properties.typed_secret"),
+            None,
+            "configurable: operator's job"
+        );
+        assert_eq!(
+            staged.get(".properties.admin").unwrap()["identity"],
+            "admin"
+        );
+        assert_eq!(staged.get(".properties.coll").unwrap()[1]["guid"], "g-b");
+        let cert = staged.get(".properties.cert").unwrap()["cert_pem"]
+            .as_str()
+            .unwrap();
+        let cert_der = der(cert);
+        let (_, leaf) = parse_x509_certificate(&cert_der).unwrap();
+        let cn = leaf.subject().iter_common_name().next().unwrap();
+        assert_eq!(cn.as_str().unwrap(), "*.sys.example.com");
+        // Everything generated validates, and a second call changes nothing.
+        let before = staged.clone();
+        let again = fill_generated(&template, &mut staged, ca, NOW, &mut rng).unwrap();
+        assert!(again.is_empty(), "{again:?}");
+        assert_eq!(staged, before);
     }
 }

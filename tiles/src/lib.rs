@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod manifest_check;
 pub mod metadata;
 pub mod odb;
+pub mod product_config;
 pub mod products;
 pub mod properties;
 pub mod validate;

@@ -19,7 +19,7 @@ pub fn default_value(blueprint: &PropertyBlueprint, present_products: &[String])
     let raw = blueprint
         .conditional_default
         .as_ref()
-        .filter(|c| present_products.iter().any(|p| *p == c.dependency_present))
+        .filter(|c| present_products.contains(&c.dependency_present))
         .and_then(|c| c.value.clone())
         .or_else(|| blueprint.default.clone())?;
     let type_name = blueprint.property_type.as_str();
