@@ -9,6 +9,7 @@ pub mod error;
 pub mod http;
 pub mod secrets;
 pub mod store;
+pub mod tile_archive;
 
 pub use error::{Error, Result};
 
