@@ -17,6 +17,7 @@ pub mod odb;
 pub mod product_config;
 pub mod products;
 pub mod properties;
+pub mod render;
 pub mod validate;
 pub mod yaml;
 

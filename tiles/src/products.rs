@@ -49,7 +49,7 @@ mod tests {
     use crate::odb;
 
     fn metadata() -> Value {
-        serde_yaml::from_str(PKS_METADATA).expect("metadata.yml parses")
+        crate::yaml::load(PKS_METADATA).expect("metadata.yml parses")
     }
 
     fn arr<'a>(v: &'a Value, key: &str) -> &'a [Value] {
@@ -433,7 +433,7 @@ mod tests {
             .iter()
             .find(|t| name(t) == "broker")
             .unwrap();
-        serde_yaml::from_str(broker["manifest"].as_str().unwrap()).unwrap()
+        crate::yaml::load(broker["manifest"].as_str().unwrap()).unwrap()
     }
 
     #[test]
@@ -476,7 +476,7 @@ mod tests {
         for n in 1..=10 {
             let sel = &refs[&format!(".properties.plan{n}_selector.active")];
             let snippet = arr(sel, "named_manifests")[0]["manifest"].as_str().unwrap();
-            let raw: Value = serde_yaml::from_str(snippet).unwrap();
+            let raw: Value = crate::yaml::load(snippet).unwrap();
             let entry = with_defaults(&raw, &refs);
             assert!(
                 ids.insert(entry["plan_id"].as_str().unwrap().to_owned()),

@@ -91,9 +91,12 @@ pub fn dashboard_url(manifest_yaml: &str) -> Result<Option<String>> {
 }
 
 fn parse_manifest(text: &str) -> Result<Value> {
-    serde_yaml::from_str(text).map_err(|e| Error::Yaml {
-        at: "manifest".into(),
-        message: e.to_string(),
+    crate::yaml::load(text).map_err(|e| match e {
+        Error::Yaml { at, message } => Error::Yaml {
+            at: format!("manifest {at}"),
+            message,
+        },
+        other => other,
     })
 }
 

@@ -110,8 +110,7 @@ pub fn generate_manifest_with(
             problems.join("; ")
         ))
     })?;
-    let manifest = serde_yaml::to_string(&manifest_value)
-        .map_err(|e| Error::Render(format!("writing the manifest as YAML: {e}")))?;
+    let manifest = crate::yaml::to_yaml_string(&manifest_value);
     Ok(GenerateManifestOutput {
         manifest,
         manifest_value,
@@ -211,12 +210,12 @@ fn group_context(g: &InstanceGroup) -> Value {
 }
 
 fn parse_yaml(text: &str, what: &str) -> Result<Value> {
-    serde_yaml::from_str::<Value>(text).map_err(|e| Error::Yaml {
-        at: match e.location() {
-            Some(l) => format!("{what} {}:{}", l.line(), l.column()),
-            None => what.to_owned(),
+    crate::yaml::load(text).map_err(|e| match e {
+        Error::Yaml { at, message } => Error::Yaml {
+            at: format!("{what} {at}"),
+            message,
         },
-        message: e.to_string(),
+        other => other,
     })
 }
 
