@@ -75,6 +75,9 @@ property_blueprints:
   type: string
   configurable: true
   default: hello
+- name: generated_secret
+  type: secret
+  configurable: false
 form_types:
 - name: settings
   label: Settings
@@ -95,6 +98,7 @@ job_types:
     release: demo
     manifest: |
       greeting: (( .properties.greeting.value ))
+      secret: (( .properties.generated_secret.value ))
   resource_definitions:
   - {name: ram, type: integer, configurable: true, default: 1024}
   - {name: ephemeral_disk, type: integer, configurable: true, default: 2048}
@@ -534,4 +538,193 @@ fn forms_fails_on_metadata_that_does_not_load() {
         stderr(&out)
     );
     assert_eq!(code(&tile(&["forms", "/no/such/dir"])), 2);
+}
+
+// ---------------------------------------------------------------- render
+
+fn pks_config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tiles/products/pks/testdata/realistic-config.yml")
+}
+
+fn manifest_of(out: &Output) -> Value {
+    tiles::yaml::load(&stdout(out)).unwrap_or_else(|e| panic!("manifest YAML: {e}"))
+}
+
+#[test]
+fn render_the_bundled_pks_tile_offline() {
+    let out = tile_at(&[&"render", &bundled_pks(), &"--config", &pks_config()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let manifest = manifest_of(&out);
+    assert!(manifest["name"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("pivotal-container-service-"));
+    let groups = manifest["instance_groups"]
+        .as_array()
+        .expect("instance groups");
+    assert!(!groups.is_empty());
+    assert!(groups
+        .iter()
+        .all(|g| g["azs"].is_array() && g["networks"].is_array()));
+    // The offline Director places jobs on the network the config names.
+    assert_eq!(groups[0]["networks"][0]["name"], "pks-infra");
+    // A certificate signed by the root CA generated for this run, and generated credentials as
+    // BOSH variables.
+    assert!(stdout(&out).contains("-----BEGIN CERTIFICATE-----"));
+    assert!(stdout(&out).contains("(("), "no placeholders");
+    assert!(manifest["variables"].is_array());
+}
+
+#[test]
+fn render_with_a_placeholder_root_ca_is_reproducible() {
+    let run = || {
+        tile_at(&[
+            &"render",
+            &bundled_pks(),
+            &"--config",
+            &pks_config(),
+            &"--root-ca-placeholder",
+        ])
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(code(&a), 0, "{}", stderr(&a));
+    assert_eq!(stdout(&a), stdout(&b));
+    assert!(stdout(&a).contains("((/tileworks/root_ca.certificate))"));
+}
+
+#[test]
+fn render_reports_invalid_properties_by_reference() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = fs::read_to_string(pks_config()).expect("config");
+    let bad = text
+        .replacen("    value: api.pks.example.com\n", "    value: \"\"\n", 1)
+        .replace(
+            ".properties.worker_max_in_flight:\n    value: 2",
+            ".properties.worker_max_in_flight:\n    value: not-a-number",
+        );
+    assert_ne!(bad, text, "the config changed");
+    let config = dir.path().join("bad.yml");
+    fs::write(&config, bad).expect("write");
+    let out = tile_at(&[&"render", &bundled_pks(), &"--config", &config]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "no manifest on failure");
+    let err = stderr(&out);
+    assert!(
+        err.contains(".properties.pks_api_hostname: can't be blank"),
+        "{err}"
+    );
+    assert!(err.contains(".properties.worker_max_in_flight:"), "{err}");
+}
+
+#[test]
+fn render_refuses_unknown_properties_and_other_products() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let folder = demo_folder(dir.path(), None, true);
+    let config = dir.path().join("config.yml");
+    fs::write(
+        &config,
+        "product-name: demo-tile\nproduct-properties:\n  .properties.nope:\n    value: 1\n",
+    )
+    .expect("write");
+    let out = tile_at(&[&"render", &folder, &"--config", &config]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(".properties.nope"),
+        "{}",
+        stderr(&out)
+    );
+
+    fs::write(&config, "product-name: something-else\n").expect("write");
+    let out = tile_at(&[&"render", &folder, &"--config", &config]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("something-else"), "{}", stderr(&out));
+
+    let out = tile_at(&[
+        &"render",
+        &folder,
+        &"--config",
+        &dir.path().join("missing.yml"),
+    ]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+}
+
+/// The director.yml example in `tile render --help`, taken from the help text itself so the
+/// documentation cannot drift from what the command accepts.
+fn director_example_from_help() -> String {
+    let help = stdout(&tile(&["render", "--help"]));
+    let start = help.find("  iaas: ").expect("example in --help");
+    let rest = &help[start..];
+    let end = rest.find("\n\n").expect("end of example");
+    rest[..end]
+        .lines()
+        .map(|l| l.strip_prefix("  ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn render_with_the_documented_director_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let folder = demo_folder(dir.path(), None, true);
+    let director = dir.path().join("director.yml");
+    fs::write(&director, director_example_from_help()).expect("write");
+    let config = dir.path().join("config.yml");
+    let config_text = "product-name: demo-tile\n\
+        product-properties:\n  .properties.greeting:\n    value: bonjour\n\
+        network-properties:\n  network: {name: pks-network}\n  \
+        singleton_availability_zone: {name: az1}\n  other_availability_zones: [{name: az1}]\n";
+    fs::write(&config, config_text).expect("write");
+
+    let out = tile_at(&[
+        &"render",
+        &folder,
+        &"--config",
+        &config,
+        &"--director",
+        &director,
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let manifest = manifest_of(&out);
+    let web = &manifest["instance_groups"][0];
+    assert_eq!(web["name"], "web");
+    assert_eq!(web["networks"][0]["name"], "pks-network");
+    let props = &web["jobs"][0]["properties"];
+    assert_eq!(props["greeting"], "bonjour");
+    // The generated secret is never an empty string: a BOSH variable the Director generates.
+    let secret = props["secret"].as_str().expect("secret is a string");
+    assert!(
+        secret.starts_with("((") && secret.ends_with("))") && secret.len() > 4,
+        "{secret}"
+    );
+
+    // A network the Director does not have.
+    fs::write(&config, config_text.replace("pks-network", "elsewhere")).expect("write");
+    let out = tile_at(&[
+        &"render",
+        &folder,
+        &"--config",
+        &config,
+        &"--director",
+        &director,
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("network-properties.network: 'elsewhere' is not defined"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A Director file that is not valid.
+    fs::write(&director, "azs: []\nnetworks: []\n").expect("write");
+    let out = tile_at(&[
+        &"render",
+        &folder,
+        &"--config",
+        &config,
+        &"--director",
+        &director,
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("azs"), "{}", stderr(&out));
 }

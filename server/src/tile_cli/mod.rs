@@ -8,6 +8,7 @@
 mod forms;
 mod lint;
 mod pack;
+mod render;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -37,6 +38,12 @@ pub enum TileCommand {
     /// release the metadata names whose file is not in releases/, or a release whose sha1 does
     /// not match the metadata's. The output appears only once it is complete.
     Pack(pack::PackArgs),
+    /// Render the BOSH manifest of a tile for a product configuration, offline.
+    ///
+    /// --config is om's configure-product YAML. Prints the manifest, or the validation errors
+    /// per property reference (exit 1). Credentials the operator leaves to be generated appear
+    /// as ((placeholders)) the Director fills.
+    Render(render::RenderArgs),
     /// Print the settings forms an operator will see, as a tree.
     Forms(forms::FormsArgs),
 }
@@ -53,6 +60,7 @@ pub fn run(command: TileCommand) -> ExitCode {
     ExitCode::from(match command {
         TileCommand::Lint(args) => lint::run(&args),
         TileCommand::Pack(args) => pack::run(&args),
+        TileCommand::Render(args) => render::run(&args),
         TileCommand::Forms(args) => forms::run(&args),
     })
 }
