@@ -289,6 +289,36 @@ fn pack_then_lint_the_pivotal() {
 }
 
 #[test]
+fn pack_a_real_tile_folder() {
+    // The example-product fixture as a tile folder, with stand-in release tarballs.
+    let dir = tempfile::tempdir().expect("tmp");
+    let folder = dir.path().join("example");
+    fs::create_dir_all(folder.join("metadata")).expect("mkdir");
+    fs::create_dir_all(folder.join("releases")).expect("mkdir");
+    fs::copy(
+        fixture("example-product.yml"),
+        folder.join("metadata/example-product.yml"),
+    )
+    .expect("copy fixture");
+    let out = tile_at(&[&"pack", &folder, &"-o", &dir.path().join("x.pivotal")]);
+    assert_eq!(code(&out), 1, "releases are missing: {}", stderr(&out));
+    for file in ["example-release-2.5.release43.tgz", "os-conf"] {
+        fs::write(folder.join("releases").join(file), file).expect("write release");
+    }
+    let output = dir.path().join("example-product.pivotal");
+    let out = tile_at(&[&"pack", &folder, &"-o", &output]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let (status, json) = lint_json(&output);
+    assert_eq!(status, 0, "{json}");
+    assert_eq!(json["metadata"], "metadata/example-product.yml");
+    assert!(!json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .any(|f| f["rule"] == "release-file-present"));
+}
+
+#[test]
 fn pack_refuses_a_tile_with_lint_errors() {
     let dir = tempfile::tempdir().expect("tmp");
     let folder = demo_folder(dir.path(), None, true);

@@ -68,7 +68,11 @@ pub fn run(command: TileCommand) -> ExitCode {
 /// Reads the tile at `path`, or prints why not.
 fn read_tile(path: &Path) -> std::result::Result<TileContents, u8> {
     tile_archive::read_tile(path, &Limits::default()).map_err(|e| {
-        eprintln!("error: {}: {e}", path.display());
+        match e {
+            // I/O errors already name the file.
+            crate::Error::Io { .. } => eprintln!("error: {e}"),
+            _ => eprintln!("error: {}: {e}", path.display()),
+        }
         EXIT_UNREADABLE
     })
 }
