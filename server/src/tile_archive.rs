@@ -891,6 +891,57 @@ mod tests {
         assert!(refused(open(bytes)).contains("overlap"));
     }
 
+    /// Replaces every occurrence of `from` by `to` (same length) in raw zip bytes, so headers
+    /// can say what a well-behaved writer refuses to write.
+    fn patch(bytes: &mut [u8], from: &[u8], to: &[u8]) -> usize {
+        assert_eq!(from.len(), to.len());
+        let mut count = 0;
+        let mut i = 0;
+        while i + from.len() <= bytes.len() {
+            if &bytes[i..i + from.len()] == from {
+                bytes[i..i + from.len()].copy_from_slice(to);
+                count += 1;
+                i += from.len();
+            } else {
+                i += 1;
+            }
+        }
+        count
+    }
+
+    #[test]
+    fn refuses_duplicate_entry_names() {
+        let mut bytes = zip_of(&[
+            ("metadata/demo.yml", META.as_bytes(), stored()),
+            ("releases/aaaa.tgz", b"one", stored()),
+            ("releases/bbbb.tgz", b"two", stored()),
+        ]);
+        // Local and central headers of the second release now carry the first one's name.
+        assert_eq!(
+            patch(&mut bytes, b"releases/bbbb.tgz", b"releases/aaaa.tgz"),
+            2
+        );
+        let message = refused(open(bytes));
+        assert!(message.contains("more than once"), "{message}");
+    }
+
+    #[test]
+    fn refuses_unsupported_compression() {
+        let mut bytes = zip_of(&[("metadata/demo.yml", META.as_bytes(), stored())]);
+        // Method field (0 = stored) of the local (offset 8) and central (offset 10) headers → 12
+        // (bzip2), which tiles never use and this build cannot read.
+        let mut patched = 0;
+        for (sig, offset) in [(b"PK\x03\x04", 8usize), (b"PK\x01\x02", 10usize)] {
+            if let Some(at) = bytes.windows(4).position(|w| w == sig) {
+                bytes[at + offset] = 12;
+                patched += 1;
+            }
+        }
+        assert_eq!(patched, 2);
+        let message = refused(open(bytes));
+        assert!(message.contains("compression"), "{message}");
+    }
+
     #[test]
     fn refuses_a_missing_metadata_file() {
         let bytes = zip_of(&[("releases/a.tgz", b"x", stored())]);
