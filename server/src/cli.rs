@@ -1,4 +1,5 @@
-//! The command line: `tileworks serve` (the default) and `tileworks admin ...`.
+//! The command line: `tileworks serve` (the default), `tileworks admin ...` and
+//! `tileworks tile ...` (see `tile_cli`).
 
 use std::process::ExitCode;
 
@@ -24,6 +25,9 @@ pub enum Command {
     /// Administrative tasks run on the Tileworks machine.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Tile author tools: lint, pack, render and preview tiles, offline.
+    #[command(subcommand)]
+    Tile(crate::tile_cli::TileCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,6 +43,11 @@ pub enum AdminCommand {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Tile commands are offline and synchronous, with their own exit codes.
+    let cli = match cli.command {
+        Some(Command::Tile(command)) => return crate::tile_cli::run(command),
+        command => Cli { command },
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -62,6 +71,7 @@ pub fn main() -> ExitCode {
             Some(Command::Admin(AdminCommand::CreateClient { name, data })) => {
                 create_client(&name, &data).await
             }
+            Some(Command::Tile(_)) => unreachable!("tile commands return before the runtime"),
         }
     });
     match result {

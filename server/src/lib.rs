@@ -9,6 +9,8 @@ pub mod error;
 pub mod http;
 pub mod secrets;
 pub mod store;
+pub mod tile_archive;
+pub mod tile_cli;
 
 pub use error::{Error, Result};
 

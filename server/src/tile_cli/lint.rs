@@ -1,0 +1,194 @@
+//! `tileworks tile lint PATH [--format text|json]`.
+//!
+//! The metadata rules live in `tiles::lint`; this command adds what only a whole tile can show:
+//! whether each release the metadata names is shipped in `releases/` (an error in a `.pivotal`,
+//! which Ops Manager would refuse; a warning in a folder, where the author may not have fetched
+//! the tarballs yet).
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Serialize;
+use tiles::lint::{lint_yaml, Finding, Severity};
+use tiles::metadata::ProductTemplate;
+
+use super::{print_json, read_tile, Format, EXIT_OK, EXIT_PROBLEMS};
+use crate::tile_archive::{SourceKind, TileContents};
+
+/// Rule id of the release-file check added by the CLI.
+pub const RELEASE_FILE_RULE: &str = "release-file-present";
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// A metadata .yml, a tile folder or a .pivotal.
+    pub path: PathBuf,
+    /// `text` for people, `json` for tools: {"tile", "metadata", "errors", "warnings", "findings":
+    /// [{"path", "rule", "severity", "message", "hint"}]}.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    tile: String,
+    metadata: &'a str,
+    errors: usize,
+    warnings: usize,
+    findings: &'a [Finding],
+}
+
+pub fn run(args: &LintArgs) -> u8 {
+    let tile = match read_tile(&args.path) {
+        Ok(tile) => tile,
+        Err(code) => return code,
+    };
+    let findings = findings_for(&tile);
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = findings.len() - errors;
+    match args.format {
+        Format::Json => {
+            let code = print_json(&Report {
+                tile: args.path.display().to_string(),
+                metadata: &tile.metadata_path,
+                errors,
+                warnings,
+                findings: &findings,
+            });
+            if code != EXIT_OK {
+                return code;
+            }
+        }
+        Format::Text => {
+            print!("{}", render_text(&findings));
+            println!("{}: {}", args.path.display(), summary(errors, warnings));
+        }
+    }
+    if errors > 0 {
+        EXIT_PROBLEMS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// All findings for a tile: the metadata rules, then shipped-release checks.
+pub fn findings_for(tile: &TileContents) -> Vec<Finding> {
+    let mut findings = lint_yaml(&tile.metadata);
+    if tile.kind == SourceKind::Metadata {
+        return findings;
+    }
+    // lint_yaml already reported a template that does not load.
+    let Ok(template) = ProductTemplate::from_yaml(&tile.metadata) else {
+        return findings;
+    };
+    let severity = if tile.kind == SourceKind::Pivotal {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    for (i, release) in template.releases.iter().enumerate() {
+        if release.file.is_empty() || tile.release(&release.file).is_some() {
+            continue;
+        }
+        findings.push(Finding {
+            path: format!("releases[{i}].file"),
+            rule: RELEASE_FILE_RULE.into(),
+            severity,
+            message: format!(
+                "release '{}' names the file '{}', which is not in releases/",
+                release.name, release.file
+            ),
+            hint: Some(format!(
+                "put the release tarball at releases/{} or correct `file`",
+                release.file
+            )),
+        });
+    }
+    findings
+}
+
+/// `error[rule] path` / message / hint, one block per finding.
+pub fn render_text(findings: &[Finding]) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let severity = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let at = if f.path.is_empty() { "(top)" } else { &f.path };
+        out.push_str(&format!("{severity}[{}] {at}\n    {}\n", f.rule, f.message));
+        if let Some(hint) = &f.hint {
+            out.push_str(&format!("    hint: {hint}\n"));
+        }
+    }
+    out
+}
+
+/// `2 errors, 1 warning` or `no findings`.
+pub fn summary(errors: usize, warnings: usize) -> String {
+    if errors == 0 && warnings == 0 {
+        return "no findings".into();
+    }
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const META: &str = "name: demo\nproduct_version: 1.0.0\nmetadata_version: '2.1'\n\
+        releases:\n- name: demo\n  file: demo-1.0.tgz\n  version: '1.0'\n";
+
+    fn tile(kind: SourceKind) -> TileContents {
+        TileContents {
+            kind,
+            metadata_path: "metadata/demo.yml".into(),
+            metadata: META.into(),
+            releases: Vec::new(),
+            migrations: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn missing_release_files_are_errors_only_in_archives() {
+        let in_zip = findings_for(&tile(SourceKind::Pivotal));
+        let f = in_zip
+            .iter()
+            .find(|f| f.rule == RELEASE_FILE_RULE)
+            .expect("reported");
+        assert_eq!(
+            (f.severity, f.path.as_str()),
+            (Severity::Error, "releases[0].file")
+        );
+        let in_folder = findings_for(&tile(SourceKind::Folder));
+        let f = in_folder
+            .iter()
+            .find(|f| f.rule == RELEASE_FILE_RULE)
+            .expect("reported");
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(!findings_for(&tile(SourceKind::Metadata))
+            .iter()
+            .any(|f| f.rule == RELEASE_FILE_RULE));
+    }
+
+    #[test]
+    fn summarises() {
+        assert_eq!(summary(0, 0), "no findings");
+        assert_eq!(summary(1, 2), "1 error, 2 warnings");
+        let text = render_text(&[Finding {
+            path: "form_types[0]".into(),
+            rule: "r".into(),
+            severity: Severity::Warning,
+            message: "m".into(),
+            hint: Some("h".into()),
+        }]);
+        assert_eq!(text, "warning[r] form_types[0]\n    m\n    hint: h\n");
+    }
+}

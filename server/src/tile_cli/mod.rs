@@ -1,0 +1,92 @@
+//! `tileworks tile …`: the tile author's commands. Each works offline on a metadata `.yml`, a
+//! tile source folder or a `.pivotal`, with the same engine (`tiles`) the server uses.
+//!
+//! Exit codes are part of the interface so scripts and CI can rely on them:
+//! `0` success (lint: no errors, warnings allowed), `1` the tile or the configuration has
+//! problems (they are printed), `2` the input could not be read at all.
+
+mod forms;
+mod lint;
+mod pack;
+mod render;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::{Subcommand, ValueEnum};
+
+use crate::tile_archive::{self, Limits, TileContents};
+
+/// Success; for lint, no errors (warnings allowed).
+pub const EXIT_OK: u8 = 0;
+/// The tile or the configuration has problems; they were printed.
+pub const EXIT_PROBLEMS: u8 = 1;
+/// The input could not be read (missing file, hostile or corrupt archive, I/O error).
+pub const EXIT_UNREADABLE: u8 = 2;
+
+#[derive(Debug, Subcommand)]
+pub enum TileCommand {
+    /// Check tile metadata against the rules Ops Manager applies and print the findings.
+    ///
+    /// PATH is a metadata .yml, a tile folder (metadata/*.yml, migrations/, releases/) or a
+    /// .pivotal. Exits 0 when there are no errors (warnings allowed), 1 when there are errors,
+    /// 2 when PATH cannot be read.
+    Lint(lint::LintArgs),
+    /// Package a tile folder into a .pivotal.
+    ///
+    /// Zips metadata/, migrations/ and releases/. Refuses (exit 1) a tile with lint errors, a
+    /// release the metadata names whose file is not in releases/, or a release whose sha1 does
+    /// not match the metadata's. The output appears only once it is complete.
+    Pack(pack::PackArgs),
+    /// Render the BOSH manifest of a tile for a product configuration, offline.
+    ///
+    /// --config is om's configure-product YAML. Prints the manifest, or the validation errors
+    /// per property reference (exit 1). Credentials the operator leaves to be generated appear
+    /// as ((placeholders)) the Director fills.
+    Render(render::RenderArgs),
+    /// Print the settings forms an operator will see, as a tree.
+    Forms(forms::FormsArgs),
+}
+
+/// Output format of lint and forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Runs a tile command and returns the process exit code.
+pub fn run(command: TileCommand) -> ExitCode {
+    ExitCode::from(match command {
+        TileCommand::Lint(args) => lint::run(&args),
+        TileCommand::Pack(args) => pack::run(&args),
+        TileCommand::Render(args) => render::run(&args),
+        TileCommand::Forms(args) => forms::run(&args),
+    })
+}
+
+/// Reads the tile at `path`, or prints why not.
+fn read_tile(path: &Path) -> std::result::Result<TileContents, u8> {
+    tile_archive::read_tile(path, &Limits::default()).map_err(|e| {
+        match e {
+            // I/O errors already name the file.
+            crate::Error::Io { .. } => eprintln!("error: {e}"),
+            _ => eprintln!("error: {}: {e}", path.display()),
+        }
+        EXIT_UNREADABLE
+    })
+}
+
+/// Prints a JSON document (pretty) on stdout.
+fn print_json(value: &impl serde::Serialize) -> u8 {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => {
+            println!("{text}");
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: cannot write JSON: {e}");
+            EXIT_UNREADABLE
+        }
+    }
+}

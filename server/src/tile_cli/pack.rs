@@ -1,0 +1,271 @@
+//! `tileworks tile pack DIR -o NAME.pivotal`: a tile folder into a `.pivotal`.
+//!
+//! Checks come before any writing where they are cheap (lint, release files present); the
+//! `sha1` of each release is computed while it streams into the archive, so a multi-GB tarball
+//! is read once and never held in memory. The archive is written to a hidden file beside the
+//! output and renamed into place only when complete; any failure removes it, so a failed pack
+//! never leaves a half-written `.pivotal` behind.
+//!
+//! Metadata and migrations are deflated; release tarballs are already gzip and are stored as
+//! they are (deflating them again costs time and saves nothing).
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use sha1::{Digest, Sha1};
+use tiles::lint::{has_errors, lint_yaml};
+use tiles::metadata::ProductTemplate;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+use super::lint::render_text;
+use super::{EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE};
+use crate::tile_archive::{human_size, read_text_file, FolderFile, Limits, TileFolder};
+
+#[derive(Debug, Args)]
+pub struct PackArgs {
+    /// The tile folder: metadata/<name>.yml, migrations/ (optional), releases/.
+    pub dir: PathBuf,
+    /// The .pivotal to write (replaced if it exists).
+    #[arg(short = 'o', long = "output", value_name = "NAME.pivotal")]
+    pub output: PathBuf,
+}
+
+/// Why a pack stopped: problems with the tile (exit 1) or I/O (exit 2).
+enum Failure {
+    Problems(Vec<String>),
+    Io(String),
+}
+
+pub fn run(args: &PackArgs) -> u8 {
+    match pack(&args.dir, &args.output) {
+        Ok(summary) => {
+            println!("{summary}");
+            EXIT_OK
+        }
+        Err(Failure::Problems(problems)) => {
+            for p in problems {
+                eprintln!("error: {p}");
+            }
+            eprintln!("error: not packed: {}", args.output.display());
+            EXIT_PROBLEMS
+        }
+        Err(Failure::Io(message)) => {
+            eprintln!("error: {message}");
+            EXIT_UNREADABLE
+        }
+    }
+}
+
+fn pack(dir: &Path, output: &Path) -> Result<String, Failure> {
+    let folder =
+        TileFolder::scan(dir).map_err(|e| Failure::Io(format!("{}: {e}", dir.display())))?;
+    refuse_output_inside(&folder, output)?;
+    let metadata = read_text_file(
+        &folder.metadata_file(),
+        Limits::default().max_metadata_bytes,
+    )
+    .map_err(|e| Failure::Io(e.to_string()))?;
+
+    let findings = lint_yaml(&metadata);
+    if has_errors(&findings) {
+        eprint!("{}", render_text(&findings));
+        return Err(Failure::Problems(vec![format!(
+            "{} has lint errors; fix them first (`tileworks tile lint {}`)",
+            folder.metadata,
+            dir.display()
+        )]));
+    }
+    let template = ProductTemplate::from_yaml(&metadata)
+        .map_err(|e| Failure::Problems(vec![format!("{}: {e}", folder.metadata)]))?;
+
+    // Every release the metadata names must be shipped; remember the sha1 each must have.
+    let shipped = folder.releases();
+    let mut expected_sha1 = Vec::new();
+    let mut problems = Vec::new();
+    for release in &template.releases {
+        match shipped.iter().find(|r| r.file_name == release.file) {
+            None => problems.push(format!(
+                "release '{}': file releases/{} is missing",
+                release.name, release.file
+            )),
+            Some(file) => {
+                if let Some(sha1) = release.sha1.as_deref().filter(|s| !s.is_empty()) {
+                    expected_sha1.push((file.path.clone(), sha1.trim().to_ascii_lowercase()));
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Failure::Problems(problems));
+    }
+    for file in &shipped {
+        if !template.releases.iter().any(|r| r.file == file.file_name) {
+            eprintln!(
+                "warning: {} is not named by the metadata's releases; packing it anyway",
+                file.path
+            );
+        }
+    }
+
+    let partial = PartialFile::create(output)?;
+    let mut zip =
+        ZipWriter::new(BufWriter::new(partial.file.try_clone().map_err(|e| {
+            Failure::Io(format!("cannot write {}: {e}", partial.path.display()))
+        })?));
+    let mut mismatches = Vec::new();
+    let mut total = 0u64;
+    for file in &folder.files {
+        let actual = add_file(&mut zip, file)?;
+        total += file.size;
+        if let Some((_, want)) = expected_sha1.iter().find(|(p, _)| *p == file.path) {
+            if *want != actual {
+                mismatches.push(format!(
+                    "{}: sha1 is {actual}, the metadata says {want}",
+                    file.path
+                ));
+            }
+        }
+    }
+    if !mismatches.is_empty() {
+        // `partial` is dropped here and removes the unfinished archive.
+        return Err(Failure::Problems(mismatches));
+    }
+    let writer = zip
+        .finish()
+        .map_err(|e| Failure::Io(format!("cannot finish {}: {e}", partial.path.display())))?;
+    writer.into_inner().map_err(|e| {
+        Failure::Io(format!(
+            "cannot write {}: {}",
+            partial.path.display(),
+            e.error()
+        ))
+    })?;
+    partial.commit(output)?;
+
+    let migrations = folder
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with("migrations/"))
+        .count();
+    Ok(format!(
+        "packed {} ({} {}): {}, {} release{}, {} migration{}, {} uncompressed",
+        output.display(),
+        template.name,
+        template.product_version,
+        folder.metadata,
+        shipped.len(),
+        if shipped.len() == 1 { "" } else { "s" },
+        migrations,
+        if migrations == 1 { "" } else { "s" },
+        human_size(total)
+    ))
+}
+
+/// Writing the archive into one of the folders being packed would pack it into itself next time.
+fn refuse_output_inside(folder: &TileFolder, output: &Path) -> Result<(), Failure> {
+    let parent = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Ok(parent) = parent.canonicalize() else {
+        return Err(Failure::Io(format!(
+            "cannot write {}: its folder does not exist",
+            output.display()
+        )));
+    };
+    for dir in ["metadata", "migrations", "releases"] {
+        if let Ok(inside) = folder.root.join(dir).canonicalize() {
+            if parent.starts_with(&inside) {
+                return Err(Failure::Problems(vec![format!(
+                    "the output {} lies inside the tile's {dir}/ folder",
+                    output.display()
+                )]));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Streams one file into the archive and returns its sha1 (lowercase hex).
+fn add_file(zip: &mut ZipWriter<BufWriter<File>>, file: &FolderFile) -> Result<String, Failure> {
+    let method = if file.path.starts_with("releases/") {
+        CompressionMethod::Stored
+    } else {
+        CompressionMethod::Deflated
+    };
+    let options = SimpleFileOptions::default()
+        .compression_method(method)
+        .unix_permissions(0o644)
+        // Zip64 headers only where needed: sizes of 4 GiB and more.
+        .large_file(file.size >= u64::from(u32::MAX));
+    zip.start_file(file.path.as_str(), options)
+        .map_err(|e| Failure::Io(format!("cannot add {}: {e}", file.path)))?;
+    let mut input = File::open(&file.disk_path)
+        .map_err(|e| Failure::Io(format!("cannot read {}: {e}", file.disk_path.display())))?;
+    let mut hasher = Sha1::new();
+    let mut buffer = vec![0u8; 1024 * 1024];
+    loop {
+        let n = match input.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(Failure::Io(format!(
+                    "cannot read {}: {e}",
+                    file.disk_path.display()
+                )))
+            }
+        };
+        let chunk = buffer.get(..n).unwrap_or_default();
+        hasher.update(chunk);
+        zip.write_all(chunk)
+            .map_err(|e| Failure::Io(format!("cannot write {}: {e}", file.path)))?;
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// The archive being written: a hidden file beside the output, removed on drop unless
+/// committed (renamed onto the output).
+struct PartialFile {
+    path: PathBuf,
+    file: File,
+    committed: bool,
+}
+
+impl PartialFile {
+    fn create(output: &Path) -> Result<PartialFile, Failure> {
+        let name = output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "tile.pivotal".into());
+        let path = output.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+        let file = File::create(&path)
+            .map_err(|e| Failure::Io(format!("cannot create {}: {e}", path.display())))?;
+        Ok(PartialFile {
+            path,
+            file,
+            committed: false,
+        })
+    }
+
+    fn commit(mut self, output: &Path) -> Result<(), Failure> {
+        self.file
+            .sync_all()
+            .map_err(|e| Failure::Io(format!("cannot write {}: {e}", self.path.display())))?;
+        fs::rename(&self.path, output)
+            .map_err(|e| Failure::Io(format!("cannot write {}: {e}", output.display())))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for PartialFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}

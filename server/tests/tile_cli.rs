@@ -1,0 +1,760 @@
+//! `tileworks tile …` run as a real process: lint, pack, render and forms, their outputs and
+//! exit codes (0 fine, 1 problems, 2 unreadable input).
+
+mod common;
+
+use std::fs;
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use sha1::{Digest, Sha1};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/tiles")
+        .join(name)
+}
+
+fn bundled_pks() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tiles/products/pks/metadata.yml")
+}
+
+fn tile(args: &[&str]) -> Output {
+    Command::new(common::binary())
+        .arg("tile")
+        .args(args)
+        .output()
+        .expect("run tileworks")
+}
+
+fn tile_at(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    let mut command = Command::new(common::binary());
+    command.arg("tile");
+    for a in args {
+        command.arg(a);
+    }
+    command.output().expect("run tileworks")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited normally")
+}
+
+/// A small, lint-clean tile: one property, one form, one job from one release.
+const DEMO: &str = r#"name: demo-tile
+label: Demo Tile
+description: A small tile for tests
+icon_image: iVBORw0KGgo=
+product_version: 1.0.0
+minimum_version_for_upgrade: 0.0.1
+metadata_version: '2.1'
+rank: 1
+serial: false
+stemcell_criteria:
+  os: ubuntu-xenial
+  version: '97.17'
+releases:
+- name: demo
+  file: demo-1.0.tgz
+  version: '1.0'
+SHA1_LINE
+property_blueprints:
+- name: greeting
+  type: string
+  configurable: true
+  default: hello
+- name: generated_secret
+  type: secret
+  configurable: false
+form_types:
+- name: settings
+  label: Settings
+  description: Demo settings
+  property_inputs:
+  - reference: .properties.greeting
+    label: Greeting
+job_types:
+- name: web
+  label: Web
+  resource_label: Web
+  static_ip: 0
+  dynamic_ip: 1
+  max_in_flight: 1
+  single_az_only: false
+  templates:
+  - name: web
+    release: demo
+    manifest: |
+      greeting: (( .properties.greeting.value ))
+      secret: (( .properties.generated_secret.value ))
+  resource_definitions:
+  - {name: ram, type: integer, configurable: true, default: 1024}
+  - {name: ephemeral_disk, type: integer, configurable: true, default: 2048}
+  - {name: persistent_disk, type: integer, configurable: true, default: 0}
+  - {name: cpu, type: integer, configurable: true, default: 1}
+  instance_definition:
+    name: instances
+    type: integer
+    configurable: true
+    default: 1
+"#;
+
+const RELEASE_BYTES: &[u8] = b"pretend this is a BOSH release tarball\n";
+
+fn sha1_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha1::digest(bytes))
+}
+
+/// Writes a tile folder with the demo metadata (`sha1` line as given) and, optionally, its release.
+fn demo_folder(root: &Path, sha1: Option<&str>, with_release: bool) -> PathBuf {
+    let dir = root.join("demo-tile");
+    fs::create_dir_all(dir.join("metadata")).expect("mkdir");
+    fs::create_dir_all(dir.join("releases")).expect("mkdir");
+    fs::create_dir_all(dir.join("migrations/v1")).expect("mkdir");
+    let line = match sha1 {
+        Some(s) => format!("  sha1: {s}"),
+        None => String::new(),
+    };
+    fs::write(
+        dir.join("metadata/demo.yml"),
+        DEMO.replace("SHA1_LINE", &line),
+    )
+    .expect("write metadata");
+    fs::write(
+        dir.join("migrations/v1/201801010000_noop.js"),
+        "exports.migrate = function (input) { return input; };\n",
+    )
+    .expect("write migration");
+    if with_release {
+        fs::write(dir.join("releases/demo-1.0.tgz"), RELEASE_BYTES).expect("write release");
+    }
+    dir
+}
+
+fn lint_json(path: &Path) -> (i32, Value) {
+    let out = tile_at(&[&"lint", &path, &"--format", &"json"]);
+    let json: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("lint JSON: {e}: {}", stdout(&out)));
+    (code(&out), json)
+}
+
+// ---------------------------------------------------------------- lint
+
+#[test]
+fn lint_accepts_both_fixtures_and_the_bundled_pks_tile() {
+    for path in [
+        fixture("pks-1.1.3.yml"),
+        fixture("example-product.yml"),
+        bundled_pks(),
+    ] {
+        let (status, json) = lint_json(&path);
+        assert_eq!(status, 0, "{}: {json}", path.display());
+        assert_eq!(json["errors"], 0, "{}: {json}", path.display());
+        assert!(json["findings"].is_array());
+    }
+    let out = tile_at(&[&"lint", &bundled_pks()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("no findings"), "{}", stdout(&out));
+}
+
+#[test]
+fn lint_reports_errors_with_exit_1() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let broken = dir.path().join("broken.yml");
+    // The form points at a property that does not exist, the job at an undeclared release.
+    let text = DEMO
+        .replace("SHA1_LINE", "")
+        .replace(
+            "  - reference: .properties.greeting",
+            "  - reference: .properties.no_such_property",
+        )
+        .replace("    release: demo\n", "    release: not-declared\n");
+    fs::write(&broken, text).expect("write");
+
+    let (status, json) = lint_json(&broken);
+    assert_eq!(status, 1, "{json}");
+    let findings = json["findings"].as_array().expect("findings");
+    assert!(json["errors"].as_u64().unwrap_or(0) >= 2, "{json}");
+    let reference = findings
+        .iter()
+        .find(|f| f["rule"] == "form-reference-resolves")
+        .expect("form reference finding");
+    assert_eq!(reference["severity"], "error");
+    assert_eq!(
+        reference["path"],
+        "form_types[0].property_inputs[0].reference"
+    );
+    assert!(reference["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("no_such_property"));
+    assert!(reference.get("hint").is_some());
+    assert!(findings
+        .iter()
+        .any(|f| f["rule"] == "template-release-declared"));
+
+    let out = tile_at(&[&"lint", &broken]);
+    assert_eq!(code(&out), 1);
+    let text = stdout(&out);
+    assert!(
+        text.contains("error[form-reference-resolves] form_types[0].property_inputs[0].reference"),
+        "{text}"
+    );
+    assert!(text.contains("hint:"), "{text}");
+}
+
+#[test]
+fn lint_reports_unreadable_yaml_as_an_error() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let bad = dir.path().join("bad.yml");
+    fs::write(&bad, "name: [unclosed\n").expect("write");
+    let (status, json) = lint_json(&bad);
+    assert_eq!(status, 1, "{json}");
+    assert_eq!(json["findings"][0]["rule"], "yaml-readable");
+}
+
+#[test]
+fn lint_exits_2_on_missing_input() {
+    let out = tile(&["lint", "/no/such/tile.yml"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("/no/such/tile.yml"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn lint_on_a_folder_warns_about_missing_release_files() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let folder = demo_folder(dir.path(), None, false);
+    let (status, json) = lint_json(&folder);
+    assert_eq!(status, 0, "{json}");
+    assert_eq!(json["metadata"], "metadata/demo.yml");
+    let finding = json["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["rule"] == "release-file-present"))
+        .expect("release warning");
+    assert_eq!(finding["severity"], "warning");
+}
+
+// ---------------------------------------------------------------- pack
+
+#[test]
+fn pack_then_lint_the_pivotal() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let folder = demo_folder(dir.path(), Some(&sha1_hex(RELEASE_BYTES)), true);
+    let output = dir.path().join("demo-1.0.0.pivotal");
+    let out = tile_at(&[&"pack", &folder, &"-o", &output]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("packed"), "{}", stdout(&out));
+
+    let mut archive = zip::ZipArchive::new(fs::File::open(&output).expect("open")).expect("zip");
+    let mut names: Vec<String> = archive
+        .file_names()
+        .map(|n| n.expect("UTF-8 name").into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "metadata/demo.yml",
+            "migrations/v1/201801010000_noop.js",
+            "releases/demo-1.0.tgz"
+        ]
+    );
+    let release = archive.by_name("releases/demo-1.0.tgz").expect("release");
+    assert_eq!(release.compression(), CompressionMethod::Stored);
+    drop(release);
+
+    let (status, json) = lint_json(&output);
+    assert_eq!(status, 0, "{json}");
+    assert_eq!(json["findings"], Value::Array(vec![]), "{json}");
+
+    let out = tile_at(&[&"forms", &output]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains(".properties.greeting"));
+}
+
+#[test]
+fn pack_a_real_tile_folder() {
+    // The example-product fixture as a tile folder, with stand-in release tarballs.
+    let dir = tempfile::tempdir().expect("tmp");
+    let folder = dir.path().join("example");
+    fs::create_dir_all(folder.join("metadata")).expect("mkdir");
+    fs::create_dir_all(folder.join("releases")).expect("mkdir");
+    fs::copy(
+        fixture("example-product.yml"),
+        folder.join("metadata/example-product.yml"),
+    )
+    .expect("copy fixture");
+    let out = tile_at(&[&"pack", &folder, &"-o", &dir.path().join("x.pivotal")]);
+    assert_eq!(code(&out), 1, "releases are missing: {}", stderr(&out));
+    for file in ["example-release-2.5.release43.tgz", "os-conf"] {
+        fs::write(folder.join("releases").join(file), file).expect("write release");
+    }
+    let output = dir.path().join("example-product.pivotal");
+    let out = tile_at(&[&"pack", &folder, &"-o", &output]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let (status, json) = lint_json(&output);
+    assert_eq!(status, 0, "{json}");
+    assert_eq!(json["metadata"], "metadata/example-product.yml");
+    assert!(!json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .any(|f| f["rule"] == "release-file-present"));
+}
+
+#[test]
+fn pack_refuses_a_tile_with_lint_errors() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let folder = demo_folder(dir.path(), None, true);
+    let meta = folder.join("metadata/demo.yml");
+    let text = fs::read_to_string(&meta).expect("read");
+    fs::write(
+        &meta,
+        text.replace(".properties.greeting\n", ".properties.missing\n"),
+    )
+    .expect("write");
+    let output = dir.path().join("out.pivotal");
+    let out = tile_at(&[&"pack", &folder, &"-o", &output]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("form-reference-resolves"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_output(dir.path(), &output);
+}
+
+#[test]
+fn pack_refuses_a_missing_release() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let folder = demo_folder(dir.path(), None, false);
+    let output = dir.path().join("out.pivotal");
+    let out = tile_at(&[&"pack", &folder, &"-o", &output]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("releases/demo-1.0.tgz is missing"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_output(dir.path(), &output);
+}
+
+#[test]
+fn pack_refuses_a_wrong_sha1() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let wrong = "0000000000000000000000000000000000000000";
+    let folder = demo_folder(dir.path(), Some(wrong), true);
+    let output = dir.path().join("out.pivotal");
+    // An older archive of the same name stays as it was.
+    fs::write(&output, b"previous").expect("write");
+    let out = tile_at(&[&"pack", &folder, &"-o", &output]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("sha1"), "{err}");
+    assert!(err.contains(&sha1_hex(RELEASE_BYTES)), "{err}");
+    assert_eq!(fs::read(&output).expect("read"), b"previous");
+    assert_no_partial_files(dir.path());
+}
+
+#[test]
+fn pack_exits_2_without_metadata() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let output = dir.path().join("out.pivotal");
+    let out = tile_at(&[&"pack", &dir.path(), &"-o", &output]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no metadata/*.yml"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!output.exists());
+}
+
+fn assert_no_output(dir: &Path, output: &Path) {
+    assert!(!output.exists(), "{} was written", output.display());
+    assert_no_partial_files(dir);
+}
+
+fn assert_no_partial_files(dir: &Path) {
+    let leftovers: Vec<String> = fs::read_dir(dir)
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+}
+
+// ---------------------------------------------------------------- hostile archives
+
+fn write_zip(path: &Path, build: impl FnOnce(&mut ZipWriter<Cursor<Vec<u8>>>)) {
+    let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+    build(&mut w);
+    let bytes = w.finish().expect("finish").into_inner();
+    fs::write(path, bytes).expect("write zip");
+}
+
+fn add(w: &mut ZipWriter<Cursor<Vec<u8>>>, name: &str, bytes: &[u8], method: CompressionMethod) {
+    w.start_file(
+        name,
+        SimpleFileOptions::default().compression_method(method),
+    )
+    .expect("start");
+    w.write_all(bytes).expect("write");
+}
+
+#[test]
+fn hostile_pivotal_files_are_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let meta = DEMO.replace("SHA1_LINE", "");
+    let deflated = CompressionMethod::Deflated;
+    let stored = CompressionMethod::Stored;
+    type Build<'a> = Box<dyn Fn(&mut ZipWriter<Cursor<Vec<u8>>>) + 'a>;
+    let cases: Vec<(&str, Build, &str)> = vec![
+        (
+            "escape",
+            Box::new(|w| {
+                add(w, "metadata/demo.yml", meta.as_bytes(), deflated);
+                add(w, "releases/../../../tmp/evil", b"x", stored);
+            }),
+            "escapes the archive",
+        ),
+        (
+            "absolute",
+            Box::new(|w| {
+                add(w, "metadata/demo.yml", meta.as_bytes(), deflated);
+                add(w, "/etc/cron.d/evil", b"x", stored);
+            }),
+            "absolute path",
+        ),
+        (
+            "symlink",
+            Box::new(|w| {
+                add(w, "metadata/demo.yml", meta.as_bytes(), deflated);
+                w.add_symlink(
+                    "releases/demo-1.0.tgz",
+                    "/etc/shadow",
+                    SimpleFileOptions::default(),
+                )
+                .expect("symlink");
+            }),
+            "symlink",
+        ),
+        (
+            "bomb",
+            Box::new(|w| {
+                add(w, "metadata/demo.yml", meta.as_bytes(), deflated);
+                add(
+                    w,
+                    "releases/demo-1.0.tgz",
+                    &vec![0u8; 4 * 1024 * 1024],
+                    deflated,
+                );
+            }),
+            "zip bomb",
+        ),
+        (
+            "no-metadata",
+            Box::new(|w| add(w, "releases/demo-1.0.tgz", b"x", stored)),
+            "no metadata/*.yml",
+        ),
+        (
+            "two-metadata",
+            Box::new(|w| {
+                add(w, "metadata/a.yml", meta.as_bytes(), deflated);
+                add(w, "metadata/b.yml", meta.as_bytes(), deflated);
+            }),
+            "several metadata files",
+        ),
+    ];
+    for (name, build, expected) in cases {
+        let path = dir.path().join(format!("{name}.pivotal"));
+        write_zip(&path, build);
+        for command in ["lint", "forms"] {
+            let out = tile_at(&[&command, &path]);
+            assert_eq!(code(&out), 2, "{name} {command}: {}", stderr(&out));
+            assert!(
+                stderr(&out).contains(expected),
+                "{name} {command}: {}",
+                stderr(&out)
+            );
+        }
+    }
+    // Not a zip at all, though named like one.
+    let junk = dir.path().join("junk.pivotal");
+    fs::write(&junk, b"this is not a zip").expect("write");
+    let out = tile_at(&[&"lint", &junk]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("not a readable .pivotal"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_pivotal_missing_a_release_fails_lint() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("no-release.pivotal");
+    let meta = DEMO.replace("SHA1_LINE", "");
+    write_zip(&path, |w| {
+        add(
+            w,
+            "metadata/demo.yml",
+            meta.as_bytes(),
+            CompressionMethod::Deflated,
+        )
+    });
+    let (status, json) = lint_json(&path);
+    assert_eq!(status, 1, "{json}");
+    assert_eq!(json["findings"][0]["rule"], "release-file-present");
+    assert_eq!(json["findings"][0]["path"], "releases[0].file");
+}
+
+// ---------------------------------------------------------------- forms
+
+#[test]
+fn forms_prints_the_tree_as_text_and_json() {
+    let out = tile_at(&[&"forms", &bundled_pks()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("Pivotal Container Service (pivotal-container-service)"),
+        "{text}"
+    );
+    assert!(text.contains("[pks-api]"), "{text}");
+    assert!(text.contains(".properties.pks_api_hostname"), "{text}");
+
+    let out = tile_at(&[
+        &"forms",
+        &fixture("example-product.yml"),
+        &"--format",
+        &"json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("forms JSON");
+    assert_eq!(json["product_name"], "example-product");
+    let forms = json["forms"].as_array().expect("forms");
+    assert!(!forms.is_empty());
+    assert!(forms.iter().all(|f| f["inputs"].is_array()));
+}
+
+#[test]
+fn forms_fails_on_metadata_that_does_not_load() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let bad = dir.path().join("bad.yml");
+    fs::write(&bad, "- just\n- a list\n").expect("write");
+    let out = tile_at(&[&"forms", &bad]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("tileworks tile lint"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(code(&tile(&["forms", "/no/such/dir"])), 2);
+}
+
+// ---------------------------------------------------------------- render
+
+fn pks_config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tiles/products/pks/testdata/realistic-config.yml")
+}
+
+fn manifest_of(out: &Output) -> Value {
+    tiles::yaml::load(&stdout(out)).unwrap_or_else(|e| panic!("manifest YAML: {e}"))
+}
+
+#[test]
+fn render_the_bundled_pks_tile_offline() {
+    let out = tile_at(&[&"render", &bundled_pks(), &"--config", &pks_config()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let manifest = manifest_of(&out);
+    assert!(manifest["name"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("pivotal-container-service-"));
+    let groups = manifest["instance_groups"]
+        .as_array()
+        .expect("instance groups");
+    assert!(!groups.is_empty());
+    assert!(groups
+        .iter()
+        .all(|g| g["azs"].is_array() && g["networks"].is_array()));
+    // The offline Director places jobs on the network the config names.
+    assert_eq!(groups[0]["networks"][0]["name"], "pks-infra");
+    // A certificate signed by the root CA generated for this run, and generated credentials as
+    // BOSH variables.
+    assert!(stdout(&out).contains("-----BEGIN CERTIFICATE-----"));
+    assert!(stdout(&out).contains("(("), "no placeholders");
+    assert!(manifest["variables"].is_array());
+}
+
+#[test]
+fn render_with_a_placeholder_root_ca_is_reproducible() {
+    let run = || {
+        tile_at(&[
+            &"render",
+            &bundled_pks(),
+            &"--config",
+            &pks_config(),
+            &"--root-ca-placeholder",
+        ])
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(code(&a), 0, "{}", stderr(&a));
+    assert_eq!(stdout(&a), stdout(&b));
+    assert!(stdout(&a).contains("((/tileworks/root_ca.certificate))"));
+}
+
+#[test]
+fn render_reports_invalid_properties_by_reference() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = fs::read_to_string(pks_config()).expect("config");
+    let bad = text
+        .replacen("    value: api.pks.example.com\n", "    value: \"\"\n", 1)
+        .replace(
+            ".properties.worker_max_in_flight:\n    value: 2",
+            ".properties.worker_max_in_flight:\n    value: not-a-number",
+        );
+    assert_ne!(bad, text, "the config changed");
+    let config = dir.path().join("bad.yml");
+    fs::write(&config, bad).expect("write");
+    let out = tile_at(&[&"render", &bundled_pks(), &"--config", &config]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "no manifest on failure");
+    let err = stderr(&out);
+    assert!(
+        err.contains(".properties.pks_api_hostname: can't be blank"),
+        "{err}"
+    );
+    assert!(err.contains(".properties.worker_max_in_flight:"), "{err}");
+}
+
+#[test]
+fn render_refuses_unknown_properties_and_other_products() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let folder = demo_folder(dir.path(), None, true);
+    let config = dir.path().join("config.yml");
+    fs::write(
+        &config,
+        "product-name: demo-tile\nproduct-properties:\n  .properties.nope:\n    value: 1\n",
+    )
+    .expect("write");
+    let out = tile_at(&[&"render", &folder, &"--config", &config]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(".properties.nope"),
+        "{}",
+        stderr(&out)
+    );
+
+    fs::write(&config, "product-name: something-else\n").expect("write");
+    let out = tile_at(&[&"render", &folder, &"--config", &config]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("something-else"), "{}", stderr(&out));
+
+    let out = tile_at(&[
+        &"render",
+        &folder,
+        &"--config",
+        &dir.path().join("missing.yml"),
+    ]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+}
+
+/// The director.yml example in `tile render --help`, taken from the help text itself so the
+/// documentation cannot drift from what the command accepts.
+fn director_example_from_help() -> String {
+    let help = stdout(&tile(&["render", "--help"]));
+    let start = help.find("  iaas: ").expect("example in --help");
+    let rest = &help[start..];
+    let end = rest.find("\n\n").expect("end of example");
+    rest[..end]
+        .lines()
+        .map(|l| l.strip_prefix("  ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn render_with_the_documented_director_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let folder = demo_folder(dir.path(), None, true);
+    let director = dir.path().join("director.yml");
+    fs::write(&director, director_example_from_help()).expect("write");
+    let config = dir.path().join("config.yml");
+    let config_text = "product-name: demo-tile\n\
+        product-properties:\n  .properties.greeting:\n    value: bonjour\n\
+        network-properties:\n  network: {name: pks-network}\n  \
+        singleton_availability_zone: {name: az1}\n  other_availability_zones: [{name: az1}]\n";
+    fs::write(&config, config_text).expect("write");
+
+    let out = tile_at(&[
+        &"render",
+        &folder,
+        &"--config",
+        &config,
+        &"--director",
+        &director,
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let manifest = manifest_of(&out);
+    let web = &manifest["instance_groups"][0];
+    assert_eq!(web["name"], "web");
+    assert_eq!(web["networks"][0]["name"], "pks-network");
+    let props = &web["jobs"][0]["properties"];
+    assert_eq!(props["greeting"], "bonjour");
+    // The generated secret is never an empty string: a BOSH variable the Director generates.
+    let secret = props["secret"].as_str().expect("secret is a string");
+    assert!(
+        secret.starts_with("((") && secret.ends_with("))") && secret.len() > 4,
+        "{secret}"
+    );
+
+    // A network the Director does not have.
+    fs::write(&config, config_text.replace("pks-network", "elsewhere")).expect("write");
+    let out = tile_at(&[
+        &"render",
+        &folder,
+        &"--config",
+        &config,
+        &"--director",
+        &director,
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("network-properties.network: 'elsewhere' is not defined"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A Director file that is not valid.
+    fs::write(&director, "azs: []\nnetworks: []\n").expect("write");
+    let out = tile_at(&[
+        &"render",
+        &folder,
+        &"--config",
+        &config,
+        &"--director",
+        &director,
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("azs"), "{}", stderr(&out));
+}
