@@ -34,6 +34,8 @@ pub const SESSION_COOKIE: &str = "tileworks_session";
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// The products service (tiles, staging, configuration) shared by the UI and the API.
+    pub products: crate::products::Products,
     pub throttle: Arc<Throttle>,
     pub leptos_options: LeptosOptions,
 }
@@ -102,8 +104,10 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
+    let products = crate::products::Products::open(store.clone(), &config.data.path).await?;
     let state = AppState {
         store: store.clone(),
+        products,
         throttle: Arc::new(Throttle::new(Policy::default())),
         leptos_options,
     };
