@@ -1,5 +1,6 @@
 //! The HTTP server: routes, shared state, and start-up.
 
+pub mod api;
 pub mod info;
 pub mod installations;
 pub mod login;
@@ -69,6 +70,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         )
         .route("/api/v0/info", get(info::info))
         .route("/api/v0/installations", get(installations::list))
+        .merge(api::routes())
         .route("/api/{*rest}", any(api_not_found))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
