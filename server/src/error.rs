@@ -36,6 +36,21 @@ pub enum Error {
     NotFound(String),
     #[error("internal: {0}")]
     Internal(String),
+    /// Input with findings on several references (validation): 422 with all of them.
+    #[error("invalid input: {0:?}")]
+    Rejected(std::collections::BTreeMap<String, Vec<String>>),
+    /// A save based on an older configuration version than the stored one.
+    #[error("{subject} changed since version {expected} (now {current})")]
+    Stale {
+        subject: String,
+        expected: i64,
+        current: i64,
+        /// What the saves in between changed (references, sections).
+        changed: Vec<String>,
+    },
+    /// Authenticated, but the role may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -88,6 +103,40 @@ impl IntoResponse for Error {
             Error::Conflict(what) => (
                 StatusCode::CONFLICT,
                 Json(json!({"errors": {"base": [format!("{what} already exists")]}})),
+            )
+                .into_response(),
+            Error::Rejected(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({ "errors": errors })),
+            )
+                .into_response(),
+            Error::Stale {
+                subject,
+                expected,
+                current,
+                changed,
+            } => {
+                let what = if changed.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", changed.join(", "))
+                };
+                (
+                    StatusCode::CONFLICT,
+                    Json(json!({
+                        "errors": {"base": [format!(
+                            "The configuration of {subject} was changed by someone else since \
+                             version {expected} (now version {current}){what}. Reload and save again."
+                        )]},
+                        "config_version": current,
+                        "changed": changed,
+                    })),
+                )
+                    .into_response()
+            }
+            Error::Forbidden(message) => (
+                StatusCode::FORBIDDEN,
+                Json(json!({"errors": {"base": [message]}})),
             )
                 .into_response(),
             Error::NotFound(what) => (

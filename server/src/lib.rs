@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod products;
 pub mod secrets;
 pub mod store;
 pub mod tile_archive;

@@ -1,5 +1,6 @@
 //! The HTTP server: routes, shared state, and start-up.
 
+pub mod api;
 pub mod info;
 pub mod installations;
 pub mod login;
@@ -34,6 +35,8 @@ pub const SESSION_COOKIE: &str = "tileworks_session";
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// The products service (tiles, staging, configuration) shared by the UI and the API.
+    pub products: crate::products::Products,
     pub throttle: Arc<Throttle>,
     pub leptos_options: LeptosOptions,
 }
@@ -67,6 +70,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         )
         .route("/api/v0/info", get(info::info))
         .route("/api/v0/installations", get(installations::list))
+        .merge(api::routes())
         .route("/api/{*rest}", any(api_not_found))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
@@ -102,8 +106,10 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
+    let products = crate::products::Products::open(store.clone(), &config.data.path).await?;
     let state = AppState {
         store: store.clone(),
+        products,
         throttle: Arc::new(Throttle::new(Policy::default())),
         leptos_options,
     };

@@ -3,6 +3,9 @@
 //! no database.
 
 pub mod api_clients;
+pub mod director;
+pub mod products;
+pub mod sealing;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
@@ -57,9 +60,17 @@ impl Store {
     pub fn tokens(&self) -> tokens::Tokens<'_> {
         tokens::Tokens::new(&self.pool)
     }
+
+    pub fn products(&self) -> products::Products<'_> {
+        products::Products::new(&self.pool)
+    }
+
+    pub fn director(&self) -> director::Director<'_> {
+        director::Director::new(&self.pool)
+    }
 }
 
-fn create_private_dir(path: &Path) -> Result<()> {
+pub(crate) fn create_private_dir(path: &Path) -> Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

@@ -1,0 +1,257 @@
+//! The Director tile's configuration: `GET/PUT /api/v0/staged/director/properties`,
+//! `iaas_configurations`, `availability_zones`, `networks`, `network_and_az`, and the resulting
+//! cloud config (`GET /api/v0/staged/cloud_config`, read-only).
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde_json::{json, Value};
+
+use app::session::CurrentUser;
+
+use super::{expected_version, json_body, may_write, redaction, saved, with_version};
+use crate::http::AppState;
+use crate::products::{AzSpec, NetworkSpec};
+use crate::{Error, Result};
+
+async fn director_version(state: &AppState) -> Result<i64> {
+    Ok(state.products.director().await?.config_version)
+}
+
+fn field<T: serde::de::DeserializeOwned>(body: &Value, key: &str) -> Result<T> {
+    let value = body
+        .get(key)
+        .cloned()
+        .ok_or_else(|| Error::invalid(key, "can't be blank"))?;
+    serde_json::from_value(value).map_err(|e| Error::invalid(key, e.to_string()))
+}
+
+pub async fn properties(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CurrentUser>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response> {
+    let redact = redaction(&caller, query.get("redact").map(String::as_str))?;
+    let version = director_version(&state).await?;
+    Ok(with_version(
+        state.products.director_properties(redact).await?,
+        version,
+    ))
+}
+
+pub async fn update_properties(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CurrentUser>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    may_write(&caller)?;
+    let mut body = json_body(&body)?;
+    let expected = expected_version(&headers, &body)?;
+    if let Some(map) = body.as_object_mut() {
+        map.remove("config_version");
+    }
+    let done = state
+        .products
+        .set_director_properties(&body, expected, &caller.username)
+        .await?;
+    Ok(saved(done))
+}
+
+/// One IaaS configuration (Tileworks has exactly one), redacted unless asked otherwise.
+pub async fn iaas_configurations(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CurrentUser>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>> {
+    let redact = redaction(&caller, query.get("redact").map(String::as_str))?;
+    let props = state.products.director_properties(redact).await?;
+    Ok(Json(
+        json!({"iaas_configurations": [props["iaas_configuration"].clone()]}),
+    ))
+}
+
+/// A second IaaS configuration is not supported: 501 tells om to fall back to
+/// `PUT /api/v0/staged/director/properties`.
+pub async fn add_iaas_configuration() -> Response {
+    (
+        StatusCode::NOT_IMPLEMENTED,
+        Json(json!({"errors": {"base": ["Tileworks has one IaaS configuration; update it with PUT /api/v0/staged/director/properties"]}})),
+    )
+        .into_response()
+}
+
+pub async fn update_iaas_configuration(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CurrentUser>,
+    Path(iaas_guid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    may_write(&caller)?;
+    let body = json_body(&body)?;
+    let expected = expected_version(&headers, &body)?;
+    let current = state.products.director().await?;
+    if current.settings.iaas_configuration.get("guid") != Some(&Value::String(iaas_guid.clone())) {
+        return Err(Error::NotFound(format!("IaaS configuration '{iaas_guid}'")));
+    }
+    let config = body
+        .get("iaas_configuration")
+        .cloned()
+        .ok_or_else(|| Error::invalid("iaas_configuration", "can't be blank"))?;
+    let done = state
+        .products
+        .set_director_properties(
+            &json!({ "iaas_configuration": config }),
+            expected,
+            &caller.username,
+        )
+        .await?;
+    Ok(saved(done))
+}
+
+pub async fn availability_zones(State(state): State<AppState>) -> Result<Response> {
+    let version = director_version(&state).await?;
+    Ok(with_version(
+        state.products.availability_zones().await?,
+        version,
+    ))
+}
+
+/// `{"availability_zones": [{"name", …}]}` replaces the list.
+pub async fn replace_availability_zones(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CurrentUser>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    may_write(&caller)?;
+    let body = json_body(&body)?;
+    let expected = expected_version(&headers, &body)?;
+    let azs: Vec<AzSpec> = field(&body, "availability_zones")?;
+    let done = state
+        .products
+        .set_availability_zones(azs, expected, &caller.username)
+        .await?;
+    Ok(saved(done))
+}
+
+/// `{"availability_zone": {…}}` adds one (om's per-AZ create).
+pub async fn add_availability_zone(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CurrentUser>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    may_write(&caller)?;
+    let body = json_body(&body)?;
+    let expected = expected_version(&headers, &body)?;
+    let az: AzSpec = field(&body, "availability_zone")?;
+    let mut azs = state.products.director().await?.settings.azs;
+    if azs.iter().any(|a| a.name == az.name) {
+        return Err(Error::invalid(
+            "availability_zone.name",
+            format!("'{}' already exists", az.name),
+        ));
+    }
+    azs.push(az);
+    let done = state
+        .products
+        .set_availability_zones(azs, expected, &caller.username)
+        .await?;
+    Ok(saved(done))
+}
+
+/// `{"availability_zone": {…}}` updates the AZ with this GUID (om's per-AZ update).
+pub async fn update_availability_zone(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CurrentUser>,
+    Path(az_guid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    may_write(&caller)?;
+    let body = json_body(&body)?;
+    let expected = expected_version(&headers, &body)?;
+    let mut az: AzSpec = field(&body, "availability_zone")?;
+    let mut azs = state.products.director().await?.settings.azs;
+    let Some(slot) = azs.iter_mut().find(|a| a.guid == az_guid) else {
+        return Err(Error::NotFound(format!("availability zone '{az_guid}'")));
+    };
+    az.guid = az_guid;
+    *slot = az;
+    let done = state
+        .products
+        .set_availability_zones(azs, expected, &caller.username)
+        .await?;
+    Ok(saved(done))
+}
+
+pub async fn networks(State(state): State<AppState>) -> Result<Response> {
+    let version = director_version(&state).await?;
+    Ok(with_version(
+        state.products.director_networks().await?,
+        version,
+    ))
+}
+
+/// `{"icmp_checks_enabled": bool, "networks": [...]}` replaces the networks.
+pub async fn update_networks(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CurrentUser>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    may_write(&caller)?;
+    let body = json_body(&body)?;
+    let expected = expected_version(&headers, &body)?;
+    let networks: Vec<NetworkSpec> = field(&body, "networks")?;
+    let icmp = body.get("icmp_checks_enabled").and_then(Value::as_bool);
+    let done = state
+        .products
+        .set_director_networks(networks, icmp, expected, &caller.username)
+        .await?;
+    Ok(saved(done))
+}
+
+pub async fn network_and_az(State(state): State<AppState>) -> Result<Response> {
+    let version = director_version(&state).await?;
+    let value = state.products.director_network_and_az().await?;
+    Ok(with_version(json!({ "network_and_az": value }), version))
+}
+
+pub async fn update_network_and_az(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CurrentUser>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    may_write(&caller)?;
+    let body = json_body(&body)?;
+    let expected = expected_version(&headers, &body)?;
+    let value = body
+        .get("network_and_az")
+        .cloned()
+        .ok_or_else(|| Error::invalid("network_and_az", "can't be blank"))?;
+    let done = state
+        .products
+        .set_director_network_and_az(value, expected, &caller.username)
+        .await?;
+    Ok(saved(done))
+}
+
+/// The cloud config the Director settings produce, or 422 with what prevents it.
+pub async fn cloud_config(State(state): State<AppState>) -> Result<Json<Value>> {
+    Ok(Json(
+        json!({"cloud_config": state.products.cloud_config().await?}),
+    ))
+}
+
+/// VM extensions are not configurable yet; om's `staged-director-config` reads this list.
+pub async fn vm_extensions() -> Json<Value> {
+    Json(json!({"vm_extensions": []}))
+}

@@ -1,0 +1,43 @@
+//! `GET/PUT /api/v0/staged/products/:guid/max_in_flight`:
+//! `{"max_in_flight": {"<job guid>": 2 | "20%" | "default"}}`.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::Extension;
+
+use app::session::CurrentUser;
+
+use super::{expected_version, json_body, may_write, saved, version_of, with_version};
+use crate::http::AppState;
+use crate::{Error, Result};
+
+pub async fn show(State(state): State<AppState>, Path(guid): Path<String>) -> Result<Response> {
+    let version = version_of(&state, &guid).await?;
+    Ok(with_version(
+        state.products.max_in_flight(&guid).await?,
+        version,
+    ))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CurrentUser>,
+    Path(guid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    may_write(&caller)?;
+    let body = json_body(&body)?;
+    let expected = expected_version(&headers, &body)?;
+    let values = body
+        .get("max_in_flight")
+        .cloned()
+        .ok_or_else(|| Error::invalid("max_in_flight", "can't be blank"))?;
+    let done = state
+        .products
+        .set_max_in_flight(&guid, &values, expected, &caller.username)
+        .await?;
+    Ok(saved(done))
+}

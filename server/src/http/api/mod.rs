@@ -1,0 +1,238 @@
+//! The Ops Manager v0 API for products and the Director tile, one file per resource, as om
+//! (pivotal-cf/om) uses it: shapes, GUID forms and status codes follow
+//! `opsman-and-director-api.md`, so existing om automation works unchanged.
+//!
+//! Every route here sits behind the authentication middleware (bearer token or session).
+//!
+//! **Concurrent edits.** Configuration writes may say which configuration version they were
+//! based on, with an `If-Match: "<version>"` header or a top-level `config_version` field in
+//! the JSON body. If the product changed since, the write is refused with `409` and a body that
+//! says what changed (`{"errors": {"base": […]}, "config_version": N, "changed": […]}`). om sends
+//! no version; such writes apply to the current configuration. Reads of a staged product's
+//! configuration answer with an `ETag: "<version>"` header, and successful writes return
+//! `{"config_version": N}` with the new `ETag`.
+//!
+//! Invalid values are `422 {"errors": {"<reference>": ["message", …]}}`; nothing is stored.
+
+pub mod available_products;
+pub mod deployed_products;
+pub mod diagnostic_report;
+pub mod director;
+pub mod errands;
+pub mod jobs;
+pub mod max_in_flight;
+pub mod networks_and_azs;
+pub mod pending_changes;
+pub mod properties;
+pub mod staged_products;
+pub mod vm_types;
+
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Extension, Json, Router};
+use serde_json::{json, Value};
+
+use app::session::CurrentUser;
+
+use super::AppState;
+use crate::products::{role_may_see_credentials, role_may_write, Saved};
+use crate::{Error, Result};
+
+/// The API routes, merged into the main router.
+pub fn routes() -> Router<AppState> {
+    let product = "/api/v0/staged/products/{guid}";
+    Router::new()
+        .route(
+            "/api/v0/available_products",
+            post(available_products::upload)
+                .layer(DefaultBodyLimit::disable())
+                .get(available_products::list)
+                .delete(available_products::delete),
+        )
+        .route(
+            "/api/v0/staged/products",
+            get(staged_products::list).post(staged_products::stage),
+        )
+        .route(
+            product,
+            put(staged_products::upgrade).delete(staged_products::unstage),
+        )
+        .route("/api/v0/deployed/products", get(deployed_products::list))
+        .route("/api/v0/diagnostic_report", get(diagnostic_report::show))
+        .route(
+            &format!("{product}/properties"),
+            get(properties::show).put(properties::update),
+        )
+        .route(
+            &format!("{product}/syslog_configuration"),
+            get(properties::syslog),
+        )
+        .route(
+            &format!("{product}/networks_and_azs"),
+            get(networks_and_azs::show).put(networks_and_azs::update),
+        )
+        .route(&format!("{product}/jobs"), get(jobs::list))
+        .route(
+            &format!("{product}/jobs/{{job_guid}}/resource_config"),
+            get(jobs::resource_config).put(jobs::update_resource_config),
+        )
+        .route(
+            &format!("{product}/max_in_flight"),
+            get(max_in_flight::show).put(max_in_flight::update),
+        )
+        .route(
+            &format!("{product}/errands"),
+            get(errands::show).put(errands::update),
+        )
+        .route(
+            "/api/v0/staged/director/properties",
+            get(director::properties).put(director::update_properties),
+        )
+        .route(
+            "/api/v0/staged/director/iaas_configurations",
+            get(director::iaas_configurations).post(director::add_iaas_configuration),
+        )
+        .route(
+            "/api/v0/staged/director/iaas_configurations/{iaas_guid}",
+            put(director::update_iaas_configuration),
+        )
+        .route(
+            "/api/v0/staged/director/availability_zones",
+            get(director::availability_zones)
+                .put(director::replace_availability_zones)
+                .post(director::add_availability_zone),
+        )
+        .route(
+            "/api/v0/staged/director/availability_zones/{az_guid}",
+            put(director::update_availability_zone),
+        )
+        .route(
+            "/api/v0/staged/director/networks",
+            get(director::networks).put(director::update_networks),
+        )
+        .route(
+            "/api/v0/staged/director/network_and_az",
+            get(director::network_and_az).put(director::update_network_and_az),
+        )
+        .route("/api/v0/staged/cloud_config", get(director::cloud_config))
+        .route("/api/v0/staged/vm_extensions", get(director::vm_extensions))
+        .route(
+            "/api/v0/vm_types",
+            get(vm_types::list)
+                .put(vm_types::replace)
+                .delete(vm_types::reset),
+        )
+        .route(
+            "/api/v0/disk_types",
+            get(vm_types::disk_types).put(vm_types::replace_disk_types),
+        )
+        .route("/api/v0/staged/pending_changes", get(pending_changes::list))
+}
+
+/// Who is calling (the auth middleware put it there).
+pub type Caller = Extension<CurrentUser>;
+
+/// Refuses writes for roles that may only read.
+pub fn may_write(caller: &CurrentUser) -> Result<()> {
+    if role_may_write(&caller.role) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!(
+            "the role '{}' may not change the configuration",
+            caller.role
+        )))
+    }
+}
+
+/// `redact=false` only for roles that may see credentials; anything else redacts.
+pub fn redaction(caller: &CurrentUser, redact: Option<&str>) -> Result<bool> {
+    match redact {
+        Some("false") if role_may_see_credentials(&caller.role) => Ok(false),
+        Some("false") => Err(Error::Forbidden(format!(
+            "the role '{}' may not see credentials",
+            caller.role
+        ))),
+        _ => Ok(true),
+    }
+}
+
+/// A JSON request body; an empty body is `null`. Bad JSON is a 422.
+pub fn json_body(bytes: &Bytes) -> Result<Value> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(bytes).map_err(|e| Error::invalid("base", format!("invalid JSON: {e}")))
+}
+
+/// The version a write is based on: `If-Match` wins, else the body's `config_version`.
+pub fn expected_version(headers: &HeaderMap, body: &Value) -> Result<Option<i64>> {
+    if let Some(value) = headers.get(header::IF_MATCH) {
+        let text = value.to_str().unwrap_or_default().trim();
+        let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+        return text
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| Error::invalid("If-Match", "expected a configuration version number"));
+    }
+    match body.get("config_version") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .map(Some)
+            .ok_or_else(|| Error::invalid("config_version", "expected a number")),
+    }
+}
+
+/// A JSON response carrying the configuration version as `ETag`.
+pub fn with_version(body: Value, version: i64) -> Response {
+    let mut response = Json(body).into_response();
+    if let Ok(tag) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}
+
+/// The answer to a successful write.
+pub fn saved(saved: Saved) -> Response {
+    with_version(
+        json!({"config_version": saved.config_version}),
+        saved.config_version,
+    )
+}
+
+/// The configuration version of a staged product or the Director tile.
+pub async fn version_of(state: &AppState, guid: &str) -> Result<i64> {
+    if state.products.is_director(guid).await? {
+        Ok(state.products.director().await?.config_version)
+    } else {
+        Ok(state.products.staged_product(guid).await?.config_version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_come_from_if_match_or_the_body() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(expected_version(&headers, &json!({})).unwrap(), None);
+        assert_eq!(
+            expected_version(&headers, &json!({"config_version": 3})).unwrap(),
+            Some(3)
+        );
+        headers.insert(header::IF_MATCH, HeaderValue::from_static("W/\"7\""));
+        assert_eq!(
+            expected_version(&headers, &json!({"config_version": 3})).unwrap(),
+            Some(7)
+        );
+        headers.insert(header::IF_MATCH, HeaderValue::from_static("\"x\""));
+        assert!(expected_version(&headers, &json!({})).is_err());
+        assert_eq!(json_body(&Bytes::from_static(b"  ")).unwrap(), Value::Null);
+        assert!(json_body(&Bytes::from_static(b"{")).is_err());
+    }
+}

@@ -1,0 +1,43 @@
+//! `GET/PUT /api/v0/staged/products/:guid/networks_and_azs`: where the product's jobs run
+//! (`network`, `service_network`, `singleton_availability_zone`, `other_availability_zones`).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::Extension;
+use serde_json::json;
+
+use app::session::CurrentUser;
+
+use super::{expected_version, json_body, may_write, saved, version_of, with_version};
+use crate::http::AppState;
+use crate::{Error, Result};
+
+pub async fn show(State(state): State<AppState>, Path(guid): Path<String>) -> Result<Response> {
+    let version = version_of(&state, &guid).await?;
+    let value = state.products.networks_and_azs(&guid).await?;
+    Ok(with_version(json!({ "networks_and_azs": value }), version))
+}
+
+/// `{"networks_and_azs": {…}}`.
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CurrentUser>,
+    Path(guid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    may_write(&caller)?;
+    let body = json_body(&body)?;
+    let expected = expected_version(&headers, &body)?;
+    let value = body
+        .get("networks_and_azs")
+        .cloned()
+        .ok_or_else(|| Error::invalid("networks_and_azs", "can't be blank"))?;
+    let done = state
+        .products
+        .set_networks_and_azs(&guid, value, expected, &caller.username)
+        .await?;
+    Ok(saved(done))
+}

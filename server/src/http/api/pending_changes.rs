@@ -1,0 +1,36 @@
+//! `GET /api/v0/staged/pending_changes`: per product its action, errands and the
+//! `completeness_checks` om's `configure-product` insists on.
+
+use axum::extract::State;
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::http::AppState;
+use crate::Result;
+
+pub async fn list(State(state): State<AppState>) -> Result<Json<Value>> {
+    let changes: Vec<Value> = state
+        .products
+        .pending_changes()
+        .await?
+        .into_iter()
+        .map(|c| {
+            let errands: Vec<Value> = c
+                .errands
+                .iter()
+                .map(|e| json!({"name": e["name"], "post_deploy": e["post_deploy"], "pre_delete": e["pre_delete"]}))
+                .collect();
+            json!({
+                "guid": c.guid,
+                "action": c.action,
+                "errands": errands,
+                "completeness_checks": c.completeness.checks(),
+                "staged": {"guid": c.guid, "identifier": c.name, "version": c.version},
+                "deployed": null,
+                "missing": c.completeness.missing,
+                "invalid": c.completeness.invalid,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "product_changes": changes })))
+}

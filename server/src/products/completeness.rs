@@ -1,0 +1,197 @@
+//! Whether a staged product can be deployed, and the pending changes om checks after
+//! `configure-product`.
+//!
+//! A product is *incomplete* while a required value is blank (a required property, the network
+//! and AZ placement) and *invalid* while a value breaks a rule; otherwise it is *deployable*.
+//! The reasons come from `tiles::validate` (the same validation the forms use) and from the
+//! placement checks here.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tiles::validate::{validate_product, ValidationContext, BLANK};
+
+use super::{Products, StagedProduct};
+use crate::Result;
+
+/// The state a tile shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum TileState {
+    Deployable,
+    /// Required values are missing: reference → messages.
+    Incomplete {
+        reasons: BTreeMap<String, Vec<String>>,
+    },
+    /// Values break rules (and perhaps some are missing too).
+    Invalid {
+        reasons: BTreeMap<String, Vec<String>>,
+    },
+}
+
+impl TileState {
+    /// Classifies problems: only "can't be blank" → incomplete; anything else → invalid.
+    pub fn from_problems(problems: BTreeMap<String, Vec<String>>) -> TileState {
+        if problems.is_empty() {
+            TileState::Deployable
+        } else if problems.values().flatten().all(|m| m == BLANK) {
+            TileState::Incomplete { reasons: problems }
+        } else {
+            TileState::Invalid { reasons: problems }
+        }
+    }
+
+    pub fn is_deployable(&self) -> bool {
+        matches!(self, TileState::Deployable)
+    }
+}
+
+/// The checks behind a product's state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Completeness {
+    /// Blank required values (reference → messages).
+    pub missing: BTreeMap<String, Vec<String>>,
+    /// Values that break rules (reference → messages).
+    pub invalid: BTreeMap<String, Vec<String>>,
+}
+
+impl Completeness {
+    pub fn state(&self) -> TileState {
+        let mut all = self.missing.clone();
+        for (k, v) in &self.invalid {
+            all.entry(k.clone()).or_default().extend(v.iter().cloned());
+        }
+        TileState::from_problems(all)
+    }
+
+    /// om's `completeness_checks`.
+    pub fn checks(&self) -> Value {
+        json!({
+            "configuration_complete": self.missing.is_empty() && self.invalid.is_empty(),
+            // The stemcell library arrives with Apply Changes; until then no stemcell is
+            // required up front (the Director supplies them).
+            "stemcell_present": true,
+            "configurable_properties_valid": self.invalid.is_empty(),
+        })
+    }
+}
+
+/// One entry of `GET /api/v0/staged/pending_changes`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingChange {
+    pub guid: String,
+    pub name: String,
+    pub version: String,
+    /// `install` (nothing is deployed yet in this version).
+    pub action: String,
+    pub errands: Vec<Value>,
+    pub completeness: Completeness,
+}
+
+impl Products {
+    /// The completeness checks of a staged product.
+    pub async fn completeness_of(&self, product: &StagedProduct) -> Result<Completeness> {
+        let present = self.present_products().await?;
+        let director = self.director().await?;
+        let vm_types: Vec<tiles::validate::VmType> = director
+            .settings
+            .director_config()
+            .effective_vm_types()
+            .into_iter()
+            .map(|v| tiles::validate::VmType {
+                name: v.name,
+                ram: i64::from(v.ram),
+                cpu: i64::from(v.cpu),
+                ephemeral_disk: i64::from(v.ephemeral_disk),
+            })
+            .collect();
+        let ctx = ValidationContext {
+            deployed: None,
+            present_products: &present,
+            vm_types: &vm_types,
+        };
+        let report = validate_product(&product.template, &product.settings.staged, &ctx);
+        let mut missing = BTreeMap::new();
+        let mut invalid = BTreeMap::new();
+        for (reference, messages) in report.errors {
+            let (blank, other): (Vec<String>, Vec<String>) =
+                messages.into_iter().partition(|m| m == BLANK);
+            if !blank.is_empty() {
+                missing.insert(reference.clone(), blank);
+            }
+            if !other.is_empty() {
+                invalid.insert(reference, other);
+            }
+        }
+        let nets = product.settings.networks_and_azs.as_ref();
+        let name_at = |key: &str| {
+            nets.and_then(|n| n.get(key))
+                .and_then(|v| v.get("name"))
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        };
+        if name_at("network").is_none() {
+            missing.insert("networks_and_azs.network".into(), vec![BLANK.into()]);
+        }
+        if name_at("singleton_availability_zone").is_none() {
+            missing.insert(
+                "networks_and_azs.singleton_availability_zone".into(),
+                vec![BLANK.into()],
+            );
+        }
+        let others = nets
+            .and_then(|n| n.get("other_availability_zones"))
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
+        if !others {
+            missing.insert(
+                "networks_and_azs.other_availability_zones".into(),
+                vec![BLANK.into()],
+            );
+        }
+        if product.template.service_broker && name_at("service_network").is_none() {
+            missing.insert(
+                "networks_and_azs.service_network".into(),
+                vec![BLANK.into()],
+            );
+        }
+        Ok(Completeness { missing, invalid })
+    }
+
+    /// `GET /api/v0/staged/pending_changes`: every staged product (the Director first) with its
+    /// action, errands and completeness checks.
+    pub async fn pending_changes(&self) -> Result<Vec<PendingChange>> {
+        let director = self.director().await?;
+        let problems = director.settings.problems();
+        let (missing, invalid): (BTreeMap<_, _>, BTreeMap<_, _>) = problems
+            .into_iter()
+            .partition(|(_, m)| m.iter().all(|x| x == BLANK));
+        let mut out = vec![PendingChange {
+            guid: director.guid,
+            name: super::DIRECTOR_PRODUCT_NAME.into(),
+            version: crate::info_version(),
+            action: "install".into(),
+            errands: vec![],
+            completeness: Completeness { missing, invalid },
+        }];
+        for row in self.store().products().staged().await? {
+            let product = self.load_staged(row).await?;
+            let completeness = self.completeness_of(&product).await?;
+            let errands = self
+                .errands_of(&product)
+                .into_iter()
+                .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
+                .collect();
+            out.push(PendingChange {
+                guid: product.guid,
+                name: product.name,
+                version: product.version,
+                action: "install".into(),
+                errands,
+                completeness,
+            });
+        }
+        Ok(out)
+    }
+}

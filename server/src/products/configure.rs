@@ -1,0 +1,946 @@
+//! Configuring a staged product: properties, placement (networks and AZs), resource config,
+//! max in flight and errands — each in the Ops Manager API's shapes, each save validated by
+//! `tiles` and stored all or nothing under the product's configuration version.
+//!
+//! The Director tile's GUID is accepted where om uses it (`networks_and_azs`, `jobs`,
+//! `resource_config`, `max_in_flight`, `errands`, `properties`), and answered from the
+//! Director's settings.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use tiles::metadata::{MaxInFlight, ProductTemplate};
+use tiles::product_config::{properties_api, stage, ErrandConfig, ProductConfig};
+use tiles::properties::staged::{ResourceConfig, StagedValues};
+use tiles::properties::types;
+use tiles::validate::{validate_form, validate_product, ValidationContext, VmType};
+
+use super::director::DIRECTOR_JOBS;
+use super::{ProductSettings, Products, Saved, StagedProduct};
+use crate::{Error, Result};
+
+/// A job of `GET …/jobs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSummary {
+    pub name: String,
+    pub guid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Lifecycle errand instance group.
+    #[serde(default)]
+    pub errand: bool,
+}
+
+/// An errand of `GET …/errands`: `post_deploy` / `pre_delete` are `true`, `false`,
+/// `"when-changed"`, or `null` when the errand is not of that kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrandView {
+    pub name: String,
+    pub post_deploy: Value,
+    pub pre_delete: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// What validation needs besides the values: the products present and the VM types.
+struct Context {
+    present: Vec<String>,
+    vm_types: Vec<VmType>,
+}
+
+impl Context {
+    fn validation(&self) -> ValidationContext<'_> {
+        ValidationContext {
+            deployed: None,
+            present_products: &self.present,
+            vm_types: &self.vm_types,
+        }
+    }
+}
+
+fn rejected(errors: BTreeMap<String, Vec<String>>) -> Error {
+    Error::Rejected(errors)
+}
+
+/// A credential sent back as the redacted `***` (whole or per field) keeps the stored value,
+/// so a client can save what a redacted GET returned.
+fn keep_redacted(type_name: &str, new: Value, old: Option<&Value>) -> Value {
+    if !types::is_credential(type_name) {
+        return new;
+    }
+    match (new, old) {
+        (Value::String(s), Some(old)) if s == "***" => old.clone(),
+        (Value::Object(mut fields), Some(Value::Object(old))) => {
+            for (k, v) in fields.iter_mut() {
+                if v == "***" {
+                    if let Some(o) = old.get(k) {
+                        *v = o.clone();
+                    }
+                }
+            }
+            Value::Object(fields)
+        }
+        (new, _) => new,
+    }
+}
+
+/// Whether a finding key belongs to one of the references a request set: the reference itself
+/// or a field of one of its collection records. (A selector's sub-properties are references of
+/// their own: choosing an option whose fields are still blank is allowed; it leaves the tile
+/// incomplete.)
+fn touches(key: &str, references: &[String]) -> bool {
+    references.iter().any(|r| {
+        key == r
+            || key
+                .strip_prefix(r.as_str())
+                .is_some_and(|rest| rest.starts_with('['))
+    })
+}
+
+impl Products {
+    async fn context(&self) -> Result<Context> {
+        let director = self.director().await?;
+        Ok(Context {
+            present: self.present_products().await?,
+            vm_types: director
+                .settings
+                .director_config()
+                .effective_vm_types()
+                .into_iter()
+                .map(|v| VmType {
+                    name: v.name,
+                    ram: i64::from(v.ram),
+                    cpu: i64::from(v.cpu),
+                    ephemeral_disk: i64::from(v.ephemeral_disk),
+                })
+                .collect(),
+        })
+    }
+
+    /// Loads a product, checks `expected`, lets `change` edit a copy of its settings (returning
+    /// what it changed), fills generated credentials, and stores the result under the version.
+    async fn update_product<F>(
+        &self,
+        guid: &str,
+        expected: Option<i64>,
+        actor: &str,
+        change: F,
+    ) -> Result<Saved>
+    where
+        F: FnOnce(&StagedProduct, &Context, &mut ProductSettings) -> Result<Vec<String>>,
+    {
+        let product = self.staged_product(guid).await?;
+        self.check_version(
+            &product.guid,
+            &product.label,
+            product.config_version,
+            expected,
+        )
+        .await?;
+        let ctx = self.context().await?;
+        let mut settings = product.settings.clone();
+        let changed = change(&product, &ctx, &mut settings)?;
+        self.fill_generated(&product.template, &mut settings.staged)
+            .await?;
+        let version = product.version.clone();
+        let template = product.template.clone();
+        self.save_staged(&product, &version, &template, &settings, &changed, actor)
+            .await
+    }
+
+    /// `GET …/properties`: every property in the properties-API shape; credentials as `***`
+    /// when `redact`. (Callers decide whether the role may ask for `redact=false`.)
+    pub async fn properties(&self, guid: &str, redact: bool) -> Result<Value> {
+        if self.is_director(guid).await? {
+            return Ok(json!({"properties": {}}));
+        }
+        let product = self.staged_product(guid).await?;
+        let present = self.present_products().await?;
+        Ok(properties_api(
+            &product.template,
+            &product.settings.staged,
+            &present,
+            redact,
+        ))
+    }
+
+    /// `PUT …/properties` with `{REFERENCE: {"value": …, "selected_option"?: …}}`: every value
+    /// is shaped by its type, checked, and stored together — or none is (422 naming each bad
+    /// reference). Other properties' blanks do not block the save (they make the tile
+    /// incomplete).
+    pub async fn set_properties(
+        &self,
+        guid: &str,
+        properties: &Value,
+        expected: Option<i64>,
+        actor: &str,
+    ) -> Result<Saved> {
+        if self.is_director(guid).await? {
+            return Err(Error::invalid(
+                "properties",
+                "the BOSH Director is configured through /api/v0/staged/director/properties",
+            ));
+        }
+        let properties = properties.clone();
+        self.update_product(guid, expected, actor, move |product, ctx, settings| {
+            let (partial, touched) =
+                shape_properties(&product.template, &product.name, &properties)?;
+            let changed = merge_values(&product.template, &mut settings.staged, partial);
+            let report = validate_product(&product.template, &settings.staged, &ctx.validation());
+            let errors: BTreeMap<String, Vec<String>> = report
+                .errors
+                .into_iter()
+                .filter(|(k, _)| touches(k, &touched))
+                .collect();
+            if !errors.is_empty() {
+                return Err(rejected(errors));
+            }
+            Ok(changed)
+        })
+        .await
+    }
+
+    /// The Save of one settings form in the UI: like [`set_properties`](Self::set_properties),
+    /// but the whole form is validated (blanks included), as Ops Manager's form Save does.
+    pub async fn save_form(
+        &self,
+        guid: &str,
+        form: &str,
+        properties: &Value,
+        expected: Option<i64>,
+        actor: &str,
+    ) -> Result<Saved> {
+        let properties = properties.clone();
+        let form = form.to_owned();
+        self.update_product(guid, expected, actor, move |product, ctx, settings| {
+            if product.template.form_type(&form).is_none() {
+                return Err(Error::NotFound(format!("form '{form}'")));
+            }
+            let (partial, _) = shape_properties(&product.template, &product.name, &properties)?;
+            let changed = merge_values(&product.template, &mut settings.staged, partial);
+            let report = validate_form(
+                &product.template,
+                &form,
+                &settings.staged,
+                &ctx.validation(),
+            );
+            if !report.errors.is_empty() {
+                return Err(rejected(report.errors));
+            }
+            Ok(changed)
+        })
+        .await
+    }
+
+    /// `GET …/networks_and_azs`.
+    pub async fn networks_and_azs(&self, guid: &str) -> Result<Value> {
+        if self.is_director(guid).await? {
+            return self.director_network_and_az().await;
+        }
+        let product = self.staged_product(guid).await?;
+        Ok(product
+            .settings
+            .networks_and_azs
+            .unwrap_or_else(|| json!({})))
+    }
+
+    /// `PUT …/networks_and_azs`: network, service network and AZs must exist on the Director.
+    pub async fn set_networks_and_azs(
+        &self,
+        guid: &str,
+        value: Value,
+        expected: Option<i64>,
+        actor: &str,
+    ) -> Result<Saved> {
+        if self.is_director(guid).await? {
+            return self
+                .set_director_network_and_az(value, expected, actor)
+                .await;
+        }
+        let director = self.director().await?.settings;
+        self.update_product(guid, expected, actor, move |_, _, settings| {
+            let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let Value::Object(map) = &value else {
+                return Err(Error::invalid("networks_and_azs", "expected an object"));
+            };
+            let az_known = |n: &str| director.azs.iter().any(|a| a.name == n);
+            let net_known = |n: &str| director.networks.iter().any(|a| a.name == n);
+            for (key, v) in map {
+                let names: Vec<Option<&str>> = match key.as_str() {
+                    "other_availability_zones" => match v {
+                        Value::Array(items) => items
+                            .iter()
+                            .map(|i| i.get("name").and_then(Value::as_str))
+                            .collect(),
+                        _ => vec![None],
+                    },
+                    _ => vec![v.get("name").and_then(Value::as_str)],
+                };
+                let field = format!("networks_and_azs.{key}");
+                for name in names {
+                    let Some(name) = name else {
+                        errors
+                            .entry(field.clone())
+                            .or_default()
+                            .push("expected {\"name\": …}".into());
+                        continue;
+                    };
+                    let known = match key.as_str() {
+                        "network" | "service_network" => net_known(name),
+                        "singleton_availability_zone" | "other_availability_zones" => {
+                            az_known(name)
+                        }
+                        _ => true,
+                    };
+                    if !known {
+                        let what = if key.contains("network") {
+                            "network"
+                        } else {
+                            "availability zone"
+                        };
+                        errors
+                            .entry(field.clone())
+                            .or_default()
+                            .push(format!("there is no {what} named '{name}'"));
+                    }
+                }
+            }
+            if !errors.is_empty() {
+                return Err(rejected(errors));
+            }
+            let changed = if settings.networks_and_azs.as_ref() == Some(&value) {
+                vec![]
+            } else {
+                vec!["networks_and_azs".into()]
+            };
+            settings.networks_and_azs = Some(value);
+            Ok(changed)
+        })
+        .await
+    }
+
+    /// `GET …/jobs`: every job (instance group) with its GUID, in metadata order.
+    pub async fn jobs(&self, guid: &str) -> Result<Vec<JobSummary>> {
+        if self.is_director(guid).await? {
+            let d = self.director().await?;
+            return Ok(DIRECTOR_JOBS
+                .iter()
+                .filter_map(|j| {
+                    d.settings.job_guids.get(*j).map(|g| JobSummary {
+                        name: j.to_string(),
+                        guid: g.clone(),
+                        label: None,
+                        errand: false,
+                    })
+                })
+                .collect());
+        }
+        let product = self.staged_product(guid).await?;
+        Ok(product
+            .template
+            .job_types
+            .iter()
+            .filter_map(|j| {
+                product.job_guid(&j.name).map(|g| JobSummary {
+                    name: j.name.clone(),
+                    guid: g.to_owned(),
+                    label: j.resource_label.clone().or_else(|| j.label.clone()),
+                    errand: j.errand,
+                })
+            })
+            .collect())
+    }
+
+    /// `GET …/jobs/:job_guid/resource_config`.
+    pub async fn resource_config(&self, guid: &str, job_guid: &str) -> Result<Value> {
+        if self.is_director(guid).await? {
+            let d = self.director().await?;
+            let job = job_by_guid(&d.settings.job_guids, job_guid)?;
+            let rc = d.settings.resources.get(&job).cloned().unwrap_or_default();
+            return Ok(resource_json(&rc, job == "director"));
+        }
+        let product = self.staged_product(guid).await?;
+        let job = product
+            .job_by_guid(job_guid)
+            .ok_or_else(|| Error::NotFound(format!("job '{job_guid}'")))?
+            .to_owned();
+        let has_disk = product
+            .template
+            .job_type(&job)
+            .is_some_and(|j| j.resource_definition("persistent_disk").is_some());
+        let rc = product
+            .settings
+            .staged
+            .resource(&job)
+            .cloned()
+            .unwrap_or_default();
+        Ok(resource_json(&rc, has_disk))
+    }
+
+    /// `PUT …/jobs/:job_guid/resource_config` with the full object (as om sends it after
+    /// merging its keys over the current one). `max_in_flight` in the body is ignored: it has
+    /// its own endpoint.
+    pub async fn set_resource_config(
+        &self,
+        guid: &str,
+        job_guid: &str,
+        body: &Value,
+        expected: Option<i64>,
+        actor: &str,
+    ) -> Result<Saved> {
+        let Value::Object(body) = body else {
+            return Err(Error::invalid("resource_config", "expected an object"));
+        };
+        if self.is_director(guid).await? {
+            let vm_names: Vec<String> =
+                self.vm_types().await?.into_iter().map(|v| v.name).collect();
+            let body = body.clone();
+            let job_guid = job_guid.to_owned();
+            return self
+                .update_director(expected, actor, move |s| {
+                    let job = job_by_guid(&s.job_guids, &job_guid)?;
+                    let old = s.resources.get(&job).cloned().unwrap_or_default();
+                    let rc = read_resource_config(&body, &old);
+                    let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                    let field = format!("resource-config.{job}");
+                    match rc.instances() {
+                        Ok(tiles::properties::staged::Sized::Value(n))
+                            if n < 1 || (job == "director" && n != 1) =>
+                        {
+                            errors
+                                .entry(format!("{field}.instances"))
+                                .or_default()
+                                .push(if job == "director" {
+                                    "the Director runs exactly 1 instance".into()
+                                } else {
+                                    "must be at least 1".into()
+                                })
+                        }
+                        Err(bad) => errors
+                            .entry(format!("{field}.instances"))
+                            .or_default()
+                            .push(format!("'{bad}' is not a number or 'automatic'")),
+                        _ => {}
+                    }
+                    if let Some(t) = rc.vm_type() {
+                        if !vm_names.iter().any(|n| n == t) {
+                            errors
+                                .entry(format!("{field}.instance_type"))
+                                .or_default()
+                                .push(format!("there is no VM type named '{t}'"));
+                        }
+                    }
+                    if !errors.is_empty() {
+                        return Err(rejected(errors));
+                    }
+                    let changed = if old == rc { vec![] } else { vec![field] };
+                    s.resources.insert(job, rc);
+                    Ok(changed)
+                })
+                .await;
+        }
+        let body = body.clone();
+        let job_guid = job_guid.to_owned();
+        self.update_product(guid, expected, actor, move |product, ctx, settings| {
+            let job = product
+                .job_by_guid(&job_guid)
+                .ok_or_else(|| Error::NotFound(format!("job '{job_guid}'")))?
+                .to_owned();
+            let old = settings.staged.resource(&job).cloned().unwrap_or_default();
+            let rc = read_resource_config(&body, &old);
+            let field = format!("resource-config.{job}");
+            let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            if let Some(t) = rc.vm_type() {
+                if !ctx.vm_types.iter().any(|v| v.name == t) {
+                    errors
+                        .entry(format!("{field}.instance_type"))
+                        .or_default()
+                        .push(format!("there is no VM type named '{t}'"));
+                }
+            }
+            settings.staged.resources.insert(job.clone(), rc.clone());
+            let report = validate_product(&product.template, &settings.staged, &ctx.validation());
+            for (k, v) in report.errors {
+                if k.starts_with(&format!("{field}.")) || k == field {
+                    errors.entry(k).or_default().extend(v);
+                }
+            }
+            if !errors.is_empty() {
+                return Err(rejected(errors));
+            }
+            Ok(if old == rc { vec![] } else { vec![field] })
+        })
+        .await
+    }
+
+    /// `GET …/max_in_flight`: job GUID → the staged value, else the tile's, else 1.
+    pub async fn max_in_flight(&self, guid: &str) -> Result<Value> {
+        let mut out = Map::new();
+        if self.is_director(guid).await? {
+            let d = self.director().await?;
+            for (job, g) in &d.settings.job_guids {
+                let v = d
+                    .settings
+                    .resources
+                    .get(job)
+                    .and_then(|r| r.max_in_flight.clone())
+                    .unwrap_or(json!(1));
+                out.insert(g.clone(), v);
+            }
+            return Ok(json!({ "max_in_flight": out }));
+        }
+        let product = self.staged_product(guid).await?;
+        for job in &product.template.job_types {
+            let Some(g) = product.job_guid(&job.name) else {
+                continue;
+            };
+            let staged = product
+                .settings
+                .staged
+                .resource(&job.name)
+                .and_then(|r| r.max_in_flight.clone());
+            let v = staged.unwrap_or_else(|| match &job.max_in_flight {
+                Some(MaxInFlight::Count(n)) => json!(n),
+                Some(MaxInFlight::Percent(p)) => json!(format!("{p}%")),
+                Some(MaxInFlight::Other(s)) => json!(s),
+                None => json!(1),
+            });
+            out.insert(g.to_owned(), v);
+        }
+        Ok(json!({ "max_in_flight": out }))
+    }
+
+    /// `PUT …/max_in_flight` with `{job_guid: N | "N%" | "default"}`.
+    pub async fn set_max_in_flight(
+        &self,
+        guid: &str,
+        values: &Value,
+        expected: Option<i64>,
+        actor: &str,
+    ) -> Result<Saved> {
+        let Value::Object(values) = values.clone() else {
+            return Err(Error::invalid("max_in_flight", "expected an object"));
+        };
+        let parse = |job_guids: &BTreeMap<String, String>| {
+            let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let mut parsed = Vec::new();
+            for (g, v) in &values {
+                let Some(job) = job_guids
+                    .iter()
+                    .find(|(_, x)| *x == g)
+                    .map(|(j, _)| j.clone())
+                else {
+                    errors
+                        .entry(format!("max_in_flight.{g}"))
+                        .or_default()
+                        .push("there is no job with this GUID".into());
+                    continue;
+                };
+                match normalize_max_in_flight(v) {
+                    Ok(v) => parsed.push((job, v)),
+                    Err(m) => errors
+                        .entry(format!("max_in_flight.{g}"))
+                        .or_default()
+                        .push(m),
+                }
+            }
+            if errors.is_empty() {
+                Ok(parsed)
+            } else {
+                Err(rejected(errors))
+            }
+        };
+        if self.is_director(guid).await? {
+            return self
+                .update_director(expected, actor, move |s| {
+                    let mut changed = Vec::new();
+                    for (job, v) in parse(&s.job_guids)? {
+                        let rc = s.resources.entry(job.clone()).or_default();
+                        if rc.max_in_flight != v {
+                            changed.push(format!("resource-config.{job}.max_in_flight"));
+                        }
+                        rc.max_in_flight = v;
+                    }
+                    Ok(changed)
+                })
+                .await;
+        }
+        self.update_product(guid, expected, actor, move |_, _, settings| {
+            let mut changed = Vec::new();
+            for (job, v) in parse(&settings.job_guids)? {
+                let rc = settings.staged.resources.entry(job.clone()).or_default();
+                if rc.max_in_flight != v {
+                    changed.push(format!("resource-config.{job}.max_in_flight"));
+                }
+                rc.max_in_flight = v;
+            }
+            Ok(changed)
+        })
+        .await
+    }
+
+    /// The errands of a product with their current rules.
+    pub fn errands_of(&self, product: &StagedProduct) -> Vec<ErrandView> {
+        let t = &product.template;
+        let mut out: Vec<ErrandView> = Vec::new();
+        for (post, list) in [
+            (true, &t.post_deploy_errands),
+            (false, &t.pre_delete_errands),
+        ] {
+            for e in list {
+                let staged = product.settings.errands.get(&e.name);
+                let value = if post {
+                    staged.and_then(|s| s.post_deploy.clone())
+                } else {
+                    staged.and_then(|s| s.pre_delete.clone())
+                }
+                .unwrap_or(Value::Bool(e.run_default.unwrap_or(true)));
+                let label = e.label.clone().or_else(|| {
+                    t.job_type(&e.name)
+                        .and_then(|j| j.label.clone().or_else(|| j.resource_label.clone()))
+                });
+                match out.iter_mut().find(|x| x.name == e.name) {
+                    Some(existing) if post => existing.post_deploy = value,
+                    Some(existing) => existing.pre_delete = value,
+                    None => out.push(ErrandView {
+                        name: e.name.clone(),
+                        post_deploy: if post { value.clone() } else { Value::Null },
+                        pre_delete: if post { Value::Null } else { value },
+                        label,
+                    }),
+                }
+            }
+        }
+        out
+    }
+
+    /// `GET …/errands`.
+    pub async fn errands(&self, guid: &str) -> Result<Vec<ErrandView>> {
+        if self.is_director(guid).await? {
+            return Ok(vec![]);
+        }
+        let product = self.staged_product(guid).await?;
+        Ok(self.errands_of(&product))
+    }
+
+    /// `PUT …/errands` with `[{"name", "post_deploy"?, "pre_delete"?}]`; values `true`,
+    /// `false`, `"when-changed"` or `"default"` (back to the tile's default).
+    pub async fn set_errands(
+        &self,
+        guid: &str,
+        errands: &Value,
+        expected: Option<i64>,
+        actor: &str,
+    ) -> Result<Saved> {
+        let Value::Array(list) = errands.clone() else {
+            return Err(Error::invalid("errands", "expected a list"));
+        };
+        if self.is_director(guid).await? && !list.is_empty() {
+            return Err(Error::invalid(
+                "errands",
+                "the BOSH Director has no errands",
+            ));
+        }
+        self.update_product(guid, expected, actor, move |product, _, settings| {
+            let t = &product.template;
+            let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let mut changed = Vec::new();
+            for (i, item) in list.iter().enumerate() {
+                let Some(name) = item.get("name").and_then(Value::as_str) else {
+                    errors
+                        .entry(format!("errands[{i}].name"))
+                        .or_default()
+                        .push(tiles::validate::BLANK.into());
+                    continue;
+                };
+                let is_post = t.post_deploy_errands.iter().any(|e| e.name == name);
+                let is_pre = t.pre_delete_errands.iter().any(|e| e.name == name);
+                if !is_post && !is_pre {
+                    errors
+                        .entry(format!("errands.{name}"))
+                        .or_default()
+                        .push(format!("the product has no errand named '{name}'"));
+                    continue;
+                }
+                let entry = settings.errands.entry(name.to_owned()).or_default();
+                let before = entry.clone();
+                for (key, allowed, slot) in [
+                    ("post_deploy", is_post, &mut entry.post_deploy),
+                    ("pre_delete", is_pre, &mut entry.pre_delete),
+                ] {
+                    let Some(v) = item.get(key).filter(|v| !v.is_null()) else {
+                        continue;
+                    };
+                    if !allowed {
+                        errors
+                            .entry(format!("errands.{name}.{key}"))
+                            .or_default()
+                            .push(format!(
+                                "'{name}' is not a {} errand",
+                                key.replace('_', "-")
+                            ));
+                        continue;
+                    }
+                    match v {
+                        Value::Bool(_) => *slot = Some(v.clone()),
+                        Value::String(s) if s == "default" => *slot = None,
+                        Value::String(s) if s == "when-changed" => *slot = Some(v.clone()),
+                        Value::String(s) if s == "true" || s == "false" => {
+                            *slot = Some(Value::Bool(s == "true"))
+                        }
+                        _ => {
+                            errors
+                                .entry(format!("errands.{name}.{key}"))
+                                .or_default()
+                                .push(
+                                    "must be true, false, \"when-changed\" or \"default\"".into(),
+                                );
+                        }
+                    }
+                }
+                if *entry != before {
+                    changed.push(format!("errands.{name}"));
+                }
+                if *entry == ErrandConfig::default() {
+                    settings.errands.remove(name);
+                }
+            }
+            if !errors.is_empty() {
+                return Err(rejected(errors));
+            }
+            Ok(changed)
+        })
+        .await
+    }
+}
+
+/// Brings a properties-API body onto the template: values shaped by type, selectors to their
+/// select values. Unknown or non-configurable references are refused (422). Returns the values
+/// and the references they set.
+fn shape_properties(
+    template: &ProductTemplate,
+    product_name: &str,
+    properties: &Value,
+) -> Result<(StagedValues, Vec<String>)> {
+    if !properties.is_object() {
+        return Err(Error::invalid("properties", "expected an object"));
+    }
+    let doc = json!({"product-name": product_name, "product-properties": properties});
+    let config = ProductConfig::from_value(&doc).map_err(|e| match e {
+        tiles::Error::Invalid { field, message } => Error::invalid(
+            field
+                .strip_prefix("product-properties.")
+                .unwrap_or(&field)
+                .to_owned(),
+            message,
+        ),
+        other => Error::invalid("properties", other.to_string()),
+    })?;
+    let (partial, report) = stage(template, &config);
+    if !report.errors.is_empty() {
+        return Err(Error::Rejected(report.errors));
+    }
+    let touched = partial.properties.keys().cloned().collect();
+    Ok((partial, touched))
+}
+
+/// Merges shaped values into `staged` (keeping credentials sent back redacted) and returns the
+/// references whose value changed.
+fn merge_values(
+    template: &ProductTemplate,
+    staged: &mut StagedValues,
+    partial: StagedValues,
+) -> Vec<String> {
+    let mut changed = Vec::new();
+    for (reference, value) in partial.properties {
+        let type_name = template
+            .property(&reference)
+            .map(|p| p.blueprint.property_type.as_str().to_owned())
+            .unwrap_or_default();
+        let old = staged.properties.get(&reference).cloned();
+        let value = keep_redacted(&type_name, value, old.as_ref());
+        if old.as_ref() != Some(&value) {
+            changed.push(reference.clone());
+        }
+        staged.set(reference, value);
+    }
+    changed
+}
+
+fn job_by_guid(job_guids: &BTreeMap<String, String>, job_guid: &str) -> Result<String> {
+    job_guids
+        .iter()
+        .find(|(_, g)| g.as_str() == job_guid)
+        .map(|(j, _)| j.clone())
+        .ok_or_else(|| Error::NotFound(format!("job '{job_guid}'")))
+}
+
+/// A resource config in the API's shape.
+fn resource_json(rc: &ResourceConfig, has_disk: bool) -> Value {
+    let mut m = Map::new();
+    m.insert(
+        "instances".into(),
+        rc.instances.clone().unwrap_or_else(|| json!("automatic")),
+    );
+    m.insert(
+        "instance_type".into(),
+        json!({"id": rc.instance_type.clone().unwrap_or_else(|| "automatic".into())}),
+    );
+    if has_disk {
+        let size = match &rc.persistent_disk_mb {
+            None | Some(Value::Null) => json!("automatic"),
+            Some(Value::Number(n)) => json!(n.to_string()),
+            Some(other) => other.clone(),
+        };
+        m.insert("persistent_disk".into(), json!({ "size_mb": size }));
+    }
+    m.insert("internet_connected".into(), json!(false));
+    m.insert("elb_names".into(), json!([]));
+    m.insert("additional_vm_extensions".into(), json!([]));
+    m.insert("nsx_security_groups".into(), Value::Null);
+    m.insert("nsx_lbs".into(), json!([]));
+    for (k, v) in &rc.extra {
+        m.insert(k.clone(), v.clone());
+    }
+    Value::Object(m)
+}
+
+/// Reads a PUT resource config over the stored one (max in flight stays as stored).
+fn read_resource_config(body: &Map<String, Value>, old: &ResourceConfig) -> ResourceConfig {
+    let mut rc = ResourceConfig {
+        max_in_flight: old.max_in_flight.clone(),
+        ..Default::default()
+    };
+    for (key, value) in body {
+        match key.as_str() {
+            "instances" => {
+                rc.instances = match value {
+                    Value::String(s) if s.eq_ignore_ascii_case("automatic") => None,
+                    Value::Null => None,
+                    other => Some(other.clone()),
+                }
+            }
+            "instance_type" => {
+                rc.instance_type = value
+                    .get("id")
+                    .or(Some(value))
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.eq_ignore_ascii_case("automatic"))
+                    .map(str::to_owned);
+            }
+            "persistent_disk" => {
+                rc.persistent_disk_mb = value
+                    .get("size_mb")
+                    .or(Some(value))
+                    .filter(|v| !v.is_null() && v.as_str() != Some("automatic"))
+                    .cloned();
+            }
+            "max_in_flight" => {}
+            _ => {
+                rc.extra.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    rc
+}
+
+/// `N`, `"N"`, `"N%"` or `"default"` (→ `None`).
+fn normalize_max_in_flight(v: &Value) -> std::result::Result<Option<Value>, String> {
+    let bad = || {
+        "must be a whole number of at least 1, a percentage like \"20%\", or \"default\""
+            .to_string()
+    };
+    match v {
+        Value::Number(n) => match n.as_i64() {
+            Some(n) if n >= 1 => Ok(Some(json!(n))),
+            _ => Err(bad()),
+        },
+        Value::String(s) if s == "default" => Ok(None),
+        Value::String(s) => {
+            if let Some(p) = s.strip_suffix('%') {
+                match p.trim().parse::<u32>() {
+                    Ok(p) if (1..=100).contains(&p) => Ok(Some(json!(format!("{p}%")))),
+                    _ => Err(bad()),
+                }
+            } else {
+                match s.trim().parse::<i64>() {
+                    Ok(n) if n >= 1 => Ok(Some(json!(n))),
+                    _ => Err(bad()),
+                }
+            }
+        }
+        _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_in_flight_values() {
+        assert_eq!(normalize_max_in_flight(&json!(2)), Ok(Some(json!(2))));
+        assert_eq!(normalize_max_in_flight(&json!("3")), Ok(Some(json!(3))));
+        assert_eq!(
+            normalize_max_in_flight(&json!("20%")),
+            Ok(Some(json!("20%")))
+        );
+        assert_eq!(normalize_max_in_flight(&json!("default")), Ok(None));
+        for bad in [
+            json!(0),
+            json!("0%"),
+            json!("101%"),
+            json!("lots"),
+            json!(true),
+        ] {
+            assert!(normalize_max_in_flight(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn redacted_credentials_keep_stored_values() {
+        let old = json!({"identity": "admin", "password": "pw"});
+        let back = keep_redacted(
+            "simple_credentials",
+            json!({"identity": "root", "password": "***"}),
+            Some(&old),
+        );
+        assert_eq!(back, json!({"identity": "root", "password": "pw"}));
+        assert_eq!(
+            keep_redacted("string", json!("***"), Some(&json!("x"))),
+            json!("***")
+        );
+    }
+
+    #[test]
+    fn resource_config_round_trip() {
+        let body = json!({"instances": 3, "instance_type": {"id": "large"},
+            "persistent_disk": {"size_mb": "20480"}, "max_in_flight": 4,
+            "internet_connected": true, "elb_names": ["lb"]});
+        let rc = read_resource_config(body.as_object().unwrap(), &ResourceConfig::default());
+        assert_eq!(rc.max_in_flight, None);
+        let shown = resource_json(&rc, true);
+        assert_eq!(shown["instances"], 3);
+        assert_eq!(shown["instance_type"]["id"], "large");
+        assert_eq!(shown["persistent_disk"]["size_mb"], "20480");
+        assert_eq!(shown["internet_connected"], true);
+        assert_eq!(shown["elb_names"], json!(["lb"]));
+        let auto = resource_json(&ResourceConfig::default(), false);
+        assert_eq!(auto["instances"], "automatic");
+        assert!(auto.get("persistent_disk").is_none());
+    }
+
+    #[test]
+    fn findings_belong_to_the_references_set() {
+        let refs = vec![
+            ".properties.coll".to_string(),
+            ".properties.sel".to_string(),
+        ];
+        assert!(touches(".properties.coll[0].name", &refs));
+        assert!(!touches(".properties.sel.opt.x", &refs));
+        assert!(touches(".properties.sel", &refs));
+        assert!(!touches(".properties.selector2", &refs));
+        assert!(!touches(".properties.other", &refs));
+    }
+}

@@ -1,0 +1,331 @@
+//! Importing a `.pivotal`: the upload streams into a temporary file inside the tile store
+//! (`<data-dir>/tiles/.upload-*.part`) with its SHA-256 computed on the way, so memory stays
+//! flat whatever the size. Then the archive is checked (`crate::tile_archive` refuses escaping
+//! paths, zip bombs, oversized metadata…), its metadata linted (a tile with lint errors is
+//! refused with the findings), and the file renamed atomically to its final name. Importing a
+//! name and version already present is a no-op. Nothing is ever extracted: the archive stays
+//! whole in the store, so no entry path can reach outside it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use super::available::AvailableProduct;
+use super::Products;
+use crate::store::products::NewAvailable;
+use crate::tile_archive::{Limits, PivotalArchive};
+use crate::{Error, Result};
+
+/// Prefix of temporary upload files in the tile store.
+const UPLOAD_PREFIX: &str = ".upload-";
+
+/// Bounds of an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportLimits {
+    /// Largest accepted `.pivotal`, in bytes.
+    pub max_upload_bytes: u64,
+    /// Archive checks (entries, metadata size, compression ratios).
+    pub archive: Limits,
+}
+
+impl Default for ImportLimits {
+    fn default() -> Self {
+        ImportLimits {
+            // The largest public tiles are around 20 GiB.
+            max_upload_bytes: 64 * 1024 * 1024 * 1024,
+            archive: Limits::default(),
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ImportOutcome {
+    Imported {
+        product: AvailableProduct,
+    },
+    /// The same name and version was already there; nothing was written.
+    AlreadyPresent {
+        product: AvailableProduct,
+    },
+}
+
+impl ImportOutcome {
+    pub fn product(&self) -> &AvailableProduct {
+        match self {
+            ImportOutcome::Imported { product } | ImportOutcome::AlreadyPresent { product } => {
+                product
+            }
+        }
+    }
+}
+
+/// An upload in progress: write chunks as they arrive, then hand it to
+/// [`Products::finish_import`]. Dropped unfinished, its temporary file is removed.
+pub struct Upload {
+    file: Option<tokio::fs::File>,
+    path: PathBuf,
+    hasher: Sha256,
+    size: u64,
+    max: u64,
+}
+
+impl Upload {
+    /// Appends a chunk, hashing it on the way.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        self.size += chunk.len() as u64;
+        if self.size > self.max {
+            return Err(Error::invalid(
+                "product[file]",
+                format!(
+                    "the file is larger than the {} allowed",
+                    crate::tile_archive::human_size(self.max)
+                ),
+            ));
+        }
+        self.hasher.update(chunk);
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| Error::Internal("upload already finished".into()))?;
+        file.write_all(chunk)
+            .await
+            .map_err(|e| Error::io("writing an upload into the tile store", e))
+    }
+
+    /// Bytes received so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        // Still here means the upload was not adopted: remove the partial file.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Removes temporary uploads left by a crash.
+pub(super) fn remove_stale_uploads(tiles_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(tiles_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(UPLOAD_PREFIX))
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// A file name part made of safe characters only: metadata names come from the archive and
+/// must not steer the file anywhere.
+fn safe_part(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    cleaned.trim_start_matches('.').chars().take(100).collect()
+}
+
+/// The lint errors of a tile as 422 findings: YAML path → "message (rule)".
+fn lint_errors(findings: &[tiles::lint::Finding]) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for f in findings
+        .iter()
+        .filter(|f| f.severity == tiles::lint::Severity::Error)
+    {
+        let key = if f.path.is_empty() {
+            "metadata".to_owned()
+        } else {
+            format!("metadata.{}", f.path)
+        };
+        let mut message = format!("{} [{}]", f.message, f.rule);
+        if let Some(hint) = &f.hint {
+            message.push_str(&format!(" — {hint}"));
+        }
+        out.entry(key).or_default().push(message);
+    }
+    out
+}
+
+/// Reads and lints the metadata of a stored `.pivotal` (blocking: zip reading).
+fn read_and_lint(
+    path: &Path,
+    limits: &Limits,
+) -> Result<(String, tiles::metadata::ProductTemplate)> {
+    let mut archive = PivotalArchive::open(path, limits.clone())?;
+    let metadata = archive.read_metadata()?;
+    let findings = tiles::lint::lint_yaml(&metadata);
+    let errors = lint_errors(&findings);
+    if !errors.is_empty() {
+        return Err(Error::Rejected(errors));
+    }
+    let template = tiles::metadata::ProductTemplate::from_yaml(&metadata)
+        .map_err(|e| Error::invalid("metadata", e.to_string()))?;
+    if template.name.trim().is_empty() || template.product_version.trim().is_empty() {
+        return Err(Error::invalid(
+            "metadata",
+            "the metadata needs a name and a product_version",
+        ));
+    }
+    Ok((metadata, template))
+}
+
+impl Products {
+    /// Starts an upload: a fresh temporary file (mode 0600) in the tile store.
+    pub async fn begin_upload(&self) -> Result<Upload> {
+        let name = format!("{UPLOAD_PREFIX}{}.part", crate::secrets::random_token(12));
+        let path = self.tiles_dir().join(name);
+        let mut options = tokio::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let file = options
+            .open(&path)
+            .await
+            .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+        Ok(Upload {
+            file: Some(file),
+            path,
+            hasher: Sha256::new(),
+            size: 0,
+            max: self.limits().max_upload_bytes,
+        })
+    }
+
+    /// Checks, lints and registers a finished upload.
+    pub async fn finish_import(&self, mut upload: Upload, actor: &str) -> Result<ImportOutcome> {
+        if let Some(mut file) = upload.file.take() {
+            file.flush()
+                .await
+                .and(file.sync_all().await)
+                .map_err(|e| Error::io("finishing an upload", e))?;
+        }
+        if upload.size == 0 {
+            return Err(Error::invalid("product[file]", "the file is empty"));
+        }
+        let sha256 = hex::encode(upload.hasher.clone().finalize());
+        let size = upload.size;
+        let path = upload.path.clone();
+        let limits = self.limits().archive.clone();
+        let (metadata, template) =
+            tokio::task::spawn_blocking(move || read_and_lint(&path, &limits))
+                .await
+                .map_err(|e| Error::Internal(format!("reading an upload: {e}")))??;
+        let (name, version) = (template.name.clone(), template.product_version.clone());
+        if self
+            .store()
+            .products()
+            .available_one(&name, &version)
+            .await?
+            .is_some()
+        {
+            return Ok(ImportOutcome::AlreadyPresent {
+                product: self.available_product(&name, &version).await?,
+            });
+        }
+        let final_path = self.tiles_dir().join(format!(
+            "{}-{}-{}.pivotal",
+            safe_part(&name),
+            safe_part(&version),
+            &sha256[..12]
+        ));
+        tokio::fs::rename(&upload.path, &final_path)
+            .await
+            .map_err(|e| Error::io("moving an upload into the tile store", e))?;
+        // The file now has its final name; `upload` must not remove anything when dropped.
+        upload.path = PathBuf::new();
+        let label = template.label.clone().unwrap_or_else(|| name.clone());
+        let added = self
+            .store()
+            .products()
+            .add_available(&NewAvailable {
+                name: &name,
+                version: &version,
+                label: &label,
+                metadata: &metadata,
+                file_path: Some(&final_path.to_string_lossy()),
+                sha256: &sha256,
+                size: size as i64,
+                bundled: false,
+            })
+            .await;
+        match added {
+            Ok(true) => {
+                tracing::info!(product = %name, version = %version, size, sha256 = %sha256, actor, "imported");
+                Ok(ImportOutcome::Imported {
+                    product: self.available_product(&name, &version).await?,
+                })
+            }
+            Ok(false) => {
+                // Imported concurrently by someone else: keep theirs.
+                let _ = tokio::fs::remove_file(&final_path).await;
+                Ok(ImportOutcome::AlreadyPresent {
+                    product: self.available_product(&name, &version).await?,
+                })
+            }
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&final_path).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Imports a `.pivotal` from a local path (streamed like an upload).
+    pub async fn import_file(&self, path: &Path, actor: &str) -> Result<ImportOutcome> {
+        use tokio::io::AsyncReadExt;
+        let mut source = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+        let mut upload = self.begin_upload().await?;
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = source
+                .read(&mut buf)
+                .await
+                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+            if n == 0 {
+                break;
+            }
+            upload.write(&buf[..n]).await?;
+        }
+        self.finish_import(upload, actor).await
+    }
+
+    async fn available_product(&self, name: &str, version: &str) -> Result<AvailableProduct> {
+        self.available()
+            .await?
+            .into_iter()
+            .find(|a| a.name == name && a.product_version == version)
+            .ok_or_else(|| Error::NotFound(format!("available product {name} {version}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_from_metadata_cannot_escape() {
+        assert_eq!(safe_part("../../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(safe_part("cf"), "cf");
+        assert_eq!(safe_part("1.2.3-build.4"), "1.2.3-build.4");
+        assert!(!safe_part("..").contains('/'));
+        assert_eq!(safe_part(&"x".repeat(300)).len(), 100);
+    }
+}

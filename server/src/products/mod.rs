@@ -1,0 +1,435 @@
+//! The products service: importing tiles, staging them, configuring them and judging whether
+//! they are ready to deploy. The browser UI and the Ops Manager API both call this, so both see
+//! the same rules, the same validation (from `tiles`) and the same optimistic concurrency.
+//!
+//! One file per concept:
+//! - [`available`]: imported and bundled tiles (list, delete);
+//! - [`import`]: streaming a `.pivotal` into the tile store and registering it;
+//! - [`stage`]: putting a product on the dashboard, taking it off;
+//! - [`upgrade`]: moving a staged product to a newer imported version, keeping its settings;
+//! - [`configure`]: properties, networks and AZs, resource config, max in flight, errands;
+//! - [`completeness`]: a tile's state (deployable, incomplete, invalid) and pending changes;
+//! - [`director`]: the Director tile (IaaS, Director config, AZs, networks, VM/disk types);
+//! - [`report`]: the diagnostic report om reads;
+//! - [`guid`], [`versions`], [`secrets`]: GUIDs, version order, the split of credentials.
+//!
+//! **Concurrency.** Every staged product (and the Director) has a `config_version`. A write may
+//! name the version it was based on (`expected`); if the stored version moved on, the write is
+//! refused with [`Error::Stale`], which lists what the saves in between changed. A write without
+//! a version (om sends none) is applied to the current version. Each write is all or nothing:
+//! everything is validated first and stored in one transaction guarded by the version.
+
+pub mod available;
+pub mod completeness;
+pub mod configure;
+pub mod director;
+pub mod guid;
+pub mod import;
+pub mod report;
+pub mod secrets;
+pub mod stage;
+pub mod upgrade;
+pub mod versions;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use argon2::password_hash::rand_core::OsRng;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tiles::credentials::CertificateAuthority;
+use tiles::metadata::ProductTemplate;
+use tiles::product_config::ErrandConfig;
+use tiles::properties::StagedValues;
+
+use crate::store::products::{StagedRow, Versioned};
+use crate::store::sealing::Sealer;
+use crate::store::Store;
+use crate::{Error, Result};
+
+pub use available::AvailableProduct;
+pub use completeness::{Completeness, PendingChange, TileState};
+pub use director::{
+    AzSpec, DirectorSettings, NetworkSpec, SubnetSpec, VmTypeEntry, DIRECTOR_PRODUCT_NAME,
+};
+pub use import::{ImportLimits, ImportOutcome, Upload};
+pub use stage::StagedSummary;
+
+/// The settings of one staged product: the values the operator edits, in the shapes of the
+/// Ops Manager API.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProductSettings {
+    /// Property values (by reference) and per-job resource settings (instances, VM type,
+    /// persistent disk, max in flight, extras).
+    #[serde(default)]
+    pub staged: StagedValues,
+    /// `network`, `singleton_availability_zone`, `other_availability_zones`, `service_network`.
+    #[serde(default)]
+    pub networks_and_azs: Option<Value>,
+    /// Errand rules by errand name (absent means the tile's default).
+    #[serde(default)]
+    pub errands: BTreeMap<String, ErrandConfig>,
+    /// Job name → job GUID (`<job>-<20 hex>`), stable for the product's life.
+    #[serde(default)]
+    pub job_guids: BTreeMap<String, String>,
+}
+
+/// A staged product with everything needed to show or change it.
+#[derive(Debug, Clone)]
+pub struct StagedProduct {
+    pub guid: String,
+    pub name: String,
+    pub version: String,
+    pub label: String,
+    pub config_version: i64,
+    pub staged_at: String,
+    pub template: Arc<ProductTemplate>,
+    /// With credential values (opened from their sealed form).
+    pub settings: ProductSettings,
+}
+
+impl StagedProduct {
+    /// The GUID of a job by name.
+    pub fn job_guid(&self, job: &str) -> Option<&str> {
+        self.settings.job_guids.get(job).map(String::as_str)
+    }
+
+    /// The job name of a job GUID.
+    pub fn job_by_guid(&self, job_guid: &str) -> Option<&str> {
+        self.settings
+            .job_guids
+            .iter()
+            .find(|(_, g)| g.as_str() == job_guid)
+            .map(|(name, _)| name.as_str())
+    }
+}
+
+/// The result of a save: the new configuration version (send it back as `If-Match` or
+/// `config_version` with the next write).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Saved {
+    pub config_version: i64,
+}
+
+/// The products service. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Products {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    sealer: Sealer,
+    tiles_dir: PathBuf,
+    limits: ImportLimits,
+    /// Parsed templates by (name, version): metadata text never changes for a name+version.
+    templates: Mutex<HashMap<(String, String), Arc<ProductTemplate>>>,
+    /// Serialises root CA creation.
+    ca: tokio::sync::Mutex<Option<CertificateAuthority>>,
+}
+
+impl std::fmt::Debug for Products {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Products")
+            .field("tiles_dir", &self.inner.tiles_dir)
+            .finish()
+    }
+}
+
+impl Products {
+    /// Opens the service on a data dir: loads (or creates) the sealing key, creates the tile
+    /// store folder `<data-dir>/tiles`, registers the bundled tiles and the Director tile.
+    pub async fn open(store: Store, data_dir: &Path) -> Result<Products> {
+        Self::open_with_limits(store, data_dir, ImportLimits::default()).await
+    }
+
+    pub async fn open_with_limits(
+        store: Store,
+        data_dir: &Path,
+        limits: ImportLimits,
+    ) -> Result<Products> {
+        let sealer = Sealer::open(data_dir)?;
+        let tiles_dir = data_dir.join("tiles");
+        crate::store::create_private_dir(&tiles_dir)?;
+        import::remove_stale_uploads(&tiles_dir);
+        let products = Products {
+            inner: Arc::new(Inner {
+                store,
+                sealer,
+                tiles_dir,
+                limits,
+                templates: Mutex::new(HashMap::new()),
+                ca: tokio::sync::Mutex::new(None),
+            }),
+        };
+        products.register_bundled().await?;
+        products.ensure_director().await?;
+        Ok(products)
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn sealer(&self) -> &Sealer {
+        &self.inner.sealer
+    }
+
+    /// `<data-dir>/tiles`: where imported `.pivotal` files are kept.
+    pub fn tiles_dir(&self) -> &Path {
+        &self.inner.tiles_dir
+    }
+
+    pub fn limits(&self) -> &ImportLimits {
+        &self.inner.limits
+    }
+
+    /// The parsed template of an available product (cached).
+    pub(crate) fn template_of(
+        &self,
+        name: &str,
+        version: &str,
+        metadata: &str,
+    ) -> Result<Arc<ProductTemplate>> {
+        let key = (name.to_owned(), version.to_owned());
+        if let Some(t) = self.lock_templates().get(&key) {
+            return Ok(t.clone());
+        }
+        let template = ProductTemplate::from_yaml(metadata).map_err(|e| {
+            Error::Internal(format!(
+                "stored metadata of {name} {version} does not load: {e}"
+            ))
+        })?;
+        let template = Arc::new(template);
+        self.lock_templates().insert(key, template.clone());
+        Ok(template)
+    }
+
+    fn lock_templates(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<ProductTemplate>>> {
+        // A poisoned cache is still a valid cache: entries are inserted whole.
+        self.inner
+            .templates
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The template of an available product by name and version.
+    pub async fn available_template(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Arc<ProductTemplate>> {
+        let row = self
+            .store()
+            .products()
+            .available_one(name, version)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("product {name} {version}")))?;
+        self.template_of(&row.name, &row.version, &row.metadata)
+    }
+
+    /// The installation's root CA, generated (4 years, RSA 2048) on first need and stored with
+    /// its private key sealed.
+    pub async fn root_ca(&self) -> Result<CertificateAuthority> {
+        let mut cached = self.inner.ca.lock().await;
+        if let Some(ca) = cached.as_ref() {
+            return Ok(ca.clone());
+        }
+        let ca = match self.store().products().root_ca().await? {
+            Some((cert_pem, sealed)) => {
+                let key = String::from_utf8(self.sealer().open_sealed(&sealed)?)
+                    .map_err(|_| Error::Internal("the root CA key is not text".into()))?;
+                CertificateAuthority {
+                    cert_pem,
+                    private_key_pem: key,
+                }
+            }
+            None => {
+                let now = crate::store::unix_now();
+                let ca = tokio::task::spawn_blocking(move || {
+                    CertificateAuthority::generate(
+                        "Tileworks Root Certificate Authority",
+                        "Tileworks",
+                        now,
+                        &mut OsRng,
+                    )
+                })
+                .await
+                .map_err(|e| Error::Internal(format!("generating the root CA: {e}")))?
+                .map_err(|e| Error::Internal(format!("generating the root CA: {e}")))?;
+                let sealed = self.sealer().seal(ca.private_key_pem.as_bytes())?;
+                self.store()
+                    .products()
+                    .set_root_ca(&ca.cert_pem, &sealed)
+                    .await?;
+                ca
+            }
+        };
+        *cached = Some(ca.clone());
+        Ok(ca)
+    }
+
+    /// A staged product by GUID (not the Director tile; see [`director`]).
+    pub async fn staged_product(&self, guid: &str) -> Result<StagedProduct> {
+        let row = self
+            .store()
+            .products()
+            .staged_one(guid)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("staged product '{guid}'")))?;
+        self.load_staged(row).await
+    }
+
+    pub(crate) async fn load_staged(&self, row: StagedRow) -> Result<StagedProduct> {
+        let available = self
+            .store()
+            .products()
+            .available_one(&row.name, &row.version)
+            .await?
+            .ok_or_else(|| {
+                Error::Internal(format!(
+                    "staged product {} {} has no available product",
+                    row.name, row.version
+                ))
+            })?;
+        let template = self.template_of(&row.name, &row.version, &available.metadata)?;
+        let mut settings: ProductSettings = serde_json::from_str(&row.config)
+            .map_err(|e| Error::Internal(format!("staged config of {}: {e}", row.guid)))?;
+        if let Some(sealed) = &row.secrets {
+            let opened = self.sealer().open_json(sealed)?;
+            secrets::merge(&mut settings.staged, opened);
+        }
+        Ok(StagedProduct {
+            guid: row.guid,
+            name: row.name,
+            version: row.version,
+            label: available.label,
+            config_version: row.config_version,
+            staged_at: row.staged_at,
+            template,
+            settings,
+        })
+    }
+
+    /// The JSON text and sealed secrets to store for `settings`.
+    pub(crate) fn seal_settings(
+        &self,
+        template: &ProductTemplate,
+        settings: &ProductSettings,
+    ) -> Result<(String, Option<Vec<u8>>)> {
+        let mut open = settings.clone();
+        let hidden = secrets::split(template, &mut open.staged);
+        let config = serde_json::to_string(&open)
+            .map_err(|e| Error::Internal(format!("encoding staged config: {e}")))?;
+        let sealed = if hidden.as_object().is_some_and(|m| m.is_empty()) {
+            None
+        } else {
+            Some(self.sealer().seal_json(&hidden)?)
+        };
+        Ok((config, sealed))
+    }
+
+    /// Checks `expected` against the product's version before any work is done.
+    pub(crate) async fn check_version(
+        &self,
+        subject: &str,
+        label: &str,
+        current: i64,
+        expected: Option<i64>,
+    ) -> Result<()> {
+        match expected {
+            Some(e) if e != current => Err(Error::Stale {
+                subject: label.to_owned(),
+                expected: e,
+                current,
+                changed: self.store().products().changes_since(subject, e).await?,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Stores new settings for a staged product, guarded by its version; `changed` is what the
+    /// save changes (for the change log).
+    pub(crate) async fn save_staged(
+        &self,
+        product: &StagedProduct,
+        version: &str,
+        template: &ProductTemplate,
+        settings: &ProductSettings,
+        changed: &[String],
+        actor: &str,
+    ) -> Result<Saved> {
+        let (config, sealed) = self.seal_settings(template, settings)?;
+        let outcome = self
+            .store()
+            .products()
+            .update_staged(
+                &product.guid,
+                product.config_version,
+                version,
+                &config,
+                sealed.as_deref(),
+                changed,
+                actor,
+            )
+            .await?;
+        match outcome {
+            Versioned::Saved(config_version) => Ok(Saved { config_version }),
+            Versioned::Stale { current } => Err(Error::Stale {
+                subject: product.label.clone(),
+                expected: product.config_version,
+                current,
+                changed: self
+                    .store()
+                    .products()
+                    .changes_since(&product.guid, product.config_version)
+                    .await?,
+            }),
+            Versioned::Missing => Err(Error::NotFound(format!(
+                "staged product '{}'",
+                product.guid
+            ))),
+        }
+    }
+
+    /// Names of the staged products (for `conditional_default`).
+    pub(crate) async fn present_products(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self
+            .store()
+            .products()
+            .staged()
+            .await?
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        names.push(DIRECTOR_PRODUCT_NAME.to_owned());
+        Ok(names)
+    }
+
+    /// Fills generated credentials (once; existing values stay) using the root CA.
+    pub(crate) async fn fill_generated(
+        &self,
+        template: &ProductTemplate,
+        staged: &mut StagedValues,
+    ) -> Result<()> {
+        let ca = self.root_ca().await?;
+        let now = crate::store::unix_now();
+        tiles::credentials::fill_generated_with_os_rng(template, staged, &ca, now)
+            .map_err(|e| Error::Internal(format!("generating credentials: {e}")))?;
+        Ok(())
+    }
+}
+
+/// Whether a role may read credential values (`redact=false`). Ops Manager's restricted roles
+/// may not; Tileworks's `admin` (full control) may.
+pub fn role_may_see_credentials(role: &str) -> bool {
+    matches!(role, "admin" | "full_control")
+}
+
+/// Whether a role may change configuration.
+pub fn role_may_write(role: &str) -> bool {
+    matches!(role, "admin" | "full_control" | "restricted_control")
+}

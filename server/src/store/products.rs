@@ -1,0 +1,299 @@
+//! Imported tiles (available products), staged products with their versioned configuration, the
+//! change log that explains refused stale saves, and the installation's root CA.
+//!
+//! Rows carry configuration as JSON text and credential values as sealed bytes; sealing and the
+//! meaning of the JSON belong to the products service (`crate::products`), which is the only
+//! caller.
+
+use sqlx::SqlitePool;
+
+use crate::Result;
+
+/// An imported (or bundled) tile.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AvailableRow {
+    pub id: i64,
+    pub name: String,
+    pub version: String,
+    pub label: String,
+    pub metadata: String,
+    pub file_path: Option<String>,
+    pub sha256: String,
+    pub size: i64,
+    pub bundled: bool,
+    pub imported_at: String,
+}
+
+/// What an import adds.
+#[derive(Debug, Clone)]
+pub struct NewAvailable<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    pub label: &'a str,
+    pub metadata: &'a str,
+    pub file_path: Option<&'a str>,
+    pub sha256: &'a str,
+    pub size: i64,
+    pub bundled: bool,
+}
+
+/// A staged product.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StagedRow {
+    pub guid: String,
+    pub name: String,
+    pub version: String,
+    pub config: String,
+    pub secrets: Option<Vec<u8>>,
+    pub config_version: i64,
+    pub staged_at: String,
+}
+
+/// The outcome of a versioned update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Versioned {
+    /// Saved; the new version.
+    Saved(i64),
+    /// Not saved: the stored version differs from the expected one.
+    Stale { current: i64 },
+    /// No such row.
+    Missing,
+}
+
+pub struct Products<'a> {
+    pool: &'a SqlitePool,
+}
+
+const AVAILABLE_COLUMNS: &str =
+    "id, name, version, label, metadata, file_path, sha256, size, bundled, imported_at";
+const STAGED_COLUMNS: &str = "guid, name, version, config, secrets, config_version, staged_at";
+
+impl<'a> Products<'a> {
+    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+        Products { pool }
+    }
+
+    pub async fn available(&self) -> Result<Vec<AvailableRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {AVAILABLE_COLUMNS} FROM available_products ORDER BY name, id"
+        ))
+        .fetch_all(self.pool)
+        .await?)
+    }
+
+    pub async fn available_one(&self, name: &str, version: &str) -> Result<Option<AvailableRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {AVAILABLE_COLUMNS} FROM available_products WHERE name = ? AND version = ?"
+        ))
+        .bind(name)
+        .bind(version)
+        .fetch_optional(self.pool)
+        .await?)
+    }
+
+    /// Adds a tile; `false` (and nothing written) when name and version are already there.
+    pub async fn add_available(&self, new: &NewAvailable<'_>) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO available_products
+                 (name, version, label, metadata, file_path, sha256, size, bundled)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (name, version) DO NOTHING",
+        )
+        .bind(new.name)
+        .bind(new.version)
+        .bind(new.label)
+        .bind(new.metadata)
+        .bind(new.file_path)
+        .bind(new.sha256)
+        .bind(new.size)
+        .bind(new.bundled)
+        .execute(self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn delete_available(&self, id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM available_products WHERE id = ?")
+            .bind(id)
+            .execute(self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn staged(&self) -> Result<Vec<StagedRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {STAGED_COLUMNS} FROM staged_products ORDER BY staged_at, name"
+        ))
+        .fetch_all(self.pool)
+        .await?)
+    }
+
+    pub async fn staged_one(&self, guid: &str) -> Result<Option<StagedRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {STAGED_COLUMNS} FROM staged_products WHERE guid = ?"
+        ))
+        .bind(guid)
+        .fetch_optional(self.pool)
+        .await?)
+    }
+
+    pub async fn staged_by_name(&self, name: &str) -> Result<Option<StagedRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {STAGED_COLUMNS} FROM staged_products WHERE name = ?"
+        ))
+        .bind(name)
+        .fetch_optional(self.pool)
+        .await?)
+    }
+
+    /// Stages a product; `false` when one of that name is already staged.
+    pub async fn add_staged(
+        &self,
+        guid: &str,
+        name: &str,
+        version: &str,
+        config: &str,
+        secrets: Option<&[u8]>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO staged_products (guid, name, version, config, secrets)
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(guid)
+        .bind(name)
+        .bind(version)
+        .bind(config)
+        .bind(secrets)
+        .execute(self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Replaces the configuration (and the product version, on upgrade) if the stored version is
+    /// still `expected`, and records what changed. One transaction: all or nothing.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn update_staged(
+        &self,
+        guid: &str,
+        expected: i64,
+        version: &str,
+        config: &str,
+        secrets: Option<&[u8]>,
+        changed: &[String],
+        changed_by: &str,
+    ) -> Result<Versioned> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE staged_products
+                SET version = ?, config = ?, secrets = ?, config_version = config_version + 1
+              WHERE guid = ? AND config_version = ?",
+        )
+        .bind(version)
+        .bind(config)
+        .bind(secrets)
+        .bind(guid)
+        .bind(expected)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            let current: Option<i64> =
+                sqlx::query_scalar("SELECT config_version FROM staged_products WHERE guid = ?")
+                    .bind(guid)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return Ok(match current {
+                Some(current) => Versioned::Stale { current },
+                None => Versioned::Missing,
+            });
+        }
+        record_change(&mut tx, guid, expected + 1, changed, changed_by).await?;
+        tx.commit().await?;
+        Ok(Versioned::Saved(expected + 1))
+    }
+
+    pub async fn delete_staged(&self, guid: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("DELETE FROM staged_products WHERE guid = ?")
+            .bind(guid)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM config_changes WHERE subject = ?")
+            .bind(guid)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Everything changed by the saves after `version` of `subject`, first change first, without
+    /// repeats.
+    pub async fn changes_since(&self, subject: &str, version: i64) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT changed FROM config_changes WHERE subject = ? AND version > ? ORDER BY version",
+        )
+        .bind(subject)
+        .bind(version)
+        .fetch_all(self.pool)
+        .await?;
+        let mut out: Vec<String> = Vec::new();
+        for (json,) in rows {
+            let list: Vec<String> = serde_json::from_str(&json).unwrap_or_default();
+            for item in list {
+                if !out.contains(&item) {
+                    out.push(item);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The root CA: certificate PEM and the sealed private key.
+    pub async fn root_ca(&self) -> Result<Option<(String, Vec<u8>)>> {
+        Ok(
+            sqlx::query_as("SELECT cert_pem, sealed_private_key FROM installation_ca WHERE id = 1")
+                .fetch_optional(self.pool)
+                .await?,
+        )
+    }
+
+    /// Stores the root CA unless one exists; `false` when one was already there.
+    pub async fn set_root_ca(&self, cert_pem: &str, sealed_private_key: &[u8]) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO installation_ca (id, cert_pem, sealed_private_key) VALUES (1, ?, ?)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(cert_pem)
+        .bind(sealed_private_key)
+        .execute(self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+/// Notes what a save changed. Only the last 200 entries per subject are kept: enough to explain
+/// any realistic stale save.
+pub(super) async fn record_change(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    subject: &str,
+    version: i64,
+    changed: &[String],
+    changed_by: &str,
+) -> Result<()> {
+    let json = serde_json::to_string(changed).unwrap_or_else(|_| "[]".into());
+    sqlx::query(
+        "INSERT OR REPLACE INTO config_changes (subject, version, changed, changed_by)
+         VALUES (?, ?, ?, ?)",
+    )
+    .bind(subject)
+    .bind(version)
+    .bind(json)
+    .bind(changed_by)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM config_changes WHERE subject = ? AND version <= ?")
+        .bind(subject)
+        .bind(version - 200)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
