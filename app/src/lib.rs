@@ -1,6 +1,8 @@
 //! The Tileworks UI. Every page is rendered on the server (feature `ssr`) and hydrated in the
 //! browser (feature `hydrate`) from this one crate, so markup and behaviour cannot drift apart.
 
+pub mod api;
+pub mod backend;
 pub mod components;
 pub mod pages;
 pub mod session;
@@ -9,7 +11,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    ParamSegment, StaticSegment,
 };
 
 /// The HTML document around the app; only the server renders it.
@@ -41,6 +43,10 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=StaticSegment("") view=pages::dashboard::Dashboard/>
                 <Route path=StaticSegment("login") view=pages::login::Login/>
+                <Route
+                    path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("settings"))
+                    view=pages::product_settings::ProductSettingsPage
+                />
             </Routes>
         </Router>
     }

@@ -12,6 +12,7 @@ pub mod secrets;
 pub mod store;
 pub mod tile_archive;
 pub mod tile_cli;
+pub mod ui_backend;
 
 pub use error::{Error, Result};
 

@@ -1,54 +1,160 @@
-//! The Installation Dashboard: the Director tile and the staged products.
+//! The Installation Dashboard: the Director tile, the staged products (orange while their
+//! configuration is incomplete, green when deployable), the products available to stage, and
+//! Import Product.
 
 use leptos::prelude::*;
 
+use crate::api::{delete_available_product, load_dashboard, stage_product, unstage_product};
+use crate::backend::{AvailableProduct, TileSummary};
 use crate::components::header::Header;
+use crate::components::import::ImportProduct;
+use crate::pages::product_settings::server_message;
 use crate::session::get_current_user;
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let user = Resource::new(|| (), |_| get_current_user());
+    let refresh = RwSignal::new(0u32);
+    let dashboard = Resource::new(move || refresh.get(), |_| load_dashboard());
+    let reload = Callback::new(move |_: ()| refresh.update(|n| *n += 1));
+    let action_error = RwSignal::new(None::<String>);
+
+    let stage = Action::new(move |(name, version): &(String, String)| {
+        stage_product(name.clone(), version.clone())
+    });
+    let unstage = Action::new(move |guid: &String| unstage_product(guid.clone()));
+    let delete = Action::new(move |(name, version): &(String, String)| {
+        delete_available_product(name.clone(), version.clone())
+    });
+    Effect::new(move |_| {
+        let outcomes = [
+            stage.value().get().map(|r| r.map(|_| ())),
+            unstage.value().get(),
+            delete.value().get(),
+        ];
+        for outcome in outcomes.into_iter().flatten() {
+            match outcome {
+                Ok(()) => reload.run(()),
+                Err(err) => action_error.set(Some(server_message(&err))),
+            }
+        }
+    });
+
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match user.await {
-                    Ok(user) => view! {
-                        <Header user/>
-                        <main class="page dashboard">
-                            <h1>"Installation Dashboard"</h1>
-                            <section class="tiles" aria-label="Products">
-                                <DirectorTile/>
-                            </section>
-                            <section class="empty-state" aria-label="Staged products">
-                                <h2>"No products staged yet"</h2>
-                                <p>
-                                    "Import a product (a .pivotal file) and stage it to configure it here. "
-                                    "The BOSH Director tile above is always present."
-                                </p>
-                            </section>
-                        </main>
-                    }
-                    .into_any(),
-                    Err(_) => view! {
+                let Ok(user) = user.await else {
+                    return view! {
                         <main class="page narrow">
                             <p>"You are not logged in. " <a href="/login">"Log in"</a></p>
                         </main>
                     }
-                    .into_any(),
+                    .into_any();
+                };
+                view! {
+                    <Header user/>
+                    <main class="page dashboard">
+                        <h1>"Installation Dashboard"</h1>
+                        {move || action_error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                        <Transition fallback=|| view! { <p class="loading">"Loading products…"</p> }>
+                            {move || Suspend::new(async move {
+                                match dashboard.await {
+                                    Ok(d) => {
+                                        let empty = d.staged.is_empty();
+                                        view! {
+                                            <div class="dashboard-layout">
+                                                <aside class="available" aria-label="Available products">
+                                                    <h2>"Available products"</h2>
+                                                    {d.available.is_empty().then(|| view! { <p class="muted">"No products imported yet."</p> })}
+                                                    <ul>
+                                                        {d.available.into_iter().map(|p| available_row(p, stage, delete)).collect_view()}
+                                                    </ul>
+                                                    <ImportProduct on_imported=reload/>
+                                                </aside>
+                                                <section class="tiles" aria-label="Products">
+                                                    <Tile tile=d.director href="/director".to_string()/>
+                                                    {d.staged.into_iter().map(|t| {
+                                                        let href = format!("/products/{}/settings", t.guid);
+                                                        let guid = t.guid.clone();
+                                                        view! {
+                                                            <div class="tile-wrap">
+                                                                <Tile tile=t href/>
+                                                                <button type="button" class="link danger"
+                                                                    on:click=move |_| { unstage.dispatch(guid.clone()); }>
+                                                                    "Unstage"
+                                                                </button>
+                                                            </div>
+                                                        }
+                                                    }).collect_view()}
+                                                </section>
+                                            </div>
+                                            {empty.then(|| view! {
+                                                <section class="empty-state" aria-label="Staged products">
+                                                    <h2>"No products staged yet"</h2>
+                                                    <p>"Stage an available product with its + button to configure it here, or import a .pivotal file."</p>
+                                                </section>
+                                            })}
+                                        }
+                                        .into_any()
+                                    }
+                                    Err(err) => view! { <p class="form-error" role="alert">{server_message(&err)}</p> }.into_any(),
+                                }
+                            })}
+                        </Transition>
+                    </main>
                 }
+                .into_any()
             })}
         </Suspense>
     }
 }
 
-/// The Director tile (`p-bosh`), always first on the dashboard. Its settings arrive with the
-/// Director configuration forms; until then it shows that it still needs configuring.
-#[component]
-fn DirectorTile() -> impl IntoView {
+fn available_row(
+    p: AvailableProduct,
+    stage: Action<(String, String), Result<String, ServerFnError>>,
+    delete: Action<(String, String), Result<(), ServerFnError>>,
+) -> impl IntoView {
+    let key = (p.name.clone(), p.version.clone());
+    let delete_key = key.clone();
+    let label = format!("{} {}", p.label, p.version);
     view! {
-        <article class="tile tile-incomplete" data-product="p-bosh">
-            <h3>"BOSH Director"</h3>
-            <p class="tile-state">"Configuration required"</p>
-        </article>
+        <li class="available-product" data-product=p.name.clone()>
+            <span class="name">{p.label.clone()}</span>
+            <span class="version">{p.version.clone()}</span>
+            {if p.staged {
+                view! { <span class="staged-badge">"staged"</span> }.into_any()
+            } else {
+                view! {
+                    <button type="button" class="stage" title=format!("Stage {label}") aria-label=format!("Stage {label}")
+                        on:click=move |_| { stage.dispatch(key.clone()); }>"+"</button>
+                    <button type="button" class="link danger" aria-label=format!("Delete {label}")
+                        on:click=move |_| { delete.dispatch(delete_key.clone()); }>"Delete"</button>
+                }
+                .into_any()
+            }}
+        </li>
+    }
+}
+
+/// A product tile: green when deployable, orange with the reason while not.
+#[component]
+fn Tile(tile: TileSummary, href: String) -> impl IntoView {
+    let complete = tile.is_complete();
+    let reasons = tile.incomplete_reasons.clone();
+    view! {
+        <a class="tile" class:tile-incomplete=!complete class:tile-complete=complete
+            href=href data-product=tile.name.clone() data-guid=tile.guid.clone()>
+            <h3>{tile.label.clone()}</h3>
+            <p class="tile-version">{tile.version.clone()}</p>
+            {if complete {
+                view! { <p class="tile-state">"Ready to deploy"</p> }.into_any()
+            } else {
+                view! {
+                    <p class="tile-state">"Configuration required"</p>
+                    <ul class="tile-reasons">{reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                }
+                .into_any()
+            }}
+        </a>
     }
 }

@@ -3,3 +3,4 @@
 pub mod dashboard;
 pub mod login;
 pub mod not_found;
+pub mod product_settings;

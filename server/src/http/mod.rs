@@ -58,6 +58,9 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
 
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();
+    // The UI's server functions reach the products service through this context.
+    let backend: std::sync::Arc<dyn app::backend::Backend> =
+        std::sync::Arc::new(crate::ui_backend::UiBackend::new(state.products.clone()));
     Router::new()
         .route(
             "/login",
@@ -72,7 +75,12 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .route("/api/v0/installations", get(installations::list))
         .merge(api::routes())
         .route("/api/{*rest}", any(api_not_found))
-        .leptos_routes(&state, routes, move || app::shell(options.clone()))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || leptos::prelude::provide_context(backend.clone()),
+            move || app::shell(options.clone()),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))

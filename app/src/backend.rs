@@ -1,0 +1,150 @@
+//! What the UI needs from the server, as data the browser can hold too.
+//!
+//! The UI's server functions do not reach into the server crate (that would be a dependency
+//! cycle); they call a [`Backend`] that the server provides as Leptos context. Everything the
+//! browser receives is one of the plain types below — secrets arrive redacted.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A tile on the Installation Dashboard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TileSummary {
+    /// Product GUID (`<name>-<20 hex>`), `p-bosh-...` for the Director.
+    pub guid: String,
+    pub name: String,
+    pub label: String,
+    pub version: String,
+    /// Empty when the product is deployable; otherwise why not, in the operator's words.
+    pub incomplete_reasons: Vec<String>,
+}
+
+impl TileSummary {
+    pub fn is_complete(&self) -> bool {
+        self.incomplete_reasons.is_empty()
+    }
+}
+
+/// An imported product that can be staged.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AvailableProduct {
+    pub name: String,
+    pub label: String,
+    pub version: String,
+    /// True when this version is the one staged.
+    pub staged: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub director: TileSummary,
+    pub staged: Vec<TileSummary>,
+    pub available: Vec<AvailableProduct>,
+}
+
+/// Everything a product's settings page needs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProductSettings {
+    pub guid: String,
+    pub label: String,
+    pub product_version: String,
+    /// Optimistic-concurrency version of the staged configuration; a save names the version it
+    /// started from and is refused if another save came first.
+    pub config_version: i64,
+    /// The tile metadata. The browser parses it with the same `tiles` code as the server, to
+    /// build the forms and validate as the operator types.
+    pub metadata_yaml: String,
+    /// Staged property values. Credentials are redacted: every credential field reads `***`.
+    pub values: BTreeMap<String, Value>,
+    pub vm_types: Vec<tiles::validate::VmType>,
+    pub disk_types: Vec<String>,
+    pub availability_zones: Vec<String>,
+    /// Per form name: complete (no validation errors) or not.
+    pub form_complete: BTreeMap<String, bool>,
+}
+
+/// The marker the server puts in every credential field it redacts.
+pub const REDACTED: &str = "***";
+
+/// The result of saving one form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum SaveOutcome {
+    Saved {
+        config_version: i64,
+    },
+    /// Nothing was saved: reference → messages.
+    Invalid {
+        errors: BTreeMap<String, Vec<String>>,
+    },
+    /// Another save came first; nothing was saved. Says what changed.
+    Conflict {
+        message: String,
+        current_version: i64,
+    },
+}
+
+/// A failure the UI shows as text (not found, not allowed, internal).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackendError(pub String);
+
+impl std::fmt::Display for BackendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use server_side::*;
+
+#[cfg(feature = "ssr")]
+mod server_side {
+    use super::*;
+    use std::sync::Arc;
+
+    /// Implemented by the server; provided to the UI as `Arc<dyn Backend>` context.
+    #[async_trait::async_trait]
+    pub trait Backend: Send + Sync + 'static {
+        async fn dashboard(&self) -> Result<Dashboard, BackendError>;
+        /// Stages a product; returns its GUID. `actor` names who asked, for the change record.
+        async fn stage_product(
+            &self,
+            actor: &str,
+            name: &str,
+            version: &str,
+        ) -> Result<String, BackendError>;
+        async fn unstage_product(&self, actor: &str, guid: &str) -> Result<(), BackendError>;
+        async fn delete_available_product(
+            &self,
+            actor: &str,
+            name: &str,
+            version: &str,
+        ) -> Result<(), BackendError>;
+        async fn product_settings(&self, guid: &str) -> Result<ProductSettings, BackendError>;
+        /// Saves the given values of one form, all or nothing.
+        async fn save_form(
+            &self,
+            actor: &str,
+            guid: &str,
+            form: &str,
+            config_version: i64,
+            values: BTreeMap<String, Value>,
+        ) -> Result<SaveOutcome, BackendError>;
+    }
+
+    /// The user the request acts for (set by the server's authentication layer).
+    pub async fn actor() -> Result<String, leptos::prelude::ServerFnError> {
+        let axum::Extension(user) =
+            leptos_axum::extract::<axum::Extension<crate::session::CurrentUser>>()
+                .await
+                .map_err(|_| leptos::prelude::ServerFnError::new("not logged in"))?;
+        Ok(user.username)
+    }
+
+    /// The backend of the current request.
+    pub fn backend() -> Result<Arc<dyn Backend>, leptos::prelude::ServerFnError> {
+        leptos::prelude::use_context::<Arc<dyn Backend>>()
+            .ok_or_else(|| leptos::prelude::ServerFnError::new("backend not configured"))
+    }
+}

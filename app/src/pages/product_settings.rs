@@ -1,0 +1,223 @@
+//! A staged product's settings: one page per form of the tile metadata, with a left navigation
+//! in metadata order marking each form complete or not. Validation runs in the browser as the
+//! operator types (the `tiles` crate compiled to wasm); the server validates again on save and
+//! is the authority.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use tiles::forms::FormTree;
+use tiles::metadata::ProductTemplate;
+use tiles::properties::staged::StagedValues;
+use tiles::validate::{validate_form, ValidationContext};
+
+use crate::api::{load_product_settings, save_product_form};
+use crate::backend::{ProductSettings, SaveOutcome};
+use crate::components::form_state::{Catalog, FormState};
+use crate::components::header::Header;
+use crate::components::widgets::Field;
+use crate::session::get_current_user;
+
+#[component]
+pub fn ProductSettingsPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let guid = move || params.with(|p| p.get("guid").unwrap_or_default());
+    let form = move || query.with(|q| q.get("form"));
+    let user = Resource::new(|| (), |_| get_current_user());
+    let settings = Resource::new(
+        move || (guid(), form()),
+        |(guid, _)| load_product_settings(guid),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let header = user.await.ok().map(|user| view! { <Header user/> });
+                let body = match settings.await {
+                    Ok(settings) => view! { <SettingsBody settings form=form()/> }.into_any(),
+                    Err(err) => view! {
+                        <main class="page narrow">
+                            <h1>"Product not available"</h1>
+                            <p class="form-error" role="alert">{server_message(&err)}</p>
+                            <p><a href="/">"Back to the Installation Dashboard"</a></p>
+                        </main>
+                    }
+                    .into_any(),
+                };
+                view! { {header} {body} }
+            })}
+        </Suspense>
+    }
+}
+
+/// The text of a server function error, without the framework's prefix.
+pub fn server_message(err: &ServerFnError) -> String {
+    match err {
+        ServerFnError::ServerError(message) => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[component]
+fn SettingsBody(settings: ProductSettings, form: Option<String>) -> impl IntoView {
+    let template = match ProductTemplate::from_yaml(&settings.metadata_yaml) {
+        Ok(template) => template,
+        Err(err) => {
+            return view! {
+                <main class="page narrow">
+                    <p class="form-error" role="alert">{format!("The tile metadata cannot be read: {err}")}</p>
+                </main>
+            }
+            .into_any()
+        }
+    };
+    let tree = FormTree::build(&template);
+    let Some(current) = form
+        .and_then(|name| tree.form(&name).cloned())
+        .or_else(|| tree.forms.first().cloned())
+    else {
+        return view! { <main class="page narrow"><p>"This product has no settings forms."</p></main> }
+            .into_any();
+    };
+
+    let catalog = Catalog {
+        vm_types: settings.vm_types.iter().map(|v| v.name.clone()).collect(),
+        disk_types: settings.disk_types.clone(),
+        availability_zones: settings.availability_zones.clone(),
+    };
+    let state = FormState::new(settings.values.clone(), catalog);
+    let config_version = RwSignal::new(settings.config_version);
+    let notice = RwSignal::new(None::<(bool, String)>);
+    let template = StoredValue::new(template);
+    let vm_types = StoredValue::new(settings.vm_types.clone());
+    let form_name = current.name.clone();
+
+    // Validate in the browser whenever a value changes (effects do not run on the server).
+    {
+        let form_name = form_name.clone();
+        Effect::new(move |_| {
+            let values = state.values.get();
+            let staged = StagedValues {
+                properties: values,
+                ..StagedValues::default()
+            };
+            let report = template.with_value(|t| {
+                vm_types.with_value(|vm_types| {
+                    let ctx = ValidationContext {
+                        vm_types,
+                        ..ValidationContext::default()
+                    };
+                    validate_form(t, &form_name, &staged, &ctx)
+                })
+            });
+            state.errors.set(report.errors);
+        });
+    }
+
+    let guid = settings.guid.clone();
+    let save = {
+        let form_name = form_name.clone();
+        Action::new(move |values: &BTreeMap<String, serde_json::Value>| {
+            let values_json = serde_json::to_string(values).unwrap_or_else(|_| "{}".into());
+            save_product_form(
+                guid.clone(),
+                form_name.clone(),
+                config_version.get_untracked(),
+                values_json,
+            )
+        })
+    };
+    Effect::new(move |_| {
+        let Some(result) = save.value().get() else {
+            return;
+        };
+        match result {
+            Ok(SaveOutcome::Saved { config_version: v }) => {
+                config_version.set(v);
+                state.dirty.set(Default::default());
+                notice.set(Some((true, "Settings saved.".into())));
+            }
+            Ok(SaveOutcome::Invalid { errors }) => {
+                state.errors.set(errors);
+                state.show_all_errors.set(true);
+                notice.set(Some((
+                    false,
+                    "Nothing was saved: fix the fields marked below.".into(),
+                )));
+            }
+            Ok(SaveOutcome::Conflict { message, .. }) => {
+                notice.set(Some((false, format!(
+                    "Nothing was saved: {message} Reload the page to see the current settings (your typed values are still here)."
+                ))));
+            }
+            Err(err) => notice.set(Some((false, server_message(&err)))),
+        }
+    });
+
+    let nav = tree
+        .forms
+        .iter()
+        .map(|f| {
+            let complete = settings
+                .form_complete
+                .get(&f.name)
+                .copied()
+                .unwrap_or(false);
+            let href = format!("/products/{}/settings?form={}", settings.guid, f.name);
+            let active = f.name == current.name;
+            view! {
+                <li class:active=active>
+                    <a href=href aria-current=active.then_some("page")>
+                        <span class=if complete { "mark complete" } else { "mark incomplete" }
+                            title=if complete { "complete" } else { "needs configuration" }>
+                            {if complete { "✓" } else { "•" }}
+                        </span>
+                        {f.label.clone()}
+                    </a>
+                </li>
+            }
+        })
+        .collect_view();
+
+    let inputs = current
+        .inputs
+        .iter()
+        .cloned()
+        .map(|input| {
+            let binding = state.bind(&input.reference);
+            view! { <Field input binding/> }
+        })
+        .collect_view();
+
+    view! {
+        <main class="page settings">
+            <p class="breadcrumb"><a href="/">"Installation Dashboard"</a> " › " {settings.label.clone()}</p>
+            <h1>{settings.label.clone()} <span class="version">{settings.product_version.clone()}</span></h1>
+            <div class="settings-layout">
+                <nav class="settings-nav" aria-label="Settings">
+                    <ul>{nav}</ul>
+                </nav>
+                <form class="settings-form" on:submit=move |ev| {
+                    ev.prevent_default();
+                    state.show_all_errors.set(true);
+                    notice.set(None);
+                    save.dispatch(state.changed_values());
+                }>
+                    <h2>{current.label.clone()}</h2>
+                    {current.description.clone().map(|d| view! { <p class="form-description">{d}</p> })}
+                    {inputs}
+                    <div class="form-actions">
+                        <button type="submit" class="primary" disabled=move || save.pending().get()>
+                            {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                        </button>
+                        {move || notice.get().map(|(ok, text)| view! {
+                            <p class=if ok { "notice ok" } else { "notice error" } role="status">{text}</p>
+                        })}
+                    </div>
+                </form>
+            </div>
+        </main>
+    }
+    .into_any()
+}
