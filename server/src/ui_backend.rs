@@ -178,6 +178,10 @@ impl app::backend::Backend for UiBackend {
             vm_types: &vm_types,
             ..ValidationContext::default()
         };
+        // The form shows what would be deployed: staged values, and defaults where nothing is
+        // staged yet.
+        let mut staged = product.settings.staged.clone();
+        tiles::properties::defaults::apply_defaults(&product.template, &mut staged, &[]);
         let form_complete = product
             .template
             .form_types
@@ -192,7 +196,7 @@ impl app::backend::Backend for UiBackend {
                 (form.name.clone(), report.is_valid())
             })
             .collect();
-        let values = redacted_values(&product.template, &product.settings.staged.properties);
+        let values = redacted_values(&product.template, &staged.properties);
         Ok(ProductSettings {
             guid: product.guid.clone(),
             label: product.label.clone(),

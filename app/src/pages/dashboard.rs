@@ -140,7 +140,15 @@ fn available_row(
 #[component]
 fn Tile(tile: TileSummary, href: String) -> impl IntoView {
     let complete = tile.is_complete();
-    let reasons = tile.incomplete_reasons.clone();
+    // A tile has room for a few reasons; the settings pages show them all.
+    const SHOWN: usize = 3;
+    let more = tile.incomplete_reasons.len().saturating_sub(SHOWN);
+    let reasons: Vec<String> = tile
+        .incomplete_reasons
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect();
     view! {
         <a class="tile" class:tile-incomplete=!complete class:tile-complete=complete
             href=href data-product=tile.name.clone() data-guid=tile.guid.clone()>
@@ -151,7 +159,10 @@ fn Tile(tile: TileSummary, href: String) -> impl IntoView {
             } else {
                 view! {
                     <p class="tile-state">"Configuration required"</p>
-                    <ul class="tile-reasons">{reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                    <ul class="tile-reasons">
+                        {reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}
+                        {(more > 0).then(|| view! { <li class="more">{format!("and {more} more")}</li> })}
+                    </ul>
                 }
                 .into_any()
             }}
