@@ -268,11 +268,19 @@ fn bench(c: &mut Criterion) {
             })
         });
         c.bench_function(&format!("scaling/validate/{label}"), |b| {
-            b.iter(|| black_box(validate_product(&case.template, black_box(&case.staged), &vctx)))
+            b.iter(|| {
+                black_box(validate_product(
+                    &case.template,
+                    black_box(&case.staged),
+                    &vctx,
+                ))
+            })
         });
         c.bench_function(&format!("scaling/render/{label}"), |b| {
             b.iter(|| {
-                black_box(render_product(&case.template, black_box(&case.staged), &case.ctx).unwrap())
+                black_box(
+                    render_product(&case.template, black_box(&case.staged), &case.ctx).unwrap(),
+                )
             })
         });
     }

@@ -562,6 +562,18 @@ fn example_product_renders_every_property_type() {
 }
 
 #[test]
+fn automatic_dropdowns_resolve_to_catalogue_entries() {
+    let (template, mut staged, ctx) = example_staged();
+    staged.set(".web_server.example_vm_type_dropdown", json!("automatic"));
+    staged.set(".web_server.example_disk_type_dropdown", json!("Automatic"));
+    let out = render_product(&template, &staged, &ctx).unwrap();
+    let c = &group(&out.manifest, "web_server")["properties"]["configured"];
+    // ram 1024, disk 1024, cpu 1 → micro; persistent_disk 2000 → the 2048 MB disk type.
+    assert_eq!(c["example_vm_type_dropdown_value"], "micro");
+    assert_eq!(c["example_disk_type_dropdown_value"], "2048");
+}
+
+#[test]
 fn zero_if_drops_the_job() {
     let (template, mut staged, ctx) = example_staged();
     staged.set(".properties.example_selector", json!("Filet Mignon"));
