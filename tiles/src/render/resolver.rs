@@ -570,8 +570,51 @@ impl<'a> ProductResolver<'a> {
             ("selector", Some(v)) => {
                 selected_option(bp, &v).map_or(v, |o| Value::String(o.select_value.clone()))
             }
+            ("vm_type_dropdown" | "disk_type_dropdown", Some(Value::String(s)))
+                if s.eq_ignore_ascii_case("automatic") =>
+            {
+                self.automatic_choice(bp)
+                    .map_or(Value::String(s), Value::String)
+            }
             (_, Some(v)) => v,
         })
+    }
+
+    /// What "Automatic" means for a VM or disk type dropdown: the first VM type with at least
+    /// the blueprint's `cpu`/`ram`/`ephemeral_disk` minima, the smallest disk type of at least
+    /// its `persistent_disk` minimum.
+    fn automatic_choice(&self, bp: &PropertyBlueprint) -> Option<String> {
+        let min = |name: &str| {
+            bp.resource_definitions
+                .iter()
+                .find(|r| r.name == name)
+                .and_then(|r| r.default)
+                .unwrap_or(0)
+        };
+        if bp.property_type == PropertyType::VmTypeDropdown {
+            let (cpu, ram, disk) = (min("cpu"), min("ram"), min("ephemeral_disk"));
+            return self
+                .ctx
+                .director
+                .config
+                .effective_vm_types()
+                .into_iter()
+                .find(|v| {
+                    i64::from(v.cpu) >= cpu
+                        && i64::from(v.ram) >= ram
+                        && i64::from(v.ephemeral_disk) >= disk
+                })
+                .map(|v| v.name);
+        }
+        let wanted = min("persistent_disk");
+        self.ctx
+            .director
+            .cloud_config
+            .disk_types
+            .iter()
+            .filter(|d| d.disk_size >= wanted)
+            .min_by_key(|d| d.disk_size)
+            .map(|d| d.name.clone())
     }
 
     /// The BOSH placeholder standing in for a generated credential that has no value yet.
