@@ -133,6 +133,8 @@ pub struct Director {
     pub health: health::Health,
     pub errands: errands::Overrides,
     pub config_server: config_server::ConfigServer,
+    /// IP address → deployment, for addresses planned by deploys (see `deploy::plan`).
+    pub ip_reservations: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 pub type Shared = Arc<Director>;
@@ -253,6 +255,7 @@ pub async fn start(config: DirectorConfig) -> Result<RunningDirector> {
             resurrection,
         ),
         errands: errands::Overrides::default(),
+        ip_reservations: Default::default(),
     });
 
     let (stop_loops, loops_rx) = watch::channel(false);

@@ -373,6 +373,10 @@ async fn plan(
     p: &Prepared,
     opts: &DeployOptions,
 ) -> Result<(Vec<GroupPlan>, Vec<Instance>)> {
+    // IP allocation is serialised across deployments: addresses planned by a deploy still
+    // running elsewhere are reserved even before its instances are saved.
+    let mut reservations = d.ip_reservations.lock().await;
+    reservations.retain(|_, owner| owner != name);
     let existing = d.store.instances(name).await?;
     let mut used: HashSet<String> = d
         .store
@@ -381,6 +385,7 @@ async fn plan(
         .iter()
         .filter(|i| i.deployment != name)
         .flat_map(|i| i.ip_list())
+        .chain(reservations.keys().cloned())
         .collect();
     let mut pool: HashMap<String, Vec<Instance>> = HashMap::new();
     for inst in existing {
@@ -476,6 +481,11 @@ async fn plan(
                 inst.vm_hash = vm_hash.clone();
             }
             planned.push(Planned { inst, action, disk });
+        }
+        for p in &planned {
+            for ip in p.inst.ip_list() {
+                reservations.insert(ip, name.to_string());
+            }
         }
         plans.push(GroupPlan {
             group: group.clone(),
@@ -778,6 +788,10 @@ pub async fn delete_deployment(d: Shared, ctx: Arc<TaskCtx>, name: String) -> Re
             stage.step(&label, delete_instance(&d, &ctx, inst)).await?;
         }
     }
+    d.ip_reservations
+        .lock()
+        .await
+        .retain(|_, owner| owner != &name);
     let stage = ctx.stage("Removing deployment", Vec::new(), 1);
     stage
         .step("Destroying deployment", d.store.delete_deployment(&name))

@@ -113,6 +113,10 @@ pub fn assign_ips(
     used: &mut HashSet<String>,
 ) -> Result<()> {
     let old: Vec<Vec<String>> = instances.iter().map(|i| i.ip_list()).collect();
+    // The group's own current addresses are free for it to keep.
+    for ip in old.iter().flatten() {
+        used.remove(ip);
+    }
     let mut new_ips: Vec<Vec<String>> = vec![Vec::new(); instances.len()];
     for net in &group.networks {
         let network = cloud
