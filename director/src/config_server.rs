@@ -534,6 +534,45 @@ mod tests {
     }
 
     #[test]
+    fn generates_passwords_users_and_ssh_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let cs = ConfigServer::load_or_create(dir.path(), "d").unwrap();
+        let var = |v: Value| serde_json::from_value::<Variable>(v).unwrap();
+        let pw = cs
+            .generate(
+                &var(json!({"name": "p", "type": "password", "options": {"length": 32}})),
+                None,
+            )
+            .unwrap();
+        assert_eq!(pw.as_str().unwrap().len(), 32);
+        let user = cs
+            .generate(
+                &var(json!({"name": "u", "type": "user", "options": {"username": "bob"}})),
+                None,
+            )
+            .unwrap();
+        assert_eq!(user["username"], "bob");
+        let ssh = cs
+            .generate(&var(json!({"name": "k", "type": "ssh"})), None)
+            .unwrap();
+        assert!(ssh["public_key"]
+            .as_str()
+            .unwrap()
+            .starts_with("ssh-rsa AAAAB3NzaC1yc2E"));
+        assert!(ssh["public_key_fingerprint"]
+            .as_str()
+            .unwrap()
+            .starts_with("SHA256:"));
+        assert!(ssh["private_key"]
+            .as_str()
+            .unwrap()
+            .contains("RSA PRIVATE KEY"));
+        assert!(cs
+            .generate(&var(json!({"name": "v", "type": "value"})), None)
+            .is_err());
+    }
+
+    #[test]
     fn generates_certificates_signed_by_their_ca() {
         let dir = tempfile::tempdir().unwrap();
         let cs = ConfigServer::load_or_create(dir.path(), "d").unwrap();

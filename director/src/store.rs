@@ -228,7 +228,14 @@ pub struct ProblemRow {
     pub created_at: i64,
 }
 
-/// RFC 3339-ish UTC time for `created_at` fields (`2024-01-02 03:04:05 UTC`).
+/// RFC 3339 UTC time (`2024-01-02T03:04:05Z`), what the Director sends for `vm_created_at`
+/// and what the Go CLI parses.
+pub fn rfc3339(unix: i64) -> String {
+    let text = iso_time(unix);
+    format!("{}Z", text.trim_end_matches(" UTC").replacen(' ', "T", 1))
+}
+
+/// Ruby's `Time#to_s` in UTC (`2024-01-02 03:04:05 UTC`), the Director's `created_at` of configs.
 pub fn iso_time(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
@@ -319,13 +326,33 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn start_task(&self, id: i64) -> Result<()> {
-        sqlx::query("UPDATE tasks SET state = 'processing', started_at = ? WHERE id = ?")
-            .bind(unix_now())
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Moves a queued task to `processing`; false when it was cancelled meanwhile.
+    pub async fn start_task(&self, id: i64) -> Result<bool> {
+        let changed = sqlx::query(
+            "UPDATE tasks SET state = 'processing', started_at = ? WHERE id = ? AND state = 'queued'",
+        )
+        .bind(unix_now())
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(changed > 0)
+    }
+
+    /// Cancels a task that has not started; false when it is already running or finished.
+    pub async fn cancel_task(&self, id: i64) -> Result<bool> {
+        let now = unix_now();
+        let changed = sqlx::query(
+            "UPDATE tasks SET state = 'cancelled', result = 'task cancelled', finished_at = ?, \
+             started_at = ? WHERE id = ? AND state = 'queued'",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(changed > 0)
     }
 
     pub async fn finish_task(&self, id: i64, state: &str, result: &str) -> Result<()> {
@@ -843,5 +870,6 @@ mod tests {
     fn iso_time_formats_utc() {
         assert_eq!(iso_time(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(iso_time(1_700_000_000), "2023-11-14 22:13:20 UTC");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
     }
 }

@@ -230,8 +230,17 @@ where
     let director = director.clone();
     tokio::spawn(async move {
         let permit = director.workers.clone().acquire_owned().await;
-        if let Err(e) = director.store.start_task(id).await {
-            tracing::error!(task = id, error = %e, "starting task");
+        match director.store.start_task(id).await {
+            Ok(true) => {}
+            Ok(false) => {
+                // Cancelled while queued.
+                ctx.debug("Task cancelled before it started");
+                if let Some(deployment) = &lock {
+                    director.locks.release(deployment, id);
+                }
+                return;
+            }
+            Err(e) => tracing::error!(task = id, error = %e, "starting task"),
         }
         ctx.debug(&format!("Starting task: {}", spec.description));
         let outcome = tokio::spawn(job(director.clone(), ctx.clone())).await;

@@ -381,3 +381,40 @@ async fn restart_keeps_deployments_tasks_vms_and_the_ca() {
         .any(|e| e["stage"] == "Updating instance"));
     t.stop().await;
 }
+
+#[tokio::test]
+async fn queued_tasks_can_be_cancelled_running_ones_cannot() {
+    let t = TestDirector::start_with(|c| {
+        c.workers = 1;
+        c.vm_create_ms = 80;
+    })
+    .await;
+    t.prepare_director().await;
+    let running =
+        TestDirector::task_of(&t.post_yaml("/deployments", &manifest("one", 2, "a")).await);
+    let queued =
+        TestDirector::task_of(&t.post_yaml("/deployments", &manifest("two", 1, "b")).await);
+    // The single worker is busy with `one`, so `two` waits.
+    let r = t
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/task/{queued}"),
+            "text/plain",
+            "",
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(t.wait(queued).await["state"], "cancelled");
+    let r = t
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/task/{running}"),
+            "text/plain",
+            "",
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(t.wait(running).await["state"], "done");
+    assert_eq!(t.get_json("/locks").await, serde_json::json!([]));
+    t.stop().await;
+}

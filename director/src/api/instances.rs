@@ -59,7 +59,7 @@ async fn report(
                 "id": i.id,
                 "az": i.az,
                 "ips": i.ip_list(),
-                "vm_created_at": i.vm_created_at.map(crate::store::iso_time),
+                "vm_created_at": i.vm_created_at.map(crate::store::rfc3339),
                 "expects_vm": i.lifecycle == "service" && i.state != "detached",
             })
         })

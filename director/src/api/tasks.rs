@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde_json::Value;
 
@@ -18,6 +18,21 @@ pub fn routes() -> Router<Shared> {
         .route("/tasks", get(list))
         .route("/tasks/{id}", get(show))
         .route("/tasks/{id}/output", get(output))
+        .route("/task/{id}", delete(cancel))
+}
+
+/// `DELETE /task/:id` (`bosh cancel-task`): only a task still waiting for a worker can be
+/// cancelled; simulated work in progress always runs to its end.
+async fn cancel(State(d): State<Shared>, Path(id): Path<String>) -> Result<StatusCode> {
+    let task = task_or_404(&d, &id).await?;
+    if d.store.cancel_task(task.id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::Invalid(format!(
+            "Cannot cancel task {}: it is {}",
+            task.id, task.state
+        )))
+    }
 }
 
 async fn list(

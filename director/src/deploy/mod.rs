@@ -937,7 +937,7 @@ pub fn instance_details(inst: &Instance) -> Value {
         "disk_cids": inst.disk_cid.iter().collect::<Vec<_>>(),
         "active": inst.vm_cid.is_some(),
         "expects_vm": inst.lifecycle == "service" && inst.state != "detached",
-        "vm_created_at": inst.vm_created_at.map(crate::store::iso_time),
+        "vm_created_at": inst.vm_created_at.map(crate::store::rfc3339),
         "processes": processes,
         "vitals": if inst.vm_cid.is_some() && !inst.unresponsive {
             json!({"cpu": {"sys": "0.5", "user": "1.0", "wait": "0.0"}, "disk": {"system": {"percent": "30"}, "ephemeral": {"percent": "5"}},
