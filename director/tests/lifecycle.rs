@@ -419,3 +419,79 @@ async fn tarball_uploads_are_read_for_their_manifest() {
     assert_eq!(task["state"], "error");
     t.stop().await;
 }
+
+#[tokio::test]
+async fn runtime_config_addons_land_on_matching_groups() {
+    let t = TestDirector::start().await;
+    t.prepare_director().await;
+    let dns = json!({"name": "bosh-dns", "version": "1.38.0", "jobs": [{"name": "bosh-dns"}]});
+    let (_, task) = t
+        .run_task(
+            t.send(
+                Method::POST,
+                "/releases",
+                "application/json",
+                dns.to_string(),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(task["state"], "done");
+    let content = "releases: [{name: bosh-dns, version: 1.38.0}]\naddons:\n- name: dns\n  jobs: [{name: bosh-dns, release: bosh-dns}]\n  include: {stemcell: [{os: ubuntu-jammy}]}\n";
+    let r = t
+        .send(
+            Method::POST,
+            "/configs",
+            "application/json",
+            json!({"type": "runtime", "name": "dns", "content": content}).to_string(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let diff: Value = t
+        .post_yaml("/deployments/rc/diff", &manifest("rc", 1, "x"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        diff["context"]["runtime_config_ids"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    t.deploy(&manifest("rc", 1, "x")).await;
+    let inst = &t.instances("rc").await[0];
+    let processes: Vec<&str> = inst["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(processes, vec!["server", "bosh-dns"]);
+    let deployments = t.get_json("/deployments").await;
+    assert!(deployments[0]["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["name"] == "bosh-dns"));
+    // Removing the addon updates the instance on the next deploy.
+    let r = t
+        .send(
+            Method::DELETE,
+            "/configs?type=runtime&name=dns",
+            "text/plain",
+            "",
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let id = t.deploy(&manifest("rc", 1, "x")).await;
+    assert!(t
+        .events_of(id)
+        .await
+        .iter()
+        .any(|e| e["stage"] == "Updating instance"));
+    let inst = &t.instances("rc").await[0];
+    assert_eq!(inst["processes"].as_array().unwrap().len(), 1);
+    t.stop().await;
+}

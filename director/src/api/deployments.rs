@@ -137,10 +137,17 @@ async fn diff(
         }
     };
     let (_, cloud_config_id) = deploy::cloud_config(&d.store).await?;
+    let runtime_config_ids: Vec<String> = d
+        .store
+        .configs(Some("runtime"), None, true)
+        .await?
+        .iter()
+        .map(|c| c.id.to_string())
+        .collect();
     Ok(Json(json!({
         "context": {
             "cloud_config_id": cloud_config_id.map(|i| i.to_string()),
-            "runtime_config_ids": [],
+            "runtime_config_ids": runtime_config_ids,
         },
         "diff": deploy::diff::line_diff(&render(&old), &render(&new)),
     })))

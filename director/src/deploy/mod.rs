@@ -4,6 +4,7 @@
 //! (or side by side when `serial: false`), canaries first, then AZ by AZ in batches of
 //! `max_in_flight`. Persistent disks stay with their instance across updates.
 
+pub mod addons;
 pub mod diff;
 pub mod placement;
 
@@ -69,6 +70,10 @@ pub struct Prepared {
     pub releases: Vec<(String, String)>,
     /// Resolved `(name, version)` per stemcell alias.
     pub stemcells: HashMap<String, (String, String)>,
+    /// Addon jobs `(name, release)` per instance group, from runtime configs and `addons`.
+    pub addon_jobs: HashMap<String, Vec<(String, String)>>,
+    /// Ids of the runtime configs applied.
+    pub runtime_config_ids: Vec<i64>,
 }
 
 /// Parses a manifest's YAML into a value, naming YAML errors the Director's way.
@@ -134,9 +139,36 @@ pub async fn prepare(d: &Shared, name: &str, raw: &Value) -> Result<Prepared> {
             errors.join("\n  - ")
         )));
     }
+    let existing = d.store.deployments().await?;
+    let canonical = manifest_check::canonical_name(name);
+    if let Some(other) = existing
+        .iter()
+        .find(|o| o.name != name && manifest_check::canonical_name(&o.name) == canonical)
+    {
+        return Err(Error::Invalid(format!(
+            "Deployment name '{name}' collides with deployment '{}' (same canonical name '{canonical}')",
+            other.name
+        )));
+    }
+    let runtime = addons::runtime_configs(&d.store).await?;
+    let mut addon_jobs = HashMap::new();
+    for g in &manifest.instance_groups {
+        addon_jobs.insert(
+            g.name.clone(),
+            addons::jobs_for(name, g, &manifest, &runtime),
+        );
+    }
     let known_releases = d.store.releases().await?;
+    let mut wanted_releases = manifest.releases.clone();
+    for (_, rc) in &runtime {
+        for r in &rc.releases {
+            if !wanted_releases.iter().any(|w| w.name == r.name) {
+                wanted_releases.push(r.clone());
+            }
+        }
+    }
     let mut releases = Vec::new();
-    for r in &manifest.releases {
+    for r in &wanted_releases {
         let wanted = r.version.as_str();
         let versions = known_releases.iter().filter(|k| k.name == r.name);
         let version = if wanted == "latest" {
@@ -161,11 +193,17 @@ pub async fn prepare(d: &Shared, name: &str, raw: &Value) -> Result<Prepared> {
             if let Some(jobs) = row.jobs.as_deref() {
                 let jobs: Vec<String> = serde_json::from_str(jobs).unwrap_or_default();
                 for g in &manifest.instance_groups {
-                    for j in g.jobs.iter().filter(|j| j.release == r.name) {
-                        if !jobs.contains(&j.name) {
+                    let own = g.jobs.iter().map(|j| (&j.name, &j.release));
+                    let added = addon_jobs
+                        .get(&g.name)
+                        .into_iter()
+                        .flatten()
+                        .map(|(n, r)| (n, r));
+                    for (job, _) in own.chain(added).filter(|(_, rel)| **rel == r.name) {
+                        if !jobs.contains(job) {
                             return Err(Error::Invalid(format!(
-                                "Job '{}' not found in release '{}/{}' (instance group '{}')",
-                                j.name, r.name, version, g.name
+                                "Job '{job}' not found in release '{}/{}' (instance group '{}')",
+                                r.name, version, g.name
                             )));
                         }
                     }
@@ -209,6 +247,8 @@ pub async fn prepare(d: &Shared, name: &str, raw: &Value) -> Result<Prepared> {
         cloud_config_id,
         releases,
         stemcells,
+        addon_jobs,
+        runtime_config_ids: runtime.iter().map(|(id, _)| *id).collect(),
     })
 }
 
@@ -318,8 +358,23 @@ fn hashes(p: &Prepared, group: &InstanceGroup) -> (String, String) {
             map.remove(k);
         }
     }
+    let addon_jobs: Vec<_> = p
+        .addon_jobs
+        .get(&group.name)
+        .into_iter()
+        .flatten()
+        .map(|(job, release)| {
+            let version = p
+                .releases
+                .iter()
+                .find(|(n, _)| n == release)
+                .map(|(_, v)| v);
+            json!([job, release, version])
+        })
+        .collect();
     let spec = json!({
         "group": g,
+        "addons": addon_jobs,
         "releases": releases,
         "stemcell": stemcell,
         "properties": p.manifest.properties,
@@ -449,7 +504,18 @@ async fn plan(
         all.sort_by_key(|(i, _)| i.idx);
         let mut insts: Vec<Instance> = all.iter().map(|(i, _)| i.clone()).collect();
         placement::assign_ips(group, &p.cloud, &mut insts, &mut used)?;
-        let jobs: Vec<&str> = group.jobs.iter().map(|j| j.name.as_str()).collect();
+        let jobs: Vec<&str> = group
+            .jobs
+            .iter()
+            .map(|j| j.name.as_str())
+            .chain(
+                p.addon_jobs
+                    .get(&group.name)
+                    .into_iter()
+                    .flatten()
+                    .map(|(n, _)| n.as_str()),
+            )
+            .collect();
         let mut planned = Vec::new();
         for (pos, (old, is_new)) in all.into_iter().enumerate() {
             let Some(mut inst) = insts.get(pos).cloned() else {
