@@ -418,3 +418,54 @@ async fn queued_tasks_can_be_cancelled_running_ones_cannot() {
     assert_eq!(t.get_json("/locks").await, serde_json::json!([]));
     t.stop().await;
 }
+
+#[tokio::test]
+async fn serial_false_groups_update_side_by_side() {
+    let t = TestDirector::start_with(|c| c.vm_create_ms = 40).await;
+    t.prepare_director().await;
+    let two_groups = |serial: bool| {
+        manifest("par", 1, "x")
+            .replace(
+                "update: {canaries: 1,",
+                &format!("update: {{serial: {serial}, canaries: 1,"),
+            )
+            .replace(
+                "- name: smoke-tests\n",
+                "- name: worker\n  azs: [z2]\n  instances: 1\n  vm_type: small\n  stemcell: default\n  networks: [{name: default}]\n  jobs: [{name: server, release: app, properties: {greeting: x}}]\n- name: smoke-tests\n",
+            )
+    };
+    let order = |events: Vec<Value>| -> Vec<(String, String)> {
+        events
+            .into_iter()
+            .filter(|e| e["stage"] == "Updating instance")
+            .map(|e| {
+                (
+                    e["tags"][0].as_str().unwrap().to_string(),
+                    e["state"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let id = t.deploy(&two_groups(true)).await;
+    let serial = order(t.events_of(id).await);
+    assert_eq!(
+        serial,
+        vec![
+            ("web".into(), "started".into()),
+            ("web".into(), "finished".into()),
+            ("worker".into(), "started".into()),
+            ("worker".into(), "finished".into()),
+        ]
+    );
+    let id = t
+        .deploy(&two_groups(false).replace("greeting: x", "greeting: y"))
+        .await;
+    let parallel = order(t.events_of(id).await);
+    assert_eq!(parallel.len(), 4);
+    assert_eq!(parallel[0].1, "started");
+    assert_eq!(
+        parallel[1].1, "started",
+        "both groups start before either finishes: {parallel:?}"
+    );
+    t.stop().await;
+}
