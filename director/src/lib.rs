@@ -65,6 +65,10 @@ pub struct DirectorArgs {
     /// Agent heartbeat interval in milliseconds (an agent is unresponsive after three).
     #[arg(long, env = "TILEWORKS_DIRECTOR_HEARTBEAT_MS", default_value_t = 1000)]
     pub heartbeat_ms: u64,
+    /// Advertise UAA-style client credentials in `/info` (token endpoint `/uaa/oauth/token`)
+    /// instead of basic auth. Both are accepted either way.
+    #[arg(long, env = "TILEWORKS_DIRECTOR_UAA")]
+    pub uaa: bool,
 }
 
 /// How to run a Director.
@@ -77,6 +81,8 @@ pub struct DirectorConfig {
     pub client: Option<String>,
     pub client_secret: Option<String>,
     pub heartbeat_ms: u64,
+    /// Advertise UAA-style client credentials instead of basic auth in `/info`.
+    pub uaa: bool,
     /// The Director's name (`/info` and config-server paths).
     pub name: String,
 }
@@ -92,6 +98,7 @@ impl DirectorConfig {
             client: None,
             client_secret: None,
             heartbeat_ms: 1000,
+            uaa: false,
             name: "tileworks-director".into(),
         }
     }
@@ -107,6 +114,7 @@ impl From<DirectorArgs> for DirectorConfig {
             client: a.client,
             client_secret: a.client_secret,
             heartbeat_ms: a.heartbeat_ms,
+            uaa: a.uaa,
             name: "tileworks-director".into(),
         }
     }
@@ -120,6 +128,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub client: String,
     pub client_secret: String,
+    /// `https://host:port/uaa` when UAA-style auth is advertised.
+    pub uaa_url: Option<String>,
 }
 
 /// The shared state every request and task sees.
@@ -135,6 +145,7 @@ pub struct Director {
     pub config_server: config_server::ConfigServer,
     /// IP address → deployment, for addresses planned by deploys (see `deploy::plan`).
     pub ip_reservations: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
+    pub tokens: api::uaa::Tokens,
 }
 
 pub type Shared = Arc<Director>;
@@ -237,6 +248,14 @@ pub async fn start(config: DirectorConfig) -> Result<RunningDirector> {
         }
     };
     let resurrection = store.setting("resurrection_paused").await?.as_deref() != Some("true");
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else if addr.is_ipv6() {
+        format!("[{}]", addr.ip())
+    } else {
+        addr.ip().to_string()
+    };
+    let url = format!("https://{host}:{}", addr.port());
     let director = Arc::new(Director {
         config_server: config_server::ConfigServer::load_or_create(&config.data_dir, &config.name)?,
         store,
@@ -246,6 +265,7 @@ pub async fn start(config: DirectorConfig) -> Result<RunningDirector> {
             data_dir: config.data_dir.clone(),
             client: client.clone(),
             client_secret: secret.clone(),
+            uaa_url: config.uaa.then(|| format!("{url}/uaa")),
         },
         locks: locks::Locks::default(),
         workers: Arc::new(Semaphore::new(config.workers.max(1))),
@@ -256,6 +276,7 @@ pub async fn start(config: DirectorConfig) -> Result<RunningDirector> {
         ),
         errands: errands::Overrides::default(),
         ip_reservations: Default::default(),
+        tokens: Default::default(),
     });
 
     let (stop_loops, loops_rx) = watch::channel(false);
@@ -283,15 +304,8 @@ pub async fn start(config: DirectorConfig) -> Result<RunningDirector> {
         })
     };
     handle.listening().await;
-    let host = if addr.ip().is_unspecified() {
-        "127.0.0.1".to_string()
-    } else if addr.is_ipv6() {
-        format!("[{}]", addr.ip())
-    } else {
-        addr.ip().to_string()
-    };
     Ok(RunningDirector {
-        url: format!("https://{host}:{}", addr.port()),
+        url,
         addr,
         ca_cert_pem: certs.ca.cert_pem,
         client,

@@ -469,3 +469,64 @@ async fn serial_false_groups_update_side_by_side() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn uaa_style_client_credentials() {
+    let t = TestDirector::start_with(|c| c.uaa = true).await;
+    let info: Value = t
+        .http
+        .get(t.url("/info"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["user_authentication"]["type"], "uaa");
+    let uaa = info["user_authentication"]["options"]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(uaa, format!("{}/uaa", t.running.url));
+    let r = t
+        .http
+        .post(format!("{uaa}/oauth/token"))
+        .basic_auth(&t.running.client, Some(&t.running.client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let token: Value = r.json().await.unwrap();
+    assert_eq!(token["token_type"], "bearer");
+    let access = token["access_token"].as_str().unwrap();
+    let r = t
+        .http
+        .get(t.url("/deployments"))
+        .header("Authorization", format!("bearer {access}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = t
+        .http
+        .get(t.url("/deployments"))
+        .header("Authorization", "bearer not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = t
+        .http
+        .post(format!("{uaa}/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "admin"),
+            ("client_secret", "wrong"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    t.stop().await;
+}

@@ -15,6 +15,10 @@ pub fn routes() -> Router<Shared> {
 
 async fn info(State(d): State<Shared>, headers: HeaderMap) -> Json<Value> {
     let user = super::authenticated_user(&d, &headers);
+    let authentication = match &d.settings.uaa_url {
+        Some(url) => json!({"type": "uaa", "options": {"url": url, "urls": [url]}}),
+        None => json!({"type": "basic", "options": {}}),
+    };
     Json(json!({
         "name": d.settings.name,
         "uuid": d.settings.uuid,
@@ -23,7 +27,7 @@ async fn info(State(d): State<Shared>, headers: HeaderMap) -> Json<Value> {
         "cpi": "tileworks_simulated_cpi",
         "stemcell_os": "ubuntu-jammy",
         "stemcell_version": "1.0",
-        "user_authentication": {"type": "basic", "options": {}},
+        "user_authentication": authentication,
         "features": {
             "local_dns": {"status": true, "extras": {"domain_name": "bosh"}},
             "power_dns": {"status": false, "extras": {"domain_name": "bosh"}},

@@ -13,6 +13,7 @@ pub mod problems;
 pub mod releases;
 pub mod stemcells;
 pub mod tasks;
+pub mod uaa;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -46,12 +47,20 @@ pub fn router(director: Shared) -> Router {
         ));
     Router::new()
         .merge(info::routes())
+        .merge(uaa::routes())
         .merge(protected)
         .with_state(director)
 }
 
-/// The client name when the request carries the Director's basic-auth credentials.
-pub fn authenticated_user(director: &Shared, headers: &HeaderMap) -> Option<String> {
+/// Whether a client and secret are the Director's (compared by digest, not byte by byte).
+pub fn credentials_match(director: &Shared, client: &str, secret: &str) -> bool {
+    let digest = |s: &str| ring::digest::digest(&ring::digest::SHA256, s.as_bytes());
+    client == director.settings.client
+        && digest(secret).as_ref() == digest(&director.settings.client_secret).as_ref()
+}
+
+/// The client of valid basic-auth credentials.
+pub fn basic_client(director: &Shared, headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value
         .strip_prefix("Basic ")
@@ -61,10 +70,20 @@ pub fn authenticated_user(director: &Shared, headers: &HeaderMap) -> Option<Stri
         .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (client, secret) = text.split_once(':')?;
-    let digest = |s: &str| ring::digest::digest(&ring::digest::SHA256, s.as_bytes());
-    let ok = client == director.settings.client
-        && digest(secret).as_ref() == digest(&director.settings.client_secret).as_ref();
-    ok.then(|| client.to_string())
+    credentials_match(director, client, secret).then(|| client.to_string())
+}
+
+/// The client name when the request carries the Director's basic-auth credentials or a bearer
+/// token from its token endpoint.
+pub fn authenticated_user(director: &Shared, headers: &HeaderMap) -> Option<String> {
+    if let Some(client) = basic_client(director, headers) {
+        return Some(client);
+    }
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
+    director.tokens.check(token.trim())
 }
 
 async fn require_auth(State(director): State<Shared>, request: Request, next: Next) -> Response {
