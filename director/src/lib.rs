@@ -360,3 +360,47 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        director: DirectorArgs,
+    }
+
+    #[test]
+    fn flags_have_the_documented_defaults() {
+        let cli = Cli::try_parse_from(["tileworks-director"]).unwrap();
+        let config = DirectorConfig::from(cli.director);
+        assert_eq!(config.listen, "127.0.0.1:25555".parse().unwrap());
+        assert_eq!(config.workers, 5);
+        assert_eq!(config.vm_create_ms, 0);
+        assert!(config.client_secret.is_none());
+        assert!(!config.uaa);
+        let cli = Cli::try_parse_from([
+            "x",
+            "--listen",
+            "0.0.0.0:0",
+            "--vm-create-ms",
+            "250",
+            "--workers",
+            "2",
+            "--client",
+            "ops",
+            "--client-secret",
+            "s3cret",
+            "--uaa",
+        ])
+        .unwrap();
+        let config = DirectorConfig::from(cli.director);
+        assert_eq!(config.vm_create_ms, 250);
+        assert_eq!(config.workers, 2);
+        assert_eq!(config.client.as_deref(), Some("ops"));
+        assert_eq!(config.client_secret.as_deref(), Some("s3cret"));
+        assert!(config.uaa);
+    }
+}
