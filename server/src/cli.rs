@@ -1,5 +1,5 @@
-//! The command line: `tileworks serve` (the default), `tileworks admin ...` and
-//! `tileworks tile ...` (see `tile_cli`).
+//! The command line: `tileworks serve` (the default), `tileworks admin ...`,
+//! `tileworks tile ...` (see `tile_cli`) and `tileworks director` (the stand-in alone).
 
 use std::process::ExitCode;
 
@@ -28,6 +28,9 @@ pub enum Command {
     /// Tile author tools: lint, pack, render and preview tiles, offline.
     #[command(subcommand)]
     Tile(crate::tile_cli::TileCommand),
+    /// Run the BOSH Director stand-in on its own (a Director API server over TLS with
+    /// simulated VMs; see director/README.md).
+    Director(director::DirectorArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,6 +75,9 @@ pub fn main() -> ExitCode {
                 create_client(&name, &data).await
             }
             Some(Command::Tile(_)) => unreachable!("tile commands return before the runtime"),
+            Some(Command::Director(args)) => director::run(args.into())
+                .await
+                .map_err(|e| crate::Error::Internal(format!("director stand-in: {e}"))),
         }
     });
     match result {
