@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::backend::{Dashboard, ProductSettings, SaveOutcome};
+use crate::backend::{Dashboard, ProductPlacement, ProductSettings, SaveOutcome};
 
 #[server(prefix = "/_app", endpoint = "dashboard")]
 pub async fn load_dashboard() -> Result<Dashboard, ServerFnError> {
@@ -73,4 +73,43 @@ pub async fn save_product_form(
         )
         .await
         .map_err(|e| ServerFnError::new(e.0))
+}
+
+// Assign AZs and Networks, Resource Config, Errands
+
+#[server(prefix = "/_app", endpoint = "product_placement")]
+pub async fn load_product_placement(guid: String) -> Result<ProductPlacement, ServerFnError> {
+    let backend = crate::backend::placement_backend()?;
+    backend
+        .product_placement(&guid)
+        .await
+        .map_err(|e| ServerFnError::new(e.0))
+}
+
+/// `section` is `azs`, `resources` or `errands`; `placement_json` the edited page as JSON.
+#[server(prefix = "/_app", endpoint = "save_product_placement")]
+pub async fn save_product_placement(
+    guid: String,
+    section: String,
+    placement_json: String,
+) -> Result<SaveOutcome, ServerFnError> {
+    let placement: ProductPlacement = serde_json::from_str(&placement_json)
+        .map_err(|e| ServerFnError::new(format!("placement: {e}")))?;
+    let backend = crate::backend::placement_backend()?;
+    let actor = crate::backend::actor().await?;
+    let saved = match section.as_str() {
+        "azs" => {
+            backend
+                .save_networks_and_azs(&actor, &guid, &placement)
+                .await
+        }
+        "resources" => backend.save_resources(&actor, &guid, &placement).await,
+        "errands" => backend.save_errands(&actor, &guid, &placement).await,
+        other => {
+            return Err(ServerFnError::new(format!(
+                "section '{other}' does not exist"
+            )))
+        }
+    };
+    saved.map_err(|e| ServerFnError::new(e.0))
 }

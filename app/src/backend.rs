@@ -85,6 +85,54 @@ pub enum SaveOutcome {
     },
 }
 
+/// A product's Assign AZs and Networks, Resource Config and Errands settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProductPlacement {
+    pub config_version: i64,
+    /// The Director's catalogues to choose from.
+    pub availability_zones: Vec<String>,
+    pub networks: Vec<String>,
+    pub vm_types: Vec<String>,
+    pub disk_types: Vec<String>,
+    pub singleton_availability_zone: Option<String>,
+    pub other_availability_zones: Vec<String>,
+    pub network: Option<String>,
+    pub service_network: Option<String>,
+    /// On-demand service tiles also place their service instances on a network.
+    pub uses_service_network: bool,
+    pub jobs: Vec<JobResources>,
+    pub errands: Vec<ErrandSetting>,
+}
+
+/// One job's row of Resource Config. `None` means "Automatic" (the tile's default, shown in
+/// the `*_default` fields).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobResources {
+    pub job: String,
+    pub guid: String,
+    pub label: String,
+    pub instances: Option<Value>,
+    pub instances_default: Option<i64>,
+    pub vm_type: Option<String>,
+    pub vm_type_default: Option<String>,
+    /// Persistent disk type name or size in MB.
+    pub persistent_disk: Option<String>,
+    pub persistent_disk_default: Option<String>,
+    pub has_persistent_disk: bool,
+}
+
+/// One errand and its rule: `"default"`, `"on"`, `"off"` or (post-deploy) `"when-changed"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrandSetting {
+    pub name: String,
+    pub label: String,
+    /// `post_deploy` or `pre_delete`.
+    pub phase: String,
+    pub rule: String,
+    /// What "default" means for this errand.
+    pub default_on: bool,
+}
+
 /// A failure the UI shows as text (not found, not allowed, internal).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackendError(pub String);
@@ -131,6 +179,39 @@ mod server_side {
             config_version: i64,
             values: BTreeMap<String, Value>,
         ) -> Result<SaveOutcome, BackendError>;
+    }
+
+    /// Placement, resources and errands (the product pages after the forms).
+    #[async_trait::async_trait]
+    pub trait PlacementBackend: Send + Sync + 'static {
+        async fn product_placement(&self, guid: &str) -> Result<ProductPlacement, BackendError>;
+        /// Saves the AZs and networks; `placement` carries the chosen names.
+        async fn save_networks_and_azs(
+            &self,
+            actor: &str,
+            guid: &str,
+            placement: &ProductPlacement,
+        ) -> Result<SaveOutcome, BackendError>;
+        /// Saves every job's resources at once, all or nothing.
+        async fn save_resources(
+            &self,
+            actor: &str,
+            guid: &str,
+            placement: &ProductPlacement,
+        ) -> Result<SaveOutcome, BackendError>;
+        async fn save_errands(
+            &self,
+            actor: &str,
+            guid: &str,
+            placement: &ProductPlacement,
+        ) -> Result<SaveOutcome, BackendError>;
+    }
+
+    /// The placement backend of the current request.
+    pub fn placement_backend() -> Result<Arc<dyn PlacementBackend>, leptos::prelude::ServerFnError>
+    {
+        leptos::prelude::use_context::<Arc<dyn PlacementBackend>>()
+            .ok_or_else(|| leptos::prelude::ServerFnError::new("backend not configured"))
     }
 
     /// The user the request acts for (set by the server's authentication layer).

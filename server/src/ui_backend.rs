@@ -312,3 +312,247 @@ fn redacted_values(
         })
         .collect()
 }
+
+// Assign AZs and Networks, Resource Config, Errands
+
+fn named(value: Option<&Value>) -> Option<String> {
+    value
+        .and_then(|v| v.get("name"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+fn outcome(result: crate::Result<crate::products::Saved>) -> Result<SaveOutcome, BackendError> {
+    match result {
+        Ok(saved) => Ok(SaveOutcome::Saved {
+            config_version: saved.config_version,
+        }),
+        Err(Error::Rejected(errors)) => Ok(SaveOutcome::Invalid { errors }),
+        Err(Error::Invalid { field, message }) => Ok(SaveOutcome::Invalid {
+            errors: BTreeMap::from([(field, vec![message])]),
+        }),
+        Err(stale @ Error::Stale { .. }) => {
+            let current_version = match &stale {
+                Error::Stale { current, .. } => *current,
+                _ => 0,
+            };
+            Ok(SaveOutcome::Conflict {
+                message: format!("{stale}."),
+                current_version,
+            })
+        }
+        Err(other) => Err(shown(other)),
+    }
+}
+
+#[async_trait::async_trait]
+impl app::backend::PlacementBackend for UiBackend {
+    async fn product_placement(
+        &self,
+        guid: &str,
+    ) -> Result<app::backend::ProductPlacement, BackendError> {
+        let product = self.products.staged_product(guid).await.map_err(shown)?;
+        let director = self.products.director().await.map_err(shown)?.settings;
+        let vm_types = self.products.vm_types().await.map_err(shown)?;
+        let disk_types = self.products.disk_types().await.map_err(shown)?;
+        let placement = product
+            .settings
+            .networks_and_azs
+            .clone()
+            .unwrap_or(Value::Null);
+        let template = &product.template;
+        let jobs = template
+            .job_types
+            .iter()
+            .filter(|j| !j.errand)
+            .filter_map(|job| {
+                let guid = product.job_guid(&job.name)?.to_owned();
+                let staged = product.settings.staged.resource(&job.name);
+                let disk = job.resource_definition("persistent_disk");
+                Some(app::backend::JobResources {
+                    job: job.name.clone(),
+                    guid,
+                    label: job
+                        .resource_label
+                        .clone()
+                        .or_else(|| job.label.clone())
+                        .unwrap_or_else(|| job.name.clone()),
+                    instances: staged.and_then(|r| r.instances.clone()),
+                    instances_default: job.instance_definition.as_ref().and_then(|d| d.default),
+                    vm_type: staged.and_then(|r| r.instance_type.clone()),
+                    vm_type_default: None,
+                    persistent_disk: staged.and_then(|r| r.persistent_disk_mb.clone()).map(|v| {
+                        v.as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| v.to_string())
+                    }),
+                    persistent_disk_default: disk.and_then(|d| d.default).map(|mb| mb.to_string()),
+                    has_persistent_disk: disk.is_some(),
+                })
+            })
+            .collect();
+        let mut errands = Vec::new();
+        for (phase, list) in [
+            ("post_deploy", &template.post_deploy_errands),
+            ("pre_delete", &template.pre_delete_errands),
+        ] {
+            for errand in list {
+                let staged = product.settings.errands.get(&errand.name).and_then(|c| {
+                    if phase == "post_deploy" {
+                        c.post_deploy.clone()
+                    } else {
+                        c.pre_delete.clone()
+                    }
+                });
+                let rule = match staged {
+                    Some(Value::Bool(true)) => "on",
+                    Some(Value::Bool(false)) => "off",
+                    Some(Value::String(s)) if s == "when-changed" => "when-changed",
+                    _ => "default",
+                };
+                errands.push(app::backend::ErrandSetting {
+                    name: errand.name.clone(),
+                    label: errand
+                        .label
+                        .clone()
+                        .or_else(|| {
+                            template
+                                .job_type(&errand.name)
+                                .and_then(|j| j.label.clone())
+                        })
+                        .unwrap_or_else(|| errand.name.clone()),
+                    phase: phase.into(),
+                    rule: rule.into(),
+                    default_on: errand.run_default.unwrap_or(true),
+                });
+            }
+        }
+        Ok(app::backend::ProductPlacement {
+            config_version: product.config_version,
+            availability_zones: director.azs.iter().map(|a| a.name.clone()).collect(),
+            networks: director.networks.iter().map(|n| n.name.clone()).collect(),
+            vm_types: vm_types.into_iter().map(|v| v.name).collect(),
+            disk_types: disk_types.into_iter().filter_map(|d| d.name).collect(),
+            singleton_availability_zone: named(placement.get("singleton_availability_zone")),
+            other_availability_zones: placement
+                .get("other_availability_zones")
+                .and_then(Value::as_array)
+                .map(|list| list.iter().filter_map(|v| named(Some(v))).collect())
+                .unwrap_or_default(),
+            network: named(placement.get("network")),
+            service_network: named(placement.get("service_network")),
+            uses_service_network: template.service_broker,
+            jobs,
+            errands,
+        })
+    }
+
+    async fn save_networks_and_azs(
+        &self,
+        actor: &str,
+        guid: &str,
+        p: &app::backend::ProductPlacement,
+    ) -> Result<SaveOutcome, BackendError> {
+        // Blank choices are refused here with the field named, the way the API refuses them.
+        let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut body = Map::new();
+        let mut pick = |key: &str, value: &Option<String>| match value {
+            Some(name) => {
+                body.insert(key.into(), json!({ "name": name }));
+            }
+            None => {
+                errors
+                    .entry(format!("networks_and_azs.{key}"))
+                    .or_default()
+                    .push(tiles::validate::BLANK.into());
+            }
+        };
+        pick(
+            "singleton_availability_zone",
+            &p.singleton_availability_zone,
+        );
+        pick("network", &p.network);
+        if p.uses_service_network {
+            pick("service_network", &p.service_network);
+        }
+        if p.other_availability_zones.is_empty() {
+            errors
+                .entry("networks_and_azs.other_availability_zones".into())
+                .or_default()
+                .push(tiles::validate::BLANK.into());
+        }
+        body.insert(
+            "other_availability_zones".into(),
+            Value::Array(
+                p.other_availability_zones
+                    .iter()
+                    .map(|n| json!({ "name": n }))
+                    .collect(),
+            ),
+        );
+        if !errors.is_empty() {
+            return Ok(SaveOutcome::Invalid { errors });
+        }
+        outcome(
+            self.products
+                .set_networks_and_azs(guid, Value::Object(body), Some(p.config_version), actor)
+                .await,
+        )
+    }
+
+    async fn save_resources(
+        &self,
+        actor: &str,
+        guid: &str,
+        p: &app::backend::ProductPlacement,
+    ) -> Result<SaveOutcome, BackendError> {
+        let bodies = p
+            .jobs
+            .iter()
+            .map(|job| {
+                let mut body = json!({
+                    "instances": job.instances.clone().unwrap_or_else(|| json!("automatic")),
+                    "instance_type": { "id": job.vm_type.clone().unwrap_or_else(|| "automatic".into()) },
+                });
+                if job.has_persistent_disk {
+                    body["persistent_disk"] = json!({
+                        "size_mb": job.persistent_disk.clone().unwrap_or_else(|| "automatic".into())
+                    });
+                }
+                (job.guid.clone(), body)
+            })
+            .collect();
+        outcome(
+            self.products
+                .set_resource_configs(guid, bodies, Some(p.config_version), actor)
+                .await,
+        )
+    }
+
+    async fn save_errands(
+        &self,
+        actor: &str,
+        guid: &str,
+        p: &app::backend::ProductPlacement,
+    ) -> Result<SaveOutcome, BackendError> {
+        let list: Vec<Value> = p
+            .errands
+            .iter()
+            .map(|e| {
+                let rule = match e.rule.as_str() {
+                    "on" => json!(true),
+                    "off" => json!(false),
+                    other => json!(other),
+                };
+                let mut item = json!({ "name": e.name });
+                item[e.phase.as_str()] = rule;
+                item
+            })
+            .collect();
+        outcome(
+            self.products
+                .set_errands(guid, &Value::Array(list), Some(p.config_version), actor)
+                .await,
+        )
+    }
+}

@@ -3,4 +3,5 @@
 pub mod dashboard;
 pub mod login;
 pub mod not_found;
+pub mod product_placement;
 pub mod product_settings;

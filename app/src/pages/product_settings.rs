@@ -17,6 +17,7 @@ use crate::backend::{ProductSettings, SaveOutcome};
 use crate::components::form_state::{Catalog, FormState};
 use crate::components::header::Header;
 use crate::components::widgets::Field;
+use crate::pages::product_placement::{PlacementSection, Section};
 use crate::session::get_current_user;
 
 #[component]
@@ -25,17 +26,23 @@ pub fn ProductSettingsPage() -> impl IntoView {
     let query = use_query_map();
     let guid = move || params.with(|p| p.get("guid").unwrap_or_default());
     let form = move || query.with(|q| q.get("form"));
+    let section = move || {
+        query
+            .with(|q| q.get("section"))
+            .as_deref()
+            .and_then(Section::parse)
+    };
     let user = Resource::new(|| (), |_| get_current_user());
     let settings = Resource::new(
-        move || (guid(), form()),
-        |(guid, _)| load_product_settings(guid),
+        move || (guid(), form(), section()),
+        |(guid, _, _)| load_product_settings(guid),
     );
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let header = user.await.ok().map(|user| view! { <Header user/> });
                 let body = match settings.await {
-                    Ok(settings) => view! { <SettingsBody settings form=form()/> }.into_any(),
+                    Ok(settings) => view! { <SettingsBody settings form=form() section=section()/> }.into_any(),
                     Err(err) => view! {
                         <main class="page narrow">
                             <h1>"Product not available"</h1>
@@ -60,7 +67,11 @@ pub fn server_message(err: &ServerFnError) -> String {
 }
 
 #[component]
-fn SettingsBody(settings: ProductSettings, form: Option<String>) -> impl IntoView {
+fn SettingsBody(
+    settings: ProductSettings,
+    form: Option<String>,
+    section: Option<Section>,
+) -> impl IntoView {
     let template = match ProductTemplate::from_yaml(&settings.metadata_yaml) {
         Ok(template) => template,
         Err(err) => {
@@ -165,7 +176,7 @@ fn SettingsBody(settings: ProductSettings, form: Option<String>) -> impl IntoVie
                 .copied()
                 .unwrap_or(false);
             let href = format!("/products/{}/settings?form={}", settings.guid, f.name);
-            let active = f.name == current.name;
+            let active = section.is_none() && f.name == current.name;
             view! {
                 <li class:active=active>
                     <a href=href aria-current=active.then_some("page")>
@@ -174,6 +185,21 @@ fn SettingsBody(settings: ProductSettings, form: Option<String>) -> impl IntoVie
                             {if complete { "✓" } else { "•" }}
                         </span>
                         {f.label.clone()}
+                    </a>
+                </li>
+            }
+        })
+        .collect_view();
+    let section_nav = Section::ALL
+        .into_iter()
+        .map(|s| {
+            let href = format!("/products/{}/settings?section={}", settings.guid, s.key());
+            let active = section == Some(s);
+            view! {
+                <li class:active=active>
+                    <a href=href aria-current=active.then_some("page")>
+                        <span class="mark"></span>
+                        {s.label()}
                     </a>
                 </li>
             }
@@ -196,8 +222,11 @@ fn SettingsBody(settings: ProductSettings, form: Option<String>) -> impl IntoVie
             <h1>{settings.label.clone()} <span class="version">{settings.product_version.clone()}</span></h1>
             <div class="settings-layout">
                 <nav class="settings-nav" aria-label="Settings">
-                    <ul>{nav}</ul>
+                    <ul>{nav} {section_nav}</ul>
                 </nav>
+                {match section {
+                    Some(section) => view! { <PlacementSection guid=settings.guid.clone() section/> }.into_any(),
+                    None => view! {
                 <form class="settings-form" on:submit=move |ev| {
                     ev.prevent_default();
                     state.show_all_errors.set(true);
@@ -216,6 +245,8 @@ fn SettingsBody(settings: ProductSettings, form: Option<String>) -> impl IntoVie
                         })}
                     </div>
                 </form>
+                    }.into_any(),
+                }}
             </div>
         </main>
     }

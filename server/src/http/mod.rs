@@ -59,8 +59,9 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();
     // The UI's server functions reach the products service through this context.
-    let backend: std::sync::Arc<dyn app::backend::Backend> =
-        std::sync::Arc::new(crate::ui_backend::UiBackend::new(state.products.clone()));
+    let ui = std::sync::Arc::new(crate::ui_backend::UiBackend::new(state.products.clone()));
+    let backend: std::sync::Arc<dyn app::backend::Backend> = ui.clone();
+    let placement: std::sync::Arc<dyn app::backend::PlacementBackend> = ui;
     Router::new()
         .route(
             "/login",
@@ -78,7 +79,10 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || leptos::prelude::provide_context(backend.clone()),
+            move || {
+                leptos::prelude::provide_context(backend.clone());
+                leptos::prelude::provide_context(placement.clone());
+            },
             move || app::shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(

@@ -440,36 +440,62 @@ impl Products {
                 })
                 .await;
         }
-        let body = body.clone();
-        let job_guid = job_guid.to_owned();
+        let bodies = vec![(job_guid.to_owned(), Value::Object(body.clone()))];
+        self.set_resource_configs(guid, bodies, expected, actor)
+            .await
+    }
+
+    /// Resource settings of several jobs (job GUID → the resource_config object), checked
+    /// together and stored together or not at all: the Resource Config page's one Save.
+    pub async fn set_resource_configs(
+        &self,
+        guid: &str,
+        bodies: Vec<(String, Value)>,
+        expected: Option<i64>,
+        actor: &str,
+    ) -> Result<Saved> {
         self.update_product(guid, expected, actor, move |product, ctx, settings| {
-            let job = product
-                .job_by_guid(&job_guid)
-                .ok_or_else(|| Error::NotFound(format!("job '{job_guid}'")))?
-                .to_owned();
-            let old = settings.staged.resource(&job).cloned().unwrap_or_default();
-            let rc = read_resource_config(&body, &old);
-            let field = format!("resource-config.{job}");
             let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            if let Some(t) = rc.vm_type() {
-                if !ctx.vm_types.iter().any(|v| v.name == t) {
-                    errors
-                        .entry(format!("{field}.instance_type"))
-                        .or_default()
-                        .push(format!("there is no VM type named '{t}'"));
+            let mut fields = Vec::new();
+            let mut changed = Vec::new();
+            for (job_guid, body) in &bodies {
+                let Value::Object(body) = body else {
+                    return Err(Error::invalid("resource_config", "expected an object"));
+                };
+                let job = product
+                    .job_by_guid(job_guid)
+                    .ok_or_else(|| Error::NotFound(format!("job '{job_guid}'")))?
+                    .to_owned();
+                let old = settings.staged.resource(&job).cloned().unwrap_or_default();
+                let rc = read_resource_config(body, &old);
+                let field = format!("resource-config.{job}");
+                if let Some(t) = rc.vm_type() {
+                    if !ctx.vm_types.iter().any(|v| v.name == t) {
+                        errors
+                            .entry(format!("{field}.instance_type"))
+                            .or_default()
+                            .push(format!("there is no VM type named '{t}'"));
+                    }
                 }
+                if old != rc {
+                    changed.push(field.clone());
+                }
+                settings.staged.resources.insert(job, rc);
+                fields.push(field);
             }
-            settings.staged.resources.insert(job.clone(), rc.clone());
             let report = validate_product(&product.template, &settings.staged, &ctx.validation());
             for (k, v) in report.errors {
-                if k.starts_with(&format!("{field}.")) || k == field {
+                if fields
+                    .iter()
+                    .any(|f| k == *f || k.starts_with(&format!("{f}.")))
+                {
                     errors.entry(k).or_default().extend(v);
                 }
             }
             if !errors.is_empty() {
                 return Err(rejected(errors));
             }
-            Ok(if old == rc { vec![] } else { vec![field] })
+            Ok(changed)
         })
         .await
     }
