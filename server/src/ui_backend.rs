@@ -100,6 +100,24 @@ impl app::backend::Backend for UiBackend {
         name: &str,
         version: &str,
     ) -> Result<String, BackendError> {
+        // Staging another version of a product already on the dashboard is an upgrade that
+        // keeps its configuration (Ops Manager's + on a newer version does the same).
+        let current = self
+            .products
+            .staged_products()
+            .await
+            .map_err(shown)?
+            .into_iter()
+            .find(|s| !s.is_director && s.name == name);
+        if let Some(current) = current {
+            if current.product_version != version {
+                self.products
+                    .upgrade(&current.guid, version, None, actor)
+                    .await
+                    .map_err(shown)?;
+                return Ok(current.guid);
+            }
+        }
         let staged = self
             .products
             .stage(name, version, actor)
