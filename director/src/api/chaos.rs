@@ -1,0 +1,111 @@
+//! Non-BOSH endpoints for tests and demos (all under `/chaos/` or `/config_server/`, behind the
+//! same basic auth):
+//!
+//! - `POST /chaos/deployments/:name/instances/:group/:id/kill`: the VM's agent dies and stops
+//!   sending heartbeats; the health monitor then marks it unresponsive and the resurrector
+//!   recreates it (unless resurrection is paused). `:id` is the instance id or index.
+//! - `PUT /chaos/errands/:deployment/:errand` with `{"exit_code", "stdout", "stderr"}`: later
+//!   runs of that errand end that way; `DELETE` restores success.
+//! - `PUT /config_server/variables` with `{"name": "/absolute/name", "type", "value"}`: sets a
+//!   config-server value (what `credhub set` does for a real Director).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::deploy::event;
+use crate::errands::Outcome;
+use crate::error::{Error, Result};
+use crate::store::EventRow;
+use crate::Shared;
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route(
+            "/chaos/deployments/{name}/instances/{group}/{id}/kill",
+            post(kill),
+        )
+        .route(
+            "/chaos/errands/{deployment}/{errand}",
+            put(set_errand).delete(clear_errand),
+        )
+        .route("/config_server/variables", put(set_variable))
+}
+
+async fn kill(
+    State(d): State<Shared>,
+    Path((name, group, id)): Path<(String, String, String)>,
+) -> Result<Json<Value>> {
+    let inst = d
+        .store
+        .instances(&name)
+        .await?
+        .into_iter()
+        .find(|i| i.instance_group == group && (i.id == id || i.idx.to_string() == id))
+        .ok_or_else(|| {
+            Error::NotFound(format!("Instance '{group}/{id}' doesn't exist in '{name}'"))
+        })?;
+    let cid = inst
+        .vm_cid
+        .clone()
+        .ok_or_else(|| Error::Invalid(format!("Instance '{group}/{id}' has no VM")))?;
+    d.store.set_agent_alive(&inst.id, false).await?;
+    d.store
+        .add_event(&EventRow {
+            deployment: Some(name.clone()),
+            instance: Some(format!("{}/{}", inst.instance_group, inst.id)),
+            context: json!({"chaos": "killed"}).to_string(),
+            user: "chaos".into(),
+            ..event(None, "kill", "vm", &cid)
+        })
+        .await?;
+    Ok(Json(json!({"vm_cid": cid, "instance": inst.label()})))
+}
+
+async fn set_errand(
+    State(d): State<Shared>,
+    Path((deployment, errand)): Path<(String, String)>,
+    Json(outcome): Json<Outcome>,
+) -> StatusCode {
+    d.errands.set(&deployment, &errand, outcome);
+    StatusCode::NO_CONTENT
+}
+
+async fn clear_errand(
+    State(d): State<Shared>,
+    Path((deployment, errand)): Path<(String, String)>,
+) -> StatusCode {
+    d.errands.clear(&deployment, &errand);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Debug, Deserialize)]
+struct NewVariable {
+    name: String,
+    #[serde(rename = "type", default = "value_type")]
+    var_type: String,
+    value: Value,
+}
+
+fn value_type() -> String {
+    "value".into()
+}
+
+async fn set_variable(
+    State(d): State<Shared>,
+    Json(body): Json<NewVariable>,
+) -> Result<StatusCode> {
+    if !body.name.starts_with('/') {
+        return Err(Error::Invalid(
+            "only absolute names (/path/name) can be set; deployment variables are generated"
+                .into(),
+        ));
+    }
+    d.config_server
+        .put(&d.store, "", &body.name, &body.var_type, &body.value)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,38 @@
+//! `GET /info`: who the Director is and how to authenticate. Public; shows the user when the
+//! request carries valid credentials (the CLI's `bosh env` calls it both ways).
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::Shared;
+
+pub fn routes() -> Router<Shared> {
+    Router::new().route("/info", get(info))
+}
+
+async fn info(State(d): State<Shared>, headers: HeaderMap) -> Json<Value> {
+    let user = super::authenticated_user(&d, &headers);
+    let authentication = match &d.settings.uaa_url {
+        Some(url) => json!({"type": "uaa", "options": {"url": url, "urls": [url]}}),
+        None => json!({"type": "basic", "options": {}}),
+    };
+    Json(json!({
+        "name": d.settings.name,
+        "uuid": d.settings.uuid,
+        "version": crate::DIRECTOR_VERSION,
+        "user": user,
+        "cpi": "tileworks_simulated_cpi",
+        "stemcell_os": "ubuntu-jammy",
+        "stemcell_version": "1.0",
+        "user_authentication": authentication,
+        "features": {
+            "local_dns": {"status": true, "extras": {"domain_name": "bosh"}},
+            "power_dns": {"status": false, "extras": {"domain_name": "bosh"}},
+            "snapshots": {"status": false},
+            "config_server": {"status": true, "extras": {"urls": []}},
+        },
+    }))
+}
