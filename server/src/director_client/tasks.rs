@@ -243,9 +243,25 @@ impl OutputCursor {
         OutputCursor::default()
     }
 
-    /// Bytes of the output consumed so far.
+    /// A cursor that resumes at `offset` (saved from [`OutputCursor::offset`], e.g. by an
+    /// installation that was interrupted and follows the same task again).
+    pub fn from_offset(offset: u64) -> OutputCursor {
+        OutputCursor {
+            offset,
+            partial: Vec::new(),
+        }
+    }
+
+    /// Bytes of the output consumed so far (complete lines only are handed out; a partial
+    /// line's bytes count here too, see [`OutputCursor::resume_offset`]).
     pub fn offset(&self) -> u64 {
         self.offset
+    }
+
+    /// Where a new cursor should start to hand out the same lines that this one has not yet:
+    /// the offset minus the bytes of the incomplete last line.
+    pub fn resume_offset(&self) -> u64 {
+        self.offset.saturating_sub(self.partial.len() as u64)
     }
 
     /// The `Range` header for the next read.
@@ -381,12 +397,23 @@ impl DirectorClient {
 
     /// Polls a task until it ends, handing each new event-log line to `on_event` as it arrives,
     /// and returns the final task (whatever its state: see [`Task::ensure_done`]).
-    pub async fn follow_task(&self, id: u64, mut on_event: impl FnMut(&Event)) -> Result<Task> {
-        let mut cursor = OutputCursor::new();
+    pub async fn follow_task(&self, id: u64, on_event: impl FnMut(&Event)) -> Result<Task> {
+        self.follow_task_from(id, &mut OutputCursor::new(), on_event)
+            .await
+    }
+
+    /// [`DirectorClient::follow_task`] from a given place in the event log (to resume without
+    /// repeating lines already handled).
+    pub async fn follow_task_from(
+        &self,
+        id: u64,
+        cursor: &mut OutputCursor,
+        mut on_event: impl FnMut(&Event),
+    ) -> Result<Task> {
         loop {
             // State first, then output: output read after a final state is complete.
             let task = self.task(id).await?;
-            for line in self.task_output(id, OutputType::Event, &mut cursor).await? {
+            for line in self.task_output(id, OutputType::Event, cursor).await? {
                 if let Some(event) = parse_event_line(&line) {
                     on_event(&event);
                 }
@@ -494,6 +521,7 @@ mod tests {
         // Nothing new.
         assert!(cursor.accept(416, None, b"").is_empty());
         assert_eq!(cursor.offset(), 20);
+        assert_eq!(cursor.resume_offset(), 17);
         // The task ended without a final newline.
         assert_eq!(cursor.finish().as_deref(), Some("{\"c"));
         assert_eq!(cursor.finish(), None);
