@@ -508,3 +508,168 @@ async fn uploads_by_url_and_by_manifest() {
     assert_eq!(client.stemcells().await.unwrap().len(), 1);
     fixture.running.shutdown.shutdown().await;
 }
+
+/// Behaviours the stand-in does not show but other Directors do, from a scripted Director on
+/// plain HTTP: no `/configs` API (old Directors: `/cloud_configs` instead), a task redirect with
+/// an absolute Location, task output that ignores `Range` (200 with everything) and ends without
+/// a newline, and `instances?format=full` answered directly.
+mod scripted_director {
+    use super::*;
+    use axum::extract::State;
+    use axum::http::{header, HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use axum::routing::{get, post};
+    use axum::{Json, Router};
+    use serde_json::json;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Default)]
+    struct Script {
+        task_polls: AtomicU32,
+        output_reads: AtomicU32,
+        ranges: Mutex<Vec<String>>,
+        cloud_config: Mutex<Option<String>>,
+        base: Mutex<String>,
+    }
+
+    async fn serve() -> (String, Arc<Script>) {
+        let script = Arc::new(Script::default());
+        let app = Router::new()
+            .route(
+                "/info",
+                get(|| async {
+                    Json(json!({"name": "old", "uuid": "u", "version": "262.0.0",
+                                "user_authentication": {"type": "basic", "options": {}}}))
+                }),
+            )
+            .route(
+                "/configs",
+                get(|| async { StatusCode::NOT_FOUND }).post(|| async { StatusCode::NOT_FOUND }),
+            )
+            .route(
+                "/cloud_configs",
+                get(|State(s): State<Arc<Script>>| async move {
+                    let current = s.cloud_config.lock().unwrap().clone();
+                    Json(match current {
+                        Some(yaml) => json!([{"properties": yaml, "created_at": "x"}]),
+                        None => json!([]),
+                    })
+                })
+                .post(|State(s): State<Arc<Script>>, body: String| async move {
+                    *s.cloud_config.lock().unwrap() = Some(body);
+                    StatusCode::CREATED
+                }),
+            )
+            .route(
+                "/deployments",
+                post(|State(s): State<Arc<Script>>| async move {
+                    let location = format!("{}/tasks/9", s.base.lock().unwrap());
+                    (StatusCode::FOUND, [(header::LOCATION, location)])
+                }),
+            )
+            .route(
+                "/deployments/{name}/instances",
+                get(|| async {
+                    Json(json!([{"job_name": "web", "id": "a", "index": 0, "ips": ["10.0.0.5"],
+                                 "processes": [{"name": "server", "state": "running"}]}]))
+                }),
+            )
+            .route(
+                "/tasks/9",
+                get(|State(s): State<Arc<Script>>| async move {
+                    let polls = s.task_polls.fetch_add(1, Ordering::SeqCst);
+                    let state = if polls < 2 { "processing" } else { "done" };
+                    Json(json!({"id": 9, "state": state, "description": "create deployment"}))
+                }),
+            )
+            .route(
+                "/tasks/9/output",
+                get(|State(s): State<Arc<Script>>, headers: HeaderMap| async move {
+                    if let Some(range) = headers.get(header::RANGE) {
+                        s.ranges
+                            .lock()
+                            .unwrap()
+                            .push(range.to_str().unwrap_or_default().to_string());
+                    }
+                    let reads = s.output_reads.fetch_add(1, Ordering::SeqCst);
+                    let one = r#"{"time":1,"stage":"Preparing deployment","tags":[],"total":1,"task":"Preparing deployment","index":1,"state":"started","progress":0}"#;
+                    let two = r#"{"time":2,"stage":"Preparing deployment","tags":[],"total":1,"task":"Preparing deployment","index":1,"state":"finished","progress":100}"#;
+                    // Ignores Range: always everything so far; the last line has no newline.
+                    let body = if reads == 0 {
+                        format!("{one}\n")
+                    } else {
+                        format!("{one}\n{two}")
+                    };
+                    (StatusCode::OK, body).into_response()
+                }),
+            )
+            .with_state(script.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        *script.base.lock().unwrap() = base.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (base, script)
+    }
+
+    fn scripted_client(base: &str) -> DirectorClient {
+        DirectorClient::new(DirectorTarget {
+            url: base.to_string(),
+            ca_cert_pem: None,
+            client: "admin".into(),
+            client_secret: "secret".into(),
+        })
+        .unwrap()
+        .with_poll_interval(Duration::from_millis(10))
+    }
+
+    #[tokio::test]
+    async fn cloud_config_falls_back_to_cloud_configs() {
+        let (base, script) = serve().await;
+        let client = scripted_client(&base);
+        assert_eq!(client.cloud_config().await.unwrap(), None);
+        client.update_cloud_config("azs: []\n").await.unwrap();
+        assert_eq!(
+            script.cloud_config.lock().unwrap().as_deref(),
+            Some("azs: []\n")
+        );
+        assert_eq!(
+            client.cloud_config().await.unwrap().as_deref(),
+            Some("azs: []\n")
+        );
+    }
+
+    #[tokio::test]
+    async fn absolute_task_redirects_and_output_without_range_support() {
+        let (base, script) = serve().await;
+        let client = scripted_client(&base);
+        let task = client
+            .deploy("name: d\n", &DeployOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(task, 9);
+        let mut events = Vec::new();
+        let done = client
+            .follow_task(task, |e| events.push(e.state.clone().unwrap_or_default()))
+            .await
+            .unwrap();
+        assert_eq!(done.state, TaskState::Done);
+        // Each line exactly once, although every read returned the whole log, and the last
+        // line (no newline) delivered when the task ended.
+        assert_eq!(events, vec!["started", "finished"]);
+        let ranges = script.ranges.lock().unwrap().clone();
+        assert_eq!(ranges.first().map(String::as_str), Some("bytes=0-"));
+        assert!(ranges.iter().skip(1).all(|r| r != "bytes=0-"), "{ranges:?}");
+    }
+
+    #[tokio::test]
+    async fn instances_answered_directly() {
+        let (base, _script) = serve().await;
+        let client = scripted_client(&base);
+        let instances = client.instances("d", |_| {}).await.unwrap();
+        assert_eq!(instances.len(), 1);
+        assert_eq!(instances[0].processes[0].state, "running");
+    }
+}
