@@ -316,6 +316,7 @@ async fn uploads_configs_deploy_instances_errands_and_delete() {
             &yaml,
             &DeployOptions {
                 context: Some(diff.context.clone()),
+                context_id: Some("installation-7".into()),
                 ..DeployOptions::default()
             },
         )
@@ -377,7 +378,37 @@ async fn uploads_configs_deploy_instances_errands_and_delete() {
         .await
         .unwrap();
     assert!(tasks.iter().any(|t| t.id == task), "{tasks:?}");
-    assert_eq!(client.task(task).await.unwrap().state, TaskState::Done);
+    let shown = client.task(task).await.unwrap();
+    assert_eq!(shown.state, TaskState::Done);
+    assert_eq!(shown.context_id.as_deref(), Some("installation-7"));
+    let running = client
+        .tasks(&TaskFilter {
+            states: vec!["processing".into(), "cancelling".into(), "queued".into()],
+            ..TaskFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        running.iter().all(|t| !t.state.is_finished()),
+        "{running:?}"
+    );
+
+    // A cloud-config diff against the current version.
+    let changed = CLOUD_CONFIG.replace(
+        "vm_types: [{name: small}]",
+        "vm_types: [{name: small}, {name: large}]",
+    );
+    let config_diff = client
+        .diff_config("cloud", "default", &changed)
+        .await
+        .unwrap();
+    assert!(
+        config_diff
+            .diff
+            .iter()
+            .any(|(line, change)| line.contains("large") && change.as_deref() == Some("added")),
+        "{config_diff:?}"
+    );
     let variables = client.variables("app").await.unwrap();
     assert!(
         variables
@@ -406,6 +437,52 @@ async fn uploads_configs_deploy_instances_errands_and_delete() {
         .unwrap();
     assert_eq!(results.len(), 1, "{results:?}");
     assert!(results[0].succeeded(), "{results:?}");
+
+    let detailed = client.vms_full("app", |_| {}).await.unwrap();
+    assert_eq!(detailed.iter().filter(|i| i.job_name == "web").count(), 2);
+
+    // Stop one instance, then start everything.
+    let one = web[0].id.clone();
+    let task = client
+        .change_job_state(
+            "app",
+            &JobTarget::Instance {
+                group: "web".into(),
+                id: one.clone(),
+            },
+            JobState::Stopped,
+            &JobStateOptions::default(),
+        )
+        .await
+        .unwrap();
+    client.wait_for_task(task, |_| {}).await.unwrap();
+    let stopped = client.instances("app", |_| {}).await.unwrap();
+    let state_of = |list: &[server::director_client::Instance], id: &str| {
+        list.iter()
+            .find(|i| i.id == id)
+            .and_then(|i| i.state.clone())
+    };
+    assert_eq!(
+        state_of(&stopped, &one).as_deref(),
+        Some("stopped"),
+        "{stopped:#?}"
+    );
+    let task = client
+        .change_job_state(
+            "app",
+            &JobTarget::All,
+            JobState::Started,
+            &JobStateOptions::default(),
+        )
+        .await
+        .unwrap();
+    client.wait_for_task(task, |_| {}).await.unwrap();
+    let started = client.instances("app", |_| {}).await.unwrap();
+    assert_eq!(
+        state_of(&started, &one).as_deref(),
+        Some("started"),
+        "{started:#?}"
+    );
 
     // Recreate one group.
     let task = client

@@ -53,6 +53,9 @@ pub struct DeployOptions {
     pub max_in_flight: Option<String>,
     /// The `context` of a diff ([`DeploymentDiff::context`]).
     pub context: Option<serde_json::Value>,
+    /// `X-Bosh-Context-Id`: a caller's id the Director records on the task (`context_id`), so
+    /// a task can be traced back to the installation that started it.
+    pub context_id: Option<String>,
 }
 
 /// Which instances a state change applies to.
@@ -165,9 +168,13 @@ impl DirectorClient {
         if let Some(context) = &options.context {
             query.push(("context", context.to_string()));
         }
-        let request = with_content_type(self.request(Method::POST, &["deployments"]), "text/yaml")
-            .query(&query)
-            .body(manifest_yaml.to_string());
+        let mut request =
+            with_content_type(self.request(Method::POST, &["deployments"]), "text/yaml")
+                .query(&query)
+                .body(manifest_yaml.to_string());
+        if let Some(id) = &options.context_id {
+            request = request.header("X-Bosh-Context-Id", id);
+        }
         self.send_for_task("POST /deployments", request).await
     }
 

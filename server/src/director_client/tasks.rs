@@ -359,8 +359,9 @@ impl DirectorClient {
         cursor: &mut OutputCursor,
     ) -> Result<Vec<String>> {
         let call = format!("GET /tasks/{id}/output?type={}", output.as_str());
+        // Ranged reads bring what was added since the last poll: the ordinary time limit.
         let request = self
-            .untimed_request(Method::GET, &["tasks", &id.to_string(), "output"])
+            .request(Method::GET, &["tasks", &id.to_string(), "output"])
             .query(&[("type", output.as_str())])
             .header(RANGE, cursor.range_header());
         let response = self.send(&call, request).await?;
