@@ -750,3 +750,36 @@ mod scripted_director {
         assert_eq!(instances[0].processes[0].state, "running");
     }
 }
+
+#[tokio::test]
+async fn a_queued_task_can_be_cancelled() {
+    // One worker and slow VMs: the second deploy waits in the queue while the first runs.
+    let fixture = start(|c| {
+        c.workers = 1;
+        c.vm_create_ms = 300;
+    })
+    .await;
+    let client = client(&fixture.running);
+    prepare(&client).await;
+    let first = client
+        .deploy(&manifest("first", 1), &DeployOptions::default())
+        .await
+        .unwrap();
+    let second = client
+        .deploy(&manifest("second", 1), &DeployOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(client.task(second).await.unwrap().state, TaskState::Queued);
+    client.cancel_task(second).await.unwrap();
+    let ended = client.follow_task(second, |_| {}).await.unwrap();
+    assert_eq!(ended.state, TaskState::Cancelled);
+    let err = ended.ensure_done().unwrap_err().to_string();
+    assert!(err.contains("ended in state cancelled"), "{err}");
+    // A finished task cannot be cancelled; the error carries the Director's reason.
+    client.wait_for_task(first, |_| {}).await.unwrap();
+    let (call, status, message) = director_error(client.cancel_task(first).await.unwrap_err());
+    assert_eq!(call, format!("DELETE /task/{first}"));
+    assert!(status.is_some_and(|s| s >= 400), "{status:?}");
+    assert!(message.contains("Cannot cancel task"), "{message}");
+    fixture.running.shutdown.shutdown().await;
+}
