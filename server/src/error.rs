@@ -51,6 +51,14 @@ pub enum Error {
     /// Authenticated, but the role may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// A BOSH Director call failed: the call (method and path), the HTTP status when the Director
+    /// answered, and the Director's own message (or the transport/TLS failure).
+    #[error("BOSH Director {call}: {message}")]
+    Director {
+        call: String,
+        status: Option<u16>,
+        message: String,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -142,6 +150,12 @@ impl IntoResponse for Error {
             Error::NotFound(what) => (
                 StatusCode::NOT_FOUND,
                 Json(json!({"errors": {"base": [format!("{what} not found")]}})),
+            )
+                .into_response(),
+            // The Director's message names the deployment or task; it holds no secrets.
+            Error::Director { .. } => (
+                StatusCode::BAD_GATEWAY,
+                Json(json!({"errors": {"base": [self.to_string()]}})),
             )
                 .into_response(),
             other => {

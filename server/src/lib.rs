@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod director_client;
 pub mod error;
 pub mod http;
 pub mod products;
