@@ -420,7 +420,13 @@ impl DirectorSettings {
         }
         for f in self.director_config().validate() {
             if f.severity == tiles::manifest_check::Severity::Error {
-                add(f.field, f.message);
+                // "at least one … is required" is something missing, not something wrong.
+                let message = if f.message.starts_with("at least one") {
+                    tiles::validate::BLANK.to_owned()
+                } else {
+                    f.message
+                };
+                add(f.field, message);
             }
         }
         out

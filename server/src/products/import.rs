@@ -67,7 +67,8 @@ impl ImportOutcome {
 /// An upload in progress: write chunks as they arrive, then hand it to
 /// [`Products::finish_import`]. Dropped unfinished, its temporary file is removed.
 pub struct Upload {
-    file: Option<tokio::fs::File>,
+    /// Buffered: request chunks are small (a few KiB); the disk gets 1 MiB writes.
+    file: Option<tokio::io::BufWriter<tokio::fs::File>>,
     path: PathBuf,
     hasher: Sha256,
     size: u64,
@@ -200,7 +201,7 @@ impl Products {
             .await
             .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
         Ok(Upload {
-            file: Some(file),
+            file: Some(tokio::io::BufWriter::with_capacity(1024 * 1024, file)),
             path,
             hasher: Sha256::new(),
             size: 0,
@@ -213,7 +214,10 @@ impl Products {
         if let Some(mut file) = upload.file.take() {
             file.flush()
                 .await
-                .and(file.sync_all().await)
+                .map_err(|e| Error::io("finishing an upload", e))?;
+            file.get_ref()
+                .sync_all()
+                .await
                 .map_err(|e| Error::io("finishing an upload", e))?;
         }
         if upload.size == 0 {
