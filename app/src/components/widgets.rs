@@ -360,9 +360,9 @@ fn credentials(binding: Binding, id: &str) -> AnyView {
             <input
                 type="text"
                 id=id.to_string()
-                placeholder="Username"
+                placeholder=move || if identity.get() == crate::backend::REDACTED { "Username is set — type to replace it" } else { "Username" }
                 aria-label="Username"
-                prop:value=move || identity.get()
+                prop:value=move || unmasked(identity.get())
                 on:input=move |ev| update("identity", event_target_value(&ev))
             />
             <input
@@ -407,9 +407,9 @@ fn pem_pair(binding: Binding, id: &str, with_cert: bool) -> AnyView {
                 <textarea
                     id=id.to_string()
                     rows="4"
-                    placeholder="-----BEGIN CERTIFICATE-----"
+                    placeholder=move || if cert.get() == crate::backend::REDACTED { "Certificate is set — paste a new one to replace it" } else { "-----BEGIN CERTIFICATE-----" }
                     aria-label="Certificate PEM"
-                    prop:value=move || cert.get()
+                    prop:value=move || unmasked(cert.get())
                     on:input=move |ev| update("cert_pem", event_target_value(&ev))
                 ></textarea>
             })}
@@ -552,6 +552,16 @@ fn collection(input: &Input, binding: Binding) -> AnyView {
         </div>
     }
     .into_any()
+}
+
+/// The text a credential field shows: nothing for the server's mask (the placeholder says the
+/// value is set), so the mask is never mistaken for, or edited as, the value.
+fn unmasked(text: String) -> String {
+    if text == crate::backend::REDACTED {
+        String::new()
+    } else {
+        text
+    }
 }
 
 /// How a choice value is written in an `<option value>`.

@@ -61,8 +61,14 @@ pub fn Dashboard() -> impl IntoView {
                                 match dashboard.await {
                                     Ok(d) => {
                                         let empty = d.staged.is_empty();
+                                        // Set once the browser has hydrated these controls
+                                        // (effects never run on the server, and this one runs
+                                        // after the view below is hydrated): clicks before that
+                                        // do nothing. Browser tests wait for it.
+                                        let hydrated = RwSignal::new(false);
+                                        Effect::new(move |_| hydrated.set(true));
                                         view! {
-                                            <div class="dashboard-layout">
+                                            <div class="dashboard-layout" data-hydrated=move || hydrated.get().then_some("true")>
                                                 <aside class="available" aria-label="Available products">
                                                     <h2>"Available products"</h2>
                                                     {d.available.is_empty().then(|| view! { <p class="muted">"No products imported yet."</p> })}
