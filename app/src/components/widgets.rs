@@ -317,12 +317,16 @@ fn secret(binding: Binding, id: &str) -> AnyView {
     let set = binding.set;
     let touch = binding.clone();
     let is_set = move || is_redacted(&get.get());
+    // Bound to the value so that the control empties when the page reloads the server's view
+    // after a save (the same DOM element is kept, and would otherwise hold the typed secret).
+    let typed = binding.field_text("secret");
     view! {
         <input
             type="password"
             id=id.to_string()
             autocomplete="new-password"
             placeholder=move || if is_set() { "Secret is set — type to replace it" } else { "" }
+            prop:value=move || unmasked(typed.get())
             on:input=move |ev| set.run(json!({"secret": event_target_value(&ev)}))
             on:blur=move |_| touch.touch()
         />
@@ -337,6 +341,7 @@ fn credentials(binding: Binding, id: &str) -> AnyView {
     let get = binding.get;
     let set = binding.set;
     let identity = binding.field_text("identity");
+    let password = binding.field_text("password");
     let touch = binding.clone();
     let password_set = move || {
         get.get()
@@ -370,6 +375,7 @@ fn credentials(binding: Binding, id: &str) -> AnyView {
                 placeholder=move || if password_set() { "Password is set — type to replace it" } else { "Password" }
                 aria-label="Password"
                 autocomplete="new-password"
+                prop:value=move || unmasked(password.get())
                 on:input=move |ev| update("password", event_target_value(&ev))
                 on:blur=move |_| touch.touch()
             />
@@ -383,6 +389,7 @@ fn pem_pair(binding: Binding, id: &str, with_cert: bool) -> AnyView {
     let get = binding.get;
     let set = binding.set;
     let cert = binding.field_text("cert_pem");
+    let private_key = binding.field_text("private_key_pem");
     let touch = binding.clone();
     let key_set = move || {
         get.get()
@@ -417,6 +424,7 @@ fn pem_pair(binding: Binding, id: &str, with_cert: bool) -> AnyView {
                 rows="4"
                 placeholder=move || if key_set() { "Private key is set — paste a new one to replace it" } else { "-----BEGIN RSA PRIVATE KEY-----" }
                 aria-label="Private key PEM"
+                prop:value=move || unmasked(private_key.get())
                 on:input=move |ev| update("private_key_pem", event_target_value(&ev))
                 on:blur=move |_| touch.touch()
             ></textarea>

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::api::{delete_available_product, load_dashboard, stage_product, unstage_product};
 use crate::backend::{AvailableProduct, TileSummary};
 use crate::components::header::Header;
-use crate::components::import::ImportProduct;
+use crate::components::import::{ImportProduct, ImportStatus};
 use crate::pages::product_settings::server_message;
 use crate::session::get_current_user;
 
@@ -18,6 +18,7 @@ pub fn Dashboard() -> impl IntoView {
     let dashboard = Resource::new(move || refresh.get(), |_| load_dashboard());
     let reload = Callback::new(move |_: ()| refresh.update(|n| *n += 1));
     let action_error = RwSignal::new(None::<String>);
+    let import_status = RwSignal::new(ImportStatus::Idle);
 
     let stage = Action::new(move |(name, version): &(String, String)| {
         stage_product(name.clone(), version.clone())
@@ -75,7 +76,7 @@ pub fn Dashboard() -> impl IntoView {
                                                     <ul>
                                                         {d.available.into_iter().map(|p| available_row(p, stage, delete)).collect_view()}
                                                     </ul>
-                                                    <ImportProduct on_imported=reload/>
+                                                    <ImportProduct on_imported=reload status=import_status/>
                                                 </aside>
                                                 <section class="tiles" aria-label="Products">
                                                     <Tile tile=d.director href="/director".to_string()/>
