@@ -20,7 +20,12 @@ function field(page: Page, reference: string): Locator {
 }
 
 function navLink(page: Page, label: string): Locator {
-  return page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: label, exact: true });
+  // The link reads "<mark> <label>"; match the whole label (Plan 1 is not Plan 10).
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return page
+    .getByRole('navigation', { name: 'Settings' })
+    .getByRole('link')
+    .filter({ hasText: new RegExp(`^\\W*${escaped}$`) });
 }
 
 /// A certificate for the API hostname, with its key, made for this run.

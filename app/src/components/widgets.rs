@@ -472,6 +472,10 @@ fn selector(input: &Input, binding: Binding) -> AnyView {
         {move || {
             let picked = selected.get()?;
             let choice = choices.iter().find(|c| c.select_value == picked || c.name == picked)?;
+            // An option without settings (e.g. "Inactive") has no sub-form to draw.
+            if choice.inputs.is_empty() {
+                return None;
+            }
             Some(view! {
                 <fieldset class="selector-option" data-option=choice.name.clone()>
                     {choice
