@@ -182,7 +182,9 @@ impl app::backend::Backend for UiBackend {
             .await
             .map_err(shown)?
             .into_iter()
-            .filter_map(|d| d.name)
+            // A disk type is chosen by its name, or by its size in MB when it has none (the
+            // default catalogue's are all unnamed), as the property value stores it.
+            .map(|d| d.name.unwrap_or_else(|| d.disk_size.to_string()))
             .collect();
         let director = self.products.director().await.map_err(shown)?;
         let availability_zones = director
