@@ -231,7 +231,7 @@ fn SettingsBody(
             view! {
                 <li class:active=active>
                     <a href=href aria-current=active.then_some("page")>
-                        <span class="mark"></span>
+                        <span class="mark-spacer"></span>
                         {s.label()}
                     </a>
                 </li>
