@@ -110,7 +110,7 @@ fn DirectorBody(
         Section::CloudConfig => view! { <CloudConfigSection page/> }.into_any(),
     };
     view! {
-        <h1>"BOSH Director" <span class="version">{version}</span></h1>
+        <h1>"BOSH Director " <span class="version">{version}</span></h1>
         <div class="settings-layout">
             <nav class="settings-nav" aria-label="Director settings">
                 <ul>{nav}</ul>
