@@ -20,6 +20,12 @@ async function save(page: Page, savedText: string) {
 }
 
 test('the Director tile is configured in the browser and turns green', async ({ page }) => {
+  // Hydration problems (a server/browser mismatch, a panic in the wasm) show on the console.
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
   await logIn(page);
   await expect(page.locator('[data-product="p-bosh"]')).toHaveClass(/tile-incomplete/);
   await page.locator('[data-product="p-bosh"]').click();
@@ -120,6 +126,7 @@ test('the Director tile is configured in the browser and turns green', async ({ 
 
   await openSection(page, 'networks', 'Create Networks');
   await page.screenshot({ path: '/tmp/director-networks.png', fullPage: true });
+  expect(consoleErrors).toEqual([]);
 });
 
 test('VM types are listed from the default catalogue, edited, and reset', async ({ page }) => {
