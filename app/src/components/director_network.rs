@@ -49,7 +49,6 @@ pub fn AzsSection(
 ) -> impl IntoView {
     let patterns = [
         "availability_zones",
-        "availability_zones[]",
         "availability_zones[].name",
         "availability_zones[].iaas_identifier",
         "availability_zones[].clusters",
@@ -153,6 +152,7 @@ pub fn AzsSection(
                     "Add availability zone"
                 </button>
             </div>
+            <FieldErrors state key="availability_zones"/>
             {save_bar(state, pending.into(), None)}
         </form>
     }
@@ -309,7 +309,6 @@ pub fn NetworksSection(
 ) -> impl IntoView {
     let mut patterns: Vec<String> = [
         "networks",
-        "networks[]",
         "networks[].name",
         "networks[].subnets",
         "icmp_checks_enabled",
