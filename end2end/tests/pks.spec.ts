@@ -58,8 +58,16 @@ test('PKS: configured in the browser form by form until its tile is green', asyn
   const token = await apiToken(request);
 
   // --- Through the API (no UI page yet): the Director's AZs and networks.
+  // Additive: another spec may already have configured the Director (its own AZs and networks,
+  // assigned to the Director, cannot be removed), so keep what is there and add ours.
+  const currentAzs = ((await api(request, token, 'GET', '/api/v0/staged/director/availability_zones')) as any)
+    .availability_zones as any[];
+  const azNames = new Set(currentAzs.map((az) => az.name));
   await api(request, token, 'PUT', '/api/v0/staged/director/availability_zones', {
-    availability_zones: [{ name: 'az1' }, { name: 'az2' }],
+    availability_zones: [
+      ...currentAzs,
+      ...['az1', 'az2'].filter((n) => !azNames.has(n)).map((name) => ({ name })),
+    ],
   });
   const subnet = (third: number, azs: string[]) => ({
     iaas_identifier: `pks-net-${third}`,
@@ -69,12 +77,15 @@ test('PKS: configured in the browser form by form until its tile is green', asyn
     reserved_ip_ranges: `10.0.${third}.1-10.0.${third}.9`,
     availability_zone_names: azs,
   });
+  const currentNetworks = (((await api(request, token, 'GET', '/api/v0/staged/director/networks')) as any)
+    .networks ?? []) as any[];
+  const ours = [
+    { name: 'pks-infrastructure', subnets: [subnet(101, ['az1', 'az2'])] },
+    { name: 'pks-services', subnets: [subnet(102, ['az1', 'az2'])] },
+  ];
   await api(request, token, 'PUT', '/api/v0/staged/director/networks', {
     icmp_checks_enabled: false,
-    networks: [
-      { name: 'pks-infrastructure', subnets: [subnet(1, ['az1', 'az2'])] },
-      { name: 'pks-services', subnets: [subnet(2, ['az1', 'az2'])] },
-    ],
+    networks: [...currentNetworks.filter((n) => !ours.some((o) => o.name === n.name)), ...ours],
   });
 
   // --- Stage the bundled tile with its + button.
