@@ -7,10 +7,9 @@ import { api, apiToken, logIn, waitForHydration } from './helpers';
 
 // The bundled PKS tile configured in the browser, form by form, until its tile turns green.
 //
-// Two parts have no page in the UI yet and are configured through the Ops Manager API in the
-// setup below, as `om` would: the Director's availability zones and networks (the Director tile
-// pages are being written separately), and the product's "Assign AZs and Networks"
-// (networks_and_azs). Everything else is typed into the settings forms.
+// Only the Director's AZs and networks are set through the Ops Manager API here, as `om` would
+// (director.spec.ts configures the Director tile in the browser); everything about the product
+// itself — its forms, Assign AZs and Networks, Resource Config — is done in the browser.
 
 const PKS = { name: 'pivotal-container-service', label: 'Pivotal Container Service' };
 const HOSTNAME = 'api.pks.example.com';
@@ -57,7 +56,7 @@ test('PKS: configured in the browser form by form until its tile is green', asyn
   test.setTimeout(180_000);
   const token = await apiToken(request);
 
-  // --- Through the API (no UI page yet): the Director's AZs and networks.
+  // --- Through the API: the Director's AZs and networks (director.spec.ts does it in the browser).
   // Additive: another spec may already have configured the Director (its own AZs and networks,
   // assigned to the Director, cannot be removed), so keep what is there and add ours.
   const currentAzs = ((await api(request, token, 'GET', '/api/v0/staged/director/availability_zones')) as any)
@@ -183,15 +182,37 @@ test('PKS: configured in the browser form by form until its tile is green', asyn
   }
   await page.screenshot({ path: '/tmp/e2e-pks-forms-complete.png', fullPage: true });
 
-  // --- Through the API (no UI page yet): the product's AZs and networks.
-  await api(request, token, 'PUT', `/api/v0/staged/products/${guid}/networks_and_azs`, {
-    networks_and_azs: {
-      singleton_availability_zone: { name: 'az1' },
-      other_availability_zones: [{ name: 'az1' }, { name: 'az2' }],
-      network: { name: 'pks-infrastructure' },
-      service_network: { name: 'pks-services' },
-    },
-  });
+  // --- Assign AZs and Networks, in the browser: a Save without a network is refused with the
+  // message under the field and the choices kept; then the complete placement saves.
+  await navLink(page, 'Assign AZs and Networks').click();
+  await expect(page.getByRole('heading', { name: 'Assign AZs and Networks', level: 2 })).toBeVisible();
+  await waitForHydration(page, 'form.placement');
+  await page.locator('#singleton_az').selectOption('az1');
+  await page.locator('#balance_az1').check();
+  await page.locator('#balance_az2').check();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByText('Nothing was saved: fix the fields marked below.')).toBeVisible();
+  await expect(page.locator('.field', { has: page.locator('#network') }).getByRole('alert')).toContainText(
+    "can't be blank",
+  );
+  await expect(page.locator('#singleton_az')).toHaveValue('az1');
+  await expect(page.locator('#balance_az2')).toBeChecked();
+  await page.locator('#network').selectOption('pks-infrastructure');
+  await page.locator('#service_network').selectOption('pks-services');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByText('Settings saved.')).toBeVisible();
+
+  // --- Resource Config, in the browser: one instance of the control plane.
+  await navLink(page, 'Resource Config').click();
+  await expect(page.getByRole('heading', { name: 'Resource Config', level: 2 })).toBeVisible();
+  await waitForHydration(page, 'form.placement');
+  const instances = page.locator('table.resources input').first();
+  await instances.fill('1');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByText('Settings saved.')).toBeVisible();
+  await page.reload();
+  await waitForHydration(page, 'form.placement');
+  await expect(page.locator('table.resources input').first()).toHaveValue('1');
 
   await page.goto('/');
   const green = page.locator(`a.tile[data-product="${PKS.name}"]`);
