@@ -409,6 +409,15 @@ async fn one_installation_at_a_time_and_no_configuration_writes_during_it() {
     let (server, guid) = pks_ready(&["--director-vm-create-ms", "1500"]).await;
     let api = Api::login(&server).await;
     let id = apply(&api, json!({"deploy_products": "all"})).await;
+    // The UI's live stream, read to its end while the test goes on.
+    let stream = reqwest::Client::new()
+        .get(server.at(&format!("/api/v0/installations/{id}/events")))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let stream = tokio::spawn(async move { stream.text().await.unwrap() });
 
     let second = api
         .post("/api/v0/installations", json!({"deploy_products": "all"}))
@@ -451,6 +460,36 @@ async fn one_installation_at_a_time_and_no_configuration_writes_during_it() {
     .await;
     let status = wait_for(&api, id).await;
     assert_eq!(status["status"], "succeeded", "{}", logs(&api, id).await);
+    let events = tokio::time::timeout(Duration::from_secs(30), stream)
+        .await
+        .expect("the events stream ends with the installation")
+        .unwrap();
+    for kind in [
+        "event: log",
+        "event: step_started",
+        "event: step_finished",
+        "event: progress",
+        "event: director_event",
+    ] {
+        assert!(events.contains(kind), "{kind} missing from {events}");
+    }
+    assert!(events.contains(r#""percent":100"#), "{events}");
+    assert!(
+        events
+            .trim_end()
+            .ends_with(r#"data: {"type":"finished","status":"succeeded"}"#),
+        "{events}"
+    );
+    // Every stored log line reached the stream exactly once, in order.
+    let stored = logs(&api, id).await;
+    let streamed: Vec<String> = events
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter(|v| v["type"] == "log")
+        .map(|v| v["line"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(streamed, stored.lines().collect::<Vec<_>>());
 
     // Afterwards writes are accepted again.
     let r = api
@@ -504,6 +543,15 @@ async fn a_kill_during_an_apply_marks_it_failed_and_the_next_apply_succeeds() {
         "api.pks.example.com"
     );
     assert!(!deployed_guids(&api).await.contains(&guid));
+    // The deploy task it left on the Director is followed to its end and recorded.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !logs(&api, id)
+        .await
+        .contains("left running at the restart ended")
+    {
+        assert!(Instant::now() < deadline, "{}", logs(&api, id).await);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     // The next apply succeeds (writes are accepted again too).
     let next = apply(&api, json!({"deploy_products": "all"})).await;
