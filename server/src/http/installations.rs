@@ -88,13 +88,17 @@ pub async fn events(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Sse<impl Stream<Item = std::result::Result<Event, Infallible>>>> {
-    // Subscribe first, then read what is stored: a line is in one or the other (or both,
-    // and then skipped by its sequence number).
+    // Subscribe first, then look at the status: the status turns final before the `finished`
+    // event is sent, so either the receiver will see `finished`, or the stored log (complete
+    // once the status is final) is the whole story.
     let live = state.installations.subscribe(id);
     let view = state.installations.get(id).await?;
-    let stored = state.store.installations().log_lines(id, 0).await?;
-    let last = stored.last().map(|(seq, _)| *seq).unwrap_or(0);
-    let mut first: Vec<InstallEvent> = stored
+    let (lines, live) = match live {
+        Some((lines, rx)) if view.status == "running" => (lines, Some(rx)),
+        _ => (state.store.installations().log_lines(id, 0).await?, None),
+    };
+    let last = lines.last().map(|(seq, _)| *seq).unwrap_or(0);
+    let mut first: Vec<InstallEvent> = lines
         .into_iter()
         .map(|(seq, line)| InstallEvent::Log { seq, line })
         .collect();
@@ -104,15 +108,11 @@ pub async fn events(
             percent: p.progress,
         });
     }
-    let live = match live {
-        Some(rx) if view.status == "running" => Some(rx),
-        _ => {
-            first.push(InstallEvent::Finished {
-                status: view.status.clone(),
-            });
-            None
-        }
-    };
+    if live.is_none() {
+        first.push(InstallEvent::Finished {
+            status: view.status.clone(),
+        });
+    }
     let head = stream::iter(first.iter().map(sse_event).map(Ok).collect::<Vec<_>>());
     let tail = stream::unfold(live, move |rx| async move {
         let mut rx = rx?;

@@ -51,14 +51,26 @@ pub struct InstallLog {
     inner: Arc<LogInner>,
 }
 
+/// A stream's start: the numbered lines so far and a receiver of every event after them.
+pub type Subscription = (Vec<(i64, String)>, broadcast::Receiver<InstallEvent>);
+
 /// Where numbered lines go to be stored.
 type LineQueue = mpsc::UnboundedSender<(i64, String)>;
 
 struct LogInner {
     id: i64,
-    /// The last sequence number handed out, and the queue to the writer (None once closed).
-    state: Mutex<(i64, Option<LineQueue>)>,
+    state: Mutex<LogState>,
     events: broadcast::Sender<InstallEvent>,
+}
+
+struct LogState {
+    /// The last sequence number handed out.
+    seq: i64,
+    /// The queue to the writer (None once closed).
+    queue: Option<LineQueue>,
+    /// The lines of this run so far, so a stream that subscribes misses none of them (the
+    /// writer may not have stored the newest yet).
+    lines: Vec<(i64, String)>,
 }
 
 impl InstallLog {
@@ -82,7 +94,11 @@ impl InstallLog {
             InstallLog {
                 inner: Arc::new(LogInner {
                     id,
-                    state: Mutex::new((last_seq, Some(tx))),
+                    state: Mutex::new(LogState {
+                        seq: last_seq,
+                        queue: Some(tx),
+                        lines: Vec::new(),
+                    }),
                     events,
                 }),
             },
@@ -100,7 +116,18 @@ impl InstallLog {
             .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .0
+            .seq
+    }
+
+    /// The lines so far and a receiver of everything after them, taken together so that no
+    /// line falls between the two.
+    pub fn subscribe(&self) -> Subscription {
+        let state = self
+            .inner
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        (state.lines.clone(), self.inner.events.subscribe())
     }
 
     /// Appends a line (prefixed with the UTC time) to the log.
@@ -108,21 +135,21 @@ impl InstallLog {
         let stamp = super::now_rfc3339();
         for part in text.as_ref().lines() {
             let line = format!("{stamp} {part}");
-            let seq = {
-                let mut state = self
-                    .inner
-                    .state
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                state.0 += 1;
-                let seq = state.0;
-                if let Some(tx) = &state.1 {
-                    let _ = tx.send((seq, line.clone()));
-                }
-                seq
-            };
+            // Numbering, queueing and broadcasting under one lock keeps the order everywhere.
+            let mut state = self
+                .inner
+                .state
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state.seq += 1;
+            let seq = state.seq;
+            if let Some(tx) = &state.queue {
+                let _ = tx.send((seq, line.clone()));
+            }
+            state.lines.push((seq, line.clone()));
+            let _ = self.inner.events.send(InstallEvent::Log { seq, line });
+            drop(state);
             tracing::info!(installation = self.inner.id, "{part}");
-            self.event(InstallEvent::Log { seq, line });
         }
     }
 
@@ -138,6 +165,6 @@ impl InstallLog {
             .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        state.1 = None;
+        state.queue = None;
     }
 }

@@ -162,8 +162,8 @@ struct Inner {
     store: Store,
     products: Products,
     director: DirectorLink,
-    /// Live event channels of running installations.
-    streams: Mutex<HashMap<i64, broadcast::Sender<InstallEvent>>>,
+    /// The logs (with their live event channels) of running installations.
+    streams: Mutex<HashMap<i64, InstallLog>>,
 }
 
 impl std::fmt::Debug for Installations {
@@ -198,9 +198,7 @@ impl Installations {
         &self.inner.products
     }
 
-    fn lock_streams(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<i64, broadcast::Sender<InstallEvent>>> {
+    fn lock_streams(&self) -> std::sync::MutexGuard<'_, HashMap<i64, InstallLog>> {
         self.inner
             .streams
             .lock()
@@ -227,8 +225,8 @@ impl Installations {
         };
         self.products().set_applying(Some(id));
         let (events, _) = broadcast::channel(1024);
-        self.lock_streams().insert(id, events.clone());
         let (log, writer) = InstallLog::open(self.store().clone(), id, 0, events);
+        self.lock_streams().insert(id, log.clone());
         let service = self.clone();
         let user = user.to_owned();
         tokio::spawn(async move {
@@ -349,10 +347,11 @@ impl Installations {
         Ok(out)
     }
 
-    /// For the events stream: the live channel of a running installation (subscribe before
-    /// reading the stored log, so no line falls between the two).
-    pub fn subscribe(&self, id: i64) -> Option<broadcast::Receiver<InstallEvent>> {
-        self.lock_streams().get(&id).map(|s| s.subscribe())
+    /// For the events stream of a running installation: its log lines so far and a receiver of
+    /// everything after them. `None` once it ended (its stored log is then complete).
+    pub fn subscribe(&self, id: i64) -> Option<log::Subscription> {
+        let log = self.lock_streams().get(&id).cloned();
+        log.map(|l| l.subscribe())
     }
 
     /// Called by the pipeline when an installation ends.
