@@ -37,6 +37,8 @@ pub struct AppState {
     pub store: Store,
     /// The products service (tiles, staging, configuration) shared by the UI and the API.
     pub products: crate::products::Products,
+    /// Apply Changes: installations, their logs, deployed snapshots, the Director link.
+    pub installations: crate::installations::Installations,
     pub throttle: Arc<Throttle>,
     pub leptos_options: LeptosOptions,
 }
@@ -73,7 +75,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             post(uaa::token).layer(DefaultBodyLimit::max(SMALL_FORM_LIMIT)),
         )
         .route("/api/v0/info", get(info::info))
-        .route("/api/v0/installations", get(installations::list))
+        .merge(installations::routes())
         .merge(api::routes())
         .route("/api/{*rest}", any(api_not_found))
         .leptos_routes_with_context(
@@ -119,9 +121,16 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         .site_addr(addr)
         .build();
     let products = crate::products::Products::open(store.clone(), &config.data.path).await?;
+    // The Director: a real one (--director-url) or the stand-in, started here and stopped last.
+    let (director_link, embedded_director) =
+        crate::installations::director::connect(&config.director, &config.data.path).await?;
+    let installations =
+        crate::installations::Installations::new(store.clone(), products.clone(), director_link);
+    installations.recover().await?;
     let state = AppState {
         store: store.clone(),
         products,
+        installations,
         throttle: Arc::new(Throttle::new(Policy::default())),
         leptos_options,
     };
@@ -134,7 +143,7 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
     println!("Tileworks listening on {scheme}://{addr}");
     tracing::info!(%addr, scheme, "serving");
 
-    match tls {
+    let served = match tls {
         None => {
             let listener = tokio::net::TcpListener::from_std(listener)
                 .map_err(|e| Error::io("adopting the listener", e))?;
@@ -166,7 +175,11 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
                 .await
                 .map_err(|e| Error::io("serving HTTPS", e))
         }
+    };
+    if let Some(director) = embedded_director {
+        director.shutdown.shutdown().await;
     }
+    served
 }
 
 fn init_tracing() {

@@ -83,7 +83,8 @@ pub struct PendingChange {
     pub guid: String,
     pub name: String,
     pub version: String,
-    /// `install` (nothing is deployed yet in this version).
+    /// `install` (never deployed), `update` (the staged version or settings differ from the
+    /// deployed snapshot) or `unchanged`.
     pub action: String,
     pub errands: Vec<Value>,
     pub completeness: Completeness,
@@ -159,6 +160,27 @@ impl Products {
         Ok(Completeness { missing, invalid })
     }
 
+    /// `install`, `update` or `unchanged`: the staged version and settings against the deployed
+    /// snapshot the installations service wrote after the product's last successful deploy.
+    pub async fn deployed_action<S: Serialize>(
+        &self,
+        guid: &str,
+        version: &str,
+        settings: &S,
+    ) -> Result<String> {
+        let Some(row) = self.store().installations().deployed_one(guid).await? else {
+            return Ok("install".into());
+        };
+        let deployed = self.sealer().open_json(&row.settings)?;
+        let staged = serde_json::to_value(settings)
+            .map_err(|e| crate::Error::Internal(format!("encoding settings of {guid}: {e}")))?;
+        Ok(if row.version == version && deployed == staged {
+            "unchanged".into()
+        } else {
+            "update".into()
+        })
+    }
+
     /// `GET /api/v0/staged/pending_changes`: every staged product (the Director first) with its
     /// action, errands and completeness checks.
     pub async fn pending_changes(&self) -> Result<Vec<PendingChange>> {
@@ -167,17 +189,23 @@ impl Products {
         let (missing, invalid): (BTreeMap<_, _>, BTreeMap<_, _>) = problems
             .into_iter()
             .partition(|(_, m)| m.iter().all(|x| x == BLANK));
+        let director_action = self
+            .deployed_action(&director.guid, &crate::info_version(), &director.settings)
+            .await?;
         let mut out = vec![PendingChange {
             guid: director.guid,
             name: super::DIRECTOR_PRODUCT_NAME.into(),
             version: crate::info_version(),
-            action: "install".into(),
+            action: director_action,
             errands: vec![],
             completeness: Completeness { missing, invalid },
         }];
         for row in self.store().products().staged().await? {
             let product = self.load_staged(row).await?;
             let completeness = self.completeness_of(&product).await?;
+            let action = self
+                .deployed_action(&product.guid, &product.version, &product.settings)
+                .await?;
             let errands = self
                 .errands_of(&product)
                 .into_iter()
@@ -187,7 +215,7 @@ impl Products {
                 guid: product.guid,
                 name: product.name,
                 version: product.version,
-                action: "install".into(),
+                action,
                 errands,
                 completeness,
             });

@@ -4,6 +4,7 @@
 
 pub mod api_clients;
 pub mod director;
+pub mod installations;
 pub mod products;
 pub mod sealing;
 pub mod sessions;
@@ -67,6 +68,10 @@ impl Store {
 
     pub fn director(&self) -> director::Director<'_> {
         director::Director::new(&self.pool)
+    }
+
+    pub fn installations(&self) -> installations::Installations<'_> {
+        installations::Installations::new(&self.pool)
     }
 }
 

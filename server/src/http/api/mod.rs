@@ -15,6 +15,7 @@
 //! Invalid values are `422 {"errors": {"<reference>": ["message", …]}}`; nothing is stored.
 
 pub mod available_products;
+pub mod bosh_credentials;
 pub mod deployed_products;
 pub mod diagnostic_report;
 pub mod director;
@@ -24,6 +25,7 @@ pub mod max_in_flight;
 pub mod networks_and_azs;
 pub mod pending_changes;
 pub mod properties;
+pub mod staged_manifest;
 pub mod staged_products;
 pub mod vm_types;
 
