@@ -4,6 +4,8 @@
 //! * `pks-bundled/validate` — validate the complete realistic configuration of the bundled PKS
 //!   tile (tiles/products/pks/testdata/realistic-config.yml);
 //! * `pks-bundled/render` — render that configuration into the BOSH manifest;
+//! * `pks-bundled/render-first` — the same render of a fresh copy of the template (the first
+//!   render of a template parses its manifest texts; later ones reuse them);
 //! * `odb/100-cluster-manifests` — the service adapter's generate-manifest for 100 clusters of
 //!   the rendered catalog's first plan;
 //! * `scaling/*/{1x,10x}` — load+lint, validate and render of the PKS 1.1.3 fixture and of a
@@ -212,6 +214,14 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("pks-bundled/render", |b| {
         b.iter(|| black_box(render_product(&pks, black_box(&staged), &ctx).unwrap()))
+    });
+    // A template's first render parses its manifest texts (later renders reuse them): render a
+    // fresh copy each time (a clone starts without the parsed texts and name indexes).
+    c.bench_function("pks-bundled/render-first", |b| {
+        b.iter(|| {
+            let fresh = black_box(&pks).clone();
+            black_box(render_product(&fresh, black_box(&staged), &ctx).unwrap())
+        })
     });
 
     let rendered = render_product(&pks, &staged, &ctx).unwrap();

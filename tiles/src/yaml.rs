@@ -387,10 +387,14 @@ fn is_null(text: &str) -> bool {
 /// Psych's booleans: yes/no, true/false, on/off in any case. (`y`/`n` are *not* booleans in
 /// Psych; typed boolean fields of the metadata model accept them separately.)
 fn parse_bool(text: &str) -> Option<bool> {
-    match text.to_ascii_lowercase().as_str() {
-        "yes" | "true" | "on" => Some(true),
-        "no" | "false" | "off" => Some(false),
-        _ => None,
+    // Compared without lowercasing into a new string: every plain scalar of a tile passes here.
+    let is = |word: &str| text.eq_ignore_ascii_case(word);
+    if is("yes") || is("true") || is("on") {
+        Some(true)
+    } else if is("no") || is("false") || is("off") {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -413,11 +417,17 @@ fn parse_int(text: &str) -> Option<Number> {
     } else {
         (10, body)
     };
-    let cleaned: String = digits.chars().filter(|c| *c != '_').collect();
-    if cleaned.is_empty() || !cleaned.chars().all(|c| c.is_digit(radix)) {
+    // Every plain scalar of a tile passes here and most are words: reject them before building
+    // anything, and copy the digits only when `_` separators have to be dropped.
+    if !digits.chars().all(|c| c == '_' || c.is_digit(radix)) || digits.chars().all(|c| c == '_') {
         return None;
     }
-    let magnitude = u64::from_str_radix(&cleaned, radix).ok()?;
+    let magnitude = if digits.contains('_') {
+        let cleaned: String = digits.chars().filter(|c| *c != '_').collect();
+        u64::from_str_radix(&cleaned, radix).ok()?
+    } else {
+        u64::from_str_radix(digits, radix).ok()?
+    };
     if negative {
         let signed = 0i64.checked_sub_unsigned(magnitude)?;
         Some(Number::from(signed))
@@ -430,6 +440,11 @@ fn parse_int(text: &str) -> Option<Number> {
 /// `.5`, `6.8523015e+5`). `.inf`/`.nan` are left as strings since JSON cannot hold them.
 fn looks_like_float(text: &str) -> bool {
     let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    // A float starts with a digit or `.`; anything else is text (the common case) — the checks
+    // below would say the same, after scanning the whole scalar.
+    if !matches!(body.as_bytes().first(), Some(b'0'..=b'9' | b'.')) {
+        return false;
+    }
     let (mantissa, exponent) = match body.find(['e', 'E']) {
         Some(i) => (&body[..i], Some(&body[i + 1..])),
         None => (body, None),
@@ -880,5 +895,192 @@ seq: [*d]
             to_yaml_string(&v),
             "name: dep\ninstance_groups:\n- name: web\n  jobs:\n  - name: j\n"
         );
+    }
+
+    /// The scalar rules as first written (allocating a lowercase copy and a digit string for
+    /// every scalar); the faster versions must answer exactly the same.
+    mod reference {
+        use serde_json::Number;
+
+        pub fn parse_bool(text: &str) -> Option<bool> {
+            match text.to_ascii_lowercase().as_str() {
+                "yes" | "true" | "on" => Some(true),
+                "no" | "false" | "off" => Some(false),
+                _ => None,
+            }
+        }
+
+        pub fn parse_int(text: &str) -> Option<Number> {
+            let (negative, body) = match text.as_bytes().first()? {
+                b'-' => (true, &text[1..]),
+                b'+' => (false, &text[1..]),
+                _ => (false, text),
+            };
+            if body.is_empty() || body.starts_with('_') {
+                return None;
+            }
+            let (radix, digits) = if let Some(rest) = body.strip_prefix("0x") {
+                (16, rest)
+            } else if let Some(rest) = body.strip_prefix("0b") {
+                (2, rest)
+            } else if body.len() > 1 && body.starts_with('0') {
+                (8, &body[1..])
+            } else {
+                (10, body)
+            };
+            let cleaned: String = digits.chars().filter(|c| *c != '_').collect();
+            if cleaned.is_empty() || !cleaned.chars().all(|c| c.is_digit(radix)) {
+                return None;
+            }
+            let magnitude = u64::from_str_radix(&cleaned, radix).ok()?;
+            if negative {
+                Some(Number::from(0i64.checked_sub_unsigned(magnitude)?))
+            } else {
+                Some(Number::from(magnitude))
+            }
+        }
+
+        pub fn looks_like_float(text: &str) -> bool {
+            let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+            let (mantissa, exponent) = match body.find(['e', 'E']) {
+                Some(i) => (&body[..i], Some(&body[i + 1..])),
+                None => (body, None),
+            };
+            if !mantissa.contains('.') || mantissa.matches('.').count() != 1 {
+                return false;
+            }
+            if !mantissa.chars().any(|c| c.is_ascii_digit())
+                || !mantissa
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c == '_')
+                || mantissa.starts_with('_')
+            {
+                return false;
+            }
+            match exponent {
+                None => true,
+                Some(e) => {
+                    let digits = e.strip_prefix(['-', '+']).unwrap_or(e);
+                    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+                }
+            }
+        }
+    }
+
+    fn assert_same_scalar_rules(text: &str) {
+        assert_eq!(
+            parse_bool(text),
+            reference::parse_bool(text),
+            "bool {text:?}"
+        );
+        assert_eq!(parse_int(text), reference::parse_int(text), "int {text:?}");
+        assert_eq!(
+            looks_like_float(text),
+            reference::looks_like_float(text),
+            "float {text:?}"
+        );
+    }
+
+    #[test]
+    fn scalar_rules_match_the_reference_on_edge_cases() {
+        for text in [
+            "",
+            "_",
+            "0",
+            "00",
+            "0_",
+            "0__1",
+            "+",
+            "-",
+            "+5",
+            "-5",
+            "++5",
+            "-+5",
+            "+-5",
+            "5_",
+            "_5",
+            "1_000",
+            "1__0",
+            "0x",
+            "0x_",
+            "0x1F",
+            "0x1f",
+            "-0x1F",
+            "0xG",
+            "0b",
+            "0b101",
+            "0b102",
+            "0o17",
+            "017",
+            "018",
+            "-017",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "٣",
+            "１２",
+            "yes",
+            "YES",
+            "yEs",
+            "no",
+            "NO",
+            "on",
+            "ON",
+            "oN",
+            "off",
+            "OFF",
+            "true",
+            "True",
+            "TRUE",
+            "false",
+            "FALSE",
+            "y",
+            "n",
+            "Y",
+            "ye",
+            "yess",
+            "tru",
+            "ön",
+            "1.5",
+            "-1.5",
+            "+.5",
+            ".5",
+            "5.",
+            "-.",
+            ".",
+            "..",
+            "1.2.3",
+            "1_0.5",
+            "_1.5",
+            "1.5e3",
+            "1.5E-3",
+            "1.5e",
+            "1.5e+",
+            "e5",
+            "E.5",
+            ".e5",
+            "1e5",
+            "1709.10",
+            "1.0",
+            "inf",
+            ".inf",
+            "-.inf",
+            ".nan",
+            "NaN",
+            " 1",
+            "1 ",
+            "plain words",
+            "(( .properties.x.value ))",
+        ] {
+            assert_same_scalar_rules(text);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scalar_rules_match_the_reference(text in "[-+0-9a-fA-FxXbBoOeEnNsStTlLrRuU._ ]{0,8}") {
+            assert_same_scalar_rules(&text);
+        }
     }
 }

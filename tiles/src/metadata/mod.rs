@@ -12,6 +12,8 @@
 mod decode;
 pub mod form;
 pub mod job_type;
+mod lookup;
+mod parsed;
 pub mod property_blueprint;
 
 pub use form::{FormType, InputKind, PropertyInput, SelectorOptionInput, Verifier};
@@ -26,6 +28,8 @@ pub use property_blueprint::{
 use crate::error::Result;
 use decode::Obj;
 pub(crate) use decode::{int_of as decode_int, scalar_text as decode_text};
+use lookup::LookupCell;
+use parsed::ParsedCell;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -68,6 +72,12 @@ pub struct ProductTemplate {
     pub runtime_configs: Vec<RuntimeConfig>,
     /// Observed `update:` block (canaries, max_in_flight, …), kept as written.
     pub update: Option<Value>,
+    /// Name indexes over the lists above, built on the first lookup (see [`lookup`]).
+    #[serde(skip)]
+    lookup: LookupCell,
+    /// Manifest texts already parsed, by text (see [`parsed`]).
+    #[serde(skip)]
+    parsed: ParsedCell,
 }
 
 /// Which stemcell the product's VMs run.
@@ -212,22 +222,30 @@ impl ProductTemplate {
             pre_delete_errands: o.list("pre_delete_errands", ErrandTemplate::decode)?,
             runtime_configs: o.list("runtime_configs", RuntimeConfig::decode)?,
             update: o.value("update"),
+            lookup: LookupCell::default(),
+            parsed: ParsedCell::default(),
         })
     }
 
     /// A job type by name.
     pub fn job_type(&self, name: &str) -> Option<&JobType> {
-        self.job_types.iter().find(|j| j.name == name)
+        self.lookup.get(self).job_type(self, name)
     }
 
     /// A form type by name.
     pub fn form_type(&self, name: &str) -> Option<&FormType> {
-        self.form_types.iter().find(|f| f.name == name)
+        self.lookup.get(self).form_type(self, name)
     }
 
     /// A product-level blueprint by name.
     pub fn product_blueprint(&self, name: &str) -> Option<&PropertyBlueprint> {
-        self.property_blueprints.iter().find(|b| b.name == name)
+        self.lookup.get(self).product_blueprint(self, name)
+    }
+
+    /// A manifest text of this template (or any YAML text) parsed with [`crate::yaml::load`];
+    /// a text parsed before is not parsed again (see [`parsed`]).
+    pub(crate) fn parsed_yaml(&self, text: &str) -> Result<std::sync::Arc<Value>> {
+        self.parsed.load(text)
     }
 
     /// A release by name.
@@ -235,13 +253,21 @@ impl ProductTemplate {
         self.releases.iter().find(|r| r.name == name)
     }
 
-    /// The blueprints of a scope: `properties` for product-level, else a job type's.
-    fn scope(&self, head: &str) -> Option<(PropertyScope<'_>, &[PropertyBlueprint])> {
+    /// The blueprint `name` of a scope (`properties` for product-level, else a job type's),
+    /// with the scope.
+    fn scoped_blueprint(
+        &self,
+        head: &str,
+        name: &str,
+    ) -> Option<(PropertyScope<'_>, &PropertyBlueprint)> {
+        let lookup = self.lookup.get(self);
         if head == "properties" {
-            Some((PropertyScope::Product, &self.property_blueprints))
+            let bp = lookup.product_blueprint(self, name)?;
+            Some((PropertyScope::Product, bp))
         } else {
-            self.job_type(head)
-                .map(|j| (PropertyScope::Job(j), j.property_blueprints.as_slice()))
+            let job = lookup.job_type(self, head)?;
+            let bp = lookup.job_blueprint(self, job, name)?;
+            Some((PropertyScope::Job(job), bp))
         }
     }
 
@@ -255,10 +281,7 @@ impl ProductTemplate {
             return None; // `..product.` references another product
         }
         let segs: Vec<&str> = trimmed.split('.').collect();
-        let (scope, blueprints) = self.scope(segs.first()?)?;
-        let top = blueprints
-            .iter()
-            .find(|b| Some(&b.name.as_str()) == segs.get(1))?;
+        let (scope, top) = self.scoped_blueprint(segs.first()?, segs.get(1)?)?;
         let (option_name, sub_name) = match segs.len() {
             2 => {
                 return Some(PropertyRef {
@@ -296,8 +319,7 @@ impl ProductTemplate {
         if segs.len() != 3 {
             return None;
         }
-        let (_, blueprints) = self.scope(segs[0])?;
-        let selector = blueprints.iter().find(|b| b.name == segs[1])?;
+        let (_, selector) = self.scoped_blueprint(segs[0], segs[1])?;
         let option = selector.option_template(segs[2])?;
         Some((selector, option))
     }

@@ -6,6 +6,7 @@
 //! renders, and checks the result's structure before anyone deploys it.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use serde_json::{json, Map, Value};
 
@@ -28,6 +29,10 @@ pub fn generate_manifest(input: &GenerateManifestInput) -> Result<GenerateManife
 }
 
 /// Generates the cluster manifest with a given template text (a tile author's edited copy).
+///
+/// The bundled template (the same text, however it is passed) is compiled once per process and
+/// reused: parsing it is most of the cost of a render. Any other text is compiled per call, so
+/// an edited template takes effect at once.
 pub fn generate_manifest_with(
     template: &str,
     input: &GenerateManifestInput,
@@ -219,12 +224,35 @@ fn parse_yaml(text: &str, what: &str) -> Result<Value> {
     })
 }
 
+/// The template text compiled into a tera instance holding it under [`TEMPLATE_NAME`].
+/// An error is tera's message chain (what [`Error::Render`] carries).
+fn compile(template: &str) -> std::result::Result<tera::Tera, String> {
+    let mut tera = tera::Tera::default();
+    tera.add_raw_template(TEMPLATE_NAME, template)
+        .map_err(|e| error_chain(&e))?;
+    Ok(tera)
+}
+
+/// The bundled template, compiled on first use. A compile error is kept as its message (the
+/// bundled template compiles — a test checks it — but a library never panics on it).
+fn bundled() -> Result<&'static tera::Tera> {
+    static COMPILED: OnceLock<std::result::Result<tera::Tera, String>> = OnceLock::new();
+    COMPILED
+        .get_or_init(|| compile(crate::products::PKS_CLUSTER_MANIFEST_TEMPLATE))
+        .as_ref()
+        .map_err(|message| Error::Render(message.clone()))
+}
+
 /// Renders the template. `release_for(job=...)` is a template function so that a job no release
 /// provides (or several do) stops the render with a message naming the job.
 fn render(template: &str, context: Value, sd: &ServiceDeployment) -> Result<String> {
-    let mut tera = tera::Tera::default();
-    tera.add_raw_template(TEMPLATE_NAME, template)
-        .map_err(|e| Error::Render(error_chain(&e)))?;
+    // The function closes over this deployment's releases, so it is registered on a copy of the
+    // compiled template; copying the parsed template is far cheaper than parsing it again.
+    let mut tera = if template == crate::products::PKS_CLUSTER_MANIFEST_TEMPLATE {
+        bundled()?.clone()
+    } else {
+        compile(template).map_err(Error::Render)?
+    };
     let providers: HashMap<String, Vec<String>> =
         sd.releases.iter().fold(HashMap::new(), |mut acc, r| {
             for job in &r.jobs {

@@ -653,3 +653,38 @@ fn host_rule() {
         assert!(check_host(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn the_bundled_template_compiled_once_renders_as_a_fresh_compile() {
+    // Any text other than the bundled one is compiled per call; this copy renders the same.
+    let copy = format!("{}\n", crate::products::PKS_CLUSTER_MANIFEST_TEMPLATE);
+    for i in [
+        input(plan(1, 3, 50), Value::Null),
+        input(
+            plan(3, 5, 50),
+            json!({"kubernetes_master_host": "k8s.example.com"}),
+        ),
+    ] {
+        let first = generate_manifest(&i).unwrap();
+        let again = generate_manifest(&i).unwrap();
+        assert_eq!(first, again);
+        let fresh = generate_manifest_with(&copy, &i).unwrap();
+        assert_eq!(first.manifest_value, fresh.manifest_value);
+    }
+    // `release_for` answers from each call's own service deployment, not an earlier call's.
+    let mut renamed = input(plan(1, 3, 50), Value::Null);
+    renamed.service_deployment.releases[1].name = "etcd-renamed".into();
+    let m = generate_manifest(&renamed).unwrap().manifest_value;
+    assert_eq!(job(group(&m, "master"), "etcd")["release"], "etcd-renamed");
+}
+
+#[test]
+fn an_edited_template_is_used_and_its_errors_reported() {
+    let i = input(plan(1, 3, 50), Value::Null);
+    match generate_manifest_with("name: {{ deployment_name", &i) {
+        Err(Error::Render(m)) => assert!(m.contains("cluster-manifest.yml"), "{m}"),
+        other => panic!("expected a render error, got {other:?}"),
+    }
+    // The bundled template is unaffected by the failed edit.
+    assert!(generate_manifest(&i).is_ok());
+}

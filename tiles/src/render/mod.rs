@@ -153,7 +153,7 @@ fn render_text(text: Option<&str>, r: &ProductResolver<'_>, at: &str) -> Result<
     let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
         return Ok(Value::Null);
     };
-    let doc = crate::yaml::load(text).map_err(|e| match e {
+    let doc = r.template().parsed_yaml(text).map_err(|e| match e {
         Error::Yaml { at: inner, message } => Error::Yaml {
             at: format!("{at} {inner}"),
             message,

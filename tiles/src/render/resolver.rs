@@ -185,6 +185,11 @@ impl<'a> ProductResolver<'a> {
         }
     }
 
+    /// The template of the product this resolver renders.
+    pub(crate) fn template(&self) -> &'a ProductTemplate {
+        self.scope.template
+    }
+
     /// The same resolver inside job `job`'s manifests.
     pub fn in_job(&self, job: &'a str) -> ProductResolver<'a> {
         ProductResolver {
@@ -262,7 +267,7 @@ impl<'a> ProductResolver<'a> {
                 "named manifest {at} nests more than {MAX_DEPTH} levels deep (does it refer to itself?)"
             )));
         }
-        let doc = crate::yaml::load(text).map_err(|e| match e {
+        let doc = self.scope.template.parsed_yaml(text).map_err(|e| match e {
             Error::Yaml { at: inner, message } => Error::Yaml {
                 at: format!("{at} {inner}"),
                 message,
