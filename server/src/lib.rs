@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod products;
 pub mod secrets;
+pub mod stemcells;
 pub mod store;
 pub mod tile_archive;
 pub mod tile_cli;

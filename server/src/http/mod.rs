@@ -37,6 +37,8 @@ pub struct AppState {
     pub store: Store,
     /// The products service (tiles, staging, configuration) shared by the UI and the API.
     pub products: crate::products::Products,
+    /// The Stemcell Library.
+    pub stemcells: crate::stemcells::StemcellLibrary,
     pub throttle: Arc<Throttle>,
     pub leptos_options: LeptosOptions,
 }
@@ -119,9 +121,13 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         .site_addr(addr)
         .build();
     let products = crate::products::Products::open(store.clone(), &config.data.path).await?;
+    let stemcells =
+        crate::stemcells::StemcellLibrary::open(store.clone(), products.clone(), &config.data.path)
+            .await?;
     let state = AppState {
         store: store.clone(),
         products,
+        stemcells,
         throttle: Arc::new(Throttle::new(Policy::default())),
         leptos_options,
     };

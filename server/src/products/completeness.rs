@@ -4,7 +4,10 @@
 //! A product is *incomplete* while a required value is blank (a required property, the network
 //! and AZ placement) and *invalid* while a value breaks a rule; otherwise it is *deployable*.
 //! The reasons come from `tiles::validate` (the same validation the forms use) and from the
-//! placement checks here.
+//! placement checks here. A product whose `stemcell_criteria` no imported stemcell satisfies is
+//! not deployable either ("Missing stemcell", see `crate::stemcells`); that is reported apart
+//! from the configuration (om's `stemcell_present`), so om's `configure-product` still sees a
+//! complete configuration.
 
 use std::collections::BTreeMap;
 
@@ -54,24 +57,33 @@ pub struct Completeness {
     pub missing: BTreeMap<String, Vec<String>>,
     /// Values that break rules (reference → messages).
     pub invalid: BTreeMap<String, Vec<String>>,
+    /// Missing stemcells (`stemcell.<os>` → messages).
+    #[serde(default)]
+    pub stemcells: BTreeMap<String, Vec<String>>,
 }
 
 impl Completeness {
+    /// Invalid values make the tile invalid; otherwise blank values or a missing stemcell make
+    /// it incomplete (something must still be supplied).
     pub fn state(&self) -> TileState {
         let mut all = self.missing.clone();
-        for (k, v) in &self.invalid {
+        for (k, v) in self.invalid.iter().chain(self.stemcells.iter()) {
             all.entry(k.clone()).or_default().extend(v.iter().cloned());
         }
-        TileState::from_problems(all)
+        if all.is_empty() {
+            TileState::Deployable
+        } else if self.invalid.is_empty() {
+            TileState::Incomplete { reasons: all }
+        } else {
+            TileState::Invalid { reasons: all }
+        }
     }
 
     /// om's `completeness_checks`.
     pub fn checks(&self) -> Value {
         json!({
             "configuration_complete": self.missing.is_empty() && self.invalid.is_empty(),
-            // The stemcell library arrives with Apply Changes; until then no stemcell is
-            // required up front (the Director supplies them).
-            "stemcell_present": true,
+            "stemcell_present": self.stemcells.is_empty(),
             "configurable_properties_valid": self.invalid.is_empty(),
         })
     }
@@ -83,8 +95,11 @@ pub struct PendingChange {
     pub guid: String,
     pub name: String,
     pub version: String,
-    /// `install` (nothing is deployed yet in this version).
+    /// `install`, `update`, `delete` or `unchanged` (against the deployed snapshot).
     pub action: String,
+    /// The product version last deployed, if any.
+    #[serde(default)]
+    pub deployed_version: Option<String>,
     pub errands: Vec<Value>,
     pub completeness: Completeness,
 }
@@ -156,7 +171,13 @@ impl Products {
                 vec![BLANK.into()],
             );
         }
-        Ok(Completeness { missing, invalid })
+        let stemcells =
+            crate::stemcells::assignments::missing_reasons(self.store(), &product.template).await?;
+        Ok(Completeness {
+            missing,
+            invalid,
+            stemcells,
+        })
     }
 
     /// `GET /api/v0/staged/pending_changes`: every staged product (the Director first) with its
@@ -172,12 +193,24 @@ impl Products {
             name: super::DIRECTOR_PRODUCT_NAME.into(),
             version: crate::info_version(),
             action: "install".into(),
+            deployed_version: None,
             errands: vec![],
-            completeness: Completeness { missing, invalid },
+            completeness: Completeness {
+                missing,
+                invalid,
+                stemcells: BTreeMap::new(),
+            },
         }];
         for row in self.store().products().staged().await? {
             let product = self.load_staged(row).await?;
             let completeness = self.completeness_of(&product).await?;
+            let action = self.change_action(&product).await?;
+            let deployed_version = self
+                .store()
+                .stemcells()
+                .snapshot(&product.guid)
+                .await?
+                .map(|s| s.version);
             let errands = self
                 .errands_of(&product)
                 .into_iter()
@@ -187,7 +220,8 @@ impl Products {
                 guid: product.guid,
                 name: product.name,
                 version: product.version,
-                action: "install".into(),
+                action: action.as_str().into(),
+                deployed_version,
                 errands,
                 completeness,
             });

@@ -7,6 +7,7 @@ pub mod director;
 pub mod products;
 pub mod sealing;
 pub mod sessions;
+pub mod stemcells;
 pub mod tokens;
 pub mod users;
 
@@ -67,6 +68,10 @@ impl Store {
 
     pub fn director(&self) -> director::Director<'_> {
         director::Director::new(&self.pool)
+    }
+
+    pub fn stemcells(&self) -> stemcells::Stemcells<'_> {
+        stemcells::Stemcells::new(&self.pool)
     }
 }
 
