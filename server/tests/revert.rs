@@ -149,6 +149,20 @@ async fn revert_goes_back_to_what_is_deployed_and_unstages_what_never_was() {
     assert_eq!(action(&api, &pks).await, "install");
     record_deploy(&server, &api, &pks).await;
     assert_eq!(action(&api, &pks).await, "unchanged");
+    let pending = api
+        .ok(Method::GET, "/api/v0/staged/pending_changes", None)
+        .await;
+    let mine = pending["product_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["guid"] == pks.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        mine["deployed"]["version"], mine["staged"]["version"],
+        "{mine:#}"
+    );
     let deployed_version = staged_entry(&api, &pks).await["product_version"].clone();
 
     // Pending edits: a setting, a newer tile version, a newer stemcell, and a new product.
