@@ -206,11 +206,9 @@ impl Products {
             let completeness = self.completeness_of(&product).await?;
             let action = self.change_action(&product).await?;
             let deployed_version = self
-                .store()
-                .stemcells()
-                .snapshot(&product.guid)
+                .deployed_version(&product.guid)
                 .await?
-                .map(|s| s.version);
+                .map(|d| d.version);
             let errands = self
                 .errands_of(&product)
                 .into_iter()

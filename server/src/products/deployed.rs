@@ -21,6 +21,13 @@
 //! [`Products::record_deployed`] with that same row (not the current one: the operator may have
 //! edited meanwhile, and those edits are still pending). A failed deploy records nothing, so the
 //! previous snapshot stays the truth (the OM stemcell bug, KB 421190, came from recording early).
+//!
+//! Everything else (pending change actions, revert, staged deletion, the stemcell views) reads
+//! the deployed layer only through [`Products::deployed_settings`] and
+//! [`Products::deployed_version`], and revert re-seals the *opened* deployed settings, so the
+//! deployed layer can live in another table (e.g. an installations `deployed_products` table
+//! holding the sealed settings JSON) by changing those two functions: open the sealed JSON into
+//! [`ProductSettings`]; stemcells the deploy did not record are simply not compared.
 
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +49,14 @@ pub struct DeployedSnapshot {
     pub settings: ProductSettings,
     pub stemcells: Vec<OsVersion>,
     pub deployed_at: String,
+}
+
+/// The deployed layer's version and stemcells, without opening credentials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeployedVersion {
+    pub version: String,
+    /// Empty when the deploy did not record them.
+    pub stemcells: Vec<OsVersion>,
 }
 
 /// A deletion waiting for Apply Changes.
@@ -126,12 +141,27 @@ impl Products {
         })
     }
 
-    /// What was last deployed for a product; `None` if it never was.
+    /// What was last deployed for a product; `None` if it never was. With
+    /// [`Products::deployed_version`], the only reads of the deployed layer: moving it to
+    /// another table means changing these two functions.
     pub async fn deployed_settings(&self, guid: &str) -> Result<Option<DeployedSnapshot>> {
         match self.store().stemcells().snapshot(guid).await? {
             Some(row) => Ok(Some(self.snapshot_from_row(row)?)),
             None => Ok(None),
         }
+    }
+
+    /// The deployed version and stemcells of a product (cheap: no credentials opened).
+    pub async fn deployed_version(&self, guid: &str) -> Result<Option<DeployedVersion>> {
+        Ok(self
+            .store()
+            .stemcells()
+            .snapshot(guid)
+            .await?
+            .map(|row| DeployedVersion {
+                version: row.version,
+                stemcells: serde_json::from_str(&row.stemcells).unwrap_or_default(),
+            }))
     }
 
     /// Every deployed product's snapshot.
@@ -215,7 +245,7 @@ impl Products {
         if self.store().products().staged_one(guid).await?.is_none() {
             return Err(Error::NotFound(format!("staged product '{guid}'")));
         }
-        if self.store().stemcells().snapshot(guid).await?.is_some() {
+        if self.deployed_version(guid).await?.is_some() {
             self.store().stemcells().stage_deletion(guid, actor).await?;
             tracing::info!(guid, actor, "deletion staged");
             return Ok(Unstaged::DeletionStaged);
@@ -249,9 +279,12 @@ impl Products {
             return Ok(ChangeAction::Update);
         }
         let uses =
-            crate::stemcells::assignments::uses_of(self.store(), &product.guid, &product.template)
-                .await?;
-        if uses.iter().any(|u| u.staged_version != u.deployed_version) {
+            crate::stemcells::assignments::uses_of(self, &product.guid, &product.template).await?;
+        // A deploy that recorded no stemcell for an OS says nothing about it.
+        if uses
+            .iter()
+            .any(|u| u.deployed_version.is_some() && u.staged_version != u.deployed_version)
+        {
             return Ok(ChangeAction::Update);
         }
         Ok(ChangeAction::Unchanged)
@@ -262,11 +295,11 @@ impl Products {
     pub async fn revert_staged(&self, actor: &str) -> Result<RevertOutcome> {
         let rows = self.store().products().staged().await?;
         for row in &rows {
-            if let Some(snap) = self.store().stemcells().snapshot(&row.guid).await? {
+            if let Some(snap) = self.deployed_version(&row.guid).await? {
                 if self
                     .store()
                     .products()
-                    .available_one(&snap.name, &snap.version)
+                    .available_one(&row.name, &snap.version)
                     .await?
                     .is_none()
                 {
@@ -274,7 +307,7 @@ impl Products {
                         "base",
                         format!(
                             "{} {} (deployed) is no longer imported; import it again before reverting",
-                            snap.name, snap.version
+                            row.name, snap.version
                         ),
                     ));
                 }
@@ -285,28 +318,33 @@ impl Products {
             if self.store().stemcells().cancel_deletion(&row.guid).await? {
                 outcome.deletions_cancelled.push(row.guid.clone());
             }
-            let Some(snap) = self.store().stemcells().snapshot(&row.guid).await? else {
+            let Some(deployed) = self.deployed_settings(&row.guid).await? else {
                 if self.store().stemcells().forget_product(&row.guid).await? {
                     outcome.unstaged.push(row.guid.clone());
                 }
                 continue;
             };
-            let deployed = self.snapshot_from_row(snap.clone())?;
+            let template = self
+                .available_template(&row.name, &deployed.version)
+                .await?;
             let staged = self.open_settings(&row.guid, &row.config, row.secrets.as_deref())?;
             let settings_differ = deployed.version != row.version || deployed.settings != staged;
             if settings_differ {
+                // Sealed again from the opened deployed settings, so this works whatever form
+                // the deployed layer keeps them in.
+                let (config, sealed) = self.seal_settings(&template, &deployed.settings)?;
                 let done = self
                     .store()
                     .products()
                     .update_staged(
                         &row.guid,
                         row.config_version,
-                        &snap.version,
-                        &snap.config,
-                        snap.secrets.as_deref(),
+                        &deployed.version,
+                        &config,
+                        sealed.as_deref(),
                         &[format!(
                             "reverted to the deployed configuration (version {})",
-                            snap.version
+                            deployed.version
                         )],
                         actor,
                     )
@@ -330,29 +368,19 @@ impl Products {
             }
             // The stemcells: pin each requirement whose staged stemcell differs from the
             // deployed one back to the deployed version.
-            let template = self.available_template(&snap.name, &snap.version).await?;
             let mut pins_differ = false;
-            for usage in
-                crate::stemcells::assignments::uses_of(self.store(), &row.guid, &template).await?
-            {
-                if usage.staged_version == usage.deployed_version {
+            for usage in crate::stemcells::assignments::uses_of(self, &row.guid, &template).await? {
+                let Some(version) = &usage.deployed_version else {
+                    continue;
+                };
+                if usage.staged_version.as_ref() == Some(version) {
                     continue;
                 }
                 pins_differ = true;
-                match &usage.deployed_version {
-                    Some(version) => {
-                        self.store()
-                            .stemcells()
-                            .assign(&row.guid, &usage.required_os, version, actor)
-                            .await?
-                    }
-                    None => {
-                        self.store()
-                            .stemcells()
-                            .unassign(&row.guid, &usage.required_os)
-                            .await?
-                    }
-                }
+                self.store()
+                    .stemcells()
+                    .assign(&row.guid, &usage.required_os, version, actor)
+                    .await?;
             }
             if settings_differ || pins_differ {
                 outcome.reverted.push(row.guid.clone());

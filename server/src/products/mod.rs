@@ -52,7 +52,9 @@ use crate::{Error, Result};
 
 pub use available::AvailableProduct;
 pub use completeness::{Completeness, PendingChange, TileState};
-pub use deployed::{ChangeAction, DeployedSnapshot, RevertOutcome, StagedDeletion, Unstaged};
+pub use deployed::{
+    ChangeAction, DeployedSnapshot, DeployedVersion, RevertOutcome, StagedDeletion, Unstaged,
+};
 pub use director::{
     AzSpec, DirectorSettings, NetworkSpec, SubnetSpec, VmTypeEntry, DIRECTOR_PRODUCT_NAME,
 };

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use tiles::metadata::ProductTemplate;
 
-use super::criteria::{self, OsVersion};
+use super::criteria;
 use super::{Stemcell, StemcellLibrary};
+use crate::products::Products;
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -44,18 +45,13 @@ pub struct ProductStemcells {
     pub uses: Vec<StemcellUse>,
 }
 
-/// The stemcells a product's deployed snapshot recorded.
-fn deployed_stemcells(json: Option<&str>) -> Vec<OsVersion> {
-    json.and_then(|j| serde_json::from_str(j).ok())
-        .unwrap_or_default()
-}
-
 /// Resolves every stemcell requirement of one product.
 pub async fn uses_of(
-    store: &Store,
+    products: &Products,
     guid: &str,
     template: &ProductTemplate,
 ) -> Result<Vec<StemcellUse>> {
+    let store = products.store();
     let library = StemcellLibrary::library_versions(store).await?;
     let pins: BTreeMap<String, String> = store
         .stemcells()
@@ -64,8 +60,11 @@ pub async fn uses_of(
         .into_iter()
         .map(|a| (a.os, a.version))
         .collect();
-    let snapshot = store.stemcells().snapshot(guid).await?;
-    let deployed = deployed_stemcells(snapshot.as_ref().map(|s| s.stemcells.as_str()));
+    let deployed = products
+        .deployed_version(guid)
+        .await?
+        .map(|d| d.stemcells)
+        .unwrap_or_default();
     Ok(criteria::criteria_of(template)
         .into_iter()
         .map(|c| {
@@ -130,15 +129,15 @@ impl StemcellLibrary {
                 .products()
                 .available_template(&row.name, &row.version)
                 .await?;
-            let uses = uses_of(store, &row.guid, &template).await?;
-            let snapshot = store.stemcells().snapshot(&row.guid).await?;
+            let uses = uses_of(self.products(), &row.guid, &template).await?;
+            let deployed = self.products().deployed_version(&row.guid).await?;
             out.push(ProductStemcells {
                 is_staged_for_deletion: deletions.contains(&row.guid),
                 label: template.label.clone().unwrap_or_else(|| row.name.clone()),
                 guid: row.guid,
                 identifier: row.name,
                 staged_product_version: row.version,
-                deployed_product_version: snapshot.map(|s| s.version),
+                deployed_product_version: deployed.map(|d| d.version),
                 uses,
             });
         }
@@ -258,7 +257,7 @@ impl StemcellLibrary {
             .await?;
         let library = self.list().await?;
         let mut out = Vec::new();
-        for usage in uses_of(self.store(), guid, &template).await? {
+        for usage in uses_of(self.products(), guid, &template).await? {
             let Some(version) = usage.staged_version else {
                 return Err(Error::invalid(
                     format!("stemcell.{}", usage.required_os),
