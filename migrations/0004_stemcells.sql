@@ -41,20 +41,10 @@ CREATE TABLE stemcell_library_seeded (
     seeded_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
--- The deployed layer of each product: a copy of its staged row (version, settings, sealed
--- credentials) as the last successful deploy used it. The installation pipeline writes it
--- through `Products::record_deployed` after that product's deploy succeeds; revert
--- (`DELETE /api/v0/staged`) copies it back; pending changes compare against it.
-CREATE TABLE deployed_snapshots (
-    guid           TEXT PRIMARY KEY,
-    name           TEXT NOT NULL,
-    version        TEXT NOT NULL,
-    config         TEXT NOT NULL,
-    secrets        BLOB,
-    config_version INTEGER NOT NULL,       -- the staged config_version the deploy used
-    stemcells      TEXT NOT NULL DEFAULT '[]', -- JSON [{"os","version"}] the deploy used
-    deployed_at    TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
-);
+-- The deployed layer is the installations' `deployed_products` table (0003), written only after
+-- a product's deploy succeeded. It also records the stemcells that deploy used, JSON
+-- [{"os","version"}], so pending changes and revert can compare and restore stemcell pins.
+ALTER TABLE deployed_products ADD COLUMN stemcells TEXT NOT NULL DEFAULT '[]';
 
 -- Deployed products the operator asked to delete. The product stays staged (and deployed)
 -- until Apply Changes deletes its deployment and calls `Products::complete_deletion`.

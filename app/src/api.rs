@@ -113,3 +113,111 @@ pub async fn save_product_placement(
     };
     saved.map_err(|e| ServerFnError::new(e.0))
 }
+
+// Director tile. Lists and objects travel as one JSON string (`*_json`), as in
+// `save_product_form`.
+
+#[cfg(feature = "ssr")]
+fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, ServerFnError> {
+    serde_json::from_str(text).map_err(|e| ServerFnError::new(format!("{what}: {e}")))
+}
+
+#[server(prefix = "/_app", endpoint = "director")]
+pub async fn load_director() -> Result<crate::backend::DirectorPage, ServerFnError> {
+    let backend = crate::backend::backend()?;
+    backend
+        .director_page()
+        .await
+        .map_err(|e| ServerFnError::new(e.0))
+}
+
+#[server(prefix = "/_app", endpoint = "save_director_properties")]
+pub async fn save_director_properties(
+    config_version: i64,
+    body_json: String,
+) -> Result<SaveOutcome, ServerFnError> {
+    let body = from_json("body", &body_json)?;
+    let backend = crate::backend::backend()?;
+    backend
+        .save_director_properties(&crate::backend::actor().await?, config_version, body)
+        .await
+        .map_err(|e| ServerFnError::new(e.0))
+}
+
+#[server(prefix = "/_app", endpoint = "save_director_azs")]
+pub async fn save_director_azs(
+    config_version: i64,
+    azs_json: String,
+) -> Result<SaveOutcome, ServerFnError> {
+    let azs = from_json("availability zones", &azs_json)?;
+    let backend = crate::backend::backend()?;
+    backend
+        .save_director_azs(&crate::backend::actor().await?, config_version, azs)
+        .await
+        .map_err(|e| ServerFnError::new(e.0))
+}
+
+#[server(prefix = "/_app", endpoint = "save_director_networks")]
+pub async fn save_director_networks(
+    config_version: i64,
+    networks_json: String,
+    icmp_checks_enabled: bool,
+) -> Result<SaveOutcome, ServerFnError> {
+    let networks = from_json("networks", &networks_json)?;
+    let backend = crate::backend::backend()?;
+    backend
+        .save_director_networks(
+            &crate::backend::actor().await?,
+            config_version,
+            networks,
+            icmp_checks_enabled,
+        )
+        .await
+        .map_err(|e| ServerFnError::new(e.0))
+}
+
+#[server(prefix = "/_app", endpoint = "save_director_network_and_az")]
+pub async fn save_director_network_and_az(
+    config_version: i64,
+    network: String,
+    singleton_az: String,
+) -> Result<SaveOutcome, ServerFnError> {
+    let backend = crate::backend::backend()?;
+    backend
+        .save_director_network_and_az(
+            &crate::backend::actor().await?,
+            config_version,
+            network,
+            singleton_az,
+        )
+        .await
+        .map_err(|e| ServerFnError::new(e.0))
+}
+
+/// `vm_types_json` is a list of VM types, or `null` to restore the default catalogue.
+#[server(prefix = "/_app", endpoint = "save_director_vm_types")]
+pub async fn save_director_vm_types(
+    config_version: i64,
+    vm_types_json: String,
+) -> Result<SaveOutcome, ServerFnError> {
+    let vm_types = from_json("VM types", &vm_types_json)?;
+    let backend = crate::backend::backend()?;
+    backend
+        .save_director_vm_types(&crate::backend::actor().await?, config_version, vm_types)
+        .await
+        .map_err(|e| ServerFnError::new(e.0))
+}
+
+/// `disk_types_json` is a list of disk types; an empty list restores the default catalogue.
+#[server(prefix = "/_app", endpoint = "save_director_disk_types")]
+pub async fn save_director_disk_types(
+    config_version: i64,
+    disk_types_json: String,
+) -> Result<SaveOutcome, ServerFnError> {
+    let disk_types = from_json("disk types", &disk_types_json)?;
+    let backend = crate::backend::backend()?;
+    backend
+        .save_director_disk_types(&crate::backend::actor().await?, config_version, disk_types)
+        .await
+        .map_err(|e| ServerFnError::new(e.0))
+}

@@ -43,6 +43,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=StaticSegment("") view=pages::dashboard::Dashboard/>
                 <Route path=StaticSegment("login") view=pages::login::Login/>
+                <Route path=StaticSegment("director") view=pages::director::DirectorSettingsPage/>
                 <Route
                     path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("settings"))
                     view=pages::product_settings::ProductSettingsPage

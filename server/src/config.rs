@@ -35,6 +35,46 @@ pub struct ServeConfig {
     /// `<data-dir>/initial-admin-password` (mode 0600).
     #[arg(long, env = "TILEWORKS_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
+
+    #[command(flatten)]
+    pub director: DirectorFlags,
+}
+
+/// Which BOSH Director Tileworks deploys to. Without `--director-url` it starts the Director
+/// stand-in in-process (data in `<data-dir>/director`); either way it talks to it only through
+/// the Director API client.
+#[derive(Debug, Clone, Args)]
+pub struct DirectorFlags {
+    /// URL of a real BOSH Director (`https://host:25555`). Unset: run the embedded stand-in.
+    #[arg(long = "director-url", env = "TILEWORKS_DIRECTOR_URL")]
+    pub url: Option<String>,
+
+    /// The Director's CA certificate: a PEM file path (or the PEM text itself). Unset: the
+    /// system's CA bundle is trusted.
+    #[arg(long = "director-ca-cert", env = "TILEWORKS_DIRECTOR_CA_CERT")]
+    pub ca_cert: Option<String>,
+
+    /// Client name for the Director (Basic user or UAA client). Also the embedded stand-in's
+    /// client when no URL is given (default `admin`).
+    #[arg(long = "director-client", env = "TILEWORKS_DIRECTOR_CLIENT")]
+    pub client: Option<String>,
+
+    /// The client's secret. Required with --director-url; for the embedded stand-in it is
+    /// generated and kept in `<data-dir>/director/client-secret` when unset.
+    #[arg(
+        long = "director-client-secret",
+        env = "TILEWORKS_DIRECTOR_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub client_secret: Option<String>,
+
+    /// The embedded stand-in's simulated latency of each VM/disk operation, in milliseconds.
+    #[arg(
+        long = "director-vm-create-ms",
+        env = "TILEWORKS_DIRECTOR_VM_CREATE_MS",
+        default_value_t = 0
+    )]
+    pub vm_create_ms: u64,
 }
 
 impl ServeConfig {

@@ -51,6 +51,9 @@ pub enum Error {
     /// Authenticated, but the role may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// Configuration writes and a second Apply Changes are refused while an installation runs.
+    #[error("installation {0} is running")]
+    InstallationRunning(i64),
     /// A BOSH Director call failed: the call (method and path), the HTTP status when the Director
     /// answered, and the Director's own message (or the transport/TLS failure).
     #[error("BOSH Director {call}: {message}")]
@@ -150,6 +153,16 @@ impl IntoResponse for Error {
             Error::NotFound(what) => (
                 StatusCode::NOT_FOUND,
                 Json(json!({"errors": {"base": [format!("{what} not found")]}})),
+            )
+                .into_response(),
+            Error::InstallationRunning(id) => (
+                StatusCode::CONFLICT,
+                Json(json!({
+                    "errors": {"base": [format!(
+                        "Installation {id} is running (Apply Changes); changes are refused until it finishes."
+                    )]},
+                    "installation_id": id,
+                })),
             )
                 .into_response(),
             // The Director's message names the deployment or task; it holds no secrets.

@@ -8,6 +8,7 @@ pub mod config;
 pub mod director_client;
 pub mod error;
 pub mod http;
+pub mod installations;
 pub mod products;
 pub mod secrets;
 pub mod stemcells;

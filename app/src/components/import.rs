@@ -16,9 +16,14 @@ pub enum ImportStatus {
     Failed(String),
 }
 
+/// `status` belongs to the page, not to this component: the dashboard redraws its product
+/// lists (and this component with them) when an import finishes, and the outcome must outlive
+/// that redraw, as must an upload still running while the lists are redrawn for another reason.
 #[component]
-pub fn ImportProduct(#[prop(into)] on_imported: Callback<()>) -> impl IntoView {
-    let status = RwSignal::new(ImportStatus::Idle);
+pub fn ImportProduct(
+    #[prop(into)] on_imported: Callback<()>,
+    status: RwSignal<ImportStatus>,
+) -> impl IntoView {
     let file_input = NodeRef::<leptos::html::Input>::new();
     let start = move |_| {
         #[cfg(feature = "hydrate")]

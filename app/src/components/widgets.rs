@@ -317,12 +317,16 @@ fn secret(binding: Binding, id: &str) -> AnyView {
     let set = binding.set;
     let touch = binding.clone();
     let is_set = move || is_redacted(&get.get());
+    // Bound to the value so that the control empties when the page reloads the server's view
+    // after a save (the same DOM element is kept, and would otherwise hold the typed secret).
+    let typed = binding.field_text("secret");
     view! {
         <input
             type="password"
             id=id.to_string()
             autocomplete="new-password"
             placeholder=move || if is_set() { "Secret is set — type to replace it" } else { "" }
+            prop:value=move || unmasked(typed.get())
             on:input=move |ev| set.run(json!({"secret": event_target_value(&ev)}))
             on:blur=move |_| touch.touch()
         />
@@ -337,6 +341,7 @@ fn credentials(binding: Binding, id: &str) -> AnyView {
     let get = binding.get;
     let set = binding.set;
     let identity = binding.field_text("identity");
+    let password = binding.field_text("password");
     let touch = binding.clone();
     let password_set = move || {
         get.get()
@@ -360,9 +365,9 @@ fn credentials(binding: Binding, id: &str) -> AnyView {
             <input
                 type="text"
                 id=id.to_string()
-                placeholder="Username"
+                placeholder=move || if identity.get() == crate::backend::REDACTED { "Username is set — type to replace it" } else { "Username" }
                 aria-label="Username"
-                prop:value=move || identity.get()
+                prop:value=move || unmasked(identity.get())
                 on:input=move |ev| update("identity", event_target_value(&ev))
             />
             <input
@@ -370,6 +375,7 @@ fn credentials(binding: Binding, id: &str) -> AnyView {
                 placeholder=move || if password_set() { "Password is set — type to replace it" } else { "Password" }
                 aria-label="Password"
                 autocomplete="new-password"
+                prop:value=move || unmasked(password.get())
                 on:input=move |ev| update("password", event_target_value(&ev))
                 on:blur=move |_| touch.touch()
             />
@@ -383,6 +389,7 @@ fn pem_pair(binding: Binding, id: &str, with_cert: bool) -> AnyView {
     let get = binding.get;
     let set = binding.set;
     let cert = binding.field_text("cert_pem");
+    let private_key = binding.field_text("private_key_pem");
     let touch = binding.clone();
     let key_set = move || {
         get.get()
@@ -407,9 +414,9 @@ fn pem_pair(binding: Binding, id: &str, with_cert: bool) -> AnyView {
                 <textarea
                     id=id.to_string()
                     rows="4"
-                    placeholder="-----BEGIN CERTIFICATE-----"
+                    placeholder=move || if cert.get() == crate::backend::REDACTED { "Certificate is set — paste a new one to replace it" } else { "-----BEGIN CERTIFICATE-----" }
                     aria-label="Certificate PEM"
-                    prop:value=move || cert.get()
+                    prop:value=move || unmasked(cert.get())
                     on:input=move |ev| update("cert_pem", event_target_value(&ev))
                 ></textarea>
             })}
@@ -417,6 +424,7 @@ fn pem_pair(binding: Binding, id: &str, with_cert: bool) -> AnyView {
                 rows="4"
                 placeholder=move || if key_set() { "Private key is set — paste a new one to replace it" } else { "-----BEGIN RSA PRIVATE KEY-----" }
                 aria-label="Private key PEM"
+                prop:value=move || unmasked(private_key.get())
                 on:input=move |ev| update("private_key_pem", event_target_value(&ev))
                 on:blur=move |_| touch.touch()
             ></textarea>
@@ -464,6 +472,10 @@ fn selector(input: &Input, binding: Binding) -> AnyView {
         {move || {
             let picked = selected.get()?;
             let choice = choices.iter().find(|c| c.select_value == picked || c.name == picked)?;
+            // An option without settings (e.g. "Inactive") has no sub-form to draw.
+            if choice.inputs.is_empty() {
+                return None;
+            }
             Some(view! {
                 <fieldset class="selector-option" data-option=choice.name.clone()>
                     {choice
@@ -552,6 +564,16 @@ fn collection(input: &Input, binding: Binding) -> AnyView {
         </div>
     }
     .into_any()
+}
+
+/// The text a credential field shows: nothing for the server's mask (the placeholder says the
+/// value is set), so the mask is never mistaken for, or edited as, the value.
+fn unmasked(text: String) -> String {
+    if text == crate::backend::REDACTED {
+        String::new()
+    } else {
+        text
+    }
 }
 
 /// How a choice value is written in an `<option value>`.

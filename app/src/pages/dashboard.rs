@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::api::{delete_available_product, load_dashboard, stage_product, unstage_product};
 use crate::backend::{AvailableProduct, TileSummary};
 use crate::components::header::Header;
-use crate::components::import::ImportProduct;
+use crate::components::import::{ImportProduct, ImportStatus};
 use crate::pages::product_settings::server_message;
 use crate::session::get_current_user;
 
@@ -18,6 +18,7 @@ pub fn Dashboard() -> impl IntoView {
     let dashboard = Resource::new(move || refresh.get(), |_| load_dashboard());
     let reload = Callback::new(move |_: ()| refresh.update(|n| *n += 1));
     let action_error = RwSignal::new(None::<String>);
+    let import_status = RwSignal::new(ImportStatus::Idle);
 
     let stage = Action::new(move |(name, version): &(String, String)| {
         stage_product(name.clone(), version.clone())
@@ -61,15 +62,21 @@ pub fn Dashboard() -> impl IntoView {
                                 match dashboard.await {
                                     Ok(d) => {
                                         let empty = d.staged.is_empty();
+                                        // Set once the browser has hydrated these controls
+                                        // (effects never run on the server, and this one runs
+                                        // after the view below is hydrated): clicks before that
+                                        // do nothing. Browser tests wait for it.
+                                        let hydrated = RwSignal::new(false);
+                                        Effect::new(move |_| hydrated.set(true));
                                         view! {
-                                            <div class="dashboard-layout">
+                                            <div class="dashboard-layout" data-hydrated=move || hydrated.get().then_some("true")>
                                                 <aside class="available" aria-label="Available products">
                                                     <h2>"Available products"</h2>
                                                     {d.available.is_empty().then(|| view! { <p class="muted">"No products imported yet."</p> })}
                                                     <ul>
                                                         {d.available.into_iter().map(|p| available_row(p, stage, delete)).collect_view()}
                                                     </ul>
-                                                    <ImportProduct on_imported=reload/>
+                                                    <ImportProduct on_imported=reload status=import_status/>
                                                 </aside>
                                                 <section class="tiles" aria-label="Products">
                                                     <Tile tile=d.director href="/director".to_string()/>

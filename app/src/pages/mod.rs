@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod dashboard;
+pub mod director;
 pub mod login;
 pub mod not_found;
 pub mod product_placement;

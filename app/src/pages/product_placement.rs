@@ -73,6 +73,9 @@ pub fn PlacementSection(guid: String, section: Section) -> impl IntoView {
 #[component]
 fn PlacementForm(guid: String, placement: ProductPlacement, section: Section) -> impl IntoView {
     let edited = RwSignal::new(placement);
+    // Set once the browser has taken over the page (tests wait for it before clicking).
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     let errors = RwSignal::new(BTreeMap::<String, Vec<String>>::new());
     let notice = RwSignal::new(None::<(bool, String)>);
     let save = Action::new(move |p: &ProductPlacement| {
@@ -106,7 +109,7 @@ fn PlacementForm(guid: String, placement: ProductPlacement, section: Section) ->
         Section::Errands => errands_view(edited).into_any(),
     };
     view! {
-        <form class="settings-form" on:submit=move |ev| {
+        <form class="settings-form placement" data-hydrated=move || hydrated.get().then_some("true") on:submit=move |ev| {
             ev.prevent_default();
             notice.set(None);
             save.dispatch(edited.get_untracked());

@@ -14,7 +14,7 @@ use tiles::validate::{validate_form, ValidationContext};
 
 use crate::api::{load_product_settings, save_product_form};
 use crate::backend::{ProductSettings, SaveOutcome};
-use crate::components::form_state::{Catalog, FormState};
+use crate::components::form_state::{is_redacted, Catalog, FormState};
 use crate::components::header::Header;
 use crate::components::widgets::Field;
 use crate::pages::product_placement::{PlacementSection, Section};
@@ -37,12 +37,19 @@ pub fn ProductSettingsPage() -> impl IntoView {
         move || (guid(), form(), section()),
         |(guid, _, _)| load_product_settings(guid),
     );
+    // The outcome of the last save, kept here so that it outlives the reload that follows a
+    // successful save; cleared when the operator moves to another form.
+    let notice = RwSignal::new(None::<Notice>);
+    Effect::watch(form, move |_, _, _| notice.set(None), false);
+    // After a save the page shows the server's view again: the navigation marks, credentials
+    // shown as set (and no longer held in the page), the new configuration version.
+    let reload = Callback::new(move |_: ()| settings.refetch());
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let header = user.await.ok().map(|user| view! { <Header user/> });
                 let body = match settings.await {
-                    Ok(settings) => view! { <SettingsBody settings form=form() section=section()/> }.into_any(),
+                    Ok(settings) => view! { <SettingsBody settings form=form() section=section() notice reload/> }.into_any(),
                     Err(err) => view! {
                         <main class="page narrow">
                             <h1>"Product not available"</h1>
@@ -54,9 +61,12 @@ pub fn ProductSettingsPage() -> impl IntoView {
                 };
                 view! { {header} {body} }
             })}
-        </Suspense>
+        </Transition>
     }
 }
+
+/// What the last save said, for which form: (form name, succeeded, text).
+type Notice = (String, bool, String);
 
 /// The text of a server function error, without the framework's prefix.
 pub fn server_message(err: &ServerFnError) -> String {
@@ -71,6 +81,8 @@ fn SettingsBody(
     settings: ProductSettings,
     form: Option<String>,
     section: Option<Section>,
+    notice: RwSignal<Option<Notice>>,
+    reload: Callback<()>,
 ) -> impl IntoView {
     let template = match ProductTemplate::from_yaml(&settings.metadata_yaml) {
         Ok(template) => template,
@@ -99,16 +111,26 @@ fn SettingsBody(
     };
     let state = FormState::new(settings.values.clone(), catalog);
     let config_version = RwSignal::new(settings.config_version);
-    let notice = RwSignal::new(None::<(bool, String)>);
     let template = StoredValue::new(template);
     let vm_types = StoredValue::new(settings.vm_types.clone());
     let form_name = current.name.clone();
+    // Set once the browser has hydrated the form (effects never run on the server): until then
+    // typing changes the DOM but not this state. Browser tests wait for it.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
 
     // Validate in the browser whenever a value changes (effects do not run on the server).
     {
         let form_name = form_name.clone();
         Effect::new(move |_| {
             let values = state.values.get();
+            // A credential the server sent masked is set, but its value is not here to check:
+            // the server (which has it) validates it on save.
+            let masked: Vec<String> = values
+                .iter()
+                .filter(|(_, v)| is_redacted(&Some((*v).clone())))
+                .map(|(k, _)| k.clone())
+                .collect();
             let staged = StagedValues {
                 properties: values,
                 ..StagedValues::default()
@@ -122,7 +144,9 @@ fn SettingsBody(
                     validate_form(t, &form_name, &staged, &ctx)
                 })
             });
-            state.errors.set(report.errors);
+            let mut errors = report.errors;
+            errors.retain(|reference, _| !masked.contains(reference));
+            state.errors.set(errors);
         });
     }
 
@@ -139,32 +163,41 @@ fn SettingsBody(
             )
         })
     };
-    Effect::new(move |_| {
-        let Some(result) = save.value().get() else {
-            return;
-        };
-        match result {
-            Ok(SaveOutcome::Saved { config_version: v }) => {
-                config_version.set(v);
-                state.dirty.set(Default::default());
-                notice.set(Some((true, "Settings saved.".into())));
-            }
-            Ok(SaveOutcome::Invalid { errors }) => {
-                state.errors.set(errors);
-                state.show_all_errors.set(true);
-                notice.set(Some((
-                    false,
-                    "Nothing was saved: fix the fields marked below.".into(),
-                )));
-            }
-            Ok(SaveOutcome::Conflict { message, .. }) => {
-                notice.set(Some((false, format!(
+    {
+        let form_name = form_name.clone();
+        Effect::new(move |_| {
+            let Some(result) = save.value().get() else {
+                return;
+            };
+            let say = |ok: bool, text: String| notice.set(Some((form_name.clone(), ok, text)));
+            match result {
+                Ok(SaveOutcome::Saved { config_version: v }) => {
+                    config_version.set(v);
+                    state.dirty.set(Default::default());
+                    say(true, "Settings saved.".into());
+                    reload.run(());
+                }
+                Ok(SaveOutcome::Invalid { errors }) => {
+                    state.errors.set(errors);
+                    state.show_all_errors.set(true);
+                    say(false, "Nothing was saved: fix the fields marked below.".into());
+                }
+                Ok(SaveOutcome::Conflict { message, .. }) => say(false, format!(
                     "Nothing was saved: {message} Reload the page to see the current settings (your typed values are still here)."
-                ))));
+                )),
+                Err(err) => say(false, server_message(&err)),
             }
-            Err(err) => notice.set(Some((false, server_message(&err)))),
+        });
+    }
+    let shown_notice = {
+        let form_name = form_name.clone();
+        move || {
+            notice
+                .get()
+                .filter(|(form, _, _)| *form == form_name)
+                .map(|(_, ok, text)| (ok, text))
         }
-    });
+    };
 
     let nav = tree
         .forms
@@ -198,7 +231,7 @@ fn SettingsBody(
             view! {
                 <li class:active=active>
                     <a href=href aria-current=active.then_some("page")>
-                        <span class="mark"></span>
+                        <span class="mark-spacer"></span>
                         {s.label()}
                     </a>
                 </li>
@@ -227,7 +260,7 @@ fn SettingsBody(
                 {match section {
                     Some(section) => view! { <PlacementSection guid=settings.guid.clone() section/> }.into_any(),
                     None => view! {
-                <form class="settings-form" on:submit=move |ev| {
+                <form class="settings-form" data-hydrated=move || hydrated.get().then_some("true") on:submit=move |ev| {
                     ev.prevent_default();
                     state.show_all_errors.set(true);
                     notice.set(None);
@@ -240,7 +273,7 @@ fn SettingsBody(
                         <button type="submit" class="primary" disabled=move || save.pending().get()>
                             {move || if save.pending().get() { "Saving…" } else { "Save" }}
                         </button>
-                        {move || notice.get().map(|(ok, text)| view! {
+                        {move || shown_notice().map(|(ok, text)| view! {
                             <p class=if ok { "notice ok" } else { "notice error" } role="status">{text}</p>
                         })}
                     </div>

@@ -39,6 +39,8 @@ pub struct AppState {
     pub products: crate::products::Products,
     /// The Stemcell Library.
     pub stemcells: crate::stemcells::StemcellLibrary,
+    /// Apply Changes: installations, their logs, deployed snapshots, the Director link.
+    pub installations: crate::installations::Installations,
     pub throttle: Arc<Throttle>,
     pub leptos_options: LeptosOptions,
 }
@@ -75,7 +77,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             post(uaa::token).layer(DefaultBodyLimit::max(SMALL_FORM_LIMIT)),
         )
         .route("/api/v0/info", get(info::info))
-        .route("/api/v0/installations", get(installations::list))
+        .merge(installations::routes())
         .merge(api::routes())
         .route("/api/{*rest}", any(api_not_found))
         .leptos_routes_with_context(
@@ -124,10 +126,17 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
     let stemcells =
         crate::stemcells::StemcellLibrary::open(store.clone(), products.clone(), &config.data.path)
             .await?;
+    // The Director: a real one (--director-url) or the stand-in, started here and stopped last.
+    let (director_link, embedded_director) =
+        crate::installations::director::connect(&config.director, &config.data.path).await?;
+    let installations =
+        crate::installations::Installations::new(store.clone(), products.clone(), director_link);
+    installations.recover().await?;
     let state = AppState {
         store: store.clone(),
         products,
         stemcells,
+        installations,
         throttle: Arc::new(Throttle::new(Policy::default())),
         leptos_options,
     };
@@ -140,7 +149,7 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
     println!("Tileworks listening on {scheme}://{addr}");
     tracing::info!(%addr, scheme, "serving");
 
-    match tls {
+    let served = match tls {
         None => {
             let listener = tokio::net::TcpListener::from_std(listener)
                 .map_err(|e| Error::io("adopting the listener", e))?;
@@ -172,7 +181,11 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
                 .await
                 .map_err(|e| Error::io("serving HTTPS", e))
         }
+    };
+    if let Some(director) = embedded_director {
+        director.shutdown.shutdown().await;
     }
+    served
 }
 
 fn init_tracing() {

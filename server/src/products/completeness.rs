@@ -95,7 +95,7 @@ pub struct PendingChange {
     pub guid: String,
     pub name: String,
     pub version: String,
-    /// `install`, `update`, `delete` or `unchanged` (against the deployed snapshot).
+    /// `install`, `update`, `delete` or `unchanged` ([`Products::change_action`]).
     pub action: String,
     /// The product version last deployed, if any.
     #[serde(default)]
@@ -180,6 +180,29 @@ impl Products {
         })
     }
 
+    /// `install`, `update` or `unchanged`: the staged version and settings against the deployed
+    /// snapshot the installations service wrote after the product's last successful deploy.
+    /// The Director tile's whole action; for products, [`Products::change_action`] builds on it.
+    pub async fn deployed_action<S: Serialize>(
+        &self,
+        guid: &str,
+        version: &str,
+        settings: &S,
+    ) -> Result<super::ChangeAction> {
+        use super::ChangeAction;
+        let Some(row) = self.store().installations().deployed_one(guid).await? else {
+            return Ok(ChangeAction::Install);
+        };
+        let deployed = self.sealer().open_json(&row.settings)?;
+        let staged = serde_json::to_value(settings)
+            .map_err(|e| crate::Error::Internal(format!("encoding settings of {guid}: {e}")))?;
+        Ok(if row.version == version && deployed == staged {
+            ChangeAction::Unchanged
+        } else {
+            ChangeAction::Update
+        })
+    }
+
     /// `GET /api/v0/staged/pending_changes`: every staged product (the Director first) with its
     /// action, errands and completeness checks.
     pub async fn pending_changes(&self) -> Result<Vec<PendingChange>> {
@@ -188,12 +211,19 @@ impl Products {
         let (missing, invalid): (BTreeMap<_, _>, BTreeMap<_, _>) = problems
             .into_iter()
             .partition(|(_, m)| m.iter().all(|x| x == BLANK));
+        let director_action = self
+            .deployed_action(&director.guid, &crate::info_version(), &director.settings)
+            .await?;
+        let director_deployed = self
+            .deployed_version(&director.guid)
+            .await?
+            .map(|d| d.version);
         let mut out = vec![PendingChange {
             guid: director.guid,
             name: super::DIRECTOR_PRODUCT_NAME.into(),
             version: crate::info_version(),
-            action: "install".into(),
-            deployed_version: None,
+            action: director_action.as_str().into(),
+            deployed_version: director_deployed,
             errands: vec![],
             completeness: Completeness {
                 missing,

@@ -12,29 +12,25 @@
 //!   deployment and calls [`Products::complete_deletion`]. A never-deployed product is simply
 //!   unstaged.
 //!
-//! **The deployed snapshot.** [`Products::deployed_settings`] is the one lookup of "what was
-//! last deployed" for a product: the staged row (version, settings JSON, sealed credentials,
-//! `config_version`) as the last successful deploy used it, plus the stemcells it deployed with.
-//! It lives in the `deployed_snapshots` table. The installation pipeline fills it: when Apply
-//! Changes starts it reads each product's row ([`Products::staged_row_for_deploy`]), renders
-//! from it, and only after *that product's* deploy succeeded calls
-//! [`Products::record_deployed`] with that same row (not the current one: the operator may have
-//! edited meanwhile, and those edits are still pending). A failed deploy records nothing, so the
-//! previous snapshot stays the truth (the OM stemcell bug, KB 421190, came from recording early).
+//! **The deployed layer.** There is one: the installations' `deployed_products` table, which
+//! the Apply Changes pipeline writes only after *that product's* deploy (and errands) succeeded,
+//! with the version, the whole settings JSON sealed, and the manifest. A failed deploy records
+//! nothing, so the previous snapshot stays the truth (the OM stemcell bug, KB 421190, came from
+//! recording early). Right after writing it, the pipeline records the stemcells the deploy used
+//! on the same row ([`Products::record_deployed_stemcells`]).
 //!
 //! Everything else (pending change actions, revert, staged deletion, the stemcell views) reads
 //! the deployed layer only through [`Products::deployed_settings`] and
-//! [`Products::deployed_version`], and revert re-seals the *opened* deployed settings, so the
-//! deployed layer can live in another table (e.g. an installations `deployed_products` table
-//! holding the sealed settings JSON) by changing those two functions: open the sealed JSON into
-//! [`ProductSettings`]; stemcells the deploy did not record are simply not compared.
+//! [`Products::deployed_version`]; revert re-seals the *opened* deployed settings. Stemcells a
+//! deploy did not record are simply not compared. [`Products::record_deployed`] writes the same
+//! row without a deploy (no manifest), for tools and tests that need a deployed product.
 
 use serde::{Deserialize, Serialize};
 
 use super::{secrets, ProductSettings, Products, StagedProduct};
 use crate::stemcells::OsVersion;
+use crate::store::installations::DeployedRow;
 use crate::store::products::{StagedRow, Versioned};
-use crate::store::stemcells::SnapshotRow;
 use crate::{Error, Result};
 
 /// What the last successful deploy of a product used.
@@ -43,8 +39,6 @@ pub struct DeployedSnapshot {
     pub guid: String,
     pub name: String,
     pub version: String,
-    /// The staged `config_version` that was deployed.
-    pub config_version: i64,
     /// With credential values (opened from their sealed form).
     pub settings: ProductSettings,
     pub stemcells: Vec<OsVersion>,
@@ -128,51 +122,45 @@ impl Products {
         Ok(settings)
     }
 
-    fn snapshot_from_row(&self, row: SnapshotRow) -> Result<DeployedSnapshot> {
-        let settings = self.open_settings(&row.guid, &row.config, row.secrets.as_deref())?;
-        Ok(DeployedSnapshot {
-            stemcells: serde_json::from_str(&row.stemcells).unwrap_or_default(),
-            guid: row.guid,
-            name: row.name,
-            version: row.version,
-            config_version: row.config_version,
-            settings,
-            deployed_at: row.deployed_at,
-        })
+    /// The stemcells recorded with a deployed row (empty when none were).
+    async fn deployed_stemcells(&self, guid: &str) -> Result<Vec<OsVersion>> {
+        Ok(self
+            .store()
+            .stemcells()
+            .deployed_stemcells(guid)
+            .await?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default())
     }
 
     /// What was last deployed for a product; `None` if it never was. With
-    /// [`Products::deployed_version`], the only reads of the deployed layer: moving it to
-    /// another table means changing these two functions.
+    /// [`Products::deployed_version`], the only reads of the deployed layer.
     pub async fn deployed_settings(&self, guid: &str) -> Result<Option<DeployedSnapshot>> {
-        match self.store().stemcells().snapshot(guid).await? {
-            Some(row) => Ok(Some(self.snapshot_from_row(row)?)),
-            None => Ok(None),
-        }
+        let Some(row) = self.store().installations().deployed_one(guid).await? else {
+            return Ok(None);
+        };
+        let opened = self.sealer().open_json(&row.settings)?;
+        let settings: ProductSettings = serde_json::from_value(opened)
+            .map_err(|e| Error::Internal(format!("deployed settings of {guid}: {e}")))?;
+        Ok(Some(DeployedSnapshot {
+            stemcells: self.deployed_stemcells(guid).await?,
+            guid: row.guid,
+            name: row.name,
+            version: row.version,
+            settings,
+            deployed_at: row.deployed_at,
+        }))
     }
 
     /// The deployed version and stemcells of a product (cheap: no credentials opened).
     pub async fn deployed_version(&self, guid: &str) -> Result<Option<DeployedVersion>> {
-        Ok(self
-            .store()
-            .stemcells()
-            .snapshot(guid)
-            .await?
-            .map(|row| DeployedVersion {
-                version: row.version,
-                stemcells: serde_json::from_str(&row.stemcells).unwrap_or_default(),
-            }))
-    }
-
-    /// Every deployed product's snapshot.
-    pub async fn deployed_snapshots(&self) -> Result<Vec<DeployedSnapshot>> {
-        self.store()
-            .stemcells()
-            .snapshots()
-            .await?
-            .into_iter()
-            .map(|r| self.snapshot_from_row(r))
-            .collect()
+        let Some(row) = self.store().installations().deployed_one(guid).await? else {
+            return Ok(None);
+        };
+        Ok(Some(DeployedVersion {
+            version: row.version,
+            stemcells: self.deployed_stemcells(guid).await?,
+        }))
     }
 
     /// The staged row of a product as it is now: what Apply Changes renders from and, once
@@ -185,22 +173,42 @@ impl Products {
             .ok_or_else(|| Error::NotFound(format!("staged product '{guid}'")))
     }
 
-    /// Records a successful deploy of `row` with `stemcells` as the product's deployed layer.
-    pub async fn record_deployed(&self, row: &StagedRow, stemcells: &[OsVersion]) -> Result<()> {
+    /// Records the stemcells a successful deploy of `guid` used, on the deployed row the
+    /// pipeline has just written.
+    pub async fn record_deployed_stemcells(
+        &self,
+        guid: &str,
+        stemcells: &[OsVersion],
+    ) -> Result<()> {
+        let json = serde_json::to_string(stemcells)
+            .map_err(|e| Error::Internal(format!("encoding stemcells of {guid}: {e}")))?;
         self.store()
             .stemcells()
-            .put_snapshot(&SnapshotRow {
+            .set_deployed_stemcells(guid, &json)
+            .await
+    }
+
+    /// Records `row` with `stemcells` as the product's deployed layer without a deploy (no
+    /// manifest, installation 0): for tools and tests. Apply Changes writes the same row with
+    /// the deployed manifest, then calls [`Products::record_deployed_stemcells`].
+    pub async fn record_deployed(&self, row: &StagedRow, stemcells: &[OsVersion]) -> Result<()> {
+        let settings = self.open_settings(&row.guid, &row.config, row.secrets.as_deref())?;
+        let settings = serde_json::to_value(&settings)
+            .map_err(|e| Error::Internal(format!("encoding settings of {}: {e}", row.guid)))?;
+        self.store()
+            .installations()
+            .put_deployed(&DeployedRow {
                 guid: row.guid.clone(),
                 name: row.name.clone(),
                 version: row.version.clone(),
-                config: row.config.clone(),
-                secrets: row.secrets.clone(),
-                config_version: row.config_version,
-                stemcells: serde_json::to_string(stemcells).unwrap_or_else(|_| "[]".into()),
-                deployed_at: String::new(),
+                settings: self.sealer().seal_json(&settings)?,
+                manifest: "{}".into(),
+                installation_id: 0,
+                deployed_at: crate::installations::now_rfc3339(),
             })
             .await?;
-        tracing::info!(guid = %row.guid, version = %row.version, config_version = row.config_version, "deployed snapshot recorded");
+        self.record_deployed_stemcells(&row.guid, stemcells).await?;
+        tracing::info!(guid = %row.guid, version = %row.version, "deployed layer recorded");
         Ok(())
     }
 
@@ -242,6 +250,7 @@ impl Products {
                 "the BOSH Director cannot be unstaged",
             ));
         }
+        self.ensure_not_applying()?;
         if self.store().products().staged_one(guid).await?.is_none() {
             return Err(Error::NotFound(format!("staged product '{guid}'")));
         }
@@ -267,16 +276,19 @@ impl Products {
         Ok(())
     }
 
-    /// A staged product's pending change against its deployed layer.
+    /// A staged product's pending change against its deployed layer: the one action
+    /// computation used by pending changes and by Apply Changes. `delete` when its deletion is
+    /// staged; otherwise [`Products::deployed_action`] (version and settings), and `update`
+    /// also when a stemcell the deploy recorded differs from the staged one.
     pub async fn change_action(&self, product: &StagedProduct) -> Result<ChangeAction> {
         if self.is_staged_for_deletion(&product.guid).await? {
             return Ok(ChangeAction::Delete);
         }
-        let Some(deployed) = self.deployed_settings(&product.guid).await? else {
-            return Ok(ChangeAction::Install);
-        };
-        if deployed.version != product.version || deployed.settings != product.settings {
-            return Ok(ChangeAction::Update);
+        let action = self
+            .deployed_action(&product.guid, &product.version, &product.settings)
+            .await?;
+        if action != ChangeAction::Unchanged {
+            return Ok(action);
         }
         let uses =
             crate::stemcells::assignments::uses_of(self, &product.guid, &product.template).await?;
@@ -293,6 +305,7 @@ impl Products {
     /// Reverts every staged product to its deployed layer (see the module docs). Refused
     /// before anything changes if a deployed version's tile is no longer imported.
     pub async fn revert_staged(&self, actor: &str) -> Result<RevertOutcome> {
+        self.ensure_not_applying()?;
         let rows = self.store().products().staged().await?;
         for row in &rows {
             if let Some(snap) = self.deployed_version(&row.guid).await? {

@@ -132,6 +132,9 @@ struct Inner {
     templates: Mutex<HashMap<(String, String), Arc<ProductTemplate>>>,
     /// Serialises root CA creation.
     ca: tokio::sync::Mutex<Option<CertificateAuthority>>,
+    /// The installation running now, if any: configuration writes wait for it to end (they are
+    /// refused), so an apply deploys exactly what it validated.
+    applying: Mutex<Option<i64>>,
 }
 
 impl std::fmt::Debug for Products {
@@ -166,6 +169,7 @@ impl Products {
                 limits,
                 templates: Mutex::new(HashMap::new()),
                 ca: tokio::sync::Mutex::new(None),
+                applying: Mutex::new(None),
             }),
         };
         products.register_bundled().await?;
@@ -356,6 +360,29 @@ impl Products {
         }
     }
 
+    /// Records which installation is running (`None` when it ended). While one runs, every
+    /// configuration write is refused with [`Error::InstallationRunning`].
+    pub fn set_applying(&self, installation: Option<i64>) {
+        *self
+            .inner
+            .applying
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = installation;
+    }
+
+    /// Refuses a configuration write while an installation runs.
+    pub(crate) fn ensure_not_applying(&self) -> Result<()> {
+        let running = *self
+            .inner
+            .applying
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match running {
+            Some(id) => Err(Error::InstallationRunning(id)),
+            None => Ok(()),
+        }
+    }
+
     /// Stores new settings for a staged product, guarded by its version; `changed` is what the
     /// save changes (for the change log).
     pub(crate) async fn save_staged(
@@ -367,6 +394,7 @@ impl Products {
         changed: &[String],
         actor: &str,
     ) -> Result<Saved> {
+        self.ensure_not_applying()?;
         let (config, sealed) = self.seal_settings(template, settings)?;
         let outcome = self
             .store()

@@ -4,6 +4,7 @@
 
 pub mod api_clients;
 pub mod director;
+pub mod installations;
 pub mod products;
 pub mod sealing;
 pub mod sessions;
@@ -72,6 +73,10 @@ impl Store {
 
     pub fn stemcells(&self) -> stemcells::Stemcells<'_> {
         stemcells::Stemcells::new(&self.pool)
+    }
+
+    pub fn installations(&self) -> installations::Installations<'_> {
+        installations::Installations::new(&self.pool)
     }
 }
 

@@ -1,5 +1,5 @@
 //! The Stemcell Library (imported stemcells, full and light), the stemcells pinned to staged
-//! products, the deployed snapshots of products and the deletions staged for Apply Changes.
+//! products, the stemcells recorded with each deployed product and the deletions staged for Apply Changes.
 //!
 //! Only the stemcell library service (`crate::stemcells`) and the products service
 //! (`crate::products`) call this; the meaning of the JSON columns belongs to them.
@@ -54,20 +54,6 @@ pub struct AssignmentRow {
     pub assigned_at: String,
 }
 
-/// A product's deployed layer: its staged row as the last successful deploy used it.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct SnapshotRow {
-    pub guid: String,
-    pub name: String,
-    pub version: String,
-    pub config: String,
-    pub secrets: Option<Vec<u8>>,
-    pub config_version: i64,
-    /// JSON `[{"os","version"}]`.
-    pub stemcells: String,
-    pub deployed_at: String,
-}
-
 /// A deletion staged for Apply Changes.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DeletionRow {
@@ -82,8 +68,6 @@ pub struct Stemcells<'a> {
 
 const STEMCELL_COLUMNS: &str = "id, name, os, version, infrastructure, hypervisor, filename, \
      manifest, file_path, sha256, size, light, imported_by, imported_at";
-const SNAPSHOT_COLUMNS: &str =
-    "guid, name, version, config, secrets, config_version, stemcells, deployed_at";
 
 impl<'a> Stemcells<'a> {
     pub(super) fn new(pool: &'a SqlitePool) -> Self {
@@ -253,43 +237,24 @@ impl<'a> Stemcells<'a> {
         Ok(())
     }
 
-    pub async fn snapshot(&self, guid: &str) -> Result<Option<SnapshotRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {SNAPSHOT_COLUMNS} FROM deployed_snapshots WHERE guid = ?"
-        ))
-        .bind(guid)
-        .fetch_optional(self.pool)
-        .await?)
-    }
-
-    pub async fn snapshots(&self) -> Result<Vec<SnapshotRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {SNAPSHOT_COLUMNS} FROM deployed_snapshots ORDER BY deployed_at, name"
-        ))
-        .fetch_all(self.pool)
-        .await?)
-    }
-
-    /// Writes (or replaces) a product's deployed snapshot.
-    pub async fn put_snapshot(&self, row: &SnapshotRow) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO deployed_snapshots
-                 (guid, name, version, config, secrets, config_version, stemcells)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (guid) DO UPDATE
-                SET name = excluded.name, version = excluded.version, config = excluded.config,
-                    secrets = excluded.secrets, config_version = excluded.config_version,
-                    stemcells = excluded.stemcells, deployed_at = CURRENT_TIMESTAMP",
+    /// The stemcells (JSON `[{"os","version"}]`) recorded with a product's deployed row in
+    /// the installations' `deployed_products` table; `None` when the product is not deployed.
+    pub async fn deployed_stemcells(&self, guid: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT stemcells FROM deployed_products WHERE guid = ?")
+                .bind(guid)
+                .fetch_optional(self.pool)
+                .await?,
         )
-        .bind(&row.guid)
-        .bind(&row.name)
-        .bind(&row.version)
-        .bind(&row.config)
-        .bind(&row.secrets)
-        .bind(row.config_version)
-        .bind(&row.stemcells)
-        .execute(self.pool)
-        .await?;
+    }
+
+    /// Records the stemcells a product's deploy used, on its `deployed_products` row.
+    pub async fn set_deployed_stemcells(&self, guid: &str, stemcells: &str) -> Result<()> {
+        sqlx::query("UPDATE deployed_products SET stemcells = ? WHERE guid = ?")
+            .bind(stemcells)
+            .bind(guid)
+            .execute(self.pool)
+            .await?;
         Ok(())
     }
 
@@ -324,12 +289,12 @@ impl<'a> Stemcells<'a> {
     }
 
     /// Forgets everything about a product that is gone (deleted by Apply Changes, or unstaged
-    /// before it was ever deployed): its snapshot, staged deletion, pins and staged row, in one
+    /// before it was ever deployed): its deployed row, staged deletion, pins and staged row, in one
     /// transaction.
     pub async fn forget_product(&self, guid: &str) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         for sql in [
-            "DELETE FROM deployed_snapshots WHERE guid = ?",
+            "DELETE FROM deployed_products WHERE guid = ?",
             "DELETE FROM staged_deletions WHERE guid = ?",
             "DELETE FROM stemcell_assignments WHERE product_guid = ?",
             "DELETE FROM config_changes WHERE subject = ?",

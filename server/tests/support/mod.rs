@@ -10,6 +10,8 @@ use serde_json::Value;
 
 use crate::common::{TestServer, ADMIN_PASSWORD, ADMIN_USER};
 
+pub mod pks;
+
 pub struct Api<'a> {
     pub server: &'a TestServer,
     pub token: String,

@@ -15,6 +15,7 @@
 //! Invalid values are `422 {"errors": {"<reference>": ["message", …]}}`; nothing is stored.
 
 pub mod available_products;
+pub mod bosh_credentials;
 pub mod deployed_products;
 pub mod diagnostic_report;
 pub mod director;
@@ -25,6 +26,7 @@ pub mod networks_and_azs;
 pub mod pending_changes;
 pub mod properties;
 pub mod staged;
+pub mod staged_manifest;
 pub mod staged_products;
 pub mod stemcells;
 pub mod vm_types;

@@ -1,0 +1,476 @@
+//! What every section of the Director tile's page shares: the saving state (version, errors,
+//! the notice), the mapping from the service's field keys to the page's fields, and the field
+//! wrapper that shows a label, a control and the errors under it.
+//!
+//! The products service names fields by where they sit in its data (`networks[0].subnets[1].
+//! reserved[2]`, `azs[0].name`); the page shows a field per editable value
+//! (`networks[0].subnets[1].reserved_ip_ranges`, `availability_zones[0].name`). [`ui_key`] is
+//! the one place that translates, so a message always lands under the field the operator typed
+//! in. Errors whose field the section does not show are listed above its Save button instead, so
+//! no message is ever lost.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use leptos::prelude::*;
+
+use crate::backend::SaveOutcome;
+use crate::components::widgets::field_id;
+use crate::pages::product_settings::server_message;
+
+/// The page's sections, in navigation order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Section {
+    Iaas,
+    Director,
+    Azs,
+    Networks,
+    Assign,
+    VmTypes,
+    DiskTypes,
+    CloudConfig,
+}
+
+impl Section {
+    pub const ALL: [Section; 8] = [
+        Section::Iaas,
+        Section::Director,
+        Section::Azs,
+        Section::Networks,
+        Section::Assign,
+        Section::VmTypes,
+        Section::DiskTypes,
+        Section::CloudConfig,
+    ];
+
+    /// The `?section=` value.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Section::Iaas => "iaas",
+            Section::Director => "director",
+            Section::Azs => "azs",
+            Section::Networks => "networks",
+            Section::Assign => "network-and-az",
+            Section::VmTypes => "vm-types",
+            Section::DiskTypes => "disk-types",
+            Section::CloudConfig => "cloud-config",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Section::Iaas => "IaaS Configuration",
+            Section::Director => "Director Config",
+            Section::Azs => "Create Availability Zones",
+            Section::Networks => "Create Networks",
+            Section::Assign => "Assign AZ and Network",
+            Section::VmTypes => "VM Types",
+            Section::DiskTypes => "Disk Types",
+            Section::CloudConfig => "Cloud Config",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Section> {
+        Section::ALL.into_iter().find(|s| s.slug() == slug)
+    }
+
+    /// The section a field key (service or page spelling) belongs to; `None` for findings no
+    /// section edits.
+    pub fn of_key(key: &str) -> Option<Section> {
+        let key = ui_key(key);
+        let head = key.split(['.', '[']).next().unwrap_or_default();
+        Some(match head {
+            "iaas_configuration" => Section::Iaas,
+            "director_configuration" => Section::Director,
+            "availability_zones" => Section::Azs,
+            "networks" | "icmp_checks_enabled" => Section::Networks,
+            "network_and_az" => Section::Assign,
+            "vm_types" | "compilation" => Section::VmTypes,
+            "disk_types" => Section::DiskTypes,
+            "cloud_config" => Section::CloudConfig,
+            _ => return None,
+        })
+    }
+}
+
+/// The page's field key for a key of the products service (see the module comment).
+pub fn ui_key(key: &str) -> String {
+    let key = match key.strip_prefix("azs") {
+        Some(rest) if rest.is_empty() || rest.starts_with(['[', '.']) => {
+            format!("availability_zones{rest}")
+        }
+        _ => key.to_string(),
+    };
+    // Inside a subnet, list entries are reported one by one; the page has one field per list.
+    if let Some(at) = key.find(".subnets[") {
+        if let Some(close) = key[at..].find("].") {
+            let field_start = at + close + 2;
+            let (subnet, field) = key.split_at(field_start);
+            let name = field.split(['[', '.']).next().unwrap_or_default();
+            let mapped = match name {
+                "dns" => "dns",
+                "reserved" | "reserved_ip_ranges" => "reserved_ip_ranges",
+                "static" | "static_ips" | "static_ip_ranges" => "static_ip_ranges",
+                "azs" | "az" | "availability_zone_names" => "availability_zone_names",
+                "range" | "cidr" => "cidr",
+                _ => return key,
+            };
+            return format!("{subnet}{mapped}");
+        }
+    }
+    key
+}
+
+/// A key with its list positions blanked (`networks[].subnets[].cidr`), to ask whether a
+/// section shows a field of that kind.
+pub fn key_pattern(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut in_index = false;
+    for c in key.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push('[');
+            }
+            ']' => {
+                in_index = false;
+                out.push(']');
+            }
+            _ if in_index => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The saving state of one section.
+#[derive(Clone, Copy)]
+pub struct SectionState {
+    pub config_version: RwSignal<i64>,
+    /// Errors from the last save attempt, by page field key.
+    pub server_errors: RwSignal<BTreeMap<String, Vec<String>>>,
+    /// Errors found in the browser as the operator types (same engine as the server).
+    pub local_errors: RwSignal<BTreeMap<String, Vec<String>>>,
+    /// Fields typed in since the page loaded; their local errors show before the first save.
+    pub touched: RwSignal<BTreeSet<String>>,
+    pub show_all: RwSignal<bool>,
+    /// The page-level notice (it survives the reload that follows a save).
+    pub notice: RwSignal<Option<(bool, String)>>,
+    /// Bumped after a successful save: the page reloads the Director's settings.
+    pub reload: RwSignal<u32>,
+    /// Field patterns the section shows (see [`key_pattern`]); other errors are listed apart.
+    pub shown_patterns: StoredValue<Vec<String>>,
+}
+
+impl SectionState {
+    pub fn new(
+        config_version: i64,
+        notice: RwSignal<Option<(bool, String)>>,
+        reload: RwSignal<u32>,
+        shown_patterns: Vec<String>,
+    ) -> Self {
+        SectionState {
+            config_version: RwSignal::new(config_version),
+            server_errors: RwSignal::new(BTreeMap::new()),
+            local_errors: RwSignal::new(BTreeMap::new()),
+            touched: RwSignal::new(BTreeSet::new()),
+            show_all: RwSignal::new(false),
+            notice,
+            reload,
+            shown_patterns: StoredValue::new(shown_patterns),
+        }
+    }
+
+    /// The operator typed in `key`: its local errors may show, its last save error is stale.
+    pub fn edited(self, key: &str) {
+        if !self.touched.with_untracked(|t| t.contains(key)) {
+            self.touched.update(|t| {
+                t.insert(key.to_string());
+            });
+        }
+        if self.server_errors.with_untracked(|e| e.contains_key(key)) {
+            self.server_errors.update(|e| {
+                e.remove(key);
+            });
+        }
+    }
+
+    /// Errors to show under `key` now.
+    pub fn errors_for(self, key: &str) -> Vec<String> {
+        if let Some(found) = self.server_errors.with(|e| e.get(key).cloned()) {
+            return found;
+        }
+        let shown = self.show_all.get() || self.touched.with(|t| t.contains(key));
+        if !shown {
+            return Vec::new();
+        }
+        self.local_errors
+            .with(|e| e.get(key).cloned().unwrap_or_default())
+    }
+
+    /// Save errors whose field this section does not show (so not under any field).
+    pub fn unplaced_errors(self) -> Vec<String> {
+        let patterns = self.shown_patterns.get_value();
+        self.server_errors.with(|e| {
+            e.iter()
+                .filter(|(k, _)| !patterns.contains(&key_pattern(k)))
+                .flat_map(|(k, msgs)| msgs.iter().map(move |m| format!("{k}: {m}")))
+                .collect()
+        })
+    }
+
+    /// Starts a save: every error shows from now on; the old notice goes.
+    pub fn submitting(self) {
+        self.show_all.set(true);
+        self.notice.set(None);
+    }
+
+    /// Shows the result of a save.
+    pub fn apply(self, result: Result<SaveOutcome, ServerFnError>, saved_text: &str) {
+        match result {
+            Ok(SaveOutcome::Saved { config_version }) => {
+                self.config_version.set(config_version);
+                self.server_errors.set(BTreeMap::new());
+                self.notice.set(Some((true, saved_text.to_string())));
+                self.reload.update(|n| *n += 1);
+            }
+            Ok(SaveOutcome::Invalid { errors }) => {
+                let mut mapped: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                for (key, messages) in errors {
+                    let entry = mapped.entry(ui_key(&key)).or_default();
+                    for m in messages {
+                        if !entry.contains(&m) {
+                            entry.push(m);
+                        }
+                    }
+                }
+                self.server_errors.set(mapped);
+                self.notice.set(Some((
+                    false,
+                    "Nothing was saved: fix the fields marked below.".into(),
+                )));
+            }
+            Ok(SaveOutcome::Conflict { message, .. }) => {
+                self.notice.set(Some((
+                    false,
+                    format!(
+                        "Nothing was saved: {message} Reload the page to see the current \
+                         settings (your typed values are still here)."
+                    ),
+                )));
+            }
+            Err(err) => self.notice.set(Some((false, server_message(&err)))),
+        }
+    }
+
+    /// Shows every result of `action` through [`apply`](Self::apply).
+    pub fn watch<I>(
+        self,
+        action: Action<I, Result<SaveOutcome, ServerFnError>>,
+        saved_text: &'static str,
+    ) where
+        I: Send + Sync + 'static,
+    {
+        Effect::new(move |_| {
+            if let Some(result) = action.value().get() {
+                self.apply(result, saved_text);
+            }
+        });
+    }
+}
+
+/// The errors under one field.
+#[component]
+pub fn FieldErrors(state: SectionState, #[prop(into)] key: String) -> impl IntoView {
+    move || {
+        let errors = state.errors_for(&key);
+        (!errors.is_empty()).then(|| {
+            view! {
+                <ul class="field-errors" role="alert">
+                    {errors.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}
+                </ul>
+            }
+        })
+    }
+}
+
+/// A labelled field: `control` is built with the id the label points at.
+pub fn field(
+    state: SectionState,
+    key: String,
+    label: &str,
+    required: bool,
+    hint: Option<&str>,
+    control: impl FnOnce(String) -> AnyView,
+) -> AnyView {
+    let id = field_id(&key);
+    let control = control(id.clone());
+    let label = label.to_string();
+    let hint = hint.map(str::to_string);
+    let data_field = key.clone();
+    view! {
+        <div class="field" data-field=data_field>
+            <label for=id>
+                {label}
+                {required.then(|| view! { <span class="required" title="required">" *"</span> })}
+            </label>
+            {hint.map(|h| view! { <p class="field-description">{h}</p> })}
+            {control}
+            <FieldErrors state key/>
+        </div>
+    }
+    .into_any()
+}
+
+/// A one-line text input bound to `value`/`set`.
+pub fn text_input(
+    state: SectionState,
+    key: String,
+    id: String,
+    value: Signal<String>,
+    set: Callback<String>,
+    placeholder: &str,
+) -> AnyView {
+    let placeholder = placeholder.to_string();
+    view! {
+        <input
+            type="text"
+            id=id
+            placeholder=placeholder
+            prop:value=move || value.get()
+            on:input=move |ev| {
+                set.run(event_target_value(&ev));
+                state.edited(&key);
+            }
+        />
+    }
+    .into_any()
+}
+
+/// A labelled one-line text field.
+pub fn text_field(
+    state: SectionState,
+    key: String,
+    label: &str,
+    required: bool,
+    hint: Option<&str>,
+    value: Signal<String>,
+    set: Callback<String>,
+) -> AnyView {
+    let k = key.clone();
+    field(state, key, label, required, hint, move |id| {
+        text_input(state, k, id, value, set, "")
+    })
+}
+
+/// The Save button with the page notice beside it, and the save errors no field shows.
+pub fn save_bar(state: SectionState, pending: Signal<bool>, extra: Option<AnyView>) -> AnyView {
+    view! {
+        {move || {
+            let unplaced = state.unplaced_errors();
+            (!unplaced.is_empty()).then(|| view! {
+                <ul class="field-errors section-errors" role="alert">
+                    {unplaced.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}
+                </ul>
+            })
+        }}
+        <div class="form-actions">
+            <button type="submit" class="primary" disabled=move || pending.get()>
+                {move || if pending.get() { "Saving…" } else { "Save" }}
+            </button>
+            {extra}
+            {move || state.notice.get().map(|(ok, text)| view! {
+                <p class=if ok { "notice ok" } else { "notice error" } role="status">{text}</p>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+/// Findings of the products service for one section, in its words ("still needed").
+pub fn still_needed(problems: &BTreeMap<String, Vec<String>>, section: Section) -> AnyView {
+    let items: Vec<String> = problems
+        .iter()
+        .filter(|(k, _)| Section::of_key(k) == Some(section))
+        .flat_map(|(k, msgs)| msgs.iter().map(move |m| format!("{k}: {m}")))
+        .collect();
+    if items.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <div class="still-needed">
+            <p>"Still needed before the Director can be deployed:"</p>
+            <ul>{items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}</ul>
+        </div>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_keys_land_on_page_fields() {
+        assert_eq!(
+            ui_key("networks[0].subnets[1].reserved[2]"),
+            "networks[0].subnets[1].reserved_ip_ranges"
+        );
+        assert_eq!(
+            ui_key("networks[0].subnets[0].static[0]"),
+            "networks[0].subnets[0].static_ip_ranges"
+        );
+        assert_eq!(
+            ui_key("networks[2].subnets[0].dns[1]"),
+            "networks[2].subnets[0].dns"
+        );
+        assert_eq!(
+            ui_key("networks[0].subnets[0].azs[1]"),
+            "networks[0].subnets[0].availability_zone_names"
+        );
+        assert_eq!(
+            ui_key("networks[0].subnets[0].cidr"),
+            "networks[0].subnets[0].cidr"
+        );
+        assert_eq!(ui_key("networks[0].name"), "networks[0].name");
+        assert_eq!(ui_key("azs[1].name"), "availability_zones[1].name");
+        assert_eq!(ui_key("azs"), "availability_zones");
+        assert_eq!(ui_key("azsomething"), "azsomething");
+        assert_eq!(
+            ui_key("iaas_configuration.vcenter_host"),
+            "iaas_configuration.vcenter_host"
+        );
+    }
+
+    #[test]
+    fn patterns_forget_positions() {
+        assert_eq!(
+            key_pattern("networks[10].subnets[2].cidr"),
+            "networks[].subnets[].cidr"
+        );
+        assert_eq!(
+            key_pattern("network_and_az.network"),
+            "network_and_az.network"
+        );
+    }
+
+    #[test]
+    fn keys_belong_to_sections() {
+        assert_eq!(Section::of_key("azs[0].name"), Some(Section::Azs));
+        assert_eq!(
+            Section::of_key("networks[0].subnets[0].static[0]"),
+            Some(Section::Networks)
+        );
+        assert_eq!(
+            Section::of_key("network_and_az.singleton_availability_zone"),
+            Some(Section::Assign)
+        );
+        assert_eq!(
+            Section::of_key("compilation.vm_type"),
+            Some(Section::VmTypes)
+        );
+        assert_eq!(Section::of_key("unknown"), None);
+        for s in Section::ALL {
+            assert_eq!(Section::from_slug(s.slug()), Some(s));
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! An installation's log and live events.
+//!
+//! Every line is numbered and stored (the log only ever grows, so om can print the part beyond
+//! what it already printed), and every line and progress change is also broadcast to the
+//! server-sent-events streams of the UI. Writing a line is synchronous for the caller (Director
+//! task events arrive in a synchronous callback); a writer task stores lines in order.
+
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::{broadcast, mpsc};
+
+use crate::store::Store;
+
+/// What the events stream carries.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InstallEvent {
+    /// A log line (also stored).
+    Log { seq: i64, line: String },
+    /// A step began: `id` is stable (`cloud_config`, `<guid>.deploy`…).
+    StepStarted {
+        id: String,
+        description: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        product: Option<String>,
+    },
+    /// A step ended: `succeeded` or `failed`.
+    StepFinished {
+        id: String,
+        status: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        product: Option<String>,
+    },
+    /// A product's progress, 0–100.
+    Progress { product: String, percent: u8 },
+    /// One line of a Director task's event log.
+    DirectorEvent {
+        product: String,
+        task_id: u64,
+        event: Value,
+    },
+    /// The installation ended: `succeeded` or `failed`.
+    Finished { status: String },
+}
+
+/// The log of one running installation. Cheap to clone.
+#[derive(Clone)]
+pub struct InstallLog {
+    inner: Arc<LogInner>,
+}
+
+/// A stream's start: the numbered lines so far and a receiver of every event after them.
+pub type Subscription = (Vec<(i64, String)>, broadcast::Receiver<InstallEvent>);
+
+/// Where numbered lines go to be stored.
+type LineQueue = mpsc::UnboundedSender<(i64, String)>;
+
+struct LogInner {
+    id: i64,
+    state: Mutex<LogState>,
+    events: broadcast::Sender<InstallEvent>,
+}
+
+struct LogState {
+    /// The last sequence number handed out.
+    seq: i64,
+    /// The queue to the writer (None once closed).
+    queue: Option<LineQueue>,
+    /// The lines of this run so far, so a stream that subscribes misses none of them (the
+    /// writer may not have stored the newest yet).
+    lines: Vec<(i64, String)>,
+}
+
+impl InstallLog {
+    /// A log continuing after line `last_seq`, with its writer task. `events` is the broadcast
+    /// the streams of this installation subscribe to.
+    pub fn open(
+        store: Store,
+        id: i64,
+        last_seq: i64,
+        events: broadcast::Sender<InstallEvent>,
+    ) -> (InstallLog, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::unbounded_channel::<(i64, String)>();
+        let writer = tokio::spawn(async move {
+            while let Some((seq, line)) = rx.recv().await {
+                if let Err(e) = store.installations().append_log(id, seq, &line).await {
+                    tracing::error!(installation = id, error = %e, "storing an installation log line");
+                }
+            }
+        });
+        (
+            InstallLog {
+                inner: Arc::new(LogInner {
+                    id,
+                    state: Mutex::new(LogState {
+                        seq: last_seq,
+                        queue: Some(tx),
+                        lines: Vec::new(),
+                    }),
+                    events,
+                }),
+            },
+            writer,
+        )
+    }
+
+    pub fn id(&self) -> i64 {
+        self.inner.id
+    }
+
+    /// The sequence number of the last line handed out.
+    pub fn last_seq(&self) -> i64 {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .seq
+    }
+
+    /// The lines so far and a receiver of everything after them, taken together so that no
+    /// line falls between the two.
+    pub fn subscribe(&self) -> Subscription {
+        let state = self
+            .inner
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        (state.lines.clone(), self.inner.events.subscribe())
+    }
+
+    /// Appends a line (prefixed with the UTC time) to the log.
+    pub fn line(&self, text: impl AsRef<str>) {
+        let stamp = super::now_rfc3339();
+        for part in text.as_ref().lines() {
+            let line = format!("{stamp} {part}");
+            // Numbering, queueing and broadcasting under one lock keeps the order everywhere.
+            let mut state = self
+                .inner
+                .state
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state.seq += 1;
+            let seq = state.seq;
+            if let Some(tx) = &state.queue {
+                let _ = tx.send((seq, line.clone()));
+            }
+            state.lines.push((seq, line.clone()));
+            let _ = self.inner.events.send(InstallEvent::Log { seq, line });
+            drop(state);
+            tracing::info!(installation = self.inner.id, "{part}");
+        }
+    }
+
+    /// Broadcasts an event (no subscriber is fine).
+    pub fn event(&self, event: InstallEvent) {
+        let _ = self.inner.events.send(event);
+    }
+
+    /// Stops accepting lines; the writer task ends once everything queued is stored.
+    pub fn close(&self) {
+        let mut state = self
+            .inner
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.queue = None;
+    }
+}

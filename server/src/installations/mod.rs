@@ -1,0 +1,468 @@
+//! The installations service: Apply Changes as a durable job.
+//!
+//! An installation validates the selected products, updates the Director's cloud config from
+//! the Director tile, then deploys each selected product (dependencies first, independent
+//! products in parallel): stemcell and releases if the Director lacks them, the rendered
+//! manifest through a Director task followed event by event into the installation log, then
+//! the post-deploy errands by their rules. Only after a product's deploy and errands succeed is
+//! its *deployed snapshot* written (settings + manifest), which is what pending changes compare
+//! the staged configuration against. A failure ends the installation `failed` and keeps every
+//! staged change, so the next apply retries.
+//!
+//! One installation at a time: the store refuses a second running row, and while one runs the
+//! products service refuses configuration writes (`409`), so an apply deploys what it
+//! validated. If Tileworks stops during an apply, the next start marks it failed and follows
+//! the Director tasks it left behind to their end ([`recovery`]).
+//!
+//! One file per concept: [`request`] (the POST body), [`pipeline`] (the steps), [`log`]
+//! (numbered log lines and live events), [`render`] (the manifest as deployed, and redacted),
+//! [`order`] (dependency waves), [`deployed`] (snapshots), [`director`] (which Director),
+//! [`recovery`] (after a restart).
+
+pub mod deployed;
+pub mod director;
+pub mod log;
+pub mod order;
+pub mod pipeline;
+pub mod recovery;
+pub mod render;
+pub mod request;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tokio::sync::broadcast;
+
+use crate::products::Products;
+use crate::store::installations::{InstallationRow, Started};
+use crate::store::Store;
+use crate::{Error, Result};
+
+pub use director::DirectorLink;
+pub use log::{InstallEvent, InstallLog};
+pub use request::{ApplyRequest, DeployProducts, ErrandOverride};
+
+/// One product of an installation and how it went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductRun {
+    pub guid: String,
+    pub name: String,
+    pub version: String,
+    /// `install`, `update` or `unchanged` (against the deployed snapshot when the run began).
+    pub action: String,
+    /// `pending`, `running`, `succeeded`, `failed` or `skipped` (an earlier product failed).
+    pub status: String,
+    #[serde(default)]
+    pub started_at: Option<String>,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    /// 0–100.
+    #[serde(default)]
+    pub progress: u8,
+}
+
+/// An installation as the API shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstallationView {
+    pub id: i64,
+    pub status: String,
+    pub user_name: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub request: ApplyRequest,
+    pub products: Vec<ProductRun>,
+    /// Why it failed (or a short summary when it succeeded).
+    pub result: Option<String>,
+}
+
+impl InstallationView {
+    fn from_row(row: InstallationRow) -> InstallationView {
+        InstallationView {
+            id: row.id,
+            status: row.status,
+            user_name: row.user_name,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+            request: serde_json::from_str(&row.request).unwrap_or_default(),
+            products: serde_json::from_str(&row.products).unwrap_or_default(),
+            result: row.result,
+        }
+    }
+
+    /// Seconds between start and end (none while running).
+    pub fn duration_seconds(&self) -> Option<i64> {
+        let start = parse_rfc3339(&self.started_at)?;
+        let end = parse_rfc3339(self.finished_at.as_deref()?)?;
+        Some(end - start)
+    }
+
+    /// The entry of `GET /api/v0/installations`: om reads `id`, `status`, `user_name`,
+    /// `started_at`, `finished_at`; `additions`/`updates` follow Ops Manager; `products` is the
+    /// Change Log's per-product table.
+    pub fn to_json(&self) -> Value {
+        let by_action = |action: &str| -> Vec<Value> {
+            self.products
+                .iter()
+                .filter(|p| p.action == action && p.status != "skipped")
+                .map(
+                    |p| json!({"identifier": p.name, "product_version": p.version, "guid": p.guid}),
+                )
+                .collect()
+        };
+        let products: Vec<Value> = self
+            .products
+            .iter()
+            .map(|p| {
+                let duration = match (&p.started_at, &p.finished_at) {
+                    (Some(s), Some(f)) => {
+                        parse_rfc3339(f).zip(parse_rfc3339(s)).map(|(f, s)| f - s)
+                    }
+                    _ => None,
+                };
+                json!({
+                    "guid": p.guid,
+                    "identifier": p.name,
+                    "product_version": p.version,
+                    "action": p.action,
+                    "status": p.status,
+                    "progress": p.progress,
+                    "started_at": p.started_at,
+                    "finished_at": p.finished_at,
+                    "duration_seconds": duration,
+                })
+            })
+            .collect();
+        json!({
+            "id": self.id,
+            "status": self.status,
+            "user_name": self.user_name,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "deploy_products": self.request.deploy_products,
+            "ignore_warnings": self.request.ignore_warnings,
+            "additions": by_action("install"),
+            "updates": by_action("update"),
+            "deletions": [],
+            "products": products,
+            "result": self.result,
+            "duration_seconds": self.duration_seconds(),
+        })
+    }
+}
+
+/// The installations service. Cheap to clone; one per process.
+#[derive(Clone)]
+pub struct Installations {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    products: Products,
+    director: DirectorLink,
+    /// The logs (with their live event channels) of running installations.
+    streams: Mutex<HashMap<i64, InstallLog>>,
+}
+
+impl std::fmt::Debug for Installations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Installations")
+            .field("director", &self.inner.director.target)
+            .finish()
+    }
+}
+
+impl Installations {
+    pub fn new(store: Store, products: Products, director: DirectorLink) -> Installations {
+        Installations {
+            inner: Arc::new(Inner {
+                store,
+                products,
+                director,
+                streams: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    pub fn director(&self) -> &DirectorLink {
+        &self.inner.director
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn products(&self) -> &Products {
+        &self.inner.products
+    }
+
+    fn lock_streams(&self) -> std::sync::MutexGuard<'_, HashMap<i64, InstallLog>> {
+        self.inner
+            .streams
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// `POST /api/v0/installations`: validates what was asked and starts the installation in
+    /// the background. Refused with 422 (naming every reason) when a selected product cannot be
+    /// deployed, with 409 when an installation is running.
+    pub async fn apply(&self, request: ApplyRequest, user: &str) -> Result<i64> {
+        let plan = self.plan(&request).await?;
+        let products_json = serde_json::to_string(&plan)
+            .map_err(|e| Error::Internal(format!("encoding the installation plan: {e}")))?;
+        let request_json = serde_json::to_string(&request)
+            .map_err(|e| Error::Internal(format!("encoding the installation request: {e}")))?;
+        let id = match self
+            .store()
+            .installations()
+            .start(user, &request_json, &products_json, &now_rfc3339())
+            .await?
+        {
+            Started::Created(id) => id,
+            Started::Busy(running) => return Err(Error::InstallationRunning(running)),
+        };
+        self.products().set_applying(Some(id));
+        let (events, _) = broadcast::channel(1024);
+        let (log, writer) = InstallLog::open(self.store().clone(), id, 0, events);
+        self.lock_streams().insert(id, log.clone());
+        let service = self.clone();
+        let user = user.to_owned();
+        tokio::spawn(async move {
+            pipeline::run(&service, &log, &request, plan, &user).await;
+            log.close();
+            let _ = writer.await;
+        });
+        Ok(id)
+    }
+
+    /// Which products the request selects, validated, with their actions.
+    async fn plan(&self, request: &ApplyRequest) -> Result<Vec<ProductRun>> {
+        let products = self.products();
+        let staged = products.store().products().staged().await?;
+        let selected: Vec<_> = match &request.deploy_products {
+            DeployProducts::Keyword(k) if k == "none" => Vec::new(),
+            DeployProducts::Keyword(_) => staged,
+            DeployProducts::Some(guids) => {
+                let director_guid = products.director().await?.guid;
+                let mut unknown = Vec::new();
+                for g in guids {
+                    if *g != director_guid && !staged.iter().any(|r| &r.guid == g) {
+                        unknown.push(format!("'{g}' is not a staged product"));
+                    }
+                }
+                if !unknown.is_empty() {
+                    return Err(Error::Rejected(BTreeMap::from([(
+                        "deploy_products".to_owned(),
+                        unknown,
+                    )])));
+                }
+                staged
+                    .into_iter()
+                    .filter(|r| guids.contains(&r.guid))
+                    .collect()
+            }
+        };
+        let mut reasons: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let director = products.director().await?;
+        for (field, messages) in director.settings.problems() {
+            for m in messages {
+                reasons
+                    .entry(director.guid.clone())
+                    .or_default()
+                    .push(format!("{field}: {m}"));
+            }
+        }
+        if reasons.is_empty() {
+            if let Err(e) = products.cloud_config().await {
+                reasons
+                    .entry(director.guid.clone())
+                    .or_default()
+                    .push(format!("cloud config: {}", error_text(&e)));
+            }
+        }
+        let mut plan = Vec::new();
+        for row in selected {
+            let product = products.load_staged(row).await?;
+            let completeness = products.completeness_of(&product).await?;
+            for (reference, messages) in completeness.missing.iter().chain(&completeness.invalid) {
+                for m in messages {
+                    reasons
+                        .entry(product.guid.clone())
+                        .or_default()
+                        .push(format!("{reference}: {m}"));
+                }
+            }
+            let action = products.change_action(&product).await?;
+            if action == crate::products::ChangeAction::Delete {
+                // Deleting a deployment is not part of the pipeline yet: refuse rather than
+                // deploy a product whose deletion is staged.
+                reasons.entry(product.guid.clone()).or_default().push(
+                    "its deletion is staged, and Apply Changes cannot delete deployments yet; \
+                     revert the deletion (DELETE /api/v0/staged) or leave it out of deploy_products"
+                        .into(),
+                );
+            }
+            let action = action.as_str().to_owned();
+            plan.push(ProductRun {
+                guid: product.guid,
+                name: product.name,
+                version: product.version,
+                action,
+                status: "pending".into(),
+                started_at: None,
+                finished_at: None,
+                progress: 0,
+            });
+        }
+        if !reasons.is_empty() {
+            return Err(Error::Rejected(reasons));
+        }
+        Ok(plan)
+    }
+
+    pub async fn get(&self, id: i64) -> Result<InstallationView> {
+        self.store()
+            .installations()
+            .get(id)
+            .await?
+            .map(InstallationView::from_row)
+            .ok_or_else(|| Error::NotFound(format!("installation {id}")))
+    }
+
+    /// Newest first.
+    pub async fn list(&self) -> Result<Vec<InstallationView>> {
+        Ok(self
+            .store()
+            .installations()
+            .list()
+            .await?
+            .into_iter()
+            .map(InstallationView::from_row)
+            .collect())
+    }
+
+    /// The whole log so far, one line per line.
+    pub async fn logs(&self, id: i64) -> Result<String> {
+        self.get(id).await?;
+        let lines = self.store().installations().log_lines(id, 0).await?;
+        let mut out = String::new();
+        for (_, line) in lines {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
+    /// For the events stream of a running installation: its log lines so far and a receiver of
+    /// everything after them. `None` once it ended (its stored log is then complete).
+    pub fn subscribe(&self, id: i64) -> Option<log::Subscription> {
+        let log = self.lock_streams().get(&id).cloned();
+        log.map(|l| l.subscribe())
+    }
+
+    /// Called by the pipeline when an installation ends.
+    fn finished(&self, id: i64) {
+        self.lock_streams().remove(&id);
+        self.products().set_applying(None);
+    }
+}
+
+/// The message of an error as an operator should read it (422 findings joined).
+pub fn error_text(e: &Error) -> String {
+    match e {
+        Error::Rejected(findings) => findings
+            .iter()
+            .flat_map(|(k, ms)| ms.iter().map(move |m| format!("{k}: {m}")))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+/// Now, as RFC 3339 UTC with seconds (`2026-01-31T12:00:00Z`), the format om parses.
+pub fn now_rfc3339() -> String {
+    format_rfc3339(crate::store::unix_now())
+}
+
+pub fn format_rfc3339(unix: i64) -> String {
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// Reads what [`format_rfc3339`] writes.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let text = text.strip_suffix('Z')?;
+    let (date, clock) = text.split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, mo, da) = (d.next()??, d.next()??, d.next()??);
+    let mut c = clock.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, mi, s) = (c.next()??, c.next()??, c.next()??);
+    let month = time::Month::try_from(u8::try_from(mo).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(da).ok()?)
+            .ok()?;
+    let t = date
+        .with_hms(
+            u8::try_from(h).ok()?,
+            u8::try_from(mi).ok()?,
+            u8::try_from(s).ok()?,
+        )
+        .ok()?;
+    Some(t.assume_utc().unix_timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_round_trip() {
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+        let t = 1_767_225_599; // 2025-12-31T23:59:59Z
+        assert_eq!(format_rfc3339(t), "2025-12-31T23:59:59Z");
+        assert_eq!(parse_rfc3339(&format_rfc3339(t)), Some(t));
+        assert_eq!(parse_rfc3339("2025-13-01T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn the_list_entry_has_oms_fields() {
+        let view = InstallationView {
+            id: 3,
+            status: "succeeded".into(),
+            user_name: "admin".into(),
+            started_at: "2026-01-01T10:00:00Z".into(),
+            finished_at: Some("2026-01-01T10:02:30Z".into()),
+            request: ApplyRequest::default(),
+            products: vec![ProductRun {
+                guid: "p-1".into(),
+                name: "p".into(),
+                version: "1.0".into(),
+                action: "install".into(),
+                status: "succeeded".into(),
+                started_at: Some("2026-01-01T10:00:10Z".into()),
+                finished_at: Some("2026-01-01T10:02:00Z".into()),
+                progress: 100,
+            }],
+            result: None,
+        };
+        let v = view.to_json();
+        assert_eq!(v["id"], 3);
+        assert_eq!(v["duration_seconds"], 150);
+        assert_eq!(v["deploy_products"], "all");
+        assert_eq!(v["additions"][0]["identifier"], "p");
+        assert_eq!(v["products"][0]["duration_seconds"], 110);
+        assert_eq!(v["updates"], json!([]));
+    }
+}

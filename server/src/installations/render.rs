@@ -1,0 +1,264 @@
+//! Rendering a staged product's manifest as an installation deploys it: the Director tile's
+//! configuration (cloud config, VM types), the product's placement, the other staged products
+//! (for `..other.` references), the installation's root CA, and generated credentials filled.
+//!
+//! What is deployed holds credential values; what Tileworks shows (the staged and deployed
+//! manifest endpoints, diffs) must not. [`redact`] replaces every credential value the staged
+//! configuration holds with a `((placeholder))` named after its property reference, the way
+//! om's `bosh-diff` shows secrets.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use tiles::metadata::ProductTemplate;
+use tiles::properties::types;
+use tiles::properties::StagedValues;
+use tiles::render::{
+    placeholder_name, render_product, NetworkAssignment, OtherProduct, RenderContext,
+    RenderedProduct,
+};
+
+use crate::products::{Products, StagedProduct};
+use crate::{Error, Result};
+
+/// A render ready to deploy, and the same manifest with credentials as placeholders.
+#[derive(Debug, Clone)]
+pub struct ProductRender {
+    pub rendered: RenderedProduct,
+    /// The manifest with `((placeholders))` for credential values.
+    pub redacted: Value,
+}
+
+/// The placement of a product from its `networks_and_azs`.
+fn network_of(product: &StagedProduct) -> Result<NetworkAssignment> {
+    let nets = product.settings.networks_and_azs.as_ref().ok_or_else(|| {
+        Error::invalid(
+            "networks_and_azs",
+            "the product has no network and AZ assignment",
+        )
+    })?;
+    NetworkAssignment::from_om(nets).map_err(|e| Error::invalid("networks_and_azs", e.to_string()))
+}
+
+/// Renders `product` as it would be deployed now.
+pub async fn render_staged(
+    products: &Products,
+    product: &StagedProduct,
+    director_hostname: &str,
+) -> Result<ProductRender> {
+    let director = products.director().await?;
+    let network = network_of(product)?;
+    let mut ctx = RenderContext::new(
+        product.guid.clone(),
+        director.settings.director_config(),
+        network,
+    )
+    .map_err(|e| Error::invalid("cloud_config", e.to_string()))?;
+    let ca = products.root_ca().await?;
+    ctx.ops_manager
+        .accessors
+        .insert("ca_certificate".into(), Value::String(ca.cert_pem.clone()));
+    let d = &mut ctx.director.accessors;
+    d.insert(
+        "hostname".into(),
+        Value::String(director_hostname.to_owned()),
+    );
+    d.insert(
+        "deployment_ip".into(),
+        Value::String(director_hostname.to_owned()),
+    );
+    d.insert("ca_public_key".into(), Value::String(ca.cert_pem.clone()));
+    d.insert("guid".into(), Value::String(director.guid.clone()));
+    ctx.errands = product.settings.errands.clone();
+    for row in products.store().products().staged().await? {
+        if row.guid == product.guid {
+            continue;
+        }
+        let other = products.load_staged(row).await?;
+        let network = network_of(&other).ok();
+        ctx.products.insert(
+            other.name.clone(),
+            OtherProduct {
+                guid: other.guid.clone(),
+                template: (*other.template).clone(),
+                staged: other.settings.staged.clone(),
+                network,
+            },
+        );
+    }
+    let mut staged = product.settings.staged.clone();
+    products
+        .fill_generated(&product.template, &mut staged)
+        .await?;
+    let rendered = render_product(&product.template, &staged, &ctx)
+        .map_err(|e| Error::invalid("manifest", e.to_string()))?;
+    let secrets = credential_values(&product.template, &staged);
+    let redacted = redact(&rendered.manifest, &secrets);
+    Ok(ProductRender { rendered, redacted })
+}
+
+/// Every credential string in `staged`, with the placeholder name that stands for it:
+/// `reference` → `((name))`, fields as `((name.field))`, collection records' credential fields
+/// as `((name_INDEX_field))`.
+pub fn credential_values(
+    template: &ProductTemplate,
+    staged: &StagedValues,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for pref in template.property_refs() {
+        let bp = pref.blueprint;
+        let Some(value) = staged.get(&pref.reference) else {
+            continue;
+        };
+        let name = placeholder_name(&pref.reference);
+        if types::is_credential(bp.property_type.as_str()) {
+            collect(value, &name, &mut out);
+            continue;
+        }
+        let secret_fields: Vec<&str> = bp
+            .sub_blueprints()
+            .iter()
+            .filter(|s| types::is_credential(s.property_type.as_str()))
+            .map(|s| s.name.as_str())
+            .collect();
+        if let (false, Value::Array(records)) = (secret_fields.is_empty(), value) {
+            for (i, record) in records.iter().enumerate() {
+                for field in &secret_fields {
+                    if let Some(v) = record.get(*field) {
+                        collect(v, &format!("{name}_{i}_{field}"), &mut out);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn collect(value: &Value, name: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::String(s) if !s.is_empty() => out.push((name.to_owned(), s.clone())),
+        Value::Object(fields) => {
+            for (k, v) in fields {
+                // A `{"value": …}` record field is the value itself.
+                if k == "value" {
+                    collect(v, name, out);
+                } else {
+                    collect(v, &format!("{name}.{k}"), out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                collect(v, &format!("{name}_{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Secrets shorter than this are only replaced where they are a whole string: a short value
+/// (`abc`) inside another string is more likely a coincidence than a copy.
+const MIN_EMBEDDED_SECRET: usize = 8;
+
+/// `manifest` with every credential value replaced by its `((placeholder))`: whole strings, and
+/// (for values of 8 characters or more) copies embedded in longer strings.
+pub fn redact(manifest: &Value, secrets: &[(String, String)]) -> Value {
+    // Longest first, so a secret that contains another is replaced whole.
+    let mut sorted: Vec<&(String, String)> = secrets.iter().collect();
+    sorted.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+    let mut by_value: BTreeMap<&str, &str> = BTreeMap::new();
+    for (name, value) in &sorted {
+        by_value.entry(value.as_str()).or_insert(name.as_str());
+    }
+    redact_value(manifest, &sorted, &by_value)
+}
+
+fn redact_value(v: &Value, sorted: &[&(String, String)], whole: &BTreeMap<&str, &str>) -> Value {
+    match v {
+        Value::String(s) => {
+            if let Some(name) = whole.get(s.as_str()) {
+                return Value::String(format!("(({name}))"));
+            }
+            let mut text = s.clone();
+            for (name, secret) in sorted {
+                if secret.len() >= MIN_EMBEDDED_SECRET && text.contains(secret.as_str()) {
+                    text = text.replace(secret.as_str(), &format!("(({name}))"));
+                }
+            }
+            Value::String(text)
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| redact_value(i, sorted, whole))
+                .collect(),
+        ),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), redact_value(v, sorted, whole)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn credentials_become_placeholders() {
+        let secrets = vec![
+            (
+                "properties_admin.password".to_owned(),
+                "s3cret-Pa55word".to_owned(),
+            ),
+            ("properties_short".to_owned(), "abc".to_owned()),
+        ];
+        let manifest = json!({
+            "instance_groups": [{"jobs": [{"properties": {
+                "password": "s3cret-Pa55word",
+                "url": "https://admin:s3cret-Pa55word@host",
+                "short": "abc",
+                "name": "abcdef",
+                "count": 3,
+            }}]}]
+        });
+        let out = redact(&manifest, &secrets);
+        let p = &out["instance_groups"][0]["jobs"][0]["properties"];
+        assert_eq!(p["password"], "((properties_admin.password))");
+        assert_eq!(p["url"], "https://admin:((properties_admin.password))@host");
+        assert_eq!(p["short"], "((properties_short))");
+        assert_eq!(p["name"], "abcdef");
+        assert_eq!(p["count"], 3);
+    }
+
+    #[test]
+    fn the_pks_tiles_credentials_are_found() {
+        let t = ProductTemplate::from_yaml(tiles::products::PKS_METADATA).unwrap();
+        let cred = t
+            .property_refs()
+            .into_iter()
+            .find(|p| p.blueprint.property_type.as_str() == "simple_credentials")
+            .unwrap()
+            .reference;
+        let plain = t
+            .property_refs()
+            .into_iter()
+            .find(|p| p.blueprint.property_type.as_str() == "string")
+            .unwrap()
+            .reference;
+        let mut s = StagedValues::new();
+        s.set(
+            &cred,
+            json!({"identity": "admin", "password": "pw-123456789"}),
+        );
+        s.set(&plain, json!("visible"));
+        let found = credential_values(&t, &s);
+        let name = placeholder_name(&cred);
+        assert!(found.contains(&(format!("{name}.password"), "pw-123456789".into())));
+        assert!(found.contains(&(format!("{name}.identity"), "admin".into())));
+        assert!(!found.iter().any(|(_, v)| v == "visible"));
+    }
+}

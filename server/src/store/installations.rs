@@ -1,0 +1,271 @@
+//! Installations (Apply Changes runs), their logs and Director tasks, and the deployed layer of
+//! each product. JSON columns are written and read by the installations service
+//! (`crate::installations`), which is the only caller; sealing happens there too.
+
+use sqlx::SqlitePool;
+
+use crate::Result;
+
+/// One installation.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct InstallationRow {
+    pub id: i64,
+    pub status: String,
+    pub user_name: String,
+    pub request: String,
+    pub products: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub result: Option<String>,
+}
+
+/// A Director task started by an installation.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TaskRow {
+    pub installation_id: i64,
+    pub task_id: i64,
+    pub product_guid: String,
+    pub description: String,
+    pub state: String,
+}
+
+/// The deployed snapshot of one product (or of the Director tile).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DeployedRow {
+    pub guid: String,
+    pub name: String,
+    pub version: String,
+    pub settings: Vec<u8>,
+    pub manifest: String,
+    pub installation_id: i64,
+    pub deployed_at: String,
+}
+
+/// The outcome of trying to start an installation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Started {
+    /// Created with this id.
+    Created(i64),
+    /// Another installation is running (its id).
+    Busy(i64),
+}
+
+const COLUMNS: &str = "id, status, user_name, request, products, started_at, finished_at, result";
+
+pub struct Installations<'a> {
+    pool: &'a SqlitePool,
+}
+
+impl<'a> Installations<'a> {
+    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+        Installations { pool }
+    }
+
+    /// Inserts a `running` installation unless one is running already (the unique index on
+    /// running rows makes this safe against two requests at once).
+    pub async fn start(
+        &self,
+        user_name: &str,
+        request: &str,
+        products: &str,
+        started_at: &str,
+    ) -> Result<Started> {
+        let inserted = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO installations (status, user_name, request, products, started_at)
+             VALUES ('running', ?, ?, ?, ?)
+             ON CONFLICT DO NOTHING
+             RETURNING id",
+        )
+        .bind(user_name)
+        .bind(request)
+        .bind(products)
+        .bind(started_at)
+        .fetch_optional(self.pool)
+        .await?;
+        match inserted {
+            Some(id) => Ok(Started::Created(id)),
+            None => {
+                let running: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM installations WHERE status = 'running'")
+                        .fetch_optional(self.pool)
+                        .await?;
+                // It may have finished in between: report it anyway, the caller retries.
+                Ok(Started::Busy(running.unwrap_or(0)))
+            }
+        }
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Option<InstallationRow>> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM installations WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(self.pool)
+                .await?,
+        )
+    }
+
+    /// Newest first.
+    pub async fn list(&self) -> Result<Vec<InstallationRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM installations ORDER BY id DESC"
+        ))
+        .fetch_all(self.pool)
+        .await?)
+    }
+
+    pub async fn running(&self) -> Result<Vec<InstallationRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM installations WHERE status = 'running' ORDER BY id"
+        ))
+        .fetch_all(self.pool)
+        .await?)
+    }
+
+    pub async fn set_products(&self, id: i64, products: &str) -> Result<()> {
+        sqlx::query("UPDATE installations SET products = ? WHERE id = ?")
+            .bind(products)
+            .bind(id)
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a running installation; `false` when it was not running.
+    pub async fn finish(
+        &self,
+        id: i64,
+        status: &str,
+        finished_at: &str,
+        result: Option<&str>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE installations SET status = ?, finished_at = ?, result = ?
+              WHERE id = ? AND status = 'running'",
+        )
+        .bind(status)
+        .bind(finished_at)
+        .bind(result)
+        .bind(id)
+        .execute(self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn append_log(&self, id: i64, seq: i64, line: &str) -> Result<()> {
+        sqlx::query("INSERT INTO installation_logs (installation_id, seq, line) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(seq)
+            .bind(line)
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The log lines with their sequence numbers, from `after` on (exclusive).
+    pub async fn log_lines(&self, id: i64, after: i64) -> Result<Vec<(i64, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT seq, line FROM installation_logs
+              WHERE installation_id = ? AND seq > ? ORDER BY seq",
+        )
+        .bind(id)
+        .bind(after)
+        .fetch_all(self.pool)
+        .await?)
+    }
+
+    /// The highest sequence number of a log (0 when empty).
+    pub async fn last_seq(&self, id: i64) -> Result<i64> {
+        let max: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(seq) FROM installation_logs WHERE installation_id = ?")
+                .bind(id)
+                .fetch_one(self.pool)
+                .await?;
+        Ok(max.unwrap_or(0))
+    }
+
+    pub async fn add_task(
+        &self,
+        id: i64,
+        task_id: i64,
+        product_guid: &str,
+        description: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO installation_tasks (installation_id, task_id, product_guid, description)
+             VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(task_id)
+        .bind(product_guid)
+        .bind(description)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_task_state(&self, id: i64, task_id: i64, state: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE installation_tasks SET state = ? WHERE installation_id = ? AND task_id = ?",
+        )
+        .bind(state)
+        .bind(id)
+        .bind(task_id)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Tasks whose end was never recorded (the process stopped while following them).
+    pub async fn unfinished_tasks(&self) -> Result<Vec<TaskRow>> {
+        Ok(sqlx::query_as(
+            "SELECT installation_id, task_id, product_guid, description, state
+               FROM installation_tasks
+              WHERE state NOT IN ('done', 'error', 'cancelled', 'timeout')
+              ORDER BY installation_id, task_id",
+        )
+        .fetch_all(self.pool)
+        .await?)
+    }
+
+    /// Writes (or replaces) a product's deployed snapshot.
+    pub async fn put_deployed(&self, row: &DeployedRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO deployed_products
+                 (guid, name, version, settings, manifest, installation_id, deployed_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (guid) DO UPDATE SET
+                 name = excluded.name, version = excluded.version, settings = excluded.settings,
+                 manifest = excluded.manifest, installation_id = excluded.installation_id,
+                 deployed_at = excluded.deployed_at",
+        )
+        .bind(&row.guid)
+        .bind(&row.name)
+        .bind(&row.version)
+        .bind(&row.settings)
+        .bind(&row.manifest)
+        .bind(row.installation_id)
+        .bind(&row.deployed_at)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn deployed(&self) -> Result<Vec<DeployedRow>> {
+        Ok(sqlx::query_as(
+            "SELECT guid, name, version, settings, manifest, installation_id, deployed_at
+               FROM deployed_products ORDER BY deployed_at, name",
+        )
+        .fetch_all(self.pool)
+        .await?)
+    }
+
+    pub async fn deployed_one(&self, guid: &str) -> Result<Option<DeployedRow>> {
+        Ok(sqlx::query_as(
+            "SELECT guid, name, version, settings, manifest, installation_id, deployed_at
+               FROM deployed_products WHERE guid = ?",
+        )
+        .bind(guid)
+        .fetch_optional(self.pool)
+        .await?)
+    }
+}

@@ -1,0 +1,562 @@
+//! Apply Changes end to end: the real binary with its embedded Director stand-in (VM latency 0
+//! unless a test needs an apply slow enough to act during it), the bundled PKS tile configured
+//! through the API as om does it, then `POST /api/v0/installations` and what follows — the
+//! Director deployment, the deployed snapshot, pending changes, failures that keep the staged
+//! configuration, one installation at a time, writes refused during an apply, and a kill -9
+//! in the middle of one.
+
+mod common;
+mod support;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::pks::*;
+use support::*;
+
+/// Starts a server (extra `serve` flags), configures the Director tile and stages and
+/// configures PKS. Returns the server and the PKS GUID.
+async fn pks_ready(args: &[&str]) -> (TestServer, String) {
+    let mut all: Vec<&str> = args.to_vec();
+    if !all.contains(&"--director-vm-create-ms") {
+        all.extend(["--director-vm-create-ms", "0"]);
+    }
+    let server = TestServer::start_with(&all, Some(ADMIN_PASSWORD));
+    let guid = {
+        let api = Api::login(&server).await;
+        configure_director(&api).await;
+        let staged = api
+            .ok(
+                Method::POST,
+                "/api/v0/staged/products",
+                Some(json!({"name": PKS, "product_version": "latest"})),
+            )
+            .await;
+        let (cert, key) = test_cert();
+        let config = tiles::yaml::load(&pks_config_yaml(&cert, &key)).unwrap();
+        om_configure_product(&api, &config).await;
+        staged["guid"].as_str().unwrap().to_owned()
+    };
+    (server, guid)
+}
+
+/// `POST /api/v0/installations`; the id.
+async fn apply(api: &Api<'_>, body: Value) -> i64 {
+    let r = api.post("/api/v0/installations", body).await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    r.body["install"]["id"].as_i64().unwrap()
+}
+
+/// Polls like om until the installation ends; its final status body.
+async fn wait_for(api: &Api<'_>, id: i64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let r = api.get(&format!("/api/v0/installations/{id}")).await;
+        assert_eq!(r.status, 200, "{:#}", r.body);
+        assert!(r.body["started_at"].is_string(), "{:#}", r.body);
+        if r.body["status"] != "running" {
+            assert!(r.body["finished_at"].is_string(), "{:#}", r.body);
+            return r.body;
+        }
+        assert!(Instant::now() < deadline, "installation {id} still running");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn logs(api: &Api<'_>, id: i64) -> String {
+    let r = api.get(&format!("/api/v0/installations/{id}/logs")).await;
+    assert_eq!(r.status, 200);
+    r.body["logs"].as_str().unwrap().to_owned()
+}
+
+async fn pending_action(api: &Api<'_>, guid: &str) -> String {
+    let pending = api
+        .ok(Method::GET, "/api/v0/staged/pending_changes", None)
+        .await;
+    pending["product_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["guid"] == guid)
+        .unwrap_or_else(|| panic!("{guid} not in {pending:#}"))["action"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn deployed_guids(api: &Api<'_>) -> Vec<String> {
+    let list = api.ok(Method::GET, "/api/v0/deployed/products", None).await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["guid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The embedded Director, reached as the `bosh` CLI would with the credentials Tileworks gives.
+struct Director {
+    url: String,
+    client: String,
+    secret: String,
+    http: reqwest::Client,
+}
+
+impl Director {
+    async fn of(api: &Api<'_>) -> Director {
+        let creds = api
+            .ok(
+                Method::GET,
+                "/api/v0/deployed/director/credentials/bosh_commandline_credentials",
+                None,
+            )
+            .await;
+        let text = creds["credential"].as_str().unwrap().to_owned();
+        assert!(text.ends_with(" bosh "), "{text}");
+        let var = |name: &str| {
+            text.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                .unwrap_or_else(|| panic!("no {name} in {text}"))
+                .to_owned()
+        };
+        let ca = std::fs::read(var("BOSH_CA_CERT")).unwrap();
+        assert!(
+            var("BOSH_CA_CERT").starts_with(api.server.data_dir.path().to_str().unwrap()),
+            "the CA file is under the data dir"
+        );
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+            .build()
+            .unwrap();
+        Director {
+            url: var("BOSH_ENVIRONMENT"),
+            client: var("BOSH_CLIENT"),
+            secret: var("BOSH_CLIENT_SECRET"),
+            http,
+        }
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut r = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .basic_auth(&self.client, Some(&self.secret));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn apply_changes_deploys_the_bundled_pks_tile() {
+    let (server, guid) = pks_ready(&[]).await;
+    let api = Api::login(&server).await;
+    assert_eq!(pending_action(&api, &guid).await, "install");
+    let staged = api
+        .ok(
+            Method::GET,
+            &format!("/api/v0/staged/products/{guid}/manifest"),
+            None,
+        )
+        .await;
+    assert_eq!(staged["manifest"]["name"], guid.as_str());
+    let text = staged.to_string();
+    assert!(!text.contains("pks-vcenter-Secret-1"), "{text}");
+    assert!(text.contains("(("), "credentials appear as placeholders");
+
+    let id = apply(
+        &api,
+        json!({"deploy_products": "all", "ignore_warnings": "false", "force_latest_variables": false}),
+    )
+    .await;
+    let status = wait_for(&api, id).await;
+    let log = logs(&api, id).await;
+    assert_eq!(status["status"], "succeeded", "{log}");
+    assert!(
+        log.contains("Updating the BOSH Director's cloud config"),
+        "{log}"
+    );
+    assert!(log.contains("Uploading stemcell"), "{log}");
+    assert!(log.contains("Uploading release"), "{log}");
+    assert!(log.contains("create deployment"), "{log}");
+    assert!(log.contains("Deployed."), "{log}");
+    assert!(!log.contains("pks-vcenter-Secret-1"));
+
+    // The Change Log.
+    let list = api.ok(Method::GET, "/api/v0/installations", None).await;
+    let first = &list["installations"][0];
+    assert_eq!(first["id"], id);
+    assert_eq!(first["status"], "succeeded");
+    assert_eq!(first["user_name"], ADMIN_USER);
+    assert_eq!(first["deploy_products"], "all");
+    assert_eq!(first["products"][0]["guid"], guid.as_str());
+    assert_eq!(first["products"][0]["action"], "install");
+    assert_eq!(first["products"][0]["status"], "succeeded");
+    assert_eq!(first["products"][0]["progress"], 100);
+    assert!(first["duration_seconds"].is_i64());
+    assert_eq!(first["additions"][0]["identifier"], PKS);
+
+    // The Director has the deployment, with instances.
+    let director = Director::of(&api).await;
+    let (code, deployments) = director.send(Method::GET, "/deployments", None).await;
+    assert_eq!(code, 200);
+    assert!(
+        deployments
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["name"] == guid.as_str()),
+        "{deployments:#}"
+    );
+    let (code, instances) = director
+        .send(Method::GET, &format!("/deployments/{guid}/instances"), None)
+        .await;
+    assert_eq!(code, 200);
+    assert!(
+        instances
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["job"] == PKS || i["instance_group"] == PKS),
+        "{instances:#}"
+    );
+
+    // The deployed layer.
+    let deployed = deployed_guids(&api).await;
+    assert!(deployed.contains(&guid), "{deployed:?}");
+    let manifest = api
+        .ok(
+            Method::GET,
+            &format!("/api/v0/deployed/products/{guid}/manifest"),
+            None,
+        )
+        .await;
+    assert_eq!(manifest["name"], guid.as_str());
+    assert!(!manifest.to_string().contains("pks-vcenter-Secret-1"));
+    assert_eq!(pending_action(&api, &guid).await, "unchanged");
+
+    // The events stream of a finished installation: its log, then `finished`.
+    let events = reqwest::Client::new()
+        .get(server.at(&format!("/api/v0/installations/{id}/events")))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    assert!(events.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let body = events.text().await.unwrap();
+    assert!(body.contains("event: log"), "{body}");
+    assert!(body.contains("event: progress"), "{body}");
+    assert!(
+        body.trim_end()
+            .ends_with(r#"data: {"type":"finished","status":"succeeded"}"#),
+        "{body}"
+    );
+
+    // A staged change makes the product pending again.
+    let r = api
+        .put(
+            &format!("/api/v0/staged/products/{guid}/properties"),
+            json!({"properties": {".properties.pks_api_hostname": {"value": "api2.pks.example.com"}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    assert_eq!(pending_action(&api, &guid).await, "update");
+    let again = apply(&api, json!({"deploy_products": "all"})).await;
+    assert_eq!(wait_for(&api, again).await["status"], "succeeded");
+    let list = api.ok(Method::GET, "/api/v0/installations", None).await;
+    assert_eq!(list["installations"][0]["id"], again);
+    assert_eq!(list["installations"][0]["products"][0]["action"], "update");
+    assert_eq!(list["installations"][1]["id"], id);
+    assert_eq!(pending_action(&api, &guid).await, "unchanged");
+}
+
+#[tokio::test]
+async fn selective_apply_deploys_only_the_named_products() {
+    let (server, guid) = pks_ready(&[]).await;
+    let api = Api::login(&server).await;
+
+    // "none": only the Director's cloud config.
+    let id = apply(&api, json!({"deploy_products": "none"})).await;
+    assert_eq!(wait_for(&api, id).await["status"], "succeeded");
+    let deployed = deployed_guids(&api).await;
+    assert!(!deployed.contains(&guid), "{deployed:?}");
+    assert_eq!(deployed.len(), 1, "the Director tile only: {deployed:?}");
+    assert_eq!(pending_action(&api, &guid).await, "install");
+    let list = api.ok(Method::GET, "/api/v0/installations", None).await;
+    assert_eq!(list["installations"][0]["deploy_products"], "none");
+    assert_eq!(list["installations"][0]["products"], json!([]));
+
+    // An unknown GUID is refused before anything starts.
+    let r = api
+        .post(
+            "/api/v0/installations",
+            json!({"deploy_products": ["nope-00000000000000000000"]}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{:#}", r.body);
+    assert!(r.body["errors"]["deploy_products"].is_array());
+
+    // The one product by GUID.
+    let id = apply(&api, json!({"deploy_products": [guid]})).await;
+    assert_eq!(wait_for(&api, id).await["status"], "succeeded");
+    assert!(deployed_guids(&api).await.contains(&guid));
+    let list = api.ok(Method::GET, "/api/v0/installations", None).await;
+    assert_eq!(list["installations"][0]["deploy_products"], json!([guid]));
+}
+
+#[tokio::test]
+async fn an_incomplete_product_is_refused_with_its_reasons() {
+    let server = TestServer::start_with(&["--director-vm-create-ms", "0"], Some(ADMIN_PASSWORD));
+    let api = Api::login(&server).await;
+    configure_director(&api).await;
+    let staged = api
+        .ok(
+            Method::POST,
+            "/api/v0/staged/products",
+            Some(json!({"name": PKS, "product_version": "latest"})),
+        )
+        .await;
+    let guid = staged["guid"].as_str().unwrap();
+    let r = api
+        .post("/api/v0/installations", json!({"deploy_products": "all"}))
+        .await;
+    assert_eq!(r.status, 422, "{:#}", r.body);
+    let reasons = r.body["errors"][guid].as_array().unwrap();
+    assert!(
+        reasons
+            .iter()
+            .any(|m| m.as_str().unwrap().starts_with("networks_and_azs.network")),
+        "{reasons:?}"
+    );
+    let list = api.ok(Method::GET, "/api/v0/installations", None).await;
+    assert_eq!(list["installations"], json!([]));
+}
+
+#[tokio::test]
+async fn a_failing_errand_fails_the_installation_and_keeps_the_staged_configuration() {
+    let (server, guid) = pks_ready(&[]).await;
+    let api = Api::login(&server).await;
+    let director = Director::of(&api).await;
+    let (code, body) = director
+        .send(
+            Method::PUT,
+            &format!("/chaos/errands/{guid}/smoke-tests"),
+            Some(json!({"exit_code": 1, "stderr": "cluster creation timed out"})),
+        )
+        .await;
+    assert!((200..300).contains(&code), "{code} {body:#}");
+    let before = api
+        .ok(
+            Method::GET,
+            &format!("/api/v0/staged/products/{guid}/properties"),
+            None,
+        )
+        .await;
+
+    // The staged rule says off; the one-time override runs it.
+    let id = apply(
+        &api,
+        json!({"deploy_products": "all",
+               "errands": {guid.clone(): {"run_post_deploy": {"smoke-tests": true}}}}),
+    )
+    .await;
+    let status = wait_for(&api, id).await;
+    let log = logs(&api, id).await;
+    assert_eq!(status["status"], "failed", "{log}");
+    assert!(
+        log.contains("Running errand smoke-tests (on for this apply)"),
+        "{log}"
+    );
+    assert!(log.contains("cluster creation timed out"), "{log}");
+    assert!(log.contains("Staged changes are kept"), "{log}");
+    assert!(status["result"].as_str().unwrap().contains("smoke-tests"));
+    assert_eq!(status["products"][0]["status"], "failed");
+
+    // No snapshot for the product; its staged configuration is untouched and still pending.
+    assert!(!deployed_guids(&api).await.contains(&guid));
+    assert_eq!(pending_action(&api, &guid).await, "install");
+    let after = api
+        .ok(
+            Method::GET,
+            &format!("/api/v0/staged/products/{guid}/properties"),
+            None,
+        )
+        .await;
+    assert_eq!(before, after);
+
+    // Without the override the staged rule (off) applies, and a new apply succeeds.
+    let id = apply(&api, json!({"deploy_products": "all"})).await;
+    let status = wait_for(&api, id).await;
+    let log = logs(&api, id).await;
+    assert_eq!(status["status"], "succeeded", "{log}");
+    assert!(log.contains("Errand smoke-tests skipped (off)"), "{log}");
+    assert!(deployed_guids(&api).await.contains(&guid));
+}
+
+#[tokio::test]
+async fn one_installation_at_a_time_and_no_configuration_writes_during_it() {
+    let (server, guid) = pks_ready(&["--director-vm-create-ms", "1500"]).await;
+    let api = Api::login(&server).await;
+    let id = apply(&api, json!({"deploy_products": "all"})).await;
+    // The UI's live stream, read to its end while the test goes on.
+    let stream = reqwest::Client::new()
+        .get(server.at(&format!("/api/v0/installations/{id}/events")))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let stream = tokio::spawn(async move { stream.text().await.unwrap() });
+
+    let second = api
+        .post("/api/v0/installations", json!({"deploy_products": "all"}))
+        .await;
+    assert_eq!(second.status, 409, "{:#}", second.body);
+    assert_eq!(second.body["installation_id"], id);
+    let message = second.body["errors"]["base"][0].as_str().unwrap();
+    assert!(
+        message.contains(&format!("Installation {id} is running")),
+        "{message}"
+    );
+
+    let list = api.ok(Method::GET, "/api/v0/installations", None).await;
+    assert_eq!(list["installations"][0]["status"], "running");
+    assert!(list["installations"][0]["started_at"].is_string());
+
+    let writes = [
+        api.put(
+            &format!("/api/v0/staged/products/{guid}/properties"),
+            json!({"properties": {".properties.pks_api_hostname": {"value": "other.example.com"}}}),
+        )
+        .await,
+        api.put(
+            "/api/v0/staged/director/properties",
+            json!({"director_configuration": {"max_threads": 4}}),
+        )
+        .await,
+        api.delete(&format!("/api/v0/staged/products/{guid}")).await,
+    ];
+    for r in &writes {
+        assert_eq!(r.status, 409, "{:#}", r.body);
+        assert_eq!(r.body["installation_id"], id);
+    }
+    // Reads still work.
+    api.ok(
+        Method::GET,
+        &format!("/api/v0/staged/products/{guid}/properties"),
+        None,
+    )
+    .await;
+    let status = wait_for(&api, id).await;
+    assert_eq!(status["status"], "succeeded", "{}", logs(&api, id).await);
+    let events = tokio::time::timeout(Duration::from_secs(30), stream)
+        .await
+        .expect("the events stream ends with the installation")
+        .unwrap();
+    for kind in [
+        "event: log",
+        "event: step_started",
+        "event: step_finished",
+        "event: progress",
+        "event: director_event",
+    ] {
+        assert!(events.contains(kind), "{kind} missing from {events}");
+    }
+    assert!(events.contains(r#""percent":100"#), "{events}");
+    assert!(
+        events
+            .trim_end()
+            .ends_with(r#"data: {"type":"finished","status":"succeeded"}"#),
+        "{events}"
+    );
+    // Every stored log line reached the stream exactly once, in order.
+    let stored = logs(&api, id).await;
+    let streamed: Vec<String> = events
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter(|v| v["type"] == "log")
+        .map(|v| v["line"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(streamed, stored.lines().collect::<Vec<_>>());
+
+    // Afterwards writes are accepted again.
+    let r = api
+        .put(
+            &format!("/api/v0/staged/products/{guid}/properties"),
+            json!({"properties": {".properties.pks_api_hostname": {"value": "other.example.com"}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+}
+
+#[tokio::test]
+async fn a_kill_during_an_apply_marks_it_failed_and_the_next_apply_succeeds() {
+    let (mut server, guid) = pks_ready(&["--director-vm-create-ms", "3000"]).await;
+    let id = {
+        let api = Api::login(&server).await;
+        let id = apply(&api, json!({"deploy_products": "all"})).await;
+        // Wait until the deploy task runs on the Director.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !logs(&api, id).await.contains("create deployment") {
+            assert!(Instant::now() < deadline, "{}", logs(&api, id).await);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        id
+    };
+    server.restart(); // SIGKILL, then start again on the same data dir
+
+    let api = Api::login(&server).await;
+    let status = api
+        .ok(Method::GET, &format!("/api/v0/installations/{id}"), None)
+        .await;
+    assert_eq!(status["status"], "failed", "{status:#}");
+    assert!(status["finished_at"].is_string());
+    let log = logs(&api, id).await;
+    assert!(
+        log.contains("Tileworks restarted during this installation"),
+        "{log}"
+    );
+    // Nothing staged was lost.
+    assert_eq!(pending_action(&api, &guid).await, "install");
+    let props = api
+        .ok(
+            Method::GET,
+            &format!("/api/v0/staged/products/{guid}/properties"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        props["properties"][".properties.pks_api_hostname"]["value"],
+        "api.pks.example.com"
+    );
+    assert!(!deployed_guids(&api).await.contains(&guid));
+    // The deploy task it left on the Director is followed to its end and recorded.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !logs(&api, id)
+        .await
+        .contains("left running at the restart ended")
+    {
+        assert!(Instant::now() < deadline, "{}", logs(&api, id).await);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // The next apply succeeds (writes are accepted again too).
+    let next = apply(&api, json!({"deploy_products": "all"})).await;
+    assert!(next > id);
+    let status = wait_for(&api, next).await;
+    assert_eq!(status["status"], "succeeded", "{}", logs(&api, next).await);
+    assert!(deployed_guids(&api).await.contains(&guid));
+}
