@@ -1,9 +1,10 @@
 //! Revert (`DELETE /api/v0/staged`) and deletion as a staged change
 //! (`DELETE /api/v0/staged/products/:guid` of a deployed product), against the real binary.
 //!
-//! Apply Changes is not part of this binary's API yet, so a successful deploy is recorded the
-//! way the installation pipeline records it: through `Products::record_deployed` on the same
-//! data dir (SQLite in WAL mode allows the second connection).
+//! To keep these tests fast, a successful deploy is recorded without running Apply Changes:
+//! `Products::record_deployed` writes the same `deployed_products` row the pipeline writes, on
+//! the same data dir (SQLite in WAL mode allows the second connection). Revert after a real
+//! Apply Changes is covered in tests/installations.rs.
 
 mod common;
 mod support;

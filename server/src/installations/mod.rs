@@ -50,7 +50,7 @@ pub struct ProductRun {
     pub guid: String,
     pub name: String,
     pub version: String,
-    /// `install`, `update` or `unchanged` (against the deployed snapshot when the run began).
+    /// `install`, `update` or `unchanged` (`Products::change_action` when the run began).
     pub action: String,
     /// `pending`, `running`, `succeeded`, `failed` or `skipped` (an earlier product failed).
     pub status: String,
