@@ -11,6 +11,7 @@ pub mod http;
 pub mod installations;
 pub mod products;
 pub mod secrets;
+pub mod stemcells;
 pub mod store;
 pub mod tile_archive;
 pub mod tile_cli;

@@ -279,6 +279,46 @@ async fn apply_changes_deploys_the_bundled_pks_tile() {
     assert_eq!(list["installations"][0]["products"][0]["action"], "update");
     assert_eq!(list["installations"][1]["id"], id);
     assert_eq!(pending_action(&api, &guid).await, "unchanged");
+
+    // The deployed layer the pipeline wrote is the one the Stemcell Library and revert read:
+    // the deployed stemcell is the staged one, and revert goes back to the deployed settings.
+    let assignments = api
+        .ok(Method::GET, "/api/v0/stemcell_assignments", None)
+        .await;
+    let pks = assignments["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["guid"] == guid.as_str())
+        .unwrap()
+        .clone();
+    assert!(pks["deployed_stemcell_version"].is_string(), "{pks:#}");
+    assert_eq!(
+        pks["deployed_stemcell_version"], pks["staged_stemcell_version"],
+        "{pks:#}"
+    );
+    let r = api
+        .put(
+            &format!("/api/v0/staged/products/{guid}/properties"),
+            json!({"properties": {".properties.pks_api_hostname": {"value": "api3.pks.example.com"}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    assert_eq!(pending_action(&api, &guid).await, "update");
+    let reverted = api.send(Method::DELETE, "/api/v0/staged", None, None).await;
+    assert_eq!(reverted.status, 204, "{:#}", reverted.body);
+    assert_eq!(pending_action(&api, &guid).await, "unchanged");
+    let props = api
+        .ok(
+            Method::GET,
+            &format!("/api/v0/staged/products/{guid}/properties"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        props["properties"][".properties.pks_api_hostname"]["value"],
+        "api2.pks.example.com"
+    );
 }
 
 #[tokio::test]

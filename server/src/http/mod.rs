@@ -37,6 +37,8 @@ pub struct AppState {
     pub store: Store,
     /// The products service (tiles, staging, configuration) shared by the UI and the API.
     pub products: crate::products::Products,
+    /// The Stemcell Library.
+    pub stemcells: crate::stemcells::StemcellLibrary,
     /// Apply Changes: installations, their logs, deployed snapshots, the Director link.
     pub installations: crate::installations::Installations,
     pub throttle: Arc<Throttle>,
@@ -121,6 +123,9 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         .site_addr(addr)
         .build();
     let products = crate::products::Products::open(store.clone(), &config.data.path).await?;
+    let stemcells =
+        crate::stemcells::StemcellLibrary::open(store.clone(), products.clone(), &config.data.path)
+            .await?;
     // The Director: a real one (--director-url) or the stand-in, started here and stopped last.
     let (director_link, embedded_director) =
         crate::installations::director::connect(&config.director, &config.data.path).await?;
@@ -130,6 +135,7 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
     let state = AppState {
         store: store.clone(),
         products,
+        stemcells,
         installations,
         throttle: Arc::new(Throttle::new(Policy::default())),
         leptos_options,

@@ -50,7 +50,7 @@ pub struct ProductRun {
     pub guid: String,
     pub name: String,
     pub version: String,
-    /// `install`, `update` or `unchanged` (against the deployed snapshot when the run began).
+    /// `install`, `update` or `unchanged` (`Products::change_action` when the run began).
     pub action: String,
     /// `pending`, `running`, `succeeded`, `failed` or `skipped` (an earlier product failed).
     pub status: String,
@@ -294,9 +294,17 @@ impl Installations {
                         .push(format!("{reference}: {m}"));
                 }
             }
-            let action = products
-                .deployed_action(&product.guid, &product.version, &product.settings)
-                .await?;
+            let action = products.change_action(&product).await?;
+            if action == crate::products::ChangeAction::Delete {
+                // Deleting a deployment is not part of the pipeline yet: refuse rather than
+                // deploy a product whose deletion is staged.
+                reasons.entry(product.guid.clone()).or_default().push(
+                    "its deletion is staged, and Apply Changes cannot delete deployments yet; \
+                     revert the deletion (DELETE /api/v0/staged) or leave it out of deploy_products"
+                        .into(),
+                );
+            }
+            let action = action.as_str().to_owned();
             plan.push(ProductRun {
                 guid: product.guid,
                 name: product.name,

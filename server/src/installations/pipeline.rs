@@ -536,6 +536,20 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
             &render.redacted,
         )
         .await?;
+    // The stemcells this deploy used, as the Stemcell Library sees them, on the same row, so
+    // pending changes and revert compare and restore stemcell pins against what was deployed.
+    let stemcells: Vec<crate::stemcells::OsVersion> =
+        crate::stemcells::assignments::uses_of(products, guid, &product.template)
+            .await?
+            .into_iter()
+            .filter_map(|u| {
+                u.staged_version.map(|version| crate::stemcells::OsVersion {
+                    os: u.required_os,
+                    version,
+                })
+            })
+            .collect();
+    products.record_deployed_stemcells(guid, &stemcells).await?;
     run.log.line(format!("[{label}] Deployed."));
     Ok(())
 }

@@ -4,7 +4,10 @@
 //! A product is *incomplete* while a required value is blank (a required property, the network
 //! and AZ placement) and *invalid* while a value breaks a rule; otherwise it is *deployable*.
 //! The reasons come from `tiles::validate` (the same validation the forms use) and from the
-//! placement checks here.
+//! placement checks here. A product whose `stemcell_criteria` no imported stemcell satisfies is
+//! not deployable either ("Missing stemcell", see `crate::stemcells`); that is reported apart
+//! from the configuration (om's `stemcell_present`), so om's `configure-product` still sees a
+//! complete configuration.
 
 use std::collections::BTreeMap;
 
@@ -54,24 +57,33 @@ pub struct Completeness {
     pub missing: BTreeMap<String, Vec<String>>,
     /// Values that break rules (reference → messages).
     pub invalid: BTreeMap<String, Vec<String>>,
+    /// Missing stemcells (`stemcell.<os>` → messages).
+    #[serde(default)]
+    pub stemcells: BTreeMap<String, Vec<String>>,
 }
 
 impl Completeness {
+    /// Invalid values make the tile invalid; otherwise blank values or a missing stemcell make
+    /// it incomplete (something must still be supplied).
     pub fn state(&self) -> TileState {
         let mut all = self.missing.clone();
-        for (k, v) in &self.invalid {
+        for (k, v) in self.invalid.iter().chain(self.stemcells.iter()) {
             all.entry(k.clone()).or_default().extend(v.iter().cloned());
         }
-        TileState::from_problems(all)
+        if all.is_empty() {
+            TileState::Deployable
+        } else if self.invalid.is_empty() {
+            TileState::Incomplete { reasons: all }
+        } else {
+            TileState::Invalid { reasons: all }
+        }
     }
 
     /// om's `completeness_checks`.
     pub fn checks(&self) -> Value {
         json!({
             "configuration_complete": self.missing.is_empty() && self.invalid.is_empty(),
-            // The stemcell library arrives with Apply Changes; until then no stemcell is
-            // required up front (the Director supplies them).
-            "stemcell_present": true,
+            "stemcell_present": self.stemcells.is_empty(),
             "configurable_properties_valid": self.invalid.is_empty(),
         })
     }
@@ -83,9 +95,11 @@ pub struct PendingChange {
     pub guid: String,
     pub name: String,
     pub version: String,
-    /// `install` (never deployed), `update` (the staged version or settings differ from the
-    /// deployed snapshot) or `unchanged`.
+    /// `install`, `update`, `delete` or `unchanged` ([`Products::change_action`]).
     pub action: String,
+    /// The product version last deployed, if any.
+    #[serde(default)]
+    pub deployed_version: Option<String>,
     pub errands: Vec<Value>,
     pub completeness: Completeness,
 }
@@ -157,27 +171,35 @@ impl Products {
                 vec![BLANK.into()],
             );
         }
-        Ok(Completeness { missing, invalid })
+        let stemcells =
+            crate::stemcells::assignments::missing_reasons(self.store(), &product.template).await?;
+        Ok(Completeness {
+            missing,
+            invalid,
+            stemcells,
+        })
     }
 
     /// `install`, `update` or `unchanged`: the staged version and settings against the deployed
     /// snapshot the installations service wrote after the product's last successful deploy.
+    /// The Director tile's whole action; for products, [`Products::change_action`] builds on it.
     pub async fn deployed_action<S: Serialize>(
         &self,
         guid: &str,
         version: &str,
         settings: &S,
-    ) -> Result<String> {
+    ) -> Result<super::ChangeAction> {
+        use super::ChangeAction;
         let Some(row) = self.store().installations().deployed_one(guid).await? else {
-            return Ok("install".into());
+            return Ok(ChangeAction::Install);
         };
         let deployed = self.sealer().open_json(&row.settings)?;
         let staged = serde_json::to_value(settings)
             .map_err(|e| crate::Error::Internal(format!("encoding settings of {guid}: {e}")))?;
         Ok(if row.version == version && deployed == staged {
-            "unchanged".into()
+            ChangeAction::Unchanged
         } else {
-            "update".into()
+            ChangeAction::Update
         })
     }
 
@@ -192,20 +214,31 @@ impl Products {
         let director_action = self
             .deployed_action(&director.guid, &crate::info_version(), &director.settings)
             .await?;
+        let director_deployed = self
+            .deployed_version(&director.guid)
+            .await?
+            .map(|d| d.version);
         let mut out = vec![PendingChange {
             guid: director.guid,
             name: super::DIRECTOR_PRODUCT_NAME.into(),
             version: crate::info_version(),
-            action: director_action,
+            action: director_action.as_str().into(),
+            deployed_version: director_deployed,
             errands: vec![],
-            completeness: Completeness { missing, invalid },
+            completeness: Completeness {
+                missing,
+                invalid,
+                stemcells: BTreeMap::new(),
+            },
         }];
         for row in self.store().products().staged().await? {
             let product = self.load_staged(row).await?;
             let completeness = self.completeness_of(&product).await?;
-            let action = self
-                .deployed_action(&product.guid, &product.version, &product.settings)
-                .await?;
+            let action = self.change_action(&product).await?;
+            let deployed_version = self
+                .deployed_version(&product.guid)
+                .await?
+                .map(|d| d.version);
             let errands = self
                 .errands_of(&product)
                 .into_iter()
@@ -215,7 +248,8 @@ impl Products {
                 guid: product.guid,
                 name: product.name,
                 version: product.version,
-                action,
+                action: action.as_str().into(),
+                deployed_version,
                 errands,
                 completeness,
             });

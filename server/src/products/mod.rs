@@ -9,6 +9,7 @@
 //! - [`upgrade`]: moving a staged product to a newer imported version, keeping its settings;
 //! - [`configure`]: properties, networks and AZs, resource config, max in flight, errands;
 //! - [`completeness`]: a tile's state (deployable, incomplete, invalid) and pending changes;
+//! - [`deployed`]: the deployed layer (snapshots), revert, and deletions staged for Apply Changes;
 //! - [`director`]: the Director tile (IaaS, Director config, AZs, networks, VM/disk types);
 //! - [`report`]: the diagnostic report om reads;
 //! - [`guid`], [`versions`], [`secrets`]: GUIDs, version order, the split of credentials.
@@ -22,6 +23,7 @@
 pub mod available;
 pub mod completeness;
 pub mod configure;
+pub mod deployed;
 pub mod director;
 pub mod guid;
 pub mod import;
@@ -50,6 +52,9 @@ use crate::{Error, Result};
 
 pub use available::AvailableProduct;
 pub use completeness::{Completeness, PendingChange, TileState};
+pub use deployed::{
+    ChangeAction, DeployedSnapshot, DeployedVersion, RevertOutcome, StagedDeletion, Unstaged,
+};
 pub use director::{
     AzSpec, DirectorSettings, NetworkSpec, SubnetSpec, VmTypeEntry, DIRECTOR_PRODUCT_NAME,
 };

@@ -9,6 +9,8 @@ use crate::Result;
 impl Products {
     pub async fn diagnostic_report(&self) -> Result<Value> {
         let director = self.director().await?;
+        // om's `upload-stemcell` looks for the file it would upload in these lists.
+        let library = self.store().stemcells().all().await?;
         let mut staged = Vec::new();
         for p in self.staged_products().await? {
             let stemcell = if p.is_director {
@@ -42,8 +44,11 @@ impl Products {
                 "resurrector_enabled": director.settings.director_configuration
                     .get("resurrector_enabled").cloned().unwrap_or(Value::Bool(true)),
             },
-            "stemcells": [],
-            "available_stemcells": [],
+            "stemcells": library.iter().map(|s| json!(s.filename)).collect::<Vec<_>>(),
+            "available_stemcells": library
+                .iter()
+                .map(|s| json!({"filename": s.filename, "os": s.os, "version": s.version}))
+                .collect::<Vec<_>>(),
             "product_templates": available,
             "added_products": {"staged": staged, "deployed": []},
         }))

@@ -129,20 +129,10 @@ impl Products {
             .ok_or_else(|| Error::NotFound(format!("staged product '{guid}'")))
     }
 
-    /// Takes a product off the dashboard. Nothing is deployed yet in this version, so its
-    /// staged configuration is simply removed. The Director tile cannot be unstaged.
+    /// Takes a product off the dashboard: a never-deployed product is removed with its staged
+    /// configuration; a deployed one gets its deletion staged for Apply Changes (see
+    /// [`Products::remove_or_stage_deletion`]). The Director tile cannot be unstaged.
     pub async fn unstage(&self, guid: &str, actor: &str) -> Result<()> {
-        if self.is_director(guid).await? {
-            return Err(Error::invalid(
-                "guid",
-                "the BOSH Director cannot be unstaged",
-            ));
-        }
-        self.ensure_not_applying()?;
-        if !self.store().products().delete_staged(guid).await? {
-            return Err(Error::NotFound(format!("staged product '{guid}'")));
-        }
-        tracing::info!(guid, actor, "unstaged");
-        Ok(())
+        self.remove_or_stage_deletion(guid, actor).await.map(|_| ())
     }
 }

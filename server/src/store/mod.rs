@@ -8,6 +8,7 @@ pub mod installations;
 pub mod products;
 pub mod sealing;
 pub mod sessions;
+pub mod stemcells;
 pub mod tokens;
 pub mod users;
 
@@ -68,6 +69,10 @@ impl Store {
 
     pub fn director(&self) -> director::Director<'_> {
         director::Director::new(&self.pool)
+    }
+
+    pub fn stemcells(&self) -> stemcells::Stemcells<'_> {
+        stemcells::Stemcells::new(&self.pool)
     }
 
     pub fn installations(&self) -> installations::Installations<'_> {

@@ -25,8 +25,10 @@ pub mod max_in_flight;
 pub mod networks_and_azs;
 pub mod pending_changes;
 pub mod properties;
+pub mod staged;
 pub mod staged_manifest;
 pub mod staged_products;
+pub mod stemcells;
 pub mod vm_types;
 
 use axum::body::Bytes;
@@ -132,6 +134,25 @@ pub fn routes() -> Router<AppState> {
             get(vm_types::disk_types).put(vm_types::replace_disk_types),
         )
         .route("/api/v0/staged/pending_changes", get(pending_changes::list))
+        .route("/api/v0/staged", axum::routing::delete(staged::revert))
+        .route(
+            "/api/v0/stemcells",
+            post(stemcells::upload)
+                .layer(DefaultBodyLimit::disable())
+                .get(stemcells::list),
+        )
+        .route(
+            "/api/v0/stemcells/{id}",
+            axum::routing::delete(stemcells::delete),
+        )
+        .route(
+            "/api/v0/stemcell_assignments",
+            get(stemcells::assignments).patch(stemcells::assign),
+        )
+        .route(
+            "/api/v0/stemcell_associations",
+            get(stemcells::associations).patch(stemcells::associate),
+        )
 }
 
 /// Who is calling (the auth middleware put it there).

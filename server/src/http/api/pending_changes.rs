@@ -26,9 +26,11 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Value>> {
                 "errands": errands,
                 "completeness_checks": c.completeness.checks(),
                 "staged": {"guid": c.guid, "identifier": c.name, "version": c.version},
-                "deployed": null,
+                "deployed": c.deployed_version.as_ref()
+                    .map(|v| json!({"guid": c.guid, "identifier": c.name, "version": v})),
                 "missing": c.completeness.missing,
                 "invalid": c.completeness.invalid,
+                "stemcells": c.completeness.stemcells,
             })
         })
         .collect();

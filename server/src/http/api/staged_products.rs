@@ -1,5 +1,7 @@
 //! `GET/POST /api/v0/staged/products`, `PUT/DELETE /api/v0/staged/products/:guid`: the
 //! dashboard's tiles (the Director, `p-bosh`, always first), staging, upgrading and unstaging.
+//! Unstaging a deployed product stages its deletion (pending change `delete`) instead of
+//! removing it; see `crate::products::deployed`.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -89,6 +91,9 @@ pub async fn unstage(
     Path(guid): Path<String>,
 ) -> Result<Json<Value>> {
     may_write(&caller)?;
-    state.products.unstage(&guid, &caller.username).await?;
-    Ok(Json(json!({})))
+    let outcome = state
+        .products
+        .remove_or_stage_deletion(&guid, &caller.username)
+        .await?;
+    Ok(Json(json!({ "outcome": outcome })))
 }

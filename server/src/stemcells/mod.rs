@@ -1,0 +1,558 @@
+//! The Stemcell Library: stemcells imported into Tileworks (operator-ux-security.md §1.5), which
+//! staged product gets which stemcell, and the Ops Manager shapes om reads
+//! (`POST /api/v0/stemcells`, `GET/PATCH /api/v0/stemcell_assignments`,
+//! `GET/PATCH /api/v0/stemcell_associations`, the diagnostic report's stemcell lists).
+//!
+//! - [`tarball`]: reading `stemcell.MF` out of an uploaded `.tgz` without extracting it;
+//! - [`criteria`]: which stemcells a product's `stemcell_criteria` accept, and which it gets;
+//! - [`assignments`]: the per-product view and the pins operators set.
+//!
+//! **Storage.** An upload streams into `<data-dir>/stemcells/.upload-*.part` with its SHA-256
+//! computed on the way (memory stays flat whatever the size), its manifest is read, and the file
+//! is renamed to its final name. Importing a stemcell whose name and version are already there
+//! is a no-op (`existing: true`); importing the tarball of a *light* stemcell of the same name
+//! and version gives that record its tarball.
+//!
+//! **Light stemcells.** The first start imports, for every bundled tile, a light stemcell (a
+//! record with name, OS, version and a synthesized `stemcell.MF`, no tarball) matching the
+//! tile's criteria, so the embedded default is deployable out of the box: the embedded Director
+//! registers a stemcell from its manifest alone (`director_client::stemcells::Upload::Manifest`).
+//! A real Director needs the full tarball, which the operator imports.
+//!
+//! **For Apply Changes.** [`StemcellLibrary::stemcells_for`] gives the stemcells a staged product
+//! deploys with (tarball path or manifest for light ones).
+
+pub mod assignments;
+pub mod criteria;
+pub mod tarball;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::products::Products;
+use crate::store::stemcells::{NewStemcell, StemcellRow};
+use crate::store::Store;
+use crate::{Error, Result};
+
+pub use assignments::{ProductStemcells, StemcellUse};
+pub use criteria::OsVersion;
+pub use tarball::FILE_FIELD;
+
+/// Prefix of temporary upload files in the stemcell store.
+const UPLOAD_PREFIX: &str = ".upload-";
+
+/// Largest accepted stemcell tarball (real ones are 0.5–3 GiB; Windows ones larger).
+pub const MAX_STEMCELL_BYTES: u64 = 32 * 1024 * 1024 * 1024;
+
+/// A stemcell in the library.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stemcell {
+    pub id: i64,
+    pub name: String,
+    pub os: String,
+    pub version: String,
+    pub infrastructure: String,
+    pub hypervisor: String,
+    /// The file name it was uploaded as (om compares it with the file it would upload).
+    pub filename: String,
+    /// No tarball: a record the embedded Director registers from the manifest alone.
+    pub light: bool,
+    /// Whether the tarball is in the stemcell store (always false for light stemcells).
+    pub present_on_disk: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    pub size: i64,
+    pub imported_by: String,
+    pub imported_at: String,
+    /// The tarball in the stemcell store (not shown over the API).
+    #[serde(skip)]
+    pub file_path: Option<PathBuf>,
+    /// `stemcell.MF` as YAML text (not shown over the API).
+    #[serde(skip)]
+    pub manifest: String,
+}
+
+impl Stemcell {
+    fn from_row(row: StemcellRow) -> Stemcell {
+        let file_path = row.file_path.map(PathBuf::from);
+        Stemcell {
+            id: row.id,
+            present_on_disk: file_path.as_deref().is_some_and(Path::is_file),
+            name: row.name,
+            os: row.os,
+            version: row.version,
+            infrastructure: row.infrastructure,
+            hypervisor: row.hypervisor,
+            filename: row.filename,
+            light: row.light,
+            sha256: row.sha256,
+            size: row.size,
+            imported_by: row.imported_by,
+            imported_at: row.imported_at,
+            file_path,
+            manifest: row.manifest,
+        }
+    }
+
+    pub fn os_version(&self) -> OsVersion {
+        OsVersion {
+            os: self.os.clone(),
+            version: self.version.clone(),
+        }
+    }
+}
+
+/// What an import did: the stemcell, and whether it was already there (then nothing changed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportedStemcell {
+    pub stemcell: Stemcell,
+    pub existing: bool,
+    /// Products whose pinned stemcell moved to this one (a floating upload).
+    pub assigned_to: Vec<String>,
+}
+
+/// An upload in progress: write chunks as they arrive, then hand it to
+/// [`StemcellLibrary::finish_import`]. Dropped unfinished, its temporary file is removed.
+pub struct StemcellUpload {
+    file: Option<tokio::io::BufWriter<tokio::fs::File>>,
+    path: PathBuf,
+    /// The name the client gave the file.
+    filename: String,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl StemcellUpload {
+    /// Appends a chunk, hashing it on the way.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        self.size += chunk.len() as u64;
+        if self.size > MAX_STEMCELL_BYTES {
+            return Err(Error::invalid(
+                FILE_FIELD,
+                format!(
+                    "the file is larger than the {} allowed",
+                    crate::tile_archive::human_size(MAX_STEMCELL_BYTES)
+                ),
+            ));
+        }
+        self.hasher.update(chunk);
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| Error::Internal("stemcell upload already finished".into()))?;
+        file.write_all(chunk)
+            .await
+            .map_err(|e| Error::io("writing a stemcell upload", e))
+    }
+}
+
+impl Drop for StemcellUpload {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// A file name part made of safe characters only (names come from the upload).
+fn safe_part(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    cleaned.trim_start_matches('.').chars().take(120).collect()
+}
+
+/// The name of a light stemcell for an OS (the embedded Director's warden/boshlite flavour).
+pub fn light_name(os: &str) -> String {
+    format!("bosh-warden-boshlite-{os}-go_agent")
+}
+
+/// The Stemcell Library service. Cheap to clone.
+#[derive(Clone)]
+pub struct StemcellLibrary {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    products: Products,
+    dir: PathBuf,
+}
+
+impl std::fmt::Debug for StemcellLibrary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StemcellLibrary")
+            .field("dir", &self.inner.dir)
+            .finish()
+    }
+}
+
+impl StemcellLibrary {
+    /// Opens the library on a data dir: creates `<data-dir>/stemcells`, removes uploads left by
+    /// a crash and, on the first start, imports the light stemcells of the bundled tiles.
+    pub async fn open(
+        store: Store,
+        products: Products,
+        data_dir: &Path,
+    ) -> Result<StemcellLibrary> {
+        let dir = data_dir.join("stemcells");
+        crate::store::create_private_dir(&dir)?;
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for entry in entries.flatten() {
+                if entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|n| n.starts_with(UPLOAD_PREFIX))
+                {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        let library = StemcellLibrary {
+            inner: Arc::new(Inner {
+                store,
+                products,
+                dir,
+            }),
+        };
+        library.seed_light_stemcells().await?;
+        Ok(library)
+    }
+
+    fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn products(&self) -> &Products {
+        &self.inner.products
+    }
+
+    /// `<data-dir>/stemcells`: where imported tarballs are kept.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// First start only: a light stemcell for each criteria of each bundled tile. Later starts
+    /// do nothing, so a light stemcell the operator removed stays removed.
+    async fn seed_light_stemcells(&self) -> Result<()> {
+        let stemcells = self.store().stemcells();
+        if stemcells.seeded().await? {
+            return Ok(());
+        }
+        for tile in tiles::products::bundled() {
+            let template = tiles::metadata::ProductTemplate::from_yaml(tile.metadata_yaml)
+                .map_err(|e| Error::Internal(format!("bundled tile {}: {e}", tile.name)))?;
+            for c in criteria::criteria_of(&template) {
+                let version = c.version.trim();
+                if version.is_empty() {
+                    continue;
+                }
+                self.add_light(&c.os, version, "tileworks").await?;
+            }
+        }
+        stemcells.mark_seeded().await?;
+        Ok(())
+    }
+
+    /// Adds a light stemcell for `os` `version` (a no-op if one of that name and version is
+    /// there).
+    pub async fn add_light(&self, os: &str, version: &str, actor: &str) -> Result<Stemcell> {
+        let name = light_name(os);
+        let manifest = tarball::light_manifest(&name, os, version);
+        let filename = format!("light-bosh-stemcell-{version}-warden-boshlite-{os}-go_agent.tgz");
+        let added = self
+            .store()
+            .stemcells()
+            .add(&NewStemcell {
+                name: &name,
+                os,
+                version,
+                infrastructure: "warden",
+                hypervisor: "boshlite",
+                filename: &filename,
+                manifest: &manifest,
+                file_path: None,
+                sha256: None,
+                size: 0,
+                light: true,
+                imported_by: actor,
+            })
+            .await?;
+        if added {
+            tracing::info!(os, version, actor, "light stemcell imported");
+        }
+        self.by_name_version(&name, version).await
+    }
+
+    async fn by_name_version(&self, name: &str, version: &str) -> Result<Stemcell> {
+        self.store()
+            .stemcells()
+            .by_name_version(name, version)
+            .await?
+            .map(Stemcell::from_row)
+            .ok_or_else(|| Error::NotFound(format!("stemcell {name} {version}")))
+    }
+
+    /// Every stemcell in the library, by OS then import order.
+    pub async fn list(&self) -> Result<Vec<Stemcell>> {
+        Ok(self
+            .store()
+            .stemcells()
+            .all()
+            .await?
+            .into_iter()
+            .map(Stemcell::from_row)
+            .collect())
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Stemcell> {
+        self.store()
+            .stemcells()
+            .one(id)
+            .await?
+            .map(Stemcell::from_row)
+            .ok_or_else(|| Error::NotFound(format!("stemcell {id}")))
+    }
+
+    /// Starts an upload: a fresh temporary file (mode 0600) in the stemcell store.
+    pub async fn begin_upload(&self, filename: Option<&str>) -> Result<StemcellUpload> {
+        let path = self.dir().join(format!(
+            "{UPLOAD_PREFIX}{}.part",
+            crate::secrets::random_token(12)
+        ));
+        let mut options = tokio::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let file = options
+            .open(&path)
+            .await
+            .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+        // Only the last path component, in safe characters: it is shown and compared, never
+        // used as a path.
+        let filename = filename
+            .and_then(|f| f.rsplit(['/', '\\']).next())
+            .map(safe_part)
+            .unwrap_or_default();
+        Ok(StemcellUpload {
+            file: Some(tokio::io::BufWriter::with_capacity(1024 * 1024, file)),
+            path,
+            filename,
+            hasher: Sha256::new(),
+            size: 0,
+        })
+    }
+
+    /// Reads the manifest of a finished upload and registers it. `floating`: move the pins of
+    /// the staged products this stemcell satisfies to it when it is newer than their pin
+    /// (products without a pin take the newest accepted stemcell anyway).
+    pub async fn finish_import(
+        &self,
+        mut upload: StemcellUpload,
+        floating: bool,
+        actor: &str,
+    ) -> Result<ImportedStemcell> {
+        if let Some(mut file) = upload.file.take() {
+            file.flush()
+                .await
+                .map_err(|e| Error::io("finishing a stemcell upload", e))?;
+            file.get_ref()
+                .sync_all()
+                .await
+                .map_err(|e| Error::io("finishing a stemcell upload", e))?;
+        }
+        if upload.size == 0 {
+            return Err(Error::invalid(FILE_FIELD, "the file is empty"));
+        }
+        let sha256 = hex::encode(upload.hasher.clone().finalize());
+        let path = upload.path.clone();
+        let manifest = tokio::task::spawn_blocking(move || tarball::read_manifest(&path))
+            .await
+            .map_err(|e| Error::Internal(format!("reading a stemcell upload: {e}")))??;
+        let existing = self
+            .store()
+            .stemcells()
+            .by_name_version(&manifest.name, &manifest.version)
+            .await?;
+        if let Some(row) = &existing {
+            if !row.light {
+                return Ok(ImportedStemcell {
+                    stemcell: Stemcell::from_row(row.clone()),
+                    existing: true,
+                    assigned_to: vec![],
+                });
+            }
+        }
+        let final_path = self.dir().join(format!(
+            "{}-{}-{}.tgz",
+            safe_part(&manifest.name),
+            safe_part(&manifest.version),
+            &sha256[..12]
+        ));
+        tokio::fs::rename(&upload.path, &final_path)
+            .await
+            .map_err(|e| Error::io("moving a stemcell upload into the stemcell store", e))?;
+        // The file has its final name now; the upload must not remove anything when dropped.
+        upload.path = PathBuf::new();
+        let filename = if upload.filename.is_empty() {
+            format!(
+                "{}-{}.tgz",
+                safe_part(&manifest.name),
+                safe_part(&manifest.version)
+            )
+        } else {
+            upload.filename.clone()
+        };
+        let final_text = final_path.to_string_lossy().into_owned();
+        let new = NewStemcell {
+            name: &manifest.name,
+            os: &manifest.operating_system,
+            version: &manifest.version,
+            infrastructure: &manifest.infrastructure,
+            hypervisor: &manifest.hypervisor,
+            filename: &filename,
+            manifest: &manifest.text,
+            file_path: Some(&final_text),
+            sha256: Some(&sha256),
+            size: upload.size as i64,
+            light: false,
+            imported_by: actor,
+        };
+        let stored = match &existing {
+            Some(row) => self.store().stemcells().make_full(row.id, &new).await,
+            None => self.store().stemcells().add(&new).await,
+        };
+        match stored {
+            Ok(true) => {}
+            Ok(false) => {
+                // Imported at the same moment by someone else: keep theirs.
+                let _ = tokio::fs::remove_file(&final_path).await;
+                return Ok(ImportedStemcell {
+                    stemcell: self
+                        .by_name_version(&manifest.name, &manifest.version)
+                        .await?,
+                    existing: true,
+                    assigned_to: vec![],
+                });
+            }
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&final_path).await;
+                return Err(e);
+            }
+        }
+        tracing::info!(
+            name = %manifest.name, os = %manifest.operating_system, version = %manifest.version,
+            size = upload.size, sha256 = %sha256, actor, "stemcell imported"
+        );
+        let stemcell = self
+            .by_name_version(&manifest.name, &manifest.version)
+            .await?;
+        let assigned_to = if floating {
+            self.float_pins_to(&stemcell, actor).await?
+        } else {
+            vec![]
+        };
+        Ok(ImportedStemcell {
+            stemcell,
+            existing: false,
+            assigned_to,
+        })
+    }
+
+    /// Imports a stemcell tarball from a local path (streamed like an upload).
+    pub async fn import_file(&self, path: &Path, actor: &str) -> Result<ImportedStemcell> {
+        use tokio::io::AsyncReadExt;
+        let mut source = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let mut upload = self.begin_upload(name.as_deref()).await?;
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = source
+                .read(&mut buf)
+                .await
+                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+            if n == 0 {
+                break;
+            }
+            upload.write(&buf[..n]).await?;
+        }
+        self.finish_import(upload, true, actor).await
+    }
+
+    /// Removes a stemcell from the library (and its tarball). Pins to its version for its OS
+    /// are dropped when no other stemcell of that OS and version remains; products then float
+    /// to what is left, or show "Missing stemcell".
+    pub async fn delete(&self, id: i64, actor: &str) -> Result<Stemcell> {
+        let stemcell = self.get(id).await?;
+        if !self.store().stemcells().delete(id).await? {
+            return Err(Error::NotFound(format!("stemcell {id}")));
+        }
+        if let Some(path) = &stemcell.file_path {
+            if let Err(e) = tokio::fs::remove_file(path).await {
+                tracing::warn!(path = %path.display(), error = %e, "removing a stemcell tarball");
+            }
+        }
+        let still_there = self
+            .list()
+            .await?
+            .iter()
+            .any(|s| s.os == stemcell.os && s.version == stemcell.version);
+        if !still_there {
+            for pin in self.store().stemcells().assignments().await? {
+                if pin.os == stemcell.os && pin.version == stemcell.version {
+                    self.store()
+                        .stemcells()
+                        .unassign(&pin.product_guid, &pin.os)
+                        .await?;
+                }
+            }
+        }
+        tracing::info!(name = %stemcell.name, version = %stemcell.version, actor, "stemcell removed");
+        Ok(stemcell)
+    }
+
+    /// The OS + version pairs of the library (what criteria are matched against).
+    pub async fn library_versions(store: &Store) -> Result<Vec<OsVersion>> {
+        Ok(store
+            .stemcells()
+            .all()
+            .await?
+            .into_iter()
+            .map(|r| OsVersion {
+                os: r.os,
+                version: r.version,
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_names_cannot_steer_paths() {
+        assert_eq!(safe_part("../../x.tgz"), "_.._x.tgz");
+        assert_eq!(
+            safe_part("bosh-stemcell-97.18-vsphere-esxi-ubuntu-xenial-go_agent.tgz"),
+            "bosh-stemcell-97.18-vsphere-esxi-ubuntu-xenial-go_agent.tgz"
+        );
+        assert_eq!(
+            light_name("ubuntu-xenial"),
+            "bosh-warden-boshlite-ubuntu-xenial-go_agent"
+        );
+    }
+}
