@@ -9,7 +9,8 @@
 #
 # Usage: scripts/bench-pages.sh
 # Environment: WRK_THREADS (2), WRK_CONNECTIONS (16), WRK_DURATION (15s), SKIP_BUILD=1 to use the
-# binaries already built, FORM (plan1) to load another form of the tile.
+# binaries already built, SITE_ROOT (target/site) for another built site, FORM (plan1) to load
+# another form of the tile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,7 @@ threads=${WRK_THREADS:-2}
 connections=${WRK_CONNECTIONS:-16}
 duration=${WRK_DURATION:-15s}
 form=${FORM:-plan1}
+site=${SITE_ROOT:-target/site}
 product=pivotal-container-service
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -36,7 +38,7 @@ if [ "${SKIP_BUILD:-}" != 1 ]; then
 fi
 bin=target/release/tileworks
 [ -x "$bin" ] || { echo "$bin is missing (build it, or unset SKIP_BUILD)" >&2; exit 1; }
-[ -f target/site/pkg/tileworks.css ] || { echo "target/site is missing: run scripts/build-site.sh release" >&2; exit 1; }
+[ -f "$site/pkg/tileworks.css" ] || { echo "$site is missing: run scripts/build-site.sh release" >&2; exit 1; }
 
 # A free loopback port: ask the kernel for one, release it, hand it to the server.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
@@ -54,7 +56,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 TILEWORKS_ADMIN_PASSWORD="$password" RUST_LOG=warn \
-  "$bin" serve --listen "127.0.0.1:$port" --data-dir "$work/data" --site-root target/site \
+  "$bin" serve --listen "127.0.0.1:$port" --data-dir "$work/data" --site-root "$site" \
   >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
