@@ -246,36 +246,17 @@ impl app::backend::Backend for UiBackend {
             .into_iter()
             .map(|(reference, value)| (reference, json!({ "value": value })))
             .collect();
-        match self
-            .products
-            .save_form(
-                guid,
-                form,
-                &Value::Object(body),
-                Some(config_version),
-                actor,
-            )
-            .await
-        {
-            Ok(saved) => Ok(SaveOutcome::Saved {
-                config_version: saved.config_version,
-            }),
-            Err(Error::Rejected(errors)) => Ok(SaveOutcome::Invalid { errors }),
-            Err(Error::Invalid { field, message }) => Ok(SaveOutcome::Invalid {
-                errors: BTreeMap::from([(field, vec![message])]),
-            }),
-            Err(stale @ Error::Stale { .. }) => {
-                let current_version = match &stale {
-                    Error::Stale { current, .. } => *current,
-                    _ => config_version,
-                };
-                Ok(SaveOutcome::Conflict {
-                    message: format!("{stale}."),
-                    current_version,
-                })
-            }
-            Err(other) => Err(shown(other)),
-        }
+        outcome(
+            self.products
+                .save_form(
+                    guid,
+                    form,
+                    &Value::Object(body),
+                    Some(config_version),
+                    actor,
+                )
+                .await,
+        )
     }
 
     // Director tile

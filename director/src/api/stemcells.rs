@@ -80,6 +80,11 @@ pub async fn receive(d: &Shared, headers: &HeaderMap, body: Body) -> Result<Uplo
             .await
             .map_err(|e| Error::io("storing an upload", e))?;
     }
+    // A tokio File hands writes to a blocking thread; without this flush the last chunk may
+    // still be in flight when the task reads the file, which then looks truncated.
+    tokio::io::AsyncWriteExt::flush(&mut file)
+        .await
+        .map_err(|e| Error::io("storing an upload", e))?;
     Ok(Upload::Tarball(path))
 }
 
