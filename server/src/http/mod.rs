@@ -153,6 +153,12 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         None => {
             let listener = tokio::net::TcpListener::from_std(listener)
                 .map_err(|e| Error::io("adopting the listener", e))?;
+            // Small responses (assets, API JSON) on keep-alive connections otherwise wait ~40 ms
+            // for the client's delayed ACK (Nagle); see BENCHMARKS.md "Pages under load".
+            use axum::serve::ListenerExt;
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown_signal())
                 .await
