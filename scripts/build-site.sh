@@ -15,6 +15,8 @@ mkdir -p target/site/pkg
 # The server asks for /pkg/tileworks.js and /pkg/tileworks_bg.wasm (wasm-bindgen's own names).
 wasm-bindgen --target web --no-typescript --out-dir target/site/pkg --out-name tileworks \
   "target/wasm32-unknown-unknown/$wasm_dir/frontend.wasm"
-cp style/main.css target/site/pkg/tileworks.css
+# One stylesheet for the page: main.css (the base) first, then one file per page or feature.
+{ cat style/main.css; for f in style/*.css; do [ "$f" = style/main.css ] || cat "$f"; done; } \
+  > target/site/pkg/tileworks.css
 cp -r public/. target/site/
 echo "site built in target/site ($mode)"

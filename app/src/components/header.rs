@@ -16,6 +16,8 @@ pub fn Header(user: CurrentUser) -> impl IntoView {
             <a class="brand" href="/">"Tileworks"</a>
             <nav class="topnav">
                 <a href="/">"Installation Dashboard"</a>
+                <a href="/review">"Review Pending Changes"</a>
+                <a href="/installations">"Change Log"</a>
             </nav>
             <div class="user-menu">
                 <button
