@@ -294,7 +294,13 @@ pub async fn start(config: DirectorConfig) -> Result<RunningDirector> {
     let server = {
         let handle = handle.clone();
         tokio::spawn(async move {
-            let served = axum_server::from_tcp_rustls(listener, tls_config)
+            // TCP_NODELAY as on the plain-HTTP listener: small responses must not wait for a
+            // delayed ACK.
+            let served = axum_server::from_tcp(listener)
+                .acceptor(
+                    axum_server::tls_rustls::RustlsAcceptor::new(tls_config)
+                        .acceptor(axum_server::accept::NoDelayAcceptor::new()),
+                )
                 .handle(handle)
                 .serve(app.into_make_service())
                 .await;

@@ -181,7 +181,13 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
                 shutdown_signal().await;
                 shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
             });
-            axum_server::from_tcp_rustls(listener, tls_config)
+            // TCP_NODELAY as on the plain-HTTP listener: small responses must not wait for a
+            // delayed ACK.
+            axum_server::from_tcp(listener)
+                .acceptor(
+                    axum_server::tls_rustls::RustlsAcceptor::new(tls_config)
+                        .acceptor(axum_server::accept::NoDelayAcceptor::new()),
+                )
                 .handle(handle)
                 .serve(app)
                 .await
