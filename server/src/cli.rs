@@ -39,6 +39,13 @@ pub enum AdminCommand {
     CreateClient {
         /// Client id, used as the HTTP Basic user name when asking for a token.
         name: String,
+        /// What the client may do, as Ops Manager's roles: `admin`/`full_control` (everything,
+        /// including reading credentials), `restricted_control` (configure and apply, no
+        /// credentials), `read_only` and `restricted_view` (read, no writes, no credentials).
+        #[arg(long, default_value = "admin", value_parser = [
+            "admin", "full_control", "restricted_control", "read_only", "restricted_view",
+        ])]
+        role: String,
         #[command(flatten)]
         data: DataDir,
     },
@@ -71,8 +78,8 @@ pub fn main() -> ExitCode {
                 };
                 crate::http::serve(config).await
             }
-            Some(Command::Admin(AdminCommand::CreateClient { name, data })) => {
-                create_client(&name, &data).await
+            Some(Command::Admin(AdminCommand::CreateClient { name, role, data })) => {
+                create_client(&name, &role, &data).await
             }
             Some(Command::Tile(_)) => unreachable!("tile commands return before the runtime"),
             Some(Command::Director(args)) => director::run(args.into())
@@ -89,11 +96,11 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn create_client(name: &str, data: &DataDir) -> crate::Result<()> {
+async fn create_client(name: &str, role: &str, data: &DataDir) -> crate::Result<()> {
     let store = crate::store::Store::open(&data.path).await?;
     let secret = crate::secrets::random_token(24);
-    store.api_clients().create(name, &secret).await?;
-    println!("Created API client '{name}'. Its secret (shown only this once):");
+    store.api_clients().create(name, role, &secret).await?;
+    println!("Created API client '{name}' with role '{role}'. Its secret (shown only this once):");
     println!("{secret}");
     Ok(())
 }

@@ -301,3 +301,87 @@ async fn bad_token_requests_get_a_4xx_with_a_message() {
         assert!(!text.is_empty(), "case {i} has no message");
     }
 }
+
+/// A client of the given role, created with the CLI; returns its bearer token.
+async fn client_token(server: &TestServer, name: &str, role: &str) -> String {
+    let output = std::process::Command::new(binary())
+        .args(["admin", "create-client", name, "--role", role, "--data-dir"])
+        .arg(server.data_dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains(&format!("role '{role}'")), "{stdout}");
+    let secret = stdout.lines().last().unwrap().trim().to_owned();
+    let response = reqwest::Client::new()
+        .post(server.at("/uaa/oauth/token"))
+        .basic_auth(name, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn roles_limit_writes_and_credentials() {
+    let server = TestServer::start();
+    let unknown_role = std::process::Command::new(binary())
+        .args([
+            "admin",
+            "create-client",
+            "x",
+            "--role",
+            "superuser",
+            "--data-dir",
+        ])
+        .arg(server.data_dir.path())
+        .output()
+        .unwrap();
+    assert!(!unknown_role.status.success());
+    assert!(String::from_utf8_lossy(&unknown_role.stderr).contains("read_only"));
+
+    let http = reqwest::Client::new();
+    let write = |token: String| {
+        let request = http
+            .put(server.at("/api/v0/staged/director/properties"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"director_configuration": {"ntp_servers_string": "pool.ntp.org"}}));
+        async move { request.send().await.unwrap() }
+    };
+    let unredacted = |token: String| {
+        let request = http
+            .get(server.at("/api/v0/staged/director/properties?redact=false"))
+            .bearer_auth(token);
+        async move { request.send().await.unwrap() }
+    };
+
+    for (name, role) in [("viewer", "read_only"), ("auditor", "restricted_view")] {
+        let token = client_token(&server, name, role).await;
+        let read = http
+            .get(server.at("/api/v0/staged/products"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(read.status(), 200, "{role} may read");
+        let refused = write(token.clone()).await;
+        assert_eq!(refused.status(), 403, "{role} may not write");
+        let body: Value = refused.json().await.unwrap();
+        assert!(body.to_string().contains(role), "{body}");
+        assert_eq!(
+            unredacted(token).await.status(),
+            403,
+            "{role} sees no credentials"
+        );
+    }
+
+    let operator = client_token(&server, "operator", "restricted_control").await;
+    assert_eq!(write(operator.clone()).await.status(), 200);
+    assert_eq!(unredacted(operator).await.status(), 403);
+
+    let admin = client_token(&server, "root", "full_control").await;
+    assert_eq!(unredacted(admin).await.status(), 200);
+}

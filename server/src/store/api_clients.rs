@@ -20,14 +20,16 @@ impl<'a> ApiClients<'a> {
         ApiClients { pool }
     }
 
-    pub async fn create(&self, name: &str, secret: &str) -> Result<()> {
+    pub async fn create(&self, name: &str, role: &str, secret: &str) -> Result<()> {
         validate_client_name(name)?;
         let hash = password::hash(secret).await?;
-        let inserted = sqlx::query("INSERT INTO api_clients (name, secret_hash) VALUES (?, ?)")
-            .bind(name)
-            .bind(hash)
-            .execute(self.pool)
-            .await;
+        let inserted =
+            sqlx::query("INSERT INTO api_clients (name, role, secret_hash) VALUES (?, ?, ?)")
+                .bind(name)
+                .bind(role)
+                .bind(hash)
+                .execute(self.pool)
+                .await;
         match inserted {
             Ok(_) => Ok(()),
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {

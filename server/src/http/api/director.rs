@@ -4,16 +4,15 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{json, Value};
 
 use app::session::CurrentUser;
 
-use super::{expected_version, json_body, may_write, redaction, saved, with_version};
+use super::{redaction, saved, with_version, ConfigWrite};
 use crate::http::AppState;
 use crate::products::{AzSpec, NetworkSpec};
 use crate::{Error, Result};
@@ -45,13 +44,13 @@ pub async fn properties(
 
 pub async fn update_properties(
     State(state): State<AppState>,
-    Extension(caller): Extension<CurrentUser>,
-    headers: HeaderMap,
-    body: Bytes,
+    write: ConfigWrite,
 ) -> Result<Response> {
-    may_write(&caller)?;
-    let mut body = json_body(&body)?;
-    let expected = expected_version(&headers, &body)?;
+    let ConfigWrite {
+        caller,
+        mut body,
+        expected,
+    } = write;
     if let Some(map) = body.as_object_mut() {
         map.remove("config_version");
     }
@@ -87,14 +86,14 @@ pub async fn add_iaas_configuration() -> Response {
 
 pub async fn update_iaas_configuration(
     State(state): State<AppState>,
-    Extension(caller): Extension<CurrentUser>,
     Path(iaas_guid): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    write: ConfigWrite,
 ) -> Result<Response> {
-    may_write(&caller)?;
-    let body = json_body(&body)?;
-    let expected = expected_version(&headers, &body)?;
+    let ConfigWrite {
+        caller,
+        body,
+        expected,
+    } = write;
     let current = state.products.director().await?;
     if current.settings.iaas_configuration.get("guid") != Some(&Value::String(iaas_guid.clone())) {
         return Err(Error::NotFound(format!("IaaS configuration '{iaas_guid}'")));
@@ -125,13 +124,13 @@ pub async fn availability_zones(State(state): State<AppState>) -> Result<Respons
 /// `{"availability_zones": [{"name", …}]}` replaces the list.
 pub async fn replace_availability_zones(
     State(state): State<AppState>,
-    Extension(caller): Extension<CurrentUser>,
-    headers: HeaderMap,
-    body: Bytes,
+    write: ConfigWrite,
 ) -> Result<Response> {
-    may_write(&caller)?;
-    let body = json_body(&body)?;
-    let expected = expected_version(&headers, &body)?;
+    let ConfigWrite {
+        caller,
+        body,
+        expected,
+    } = write;
     let azs: Vec<AzSpec> = field(&body, "availability_zones")?;
     let done = state
         .products
@@ -143,13 +142,13 @@ pub async fn replace_availability_zones(
 /// `{"availability_zone": {…}}` adds one (om's per-AZ create).
 pub async fn add_availability_zone(
     State(state): State<AppState>,
-    Extension(caller): Extension<CurrentUser>,
-    headers: HeaderMap,
-    body: Bytes,
+    write: ConfigWrite,
 ) -> Result<Response> {
-    may_write(&caller)?;
-    let body = json_body(&body)?;
-    let expected = expected_version(&headers, &body)?;
+    let ConfigWrite {
+        caller,
+        body,
+        expected,
+    } = write;
     let az: AzSpec = field(&body, "availability_zone")?;
     let mut azs = state.products.director().await?.settings.azs;
     if azs.iter().any(|a| a.name == az.name) {
@@ -169,14 +168,14 @@ pub async fn add_availability_zone(
 /// `{"availability_zone": {…}}` updates the AZ with this GUID (om's per-AZ update).
 pub async fn update_availability_zone(
     State(state): State<AppState>,
-    Extension(caller): Extension<CurrentUser>,
     Path(az_guid): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    write: ConfigWrite,
 ) -> Result<Response> {
-    may_write(&caller)?;
-    let body = json_body(&body)?;
-    let expected = expected_version(&headers, &body)?;
+    let ConfigWrite {
+        caller,
+        body,
+        expected,
+    } = write;
     let mut az: AzSpec = field(&body, "availability_zone")?;
     let mut azs = state.products.director().await?.settings.azs;
     let Some(slot) = azs.iter_mut().find(|a| a.guid == az_guid) else {
@@ -202,13 +201,13 @@ pub async fn networks(State(state): State<AppState>) -> Result<Response> {
 /// `{"icmp_checks_enabled": bool, "networks": [...]}` replaces the networks.
 pub async fn update_networks(
     State(state): State<AppState>,
-    Extension(caller): Extension<CurrentUser>,
-    headers: HeaderMap,
-    body: Bytes,
+    write: ConfigWrite,
 ) -> Result<Response> {
-    may_write(&caller)?;
-    let body = json_body(&body)?;
-    let expected = expected_version(&headers, &body)?;
+    let ConfigWrite {
+        caller,
+        body,
+        expected,
+    } = write;
     let networks: Vec<NetworkSpec> = field(&body, "networks")?;
     let icmp = body.get("icmp_checks_enabled").and_then(Value::as_bool);
     let done = state
@@ -226,13 +225,13 @@ pub async fn network_and_az(State(state): State<AppState>) -> Result<Response> {
 
 pub async fn update_network_and_az(
     State(state): State<AppState>,
-    Extension(caller): Extension<CurrentUser>,
-    headers: HeaderMap,
-    body: Bytes,
+    write: ConfigWrite,
 ) -> Result<Response> {
-    may_write(&caller)?;
-    let body = json_body(&body)?;
-    let expected = expected_version(&headers, &body)?;
+    let ConfigWrite {
+        caller,
+        body,
+        expected,
+    } = write;
     let value = body
         .get("network_and_az")
         .cloned()

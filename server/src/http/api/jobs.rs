@@ -1,16 +1,11 @@
 //! `GET /api/v0/staged/products/:guid/jobs` and
 //! `GET/PUT …/jobs/:job_guid/resource_config` (the full object, as om sends it).
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Extension;
 use serde_json::json;
 
-use app::session::CurrentUser;
-
-use super::{expected_version, json_body, may_write, saved, version_of, with_version};
+use super::{saved, version_of, with_version, ConfigWrite};
 use crate::http::AppState;
 use crate::Result;
 
@@ -31,14 +26,14 @@ pub async fn resource_config(
 
 pub async fn update_resource_config(
     State(state): State<AppState>,
-    Extension(caller): Extension<CurrentUser>,
     Path((guid, job_guid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    write: ConfigWrite,
 ) -> Result<Response> {
-    may_write(&caller)?;
-    let mut body = json_body(&body)?;
-    let expected = expected_version(&headers, &body)?;
+    let ConfigWrite {
+        caller,
+        mut body,
+        expected,
+    } = write;
     if let Some(map) = body.as_object_mut() {
         map.remove("config_version");
     }

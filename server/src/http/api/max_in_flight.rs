@@ -1,15 +1,10 @@
 //! `GET/PUT /api/v0/staged/products/:guid/max_in_flight`:
 //! `{"max_in_flight": {"<job guid>": 2 | "20%" | "default"}}`.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Extension;
 
-use app::session::CurrentUser;
-
-use super::{expected_version, json_body, may_write, saved, version_of, with_version};
+use super::{saved, version_of, with_version, ConfigWrite};
 use crate::http::AppState;
 use crate::{Error, Result};
 
@@ -23,14 +18,14 @@ pub async fn show(State(state): State<AppState>, Path(guid): Path<String>) -> Re
 
 pub async fn update(
     State(state): State<AppState>,
-    Extension(caller): Extension<CurrentUser>,
     Path(guid): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    write: ConfigWrite,
 ) -> Result<Response> {
-    may_write(&caller)?;
-    let body = json_body(&body)?;
-    let expected = expected_version(&headers, &body)?;
+    let ConfigWrite {
+        caller,
+        body,
+        expected,
+    } = write;
     let values = body
         .get("max_in_flight")
         .cloned()

@@ -158,6 +158,42 @@ pub fn routes() -> Router<AppState> {
 /// Who is calling (the auth middleware put it there).
 pub type Caller = Extension<CurrentUser>;
 
+/// A configuration write, extracted once for every write handler: the caller (refused with
+/// `403` unless their role may write, before the body is read), the JSON body, and the version
+/// the write was based on (`If-Match` or the body's `config_version`).
+pub struct ConfigWrite {
+    pub caller: CurrentUser,
+    pub body: Value,
+    pub expected: Option<i64>,
+}
+
+impl axum::extract::FromRequest<AppState> for ConfigWrite {
+    type Rejection = Error;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<ConfigWrite> {
+        let caller = request
+            .extensions()
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or_else(|| Error::Unauthorized("log in first".into()))?;
+        may_write(&caller)?;
+        let headers = request.headers().clone();
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| Error::invalid("base", e.body_text()))?;
+        let body = json_body(&bytes)?;
+        let expected = expected_version(&headers, &body)?;
+        Ok(ConfigWrite {
+            caller,
+            body,
+            expected,
+        })
+    }
+}
+
 /// Refuses writes for roles that may only read.
 pub fn may_write(caller: &CurrentUser) -> Result<()> {
     if role_may_write(&caller.role) {

@@ -1,16 +1,11 @@
 //! `GET/PUT /api/v0/staged/products/:guid/networks_and_azs`: where the product's jobs run
 //! (`network`, `service_network`, `singleton_availability_zone`, `other_availability_zones`).
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Extension;
 use serde_json::json;
 
-use app::session::CurrentUser;
-
-use super::{expected_version, json_body, may_write, saved, version_of, with_version};
+use super::{saved, version_of, with_version, ConfigWrite};
 use crate::http::AppState;
 use crate::{Error, Result};
 
@@ -23,14 +18,14 @@ pub async fn show(State(state): State<AppState>, Path(guid): Path<String>) -> Re
 /// `{"networks_and_azs": {…}}`.
 pub async fn update(
     State(state): State<AppState>,
-    Extension(caller): Extension<CurrentUser>,
     Path(guid): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    write: ConfigWrite,
 ) -> Result<Response> {
-    may_write(&caller)?;
-    let body = json_body(&body)?;
-    let expected = expected_version(&headers, &body)?;
+    let ConfigWrite {
+        caller,
+        body,
+        expected,
+    } = write;
     let value = body
         .get("networks_and_azs")
         .cloned()

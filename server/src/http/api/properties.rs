@@ -4,16 +4,14 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
 use serde_json::Value;
 
 use app::session::CurrentUser;
 
-use super::{expected_version, json_body, may_write, redaction, saved, version_of, with_version};
+use super::{redaction, saved, version_of, with_version, ConfigWrite};
 use crate::http::AppState;
 use crate::{Error, Result};
 
@@ -31,14 +29,14 @@ pub async fn show(
 
 pub async fn update(
     State(state): State<AppState>,
-    Extension(caller): Extension<CurrentUser>,
     Path(guid): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    write: ConfigWrite,
 ) -> Result<Response> {
-    may_write(&caller)?;
-    let body = json_body(&body)?;
-    let expected = expected_version(&headers, &body)?;
+    let ConfigWrite {
+        caller,
+        body,
+        expected,
+    } = write;
     let properties = body
         .get("properties")
         .cloned()

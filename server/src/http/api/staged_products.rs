@@ -3,15 +3,13 @@
 //! Unstaging a deployed product stages its deletion (pending change `delete`) instead of
 //! removing it; see `crate::products::deployed`.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::{Extension, Json};
 use serde_json::{json, Value};
 
 use app::session::CurrentUser;
 
-use super::{expected_version, json_body, may_write};
+use super::{may_write, ConfigWrite};
 use crate::http::AppState;
 use crate::products::StagedSummary;
 use crate::{Error, Result};
@@ -42,13 +40,8 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Value>> {
 }
 
 /// `{"name": N, "product_version": V}` (V may be `latest`).
-pub async fn stage(
-    State(state): State<AppState>,
-    Extension(caller): Extension<CurrentUser>,
-    body: Bytes,
-) -> Result<Json<Value>> {
-    may_write(&caller)?;
-    let body = json_body(&body)?;
+pub async fn stage(State(state): State<AppState>, write: ConfigWrite) -> Result<Json<Value>> {
+    let ConfigWrite { caller, body, .. } = write;
     let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
     let name = text("name").ok_or_else(|| Error::invalid("name", "can't be blank"))?;
     let version = text("product_version")
@@ -63,18 +56,18 @@ pub async fn stage(
 /// `{"to_version": V}`: upgrade keeping the configuration.
 pub async fn upgrade(
     State(state): State<AppState>,
-    Extension(caller): Extension<CurrentUser>,
     Path(guid): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    write: ConfigWrite,
 ) -> Result<Json<Value>> {
-    may_write(&caller)?;
-    let body = json_body(&body)?;
+    let ConfigWrite {
+        caller,
+        body,
+        expected,
+    } = write;
     let to = body
         .get("to_version")
         .and_then(Value::as_str)
         .ok_or_else(|| Error::invalid("to_version", "can't be blank"))?;
-    let expected = expected_version(&headers, &body)?;
     let outcome = state
         .products
         .upgrade(&guid, to, expected, &caller.username)

@@ -1,7 +1,6 @@
 //! `GET/PUT/DELETE /api/v0/vm_types` (DELETE restores the default catalogue, as om's
 //! `configure-director` expects before its PUT) and `GET/PUT /api/v0/disk_types`.
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -11,7 +10,7 @@ use tiles::cloud_config::DiskTypeConfig;
 
 use app::session::CurrentUser;
 
-use super::{expected_version, json_body, may_write, saved, with_version};
+use super::{expected_version, may_write, saved, with_version, ConfigWrite};
 use crate::http::AppState;
 use crate::products::VmTypeEntry;
 use crate::{Error, Result};
@@ -22,15 +21,12 @@ pub async fn list(State(state): State<AppState>) -> Result<Response> {
     Ok(with_version(json!({ "vm_types": types }), version))
 }
 
-pub async fn replace(
-    State(state): State<AppState>,
-    Extension(caller): Extension<CurrentUser>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response> {
-    may_write(&caller)?;
-    let body = json_body(&body)?;
-    let expected = expected_version(&headers, &body)?;
+pub async fn replace(State(state): State<AppState>, write: ConfigWrite) -> Result<Response> {
+    let ConfigWrite {
+        caller,
+        body,
+        expected,
+    } = write;
     let types: Vec<VmTypeEntry> = serde_json::from_value(
         body.get("vm_types")
             .cloned()
@@ -72,13 +68,13 @@ pub async fn disk_types(State(state): State<AppState>) -> Result<Response> {
 
 pub async fn replace_disk_types(
     State(state): State<AppState>,
-    Extension(caller): Extension<CurrentUser>,
-    headers: HeaderMap,
-    body: Bytes,
+    write: ConfigWrite,
 ) -> Result<Response> {
-    may_write(&caller)?;
-    let body = json_body(&body)?;
-    let expected = expected_version(&headers, &body)?;
+    let ConfigWrite {
+        caller,
+        body,
+        expected,
+    } = write;
     let types: Vec<DiskTypeConfig> = serde_json::from_value(
         body.get("disk_types")
             .cloned()
