@@ -7,8 +7,6 @@
 //! property (a save of that one property, guarded by the form's configuration version); the
 //! browser receives the certificate only, so a private key never reaches the page.
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -64,6 +62,7 @@ pub use server_side::*;
 #[cfg(feature = "ssr")]
 mod server_side {
     use super::*;
+    use std::collections::BTreeMap;
     use std::sync::Arc;
 
     use crate::backend::BackendError;
@@ -119,7 +118,9 @@ pub async fn save_settings_form(
     values_json: String,
     loaded_json: String,
 ) -> Result<FormSaved, ServerFnError> {
-    let parse = |what: &str, text: &str| -> Result<BTreeMap<String, Value>, ServerFnError> {
+    let parse = |what: &str,
+                 text: &str|
+     -> Result<std::collections::BTreeMap<String, Value>, ServerFnError> {
         serde_json::from_str(text)
             .map_err(|e| ServerFnError::new(format!("{what}: not a JSON object: {e}")))
     };
