@@ -435,9 +435,9 @@ fn ConflictPanel(
                 } else {
                     format!("{label}: changed by {by} to {}", shown_value(&change.value))
                 };
+                // A field the page loaded without a value started blank.
                 let started = (!change.credential)
-                    .then(|| change.started_from.as_ref().map(shown_value))
-                    .flatten()
+                    .then(|| shown_value(change.started_from.as_ref().unwrap_or(&serde_json::Value::Null)))
                     .map(|from| view! { <span class="started-from">" (you started from " {from} ")"</span> });
                 let (mine, theirs) = (change.reference.clone(), change.reference.clone());
                 view! {
