@@ -196,10 +196,14 @@ fn SettingsBody(
             };
             let say = |ok: bool, text: String| notice.set(Some((form_name.clone(), ok, text)));
             conflict.set(None);
-            let (result, changes) = match result {
+            let (result, mut changes) = match result {
                 Ok(saved) => (Ok(saved.outcome), saved.changes),
                 Err(err) => (Err(err), Vec::new()),
             };
+            // Where the operator typed what the other operator saved there is nothing to decide.
+            state.values.with_untracked(|values| {
+                changes.retain(|c| c.credential || values.get(&c.reference) != Some(&c.value))
+            });
             match result {
                 Ok(SaveOutcome::Saved { config_version: v }) => {
                     config_version.set(v);
