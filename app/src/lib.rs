@@ -6,6 +6,7 @@ pub mod backend;
 pub mod components;
 pub mod pages;
 pub mod session;
+pub mod settings_backend;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

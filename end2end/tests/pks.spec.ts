@@ -7,9 +7,9 @@ import { api, apiToken, logIn, waitForHydration } from './helpers';
 
 // The bundled PKS tile configured in the browser, form by form, until its tile turns green.
 //
-// Only the Director's AZs and networks are set through the Ops Manager API here, as `om` would
-// (director.spec.ts configures the Director tile in the browser); everything about the product
-// itself — its forms, Assign AZs and Networks, Resource Config — is done in the browser.
+// Everything is done in the browser: the Director tile's AZs and networks (added to whatever the
+// Director has, so the spec does not depend on director.spec.ts running first), the product's
+// forms, Assign AZs and Networks and Resource Config. The API is only used to check the result.
 
 const PKS = { name: 'pivotal-container-service', label: 'Pivotal Container Service' };
 const HOSTNAME = 'api.pks.example.com';
@@ -45,6 +45,80 @@ function apiCertificate(): { cert: string; key: string } {
   }
 }
 
+/// Opens a section of the Director tile once the wasm bundle has taken over the page.
+async function openDirectorSection(page: Page, section: string, heading: string) {
+  await page.goto(`/director?section=${section}`);
+  await expect(page.locator('main.director')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
+  await expect(page.getByRole('heading', { level: 2, name: heading })).toBeVisible();
+}
+
+/// The control of a Director page field, by its key.
+function directorControl(page: Page, key: string): Locator {
+  return page.locator(`[data-field="${key}"]`).locator('input, textarea, select').first();
+}
+
+/// The values of the Director page's fields whose key matches `pattern` (e.g. the AZ names).
+async function directorValues(page: Page, pattern: RegExp): Promise<string[]> {
+  return page.locator('[data-field]').evaluateAll(
+    (els, source) => {
+      const re = new RegExp(source);
+      return els
+        .filter((e) => re.test(e.getAttribute('data-field') ?? ''))
+        .map((e) => (e.querySelector('input, textarea, select') as HTMLInputElement | null)?.value ?? '');
+    },
+    pattern.source,
+  );
+}
+
+/// Create Availability Zones: adds the AZs the Director does not have yet.
+async function addDirectorAzs(page: Page, wanted: string[]) {
+  await openDirectorSection(page, 'azs', 'Create Availability Zones');
+  const names = await directorValues(page, /^availability_zones\[\d+\]\.name$/);
+  const missing = wanted.filter((n) => !names.includes(n));
+  for (const [k, name] of missing.entries()) {
+    const at = `availability_zones[${names.length + k}]`;
+    await page.getByRole('button', { name: 'Add availability zone' }).click();
+    await directorControl(page, `${at}.name`).fill(name);
+    // vSphere places an AZ on a cluster; other IaaSes name the IaaS's zone.
+    const cluster = page.locator(`[data-field="${at}.clusters[0].cluster"] input`);
+    if (await cluster.count()) await cluster.fill(`pks-${name}`);
+    const identifier = page.locator(`[data-field="${at}.iaas_identifier"] input`);
+    if (await identifier.count()) await identifier.fill(`pks-${name}`);
+  }
+  if (missing.length > 0) {
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect(page.getByRole('status')).toHaveText('Availability zones saved.');
+  }
+  expect(await directorValues(page, /^availability_zones\[\d+\]\.name$/)).toEqual(expect.arrayContaining(wanted));
+}
+
+/// Create Networks: adds the networks the Director does not have yet, one subnet each over `azs`.
+async function addDirectorNetworks(page: Page, wanted: { name: string; third: number }[], azs: string[]) {
+  await openDirectorSection(page, 'networks', 'Create Networks');
+  const names = await directorValues(page, /^networks\[\d+\]\.name$/);
+  const missing = wanted.filter((n) => !names.includes(n.name));
+  for (const [k, { name, third }] of missing.entries()) {
+    const at = `networks[${names.length + k}]`;
+    const subnet = `${at}.subnets[0]`;
+    await page.getByRole('button', { name: 'Add network' }).click();
+    await directorControl(page, `${at}.name`).fill(name);
+    await directorControl(page, `${subnet}.iaas_identifier`).fill(`pks-net-${third}`);
+    await directorControl(page, `${subnet}.cidr`).fill(`10.0.${third}.0/24`);
+    await directorControl(page, `${subnet}.reserved_ip_ranges`).fill(`10.0.${third}.1-10.0.${third}.9`);
+    await directorControl(page, `${subnet}.dns`).fill('10.0.0.2');
+    await directorControl(page, `${subnet}.gateway`).fill(`10.0.${third}.1`);
+    const choices = page.locator(`[data-field="${subnet}.availability_zone_names"]`);
+    for (const az of azs) await choices.getByLabel(az, { exact: true }).check();
+  }
+  if (missing.length > 0) {
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect(page.getByRole('status')).toHaveText('Networks saved.');
+  }
+  expect(await directorValues(page, /^networks\[\d+\]\.name$/)).toEqual(
+    expect.arrayContaining(wanted.map((n) => n.name)),
+  );
+}
+
 /// Saves the open form and waits for the server's answer.
 async function saveForm(page: Page, form: string) {
   await page.getByRole('button', { name: 'Save' }).click();
@@ -56,40 +130,18 @@ test('PKS: configured in the browser form by form until its tile is green', asyn
   test.setTimeout(180_000);
   const token = await apiToken(request);
 
-  // --- Through the API: the Director's AZs and networks (director.spec.ts does it in the browser).
-  // Additive: another spec may already have configured the Director (its own AZs and networks,
-  // assigned to the Director, cannot be removed), so keep what is there and add ours.
-  const currentAzs = ((await api(request, token, 'GET', '/api/v0/staged/director/availability_zones')) as any)
-    .availability_zones as any[];
-  const azNames = new Set(currentAzs.map((az) => az.name));
-  await api(request, token, 'PUT', '/api/v0/staged/director/availability_zones', {
-    availability_zones: [
-      ...currentAzs,
-      ...['az1', 'az2'].filter((n) => !azNames.has(n)).map((name) => ({ name })),
-    ],
-  });
-  const subnet = (third: number, azs: string[]) => ({
-    iaas_identifier: `pks-net-${third}`,
-    cidr: `10.0.${third}.0/24`,
-    gateway: `10.0.${third}.1`,
-    dns: '10.0.0.2',
-    reserved_ip_ranges: `10.0.${third}.1-10.0.${third}.9`,
-    availability_zone_names: azs,
-  });
-  const currentNetworks = (((await api(request, token, 'GET', '/api/v0/staged/director/networks')) as any)
-    .networks ?? []) as any[];
-  const ours = [
-    { name: 'pks-infrastructure', subnets: [subnet(101, ['az1', 'az2'])] },
-    { name: 'pks-services', subnets: [subnet(102, ['az1', 'az2'])] },
-  ];
-  await api(request, token, 'PUT', '/api/v0/staged/director/networks', {
-    icmp_checks_enabled: false,
-    networks: [...currentNetworks.filter((n) => !ours.some((o) => o.name === n.name)), ...ours],
-  });
-
-  // --- Stage the bundled tile with its + button.
+  // --- The Director tile, in the browser: our AZs and networks, added to whatever the Director
+  // already has (director.spec.ts may have configured it; its AZs and networks stay).
   await logIn(page);
   await expect(page).toHaveURL(/\/$/);
+  await addDirectorAzs(page, ['az1', 'az2']);
+  await addDirectorNetworks(page, [
+    { name: 'pks-infrastructure', third: 101 },
+    { name: 'pks-services', third: 102 },
+  ], ['az1', 'az2']);
+
+  // --- Stage the bundled tile with its + button.
+  await page.goto('/');
   await waitForHydration(page, '.dashboard-layout');
   const staged = ((await api(request, token, 'GET', '/api/v0/staged/products')) as any[]).find(
     (p) => p.type === PKS.name,

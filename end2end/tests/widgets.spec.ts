@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, Locator, Page, test } from '@playwright/test';
@@ -441,4 +441,224 @@ test('collection: records are added, validated, reordered and removed', async ({
   await expect(records.nth(1).getByLabel('Route name')).toHaveValue('charlie');
   await expect(records.nth(1).getByLabel('Route port')).toHaveValue('8003');
   await page.screenshot({ path: '/tmp/e2e-collection-saved.png', fullPage: true });
+});
+
+/// A stemcell tarball holding only its `stemcell.MF` (the library reads nothing else), made with
+/// tar for this run.
+function stemcellTarball(os: string, version: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'e2e-stemcell-'));
+  writeFileSync(
+    path.join(dir, 'stemcell.MF'),
+    `name: bosh-vsphere-esxi-${os}-go_agent\nversion: '${version}'\noperating_system: ${os}\n` +
+      'api_version: 3\ncloud_properties:\n  infrastructure: vsphere\n  hypervisor: esxi\n',
+  );
+  const file = path.join(tmpdir(), `e2e-stemcell-${os}-${process.pid}.tgz`);
+  execFileSync('tar', ['czf', file, '-C', dir, 'stemcell.MF'], { stdio: 'pipe' });
+  rmSync(dir, { recursive: true, force: true });
+  return file;
+}
+
+test('more kinds: string_list, http_url, ldap_url, ca_certificate, salted and rsa_pkey credentials, stemcell selector', async ({ page, request }) => {
+  const guid = await stagedWidgetTile(request);
+  const token = await apiToken(request);
+  await openForm(page, guid, 'more');
+  const { cert, key } = certificate();
+  const operators = field(page, '.properties.operators');
+  const signing = field(page, '.properties.signing_key');
+  const os = page.getByLabel('Worker stemcell');
+  // Only OSes of the tile's criteria with an imported stemcell: the bundled tiles' Ubuntu one,
+  // not Windows (none imported yet).
+  await expect(os.locator('option')).toHaveText(['Select…', /^ubuntu-xenial \(stemcell [0-9.]*97\.17/]);
+
+  const typed = {
+    hosts: 'Bad Host!, b',
+    callback: 'http://callback.example.com/hook',
+    directory: 'http://ldap.example.com',
+    ca: 'not a certificate',
+    password: 'operator-password-1234',
+    signing: 'not a key',
+  };
+  await page.getByLabel('Allowed hosts').fill(typed.hosts);
+  await page.getByLabel('Callback URL').fill(typed.callback);
+  await page.getByLabel('Directory URL').fill(typed.directory);
+  await page.getByLabel('Trusted CA certificate').fill(typed.ca);
+  await operators.getByLabel('Password').fill(typed.password);
+  await signing.getByLabel('Private key PEM').fill(typed.signing);
+  await save(page);
+  await expect(page.getByRole('status')).toHaveText(NOT_SAVED);
+  // The metadata's messages where it has constraints, the type's otherwise.
+  await expect(errorsOf(page, '.properties.allowed_hosts')).toHaveText('List host names separated by commas.');
+  await expect(errorsOf(page, '.properties.callback_url')).toHaveText('The callback must use https.');
+  await expect(errorsOf(page, '.properties.directory_url')).toHaveText(
+    "'http://ldap.example.com' is not a valid LDAP URL (ldap:// or ldaps://)",
+  );
+  await expect(errorsOf(page, '.properties.trusted_ca')).toHaveText('Value must be a PEM-encoded certificate');
+  // The salt is generated: only the missing user name is reported.
+  await expect(errorsOf(page, '.properties.operators')).toHaveText("identity can't be blank");
+  await expect(errorsOf(page, '.properties.signing_key')).toHaveText('private_key_pem must be a PEM-encoded private key');
+  await expect(errorsOf(page, '.properties.worker_os')).toHaveText("can't be blank");
+  // Every typed value is still there.
+  await expect(page.getByLabel('Allowed hosts')).toHaveValue(typed.hosts);
+  await expect(page.getByLabel('Callback URL')).toHaveValue(typed.callback);
+  await expect(page.getByLabel('Directory URL')).toHaveValue(typed.directory);
+  await expect(page.getByLabel('Trusted CA certificate')).toHaveValue(typed.ca);
+  await expect(operators.getByLabel('Password')).toHaveValue(typed.password);
+  await expect(signing.getByLabel('Private key PEM')).toHaveValue(typed.signing);
+  await page.screenshot({ path: '/tmp/e2e-more-invalid.png', fullPage: true });
+
+  await page.getByLabel('Allowed hosts').fill('a.example.com, b.example.com');
+  await page.getByLabel('Callback URL').fill('https://callback.example.com/hook');
+  await page.getByLabel('Directory URL').fill('ldaps://ldap.example.com:636');
+  await page.getByLabel('Trusted CA certificate').fill(cert);
+  await operators.getByLabel('Username').fill('operator');
+  await signing.getByLabel('Private key PEM').fill(key);
+  await os.selectOption('ubuntu-xenial');
+  await expect(page.locator('.field-errors')).toHaveCount(0);
+  await save(page);
+  await expect(page.getByRole('status')).toHaveText('Settings saved.');
+
+  await openForm(page, guid, 'more');
+  await expect(page.getByLabel('Allowed hosts')).toHaveValue('a.example.com, b.example.com');
+  await expect(page.getByLabel('Callback URL')).toHaveValue('https://callback.example.com/hook');
+  await expect(page.getByLabel('Directory URL')).toHaveValue('ldaps://ldap.example.com:636');
+  await expect(page.getByLabel('Trusted CA certificate')).toHaveValue(cert);
+  await expect(field(page, '.properties.operators').getByLabel('Password')).toHaveAttribute('placeholder', /set/);
+  await expect(field(page, '.properties.signing_key').getByLabel('Private key PEM')).toHaveAttribute('placeholder', /set/);
+  await expect(page.getByLabel('Worker stemcell')).toHaveValue('ubuntu-xenial');
+  await expect(navMark(page, 'More kinds')).toHaveAttribute('title', 'complete');
+  expect(await page.content()).not.toContain(key.split('\n')[1]);
+  const stored = (await api(request, token, 'GET', `/api/v0/staged/products/${guid}/properties?redact=false`)).properties;
+  expect(stored['.properties.operators'].value.identity).toBe('operator');
+  expect(stored['.properties.operators'].value.password).toBe(typed.password);
+  expect(stored['.properties.operators'].value.salt).toMatch(/^[0-9a-f]{16}$/);
+  expect(stored['.properties.signing_key'].value.private_key_pem.trim()).toBe(key.trim());
+
+  // A stored OS without an imported stemcell stays chosen (and says so); importing one makes it
+  // a regular choice.
+  await api(request, token, 'PUT', `/api/v0/staged/products/${guid}/properties`, {
+    properties: { '.properties.worker_os': { value: 'windows2019' } },
+  });
+  await openForm(page, guid, 'more');
+  await expect(page.getByLabel('Worker stemcell')).toHaveValue('windows2019');
+  await expect(page.getByLabel('Worker stemcell').locator('option:checked')).toHaveText(
+    'windows2019 (no matching stemcell imported)',
+  );
+  const tarball = stemcellTarball('windows2019', '2019.7');
+  const upload = await request.post('/api/v0/stemcells', {
+    headers: { authorization: `Bearer ${token}` },
+    multipart: {
+      'stemcell[file]': { name: path.basename(tarball), mimeType: 'application/gzip', buffer: readFileSync(tarball) },
+    },
+  });
+  expect(upload.ok(), await upload.text()).toBe(true);
+  rmSync(tarball, { force: true });
+  await openForm(page, guid, 'more');
+  await expect(page.getByLabel('Worker stemcell').locator('option:checked')).toHaveText('windows2019 (stemcell 2019.7)');
+  await page.getByLabel('Worker stemcell').selectOption('ubuntu-xenial');
+  await save(page);
+  await expect(page.getByRole('status')).toHaveText('Settings saved.');
+});
+
+test('rsa_cert_credentials: Generate makes a certificate signed by the root CA; the key stays on the server', async ({ page, request }) => {
+  const guid = await stagedWidgetTile(request);
+  await openForm(page, guid, 'secrets');
+  const tls = field(page, '.properties.server_tls');
+  const tokenValue = 'typed-before-generating-1234';
+  await page.getByLabel('API token').fill(tokenValue);
+  const account = field(page, '.properties.service_account');
+  await account.getByLabel('Username').fill('svc-generate');
+  await account.getByLabel('Password').fill('service-account-password-9999');
+
+  await tls.getByRole('button', { name: 'Generate RSA Certificate' }).click();
+  const domains = tls.getByLabel('Domains to secure (comma-separated, wildcards like *.example.com allowed)');
+  await domains.fill('*.apps.example.com, not a domain!');
+  await tls.getByRole('button', { name: 'Generate', exact: true }).click();
+  await expect(tls.locator('.generate-errors')).toHaveText(
+    "'not a domain!' is not a valid domain (wildcards like *.example.com are allowed)",
+  );
+  // Nothing was generated; what was typed is still there.
+  await expect(domains).toHaveValue('*.apps.example.com, not a domain!');
+  await expect(page.getByLabel('API token')).toHaveValue(tokenValue);
+
+  await domains.fill('*.apps.example.com, api.example.com');
+  await tls.getByRole('button', { name: 'Generate', exact: true }).click();
+  await expect(tls.getByRole('status')).toHaveText('Certificate generated and saved (its private key stays on the server).');
+  const shown = await tls.getByLabel('Certificate PEM').inputValue();
+  expect(shown).toContain('-----BEGIN CERTIFICATE-----');
+  await expect(tls.getByLabel('Private key PEM')).toHaveValue('');
+  await expect(tls.getByLabel('Private key PEM')).toHaveAttribute('placeholder', /set/);
+  await expect(page.getByLabel('API token')).toHaveValue(tokenValue);
+  await page.screenshot({ path: '/tmp/e2e-generate-cert.png', fullPage: true });
+
+  // What was stored: that certificate, for those domains, signed by the root CA, with its key —
+  // which the page never held.
+  const stored = (
+    await api(request, await apiToken(request), 'GET', `/api/v0/staged/products/${guid}/properties?redact=false`)
+  ).properties['.properties.server_tls'].value;
+  expect(stored.cert_pem.trim()).toBe(shown.trim());
+  expect(stored.private_key_pem).toContain('PRIVATE KEY-----');
+  expect(await page.content()).not.toContain(stored.private_key_pem.split('\n')[1]);
+  const dir = mkdtempSync(path.join(tmpdir(), 'e2e-generated-'));
+  writeFileSync(path.join(dir, 'cert.pem'), shown);
+  const text = execFileSync('openssl', ['x509', '-noout', '-text', '-in', path.join(dir, 'cert.pem')]).toString();
+  rmSync(dir, { recursive: true, force: true });
+  expect(text).toContain('DNS:*.apps.example.com');
+  expect(text).toContain('DNS:api.example.com');
+  expect(text).toContain('Tileworks Root Certificate Authority');
+
+  // The form saves on top of the generated certificate (the page follows the new version).
+  await save(page);
+  await expect(page.locator('.form-actions').getByRole('status')).toHaveText('Settings saved.');
+  await expect(field(page, '.properties.api_token').locator('.secret-set')).toHaveText('✓ set');
+});
+
+test('AZ single-select on Assign AZs and Networks: a blank choice is refused under the field, choices kept', async ({ page, request }) => {
+  const guid = await stagedWidgetTile(request);
+  const token = await apiToken(request);
+  // The Director needs AZs and a network to choose from: add ours to whatever it has.
+  const current = (await api(request, token, 'GET', '/api/v0/staged/director/availability_zones')).availability_zones as any[];
+  const have = new Set(current.map((az) => az.name));
+  const ours = ['widgets-az1', 'widgets-az2'].filter((n) => !have.has(n));
+  if (ours.length) {
+    await api(request, token, 'PUT', '/api/v0/staged/director/availability_zones', {
+      availability_zones: [...current, ...ours.map((name) => ({ name }))],
+    });
+  }
+  const networks = ((await api(request, token, 'GET', '/api/v0/staged/director/networks')).networks ?? []) as any[];
+  if (!networks.some((n) => n.name === 'widgets-net')) {
+    await api(request, token, 'PUT', '/api/v0/staged/director/networks', {
+      networks: [
+        ...networks,
+        {
+          name: 'widgets-net',
+          subnets: [{
+            iaas_identifier: 'widgets-net', cidr: '10.0.201.0/24', gateway: '10.0.201.1', dns: '10.0.0.2',
+            reserved_ip_ranges: '10.0.201.1-10.0.201.9', availability_zone_names: ['widgets-az1', 'widgets-az2'],
+          }],
+        },
+      ],
+    });
+  }
+
+  await page.goto(`/products/${guid}/settings?section=azs`);
+  await expect(page.getByRole('heading', { name: 'Assign AZs and Networks', level: 2 })).toBeVisible();
+  await waitForHydration(page, 'form.placement');
+  const singleton = page.locator('#singleton_az');
+  await expect(singleton.locator('option', { hasText: 'widgets-az1' })).toBeAttached();
+  await singleton.selectOption('');
+  await page.locator('#balance_widgets-az2').check();
+  await page.locator('#network').selectOption('widgets-net');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByText('Nothing was saved: fix the fields marked below.')).toBeVisible();
+  await expect(page.locator('.field', { has: singleton }).getByRole('alert')).toHaveText("can't be blank");
+  await expect(page.locator('#balance_widgets-az2')).toBeChecked();
+  await expect(page.locator('#network')).toHaveValue('widgets-net');
+
+  await singleton.selectOption('widgets-az1');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByText('Settings saved.')).toBeVisible();
+  await page.reload();
+  await waitForHydration(page, 'form.placement');
+  await expect(page.locator('#singleton_az')).toHaveValue('widgets-az1');
+  await expect(page.locator('#balance_widgets-az2')).toBeChecked();
 });

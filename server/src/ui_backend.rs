@@ -26,7 +26,7 @@ impl UiBackend {
 }
 
 /// What the operator reads when something fails; internal details stay in the log.
-fn shown(err: Error) -> BackendError {
+pub(crate) fn shown(err: Error) -> BackendError {
     match err {
         Error::Invalid { field, message } => BackendError(format!("{field}: {message}")),
         Error::Rejected(errors) => BackendError(
@@ -550,7 +550,9 @@ fn named(value: Option<&Value>) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn outcome(result: crate::Result<crate::products::Saved>) -> Result<SaveOutcome, BackendError> {
+pub(crate) fn outcome(
+    result: crate::Result<crate::products::Saved>,
+) -> Result<SaveOutcome, BackendError> {
     match result {
         Ok(saved) => Ok(SaveOutcome::Saved {
             config_version: saved.config_version,

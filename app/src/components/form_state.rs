@@ -15,6 +15,9 @@ pub struct Catalog {
     pub vm_types: Vec<String>,
     pub disk_types: Vec<String>,
     pub availability_zones: Vec<String>,
+    /// `stemcell_selector` choices: the OSes of the tile's stemcell criteria with a matching
+    /// stemcell in the Stemcell Library.
+    pub stemcells: Vec<crate::settings_backend::StemcellChoice>,
 }
 
 #[derive(Clone, Copy)]
@@ -30,10 +33,20 @@ pub struct FormState {
     /// After a save attempt every error shows.
     pub show_all_errors: RwSignal<bool>,
     pub catalog: StoredValue<Catalog>,
+    /// The staged product's GUID (for actions that save one field at once, like Generate).
+    pub guid: StoredValue<String>,
+    /// The configuration version the form's values are based on; a save names it and is
+    /// refused if another save came first.
+    pub config_version: RwSignal<i64>,
 }
 
 impl FormState {
-    pub fn new(values: BTreeMap<String, Value>, catalog: Catalog) -> Self {
+    pub fn new(
+        guid: String,
+        config_version: i64,
+        values: BTreeMap<String, Value>,
+        catalog: Catalog,
+    ) -> Self {
         FormState {
             values: RwSignal::new(values),
             dirty: RwSignal::new(BTreeSet::new()),
@@ -41,6 +54,8 @@ impl FormState {
             touched: RwSignal::new(BTreeSet::new()),
             show_all_errors: RwSignal::new(false),
             catalog: StoredValue::new(catalog),
+            guid: StoredValue::new(guid),
+            config_version: RwSignal::new(config_version),
         }
     }
 
@@ -113,6 +128,17 @@ impl FormState {
         });
         self.dirty.update(|d| {
             d.insert(collection.to_string());
+        });
+    }
+
+    /// Replaces a value with one the server stored (Generate, "Use theirs"): not a change of
+    /// the operator's, so it is not sent with the next save.
+    pub fn set_stored(self, reference: &str, value: Value) {
+        self.values.update(|v| {
+            v.insert(reference.to_string(), value);
+        });
+        self.dirty.update(|d| {
+            d.remove(reference);
         });
     }
 

@@ -12,13 +12,14 @@ use tiles::metadata::ProductTemplate;
 use tiles::properties::staged::StagedValues;
 use tiles::validate::{validate_form, ValidationContext};
 
-use crate::api::{load_product_settings, save_product_form};
+use crate::api::load_product_settings;
 use crate::backend::{ProductSettings, SaveOutcome};
 use crate::components::form_state::{is_redacted, Catalog, FormState};
 use crate::components::header::Header;
 use crate::components::widgets::Field;
 use crate::pages::product_placement::{PlacementSection, Section};
 use crate::session::get_current_user;
+use crate::settings_backend::{load_form_extras, save_settings_form, FieldChange, FormExtras};
 
 #[component]
 pub fn ProductSettingsPage() -> impl IntoView {
@@ -37,6 +38,7 @@ pub fn ProductSettingsPage() -> impl IntoView {
         move || (guid(), form(), section()),
         |(guid, _, _)| load_product_settings(guid),
     );
+    let extras = Resource::new(guid, load_form_extras);
     // The outcome of the last save, kept here so that it outlives the reload that follows a
     // successful save; cleared when the operator moves to another form.
     let notice = RwSignal::new(None::<Notice>);
@@ -48,8 +50,10 @@ pub fn ProductSettingsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let header = user.await.ok().map(|user| view! { <Header user/> });
+                // Without the extras (stemcell choices) the form still works: the lists are empty.
+                let extras = extras.await.unwrap_or_default();
                 let body = match settings.await {
-                    Ok(settings) => view! { <SettingsBody settings form=form() section=section() notice reload/> }.into_any(),
+                    Ok(settings) => view! { <SettingsBody settings extras form=form() section=section() notice reload/> }.into_any(),
                     Err(err) => view! {
                         <main class="page narrow">
                             <h1>"Product not available"</h1>
@@ -79,6 +83,7 @@ pub fn server_message(err: &ServerFnError) -> String {
 #[component]
 fn SettingsBody(
     settings: ProductSettings,
+    extras: FormExtras,
     form: Option<String>,
     section: Option<Section>,
     notice: RwSignal<Option<Notice>>,
@@ -108,9 +113,27 @@ fn SettingsBody(
         vm_types: settings.vm_types.iter().map(|v| v.name.clone()).collect(),
         disk_types: settings.disk_types.clone(),
         availability_zones: settings.availability_zones.clone(),
+        stemcells: extras.stemcells,
     };
-    let state = FormState::new(settings.values.clone(), catalog);
-    let config_version = RwSignal::new(settings.config_version);
+    let state = FormState::new(
+        settings.guid.clone(),
+        settings.config_version,
+        settings.values.clone(),
+        catalog,
+    );
+    let config_version = state.config_version;
+    // What the page loaded for this form's fields: sent with a save, so that a refused stale
+    // save can say what each changed field was when this operator started.
+    let form_references = references_of(&current.inputs);
+    let loaded: BTreeMap<String, serde_json::Value> = form_references
+        .iter()
+        .filter_map(|(r, _)| settings.values.get(r).map(|v| (r.clone(), v.clone())))
+        .collect();
+    let loaded_json = serde_json::to_string(&loaded).unwrap_or_else(|_| "{}".into());
+    let labels = StoredValue::new(form_references.into_iter().collect::<BTreeMap<_, _>>());
+    // A refused stale save's changes still to be decided (use theirs / keep mine), with the
+    // version they were read at.
+    let conflict = RwSignal::new(None::<(i64, Vec<FieldChange>)>);
     let template = StoredValue::new(template);
     let vm_types = StoredValue::new(settings.vm_types.clone());
     let form_name = current.name.clone();
@@ -131,6 +154,7 @@ fn SettingsBody(
                 .filter(|(_, v)| is_redacted(&Some((*v).clone())))
                 .map(|(k, _)| k.clone())
                 .collect();
+            let values = template.with_value(|t| with_generated_salts(t, values));
             let staged = StagedValues {
                 properties: values,
                 ..StagedValues::default()
@@ -155,11 +179,12 @@ fn SettingsBody(
         let form_name = form_name.clone();
         Action::new(move |values: &BTreeMap<String, serde_json::Value>| {
             let values_json = serde_json::to_string(values).unwrap_or_else(|_| "{}".into());
-            save_product_form(
+            save_settings_form(
                 guid.clone(),
                 form_name.clone(),
                 config_version.get_untracked(),
                 values_json,
+                loaded_json.clone(),
             )
         })
     };
@@ -170,6 +195,15 @@ fn SettingsBody(
                 return;
             };
             let say = |ok: bool, text: String| notice.set(Some((form_name.clone(), ok, text)));
+            conflict.set(None);
+            let (result, mut changes) = match result {
+                Ok(saved) => (Ok(saved.outcome), saved.changes),
+                Err(err) => (Err(err), Vec::new()),
+            };
+            // Where the operator typed what the other operator saved there is nothing to decide.
+            state.values.with_untracked(|values| {
+                changes.retain(|c| c.credential || values.get(&c.reference) != Some(&c.value))
+            });
             match result {
                 Ok(SaveOutcome::Saved { config_version: v }) => {
                     config_version.set(v);
@@ -180,11 +214,24 @@ fn SettingsBody(
                 Ok(SaveOutcome::Invalid { errors }) => {
                     state.errors.set(errors);
                     state.show_all_errors.set(true);
-                    say(false, "Nothing was saved: fix the fields marked below.".into());
+                    say(
+                        false,
+                        "Nothing was saved: fix the fields marked below.".into(),
+                    );
                 }
-                Ok(SaveOutcome::Conflict { message, .. }) => say(false, format!(
-                    "Nothing was saved: {message} Reload the page to see the current settings (your typed values are still here)."
-                )),
+                Ok(SaveOutcome::Conflict {
+                    current_version, ..
+                }) if changes.is_empty() => {
+                    // Saves in between changed nothing on this form: saving again is safe.
+                    config_version.set(current_version);
+                    say(false, "Nothing was saved: another operator saved other settings of this product since you opened this form (none of its fields). Save again to store your values.".into());
+                }
+                Ok(SaveOutcome::Conflict {
+                    current_version, ..
+                }) => {
+                    conflict.set(Some((current_version, changes)));
+                    say(false, "Nothing was saved: another operator changed this form since you opened it. Your typed values are still here; choose for each change below, or reload.".into());
+                }
                 Err(err) => say(false, server_message(&err)),
             }
         });
@@ -277,11 +324,145 @@ fn SettingsBody(
                             <p class=if ok { "notice ok" } else { "notice error" } role="status">{text}</p>
                         })}
                     </div>
+                    <ConflictPanel conflict state labels notice form_name=form_name.clone() reload/>
                 </form>
                     }.into_any(),
                 }}
             </div>
         </main>
     }
+    .into_any()
+}
+
+/// Every reference the form shows (selector options' fields included) with its label.
+fn references_of(inputs: &[tiles::forms::Input]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for input in inputs {
+        out.push((input.reference.clone(), input.label.clone()));
+        for choice in &input.selector_options {
+            for (reference, label) in references_of(&choice.inputs) {
+                out.push((reference, format!("{} › {label}", choice.label)));
+            }
+        }
+    }
+    out
+}
+
+/// `salted_credentials` typed by the operator have no salt: the server generates it on save.
+/// For the browser's check the salt counts as present.
+fn with_generated_salts(
+    template: &ProductTemplate,
+    mut values: BTreeMap<String, serde_json::Value>,
+) -> BTreeMap<String, serde_json::Value> {
+    for (reference, value) in values.iter_mut() {
+        let salted = template
+            .property(reference)
+            .is_some_and(|p| p.blueprint.property_type.as_str() == "salted_credentials");
+        if let (true, serde_json::Value::Object(fields)) = (salted, value) {
+            let blank = fields
+                .get("salt")
+                .and_then(serde_json::Value::as_str)
+                .is_none_or(|s| s.trim().is_empty());
+            if blank {
+                fields.insert("salt".into(), serde_json::Value::String("generated".into()));
+            }
+        }
+    }
+    values
+}
+
+/// How a changed value reads in a sentence.
+fn shown_value(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => "(blank)".into(),
+        serde_json::Value::String(s) if s.trim().is_empty() => "(blank)".into(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) if items.iter().all(|i| i.is_string()) => items
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// What another operator changed on this form since this page loaded it, field by field:
+/// "<label>: changed by <user> to <value>" ("changed" for credentials, whose values are never
+/// shown). The operator decides per field: Use theirs (their value replaces the typed one) or
+/// Keep mine. Once every change is decided the form adopts the current version, so the next
+/// Save stores the operator's values over it — a choice made knowingly, never silently.
+#[component]
+fn ConflictPanel(
+    conflict: RwSignal<Option<(i64, Vec<FieldChange>)>>,
+    state: FormState,
+    labels: StoredValue<BTreeMap<String, String>>,
+    notice: RwSignal<Option<Notice>>,
+    form_name: String,
+    reload: Callback<()>,
+) -> AnyView {
+    let decide = Callback::new(move |(reference, theirs): (String, bool)| {
+        let Some((version, mut changes)) = conflict.get_untracked() else {
+            return;
+        };
+        if let Some(change) = changes.iter().find(|c| c.reference == reference) {
+            if theirs {
+                state.set_stored(&reference, change.value.clone());
+            }
+        }
+        changes.retain(|c| c.reference != reference);
+        if changes.is_empty() {
+            state.config_version.set(version);
+            conflict.set(None);
+            notice.set(Some((
+                form_name.clone(),
+                false,
+                "Every change is decided: Save to store the form as it is now.".into(),
+            )));
+        } else {
+            conflict.set(Some((version, changes)));
+        }
+    });
+    (move || {
+        let (_, changes) = conflict.get()?;
+        let items = changes
+            .into_iter()
+            .map(|change| {
+                let label = labels
+                    .with_value(|l| l.get(&change.reference).cloned())
+                    .unwrap_or_else(|| change.reference.clone());
+                let by = change
+                    .changed_by
+                    .clone()
+                    .unwrap_or_else(|| "another operator".into());
+                let what = if change.credential {
+                    format!("{label}: changed by {by}")
+                } else {
+                    format!("{label}: changed by {by} to {}", shown_value(&change.value))
+                };
+                // A field the page loaded without a value started blank.
+                let started = (!change.credential)
+                    .then(|| shown_value(change.started_from.as_ref().unwrap_or(&serde_json::Value::Null)))
+                    .map(|from| view! { <span class="started-from">" (you started from " {from} ")"</span> });
+                let (mine, theirs) = (change.reference.clone(), change.reference.clone());
+                view! {
+                    <li data-reference=change.reference.clone()>
+                        <span class="change-text">{what}</span>
+                        {started}
+                        <button type="button" on:click=move |_| decide.run((theirs.clone(), true))>"Use theirs"</button>
+                        <button type="button" on:click=move |_| decide.run((mine.clone(), false))>"Keep mine"</button>
+                    </li>
+                }
+            })
+            .collect_view();
+        Some(view! {
+            <section class="conflict" aria-label="Changed by another operator">
+                <h3>"Changed by another operator since you opened this form"</h3>
+                <ul>{items}</ul>
+                <button type="button" on:click=move |_| { conflict.set(None); reload.run(()) }>
+                    "Reload (discard my typed values)"
+                </button>
+            </section>
+        })
+    })
     .into_any()
 }

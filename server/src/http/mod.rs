@@ -66,6 +66,8 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let ui = std::sync::Arc::new(crate::ui_backend::UiBackend::new(state.products.clone()));
     let backend: std::sync::Arc<dyn app::backend::Backend> = ui.clone();
     let placement: std::sync::Arc<dyn app::backend::PlacementBackend> = ui;
+    let settings: std::sync::Arc<dyn app::settings_backend::SettingsBackend> =
+        std::sync::Arc::new(crate::ui_settings::UiSettings::new(state.products.clone()));
     Router::new()
         .route(
             "/login",
@@ -86,6 +88,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             move || {
                 leptos::prelude::provide_context(backend.clone());
                 leptos::prelude::provide_context(placement.clone());
+                leptos::prelude::provide_context(settings.clone());
             },
             move || app::shell(options.clone()),
         )

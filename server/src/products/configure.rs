@@ -786,12 +786,46 @@ fn merge_values(
             .unwrap_or_default();
         let old = staged.properties.get(&reference).cloned();
         let value = keep_redacted(&type_name, value, old.as_ref());
+        let value = with_salt(&type_name, value, old.as_ref());
         if old.as_ref() != Some(&value) {
             changed.push(reference.clone());
         }
         staged.set(reference, value);
     }
     changed
+}
+
+/// `salted_credentials` an operator types have an identity and a password but no salt: the salt
+/// is Tileworks's to make (it is never typed), so a blank one is filled — the stored salt when
+/// the password is unchanged, else 16 fresh random hex digits.
+fn with_salt(type_name: &str, value: Value, old: Option<&Value>) -> Value {
+    use rand::RngCore;
+    let Value::Object(mut fields) = value else {
+        return value;
+    };
+    if type_name != "salted_credentials" {
+        return Value::Object(fields);
+    }
+    let blank = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .is_none_or(|s| s.trim().is_empty())
+    };
+    let has_secret = !blank(fields.get("identity")) || !blank(fields.get("password"));
+    if !blank(fields.get("salt")) || !has_secret {
+        return Value::Object(fields);
+    }
+    let kept = old
+        .filter(|o| o.get("password") == fields.get("password"))
+        .and_then(|o| o.get("salt"))
+        .filter(|s| !blank(Some(s)))
+        .cloned();
+    let salt = kept.unwrap_or_else(|| {
+        let mut bytes = [0u8; 8];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        Value::String(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    });
+    fields.insert("salt".into(), salt);
+    Value::Object(fields)
 }
 
 fn job_by_guid(job_guids: &BTreeMap<String, String>, job_guid: &str) -> Result<String> {
@@ -922,6 +956,30 @@ mod tests {
         ] {
             assert!(normalize_max_in_flight(&bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn typed_salted_credentials_get_a_salt() {
+        let typed = json!({"identity": "u", "password": "p"});
+        let salted = with_salt("salted_credentials", typed.clone(), None);
+        let salt = salted["salt"].as_str().unwrap();
+        assert_eq!(salt.len(), 16);
+        assert!(salt.chars().all(|c| c.is_ascii_hexdigit()));
+        // The password unchanged: the stored salt stays.
+        let old = json!({"identity": "u", "password": "p", "salt": "00aa"});
+        assert_eq!(
+            with_salt("salted_credentials", typed.clone(), Some(&old))["salt"],
+            "00aa"
+        );
+        // A new password: a new salt.
+        let changed = json!({"identity": "u", "password": "q"});
+        assert_ne!(
+            with_salt("salted_credentials", changed, Some(&old))["salt"],
+            "00aa"
+        );
+        // Nothing typed, or another type: unchanged.
+        assert_eq!(with_salt("salted_credentials", json!({}), None), json!({}));
+        assert_eq!(with_salt("simple_credentials", typed.clone(), None), typed);
     }
 
     #[test]

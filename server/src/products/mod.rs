@@ -12,6 +12,8 @@
 //! - [`deployed`]: the deployed layer (snapshots), revert, and deletions staged for Apply Changes;
 //! - [`director`]: the Director tile (IaaS, Director config, AZs, networks, VM/disk types);
 //! - [`report`]: the diagnostic report om reads;
+//! - [`certificates`]: certificates signed by the root CA on request (Generate, the API);
+//! - [`field_changes`]: what a refused stale save tells its operator, field by field;
 //! - [`guid`], [`versions`], [`secrets`]: GUIDs, version order, the split of credentials.
 //!
 //! **Concurrency.** Every staged product (and the Director) has a `config_version`. A write may
@@ -21,10 +23,12 @@
 //! everything is validated first and stored in one transaction guarded by the version.
 
 pub mod available;
+pub mod certificates;
 pub mod completeness;
 pub mod configure;
 pub mod deployed;
 pub mod director;
+pub mod field_changes;
 pub mod guid;
 pub mod import;
 pub mod report;

@@ -60,6 +60,16 @@ pub enum Versioned {
     Missing,
 }
 
+/// One save of the change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRecord {
+    /// The configuration version the save produced.
+    pub version: i64,
+    /// The references (or sections) it changed.
+    pub changed: Vec<String>,
+    pub changed_by: String,
+}
+
 pub struct Products<'a> {
     pool: &'a SqlitePool,
 }
@@ -245,6 +255,31 @@ impl<'a> Products<'a> {
             }
         }
         Ok(out)
+    }
+
+    /// The saves after `version` of `subject`, oldest first: the version each produced, what
+    /// it changed and who saved it (what a refused stale save tells its operator).
+    pub async fn change_records_since(
+        &self,
+        subject: &str,
+        version: i64,
+    ) -> Result<Vec<ChangeRecord>> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT version, changed, changed_by FROM config_changes
+              WHERE subject = ? AND version > ? ORDER BY version",
+        )
+        .bind(subject)
+        .bind(version)
+        .fetch_all(self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(version, json, changed_by)| ChangeRecord {
+                version,
+                changed: serde_json::from_str(&json).unwrap_or_default(),
+                changed_by,
+            })
+            .collect())
     }
 
     /// The root CA: certificate PEM and the sealed private key.

@@ -16,6 +16,7 @@
 
 pub mod available_products;
 pub mod bosh_credentials;
+pub mod certificates;
 pub mod deployed_products;
 pub mod diagnostic_report;
 pub mod director;
@@ -65,6 +66,10 @@ pub fn routes() -> Router<AppState> {
             put(staged_products::upgrade).delete(staged_products::unstage),
         )
         .route("/api/v0/deployed/products", get(deployed_products::list))
+        .route(
+            "/api/v0/certificates/generate",
+            post(certificates::generate),
+        )
         .route("/api/v0/diagnostic_report", get(diagnostic_report::show))
         .route(
             &format!("{product}/properties"),

@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use app::session::CurrentUser;
 
@@ -41,11 +41,47 @@ pub async fn update(
         .get("properties")
         .cloned()
         .ok_or_else(|| Error::invalid("properties", "can't be blank"))?;
-    let done = state
+    match state
         .products
         .set_properties(&guid, &properties, expected, &caller.username)
+        .await
+    {
+        Ok(done) => Ok(saved(done)),
+        Err(stale @ Error::Stale { .. }) => stale_answer(&state, &guid, &properties, stale).await,
+        Err(other) => Err(other),
+    }
+}
+
+/// A refused stale write says, for each property the request sets that another save changed
+/// since the request's version, who changed it and its value now (credentials as `***`):
+/// `{"errors": …, "config_version": N, "changed": […], "changes": [{"reference",
+/// "changed_by", "version", "value", "credential"}]}`.
+async fn stale_answer(
+    state: &AppState,
+    guid: &str,
+    properties: &Value,
+    stale: Error,
+) -> Result<Response> {
+    let Error::Stale { expected, .. } = &stale else {
+        return Err(stale);
+    };
+    let references: Vec<String> = properties
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let changes = state
+        .products
+        .field_changes(guid, *expected, &references, None)
         .await?;
-    Ok(saved(done))
+    let response = stale.into_response();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .map_err(|e| Error::Internal(format!("reading the 409 body: {e}")))?;
+    let mut body: Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({}));
+    body["changes"] = serde_json::to_value(&changes)
+        .map_err(|e| Error::Internal(format!("encoding changes: {e}")))?;
+    Ok((status, axum::Json(body)).into_response())
 }
 
 /// Syslog forwarding per product is not configurable in Tileworks; om's `staged-config`

@@ -1,0 +1,136 @@
+//! The UI's [`SettingsBackend`](app::settings_backend::SettingsBackend): stemcell choices for
+//! `stemcell_selector` fields, form saves that explain a stale refusal field by field, and
+//! Generate for certificates (the key stays on the server).
+
+use std::collections::BTreeMap;
+
+use app::backend::{BackendError, SaveOutcome};
+use app::settings_backend::{
+    CertificateGenerated, FieldChange, FormExtras, FormSaved, StemcellChoice,
+};
+use serde_json::{json, Map, Value};
+
+use crate::products::field_changes::form_references;
+use crate::products::Products;
+use crate::stemcells::{criteria, StemcellLibrary};
+use crate::ui_backend::{outcome, shown};
+use crate::Error;
+
+pub struct UiSettings {
+    products: Products,
+}
+
+impl UiSettings {
+    pub fn new(products: Products) -> Self {
+        UiSettings { products }
+    }
+
+    /// The form's fields another save changed since `expected`, for the page.
+    async fn changes(
+        &self,
+        guid: &str,
+        form: &str,
+        expected: i64,
+        loaded: &BTreeMap<String, Value>,
+    ) -> Result<Vec<FieldChange>, BackendError> {
+        let product = self.products.staged_product(guid).await.map_err(shown)?;
+        let references = form_references(&product.template, form);
+        let changes = self
+            .products
+            .field_changes(guid, expected, &references, Some(loaded))
+            .await
+            .map_err(shown)?;
+        Ok(changes
+            .into_iter()
+            .map(|c| FieldChange {
+                reference: c.reference,
+                changed_by: c.changed_by,
+                value: c.value,
+                credential: c.credential,
+                started_from: c.started_from,
+            })
+            .collect())
+    }
+}
+
+#[async_trait::async_trait]
+impl app::settings_backend::SettingsBackend for UiSettings {
+    async fn form_extras(&self, guid: &str) -> Result<FormExtras, BackendError> {
+        let product = self.products.staged_product(guid).await.map_err(shown)?;
+        let library = StemcellLibrary::library_versions(self.products.store())
+            .await
+            .map_err(shown)?;
+        let mut stemcells: Vec<StemcellChoice> = Vec::new();
+        for wanted in criteria::criteria_of(&product.template) {
+            let versions = criteria::accepted_versions(wanted, &library);
+            if versions.is_empty() || stemcells.iter().any(|s| s.os == wanted.os) {
+                continue;
+            }
+            stemcells.push(StemcellChoice {
+                os: wanted.os.clone(),
+                versions,
+            });
+        }
+        Ok(FormExtras { stemcells })
+    }
+
+    async fn save_form_from(
+        &self,
+        actor: &str,
+        guid: &str,
+        form: &str,
+        config_version: i64,
+        values: BTreeMap<String, Value>,
+        loaded: BTreeMap<String, Value>,
+    ) -> Result<FormSaved, BackendError> {
+        // The properties-API shape; redacted credential fields keep their stored values.
+        let body: Map<String, Value> = values
+            .into_iter()
+            .map(|(reference, value)| (reference, json!({ "value": value })))
+            .collect();
+        let result = self
+            .products
+            .save_form(
+                guid,
+                form,
+                &Value::Object(body),
+                Some(config_version),
+                actor,
+            )
+            .await;
+        let stale = matches!(result, Err(Error::Stale { .. }));
+        let outcome = outcome(result)?;
+        let changes = if stale {
+            self.changes(guid, form, config_version, &loaded).await?
+        } else {
+            Vec::new()
+        };
+        Ok(FormSaved { outcome, changes })
+    }
+
+    async fn generate_certificate(
+        &self,
+        actor: &str,
+        guid: &str,
+        reference: &str,
+        domains: Vec<String>,
+        config_version: i64,
+    ) -> Result<CertificateGenerated, BackendError> {
+        match self
+            .products
+            .generate_property_certificate(guid, reference, &domains, Some(config_version), actor)
+            .await
+        {
+            Ok((saved, cert_pem)) => Ok(CertificateGenerated {
+                outcome: SaveOutcome::Saved {
+                    config_version: saved.config_version,
+                },
+                cert_pem: Some(cert_pem),
+            }),
+            Err(err) => Ok(CertificateGenerated {
+                outcome: outcome(Err(err))?,
+                cert_pem: None,
+            }),
+        }
+    }
+}
