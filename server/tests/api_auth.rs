@@ -302,29 +302,6 @@ async fn bad_token_requests_get_a_4xx_with_a_message() {
     }
 }
 
-/// A client of the given role, created with the CLI; returns its bearer token.
-async fn client_token(server: &TestServer, name: &str, role: &str) -> String {
-    let output = std::process::Command::new(binary())
-        .args(["admin", "create-client", name, "--role", role, "--data-dir"])
-        .arg(server.data_dir.path())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(stdout.contains(&format!("role '{role}'")), "{stdout}");
-    let secret = stdout.lines().last().unwrap().trim().to_owned();
-    let response = reqwest::Client::new()
-        .post(server.at("/uaa/oauth/token"))
-        .basic_auth(name, Some(secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn roles_limit_writes_and_credentials() {
     let server = TestServer::start();

@@ -91,6 +91,19 @@ async fn generate_certificate_signs_the_domains_with_the_root_ca() {
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
+
+    // A key is a credential: roles that may not see credentials may not have one made.
+    for role in ["restricted_control", "read_only"] {
+        let token = client_token(&server, &format!("c-{role}"), role).await;
+        let refused = reqwest::Client::new()
+            .post(server.at("/api/v0/certificates/generate"))
+            .bearer_auth(token)
+            .json(&json!({"domains": ["api.example.com"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 403, "{role}");
+    }
 }
 
 #[tokio::test]
