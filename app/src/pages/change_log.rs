@@ -58,7 +58,7 @@ fn page_href(page: usize, per_page: usize) -> String {
 }
 
 #[component]
-fn ChangeLogBody(log: ChangeLog) -> impl IntoView {
+fn ChangeLogBody(log: ChangeLog) -> AnyView {
     let pages = log.pages();
     let (page, per_page) = (log.page, log.per_page);
     let empty = log.installations.is_empty();
@@ -87,6 +87,7 @@ fn ChangeLogBody(log: ChangeLog) -> impl IntoView {
             </nav>
         </main>
     }
+    .into_any()
 }
 
 fn time_or_dash(t: &Option<String>) -> String {
@@ -97,7 +98,7 @@ fn duration_or_dash(d: Option<i64>) -> String {
     d.map(format_duration).unwrap_or_else(|| "—".into())
 }
 
-fn installation_entry(i: InstallationSummary) -> impl IntoView {
+fn installation_entry(i: InstallationSummary) -> AnyView {
     let total: i64 = i.products.iter().filter_map(|p| p.duration_seconds).sum();
     let has_products = !i.products.is_empty();
     let rows = i
@@ -114,6 +115,7 @@ fn installation_entry(i: InstallationSummary) -> impl IntoView {
                     <td>{duration_or_dash(p.duration_seconds)}</td>
                 </tr>
             }
+            .into_any()
         })
         .collect_view();
     let status_label = match i.status.as_str() {
@@ -148,7 +150,8 @@ fn installation_entry(i: InstallationSummary) -> impl IntoView {
                         <tr class="total"><td colspan="4">"Total"</td><td>{format_duration(total)}</td></tr>
                     </tbody>
                 </table>
-            })}
+            }.into_any())}
         </section>
     }
+    .into_any()
 }

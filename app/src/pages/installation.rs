@@ -126,7 +126,7 @@ impl Live {
 }
 
 #[component]
-fn Progress(detail: InstallationDetail) -> impl IntoView {
+fn Progress(detail: InstallationDetail) -> AnyView {
     let id = detail.installation.id;
     let running_at_render = detail.installation.status == "running";
     let live = Live {
@@ -203,6 +203,7 @@ fn Progress(detail: InstallationDetail) -> impl IntoView {
             </section>
         </main>
     }
+    .into_any()
 }
 
 fn action_text(action: &str) -> &'static str {
@@ -214,7 +215,7 @@ fn action_text(action: &str) -> &'static str {
     }
 }
 
-fn product_row(p: ProductRunSummary, current: RwSignal<HashMap<String, String>>) -> impl IntoView {
+fn product_row(p: ProductRunSummary, current: RwSignal<HashMap<String, String>>) -> AnyView {
     let guid = p.guid.clone();
     let step = move || current.with(|c| c.get(&guid).cloned());
     let width = format!("width: {}%", p.progress);
@@ -233,6 +234,7 @@ fn product_row(p: ProductRunSummary, current: RwSignal<HashMap<String, String>>)
             <td class=format!("run-status status-{}", p.status)>{p.status.clone()}</td>
         </tr>
     }
+    .into_any()
 }
 
 /// Follows the events stream in the browser (nothing happens on the server). On `finished`

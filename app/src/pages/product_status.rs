@@ -69,7 +69,7 @@ fn poll(status: Resource<Result<ProductStatusPage, ServerFnError>>, refreshed: R
 fn poll(_status: Resource<Result<ProductStatusPage, ServerFnError>>, _refreshed: RwSignal<u32>) {}
 
 #[component]
-fn StatusBody(page: ProductStatusPage, refreshed: RwSignal<u32>) -> impl IntoView {
+fn StatusBody(page: ProductStatusPage, refreshed: RwSignal<u32>) -> AnyView {
     let settings = format!("/products/{}/settings", page.guid);
     let content = if !page.deployed {
         view! { <p class="empty-state not-deployed">"Not deployed yet. Apply Changes to deploy this product, then its VMs show here."</p> }.into_any()
@@ -103,13 +103,14 @@ fn StatusBody(page: ProductStatusPage, refreshed: RwSignal<u32>) -> impl IntoVie
             {content}
         </main>
     }
+    .into_any()
 }
 
 fn dash(v: Option<String>) -> String {
     v.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into())
 }
 
-fn instance_row(i: InstanceStatus) -> impl IntoView {
+fn instance_row(i: InstanceStatus) -> AnyView {
     let state_class = format!(
         "vm-state state-{}",
         i.job_state.replace(' ', "-").to_lowercase()
@@ -139,4 +140,5 @@ fn instance_row(i: InstanceStatus) -> impl IntoView {
             <td>{dash(percent_of(&i.persistent_disk))}</td>
         </tr>
     }
+    .into_any()
 }
