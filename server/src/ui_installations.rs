@@ -145,3 +145,98 @@ impl InstallationsBackend for UiInstallations {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::installations::InstallEvent;
+    use app::installations_backend::LiveEvent;
+    use serde_json::json;
+
+    /// The progress page reads the events stream with its own mirror of [`InstallEvent`]: every
+    /// event the server sends must read as the same event in the browser.
+    #[test]
+    fn the_browser_reads_every_install_event() {
+        let events = [
+            InstallEvent::Log {
+                seq: 3,
+                line: "hello".into(),
+            },
+            InstallEvent::StepStarted {
+                id: "p-1.deploy".into(),
+                description: "Deploying".into(),
+                product: Some("p-1".into()),
+            },
+            InstallEvent::StepFinished {
+                id: "p-1.deploy".into(),
+                status: "succeeded".into(),
+                product: Some("p-1".into()),
+            },
+            InstallEvent::StepFinished {
+                id: "cloud_config".into(),
+                status: "failed".into(),
+                product: None,
+            },
+            InstallEvent::Progress {
+                product: "p-1".into(),
+                percent: 40,
+            },
+            InstallEvent::DirectorEvent {
+                product: "p-1".into(),
+                task_id: 7,
+                event: json!({"stage": "Updating instance", "task": "web/0", "state": "started"}),
+            },
+            InstallEvent::Finished {
+                status: "succeeded".into(),
+            },
+        ];
+        let read: Vec<LiveEvent> = events
+            .iter()
+            .map(|e| serde_json::from_value(serde_json::to_value(e).unwrap()).unwrap())
+            .collect();
+        assert_eq!(
+            read,
+            vec![
+                LiveEvent::Log {
+                    seq: 3,
+                    line: "hello".into()
+                },
+                LiveEvent::StepStarted {
+                    id: "p-1.deploy".into(),
+                    product: Some("p-1".into())
+                },
+                LiveEvent::StepFinished {
+                    id: "p-1.deploy".into(),
+                    status: "succeeded".into(),
+                    product: Some("p-1".into())
+                },
+                LiveEvent::StepFinished {
+                    id: "cloud_config".into(),
+                    status: "failed".into(),
+                    product: None
+                },
+                LiveEvent::Progress {
+                    product: "p-1".into(),
+                    percent: 40
+                },
+                LiveEvent::DirectorEvent {
+                    product: "p-1".into(),
+                    event: json!({"stage": "Updating instance", "task": "web/0", "state": "started"}),
+                },
+                LiveEvent::Finished {
+                    status: "succeeded".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn durations_need_both_ends() {
+        let t = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            seconds_between(&t("2026-01-01T10:00:00Z"), &t("2026-01-01T10:01:05Z")),
+            Some(65)
+        );
+        assert_eq!(seconds_between(&t("2026-01-01T10:00:00Z"), &None), None);
+    }
+}
