@@ -4,6 +4,7 @@
 pub mod api;
 pub mod backend;
 pub mod components;
+pub mod installations_backend;
 pub mod pages;
 pub mod session;
 pub mod settings_backend;
@@ -45,6 +46,9 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("") view=pages::dashboard::Dashboard/>
                 <Route path=StaticSegment("login") view=pages::login::Login/>
                 <Route path=StaticSegment("director") view=pages::director::DirectorSettingsPage/>
+                <Route path=StaticSegment("installations") view=pages::change_log::ChangeLogPage/>
+                <Route path=(StaticSegment("installations"), ParamSegment("id")) view=pages::installation::InstallationPage/>
+                <Route path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("status")) view=pages::product_status::ProductStatusTab/>
                 <Route
                     path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("settings"))
                     view=pages::product_settings::ProductSettingsPage

@@ -17,6 +17,7 @@ pub mod tile_archive;
 pub mod tile_cli;
 pub mod ui_backend;
 pub mod ui_settings;
+pub mod ui_installations;
 
 pub use error::{Error, Result};
 

@@ -302,7 +302,9 @@ fn SettingsBody(
             <h1>{settings.label.clone()} <span class="version">{settings.product_version.clone()}</span></h1>
             <div class="settings-layout">
                 <nav class="settings-nav" aria-label="Settings">
-                    <ul>{nav} {section_nav}</ul>
+                    <ul>{nav} {section_nav}
+                        <li><a href=format!("/products/{}/status", settings.guid)><span class="mark-spacer"></span>"Status"</a></li>
+                    </ul>
                 </nav>
                 {match section {
                     Some(section) => view! { <PlacementSection guid=settings.guid.clone() section/> }.into_any(),

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v0/deployed/products/{guid}/manifest",
             get(super::api::deployed_products::manifest),
         )
+        .route("/api/v0/deployed/products/{guid}/status", get(status))
         .route(
             "/api/v0/staged/products/{guid}/manifest",
             get(super::api::staged_manifest::show),
@@ -129,4 +130,19 @@ pub async fn events(
         }
     });
     Ok(Sse::new(head.chain(tail)).keep_alive(KeepAlive::default()))
+}
+
+/// `GET /api/v0/deployed/products/:guid/status`: `{"status": [...]}`, one entry per instance in
+/// Ops Manager's shape (see `app::installations_backend::InstanceStatus`); empty for a product
+/// staged but not deployed yet (with `"deployed": false`), 404 for an unknown GUID.
+pub async fn status(
+    State(state): State<AppState>,
+    Path(guid): Path<String>,
+) -> Result<Json<Value>> {
+    let status = state.installations.product_status(&guid).await?;
+    let deployed = status.instances.is_some();
+    Ok(Json(json!({
+        "status": status.instances.unwrap_or_default(),
+        "deployed": deployed,
+    })))
 }

@@ -68,6 +68,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let placement: std::sync::Arc<dyn app::backend::PlacementBackend> = ui;
     let settings: std::sync::Arc<dyn app::settings_backend::SettingsBackend> =
         std::sync::Arc::new(crate::ui_settings::UiSettings::new(state.products.clone()));
+    let installs = crate::ui_installations::backend(state.installations.clone());
     Router::new()
         .route(
             "/login",
@@ -89,6 +90,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
                 leptos::prelude::provide_context(backend.clone());
                 leptos::prelude::provide_context(placement.clone());
                 leptos::prelude::provide_context(settings.clone());
+                leptos::prelude::provide_context(installs.clone());
             },
             move || app::shell(options.clone()),
         )

@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod recovery;
 pub mod render;
 pub mod request;
+pub mod status;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,242 @@
+//! The UI's [`InstallationsBackend`]: the installations service and the Director seen through
+//! the plain types of the progress page, the Change Log and the Status tab.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use app::backend::BackendError;
+use app::installations_backend::{
+    ChangeLog, InstallationDetail, InstallationSummary, InstallationsBackend, LogLine,
+    ProductRunSummary, ProductStatusPage, PAGE_SIZES,
+};
+
+use crate::installations::{parse_rfc3339, InstallationView, Installations};
+use crate::Error;
+
+pub struct UiInstallations {
+    installations: Installations,
+}
+
+/// The backend as the Leptos context holds it.
+pub fn backend(installations: Installations) -> Arc<dyn InstallationsBackend> {
+    Arc::new(UiInstallations { installations })
+}
+
+/// What the operator reads when something fails; internal details stay in the log.
+fn shown(err: Error) -> BackendError {
+    match err {
+        Error::NotFound(what) => BackendError(format!("{what} not found")),
+        Error::Director { .. } => BackendError(err.to_string()),
+        other => {
+            tracing::error!(error = %other, "UI request failed");
+            BackendError("Internal error; see the server log.".into())
+        }
+    }
+}
+
+fn seconds_between(start: &Option<String>, end: &Option<String>) -> Option<i64> {
+    let start = parse_rfc3339(start.as_deref()?)?;
+    let end = parse_rfc3339(end.as_deref()?)?;
+    Some(end - start)
+}
+
+impl UiInstallations {
+    /// Tile labels by GUID for the staged products (the Change Log names products as the
+    /// dashboard does); products no longer staged keep their name.
+    async fn labels(&self) -> HashMap<String, String> {
+        match self.installations.products().staged_products().await {
+            Ok(list) => list.into_iter().map(|p| (p.guid, p.label)).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading product labels for the Change Log");
+                HashMap::new()
+            }
+        }
+    }
+
+    fn summary(view: &InstallationView, labels: &HashMap<String, String>) -> InstallationSummary {
+        InstallationSummary {
+            id: view.id,
+            status: view.status.clone(),
+            user_name: view.user_name.clone(),
+            started_at: view.started_at.clone(),
+            finished_at: view.finished_at.clone(),
+            duration_seconds: view.duration_seconds(),
+            result: view.result.clone(),
+            products: view
+                .products
+                .iter()
+                .map(|p| ProductRunSummary {
+                    guid: p.guid.clone(),
+                    name: p.name.clone(),
+                    label: labels
+                        .get(&p.guid)
+                        .cloned()
+                        .unwrap_or_else(|| p.name.clone()),
+                    version: p.version.clone(),
+                    action: p.action.clone(),
+                    status: p.status.clone(),
+                    progress: p.progress,
+                    started_at: p.started_at.clone(),
+                    finished_at: p.finished_at.clone(),
+                    duration_seconds: seconds_between(&p.started_at, &p.finished_at),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl InstallationsBackend for UiInstallations {
+    async fn installation(&self, id: i64) -> Result<InstallationDetail, BackendError> {
+        let view = self.installations.get(id).await.map_err(shown)?;
+        let log = self
+            .installations
+            .store()
+            .installations()
+            .log_lines(id, 0)
+            .await
+            .map_err(shown)?;
+        let labels = self.labels().await;
+        Ok(InstallationDetail {
+            installation: Self::summary(&view, &labels),
+            log: log
+                .into_iter()
+                .map(|(seq, line)| LogLine { seq, line })
+                .collect(),
+        })
+    }
+
+    async fn change_log(&self, page: usize, per_page: usize) -> Result<ChangeLog, BackendError> {
+        let per_page = if PAGE_SIZES.contains(&per_page) {
+            per_page
+        } else {
+            PAGE_SIZES[0]
+        };
+        let all = self.installations.list().await.map_err(shown)?;
+        let total = all.len();
+        let pages = total.div_ceil(per_page).max(1);
+        let page = page.clamp(1, pages);
+        let labels = self.labels().await;
+        let installations = all
+            .iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .map(|v| Self::summary(v, &labels))
+            .collect();
+        Ok(ChangeLog {
+            installations,
+            total,
+            page,
+            per_page,
+        })
+    }
+
+    async fn product_status(&self, guid: &str) -> Result<ProductStatusPage, BackendError> {
+        let status = self
+            .installations
+            .product_status(guid)
+            .await
+            .map_err(shown)?;
+        Ok(ProductStatusPage {
+            guid: status.guid,
+            label: status.label,
+            deployed: status.instances.is_some(),
+            instances: status.instances.unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::installations::InstallEvent;
+    use app::installations_backend::LiveEvent;
+    use serde_json::json;
+
+    /// The progress page reads the events stream with its own mirror of [`InstallEvent`]: every
+    /// event the server sends must read as the same event in the browser.
+    #[test]
+    fn the_browser_reads_every_install_event() {
+        let events = [
+            InstallEvent::Log {
+                seq: 3,
+                line: "hello".into(),
+            },
+            InstallEvent::StepStarted {
+                id: "p-1.deploy".into(),
+                description: "Deploying".into(),
+                product: Some("p-1".into()),
+            },
+            InstallEvent::StepFinished {
+                id: "p-1.deploy".into(),
+                status: "succeeded".into(),
+                product: Some("p-1".into()),
+            },
+            InstallEvent::StepFinished {
+                id: "cloud_config".into(),
+                status: "failed".into(),
+                product: None,
+            },
+            InstallEvent::Progress {
+                product: "p-1".into(),
+                percent: 40,
+            },
+            InstallEvent::DirectorEvent {
+                product: "p-1".into(),
+                task_id: 7,
+                event: json!({"stage": "Updating instance", "task": "web/0", "state": "started"}),
+            },
+            InstallEvent::Finished {
+                status: "succeeded".into(),
+            },
+        ];
+        let read: Vec<LiveEvent> = events
+            .iter()
+            .map(|e| serde_json::from_value(serde_json::to_value(e).unwrap()).unwrap())
+            .collect();
+        assert_eq!(
+            read,
+            vec![
+                LiveEvent::Log {
+                    seq: 3,
+                    line: "hello".into()
+                },
+                LiveEvent::StepStarted {
+                    id: "p-1.deploy".into(),
+                    product: Some("p-1".into())
+                },
+                LiveEvent::StepFinished {
+                    id: "p-1.deploy".into(),
+                    status: "succeeded".into(),
+                    product: Some("p-1".into())
+                },
+                LiveEvent::StepFinished {
+                    id: "cloud_config".into(),
+                    status: "failed".into(),
+                    product: None
+                },
+                LiveEvent::Progress {
+                    product: "p-1".into(),
+                    percent: 40
+                },
+                LiveEvent::DirectorEvent {
+                    product: "p-1".into(),
+                    event: json!({"stage": "Updating instance", "task": "web/0", "state": "started"}),
+                },
+                LiveEvent::Finished {
+                    status: "succeeded".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn durations_need_both_ends() {
+        let t = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            seconds_between(&t("2026-01-01T10:00:00Z"), &t("2026-01-01T10:01:05Z")),
+            Some(65)
+        );
+        assert_eq!(seconds_between(&t("2026-01-01T10:00:00Z"), &None), None);
+    }
+}
