@@ -5,6 +5,7 @@ pub mod api;
 pub mod backend;
 pub mod components;
 pub mod pages;
+pub mod review_backend;
 pub mod session;
 
 use leptos::prelude::*;
@@ -44,6 +45,9 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("") view=pages::dashboard::Dashboard/>
                 <Route path=StaticSegment("login") view=pages::login::Login/>
                 <Route path=StaticSegment("director") view=pages::director::DirectorSettingsPage/>
+                <Route path=StaticSegment("review") view=pages::review::ReviewPage/>
+                <Route path=(StaticSegment("director"), StaticSegment("changes")) view=pages::changes::DirectorChangesPage/>
+                <Route path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("changes")) view=pages::changes::ProductChangesPage/>
                 <Route
                     path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("settings"))
                     view=pages::product_settings::ProductSettingsPage

@@ -16,6 +16,7 @@ pub mod store;
 pub mod tile_archive;
 pub mod tile_cli;
 pub mod ui_backend;
+pub mod ui_review;
 
 pub use error::{Error, Result};
 

@@ -1,8 +1,10 @@
 //! One module per page.
 
+pub mod changes;
 pub mod dashboard;
 pub mod director;
 pub mod login;
 pub mod not_found;
 pub mod product_placement;
 pub mod product_settings;
+pub mod review;

@@ -66,6 +66,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let ui = std::sync::Arc::new(crate::ui_backend::UiBackend::new(state.products.clone()));
     let backend: std::sync::Arc<dyn app::backend::Backend> = ui.clone();
     let placement: std::sync::Arc<dyn app::backend::PlacementBackend> = ui;
+    let review = crate::ui_review::UiReview::context(&state);
     Router::new()
         .route(
             "/login",
@@ -86,6 +87,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             move || {
                 leptos::prelude::provide_context(backend.clone());
                 leptos::prelude::provide_context(placement.clone());
+                leptos::prelude::provide_context(review.clone());
             },
             move || app::shell(options.clone()),
         )
