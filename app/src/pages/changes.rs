@@ -91,6 +91,7 @@ fn changes_view(p: ChangesPage) -> impl IntoView {
         })}
         {p.errands_status.map(|status| errands_view(status, p.errands))}
     }
+    .into_any()
 }
 
 fn status_text(status: &str) -> &'static str {
@@ -131,7 +132,7 @@ fn Section(title: String, section: DiffSection, #[prop(default = 2)] level: u8) 
                             } else {
                                 "diff-line context"
                             };
-                            view! { <span class=class>{line.to_owned()}"\n"</span> }
+                            view! { <span class=class>{line.to_owned()}"\n"</span> }.into_any()
                         }).collect_view()}
                     </pre>
                 }
@@ -139,6 +140,7 @@ fn Section(title: String, section: DiffSection, #[prop(default = 2)] level: u8) 
             }}
         </section>
     }
+    .into_any()
 }
 
 fn errands_view(status: String, errands: Vec<ErrandRuleChange>) -> impl IntoView {
@@ -179,4 +181,5 @@ fn errands_view(status: String, errands: Vec<ErrandRuleChange>) -> impl IntoView
             }}
         </section>
     }
+    .into_any()
 }

@@ -138,7 +138,7 @@ fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
             <ul class="review-products">
                 {products.into_iter().map(|p| {
                     let refusal = refusal_of(p.guid.clone());
-                    view! { <ProductRow product=p selected overrides refusal=Signal::derive(refusal)/> }
+                    view! { <ProductRow product=p selected overrides refusal=Signal::derive(refusal)/> }.into_any()
                 }).collect_view()}
             </ul>
             {move || match state.get() {
@@ -176,6 +176,7 @@ fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
             </div>
         </div>
     }
+    .into_any()
 }
 
 /// The override map of `POST /api/v0/installations` for the chosen products.
@@ -275,7 +276,7 @@ fn ProductRow(
     view! {
         <li class="review-product" class:deployable=deployable class:not-deployable=!deployable
             data-guid=guid.clone() data-product=product.name.clone() data-action=product.action.clone()>
-            <div class="review-head">
+            {view! { <div class="review-head">
                 <input type="checkbox" class="deploy-product"
                     aria-label=format!("Deploy {label}")
                     prop:checked=checked
@@ -289,7 +290,7 @@ fn ProductRow(
                 })}
                 <span class=format!("action action-{}", product.action)>{action_text(&product.action)}</span>
                 <a class="see-changes" href=changes_href>"See changes"</a>
-            </div>
+            </div> }.into_any()}
             {(!deployable).then(|| view! {
                 <ul class="review-warnings">
                     {(!product.config_warnings.is_empty()).then(|| view! {
@@ -298,7 +299,7 @@ fn ProductRow(
                     {product.config_warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}
                     {product.stemcell_warnings.iter().map(|w| view! { <li class="stemcell">{format!("Missing stemcell: {w}")}</li> }).collect_view()}
                 </ul>
-            })}
+            }.into_any())}
             {deployable.then(|| view! { <p class="review-ok">"Ready to deploy"</p> })}
             {has_errands.then(|| view! {
                 <details class="review-errands" open>
@@ -327,11 +328,12 @@ fn ProductRow(
                                         </td>
                                     </tr>
                                 }
+                                .into_any()
                             }).collect_view()}
                         </tbody>
                     </table>
                 </details>
-            })}
+            }.into_any())}
             {move || {
                 let reasons = refusal.get();
                 (!reasons.is_empty()).then(|| view! {
@@ -342,6 +344,7 @@ fn ProductRow(
             }}
         </li>
     }
+    .into_any()
 }
 
 #[cfg(test)]
