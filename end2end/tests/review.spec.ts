@@ -192,7 +192,10 @@ test('Review Pending Changes: products, selection, errand overrides, See changes
     await expect(refusal).toContainText('Apply Changes was refused; nothing was deployed');
     if (!deployable(entry)) {
       await expect(page.locator(`li.review-product[data-guid="${guid}"] .review-refusal`)).toBeVisible();
-      await expect(refusal).toContainText('Pivotal Container Service:');
+      await expect(refusal).toContainText(/Pivotal Container Service: \d+ problems? \(listed under the product\)/);
+      await expect(page.locator(`li.review-product[data-guid="${guid}"] .review-refusal`)).toContainText(
+        'Apply Changes refused this product',
+      );
     }
     await expect(page).toHaveURL(/\/review$/);
     await page.screenshot({ path: '/tmp/e2e-review-refused.png', fullPage: true });

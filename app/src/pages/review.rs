@@ -156,10 +156,17 @@ fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
                         <div class="apply-notice refused" role="alert">
                             <p>"Apply Changes was refused; nothing was deployed:"</p>
                             <ul>
-                                {reasons.into_iter().flat_map(|(guid, messages)| {
-                                    let who = labels.get(&guid).cloned().unwrap_or(guid);
-                                    messages.into_iter().map(move |m| view! { <li>{format!("{who}: {m}")}</li> })
-                                }).collect_view()}
+                                {reasons.into_iter().flat_map(|(key, messages)| {
+                                    // Product reasons are listed under their product; others here.
+                                    match labels.get(&key) {
+                                        Some(label) => vec![format!(
+                                            "{label}: {} {} (listed under the product)",
+                                            messages.len(),
+                                            if messages.len() == 1 { "problem" } else { "problems" },
+                                        )],
+                                        None => messages.into_iter().map(|m| format!("{key}: {m}")).collect(),
+                                    }
+                                }).map(|line| view! { <li>{line}</li> }).collect_view()}
                             </ul>
                         </div>
                     }.into_any())
@@ -272,6 +279,7 @@ fn ProductRow(
         })
         .collect();
     let has_errands = !errands.is_empty();
+    let known_warnings = product.config_warnings.clone();
     let label = product.label.clone();
     view! {
         <li class="review-product" class:deployable=deployable class:not-deployable=!deployable
@@ -336,10 +344,25 @@ fn ProductRow(
             }.into_any())}
             {move || {
                 let reasons = refusal.get();
-                (!reasons.is_empty()).then(|| view! {
-                    <ul class="review-refusal" role="alert">
-                        {reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}
-                    </ul>
+                if reasons.is_empty() {
+                    return None;
+                }
+                // What the warnings above already say is not repeated.
+                let new: Vec<String> = reasons
+                    .into_iter()
+                    .filter(|r| !known_warnings.contains(r))
+                    .collect();
+                Some(view! {
+                    <div class="review-refusal" role="alert">
+                        <p>{if new.is_empty() {
+                            "Apply Changes refused this product: complete the configuration listed above."
+                        } else {
+                            "Apply Changes refused this product:"
+                        }}</p>
+                        {(!new.is_empty()).then(|| view! {
+                            <ul>{new.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                        })}
+                    </div>
                 })
             }}
         </li>
