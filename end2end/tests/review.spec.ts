@@ -187,6 +187,15 @@ test('Review Pending Changes: products, selection, errand overrides, See changes
       .not.toBe('running');
     const logs = (await api(request, token, 'GET', `/api/v0/installations/${id}/logs`)).logs as string;
     expect(logs).toContain('Errand smoke-tests skipped (off for this apply)');
+    // Deployed: nothing pending any more, and See changes has nothing to show.
+    await page.goto('/review');
+    await waitForHydration(page, '.review-layout');
+    const row = page.locator(`li.review-product[data-guid="${guid}"]`);
+    await expect(row).toHaveAttribute('data-action', 'unchanged');
+    await expect(row.locator('.action')).toHaveText('No pending changes');
+    await row.getByRole('link', { name: 'See changes' }).click();
+    await expect(page.getByRole('region', { name: 'Manifest' }).locator('.no-changes')).toHaveText('No changes');
+    await expect(page.getByRole('region', { name: 'Errands' }).locator('.no-changes')).toHaveText('No changes');
   } else {
     const refusal = page.locator('.apply-notice.refused');
     await expect(refusal).toContainText('Apply Changes was refused; nothing was deployed');
