@@ -6,6 +6,7 @@ pub mod backend;
 pub mod components;
 pub mod installations_backend;
 pub mod pages;
+pub mod review_backend;
 pub mod session;
 pub mod settings_backend;
 
@@ -49,6 +50,9 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("installations") view=pages::change_log::ChangeLogPage/>
                 <Route path=(StaticSegment("installations"), ParamSegment("id")) view=pages::installation::InstallationPage/>
                 <Route path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("status")) view=pages::product_status::ProductStatusTab/>
+                <Route path=StaticSegment("review") view=pages::review::ReviewPage/>
+                <Route path=(StaticSegment("director"), StaticSegment("changes")) view=pages::changes::DirectorChangesPage/>
+                <Route path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("changes")) view=pages::changes::ProductChangesPage/>
                 <Route
                     path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("settings"))
                     view=pages::product_settings::ProductSettingsPage

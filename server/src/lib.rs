@@ -18,6 +18,7 @@ pub mod tile_cli;
 pub mod ui_backend;
 pub mod ui_settings;
 pub mod ui_installations;
+pub mod ui_review;
 
 pub use error::{Error, Result};
 

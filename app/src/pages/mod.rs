@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod change_log;
+pub mod changes;
 pub mod dashboard;
 pub mod director;
 pub mod installation;
@@ -9,3 +10,4 @@ pub mod not_found;
 pub mod product_placement;
 pub mod product_settings;
 pub mod product_status;
+pub mod review;

@@ -69,6 +69,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let settings: std::sync::Arc<dyn app::settings_backend::SettingsBackend> =
         std::sync::Arc::new(crate::ui_settings::UiSettings::new(state.products.clone()));
     let installs = crate::ui_installations::backend(state.installations.clone());
+    let review = crate::ui_review::UiReview::context(&state);
     Router::new()
         .route(
             "/login",
@@ -91,6 +92,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
                 leptos::prelude::provide_context(placement.clone());
                 leptos::prelude::provide_context(settings.clone());
                 leptos::prelude::provide_context(installs.clone());
+                leptos::prelude::provide_context(review.clone());
             },
             move || app::shell(options.clone()),
         )

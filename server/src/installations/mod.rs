@@ -20,6 +20,7 @@
 //! [`recovery`] (after a restart).
 
 pub mod deployed;
+pub mod diff;
 pub mod director;
 pub mod log;
 pub mod order;

@@ -19,6 +19,7 @@ pub mod bosh_credentials;
 pub mod certificates;
 pub mod deployed_products;
 pub mod diagnostic_report;
+pub mod diff;
 pub mod director;
 pub mod errands;
 pub mod jobs;
@@ -138,6 +139,8 @@ pub fn routes() -> Router<AppState> {
             "/api/v0/disk_types",
             get(vm_types::disk_types).put(vm_types::replace_disk_types),
         )
+        .route("/api/v0/products/{guid}/diff", get(diff::product))
+        .route("/api/v0/director/diff", get(diff::director))
         .route("/api/v0/staged/pending_changes", get(pending_changes::list))
         .route("/api/v0/staged", axum::routing::delete(staged::revert))
         .route(

@@ -1,0 +1,289 @@
+//! The UI's [`ReviewBackend`](app::review_backend::ReviewBackend): Review Pending Changes and
+//! See changes, from the same services the Ops Manager API uses (pending changes, the diffs of
+//! `crate::installations::diff`, `POST /api/v0/installations`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use app::backend::BackendError;
+use app::review_backend::{
+    ApplyOutcome, ChangesPage, DiffSection, ErrandRuleChange, ReviewBackend, ReviewErrand,
+    ReviewPage, ReviewProduct,
+};
+use serde_json::Value;
+
+use crate::installations::diff::{DiffStatus, SectionDiff};
+use crate::installations::{ApplyRequest, Installations};
+use crate::products::Products;
+use crate::Error;
+
+pub struct UiReview {
+    products: Products,
+    installations: Installations,
+}
+
+impl UiReview {
+    pub fn new(products: Products, installations: Installations) -> Self {
+        UiReview {
+            products,
+            installations,
+        }
+    }
+
+    /// As Leptos context.
+    pub fn context(state: &crate::http::AppState) -> Arc<dyn ReviewBackend> {
+        Arc::new(UiReview::new(
+            state.products.clone(),
+            state.installations.clone(),
+        ))
+    }
+}
+
+/// What the operator reads when something fails; internal details stay in the log.
+fn shown(err: Error) -> BackendError {
+    match err {
+        Error::Invalid { field, message } => BackendError(format!("{field}: {message}")),
+        Error::Rejected(errors) => BackendError(joined(&errors)),
+        Error::NotFound(what) => BackendError(format!("{what} not found")),
+        Error::Forbidden(what) => BackendError(format!("not allowed: {what}")),
+        Error::InstallationRunning(id) => BackendError(format!(
+            "installation {id} is running; try again when it ends"
+        )),
+        other => {
+            tracing::error!(error = %other, "UI request failed");
+            BackendError("Internal error; see the server log.".into())
+        }
+    }
+}
+
+fn joined(errors: &BTreeMap<String, Vec<String>>) -> String {
+    errors
+        .iter()
+        .flat_map(|(k, v)| v.iter().map(move |m| format!("{k}: {m}")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn messages(map: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+    map.iter()
+        .flat_map(|(k, v)| v.iter().map(move |m| format!("{k}: {m}")))
+        .collect()
+}
+
+/// An errand rule as the API holds it (`true`, `false`, `"when-changed"`…) in words.
+fn rule(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Bool(true) => Some("on".into()),
+        Value::Bool(false) => Some("off".into()),
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn status(s: DiffStatus) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn section(name: &str, d: SectionDiff) -> DiffSection {
+    DiffSection {
+        name: name.to_owned(),
+        status: status(d.status),
+        diff: d.diff,
+    }
+}
+
+/// Configuration that cannot be rendered (yet) is a page message, not a failure.
+fn problem(err: Error) -> Result<String, BackendError> {
+    match err {
+        Error::Invalid { field, message } => Ok(format!("{field}: {message}")),
+        Error::Rejected(errors) => Ok(joined(&errors)),
+        other => Err(shown(other)),
+    }
+}
+
+#[async_trait::async_trait]
+impl ReviewBackend for UiReview {
+    async fn review_page(&self) -> Result<ReviewPage, BackendError> {
+        let labels: BTreeMap<String, (String, bool)> = self
+            .products
+            .staged_products()
+            .await
+            .map_err(shown)?
+            .into_iter()
+            .map(|s| (s.guid, (s.label, s.is_director)))
+            .collect();
+        let changes = self.products.pending_changes().await.map_err(shown)?;
+        let products = changes
+            .into_iter()
+            .map(|c| {
+                let (label, is_director) = labels
+                    .get(&c.guid)
+                    .cloned()
+                    .unwrap_or_else(|| (c.name.clone(), false));
+                let mut config = c.completeness.missing.clone();
+                for (k, v) in &c.completeness.invalid {
+                    config
+                        .entry(k.clone())
+                        .or_default()
+                        .extend(v.iter().cloned());
+                }
+                let errands = c
+                    .errands
+                    .iter()
+                    .map(|e| {
+                        let name = e
+                            .get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned();
+                        ReviewErrand {
+                            label: e
+                                .get("label")
+                                .and_then(Value::as_str)
+                                .unwrap_or(&name)
+                                .to_owned(),
+                            post_deploy: e.get("post_deploy").and_then(rule),
+                            pre_delete: e.get("pre_delete").and_then(rule),
+                            name,
+                        }
+                    })
+                    .collect();
+                ReviewProduct {
+                    guid: c.guid,
+                    name: c.name,
+                    label,
+                    version: c.version,
+                    deployed_version: c.deployed_version,
+                    is_director,
+                    action: c.action,
+                    config_warnings: messages(&config),
+                    stemcell_warnings: c
+                        .completeness
+                        .stemcells
+                        .values()
+                        .flatten()
+                        .cloned()
+                        .collect(),
+                    errands,
+                }
+            })
+            .collect();
+        let running = self
+            .installations
+            .list()
+            .await
+            .map_err(shown)?
+            .into_iter()
+            .find(|i| i.status == "running")
+            .map(|i| i.id);
+        Ok(ReviewPage { products, running })
+    }
+
+    async fn apply(
+        &self,
+        actor: &str,
+        role: &str,
+        deploy_products: Vec<String>,
+        errands: Value,
+    ) -> Result<ApplyOutcome, BackendError> {
+        if !crate::products::role_may_write(role) {
+            return Err(BackendError(format!(
+                "not allowed: the role '{role}' may not apply changes"
+            )));
+        }
+        let body = serde_json::json!({
+            "deploy_products": deploy_products,
+            "errands": errands,
+        });
+        let request = ApplyRequest::parse(&body).map_err(shown)?;
+        match self.installations.apply(request, actor).await {
+            Ok(id) => Ok(ApplyOutcome::Started { id }),
+            Err(Error::Rejected(reasons)) => Ok(ApplyOutcome::Refused { reasons }),
+            Err(Error::InstallationRunning(id)) => Ok(ApplyOutcome::Running { id }),
+            Err(other) => Err(shown(other)),
+        }
+    }
+
+    async fn product_changes(&self, guid: &str) -> Result<ChangesPage, BackendError> {
+        let product = self.products.staged_product(guid).await.map_err(shown)?;
+        let mut page = ChangesPage {
+            guid: product.guid.clone(),
+            label: product.label.clone(),
+            version: product.version.clone(),
+            is_director: false,
+            problem: None,
+            manifest: None,
+            cloud_config: None,
+            runtime_configs: Vec::new(),
+            errands_status: None,
+            errands: Vec::new(),
+        };
+        match self.installations.product_diff(guid).await {
+            Ok(d) => {
+                page.manifest = Some(section("Manifest", d.manifest));
+                page.runtime_configs = d
+                    .runtime_configs
+                    .into_iter()
+                    .map(|r| DiffSection {
+                        name: r.name,
+                        status: status(r.status),
+                        diff: r.diff,
+                    })
+                    .collect();
+                page.errands_status = Some(status(d.errands.status));
+                page.errands = d
+                    .errands
+                    .changes
+                    .into_iter()
+                    .map(|e| ErrandRuleChange {
+                        label: e.label.unwrap_or_else(|| e.name.clone()),
+                        name: e.name,
+                        status: status(e.status),
+                        post_deploy: (rule(&e.post_deploy.staged), rule(&e.post_deploy.deployed)),
+                        pre_delete: (rule(&e.pre_delete.staged), rule(&e.pre_delete.deployed)),
+                    })
+                    .collect();
+            }
+            Err(e) => page.problem = Some(problem(e)?),
+        }
+        Ok(page)
+    }
+
+    async fn director_changes(&self) -> Result<ChangesPage, BackendError> {
+        let director = self.products.director().await.map_err(shown)?;
+        let mut page = ChangesPage {
+            guid: director.guid,
+            label: "BOSH Director".into(),
+            version: crate::info_version(),
+            is_director: true,
+            problem: None,
+            manifest: None,
+            cloud_config: None,
+            runtime_configs: Vec::new(),
+            errands_status: None,
+            errands: Vec::new(),
+        };
+        match self.installations.director_diff().await {
+            Ok(d) => {
+                page.manifest = Some(section("Manifest", d.manifest));
+                page.cloud_config = Some(section("Cloud config", d.cloud_config));
+                page.runtime_configs = d
+                    .runtime_configs
+                    .into_iter()
+                    .chain(d.cpi_configs)
+                    .map(|r| DiffSection {
+                        name: r.name,
+                        status: status(r.status),
+                        diff: r.diff,
+                    })
+                    .collect();
+            }
+            Err(e) => page.problem = Some(problem(e)?),
+        }
+        Ok(page)
+    }
+}
