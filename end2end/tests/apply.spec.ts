@@ -187,13 +187,15 @@ test('Apply Changes: live progress, Change Log, and the Status tab through a VM 
   await expect(page).toHaveURL(new RegExp(`/products/${guid}/status$`));
   await expect(page.getByText('Not deployed yet')).toBeVisible();
 
-  // --- Apply Changes (the Review page starts it the same way).
-  const started = await api(request, token, 'POST', '/api/v0/installations', {
-    deploy_products: 'all',
-    ignore_warnings: true,
-  });
-  const id: number = started.install.id;
-  await page.goto(`/installations/${id}`);
+  // --- Review Pending Changes → Apply Changes, as an operator does it.
+  await page.getByRole('link', { name: 'Review Pending Changes' }).click();
+  await expect(page.getByRole('heading', { name: 'Review Pending Changes', level: 1 })).toBeVisible();
+  const review = page.locator(`[data-guid="${guid}"]`).first();
+  await expect(review).toContainText('Pivotal Container Service');
+  await expect(review.getByRole('checkbox')).toBeChecked();
+  await page.getByRole('button', { name: 'Apply Changes' }).click();
+  await expect(page).toHaveURL(/\/installations\/\d+$/);
+  const id = Number(new URL(page.url()).pathname.split('/').pop());
   const main = page.locator('main.installation');
   const status = page.locator('section.install-status');
   const row = page.locator(`table.install-products tr[data-guid="${guid}"]`);
