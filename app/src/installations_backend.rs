@@ -120,8 +120,8 @@ pub struct InstanceStatus {
     /// The VM CID (none while the instance has no VM).
     pub cid: Option<String>,
     pub load_avg: Vec<String>,
-    /// CPU use in percent (user + sys), as text.
-    pub cpu: Option<String>,
+    /// `{"sys", "user", "wait"}` percentages as the agent reports them (Ops Manager's shape).
+    pub cpu: Option<Value>,
     /// `{"kb", "percent"}` as the agent reports it.
     pub memory: Option<Value>,
     pub swap: Option<Value>,
@@ -137,6 +137,21 @@ pub struct InstanceStatus {
 }
 
 impl InstanceStatus {
+    /// CPU in use (user + sys), in percent, for the Status table.
+    pub fn cpu_percent(&self) -> Option<String> {
+        let cpu = self.cpu.as_ref()?;
+        let part = |k: &str| {
+            cpu.get(k).and_then(|v| {
+                v.as_f64()
+                    .or_else(|| v.as_str().and_then(|t| t.parse().ok()))
+            })
+        };
+        match (part("user"), part("sys")) {
+            (None, None) => None,
+            (u, s) => Some(format!("{:.1}", u.unwrap_or(0.0) + s.unwrap_or(0.0))),
+        }
+    }
+
     /// `group/index`, or `group/id` when the instance has no index.
     pub fn name(&self) -> String {
         match self.index {
@@ -365,7 +380,7 @@ mod tests {
             ips: vec!["10.0.0.11".into()],
             cid: Some("vm-1".into()),
             load_avg: vec!["0.10".into()],
-            cpu: Some("1.5".into()),
+            cpu: Some(json!({"sys": "0.5", "user": "1.0", "wait": "0.0"})),
             memory: Some(json!({"kb": "512000", "percent": "25"})),
             swap: None,
             system_disk: None,
@@ -378,6 +393,8 @@ mod tests {
         let v = serde_json::to_value(&i).unwrap();
         assert_eq!(v["job-name"], "master");
         assert_eq!(v["az_name"], "az1");
+        assert_eq!(v["cpu"]["user"], "1.0");
+        assert_eq!(i.cpu_percent().as_deref(), Some("1.5"));
         assert_eq!(v["cid"], "vm-1");
         assert_eq!(i.name(), "master/0");
         assert_eq!(percent_of(&i.memory).as_deref(), Some("25%"));

@@ -16,9 +16,9 @@ pub mod store;
 pub mod tile_archive;
 pub mod tile_cli;
 pub mod ui_backend;
-pub mod ui_settings;
 pub mod ui_installations;
 pub mod ui_review;
+pub mod ui_settings;
 
 pub use error::{Error, Result};
 

@@ -132,7 +132,7 @@ fn instance_row(i: InstanceStatus) -> AnyView {
             <td class="cid">{dash(i.cid.clone())}</td>
             <td><ul class="processes">{processes}</ul></td>
             <td>{dash(Some(i.load_avg.join(" / ")))}</td>
-            <td>{dash(i.cpu.clone().map(|c| format!("{c}%")))}</td>
+            <td>{dash(i.cpu_percent().map(|c| format!("{c}%")))}</td>
             <td>{dash(percent_of(&i.memory))}</td>
             <td>{dash(percent_of(&i.swap))}</td>
             <td>{dash(percent_of(&i.system_disk))}</td>

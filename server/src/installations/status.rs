@@ -73,14 +73,6 @@ fn text_of(v: Option<&Value>) -> Option<String> {
     }
 }
 
-fn number_of(v: Option<&Value>) -> Option<f64> {
-    match v? {
-        Value::String(s) => s.trim().parse().ok(),
-        Value::Number(n) => n.as_f64(),
-        _ => None,
-    }
-}
-
 /// An object of the vitals, when it is one and not empty.
 fn object_at(vitals: Option<&Value>, path: &[&str]) -> Option<Value> {
     let mut at = vitals?;
@@ -93,14 +85,7 @@ fn object_at(vitals: Option<&Value>, path: &[&str]) -> Option<Value> {
 /// One Director instance in the Status tab's (and Ops Manager's API's) terms.
 pub fn instance_status(i: &Instance) -> InstanceStatus {
     let vitals = i.vitals.as_ref();
-    let cpu = vitals.and_then(|v| v.get("cpu")).and_then(|c| {
-        let user = number_of(c.get("user"));
-        let sys = number_of(c.get("sys"));
-        match (user, sys) {
-            (None, None) => None,
-            (u, s) => Some(format!("{:.1}", u.unwrap_or(0.0) + s.unwrap_or(0.0))),
-        }
-    });
+    let cpu = object_at(vitals, &["cpu"]);
     let load_avg = vitals
         .and_then(|v| v.get("load"))
         .and_then(Value::as_array)
@@ -166,7 +151,8 @@ mod tests {
         assert_eq!(v["cid"], "vm-1");
         assert_eq!(v["ips"], json!(["10.0.0.11"]));
         assert_eq!(v["load_avg"], json!(["0.10", "0.05", "0.01"]));
-        assert_eq!(v["cpu"], "1.5");
+        assert_eq!(v["cpu"]["user"], "1.0");
+        assert_eq!(v["cpu"]["sys"], "0.5");
         assert_eq!(v["memory"]["percent"], "25");
         assert_eq!(v["system_disk"]["percent"], "30");
         assert_eq!(v["persistent_disk"], Value::Null);
