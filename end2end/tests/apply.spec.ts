@@ -1,9 +1,9 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { APIRequestContext, expect, request as playwrightRequest, test } from '@playwright/test';
-import { api, apiToken, logIn } from './helpers';
+import { api, apiToken, logIn, selfSignedCertificate } from './helpers';
 
 // Apply Changes in the browser: the bundled PKS tile made deployable through the Ops Manager API
 // (as `om configure-director` / `configure-product` would; pks.spec.ts does the forms in the
@@ -61,24 +61,6 @@ test.afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/// A certificate for the PKS API hostname, with its key, made for this run.
-function apiCertificate(hostname: string): { cert: string; key: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'e2e-apply-cert-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${hostname}`,
-      '-addext', `subjectAltName=DNS:${hostname}`,
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { stdio: 'pipe' });
-    return {
-      cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(path.join(dir, 'key.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 /// The Director tile and PKS configured through the API, as om would; returns the PKS GUID.
 async function makePksDeployable(request: APIRequestContext, token: string): Promise<string> {
   const call = (method: 'GET' | 'PUT' | 'POST', url: string, body?: unknown) =>
@@ -130,7 +112,7 @@ async function makePksDeployable(request: APIRequestContext, token: string): Pro
     },
   });
   const hostname = 'api.pks.example.com';
-  const { cert, key } = apiCertificate(hostname);
+  const { cert, key } = selfSignedCertificate(hostname);
   const selected = (option: string, value?: string) => ({
     selected_option: option, option_value: option, ...(value ? { value } : {}),
   });

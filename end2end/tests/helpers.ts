@@ -111,3 +111,22 @@ export async function stagedWidgetTile(request: APIRequestContext): Promise<stri
   });
   return staged.guid;
 }
+
+/// A self-signed certificate for `hostname` (also its DNS SAN) and its key, made with openssl for
+/// this run: tiles ask for real PEM, and a fixed one in the repository would expire.
+export function selfSignedCertificate(hostname: string): { cert: string; key: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'e2e-cert-'));
+  try {
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${hostname}`,
+      '-addext', `subjectAltName=DNS:${hostname}`,
+      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
+    ], { stdio: 'pipe' });
+    return {
+      cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
+      key: readFileSync(path.join(dir, 'key.pem'), 'utf8'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,9 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { expect, Locator, Page, test } from '@playwright/test';
-import { api, apiToken, logIn, waitForHydration } from './helpers';
+import { api, apiToken, logIn, waitForHydration, selfSignedCertificate } from './helpers';
 
 // The bundled PKS tile configured in the browser, form by form, until its tile turns green.
 //
@@ -25,24 +21,6 @@ function navLink(page: Page, label: string): Locator {
     .getByRole('navigation', { name: 'Settings' })
     .getByRole('link')
     .filter({ hasText: new RegExp(`^\\W*${escaped}$`) });
-}
-
-/// A certificate for the API hostname, with its key, made for this run.
-function apiCertificate(): { cert: string; key: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'e2e-pks-cert-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${HOSTNAME}`,
-      '-addext', `subjectAltName=DNS:${HOSTNAME}`,
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { stdio: 'pipe' });
-    return {
-      cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(path.join(dir, 'key.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /// Opens a section of the Director tile once the wasm bundle has taken over the page.
@@ -164,7 +142,7 @@ test('PKS: configured in the browser form by form until its tile is green', asyn
   await page.screenshot({ path: '/tmp/e2e-pks-start.png', fullPage: true });
 
   // --- PKS API: paste a certificate for the hostname, and the hostname.
-  const { cert, key } = apiCertificate();
+  const { cert, key } = selfSignedCertificate(HOSTNAME);
   const tls = field(page, '.pivotal-container-service.pks_tls');
   await tls.getByLabel('Certificate PEM').fill(cert);
   await tls.getByLabel('Private key PEM').fill(key);

@@ -1,9 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { expect, Page, test } from '@playwright/test';
-import { api, apiToken, logIn, stagedWidgetTile, waitForHydration } from './helpers';
+import { api, apiToken, logIn, stagedWidgetTile, waitForHydration, selfSignedCertificate } from './helpers';
 
 // Two operators open the same form; the first save wins. The second is refused, told field by
 // field what the first changed (a credential only as "changed"), keeps every typed value, and
@@ -90,7 +86,7 @@ test('a stale save lists what the other operator changed and keeps the typed val
 test('a changed credential is reported as changed, never shown; Reload discards the typed values', async ({ browser, request }) => {
   const guid = await stagedWidgetTile(request);
   // Whatever ran before, the form is complete: the other operator's save changes the token only.
-  const { cert, key } = certificate();
+  const { cert, key } = selfSignedCertificate('stale.example.com');
   await api(request, await apiToken(request), 'PUT', `/api/v0/staged/products/${guid}/properties`, {
     properties: {
       '.properties.api_token': { value: { secret: 'a-long-enough-api-token-0000' } },
@@ -131,19 +127,3 @@ test('a changed credential is reported as changed, never shown; Reload discards 
   await second.context().close();
 });
 
-/// A self-signed certificate and its key, made for this run.
-function certificate(): { cert: string; key: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'e2e-stale-cert-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=stale.example.com',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { stdio: 'pipe' });
-    return {
-      cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(path.join(dir, 'key.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}

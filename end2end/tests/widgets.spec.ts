@@ -8,6 +8,7 @@ import {
   apiToken,
   logIn,
   packWidgetTile,
+  selfSignedCertificate,
   stagedWidgetTile,
   waitForHydration,
   WIDGET_TILE,
@@ -248,27 +249,10 @@ test('list widgets: dropdown_select, multi_select_options, vm_type_dropdown, dis
   await page.screenshot({ path: '/tmp/e2e-choices-saved.png', fullPage: true });
 });
 
-/// A self-signed certificate and its key, made for this run.
-function certificate(): { cert: string; key: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'e2e-cert-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=widgets.example.com',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { stdio: 'pipe' });
-    return {
-      cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(path.join(dir, 'key.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 test('credential widgets are write-only: secret, simple_credentials, rsa_cert_credentials', async ({ page, request }) => {
   const guid = await stagedWidgetTile(request);
   await openForm(page, guid, 'secrets');
-  const { cert, key } = certificate();
+  const { cert, key } = selfSignedCertificate('widgets.example.com');
   const token = 'a-long-enough-api-token-1234';
   const password = 'service-account-password-5678';
   const account = field(page, '.properties.service_account');
@@ -462,7 +446,7 @@ test('more kinds: string_list, http_url, ldap_url, ca_certificate, salted and rs
   const guid = await stagedWidgetTile(request);
   const token = await apiToken(request);
   await openForm(page, guid, 'more');
-  const { cert, key } = certificate();
+  const { cert, key } = selfSignedCertificate('widgets.example.com');
   const operators = field(page, '.properties.operators');
   const signing = field(page, '.properties.signing_key');
   const os = page.getByLabel('Worker stemcell');
