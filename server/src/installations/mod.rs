@@ -495,16 +495,28 @@ mod tests {
             started_at: "2026-01-01T10:00:00Z".into(),
             finished_at: Some("2026-01-01T10:02:30Z".into()),
             request: ApplyRequest::default(),
-            products: vec![ProductRun {
-                guid: "p-1".into(),
-                name: "p".into(),
-                version: "1.0".into(),
-                action: "install".into(),
-                status: "succeeded".into(),
-                started_at: Some("2026-01-01T10:00:10Z".into()),
-                finished_at: Some("2026-01-01T10:02:00Z".into()),
-                progress: 100,
-            }],
+            products: vec![
+                ProductRun {
+                    guid: "p-1".into(),
+                    name: "p".into(),
+                    version: "1.0".into(),
+                    action: "install".into(),
+                    status: "succeeded".into(),
+                    started_at: Some("2026-01-01T10:00:10Z".into()),
+                    finished_at: Some("2026-01-01T10:02:00Z".into()),
+                    progress: 100,
+                },
+                ProductRun {
+                    guid: "gone-1".into(),
+                    name: "gone".into(),
+                    version: "2.0".into(),
+                    action: "delete".into(),
+                    status: "succeeded".into(),
+                    started_at: None,
+                    finished_at: None,
+                    progress: 100,
+                },
+            ],
             result: None,
         };
         let v = view.to_json();
@@ -514,5 +526,9 @@ mod tests {
         assert_eq!(v["additions"][0]["identifier"], "p");
         assert_eq!(v["products"][0]["duration_seconds"], 110);
         assert_eq!(v["updates"], json!([]));
+        assert_eq!(
+            v["deletions"],
+            json!([{"identifier": "gone", "product_version": "2.0", "guid": "gone-1"}])
+        );
     }
 }

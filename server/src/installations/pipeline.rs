@@ -37,7 +37,6 @@ use super::render::render_staged;
 use super::request::{ApplyRequest, ErrandOverride};
 use super::{error_text, now_rfc3339, Installations, ProductRun};
 use crate::director_client::{DeployOptions, ErrandRunOptions, Event, Task, Upload, UploadOptions};
-use crate::products::StagedProduct;
 use crate::{Error, Result};
 
 /// The state shared by the steps of one run.
@@ -653,7 +652,9 @@ async fn delete_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
             .map(|e| e.name)
             .collect();
         let overrides = run.request.errands.get(guid);
-        for (name, runs, why) in pre_delete_errands(&product, overrides) {
+        for (name, runs, why) in
+            pre_delete_errands(&product.template, &product.settings.errands, overrides)
+        {
             if !runs {
                 run.log
                     .line(format!("[{label}] Errand {name} skipped ({why})"));
@@ -700,10 +701,10 @@ async fn delete_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
 /// its job's `run_pre_delete_errand_default`, else on) unless the request overrides it once.
 /// `when-changed` runs: a deletion is a change.
 fn pre_delete_errands(
-    product: &StagedProduct,
+    t: &tiles::metadata::ProductTemplate,
+    staged: &std::collections::BTreeMap<String, tiles::product_config::ErrandConfig>,
     overrides: Option<&super::request::ProductErrands>,
 ) -> Vec<(String, bool, &'static str)> {
-    let t = &product.template;
     t.pre_delete_errands
         .iter()
         .map(|e| {
@@ -717,11 +718,7 @@ fn pre_delete_errands(
                         .and_then(|j| j.run_pre_delete_errand_default)
                 })
                 .unwrap_or(true);
-            let staged = product
-                .settings
-                .errands
-                .get(&e.name)
-                .and_then(|c| c.pre_delete.as_ref());
+            let staged = staged.get(&e.name).and_then(|c| c.pre_delete.as_ref());
             let (runs, why) = match forced {
                 Some(ErrandOverride::On) => (true, "on for this apply"),
                 Some(ErrandOverride::Off) => (false, "off for this apply"),
@@ -833,5 +830,90 @@ async fn release_upload(
     match extracted {
         Ok(Ok(path)) => Upload::File(path),
         _ => manifest_only,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::installations::request::ProductErrands;
+    use std::collections::BTreeMap;
+    use tiles::metadata::ProductTemplate;
+    use tiles::product_config::ErrandConfig;
+
+    fn template() -> ProductTemplate {
+        ProductTemplate::from_yaml(
+            "name: t\nproduct_version: 1.0.0\nmetadata_version: '2.1'\nlabel: T\n\
+             pre_delete_errands:\n\
+             - {name: cleanup}\n\
+             - {name: quiet, run_default: false}\n\
+             - {name: by-job}\n\
+             job_types:\n\
+             - name: by-job\n  run_pre_delete_errand_default: false\n  templates: []\n",
+        )
+        .unwrap()
+    }
+
+    fn rules(
+        staged: &BTreeMap<String, ErrandConfig>,
+        overrides: Option<&ProductErrands>,
+    ) -> Vec<(String, bool)> {
+        pre_delete_errands(&template(), staged, overrides)
+            .into_iter()
+            .map(|(n, runs, _)| (n, runs))
+            .collect()
+    }
+
+    #[test]
+    fn pre_delete_errands_follow_defaults_staged_rules_and_overrides() {
+        let none = BTreeMap::new();
+        assert_eq!(
+            rules(&none, None),
+            vec![
+                ("cleanup".to_owned(), true),
+                ("quiet".to_owned(), false),
+                ("by-job".to_owned(), false),
+            ]
+        );
+        let staged = BTreeMap::from([
+            (
+                "cleanup".to_owned(),
+                ErrandConfig {
+                    post_deploy: None,
+                    pre_delete: Some(Value::Bool(false)),
+                },
+            ),
+            (
+                "quiet".to_owned(),
+                ErrandConfig {
+                    post_deploy: None,
+                    pre_delete: Some(Value::String("when-changed".into())),
+                },
+            ),
+        ]);
+        assert_eq!(
+            rules(&staged, None),
+            vec![
+                ("cleanup".to_owned(), false),
+                ("quiet".to_owned(), true),
+                ("by-job".to_owned(), false),
+            ]
+        );
+        let once = ProductErrands {
+            run_post_deploy: BTreeMap::new(),
+            run_pre_delete: BTreeMap::from([
+                ("cleanup".to_owned(), ErrandOverride::On),
+                ("quiet".to_owned(), ErrandOverride::Off),
+                ("by-job".to_owned(), ErrandOverride::Default),
+            ]),
+        };
+        assert_eq!(
+            rules(&staged, Some(&once)),
+            vec![
+                ("cleanup".to_owned(), true),
+                ("quiet".to_owned(), false),
+                ("by-job".to_owned(), false),
+            ]
+        );
     }
 }
