@@ -38,6 +38,16 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub director: DirectorFlags,
+
+    /// Apply Changes: how many independent products deploy (or are deleted) at once; 1 deploys
+    /// them one after the other.
+    #[arg(
+        long = "apply-parallelism",
+        env = "TILEWORKS_APPLY_PARALLELISM",
+        default_value_t = crate::installations::DEFAULT_APPLY_PARALLELISM,
+        value_parser = clap::value_parser!(u16).range(1..=64)
+    )]
+    pub apply_parallelism: u16,
 }
 
 /// Which BOSH Director Tileworks deploys to. Without `--director-url` it starts the Director

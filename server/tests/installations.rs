@@ -486,11 +486,36 @@ async fn one_installation_at_a_time_and_no_configuration_writes_during_it() {
         )
         .await,
         api.delete(&format!("/api/v0/staged/products/{guid}")).await,
+        // Revert, staging, stemcell pins and imports change what an apply deploys too.
+        api.send(Method::DELETE, "/api/v0/staged", None, None).await,
+        api.post(
+            "/api/v0/staged/products",
+            json!({"name": PKS, "product_version": "latest"}),
+        )
+        .await,
+        api.send(
+            Method::PATCH,
+            "/api/v0/stemcell_assignments",
+            Some(&json!({"products": [{"guid": guid, "staged_stemcell_version": "97.17"}]})),
+            None,
+        )
+        .await,
+        om_upload_stemcell(
+            &api,
+            "bosh-stemcell-97.99.tgz",
+            stemcell_tarball("ubuntu-xenial", "97.99"),
+        )
+        .await,
     ];
     for r in &writes {
         assert_eq!(r.status, 409, "{:#}", r.body);
         assert_eq!(r.body["installation_id"], id);
     }
+    let library = api.ok(Method::GET, "/api/v0/stemcells", None).await;
+    assert!(
+        !library.to_string().contains("97.99"),
+        "a refused import leaves nothing behind: {library:#}"
+    );
     // Reads still work.
     api.ok(
         Method::GET,
@@ -599,4 +624,169 @@ async fn a_kill_during_an_apply_marks_it_failed_and_the_next_apply_succeeds() {
     let status = wait_for(&api, next).await;
     assert_eq!(status["status"], "succeeded", "{}", logs(&api, next).await);
     assert!(deployed_guids(&api).await.contains(&guid));
+}
+
+/// The deployment names on the Director.
+async fn director_deployments(director: &Director) -> Vec<String> {
+    let (code, deployments) = director.send(Method::GET, "/deployments", None).await;
+    assert_eq!(code, 200, "{deployments:#}");
+    deployments
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn apply_changes_carries_out_a_staged_deletion_after_its_pre_delete_errands() {
+    let (server, guid) = pks_ready(&[]).await;
+    let api = Api::login(&server).await;
+    let id = apply(&api, json!({"deploy_products": "all"})).await;
+    assert_eq!(
+        wait_for(&api, id).await["status"],
+        "succeeded",
+        "{}",
+        logs(&api, id).await
+    );
+    let director = Director::of(&api).await;
+    assert!(director_deployments(&director).await.contains(&guid));
+
+    // Deleting a deployed product stages its deletion; the pre-delete errand
+    // delete-all-clusters (run_default: true) is made to fail.
+    let r = api.delete(&format!("/api/v0/staged/products/{guid}")).await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    assert_eq!(pending_action(&api, &guid).await, "delete");
+    let (code, body) = director
+        .send(
+            Method::PUT,
+            &format!("/chaos/errands/{guid}/delete-all-clusters"),
+            Some(json!({"exit_code": 1, "stderr": "clusters still running"})),
+        )
+        .await;
+    assert!((200..300).contains(&code), "{code} {body:#}");
+
+    // A failing pre-delete errand fails the installation; the deletion stays staged and the
+    // deployment stays on the Director.
+    let id = apply(&api, json!({"deploy_products": "all"})).await;
+    let status = wait_for(&api, id).await;
+    let log = logs(&api, id).await;
+    assert_eq!(status["status"], "failed", "{log}");
+    assert!(
+        log.contains("Running errand delete-all-clusters (on by default)"),
+        "{log}"
+    );
+    assert!(log.contains("clusters still running"), "{log}");
+    assert!(!log.contains("delete deployment"), "{log}");
+    assert_eq!(status["products"][0]["action"], "delete");
+    assert_eq!(status["products"][0]["status"], "failed");
+    assert_eq!(pending_action(&api, &guid).await, "delete");
+    assert!(deployed_guids(&api).await.contains(&guid));
+    assert!(director_deployments(&director).await.contains(&guid));
+
+    // With the errand turned off for this apply, the deletion goes through: the deployment is
+    // gone from the Director, the product from staged and deployed.
+    let id = apply(
+        &api,
+        json!({"deploy_products": [guid],
+               "errands": {guid.clone(): {"run_pre_delete": {"delete-all-clusters": false}}}}),
+    )
+    .await;
+    let status = wait_for(&api, id).await;
+    let log = logs(&api, id).await;
+    assert_eq!(status["status"], "succeeded", "{log}");
+    assert!(
+        log.contains("Errand delete-all-clusters skipped (off for this apply)"),
+        "{log}"
+    );
+    assert!(log.contains("delete deployment"), "{log}");
+    assert!(log.contains("Deleted."), "{log}");
+    assert!(!director_deployments(&director).await.contains(&guid));
+    assert!(!deployed_guids(&api).await.contains(&guid));
+    let staged = api.ok(Method::GET, "/api/v0/staged/products", None).await;
+    assert!(!staged.to_string().contains(&guid), "{staged:#}");
+    let list = api.ok(Method::GET, "/api/v0/installations", None).await;
+    let entry = &list["installations"][0];
+    assert_eq!(entry["id"], id);
+    assert_eq!(entry["deletions"][0]["identifier"], PKS);
+    assert_eq!(entry["deletions"][0]["guid"], guid.as_str());
+    assert_eq!(entry["additions"], json!([]));
+    assert_eq!(entry["products"][0]["action"], "delete");
+    assert_eq!(entry["products"][0]["status"], "succeeded");
+}
+
+#[tokio::test]
+async fn the_deployed_manifest_uses_the_stemcell_the_library_assigns() {
+    let (server, guid) = pks_ready(&[]).await;
+    let api = Api::login(&server).await;
+    // PKS asks for ubuntu-xenial 97.17 (a light stemcell from the first start); two later
+    // patches are imported and the older of them is assigned.
+    for version in ["97.18", "97.20"] {
+        let r = om_upload_stemcell(
+            &api,
+            &format!("bosh-stemcell-{version}-vsphere-esxi-ubuntu-xenial-go_agent.tgz"),
+            stemcell_tarball("ubuntu-xenial", version),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{:#}", r.body);
+    }
+    let r = api
+        .send(
+            Method::PATCH,
+            "/api/v0/stemcell_assignments",
+            Some(&json!({"products": [{"guid": guid, "staged_stemcell_version": "97.18"}]})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    let staged = api
+        .ok(
+            Method::GET,
+            &format!("/api/v0/staged/products/{guid}/manifest"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        staged["manifest"]["stemcells"],
+        json!([{"alias": "default", "os": "ubuntu-xenial", "version": "97.18"}])
+    );
+
+    let id = apply(&api, json!({"deploy_products": "all"})).await;
+    let status = wait_for(&api, id).await;
+    let log = logs(&api, id).await;
+    assert_eq!(status["status"], "succeeded", "{log}");
+    assert!(
+        log.contains("Uploading stemcell ubuntu-xenial 97.18 from the Stemcell Library"),
+        "{log}"
+    );
+    let manifest = api
+        .ok(
+            Method::GET,
+            &format!("/api/v0/deployed/products/{guid}/manifest"),
+            None,
+        )
+        .await;
+    assert_eq!(manifest["stemcells"][0]["version"], "97.18", "{manifest:#}");
+    let director = Director::of(&api).await;
+    let (code, stemcells) = director.send(Method::GET, "/stemcells", None).await;
+    assert_eq!(code, 200);
+    assert!(
+        stemcells
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["operating_system"] == "ubuntu-xenial" && s["version"] == "97.18"),
+        "{stemcells:#}"
+    );
+    let (_, deployed) = director
+        .send(Method::GET, &format!("/deployments/{guid}"), None)
+        .await;
+    assert!(
+        deployed["manifest"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("97.18"),
+        "{deployed:#}"
+    );
+    assert_eq!(pending_action(&api, &guid).await, "unchanged");
 }

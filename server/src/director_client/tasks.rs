@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::{director_error, DirectorClient};
 use crate::error::Result;
 
+/// The first wait while following a task; it doubles up to the client's poll interval.
+const FIRST_POLL: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// A task's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -411,6 +414,10 @@ impl DirectorClient {
         cursor: &mut OutputCursor,
         mut on_event: impl FnMut(&Event),
     ) -> Result<Task> {
+        // Short tasks (an upload the Director already has, a deploy with nothing to change)
+        // end in milliseconds: poll soon, then back off to the configured interval, so a long
+        // task is still polled no more often than that.
+        let mut wait = FIRST_POLL.min(self.poll_interval);
         loop {
             // State first, then output: output read after a final state is complete.
             let task = self.task(id).await?;
@@ -425,7 +432,8 @@ impl DirectorClient {
                 }
                 return Ok(task);
             }
-            tokio::time::sleep(self.poll_interval).await;
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(self.poll_interval);
         }
     }
 

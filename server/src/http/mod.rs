@@ -138,6 +138,7 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         crate::installations::director::connect(&config.director, &config.data.path).await?;
     let installations =
         crate::installations::Installations::new(store.clone(), products.clone(), director_link);
+    installations.set_apply_parallelism(usize::from(config.apply_parallelism));
     installations.recover().await?;
     let state = AppState {
         store: store.clone(),

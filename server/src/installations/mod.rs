@@ -31,6 +31,7 @@ pub mod request;
 pub mod status;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -52,7 +53,8 @@ pub struct ProductRun {
     pub guid: String,
     pub name: String,
     pub version: String,
-    /// `install`, `update` or `unchanged` (`Products::change_action` when the run began).
+    /// `install`, `update`, `delete` or `unchanged` (`Products::change_action` when the run
+    /// began).
     pub action: String,
     /// `pending`, `running`, `succeeded`, `failed` or `skipped` (an earlier product failed).
     pub status: String,
@@ -101,7 +103,8 @@ impl InstallationView {
     }
 
     /// The entry of `GET /api/v0/installations`: om reads `id`, `status`, `user_name`,
-    /// `started_at`, `finished_at`; `additions`/`updates` follow Ops Manager; `products` is the
+    /// `started_at`, `finished_at`; `additions`/`updates`/`deletions` follow Ops Manager;
+    /// `products` is the
     /// Change Log's per-product table.
     pub fn to_json(&self) -> Value {
         let by_action = |action: &str| -> Vec<Value> {
@@ -146,7 +149,7 @@ impl InstallationView {
             "ignore_warnings": self.request.ignore_warnings,
             "additions": by_action("install"),
             "updates": by_action("update"),
-            "deletions": [],
+            "deletions": by_action("delete"),
             "products": products,
             "result": self.result,
             "duration_seconds": self.duration_seconds(),
@@ -166,7 +169,13 @@ struct Inner {
     director: DirectorLink,
     /// The logs (with their live event channels) of running installations.
     streams: Mutex<HashMap<i64, InstallLog>>,
+    /// How many product deploys/deletions run at once (`--apply-parallelism`; 1 = serial).
+    parallelism: AtomicUsize,
 }
+
+/// The default of `--apply-parallelism`: the BOSH Director's default number of workers, so the
+/// Director is kept busy without queueing tasks behind its own limit.
+pub const DEFAULT_APPLY_PARALLELISM: u16 = 5;
 
 impl std::fmt::Debug for Installations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -184,8 +193,19 @@ impl Installations {
                 products,
                 director,
                 streams: Mutex::new(HashMap::new()),
+                parallelism: AtomicUsize::new(usize::from(DEFAULT_APPLY_PARALLELISM)),
             }),
         }
+    }
+
+    /// Sets how many independent products deploy (or are deleted) at once; `1` deploys one
+    /// product after the other. Applies to installations started afterwards.
+    pub fn set_apply_parallelism(&self, n: usize) {
+        self.inner.parallelism.store(n.max(1), Ordering::Relaxed);
+    }
+
+    pub fn apply_parallelism(&self) -> usize {
+        self.inner.parallelism.load(Ordering::Relaxed).max(1)
     }
 
     pub fn director(&self) -> &DirectorLink {
@@ -210,7 +230,16 @@ impl Installations {
     /// `POST /api/v0/installations`: validates what was asked and starts the installation in
     /// the background. Refused with 422 (naming every reason) when a selected product cannot be
     /// deployed, with 409 when an installation is running.
+    ///
+    /// The write-block has no gap: the apply claims the products' write gate before it
+    /// validates ([`Products::claim_for_apply`]; writes in flight finish first, new ones wait),
+    /// and releases it only once the installation row exists and writes are refused
+    /// ([`Products::set_applying`]) — or once the request was refused, when nothing changed.
     pub async fn apply(&self, request: ApplyRequest, user: &str) -> Result<i64> {
+        let claim = self.products().claim_for_apply().await;
+        if let Some(running) = self.products().applying() {
+            return Err(Error::InstallationRunning(running));
+        }
         let plan = self.plan(&request).await?;
         let products_json = serde_json::to_string(&plan)
             .map_err(|e| Error::Internal(format!("encoding the installation plan: {e}")))?;
@@ -226,6 +255,7 @@ impl Installations {
             Started::Busy(running) => return Err(Error::InstallationRunning(running)),
         };
         self.products().set_applying(Some(id));
+        drop(claim);
         let (events, _) = broadcast::channel(1024);
         let (log, writer) = InstallLog::open(self.store().clone(), id, 0, events);
         self.lock_streams().insert(id, log.clone());
@@ -243,6 +273,7 @@ impl Installations {
     async fn plan(&self, request: &ApplyRequest) -> Result<Vec<ProductRun>> {
         let products = self.products();
         let staged = products.store().products().staged().await?;
+        // Selected products whose deletion is staged are carried out (action `delete`).
         let selected: Vec<_> = match &request.deploy_products {
             DeployProducts::Keyword(k) if k == "none" => Vec::new(),
             DeployProducts::Keyword(_) => staged,
@@ -285,38 +316,57 @@ impl Installations {
             }
         }
         let mut plan = Vec::new();
+        let mut deleting: Vec<(String, String)> = Vec::new(); // (guid, name)
         for row in selected {
             let product = products.load_staged(row).await?;
-            let completeness = products.completeness_of(&product).await?;
-            for (reference, messages) in completeness.missing.iter().chain(&completeness.invalid) {
-                for m in messages {
-                    reasons
-                        .entry(product.guid.clone())
-                        .or_default()
-                        .push(format!("{reference}: {m}"));
-                }
-            }
             let action = products.change_action(&product).await?;
             if action == crate::products::ChangeAction::Delete {
-                // Deleting a deployment is not part of the pipeline yet: refuse rather than
-                // deploy a product whose deletion is staged.
-                reasons.entry(product.guid.clone()).or_default().push(
-                    "its deletion is staged, and Apply Changes cannot delete deployments yet; \
-                     revert the deletion (DELETE /api/v0/staged) or leave it out of deploy_products"
-                        .into(),
-                );
+                // A product being deleted needs no complete configuration: only its
+                // deployment and pre-delete errands matter.
+                deleting.push((product.guid.clone(), product.name.clone()));
+            } else {
+                let completeness = products.completeness_of(&product).await?;
+                for (reference, messages) in
+                    completeness.missing.iter().chain(&completeness.invalid)
+                {
+                    for m in messages {
+                        reasons
+                            .entry(product.guid.clone())
+                            .or_default()
+                            .push(format!("{reference}: {m}"));
+                    }
+                }
             }
-            let action = action.as_str().to_owned();
             plan.push(ProductRun {
                 guid: product.guid,
                 name: product.name,
                 version: product.version,
-                action,
+                action: action.as_str().to_owned(),
                 status: "pending".into(),
                 started_at: None,
                 finished_at: None,
                 progress: 0,
             });
+        }
+        // A deletion must not pull a product from under another that stays: every staged
+        // product that is not deleted by this apply and requires a deleted one is a reason.
+        if !deleting.is_empty() {
+            for row in products.store().products().staged().await? {
+                if deleting.iter().any(|(g, _)| *g == row.guid) {
+                    continue;
+                }
+                let template = products.available_template(&row.name, &row.version).await?;
+                let required_by = template.requires_product_versions.iter();
+                for required in required_by.filter(|r| !r.optional) {
+                    if let Some((guid, name)) = deleting.iter().find(|(_, n)| *n == required.name) {
+                        reasons.entry(guid.clone()).or_default().push(format!(
+                            "{} ({}) requires {name}; delete it in the same apply or revert \
+                             the deletion",
+                            row.name, row.guid
+                        ));
+                    }
+                }
+            }
         }
         if !reasons.is_empty() {
             return Err(Error::Rejected(reasons));
@@ -447,16 +497,28 @@ mod tests {
             started_at: "2026-01-01T10:00:00Z".into(),
             finished_at: Some("2026-01-01T10:02:30Z".into()),
             request: ApplyRequest::default(),
-            products: vec![ProductRun {
-                guid: "p-1".into(),
-                name: "p".into(),
-                version: "1.0".into(),
-                action: "install".into(),
-                status: "succeeded".into(),
-                started_at: Some("2026-01-01T10:00:10Z".into()),
-                finished_at: Some("2026-01-01T10:02:00Z".into()),
-                progress: 100,
-            }],
+            products: vec![
+                ProductRun {
+                    guid: "p-1".into(),
+                    name: "p".into(),
+                    version: "1.0".into(),
+                    action: "install".into(),
+                    status: "succeeded".into(),
+                    started_at: Some("2026-01-01T10:00:10Z".into()),
+                    finished_at: Some("2026-01-01T10:02:00Z".into()),
+                    progress: 100,
+                },
+                ProductRun {
+                    guid: "gone-1".into(),
+                    name: "gone".into(),
+                    version: "2.0".into(),
+                    action: "delete".into(),
+                    status: "succeeded".into(),
+                    started_at: None,
+                    finished_at: None,
+                    progress: 100,
+                },
+            ],
             result: None,
         };
         let v = view.to_json();
@@ -466,5 +528,9 @@ mod tests {
         assert_eq!(v["additions"][0]["identifier"], "p");
         assert_eq!(v["products"][0]["duration_seconds"], 110);
         assert_eq!(v["updates"], json!([]));
+        assert_eq!(
+            v["deletions"],
+            json!([{"identifier": "gone", "product_version": "2.0", "guid": "gone-1"}])
+        );
     }
 }

@@ -1,20 +1,34 @@
 //! The steps of an installation, each logged:
 //!
 //! 1. the Director tile: its cloud config uploaded (`POST /configs`, type cloud);
-//! 2. each selected product, in dependency waves (independent products in parallel):
-//!    render the manifest (generated credentials filled, the root CA) → upload the stemcells
-//!    and releases the manifest names that the Director lacks (the tarball shipped in the
-//!    `.pivotal` when there is one, else its manifest alone, which the embedded stand-in
-//!    accepts) → runtime configs → deploy through a Director task, following its events →
-//!    post-deploy errands by their rules → the deployed snapshot.
+//! 2. each selected product to deploy, in dependency waves (independent products in parallel,
+//!    at most `--apply-parallelism` at a time): render the manifest (generated credentials
+//!    filled, the root CA, the stemcells the Stemcell Library assigns) → upload the stemcells
+//!    and releases the manifest names that the Director lacks (the library's tarball, or its
+//!    manifest alone for a light stemcell; a release's tarball shipped in the `.pivotal` when
+//!    there is one, else its manifest alone, which the embedded stand-in accepts) → runtime
+//!    configs → deploy through a Director task, following its events → post-deploy errands by
+//!    their rules → the deployed snapshot;
+//! 3. each selected product whose deletion is staged, after every deploy: its pre-delete
+//!    errands by their rules → `DELETE /deployments/<guid>` through a Director task → its
+//!    runtime configs removed → the product forgotten ([`Products::complete_deletion`]).
+//!
+//! **Order of deletions.** Deploys go first: a product that stays and requires a deleted one
+//! is refused when the apply is validated, so no deploy needs a product this apply deletes.
+//! Deletions then run in the *reverse* of their dependency waves: a product others depend on
+//! is deleted after them (products that do not depend on each other in parallel).
 //!
 //! The first failure ends the installation `failed`: the products after it are `skipped`,
-//! nothing staged changes, and the snapshot of the failed product is not written.
+//! nothing staged changes, the snapshot of the failed product is not written, and a failed
+//! deletion (a pre-delete errand that failed, say) stays staged.
+//!
+//! [`Products::complete_deletion`]: crate::products::Products::complete_deletion
 
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use tiles::render::{ErrandPhase, ErrandRule};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::log::{InstallEvent, InstallLog};
@@ -30,7 +44,11 @@ struct Run {
     service: Installations,
     log: InstallLog,
     request: ApplyRequest,
+    /// Who started it (recorded with a completed deletion).
+    user: String,
     plan: Mutex<Vec<ProductRun>>,
+    /// Product deploys and deletions running at once (`--apply-parallelism`).
+    slots: Arc<Semaphore>,
 }
 
 impl Run {
@@ -169,7 +187,9 @@ pub async fn run(
         service: service.clone(),
         log: log.clone(),
         request: request.clone(),
+        user: user.to_owned(),
         plan: Mutex::new(plan),
+        slots: Arc::new(Semaphore::new(service.apply_parallelism())),
     });
     let id = run.id();
     let names: Vec<String> = run
@@ -273,11 +293,27 @@ async fn steps(run: &Arc<Run>) -> Result<()> {
     run.log.line("Cloud config updated.");
     run.step_finished("cloud_config", true, None);
 
-    // Dependency waves among the selected products.
+    // Dependency waves among the selected products: deploys first, then deletions in the
+    // reverse order (see the module docs).
     let selected: Vec<ProductRun> = run.lock_plan().clone();
+    let (deletions, deploys): (Vec<ProductRun>, Vec<ProductRun>) =
+        selected.into_iter().partition(|p| p.action == "delete");
+    for wave in product_waves(run, &deploys).await? {
+        run_wave(run, wave, false).await?;
+    }
+    let mut delete_waves = product_waves(run, &deletions).await?;
+    delete_waves.reverse();
+    for wave in delete_waves {
+        run_wave(run, wave, true).await?;
+    }
+    Ok(())
+}
+
+/// `products` (GUIDs) grouped into dependency waves ([`waves`]).
+async fn product_waves(run: &Arc<Run>, products: &[ProductRun]) -> Result<Vec<Vec<String>>> {
     let mut deps = Vec::new();
-    for p in &selected {
-        let product = products.staged_product(&p.guid).await?;
+    for p in products {
+        let product = run.service.products().staged_product(&p.guid).await?;
         deps.push((
             p.name.clone(),
             product
@@ -288,39 +324,75 @@ async fn steps(run: &Arc<Run>) -> Result<()> {
                 .collect::<Vec<_>>(),
         ));
     }
-    for wave in waves(&deps) {
-        let mut set = JoinSet::new();
-        for i in wave {
-            let Some(p) = selected.get(i) else { continue };
-            let run = run.clone();
-            let guid = p.guid.clone();
-            set.spawn(async move { deploy_product(&run, &guid).await });
-        }
-        let mut first_error = None;
-        while let Some(joined) = set.join_next().await {
-            let outcome = joined
-                .map_err(|e| Error::Internal(format!("a product deploy stopped: {e}")))
-                .and_then(|r| r);
-            if let Err(e) = outcome {
-                first_error.get_or_insert(e);
+    Ok(waves(&deps)
+        .into_iter()
+        .map(|wave| {
+            wave.into_iter()
+                .filter_map(|i| products.get(i).map(|p| p.guid.clone()))
+                .collect()
+        })
+        .collect())
+}
+
+/// Runs one wave (deploys or deletions) in parallel, at most `slots` at a time, and waits for
+/// all of it; the first failure is the result.
+async fn run_wave(run: &Arc<Run>, wave: Vec<String>, delete: bool) -> Result<()> {
+    let mut set = JoinSet::new();
+    for guid in wave {
+        let run = run.clone();
+        set.spawn(async move {
+            let _slot = run
+                .slots
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|e| Error::Internal(format!("apply slots closed: {e}")))?;
+            if delete {
+                delete_product(&run, &guid).await
+            } else {
+                deploy_product(&run, &guid).await
             }
-        }
-        if let Some(e) = first_error {
-            return Err(e);
+        });
+    }
+    let mut first_error = None;
+    while let Some(joined) = set.join_next().await {
+        let outcome = joined
+            .map_err(|e| Error::Internal(format!("a product step stopped: {e}")))
+            .and_then(|r| r);
+        if let Err(e) = outcome {
+            first_error.get_or_insert(e);
         }
     }
-    Ok(())
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 async fn deploy_product(run: &Arc<Run>, guid: &str) -> Result<()> {
-    let step = format!("{guid}.deploy");
+    tracked(run, guid, "deploy", deploy_product_steps(run, guid)).await
+}
+
+async fn delete_product(run: &Arc<Run>, guid: &str) -> Result<()> {
+    tracked(run, guid, "delete", delete_product_steps(run, guid)).await
+}
+
+/// Runs one product's steps with its record kept: running, then succeeded or failed, the
+/// failure in the log, the step `<guid>.<kind>` finished.
+async fn tracked(
+    run: &Arc<Run>,
+    guid: &str,
+    kind: &str,
+    steps: impl std::future::Future<Output = Result<()>>,
+) -> Result<()> {
+    let step = format!("{guid}.{kind}");
     run.update(guid, |p| {
         p.status = "running".into();
         p.started_at = Some(now_rfc3339());
         p.progress = 0;
     })
     .await;
-    let outcome = deploy_product_steps(run, guid).await;
+    let outcome = steps.await;
     let ok = outcome.is_ok();
     if let Err(e) = &outcome {
         run.log.line(format!("[{guid}] Failed: {}", error_text(e)));
@@ -361,13 +433,10 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
     let manifest = &render.rendered.manifest;
     run.progress(guid, 10).await;
 
-    // Stemcells.
+    // Stemcells: the ones the manifest names (the Stemcell Library's assignment, see
+    // `render_staged`), uploaded from the library when the Director lacks them.
     let known = client.stemcells().await?;
-    let iaas = products.director().await?.settings.director_config().iaas;
-    let iaas_name = serde_json::to_value(iaas)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "vsphere".into());
+    let library = products.store().stemcells().all().await?;
     for s in manifest
         .get("stemcells")
         .and_then(Value::as_array)
@@ -388,14 +457,17 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
             ));
             continue;
         }
-        let name = format!("bosh-{iaas_name}-{os}-go_agent");
-        run.log
-            .line(format!("[{label}] Uploading stemcell {name} {version}"));
-        let mf = format!(
-            "---\nname: {name}\nversion: '{version}'\noperating_system: {os}\ncloud_properties: {{}}\n"
-        );
+        let upload = stemcell_upload(&library, os, version, products).await?;
+        run.log.line(format!(
+            "[{label}] Uploading stemcell {os} {version}{}",
+            if matches!(upload, Upload::File(_)) {
+                " from the Stemcell Library"
+            } else {
+                " (light: its manifest only)"
+            }
+        ));
         let task = client
-            .upload_stemcell(&Upload::Manifest(mf), UploadOptions::default())
+            .upload_stemcell(&upload, UploadOptions::default())
             .await?;
         run.follow(guid, &label, task, "upload stemcell", None)
             .await?;
@@ -490,39 +562,7 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
         }
         run.log
             .line(format!("[{label}] Running errand {} ({why})", e.name));
-        let task = client
-            .run_errand(guid, &e.name, &ErrandRunOptions::default())
-            .await?;
-        run.follow(guid, &label, task, &format!("run errand {}", e.name), None)
-            .await?;
-        let results = client.errand_results(task).await?;
-        for r in &results {
-            let at = r
-                .instance
-                .as_ref()
-                .map(|i| format!("{}/{}", i.group, i.id))
-                .unwrap_or_else(|| "errand".into());
-            for line in r.stdout.lines().chain(r.stderr.lines()) {
-                run.log.line(format!("[{label}] {} {at} | {line}", e.name));
-            }
-        }
-        if let Some(bad) = results.iter().find(|r| !r.succeeded()) {
-            return Err(Error::Director {
-                call: format!("errand {} of {guid}", e.name),
-                status: None,
-                message: format!(
-                    "exited with code {}{}",
-                    bad.exit_code,
-                    if bad.stderr.trim().is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", bad.stderr.trim())
-                    }
-                ),
-            });
-        }
-        run.log
-            .line(format!("[{label}] Errand {} succeeded", e.name));
+        run_errand(run, guid, &label, &e.name).await?;
     }
     run.progress(guid, 95).await;
 
@@ -551,6 +591,189 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
             .collect();
     products.record_deployed_stemcells(guid, &stemcells).await?;
     run.log.line(format!("[{label}] Deployed."));
+    Ok(())
+}
+
+/// What to upload for a stemcell the manifest names: the library's tarball (preferred over a
+/// light record of the same OS and version), else the light record's `stemcell.MF`, else (no
+/// library record at all, which the completeness check normally prevents) a manifest named
+/// after the Director's IaaS.
+async fn stemcell_upload(
+    library: &[crate::store::stemcells::StemcellRow],
+    os: &str,
+    version: &str,
+    products: &crate::products::Products,
+) -> Result<Upload> {
+    let mut candidates: Vec<_> = library
+        .iter()
+        .filter(|r| r.os == os && r.version == version)
+        .collect();
+    candidates.sort_by_key(|r| r.light);
+    for row in &candidates {
+        if let Some(path) = row.file_path.as_deref().map(std::path::Path::new) {
+            if path.is_file() {
+                return Ok(Upload::File(path.to_path_buf()));
+            }
+        }
+    }
+    if let Some(row) = candidates.iter().find(|r| !r.manifest.trim().is_empty()) {
+        return Ok(Upload::Manifest(row.manifest.clone()));
+    }
+    let iaas = products.director().await?.settings.director_config().iaas;
+    let iaas_name = serde_json::to_value(iaas)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "vsphere".into());
+    let name = format!("bosh-{iaas_name}-{os}-go_agent");
+    Ok(Upload::Manifest(format!(
+        "---\nname: {name}\nversion: '{version}'\noperating_system: {os}\ncloud_properties: {{}}\n"
+    )))
+}
+
+/// The steps of deleting a product's deployment (see the module docs). A deployment the
+/// Director no longer has is not an error: the product is forgotten all the same.
+async fn delete_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
+    let service = &run.service;
+    let products = service.products();
+    let client = &service.director().client;
+    let product = products.staged_product(guid).await?;
+    let label = format!("{} {}", product.name, product.version);
+    run.step_started(
+        &format!("{guid}.delete"),
+        &format!("[{label}] Deleting {} ({guid})", product.label),
+        Some(guid),
+    );
+    if client.deployment_exists(guid).await? {
+        // Pre-delete errands, by their rules, where the deployment has them.
+        let present: Vec<String> = client
+            .errands(guid)
+            .await?
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        let overrides = run.request.errands.get(guid);
+        for (name, runs, why) in
+            pre_delete_errands(&product.template, &product.settings.errands, overrides)
+        {
+            if !runs {
+                run.log
+                    .line(format!("[{label}] Errand {name} skipped ({why})"));
+                continue;
+            }
+            if !present.contains(&name) {
+                run.log.line(format!(
+                    "[{label}] Errand {name} skipped (the deployment has no such errand)"
+                ));
+                continue;
+            }
+            run.log
+                .line(format!("[{label}] Running errand {name} ({why})"));
+            run_errand(run, guid, &label, &name).await?;
+        }
+        run.progress(guid, 30).await;
+        run.log
+            .line(format!("[{label}] Deleting the deployment {guid}"));
+        let task = client.delete_deployment(guid, false).await?;
+        run.follow(guid, &label, task, "delete deployment", Some((30, 90)))
+            .await?;
+    } else {
+        run.log.line(format!(
+            "[{label}] The Director has no deployment {guid}; nothing to delete there"
+        ));
+    }
+    // Its runtime configs (`<guid>-<name>`).
+    let prefix = format!("{guid}-");
+    for rc in client.runtime_configs().await? {
+        if rc.name.starts_with(&prefix) {
+            run.log
+                .line(format!("[{label}] Removing runtime config {}", rc.name));
+            client.delete_config("runtime", &rc.name).await?;
+        }
+    }
+    run.progress(guid, 95).await;
+    products.complete_deletion(guid, &run.user).await?;
+    run.log.line(format!("[{label}] Deleted."));
+    Ok(())
+}
+
+/// The pre-delete errands of a product: name, whether it runs, and why. The staged rule
+/// (`true`/`false`/`when-changed`, or the tile's default: the errand's `run_default`, else
+/// its job's `run_pre_delete_errand_default`, else on) unless the request overrides it once.
+/// `when-changed` runs: a deletion is a change.
+fn pre_delete_errands(
+    t: &tiles::metadata::ProductTemplate,
+    staged: &std::collections::BTreeMap<String, tiles::product_config::ErrandConfig>,
+    overrides: Option<&super::request::ProductErrands>,
+) -> Vec<(String, bool, &'static str)> {
+    t.pre_delete_errands
+        .iter()
+        .map(|e| {
+            let forced = overrides
+                .and_then(|o| o.run_pre_delete.get(&e.name))
+                .copied();
+            let default_on = e
+                .run_default
+                .or_else(|| {
+                    t.job_type(&e.name)
+                        .and_then(|j| j.run_pre_delete_errand_default)
+                })
+                .unwrap_or(true);
+            let staged = staged.get(&e.name).and_then(|c| c.pre_delete.as_ref());
+            let (runs, why) = match forced {
+                Some(ErrandOverride::On) => (true, "on for this apply"),
+                Some(ErrandOverride::Off) => (false, "off for this apply"),
+                Some(ErrandOverride::Default) | None => match staged {
+                    Some(Value::Bool(true)) => (true, "on"),
+                    Some(Value::Bool(false)) => (false, "off"),
+                    Some(Value::String(s)) if s == "true" || s == "on" => (true, "on"),
+                    Some(Value::String(s)) if s == "false" || s == "off" => (false, "off"),
+                    Some(Value::String(s)) if s == "when-changed" => {
+                        (true, "when changed; the product is deleted")
+                    }
+                    _ if default_on => (true, "on by default"),
+                    _ => (false, "off by default"),
+                },
+            };
+            (e.name.clone(), runs, why)
+        })
+        .collect()
+}
+
+/// Runs an errand of `guid`, its output in the log; an errand that exits non-zero fails.
+async fn run_errand(run: &Arc<Run>, guid: &str, label: &str, name: &str) -> Result<()> {
+    let client = &run.service.director().client;
+    let task = client
+        .run_errand(guid, name, &ErrandRunOptions::default())
+        .await?;
+    run.follow(guid, label, task, &format!("run errand {name}"), None)
+        .await?;
+    let results = client.errand_results(task).await?;
+    for r in &results {
+        let at = r
+            .instance
+            .as_ref()
+            .map(|i| format!("{}/{}", i.group, i.id))
+            .unwrap_or_else(|| "errand".into());
+        for line in r.stdout.lines().chain(r.stderr.lines()) {
+            run.log.line(format!("[{label}] {name} {at} | {line}"));
+        }
+    }
+    if let Some(bad) = results.iter().find(|r| !r.succeeded()) {
+        return Err(Error::Director {
+            call: format!("errand {name} of {guid}"),
+            status: None,
+            message: format!(
+                "exited with code {}{}",
+                bad.exit_code,
+                if bad.stderr.trim().is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", bad.stderr.trim())
+                }
+            ),
+        });
+    }
+    run.log.line(format!("[{label}] Errand {name} succeeded"));
     Ok(())
 }
 
@@ -607,5 +830,90 @@ async fn release_upload(
     match extracted {
         Ok(Ok(path)) => Upload::File(path),
         _ => manifest_only,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::installations::request::ProductErrands;
+    use std::collections::BTreeMap;
+    use tiles::metadata::ProductTemplate;
+    use tiles::product_config::ErrandConfig;
+
+    fn template() -> ProductTemplate {
+        ProductTemplate::from_yaml(
+            "name: t\nproduct_version: 1.0.0\nmetadata_version: '2.1'\nlabel: T\n\
+             pre_delete_errands:\n\
+             - {name: cleanup}\n\
+             - {name: quiet, run_default: false}\n\
+             - {name: by-job}\n\
+             job_types:\n\
+             - name: by-job\n  run_pre_delete_errand_default: false\n  templates: []\n",
+        )
+        .unwrap()
+    }
+
+    fn rules(
+        staged: &BTreeMap<String, ErrandConfig>,
+        overrides: Option<&ProductErrands>,
+    ) -> Vec<(String, bool)> {
+        pre_delete_errands(&template(), staged, overrides)
+            .into_iter()
+            .map(|(n, runs, _)| (n, runs))
+            .collect()
+    }
+
+    #[test]
+    fn pre_delete_errands_follow_defaults_staged_rules_and_overrides() {
+        let none = BTreeMap::new();
+        assert_eq!(
+            rules(&none, None),
+            vec![
+                ("cleanup".to_owned(), true),
+                ("quiet".to_owned(), false),
+                ("by-job".to_owned(), false),
+            ]
+        );
+        let staged = BTreeMap::from([
+            (
+                "cleanup".to_owned(),
+                ErrandConfig {
+                    post_deploy: None,
+                    pre_delete: Some(Value::Bool(false)),
+                },
+            ),
+            (
+                "quiet".to_owned(),
+                ErrandConfig {
+                    post_deploy: None,
+                    pre_delete: Some(Value::String("when-changed".into())),
+                },
+            ),
+        ]);
+        assert_eq!(
+            rules(&staged, None),
+            vec![
+                ("cleanup".to_owned(), false),
+                ("quiet".to_owned(), true),
+                ("by-job".to_owned(), false),
+            ]
+        );
+        let once = ProductErrands {
+            run_post_deploy: BTreeMap::new(),
+            run_pre_delete: BTreeMap::from([
+                ("cleanup".to_owned(), ErrandOverride::On),
+                ("quiet".to_owned(), ErrandOverride::Off),
+                ("by-job".to_owned(), ErrandOverride::Default),
+            ]),
+        };
+        assert_eq!(
+            rules(&staged, Some(&once)),
+            vec![
+                ("cleanup".to_owned(), true),
+                ("quiet".to_owned(), false),
+                ("by-job".to_owned(), false),
+            ]
+        );
     }
 }

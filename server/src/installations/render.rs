@@ -1,6 +1,8 @@
 //! Rendering a staged product's manifest as an installation deploys it: the Director tile's
-//! configuration (cloud config, VM types), the product's placement, the other staged products
-//! (for `..other.` references), the installation's root CA, and generated credentials filled.
+//! configuration (cloud config, VM types), the product's placement, the stemcells the Stemcell
+//! Library assigns (so `stemcells:` names the assigned OS and version, not merely the
+//! criteria's), the other staged products (for `..other.` references), the installation's root
+//! CA, and generated credentials filled.
 //!
 //! What is deployed holds credential values; what Tileworks shows (the staged and deployed
 //! manifest endpoints, diffs) must not. [`redact`] replaces every credential value the staged
@@ -70,6 +72,16 @@ pub async fn render_staged(
     d.insert("ca_public_key".into(), Value::String(ca.cert_pem.clone()));
     d.insert("guid".into(), Value::String(director.guid.clone()));
     ctx.errands = product.settings.errands.clone();
+    // The stemcells the Stemcell Library resolves for the product (its pin, else the newest
+    // accepted import), by OS; a missing one keeps the criteria's version (the completeness
+    // check refuses such a product before any deploy).
+    for usage in
+        crate::stemcells::assignments::uses_of(products, &product.guid, &product.template).await?
+    {
+        if let Some(version) = usage.staged_version {
+            ctx.stemcells.insert(usage.required_os, version);
+        }
+    }
     for row in products.store().products().staged().await? {
         if row.guid == product.guid {
             continue;

@@ -250,7 +250,7 @@ impl Products {
                 "the BOSH Director cannot be unstaged",
             ));
         }
-        self.ensure_not_applying()?;
+        let _write = self.begin_write().await?;
         if self.store().products().staged_one(guid).await?.is_none() {
             return Err(Error::NotFound(format!("staged product '{guid}'")));
         }
@@ -305,7 +305,7 @@ impl Products {
     /// Reverts every staged product to its deployed layer (see the module docs). Refused
     /// before anything changes if a deployed version's tile is no longer imported.
     pub async fn revert_staged(&self, actor: &str) -> Result<RevertOutcome> {
-        self.ensure_not_applying()?;
+        let _write = self.begin_write().await?;
         let rows = self.store().products().staged().await?;
         for row in &rows {
             if let Some(snap) = self.deployed_version(&row.guid).await? {

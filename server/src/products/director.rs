@@ -512,7 +512,7 @@ impl Products {
     where
         F: FnOnce(&mut DirectorSettings) -> Result<Vec<String>>,
     {
-        self.ensure_not_applying()?;
+        let _write = self.begin_write().await?;
         let view = self.director().await?;
         self.check_version(SUBJECT, "the BOSH Director", view.config_version, expected)
             .await?;

@@ -139,6 +139,26 @@ struct Inner {
     /// The installation running now, if any: configuration writes wait for it to end (they are
     /// refused), so an apply deploys exactly what it validated.
     applying: Mutex<Option<i64>>,
+    /// Closes the gap between validating an apply and marking it running: every configuration
+    /// write holds a read guard from its `applying` check to its last store write
+    /// ([`Products::begin_write`]); an apply holds the write guard while it validates, creates
+    /// its installation row and sets `applying` ([`Products::claim_for_apply`]). A write is
+    /// thus either finished before the apply validates, or refused with 409 after it.
+    write_gate: Arc<tokio::sync::RwLock<()>>,
+}
+
+/// Held by a configuration write from its check to its last store write (see
+/// [`Products::begin_write`]).
+#[must_use = "the write is only protected while the guard is held"]
+pub struct WriteGuard {
+    _guard: tokio::sync::OwnedRwLockReadGuard<()>,
+}
+
+/// Held by Apply Changes while it validates and starts an installation (see
+/// [`Products::claim_for_apply`]); configuration writes wait until it is dropped.
+#[must_use = "writes are only held back while the claim is held"]
+pub struct ApplyClaim {
+    _guard: tokio::sync::OwnedRwLockWriteGuard<()>,
 }
 
 impl std::fmt::Debug for Products {
@@ -174,6 +194,7 @@ impl Products {
                 templates: Mutex::new(HashMap::new()),
                 ca: tokio::sync::Mutex::new(None),
                 applying: Mutex::new(None),
+                write_gate: Arc::new(tokio::sync::RwLock::new(())),
             }),
         };
         products.register_bundled().await?;
@@ -374,7 +395,37 @@ impl Products {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = installation;
     }
 
-    /// Refuses a configuration write while an installation runs.
+    /// Starts a configuration write: waits while an apply is validating (a short wait), then
+    /// refuses with [`Error::InstallationRunning`] while an installation runs. Hold the guard
+    /// until the write is stored. Writes do not nest (none calls another gated write), so the
+    /// read guards cannot deadlock behind a waiting apply.
+    pub(crate) async fn begin_write(&self) -> Result<WriteGuard> {
+        let guard = self.inner.write_gate.clone().read_owned().await;
+        self.ensure_not_applying()?;
+        Ok(WriteGuard { _guard: guard })
+    }
+
+    /// For Apply Changes: waits until the configuration writes in flight are stored and holds
+    /// new ones back until the claim is dropped, by which time the installation either runs
+    /// ([`Products::set_applying`]) or was refused.
+    pub async fn claim_for_apply(&self) -> ApplyClaim {
+        ApplyClaim {
+            _guard: self.inner.write_gate.clone().write_owned().await,
+        }
+    }
+
+    /// The installation running now, if any.
+    pub fn applying(&self) -> Option<i64> {
+        *self
+            .inner
+            .applying
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Refuses a configuration write while an installation runs (a check without holding the
+    /// gate: for refusing early, e.g. before a long upload; [`Products::begin_write`] is the
+    /// guarded form).
     pub(crate) fn ensure_not_applying(&self) -> Result<()> {
         let running = *self
             .inner
@@ -398,7 +449,7 @@ impl Products {
         changed: &[String],
         actor: &str,
     ) -> Result<Saved> {
-        self.ensure_not_applying()?;
+        let _write = self.begin_write().await?;
         let (config, sealed) = self.seal_settings(template, settings)?;
         let outcome = self
             .store()

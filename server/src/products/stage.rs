@@ -59,7 +59,7 @@ impl Products {
         if name == DIRECTOR_PRODUCT_NAME {
             return Err(Error::invalid("name", "the BOSH Director is always staged"));
         }
-        self.ensure_not_applying()?;
+        let _write = self.begin_write().await?;
         let version = self.resolve_version(name, version).await?;
         let template = self.available_template(name, &version).await?;
         if let Some(existing) = self.store().products().staged_by_name(name).await? {

@@ -154,6 +154,8 @@ impl StemcellLibrary {
         field: &str,
         actor: &str,
     ) -> Result<()> {
+        // A pin changes what a product deploys with: refused while an apply runs.
+        let _write = self.products().begin_write().await?;
         let products = self.product_stemcells().await?;
         let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut checked = Vec::new();

@@ -327,6 +327,9 @@ impl StemcellLibrary {
 
     /// Starts an upload: a fresh temporary file (mode 0600) in the stemcell store.
     pub async fn begin_upload(&self, filename: Option<&str>) -> Result<StemcellUpload> {
+        // Refused early (before a long upload) while an apply runs; checked again, holding the
+        // write gate, when the upload is registered.
+        self.products().ensure_not_applying()?;
         let path = self.dir().join(format!(
             "{UPLOAD_PREFIX}{}.part",
             crate::secrets::random_token(12)
@@ -363,6 +366,9 @@ impl StemcellLibrary {
         floating: bool,
         actor: &str,
     ) -> Result<ImportedStemcell> {
+        // An import can change the stemcell a product resolves to (the newest accepted one, or
+        // a floating pin): refused while an apply runs.
+        let _write = self.products().begin_write().await?;
         if let Some(mut file) = upload.file.take() {
             file.flush()
                 .await
@@ -496,6 +502,7 @@ impl StemcellLibrary {
     /// are dropped when no other stemcell of that OS and version remains; products then float
     /// to what is left, or show "Missing stemcell".
     pub async fn delete(&self, id: i64, actor: &str) -> Result<Stemcell> {
+        let _write = self.products().begin_write().await?;
         let stemcell = self.get(id).await?;
         if !self.store().stemcells().delete(id).await? {
             return Err(Error::NotFound(format!("stemcell {id}")));

@@ -259,3 +259,41 @@ pub async fn configure_director(api: &Api<'_>) {
     )
     .await;
 }
+
+/// A small stemcell `.tgz` (`stemcell.MF` naming `os` `version` for vSphere, and an image).
+pub fn stemcell_tarball(os: &str, version: &str) -> Vec<u8> {
+    let mf = format!(
+        "name: bosh-vsphere-esxi-{os}-go_agent\nversion: '{version}'\nbosh_protocol: 1\n\
+         api_version: 3\noperating_system: {os}\nstemcell_formats: [vsphere-ova]\n\
+         cloud_properties:\n  infrastructure: vsphere\n  hypervisor: esxi\n"
+    );
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut tar = tar::Builder::new(gz);
+    for (name, bytes) in [("stemcell.MF", mf.into_bytes()), ("image", vec![7u8; 4096])] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, name, bytes.as_slice())
+            .unwrap();
+    }
+    let mut gz = tar.into_inner().unwrap();
+    gz.flush().unwrap();
+    gz.finish().unwrap()
+}
+
+/// `om upload-stemcell` (not floating): multipart `stemcell[file]`.
+pub async fn om_upload_stemcell(api: &Api<'_>, file_name: &str, bytes: Vec<u8>) -> Reply {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned());
+    let form = reqwest::multipart::Form::new()
+        .part("stemcell[file]", part)
+        .text("stemcell[floating]", "false");
+    let r = reqwest::Client::new()
+        .post(api.server.at("/api/v0/stemcells"))
+        .bearer_auth(&api.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    reply(r).await
+}
