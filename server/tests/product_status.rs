@@ -65,6 +65,22 @@ impl Director {
         r.send().await.unwrap().status().as_u16()
     }
 
+    /// How many tasks the Director has for a deployment (`GET /tasks?deployment=`).
+    async fn task_count(&self, deployment: &str) -> usize {
+        let r = self
+            .http
+            .get(format!(
+                "{}/tasks?deployment={deployment}&limit=10000",
+                self.url
+            ))
+            .basic_auth(&self.client, Some(&self.secret))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Vec<Value>>().await.unwrap().len()
+    }
+
     /// Pauses or resumes the resurrector (`PUT /resurrection`).
     async fn resurrection(&self, paused: bool) {
         let body = json!({ "resurrection_paused": paused });
@@ -229,10 +245,27 @@ async fn status_of_unknown_undeployed_and_deployed_products() {
     );
     assert!(html.contains(api_vm["cid"].as_str().unwrap()), "{html}");
 
+    // Every open Status tab polls; one Director answer (a task on a real Director) serves all
+    // the looks at a deployment for a moment, and a later look asks again.
+    let director = Director::of(&api).await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let before = director.task_count(&guid).await;
+    let (a, b, c) = tokio::join!(
+        status(&api, &guid),
+        status(&api, &guid),
+        status(&api, &guid)
+    );
+    assert_eq!(a, b);
+    assert_eq!(b, c);
+    let shared = director.task_count(&guid).await;
+    assert_eq!(shared, before + 1, "three looks, one Director task");
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    status(&api, &guid).await;
+    assert_eq!(director.task_count(&guid).await, shared + 1);
+
     // A VM killed through the stand-in's chaos endpoint: unresponsive, then resurrected. The
     // resurrector is paused while the test looks at the unresponsive VM (with no VM latency it
     // would otherwise heal it between two looks), then resumed.
-    let director = Director::of(&api).await;
     let old_cid = api_vm["cid"].as_str().unwrap().to_owned();
     director.resurrection(true).await;
     let kill = format!("/chaos/deployments/{guid}/instances/pivotal-container-service/0/kill");

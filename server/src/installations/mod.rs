@@ -171,6 +171,8 @@ struct Inner {
     streams: Mutex<HashMap<i64, InstallLog>>,
     /// How many product deploys/deletions run at once (`--apply-parallelism`; 1 = serial).
     parallelism: AtomicUsize,
+    /// Recent instance lists per deployment, shared by every Status tab ([`status`]).
+    status_cache: status::StatusCache,
 }
 
 /// The default of `--apply-parallelism`: the BOSH Director's default number of workers, so the
@@ -193,6 +195,7 @@ impl Installations {
                 products,
                 director,
                 streams: Mutex::new(HashMap::new()),
+                status_cache: status::StatusCache::default(),
                 parallelism: AtomicUsize::new(usize::from(DEFAULT_APPLY_PARALLELISM)),
             }),
         }

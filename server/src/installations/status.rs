@@ -1,7 +1,13 @@
 //! A deployed product's instances as the Status tab and
-//! `GET /api/v0/deployed/products/:guid/status` show them: asked of the Director each time
-//! (`instances?format=full`, which on a real Director asks every agent), never cached, so a VM
-//! that stops answering shows as such on the next look.
+//! `GET /api/v0/deployed/products/:guid/status` show them, asked of the Director
+//! (`instances?format=full`). On a real Director that call is a task that asks every agent, and
+//! every open Status tab polls every 2 seconds; so an answer is shared for [`FRESH_FOR`] by all
+//! who ask about the same deployment, and only one call per deployment is in flight at a time.
+//! A VM that stops answering still shows as such within a couple of seconds.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use app::installations_backend::{InstanceStatus, ProcessStatus};
 use serde_json::Value;
@@ -9,6 +15,27 @@ use serde_json::Value;
 use super::Installations;
 use crate::director_client::instances::Instance;
 use crate::{Error, Result};
+
+/// How long one Director answer serves every Status tab of a deployment.
+pub const FRESH_FOR: Duration = Duration::from_millis(1500);
+
+/// The last answer per deployment, behind a per-deployment async lock (single flight).
+type Slot = Arc<tokio::sync::Mutex<Option<(Instant, Vec<InstanceStatus>)>>>;
+
+#[derive(Default)]
+pub struct StatusCache {
+    slots: std::sync::Mutex<HashMap<String, Slot>>,
+}
+
+impl StatusCache {
+    fn slot(&self, deployment: &str) -> Slot {
+        let mut slots = self
+            .slots
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        slots.entry(deployment.to_owned()).or_default().clone()
+    }
+}
 
 /// What the Director says about one product.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,17 +72,29 @@ impl Installations {
             .ok()
             .and_then(|m| m.get("name").and_then(Value::as_str).map(str::to_owned))
             .unwrap_or_else(|| guid.to_owned());
-        let mut instances: Vec<InstanceStatus> = self
-            .director()
-            .client
-            .instances(&deployment, |_| {})
-            .await?
-            .iter()
-            // Errand instances without a VM are not running anything to report on.
-            .filter(|i| i.vm_cid.is_some() || i.index.is_some())
-            .map(instance_status)
-            .collect();
-        instances.sort_by(|a, b| (&a.job_name, a.index, &a.id).cmp(&(&b.job_name, b.index, &b.id)));
+        let slot = self.inner.status_cache.slot(&deployment);
+        let mut last = slot.lock().await;
+        let instances = match last.as_ref() {
+            Some((at, instances)) if at.elapsed() < FRESH_FOR => instances.clone(),
+            _ => {
+                let mut instances: Vec<InstanceStatus> = self
+                    .director()
+                    .client
+                    .instances(&deployment, |_| {})
+                    .await?
+                    .iter()
+                    // Errand instances without a VM are not running anything to report on.
+                    .filter(|i| i.vm_cid.is_some() || i.index.is_some())
+                    .map(instance_status)
+                    .collect();
+                instances.sort_by(|a, b| {
+                    (&a.job_name, a.index, &a.id).cmp(&(&b.job_name, b.index, &b.id))
+                });
+                *last = Some((Instant::now(), instances.clone()));
+                instances
+            }
+        };
+        drop(last);
         Ok(ProductStatus {
             guid: guid.to_owned(),
             label: staged_label.unwrap_or(deployed.name),
