@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use reqwest::Method;
 use serde_json::{json, Value};
+use support::director::Director;
 use support::pks::*;
 use support::*;
 
@@ -93,65 +94,6 @@ async fn deployed_guids(api: &Api<'_>) -> Vec<String> {
         .iter()
         .map(|p| p["guid"].as_str().unwrap().to_owned())
         .collect()
-}
-
-/// The embedded Director, reached as the `bosh` CLI would with the credentials Tileworks gives.
-struct Director {
-    url: String,
-    client: String,
-    secret: String,
-    http: reqwest::Client,
-}
-
-impl Director {
-    async fn of(api: &Api<'_>) -> Director {
-        let creds = api
-            .ok(
-                Method::GET,
-                "/api/v0/deployed/director/credentials/bosh_commandline_credentials",
-                None,
-            )
-            .await;
-        let text = creds["credential"].as_str().unwrap().to_owned();
-        assert!(text.ends_with(" bosh "), "{text}");
-        let var = |name: &str| {
-            text.split_whitespace()
-                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-                .unwrap_or_else(|| panic!("no {name} in {text}"))
-                .to_owned()
-        };
-        let ca = std::fs::read(var("BOSH_CA_CERT")).unwrap();
-        assert!(
-            var("BOSH_CA_CERT").starts_with(api.server.data_dir.path().to_str().unwrap()),
-            "the CA file is under the data dir"
-        );
-        let http = reqwest::Client::builder()
-            .use_rustls_tls()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
-            .build()
-            .unwrap();
-        Director {
-            url: var("BOSH_ENVIRONMENT"),
-            client: var("BOSH_CLIENT"),
-            secret: var("BOSH_CLIENT_SECRET"),
-            http,
-        }
-    }
-
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut r = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .basic_auth(&self.client, Some(&self.secret));
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        let r = r.send().await.unwrap();
-        let status = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
 }
 
 #[tokio::test]

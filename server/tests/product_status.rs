@@ -12,84 +12,9 @@ use std::time::{Duration, Instant};
 use common::*;
 use reqwest::Method;
 use serde_json::{json, Value};
+use support::director::Director;
 use support::pks::*;
 use support::*;
-
-/// The Director stand-in as the `bosh` CLI reaches it, from the credentials Tileworks gives.
-struct Director {
-    url: String,
-    client: String,
-    secret: String,
-    http: reqwest::Client,
-}
-
-impl Director {
-    async fn of(api: &Api<'_>) -> Director {
-        let creds = api
-            .ok(
-                Method::GET,
-                "/api/v0/deployed/director/credentials/bosh_commandline_credentials",
-                None,
-            )
-            .await;
-        let text = creds["credential"].as_str().unwrap().to_owned();
-        let var = |name: &str| {
-            text.split_whitespace()
-                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-                .unwrap_or_else(|| panic!("no {name} in {text}"))
-                .to_owned()
-        };
-        let ca = std::fs::read(var("BOSH_CA_CERT")).unwrap();
-        let http = reqwest::Client::builder()
-            .use_rustls_tls()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
-            .build()
-            .unwrap();
-        Director {
-            url: var("BOSH_ENVIRONMENT"),
-            client: var("BOSH_CLIENT"),
-            secret: var("BOSH_CLIENT_SECRET"),
-            http,
-        }
-    }
-
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> u16 {
-        let mut r = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .basic_auth(&self.client, Some(&self.secret));
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        r.send().await.unwrap().status().as_u16()
-    }
-
-    /// How many tasks the Director has for a deployment (`GET /tasks?deployment=`).
-    async fn task_count(&self, deployment: &str) -> usize {
-        let r = self
-            .http
-            .get(format!(
-                "{}/tasks?deployment={deployment}&limit=10000",
-                self.url
-            ))
-            .basic_auth(&self.client, Some(&self.secret))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        r.json::<Vec<Value>>().await.unwrap().len()
-    }
-
-    /// Pauses or resumes the resurrector (`PUT /resurrection`).
-    async fn resurrection(&self, paused: bool) {
-        let body = json!({ "resurrection_paused": paused });
-        assert_eq!(
-            self.send(Method::PUT, "/resurrection", Some(body)).await,
-            200
-        );
-    }
-}
 
 async fn status(api: &Api<'_>, guid: &str) -> Value {
     let r = api
@@ -269,7 +194,7 @@ async fn status_of_unknown_undeployed_and_deployed_products() {
     let old_cid = api_vm["cid"].as_str().unwrap().to_owned();
     director.resurrection(true).await;
     let kill = format!("/chaos/deployments/{guid}/instances/pivotal-container-service/0/kill");
-    assert_eq!(director.send(Method::POST, &kill, None).await, 200);
+    assert_eq!(director.send(Method::POST, &kill, None).await.0, 200);
     let dead = wait_for_instance(
         &api,
         &guid,

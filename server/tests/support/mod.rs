@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::common::{TestServer, ADMIN_PASSWORD, ADMIN_USER};
 
+pub mod director;
 pub mod pks;
 
 pub struct Api<'a> {
