@@ -169,8 +169,9 @@ test('Apply Changes: live progress, Change Log, and the Status tab through a VM 
   await expect(page).toHaveURL(new RegExp(`/products/${guid}/status$`));
   await expect(page.getByText('Not deployed yet')).toBeVisible();
 
-  // --- Review Pending Changes → Apply Changes, as an operator does it.
-  await page.getByRole('link', { name: 'Review Pending Changes' }).click();
+  // --- Review Pending Changes (the dashboard's button) → Apply Changes, as an operator does it.
+  await page.locator('header.topbar').getByRole('link', { name: 'Installation Dashboard' }).click();
+  await page.locator('main').getByRole('link', { name: 'Review Pending Changes' }).click();
   await expect(page.getByRole('heading', { name: 'Review Pending Changes', level: 1 })).toBeVisible();
   const review = page.locator(`[data-guid="${guid}"]`).first();
   await expect(review).toContainText('Pivotal Container Service');

@@ -93,7 +93,7 @@ test('Review Pending Changes: products, selection, errand overrides, See changes
 
   await logIn(page);
   await expect(page).toHaveURL(/\/$/);
-  await page.getByRole('link', { name: 'Review Pending Changes' }).click();
+  await page.locator('header.topbar').getByRole('link', { name: 'Review Pending Changes' }).click();
   await expect(page).toHaveURL(/\/review$/);
   await expect(page.getByRole('heading', { name: 'Review Pending Changes', level: 1 })).toBeVisible();
   await waitForHydration(page, '.review-layout');

@@ -55,7 +55,10 @@ pub fn Dashboard() -> impl IntoView {
                 view! {
                     <Header user/>
                     <main class="page dashboard">
-                        <h1>"Installation Dashboard"</h1>
+                        <div class="page-title">
+                            <h1>"Installation Dashboard"</h1>
+                            <a class="primary-link" href="/review">"Review Pending Changes"</a>
+                        </div>
                         {move || action_error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
                         <Transition fallback=|| view! { <p class="loading">"Loading products…"</p> }>
                             {move || Suspend::new(async move {
