@@ -62,6 +62,34 @@ pub struct InstallationSummary {
     pub products: Vec<ProductRunSummary>,
 }
 
+impl InstallationSummary {
+    /// The Change Log's free-text search: every word of `query` (case-insensitive) must appear
+    /// in the installation's id, user, status, result, or a product's label, name, version or
+    /// Change Log action (`ADDED`, `FAILED`…).
+    pub fn matches(&self, query: &str) -> bool {
+        let mut text = format!(
+            "#{} {} {} {}",
+            self.id,
+            self.user_name,
+            self.status,
+            self.result.as_deref().unwrap_or_default()
+        );
+        for p in &self.products {
+            text.push_str(&format!(
+                " {} {} {} {}",
+                p.label,
+                p.name,
+                p.version,
+                p.change_log_action()
+            ));
+        }
+        let text = text.to_lowercase();
+        query
+            .split_whitespace()
+            .all(|word| text.contains(&word.to_lowercase()))
+    }
+}
+
 /// One numbered line of an installation's log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogLine {
@@ -83,8 +111,10 @@ pub const PAGE_SIZES: [usize; 3] = [10, 25, 50];
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChangeLog {
     pub installations: Vec<InstallationSummary>,
-    /// How many installations there are in all.
+    /// How many installations there are in all (that match `query`).
     pub total: usize,
+    /// The free-text search the page was asked for (empty: everything).
+    pub query: String,
     /// 1-based.
     pub page: usize,
     pub per_page: usize,
@@ -265,8 +295,12 @@ mod server_side {
     pub trait InstallationsBackend: Send + Sync + 'static {
         async fn installation(&self, id: i64) -> Result<InstallationDetail, BackendError>;
         /// `page` is 1-based.
-        async fn change_log(&self, page: usize, per_page: usize)
-            -> Result<ChangeLog, BackendError>;
+        async fn change_log(
+            &self,
+            page: usize,
+            per_page: usize,
+            query: &str,
+        ) -> Result<ChangeLog, BackendError>;
         async fn product_status(&self, guid: &str) -> Result<ProductStatusPage, BackendError>;
     }
 
@@ -287,9 +321,13 @@ pub async fn load_installation(id: i64) -> Result<InstallationDetail, ServerFnEr
 }
 
 #[server(prefix = "/_app", endpoint = "change_log")]
-pub async fn load_change_log(page: usize, per_page: usize) -> Result<ChangeLog, ServerFnError> {
+pub async fn load_change_log(
+    page: usize,
+    per_page: usize,
+    query: String,
+) -> Result<ChangeLog, ServerFnError> {
     installations_backend()?
-        .change_log(page, per_page)
+        .change_log(page, per_page, &query)
         .await
         .map_err(|e| ServerFnError::new(e.0))
 }
@@ -332,6 +370,35 @@ mod tests {
             "NO CHANGES"
         );
         assert_eq!(run("install", "failed").change_log_action(), "FAILED");
+    }
+
+    #[test]
+    fn change_log_search_needs_every_word_somewhere() {
+        let install = InstallationSummary {
+            id: 12,
+            status: "failed".into(),
+            user_name: "alice".into(),
+            started_at: "2026-01-01T10:00:00Z".into(),
+            finished_at: None,
+            duration_seconds: None,
+            result: Some("errand smoke-tests exited 1".into()),
+            products: vec![run("install", "failed")],
+        };
+        for query in [
+            "",
+            "  ",
+            "ALICE",
+            "#12",
+            "failed p",
+            "smoke",
+            "P 1",
+            "FAILED alice",
+        ] {
+            assert!(install.matches(query), "{query:?} should match");
+        }
+        for query in ["bob", "#13", "ADDED", "alice bob"] {
+            assert!(!install.matches(query), "{query:?} should not match");
+        }
     }
 
     #[test]
@@ -411,6 +478,7 @@ mod tests {
         let log = ChangeLog {
             installations: vec![],
             total: 26,
+            query: String::new(),
             page: 1,
             per_page: 25,
         };
@@ -418,6 +486,7 @@ mod tests {
         let empty = ChangeLog {
             installations: vec![],
             total: 0,
+            query: String::new(),
             page: 1,
             per_page: 10,
         };

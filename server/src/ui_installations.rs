@@ -106,26 +106,39 @@ impl InstallationsBackend for UiInstallations {
         })
     }
 
-    async fn change_log(&self, page: usize, per_page: usize) -> Result<ChangeLog, BackendError> {
+    async fn change_log(
+        &self,
+        page: usize,
+        per_page: usize,
+        query: &str,
+    ) -> Result<ChangeLog, BackendError> {
         let per_page = if PAGE_SIZES.contains(&per_page) {
             per_page
         } else {
             PAGE_SIZES[0]
         };
-        let all = self.installations.list().await.map_err(shown)?;
+        let labels = self.labels().await;
+        let all: Vec<_> = self
+            .installations
+            .list()
+            .await
+            .map_err(shown)?
+            .iter()
+            .map(|v| Self::summary(v, &labels))
+            .filter(|s| s.matches(query))
+            .collect();
         let total = all.len();
         let pages = total.div_ceil(per_page).max(1);
         let page = page.clamp(1, pages);
-        let labels = self.labels().await;
         let installations = all
-            .iter()
+            .into_iter()
             .skip((page - 1) * per_page)
             .take(per_page)
-            .map(|v| Self::summary(v, &labels))
             .collect();
         Ok(ChangeLog {
             installations,
             total,
+            query: query.trim().to_owned(),
             page,
             per_page,
         })

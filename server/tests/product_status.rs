@@ -142,6 +142,16 @@ async fn status_of_unknown_undeployed_and_deployed_products() {
     assert!(html.contains(&format!("data-id=\"{id}\"")), "{html}");
     assert!(html.contains("ADDED"), "{html}");
     assert!(html.contains(&format!("/installations/{id}")), "{html}");
+    // Its free-text search: every word must match somewhere; links keep the search.
+    let html = page(&browser, &server, "/installations?q=added+Admin").await;
+    assert!(html.contains(&format!("data-id=\"{id}\"")), "{html}");
+    let html = page(&browser, &server, "/installations?q=no%20such%20thing").await;
+    assert!(!html.contains(&format!("data-id=\"{id}\"")), "{html}");
+    assert!(html.contains("No installation matches"), "{html}");
+    assert!(
+        html.contains("q=no%20such%20thing"),
+        "the pager keeps the search: {html}"
+    );
 
     // Deployed: the instances, in Ops Manager's names.
     let body = status(&api, &guid).await;

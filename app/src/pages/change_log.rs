@@ -29,10 +29,11 @@ pub fn ChangeLogPage() -> impl IntoView {
             .and_then(|p| p.parse::<usize>().ok())
             .unwrap_or(PAGE_SIZES[0])
     };
+    let search = move || query.with(|q| q.get("q")).unwrap_or_default();
     let user = Resource::new(|| (), |_| get_current_user());
     let log = Resource::new(
-        move || (page(), per_page()),
-        |(page, per_page)| load_change_log(page, per_page),
+        move || (page(), per_page(), search()),
+        |(page, per_page, search)| load_change_log(page, per_page, search),
     );
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -53,21 +54,39 @@ pub fn ChangeLogPage() -> impl IntoView {
     }
 }
 
-fn page_href(page: usize, per_page: usize) -> String {
-    format!("/installations?page={page}&per_page={per_page}")
+fn page_href(page: usize, per_page: usize, search: &str) -> String {
+    let mut href = format!("/installations?page={page}&per_page={per_page}");
+    if !search.is_empty() {
+        href.push_str("&q=");
+        href.push_str(&url_encode(search));
+    }
+    href
+}
+
+/// Percent-encodes a query value (unreserved characters stay as they are).
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[component]
 fn ChangeLogBody(log: ChangeLog) -> AnyView {
     let pages = log.pages();
     let (page, per_page) = (log.page, log.per_page);
+    let search = log.query.clone();
     let empty = log.installations.is_empty();
     let sizes = PAGE_SIZES
         .iter()
         .map(|&n| {
             let current = n == per_page;
             view! {
-                <a href=page_href(1, n) class:active=current aria-current=current.then_some("page")>{n.to_string()}</a>
+                <a href=page_href(1, n, &search) class:active=current aria-current=current.then_some("page")>{n.to_string()}</a>
             }
         })
         .collect_view();
@@ -75,14 +94,28 @@ fn ChangeLogBody(log: ChangeLog) -> AnyView {
         <main class="page change-log">
             <p class="breadcrumb"><a href="/">"Installation Dashboard"</a> " › Change Log"</p>
             <h1>"Change Log"</h1>
-            {empty.then(|| view! { <p class="muted">"No changes have been applied yet."</p> })}
+            // A plain GET form: searching works before the page's script has loaded.
+            <form class="change-log-search" method="get" action="/installations" role="search">
+                <input type="search" name="q" value=log.query.clone() aria-label="Search the Change Log"
+                    placeholder="Product, user, status, action or #id"/>
+                <input type="hidden" name="per_page" value=per_page.to_string()/>
+                <button type="submit">"Search"</button>
+            </form>
+            {empty.then(|| {
+                let text = if log.query.is_empty() {
+                    "No changes have been applied yet.".to_owned()
+                } else {
+                    format!("No installation matches \u{201c}{}\u{201d}.", log.query)
+                };
+                view! { <p class="muted">{text}</p> }
+            })}
             <div class="installations">
                 {log.installations.into_iter().map(installation_entry).collect_view()}
             </div>
             <nav class="pager" aria-label="Pages">
                 <span class="muted">{format!("{} installations · page {page} of {pages}", log.total)}</span>
-                {(page > 1).then(|| view! { <a href=page_href(page - 1, per_page) rel="prev">"‹ Previous"</a> })}
-                {(page < pages).then(|| view! { <a href=page_href(page + 1, per_page) rel="next">"Next ›"</a> })}
+                {(page > 1).then(|| view! { <a href=page_href(page - 1, per_page, &log.query) rel="prev">"‹ Previous"</a> })}
+                {(page < pages).then(|| view! { <a href=page_href(page + 1, per_page, &log.query) rel="next">"Next ›"</a> })}
                 <span class="page-sizes">"Per page: " {sizes}</span>
             </nav>
         </main>
