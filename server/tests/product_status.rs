@@ -112,10 +112,13 @@ async fn status_of_unknown_undeployed_and_deployed_products() {
     // The events stream, followed with the browser's session cookie, ends with `finished`.
     let events = browser
         .get(server.at(&format!("/api/v0/installations/{id}/events")))
+        .header("accept-encoding", "gzip")
         .send()
         .await
         .unwrap();
     assert_eq!(events.status(), 200);
+    // Never compressed, even when the client accepts gzip: a stream must not wait for a buffer.
+    assert!(events.headers().get("content-encoding").is_none());
     assert!(events.headers()["content-type"]
         .to_str()
         .unwrap()

@@ -104,8 +104,28 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             require_auth,
         ))
         .layer(sessions)
+        .layer(compression())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// gzip for clients that accept it: a settings page is ~200 KB of HTML (it carries the tile
+/// metadata for in-browser validation) and shrinks about tenfold. tower-http's default
+/// predicate already leaves alone what must not or need not be compressed (server-sent events,
+/// which must stream; images; tiny bodies); the wasm bundle is left alone too, because
+/// compressing megabytes on every first load costs more server CPU than it saves on the LAN
+/// an operator works from.
+fn compression() -> tower_http::compression::CompressionLayer<
+    tower_http::compression::predicate::And<
+        tower_http::compression::DefaultPredicate,
+        tower_http::compression::predicate::NotForContentType,
+    >,
+> {
+    use tower_http::compression::predicate::{NotForContentType, Predicate};
+    use tower_http::compression::{CompressionLayer, DefaultPredicate};
+    CompressionLayer::new().gzip(true).compress_when(
+        DefaultPredicate::new().and(NotForContentType::const_new("application/wasm")),
+    )
 }
 
 /// `tileworks serve`: open the store, create the first admin if needed, and serve until stopped.
