@@ -50,31 +50,6 @@ pub async fn load_product_settings(guid: String) -> Result<ProductSettings, Serv
         .map_err(|e| ServerFnError::new(e.0))
 }
 
-/// `values_json` is a JSON object of reference → value: arbitrary JSON travels more faithfully
-/// as one JSON string than through form encoding.
-#[server(prefix = "/_app", endpoint = "save_product_form")]
-pub async fn save_product_form(
-    guid: String,
-    form: String,
-    config_version: i64,
-    values_json: String,
-) -> Result<SaveOutcome, ServerFnError> {
-    let values: std::collections::BTreeMap<String, serde_json::Value> =
-        serde_json::from_str(&values_json)
-            .map_err(|e| ServerFnError::new(format!("values: not a JSON object: {e}")))?;
-    let backend = crate::backend::backend()?;
-    backend
-        .save_form(
-            &crate::backend::actor().await?,
-            &guid,
-            &form,
-            config_version,
-            values,
-        )
-        .await
-        .map_err(|e| ServerFnError::new(e.0))
-}
-
 // Assign AZs and Networks, Resource Config, Errands
 
 #[server(prefix = "/_app", endpoint = "product_placement")]
@@ -114,8 +89,8 @@ pub async fn save_product_placement(
     saved.map_err(|e| ServerFnError::new(e.0))
 }
 
-// Director tile. Lists and objects travel as one JSON string (`*_json`), as in
-// `save_product_form`.
+// Director tile. Lists and objects travel as one JSON string (`*_json`): arbitrary JSON travels
+// more faithfully that way than through form encoding.
 
 #[cfg(feature = "ssr")]
 fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, ServerFnError> {

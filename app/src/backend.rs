@@ -235,15 +235,6 @@ mod server_side {
             version: &str,
         ) -> Result<(), BackendError>;
         async fn product_settings(&self, guid: &str) -> Result<ProductSettings, BackendError>;
-        /// Saves the given values of one form, all or nothing.
-        async fn save_form(
-            &self,
-            actor: &str,
-            guid: &str,
-            form: &str,
-            config_version: i64,
-            values: BTreeMap<String, Value>,
-        ) -> Result<SaveOutcome, BackendError>;
         // Director tile
         async fn director_page(&self) -> Result<DirectorPage, BackendError>;
         /// `body` holds `iaas_configuration` and/or `director_configuration` (and other

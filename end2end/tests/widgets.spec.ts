@@ -309,7 +309,7 @@ test('credential widgets are write-only: secret, simple_credentials, rsa_cert_cr
   // on the masks. The save is held back until the page has shown every error it has.
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route('**/_app/save_product_form', async (route) => {
+  await page.route('**/_app/save_settings_form', async (route) => {
     await held;
     await route.continue();
   });
@@ -318,7 +318,7 @@ test('credential widgets are write-only: secret, simple_credentials, rsa_cert_cr
   await expect(page.locator('.field-errors')).toHaveCount(0);
   release();
   await expect(page.getByRole('status')).toHaveText('Settings saved.');
-  await page.unroute('**/_app/save_product_form');
+  await page.unroute('**/_app/save_settings_form');
   const properties = await api(
     request,
     await apiToken(request),

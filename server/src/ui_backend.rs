@@ -231,34 +231,6 @@ impl app::backend::Backend for UiBackend {
         })
     }
 
-    async fn save_form(
-        &self,
-        actor: &str,
-        guid: &str,
-        form: &str,
-        config_version: i64,
-        values: BTreeMap<String, Value>,
-    ) -> Result<SaveOutcome, BackendError> {
-        // The properties-API shape: reference → {"value": …}. Redacted credential fields (`***`)
-        // keep their stored values (the service does that), so a partly edited credential
-        // never overwrites its secret with the mask.
-        let body: Map<String, Value> = values
-            .into_iter()
-            .map(|(reference, value)| (reference, json!({ "value": value })))
-            .collect();
-        outcome(
-            self.products
-                .save_form(
-                    guid,
-                    form,
-                    &Value::Object(body),
-                    Some(config_version),
-                    actor,
-                )
-                .await,
-        )
-    }
-
     // Director tile
 
     async fn director_page(&self) -> Result<app::backend::DirectorPage, BackendError> {
