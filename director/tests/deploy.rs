@@ -386,15 +386,16 @@ async fn restart_keeps_deployments_tasks_vms_and_the_ca() {
 async fn queued_tasks_can_be_cancelled_running_ones_cannot() {
     let t = TestDirector::start_with(|c| {
         c.workers = 1;
-        c.vm_create_ms = 80;
+        c.vm_create_ms = 250;
     })
     .await;
     t.prepare_director().await;
     let running =
         TestDirector::task_of(&t.post_yaml("/deployments", &manifest("one", 2, "a")).await);
+    // Only once the single worker is busy with `one` is `two` sure to wait.
+    assert_eq!(t.wait_started(running).await["state"], "processing");
     let queued =
         TestDirector::task_of(&t.post_yaml("/deployments", &manifest("two", 1, "b")).await);
-    // The single worker is busy with `one`, so `two` waits.
     let r = t
         .send(
             reqwest::Method::DELETE,

@@ -179,6 +179,20 @@ impl TestDirector {
         }
     }
 
+    /// Polls a task until a worker has picked it up (or it ended), so a test
+    /// never races the worker pool on a slow machine.
+    pub async fn wait_started(&self, id: i64) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let task = self.get_json(&format!("/tasks/{id}")).await;
+            if task["state"] != "queued" {
+                return task;
+            }
+            assert!(Instant::now() < deadline, "task {id} never started");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// Sends a request that answers with a task and waits for it.
     pub async fn run_task(&self, response: Response) -> (i64, Value) {
         let id = Self::task_of(&response);
