@@ -448,6 +448,16 @@ async fn one_installation_at_a_time_and_no_configuration_writes_during_it() {
             stemcell_tarball("ubuntu-xenial", "97.99"),
         )
         .await,
+        // An apply may be reading a tile's releases: imported tiles stay until it ends.
+        api.send(Method::DELETE, "/api/v0/available_products", None, None)
+            .await,
+        api.send(
+            Method::DELETE,
+            "/api/v0/available_products?product_name=p-example&version=1.0.0",
+            None,
+            None,
+        )
+        .await,
     ];
     for r in &writes {
         assert_eq!(r.status, 409, "{:#}", r.body);

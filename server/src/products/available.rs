@@ -71,6 +71,8 @@ impl Products {
     /// Deletes one available product and its file. A staged version is in use and cannot be
     /// deleted; bundled tiles are part of the binary and cannot be deleted either.
     pub async fn delete_available(&self, name: &str, version: &str) -> Result<()> {
+        // An apply may be reading this tile's releases; deletions wait for it to end.
+        let _write = self.begin_write().await?;
         let row = self
             .store()
             .products()
@@ -97,6 +99,7 @@ impl Products {
     /// Deletes every imported product that is not staged (bundled tiles stay). Returns the
     /// deleted (name, version) pairs.
     pub async fn delete_unused(&self) -> Result<Vec<(String, String)>> {
+        let _write = self.begin_write().await?;
         let staged = self.store().products().staged().await?;
         let mut deleted = Vec::new();
         for row in self.store().products().available().await? {
