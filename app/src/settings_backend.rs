@@ -7,6 +7,8 @@
 //! property (a save of that one property, guarded by the form's configuration version); the
 //! browser receives the certificate only, so a private key never reaches the page.
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -54,6 +56,9 @@ pub struct FormExtras {
 pub struct CertificateGenerated {
     pub outcome: SaveOutcome,
     pub cert_pem: Option<String>,
+    /// After a save, each form's complete mark, so the page's navigation can follow without a
+    /// reload (which would drop what the operator typed elsewhere on the form).
+    pub form_complete: Option<BTreeMap<String, bool>>,
 }
 
 #[cfg(feature = "ssr")]
@@ -62,7 +67,6 @@ pub use server_side::*;
 #[cfg(feature = "ssr")]
 mod server_side {
     use super::*;
-    use std::collections::BTreeMap;
     use std::sync::Arc;
 
     use crate::backend::BackendError;

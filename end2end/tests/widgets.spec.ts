@@ -544,8 +544,21 @@ test('more kinds: string_list, http_url, ldap_url, ca_certificate, salted and rs
 });
 
 test('rsa_cert_credentials: Generate makes a certificate signed by the root CA; the key stays on the server', async ({ page, request }) => {
+  // A freshly staged copy (earlier tests stored a certificate): everything on the form is
+  // valid except the certificate, which is missing. Generate alone completes the form, and the
+  // navigation's mark follows without a reload.
+  const token = await apiToken(request);
+  await api(request, token, 'DELETE', `/api/v0/staged/products/${await stagedWidgetTile(request)}`);
   const guid = await stagedWidgetTile(request);
+  await api(request, token, 'PUT', `/api/v0/staged/products/${guid}/properties`, {
+    properties: {
+      '.properties.api_token': { value: { secret: 'stored-before-generating-1234' } },
+      '.properties.service_account': { value: { identity: 'svc-before', password: 'stored-before-generating-5678' } },
+    },
+  });
   await openForm(page, guid, 'secrets');
+  const secretsMark = page.locator('nav li', { hasText: 'Secrets' }).locator('.mark');
+  await expect(secretsMark).toHaveAttribute('title', 'needs configuration');
   const tls = field(page, '.properties.server_tls');
   const tokenValue = 'typed-before-generating-1234';
   await page.getByLabel('API token').fill(tokenValue);
@@ -572,6 +585,8 @@ test('rsa_cert_credentials: Generate makes a certificate signed by the root CA; 
   await expect(tls.getByLabel('Private key PEM')).toHaveValue('');
   await expect(tls.getByLabel('Private key PEM')).toHaveAttribute('placeholder', /set/);
   await expect(page.getByLabel('API token')).toHaveValue(tokenValue);
+  await expect(secretsMark).toHaveAttribute('title', 'complete');
+  await expect(secretsMark).toHaveText('✓');
   await page.screenshot({ path: '/tmp/e2e-generate-cert.png', fullPage: true });
 
   // What was stored: that certificate, for those domains, signed by the root CA, with its key —

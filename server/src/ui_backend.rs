@@ -25,6 +25,43 @@ impl UiBackend {
     }
 }
 
+/// The Director's VM types as in-browser validation sees them (`vm_type_dropdown` checks).
+pub(crate) async fn vm_type_catalogue(products: &Products) -> Result<Vec<VmType>, BackendError> {
+    Ok(products
+        .vm_types()
+        .await
+        .map_err(shown)?
+        .into_iter()
+        .map(|v| VmType {
+            name: v.name,
+            ram: i64::from(v.ram),
+            cpu: i64::from(v.cpu),
+            ephemeral_disk: i64::from(v.ephemeral_disk),
+        })
+        .collect())
+}
+
+/// Per form of the tile, whether its staged values are complete and valid: the marks of the
+/// settings page's left navigation.
+pub(crate) fn forms_complete(
+    template: &ProductTemplate,
+    staged: &tiles::properties::StagedValues,
+    vm_types: &[VmType],
+) -> BTreeMap<String, bool> {
+    let ctx = ValidationContext {
+        vm_types,
+        ..ValidationContext::default()
+    };
+    template
+        .form_types
+        .iter()
+        .map(|form| {
+            let valid = validate_form(template, &form.name, staged, &ctx).is_valid();
+            (form.name.clone(), valid)
+        })
+        .collect()
+}
+
 /// What the operator reads when something fails; internal details stay in the log.
 pub(crate) fn shown(err: Error) -> BackendError {
     match err {
@@ -163,19 +200,7 @@ impl app::backend::Backend for UiBackend {
                     product.name, product.version
                 ))
             })?;
-        let vm_types: Vec<VmType> = self
-            .products
-            .vm_types()
-            .await
-            .map_err(shown)?
-            .into_iter()
-            .map(|v| VmType {
-                name: v.name,
-                ram: i64::from(v.ram),
-                cpu: i64::from(v.cpu),
-                ephemeral_disk: i64::from(v.ephemeral_disk),
-            })
-            .collect();
+        let vm_types = vm_type_catalogue(&self.products).await?;
         let disk_types = self
             .products
             .disk_types()
@@ -194,28 +219,11 @@ impl app::backend::Backend for UiBackend {
             .map(|az| az.name.clone())
             .collect();
 
-        let ctx = ValidationContext {
-            vm_types: &vm_types,
-            ..ValidationContext::default()
-        };
         // The form shows what would be deployed: staged values, and defaults where nothing is
         // staged yet.
         let mut staged = product.settings.staged.clone();
         tiles::properties::defaults::apply_defaults(&product.template, &mut staged, &[]);
-        let form_complete = product
-            .template
-            .form_types
-            .iter()
-            .map(|form| {
-                let report = validate_form(
-                    &product.template,
-                    &form.name,
-                    &product.settings.staged,
-                    &ctx,
-                );
-                (form.name.clone(), report.is_valid())
-            })
-            .collect();
+        let form_complete = forms_complete(&product.template, &product.settings.staged, &vm_types);
         let values = redacted_values(&product.template, &staged.properties);
         Ok(ProductSettings {
             guid: product.guid.clone(),

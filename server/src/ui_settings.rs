@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use crate::products::field_changes::form_references;
 use crate::products::Products;
 use crate::stemcells::{criteria, StemcellLibrary};
-use crate::ui_backend::{outcome, shown};
+use crate::ui_backend::{forms_complete, outcome, shown, vm_type_catalogue};
 use crate::Error;
 
 pub struct UiSettings {
@@ -121,15 +121,25 @@ impl app::settings_backend::SettingsBackend for UiSettings {
             .generate_property_certificate(guid, reference, &domains, Some(config_version), actor)
             .await
         {
-            Ok((saved, cert_pem)) => Ok(CertificateGenerated {
-                outcome: SaveOutcome::Saved {
-                    config_version: saved.config_version,
-                },
-                cert_pem: Some(cert_pem),
-            }),
+            Ok((saved, cert_pem)) => {
+                let product = self.products.staged_product(guid).await.map_err(shown)?;
+                let vm_types = vm_type_catalogue(&self.products).await?;
+                Ok(CertificateGenerated {
+                    outcome: SaveOutcome::Saved {
+                        config_version: saved.config_version,
+                    },
+                    cert_pem: Some(cert_pem),
+                    form_complete: Some(forms_complete(
+                        &product.template,
+                        &product.settings.staged,
+                        &vm_types,
+                    )),
+                })
+            }
             Err(err) => Ok(CertificateGenerated {
                 outcome: outcome(Err(err))?,
                 cert_pem: None,
+                form_complete: None,
             }),
         }
     }

@@ -38,6 +38,9 @@ pub struct FormState {
     /// The configuration version the form's values are based on; a save names it and is
     /// refused if another save came first.
     pub config_version: RwSignal<i64>,
+    /// Form name → complete, as the navigation marks show it; actions that save on their
+    /// own (Generate) refresh it.
+    pub form_complete: RwSignal<BTreeMap<String, bool>>,
 }
 
 impl FormState {
@@ -46,6 +49,7 @@ impl FormState {
         config_version: i64,
         values: BTreeMap<String, Value>,
         catalog: Catalog,
+        form_complete: BTreeMap<String, bool>,
     ) -> Self {
         FormState {
             values: RwSignal::new(values),
@@ -56,6 +60,7 @@ impl FormState {
             catalog: StoredValue::new(catalog),
             guid: StoredValue::new(guid),
             config_version: RwSignal::new(config_version),
+            form_complete: RwSignal::new(form_complete),
         }
     }
 

@@ -515,8 +515,12 @@ fn generate_certificate(binding: Binding, id: &str) -> AnyView {
                 Ok(CertificateGenerated {
                     outcome: SaveOutcome::Saved { config_version },
                     cert_pem,
+                    form_complete,
                 }) => {
                     state.config_version.set(config_version);
+                    if let Some(marks) = form_complete {
+                        state.form_complete.set(marks);
+                    }
                     state.set_stored(
                         &reference,
                         json!({

@@ -120,6 +120,7 @@ fn SettingsBody(
         settings.config_version,
         settings.values.clone(),
         catalog,
+        settings.form_complete.clone(),
     );
     let config_version = state.config_version;
     // What the page loaded for this form's fields: sent with a save, so that a refused stale
@@ -250,19 +251,20 @@ fn SettingsBody(
         .forms
         .iter()
         .map(|f| {
-            let complete = settings
-                .form_complete
-                .get(&f.name)
-                .copied()
-                .unwrap_or(false);
+            let name = f.name.clone();
+            let complete = Signal::derive(move || {
+                state
+                    .form_complete
+                    .with(|c| c.get(&name).copied().unwrap_or(false))
+            });
             let href = format!("/products/{}/settings?form={}", settings.guid, f.name);
             let active = section.is_none() && f.name == current.name;
             view! {
                 <li class:active=active>
                     <a href=href aria-current=active.then_some("page")>
-                        <span class=if complete { "mark complete" } else { "mark incomplete" }
-                            title=if complete { "complete" } else { "needs configuration" }>
-                            {if complete { "✓" } else { "•" }}
+                        <span class=move || if complete.get() { "mark complete" } else { "mark incomplete" }
+                            title=move || if complete.get() { "complete" } else { "needs configuration" }>
+                            {move || if complete.get() { "✓" } else { "•" }}
                         </span>
                         {f.label.clone()}
                     </a>
