@@ -239,6 +239,7 @@ pub fn rfc3339(unix: i64) -> String {
 /// sends for `recreate_vms_created_before`, as Unix seconds.
 pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let text = text.trim();
+    let text = text.strip_suffix(" UTC").unwrap_or(text);
     let (date, rest) = text.split_once(['T', 't', ' '])?;
     let mut d = date.splitn(3, '-');
     let y: i64 = d.next()?.parse().ok()?;
@@ -249,7 +250,8 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     }
     let time_len = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
     let (time, zone) = rest.split_at(time_len);
-    let time = time.split('.').next()?;
+    let time = time.split('.').next()?.trim();
+    let zone = zone.trim();
     let mut t = time.splitn(3, ':');
     let hh: i64 = t.next()?.parse().ok()?;
     let mm: i64 = t.next()?.parse().ok()?;
@@ -766,6 +768,27 @@ impl Store {
             .collect())
     }
 
+    pub async fn config(&self, id: i64) -> Result<Option<ConfigRow>> {
+        Ok(
+            sqlx::query_as::<_, ConfigRow>("SELECT * FROM configs WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Marks one config deleted; false when it already was.
+    pub async fn delete_config_id(&self, id: i64) -> Result<bool> {
+        Ok(
+            sqlx::query("UPDATE configs SET deleted = 1 WHERE id = ? AND deleted = 0")
+                .bind(id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                > 0,
+        )
+    }
+
     pub async fn delete_configs(&self, config_type: &str, name: &str) -> Result<bool> {
         let latest = self.configs(Some(config_type), Some(name), true).await?;
         let Some(current) = latest.first() else {
@@ -933,6 +956,14 @@ mod tests {
         );
         assert_eq!(parse_rfc3339("2023-11-14T22:13:20.5Z"), Some(1_700_000_000));
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339("2023-11-14 22:13:20 UTC"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2023-11-14 22:13:20 +0000"),
+            Some(1_700_000_000)
+        );
         assert_eq!(parse_rfc3339("yesterday"), None);
         assert_eq!(parse_rfc3339("2023-13-01T00:00:00Z"), None);
     }

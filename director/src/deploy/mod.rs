@@ -1119,6 +1119,34 @@ pub fn process_state(inst: &Instance) -> &'static str {
     }
 }
 
+/// The agent's vitals as the Director reports them: numbers as strings (the CLI's types),
+/// except `uptime.secs`; a `persistent` disk entry when the instance has one. Empty without a
+/// responding agent.
+fn vitals(inst: &Instance) -> Value {
+    if inst.vm_cid.is_none() || inst.unresponsive {
+        return json!({});
+    }
+    let uptime = inst
+        .vm_created_at
+        .map(|t| (crate::store::unix_now() - t).max(0))
+        .unwrap_or(0);
+    let mut disk = json!({
+        "system": {"percent": "30", "inode_percent": "12"},
+        "ephemeral": {"percent": "5", "inode_percent": "1"},
+    });
+    if inst.disk_cid.is_some() {
+        disk["persistent"] = json!({"percent": "2", "inode_percent": "0"});
+    }
+    json!({
+        "cpu": {"sys": "0.5", "user": "1.0", "wait": "0.0"},
+        "disk": disk,
+        "load": ["0.10", "0.05", "0.01"],
+        "mem": {"kb": "512000", "percent": "25"},
+        "swap": {"kb": "0", "percent": "0"},
+        "uptime": {"secs": uptime},
+    })
+}
+
 /// One line of the `instances?format=full` / `vms?format=full` task result.
 pub fn instance_details(inst: &Instance) -> Value {
     let state = process_state(inst);
@@ -1155,14 +1183,11 @@ pub fn instance_details(inst: &Instance) -> Value {
         "expects_vm": inst.lifecycle == "service" && inst.state != "detached",
         "vm_created_at": inst.vm_created_at.map(crate::store::rfc3339),
         "processes": processes,
-        "vitals": if inst.vm_cid.is_some() && !inst.unresponsive {
-            json!({"cpu": {"sys": "0.5", "user": "1.0", "wait": "0.0"}, "disk": {"system": {"percent": "30"}, "ephemeral": {"percent": "5"}},
-                   "load": ["0.10", "0.05", "0.01"], "mem": {"kb": "512000", "percent": "25"}, "swap": {"kb": "0", "percent": "0"}, "uptime": {"secs": 60}})
-        } else { json!({}) },
+        "vitals": vitals(inst),
         "resurrection_paused": inst.resurrection_paused,
         "ignore": inst.ignore_instance,
         "cloud_properties": serde_json::from_str::<Value>(&inst.cloud_properties).unwrap_or(json!({})),
-        "stemcell": inst.stemcell.as_deref().and_then(|s| s.split_once('/')).map(|(n, v)| json!({"name": n, "version": v})),
+        "stemcell": inst.stemcell.as_deref().and_then(|s| s.split_once('/')).map(|(n, v)| json!({"name": n, "version": v, "api_version": 3})),
     })
 }
 
