@@ -229,9 +229,11 @@ enum DiffRequest {
 }
 
 async fn side_content(d: &Shared, side: &DiffSide, which: &str) -> Result<String> {
-    match (side.id.as_deref().filter(|i| !i.is_empty()), &side.content) {
+    // The CLI always sends both keys, the unused one empty.
+    let content = side.content.as_deref().filter(|c| !c.is_empty());
+    match (side.id.as_deref().filter(|i| !i.is_empty()), content) {
         (Some(id), None) => Ok(config_by_id(d, id).await?.content),
-        (None, Some(content)) => Ok(content.clone()),
+        (None, Some(content)) => Ok(content.to_string()),
         _ => Err(Error::Invalid(format!(
             "Exactly one of '{which}.id' and '{which}.content' must be given"
         ))),
@@ -243,7 +245,15 @@ async fn diff(State(d): State<Shared>, body: Bytes) -> Result<Json<Value>> {
         DiffRequest::Pair { from, to } => {
             let old = side_content(&d, &from, "from").await?;
             let new = side_content(&d, &to, "to").await?;
-            Ok(Json(json!({"diff": config_diff(&old, &new, false)})))
+            // Same shape as the other diff (the CLI decodes both into one struct).
+            let from_id = from.id.clone().filter(|i| !i.is_empty());
+            let from = match from_id {
+                Some(id) => json!({"id": id}),
+                None => json!({}),
+            };
+            Ok(Json(
+                json!({"diff": config_diff(&old, &new, false), "from": from}),
+            ))
         }
         DiffRequest::Latest(body) => {
             let name = config_name(Some(&body.name));

@@ -1028,12 +1028,6 @@ pub async fn change_state(
             id.as_deref()
                 .is_none_or(|id| id == i.id || id == i.idx.to_string())
         })
-        .filter(|i| {
-            state != "recreate"
-                || opts
-                    .recreate_vms_created_before
-                    .is_none_or(|before| i.vm_created_at.is_some_and(|created| created < before))
-        })
         .collect();
     if targets.is_empty() {
         return Err(Error::NotFound(format!(
@@ -1046,6 +1040,16 @@ pub async fn change_state(
             .trim_end_matches('/')
         )));
     }
+    // `--vms-created-before` narrows a recreate; none that old is nothing to do, not an error.
+    let targets: Vec<Instance> = targets
+        .into_iter()
+        .filter(|i| {
+            state != "recreate"
+                || opts
+                    .recreate_vms_created_before
+                    .is_none_or(|before| i.vm_created_at.is_some_and(|created| created < before))
+        })
+        .collect();
     if opts.dry_run {
         for inst in &targets {
             ctx.debug(&format!("Dry run: would {state} {}", inst.label()));
