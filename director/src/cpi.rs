@@ -1,8 +1,14 @@
 //! The simulated CPI: VMs and persistent disks exist only as identifiers, and each call takes
 //! the configured latency (0 by default; `--vm-create-ms` slows deploys down for demos). Every
 //! call is logged to the task's `cpi` output, which `bosh task N --cpi` shows.
+//!
+//! The CPI can be paused (`PUT /chaos/cpi`): calls then wait until it resumes, like a slow
+//! IaaS. Tests use it to hold a task inside a step deterministically, e.g. to cancel it there.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::watch;
 
 use serde_json::json;
 
@@ -11,6 +17,7 @@ use crate::tasks::TaskCtx;
 #[derive(Debug, Clone)]
 pub struct Cpi {
     latency: Duration,
+    paused: Arc<watch::Sender<bool>>,
 }
 
 /// A VM the CPI created.
@@ -25,10 +32,23 @@ impl Cpi {
     pub fn new(latency_ms: u64) -> Cpi {
         Cpi {
             latency: Duration::from_millis(latency_ms),
+            paused: Arc::new(watch::channel(false).0),
         }
     }
 
+    /// Pauses (true) or resumes (false) every CPI call.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.send_replace(paused);
+    }
+
+    pub fn is_paused(&self) -> bool {
+        *self.paused.borrow()
+    }
+
     async fn call(&self, ctx: &TaskCtx, method: &str, arguments: serde_json::Value) {
+        let mut gate = self.paused.subscribe();
+        // The sender lives as long as `self`, so this only returns once not paused.
+        let _ = gate.wait_for(|paused| !*paused).await;
         if !self.latency.is_zero() {
             tokio::time::sleep(self.latency).await;
         }

@@ -230,9 +230,10 @@ pub async fn run(
                 .filter(|i| i.vm_cid.is_some() && i.job_list().contains(&errand))
                 .filter(|i| {
                     wanted.is_empty()
-                        || wanted
-                            .iter()
-                            .any(|(g, id)| *g == i.instance_group && (id.is_empty() || *id == i.id))
+                        || wanted.iter().any(|(g, id)| {
+                            *g == i.instance_group
+                                && (id.is_empty() || *id == i.id || *id == i.idx.to_string())
+                        })
                 })
                 .collect();
             if found.is_empty() {

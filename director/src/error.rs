@@ -37,6 +37,10 @@ pub enum Error {
     RangeNotSatisfiable,
     #[error("internal: {0}")]
     Internal(String),
+    /// A running task stopped at a checkpoint because `bosh cancel-task` asked it to; the task
+    /// ends in state `cancelled`, not `error`.
+    #[error("task cancelled")]
+    Cancelled,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

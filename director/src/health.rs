@@ -220,6 +220,14 @@ fn resolutions(kind: &str) -> Value {
     }
 }
 
+/// The resolution `bosh cck --auto` gets for a problem type.
+fn default_resolution(kind: &str) -> &'static str {
+    match kind {
+        "unresponsive_agent" | "missing_vm" => "recreate_vm",
+        _ => "ignore",
+    }
+}
+
 /// The `scan` task of `bosh cck`: records unresponsive agents and missing VMs as problems.
 pub async fn scan(d: Shared, ctx: Arc<TaskCtx>, deployment: String) -> Result<String> {
     let instances = d.store.instances(&deployment).await?;
@@ -284,7 +292,7 @@ pub async fn resolve(
     d: Shared,
     ctx: Arc<TaskCtx>,
     deployment: String,
-    choices: HashMap<String, String>,
+    choices: HashMap<String, Option<String>>,
 ) -> Result<String> {
     let problems = d.store.open_problems(&deployment).await?;
     let stage = ctx.stage("Applying problem resolutions", Vec::new(), choices.len());
@@ -292,6 +300,10 @@ pub async fn resolve(
         let Some(choice) = choices.get(&p.id.to_string()) else {
             continue;
         };
+        // `null` is the type's default resolution, what `bosh cck --auto` asks for.
+        let choice = choice
+            .clone()
+            .unwrap_or_else(|| default_resolution(&p.problem_type).to_string());
         let label = format!("{}: {choice}", p.description);
         stage
             .step(&label, async {

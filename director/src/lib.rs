@@ -146,6 +146,8 @@ pub struct Director {
     /// IP address → deployment, for addresses planned by deploys (see `deploy::plan`).
     pub ip_reservations: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
     pub tokens: api::uaa::Tokens,
+    /// Queued and running tasks, for cancellation.
+    pub running: tasks::Running,
 }
 
 pub type Shared = Arc<Director>;
@@ -277,6 +279,7 @@ pub async fn start(config: DirectorConfig) -> Result<RunningDirector> {
         errands: errands::Overrides::default(),
         ip_reservations: Default::default(),
         tokens: Default::default(),
+        running: Default::default(),
     });
 
     let (stop_loops, loops_rx) = watch::channel(false);

@@ -235,6 +235,52 @@ pub fn rfc3339(unix: i64) -> String {
     format!("{}Z", text.trim_end_matches(" UTC").replacen(' ', "T", 1))
 }
 
+/// Reads an RFC 3339 time (`2024-01-02T03:04:05Z`, `...+01:00`, fractions ignored), what the CLI
+/// sends for `recreate_vms_created_before`, as Unix seconds.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let text = text.strip_suffix(" UTC").unwrap_or(text);
+    let (date, rest) = text.split_once(['T', 't', ' '])?;
+    let mut d = date.splitn(3, '-');
+    let y: i64 = d.next()?.parse().ok()?;
+    let m: i64 = d.next()?.parse().ok()?;
+    let day: i64 = d.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let time_len = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
+    let (time, zone) = rest.split_at(time_len);
+    let time = time.split('.').next()?.trim();
+    let zone = zone.trim();
+    let mut t = time.splitn(3, ':');
+    let hh: i64 = t.next()?.parse().ok()?;
+    let mm: i64 = t.next()?.parse().ok()?;
+    let ss: i64 = t.next().unwrap_or("0").parse().ok()?;
+    if hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    let offset = match zone {
+        "" | "Z" | "z" => 0,
+        z => {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            let (oh, om) = z
+                .get(1..)?
+                .split_once(':')
+                .unwrap_or((z.get(1..3)?, z.get(3..)?));
+            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60)
+        }
+    };
+    // Days since 1970-01-01 from a civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss - offset)
+}
+
 /// Ruby's `Time#to_s` in UTC (`2024-01-02 03:04:05 UTC`), the Director's `created_at` of configs.
 pub fn iso_time(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
@@ -339,10 +385,11 @@ impl Store {
         Ok(changed > 0)
     }
 
-    /// Cancels a task that has not started; false when it is already running or finished.
-    pub async fn cancel_task(&self, id: i64) -> Result<bool> {
+    /// `bosh cancel-task`: a queued task ends at once (`cancelled`), a processing one moves to
+    /// `cancelling`. Returns the new state, or `None` when the task is neither.
+    pub async fn cancel_task(&self, id: i64) -> Result<Option<&'static str>> {
         let now = unix_now();
-        let changed = sqlx::query(
+        let queued = sqlx::query(
             "UPDATE tasks SET state = 'cancelled', result = 'task cancelled', finished_at = ?, \
              started_at = ? WHERE id = ? AND state = 'queued'",
         )
@@ -352,7 +399,17 @@ impl Store {
         .execute(&self.pool)
         .await?
         .rows_affected();
-        Ok(changed > 0)
+        if queued > 0 {
+            return Ok(Some("cancelled"));
+        }
+        let processing = sqlx::query(
+            "UPDATE tasks SET state = 'cancelling' WHERE id = ? AND state = 'processing'",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok((processing > 0).then_some("cancelling"))
     }
 
     pub async fn finish_task(&self, id: i64, state: &str, result: &str) -> Result<()> {
@@ -711,6 +768,27 @@ impl Store {
             .collect())
     }
 
+    pub async fn config(&self, id: i64) -> Result<Option<ConfigRow>> {
+        Ok(
+            sqlx::query_as::<_, ConfigRow>("SELECT * FROM configs WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Marks one config deleted; false when it already was.
+    pub async fn delete_config_id(&self, id: i64) -> Result<bool> {
+        Ok(
+            sqlx::query("UPDATE configs SET deleted = 1 WHERE id = ? AND deleted = 0")
+                .bind(id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                > 0,
+        )
+    }
+
     pub async fn delete_configs(&self, config_type: &str, name: &str) -> Result<bool> {
         let latest = self.configs(Some(config_type), Some(name), true).await?;
         let Some(current) = latest.first() else {
@@ -871,5 +949,22 @@ mod tests {
         assert_eq!(iso_time(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(iso_time(1_700_000_000), "2023-11-14 22:13:20 UTC");
         assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:20Z"), Some(1_700_000_000));
+        assert_eq!(
+            parse_rfc3339("2023-11-14T23:13:20+01:00"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:20.5Z"), Some(1_700_000_000));
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339("2023-11-14 22:13:20 UTC"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2023-11-14 22:13:20 +0000"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(parse_rfc3339("yesterday"), None);
+        assert_eq!(parse_rfc3339("2023-13-01T00:00:00Z"), None);
     }
 }

@@ -2,11 +2,16 @@
 //! `302 /tasks/:id`, and a worker runs it when one of the `--workers` slots is free. Each task
 //! writes its outputs to files under `data/tasks/<id>/` (`event` JSON lines, `result`, `debug`,
 //! `cpi`), which only grow, so clients can read them by byte offset with `Range`.
+//!
+//! Cancelling (`DELETE /task/:id`) works as on a real Director: a queued task ends at once in
+//! `cancelled`; a processing one moves to `cancelling` and its work stops at the next
+//! [`TaskCtx::checkpoint`] (between instance updates), ending in `cancelled`.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
@@ -47,6 +52,7 @@ pub struct TaskCtx {
     pub user: String,
     dir: PathBuf,
     write_lock: Mutex<()>,
+    cancel_requested: AtomicBool,
 }
 
 impl TaskCtx {
@@ -59,7 +65,25 @@ impl TaskCtx {
             user: user.to_string(),
             dir,
             write_lock: Mutex::new(()),
+            cancel_requested: AtomicBool::new(false),
         })
+    }
+
+    /// Asks the task to stop at its next checkpoint.
+    pub fn request_cancel(&self) {
+        self.cancel_requested.store(true, Ordering::SeqCst);
+    }
+
+    /// A safe place to stop: `Err(Error::Cancelled)` once a cancel was requested. Work between
+    /// two checkpoints (one instance update, one VM) always completes, so no instance is left
+    /// half-updated.
+    pub fn checkpoint(&self) -> Result<()> {
+        if self.cancel_requested.load(Ordering::SeqCst) {
+            self.debug("Cancel requested: stopping at a checkpoint");
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
     }
 
     fn append(&self, kind: &str, text: &str) {
@@ -186,6 +210,80 @@ impl Stage {
     }
 }
 
+/// The Director's task type for a task description (what `bosh cancel-tasks --type` and the
+/// `verbose` filter of `GET /tasks` go by).
+pub fn task_type(description: &str) -> &'static str {
+    let d = description;
+    if d == "create deployment"
+        || d.starts_with("start instance")
+        || d.starts_with("stop ")
+        || d.starts_with("restart instance")
+        || d.starts_with("recreate instance")
+    {
+        "update_deployment"
+    } else if d.starts_with("delete deployment") {
+        "delete_deployment"
+    } else if d == "retrieve vm-stats" {
+        "vms"
+    } else if d.starts_with("fetch logs") {
+        "fetch_logs"
+    } else if d == "scan cloud" {
+        "cck_scan"
+    } else if d == "apply resolutions" {
+        "cck_apply"
+    } else if d == "scan and fix" {
+        "cck_scan_and_fix"
+    } else if d == "create release" {
+        "update_release"
+    } else if d == "delete release" {
+        "delete_release"
+    } else if d == "create stemcell" {
+        "update_stemcell"
+    } else if d == "delete stemcell" {
+        "delete_stemcell"
+    } else if d.starts_with("run errand") {
+        "run_errand"
+    } else {
+        "other"
+    }
+}
+
+/// Tasks `GET /tasks?verbose=1` leaves out, as a Director does: VM and log retrieval.
+pub fn is_housekeeping(description: &str) -> bool {
+    matches!(task_type(description), "vms" | "fetch_logs")
+}
+
+/// The contexts of tasks not yet finished (queued or processing), so a cancel request reaches
+/// the running work.
+#[derive(Debug, Default)]
+pub struct Running {
+    tasks: Mutex<HashMap<i64, Arc<TaskCtx>>>,
+}
+
+impl Running {
+    fn insert(&self, ctx: Arc<TaskCtx>) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        tasks.insert(ctx.id, ctx);
+    }
+
+    fn remove(&self, id: i64) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        tasks.remove(&id);
+    }
+
+    /// Flags a task for cancellation; false when it is not queued or running here.
+    pub fn request_cancel(&self, id: i64) -> bool {
+        let tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        match tasks.get(&id) {
+            Some(ctx) => {
+                ctx.request_cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// How a new task is described and which deployment it locks.
 #[derive(Debug, Clone, Default)]
 pub struct TaskSpec {
@@ -228,6 +326,7 @@ where
         _ => None,
     };
     let director = director.clone();
+    director.running.insert(ctx.clone());
     tokio::spawn(async move {
         let permit = director.workers.clone().acquire_owned().await;
         match director.store.start_task(id).await {
@@ -238,6 +337,7 @@ where
                 if let Some(deployment) = &lock {
                     director.locks.release(deployment, id);
                 }
+                director.running.remove(id);
                 return;
             }
             Err(e) => tracing::error!(task = id, error = %e, "starting task"),
@@ -246,6 +346,7 @@ where
         let outcome = tokio::spawn(job(director.clone(), ctx.clone())).await;
         let (state, result) = match outcome {
             Ok(Ok(result)) => ("done", result),
+            Ok(Err(Error::Cancelled)) => ("cancelled", Error::Cancelled.to_string()),
             Ok(Err(e)) => {
                 let message = e.to_string();
                 ctx.error_event(e.code(), &message);
@@ -264,6 +365,7 @@ where
         if let Some(deployment) = lock {
             director.locks.release(&deployment, id);
         }
+        director.running.remove(id);
         drop(permit);
     });
     Ok(id)

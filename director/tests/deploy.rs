@@ -340,7 +340,7 @@ async fn one_task_per_deployment_other_deployments_proceed() {
         .collect();
     assert!(a.is_disjoint(&b));
     let tasks = t
-        .get_json("/tasks?deployment=alpha&limit=30&verbose=1")
+        .get_json("/tasks?deployment=alpha&limit=30&verbose=2")
         .await;
     assert!(tasks.as_array().unwrap().len() >= 3);
     t.stop().await;
@@ -382,41 +382,112 @@ async fn restart_keeps_deployments_tasks_vms_and_the_ca() {
     t.stop().await;
 }
 
+/// `bosh cancel-task N`: `DELETE /task/N`.
+async fn cancel_task(t: &TestDirector, id: i64) -> reqwest::Response {
+    t.send(
+        reqwest::Method::DELETE,
+        &format!("/task/{id}"),
+        "text/plain",
+        "",
+    )
+    .await
+}
+
 #[tokio::test]
-async fn queued_tasks_can_be_cancelled_running_ones_cannot() {
-    let t = TestDirector::start_with(|c| {
-        c.workers = 1;
-        c.vm_create_ms = 250;
-    })
-    .await;
+async fn queued_tasks_are_cancelled_at_once_running_ones_at_a_checkpoint() {
+    let t = TestDirector::start_with(|c| c.workers = 1).await;
     t.prepare_director().await;
+    // With the CPI paused, the deploy of `one` is held inside "Creating missing vms": it is
+    // certainly processing when the cancel arrives, whatever the machine's speed.
+    let r = t
+        .send(
+            reqwest::Method::PUT,
+            "/chaos/cpi",
+            "application/json",
+            r#"{"paused": true}"#,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
     let running =
-        TestDirector::task_of(&t.post_yaml("/deployments", &manifest("one", 2, "a")).await);
-    // Only once the single worker is busy with `one` is `two` sure to wait.
+        TestDirector::task_of(&t.post_yaml("/deployments", &manifest("one", 3, "a")).await);
     assert_eq!(t.wait_started(running).await["state"], "processing");
+    // Wait until it is inside the CPI call, past every checkpoint before it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !t
+        .events_of(running)
+        .await
+        .iter()
+        .any(|e| e["stage"] == "Creating missing vms" && e["state"] == "started")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "deploy never reached the CPI"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // The single worker is busy with `one`, so `two` waits in the queue.
     let queued =
         TestDirector::task_of(&t.post_yaml("/deployments", &manifest("two", 1, "b")).await);
+    assert_eq!(
+        t.get_json(&format!("/tasks/{queued}")).await["state"],
+        "queued"
+    );
+    assert_eq!(
+        cancel_task(&t, queued).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let ended = t.wait(queued).await;
+    assert_eq!(ended["state"], "cancelled");
+    assert_eq!(ended["result"], "task cancelled");
+
+    assert_eq!(
+        cancel_task(&t, running).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    // Still inside its step: `cancelling` until the work reaches a checkpoint.
+    assert_eq!(
+        t.get_json(&format!("/tasks/{running}")).await["state"],
+        "cancelling"
+    );
+    let current = t
+        .get_json("/tasks?state=processing,cancelling,queued&verbose=1")
+        .await;
+    assert_eq!(current.as_array().map(Vec::len), Some(1), "{current}");
     let r = t
         .send(
-            reqwest::Method::DELETE,
-            &format!("/task/{queued}"),
-            "text/plain",
-            "",
+            reqwest::Method::PUT,
+            "/chaos/cpi",
+            "application/json",
+            r#"{"paused": false}"#,
         )
         .await;
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    assert_eq!(t.wait(queued).await["state"], "cancelled");
-    let r = t
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/task/{running}"),
-            "text/plain",
-            "",
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(t.wait(running).await["state"], "done");
+    assert_eq!(r.status(), StatusCode::OK);
+    let ended = t.wait(running).await;
+    assert_eq!(ended["state"], "cancelled", "{ended}");
+    assert_eq!(ended["result"], "task cancelled");
+    // The step in progress finished; no instance update started after the checkpoint.
+    let events = t.events_of(running).await;
+    assert!(events
+        .iter()
+        .any(|e| e["stage"] == "Creating missing vms" && e["state"] == "finished"));
+    assert!(!events.iter().any(|e| e["stage"] == "Updating instance"));
+    assert!(!events.iter().any(|e| e.get("error").is_some()));
     assert_eq!(t.get_json("/locks").await, serde_json::json!([]));
+    // A finished task cannot be cancelled, in the Director's words and error shape.
+    let r = cancel_task(&t, running).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["description"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("Cannot cancel task {running}")),
+        "{body}"
+    );
+    assert!(body["code"].is_u64());
+    // The deployment is not locked or broken: deploying again completes it.
+    t.deploy(&manifest("one", 3, "a")).await;
+    assert_eq!(t.instances("one").await.len(), 3);
     t.stop().await;
 }
 

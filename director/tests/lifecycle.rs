@@ -140,7 +140,9 @@ async fn variables_are_generated_once_interpolated_and_required() {
         .unwrap();
     assert_eq!(again, password);
     let raw = director::deploy::parse_yaml(&manifest("vars", 2, "y")).unwrap();
-    let prepared = director::deploy::prepare(d, "vars", &raw).await.unwrap();
+    let prepared = director::deploy::prepare(d, "vars", &raw, &Default::default())
+        .await
+        .unwrap();
     let props = prepared.manifest.instance_groups[0].jobs[0]
         .properties
         .clone()

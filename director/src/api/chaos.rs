@@ -6,6 +6,8 @@
 //!   recreates it (unless resurrection is paused). `:id` is the instance id or index.
 //! - `PUT /chaos/errands/:deployment/:errand` with `{"exit_code", "stdout", "stderr"}`: later
 //!   runs of that errand end that way; `DELETE` restores success.
+//! - `PUT /chaos/cpi` with `{"paused": true|false}`: every CPI call (create/delete VM or disk,
+//!   update) waits while paused, holding tasks inside their current step. `GET` reads it.
 //! - `PUT /config_server/variables` with `{"name": "/absolute/name", "type", "value"}`: sets a
 //!   config-server value (what `credhub set` does for a real Director).
 
@@ -32,6 +34,7 @@ pub fn routes() -> Router<Shared> {
             "/chaos/errands/{deployment}/{errand}",
             put(set_errand).delete(clear_errand),
         )
+        .route("/chaos/cpi", put(set_cpi).get(cpi_state))
         .route("/config_server/variables", put(set_variable))
 }
 
@@ -80,6 +83,21 @@ async fn clear_errand(
 ) -> StatusCode {
     d.errands.clear(&deployment, &errand);
     StatusCode::NO_CONTENT
+}
+
+#[derive(Debug, Deserialize)]
+struct CpiState {
+    paused: bool,
+}
+
+async fn set_cpi(State(d): State<Shared>, body: axum::body::Bytes) -> Result<Json<Value>> {
+    let state: CpiState = super::json_body(&body)?;
+    d.cpi.set_paused(state.paused);
+    Ok(Json(json!({"paused": d.cpi.is_paused()})))
+}
+
+async fn cpi_state(State(d): State<Shared>) -> Json<Value> {
+    Json(json!({"paused": d.cpi.is_paused()}))
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,5 +1,6 @@
 //! `/deployments`: list, manifest, deploy (a YAML manifest → task), delete, diff, variables,
-//! and instance state changes (`PUT /deployments/:name/jobs/...?state=`).
+//! and instance state changes (`PUT /deployments/:name/jobs/...?state=`, and the
+//! non-converging `POST .../instance_groups/:group/:id/actions/:action` of `--no-converge`).
 
 use std::collections::HashMap;
 
@@ -27,6 +28,10 @@ pub fn routes() -> Router<Shared> {
         .route(
             "/deployments/{name}/jobs/{group}/{id}",
             put(change_instance_state),
+        )
+        .route(
+            "/deployments/{name}/instance_groups/{group}/{id}/actions/{action}",
+            post(instance_action),
         )
 }
 
@@ -77,12 +82,7 @@ async fn create(
     let yaml = body_text(body)?;
     let raw = deploy::parse_yaml(&yaml)?;
     let name = deploy::manifest_name(&raw)?;
-    let opts = DeployOptions {
-        recreate: flag(query.get("recreate")),
-        canaries: query.get("canaries").cloned(),
-        max_in_flight: query.get("max_in_flight").cloned(),
-        dry_run: flag(query.get("dry_run")),
-    };
+    let opts = deploy_options(&query)?;
     let spec = TaskSpec {
         description: "create deployment".into(),
         deployment: Some(name),
@@ -92,6 +92,36 @@ async fn create(
     };
     let id = tasks::enqueue(&d, spec, move |d, ctx| deploy::deploy(d, ctx, yaml, opts)).await?;
     Ok(task_redirect(id))
+}
+
+/// A time query parameter (`recreate_vms_created_before`), RFC 3339 as the CLI sends it.
+fn time_param(query: &HashMap<String, String>, key: &str) -> Result<Option<i64>> {
+    match query.get(key).filter(|v| !v.trim().is_empty()) {
+        None => Ok(None),
+        Some(text) => crate::store::parse_rfc3339(text).map(Some).ok_or_else(|| {
+            Error::Invalid(format!("'{key}' must be an RFC 3339 time, got '{text}'"))
+        }),
+    }
+}
+
+/// The query of `POST /deployments` as `bosh deploy` sends it.
+fn deploy_options(query: &HashMap<String, String>) -> Result<DeployOptions> {
+    let context = match query.get("context").filter(|c| !c.trim().is_empty()) {
+        Some(text) => deploy::DeployContext::parse(text)?,
+        None => deploy::DeployContext::default(),
+    };
+    let nonempty = |key: &str| query.get(key).filter(|v| !v.is_empty()).cloned();
+    Ok(DeployOptions {
+        recreate: flag(query.get("recreate")),
+        recreate_vms_created_before: time_param(query, "recreate_vms_created_before")?,
+        recreate_persistent_disks: flag(query.get("recreate_persistent_disks")),
+        fix: flag(query.get("fix")),
+        skip_drain: nonempty("skip_drain"),
+        canaries: nonempty("canaries"),
+        max_in_flight: nonempty("max_in_flight"),
+        dry_run: flag(query.get("dry_run")),
+        context,
+    })
 }
 
 async fn destroy(
@@ -126,7 +156,8 @@ async fn diff(
         Some(row) if !row.manifest.trim().is_empty() => tiles::yaml::load(&row.manifest)?,
         _ => Value::Null,
     };
-    let redact = flag(query.get("redact"));
+    // The Director redacts unless told `redact=false` (`bosh deploy --no-redact`).
+    let redact = query.get("redact").map(String::as_str) != Some("false");
     let render = |v: &Value| {
         if v.is_null() {
             String::new()
@@ -136,17 +167,17 @@ async fn diff(
             tiles::yaml::to_yaml_string(v)
         }
     };
-    let (_, cloud_config_id) = deploy::cloud_config(&d.store).await?;
-    let runtime_config_ids: Vec<String> = d
-        .store
-        .configs(Some("runtime"), None, true)
-        .await?
-        .iter()
-        .map(|c| c.id.to_string())
-        .collect();
+    // The configs a deploy would use now; the CLI hands this back as `context`, pinning them.
+    let ids = |rows: Vec<crate::store::ConfigRow>| {
+        let mut ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+        ids.sort_unstable();
+        ids
+    };
+    let cloud_config_ids = ids(deploy::config_set(&d.store, "cloud", None).await?);
+    let runtime_config_ids = ids(deploy::config_set(&d.store, "runtime", None).await?);
     Ok(Json(json!({
         "context": {
-            "cloud_config_id": cloud_config_id.map(|i| i.to_string()),
+            "cloud_config_ids": cloud_config_ids,
             "runtime_config_ids": runtime_config_ids,
         },
         "diff": deploy::diff::line_diff(&render(&old), &render(&new)),
@@ -168,6 +199,25 @@ async fn variables(State(d): State<Shared>, Path(name): Path<String>) -> Result<
     )))
 }
 
+/// The body of a state change: the CLI sends none (the stored manifest applies); a manifest, as
+/// older clients send, must be this deployment's and is checked, not deployed.
+fn check_state_body(name: &str, body: &[u8]) -> Result<()> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let text = String::from_utf8(body.to_vec())
+        .map_err(|_| Error::Invalid("the request body is not UTF-8 text".into()))?;
+    let manifest = deploy::parse_yaml(&text)?;
+    let given = deploy::manifest_name(&manifest)?;
+    if given != name {
+        return Err(Error::Invalid(format!(
+            "Manifest is for deployment '{given}', not '{name}'"
+        )));
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn state_task(
     d: Shared,
     user: String,
@@ -175,12 +225,19 @@ async fn state_task(
     group: Option<String>,
     id: Option<String>,
     query: HashMap<String, String>,
+    context_id: String,
+    body: Bytes,
 ) -> Result<Response> {
     require_deployment(&d, &name).await?;
+    check_state_body(&name, &body)?;
     let state = query
         .get("state")
         .cloned()
         .ok_or_else(|| Error::Invalid("missing query parameter 'state'".into()))?;
+    let opts = deploy::StateOptions {
+        dry_run: flag(query.get("dry_run")),
+        recreate_vms_created_before: time_param(&query, "recreate_vms_created_before")?,
+    };
     if !["started", "stopped", "detached", "restart", "recreate"].contains(&state.as_str()) {
         return Err(Error::Invalid(format!(
             "Unknown state '{state}'; use started, stopped, detached, restart or recreate"
@@ -201,11 +258,11 @@ async fn state_task(
         description: format!("{verb} instance {target}"),
         deployment: Some(name.clone()),
         user,
-        context_id: String::new(),
+        context_id,
         lock: true,
     };
     let id = tasks::enqueue(&d, spec, move |d, ctx| {
-        deploy::change_state(d, ctx, name, group, id, state)
+        deploy::change_state(d, ctx, name, group, id, state, opts)
     })
     .await?;
     Ok(task_redirect(id))
@@ -216,9 +273,12 @@ async fn change_state(
     Extension(User(user)): Extension<User>,
     Path((name, group)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Response> {
     let group = (group != "*").then_some(group);
-    state_task(d, user, name, group, None, query).await
+    let context = context_id(&headers);
+    state_task(d, user, name, group, None, query, context, body).await
 }
 
 async fn change_instance_state(
@@ -226,6 +286,39 @@ async fn change_instance_state(
     Extension(User(user)): Extension<User>,
     Path((name, group, id)): Path<(String, String, String)>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Response> {
-    state_task(d, user, name, Some(group), Some(id), query).await
+    let context = context_id(&headers);
+    state_task(d, user, name, Some(group), Some(id), query, context, body).await
+}
+
+/// `POST /deployments/:name/instance_groups/:group/:id/actions/:action` (`bosh start`, `stop`,
+/// `restart`, `recreate` with `--no-converge`): the same change for one instance, without
+/// touching the desired state of others. `hard=true` on stop detaches the VM.
+async fn instance_action(
+    State(d): State<Shared>,
+    Extension(User(user)): Extension<User>,
+    Path((name, group, id, action)): Path<(String, String, String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let state = match action.as_str() {
+        "start" => "started",
+        "stop" if flag(query.get("hard")) => "detached",
+        "stop" => "stopped",
+        "restart" => "restart",
+        "recreate" => "recreate",
+        other => {
+            return Err(Error::NotFound(format!(
+                "Unknown instance action '{other}'; use start, stop, restart or recreate"
+            )))
+        }
+    };
+    let mut query = query;
+    query.insert("state".into(), state.into());
+    let group = (group != "*").then_some(group);
+    let id = (id != "*").then_some(id);
+    let context = context_id(&headers);
+    state_task(d, user, name, group, id, query, context, Bytes::new()).await
 }

@@ -123,3 +123,31 @@ pub fn flag(value: Option<&String>) -> bool {
         Some("true") | Some("1") | Some("")
     )
 }
+
+/// A JSON request body, with parse errors in the Director's error shape (`400`) rather than
+/// axum's plain-text rejection.
+pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        Error::Invalid(format!(
+            "Request body is not valid JSON for this request: {e}"
+        ))
+    })
+}
+
+/// Like [`json_body`], but an empty body (the CLI sends none for some requests) is the default.
+pub fn json_body_or_default<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        json_body(body)
+    }
+}
+
+/// A config name from a query: the CLI sends `name=` (empty) for the default config, which
+/// the Director stores as `default`.
+pub fn config_name(value: Option<&String>) -> String {
+    match value.map(|v| v.trim()) {
+        Some(name) if !name.is_empty() => name.to_string(),
+        _ => "default".to_string(),
+    }
+}

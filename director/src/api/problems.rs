@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -45,19 +46,26 @@ async fn list(State(d): State<Shared>, Path(name): Path<String>) -> Result<Json<
     Ok(Json(health::problems_json(&d, &name).await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// The body of `PUT /deployments/:name/problems`: a resolution name per problem id, where
+/// `null` (`bosh cck --auto`) means the problem type's default; `max_in_flight_overrides` is
+/// accepted (problems are resolved one after another).
+#[derive(Debug, Default, Deserialize)]
 struct Resolutions {
     #[serde(default)]
-    resolutions: HashMap<String, String>,
+    resolutions: HashMap<String, Option<String>>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    max_in_flight_overrides: HashMap<String, String>,
 }
 
 async fn resolve(
     State(d): State<Shared>,
     Extension(User(user)): Extension<User>,
     Path(name): Path<String>,
-    Json(body): Json<Resolutions>,
+    body: Bytes,
 ) -> Result<Response> {
     require_deployment(&d, &name).await?;
+    let body: Resolutions = super::json_body_or_default(&body)?;
     let spec = TaskSpec {
         description: "apply resolutions".into(),
         deployment: Some(name.clone()),

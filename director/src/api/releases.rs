@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 
@@ -20,7 +20,7 @@ use crate::Shared;
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/releases", get(list).post(upload))
-        .route("/releases/{name}", delete(destroy))
+        .route("/releases/{name}", get(show).delete(destroy))
         .route("/packages/matches", post(matches))
         .route("/packages/matches_compiled", post(matches))
         .layer(DefaultBodyLimit::disable())
@@ -53,6 +53,44 @@ async fn list(State(d): State<Shared>) -> Result<Json<Value>> {
             .map(|(name, versions)| json!({"name": name, "release_versions": versions}))
             .collect(),
     )))
+}
+
+/// `GET /releases/:name?version=V`: the version's jobs and packages, which `bosh upload-release`
+/// reads to decide whether a release already on the Director is complete. The stand-in keeps
+/// no package blobs, so it lists no packages (nothing to re-upload); jobs are those the upload
+/// named.
+async fn show(
+    State(d): State<Shared>,
+    Path(name): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>> {
+    let version = q
+        .get("version")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| Error::Invalid("missing query parameter 'version'".into()))?;
+    let row = d
+        .store
+        .releases()
+        .await?
+        .into_iter()
+        .find(|r| r.name == name && &r.version == version)
+        .ok_or_else(|| Error::NotFound(format!("Release '{name}/{version}' doesn't exist")))?;
+    let jobs: Vec<String> = row
+        .jobs
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default();
+    Ok(Json(json!({
+        "jobs": jobs.iter().map(|j| json!({
+            "name": j,
+            "fingerprint": "",
+            "blobstore_id": "",
+            "sha1": "",
+            "consumes": [],
+            "provides": [],
+        })).collect::<Vec<_>>(),
+        "packages": [],
+    })))
 }
 
 /// Every package is "needed": the stand-in keeps no blobs, so the CLI uploads full tarballs.

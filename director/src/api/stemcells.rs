@@ -34,6 +34,12 @@ pub enum Upload {
     Tarball(PathBuf),
     /// A YAML manifest (`stemcell.MF` / `release.MF`) or JSON metadata.
     Metadata(Value),
+    /// `{"location": url, "sha1": digest}` (`bosh upload-stemcell URL --sha1`): fetched by the
+    /// task, as the Director does. The stand-in reads `file://` locations; it has no network.
+    Remote {
+        location: String,
+        digest: Option<String>,
+    },
 }
 
 /// Reads the request body by content type: JSON metadata or `{location}`, YAML metadata, or a
@@ -59,12 +65,14 @@ pub async fn receive(d: &Shared, headers: &HeaderMap, body: Body) -> Result<Uplo
         let value = tiles::yaml::load(&text)
             .map_err(|e| Error::Invalid(format!("metadata is not valid YAML/JSON: {e}")))?;
         if let Some(location) = value.get("location").and_then(Value::as_str) {
-            return match location.strip_prefix("file://") {
-                Some(path) => Ok(Upload::Tarball(PathBuf::from(path))),
-                None => Err(Error::Invalid(format!(
-                    "Downloading from '{location}' is not supported by the Director stand-in; upload the tarball or its metadata"
-                ))),
-            };
+            return Ok(Upload::Remote {
+                location: location.to_string(),
+                digest: value
+                    .get("sha1")
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+            });
         }
         return Ok(Upload::Metadata(value));
     }
@@ -127,10 +135,52 @@ pub fn manifest_in_tarball(path: &FsPath, file_name: &str) -> Result<Value> {
     )))
 }
 
+/// Checks bytes against a Director digest: a bare SHA-1 (hex), `sha256:<hex>`, or several
+/// `algo:hex` joined by `;` (every known one must match).
+pub fn verify_digest(bytes: &[u8], expected: &str) -> Result<()> {
+    let mut checked = 0;
+    for part in expected.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (algorithm, want) = part.split_once(':').unwrap_or(("sha1", part));
+        let algorithm_ref = match algorithm.to_ascii_lowercase().as_str() {
+            "sha1" => &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            "sha256" => &ring::digest::SHA256,
+            "sha512" => &ring::digest::SHA512,
+            _ => continue,
+        };
+        let got = hex::encode(ring::digest::digest(algorithm_ref, bytes).as_ref());
+        if !got.eq_ignore_ascii_case(want.trim()) {
+            return Err(Error::Invalid(format!(
+                "Expected stream to have digest '{expected}' but was '{algorithm}:{got}'"
+            )));
+        }
+        checked += 1;
+    }
+    if checked == 0 {
+        return Err(Error::Invalid(format!(
+            "Unknown digest '{expected}'; use a SHA-1 or sha256:<hex>"
+        )));
+    }
+    Ok(())
+}
+
 /// Reads an upload's metadata, removing a stored tarball afterwards.
 pub fn metadata(d: &Shared, upload: Upload, file_name: &str) -> Result<Value> {
     match upload {
         Upload::Metadata(v) => Ok(v),
+        Upload::Remote { location, digest } => {
+            let Some(path) = location.strip_prefix("file://") else {
+                return Err(Error::Invalid(format!(
+                    "Downloading remote {} from '{location}' failed: the Director stand-in has no network access; upload the file instead",
+                    file_name.trim_end_matches(".MF")
+                )));
+            };
+            if let Some(digest) = digest {
+                let bytes = std::fs::read(path)
+                    .map_err(|e| Error::Invalid(format!("Reading '{location}': {e}")))?;
+                verify_digest(&bytes, &digest)?;
+            }
+            manifest_in_tarball(FsPath::new(path), file_name)
+        }
         Upload::Tarball(path) => {
             let result = manifest_in_tarball(&path, file_name);
             if path.starts_with(d.settings.data_dir.join("uploads")) {
@@ -212,13 +262,18 @@ async fn needed(State(d): State<Shared>, Json(body): Json<Value>) -> Result<Json
     Ok(Json(json!({"needed": !exists})))
 }
 
+/// `POST /stemcells[?fix=true]`: a tarball (`application/x-compressed`), a URL
+/// (`{"location", "sha1"}`), or metadata. A stemcell already present is kept as is unless
+/// `fix` replaces it.
 async fn upload(
     State(d): State<Shared>,
     Extension(User(user)): Extension<User>,
+    Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
     let upload = receive(&d, &headers, body).await?;
+    let fix = super::flag(q.get("fix"));
     let spec = TaskSpec {
         description: "create stemcell".into(),
         deployment: None,
@@ -240,6 +295,16 @@ async fn upload(
             .and_then(Value::as_str)
             .unwrap_or("ubuntu-jammy")
             .to_string();
+        let exists = d
+            .store
+            .stemcells()
+            .await?
+            .iter()
+            .any(|s| s.name == name && s.version == version);
+        if exists && !fix {
+            ctx.debug(&format!("Stemcell '{name}/{version}' already exists"));
+            return Ok(format!("/stemcells/{name}/{version}"));
+        }
         let cid = format!("stemcell-{}", uuid::Uuid::new_v4());
         stage
             .step(

@@ -3,38 +3,101 @@
 
 use std::collections::HashMap;
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::store::TaskRow;
 use crate::Shared;
 
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/tasks", get(list))
+        .route("/tasks/cancel", post(cancel_many))
         .route("/tasks/{id}", get(show))
         .route("/tasks/{id}/output", get(output))
         .route("/task/{id}", delete(cancel))
 }
 
-/// `DELETE /task/:id` (`bosh cancel-task`): only a task still waiting for a worker can be
-/// cancelled; simulated work in progress always runs to its end.
+/// Cancels one task: queued ones end at once, processing ones stop at their next checkpoint.
+async fn cancel_task(d: &Shared, task: &TaskRow) -> Result<bool> {
+    match d.store.cancel_task(task.id).await? {
+        Some(_) => {
+            d.running.request_cancel(task.id);
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// `DELETE /task/:id` (`bosh cancel-task`): `204` for a queued or processing task (it becomes
+/// `cancelled`, or `cancelling` until its work reaches a checkpoint); `400` once it has ended,
+/// as the Director answers.
 async fn cancel(State(d): State<Shared>, Path(id): Path<String>) -> Result<StatusCode> {
     let task = task_or_404(&d, &id).await?;
-    if d.store.cancel_task(task.id).await? {
+    if cancel_task(&d, &task).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
+        // Re-read: the task may have ended between the two statements.
+        let state = d
+            .store
+            .task(task.id)
+            .await?
+            .map(|t| t.state)
+            .unwrap_or(task.state);
         Err(Error::Invalid(format!(
-            "Cannot cancel task {}: it is {}",
-            task.id, task.state
+            "Cannot cancel task {}: invalid state ({state})",
+            task.id
         )))
     }
 }
 
+/// The body of `POST /tasks/cancel` (`bosh cancel-tasks`); every field optional.
+#[derive(Debug, Default, Deserialize)]
+struct CancelFilter {
+    #[serde(default)]
+    deployment: Option<String>,
+    #[serde(default)]
+    states: Option<Vec<String>>,
+    #[serde(default)]
+    types: Option<Vec<String>>,
+}
+
+/// `POST /tasks/cancel`: cancels every task matching the filter (states default to `queued`,
+/// as the CLI documents). Answers `204`.
+async fn cancel_many(State(d): State<Shared>, body: Bytes) -> Result<StatusCode> {
+    let filter: CancelFilter = super::json_body_or_default(&body)?;
+    let states = filter
+        .states
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| vec!["queued".to_string()]);
+    let tasks = d
+        .store
+        .tasks(&states, filter.deployment.as_deref(), i64::MAX)
+        .await?;
+    for task in tasks {
+        let type_ok = filter.types.as_ref().is_none_or(|types| {
+            types.is_empty()
+                || types
+                    .iter()
+                    .any(|t| t == crate::tasks::task_type(&task.description))
+        });
+        if type_ok {
+            cancel_task(&d, &task).await?;
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /tasks`: newest first. `state` (comma-separated), `deployment`, `context_id` and
+/// `limit` filter; `verbose=1` (the default) leaves out the housekeeping tasks a Director hides
+/// from `bosh tasks` (VM and log retrieval), `verbose=2` shows all.
 async fn list(
     State(d): State<Shared>,
     Query(query): Query<HashMap<String, String>>,
@@ -53,16 +116,28 @@ async fn list(
         .and_then(|l| l.parse::<i64>().ok())
         .unwrap_or(100)
         .clamp(1, 1000);
+    let verbose = query.get("verbose").map(String::as_str).unwrap_or("1");
+    let context_id = query.get("context_id");
     let tasks = d
         .store
-        .tasks(&states, query.get("deployment").map(String::as_str), limit)
+        .tasks(
+            &states,
+            query.get("deployment").map(String::as_str),
+            i64::MAX,
+        )
         .await?;
     Ok(Json(Value::Array(
-        tasks.iter().map(|t| t.to_json()).collect(),
+        tasks
+            .iter()
+            .filter(|t| context_id.is_none_or(|c| *c == t.context_id))
+            .filter(|t| verbose != "1" || !crate::tasks::is_housekeeping(&t.description))
+            .take(limit as usize)
+            .map(|t| t.to_json())
+            .collect(),
     )))
 }
 
-async fn task_or_404(d: &Shared, id: &str) -> Result<crate::store::TaskRow> {
+async fn task_or_404(d: &Shared, id: &str) -> Result<TaskRow> {
     let n: i64 = id
         .parse()
         .map_err(|_| Error::NotFound(format!("Task '{id}' doesn't exist")))?;

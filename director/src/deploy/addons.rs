@@ -10,9 +10,12 @@ use crate::error::{Error, Result};
 use crate::store::Store;
 
 /// The latest runtime configs, each parsed and checked (releases need exact versions).
-pub async fn runtime_configs(store: &Store) -> Result<Vec<(i64, RuntimeConfig)>> {
+pub async fn runtime_configs(
+    store: &Store,
+    ids: Option<&[i64]>,
+) -> Result<Vec<(i64, RuntimeConfig)>> {
     let mut out = Vec::new();
-    for row in store.configs(Some("runtime"), None, true).await? {
+    for row in super::config_set(store, "runtime", ids).await? {
         let value = tiles::yaml::load(&row.content)?;
         if value.is_null() {
             continue;

@@ -47,8 +47,9 @@ pub fn line_diff(old: &str, new: &str) -> Value {
     Value::Array(out)
 }
 
-/// Replaces the values of `variables`-generated secrets and any key that looks secret with
-/// `<redacted>`, for `?redact=true`.
+/// What `?redact=true` shows (the Director's default): every value under a `properties` key
+/// (manifest, instance group, job, addon) becomes `<redacted>`, as the Director's redactor
+/// does, and so does any other value whose key looks secret.
 pub fn redact(value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
@@ -58,7 +59,9 @@ pub fn redact(value: &Value) -> Value {
                     let secret = ["password", "secret", "private_key", "token"]
                         .iter()
                         .any(|s| key.contains(s));
-                    let v = if secret && !v.is_object() && !v.is_array() {
+                    let v = if key == "properties" {
+                        redact_leaves(v)
+                    } else if secret && !v.is_object() && !v.is_array() {
                         json!("<redacted>")
                     } else {
                         redact(v)
@@ -69,6 +72,20 @@ pub fn redact(value: &Value) -> Value {
         ),
         Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
         other => other.clone(),
+    }
+}
+
+/// Every scalar inside `value` replaced, keeping the shape (keys stay readable in a diff).
+fn redact_leaves(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), redact_leaves(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact_leaves).collect()),
+        Value::Null => Value::Null,
+        _ => json!("<redacted>"),
     }
 }
 
@@ -89,5 +106,12 @@ mod tests {
     fn redacts_secret_keys() {
         let v = redact(&json!({"db": {"password": "x", "port": 5}}));
         assert_eq!(v, json!({"db": {"password": "<redacted>", "port": 5}}));
+        let v = redact(&json!({"name": "d", "instance_groups": [{"name": "web",
+            "jobs": [{"name": "j", "properties": {"a": {"b": 1, "c": ["x"]}, "n": null}}]}]}));
+        assert_eq!(
+            v["instance_groups"][0]["jobs"][0]["properties"],
+            json!({"a": {"b": "<redacted>", "c": ["<redacted>"]}, "n": null})
+        );
+        assert_eq!(v["name"], "d");
     }
 }

@@ -22,19 +22,104 @@ use crate::store::{EventRow, Instance, Store};
 use crate::tasks::{Stage, TaskCtx};
 use crate::Shared;
 
-/// Query options of `POST /deployments` that change how the deploy runs.
+/// Query options of `POST /deployments` that change how the deploy runs (the `bosh deploy`
+/// flags of the same names).
 #[derive(Debug, Clone, Default)]
 pub struct DeployOptions {
+    /// Recreate every VM (`--recreate`).
     pub recreate: bool,
+    /// With `recreate`: only VMs created before this time (`--recreate-vms-created-before`).
+    pub recreate_vms_created_before: Option<i64>,
+    /// Replace every persistent disk with a new one (`--recreate-persistent-disks`).
+    pub recreate_persistent_disks: bool,
+    /// Recreate instances whose agent stopped responding (`--fix`).
+    pub fix: bool,
+    /// `--skip-drain`: the simulated jobs have no drain scripts, so it only shows in the log.
+    pub skip_drain: Option<String>,
     pub canaries: Option<String>,
     pub max_in_flight: Option<String>,
     pub dry_run: bool,
+    /// The configs the operator saw in the diff (`context` query parameter).
+    pub context: DeployContext,
+}
+
+/// The `context` of `POST /deployments/:name/diff`, which the CLI hands back to
+/// `POST /deployments?context=...`: the ids of the cloud and runtime configs the diff was made
+/// against, so the deploy uses exactly those even if a config changes in between. Ids may be
+/// numbers or strings; the older single `cloud_config_id` is accepted too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeployContext {
+    pub cloud_config_ids: Option<Vec<i64>>,
+    pub runtime_config_ids: Option<Vec<i64>>,
+}
+
+impl DeployContext {
+    pub fn parse(text: &str) -> Result<DeployContext> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| Error::Invalid(format!("Invalid deploy context '{text}': {e}")))?;
+        let ids = |v: &Value| -> Result<Vec<i64>> {
+            let items: Vec<&Value> = match v {
+                Value::Null => Vec::new(),
+                Value::Array(items) => items.iter().collect(),
+                single => vec![single],
+            };
+            items
+                .into_iter()
+                .map(|i| match i {
+                    Value::Number(n) => n.as_i64(),
+                    Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                })
+                .map(|id| {
+                    id.ok_or_else(|| {
+                        Error::Invalid(format!("Invalid config id in context '{text}'"))
+                    })
+                })
+                .collect()
+        };
+        let cloud = match (value.get("cloud_config_ids"), value.get("cloud_config_id")) {
+            (Some(v), _) | (None, Some(v)) => Some(ids(v)?),
+            (None, None) => None,
+        };
+        let runtime = value.get("runtime_config_ids").map(ids).transpose()?;
+        Ok(DeployContext {
+            cloud_config_ids: cloud,
+            runtime_config_ids: runtime,
+        })
+    }
+}
+
+/// The configs of a type a deploy uses: the latest of each name, or exactly `ids` (from a
+/// deploy context; an unknown id fails).
+pub async fn config_set(
+    store: &Store,
+    config_type: &str,
+    ids: Option<&[i64]>,
+) -> Result<Vec<crate::store::ConfigRow>> {
+    let Some(ids) = ids else {
+        return store.configs(Some(config_type), None, true).await;
+    };
+    let all = store.configs(Some(config_type), None, false).await?;
+    let mut rows = Vec::new();
+    for id in ids {
+        let row = all.iter().find(|r| r.id == *id).ok_or_else(|| {
+            Error::Invalid(format!(
+                "Config {id} of type '{config_type}' from the deploy context doesn't exist"
+            ))
+        })?;
+        rows.push(row.clone());
+    }
+    rows.sort_by_key(|r| std::cmp::Reverse(r.id));
+    Ok(rows)
 }
 
 /// The merged cloud config (every named `cloud` config, as the Director merges them) and the
-/// id of the newest one.
-pub async fn cloud_config(store: &Store) -> Result<(CloudConfig, Option<i64>)> {
-    let configs = store.configs(Some("cloud"), None, true).await?;
+/// id of the newest one; `ids` pins the configs (a deploy context).
+pub async fn cloud_config(
+    store: &Store,
+    ids: Option<&[i64]>,
+) -> Result<(CloudConfig, Option<i64>)> {
+    let configs = config_set(store, "cloud", ids).await?;
     let mut merged = CloudConfig::default();
     let mut newest = None;
     for c in configs.iter().rev() {
@@ -112,7 +197,12 @@ fn newest_version<'a>(versions: impl Iterator<Item = &'a str>) -> Option<String>
 }
 
 /// Interpolates, types and checks a manifest, and resolves its releases and stemcells.
-pub async fn prepare(d: &Shared, name: &str, raw: &Value) -> Result<Prepared> {
+pub async fn prepare(
+    d: &Shared,
+    name: &str,
+    raw: &Value,
+    context: &DeployContext,
+) -> Result<Prepared> {
     let declared: Vec<Variable> = match raw.get("variables") {
         None | Some(Value::Null) => Vec::new(),
         Some(v) => serde_json::from_value(v.clone())
@@ -127,7 +217,8 @@ pub async fn prepare(d: &Shared, name: &str, raw: &Value) -> Result<Prepared> {
     }
     let value = d.config_server.interpolate(&d.store, name, raw).await?;
     let manifest = Manifest::from_value(&value)?;
-    let (cloud, cloud_config_id) = cloud_config(&d.store).await?;
+    let (cloud, cloud_config_id) =
+        cloud_config(&d.store, context.cloud_config_ids.as_deref()).await?;
     let errors: Vec<String> = manifest_check::check(&manifest, &cloud)
         .into_iter()
         .filter(|f| f.severity == Severity::Error)
@@ -150,7 +241,7 @@ pub async fn prepare(d: &Shared, name: &str, raw: &Value) -> Result<Prepared> {
             other.name
         )));
     }
-    let runtime = addons::runtime_configs(&d.store).await?;
+    let runtime = addons::runtime_configs(&d.store, context.runtime_config_ids.as_deref()).await?;
     let mut addon_jobs = HashMap::new();
     for g in &manifest.instance_groups {
         addon_jobs.insert(
@@ -323,6 +414,8 @@ struct Planned {
     inst: Instance,
     action: Action,
     disk: i64,
+    /// Replace the persistent disk even if its size is unchanged.
+    new_disk: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -521,16 +614,25 @@ async fn plan(
             let Some(mut inst) = insts.get(pos).cloned() else {
                 continue;
             };
+            let recreate_requested = opts.recreate
+                && opts
+                    .recreate_vms_created_before
+                    .is_none_or(|before| old.vm_created_at.is_some_and(|created| created < before));
+            let fix_needed =
+                opts.fix && old.vm_cid.is_some() && (old.unresponsive || !old.agent_alive);
+            let new_disk = opts.recreate_persistent_disks && disk > 0 && old.disk_cid.is_some();
             let action = if is_new {
                 Action::Create
             } else if (old.vm_cid.is_none() && old.state != "detached")
-                || opts.recreate
+                || recreate_requested
+                || fix_needed
                 || old.vm_hash != vm_hash
                 || old.ips != inst.ips
             {
                 Action::Recreate
             } else if old.spec_hash != spec_hash
                 || old.disk_size != disk
+                || new_disk
                 || old.bootstrap != (pos == 0)
             {
                 Action::Update
@@ -546,7 +648,12 @@ async fn plan(
                 inst.spec_hash = spec_hash.clone();
                 inst.vm_hash = vm_hash.clone();
             }
-            planned.push(Planned { inst, action, disk });
+            planned.push(Planned {
+                inst,
+                action,
+                disk,
+                new_disk,
+            });
         }
         for p in &planned {
             for ip in p.inst.ip_list() {
@@ -607,6 +714,7 @@ async fn update_one(
         mut inst,
         action,
         disk,
+        new_disk,
     } = planned;
     let label = if canary {
         format!("{} (canary)", inst.label())
@@ -622,7 +730,7 @@ async fn update_one(
                 }
                 create_vm(d, ctx, &mut inst).await;
             }
-            if inst.disk_size != disk {
+            if inst.disk_size != disk || new_disk {
                 let old = inst.disk_cid.take();
                 if disk > 0 {
                     let cid = d.cpi.create_disk(ctx, disk, inst.vm_cid.as_deref()).await;
@@ -682,6 +790,7 @@ async fn update_group(d: &Shared, ctx: &Arc<TaskCtx>, plan: GroupPlan) -> Result
         changed.len()
     ));
     let rest = changed.split_off(canaries);
+    ctx.checkpoint()?;
     try_join_all(
         changed
             .into_iter()
@@ -691,6 +800,7 @@ async fn update_group(d: &Shared, ctx: &Arc<TaskCtx>, plan: GroupPlan) -> Result
     for az in &azs {
         let in_az: Vec<Planned> = rest.iter().filter(|p| &p.inst.az == az).cloned().collect();
         for chunk in in_az.chunks(max_in_flight) {
+            ctx.checkpoint()?;
             try_join_all(
                 chunk
                     .iter()
@@ -735,7 +845,10 @@ pub async fn deploy(
     let existed = d.store.deployment(&name).await?.is_some();
     let prep_stage = ctx.stage("Preparing deployment", Vec::new(), 1);
     let prepared = prep_stage
-        .step("Preparing deployment", prepare(&d, &name, &raw))
+        .step(
+            "Preparing deployment",
+            prepare(&d, &name, &raw, &opts.context),
+        )
         .await;
     let prepared = match prepared {
         Ok(p) => p,
@@ -761,9 +874,16 @@ pub async fn deploy(
     if opts.dry_run {
         return Ok(format!("/deployments/{name}"));
     }
+    if let Some(skip) = &opts.skip_drain {
+        ctx.debug(&format!(
+            "Skipping drain for '{skip}' (the simulated jobs have no drain scripts)"
+        ));
+    }
+    ctx.checkpoint()?;
     if !deleted.is_empty() {
         let stage = ctx.stage("Deleting unneeded instances", Vec::new(), deleted.len());
         for inst in deleted {
+            ctx.checkpoint()?;
             let label = inst.label();
             stage.step(&label, delete_instance(&d, &ctx, inst)).await?;
         }
@@ -776,6 +896,7 @@ pub async fn deploy(
         .map(|(n, _)| n)
         .collect();
     let mut plans = plans;
+    ctx.checkpoint()?;
     if !creating.is_empty() {
         let stage = ctx.stage("Creating missing vms", Vec::new(), creating.len());
         let mut targets: Vec<&mut Planned> = plans
@@ -809,6 +930,7 @@ pub async fn deploy(
         }
     }
     for (_, batch) in batches {
+        ctx.checkpoint()?;
         try_join_all(batch.into_iter().map(|plan| update_group(&d, &ctx, plan))).await?;
     }
     let releases: Vec<Value> = prepared
@@ -850,6 +972,7 @@ pub async fn delete_deployment(d: Shared, ctx: Arc<TaskCtx>, name: String) -> Re
     if !instances.is_empty() {
         let stage = ctx.stage("Deleting instances", Vec::new(), instances.len());
         for inst in instances {
+            ctx.checkpoint()?;
             let label = inst.label();
             stage.step(&label, delete_instance(&d, &ctx, inst)).await?;
         }
@@ -870,8 +993,21 @@ pub async fn delete_deployment(d: Shared, ctx: Arc<TaskCtx>, name: String) -> Re
     Ok(format!("/deployments/{name}"))
 }
 
+/// Query options of `PUT /deployments/:name/jobs/...` (the flags of `bosh recreate`, `stop`,
+/// `start`, `restart`). Instances change one after another, which stays within any
+/// `canaries` / `max_in_flight`; the simulated jobs have no drain scripts (`skip_drain`), and
+/// the simulated agents always answer, so `fix` and `force` add nothing.
+#[derive(Debug, Clone, Default)]
+pub struct StateOptions {
+    /// Plan only: the task names what would change and changes nothing.
+    pub dry_run: bool,
+    /// For `recreate`: only VMs created before this time.
+    pub recreate_vms_created_before: Option<i64>,
+}
+
 /// `PUT /deployments/:name/jobs/:group[/:id]?state=...`: recreate, stop, start, restart or
-/// detach instances, one after another.
+/// detach instances, one after another, stopping at a checkpoint between instances when the
+/// task is cancelled.
 pub async fn change_state(
     d: Shared,
     ctx: Arc<TaskCtx>,
@@ -879,6 +1015,7 @@ pub async fn change_state(
     group: Option<String>,
     id: Option<String>,
     state: String,
+    opts: StateOptions,
 ) -> Result<String> {
     let targets: Vec<Instance> = d
         .store
@@ -903,6 +1040,22 @@ pub async fn change_state(
             .trim_end_matches('/')
         )));
     }
+    // `--vms-created-before` narrows a recreate; none that old is nothing to do, not an error.
+    let targets: Vec<Instance> = targets
+        .into_iter()
+        .filter(|i| {
+            state != "recreate"
+                || opts
+                    .recreate_vms_created_before
+                    .is_none_or(|before| i.vm_created_at.is_some_and(|created| created < before))
+        })
+        .collect();
+    if opts.dry_run {
+        for inst in &targets {
+            ctx.debug(&format!("Dry run: would {state} {}", inst.label()));
+        }
+        return Ok(format!("/deployments/{name}"));
+    }
     let stage_name = "Updating instance";
     let mut by_group: Vec<(String, Vec<Instance>)> = Vec::new();
     for inst in targets {
@@ -914,6 +1067,7 @@ pub async fn change_state(
     for (group_name, insts) in by_group {
         let stage = ctx.stage(stage_name, vec![group_name], insts.len());
         for mut inst in insts {
+            ctx.checkpoint()?;
             let label = inst.label();
             let state = state.clone();
             stage
@@ -969,6 +1123,34 @@ pub fn process_state(inst: &Instance) -> &'static str {
     }
 }
 
+/// The agent's vitals as the Director reports them: numbers as strings (the CLI's types),
+/// except `uptime.secs`; a `persistent` disk entry when the instance has one. Empty without a
+/// responding agent.
+fn vitals(inst: &Instance) -> Value {
+    if inst.vm_cid.is_none() || inst.unresponsive {
+        return json!({});
+    }
+    let uptime = inst
+        .vm_created_at
+        .map(|t| (crate::store::unix_now() - t).max(0))
+        .unwrap_or(0);
+    let mut disk = json!({
+        "system": {"percent": "30", "inode_percent": "12"},
+        "ephemeral": {"percent": "5", "inode_percent": "1"},
+    });
+    if inst.disk_cid.is_some() {
+        disk["persistent"] = json!({"percent": "2", "inode_percent": "0"});
+    }
+    json!({
+        "cpu": {"sys": "0.5", "user": "1.0", "wait": "0.0"},
+        "disk": disk,
+        "load": ["0.10", "0.05", "0.01"],
+        "mem": {"kb": "512000", "percent": "25"},
+        "swap": {"kb": "0", "percent": "0"},
+        "uptime": {"secs": uptime},
+    })
+}
+
 /// One line of the `instances?format=full` / `vms?format=full` task result.
 pub fn instance_details(inst: &Instance) -> Value {
     let state = process_state(inst);
@@ -1005,14 +1187,11 @@ pub fn instance_details(inst: &Instance) -> Value {
         "expects_vm": inst.lifecycle == "service" && inst.state != "detached",
         "vm_created_at": inst.vm_created_at.map(crate::store::rfc3339),
         "processes": processes,
-        "vitals": if inst.vm_cid.is_some() && !inst.unresponsive {
-            json!({"cpu": {"sys": "0.5", "user": "1.0", "wait": "0.0"}, "disk": {"system": {"percent": "30"}, "ephemeral": {"percent": "5"}},
-                   "load": ["0.10", "0.05", "0.01"], "mem": {"kb": "512000", "percent": "25"}, "swap": {"kb": "0", "percent": "0"}, "uptime": {"secs": 60}})
-        } else { json!({}) },
+        "vitals": vitals(inst),
         "resurrection_paused": inst.resurrection_paused,
         "ignore": inst.ignore_instance,
         "cloud_properties": serde_json::from_str::<Value>(&inst.cloud_properties).unwrap_or(json!({})),
-        "stemcell": inst.stemcell.as_deref().and_then(|s| s.split_once('/')).map(|(n, v)| json!({"name": n, "version": v})),
+        "stemcell": inst.stemcell.as_deref().and_then(|s| s.split_once('/')).map(|(n, v)| json!({"name": n, "version": v, "api_version": 3})),
     })
 }
 
