@@ -142,10 +142,7 @@ mod tests {
             index: Some(0),
         };
         assert_eq!(one.describe(), "master/0");
-        let all = LogTarget {
-            index: None,
-            ..one
-        };
+        let all = LogTarget { index: None, ..one };
         assert_eq!(all.describe(), "master (all instances)");
     }
 }

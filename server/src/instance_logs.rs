@@ -63,7 +63,10 @@ impl FetchRequest {
         let index = match map.get("index") {
             None | Some(Value::Null) => None,
             Some(v) => Some(v.as_u64().ok_or_else(|| {
-                Error::invalid("index", "expected a whole number (0 for the first instance)")
+                Error::invalid(
+                    "index",
+                    "expected a whole number (0 for the first instance)",
+                )
             })?),
         };
         let log_types = match map.get("type") {
@@ -331,10 +334,7 @@ fn check_target(manifest: &Value, deployment: &str, request: &FetchRequest) -> R
         .unwrap_or_default();
     let name_of = |g: &Value| g.get("name").and_then(Value::as_str).map(str::to_owned);
     let group = request.instance_group.as_str();
-    let Some(found) = groups
-        .iter()
-        .find(|g| name_of(g).as_deref() == Some(group))
-    else {
+    let Some(found) = groups.iter().find(|g| name_of(g).as_deref() == Some(group)) else {
         let names: Vec<String> = groups.iter().filter_map(|g| name_of(g)).collect();
         return Err(Error::invalid(
             "instance_group",
@@ -482,7 +482,12 @@ mod tests {
                     guid: "g".into(),
                     instance_group: "web".into(),
                     index: None,
-                    status: if finished.is_some() { "ready" } else { "running" }.into(),
+                    status: if finished.is_some() {
+                        "ready"
+                    } else {
+                        "running"
+                    }
+                    .into(),
                     error: None,
                     file_name: "f.tgz".into(),
                     download_url: None,

@@ -47,10 +47,7 @@ impl LogsBackend for UiLogs {
             index: target.index,
             log_types: None,
         };
-        self.logs
-            .start(caller, guid, &request)
-            .await
-            .map_err(shown)
+        self.logs.start(caller, guid, &request).await.map_err(shown)
     }
 
     async fn fetch_status(

@@ -90,10 +90,7 @@ async fn download(
     );
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     // The name is built from filename-safe characters only.
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}\"",
-        ready.file_name
-    )) {
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", ready.file_name)) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
