@@ -185,6 +185,40 @@ async fn logs_of_an_instance_and_its_group_download_as_tarballs() {
         );
     }
 
+    // The Status tab offers both links per row to a role that may have logs.
+    let browser = browser();
+    log_in(&browser, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    let html = browser
+        .get(server.at(&format!("/products/{guid}/status")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<th>Logs</th>"), "{html}");
+    assert!(html.contains(r#"data-logs="instance""#), "{html}");
+    assert!(html.contains(r#"data-logs="group""#), "{html}");
+    // The page's server function starts a fetch the API then knows.
+    let r = browser
+        .post(server.at("/_app/start_log_fetch"))
+        .header("accept", "application/json")
+        .form(&[
+            ("guid", guid.as_str()),
+            ("target[instance_group]", GROUP),
+            ("target[index]", "0"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let started: Value = r.json().await.unwrap();
+    assert_eq!(started["instance_group"], GROUP, "{started:#}");
+    let r = api
+        .get(&format!("{logs}/{}", started["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+
     // Unknown fetches.
     let r = api.get(&format!("{logs}/0123456789abcdef")).await;
     assert_eq!(r.status, 404);
@@ -249,6 +283,20 @@ async fn only_roles_that_may_see_credentials_fetch_logs_and_bad_input_names_the_
                 .contains("credentials"),
             "{body:#}"
         );
+        // The page's server function refuses them too.
+        let r = http
+            .post(server.at("/_app/start_log_fetch"))
+            .bearer_auth(&token)
+            .form(&[
+                ("guid", guid.as_str()),
+                ("target[instance_group]", GROUP),
+                ("target[index]", "0"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let text = r.text().await.unwrap();
+        assert!(text.contains("may not download logs"), "{role}: {text}");
         for path in [format!("{logs}/{id}"), format!("{logs}/{id}/download")] {
             let r = http
                 .get(server.at(&path))
