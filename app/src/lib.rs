@@ -5,6 +5,7 @@ pub mod api;
 pub mod backend;
 pub mod components;
 pub mod installations_backend;
+pub mod logs_backend;
 pub mod pages;
 pub mod review_backend;
 pub mod session;

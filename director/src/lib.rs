@@ -10,6 +10,7 @@
 //! [`config_server`] (variables, sealed), [`store`] (SQLite), [`tls`] (CA and certificates).
 
 pub mod api;
+pub mod blobs;
 pub mod config_server;
 pub mod cpi;
 pub mod deploy;

@@ -1,9 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { APIRequestContext, expect, request as playwrightRequest, test } from '@playwright/test';
-import { api, apiToken, logIn, selfSignedCertificate } from './helpers';
+import { expect, request as playwrightRequest, test } from '@playwright/test';
+import { api, apiToken, logIn, makePksDeployable, OwnTileworks, PKS, startOwnTileworks } from './helpers';
 
 // Apply Changes in the browser: the bundled PKS tile made deployable through the Ops Manager API
 // (as `om configure-director` / `configure-product` would; pks.spec.ts does the forms in the
@@ -16,140 +12,19 @@ import { api, apiToken, logIn, selfSignedCertificate } from './helpers';
 // unconfigured on the shared server. So this spec runs its own Tileworks, with its own data dir
 // and embedded Director, and a VM latency that makes the progress visible.
 
-const PKS = 'pivotal-container-service';
 const PASSWORD = () => process.env.TILEWORKS_ADMIN_PASSWORD!;
 
-let server: ChildProcess | undefined;
-let dataDir = '';
+let own: OwnTileworks | undefined;
 let baseURL = '';
 
 test.beforeAll(async () => {
-  const root = path.resolve(__dirname, '..', '..');
-  dataDir = mkdtempSync(path.join(tmpdir(), 'tileworks-e2e-apply-'));
-  server = spawn(
-    path.join(root, 'target', 'debug', 'tileworks'),
-    ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--director-vm-create-ms', '400'],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        TILEWORKS_ADMIN_USER: 'admin',
-        TILEWORKS_ADMIN_PASSWORD: PASSWORD(),
-        TILEWORKS_SITE_ROOT: path.join(root, 'target', 'site'),
-        RUST_LOG: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  baseURL = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('Tileworks did not start within 60 s')), 60_000);
-    let seen = '';
-    server!.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = seen.match(/Tileworks listening on (http\S+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    server!.on('exit', (code) => reject(new Error(`Tileworks exited early with ${code}:\n${seen}`)));
-  });
+  own = await startOwnTileworks('apply', ['--director-vm-create-ms', '400']);
+  baseURL = own.baseURL;
 });
 
 test.afterAll(async () => {
-  server?.kill('SIGTERM');
-  rmSync(dataDir, { recursive: true, force: true });
+  own?.stop();
 });
-
-/// The Director tile and PKS configured through the API, as om would; returns the PKS GUID.
-async function makePksDeployable(request: APIRequestContext, token: string): Promise<string> {
-  const call = (method: 'GET' | 'PUT' | 'POST', url: string, body?: unknown) =>
-    api(request, token, method, url, body);
-  await call('PUT', '/api/v0/staged/director/properties', {
-    iaas_configuration: {
-      vcenter_host: 'vcsa.example.com',
-      vcenter_username: 'administrator@vsphere.local',
-      vcenter_password: 'vcenter-secret',
-      datacenter: 'dc1',
-      persistent_datastore_names: 'ds1',
-      ephemeral_datastore_names: 'ds1',
-    },
-    director_configuration: { ntp_servers_string: '0.pool.ntp.org', resurrector_enabled: true },
-  });
-  for (const az of ['az1', 'az2']) {
-    await call('POST', '/api/v0/staged/director/availability_zones', {
-      availability_zone: { name: az, clusters: [{ cluster: `c-${az}`, resource_pool: 'rp' }] },
-    });
-  }
-  const subnet = (third: number) => ({
-    iaas_identifier: `net-${third}`,
-    cidr: `10.0.${third}.0/24`,
-    dns: '8.8.8.8',
-    gateway: `10.0.${third}.1`,
-    reserved_ip_ranges: `10.0.${third}.1-10.0.${third}.10`,
-    availability_zone_names: ['az1', 'az2'],
-  });
-  await call('PUT', '/api/v0/staged/director/networks', {
-    icmp_checks_enabled: false,
-    networks: [
-      { name: 'infra', subnets: [subnet(0)] },
-      { name: 'services', subnets: [subnet(4)] },
-    ],
-  });
-  await call('PUT', '/api/v0/staged/director/network_and_az', {
-    network_and_az: { network: { name: 'infra' }, singleton_availability_zone: { name: 'az1' } },
-  });
-
-  const staged = await call('POST', '/api/v0/staged/products', { name: PKS, product_version: 'latest' });
-  const guid: string = staged.guid;
-  const base = `/api/v0/staged/products/${guid}`;
-  await call('PUT', `${base}/networks_and_azs`, {
-    networks_and_azs: {
-      network: { name: 'infra' },
-      service_network: { name: 'services' },
-      singleton_availability_zone: { name: 'az1' },
-      other_availability_zones: [{ name: 'az1' }, { name: 'az2' }],
-    },
-  });
-  const hostname = 'api.pks.example.com';
-  const { cert, key } = selfSignedCertificate(hostname);
-  const selected = (option: string, value?: string) => ({
-    selected_option: option, option_value: option, ...(value ? { value } : {}),
-  });
-  await call('PUT', `${base}/properties`, {
-    properties: {
-      '.properties.cloud_provider': selected('vsphere', 'vSphere'),
-      '.properties.cloud_provider.vsphere.vcenter_master_creds': {
-        value: { identity: 'administrator@vsphere.local', password: 'pks-vcenter-secret' },
-      },
-      '.properties.cloud_provider.vsphere.vcenter_ip': { value: 'vcsa.example.com' },
-      '.properties.cloud_provider.vsphere.vcenter_dc': { value: 'dc1' },
-      '.properties.cloud_provider.vsphere.vcenter_ds': { value: 'ds1' },
-      '.properties.pks_api_hostname': { value: hostname },
-      '.properties.plan1_selector': { value: 'Plan Active' },
-      '.properties.plan1_selector.active.master_az_placement': { value: ['az1'] },
-      '.properties.plan1_selector.active.worker_az_placement': { value: ['az1', 'az2'] },
-      '.properties.plan2_selector': selected('inactive'),
-      '.properties.plan3_selector': selected('inactive'),
-      '.pivotal-container-service.pks_tls': { value: { cert_pem: cert, private_key_pem: key } },
-    },
-  });
-  const jobs = (await call('GET', `${base}/jobs`)).jobs as { name: string; guid: string }[];
-  const job = jobs.find((j) => j.name === PKS)!;
-  const resources = await call('GET', `${base}/jobs/${job.guid}/resource_config`);
-  await call('PUT', `${base}/jobs/${job.guid}/resource_config`, {
-    ...resources,
-    instances: 1,
-    instance_type: { id: 'large.disk' },
-    persistent_disk: { size_mb: '20480' },
-  });
-  await call('PUT', `${base}/errands`, { errands: [{ name: 'smoke-tests', post_deploy: false }] });
-
-  const pending = await call('GET', '/api/v0/staged/pending_changes');
-  const change = pending.product_changes.find((c: any) => c.guid === guid);
-  expect(change.completeness_checks.configuration_complete, JSON.stringify(change)).toBe(true);
-  return guid;
-}
 
 test('Apply Changes: live progress, Change Log, and the Status tab through a VM failure', async ({ browser }) => {
   test.setTimeout(240_000);

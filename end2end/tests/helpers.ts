@@ -1,5 +1,5 @@
 import { APIRequestContext, expect, Page } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -128,5 +128,168 @@ export function selfSignedCertificate(hostname: string): { cert: string; key: st
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const PKS = 'pivotal-container-service';
+
+/// A Tileworks of a spec's own (own data dir, own embedded Director), for specs that deploy:
+/// a deployed product cannot be taken off the dashboard again, and the other specs expect the
+/// bundled PKS tile and the Director tile unconfigured on the shared server.
+export interface OwnTileworks {
+  baseURL: string;
+  stop: () => void;
+}
+
+export async function startOwnTileworks(name: string, args: string[] = []): Promise<OwnTileworks> {
+  const root = path.resolve(__dirname, '..', '..');
+  const dataDir = mkdtempSync(path.join(tmpdir(), `tileworks-e2e-${name}-`));
+  const server: ChildProcess = spawn(
+    path.join(root, 'target', 'debug', 'tileworks'),
+    ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        TILEWORKS_ADMIN_USER: ADMIN.username,
+        TILEWORKS_ADMIN_PASSWORD: ADMIN.password(),
+        TILEWORKS_SITE_ROOT: path.join(root, 'target', 'site'),
+        RUST_LOG: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const stop = () => {
+    server.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const baseURL = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('Tileworks did not start within 60 s')), 60_000);
+      let seen = '';
+      server.stdout!.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        const match = seen.match(/Tileworks listening on (http\S+)/);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+      server.on('exit', (code) => reject(new Error(`Tileworks exited early with ${code}:\n${seen}`)));
+    });
+    return { baseURL, stop };
+  } catch (e) {
+    stop();
+    throw e;
+  }
+}
+
+/// The Director tile and PKS configured through the API, as om would; returns the PKS GUID.
+export async function makePksDeployable(request: APIRequestContext, token: string): Promise<string> {
+  const call = (method: 'GET' | 'PUT' | 'POST', url: string, body?: unknown) =>
+    api(request, token, method, url, body);
+  await call('PUT', '/api/v0/staged/director/properties', {
+    iaas_configuration: {
+      vcenter_host: 'vcsa.example.com',
+      vcenter_username: 'administrator@vsphere.local',
+      vcenter_password: 'vcenter-secret',
+      datacenter: 'dc1',
+      persistent_datastore_names: 'ds1',
+      ephemeral_datastore_names: 'ds1',
+    },
+    director_configuration: { ntp_servers_string: '0.pool.ntp.org', resurrector_enabled: true },
+  });
+  for (const az of ['az1', 'az2']) {
+    await call('POST', '/api/v0/staged/director/availability_zones', {
+      availability_zone: { name: az, clusters: [{ cluster: `c-${az}`, resource_pool: 'rp' }] },
+    });
+  }
+  const subnet = (third: number) => ({
+    iaas_identifier: `net-${third}`,
+    cidr: `10.0.${third}.0/24`,
+    dns: '8.8.8.8',
+    gateway: `10.0.${third}.1`,
+    reserved_ip_ranges: `10.0.${third}.1-10.0.${third}.10`,
+    availability_zone_names: ['az1', 'az2'],
+  });
+  await call('PUT', '/api/v0/staged/director/networks', {
+    icmp_checks_enabled: false,
+    networks: [
+      { name: 'infra', subnets: [subnet(0)] },
+      { name: 'services', subnets: [subnet(4)] },
+    ],
+  });
+  await call('PUT', '/api/v0/staged/director/network_and_az', {
+    network_and_az: { network: { name: 'infra' }, singleton_availability_zone: { name: 'az1' } },
+  });
+
+  const staged = await call('POST', '/api/v0/staged/products', { name: PKS, product_version: 'latest' });
+  const guid: string = staged.guid;
+  const base = `/api/v0/staged/products/${guid}`;
+  await call('PUT', `${base}/networks_and_azs`, {
+    networks_and_azs: {
+      network: { name: 'infra' },
+      service_network: { name: 'services' },
+      singleton_availability_zone: { name: 'az1' },
+      other_availability_zones: [{ name: 'az1' }, { name: 'az2' }],
+    },
+  });
+  const hostname = 'api.pks.example.com';
+  const { cert, key } = selfSignedCertificate(hostname);
+  const selected = (option: string, value?: string) => ({
+    selected_option: option, option_value: option, ...(value ? { value } : {}),
+  });
+  await call('PUT', `${base}/properties`, {
+    properties: {
+      '.properties.cloud_provider': selected('vsphere', 'vSphere'),
+      '.properties.cloud_provider.vsphere.vcenter_master_creds': {
+        value: { identity: 'administrator@vsphere.local', password: 'pks-vcenter-secret' },
+      },
+      '.properties.cloud_provider.vsphere.vcenter_ip': { value: 'vcsa.example.com' },
+      '.properties.cloud_provider.vsphere.vcenter_dc': { value: 'dc1' },
+      '.properties.cloud_provider.vsphere.vcenter_ds': { value: 'ds1' },
+      '.properties.pks_api_hostname': { value: hostname },
+      '.properties.plan1_selector': { value: 'Plan Active' },
+      '.properties.plan1_selector.active.master_az_placement': { value: ['az1'] },
+      '.properties.plan1_selector.active.worker_az_placement': { value: ['az1', 'az2'] },
+      '.properties.plan2_selector': selected('inactive'),
+      '.properties.plan3_selector': selected('inactive'),
+      '.pivotal-container-service.pks_tls': { value: { cert_pem: cert, private_key_pem: key } },
+    },
+  });
+  const jobs = (await call('GET', `${base}/jobs`)).jobs as { name: string; guid: string }[];
+  const job = jobs.find((j) => j.name === PKS)!;
+  const resources = await call('GET', `${base}/jobs/${job.guid}/resource_config`);
+  await call('PUT', `${base}/jobs/${job.guid}/resource_config`, {
+    ...resources,
+    instances: 1,
+    instance_type: { id: 'large.disk' },
+    persistent_disk: { size_mb: '20480' },
+  });
+  await call('PUT', `${base}/errands`, { errands: [{ name: 'smoke-tests', post_deploy: false }] });
+
+  const pending = await call('GET', '/api/v0/staged/pending_changes');
+  const change = pending.product_changes.find((c: any) => c.guid === guid);
+  expect(change.completeness_checks.configuration_complete, JSON.stringify(change)).toBe(true);
+  return guid;
+}
+
+/// Apply Changes through the API (as `om apply-changes`), polled until it ends; fails the test
+/// unless it succeeded.
+export async function applyChangesAndWait(request: APIRequestContext, token: string, timeoutMs = 180_000) {
+  const started = await api(request, token, 'POST', '/api/v0/installations', {
+    deploy_products: 'all', ignore_warnings: true,
+  });
+  const id = started.install.id;
+  await expect
+    .poll(async () => (await api(request, token, 'GET', `/api/v0/installations/${id}`)).status, {
+      timeout: timeoutMs,
+      intervals: [250, 500, 1000],
+    })
+    .not.toBe('running');
+  const done = await api(request, token, 'GET', `/api/v0/installations/${id}`);
+  if (done.status !== 'succeeded') {
+    const logs = await api(request, token, 'GET', `/api/v0/installations/${id}/logs`);
+    throw new Error(`installation ${id} ${done.status}:\n${logs.logs}`);
   }
 }

@@ -9,6 +9,7 @@ pub mod director_client;
 pub mod error;
 pub mod http;
 pub mod installations;
+pub mod instance_logs;
 pub mod products;
 pub mod secrets;
 pub mod stemcells;
@@ -17,6 +18,7 @@ pub mod tile_archive;
 pub mod tile_cli;
 pub mod ui_backend;
 pub mod ui_installations;
+pub mod ui_logs;
 pub mod ui_review;
 pub mod ui_settings;
 

@@ -9,6 +9,7 @@ pub mod errands;
 pub mod events;
 pub mod info;
 pub mod instances;
+pub mod logs;
 pub mod problems;
 pub mod releases;
 pub mod stemcells;
@@ -32,6 +33,7 @@ pub fn router(director: Shared) -> Router {
     let protected = Router::new()
         .merge(deployments::routes())
         .merge(instances::routes())
+        .merge(logs::routes())
         .merge(errands::routes())
         .merge(problems::routes())
         .merge(tasks::routes())

@@ -21,6 +21,7 @@ pub mod deployments;
 pub mod errands;
 pub mod instances;
 pub mod locks;
+pub mod logs;
 pub mod releases;
 pub mod stemcells;
 pub mod tasks;
@@ -42,6 +43,7 @@ pub use deployments::{
 pub use errands::{Errand, ErrandInstance, ErrandResult, ErrandRunOptions};
 pub use instances::{Instance, Vm};
 pub use locks::Lock;
+pub use logs::LogsRequest;
 pub use releases::{Release, ReleaseVersion};
 pub use stemcells::{Stemcell, Upload, UploadOptions};
 pub use tasks::{Event, OutputCursor, OutputType, Task, TaskFilter, TaskState};

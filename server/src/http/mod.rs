@@ -41,6 +41,8 @@ pub struct AppState {
     pub stemcells: crate::stemcells::StemcellLibrary,
     /// Apply Changes: installations, their logs, deployed snapshots, the Director link.
     pub installations: crate::installations::Installations,
+    /// Instance log downloads (the Status tab's Logs links).
+    pub logs: crate::instance_logs::InstanceLogs,
     pub throttle: Arc<Throttle>,
     pub leptos_options: LeptosOptions,
 }
@@ -70,6 +72,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         std::sync::Arc::new(crate::ui_settings::UiSettings::new(state.products.clone()));
     let installs = crate::ui_installations::backend(state.installations.clone());
     let review = crate::ui_review::UiReview::context(&state);
+    let logs = state.logs.clone();
     Router::new()
         .route(
             "/login",
@@ -93,6 +96,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
                 leptos::prelude::provide_context(settings.clone());
                 leptos::prelude::provide_context(installs.clone());
                 leptos::prelude::provide_context(review.clone());
+                leptos::prelude::provide_context(crate::ui_logs::context(&logs));
             },
             move || app::shell(options.clone()),
         )
@@ -114,17 +118,22 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
 /// predicate already leaves alone what must not or need not be compressed (server-sent events,
 /// which must stream; images; tiny bodies); the wasm bundle is left alone too, because
 /// compressing megabytes on every first load costs more server CPU than it saves on the LAN
-/// an operator works from.
+/// an operator works from. Log bundles (`application/gzip`) are compressed already.
 fn compression() -> tower_http::compression::CompressionLayer<
     tower_http::compression::predicate::And<
-        tower_http::compression::DefaultPredicate,
+        tower_http::compression::predicate::And<
+            tower_http::compression::DefaultPredicate,
+            tower_http::compression::predicate::NotForContentType,
+        >,
         tower_http::compression::predicate::NotForContentType,
     >,
 > {
     use tower_http::compression::predicate::{NotForContentType, Predicate};
     use tower_http::compression::{CompressionLayer, DefaultPredicate};
     CompressionLayer::new().gzip(true).compress_when(
-        DefaultPredicate::new().and(NotForContentType::const_new("application/wasm")),
+        DefaultPredicate::new()
+            .and(NotForContentType::const_new("application/wasm"))
+            .and(NotForContentType::const_new("application/gzip")),
     )
 }
 
@@ -164,6 +173,7 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         store: store.clone(),
         products,
         stemcells,
+        logs: crate::instance_logs::InstanceLogs::open(installations.clone(), &config.data.path)?,
         installations,
         throttle: Arc::new(Throttle::new(Policy::default())),
         leptos_options,

@@ -23,6 +23,7 @@ pub mod diff;
 pub mod director;
 pub mod errands;
 pub mod jobs;
+pub mod logs;
 pub mod max_in_flight;
 pub mod networks_and_azs;
 pub mod pending_changes;
@@ -161,6 +162,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v0/stemcell_associations",
             get(stemcells::associations).patch(stemcells::associate),
         )
+        .merge(logs::routes())
 }
 
 /// Who is calling (the auth middleware put it there).
