@@ -68,7 +68,9 @@ impl Director {
 impl Director {
     /// How many tasks the Director has for a deployment (`GET /tasks?deployment=`).
     pub async fn task_count(&self, deployment: &str) -> usize {
-        let path = format!("/tasks?deployment={deployment}&limit=10000");
+        // `verbose=2`: like `bosh tasks --all`, counting the VM-state retrievals a Status look
+        // costs, which the Director's default listing hides.
+        let path = format!("/tasks?deployment={deployment}&limit=10000&verbose=2");
         let (status, tasks) = self.send(Method::GET, &path, None).await;
         assert_eq!(status, 200, "{tasks}");
         tasks.as_array().map_or(0, Vec::len)
