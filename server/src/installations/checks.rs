@@ -101,7 +101,8 @@ impl Refusal {
         message: String,
     ) {
         if ignorable {
-            self.warnings.push(format!("{identifier} ({guid}): {message}"));
+            self.warnings
+                .push(format!("{identifier} ({guid}): {message}"));
         } else {
             self.error(guid, message.clone());
         }
@@ -213,7 +214,13 @@ mod tests {
     fn warnings_refuse_only_without_ignore_warnings() {
         let mut r = Refusal::default();
         assert!(!r.refuses(false));
-        r.verifier("p-1", "app", PENDING_CHANGES, true, "no pending changes".into());
+        r.verifier(
+            "p-1",
+            "app",
+            PENDING_CHANGES,
+            true,
+            "no pending changes".into(),
+        );
         assert!(r.refuses(false));
         assert!(!r.refuses(true));
         assert_eq!(r.warnings, vec!["app (p-1): no pending changes"]);
@@ -227,7 +234,10 @@ mod tests {
         assert_eq!(product["verifiers"][0]["type"], PENDING_CHANGES);
         assert_eq!(product["verifiers"][0]["ignorable"], true);
         assert_eq!(product["verifiers"][1]["ignorable"], false);
-        assert!(product.get("complete").is_none(), "no completeness computed");
+        assert!(
+            product.get("complete").is_none(),
+            "no completeness computed"
+        );
     }
 
     #[test]
@@ -236,7 +246,10 @@ mod tests {
         let check = r.product("p-2", "small");
         check.completeness = Some(Completeness {
             missing: BTreeMap::from([
-                ("networks_and_azs.network".into(), vec!["can't be blank".into()]),
+                (
+                    "networks_and_azs.network".into(),
+                    vec!["can't be blank".into()],
+                ),
                 (".properties.x".into(), vec!["can't be blank".into()]),
             ]),
             invalid: BTreeMap::new(),

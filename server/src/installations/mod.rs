@@ -44,8 +44,8 @@ use crate::store::installations::{InstallationRow, Started};
 use crate::store::Store;
 use crate::{Error, Result};
 
-use checks::Refusal;
 use crate::products::changes::dependencies_of;
+use checks::Refusal;
 use tiles::product_versions::DependencyState;
 
 pub use director::DirectorLink;
@@ -313,10 +313,7 @@ impl Installations {
         }
         if refusal.errors.is_empty() {
             if let Err(e) = products.cloud_config().await {
-                refusal.error(
-                    &director.guid,
-                    format!("cloud config: {}", error_text(&e)),
-                );
+                refusal.error(&director.guid, format!("cloud config: {}", error_text(&e)));
             }
         }
         let mut plan = Vec::new();
@@ -339,10 +336,11 @@ impl Installations {
                     }
                 }
                 let check = refusal.product(&product.guid, &product.name);
-                check.stemcell_criteria = crate::stemcells::criteria::criteria_of(&product.template)
-                    .into_iter()
-                    .map(|c| (c.os.clone(), c.version.clone()))
-                    .collect();
+                check.stemcell_criteria =
+                    crate::stemcells::criteria::criteria_of(&product.template)
+                        .into_iter()
+                        .map(|c| (c.os.clone(), c.version.clone()))
+                        .collect();
                 check.completeness = Some(completeness);
             }
             templates.push(product.template.clone());
@@ -411,7 +409,10 @@ impl Installations {
                         false,
                         format!("{} requires {what}: {why}", p.name),
                     );
-                    refusal.product(&p.guid, &p.name).dependencies.push(d.clone());
+                    refusal
+                        .product(&p.guid, &p.name)
+                        .dependencies
+                        .push(d.clone());
                 } else if d.optional && d.state == DependencyState::Incompatible {
                     let why = d.note.clone().unwrap_or_default();
                     refusal.verifier(
@@ -421,7 +422,10 @@ impl Installations {
                         true,
                         format!("optional dependency {what}: {why}"),
                     );
-                    refusal.product(&p.guid, &p.name).dependencies.push(d.clone());
+                    refusal
+                        .product(&p.guid, &p.name)
+                        .dependencies
+                        .push(d.clone());
                 }
                 if let Some(dep_guid) = d.guid.as_deref().filter(|g| d.pending && !in_run(g)) {
                     refusal.verifier(
@@ -459,8 +463,16 @@ impl Installations {
             };
             let (p, template) = (&plan[index], &templates[index]);
             for (phase, names, list) in [
-                ("post-deploy", &overrides.run_post_deploy, &template.post_deploy_errands),
-                ("pre-delete", &overrides.run_pre_delete, &template.pre_delete_errands),
+                (
+                    "post-deploy",
+                    &overrides.run_post_deploy,
+                    &template.post_deploy_errands,
+                ),
+                (
+                    "pre-delete",
+                    &overrides.run_pre_delete,
+                    &template.pre_delete_errands,
+                ),
             ] {
                 for name in names.keys().filter(|n| !list.iter().any(|e| &e.name == *n)) {
                     refusal.verifier(

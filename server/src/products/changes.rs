@@ -208,7 +208,11 @@ pub struct OnHand {
 
 /// Resolves `template.requires_product_versions` for the product `guid` against `on_hand`.
 /// Products staged for deletion meet nothing (the deletion is what is pending for them).
-pub fn dependencies_of(template: &ProductTemplate, guid: &str, on_hand: &[OnHand]) -> Vec<Dependency> {
+pub fn dependencies_of(
+    template: &ProductTemplate,
+    guid: &str,
+    on_hand: &[OnHand],
+) -> Vec<Dependency> {
     let mut offers: Vec<Offer<'_>> = Vec::new();
     let mut owner: Vec<usize> = Vec::new();
     for (i, p) in on_hand.iter().enumerate() {
@@ -254,9 +258,7 @@ pub fn dependencies_of(template: &ProductTemplate, guid: &str, on_hand: &[OnHand
                     found_version.as_deref().unwrap_or("?"),
                     r.version
                 )),
-                DependencyState::Missing if deleting => {
-                    Some("its deletion is staged".to_owned())
-                }
+                DependencyState::Missing if deleting => Some("its deletion is staged".to_owned()),
                 DependencyState::Missing => Some("neither staged nor deployed".to_owned()),
             };
             Dependency {
@@ -523,13 +525,20 @@ mod tests {
         assert!(!cache.blocks(), "optional");
         assert!(!cache.pending);
         let queue = by("queue");
-        assert_eq!((queue.state, queue.colour.as_str()), (DependencyState::Missing, "gray"));
+        assert_eq!(
+            (queue.state, queue.colour.as_str()),
+            (DependencyState::Missing, "gray")
+        );
         let old = by("old");
         assert_eq!(old.state, DependencyState::Missing);
         assert_eq!(old.note.as_deref(), Some("its deletion is staged"));
         assert!(old.blocks());
         let cf = by("cf");
-        assert_eq!(cf.state, DependencyState::Satisfied, "via provides_product_versions");
+        assert_eq!(
+            cf.state,
+            DependencyState::Satisfied,
+            "via provides_product_versions"
+        );
         assert_eq!(cf.guid.as_deref(), Some("paas-1"));
         assert_eq!(cf.found_version.as_deref(), Some("2.5"));
     }
