@@ -180,8 +180,8 @@ pub struct Dependency {
     pub found_version: Option<String>,
     /// The staged product that provides it (none for the Director or when missing).
     pub guid: Option<String>,
-    /// That product has pending changes (install or update), so it must deploy in the same
-    /// Apply Changes as the product that depends on it.
+    /// It is satisfied by a product with pending changes (install or update), which must
+    /// therefore deploy in the same Apply Changes as the product that depends on it.
     pub pending: bool,
     /// Why it is red or gray, in words.
     pub note: Option<String>,
@@ -271,10 +271,11 @@ pub fn dependencies_of(
                 guid: provider
                     .filter(|p| !p.guid.is_empty())
                     .map(|p| p.guid.clone()),
-                pending: provider.is_some_and(|p| {
-                    !p.guid.is_empty()
-                        && matches!(p.action, ChangeAction::Install | ChangeAction::Update)
-                }),
+                pending: resolution.state == DependencyState::Satisfied
+                    && provider.is_some_and(|p| {
+                        !p.guid.is_empty()
+                            && matches!(p.action, ChangeAction::Install | ChangeAction::Update)
+                    }),
                 note,
             }
         })
