@@ -336,7 +336,13 @@ async fn dependencies_changes_and_warnings_through_apply_changes() {
             .contains("rd-app requires rd-base ~> 1.0: its deletion is staged"),
         "{body:#}"
     );
+    // The app has no pending changes either, but that warning was ignored: not listed.
+    assert_eq!(body["warnings"], json!([]), "{body:#}");
     let product = &body["deployment_errors"]["products"][0];
+    assert!(
+        !all_text(product).contains("PendingChangesVerifier"),
+        "{body:#}"
+    );
     assert_eq!(product["dependencies"][0]["name"], "rd-base", "{body:#}");
     assert_eq!(product["dependencies"][0]["state"], "missing");
 }

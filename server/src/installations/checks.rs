@@ -120,6 +120,18 @@ impl Refusal {
         !self.errors.is_empty() || (!ignore_warnings && !self.warnings.is_empty())
     }
 
+    /// Forgets the warnings (the request ignores them): a refusal then names only what
+    /// refused it.
+    pub fn drop_warnings(&mut self) {
+        self.warnings.clear();
+        for check in self.products.values_mut() {
+            check.verifiers.retain(|(_, ignorable, _)| !ignorable);
+            check.dependencies.retain(|d| {
+                d.state != tiles::product_versions::DependencyState::Incompatible || !d.optional
+            });
+        }
+    }
+
     /// The 422 body (see the module docs).
     pub fn to_json(&self) -> Value {
         let products: Vec<Value> = self
@@ -227,6 +239,10 @@ mod tests {
         assert!(r.errors.is_empty());
         r.verifier("p-1", "app", DEPENDENCIES, false, "requires db".into());
         assert!(r.refuses(true));
+        let mut ignored = r.clone();
+        ignored.drop_warnings();
+        assert!(ignored.warnings.is_empty());
+        assert_eq!(ignored.products["p-1"].verifiers.len(), 1);
         let body = r.to_json();
         assert_eq!(body["errors"]["p-1"], json!(["requires db"]));
         let product = &body["deployment_errors"]["products"][0];

@@ -486,6 +486,9 @@ impl Installations {
             }
         }
         if refusal.refuses(request.ignore_warnings) {
+            if request.ignore_warnings {
+                refusal.drop_warnings();
+            }
             return Err(Error::ApplyRefused(Box::new(refusal)));
         }
         Ok(plan)
