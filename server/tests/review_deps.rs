@@ -100,8 +100,8 @@ fn dependency<'a>(change: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no dependency {name}: {change:#}"))
 }
 
-/// Starts an apply; 200 expected; waits until it ends and expects success.
-async fn apply_ok(api: &Api<'_>, body: Value) {
+/// Starts an apply; 200 expected; waits until it ends and expects success. Its log.
+async fn apply_ok(api: &Api<'_>, body: Value) -> String {
     let r = api.post("/api/v0/installations", body.clone()).await;
     assert_eq!(r.status, 200, "{body}: {:#}", r.body);
     let id = r.body["install"]["id"].as_i64().unwrap();
@@ -111,7 +111,7 @@ async fn apply_ok(api: &Api<'_>, body: Value) {
         if s.body["status"] != "running" {
             let logs = api.get(&format!("/api/v0/installations/{id}/logs")).await;
             assert_eq!(s.body["status"], "succeeded", "{:#}", logs.body["logs"]);
-            return;
+            return logs.body["logs"].as_str().unwrap_or_default().to_owned();
         }
         assert!(Instant::now() < deadline, "installation {id} still running");
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -239,11 +239,17 @@ async fn dependencies_changes_and_warnings_through_apply_changes() {
     );
     let verifiers = all_text(&body["deployment_errors"]);
     assert!(verifiers.contains("PendingChangesVerifier"), "{body:#}");
-    apply_ok(
+    let log = apply_ok(
         &api,
         json!({"deploy_products": [app], "ignore_warnings": "true"}),
     )
     .await;
+    assert!(
+        log.contains(&format!(
+            "Warning ignored (ignore_warnings): rd-app ({app}): has no pending changes"
+        )),
+        "{log}"
+    );
     // "all" deploys everything as it is without a warning, as om's apply-changes expects.
     apply_ok(&api, json!({"deploy_products": "all"})).await;
 

@@ -248,7 +248,7 @@ impl Installations {
         if let Some(running) = self.products().applying() {
             return Err(Error::InstallationRunning(running));
         }
-        let plan = self.plan(&request).await?;
+        let (plan, ignored_warnings) = self.plan(&request).await?;
         let products_json = serde_json::to_string(&plan)
             .map_err(|e| Error::Internal(format!("encoding the installation plan: {e}")))?;
         let request_json = serde_json::to_string(&request)
@@ -267,6 +267,9 @@ impl Installations {
         let (events, _) = broadcast::channel(1024);
         let (log, writer) = InstallLog::open(self.store().clone(), id, 0, events);
         self.lock_streams().insert(id, log.clone());
+        for w in &ignored_warnings {
+            log.line(format!("Warning ignored (ignore_warnings): {w}"));
+        }
         let service = self.clone();
         let user = user.to_owned();
         tokio::spawn(async move {
@@ -277,9 +280,10 @@ impl Installations {
         Ok(id)
     }
 
-    /// Which products the request selects, validated, with their actions. Refused with every
-    /// error and warning found ([`checks`]); warnings only refuse without `ignore_warnings`.
-    async fn plan(&self, request: &ApplyRequest) -> Result<Vec<ProductRun>> {
+    /// Which products the request selects, validated, with their actions, and the warnings
+    /// the request ignored. Refused with every error and warning found ([`checks`]); warnings
+    /// only refuse without `ignore_warnings`.
+    async fn plan(&self, request: &ApplyRequest) -> Result<(Vec<ProductRun>, Vec<String>)> {
         use crate::products::ChangeAction;
         let products = self.products();
         let staged = products.store().products().staged().await?;
@@ -491,7 +495,7 @@ impl Installations {
             }
             return Err(Error::ApplyRefused(Box::new(refusal)));
         }
-        Ok(plan)
+        Ok((plan, refusal.warnings))
     }
 
     pub async fn get(&self, id: i64) -> Result<InstallationView> {
