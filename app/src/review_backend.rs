@@ -36,11 +36,71 @@ pub struct ReviewProduct {
     /// Stemcells the product needs that the Stemcell Library lacks.
     pub stemcell_warnings: Vec<String>,
     pub errands: Vec<ReviewErrand>,
+    /// The high-level items behind the action (deletion staged, version updated, stemcell
+    /// updated, what configuration changed).
+    #[serde(default)]
+    pub changes: Vec<ReviewChange>,
+    /// `requires_product_versions`, resolved on the server with `tiles::product_versions`.
+    #[serde(default)]
+    pub depends_on: Vec<ReviewDependency>,
 }
 
 impl ReviewProduct {
+    /// Nothing stops its deploy: configuration complete and valid, stemcells present, required
+    /// dependencies met.
     pub fn is_deployable(&self) -> bool {
-        self.config_warnings.is_empty() && self.stemcell_warnings.is_empty()
+        self.config_warnings.is_empty()
+            && self.stemcell_warnings.is_empty()
+            && !self.depends_on.iter().any(ReviewDependency::blocks)
+    }
+
+    /// The dependencies that must deploy in the same Apply Changes when this product does:
+    /// staged products with pending changes.
+    pub fn forced_dependencies(&self) -> impl Iterator<Item = &str> {
+        self.depends_on
+            .iter()
+            .filter(|d| d.pending)
+            .filter_map(|d| d.guid.as_deref())
+    }
+}
+
+/// One item of a product's Changes list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReviewChange {
+    /// `deletion`, `install`, `version`, `stemcell` or `configuration`.
+    pub kind: String,
+    pub description: String,
+}
+
+/// One entry of a product's Depends on list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReviewDependency {
+    pub name: String,
+    /// As the tile wrote it (`~> 2.4`).
+    pub requirement: String,
+    pub optional: bool,
+    /// `satisfied`, `incompatible` or `missing`.
+    pub state: String,
+    /// `green`, `red` or `gray`.
+    pub colour: String,
+    pub found_version: Option<String>,
+    /// The staged product that provides it.
+    pub guid: Option<String>,
+    /// That product has pending changes: it deploys in the same Apply Changes.
+    pub pending: bool,
+    pub note: Option<String>,
+}
+
+impl ReviewDependency {
+    /// A required dependency that is not met stops the deploy (an error); an optional one
+    /// never does.
+    pub fn blocks(&self) -> bool {
+        !self.optional && self.state != "satisfied"
+    }
+
+    /// An optional dependency at an incompatible version: a warning.
+    pub fn warns(&self) -> bool {
+        self.optional && self.state == "incompatible"
     }
 }
 
@@ -60,9 +120,12 @@ pub enum ApplyOutcome {
     Started {
         id: i64,
     },
-    /// Nothing started: why, by product GUID (or `deploy_products`).
+    /// Nothing started: the errors, by product GUID (or `deploy_products`), and the
+    /// warnings (which `ignore_warnings` skips).
     Refused {
         reasons: BTreeMap<String, Vec<String>>,
+        #[serde(default)]
+        warnings: Vec<String>,
     },
     /// Another installation is running.
     Running {
@@ -121,14 +184,15 @@ mod server_side {
     pub trait ReviewBackend: Send + Sync + 'static {
         async fn review_page(&self) -> Result<ReviewPage, BackendError>;
         /// Starts Apply Changes for the Director and `deploy_products`; `errands` is the
-        /// one-time override map of `POST /api/v0/installations`. `role` is the caller's (roles
-        /// that may only read are refused).
+        /// one-time override map of `POST /api/v0/installations`, `ignore_warnings` its flag.
+        /// `role` is the caller's (roles that may only read are refused).
         async fn apply(
             &self,
             actor: &str,
             role: &str,
             deploy_products: Vec<String>,
             errands: serde_json::Value,
+            ignore_warnings: bool,
         ) -> Result<ApplyOutcome, BackendError>;
         async fn product_changes(&self, guid: &str) -> Result<ChangesPage, BackendError>;
         async fn director_changes(&self) -> Result<ChangesPage, BackendError>;
@@ -150,11 +214,13 @@ pub async fn load_review() -> Result<ReviewPage, ServerFnError> {
 }
 
 /// `deploy_products_json`: a JSON list of product GUIDs; `errands_json`: the override map
-/// `{"<guid>": {"run_post_deploy": {"<errand>": true|false|"default"}, "run_pre_delete": …}}`.
+/// `{"<guid>": {"run_post_deploy": {"<errand>": true|false|"default"}, "run_pre_delete": …}}`;
+/// `ignore_warnings`: apply despite warnings (never despite errors).
 #[server(prefix = "/_app", endpoint = "apply_changes")]
 pub async fn apply_changes(
     deploy_products_json: String,
     errands_json: String,
+    ignore_warnings: bool,
 ) -> Result<ApplyOutcome, ServerFnError> {
     let products: Vec<String> = serde_json::from_str(&deploy_products_json)
         .map_err(|e| ServerFnError::new(format!("deploy_products: {e}")))?;
@@ -165,7 +231,13 @@ pub async fn apply_changes(
             .await
             .map_err(|_| ServerFnError::new("not logged in"))?;
     review_backend()?
-        .apply(&user.username, &user.role, products, errands)
+        .apply(
+            &user.username,
+            &user.role,
+            products,
+            errands,
+            ignore_warnings,
+        )
         .await
         .map_err(|e| ServerFnError::new(e.0))
 }

@@ -124,10 +124,17 @@ test('Review Pending Changes: products, selection, errand overrides, See changes
     }
   }
 
-  // --- Select All and the per-product checkboxes.
+  // --- Select All and the per-product checkboxes: products with pending changes start
+  // selected, ones without do not (deploying them again is a warning).
   const selectAll = page.getByLabel('Select All Products');
   const pksBox = pks.getByRole('checkbox', { name: 'Deploy Pivotal Container Service' });
-  await expect(selectAll).toBeChecked();
+  if (entry.action === 'unchanged') {
+    await expect(pksBox).not.toBeChecked();
+    await expect(selectAll).not.toBeChecked();
+  } else {
+    await expect(pksBox).toBeChecked();
+  }
+  await selectAll.check();
   await expect(pksBox).toBeChecked();
   await selectAll.uncheck();
   await expect(pksBox).not.toBeChecked();
@@ -177,6 +184,13 @@ test('Review Pending Changes: products, selection, errand overrides, See changes
   await waitForHydration(page, '.review-layout');
   await page.screenshot({ path: '/tmp/e2e-review.png', fullPage: true });
   await page.locator(`li.review-product[data-guid="${guid}"] tr.errand[data-errand="smoke-tests"] select`).selectOption('off');
+  await page.getByLabel('Select All Products').check();
+  // A product without pending changes (deployed by an earlier spec) is a warning: ignore it.
+  const ignoreWarnings = page.getByLabel('Ignore warnings');
+  if (entry.action === 'unchanged') {
+    await expect(page.locator('.review-apply-warnings')).toContainText('Pivotal Container Service: no pending changes');
+  }
+  if (await ignoreWarnings.isVisible()) await ignoreWarnings.check();
   await page.getByRole('button', { name: 'Apply Changes' }).click();
   if (deployable(entry) && deployable(directorEntry)) {
     await expect(page).toHaveURL(/\/installations\/\d+$/);

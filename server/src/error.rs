@@ -39,6 +39,11 @@ pub enum Error {
     /// Input with findings on several references (validation): 422 with all of them.
     #[error("invalid input: {0:?}")]
     Rejected(std::collections::BTreeMap<String, Vec<String>>),
+    /// Apply Changes refused before anything started: errors (by product GUID or request
+    /// field), warnings (refused only without `ignore_warnings`) and Ops Manager's
+    /// `deployment_errors.products[]`. 422.
+    #[error("apply changes refused: {0}")]
+    ApplyRefused(Box<crate::installations::checks::Refusal>),
     /// A save based on an older configuration version than the stored one.
     #[error("{subject} changed since version {expected} (now {current})")]
     Stale {
@@ -114,6 +119,11 @@ impl IntoResponse for Error {
             Error::Conflict(what) => (
                 StatusCode::CONFLICT,
                 Json(json!({"errors": {"base": [format!("{what} already exists")]}})),
+            )
+                .into_response(),
+            Error::ApplyRefused(refusal) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(refusal.to_json()),
             )
                 .into_response(),
             Error::Rejected(errors) => (

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use app::backend::BackendError;
 use app::review_backend::{
-    ApplyOutcome, ChangesPage, DiffSection, ErrandRuleChange, ReviewBackend, ReviewErrand,
-    ReviewPage, ReviewProduct,
+    ApplyOutcome, ChangesPage, DiffSection, ErrandRuleChange, ReviewBackend, ReviewChange,
+    ReviewDependency, ReviewErrand, ReviewPage, ReviewProduct,
 };
 use serde_json::Value;
 
@@ -44,6 +44,7 @@ fn shown(err: Error) -> BackendError {
     match err {
         Error::Invalid { field, message } => BackendError(format!("{field}: {message}")),
         Error::Rejected(errors) => BackendError(joined(&errors)),
+        Error::ApplyRefused(refusal) => BackendError(refusal.to_string()),
         Error::NotFound(what) => BackendError(format!("{what} not found")),
         Error::Forbidden(what) => BackendError(format!("not allowed: {what}")),
         Error::InstallationRunning(id) => BackendError(format!(
@@ -169,6 +170,32 @@ impl ReviewBackend for UiReview {
                         .cloned()
                         .collect(),
                     errands,
+                    changes: c
+                        .changes
+                        .into_iter()
+                        .map(|i| ReviewChange {
+                            kind: i.kind,
+                            description: i.description,
+                        })
+                        .collect(),
+                    depends_on: c
+                        .depends_on
+                        .into_iter()
+                        .map(|d| ReviewDependency {
+                            state: serde_json::to_value(d.state)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_owned))
+                                .unwrap_or_default(),
+                            name: d.name,
+                            requirement: d.requirement,
+                            optional: d.optional,
+                            colour: d.colour,
+                            found_version: d.found_version,
+                            guid: d.guid,
+                            pending: d.pending,
+                            note: d.note,
+                        })
+                        .collect(),
                 }
             })
             .collect();
@@ -189,6 +216,7 @@ impl ReviewBackend for UiReview {
         role: &str,
         deploy_products: Vec<String>,
         errands: Value,
+        ignore_warnings: bool,
     ) -> Result<ApplyOutcome, BackendError> {
         if !crate::products::role_may_write(role) {
             return Err(BackendError(format!(
@@ -198,11 +226,19 @@ impl ReviewBackend for UiReview {
         let body = serde_json::json!({
             "deploy_products": deploy_products,
             "errands": errands,
+            "ignore_warnings": ignore_warnings,
         });
         let request = ApplyRequest::parse(&body).map_err(shown)?;
         match self.installations.apply(request, actor).await {
             Ok(id) => Ok(ApplyOutcome::Started { id }),
-            Err(Error::Rejected(reasons)) => Ok(ApplyOutcome::Refused { reasons }),
+            Err(Error::Rejected(reasons)) => Ok(ApplyOutcome::Refused {
+                reasons,
+                warnings: Vec::new(),
+            }),
+            Err(Error::ApplyRefused(refusal)) => Ok(ApplyOutcome::Refused {
+                reasons: refusal.errors,
+                warnings: refusal.warnings,
+            }),
             Err(Error::InstallationRunning(id)) => Ok(ApplyOutcome::Running { id }),
             Err(other) => Err(shown(other)),
         }

@@ -15,6 +15,7 @@ pub mod manifest_check;
 pub mod metadata;
 pub mod odb;
 pub mod product_config;
+pub mod product_versions;
 pub mod products;
 pub mod properties;
 pub mod render;

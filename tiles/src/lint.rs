@@ -63,6 +63,7 @@ pub mod rules {
     pub const RESERVED_NAME: &str = "reserved-name";
     pub const ZERO_IF: &str = "zero-if-resolves";
     pub const MAX_IN_FLIGHT: &str = "max-in-flight";
+    pub const PRODUCT_VERSION_REQUIREMENT: &str = "product-version-requirement";
 }
 
 /// True when any finding is an error.
@@ -278,6 +279,20 @@ impl<'a> Linter<'a> {
                     rules::STEMCELL_CRITERIA,
                     "additional stemcell criteria need `os`",
                     "name the stemcell OS",
+                );
+            }
+        }
+        for (i, r) in t.requires_product_versions.iter().enumerate() {
+            if let Err(e) = crate::product_versions::VersionRequirement::parse(&r.version) {
+                let message = match e {
+                    crate::Error::Invalid { message, .. } => message,
+                    other => other.to_string(),
+                };
+                self.error(
+                    format!("requires_product_versions[{i}].version"),
+                    rules::PRODUCT_VERSION_REQUIREMENT,
+                    format!("requirement on `{}`: {message}", r.name),
+                    "write constraints like '~> 2.4' or '>= 1.12, < 2'",
                 );
             }
         }

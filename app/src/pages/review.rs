@@ -4,6 +4,15 @@
 //! overrides for this apply only, a See changes link, and Apply Changes, which posts the
 //! selection as `POST /api/v0/installations` would and opens the installation's progress page.
 //! A refusal lists its reasons under each product; a running installation is linked.
+//!
+//! Each product also lists what it **depends on** (`requires_product_versions`, resolved on the
+//! server: green met, red incompatible or required and absent, gray optional and absent) and
+//! its **Changes** (the items behind the action). Checking a product checks and locks the
+//! dependencies that have pending changes, since Apply Changes refuses to deploy a product
+//! without them. Errors (incomplete configuration, missing stemcell, unmet required
+//! dependency) stop Apply Changes; warnings (a selected product without pending changes, an
+//! optional dependency at another version) stop it unless **Ignore warnings** is checked.
+//! Products with pending changes start selected, the others do not.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,6 +22,10 @@ use serde_json::{json, Map, Value};
 use crate::components::header::Header;
 use crate::pages::product_settings::server_message;
 use crate::review_backend::{apply_changes, load_review, ApplyOutcome, ReviewProduct};
+
+/// Product GUID → the products that force it into the run (it has pending changes and they
+/// depend on it).
+type Forced = BTreeMap<String, BTreeSet<String>>;
 use crate::session::get_current_user;
 
 /// (product GUID, `run_post_deploy` or `run_pre_delete`, errand name).
@@ -22,7 +35,8 @@ type OverrideKey = (String, String, String);
 #[derive(Clone, Debug, PartialEq)]
 enum ApplyState {
     Idle,
-    Refused(BTreeMap<String, Vec<String>>),
+    /// Errors by product GUID (or request field), and warnings.
+    Refused(BTreeMap<String, Vec<String>>, Vec<String>),
     Running(i64),
     Failed(String),
 }
@@ -62,13 +76,78 @@ pub fn ReviewPage() -> impl IntoView {
 
 #[component]
 fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
-    // Every product is selected to start with, as in Ops Manager.
     let optional: Vec<String> = products
         .iter()
         .filter(|p| !p.is_director)
         .map(|p| p.guid.clone())
         .collect();
-    let selected = RwSignal::new(optional.iter().cloned().collect::<BTreeSet<String>>());
+    // Products with pending changes start selected; deploying one without any is a warning.
+    let selected = RwSignal::new(
+        products
+            .iter()
+            .filter(|p| !p.is_director && p.action != "unchanged")
+            .map(|p| p.guid.clone())
+            .collect::<BTreeSet<String>>(),
+    );
+    let dependencies: BTreeMap<String, Vec<String>> = products
+        .iter()
+        .map(|p| {
+            (
+                p.guid.clone(),
+                p.forced_dependencies().map(str::to_owned).collect(),
+            )
+        })
+        .collect();
+    let forced = Memo::new(move |_| selected.with(|s| forced_by(&dependencies, s)));
+    // What Apply Changes deploys: the operator's choice and what it forces.
+    let effective = move || {
+        let mut all = selected.get();
+        all.extend(forced.with(|f| f.keys().cloned().collect::<Vec<_>>()));
+        all
+    };
+    let ignore_warnings = RwSignal::new(false);
+    // Warnings for the current selection, as the server would find them.
+    let warning_sources: Vec<(String, String, bool, Vec<String>)> = products
+        .iter()
+        .map(|p| {
+            let optional_deps = p
+                .depends_on
+                .iter()
+                .filter(|d| d.warns())
+                .map(|d| {
+                    format!(
+                        "{}: optional dependency {} {}: {}",
+                        p.label,
+                        d.name,
+                        d.requirement,
+                        d.note.clone().unwrap_or_default()
+                    )
+                })
+                .collect();
+            (
+                p.guid.clone(),
+                p.label.clone(),
+                !p.is_director && p.action == "unchanged",
+                optional_deps,
+            )
+        })
+        .collect();
+    let page_warnings = move || {
+        let chosen = effective();
+        let mut out = Vec::new();
+        for (guid, label, unchanged, optional_deps) in &warning_sources {
+            if !chosen.contains(guid) {
+                continue;
+            }
+            if *unchanged {
+                out.push(format!(
+                    "{label}: no pending changes; it would be deployed again as it is"
+                ));
+            }
+            out.extend(optional_deps.iter().cloned());
+        }
+        out
+    };
     let overrides = RwSignal::new(BTreeMap::<OverrideKey, String>::new());
     let state = RwSignal::new(match running {
         Some(id) => ApplyState::Running(id),
@@ -80,7 +159,7 @@ fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
         .collect();
 
     let all_count = optional.len();
-    let all_selected = move || selected.with(|s| s.len() == all_count);
+    let all_selected = move || effective().len() == all_count;
     let everything = optional.clone();
     let toggle_all = move |checked: bool| {
         selected.set(if checked {
@@ -90,9 +169,11 @@ fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
         });
     };
 
-    let apply = Action::new(move |(products, errands): &(String, String)| {
-        apply_changes(products.clone(), errands.clone())
-    });
+    let apply = Action::new(
+        move |(products, errands, ignore): &(String, String, bool)| {
+            apply_changes(products.clone(), errands.clone(), *ignore)
+        },
+    );
     let pending = apply.pending();
     Effect::new(move |_| {
         let Some(outcome) = apply.value().get() else {
@@ -103,17 +184,23 @@ fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
                 let navigate = leptos_router::hooks::use_navigate();
                 navigate(&format!("/installations/{id}"), Default::default());
             }
-            Ok(ApplyOutcome::Refused { reasons }) => state.set(ApplyState::Refused(reasons)),
+            Ok(ApplyOutcome::Refused { reasons, warnings }) => {
+                state.set(ApplyState::Refused(reasons, warnings))
+            }
             Ok(ApplyOutcome::Running { id }) => state.set(ApplyState::Running(id)),
             Err(err) => state.set(ApplyState::Failed(server_message(&err))),
         }
     });
     let on_apply = move |_| {
-        let chosen: Vec<String> = selected.get_untracked().into_iter().collect();
+        let chosen: Vec<String> = untrack(effective).into_iter().collect();
         let errands = errand_overrides(&chosen, &overrides.get_untracked());
         let products = serde_json::to_string(&chosen).unwrap_or_else(|_| "[]".into());
         state.set(ApplyState::Idle);
-        apply.dispatch((products, errands.to_string()));
+        apply.dispatch((
+            products,
+            errands.to_string(),
+            ignore_warnings.get_untracked(),
+        ));
     };
 
     // Set once hydrated (effects only run in the browser): the browser tests wait for it.
@@ -122,7 +209,7 @@ fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
 
     let refusal_of = move |guid: String| {
         move || match state.get() {
-            ApplyState::Refused(reasons) => reasons.get(&guid).cloned().unwrap_or_default(),
+            ApplyState::Refused(reasons, _) => reasons.get(&guid).cloned().unwrap_or_default(),
             _ => Vec::new(),
         }
     };
@@ -138,7 +225,28 @@ fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
             <ul class="review-products">
                 {products.into_iter().map(|p| {
                     let refusal = refusal_of(p.guid.clone());
-                    view! { <ProductRow product=p selected overrides refusal=Signal::derive(refusal)/> }.into_any()
+                    let guid = p.guid.clone();
+                    let forced_note = {
+                        let labels = labels.clone();
+                        move || {
+                            forced.with(|f| {
+                                f.get(&guid).map(|by| {
+                                    let names: Vec<&str> = by
+                                        .iter()
+                                        .map(|g| labels.get(g).map(String::as_str).unwrap_or(g))
+                                        .collect();
+                                    format!(
+                                        "Required by {}: it has pending changes, so it deploys in the same Apply Changes",
+                                        names.join(", ")
+                                    )
+                                })
+                            })
+                        }
+                    };
+                    view! {
+                        <ProductRow product=p selected overrides refusal=Signal::derive(refusal)
+                            forced_note=Signal::derive(forced_note)/>
+                    }.into_any()
                 }).collect_view()}
             </ul>
             {move || match state.get() {
@@ -150,11 +258,17 @@ fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
                         ". Wait for it to end before applying again."
                     </p>
                 }.into_any()),
-                ApplyState::Refused(reasons) => {
+                ApplyState::Refused(reasons, warnings) => {
                     let labels = labels.clone();
                     Some(view! {
                         <div class="apply-notice refused" role="alert">
                             <p>"Apply Changes was refused; nothing was deployed:"</p>
+                            {(!warnings.is_empty()).then(|| view! {
+                                <p class="refused-warnings-title">"Warnings (check Ignore warnings to apply anyway):"</p>
+                                <ul class="refused-warnings">
+                                    {warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}
+                                </ul>
+                            })}
                             <ul>
                                 {reasons.into_iter().flat_map(|(key, messages)| {
                                     // Product reasons are listed under their product; others here.
@@ -175,6 +289,29 @@ fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
                     <p class="form-error" role="alert">{message}</p>
                 }.into_any()),
             }}
+            {move || {
+                let warnings = page_warnings();
+                let refused_with_warnings =
+                    matches!(state.get(), ApplyState::Refused(_, ref w) if !w.is_empty());
+                (!warnings.is_empty() || refused_with_warnings).then(|| view! {
+                    <div class="review-apply-warnings" role="status">
+                        <p class="warning-title">"Warnings"</p>
+                        <ul>{warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
+                        <label class="choice">
+                            <input type="checkbox" id="ignore-warnings"
+                                prop:checked=move || ignore_warnings.get()
+                                on:change=move |ev| ignore_warnings.set(event_target_checked(&ev))/>
+                            "Ignore warnings"
+                        </label>
+                    </div>
+                })
+            }}
+            <p class="review-legend">
+                "Errors (orange, listed under a product: incomplete or invalid configuration, a missing "
+                "stemcell, a required dependency not met) stop Apply Changes. Warnings (a selected "
+                "product without pending changes, an optional dependency at an incompatible version) "
+                "stop it unless Ignore warnings is checked."
+            </p>
             <div class="form-actions">
                 <button type="button" class="primary apply-changes" disabled=move || pending.get()
                     on:click=on_apply>
@@ -184,6 +321,27 @@ fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// The products `selected` forces into the run, each with the products that force it:
+/// dependencies with pending changes, and theirs in turn.
+fn forced_by(dependencies: &BTreeMap<String, Vec<String>>, selected: &BTreeSet<String>) -> Forced {
+    let mut forced = Forced::new();
+    let mut queue: Vec<String> = selected.iter().cloned().collect();
+    let mut seen: BTreeSet<String> = selected.clone();
+    while let Some(guid) = queue.pop() {
+        for dep in dependencies.get(&guid).into_iter().flatten() {
+            if *dep == guid {
+                continue;
+            }
+            forced.entry(dep.clone()).or_default().insert(guid.clone());
+            if seen.insert(dep.clone()) {
+                queue.push(dep.clone());
+            }
+        }
+    }
+    // What the operator chose stays theirs to untick unless something else needs it.
+    forced
 }
 
 /// The override map of `POST /api/v0/installations` for the chosen products.
@@ -225,13 +383,16 @@ fn ProductRow(
     selected: RwSignal<BTreeSet<String>>,
     overrides: RwSignal<BTreeMap<OverrideKey, String>>,
     refusal: Signal<Vec<String>>,
+    /// Why the product is forced into the run (locked), if it is.
+    forced_note: Signal<Option<String>>,
 ) -> impl IntoView {
     let deployable = product.is_deployable();
     let guid = product.guid.clone();
     let is_director = product.is_director;
+    let locked = move || forced_note.with(Option::is_some);
     let checked = {
         let guid = guid.clone();
-        move || is_director || selected.with(|s| s.contains(&guid))
+        move || is_director || locked() || selected.with(|s| s.contains(&guid))
     };
     let toggle = {
         let guid = guid.clone();
@@ -279,7 +440,24 @@ fn ProductRow(
         })
         .collect();
     let has_errands = !errands.is_empty();
-    let known_warnings = product.config_warnings.clone();
+    let mut known_warnings = product.config_warnings.clone();
+    let blocking: Vec<String> = product
+        .depends_on
+        .iter()
+        .filter(|d| d.blocks())
+        .map(|d| {
+            format!(
+                "{} requires {} {}: {}",
+                product.name,
+                d.name,
+                d.requirement,
+                d.note.clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    known_warnings.extend(blocking.iter().cloned());
+    let depends_on = product.depends_on.clone();
+    let changes = product.changes.clone();
     let label = product.label.clone();
     view! {
         <li class="review-product" class:deployable=deployable class:not-deployable=!deployable
@@ -288,8 +466,12 @@ fn ProductRow(
                 <input type="checkbox" class="deploy-product"
                     aria-label=format!("Deploy {label}")
                     prop:checked=checked
-                    disabled=is_director
-                    title=is_director.then_some("The BOSH Director is always part of Apply Changes")
+                    disabled=move || is_director || locked()
+                    title=move || if is_director {
+                        Some("The BOSH Director is always part of Apply Changes".to_owned())
+                    } else {
+                        forced_note.get()
+                    }
                     on:change=toggle/>
                 <h2>{product.label.clone()}</h2>
                 <span class="version">{format!("v{}", product.version)}</span>
@@ -306,9 +488,44 @@ fn ProductRow(
                     })}
                     {product.config_warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}
                     {product.stemcell_warnings.iter().map(|w| view! { <li class="stemcell">{format!("Missing stemcell: {w}")}</li> }).collect_view()}
+                    {blocking.iter().map(|w| view! { <li class="dependency-error">{format!("Dependency not met: {w}")}</li> }).collect_view()}
                 </ul>
             }.into_any())}
+            {move || forced_note.get().map(|note| view! { <p class="forced-note">{note}</p> })}
             {deployable.then(|| view! { <p class="review-ok">"Ready to deploy"</p> })}
+            {(!depends_on.is_empty()).then(|| view! {
+                <div class="review-depends">
+                    <h3>"Depends on"</h3>
+                    <ul class="depends-on">
+                        {depends_on.into_iter().map(|d| {
+                            let detail = match (d.state.as_str(), &d.found_version) {
+                                ("satisfied", Some(v)) if d.pending => format!("v{v} staged, deployed in the same Apply Changes"),
+                                ("satisfied", Some(v)) => format!("v{v}"),
+                                _ => d.note.clone().unwrap_or_default(),
+                            };
+                            view! {
+                                <li class=format!("dependency dep-{}", d.colour)
+                                    data-dependency=d.name.clone() data-state=d.state.clone()
+                                    data-colour=d.colour.clone()>
+                                    <span class="dep-name">{format!("{} {}", d.name, d.requirement)}</span>
+                                    {d.optional.then(|| view! { <span class="dep-optional">" (optional)"</span> })}
+                                    <span class="dep-detail">{detail}</span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </div>
+            })}
+            {(!changes.is_empty()).then(|| view! {
+                <div class="review-changes">
+                    <h3>"Changes"</h3>
+                    <ul>
+                        {changes.into_iter().map(|c| view! {
+                            <li data-kind=c.kind.clone()>{c.description.clone()}</li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            })}
             {has_errands.then(|| view! {
                 <details class="review-errands" open>
                     <summary>"Errands (this Apply Changes only)"</summary>
@@ -399,5 +616,28 @@ mod tests {
             json!({"p-1": {"run_post_deploy": {"smoke": true, "other": "default"},
                            "run_pre_delete": {"del": false}}})
         );
+    }
+
+    #[test]
+    fn selecting_a_product_forces_its_pending_dependencies_transitively() {
+        let deps: BTreeMap<String, Vec<String>> = [
+            ("app", vec!["db"]),
+            ("db", vec!["storage"]),
+            ("storage", vec![]),
+            ("other", vec!["other"]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.into_iter().map(str::to_owned).collect()))
+        .collect();
+        let chosen = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<BTreeSet<_>>();
+        let f = forced_by(&deps, &chosen(&["app"]));
+        assert_eq!(f.keys().collect::<Vec<_>>(), vec!["db", "storage"]);
+        assert_eq!(f["db"], chosen(&["app"]));
+        assert_eq!(f["storage"], chosen(&["db"]));
+        // A selected dependency is still locked while something needs it.
+        let f = forced_by(&deps, &chosen(&["app", "db"]));
+        assert_eq!(f["db"], chosen(&["app"]));
+        assert!(forced_by(&deps, &chosen(&["storage", "other"])).is_empty());
+        assert!(forced_by(&deps, &BTreeSet::new()).is_empty());
     }
 }

@@ -19,6 +19,7 @@
 //! [`order`] (dependency waves), [`deployed`] (snapshots), [`director`] (which Director),
 //! [`recovery`] (after a restart).
 
+pub mod checks;
 pub mod deployed;
 pub mod diff;
 pub mod director;
@@ -30,7 +31,7 @@ pub mod render;
 pub mod request;
 pub mod status;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -42,6 +43,10 @@ use crate::products::Products;
 use crate::store::installations::{InstallationRow, Started};
 use crate::store::Store;
 use crate::{Error, Result};
+
+use crate::products::changes::dependencies_of;
+use checks::Refusal;
+use tiles::product_versions::DependencyState;
 
 pub use director::DirectorLink;
 pub use log::{InstallEvent, InstallLog};
@@ -243,7 +248,7 @@ impl Installations {
         if let Some(running) = self.products().applying() {
             return Err(Error::InstallationRunning(running));
         }
-        let plan = self.plan(&request).await?;
+        let (plan, ignored_warnings) = self.plan(&request).await?;
         let products_json = serde_json::to_string(&plan)
             .map_err(|e| Error::Internal(format!("encoding the installation plan: {e}")))?;
         let request_json = serde_json::to_string(&request)
@@ -262,6 +267,9 @@ impl Installations {
         let (events, _) = broadcast::channel(1024);
         let (log, writer) = InstallLog::open(self.store().clone(), id, 0, events);
         self.lock_streams().insert(id, log.clone());
+        for w in &ignored_warnings {
+            log.line(format!("Warning ignored (ignore_warnings): {w}"));
+        }
         let service = self.clone();
         let user = user.to_owned();
         tokio::spawn(async move {
@@ -272,58 +280,53 @@ impl Installations {
         Ok(id)
     }
 
-    /// Which products the request selects, validated, with their actions.
-    async fn plan(&self, request: &ApplyRequest) -> Result<Vec<ProductRun>> {
+    /// Which products the request selects, validated, with their actions, and the warnings
+    /// the request ignored. Refused with every error and warning found ([`checks`]); warnings
+    /// only refuse without `ignore_warnings`.
+    async fn plan(&self, request: &ApplyRequest) -> Result<(Vec<ProductRun>, Vec<String>)> {
+        use crate::products::ChangeAction;
         let products = self.products();
         let staged = products.store().products().staged().await?;
+        let director = products.director().await?;
+        let mut refusal = Refusal::default();
         // Selected products whose deletion is staged are carried out (action `delete`).
+        let explicit = matches!(request.deploy_products, DeployProducts::Some(_));
         let selected: Vec<_> = match &request.deploy_products {
             DeployProducts::Keyword(k) if k == "none" => Vec::new(),
-            DeployProducts::Keyword(_) => staged,
+            DeployProducts::Keyword(_) => staged.clone(),
             DeployProducts::Some(guids) => {
-                let director_guid = products.director().await?.guid;
-                let mut unknown = Vec::new();
                 for g in guids {
-                    if *g != director_guid && !staged.iter().any(|r| &r.guid == g) {
-                        unknown.push(format!("'{g}' is not a staged product"));
+                    if *g != director.guid && !staged.iter().any(|r| &r.guid == g) {
+                        refusal.error("deploy_products", format!("'{g}' is not a staged product"));
                     }
                 }
-                if !unknown.is_empty() {
-                    return Err(Error::Rejected(BTreeMap::from([(
-                        "deploy_products".to_owned(),
-                        unknown,
-                    )])));
+                if !refusal.errors.is_empty() {
+                    return Err(Error::ApplyRefused(Box::new(refusal)));
                 }
                 staged
-                    .into_iter()
+                    .iter()
                     .filter(|r| guids.contains(&r.guid))
+                    .cloned()
                     .collect()
             }
         };
-        let mut reasons: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let director = products.director().await?;
         for (field, messages) in director.settings.problems() {
             for m in messages {
-                reasons
-                    .entry(director.guid.clone())
-                    .or_default()
-                    .push(format!("{field}: {m}"));
+                refusal.error(&director.guid, format!("{field}: {m}"));
             }
         }
-        if reasons.is_empty() {
+        if refusal.errors.is_empty() {
             if let Err(e) = products.cloud_config().await {
-                reasons
-                    .entry(director.guid.clone())
-                    .or_default()
-                    .push(format!("cloud config: {}", error_text(&e)));
+                refusal.error(&director.guid, format!("cloud config: {}", error_text(&e)));
             }
         }
         let mut plan = Vec::new();
+        let mut templates = Vec::new();
         let mut deleting: Vec<(String, String)> = Vec::new(); // (guid, name)
         for row in selected {
             let product = products.load_staged(row).await?;
             let action = products.change_action(&product).await?;
-            if action == crate::products::ChangeAction::Delete {
+            if action == ChangeAction::Delete {
                 // A product being deleted needs no complete configuration: only its
                 // deployment and pre-delete errands matter.
                 deleting.push((product.guid.clone(), product.name.clone()));
@@ -333,13 +336,18 @@ impl Installations {
                     completeness.missing.iter().chain(&completeness.invalid)
                 {
                     for m in messages {
-                        reasons
-                            .entry(product.guid.clone())
-                            .or_default()
-                            .push(format!("{reference}: {m}"));
+                        refusal.error(&product.guid, format!("{reference}: {m}"));
                     }
                 }
+                let check = refusal.product(&product.guid, &product.name);
+                check.stemcell_criteria =
+                    crate::stemcells::criteria::criteria_of(&product.template)
+                        .into_iter()
+                        .map(|c| (c.os.clone(), c.version.clone()))
+                        .collect();
+                check.completeness = Some(completeness);
             }
+            templates.push(product.template.clone());
             plan.push(ProductRun {
                 guid: product.guid,
                 name: product.name,
@@ -354,7 +362,7 @@ impl Installations {
         // A deletion must not pull a product from under another that stays: every staged
         // product that is not deleted by this apply and requires a deleted one is a reason.
         if !deleting.is_empty() {
-            for row in products.store().products().staged().await? {
+            for row in &staged {
                 if deleting.iter().any(|(g, _)| *g == row.guid) {
                     continue;
                 }
@@ -362,19 +370,132 @@ impl Installations {
                 let required_by = template.requires_product_versions.iter();
                 for required in required_by.filter(|r| !r.optional) {
                     if let Some((guid, name)) = deleting.iter().find(|(_, n)| *n == required.name) {
-                        reasons.entry(guid.clone()).or_default().push(format!(
-                            "{} ({}) requires {name}; delete it in the same apply or revert \
-                             the deletion",
-                            row.name, row.guid
-                        ));
+                        refusal.verifier(
+                            guid,
+                            name,
+                            checks::DEPENDENCIES,
+                            false,
+                            format!(
+                                "{} ({}) requires {name}; delete it in the same apply or revert \
+                                 the deletion",
+                                row.name, row.guid
+                            ),
+                        );
                     }
                 }
             }
         }
-        if !reasons.is_empty() {
-            return Err(Error::Rejected(reasons));
+        // Dependencies of what deploys: met by a staged product, and deployed in the same run
+        // when they have pending changes.
+        let on_hand = products.products_on_hand().await?;
+        let in_run = |guid: &str| plan.iter().any(|p: &ProductRun| p.guid == guid);
+        for (p, template) in plan.iter().zip(&templates) {
+            if p.action == ChangeAction::Delete.as_str() {
+                continue;
+            }
+            if explicit && p.action == ChangeAction::Unchanged.as_str() {
+                refusal.verifier(
+                    &p.guid,
+                    &p.name,
+                    checks::PENDING_CHANGES,
+                    true,
+                    "has no pending changes; it would be deployed again as it is".into(),
+                );
+            }
+            for d in dependencies_of(template, &p.guid, &on_hand) {
+                let what = format!("{} {}", d.name, d.requirement);
+                if d.blocks() {
+                    let why = d.note.clone().unwrap_or_default();
+                    refusal.verifier(
+                        &p.guid,
+                        &p.name,
+                        checks::DEPENDENCIES,
+                        false,
+                        format!("{} requires {what}: {why}", p.name),
+                    );
+                    refusal
+                        .product(&p.guid, &p.name)
+                        .dependencies
+                        .push(d.clone());
+                } else if d.optional && d.state == DependencyState::Incompatible {
+                    let why = d.note.clone().unwrap_or_default();
+                    refusal.verifier(
+                        &p.guid,
+                        &p.name,
+                        checks::OPTIONAL_DEPENDENCIES,
+                        true,
+                        format!("optional dependency {what}: {why}"),
+                    );
+                    refusal
+                        .product(&p.guid, &p.name)
+                        .dependencies
+                        .push(d.clone());
+                }
+                if let Some(dep_guid) = d.guid.as_deref().filter(|g| d.pending && !in_run(g)) {
+                    refusal.verifier(
+                        &p.guid,
+                        &p.name,
+                        checks::DEPENDENCIES,
+                        false,
+                        format!(
+                            "{} requires {}, which has pending changes: deploy {} ({dep_guid}) \
+                             in the same Apply Changes",
+                            p.name, d.name, d.name
+                        ),
+                    );
+                }
+            }
         }
-        Ok(plan)
+        // One-time errand overrides: for errands the product has, in that phase.
+        for (guid, overrides) in &request.errands {
+            let Some(index) = plan.iter().position(|p| &p.guid == guid) else {
+                match staged.iter().find(|r| &r.guid == guid) {
+                    Some(row) => refusal.verifier(
+                        guid,
+                        &row.name,
+                        checks::ERRAND_OVERRIDES,
+                        true,
+                        "errand overrides are ignored: this Apply Changes does not deploy it"
+                            .into(),
+                    ),
+                    None => refusal.error(
+                        "errands",
+                        format!("'{guid}' is not a staged product (or is the BOSH Director, which has no errands)"),
+                    ),
+                }
+                continue;
+            };
+            let (p, template) = (&plan[index], &templates[index]);
+            for (phase, names, list) in [
+                (
+                    "post-deploy",
+                    &overrides.run_post_deploy,
+                    &template.post_deploy_errands,
+                ),
+                (
+                    "pre-delete",
+                    &overrides.run_pre_delete,
+                    &template.pre_delete_errands,
+                ),
+            ] {
+                for name in names.keys().filter(|n| !list.iter().any(|e| &e.name == *n)) {
+                    refusal.verifier(
+                        guid,
+                        &p.name,
+                        checks::ERRAND_OVERRIDES,
+                        false,
+                        format!("errand override: {} has no {phase} errand '{name}'", p.name),
+                    );
+                }
+            }
+        }
+        if refusal.refuses(request.ignore_warnings) {
+            if request.ignore_warnings {
+                refusal.drop_warnings();
+            }
+            return Err(Error::ApplyRefused(Box::new(refusal)));
+        }
+        Ok((plan, refusal.warnings))
     }
 
     pub async fn get(&self, id: i64) -> Result<InstallationView> {
@@ -432,6 +553,7 @@ pub fn error_text(e: &Error) -> String {
             .flat_map(|(k, ms)| ms.iter().map(move |m| format!("{k}: {m}")))
             .collect::<Vec<_>>()
             .join("; "),
+        Error::ApplyRefused(refusal) => refusal.to_string(),
         other => other.to_string(),
     }
 }

@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tiles::validate::{validate_product, ValidationContext, BLANK};
 
+use super::changes::{
+    comparison_items, dependencies_of, on_hand_of, ChangeItem, Dependency, OnHand,
+};
 use super::{Products, StagedProduct};
 use crate::Result;
 
@@ -102,6 +105,12 @@ pub struct PendingChange {
     pub deployed_version: Option<String>,
     pub errands: Vec<Value>,
     pub completeness: Completeness,
+    /// The high-level items behind the action ([`Products::pending_detail`]).
+    #[serde(default)]
+    pub changes: Vec<ChangeItem>,
+    /// `requires_product_versions`, resolved against the products on hand.
+    #[serde(default)]
+    pub depends_on: Vec<Dependency>,
 }
 
 impl Products {
@@ -180,61 +189,67 @@ impl Products {
         })
     }
 
-    /// `install`, `update` or `unchanged`: the staged version and settings against the deployed
-    /// snapshot the installations service wrote after the product's last successful deploy.
-    /// The Director tile's whole action; for products, [`Products::change_action`] builds on it.
-    pub async fn deployed_action<S: Serialize>(
-        &self,
-        guid: &str,
-        version: &str,
-        settings: &S,
-    ) -> Result<super::ChangeAction> {
-        use super::ChangeAction;
-        let Some(row) = self.store().installations().deployed_one(guid).await? else {
-            return Ok(ChangeAction::Install);
-        };
-        let deployed = self.sealer().open_json(&row.settings)?;
-        let staged = serde_json::to_value(settings)
-            .map_err(|e| crate::Error::Internal(format!("encoding settings of {guid}: {e}")))?;
-        Ok(if row.version == version && deployed == staged {
-            ChangeAction::Unchanged
-        } else {
-            ChangeAction::Update
-        })
-    }
-
     /// `GET /api/v0/staged/pending_changes`: every staged product (the Director first) with its
-    /// action, errands and completeness checks.
+    /// action, the items behind it, what it depends on, its errands and completeness checks.
     pub async fn pending_changes(&self) -> Result<Vec<PendingChange>> {
         let director = self.director().await?;
         let problems = director.settings.problems();
         let (missing, invalid): (BTreeMap<_, _>, BTreeMap<_, _>) = problems
             .into_iter()
             .partition(|(_, m)| m.iter().all(|x| x == BLANK));
-        let director_action = self
-            .deployed_action(&director.guid, &crate::info_version(), &director.settings)
+        let version = crate::info_version();
+        let comparison = self
+            .deployed_comparison(&director.guid, &director.settings)
             .await?;
-        let director_deployed = self
-            .deployed_version(&director.guid)
-            .await?
-            .map(|d| d.version);
+        let (director_action, director_changes) = match &comparison {
+            None => (
+                super::ChangeAction::Install,
+                vec![ChangeItem {
+                    kind: "install".into(),
+                    description: "First deploy: the cloud config".into(),
+                }],
+            ),
+            Some(c) => {
+                let items = comparison_items(c, &version);
+                let action = if items.is_empty() {
+                    super::ChangeAction::Unchanged
+                } else {
+                    super::ChangeAction::Update
+                };
+                (action, items)
+            }
+        };
         let mut out = vec![PendingChange {
             guid: director.guid,
             name: super::DIRECTOR_PRODUCT_NAME.into(),
-            version: crate::info_version(),
+            version: version.clone(),
             action: director_action.as_str().into(),
-            deployed_version: director_deployed,
+            deployed_version: comparison.map(|c| c.deployed_version),
             errands: vec![],
             completeness: Completeness {
                 missing,
                 invalid,
                 stemcells: BTreeMap::new(),
             },
+            changes: director_changes,
+            depends_on: vec![],
+        }];
+        let mut loaded = Vec::new();
+        let mut on_hand = vec![OnHand {
+            guid: String::new(),
+            name: super::DIRECTOR_PRODUCT_NAME.into(),
+            version,
+            action: super::ChangeAction::Unchanged,
+            provides: Vec::new(),
         }];
         for row in self.store().products().staged().await? {
             let product = self.load_staged(row).await?;
+            let (action, items) = self.pending_detail(&product).await?;
+            on_hand.push(on_hand_of(&product, action));
+            loaded.push((product, action, items));
+        }
+        for (product, action, changes) in loaded {
             let completeness = self.completeness_of(&product).await?;
-            let action = self.change_action(&product).await?;
             let deployed_version = self
                 .deployed_version(&product.guid)
                 .await?
@@ -244,6 +259,7 @@ impl Products {
                 .into_iter()
                 .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
                 .collect();
+            let depends_on = dependencies_of(&product.template, &product.guid, &on_hand);
             out.push(PendingChange {
                 guid: product.guid,
                 name: product.name,
@@ -252,6 +268,8 @@ impl Products {
                 deployed_version,
                 errands,
                 completeness,
+                changes,
+                depends_on,
             });
         }
         Ok(out)

@@ -276,30 +276,11 @@ impl Products {
         Ok(())
     }
 
-    /// A staged product's pending change against its deployed layer: the one action
-    /// computation used by pending changes and by Apply Changes. `delete` when its deletion is
-    /// staged; otherwise [`Products::deployed_action`] (version and settings), and `update`
-    /// also when a stemcell the deploy recorded differs from the staged one.
+    /// A staged product's pending change against its deployed layer: the action of
+    /// [`Products::pending_detail`], the one computation used by pending changes, Review
+    /// Pending Changes and Apply Changes.
     pub async fn change_action(&self, product: &StagedProduct) -> Result<ChangeAction> {
-        if self.is_staged_for_deletion(&product.guid).await? {
-            return Ok(ChangeAction::Delete);
-        }
-        let action = self
-            .deployed_action(&product.guid, &product.version, &product.settings)
-            .await?;
-        if action != ChangeAction::Unchanged {
-            return Ok(action);
-        }
-        let uses =
-            crate::stemcells::assignments::uses_of(self, &product.guid, &product.template).await?;
-        // A deploy that recorded no stemcell for an OS says nothing about it.
-        if uses
-            .iter()
-            .any(|u| u.deployed_version.is_some() && u.staged_version != u.deployed_version)
-        {
-            return Ok(ChangeAction::Update);
-        }
-        Ok(ChangeAction::Unchanged)
+        Ok(self.pending_detail(product).await?.0)
     }
 
     /// Reverts every staged product to its deployed layer (see the module docs). Refused

@@ -8,6 +8,7 @@
 //! - [`stage`]: putting a product on the dashboard, taking it off;
 //! - [`upgrade`]: moving a staged product to a newer imported version, keeping its settings;
 //! - [`configure`]: properties, networks and AZs, resource config, max in flight, errands;
+//! - [`changes`]: what a pending change consists of (Changes) and depends on (Depends on);
 //! - [`completeness`]: a tile's state (deployable, incomplete, invalid) and pending changes;
 //! - [`deployed`]: the deployed layer (snapshots), revert, and deletions staged for Apply Changes;
 //! - [`director`]: the Director tile (IaaS, Director config, AZs, networks, VM/disk types);
@@ -24,6 +25,7 @@
 
 pub mod available;
 pub mod certificates;
+pub mod changes;
 pub mod completeness;
 pub mod configure;
 pub mod deployed;

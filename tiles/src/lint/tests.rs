@@ -765,3 +765,23 @@ mod never_panics {
         })
     }
 }
+
+#[test]
+fn product_version_requirements_must_parse() {
+    let readable = broken(
+        "releases:\n",
+        "requires_product_versions:\n- {name: cf, version: '~> 2.4'}\n- {name: mysql, version: '>= 1.12, < 2', optional: true}\nreleases:\n",
+    );
+    assert!(readable.is_empty(), "{readable:#?}");
+    let f = broken(
+        "releases:\n",
+        "requires_product_versions:\n- {name: cf, version: '~> 2.4'}\n- {name: mysql, version: newest}\nreleases:\n",
+    );
+    assert_fires(
+        &f,
+        rules::PRODUCT_VERSION_REQUIREMENT,
+        Severity::Error,
+        "requires_product_versions[1].version",
+    );
+    assert_eq!(f.len(), 1, "{f:#?}");
+}

@@ -1,5 +1,9 @@
 //! `GET /api/v0/staged/pending_changes`: per product its action, errands and the
-//! `completeness_checks` om's `configure-product` insists on.
+//! `completeness_checks` om's `configure-product` insists on; beyond Ops Manager's shape,
+//! `changes` (the high-level items behind the action: `{"kind", "description"}`) and
+//! `depends_on` (`requires_product_versions` resolved: `{"name", "requirement", "optional",
+//! "state": "satisfied"|"incompatible"|"missing", "colour", "found_version", "guid",
+//! "pending", "note"}`), as Review Pending Changes shows them.
 
 use axum::extract::State;
 use axum::Json;
@@ -31,6 +35,8 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Value>> {
                 "missing": c.completeness.missing,
                 "invalid": c.completeness.invalid,
                 "stemcells": c.completeness.stemcells,
+                "changes": c.changes,
+                "depends_on": c.depends_on,
             })
         })
         .collect();
