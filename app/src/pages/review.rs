@@ -10,8 +10,8 @@
 //! its **Changes** (the items behind the action). Checking a product checks and locks the
 //! dependencies that have pending changes, since Apply Changes refuses to deploy a product
 //! without them. Errors (incomplete configuration, missing stemcell, unmet required
-//! dependency) stop Apply Changes; warnings (a selected product without pending changes, an
-//! optional dependency at another version) stop it unless **Ignore warnings** is checked.
+//! dependency) stop Apply Changes; warnings (an optional dependency at another version, errand
+//! overrides for a product left out) stop it unless **Ignore warnings** is checked.
 //! Products with pending changes start selected, the others do not.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,7 +81,8 @@ fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
         .filter(|p| !p.is_director)
         .map(|p| p.guid.clone())
         .collect();
-    // Products with pending changes start selected; deploying one without any is a warning.
+    // Products with pending changes start selected; one without any may be selected to deploy
+    // it again as it is (to re-run its errands).
     let selected = RwSignal::new(
         products
             .iter()
@@ -107,7 +108,7 @@ fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
     };
     let ignore_warnings = RwSignal::new(false);
     // Warnings for the current selection, as the server would find them.
-    let warning_sources: Vec<(String, String, bool, Vec<String>)> = products
+    let warning_sources: Vec<(String, Vec<String>)> = products
         .iter()
         .map(|p| {
             let optional_deps = p
@@ -124,25 +125,15 @@ fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
                     )
                 })
                 .collect();
-            (
-                p.guid.clone(),
-                p.label.clone(),
-                !p.is_director && p.action == "unchanged",
-                optional_deps,
-            )
+            (p.guid.clone(), optional_deps)
         })
         .collect();
     let page_warnings = move || {
         let chosen = effective();
         let mut out = Vec::new();
-        for (guid, label, unchanged, optional_deps) in &warning_sources {
+        for (guid, optional_deps) in &warning_sources {
             if !chosen.contains(guid) {
                 continue;
-            }
-            if *unchanged {
-                out.push(format!(
-                    "{label}: no pending changes; it would be deployed again as it is"
-                ));
             }
             out.extend(optional_deps.iter().cloned());
         }
@@ -308,9 +299,10 @@ fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
             }}
             <p class="review-legend">
                 "Errors (orange, listed under a product: incomplete or invalid configuration, a missing "
-                "stemcell, a required dependency not met) stop Apply Changes. Warnings (a selected "
-                "product without pending changes, an optional dependency at an incompatible version) "
-                "stop it unless Ignore warnings is checked."
+                "stemcell, a required dependency not met) stop Apply Changes. Warnings (an optional "
+                "dependency at an incompatible version, errand overrides for a product left out) "
+                "stop it unless Ignore warnings is checked. A selected product without pending "
+                "changes is deployed again as it is."
             </p>
             <div class="form-actions">
                 <button type="button" class="primary apply-changes" disabled=move || pending.get()

@@ -10,10 +10,11 @@
 //! another staged product still requires; an errand override naming an errand the product
 //! does not have (in that phase), or a product that is not staged.
 //!
-//! Warnings: a product named in `deploy_products` that has no pending changes (it is deployed
-//! again as it is); an optional dependency present at an incompatible version (Ops Manager
-//! still deploys it); errand overrides for a staged product this apply does not deploy (they
-//! are ignored).
+//! Warnings: an optional dependency present at an incompatible version (Ops Manager still
+//! deploys it); errand overrides for a staged product this apply does not deploy (they are
+//! ignored). A selected product without pending changes is no warning: redeploying one as it
+//! is (to run its errands, or after a failed deploy) is routine, and `om apply-changes
+//! --product-name` must keep working for it.
 //!
 //! A refusal answers 422 with `errors` (by product GUID or request field, as every Tileworks
 //! 422), `warnings` (text, naming the product) and Ops Manager's
@@ -33,7 +34,6 @@ use crate::products::Completeness;
 /// Verifier types of `deployment_errors.products[].verifiers[]`.
 pub const DEPENDENCIES: &str = "ProductDependenciesVerifier";
 pub const ERRAND_OVERRIDES: &str = "ErrandOverridesVerifier";
-pub const PENDING_CHANGES: &str = "PendingChangesVerifier";
 pub const OPTIONAL_DEPENDENCIES: &str = "OptionalDependenciesVerifier";
 
 /// One product's findings.
@@ -229,13 +229,13 @@ mod tests {
         r.verifier(
             "p-1",
             "app",
-            PENDING_CHANGES,
+            ERRAND_OVERRIDES,
             true,
-            "no pending changes".into(),
+            "errand overrides are ignored".into(),
         );
         assert!(r.refuses(false));
         assert!(!r.refuses(true));
-        assert_eq!(r.warnings, vec!["app (p-1): no pending changes"]);
+        assert_eq!(r.warnings, vec!["app (p-1): errand overrides are ignored"]);
         assert!(r.errors.is_empty());
         r.verifier("p-1", "app", DEPENDENCIES, false, "requires db".into());
         assert!(r.refuses(true));
@@ -247,7 +247,7 @@ mod tests {
         assert_eq!(body["errors"]["p-1"], json!(["requires db"]));
         let product = &body["deployment_errors"]["products"][0];
         assert_eq!(product["identifier"], "app");
-        assert_eq!(product["verifiers"][0]["type"], PENDING_CHANGES);
+        assert_eq!(product["verifiers"][0]["type"], ERRAND_OVERRIDES);
         assert_eq!(product["verifiers"][0]["ignorable"], true);
         assert_eq!(product["verifiers"][1]["ignorable"], false);
         assert!(

@@ -290,7 +290,6 @@ impl Installations {
         let director = products.director().await?;
         let mut refusal = Refusal::default();
         // Selected products whose deletion is staged are carried out (action `delete`).
-        let explicit = matches!(request.deploy_products, DeployProducts::Some(_));
         let selected: Vec<_> = match &request.deploy_products {
             DeployProducts::Keyword(k) if k == "none" => Vec::new(),
             DeployProducts::Keyword(_) => staged.clone(),
@@ -392,15 +391,6 @@ impl Installations {
         for (p, template) in plan.iter().zip(&templates) {
             if p.action == ChangeAction::Delete.as_str() {
                 continue;
-            }
-            if explicit && p.action == ChangeAction::Unchanged.as_str() {
-                refusal.verifier(
-                    &p.guid,
-                    &p.name,
-                    checks::PENDING_CHANGES,
-                    true,
-                    "has no pending changes; it would be deployed again as it is".into(),
-                );
             }
             for d in dependencies_of(template, &p.guid, &on_hand) {
                 let what = format!("{} {}", d.name, d.requirement);
