@@ -2,8 +2,9 @@
 //! `GET /api/v0/staged/pending_changes`, and what `POST /api/v0/installations` checks — a
 //! dependency with pending changes left out of the run, a required dependency no staged product
 //! meets, errand overrides for errands that do not exist (errors, 422 whatever
-//! `ignore_warnings` says), and warnings (a selected product without pending changes, an
-//! optional dependency at another version), which `ignore_warnings` skips. Small tiles without
+//! `ignore_warnings` says), and warnings (an optional dependency at another version, errand
+//! overrides for a product left out), which `ignore_warnings` skips; a selected product
+//! without pending changes is deployed again without a warning. Small tiles without
 //! jobs, built in memory, deployed by the embedded Director stand-in.
 
 mod common;

@@ -24,6 +24,7 @@
 //!
 //! [`Products::complete_deletion`]: crate::products::Products::complete_deletion
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -49,6 +50,9 @@ struct Run {
     plan: Mutex<Vec<ProductRun>>,
     /// Product deploys and deletions running at once (`--apply-parallelism`).
     slots: Arc<Semaphore>,
+    /// One lock per stemcell or release (`stemcell:os/version`, `release:name/version`):
+    /// products deploying side by side that share one check for it and upload it once.
+    uploads: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Run {
@@ -58,6 +62,19 @@ impl Run {
 
     fn lock_plan(&self) -> std::sync::MutexGuard<'_, Vec<ProductRun>> {
         self.plan.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Holds the upload of one stemcell or release: while one product checks and uploads
+    /// it, another product wanting the same waits and then finds it on the Director.
+    async fn upload_turn(&self, key: String) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = self
+            .uploads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key)
+            .or_default()
+            .clone();
+        lock.lock_owned().await
     }
 
     /// Changes one product's record and stores the plan.
@@ -190,6 +207,7 @@ pub async fn run(
         user: user.to_owned(),
         plan: Mutex::new(plan),
         slots: Arc::new(Semaphore::new(service.apply_parallelism())),
+        uploads: Mutex::new(HashMap::new()),
     });
     let id = run.id();
     let names: Vec<String> = run
@@ -435,7 +453,6 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
 
     // Stemcells: the ones the manifest names (the Stemcell Library's assignment, see
     // `render_staged`), uploaded from the library when the Director lacks them.
-    let known = client.stemcells().await?;
     let library = products.store().stemcells().all().await?;
     for s in manifest
         .get("stemcells")
@@ -448,6 +465,9 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
         if os.is_empty() || version.is_empty() || version == "latest" {
             continue;
         }
+        let _turn = run.upload_turn(format!("stemcell:{os}/{version}")).await;
+        // Asked after the turn: a product ahead of this one may have just uploaded it.
+        let known = client.stemcells().await?;
         if known
             .iter()
             .any(|k| k.operating_system == os && k.version == version)
@@ -487,7 +507,11 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
             Some(Value::Number(n)) => n.to_string(),
             _ => continue,
         };
-        if name.is_empty() || client.has_release(name, &version).await? {
+        if name.is_empty() {
+            continue;
+        }
+        let _turn = run.upload_turn(format!("release:{name}/{version}")).await;
+        if client.has_release(name, &version).await? {
             continue;
         }
         let upload = release_upload(run, &product, name, &version).await;
