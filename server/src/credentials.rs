@@ -461,6 +461,71 @@ mod tests {
         assert_eq!(relative_name("plain", "pks-1"), "plain");
     }
 
+    /// Collects what a tracing subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn reveals_and_refusals_are_audited_by_user_and_reference() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let admin = CurrentUser {
+            username: "alice".into(),
+            role: "admin".into(),
+        };
+        let viewer = CurrentUser {
+            username: "bob".into(),
+            role: "restricted_view".into(),
+        };
+        tracing::subscriber::with_default(subscriber, || {
+            assert!(may_see(&admin, "pks-1", ".properties.x", "api").is_ok());
+            audit(&admin, "pks-1", ".properties.x", "api");
+            assert!(matches!(
+                may_see(&viewer, "pks-1", ".properties.y", "ui"),
+                Err(Error::Forbidden(m)) if m.contains("restricted_view")
+            ));
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        for (line, words) in lines.iter().zip([
+            [
+                "audit",
+                "credential revealed",
+                "user=alice",
+                "product=pks-1",
+                "reference=.properties.x",
+                "via=api",
+            ],
+            [
+                "audit",
+                "credential reveal refused",
+                "user=bob",
+                "product=pks-1",
+                "reference=.properties.y",
+                "via=ui",
+            ],
+        ]) {
+            for word in words {
+                assert!(line.contains(word), "{word} in {line}");
+            }
+        }
+    }
+
     #[test]
     fn the_director_lists_what_tileworks_holds() {
         let refs = director_references(DIRECTOR_PREFIX);
