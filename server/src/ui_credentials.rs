@@ -45,17 +45,18 @@ fn shown(err: Error) -> BackendError {
 impl UiCredentials {
     /// The tile's label: the staged product's, the Director tile's, or `None` for a product
     /// that is no longer staged (its deletion was applied).
-    async fn label(&self, guid: &str) -> Result<Option<String>, Error> {
+    /// The second is whether it is the Director tile.
+    async fn label(&self, guid: &str) -> Result<(Option<String>, bool), Error> {
         let products = self.installations.products();
         match products.staged_product(guid).await {
-            Ok(p) => return Ok(Some(p.label)),
+            Ok(p) => return Ok((Some(p.label), false)),
             Err(Error::NotFound(_)) => {}
             Err(e) => return Err(e),
         }
         if products.is_director(guid).await? {
-            return Ok(Some("BOSH Director".into()));
+            return Ok((Some("BOSH Director".into()), true));
         }
-        Ok(None)
+        Ok((None, false))
     }
 }
 
@@ -67,7 +68,7 @@ impl CredentialsBackend for UiCredentials {
         guid: &str,
     ) -> Result<CredentialsPage, BackendError> {
         let may_reveal = role_may_see_credentials(&caller.role);
-        let label = self.label(guid).await.map_err(shown)?;
+        let (label, director) = self.label(guid).await.map_err(shown)?;
         let listing = match self.credentials.list(guid).await {
             Ok(listing) => listing,
             Err(Error::NotFound(what)) => {
@@ -80,7 +81,7 @@ impl CredentialsBackend for UiCredentials {
                     label,
                     version: None,
                     deployed: false,
-                    director: false,
+                    director,
                     credentials: Vec::new(),
                     variables: Vec::new(),
                     variables_error: None,

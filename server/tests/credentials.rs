@@ -125,6 +125,22 @@ async fn deployed_credentials_by_reference_with_roles_404s_and_a_tab_without_val
     let html = tab_html(&server, &api.token, &guid).await;
     assert!(html.contains("Not deployed yet"), "{html}");
     assert!(!html.contains("pks-vcenter-Secret-1"));
+    // The Director tile's tab too; its settings are the Director page, which links to it.
+    let bosh_guid = api.guid_of("p-bosh").await;
+    let html = tab_html(&server, &api.token, &bosh_guid).await;
+    assert!(html.contains("Not deployed yet"), "{html}");
+    assert!(html.contains(r#"href="/director""#), "{html}");
+    let r = reqwest::Client::new()
+        .get(server.at("/director"))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(&format!("/products/{bosh_guid}/credentials")),
+        "{html}"
+    );
 
     apply_all(&api).await;
 
