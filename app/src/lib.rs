@@ -4,6 +4,7 @@
 pub mod api;
 pub mod backend;
 pub mod components;
+pub mod credentials_backend;
 pub mod installations_backend;
 pub mod logs_backend;
 pub mod pages;
@@ -51,6 +52,7 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("installations") view=pages::change_log::ChangeLogPage/>
                 <Route path=(StaticSegment("installations"), ParamSegment("id")) view=pages::installation::InstallationPage/>
                 <Route path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("status")) view=pages::product_status::ProductStatusTab/>
+                <Route path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("credentials")) view=pages::product_credentials::ProductCredentialsTab/>
                 <Route path=StaticSegment("review") view=pages::review::ReviewPage/>
                 <Route path=(StaticSegment("director"), StaticSegment("changes")) view=pages::changes::DirectorChangesPage/>
                 <Route path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("changes")) view=pages::changes::ProductChangesPage/>

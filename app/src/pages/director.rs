@@ -98,7 +98,10 @@ fn DirectorBody(
             }
         })
         .collect_view();
-    let version = page.version.clone();
+    let (version, credentials) = (
+        page.version.clone(),
+        format!("/products/{}/credentials", page.guid),
+    );
     let body = match section {
         Section::Iaas => view! { <IaasSection page notice reload/> }.into_any(),
         Section::Director => view! { <DirectorConfigSection page notice reload/> }.into_any(),
@@ -113,7 +116,7 @@ fn DirectorBody(
         <h1>"BOSH Director " <span class="version">{version}</span></h1>
         <div class="settings-layout">
             <nav class="settings-nav" aria-label="Director settings">
-                <ul>{nav}</ul>
+                <ul>{nav}<li><a href=credentials><span class="mark-spacer"></span>"Credentials"</a></li></ul>
             </nav>
             {body}
         </div>

@@ -7,6 +7,7 @@ pub mod director;
 pub mod installation;
 pub mod login;
 pub mod not_found;
+pub mod product_credentials;
 pub mod product_placement;
 pub mod product_settings;
 pub mod product_status;

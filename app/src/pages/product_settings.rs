@@ -306,6 +306,7 @@ fn SettingsBody(
                 <nav class="settings-nav" aria-label="Settings">
                     <ul>{nav} {section_nav}
                         <li><a href=format!("/products/{}/status", settings.guid)><span class="mark-spacer"></span>"Status"</a></li>
+                        <li><a href=format!("/products/{}/credentials", settings.guid)><span class="mark-spacer"></span>"Credentials"</a></li>
                     </ul>
                 </nav>
                 {match section {

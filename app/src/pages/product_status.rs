@@ -127,6 +127,7 @@ fn StatusBody(
             <nav class="tabs" aria-label="Product">
                 <a href=settings>"Settings"</a>
                 <a class="active" aria-current="page" href=format!("/products/{}/status", page.guid)>"Status"</a>
+                <a href=format!("/products/{}/credentials", page.guid)>"Credentials"</a>
             </nav>
             {content}
         </main>

@@ -73,6 +73,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let installs = crate::ui_installations::backend(state.installations.clone());
     let review = crate::ui_review::UiReview::context(&state);
     let logs = state.logs.clone();
+    let credentials = crate::ui_credentials::context(&state.installations);
     Router::new()
         .route(
             "/login",
@@ -97,6 +98,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
                 leptos::prelude::provide_context(installs.clone());
                 leptos::prelude::provide_context(review.clone());
                 leptos::prelude::provide_context(crate::ui_logs::context(&logs));
+                leptos::prelude::provide_context(credentials.clone());
             },
             move || app::shell(options.clone()),
         )

@@ -17,6 +17,7 @@
 pub mod available_products;
 pub mod bosh_credentials;
 pub mod certificates;
+pub mod credentials;
 pub mod deployed_products;
 pub mod diagnostic_report;
 pub mod diff;
@@ -163,6 +164,7 @@ pub fn routes() -> Router<AppState> {
             get(stemcells::associations).patch(stemcells::associate),
         )
         .merge(logs::routes())
+        .merge(credentials::routes())
 }
 
 /// Who is calling (the auth middleware put it there).
