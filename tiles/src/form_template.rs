@@ -263,16 +263,21 @@ mod tests {
         "/../../shared/fixtures/tiles/example-product.yml"
     ));
 
-    /// The real tiles the guarantee is checked on: both fixtures and the bundled PKS tile.
-    fn tiles() -> Vec<(&'static str, ProductTemplate)> {
-        [
-            ("pks-1.1.3", PKS_113),
-            ("example-product", EXAMPLE),
-            ("bundled pks", crate::products::PKS_METADATA),
-        ]
-        .into_iter()
-        .map(|(name, text)| (name, ProductTemplate::from_yaml(text).expect(name)))
-        .collect()
+    /// The real tiles the guarantee is checked on: both fixtures and the bundled PKS tile
+    /// (loaded once for all tests and proptest cases).
+    fn tiles() -> &'static [(&'static str, ProductTemplate)] {
+        static TILES: std::sync::OnceLock<Vec<(&'static str, ProductTemplate)>> =
+            std::sync::OnceLock::new();
+        TILES.get_or_init(|| {
+            [
+                ("pks-1.1.3", PKS_113),
+                ("example-product", EXAMPLE),
+                ("bundled pks", crate::products::PKS_METADATA),
+            ]
+            .into_iter()
+            .map(|(name, text)| (name, ProductTemplate::from_yaml(text).expect(name)))
+            .collect()
+        })
     }
 
     fn vm_types() -> Vec<VmType> {
@@ -601,7 +606,7 @@ job_types:
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(48))]
+        #![proptest_config(ProptestConfig::with_cases(128))]
 
         #[test]
         fn any_values_give_the_same_findings_on_every_form(
@@ -609,8 +614,7 @@ job_types:
             (staged_choice, deployed_choice) in assignments(400),
             with_deployed in any::<bool>(),
         ) {
-            let all = tiles();
-            let (tile, t) = &all[tile_index];
+            let (tile, t) = &tiles()[tile_index];
             let pool = value_pool(t);
             let staged = pick(t, &pool, &staged_choice);
             let deployed = pick(t, &pool, &deployed_choice);
