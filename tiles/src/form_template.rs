@@ -334,14 +334,14 @@ mod tests {
     fn keeps_every_form_in_the_navigation_and_only_the_chosen_forms_inputs() {
         for (tile, t) in tiles() {
             for form in &t.form_types {
-                let cut = for_form(&t, Some(&form.name));
+                let cut = for_form(t, Some(&form.name));
                 let names = |t: &ProductTemplate| -> Vec<(String, String, Option<String>)> {
                     t.form_types
                         .iter()
                         .map(|f| (f.name.clone(), f.label.clone(), f.description.clone()))
                         .collect()
                 };
-                assert_eq!(names(&cut), names(&t), "{tile}");
+                assert_eq!(names(&cut), names(t), "{tile}");
                 for other in cut.form_types.iter().filter(|f| f.name != form.name) {
                     assert!(other.property_inputs.is_empty(), "{tile}: {}", other.name);
                 }
@@ -368,9 +368,9 @@ mod tests {
     #[test]
     fn the_form_tree_draws_the_same_form() {
         for (tile, t) in tiles() {
-            let full = FormTree::build(&t);
+            let full = FormTree::build(t);
             for form in &t.form_types {
-                let cut = through_json(&for_form(&t, Some(&form.name)));
+                let cut = through_json(&for_form(t, Some(&form.name)));
                 let tree = FormTree::build(&cut);
                 assert_eq!(tree.form(&form.name), full.form(&form.name), "{tile}");
                 assert_eq!(tree.product_name, full.product_name);
@@ -392,24 +392,24 @@ mod tests {
         for (tile, t) in tiles() {
             let value_sets: Vec<(&str, StagedValues)> = vec![
                 ("defaults", StagedValues::default()),
-                ("all cleared", staged_with(&t, |_| Some(Value::Null))),
-                ("all blank", staged_with(&t, |_| Some(json!("")))),
-                ("all wrong type", staged_with(&t, |_| Some(json!(true)))),
-                ("all negative", staged_with(&t, |_| Some(json!(-7)))),
+                ("all cleared", staged_with(t, |_| Some(Value::Null))),
+                ("all blank", staged_with(t, |_| Some(json!("")))),
+                ("all wrong type", staged_with(t, |_| Some(json!(true)))),
+                ("all negative", staged_with(t, |_| Some(json!(-7)))),
                 (
                     "all special characters",
-                    staged_with(&t, |_| Some(json!("!@# not valid $%^ ((x))"))),
+                    staged_with(t, |_| Some(json!("!@# not valid $%^ ((x))"))),
                 ),
                 (
                     "duplicate records",
-                    staged_with(&t, |_| {
+                    staged_with(t, |_| {
                         Some(json!([{"guid": "g", "name": "a"}, {"guid": "g", "name": "a"}]))
                     }),
                 ),
             ];
-            let deployed = staged_with(&t, |_| Some(json!(5)));
+            let deployed = staged_with(t, |_| Some(json!(5)));
             for form in &t.form_types {
-                let cut = through_json(&for_form(&t, Some(&form.name)));
+                let cut = through_json(&for_form(t, Some(&form.name)));
                 let mut failing = 0;
                 for (_, staged) in &value_sets {
                     for ctx in [
@@ -420,12 +420,12 @@ mod tests {
                             vm_types: &vm_types,
                         },
                     ] {
-                        let report = assert_same_findings(tile, &t, &cut, &form.name, staged, &ctx);
+                        let report = assert_same_findings(tile, t, &cut, &form.name, staged, &ctx);
                         failing += usize::from(!report.is_valid());
                     }
                 }
                 // The invalid sets do find errors wherever the form has an input at all.
-                if !FormTree::build(&t)
+                if !FormTree::build(t)
                     .form(&form.name)
                     .is_none_or(|f| f.inputs.iter().all(|i| !i.configurable))
                 {
@@ -438,14 +438,14 @@ mod tests {
     #[test]
     fn an_unknown_form_or_none_keeps_only_the_navigation() {
         for (tile, t) in tiles() {
-            for cut in [for_form(&t, None), for_form(&t, Some("no-such-form"))] {
+            for cut in [for_form(t, None), for_form(t, Some("no-such-form"))] {
                 assert_eq!(cut.form_types.len(), t.form_types.len(), "{tile}");
                 assert!(cut.form_types.iter().all(|f| f.property_inputs.is_empty()));
                 assert!(cut.property_blueprints.is_empty() && cut.job_types.is_empty());
                 let staged = StagedValues::default();
                 let ctx = ValidationContext::default();
                 // Unknown to both: the same metadata problem.
-                assert_same_findings(tile, &t, &cut, "no-such-form", &staged, &ctx);
+                assert_same_findings(tile, t, &cut, "no-such-form", &staged, &ctx);
             }
         }
     }
