@@ -10,7 +10,9 @@
 # Usage: scripts/bench-pages.sh
 # Environment: WRK_THREADS (2), WRK_CONNECTIONS (16), WRK_DURATION (15s), SKIP_BUILD=1 to use the
 # binaries already built, SITE_ROOT (target/site) for another built site, FORM (plan1) to load
-# another form of the tile.
+# another form of the tile, TILEWORKS_BIN (target/release/tileworks) for another build of the
+# server (e.g. target/debug/tileworks with SKIP_BUILD=1, to compare two commits without a
+# release build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +38,7 @@ if [ "${SKIP_BUILD:-}" != 1 ]; then
   cargo build --release -p server
   scripts/build-site.sh release
 fi
-bin=target/release/tileworks
+bin=${TILEWORKS_BIN:-target/release/tileworks}
 [ -x "$bin" ] || { echo "$bin is missing (build it, or unset SKIP_BUILD)" >&2; exit 1; }
 [ -f "$site/pkg/tileworks.css" ] || { echo "$site is missing: run scripts/build-site.sh release" >&2; exit 1; }
 
@@ -93,6 +95,8 @@ for url in "$page" "$asset"; do
 done
 page_bytes=$(curl -s -H "Cookie: $cookie" "$page" | wc -c)
 asset_bytes=$(curl -s -H "Cookie: $cookie" "$asset" | wc -c)
+# What a browser receives (it asks for gzip): the compressed size as sent on the wire.
+page_gzip_bytes=$(curl -s -H "Cookie: $cookie" -H 'Accept-Encoding: gzip' "$page" | wc -c)
 grep -q "Plan 1" <(curl -s -H "Cookie: $cookie" "$page") ||
   { echo "the page does not show the Plan 1 form" >&2; exit 1; }
 
@@ -103,7 +107,7 @@ run() {
   echo "-- $label: $url"
   wrk -t"$threads" -c"$connections" -d"$duration" --latency -H "Cookie: $cookie" "$url" | tee "$out"
 }
-run "plan form page ($page_bytes bytes)" "$page" "$work/page.txt"
+run "plan form page ($page_bytes bytes, $page_gzip_bytes gzipped)" "$page" "$work/page.txt"
 run "static asset ($asset_bytes bytes)" "$asset" "$work/asset.txt"
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -41,11 +41,17 @@ pub async fn delete_available_product(name: String, version: String) -> Result<(
         .map_err(|e| ServerFnError::new(e.0))
 }
 
+/// One page of a product's settings: form `form` (the first when `None`), or with `section`
+/// one of the placement sections. The answer carries only what that page reads.
 #[server(prefix = "/_app", endpoint = "product_settings")]
-pub async fn load_product_settings(guid: String) -> Result<ProductSettings, ServerFnError> {
+pub async fn load_product_settings(
+    guid: String,
+    form: Option<String>,
+    section: bool,
+) -> Result<ProductSettings, ServerFnError> {
     let backend = crate::backend::backend()?;
     backend
-        .product_settings(&guid)
+        .product_settings(&guid, form.as_deref(), section)
         .await
         .map_err(|e| ServerFnError::new(e.0))
 }

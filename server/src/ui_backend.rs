@@ -2,7 +2,7 @@
 //! types the browser receives. Credentials leave here redacted; everything else is the same data
 //! the Ops Manager API serves.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use app::backend::{
     AvailableProduct, BackendError, Dashboard, ProductSettings, SaveOutcome, TileSummary,
@@ -179,27 +179,28 @@ impl app::backend::Backend for UiBackend {
             .map_err(shown)
     }
 
-    async fn product_settings(&self, guid: &str) -> Result<ProductSettings, BackendError> {
+    async fn product_settings(
+        &self,
+        guid: &str,
+        form: Option<&str>,
+        section: bool,
+    ) -> Result<ProductSettings, BackendError> {
         if self.products.is_director(guid).await.map_err(shown)? {
             return Err(BackendError(
                 "the BOSH Director is configured on its own page".into(),
             ));
         }
         let product = self.products.staged_product(guid).await.map_err(shown)?;
-        let metadata_yaml = self
-            .products
-            .store()
-            .products()
-            .available_one(&product.name, &product.version)
-            .await
-            .map_err(shown)?
-            .map(|row| row.metadata)
-            .ok_or_else(|| {
-                BackendError(format!(
-                    "{} {} is no longer imported",
-                    product.name, product.version
-                ))
-            })?;
+        // The form shown: the one asked for, else the first (as the page's navigation does);
+        // the placement sections read no property metadata at all.
+        let form = if section {
+            None
+        } else {
+            form.and_then(|name| product.template.form_type(name))
+                .or_else(|| product.template.form_types.first())
+                .map(|f| f.name.clone())
+        };
+        let template = tiles::form_template::for_form(&product.template, form.as_deref());
         let vm_types = vm_type_catalogue(&self.products).await?;
         let disk_types = self
             .products
@@ -221,8 +222,17 @@ impl app::backend::Backend for UiBackend {
 
         // The form shows what would be deployed: staged values, and defaults where nothing is
         // staged yet.
+        // Only the form's properties: the cut template holds exactly the blueprints it shows.
         let mut staged = product.settings.staged.clone();
         tiles::properties::defaults::apply_defaults(&product.template, &mut staged, &[]);
+        let shown: BTreeSet<String> = template
+            .property_refs()
+            .into_iter()
+            .map(|p| p.reference)
+            .collect();
+        staged
+            .properties
+            .retain(|reference, _| shown.contains(reference));
         let form_complete = forms_complete(&product.template, &product.settings.staged, &vm_types);
         let values = redacted_values(&product.template, &staged.properties);
         Ok(ProductSettings {
@@ -230,7 +240,8 @@ impl app::backend::Backend for UiBackend {
             label: product.label.clone(),
             product_version: product.version.clone(),
             config_version: product.config_version,
-            metadata_yaml,
+            form,
+            template,
             values,
             vm_types,
             disk_types,

@@ -8,6 +8,7 @@ pub mod cloud_config;
 pub mod credentials;
 pub mod error;
 pub mod expr;
+pub mod form_template;
 pub mod forms;
 pub mod lint;
 pub mod manifest;

@@ -36,7 +36,9 @@ pub fn ProductSettingsPage() -> impl IntoView {
     let user = Resource::new(|| (), |_| get_current_user());
     let settings = Resource::new(
         move || (guid(), form(), section()),
-        |(guid, _, _)| load_product_settings(guid),
+        // The server sends only what this form (or section) reads: the navigation, the form's
+        // own metadata and values.
+        |(guid, form, section)| load_product_settings(guid, form, section.is_some()),
     );
     let extras = Resource::new(guid, load_form_extras);
     // The outcome of the last save, kept here so that it outlives the reload that follows a
@@ -53,7 +55,7 @@ pub fn ProductSettingsPage() -> impl IntoView {
                 // Without the extras (stemcell choices) the form still works: the lists are empty.
                 let extras = extras.await.unwrap_or_default();
                 let body = match settings.await {
-                    Ok(settings) => view! { <SettingsBody settings extras form=form() section=section() notice reload/> }.into_any(),
+                    Ok(settings) => view! { <SettingsBody settings extras section=section() notice reload/> }.into_any(),
                     Err(err) => view! {
                         <main class="page narrow">
                             <h1>"Product not available"</h1>
@@ -84,25 +86,18 @@ pub fn server_message(err: &ServerFnError) -> String {
 fn SettingsBody(
     settings: ProductSettings,
     extras: FormExtras,
-    form: Option<String>,
     section: Option<Section>,
     notice: RwSignal<Option<Notice>>,
     reload: Callback<()>,
 ) -> impl IntoView {
-    let template = match ProductTemplate::from_yaml(&settings.metadata_yaml) {
-        Ok(template) => template,
-        Err(err) => {
-            return view! {
-                <main class="page narrow">
-                    <p class="form-error" role="alert">{format!("The tile metadata cannot be read: {err}")}</p>
-                </main>
-            }
-            .into_any()
-        }
-    };
+    // Cut for the form the server chose (`settings.form`), which is the one to show: the
+    // other forms of the template carry only their names and labels.
+    let template = settings.template.clone();
     let tree = FormTree::build(&template);
-    let Some(current) = form
-        .and_then(|name| tree.form(&name).cloned())
+    let Some(current) = settings
+        .form
+        .as_deref()
+        .and_then(|name| tree.form(name).cloned())
         .or_else(|| tree.forms.first().cloned())
     else {
         return view! { <main class="page narrow"><p>"This product has no settings forms."</p></main> }

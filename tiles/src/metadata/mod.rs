@@ -74,10 +74,10 @@ pub struct ProductTemplate {
     pub update: Option<Value>,
     /// Name indexes over the lists above, built on the first lookup (see [`lookup`]).
     #[serde(skip)]
-    lookup: LookupCell,
+    pub(crate) lookup: LookupCell,
     /// Manifest texts already parsed, by text (see [`parsed`]).
     #[serde(skip)]
-    parsed: ParsedCell,
+    pub(crate) parsed: ParsedCell,
 }
 
 /// Which stemcell the product's VMs run.

@@ -1,0 +1,163 @@
+//! A product's settings page carries only what the form it shows reads: the template cut to
+//! that form (`tiles::form_template::for_form`) and that form's values, not the tile's whole
+//! metadata; the placement sections carry the navigation only. Checked through the UI's server
+//! function (`/_app/product_settings`) and the server-rendered page, against the real binary
+//! with the bundled PKS tile staged.
+
+mod common;
+mod support;
+
+use common::*;
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::pks::PKS;
+use support::*;
+use tiles::metadata::ProductTemplate;
+use tiles::properties::staged::StagedValues;
+use tiles::validate::{validate_form, ValidationContext};
+
+async fn settings(browser: &reqwest::Client, server: &TestServer, form: &[(&str, &str)]) -> Value {
+    let r = browser
+        .post(server.at("/_app/product_settings"))
+        .form(form)
+        .send()
+        .await
+        .expect("server function");
+    let status = r.status();
+    let text = r.text().await.expect("body");
+    assert!(status.is_success(), "{status} {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| x["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_settings_page_carries_only_its_forms_metadata() {
+    let server = TestServer::start();
+    let api = Api::login(&server).await;
+    let browser = browser();
+    log_in(&browser, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    let staged = api
+        .ok(
+            Method::POST,
+            "/api/v0/staged/products",
+            Some(json!({"name": PKS, "product_version": "latest"})),
+        )
+        .await;
+    let guid = staged["guid"].as_str().unwrap().to_owned();
+    let full = ProductTemplate::from_yaml(tiles::products::PKS_METADATA).unwrap();
+    let all_forms: Vec<String> = full.form_types.iter().map(|f| f.name.clone()).collect();
+
+    // Plan 1: every form in the navigation, only plan 1's inputs and selector, its values.
+    let page = settings(
+        &browser,
+        &server,
+        &[("guid", &guid), ("form", "plan1"), ("section", "false")],
+    )
+    .await;
+    assert_eq!(page["form"], "plan1");
+    let template: ProductTemplate = serde_json::from_value(page["template"].clone()).unwrap();
+    assert_eq!(names(&page["template"]["form_types"]), all_forms);
+    assert_eq!(
+        names(&page["template"]["property_blueprints"]),
+        ["plan1_selector"]
+    );
+    assert!(template.job_types.is_empty() && template.releases.is_empty());
+    for form in template.form_types.iter().filter(|f| f.name != "plan1") {
+        assert!(form.property_inputs.is_empty(), "{}", form.name);
+    }
+    let values = page["values"].as_object().unwrap();
+    assert!(!values.is_empty());
+    for reference in values.keys() {
+        assert!(
+            reference.starts_with(".properties.plan1_selector"),
+            "{reference}"
+        );
+    }
+    // The navigation's marks are still computed over every form, on the server.
+    let complete = page["form_complete"].as_object().unwrap();
+    assert_eq!(complete.len(), all_forms.len());
+    // The browser's validation of the page's values finds what the server finds.
+    let staged_values = StagedValues {
+        properties: values.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        ..StagedValues::default()
+    };
+    let ctx = ValidationContext::default();
+    assert_eq!(
+        validate_form(&template, "plan1", &staged_values, &ctx),
+        validate_form(&full, "plan1", &staged_values, &ctx)
+    );
+    let plan1_size = serde_json::to_string(&page).unwrap().len();
+    assert!(
+        plan1_size * 5 < tiles::products::PKS_METADATA.len(),
+        "plan 1's settings are {plan1_size} bytes"
+    );
+
+    // No form named (or an unknown one): the first form, as the navigation shows it.
+    for form in [vec![], vec![("form", "no-such-form")]] {
+        let mut args = vec![("guid", guid.as_str()), ("section", "false")];
+        args.extend(form);
+        let page = settings(&browser, &server, &args).await;
+        assert_eq!(page["form"], all_forms[0].as_str());
+        assert!(!names(&page["template"]["property_blueprints"]).is_empty());
+    }
+
+    // A placement section: the navigation and its marks, no property metadata, no values.
+    let page = settings(
+        &browser,
+        &server,
+        &[("guid", &guid), ("form", "plan1"), ("section", "true")],
+    )
+    .await;
+    assert_eq!(page["form"], Value::Null);
+    assert_eq!(names(&page["template"]["form_types"]), all_forms);
+    assert_eq!(page["template"]["property_blueprints"], json!([]));
+    assert_eq!(page["template"]["job_types"], json!([]));
+    assert_eq!(page["values"], json!({}));
+    assert_eq!(
+        page["form_complete"].as_object().unwrap().len(),
+        all_forms.len()
+    );
+
+    // The server-rendered pages: the form (with its fields), never another form's inputs or a
+    // manifest; the section without any property.
+    let html = browser
+        .get(server.at(&format!("/products/{guid}/settings?form=plan1")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Plan 1"), "{html}");
+    assert!(html.contains(".properties.plan1_selector.active.name"));
+    assert!(!html.contains("Configure your UAA user account store"));
+    assert!(!html.contains("plan2_selector"));
+    assert!(!html.contains("manifest: |"));
+    assert!(
+        html.len() < 100_000,
+        "plan 1's page is {} bytes",
+        html.len()
+    );
+    let html = browser
+        .get(server.at(&format!("/products/{guid}/settings?section=resources")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Plan 1"), "the navigation lists the forms");
+    assert!(
+        !html.contains(".properties."),
+        "no property on a section page"
+    );
+}
