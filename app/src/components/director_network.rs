@@ -557,9 +557,27 @@ pub fn AssignSection(
     ]
     .map(String::from)
     .to_vec();
-    let state = SectionState::new(page.config_version, notice, reload, patterns);
     let az = RwSignal::new(page.singleton_az.clone());
     let network = RwSignal::new(page.network.clone());
+    let state = SectionState::new(page.config_version, notice, reload, patterns)
+        .with_labels([
+            ("network_and_az.network".to_string(), "Network".to_string()),
+            (
+                "network_and_az.singleton_availability_zone".to_string(),
+                "Singleton availability zone".to_string(),
+            ),
+        ])
+        .with_theirs(move |change, apply| {
+            let target = match change.reference.as_str() {
+                "network_and_az.network" => network,
+                "network_and_az.singleton_availability_zone" => az,
+                _ => return false,
+            };
+            if apply {
+                target.set(change.value.as_str().unwrap_or_default().to_string());
+            }
+            true
+        });
     let save = Action::new(move |(network, az): &(String, String)| {
         save_director_network_and_az(
             state.config_version.get_untracked(),
