@@ -47,6 +47,9 @@ pub fn ConflictPanel(
     /// What the operator had open: "form", "section", "page".
     #[prop(into)]
     what: String,
+    /// Words a value of a reference in the page's terms (default: [`shown_value`]).
+    #[prop(optional, into)]
+    describe: Option<Callback<(String, Value), String>>,
 ) -> AnyView {
     let decide = Callback::new(move |(reference, theirs): (String, bool)| {
         let Some((version, mut changes)) = conflict.get_untracked() else {
@@ -71,6 +74,11 @@ pub fn ConflictPanel(
         let items = changes
             .into_iter()
             .map(|change| {
+                let reference = change.reference.clone();
+                let show = move |value: &Value| match describe {
+                    Some(describe) => describe.run((reference.clone(), value.clone())),
+                    None => shown_value(value),
+                };
                 let label = label.run(change.reference.clone());
                 let by = change
                     .changed_by
@@ -79,7 +87,7 @@ pub fn ConflictPanel(
                 let what = if change.credential {
                     format!("{label}: changed by {by}")
                 } else {
-                    format!("{label}: changed by {by} to {}", shown_value(&change.value))
+                    format!("{label}: changed by {by} to {}", show(&change.value))
                 };
                 // What this operator started from (a form sends what it loaded, and a field it
                 // loaded without a value started blank), else the value before their save.
@@ -89,12 +97,12 @@ pub fn ConflictPanel(
                 let before = if change.credential {
                     None
                 } else if let Some(from) = &change.started_from {
-                    Some(started(shown_value(from)))
+                    Some(started(show(from)))
                 } else if change.reference.starts_with('.') {
-                    Some(started(shown_value(&Value::Null)))
+                    Some(started(show(&Value::Null)))
                 } else {
                     change.previous.as_ref().map(|was| {
-                        let was = shown_value(was);
+                        let was = show(was);
                         view! { <span class="started-from">" (was " {was} ")"</span> }.into_any()
                     })
                 };

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use leptos::prelude::*;
 
 use crate::backend::{FieldChange, SaveOutcome};
-use crate::components::conflict::{Conflict, ConflictPanel};
+use crate::components::conflict::{shown_value, Conflict, ConflictPanel};
 use crate::components::widgets::field_id;
 use crate::pages::product_settings::server_message;
 
@@ -456,9 +456,106 @@ pub fn conflict_panel(state: SectionState) -> AnyView {
                 state.notice.set(None);
                 state.reload.update(|n| *n += 1);
             }
+            describe=move |(reference, value): (String, serde_json::Value)| describe(&reference, &value)
             what="section"/>
     }
     .into_any()
+}
+
+/// A Director value in the page's words: list entries summarised, a removed entry as such.
+pub fn describe(reference: &str, value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    let head = reference.split('.').next().unwrap_or_default();
+    let listed = matches!(
+        head,
+        "availability_zones" | "networks" | "vm_types" | "disk_types"
+    ) && reference.contains('.');
+    if listed && value.is_null() {
+        return "(removed)".into();
+    }
+    let text = |v: &Value| {
+        v.as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string())
+    };
+    let list = |v: Option<&Value>| -> String {
+        v.and_then(Value::as_array)
+            .map(|a| a.iter().map(text).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default()
+    };
+    match head {
+        "availability_zones" if listed => {
+            if let Some(id) = value.get("iaas_identifier").and_then(Value::as_str) {
+                return id.to_string();
+            }
+            let clusters: Vec<String> = value
+                .get("clusters")
+                .and_then(Value::as_array)
+                .map(|cs| {
+                    cs.iter()
+                        .map(|c| {
+                            let name = c.get("cluster").map(text).unwrap_or_default();
+                            match c.get("resource_pool").and_then(Value::as_str) {
+                                Some(rp) if !rp.is_empty() => format!("{name} ({rp})"),
+                                _ => name,
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            if clusters.is_empty() {
+                shown_value(value)
+            } else {
+                format!("clusters {}", clusters.join(", "))
+            }
+        }
+        "networks" if listed => {
+            let subnets: Vec<String> = value
+                .get("subnets")
+                .and_then(Value::as_array)
+                .map(|ss| {
+                    ss.iter()
+                        .map(|s| {
+                            format!(
+                                "{} (gateway {}, AZs {})",
+                                s.get("cidr").map(text).unwrap_or_default(),
+                                s.get("gateway").map(text).unwrap_or_default(),
+                                list(s.get("availability_zone_names"))
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!("subnets {}", subnets.join("; "))
+        }
+        "vm_types" if listed => format!(
+            "{} CPU, {} MB RAM, {} MB disk",
+            value.get("cpu").map(text).unwrap_or_default(),
+            value.get("ram").map(text).unwrap_or_default(),
+            value.get("ephemeral_disk").map(text).unwrap_or_default()
+        ),
+        "disk_types" if listed => format!("{} MB", text(value)),
+        _ => shown_value(value),
+    }
+}
+
+/// Another operator's entry of a list edited by name: replaced where it is, added at the end,
+/// or removed (`None`: they removed it).
+pub fn take_entry<T>(
+    list: &mut Vec<T>,
+    name: &str,
+    theirs: Option<T>,
+    name_of: impl Fn(&T) -> &str,
+) {
+    let at = list.iter().position(|x| name_of(x) == name);
+    match (at, theirs) {
+        (Some(i), Some(entry)) => list[i] = entry,
+        (None, Some(entry)) => list.push(entry),
+        (Some(i), None) => {
+            list.remove(i);
+        }
+        (None, None) => {}
+    }
 }
 
 /// The Save button with the page notice beside it, the save errors no field shows, and what
@@ -573,5 +670,50 @@ mod tests {
         for s in Section::ALL {
             assert_eq!(Section::from_slug(s.slug()), Some(s));
         }
+    }
+
+    #[test]
+    fn changed_entries_read_in_the_page_words() {
+        use serde_json::json;
+        assert_eq!(
+            describe(
+                "availability_zones.az3",
+                &json!({"clusters": [{"cluster": "c3", "resource_pool": "rp"}]})
+            ),
+            "clusters c3 (rp)"
+        );
+        assert_eq!(
+            describe("availability_zones.az3", &json!(null)),
+            "(removed)"
+        );
+        assert_eq!(
+            describe(
+                "vm_types.large",
+                &json!({"cpu": 4, "ram": 16384, "ephemeral_disk": 65536})
+            ),
+            "4 CPU, 16384 MB RAM, 65536 MB disk"
+        );
+        assert_eq!(describe("disk_types.10240", &json!(10240)), "10240 MB");
+        assert_eq!(
+            describe(
+                "networks.infra",
+                &json!({"subnets": [{"cidr": "10.0.0.0/24", "gateway": "10.0.0.1", "availability_zone_names": ["az1", "az2"]}]})
+            ),
+            "subnets 10.0.0.0/24 (gateway 10.0.0.1, AZs az1, az2)"
+        );
+        assert_eq!(
+            describe("director_configuration.ntp_servers_string", &json!("a, b")),
+            "a, b"
+        );
+    }
+
+    #[test]
+    fn their_entries_replace_add_or_remove_by_name() {
+        let mut list = vec!["a".to_string(), "b".to_string()];
+        take_entry(&mut list, "b", Some("b".to_string()), |s| s.as_str());
+        take_entry(&mut list, "c", Some("c".to_string()), |s| s.as_str());
+        take_entry(&mut list, "a", None, |s| s.as_str());
+        take_entry(&mut list, "zz", None, |s| s.as_str());
+        assert_eq!(list, vec!["b".to_string(), "c".to_string()]);
     }
 }

@@ -506,3 +506,126 @@ fn errands_view(edited: RwSignal<ProductPlacement>) -> impl IntoView {
         {section("pre_delete", "Pre-Delete Errands")}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{ErrandSetting, JobResources};
+    use serde_json::json;
+
+    fn placement() -> ProductPlacement {
+        ProductPlacement {
+            config_version: 3,
+            availability_zones: vec!["az1".into(), "az2".into()],
+            networks: vec!["infra".into()],
+            vm_types: vec!["small".into(), "large".into()],
+            disk_types: vec![],
+            singleton_availability_zone: Some("az1".into()),
+            other_availability_zones: vec!["az1".into()],
+            network: Some("infra".into()),
+            service_network: None,
+            uses_service_network: false,
+            jobs: vec![JobResources {
+                job: "web".into(),
+                guid: "web-1".into(),
+                label: "Web server".into(),
+                instances: None,
+                instances_default: Some(1),
+                vm_type: Some("small".into()),
+                vm_type_default: None,
+                persistent_disk: None,
+                persistent_disk_default: None,
+                has_persistent_disk: false,
+            }],
+            errands: vec![ErrandSetting {
+                name: "smoke".into(),
+                label: "Smoke tests".into(),
+                phase: "post_deploy".into(),
+                rule: "default".into(),
+                default_on: true,
+            }],
+        }
+    }
+
+    fn change(reference: &str, value: Value) -> FieldChange {
+        FieldChange {
+            reference: reference.into(),
+            changed_by: Some("bob".into()),
+            value,
+            credential: false,
+            previous: None,
+            started_from: None,
+        }
+    }
+
+    #[test]
+    fn their_values_land_in_the_fields_the_page_edits() {
+        let mut p = placement();
+        assert!(use_theirs(
+            &mut p,
+            &change("resource-config.web.instances", json!(3))
+        ));
+        assert_eq!(p.jobs[0].instances, Some(json!(3)));
+        assert!(use_theirs(
+            &mut p,
+            &change("resource-config.web.instance_type", json!("automatic"))
+        ));
+        assert_eq!(p.jobs[0].vm_type, None);
+        assert!(use_theirs(
+            &mut p,
+            &change("errands.smoke.post_deploy", json!(false))
+        ));
+        assert_eq!(p.errands[0].rule, "off");
+        assert!(use_theirs(
+            &mut p,
+            &change(
+                "networks_and_azs.other_availability_zones",
+                json!(["az1", "az2"])
+            )
+        ));
+        assert_eq!(
+            p.other_availability_zones,
+            vec!["az1".to_string(), "az2".to_string()]
+        );
+        // Not edited on the page: only Keep mine or Reload.
+        assert!(!use_theirs(
+            &mut p,
+            &change("resource-config.web.max_in_flight", json!(2))
+        ));
+        assert!(!use_theirs(
+            &mut p,
+            &change("resource-config.web.persistent_disk", json!(1024))
+        ));
+        assert!(!use_theirs(
+            &mut p,
+            &change("errands.nope.post_deploy", json!(true))
+        ));
+    }
+
+    #[test]
+    fn a_value_already_chosen_needs_no_decision_and_labels_use_the_page_words() {
+        let p = placement();
+        assert!(already_chosen(
+            &p,
+            &change("resource-config.web.instance_type", json!("small"))
+        ));
+        assert!(!already_chosen(
+            &p,
+            &change("resource-config.web.instances", json!(2))
+        ));
+        let labels = placement_labels(&p);
+        assert_eq!(
+            label_of(&labels, "resource-config.web.instances"),
+            "Web server instances"
+        );
+        assert_eq!(
+            label_of(&labels, "errands.smoke.post_deploy"),
+            "Smoke tests (post-deploy)"
+        );
+        assert_eq!(label_of(&labels, "networks_and_azs.network"), "Network");
+        assert_eq!(
+            label_of(&labels, "resource-config.other.instances"),
+            "resource-config.other.instances"
+        );
+    }
+}
