@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::api::{load_product_placement, save_product_placement};
 use crate::backend::{FieldChange, ProductPlacement, SaveOutcome};
-use crate::components::conflict::{Conflict, ConflictPanel};
+use crate::components::conflict::{shown_value, Conflict, ConflictPanel};
 use crate::pages::product_settings::server_message;
 
 /// Which placement page.
@@ -167,6 +167,7 @@ fn PlacementForm(
                     notice.set(Some((false, "Every change is decided: Save to store the page as it is now.".into())));
                 }
                 reload
+                describe=move |(reference, value): (String, Value)| describe(&reference, &value)
                 what="page"/>
         </form>
     }
@@ -208,6 +209,26 @@ fn placement_labels(p: &ProductPlacement) -> BTreeMap<String, String> {
         out.insert(format!("errands.{}", e.name), e.label.clone());
     }
     out
+}
+
+/// A value in the page's words: errand rules as the Errands page names them, `automatic` as
+/// the Resource Config page shows it.
+fn describe(reference: &str, value: &Value) -> String {
+    if reference.starts_with("errands.") {
+        let word = match errand_rule(value) {
+            Some("on") => "On",
+            Some("off") => "Off",
+            Some("when-changed") => "When Changed",
+            Some(_) => "Default",
+            None => return shown_value(value),
+        };
+        return word.to_string();
+    }
+    match value.as_str() {
+        Some("automatic") => "Automatic".into(),
+        Some("default") => "Default".into(),
+        _ => shown_value(value),
+    }
 }
 
 /// A label for a reference: the page's, or for a job or errand the page does not list (an
@@ -623,6 +644,16 @@ mod tests {
             "Smoke tests (post-deploy)"
         );
         assert_eq!(label_of(&labels, "networks_and_azs.network"), "Network");
+        assert_eq!(
+            describe("errands.smoke.post_deploy", &json!("when-changed")),
+            "When Changed"
+        );
+        assert_eq!(describe("errands.smoke.post_deploy", &json!(true)), "On");
+        assert_eq!(
+            describe("resource-config.web.instances", &json!("automatic")),
+            "Automatic"
+        );
+        assert_eq!(describe("resource-config.web.instances", &json!(3)), "3");
         assert_eq!(
             label_of(&labels, "resource-config.other.instances"),
             "resource-config.other.instances"
