@@ -84,7 +84,11 @@ pub fn ConflictPanel(
                     .changed_by
                     .clone()
                     .unwrap_or_else(|| "another operator".into());
-                let what = if change.credential {
+                // A save that names no field (a revert to what is deployed) is told as it is.
+                let whole = change.reference.contains(' ');
+                let what = if whole {
+                    format!("{by}: {}", change.reference)
+                } else if change.credential {
                     format!("{label}: changed by {by}")
                 } else {
                     format!("{label}: changed by {by} to {}", show(&change.value))
@@ -94,7 +98,7 @@ pub fn ConflictPanel(
                 let started = |from: String| {
                     view! { <span class="started-from">" (you started from " {from} ")"</span> }.into_any()
                 };
-                let before = if change.credential {
+                let before = if change.credential || whole {
                     None
                 } else if let Some(from) = &change.started_from {
                     Some(started(show(from)))

@@ -800,4 +800,35 @@ mod tests {
         // Out of scope: nothing.
         assert!(log.references_in(&["networks".into()]).is_empty());
     }
+
+    #[test]
+    fn a_revert_is_in_every_scope_and_older_coarse_entries_still_count() {
+        let s = DirectorSettings::default();
+        let log = ChangeLog {
+            records: vec![
+                record(2, &["availability_zones"], "bob", json!({})),
+                record(
+                    3,
+                    &["reverted to the deployed configuration (version 1)"],
+                    "carol",
+                    json!({}),
+                ),
+            ],
+            complete: true,
+        };
+        let candidates = log.references_in(&["availability_zones".into()]);
+        assert_eq!(
+            candidates,
+            vec![
+                "availability_zones".to_string(),
+                "reverted to the deployed configuration (version 1)".to_string()
+            ]
+        );
+        let changes = log.explain(&candidates, &Fields::director(&s), None);
+        assert_eq!(changes.len(), 2);
+        // The revert came last: it is the last change of the AZs too.
+        assert_eq!(changes[0].changed_by.as_deref(), Some("carol"));
+        assert_eq!(changes[1].changed_by.as_deref(), Some("carol"));
+        assert_eq!(changes[1].previous, None);
+    }
 }
