@@ -275,4 +275,45 @@ async fn a_stale_resource_config_or_errands_save_names_each_change() {
         .await;
     assert_eq!(refused.status, 409);
     change(&refused.body, "resource-config.no_op.instances");
+
+    // Placement: B chooses the network and AZs; A's stale choice is told each of them.
+    let placement = format!("{base}/networks_and_azs");
+    let current = b.version_of(&placement).await;
+    let saved = b
+        .send(
+            Method::PUT,
+            &placement,
+            json!({"networks_and_azs": {
+                "network": {"name": "infra"},
+                "singleton_availability_zone": {"name": "az1"},
+                "other_availability_zones": [{"name": "az1"}, {"name": "az2"}],
+            }}),
+            Some(current),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{:#}", saved.body);
+    let refused = a
+        .send(
+            Method::PUT,
+            &placement,
+            json!({"networks_and_azs": {
+                "network": {"name": "services"},
+                "singleton_availability_zone": {"name": "az2"},
+                "other_availability_zones": [{"name": "az2"}],
+            }}),
+            Some(started),
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{:#}", refused.body);
+    let network = change(&refused.body, "networks_and_azs.network");
+    assert_eq!(network["value"], "infra");
+    assert_eq!(network["previous"], Value::Null);
+    assert_eq!(network["changed_by"], "operator-b");
+    let others = change(&refused.body, "networks_and_azs.other_availability_zones");
+    assert_eq!(others["value"], json!(["az1", "az2"]));
+    change(
+        &refused.body,
+        "networks_and_azs.singleton_availability_zone",
+    );
+    assert_eq!(refused.body["changes"].as_array().unwrap().len(), 3);
 }
