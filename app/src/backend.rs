@@ -85,11 +85,35 @@ pub enum SaveOutcome {
     Invalid {
         errors: BTreeMap<String, Vec<String>>,
     },
-    /// Another save came first; nothing was saved. Says what changed.
+    /// Another save came first; nothing was saved. Says what changed, per field of the page
+    /// that saved (empty when the saves in between changed nothing the page edits).
     Conflict {
         message: String,
         current_version: i64,
+        #[serde(default)]
+        changes: Vec<FieldChange>,
     },
+}
+
+/// One field another operator changed since this operator's page loaded it (a refused stale
+/// save's explanation). `reference` is the products service's name for the field (a property
+/// reference, `director_configuration.ntp_servers_string`, `resource-config.<job>.instances`,
+/// `errands.<name>.post_deploy`…); each page words it with its own labels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub reference: String,
+    /// Who saved it last (`None` when the change log no longer says).
+    pub changed_by: Option<String>,
+    /// Their value, as the page may hold it: credential fields read `***`.
+    pub value: Value,
+    /// A credential: the page says "changed" and never shows a value.
+    pub credential: bool,
+    /// The value before their save, when the change log kept it (never for credentials).
+    #[serde(default)]
+    pub previous: Option<Value>,
+    /// What this operator's page loaded for the field (when the page sent it).
+    #[serde(default)]
+    pub started_from: Option<Value>,
 }
 
 /// A product's Assign AZs and Networks, Resource Config and Errands settings.

@@ -11,23 +11,12 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "ssr")]
 use serde_json::Value;
 
 use crate::backend::SaveOutcome;
 
-/// One field of the form another operator changed since this operator's page loaded it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FieldChange {
-    pub reference: String,
-    /// Who saved it last (`None` when the change log no longer says).
-    pub changed_by: Option<String>,
-    /// Their value, as the page may hold it: credential fields read `***`.
-    pub value: Value,
-    /// A credential: the page says "changed" and never shows a value.
-    pub credential: bool,
-    /// What this operator's page loaded for the field.
-    pub started_from: Option<Value>,
-}
+pub use crate::backend::FieldChange;
 
 /// A form save's answer: on a stale save, the form's fields that changed since.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

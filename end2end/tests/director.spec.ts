@@ -165,7 +165,9 @@ test('a stale save is refused and says what changed', async ({ page, browser }) 
   await other.close();
 
   await page.getByRole('button', { name: 'Save', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText('Nothing was saved: the BOSH Director was saved by someone else');
-  await expect(page.getByRole('status')).toContainText('director_configuration.max_threads');
+  await expect(page.getByRole('status')).toContainText('Nothing was saved: another operator changed this section');
+  await expect(
+    page.locator('.conflict li[data-reference="director_configuration.max_threads"] .change-text'),
+  ).toHaveText('Max threads: changed by admin to 8');
   await expect(control(page, 'director_configuration.canaries')).toHaveValue('2');
 });

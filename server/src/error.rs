@@ -87,6 +87,42 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The answer to a refused stale write with, per field, what the saves in between changed
+    /// (`changes`: reference, who, the value now — credentials only as changed — and before):
+    /// `409 {"errors": {"base": […]}, "config_version": N, "changed": […], "changes": […]}`.
+    /// Any other error is answered as usual.
+    pub fn with_changes(self, changes: &[crate::products::field_changes::FieldChange]) -> Response {
+        let Error::Stale {
+            subject,
+            expected,
+            current,
+            changed,
+        } = self
+        else {
+            return self.into_response();
+        };
+        let what = if changed.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", changed.join(", "))
+        };
+        (
+            StatusCode::CONFLICT,
+            Json(json!({
+                "errors": {"base": [format!(
+                    "The configuration of {subject} was changed by someone else since \
+                     version {expected} (now version {current}){what}. Reload and save again."
+                )]},
+                "config_version": current,
+                "changed": changed,
+                "changes": changes,
+            })),
+        )
+            .into_response()
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         match self {
@@ -131,30 +167,7 @@ impl IntoResponse for Error {
                 Json(json!({ "errors": errors })),
             )
                 .into_response(),
-            Error::Stale {
-                subject,
-                expected,
-                current,
-                changed,
-            } => {
-                let what = if changed.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", changed.join(", "))
-                };
-                (
-                    StatusCode::CONFLICT,
-                    Json(json!({
-                        "errors": {"base": [format!(
-                            "The configuration of {subject} was changed by someone else since \
-                             version {expected} (now version {current}){what}. Reload and save again."
-                        )]},
-                        "config_version": current,
-                        "changed": changed,
-                    })),
-                )
-                    .into_response()
-            }
+            stale @ Error::Stale { .. } => stale.with_changes(&[]),
             Error::Forbidden(message) => (
                 StatusCode::FORBIDDEN,
                 Json(json!({"errors": {"base": [message]}})),

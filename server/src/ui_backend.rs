@@ -12,6 +12,7 @@ use tiles::metadata::{BlueprintKind, ProductTemplate};
 use tiles::properties::types;
 use tiles::validate::{validate_form, ValidationContext, VmType};
 
+use crate::products::field_changes::Target;
 use crate::products::{Products, TileState};
 use crate::Error;
 
@@ -22,6 +23,50 @@ pub struct UiBackend {
 impl UiBackend {
     pub fn new(products: Products) -> Self {
         UiBackend { products }
+    }
+
+    /// A save's outcome; when refused as stale, with what the saves in between changed within
+    /// `scope` (the sections the page edits), per field.
+    async fn explained(
+        &self,
+        target: Target<'_>,
+        scope: &[&str],
+        result: crate::Result<crate::products::Saved>,
+    ) -> Result<SaveOutcome, BackendError> {
+        let since = match &result {
+            Err(Error::Stale { expected, .. }) => Some(*expected),
+            _ => None,
+        };
+        let mut answer = match target {
+            Target::Director => director_outcome(since.unwrap_or_default(), result)?,
+            Target::Product(_) => outcome(result)?,
+        };
+        if let (Some(since), SaveOutcome::Conflict { changes, .. }) = (since, &mut answer) {
+            let scope: Vec<String> = scope.iter().map(|s| s.to_string()).collect();
+            *changes = self
+                .products
+                .stale_changes(target, since, &scope)
+                .await
+                .map_err(shown)?
+                .into_iter()
+                .map(ui_change)
+                .collect();
+        }
+        Ok(answer)
+    }
+}
+
+/// A change as the browser receives it (credential values are already `***`).
+pub(crate) fn ui_change(
+    c: crate::products::field_changes::FieldChange,
+) -> app::backend::FieldChange {
+    app::backend::FieldChange {
+        reference: c.reference,
+        changed_by: c.changed_by,
+        value: c.value,
+        credential: c.credential,
+        previous: c.previous,
+        started_from: c.started_from,
     }
 }
 
@@ -343,12 +388,16 @@ impl app::backend::Backend for UiBackend {
         config_version: i64,
         body: Value,
     ) -> Result<SaveOutcome, BackendError> {
-        director_outcome(
-            config_version,
-            self.products
-                .set_director_properties(&body, Some(config_version), actor)
-                .await,
-        )
+        let sections: Vec<String> = body
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let sections: Vec<&str> = sections.iter().map(String::as_str).collect();
+        let result = self
+            .products
+            .set_director_properties(&body, Some(config_version), actor)
+            .await;
+        self.explained(Target::Director, &sections, result).await
     }
 
     async fn save_director_azs(
@@ -358,12 +407,12 @@ impl app::backend::Backend for UiBackend {
         azs: Vec<app::backend::DirectorAz>,
     ) -> Result<SaveOutcome, BackendError> {
         let specs = azs.into_iter().map(az_spec).collect();
-        director_outcome(
-            config_version,
-            self.products
-                .set_availability_zones(specs, Some(config_version), actor)
-                .await,
-        )
+        let result = self
+            .products
+            .set_availability_zones(specs, Some(config_version), actor)
+            .await;
+        self.explained(Target::Director, &["availability_zones"], result)
+            .await
     }
 
     async fn save_director_networks(
@@ -393,17 +442,21 @@ impl app::backend::Backend for UiBackend {
                     .collect(),
             })
             .collect();
-        director_outcome(
-            config_version,
-            self.products
-                .set_director_networks(
-                    specs,
-                    Some(icmp_checks_enabled),
-                    Some(config_version),
-                    actor,
-                )
-                .await,
+        let result = self
+            .products
+            .set_director_networks(
+                specs,
+                Some(icmp_checks_enabled),
+                Some(config_version),
+                actor,
+            )
+            .await;
+        self.explained(
+            Target::Director,
+            &["networks", "icmp_checks_enabled"],
+            result,
         )
+        .await
     }
 
     async fn save_director_network_and_az(
@@ -423,12 +476,12 @@ impl app::backend::Backend for UiBackend {
                 json!({ "name": singleton_az.trim() }),
             );
         }
-        director_outcome(
-            config_version,
-            self.products
-                .set_director_network_and_az(Value::Object(value), Some(config_version), actor)
-                .await,
-        )
+        let result = self
+            .products
+            .set_director_network_and_az(Value::Object(value), Some(config_version), actor)
+            .await;
+        self.explained(Target::Director, &["network_and_az"], result)
+            .await
     }
 
     async fn save_director_vm_types(
@@ -460,7 +513,8 @@ impl app::backend::Backend for UiBackend {
                     .await
             }
         };
-        director_outcome(config_version, result)
+        self.explained(Target::Director, &["vm_types"], result)
+            .await
     }
 
     async fn save_director_disk_types(
@@ -469,12 +523,12 @@ impl app::backend::Backend for UiBackend {
         config_version: i64,
         disk_types: Vec<tiles::cloud_config::DiskTypeConfig>,
     ) -> Result<SaveOutcome, BackendError> {
-        director_outcome(
-            config_version,
-            self.products
-                .set_disk_types(disk_types, Some(config_version), actor)
-                .await,
-        )
+        let result = self
+            .products
+            .set_disk_types(disk_types, Some(config_version), actor)
+            .await;
+        self.explained(Target::Director, &["disk_types"], result)
+            .await
     }
 }
 
@@ -560,6 +614,7 @@ pub(crate) fn outcome(
             Ok(SaveOutcome::Conflict {
                 message: format!("{stale}."),
                 current_version,
+                changes: Vec::new(),
             })
         }
         Err(other) => Err(shown(other)),
@@ -714,11 +769,12 @@ impl app::backend::PlacementBackend for UiBackend {
         if !errors.is_empty() {
             return Ok(SaveOutcome::Invalid { errors });
         }
-        outcome(
-            self.products
-                .set_networks_and_azs(guid, Value::Object(body), Some(p.config_version), actor)
-                .await,
-        )
+        let result = self
+            .products
+            .set_networks_and_azs(guid, Value::Object(body), Some(p.config_version), actor)
+            .await;
+        self.explained(Target::Product(guid), &["networks_and_azs"], result)
+            .await
     }
 
     async fn save_resources(
@@ -743,11 +799,12 @@ impl app::backend::PlacementBackend for UiBackend {
                 (job.guid.clone(), body)
             })
             .collect();
-        outcome(
-            self.products
-                .set_resource_configs(guid, bodies, Some(p.config_version), actor)
-                .await,
-        )
+        let result = self
+            .products
+            .set_resource_configs(guid, bodies, Some(p.config_version), actor)
+            .await;
+        self.explained(Target::Product(guid), &["resource-config"], result)
+            .await
     }
 
     async fn save_errands(
@@ -770,11 +827,12 @@ impl app::backend::PlacementBackend for UiBackend {
                 item
             })
             .collect();
-        outcome(
-            self.products
-                .set_errands(guid, &Value::Array(list), Some(p.config_version), actor)
-                .await,
-        )
+        let result = self
+            .products
+            .set_errands(guid, &Value::Array(list), Some(p.config_version), actor)
+            .await;
+        self.explained(Target::Product(guid), &["errands"], result)
+            .await
     }
 }
 
@@ -810,6 +868,7 @@ fn director_outcome(
                      (now version {current}).{what}"
                 ),
                 current_version: current,
+                changes: Vec::new(),
             })
         }
         Err(other) => Err(shown(other)),

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use crate::products::field_changes::form_references;
 use crate::products::Products;
 use crate::stemcells::{criteria, StemcellLibrary};
-use crate::ui_backend::{forms_complete, outcome, shown, vm_type_catalogue};
+use crate::ui_backend::{forms_complete, outcome, shown, ui_change, vm_type_catalogue};
 use crate::Error;
 
 pub struct UiSettings {
@@ -40,16 +40,7 @@ impl UiSettings {
             .field_changes(guid, expected, &references, Some(loaded))
             .await
             .map_err(shown)?;
-        Ok(changes
-            .into_iter()
-            .map(|c| FieldChange {
-                reference: c.reference,
-                changed_by: c.changed_by,
-                value: c.value,
-                credential: c.credential,
-                started_from: c.started_from,
-            })
-            .collect())
+        Ok(changes.into_iter().map(ui_change).collect())
     }
 }
 

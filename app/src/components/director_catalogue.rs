@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use tiles::cloud_config::{DiskTypeConfig, VmTypeConfig};
 
 use super::director_form::{
-    save_bar, still_needed, text_input, FieldErrors, Section, SectionState,
+    save_bar, still_needed, take_entry, text_input, FieldErrors, Section, SectionState,
 };
 use crate::api::{save_director_disk_types, save_director_vm_types};
 use crate::backend::DirectorPage;
@@ -100,6 +100,35 @@ pub fn VmTypesSection(
             .collect::<Vec<_>>(),
     );
     let count = Memo::new(move |_| rows.with(Vec::len));
+    // Another operator's VM type, by name: replaced, added or removed here (cloud properties
+    // the page holds for that name stay).
+    state.with_theirs(move |change, apply| {
+        let Some(name) = change.reference.strip_prefix("vm_types.") else {
+            return false;
+        };
+        let size = |k: &str| {
+            change
+                .value
+                .get(k)
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        };
+        let theirs = (!change.value.is_null()).then(|| VmRow {
+            name: name.to_string(),
+            cpu: size("cpu"),
+            ram: size("ram"),
+            ephemeral_disk: size("ephemeral_disk"),
+            cloud_properties: rows.with_untracked(|r| {
+                r.iter()
+                    .find(|x| x.name == name)
+                    .and_then(|x| x.cloud_properties.clone())
+            }),
+        });
+        if apply {
+            rows.update(|list| take_entry(list, name, theirs, |r| r.name.as_str()));
+        }
+        true
+    });
     let save = Action::new(move |list: &Option<Vec<VmTypeConfig>>| {
         let json = serde_json::to_string(list).unwrap_or_else(|_| "null".into());
         save_director_vm_types(state.config_version.get_untracked(), json)
@@ -212,6 +241,53 @@ pub fn DiskTypesSection(
             .collect::<Vec<_>>(),
     );
     let count = Memo::new(move |_| rows.with(Vec::len));
+    // Another operator's disk type, by its name (an unnamed one by its size): replaced, added
+    // or removed here.
+    state.with_theirs(move |change, apply| {
+        let Some(name) = change.reference.strip_prefix("disk_types.") else {
+            return false;
+        };
+        let key = |r: &DiskRow| {
+            if r.name.is_empty() {
+                r.disk_size.clone()
+            } else {
+                r.name.clone()
+            }
+        };
+        let theirs = match change.value.as_u64() {
+            _ if change.value.is_null() => None,
+            Some(size) => Some(DiskRow {
+                // The default catalogue's types have no name: their size is their name.
+                name: if size.to_string() == name {
+                    String::new()
+                } else {
+                    name.to_string()
+                },
+                disk_size: size.to_string(),
+                cloud_properties: rows.with_untracked(|r| {
+                    r.iter()
+                        .find(|x| key(x) == name)
+                        .map(|x| x.cloud_properties.clone())
+                        .unwrap_or_default()
+                }),
+            }),
+            None => return false,
+        };
+        if apply {
+            rows.update(|list| {
+                let mut keyed: Vec<(String, DiskRow)> =
+                    list.drain(..).map(|r| (key(&r), r)).collect();
+                take_entry(
+                    &mut keyed,
+                    name,
+                    theirs.map(|t| (name.to_string(), t)),
+                    |(k, _)| k.as_str(),
+                );
+                list.extend(keyed.into_iter().map(|(_, r)| r));
+            });
+        }
+        true
+    });
     let save = Action::new(move |list: &Vec<DiskTypeConfig>| {
         let json = serde_json::to_string(list).unwrap_or_else(|_| "[]".into());
         save_director_disk_types(state.config_version.get_untracked(), json)

@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::prelude::*;
 
-use crate::backend::SaveOutcome;
+use crate::backend::{FieldChange, SaveOutcome};
+use crate::components::conflict::{shown_value, Conflict, ConflictPanel};
 use crate::components::widgets::field_id;
 use crate::pages::product_settings::server_message;
 
@@ -159,6 +160,13 @@ pub struct SectionState {
     pub reload: RwSignal<u32>,
     /// Field patterns the section shows (see [`key_pattern`]); other errors are listed apart.
     pub shown_patterns: StoredValue<Vec<String>>,
+    /// A refused stale save's changes still to decide (see [`ConflictPanel`]).
+    pub conflict: RwSignal<Conflict>,
+    /// The section's words for the fields it edits, by the products service's reference.
+    pub labels: StoredValue<BTreeMap<String, String>>,
+    /// Puts another operator's value into the section's field, where the section edits it
+    /// directly (see [`ConflictPanel`]'s `use_theirs`); none: Keep mine or Reload only.
+    pub theirs: StoredValue<Option<Callback<(FieldChange, bool), bool>>>,
 }
 
 impl SectionState {
@@ -177,6 +185,49 @@ impl SectionState {
             notice,
             reload,
             shown_patterns: StoredValue::new(shown_patterns),
+            conflict: RwSignal::new(None),
+            labels: StoredValue::new(BTreeMap::new()),
+            theirs: StoredValue::new(None),
+        }
+    }
+
+    /// The section's labels for what another operator may change.
+    pub fn with_labels(self, labels: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.labels.set_value(labels.into_iter().collect());
+        self
+    }
+
+    /// How the section takes another operator's value for a field it edits directly.
+    pub fn with_theirs(
+        self,
+        theirs: impl Fn(&FieldChange, bool) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.theirs.set_value(Some(Callback::new(
+            move |(change, apply): (FieldChange, bool)| theirs(&change, apply),
+        )));
+        self
+    }
+
+    /// A reference in the section's words: its own label, else a name for a list entry
+    /// (`availability_zones.az3` → "Availability zone az3").
+    pub fn label(self, reference: &str) -> String {
+        if let Some(label) = self.labels.with_value(|l| l.get(reference).cloned()) {
+            return label;
+        }
+        let (head, rest) = reference.split_once('.').unwrap_or((reference, ""));
+        let kind = match head {
+            "availability_zones" => "Availability zone",
+            "networks" => "Network",
+            "vm_types" => "VM type",
+            "disk_types" => "Disk type",
+            "network_and_az" => "Director placement",
+            "resource-config" => "Director resources",
+            _ => return reference.to_string(),
+        };
+        if rest.is_empty() {
+            format!("{kind}s")
+        } else {
+            format!("{kind} {rest}")
         }
     }
 
@@ -222,6 +273,7 @@ impl SectionState {
     pub fn submitting(self) {
         self.show_all.set(true);
         self.notice.set(None);
+        self.conflict.set(None);
     }
 
     /// Shows the result of a save.
@@ -249,13 +301,33 @@ impl SectionState {
                     "Nothing was saved: fix the fields marked below.".into(),
                 )));
             }
-            Ok(SaveOutcome::Conflict { message, .. }) => {
+            Ok(SaveOutcome::Conflict {
+                current_version,
+                changes,
+                ..
+            }) if changes.is_empty() => {
+                // Saves in between changed nothing this section edits: saving again is safe.
+                self.config_version.set(current_version);
                 self.notice.set(Some((
                     false,
-                    format!(
-                        "Nothing was saved: {message} Reload the page to see the current \
-                         settings (your typed values are still here)."
-                    ),
+                    "Nothing was saved: another operator saved other Director settings since \
+                     you opened this section (none of its fields). Save again to store your \
+                     values."
+                        .into(),
+                )));
+            }
+            Ok(SaveOutcome::Conflict {
+                current_version,
+                changes,
+                ..
+            }) => {
+                self.conflict.set(Some((current_version, changes)));
+                self.notice.set(Some((
+                    false,
+                    "Nothing was saved: another operator changed this section since you opened \
+                     it. Your typed values are still here; decide for each change below, or \
+                     reload."
+                        .into(),
                 )));
             }
             Err(err) => self.notice.set(Some((false, server_message(&err)))),
@@ -362,7 +434,132 @@ pub fn text_field(
     })
 }
 
-/// The Save button with the page notice beside it, and the save errors no field shows.
+/// What another operator changed in this section, after a refused stale save.
+pub fn conflict_panel(state: SectionState) -> AnyView {
+    view! {
+        <ConflictPanel conflict=state.conflict
+            label=move |reference: String| state.label(&reference)
+            use_theirs=move |(change, apply): (FieldChange, bool)| {
+                state
+                    .theirs
+                    .get_value()
+                    .is_some_and(|theirs| theirs.run((change, apply)))
+            }
+            decided=move |version: i64| {
+                state.config_version.set(version);
+                state.notice.set(Some((
+                    false,
+                    "Every change is decided: Save to store the section as it is now.".into(),
+                )));
+            }
+            reload=move |_: ()| {
+                state.notice.set(None);
+                state.reload.update(|n| *n += 1);
+            }
+            describe=move |(reference, value): (String, serde_json::Value)| describe(&reference, &value)
+            what="section"/>
+    }
+    .into_any()
+}
+
+/// A Director value in the page's words: list entries summarised, a removed entry as such.
+pub fn describe(reference: &str, value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    let head = reference.split('.').next().unwrap_or_default();
+    let listed = matches!(
+        head,
+        "availability_zones" | "networks" | "vm_types" | "disk_types"
+    ) && reference.contains('.');
+    if listed && value.is_null() {
+        return "(removed)".into();
+    }
+    let text = |v: &Value| {
+        v.as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string())
+    };
+    let list = |v: Option<&Value>| -> String {
+        v.and_then(Value::as_array)
+            .map(|a| a.iter().map(text).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default()
+    };
+    match head {
+        "availability_zones" if listed => {
+            if let Some(id) = value.get("iaas_identifier").and_then(Value::as_str) {
+                return id.to_string();
+            }
+            let clusters: Vec<String> = value
+                .get("clusters")
+                .and_then(Value::as_array)
+                .map(|cs| {
+                    cs.iter()
+                        .map(|c| {
+                            let name = c.get("cluster").map(text).unwrap_or_default();
+                            match c.get("resource_pool").and_then(Value::as_str) {
+                                Some(rp) if !rp.is_empty() => format!("{name} ({rp})"),
+                                _ => name,
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            if clusters.is_empty() {
+                shown_value(value)
+            } else {
+                format!("clusters {}", clusters.join(", "))
+            }
+        }
+        "networks" if listed => {
+            let subnets: Vec<String> = value
+                .get("subnets")
+                .and_then(Value::as_array)
+                .map(|ss| {
+                    ss.iter()
+                        .map(|s| {
+                            format!(
+                                "{} (gateway {}, AZs {})",
+                                s.get("cidr").map(text).unwrap_or_default(),
+                                s.get("gateway").map(text).unwrap_or_default(),
+                                list(s.get("availability_zone_names"))
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!("subnets {}", subnets.join("; "))
+        }
+        "vm_types" if listed => format!(
+            "{} CPU, {} MB RAM, {} MB disk",
+            value.get("cpu").map(text).unwrap_or_default(),
+            value.get("ram").map(text).unwrap_or_default(),
+            value.get("ephemeral_disk").map(text).unwrap_or_default()
+        ),
+        "disk_types" if listed => format!("{} MB", text(value)),
+        _ => shown_value(value),
+    }
+}
+
+/// Another operator's entry of a list edited by name: replaced where it is, added at the end,
+/// or removed (`None`: they removed it).
+pub fn take_entry<T>(
+    list: &mut Vec<T>,
+    name: &str,
+    theirs: Option<T>,
+    name_of: impl Fn(&T) -> &str,
+) {
+    let at = list.iter().position(|x| name_of(x) == name);
+    match (at, theirs) {
+        (Some(i), Some(entry)) => list[i] = entry,
+        (None, Some(entry)) => list.push(entry),
+        (Some(i), None) => {
+            list.remove(i);
+        }
+        (None, None) => {}
+    }
+}
+
+/// The Save button with the page notice beside it, the save errors no field shows, and what
+/// another operator changed when a save was refused as stale.
 pub fn save_bar(state: SectionState, pending: Signal<bool>, extra: Option<AnyView>) -> AnyView {
     view! {
         {move || {
@@ -382,6 +579,7 @@ pub fn save_bar(state: SectionState, pending: Signal<bool>, extra: Option<AnyVie
                 <p class=if ok { "notice ok" } else { "notice error" } role="status">{text}</p>
             })}
         </div>
+        {conflict_panel(state)}
     }
     .into_any()
 }
@@ -472,5 +670,50 @@ mod tests {
         for s in Section::ALL {
             assert_eq!(Section::from_slug(s.slug()), Some(s));
         }
+    }
+
+    #[test]
+    fn changed_entries_read_in_the_page_words() {
+        use serde_json::json;
+        assert_eq!(
+            describe(
+                "availability_zones.az3",
+                &json!({"clusters": [{"cluster": "c3", "resource_pool": "rp"}]})
+            ),
+            "clusters c3 (rp)"
+        );
+        assert_eq!(
+            describe("availability_zones.az3", &json!(null)),
+            "(removed)"
+        );
+        assert_eq!(
+            describe(
+                "vm_types.large",
+                &json!({"cpu": 4, "ram": 16384, "ephemeral_disk": 65536})
+            ),
+            "4 CPU, 16384 MB RAM, 65536 MB disk"
+        );
+        assert_eq!(describe("disk_types.10240", &json!(10240)), "10240 MB");
+        assert_eq!(
+            describe(
+                "networks.infra",
+                &json!({"subnets": [{"cidr": "10.0.0.0/24", "gateway": "10.0.0.1", "availability_zone_names": ["az1", "az2"]}]})
+            ),
+            "subnets 10.0.0.0/24 (gateway 10.0.0.1, AZs az1, az2)"
+        );
+        assert_eq!(
+            describe("director_configuration.ntp_servers_string", &json!("a, b")),
+            "a, b"
+        );
+    }
+
+    #[test]
+    fn their_entries_replace_add_or_remove_by_name() {
+        let mut list = vec!["a".to_string(), "b".to_string()];
+        take_entry(&mut list, "b", Some("b".to_string()), |s| s.as_str());
+        take_entry(&mut list, "c", Some("c".to_string()), |s| s.as_str());
+        take_entry(&mut list, "a", None, |s| s.as_str());
+        take_entry(&mut list, "zz", None, |s| s.as_str());
+        assert_eq!(list, vec!["b".to_string(), "c".to_string()]);
     }
 }

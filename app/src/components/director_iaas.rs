@@ -229,11 +229,55 @@ pub fn IaasSection(
                 .map(|f| format!("iaas_configuration.{}", f.0)),
         );
     }
-    let state = SectionState::new(page.config_version, notice, reload, patterns);
     let iaas = RwSignal::new(page.iaas.clone());
     let values = RwSignal::new(page.iaas_configuration.clone());
     // Secrets the operator typed this time (only these are sent).
     let typed_secrets = RwSignal::new(BTreeMap::<String, String>::new());
+    let mut labels = vec![("iaas_configuration.iaas".to_string(), "IaaS".to_string())];
+    for (name, _) in IAASES {
+        labels.extend(
+            iaas_fields(name)
+                .iter()
+                .map(|f| (format!("iaas_configuration.{}", f.0), f.1.to_string())),
+        );
+    }
+    let state = SectionState::new(page.config_version, notice, reload, patterns)
+        .with_labels(labels)
+        .with_theirs(move |change, apply| {
+            let Some(key) = change.reference.strip_prefix("iaas_configuration.") else {
+                return false;
+            };
+            if key == "iaas" {
+                if let (true, Some(chosen)) = (apply, change.value.as_str()) {
+                    iaas.set(chosen.to_string());
+                }
+                return true;
+            }
+            let Some(kind) = IAASES
+                .iter()
+                .flat_map(|(name, _)| iaas_fields(name).iter())
+                .find(|f| f.0 == key)
+                .map(|f| f.2)
+            else {
+                return false;
+            };
+            if apply {
+                if matches!(kind, Kind::Secret | Kind::SecretMultiline) {
+                    // Theirs is stored (and never sent here): drop what was typed.
+                    typed_secrets.update(|t| {
+                        t.remove(key);
+                    });
+                    values.update(|v| {
+                        v.insert(key.to_string(), change.value.clone());
+                    });
+                } else {
+                    values.update(|v| {
+                        v.insert(key.to_string(), change.value.clone());
+                    });
+                }
+            }
+            true
+        });
 
     let save = Action::new(move |body: &Value| {
         let body_json = body.to_string();
@@ -340,6 +384,7 @@ pub fn IaasSection(
                                 view! {
                                     <input type="password" id=id autocomplete="new-password"
                                         placeholder=placeholder
+                                        prop:value=move || typed_secrets.with(|t| t.get(key).cloned().unwrap_or_default())
                                         on:input=move |ev| { set(event_target_value(&ev)); state.edited(&k); }/>
                                 }
                                 .into_any()
@@ -347,6 +392,7 @@ pub fn IaasSection(
                                 view! {
                                     <textarea id=id rows="4" class="secret" autocomplete="off"
                                         placeholder=placeholder
+                                        prop:value=move || typed_secrets.with(|t| t.get(key).cloned().unwrap_or_default())
                                         on:input=move |ev| { set(event_target_value(&ev)); state.edited(&k); }></textarea>
                                 }
                                 .into_any()
@@ -450,8 +496,27 @@ pub fn DirectorConfigSection(
         .iter()
         .map(|f| format!("director_configuration.{}", f.0))
         .collect();
-    let state = SectionState::new(page.config_version, notice, reload, patterns);
     let values = RwSignal::new(page.director_configuration.clone());
+    let state =
+        SectionState::new(page.config_version, notice, reload, patterns)
+            .with_labels(DIRECTOR_FIELDS.iter().map(|(key, label, ..)| {
+                (format!("director_configuration.{key}"), label.to_string())
+            }))
+            .with_theirs(move |change, apply| {
+                let Some(key) = change
+                    .reference
+                    .strip_prefix("director_configuration.")
+                    .filter(|k| DIRECTOR_FIELDS.iter().any(|f| f.0 == *k))
+                else {
+                    return false;
+                };
+                if apply {
+                    values.update(|v| {
+                        v.insert(key.to_string(), change.value.clone());
+                    });
+                }
+                true
+            });
     let save = Action::new(move |body: &Value| {
         let body_json = body.to_string();
         save_director_properties(state.config_version.get_untracked(), body_json)

@@ -8,7 +8,8 @@ use tiles::cloud_config::{AzConfig, DirectorConfig, NetworkConfig, SubnetConfig}
 use tiles::manifest_check::Severity;
 
 use super::director_form::{
-    field, save_bar, still_needed, text_field, ui_key, FieldErrors, Section, SectionState,
+    field, save_bar, still_needed, take_entry, text_field, ui_key, FieldErrors, Section,
+    SectionState,
 };
 use super::widgets::field_id;
 use crate::api::{save_director_azs, save_director_network_and_az, save_director_networks};
@@ -62,6 +63,21 @@ pub fn AzsSection(
     let identifier = az_identifier_label(&page.iaas);
     let azs = RwSignal::new(page.azs.clone());
     let count = Memo::new(move |_| azs.with(Vec::len));
+    // Another operator's AZ, by name: replaced, added or removed here.
+    state.with_theirs(move |change, apply| {
+        let Some(name) = change.reference.strip_prefix("availability_zones.") else {
+            return false;
+        };
+        let theirs = match &change.value {
+            serde_json::Value::Null => None,
+            serde_json::Value::Object(fields) => Some(az_from(name, fields)),
+            _ => return false,
+        };
+        if apply {
+            azs.update(|list| take_entry(list, name, theirs, |a| a.name.as_str()));
+        }
+        true
+    });
 
     let save = Action::new(move |list: &Vec<DirectorAz>| {
         let azs_json = serde_json::to_string(list).unwrap_or_else(|_| "[]".into());
@@ -323,6 +339,31 @@ pub fn NetworksSection(
     let state = SectionState::new(page.config_version, notice, reload, patterns);
     let networks = RwSignal::new(page.networks.clone());
     let icmp = RwSignal::new(page.icmp_checks_enabled);
+    // Another operator's network, by name (replaced, added or removed), or ICMP checks.
+    state.with_theirs(move |change, apply| {
+        if change.reference == "icmp_checks_enabled" {
+            if let (true, Some(on)) = (apply, change.value.as_bool()) {
+                icmp.set(on);
+            }
+            return true;
+        }
+        let Some(name) = change.reference.strip_prefix("networks.") else {
+            return false;
+        };
+        let theirs = match change.value.get("subnets") {
+            _ if change.value.is_null() => None,
+            Some(subnets) => Some(DirectorNetwork {
+                name: name.to_string(),
+                subnets: serde_json::from_value::<Vec<DirectorSubnet>>(subnets.clone())
+                    .unwrap_or_default(),
+            }),
+            None => return false,
+        };
+        if apply {
+            networks.update(|list| take_entry(list, name, theirs, |n| n.name.as_str()));
+        }
+        true
+    });
     let az_names: Vec<String> = page.azs.iter().map(|a| a.name.clone()).collect();
     let az_names = StoredValue::new(az_names);
     let iaas = page.iaas.clone();
@@ -557,9 +598,27 @@ pub fn AssignSection(
     ]
     .map(String::from)
     .to_vec();
-    let state = SectionState::new(page.config_version, notice, reload, patterns);
     let az = RwSignal::new(page.singleton_az.clone());
     let network = RwSignal::new(page.network.clone());
+    let state = SectionState::new(page.config_version, notice, reload, patterns)
+        .with_labels([
+            ("network_and_az.network".to_string(), "Network".to_string()),
+            (
+                "network_and_az.singleton_availability_zone".to_string(),
+                "Singleton availability zone".to_string(),
+            ),
+        ])
+        .with_theirs(move |change, apply| {
+            let target = match change.reference.as_str() {
+                "network_and_az.network" => network,
+                "network_and_az.singleton_availability_zone" => az,
+                _ => return false,
+            };
+            if apply {
+                target.set(change.value.as_str().unwrap_or_default().to_string());
+            }
+            true
+        });
     let save = Action::new(move |(network, az): &(String, String)| {
         save_director_network_and_az(
             state.config_version.get_untracked(),
@@ -617,6 +676,36 @@ pub fn AssignSection(
             <FieldErrors state key="network_and_az"/>
             {save_bar(state, pending.into(), None)}
         </form>
+    }
+}
+
+/// An AZ as the page edits it, from the products service's view of it (fields by name).
+fn az_from(name: &str, fields: &Map<String, serde_json::Value>) -> DirectorAz {
+    let text = |v: Option<&serde_json::Value>| {
+        v.and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    DirectorAz {
+        name: name.to_string(),
+        iaas_identifier: text(fields.get("iaas_identifier")),
+        clusters: fields
+            .get("clusters")
+            .and_then(serde_json::Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .map(|c| AzCluster {
+                        cluster: text(c.get("cluster")),
+                        resource_pool: text(c.get("resource_pool")),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        other: fields
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "iaas_identifier" | "clusters" | "guid"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Components shared by several pages.
 
+pub mod conflict;
 pub mod director_catalogue;
 pub mod director_form;
 pub mod director_iaas;

@@ -14,6 +14,7 @@ use tiles::validate::{validate_form, ValidationContext};
 
 use crate::api::load_product_settings;
 use crate::backend::{ProductSettings, SaveOutcome};
+use crate::components::conflict::ConflictPanel;
 use crate::components::form_state::{is_redacted, Catalog, FormState};
 use crate::components::header::Header;
 use crate::components::widgets::Field;
@@ -324,7 +325,27 @@ fn SettingsBody(
                             <p class=if ok { "notice ok" } else { "notice error" } role="status">{text}</p>
                         })}
                     </div>
-                    <ConflictPanel conflict state labels notice form_name=form_name.clone() reload/>
+                    <ConflictPanel conflict
+                        label=move |reference: String| labels.with_value(|l| l.get(&reference).cloned()).unwrap_or(reference)
+                        use_theirs=move |(change, apply): (FieldChange, bool)| {
+                            if apply {
+                                state.set_stored(&change.reference, change.value);
+                            }
+                            true
+                        }
+                        decided={
+                            let form_name = form_name.clone();
+                            move |version: i64| {
+                                state.config_version.set(version);
+                                notice.set(Some((
+                                    form_name.clone(),
+                                    false,
+                                    "Every change is decided: Save to store the form as it is now.".into(),
+                                )));
+                            }
+                        }
+                        reload
+                        what="form"/>
                 </form>
                     }.into_any(),
                 }}
@@ -369,100 +390,4 @@ fn with_generated_salts(
         }
     }
     values
-}
-
-/// How a changed value reads in a sentence.
-fn shown_value(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::Null => "(blank)".into(),
-        serde_json::Value::String(s) if s.trim().is_empty() => "(blank)".into(),
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(items) if items.iter().all(|i| i.is_string()) => items
-            .iter()
-            .filter_map(serde_json::Value::as_str)
-            .collect::<Vec<_>>()
-            .join(", "),
-        other => other.to_string(),
-    }
-}
-
-/// What another operator changed on this form since this page loaded it, field by field:
-/// "<label>: changed by <user> to <value>" ("changed" for credentials, whose values are never
-/// shown). The operator decides per field: Use theirs (their value replaces the typed one) or
-/// Keep mine. Once every change is decided the form adopts the current version, so the next
-/// Save stores the operator's values over it — a choice made knowingly, never silently.
-#[component]
-fn ConflictPanel(
-    conflict: RwSignal<Option<(i64, Vec<FieldChange>)>>,
-    state: FormState,
-    labels: StoredValue<BTreeMap<String, String>>,
-    notice: RwSignal<Option<Notice>>,
-    form_name: String,
-    reload: Callback<()>,
-) -> AnyView {
-    let decide = Callback::new(move |(reference, theirs): (String, bool)| {
-        let Some((version, mut changes)) = conflict.get_untracked() else {
-            return;
-        };
-        if let Some(change) = changes.iter().find(|c| c.reference == reference) {
-            if theirs {
-                state.set_stored(&reference, change.value.clone());
-            }
-        }
-        changes.retain(|c| c.reference != reference);
-        if changes.is_empty() {
-            state.config_version.set(version);
-            conflict.set(None);
-            notice.set(Some((
-                form_name.clone(),
-                false,
-                "Every change is decided: Save to store the form as it is now.".into(),
-            )));
-        } else {
-            conflict.set(Some((version, changes)));
-        }
-    });
-    (move || {
-        let (_, changes) = conflict.get()?;
-        let items = changes
-            .into_iter()
-            .map(|change| {
-                let label = labels
-                    .with_value(|l| l.get(&change.reference).cloned())
-                    .unwrap_or_else(|| change.reference.clone());
-                let by = change
-                    .changed_by
-                    .clone()
-                    .unwrap_or_else(|| "another operator".into());
-                let what = if change.credential {
-                    format!("{label}: changed by {by}")
-                } else {
-                    format!("{label}: changed by {by} to {}", shown_value(&change.value))
-                };
-                // A field the page loaded without a value started blank.
-                let started = (!change.credential)
-                    .then(|| shown_value(change.started_from.as_ref().unwrap_or(&serde_json::Value::Null)))
-                    .map(|from| view! { <span class="started-from">" (you started from " {from} ")"</span> });
-                let (mine, theirs) = (change.reference.clone(), change.reference.clone());
-                view! {
-                    <li data-reference=change.reference.clone()>
-                        <span class="change-text">{what}</span>
-                        {started}
-                        <button type="button" on:click=move |_| decide.run((theirs.clone(), true))>"Use theirs"</button>
-                        <button type="button" on:click=move |_| decide.run((mine.clone(), false))>"Keep mine"</button>
-                    </li>
-                }
-            })
-            .collect_view();
-        Some(view! {
-            <section class="conflict" aria-label="Changed by another operator">
-                <h3>"Changed by another operator since you opened this form"</h3>
-                <ul>{items}</ul>
-                <button type="button" on:click=move |_| { conflict.set(None); reload.run(()) }>
-                    "Reload (discard my typed values)"
-                </button>
-            </section>
-        })
-    })
-    .into_any()
 }

@@ -340,6 +340,7 @@ impl Products {
                             "reverted to the deployed configuration (version {})",
                             deployed.version
                         )],
+                        &serde_json::Map::new(),
                         actor,
                     )
                     .await?;

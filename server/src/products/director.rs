@@ -518,6 +518,10 @@ impl Products {
             .await?;
         let mut settings = view.settings.clone();
         let changed = change(&mut settings)?;
+        // Logged as finely as the settings allow, with the values before (secrets never).
+        let before = super::field_changes::Fields::director(&view.settings);
+        let changed = before.refine(&super::field_changes::director_view(&settings), &changed);
+        let previous = before.previous(&changed);
         let mut open = settings.clone();
         let mut secrets = Map::new();
         let keys: Vec<String> = open
@@ -546,6 +550,7 @@ impl Products {
                 &config,
                 sealed.as_deref(),
                 &changed,
+                &previous,
                 actor,
             )
             .await?

@@ -453,6 +453,10 @@ impl Products {
     ) -> Result<Saved> {
         let _write = self.begin_write().await?;
         let (config, sealed) = self.seal_settings(template, settings)?;
+        // Logged as finely as the settings allow, with the values before (credentials never).
+        let before = field_changes::Fields::product(&product.template, &product.settings);
+        let changed = before.refine(&field_changes::placement_view(template, settings), changed);
+        let previous = before.previous(&changed);
         let outcome = self
             .store()
             .products()
@@ -462,7 +466,8 @@ impl Products {
                 version,
                 &config,
                 sealed.as_deref(),
-                changed,
+                &changed,
+                &previous,
                 actor,
             )
             .await?;

@@ -54,6 +54,7 @@ impl<'a> Director<'a> {
         config: &str,
         secrets: Option<&[u8]>,
         changed: &[String],
+        previous: &serde_json::Map<String, serde_json::Value>,
         changed_by: &str,
     ) -> Result<Versioned> {
         let mut tx = self.pool.begin().await?;
@@ -76,7 +77,15 @@ impl<'a> Director<'a> {
                 None => Versioned::Missing,
             });
         }
-        record_change(&mut tx, SUBJECT, expected + 1, changed, changed_by).await?;
+        record_change(
+            &mut tx,
+            SUBJECT,
+            expected + 1,
+            changed,
+            previous,
+            changed_by,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Versioned::Saved(expected + 1))
     }

@@ -68,6 +68,9 @@ pub struct ChangeRecord {
     /// The references (or sections) it changed.
     pub changed: Vec<String>,
     pub changed_by: String,
+    /// Per changed reference, the value before the save (never a credential's; empty for saves
+    /// logged before this was kept).
+    pub previous: serde_json::Map<String, serde_json::Value>,
 }
 
 pub struct Products<'a> {
@@ -190,6 +193,7 @@ impl<'a> Products<'a> {
         config: &str,
         secrets: Option<&[u8]>,
         changed: &[String],
+        previous: &serde_json::Map<String, serde_json::Value>,
         changed_by: &str,
     ) -> Result<Versioned> {
         let mut tx = self.pool.begin().await?;
@@ -216,7 +220,7 @@ impl<'a> Products<'a> {
                 None => Versioned::Missing,
             });
         }
-        record_change(&mut tx, guid, expected + 1, changed, changed_by).await?;
+        record_change(&mut tx, guid, expected + 1, changed, previous, changed_by).await?;
         tx.commit().await?;
         Ok(Versioned::Saved(expected + 1))
     }
@@ -258,14 +262,15 @@ impl<'a> Products<'a> {
     }
 
     /// The saves after `version` of `subject`, oldest first: the version each produced, what
-    /// it changed and who saved it (what a refused stale save tells its operator).
+    /// it changed, the values before, and who saved it (what a refused stale save tells its
+    /// operator).
     pub async fn change_records_since(
         &self,
         subject: &str,
         version: i64,
     ) -> Result<Vec<ChangeRecord>> {
-        let rows: Vec<(i64, String, String)> = sqlx::query_as(
-            "SELECT version, changed, changed_by FROM config_changes
+        let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT version, changed, changed_by, previous FROM config_changes
               WHERE subject = ? AND version > ? ORDER BY version",
         )
         .bind(subject)
@@ -274,10 +279,13 @@ impl<'a> Products<'a> {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(version, json, changed_by)| ChangeRecord {
+            .map(|(version, json, changed_by, previous)| ChangeRecord {
                 version,
                 changed: serde_json::from_str(&json).unwrap_or_default(),
                 changed_by,
+                previous: previous
+                    .and_then(|p| serde_json::from_str(&p).ok())
+                    .unwrap_or_default(),
             })
             .collect())
     }
@@ -305,24 +313,27 @@ impl<'a> Products<'a> {
     }
 }
 
-/// Notes what a save changed. Only the last 200 entries per subject are kept: enough to explain
+/// Notes what a save changed and the values before (the caller leaves credentials out). Only the last 200 entries per subject are kept: enough to explain
 /// any realistic stale save.
 pub(super) async fn record_change(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     subject: &str,
     version: i64,
     changed: &[String],
+    previous: &serde_json::Map<String, serde_json::Value>,
     changed_by: &str,
 ) -> Result<()> {
     let json = serde_json::to_string(changed).unwrap_or_else(|_| "[]".into());
+    let previous = serde_json::to_string(previous).unwrap_or_else(|_| "{}".into());
     sqlx::query(
-        "INSERT OR REPLACE INTO config_changes (subject, version, changed, changed_by)
-         VALUES (?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO config_changes (subject, version, changed, changed_by, previous)
+         VALUES (?, ?, ?, ?, ?)",
     )
     .bind(subject)
     .bind(version)
     .bind(json)
     .bind(changed_by)
+    .bind(previous)
     .execute(&mut **tx)
     .await?;
     sqlx::query("DELETE FROM config_changes WHERE subject = ? AND version <= ?")

@@ -12,8 +12,9 @@ use serde_json::{json, Value};
 
 use app::session::CurrentUser;
 
-use super::{redaction, saved, with_version, ConfigWrite};
+use super::{answer, redaction, scope, with_version, ConfigWrite};
 use crate::http::AppState;
+use crate::products::field_changes::Target;
 use crate::products::{AzSpec, NetworkSpec};
 use crate::{Error, Result};
 
@@ -54,11 +55,16 @@ pub async fn update_properties(
     if let Some(map) = body.as_object_mut() {
         map.remove("config_version");
     }
-    let done = state
+    // The 409 explains the sections the request sets.
+    let sections: Vec<String> = body
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let result = state
         .products
         .set_director_properties(&body, expected, &caller.username)
-        .await?;
-    Ok(saved(done))
+        .await;
+    answer(&state, result, Target::Director, &sections).await
 }
 
 /// One IaaS configuration (Tileworks has exactly one), redacted unless asked otherwise.
@@ -102,15 +108,21 @@ pub async fn update_iaas_configuration(
         .get("iaas_configuration")
         .cloned()
         .ok_or_else(|| Error::invalid("iaas_configuration", "can't be blank"))?;
-    let done = state
+    let result = state
         .products
         .set_director_properties(
             &json!({ "iaas_configuration": config }),
             expected,
             &caller.username,
         )
-        .await?;
-    Ok(saved(done))
+        .await;
+    answer(
+        &state,
+        result,
+        Target::Director,
+        &scope(&["iaas_configuration"]),
+    )
+    .await
 }
 
 pub async fn availability_zones(State(state): State<AppState>) -> Result<Response> {
@@ -132,11 +144,17 @@ pub async fn replace_availability_zones(
         expected,
     } = write;
     let azs: Vec<AzSpec> = field(&body, "availability_zones")?;
-    let done = state
+    let result = state
         .products
         .set_availability_zones(azs, expected, &caller.username)
-        .await?;
-    Ok(saved(done))
+        .await;
+    answer(
+        &state,
+        result,
+        Target::Director,
+        &scope(&["availability_zones"]),
+    )
+    .await
 }
 
 /// `{"availability_zone": {…}}` adds one (om's per-AZ create).
@@ -158,11 +176,17 @@ pub async fn add_availability_zone(
         ));
     }
     azs.push(az);
-    let done = state
+    let result = state
         .products
         .set_availability_zones(azs, expected, &caller.username)
-        .await?;
-    Ok(saved(done))
+        .await;
+    answer(
+        &state,
+        result,
+        Target::Director,
+        &scope(&["availability_zones"]),
+    )
+    .await
 }
 
 /// `{"availability_zone": {…}}` updates the AZ with this GUID (om's per-AZ update).
@@ -183,11 +207,17 @@ pub async fn update_availability_zone(
     };
     az.guid = az_guid;
     *slot = az;
-    let done = state
+    let result = state
         .products
         .set_availability_zones(azs, expected, &caller.username)
-        .await?;
-    Ok(saved(done))
+        .await;
+    answer(
+        &state,
+        result,
+        Target::Director,
+        &scope(&["availability_zones"]),
+    )
+    .await
 }
 
 pub async fn networks(State(state): State<AppState>) -> Result<Response> {
@@ -210,11 +240,17 @@ pub async fn update_networks(
     } = write;
     let networks: Vec<NetworkSpec> = field(&body, "networks")?;
     let icmp = body.get("icmp_checks_enabled").and_then(Value::as_bool);
-    let done = state
+    let result = state
         .products
         .set_director_networks(networks, icmp, expected, &caller.username)
-        .await?;
-    Ok(saved(done))
+        .await;
+    answer(
+        &state,
+        result,
+        Target::Director,
+        &scope(&["networks", "icmp_checks_enabled"]),
+    )
+    .await
 }
 
 pub async fn network_and_az(State(state): State<AppState>) -> Result<Response> {
@@ -236,11 +272,17 @@ pub async fn update_network_and_az(
         .get("network_and_az")
         .cloned()
         .ok_or_else(|| Error::invalid("network_and_az", "can't be blank"))?;
-    let done = state
+    let result = state
         .products
         .set_director_network_and_az(value, expected, &caller.username)
-        .await?;
-    Ok(saved(done))
+        .await;
+    answer(
+        &state,
+        result,
+        Target::Director,
+        &scope(&["network_and_az"]),
+    )
+    .await
 }
 
 /// The cloud config the Director settings produce, or 422 with what prevents it.

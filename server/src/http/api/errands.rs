@@ -5,8 +5,9 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::json;
 
-use super::{saved, version_of, with_version, ConfigWrite};
+use super::{answer, scope, version_of, with_version, ConfigWrite};
 use crate::http::AppState;
+use crate::products::field_changes::Target;
 use crate::{Error, Result};
 
 pub async fn show(State(state): State<AppState>, Path(guid): Path<String>) -> Result<Response> {
@@ -29,9 +30,9 @@ pub async fn update(
         .get("errands")
         .cloned()
         .ok_or_else(|| Error::invalid("errands", "can't be blank"))?;
-    let done = state
+    let result = state
         .products
         .set_errands(&guid, &errands, expected, &caller.username)
-        .await?;
-    Ok(saved(done))
+        .await;
+    answer(&state, result, Target::Product(&guid), &scope(&["errands"])).await
 }

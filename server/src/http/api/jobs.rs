@@ -5,8 +5,9 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::json;
 
-use super::{saved, version_of, with_version, ConfigWrite};
+use super::{answer, version_of, with_version, ConfigWrite};
 use crate::http::AppState;
+use crate::products::field_changes::Target;
 use crate::Result;
 
 pub async fn list(State(state): State<AppState>, Path(guid): Path<String>) -> Result<Response> {
@@ -37,9 +38,18 @@ pub async fn update_resource_config(
     if let Some(map) = body.as_object_mut() {
         map.remove("config_version");
     }
-    let done = state
+    let result = state
         .products
         .set_resource_config(&guid, &job_guid, &body, expected, &caller.username)
-        .await?;
-    Ok(saved(done))
+        .await;
+    // The 409 explains this job's resources.
+    let job = state
+        .products
+        .jobs(&guid)
+        .await?
+        .into_iter()
+        .find(|j| j.guid == job_guid)
+        .map(|j| format!("resource-config.{}", j.name))
+        .unwrap_or_else(|| "resource-config".into());
+    answer(&state, result, Target::Product(&guid), &[job]).await
 }

@@ -4,8 +4,9 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 
-use super::{saved, version_of, with_version, ConfigWrite};
+use super::{answer, scope, version_of, with_version, ConfigWrite};
 use crate::http::AppState;
+use crate::products::field_changes::Target;
 use crate::{Error, Result};
 
 pub async fn show(State(state): State<AppState>, Path(guid): Path<String>) -> Result<Response> {
@@ -30,9 +31,15 @@ pub async fn update(
         .get("max_in_flight")
         .cloned()
         .ok_or_else(|| Error::invalid("max_in_flight", "can't be blank"))?;
-    let done = state
+    let result = state
         .products
         .set_max_in_flight(&guid, &values, expected, &caller.username)
-        .await?;
-    Ok(saved(done))
+        .await;
+    answer(
+        &state,
+        result,
+        Target::Product(&guid),
+        &scope(&["resource-config"]),
+    )
+    .await
 }

@@ -7,7 +7,10 @@
 //! **Concurrent edits.** Configuration writes may say which configuration version they were
 //! based on, with an `If-Match: "<version>"` header or a top-level `config_version` field in
 //! the JSON body. If the product changed since, the write is refused with `409` and a body that
-//! says what changed (`{"errors": {"base": […]}, "config_version": N, "changed": […]}`). om sends
+//! says what changed (`{"errors": {"base": […]}, "config_version": N, "changed": […],
+//! "changes": [{"reference", "changed_by", "version", "value", "credential", "previous"}]}`:
+//! per field the write touches, who changed it, its value now and before; credentials only as
+//! changed, with `***`). om sends
 //! no version; such writes apply to the current configuration. Reads of a staged product's
 //! configuration answer with an `ETag: "<version>"` header, and successful writes return
 //! `{"config_version": N}` with the new `ETag`.
@@ -46,6 +49,7 @@ use serde_json::{json, Value};
 use app::session::CurrentUser;
 
 use super::AppState;
+use crate::products::field_changes::Target;
 use crate::products::{role_may_see_credentials, role_may_write, Saved};
 use crate::{Error, Result};
 
@@ -273,6 +277,36 @@ pub fn saved(saved: Saved) -> Response {
         json!({"config_version": saved.config_version}),
         saved.config_version,
     )
+}
+
+/// The answer to a write: saved, or refused as stale with what the saves in between changed
+/// within `scope` (the sections or references the write sets: `availability_zones`,
+/// `resource-config.master`…), per field ([`Error::with_changes`]).
+pub async fn answer(
+    state: &AppState,
+    result: Result<Saved>,
+    target: Target<'_>,
+    scope: &[String],
+) -> Result<Response> {
+    match result {
+        Ok(done) => Ok(saved(done)),
+        Err(stale @ Error::Stale { .. }) => {
+            let Error::Stale { expected, .. } = &stale else {
+                return Err(stale);
+            };
+            let changes = state
+                .products
+                .stale_changes(target, *expected, scope)
+                .await?;
+            Ok(stale.with_changes(&changes))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Scope names from string literals.
+pub fn scope(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| s.to_string()).collect()
 }
 
 /// The configuration version of a staged product or the Director tile.

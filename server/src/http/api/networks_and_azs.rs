@@ -5,8 +5,9 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::json;
 
-use super::{saved, version_of, with_version, ConfigWrite};
+use super::{answer, scope, version_of, with_version, ConfigWrite};
 use crate::http::AppState;
+use crate::products::field_changes::Target;
 use crate::{Error, Result};
 
 pub async fn show(State(state): State<AppState>, Path(guid): Path<String>) -> Result<Response> {
@@ -30,9 +31,16 @@ pub async fn update(
         .get("networks_and_azs")
         .cloned()
         .ok_or_else(|| Error::invalid("networks_and_azs", "can't be blank"))?;
-    let done = state
+    let result = state
         .products
         .set_networks_and_azs(&guid, value, expected, &caller.username)
-        .await?;
-    Ok(saved(done))
+        .await;
+    // On the Director tile this is its own network and AZ.
+    answer(
+        &state,
+        result,
+        Target::Product(&guid),
+        &scope(&["networks_and_azs", "network_and_az"]),
+    )
+    .await
 }

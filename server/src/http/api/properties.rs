@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Extension;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use app::session::CurrentUser;
 
@@ -55,7 +55,7 @@ pub async fn update(
 /// A refused stale write says, for each property the request sets that another save changed
 /// since the request's version, who changed it and its value now (credentials as `***`):
 /// `{"errors": …, "config_version": N, "changed": […], "changes": [{"reference",
-/// "changed_by", "version", "value", "credential"}]}`.
+/// "changed_by", "version", "value", "credential", "previous"}]}`.
 async fn stale_answer(
     state: &AppState,
     guid: &str,
@@ -73,15 +73,7 @@ async fn stale_answer(
         .products
         .field_changes(guid, *expected, &references, None)
         .await?;
-    let response = stale.into_response();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
-        .await
-        .map_err(|e| Error::Internal(format!("reading the 409 body: {e}")))?;
-    let mut body: Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({}));
-    body["changes"] = serde_json::to_value(&changes)
-        .map_err(|e| Error::Internal(format!("encoding changes: {e}")))?;
-    Ok((status, axum::Json(body)).into_response())
+    Ok(stale.with_changes(&changes))
 }
 
 /// Syslog forwarding per product is not configurable in Tileworks; om's `staged-config`

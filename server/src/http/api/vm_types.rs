@@ -10,8 +10,9 @@ use tiles::cloud_config::DiskTypeConfig;
 
 use app::session::CurrentUser;
 
-use super::{expected_version, may_write, saved, with_version, ConfigWrite};
+use super::{answer, expected_version, may_write, scope, with_version, ConfigWrite};
 use crate::http::AppState;
+use crate::products::field_changes::Target;
 use crate::products::VmTypeEntry;
 use crate::{Error, Result};
 
@@ -33,11 +34,11 @@ pub async fn replace(State(state): State<AppState>, write: ConfigWrite) -> Resul
             .ok_or_else(|| Error::invalid("vm_types", "can't be blank"))?,
     )
     .map_err(|e| Error::invalid("vm_types", e.to_string()))?;
-    let done = state
+    let result = state
         .products
         .set_vm_types(types, expected, &caller.username)
-        .await?;
-    Ok(saved(done))
+        .await;
+    answer(&state, result, Target::Director, &scope(&["vm_types"])).await
 }
 
 pub async fn reset(
@@ -47,11 +48,11 @@ pub async fn reset(
 ) -> Result<Response> {
     may_write(&caller)?;
     let expected = expected_version(&headers, &serde_json::Value::Null)?;
-    let done = state
+    let result = state
         .products
         .reset_vm_types(expected, &caller.username)
-        .await?;
-    Ok(saved(done))
+        .await;
+    answer(&state, result, Target::Director, &scope(&["vm_types"])).await
 }
 
 pub async fn disk_types(State(state): State<AppState>) -> Result<Response> {
@@ -81,9 +82,9 @@ pub async fn replace_disk_types(
             .ok_or_else(|| Error::invalid("disk_types", "can't be blank"))?,
     )
     .map_err(|e| Error::invalid("disk_types", e.to_string()))?;
-    let done = state
+    let result = state
         .products
         .set_disk_types(types, expected, &caller.username)
-        .await?;
-    Ok(saved(done))
+        .await;
+    answer(&state, result, Target::Director, &scope(&["disk_types"])).await
 }
