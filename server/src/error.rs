@@ -88,6 +88,25 @@ impl Error {
 }
 
 impl Error {
+    /// The HTTP status this error is answered with (the API's, and a UI server function's,
+    /// so that a refusal is never reported as a server failure).
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Invalid { .. } | Error::ApplyRefused(_) | Error::Rejected(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Error::Conflict(_) | Error::Stale { .. } | Error::InstallationRunning(_) => {
+                StatusCode::CONFLICT
+            }
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Director { .. } => StatusCode::BAD_GATEWAY,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
     /// The answer to a refused stale write with, per field, what the saves in between changed
     /// (`changes`: reference, who, the value now — credentials only as changed — and before):
     /// `409 {"errors": {"base": […]}, "config_version": N, "changed": […], "changes": […]}`.
@@ -202,6 +221,44 @@ impl IntoResponse for Error {
                 )
                     .into_response()
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_is_the_status_the_error_is_answered_with() {
+        let errors = vec![
+            Error::Unauthorized("no token".into()),
+            Error::Throttled {
+                retry_after_secs: 3,
+            },
+            Error::invalid("field", "bad"),
+            Error::Rejected(Default::default()),
+            Error::Conflict("x".into()),
+            Error::Stale {
+                subject: "p".into(),
+                expected: 1,
+                current: 2,
+                changed: Vec::new(),
+            },
+            Error::InstallationRunning(4),
+            Error::Forbidden("role".into()),
+            Error::NotFound("x".into()),
+            Error::Director {
+                call: "GET /info".into(),
+                status: Some(500),
+                message: "down".into(),
+            },
+            Error::Internal("boom".into()),
+        ];
+        for err in errors {
+            let status = err.status();
+            let shown = format!("{err:?}");
+            assert_eq!(err.into_response().status(), status, "{shown}");
         }
     }
 }

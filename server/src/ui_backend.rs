@@ -107,8 +107,18 @@ pub(crate) fn forms_complete(
         .collect()
 }
 
-/// What the operator reads when something fails; internal details stay in the log.
+/// What the operator reads when a UI request fails, with the request's HTTP status set to
+/// the error's (403, 404, 409, 422…, as the API answers it): a refusal is not a server failure.
 pub(crate) fn shown(err: Error) -> BackendError {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(err.status());
+    }
+    described(err)
+}
+
+/// What the operator reads about a failure, without touching the response (for a failure a
+/// page only notes); internal details stay in the log.
+pub(crate) fn described(err: Error) -> BackendError {
     match err {
         Error::Invalid { field, message } => BackendError(format!("{field}: {message}")),
         Error::Rejected(errors) => BackendError(
@@ -122,6 +132,11 @@ pub(crate) fn shown(err: Error) -> BackendError {
         Error::Conflict(what) => BackendError(format!("{what} already exists")),
         Error::Forbidden(what) => BackendError(format!("not allowed: {what}")),
         stale @ Error::Stale { .. } => BackendError(stale.to_string()),
+        // The Director's message names the deployment or task; it holds no secrets.
+        director @ Error::Director { .. } => BackendError(director.to_string()),
+        running @ Error::InstallationRunning(_) => BackendError(format!(
+            "{running}: changes are refused until Apply Changes finishes"
+        )),
         other => {
             tracing::error!(error = %other, "UI request failed");
             BackendError("Internal error; see the server log.".into())

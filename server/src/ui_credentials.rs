@@ -10,6 +10,7 @@ use app::session::CurrentUser;
 use crate::credentials::DeployedCredentials;
 use crate::installations::Installations;
 use crate::products::role_may_see_credentials;
+use crate::ui_backend::{described, shown};
 use crate::Error;
 
 /// What the audit line says a reveal came through.
@@ -26,20 +27,6 @@ pub fn context(installations: &Installations) -> Arc<dyn CredentialsBackend> {
         installations: installations.clone(),
         credentials: DeployedCredentials::new(installations.clone()),
     })
-}
-
-/// What the operator reads when something fails; internal details stay in the log.
-fn shown(err: Error) -> BackendError {
-    match err {
-        Error::Invalid { field, message } => BackendError(format!("{field}: {message}")),
-        Error::NotFound(what) => BackendError(format!("{what} not found")),
-        Error::Forbidden(what) => BackendError(format!("not allowed: {what}")),
-        Error::Director { .. } => BackendError(err.to_string()),
-        other => {
-            tracing::error!(error = %other, "UI request failed");
-            BackendError("Internal error; see the server log.".into())
-        }
-    }
 }
 
 impl UiCredentials {
@@ -95,7 +82,7 @@ impl CredentialsBackend for UiCredentials {
         } else {
             match self.credentials.variables(guid).await {
                 Ok(names) => (names, None),
-                Err(e) => (Vec::new(), Some(shown(e).0)),
+                Err(e) => (Vec::new(), Some(described(e).0)),
             }
         };
         Ok(CredentialsPage {

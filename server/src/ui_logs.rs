@@ -9,7 +9,7 @@ use app::logs_backend::{LogFetch, LogTarget, LogsBackend};
 use app::session::CurrentUser;
 
 use crate::instance_logs::{FetchRequest, InstanceLogs};
-use crate::Error;
+use crate::ui_backend::shown;
 
 struct UiLogs {
     logs: InstanceLogs,
@@ -18,20 +18,6 @@ struct UiLogs {
 /// The backend as the Leptos context holds it.
 pub fn context(logs: &InstanceLogs) -> Arc<dyn LogsBackend> {
     Arc::new(UiLogs { logs: logs.clone() })
-}
-
-/// What the operator reads when something fails; internal details stay in the log.
-fn shown(err: Error) -> BackendError {
-    match err {
-        Error::Invalid { field, message } => BackendError(format!("{field}: {message}")),
-        Error::NotFound(what) => BackendError(format!("{what} not found")),
-        Error::Forbidden(what) => BackendError(format!("not allowed: {what}")),
-        Error::Director { .. } => BackendError(err.to_string()),
-        other => {
-            tracing::error!(error = %other, "UI request failed");
-            BackendError("Internal error; see the server log.".into())
-        }
-    }
 }
 
 #[async_trait::async_trait]

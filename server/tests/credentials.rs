@@ -404,6 +404,8 @@ async fn deployed_credentials_by_reference_with_roles_404s_and_a_tab_without_val
             .send()
             .await
             .unwrap();
+        // A refusal, answered as one (never as a server failure).
+        assert_eq!(r.status(), 403, "{role}");
         let text = r.text().await.unwrap();
         assert!(text.contains("may not see credentials"), "{role}: {text}");
         assert!(!text.contains("rotated-Secret-2"), "{role}: {text}");

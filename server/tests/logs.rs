@@ -295,6 +295,7 @@ async fn only_roles_that_may_see_credentials_fetch_logs_and_bad_input_names_the_
             .send()
             .await
             .unwrap();
+        assert_eq!(r.status(), 403, "{role}");
         let text = r.text().await.unwrap();
         assert!(text.contains("may not download logs"), "{role}: {text}");
         for path in [format!("{logs}/{id}"), format!("{logs}/{id}/download")] {
