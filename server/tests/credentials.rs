@@ -8,8 +8,6 @@
 mod common;
 mod support;
 
-use std::time::{Duration, Instant};
-
 use common::*;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -19,29 +17,6 @@ use support::*;
 
 const VSPHERE_CREDS: &str = ".properties.cloud_provider.vsphere.vcenter_master_creds";
 const PKS_TLS: &str = ".pivotal-container-service.pks_tls";
-
-/// `POST /api/v0/installations` for everything, then polls until it ends; it must succeed.
-async fn apply_all(api: &Api<'_>) {
-    let r = api
-        .post(
-            "/api/v0/installations",
-            json!({"deploy_products": "all", "ignore_warnings": true}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{:#}", r.body);
-    let id = r.body["install"]["id"].as_i64().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let r = api.get(&format!("/api/v0/installations/{id}")).await;
-        assert_eq!(r.status, 200, "{:#}", r.body);
-        if r.body["status"] != "running" {
-            assert_eq!(r.body["status"], "succeeded", "{:#}", r.body);
-            return;
-        }
-        assert!(Instant::now() < deadline, "installation {id} still running");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 /// A GET with a bearer token: status and JSON body.
 async fn get_as(server: &TestServer, token: &str, path: &str) -> (u16, Value) {
@@ -102,6 +77,7 @@ async fn deployed_credentials_by_reference_with_roles_404s_and_a_tab_without_val
         )
         .await;
     let guid = staged["guid"].as_str().unwrap().to_owned();
+    // Its own certificate: the test checks the deployed key is this one.
     let (cert, key) = test_cert();
     om_configure_product(
         &api,
@@ -142,7 +118,7 @@ async fn deployed_credentials_by_reference_with_roles_404s_and_a_tab_without_val
         "{html}"
     );
 
-    apply_all(&api).await;
+    apply_succeeds(&api, json!({"deploy_products": "all"})).await;
 
     // The list: om's credential-references shape, the tile's credential properties.
     let list = api
@@ -219,7 +195,7 @@ async fn deployed_credentials_by_reference_with_roles_404s_and_a_tab_without_val
         "pks-vcenter-Secret-1",
         "the deployed value until Apply Changes"
     );
-    apply_all(&api).await;
+    apply_succeeds(&api, json!({"deploy_products": "all"})).await;
     assert_eq!(
         credential(&api, &guid, VSPHERE_CREDS).await["value"]["password"],
         "rotated-Secret-2"

@@ -7,8 +7,6 @@
 mod common;
 mod support;
 
-use std::time::{Duration, Instant};
-
 use common::*;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -17,33 +15,6 @@ use support::*;
 
 const SECRET_1: &str = "pks-vcenter-Secret-1";
 const SECRET_2: &str = "pks-vcenter-Secret-2-changed";
-
-async fn apply_and_wait(api: &Api<'_>) {
-    let r = api
-        .post("/api/v0/installations", json!({"deploy_products": "all"}))
-        .await;
-    assert_eq!(r.status, 200, "{:#}", r.body);
-    let id = r.body["install"]["id"].as_i64().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let s = api
-            .ok(Method::GET, &format!("/api/v0/installations/{id}"), None)
-            .await;
-        if s["status"] != "running" {
-            let logs = api
-                .ok(
-                    Method::GET,
-                    &format!("/api/v0/installations/{id}/logs"),
-                    None,
-                )
-                .await;
-            assert_eq!(s["status"], "succeeded", "{}", logs["logs"]);
-            return;
-        }
-        assert!(Instant::now() < deadline, "installation {id} still running");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// Lines of a diff text starting with `prefix`.
 fn lines_with<'a>(diff: &'a Value, prefix: &str) -> Vec<&'a str> {
@@ -107,7 +78,7 @@ async fn diffs_before_and_after_an_apply_and_after_changes() {
     assert!(!dd.to_string().contains(VCENTER_PASSWORD));
 
     // --- After an apply: the same.
-    apply_and_wait(&api).await;
+    apply_succeeds(&api, json!({"deploy_products": "all"})).await;
     let d = api.ok(Method::GET, &product_diff, None).await;
     assert_eq!(d["manifest"]["status"], "same", "{d:#}");
     assert_eq!(d["manifest"]["diff"], "");

@@ -10,48 +10,11 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use common::*;
-use reqwest::Method;
 use serde_json::{json, Value};
 use support::pks::*;
 use support::*;
 
 const GROUP: &str = "pivotal-container-service";
-
-async fn deploy_pks(api: &Api<'_>) -> String {
-    configure_director(api).await;
-    let staged = api
-        .ok(
-            Method::POST,
-            "/api/v0/staged/products",
-            Some(json!({"name": PKS, "product_version": "latest"})),
-        )
-        .await;
-    let guid = staged["guid"].as_str().unwrap().to_owned();
-    let (cert, key) = test_cert();
-    let config = tiles::yaml::load(&pks_config_yaml(&cert, &key)).unwrap();
-    om_configure_product(api, &config).await;
-    let r = api
-        .post(
-            "/api/v0/installations",
-            json!({"deploy_products": "all", "ignore_warnings": true}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{:#}", r.body);
-    let id = r.body["install"]["id"].as_i64().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let s = api
-            .ok(Method::GET, &format!("/api/v0/installations/{id}"), None)
-            .await;
-        if s["status"] != "running" {
-            assert_eq!(s["status"], "succeeded", "{s:#}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "installation {id} still running");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    guid
-}
 
 /// Starts a fetch (202) and polls until it is no longer running; the final fetch.
 async fn fetch(api: &Api<'_>, guid: &str, body: Value) -> Value {

@@ -10,8 +10,6 @@
 mod common;
 mod support;
 
-use std::time::{Duration, Instant};
-
 use common::*;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -99,24 +97,6 @@ fn dependency<'a>(change: &'a Value, name: &str) -> &'a Value {
         .iter()
         .find(|d| d["name"] == name)
         .unwrap_or_else(|| panic!("no dependency {name}: {change:#}"))
-}
-
-/// Starts an apply; 200 expected; waits until it ends and expects success. Its log.
-async fn apply_ok(api: &Api<'_>, body: Value) -> String {
-    let r = api.post("/api/v0/installations", body.clone()).await;
-    assert_eq!(r.status, 200, "{body}: {:#}", r.body);
-    let id = r.body["install"]["id"].as_i64().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let s = api.get(&format!("/api/v0/installations/{id}")).await;
-        if s.body["status"] != "running" {
-            let logs = api.get(&format!("/api/v0/installations/{id}/logs")).await;
-            assert_eq!(s.body["status"], "succeeded", "{:#}", logs.body["logs"]);
-            return logs.body["logs"].as_str().unwrap_or_default().to_owned();
-        }
-        assert!(Instant::now() < deadline, "installation {id} still running");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 /// POST expected to be refused: the body.
@@ -215,7 +195,7 @@ async fn dependencies_changes_and_warnings_through_apply_changes() {
     );
 
     // --- Together they deploy; afterwards nothing is pending.
-    apply_ok(&api, json!({"deploy_products": [app, base]})).await;
+    apply_succeeds(&api, json!({"deploy_products": [app, base]})).await;
     let p = pending(&api, &app).await;
     assert_eq!(p["action"], "unchanged");
     assert_eq!(p["changes"], json!([]));
@@ -223,7 +203,7 @@ async fn dependencies_changes_and_warnings_through_apply_changes() {
 
     // --- A product without pending changes named explicitly is deployed again as it is,
     // without a warning (om apply-changes --product-name must work for it).
-    let log = apply_ok(&api, json!({"deploy_products": [app]})).await;
+    let log = apply_succeeds(&api, json!({"deploy_products": [app]})).await;
     assert!(!log.contains("Warning ignored"), "{log}");
     // --- A warning: overrides for a product left out. Refused without ignore_warnings,
     // applied with it.
@@ -241,7 +221,7 @@ async fn dependencies_changes_and_warnings_through_apply_changes() {
     );
     let verifiers = all_text(&body["deployment_errors"]);
     assert!(verifiers.contains("ErrandOverridesVerifier"), "{body:#}");
-    let log = apply_ok(
+    let log = apply_succeeds(
         &api,
         json!({"deploy_products": [app], "errands": overrides_for_base, "ignore_warnings": "true"}),
     )
@@ -253,7 +233,7 @@ async fn dependencies_changes_and_warnings_through_apply_changes() {
         "{log}"
     );
     // "all" deploys everything as it is without a warning, as om's apply-changes expects.
-    apply_ok(&api, json!({"deploy_products": "all"})).await;
+    apply_succeeds(&api, json!({"deploy_products": "all"})).await;
 
     // --- An optional dependency at another version: red, a warning only.
     import(&api, "rd-extra", "1.0.0", "").await;
@@ -271,7 +251,7 @@ async fn dependencies_changes_and_warnings_through_apply_changes() {
             .contains("optional dependency rd-extra >= 2.0: v1.0.0 does not satisfy >= 2.0"),
         "{body:#}"
     );
-    apply_ok(
+    apply_succeeds(
         &api,
         json!({"deploy_products": [app, extra], "ignore_warnings": true}),
     )
@@ -313,7 +293,7 @@ async fn dependencies_changes_and_warnings_through_apply_changes() {
         json!({"deploy_products": [app], "ignore_warnings": true}),
     )
     .await;
-    apply_ok(&api, json!({"deploy_products": [base]})).await;
+    apply_succeeds(&api, json!({"deploy_products": [base]})).await;
 
     // --- A staged deletion: the Changes item, and the app's dependency is gone.
     let r = api.delete(&format!("/api/v0/staged/products/{base}")).await;

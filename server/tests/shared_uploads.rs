@@ -4,8 +4,6 @@
 mod common;
 mod support;
 
-use std::time::{Duration, Instant};
-
 use common::*;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -79,23 +77,7 @@ async fn a_release_and_stemcell_two_products_share_are_uploaded_once() {
         stage_placed(&api, name).await;
     }
 
-    let r = api
-        .post("/api/v0/installations", json!({"deploy_products": "all"}))
-        .await;
-    assert_eq!(r.status, 200, "{:#}", r.body);
-    let id = r.body["install"]["id"].as_i64().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let log = loop {
-        let s = api.get(&format!("/api/v0/installations/{id}")).await;
-        if s.body["status"] != "running" {
-            let logs = api.get(&format!("/api/v0/installations/{id}/logs")).await;
-            let log = logs.body["logs"].as_str().unwrap_or_default().to_owned();
-            assert_eq!(s.body["status"], "succeeded", "{log}");
-            break log;
-        }
-        assert!(Instant::now() < deadline, "installation {id} still running");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let log = apply_succeeds(&api, json!({"deploy_products": "all"})).await;
 
     // The three products deployed in one wave (none depends on another)…
     for name in ["share-a", "share-b", "share-c"] {

@@ -298,3 +298,40 @@ pub async fn om_upload_stemcell(api: &Api<'_>, file_name: &str, bytes: Vec<u8>) 
         .unwrap();
     reply(r).await
 }
+
+/// Starts Apply Changes with `body` (as `om apply-changes` sends it), polls until it ends (at
+/// most 180 s: generous for a loaded CI machine) and returns its final status and its log.
+pub async fn apply_to_end(api: &Api<'_>, body: Value) -> (Value, String) {
+    let r = api.post("/api/v0/installations", body.clone()).await;
+    assert_eq!(r.status, 200, "{body}: {:#}", r.body);
+    let id = r.body["install"]["id"].as_i64().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    loop {
+        let status = api
+            .ok(Method::GET, &format!("/api/v0/installations/{id}"), None)
+            .await;
+        if status["status"] != "running" {
+            let logs = api
+                .ok(
+                    Method::GET,
+                    &format!("/api/v0/installations/{id}/logs"),
+                    None,
+                )
+                .await;
+            let log = logs["logs"].as_str().unwrap_or_default().to_owned();
+            return (status, log);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "installation {id} still running"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// [`apply_to_end`], expecting it to succeed: its log.
+pub async fn apply_succeeds(api: &Api<'_>, body: Value) -> String {
+    let (status, log) = apply_to_end(api, body).await;
+    assert_eq!(status["status"], "succeeded", "{log}");
+    log
+}

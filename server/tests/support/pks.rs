@@ -165,3 +165,28 @@ pub async fn om_configure_product(api: &Api<'_>, config: &Value) {
         "{entry:#}"
     );
 }
+
+/// The Director configured and PKS staged and configured from the om-style YAML, not yet
+/// applied: its GUID.
+pub async fn stage_configured_pks(api: &Api<'_>) -> String {
+    super::configure_director(api).await;
+    let staged = api
+        .ok(
+            Method::POST,
+            "/api/v0/staged/products",
+            Some(json!({"name": PKS, "product_version": "latest"})),
+        )
+        .await;
+    let guid = staged["guid"].as_str().unwrap().to_owned();
+    let (cert, key) = test_cert();
+    let config = tiles::yaml::load(&pks_config_yaml(&cert, &key)).unwrap();
+    om_configure_product(api, &config).await;
+    guid
+}
+
+/// [`stage_configured_pks`], then applied: its GUID once deployed.
+pub async fn deploy_pks(api: &Api<'_>) -> String {
+    let guid = stage_configured_pks(api).await;
+    super::apply_succeeds(api, json!({"deploy_products": "all"})).await;
+    guid
+}
