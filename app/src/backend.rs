@@ -352,13 +352,18 @@ mod server_side {
             .ok_or_else(|| leptos::prelude::ServerFnError::new("backend not configured"))
     }
 
-    /// The user the request acts for (set by the server's authentication layer).
-    pub async fn actor() -> Result<String, leptos::prelude::ServerFnError> {
+    /// Who is asking: the user and role the server's authentication layer put in the request.
+    pub async fn caller() -> Result<crate::session::CurrentUser, leptos::prelude::ServerFnError> {
         let axum::Extension(user) =
             leptos_axum::extract::<axum::Extension<crate::session::CurrentUser>>()
                 .await
                 .map_err(|_| leptos::prelude::ServerFnError::new("not logged in"))?;
-        Ok(user.username)
+        Ok(user)
+    }
+
+    /// The name of the user the request acts for.
+    pub async fn actor() -> Result<String, leptos::prelude::ServerFnError> {
+        Ok(caller().await?.username)
     }
 
     /// The backend of the current request.

@@ -124,21 +124,12 @@ mod server_side {
         use_context::<Arc<dyn CredentialsBackend>>()
             .ok_or_else(|| ServerFnError::new("backend not configured"))
     }
-
-    /// Who is asking (the auth middleware put it in the request).
-    pub async fn caller() -> Result<CurrentUser, ServerFnError> {
-        use axum::Extension;
-        let Extension(user) = leptos_axum::extract::<Extension<CurrentUser>>()
-            .await
-            .map_err(|_| ServerFnError::new("not logged in"))?;
-        Ok(user)
-    }
 }
 
 /// The Credentials tab of a product.
 #[server(prefix = "/_app", endpoint = "product_credentials")]
 pub async fn load_product_credentials(guid: String) -> Result<CredentialsPage, ServerFnError> {
-    let caller = caller().await?;
+    let caller = crate::backend::caller().await?;
     credentials_backend()?
         .credentials_page(&caller, &guid)
         .await
@@ -151,7 +142,7 @@ pub async fn reveal_credential(
     guid: String,
     reference: String,
 ) -> Result<RevealedCredential, ServerFnError> {
-    let caller = caller().await?;
+    let caller = crate::backend::caller().await?;
     credentials_backend()?
         .reveal(&caller, &guid, &reference)
         .await

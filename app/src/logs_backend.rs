@@ -91,21 +91,12 @@ mod server_side {
         use_context::<Arc<dyn LogsBackend>>()
             .ok_or_else(|| ServerFnError::new("backend not configured"))
     }
-
-    /// Who is asking (the auth middleware put it in the request).
-    pub async fn caller() -> Result<CurrentUser, ServerFnError> {
-        use axum::Extension;
-        let Extension(user) = leptos_axum::extract::<Extension<CurrentUser>>()
-            .await
-            .map_err(|_| ServerFnError::new("not logged in"))?;
-        Ok(user)
-    }
 }
 
 /// Queues a log fetch for an instance or a whole group.
 #[server(prefix = "/_app", endpoint = "start_log_fetch")]
 pub async fn start_log_fetch(guid: String, target: LogTarget) -> Result<LogFetch, ServerFnError> {
-    let caller = caller().await?;
+    let caller = crate::backend::caller().await?;
     logs_backend()?
         .start_fetch(&caller, &guid, &target)
         .await
@@ -115,7 +106,7 @@ pub async fn start_log_fetch(guid: String, target: LogTarget) -> Result<LogFetch
 /// How a log fetch is doing.
 #[server(prefix = "/_app", endpoint = "log_fetch_status")]
 pub async fn log_fetch_status(guid: String, id: String) -> Result<LogFetch, ServerFnError> {
-    let caller = caller().await?;
+    let caller = crate::backend::caller().await?;
     logs_backend()?
         .fetch_status(&caller, &guid, &id)
         .await

@@ -144,12 +144,22 @@ pub async fn replace_availability_zones(
         expected,
     } = write;
     let azs: Vec<AzSpec> = field(&body, "availability_zones")?;
+    save_availability_zones(&state, azs, expected, &caller.username).await
+}
+
+/// Stores the whole AZ list (every AZ write ends here); a stale write names the AZ changes.
+async fn save_availability_zones(
+    state: &AppState,
+    azs: Vec<AzSpec>,
+    expected: Option<i64>,
+    user: &str,
+) -> Result<Response> {
     let result = state
         .products
-        .set_availability_zones(azs, expected, &caller.username)
+        .set_availability_zones(azs, expected, user)
         .await;
     answer(
-        &state,
+        state,
         result,
         Target::Director,
         &scope(&["availability_zones"]),
@@ -176,17 +186,7 @@ pub async fn add_availability_zone(
         ));
     }
     azs.push(az);
-    let result = state
-        .products
-        .set_availability_zones(azs, expected, &caller.username)
-        .await;
-    answer(
-        &state,
-        result,
-        Target::Director,
-        &scope(&["availability_zones"]),
-    )
-    .await
+    save_availability_zones(&state, azs, expected, &caller.username).await
 }
 
 /// `{"availability_zone": {…}}` updates the AZ with this GUID (om's per-AZ update).
@@ -207,17 +207,7 @@ pub async fn update_availability_zone(
     };
     az.guid = az_guid;
     *slot = az;
-    let result = state
-        .products
-        .set_availability_zones(azs, expected, &caller.username)
-        .await;
-    answer(
-        &state,
-        result,
-        Target::Director,
-        &scope(&["availability_zones"]),
-    )
-    .await
+    save_availability_zones(&state, azs, expected, &caller.username).await
 }
 
 pub async fn networks(State(state): State<AppState>) -> Result<Response> {
