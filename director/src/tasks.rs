@@ -359,11 +359,14 @@ where
             }
         };
         ctx.debug(&format!("Task {id} ended: {state}: {result}"));
-        if let Err(e) = director.store.finish_task(id, state, &result).await {
-            tracing::error!(task = id, error = %e, "finishing task");
-        }
+        // The lock goes before the task is seen to end, as on a Director (the job's lock block
+        // closes before the runner records the result): a client that saw the task end never
+        // finds its lock still held.
         if let Some(deployment) = lock {
             director.locks.release(&deployment, id);
+        }
+        if let Err(e) = director.store.finish_task(id, state, &result).await {
+            tracing::error!(task = id, error = %e, "finishing task");
         }
         director.running.remove(id);
         drop(permit);

@@ -28,7 +28,14 @@ pub fn routes() -> Router<Shared> {
 /// Cancels one task: queued ones end at once, processing ones stop at their next checkpoint.
 async fn cancel_task(d: &Shared, task: &TaskRow) -> Result<bool> {
     match d.store.cancel_task(task.id).await? {
-        Some(_) => {
+        Some(state) => {
+            // A queued task ends here: its deployment lock goes with it, not only once a
+            // worker would have picked it up.
+            if state == "cancelled" {
+                if let Some(deployment) = &task.deployment {
+                    d.locks.release(deployment, task.id);
+                }
+            }
             d.running.request_cancel(task.id);
             Ok(true)
         }
