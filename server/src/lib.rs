@@ -5,24 +5,18 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
-pub mod credentials;
+pub mod deployed;
 pub mod director_client;
 pub mod error;
 pub mod http;
 pub mod installations;
-pub mod instance_logs;
 pub mod products;
 pub mod secrets;
 pub mod stemcells;
 pub mod store;
 pub mod tile_archive;
 pub mod tile_cli;
-pub mod ui_backend;
-pub mod ui_credentials;
-pub mod ui_installations;
-pub mod ui_logs;
-pub mod ui_review;
-pub mod ui_settings;
+pub mod ui;
 
 pub use error::{Error, Result};
 

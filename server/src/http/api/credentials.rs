@@ -1,5 +1,5 @@
 //! The credentials API, as om's `credential-references` and `credentials` call it (see
-//! [`crate::credentials`] for what is listed and who may see values):
+//! [`crate::deployed::credentials`] for what is listed and who may see values):
 //!
 //! - `GET /api/v0/deployed/products/:guid/credentials` → `{"credentials": [".properties.x",
 //!   ".job.y", …]}` (references only; every role).
@@ -28,7 +28,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::Caller;
-use crate::credentials::{Credential, DeployedCredentials};
+use crate::deployed::credentials::{Credential, DeployedCredentials};
 use crate::http::AppState;
 use crate::products::role_may_see_credentials;
 use crate::{Error, Result};

@@ -20,8 +20,8 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use super::{json_body, Caller};
+use crate::deployed::instance_logs::FetchRequest;
 use crate::http::AppState;
-use crate::instance_logs::FetchRequest;
 use crate::{Error, Result};
 
 pub fn routes() -> Router<AppState> {
@@ -39,7 +39,7 @@ async fn start(
     body: Bytes,
 ) -> Result<Response> {
     // The role first: a caller who may not have logs learns nothing about the deployment.
-    crate::instance_logs::may_fetch(&caller)?;
+    crate::deployed::instance_logs::may_fetch(&caller)?;
     let request = FetchRequest::parse(&json_body(&body)?)?;
     let fetch = state.logs.start(&caller, &guid, &request).await?;
     Ok((StatusCode::ACCEPTED, Json(fetch)).into_response())

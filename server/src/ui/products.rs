@@ -14,6 +14,7 @@ use tiles::validate::{validate_form, ValidationContext, VmType};
 
 use crate::products::field_changes::Target;
 use crate::products::{Products, TileState};
+use crate::ui::shown;
 use crate::Error;
 
 pub struct UiBackend {
@@ -105,43 +106,6 @@ pub(crate) fn forms_complete(
             (form.name.clone(), valid)
         })
         .collect()
-}
-
-/// What the operator reads when a UI request fails, with the request's HTTP status set to
-/// the error's (403, 404, 409, 422…, as the API answers it): a refusal is not a server failure.
-pub(crate) fn shown(err: Error) -> BackendError {
-    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(err.status());
-    }
-    described(err)
-}
-
-/// What the operator reads about a failure, without touching the response (for a failure a
-/// page only notes); internal details stay in the log.
-pub(crate) fn described(err: Error) -> BackendError {
-    match err {
-        Error::Invalid { field, message } => BackendError(format!("{field}: {message}")),
-        Error::Rejected(errors) => BackendError(
-            errors
-                .iter()
-                .flat_map(|(k, v)| v.iter().map(move |m| format!("{k}: {m}")))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        Error::NotFound(what) => BackendError(format!("{what} not found")),
-        Error::Conflict(what) => BackendError(format!("{what} already exists")),
-        Error::Forbidden(what) => BackendError(format!("not allowed: {what}")),
-        stale @ Error::Stale { .. } => BackendError(stale.to_string()),
-        // The Director's message names the deployment or task; it holds no secrets.
-        director @ Error::Director { .. } => BackendError(director.to_string()),
-        running @ Error::InstallationRunning(_) => BackendError(format!(
-            "{running}: changes are refused until Apply Changes finishes"
-        )),
-        other => {
-            tracing::error!(error = %other, "UI request failed");
-            BackendError("Internal error; see the server log.".into())
-        }
-    }
 }
 
 fn reasons(state: &TileState) -> Vec<String> {

@@ -13,7 +13,8 @@ use serde_json::{json, Map, Value};
 use crate::products::field_changes::form_references;
 use crate::products::Products;
 use crate::stemcells::{criteria, StemcellLibrary};
-use crate::ui_backend::{forms_complete, outcome, shown, ui_change, vm_type_catalogue};
+use crate::ui::products::{forms_complete, outcome, ui_change, vm_type_catalogue};
+use crate::ui::shown;
 use crate::Error;
 
 pub struct UiSettings {

@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::installations::diff::{DiffStatus, SectionDiff};
 use crate::installations::{ApplyRequest, Installations};
 use crate::products::Products;
+use crate::ui::shown;
 use crate::Error;
 
 pub struct UiReview {
@@ -36,24 +37,6 @@ impl UiReview {
             state.products.clone(),
             state.installations.clone(),
         ))
-    }
-}
-
-/// What the operator reads when something fails; internal details stay in the log.
-fn shown(err: Error) -> BackendError {
-    match err {
-        Error::Invalid { field, message } => BackendError(format!("{field}: {message}")),
-        Error::Rejected(errors) => BackendError(joined(&errors)),
-        Error::ApplyRefused(refusal) => BackendError(refusal.to_string()),
-        Error::NotFound(what) => BackendError(format!("{what} not found")),
-        Error::Forbidden(what) => BackendError(format!("not allowed: {what}")),
-        Error::InstallationRunning(id) => BackendError(format!(
-            "installation {id} is running; try again when it ends"
-        )),
-        other => {
-            tracing::error!(error = %other, "UI request failed");
-            BackendError("Internal error; see the server log.".into())
-        }
     }
 }
 

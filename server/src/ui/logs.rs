@@ -1,5 +1,5 @@
 //! The UI's [`LogsBackend`]: the Status tab's Logs links, over the same service as the API
-//! (`crate::instance_logs`), so roles and checks are the same. The bundle itself downloads from
+//! (`crate::deployed::instance_logs`), so roles and checks are the same. The bundle itself downloads from
 //! the API route the fetch's `download_url` names (the session authenticates it).
 
 use std::sync::Arc;
@@ -8,8 +8,8 @@ use app::backend::BackendError;
 use app::logs_backend::{LogFetch, LogTarget, LogsBackend};
 use app::session::CurrentUser;
 
-use crate::instance_logs::{FetchRequest, InstanceLogs};
-use crate::ui_backend::shown;
+use crate::deployed::instance_logs::{FetchRequest, InstanceLogs};
+use crate::ui::shown;
 
 struct UiLogs {
     logs: InstanceLogs,

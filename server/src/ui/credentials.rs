@@ -1,5 +1,5 @@
 //! The UI's [`CredentialsBackend`]: the Credentials tab over the same service as the API
-//! ([`crate::credentials`]), so the list, the roles and the audit are the same.
+//! ([`crate::deployed::credentials`]), so the list, the roles and the audit are the same.
 
 use std::sync::Arc;
 
@@ -7,10 +7,10 @@ use app::backend::BackendError;
 use app::credentials_backend::{CredentialsBackend, CredentialsPage, RevealedCredential};
 use app::session::CurrentUser;
 
-use crate::credentials::DeployedCredentials;
+use crate::deployed::credentials::DeployedCredentials;
 use crate::installations::Installations;
 use crate::products::role_may_see_credentials;
-use crate::ui_backend::{described, shown};
+use crate::ui::{described, shown};
 use crate::Error;
 
 /// What the audit line says a reveal came through.

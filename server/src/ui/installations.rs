@@ -11,7 +11,7 @@ use app::installations_backend::{
 };
 
 use crate::installations::{parse_rfc3339, InstallationView, Installations};
-use crate::Error;
+use crate::ui::shown;
 
 pub struct UiInstallations {
     installations: Installations,
@@ -20,18 +20,6 @@ pub struct UiInstallations {
 /// The backend as the Leptos context holds it.
 pub fn backend(installations: Installations) -> Arc<dyn InstallationsBackend> {
     Arc::new(UiInstallations { installations })
-}
-
-/// What the operator reads when something fails; internal details stay in the log.
-fn shown(err: Error) -> BackendError {
-    match err {
-        Error::NotFound(what) => BackendError(format!("{what} not found")),
-        Error::Director { .. } => BackendError(err.to_string()),
-        other => {
-            tracing::error!(error = %other, "UI request failed");
-            BackendError("Internal error; see the server log.".into())
-        }
-    }
 }
 
 fn seconds_between(start: &Option<String>, end: &Option<String>) -> Option<i64> {

@@ -1,0 +1,30 @@
+//! What every handler shares: the services, the store and the Leptos options.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::auth::throttle::Throttle;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    /// The products service (tiles, staging, configuration) shared by the UI and the API.
+    pub products: crate::products::Products,
+    /// The Stemcell Library.
+    pub stemcells: crate::stemcells::StemcellLibrary,
+    /// Apply Changes: installations, their logs, deployed snapshots, the Director link.
+    pub installations: crate::installations::Installations,
+    /// Instance log downloads (the Status tab's Logs links).
+    pub logs: crate::deployed::instance_logs::InstanceLogs,
+    pub throttle: Arc<Throttle>,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

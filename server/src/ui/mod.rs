@@ -1,0 +1,80 @@
+//! The server's side of the UI: each file implements one of the app's backend traits
+//! (`app::backend::*`) over the services, in the plain types the browser receives. Nothing
+//! here decides who may do what: every server function passed the gate (`crate::http::gate`)
+//! before it reached a backend. The Leptos context that hands the backends to the pages is
+//! built in [`contexts`].
+
+pub mod credentials;
+pub mod installations;
+pub mod logs;
+pub mod products;
+pub mod review;
+pub mod settings;
+
+use std::sync::Arc;
+
+use app::backend::BackendError;
+
+use crate::http::AppState;
+use crate::Error;
+
+/// The closure that provides every backend to a request's pages and server functions.
+pub fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
+    let ui = Arc::new(products::UiBackend::new(state.products.clone()));
+    let backend: Arc<dyn app::backend::Backend> = ui.clone();
+    let placement: Arc<dyn app::backend::PlacementBackend> = ui;
+    let settings: Arc<dyn app::settings_backend::SettingsBackend> =
+        Arc::new(settings::UiSettings::new(state.products.clone()));
+    let installs = installations::backend(state.installations.clone());
+    let review = review::UiReview::context(state);
+    let logs = logs::context(&state.logs);
+    let credentials = credentials::context(&state.installations);
+    move || {
+        use leptos::prelude::provide_context;
+        provide_context(backend.clone());
+        provide_context(placement.clone());
+        provide_context(settings.clone());
+        provide_context(installs.clone());
+        provide_context(review.clone());
+        provide_context(logs.clone());
+        provide_context(credentials.clone());
+    }
+}
+
+/// What the operator reads when a UI request fails, with the request's HTTP status set to
+/// the error's (403, 404, 409, 422…, as the API answers it): a refusal is not a server failure.
+pub(crate) fn shown(err: Error) -> BackendError {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(err.status());
+    }
+    described(err)
+}
+
+/// What the operator reads about a failure, without touching the response (for a failure a
+/// page only notes); internal details stay in the log.
+pub(crate) fn described(err: Error) -> BackendError {
+    match err {
+        Error::Invalid { field, message } => BackendError(format!("{field}: {message}")),
+        Error::Rejected(errors) => BackendError(
+            errors
+                .iter()
+                .flat_map(|(k, v)| v.iter().map(move |m| format!("{k}: {m}")))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        Error::ApplyRefused(refusal) => BackendError(refusal.to_string()),
+        Error::NotFound(what) => BackendError(format!("{what} not found")),
+        Error::Conflict(what) => BackendError(format!("{what} already exists")),
+        Error::Forbidden(what) => BackendError(format!("not allowed: {what}")),
+        stale @ Error::Stale { .. } => BackendError(stale.to_string()),
+        // The Director's message names the deployment or task; it holds no secrets.
+        director @ Error::Director { .. } => BackendError(director.to_string()),
+        running @ Error::InstallationRunning(_) => BackendError(format!(
+            "{running}: changes are refused until Apply Changes finishes"
+        )),
+        other => {
+            tracing::error!(error = %other, "UI request failed");
+            BackendError("Internal error; see the server log.".into())
+        }
+    }
+}
