@@ -1,16 +1,10 @@
 //! The Tileworks UI. Every page is rendered on the server (feature `ssr`) and hydrated in the
 //! browser (feature `hydrate`) from this one crate, so markup and behaviour cannot drift apart.
 
-pub mod api;
 pub mod backend;
 pub mod components;
-pub mod credentials_backend;
-pub mod installations_backend;
-pub mod logs_backend;
 pub mod pages;
-pub mod review_backend;
 pub mod session;
-pub mod settings_backend;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -51,14 +45,14 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("director") view=pages::director::DirectorSettingsPage/>
                 <Route path=StaticSegment("installations") view=pages::change_log::ChangeLogPage/>
                 <Route path=(StaticSegment("installations"), ParamSegment("id")) view=pages::installation::InstallationPage/>
-                <Route path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("status")) view=pages::product_status::ProductStatusTab/>
-                <Route path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("credentials")) view=pages::product_credentials::ProductCredentialsTab/>
+                <Route path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("status")) view=pages::product::status::ProductStatusTab/>
+                <Route path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("credentials")) view=pages::product::credentials::ProductCredentialsTab/>
                 <Route path=StaticSegment("review") view=pages::review::ReviewPage/>
                 <Route path=(StaticSegment("director"), StaticSegment("changes")) view=pages::changes::DirectorChangesPage/>
                 <Route path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("changes")) view=pages::changes::ProductChangesPage/>
                 <Route
                     path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("settings"))
-                    view=pages::product_settings::ProductSettingsPage
+                    view=pages::product::settings::ProductSettingsPage
                 />
             </Routes>
         </Router>

@@ -1,11 +1,7 @@
-//! Components shared by several pages.
+//! Components that several pages share. A component only one page uses lives with that page
+//! (`pages/director/`, `pages/product/`, `pages/dashboard/`).
 
 pub mod conflict;
-pub mod director_catalogue;
-pub mod director_form;
-pub mod director_iaas;
-pub mod director_network;
-pub mod form_state;
 pub mod header;
-pub mod import;
+pub mod messages;
 pub mod widgets;

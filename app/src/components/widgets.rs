@@ -7,9 +7,9 @@ use serde_json::{json, Map, Value};
 use tiles::forms::Input;
 use tiles::metadata::PropertyType;
 
-use super::form_state::{is_redacted, Binding, FormState};
+use crate::backend::settings::{generate_form_certificate, CertificateGenerated};
 use crate::backend::{SaveOutcome, REDACTED};
-use crate::settings_backend::{generate_form_certificate, CertificateGenerated};
+use crate::pages::product::form_state::{is_redacted, Binding, FormState};
 
 /// The field wrapper: label, description, the control, and its errors.
 #[component]
@@ -549,7 +549,7 @@ fn generate_certificate(binding: Binding, id: &str) -> AnyView {
                     false,
                     format!("Nothing was generated: {message} Reload the page first."),
                 ),
-                Err(err) => (false, crate::pages::product_settings::server_message(&err)),
+                Err(err) => (false, crate::components::messages::server_message(&err)),
             };
             message.set(Some(said));
         });

@@ -7,11 +7,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::header::Header;
-use crate::installations_backend::{
+use crate::backend::installations::{
     format_duration, load_change_log, ChangeLog, InstallationSummary, PAGE_SIZES,
 };
-use crate::pages::product_settings::server_message;
+use crate::components::header::Header;
+use crate::components::messages::server_message;
 use crate::session::get_current_user;
 
 #[component]

@@ -6,9 +6,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use crate::backend::review::{load_changes, ChangesPage, DiffSection, ErrandRuleChange};
 use crate::components::header::Header;
-use crate::pages::product_settings::server_message;
-use crate::review_backend::{load_changes, ChangesPage, DiffSection, ErrandRuleChange};
+use crate::components::messages::server_message;
 use crate::session::get_current_user;
 
 /// `/products/:guid/changes`.

@@ -12,12 +12,12 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::header::Header;
-use crate::installations_backend::{
+use crate::backend::installations::{
     format_duration, load_installation, InstallationDetail, InstallationSummary, LiveEvent,
     LogLine, ProductRunSummary,
 };
-use crate::pages::product_settings::server_message;
+use crate::components::header::Header;
+use crate::components::messages::server_message;
 use crate::session::get_current_user;
 
 #[component]
@@ -102,7 +102,7 @@ impl Live {
                 });
             }
             LiveEvent::DirectorEvent { product, event } => {
-                if let Some(text) = crate::installations_backend::director_event_text(&event) {
+                if let Some(text) = crate::backend::installations::director_event_text(&event) {
                     self.current.update(|c| {
                         c.insert(product, text);
                     });

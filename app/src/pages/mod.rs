@@ -1,4 +1,4 @@
-//! One module per page.
+//! One module per page; a folder per page group whose pages share components of their own.
 
 pub mod change_log;
 pub mod changes;
@@ -7,8 +7,5 @@ pub mod director;
 pub mod installation;
 pub mod login;
 pub mod not_found;
-pub mod product_credentials;
-pub mod product_placement;
-pub mod product_settings;
-pub mod product_status;
+pub mod product;
 pub mod review;

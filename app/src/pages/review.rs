@@ -19,9 +19,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use leptos::prelude::*;
 use serde_json::{json, Map, Value};
 
+use crate::backend::review::{apply_changes, load_review, ApplyOutcome, ReviewProduct};
 use crate::components::header::Header;
-use crate::pages::product_settings::server_message;
-use crate::review_backend::{apply_changes, load_review, ApplyOutcome, ReviewProduct};
+use crate::components::messages::server_message;
 
 /// Product GUID → the products that force it into the run (it has pending changes and they
 /// depend on it).

@@ -29,7 +29,7 @@
 //! log as an audit line (target `audit`) naming the user, the product and the reference — never
 //! the value; refused attempts are logged there too.
 
-use app::credentials_backend::CredentialReference;
+use app::backend::credentials::CredentialReference;
 use app::session::CurrentUser;
 use serde_json::Value;
 use tiles::metadata::ProductTemplate;

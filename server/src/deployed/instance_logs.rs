@@ -8,14 +8,14 @@
 //! so neither memory nor the data dir grows without bound.
 //!
 //! Logs can contain secrets, so only roles that may see credentials may fetch or download them
-//! ([`app::logs_backend::role_may_fetch_logs`]).
+//! ([`app::backend::logs::role_may_fetch_logs`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app::logs_backend::{role_may_fetch_logs, LogFetch};
+use app::backend::logs::{role_may_fetch_logs, LogFetch};
 use app::session::CurrentUser;
 use serde_json::Value;
 

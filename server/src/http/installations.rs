@@ -133,7 +133,7 @@ pub async fn events(
 }
 
 /// `GET /api/v0/deployed/products/:guid/status`: `{"status": [...]}`, one entry per instance in
-/// Ops Manager's shape (see `app::installations_backend::InstanceStatus`); empty for a product
+/// Ops Manager's shape (see `app::backend::installations::InstanceStatus`); empty for a product
 /// staged but not deployed yet (with `"deployed": false`), 404 for an unknown GUID.
 pub async fn status(
     State(state): State<AppState>,

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::installations_backend::{InstanceStatus, ProcessStatus};
+use app::backend::installations::{InstanceStatus, ProcessStatus};
 use serde_json::Value;
 
 use super::Installations;

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use app::backend::credentials::{CredentialsBackend, CredentialsPage, RevealedCredential};
 use app::backend::BackendError;
-use app::credentials_backend::{CredentialsBackend, CredentialsPage, RevealedCredential};
 use app::session::CurrentUser;
 
 use crate::deployed::credentials::DeployedCredentials;

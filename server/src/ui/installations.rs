@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use app::backend::BackendError;
-use app::installations_backend::{
+use app::backend::installations::{
     ChangeLog, InstallationDetail, InstallationSummary, InstallationsBackend, LogLine,
     ProductRunSummary, ProductStatusPage, PAGE_SIZES,
 };
+use app::backend::BackendError;
 
 use crate::installations::{parse_rfc3339, InstallationView, Installations};
 use crate::ui::shown;
@@ -151,7 +151,7 @@ impl InstallationsBackend for UiInstallations {
 mod tests {
     use super::*;
     use crate::installations::InstallEvent;
-    use app::installations_backend::LiveEvent;
+    use app::backend::installations::LiveEvent;
     use serde_json::json;
 
     /// The progress page reads the events stream with its own mirror of [`InstallEvent`]: every

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
+use app::backend::logs::{LogFetch, LogTarget, LogsBackend};
 use app::backend::BackendError;
-use app::logs_backend::{LogFetch, LogTarget, LogsBackend};
 use app::session::CurrentUser;
 
 use crate::deployed::instance_logs::{FetchRequest, InstanceLogs};

@@ -5,6 +5,7 @@
 //! built in [`contexts`].
 
 pub mod credentials;
+pub mod director;
 pub mod installations;
 pub mod logs;
 pub mod products;
@@ -21,9 +22,10 @@ use crate::Error;
 /// The closure that provides every backend to a request's pages and server functions.
 pub fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let ui = Arc::new(products::UiBackend::new(state.products.clone()));
-    let backend: Arc<dyn app::backend::Backend> = ui.clone();
-    let placement: Arc<dyn app::backend::PlacementBackend> = ui;
-    let settings: Arc<dyn app::settings_backend::SettingsBackend> =
+    let products: Arc<dyn app::backend::products::ProductsBackend> = ui.clone();
+    let placement: Arc<dyn app::backend::products::PlacementBackend> = ui.clone();
+    let director: Arc<dyn app::backend::director::DirectorBackend> = ui;
+    let settings: Arc<dyn app::backend::settings::SettingsBackend> =
         Arc::new(settings::UiSettings::new(state.products.clone()));
     let installs = installations::backend(state.installations.clone());
     let review = review::UiReview::context(state);
@@ -31,7 +33,8 @@ pub fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let credentials = credentials::context(&state.installations);
     move || {
         use leptos::prelude::provide_context;
-        provide_context(backend.clone());
+        provide_context(products.clone());
+        provide_context(director.clone());
         provide_context(placement.clone());
         provide_context(settings.clone());
         provide_context(installs.clone());

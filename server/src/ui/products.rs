@@ -1,12 +1,12 @@
-//! The UI's [`Backend`](app::backend::Backend): the products service, seen through the plain
+//! The UI's [`ProductsBackend`](app::backend::products::ProductsBackend) and
+//! [`PlacementBackend`](app::backend::products::PlacementBackend): the products service, seen through the plain
 //! types the browser receives. Credentials leave here redacted; everything else is the same data
 //! the Ops Manager API serves.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use app::backend::{
-    AvailableProduct, BackendError, Dashboard, ProductSettings, SaveOutcome, TileSummary,
-};
+use app::backend::products::{AvailableProduct, Dashboard, ProductSettings, TileSummary};
+use app::backend::{BackendError, SaveOutcome};
 use serde_json::{json, Map, Value};
 use tiles::metadata::{BlueprintKind, ProductTemplate};
 use tiles::properties::types;
@@ -18,7 +18,7 @@ use crate::ui::shown;
 use crate::Error;
 
 pub struct UiBackend {
-    products: Products,
+    pub(crate) products: Products,
 }
 
 impl UiBackend {
@@ -28,7 +28,7 @@ impl UiBackend {
 
     /// A save's outcome; when refused as stale, with what the saves in between changed within
     /// `scope` (the sections the page edits), per field.
-    async fn explained(
+    pub(crate) async fn explained(
         &self,
         target: Target<'_>,
         scope: &[&str],
@@ -39,7 +39,9 @@ impl UiBackend {
             _ => None,
         };
         let mut answer = match target {
-            Target::Director => director_outcome(since.unwrap_or_default(), result)?,
+            Target::Director => {
+                super::director::director_outcome(since.unwrap_or_default(), result)?
+            }
             Target::Product(_) => outcome(result)?,
         };
         if let (Some(since), SaveOutcome::Conflict { changes, .. }) = (since, &mut answer) {
@@ -119,7 +121,7 @@ fn reasons(state: &TileState) -> Vec<String> {
 }
 
 #[async_trait::async_trait]
-impl app::backend::Backend for UiBackend {
+impl app::backend::products::ProductsBackend for UiBackend {
     async fn dashboard(&self) -> Result<Dashboard, BackendError> {
         let staged = self.products.staged_products().await.map_err(shown)?;
         let available = self.products.available().await.map_err(shown)?;
@@ -275,240 +277,6 @@ impl app::backend::Backend for UiBackend {
     }
 
     // Director tile
-
-    async fn director_page(&self) -> Result<app::backend::DirectorPage, BackendError> {
-        let view = self.products.director().await.map_err(shown)?;
-        let properties = self
-            .products
-            .director_properties(true)
-            .await
-            .map_err(shown)?;
-        let section = |name: &str| -> BTreeMap<String, Value> {
-            properties
-                .get(name)
-                .and_then(Value::as_object)
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default()
-        };
-        let vm_types = self.products.vm_types().await.map_err(shown)?;
-        let vm_types_builtin = vm_types.iter().all(|v| v.builtin);
-        let disk_types = self.products.disk_types().await.map_err(shown)?;
-        let cloud_config = match self.products.cloud_config().await {
-            Ok(cloud) => Ok(tiles::yaml::to_yaml_string(&cloud)),
-            Err(Error::Rejected(findings)) => Err(findings),
-            Err(Error::Invalid { field, message }) => Err(BTreeMap::from([(field, vec![message])])),
-            Err(other) => return Err(shown(other)),
-        };
-        let s = &view.settings;
-        let assigned = |key: &str| {
-            s.network_assignment
-                .as_ref()
-                .and_then(|a| a.get(key))
-                .and_then(|v| v.get("name"))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        Ok(app::backend::DirectorPage {
-            guid: view.guid.clone(),
-            version: crate::info_version(),
-            config_version: view.config_version,
-            iaas: serde_json::to_value(s.iaas)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-            iaas_configuration: section("iaas_configuration"),
-            director_configuration: section("director_configuration"),
-            azs: s.azs.iter().map(ui_az).collect(),
-            networks: s
-                .networks
-                .iter()
-                .map(|n| app::backend::DirectorNetwork {
-                    name: n.name.clone(),
-                    subnets: n
-                        .subnets
-                        .iter()
-                        .map(|sub| app::backend::DirectorSubnet {
-                            iaas_identifier: sub.iaas_identifier.clone(),
-                            cidr: sub.cidr.clone(),
-                            dns: sub.dns.clone(),
-                            gateway: sub.gateway.clone(),
-                            reserved_ip_ranges: sub.reserved_ip_ranges.clone(),
-                            static_ip_ranges: sub.static_ip_ranges.clone(),
-                            availability_zone_names: sub.availability_zone_names.clone(),
-                        })
-                        .collect(),
-                })
-                .collect(),
-            icmp_checks_enabled: s.icmp_checks_enabled,
-            network: assigned("network"),
-            singleton_az: assigned("singleton_availability_zone"),
-            vm_types: vm_types
-                .into_iter()
-                .map(|v| tiles::cloud_config::VmTypeConfig {
-                    name: v.name,
-                    cpu: v.cpu,
-                    ram: v.ram,
-                    ephemeral_disk: v.ephemeral_disk,
-                    cloud_properties: v.cloud_properties,
-                })
-                .collect(),
-            vm_types_builtin,
-            disk_types,
-            disk_types_builtin: s.disk_types.is_empty(),
-            problems: s.problems(),
-            cloud_config,
-        })
-    }
-
-    async fn save_director_properties(
-        &self,
-        actor: &str,
-        config_version: i64,
-        body: Value,
-    ) -> Result<SaveOutcome, BackendError> {
-        let sections: Vec<String> = body
-            .as_object()
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default();
-        let sections: Vec<&str> = sections.iter().map(String::as_str).collect();
-        let result = self
-            .products
-            .set_director_properties(&body, Some(config_version), actor)
-            .await;
-        self.explained(Target::Director, &sections, result).await
-    }
-
-    async fn save_director_azs(
-        &self,
-        actor: &str,
-        config_version: i64,
-        azs: Vec<app::backend::DirectorAz>,
-    ) -> Result<SaveOutcome, BackendError> {
-        let specs = azs.into_iter().map(az_spec).collect();
-        let result = self
-            .products
-            .set_availability_zones(specs, Some(config_version), actor)
-            .await;
-        self.explained(Target::Director, &["availability_zones"], result)
-            .await
-    }
-
-    async fn save_director_networks(
-        &self,
-        actor: &str,
-        config_version: i64,
-        networks: Vec<app::backend::DirectorNetwork>,
-        icmp_checks_enabled: bool,
-    ) -> Result<SaveOutcome, BackendError> {
-        let specs = networks
-            .into_iter()
-            .map(|n| NetworkSpec {
-                guid: String::new(),
-                name: n.name.trim().to_string(),
-                subnets: n
-                    .subnets
-                    .into_iter()
-                    .map(|sub| SubnetSpec {
-                        iaas_identifier: sub.iaas_identifier.trim().to_string(),
-                        cidr: sub.cidr.trim().to_string(),
-                        dns: sub.dns,
-                        gateway: sub.gateway.trim().to_string(),
-                        reserved_ip_ranges: sub.reserved_ip_ranges,
-                        static_ip_ranges: sub.static_ip_ranges,
-                        availability_zone_names: sub.availability_zone_names,
-                    })
-                    .collect(),
-            })
-            .collect();
-        let result = self
-            .products
-            .set_director_networks(
-                specs,
-                Some(icmp_checks_enabled),
-                Some(config_version),
-                actor,
-            )
-            .await;
-        self.explained(
-            Target::Director,
-            &["networks", "icmp_checks_enabled"],
-            result,
-        )
-        .await
-    }
-
-    async fn save_director_network_and_az(
-        &self,
-        actor: &str,
-        config_version: i64,
-        network: String,
-        singleton_az: String,
-    ) -> Result<SaveOutcome, BackendError> {
-        let mut value = Map::new();
-        if !network.trim().is_empty() {
-            value.insert("network".into(), json!({ "name": network.trim() }));
-        }
-        if !singleton_az.trim().is_empty() {
-            value.insert(
-                "singleton_availability_zone".into(),
-                json!({ "name": singleton_az.trim() }),
-            );
-        }
-        let result = self
-            .products
-            .set_director_network_and_az(Value::Object(value), Some(config_version), actor)
-            .await;
-        self.explained(Target::Director, &["network_and_az"], result)
-            .await
-    }
-
-    async fn save_director_vm_types(
-        &self,
-        actor: &str,
-        config_version: i64,
-        vm_types: Option<Vec<tiles::cloud_config::VmTypeConfig>>,
-    ) -> Result<SaveOutcome, BackendError> {
-        let result = match vm_types {
-            None => {
-                self.products
-                    .reset_vm_types(Some(config_version), actor)
-                    .await
-            }
-            Some(list) => {
-                let entries = list
-                    .into_iter()
-                    .map(|v| VmTypeEntry {
-                        name: v.name.trim().to_string(),
-                        cpu: v.cpu,
-                        ram: v.ram,
-                        ephemeral_disk: v.ephemeral_disk,
-                        builtin: false,
-                        cloud_properties: v.cloud_properties,
-                    })
-                    .collect();
-                self.products
-                    .set_vm_types(entries, Some(config_version), actor)
-                    .await
-            }
-        };
-        self.explained(Target::Director, &["vm_types"], result)
-            .await
-    }
-
-    async fn save_director_disk_types(
-        &self,
-        actor: &str,
-        config_version: i64,
-        disk_types: Vec<tiles::cloud_config::DiskTypeConfig>,
-    ) -> Result<SaveOutcome, BackendError> {
-        let result = self
-            .products
-            .set_disk_types(disk_types, Some(config_version), actor)
-            .await;
-        self.explained(Target::Director, &["disk_types"], result)
-            .await
-    }
 }
 
 /// Staged values with every credential field masked, collections' records included.
@@ -601,11 +369,11 @@ pub(crate) fn outcome(
 }
 
 #[async_trait::async_trait]
-impl app::backend::PlacementBackend for UiBackend {
+impl app::backend::products::PlacementBackend for UiBackend {
     async fn product_placement(
         &self,
         guid: &str,
-    ) -> Result<app::backend::ProductPlacement, BackendError> {
+    ) -> Result<app::backend::products::ProductPlacement, BackendError> {
         let product = self.products.staged_product(guid).await.map_err(shown)?;
         let director = self.products.director().await.map_err(shown)?.settings;
         let vm_types = self.products.vm_types().await.map_err(shown)?;
@@ -624,7 +392,7 @@ impl app::backend::PlacementBackend for UiBackend {
                 let guid = product.job_guid(&job.name)?.to_owned();
                 let staged = product.settings.staged.resource(&job.name);
                 let disk = job.resource_definition("persistent_disk");
-                Some(app::backend::JobResources {
+                Some(app::backend::products::JobResources {
                     job: job.name.clone(),
                     guid,
                     label: job
@@ -665,7 +433,7 @@ impl app::backend::PlacementBackend for UiBackend {
                     Some(Value::String(s)) if s == "when-changed" => "when-changed",
                     _ => "default",
                 };
-                errands.push(app::backend::ErrandSetting {
+                errands.push(app::backend::products::ErrandSetting {
                     name: errand.name.clone(),
                     label: errand
                         .label
@@ -682,7 +450,7 @@ impl app::backend::PlacementBackend for UiBackend {
                 });
             }
         }
-        Ok(app::backend::ProductPlacement {
+        Ok(app::backend::products::ProductPlacement {
             config_version: product.config_version,
             availability_zones: director.azs.iter().map(|a| a.name.clone()).collect(),
             networks: director.networks.iter().map(|n| n.name.clone()).collect(),
@@ -706,7 +474,7 @@ impl app::backend::PlacementBackend for UiBackend {
         &self,
         actor: &str,
         guid: &str,
-        p: &app::backend::ProductPlacement,
+        p: &app::backend::products::ProductPlacement,
     ) -> Result<SaveOutcome, BackendError> {
         // Blank choices are refused here with the field named, the way the API refuses them.
         let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -760,7 +528,7 @@ impl app::backend::PlacementBackend for UiBackend {
         &self,
         actor: &str,
         guid: &str,
-        p: &app::backend::ProductPlacement,
+        p: &app::backend::products::ProductPlacement,
     ) -> Result<SaveOutcome, BackendError> {
         let bodies = p
             .jobs
@@ -790,7 +558,7 @@ impl app::backend::PlacementBackend for UiBackend {
         &self,
         actor: &str,
         guid: &str,
-        p: &app::backend::ProductPlacement,
+        p: &app::backend::products::ProductPlacement,
     ) -> Result<SaveOutcome, BackendError> {
         let list: Vec<Value> = p
             .errands
@@ -812,107 +580,5 @@ impl app::backend::PlacementBackend for UiBackend {
             .await;
         self.explained(Target::Product(guid), &["errands"], result)
             .await
-    }
-}
-
-// Director tile
-
-use crate::products::director::{AzSpec, NetworkSpec, SubnetSpec, VmTypeEntry};
-
-/// A Director save's result as the UI shows it: rejected fields (service keys, mapped to the
-/// page's fields by the browser), or a stale version with what the saves in between changed.
-fn director_outcome(
-    config_version: i64,
-    result: crate::Result<crate::products::Saved>,
-) -> Result<SaveOutcome, BackendError> {
-    match result {
-        Ok(saved) => Ok(SaveOutcome::Saved {
-            config_version: saved.config_version,
-        }),
-        Err(Error::Rejected(errors)) => Ok(SaveOutcome::Invalid { errors }),
-        Err(Error::Invalid { field, message }) => Ok(SaveOutcome::Invalid {
-            errors: BTreeMap::from([(field, vec![message])]),
-        }),
-        Err(Error::Stale {
-            current, changed, ..
-        }) => {
-            let what = if changed.is_empty() {
-                String::new()
-            } else {
-                format!(" Changed: {}.", changed.join(", "))
-            };
-            Ok(SaveOutcome::Conflict {
-                message: format!(
-                    "the BOSH Director was saved by someone else since version {config_version} \
-                     (now version {current}).{what}"
-                ),
-                current_version: current,
-                changes: Vec::new(),
-            })
-        }
-        Err(other) => Err(shown(other)),
-    }
-}
-
-/// An AZ as the page edits it: the IaaS identifier and vSphere clusters lifted out of the
-/// API's free-form fields, everything else kept aside.
-fn ui_az(az: &AzSpec) -> app::backend::DirectorAz {
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
-    let clusters = az
-        .fields
-        .get("clusters")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .map(|c| app::backend::AzCluster {
-                    cluster: text(c.get("cluster")),
-                    resource_pool: text(c.get("resource_pool")),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    app::backend::DirectorAz {
-        name: az.name.clone(),
-        iaas_identifier: text(az.fields.get("iaas_identifier")),
-        clusters,
-        other: az
-            .fields
-            .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "iaas_identifier" | "clusters"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-    }
-}
-
-/// The API shape of an AZ from the page's: blank identifiers and clusters are left out.
-fn az_spec(az: app::backend::DirectorAz) -> AzSpec {
-    let mut fields: Map<String, Value> = az.other.into_iter().collect();
-    let identifier = az.iaas_identifier.trim();
-    if !identifier.is_empty() {
-        fields.insert("iaas_identifier".into(), Value::String(identifier.into()));
-    }
-    let clusters: Vec<Value> = az
-        .clusters
-        .iter()
-        .filter(|c| !c.cluster.trim().is_empty())
-        .map(|c| {
-            let mut m = Map::new();
-            m.insert("cluster".into(), Value::String(c.cluster.trim().into()));
-            if !c.resource_pool.trim().is_empty() {
-                m.insert(
-                    "resource_pool".into(),
-                    Value::String(c.resource_pool.trim().into()),
-                );
-            }
-            Value::Object(m)
-        })
-        .collect();
-    if !clusters.is_empty() {
-        fields.insert("clusters".into(), Value::Array(clusters));
-    }
-    AzSpec {
-        guid: String::new(),
-        name: az.name.trim().to_string(),
-        fields,
     }
 }

@@ -1,15 +1,15 @@
-//! The UI's [`ReviewBackend`](app::review_backend::ReviewBackend): Review Pending Changes and
+//! The UI's [`ReviewBackend`](app::backend::review::ReviewBackend): Review Pending Changes and
 //! See changes, from the same services the Ops Manager API uses (pending changes, the diffs of
 //! `crate::installations::diff`, `POST /api/v0/installations`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use app::backend::BackendError;
-use app::review_backend::{
+use app::backend::review::{
     ApplyOutcome, ChangesPage, DiffSection, ErrandRuleChange, ReviewBackend, ReviewChange,
     ReviewDependency, ReviewErrand, ReviewPage, ReviewProduct,
 };
+use app::backend::BackendError;
 use serde_json::Value;
 
 use crate::installations::diff::{DiffStatus, SectionDiff};

@@ -1,13 +1,13 @@
-//! The UI's [`SettingsBackend`](app::settings_backend::SettingsBackend): stemcell choices for
+//! The UI's [`SettingsBackend`](app::backend::settings::SettingsBackend): stemcell choices for
 //! `stemcell_selector` fields, form saves that explain a stale refusal field by field, and
 //! Generate for certificates (the key stays on the server).
 
 use std::collections::BTreeMap;
 
-use app::backend::{BackendError, SaveOutcome};
-use app::settings_backend::{
+use app::backend::settings::{
     CertificateGenerated, FieldChange, FormExtras, FormSaved, StemcellChoice,
 };
+use app::backend::{BackendError, SaveOutcome};
 use serde_json::{json, Map, Value};
 
 use crate::products::field_changes::form_references;
@@ -46,7 +46,7 @@ impl UiSettings {
 }
 
 #[async_trait::async_trait]
-impl app::settings_backend::SettingsBackend for UiSettings {
+impl app::backend::settings::SettingsBackend for UiSettings {
     async fn form_extras(&self, guid: &str) -> Result<FormExtras, BackendError> {
         let product = self.products.staged_product(guid).await.map_err(shown)?;
         let library = StemcellLibrary::library_versions(self.products.store())

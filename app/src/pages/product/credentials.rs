@@ -13,12 +13,12 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::header::Header;
-use crate::credentials_backend::{
+use crate::backend::credentials::{
     load_product_credentials, reveal_credential, CredentialReference, CredentialsPage,
     RevealedCredential,
 };
-use crate::pages::product_settings::server_message;
+use crate::components::header::Header;
+use crate::components::messages::server_message;
 use crate::session::get_current_user;
 
 /// Where one Link to Credential stands.

@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use serde_json::Value;
 
-use crate::api::{load_product_placement, save_product_placement};
-use crate::backend::{FieldChange, ProductPlacement, SaveOutcome};
+use crate::backend::products::ProductPlacement;
+use crate::backend::products::{load_product_placement, save_product_placement};
+use crate::backend::{FieldChange, SaveOutcome};
 use crate::components::conflict::{shown_value, Conflict, ConflictPanel};
-use crate::pages::product_settings::server_message;
+use crate::components::messages::server_message;
 
 /// Which placement page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -244,7 +245,7 @@ fn label_of(labels: &BTreeMap<String, String>, reference: &str) -> String {
 fn job_field<'p>(
     p: &'p mut ProductPlacement,
     reference: &str,
-) -> Option<(&'p mut crate::backend::JobResources, String)> {
+) -> Option<(&'p mut crate::backend::products::JobResources, String)> {
     let rest = reference.strip_prefix("resource-config.")?;
     let (job, field) = rest.rsplit_once('.')?;
     let row = p.jobs.iter_mut().find(|j| j.job == job)?;
@@ -531,7 +532,7 @@ fn errands_view(edited: RwSignal<ProductPlacement>) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::{ErrandSetting, JobResources};
+    use crate::backend::products::{ErrandSetting, JobResources};
     use serde_json::json;
 
     fn placement() -> ProductPlacement {

@@ -7,11 +7,11 @@ use leptos::prelude::*;
 use serde_json::{Map, Value};
 use tiles::cloud_config::{DiskTypeConfig, VmTypeConfig};
 
-use super::director_form::{
+use crate::backend::director::DirectorPage;
+use crate::backend::director::{save_director_disk_types, save_director_vm_types};
+use crate::pages::director::form::{
     save_bar, still_needed, take_entry, text_input, FieldErrors, Section, SectionState,
 };
-use crate::api::{save_director_disk_types, save_director_vm_types};
-use crate::backend::DirectorPage;
 
 /// A VM type as typed: sizes stay text so a wrong entry stays on screen with its message.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -36,7 +36,7 @@ fn cell(
     value: Signal<String>,
     set: Callback<String>,
 ) -> AnyView {
-    let id = super::widgets::field_id(&key);
+    let id = crate::components::widgets::field_id(&key);
     let k = key.clone();
     let data_field = key.clone();
     let label_for = id.clone();

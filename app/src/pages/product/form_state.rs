@@ -17,7 +17,7 @@ pub struct Catalog {
     pub availability_zones: Vec<String>,
     /// `stemcell_selector` choices: the OSes of the tile's stemcell criteria with a matching
     /// stemcell in the Stemcell Library.
-    pub stemcells: Vec<crate::settings_backend::StemcellChoice>,
+    pub stemcells: Vec<crate::backend::settings::StemcellChoice>,
 }
 
 #[derive(Clone, Copy)]

@@ -3,17 +3,22 @@
 //! the configuration version it started from; after a save the page reloads the settings, so
 //! the marks, the other sections' choices (new AZs, networks) and the cloud config are current.
 
+pub mod catalogue;
+pub mod form;
+pub mod iaas;
+pub mod network;
+
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::load_director;
-use crate::backend::DirectorPage;
-use crate::components::director_catalogue::{CloudConfigSection, DiskTypesSection, VmTypesSection};
-use crate::components::director_form::Section;
-use crate::components::director_iaas::{DirectorConfigSection, IaasSection};
-use crate::components::director_network::{AssignSection, AzsSection, NetworksSection};
+use crate::backend::director::load_director;
+use crate::backend::director::DirectorPage;
 use crate::components::header::Header;
-use crate::pages::product_settings::server_message;
+use crate::components::messages::server_message;
+use crate::pages::director::catalogue::{CloudConfigSection, DiskTypesSection, VmTypesSection};
+use crate::pages::director::form::Section;
+use crate::pages::director::iaas::{DirectorConfigSection, IaasSection};
+use crate::pages::director::network::{AssignSection, AzsSection, NetworksSection};
 use crate::session::get_current_user;
 
 #[component]

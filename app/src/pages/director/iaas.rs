@@ -8,11 +8,12 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use serde_json::{json, Map, Value};
 
-use super::director_form::{
+use crate::backend::director::save_director_properties;
+use crate::backend::director::DirectorPage;
+use crate::backend::REDACTED;
+use crate::pages::director::form::{
     field, save_bar, still_needed, text_input, FieldErrors, Section, SectionState,
 };
-use crate::api::save_director_properties;
-use crate::backend::{DirectorPage, REDACTED};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -542,7 +543,7 @@ pub fn DirectorConfigSection(
             let k = full.clone();
             match kind {
                 "bool" => {
-                    let id = super::widgets::field_id(&full);
+                    let id = crate::components::widgets::field_id(&full);
                     let label_for = id.clone();
                     let data_field = full.clone();
                     view! {

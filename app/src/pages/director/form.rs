@@ -15,8 +15,8 @@ use leptos::prelude::*;
 
 use crate::backend::{FieldChange, SaveOutcome};
 use crate::components::conflict::{shown_value, Conflict, ConflictPanel};
+use crate::components::messages::server_message;
 use crate::components::widgets::field_id;
-use crate::pages::product_settings::server_message;
 
 /// The page's sections, in navigation order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

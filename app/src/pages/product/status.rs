@@ -5,7 +5,7 @@
 //! recreated it, as running again.
 //!
 //! Each row has two Logs links, as Ops Manager (3.0.3+) has them: this instance, and its whole
-//! instance group. A click queues a log fetch (see [`crate::logs_backend`]); a spinner shows
+//! instance group. A click queues a log fetch (see [`crate::backend::logs`]); a spinner shows
 //! while the Director gathers the logs, then a download link. That state lives in the page, not
 //! in the refreshed instance list, so a spinner survives the refreshes.
 
@@ -15,12 +15,12 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::header::Header;
-use crate::installations_backend::{
+use crate::backend::installations::{
     load_product_status, percent_of, InstanceStatus, ProductStatusPage,
 };
-use crate::logs_backend::{role_may_fetch_logs, start_log_fetch, LogFetch, LogTarget};
-use crate::pages::product_settings::server_message;
+use crate::backend::logs::{role_may_fetch_logs, start_log_fetch, LogFetch, LogTarget};
+use crate::components::header::Header;
+use crate::components::messages::server_message;
 use crate::session::get_current_user;
 
 /// How often the browser asks the Director again.
@@ -292,7 +292,7 @@ fn poll_fetches(fetches: RwSignal<HashMap<LogTarget, FetchState>>) {
                 .unwrap_or_default();
             for (target, fetch) in running {
                 leptos::task::spawn_local(async move {
-                    let next = match crate::logs_backend::log_fetch_status(
+                    let next = match crate::backend::logs::log_fetch_status(
                         fetch.guid.clone(),
                         fetch.id.clone(),
                     )

@@ -12,15 +12,17 @@ use tiles::metadata::ProductTemplate;
 use tiles::properties::staged::StagedValues;
 use tiles::validate::{validate_form, ValidationContext};
 
-use crate::api::load_product_settings;
-use crate::backend::{ProductSettings, SaveOutcome};
+use crate::backend::products::load_product_settings;
+use crate::backend::products::ProductSettings;
+use crate::backend::settings::{load_form_extras, save_settings_form, FieldChange, FormExtras};
+use crate::backend::SaveOutcome;
 use crate::components::conflict::ConflictPanel;
-use crate::components::form_state::{is_redacted, Catalog, FormState};
 use crate::components::header::Header;
+use crate::components::messages::server_message;
 use crate::components::widgets::Field;
-use crate::pages::product_placement::{PlacementSection, Section};
+use crate::pages::product::form_state::{is_redacted, Catalog, FormState};
+use crate::pages::product::placement::{PlacementSection, Section};
 use crate::session::get_current_user;
-use crate::settings_backend::{load_form_extras, save_settings_form, FieldChange, FormExtras};
 
 #[component]
 pub fn ProductSettingsPage() -> impl IntoView {
@@ -74,14 +76,6 @@ pub fn ProductSettingsPage() -> impl IntoView {
 
 /// What the last save said, for which form: (form name, succeeded, text).
 type Notice = (String, bool, String);
-
-/// The text of a server function error, without the framework's prefix.
-pub fn server_message(err: &ServerFnError) -> String {
-    match err {
-        ServerFnError::ServerError(message) => message.clone(),
-        other => other.to_string(),
-    }
-}
 
 #[component]
 fn SettingsBody(

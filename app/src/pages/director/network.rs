@@ -7,13 +7,17 @@ use serde_json::Map;
 use tiles::cloud_config::{AzConfig, DirectorConfig, NetworkConfig, SubnetConfig};
 use tiles::manifest_check::Severity;
 
-use super::director_form::{
+use crate::backend::director::{
+    save_director_azs, save_director_network_and_az, save_director_networks,
+};
+use crate::backend::director::{
+    AzCluster, DirectorAz, DirectorNetwork, DirectorPage, DirectorSubnet,
+};
+use crate::components::widgets::field_id;
+use crate::pages::director::form::{
     field, save_bar, still_needed, take_entry, text_field, ui_key, FieldErrors, Section,
     SectionState,
 };
-use super::widgets::field_id;
-use crate::api::{save_director_azs, save_director_network_and_az, save_director_networks};
-use crate::backend::{AzCluster, DirectorAz, DirectorNetwork, DirectorPage, DirectorSubnet};
 
 /// A text binding into a list held in a signal: `get` reads from the list, `set` writes into it
 /// (both do nothing when the record has gone).

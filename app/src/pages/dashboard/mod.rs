@@ -2,13 +2,17 @@
 //! configuration is incomplete, green when deployable), the products available to stage, and
 //! Import Product.
 
+pub mod import;
+
 use leptos::prelude::*;
 
-use crate::api::{delete_available_product, load_dashboard, stage_product, unstage_product};
-use crate::backend::{AvailableProduct, TileSummary};
+use crate::backend::products::{
+    delete_available_product, load_dashboard, stage_product, unstage_product,
+};
+use crate::backend::products::{AvailableProduct, TileSummary};
 use crate::components::header::Header;
-use crate::components::import::{ImportProduct, ImportStatus};
-use crate::pages::product_settings::server_message;
+use crate::components::messages::server_message;
+use crate::pages::dashboard::import::{ImportProduct, ImportStatus};
 use crate::session::get_current_user;
 
 #[component]
