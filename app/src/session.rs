@@ -13,6 +13,20 @@ use serde::{Deserialize, Serialize};
 pub struct CurrentUser {
     pub username: String,
     pub role: String,
+    /// What the role may do, from the server's one role table: the pages offer only what is
+    /// allowed (the server checks every request regardless).
+    pub permissions: Permissions,
+}
+
+/// What a principal's role allows, as the UI needs it to decide what to offer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permissions {
+    /// Change the staged configuration (save, stage, import, delete, generate).
+    pub configure: bool,
+    /// Start Apply Changes.
+    pub apply: bool,
+    /// Reveal credentials and fetch log bundles.
+    pub see_credentials: bool,
 }
 
 #[server(prefix = "/_app", endpoint = "current_user")]

@@ -41,10 +41,9 @@ pub enum AdminCommand {
         name: String,
         /// What the client may do, as Ops Manager's roles: `admin`/`full_control` (everything,
         /// including reading credentials), `restricted_control` (configure and apply, no
-        /// credentials), `read_only` and `restricted_view` (read, no writes, no credentials).
-        #[arg(long, default_value = "admin", value_parser = [
-            "admin", "full_control", "restricted_control", "read_only", "restricted_view",
-        ])]
+        /// credentials), `full_view` (read, credentials included, no writes),
+        /// `restricted_view` (read, no writes, no credentials; `read_only` is the same).
+        #[arg(long, default_value = "admin", value_parser = crate::auth::roles::Role::NAMES)]
         role: String,
         #[command(flatten)]
         data: DataDir,

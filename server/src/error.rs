@@ -53,6 +53,15 @@ pub enum Error {
         /// What the saves in between changed (references, sections).
         changed: Vec<String>,
     },
+    /// A request body of a type the entry point does not take (415).
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    /// A method the entry point does not answer (405).
+    #[error("method not allowed: {0}")]
+    MethodNotAllowed(String),
+    /// A request body over the entry point's limit (413).
+    #[error("request body too large: {0}")]
+    TooLarge(String),
     /// Authenticated, but the role may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -101,6 +110,9 @@ impl Error {
                 StatusCode::CONFLICT
             }
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Director { .. } => StatusCode::BAD_GATEWAY,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -192,6 +204,21 @@ impl IntoResponse for Error {
                 Json(json!({"errors": {"base": [message]}})),
             )
                 .into_response(),
+            Error::UnsupportedMediaType(message) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Json(json!({"errors": {"base": [message]}})),
+            )
+                .into_response(),
+            Error::MethodNotAllowed(what) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                Json(json!({"errors": {"base": [format!("{what}: no such method here")]}})),
+            )
+                .into_response(),
+            Error::TooLarge(message) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Json(json!({"errors": {"base": [message]}})),
+            )
+                .into_response(),
             Error::NotFound(what) => (
                 StatusCode::NOT_FOUND,
                 Json(json!({"errors": {"base": [format!("{what} not found")]}})),
@@ -247,6 +274,9 @@ mod tests {
             },
             Error::InstallationRunning(4),
             Error::Forbidden("role".into()),
+            Error::UnsupportedMediaType("text/plain".into()),
+            Error::TooLarge("big".into()),
+            Error::MethodNotAllowed("PUT /x".into()),
             Error::NotFound("x".into()),
             Error::Director {
                 call: "GET /info".into(),

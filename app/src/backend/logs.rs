@@ -36,12 +36,6 @@ impl LogFetch {
     }
 }
 
-/// Whether a role may fetch logs. Logs can hold secrets (a job that prints its configuration),
-/// so only the roles that may see credentials may have them.
-pub fn role_may_fetch_logs(role: &str) -> bool {
-    matches!(role, "admin" | "full_control")
-}
-
 /// What a Logs link on the Status tab stands for: an instance, or (`index: None`) its group.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct LogTarget {
@@ -117,14 +111,6 @@ pub async fn log_fetch_status(guid: String, id: String) -> Result<LogFetch, Serv
 mod tests {
     use super::*;
 
-    #[test]
-    fn only_credential_roles_fetch_logs() {
-        assert!(role_may_fetch_logs("admin"));
-        assert!(role_may_fetch_logs("full_control"));
-        for role in ["restricted_control", "read_only", "restricted_view", ""] {
-            assert!(!role_may_fetch_logs(role), "{role}");
-        }
-    }
 
     #[test]
     fn targets_describe_themselves() {

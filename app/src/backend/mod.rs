@@ -103,12 +103,20 @@ mod server_side {
     }
 
     /// Reads a server function argument that travels as JSON text (lists and objects travel
-    /// more faithfully that way than through form encoding).
+    /// more faithfully that way than through form encoding); text that is not the expected
+    /// JSON is the caller's mistake: `400` naming the argument.
     pub fn from_json<T: serde::de::DeserializeOwned>(
         what: &str,
         text: &str,
     ) -> Result<T, leptos::prelude::ServerFnError> {
-        serde_json::from_str(text)
-            .map_err(|e| leptos::prelude::ServerFnError::new(format!("{what}: {e}")))
+        serde_json::from_str(text).map_err(|e| bad_request(&format!("{what}: {e}")))
+    }
+
+    /// A refusal of the caller's arguments, answered `400` (not the framework's `500`).
+    pub fn bad_request(message: &str) -> leptos::prelude::ServerFnError {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(axum::http::StatusCode::BAD_REQUEST);
+        }
+        leptos::prelude::ServerFnError::new(message)
     }
 }

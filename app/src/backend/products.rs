@@ -254,8 +254,7 @@ pub async fn save_product_placement(
     section: String,
     placement_json: String,
 ) -> Result<SaveOutcome, ServerFnError> {
-    let placement: ProductPlacement = serde_json::from_str(&placement_json)
-        .map_err(|e| ServerFnError::new(format!("placement: {e}")))?;
+    let placement: ProductPlacement = crate::backend::from_json("placement", &placement_json)?;
     let backend = context::<dyn PlacementBackend>()?;
     let actor = actor().await?;
     let saved = match section.as_str() {
@@ -267,8 +266,8 @@ pub async fn save_product_placement(
         "resources" => backend.save_resources(&actor, &guid, &placement).await,
         "errands" => backend.save_errands(&actor, &guid, &placement).await,
         other => {
-            return Err(ServerFnError::new(format!(
-                "section '{other}' does not exist"
+            return Err(crate::backend::bad_request(&format!(
+                "section '{other}' does not exist: azs, resources or errands"
             )))
         }
     };

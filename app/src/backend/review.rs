@@ -185,11 +185,9 @@ mod server_side {
         async fn review_page(&self) -> Result<ReviewPage, BackendError>;
         /// Starts Apply Changes for the Director and `deploy_products`; `errands` is the
         /// one-time override map of `POST /api/v0/installations`, `ignore_warnings` its flag.
-        /// `role` is the caller's (roles that may only read are refused).
         async fn apply(
             &self,
             actor: &str,
-            role: &str,
             deploy_products: Vec<String>,
             errands: serde_json::Value,
             ignore_warnings: bool,
@@ -222,10 +220,9 @@ pub async fn apply_changes(
     errands_json: String,
     ignore_warnings: bool,
 ) -> Result<ApplyOutcome, ServerFnError> {
-    let products: Vec<String> = serde_json::from_str(&deploy_products_json)
-        .map_err(|e| ServerFnError::new(format!("deploy_products: {e}")))?;
-    let errands: serde_json::Value = serde_json::from_str(&errands_json)
-        .map_err(|e| ServerFnError::new(format!("errands: {e}")))?;
+    let products: Vec<String> =
+        crate::backend::from_json("deploy_products", &deploy_products_json)?;
+    let errands: serde_json::Value = crate::backend::from_json("errands", &errands_json)?;
     let axum::Extension(user) =
         leptos_axum::extract::<axum::Extension<crate::session::CurrentUser>>()
             .await
@@ -233,7 +230,6 @@ pub async fn apply_changes(
     review_backend()?
         .apply(
             &user.username,
-            &user.role,
             products,
             errands,
             ignore_warnings,

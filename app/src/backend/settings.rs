@@ -111,14 +111,11 @@ pub async fn save_settings_form(
     values_json: String,
     loaded_json: String,
 ) -> Result<FormSaved, ServerFnError> {
-    let parse = |what: &str,
-                 text: &str|
-     -> Result<std::collections::BTreeMap<String, Value>, ServerFnError> {
-        serde_json::from_str(text)
-            .map_err(|e| ServerFnError::new(format!("{what}: not a JSON object: {e}")))
-    };
-    let values = parse("values", &values_json)?;
-    let loaded = parse("loaded", &loaded_json)?;
+    use crate::backend::from_json;
+    let values: std::collections::BTreeMap<String, Value> =
+        from_json("values (a JSON object)", &values_json)?;
+    let loaded: std::collections::BTreeMap<String, Value> =
+        from_json("loaded (a JSON object)", &loaded_json)?;
     settings_backend()?
         .save_form_from(
             &crate::backend::actor().await?,

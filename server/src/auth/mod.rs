@@ -1,8 +1,9 @@
-//! Authentication: password hashing, login throttling, and the middleware that guards every
-//! route but the public few.
+//! Authentication and authorization: password hashing, login throttling, who a request comes
+//! from ([`principal`]) and what each role may do ([`roles`], the one table of access).
 
-pub mod middleware;
 pub mod password;
+pub mod principal;
+pub mod roles;
 pub mod throttle;
 
 /// Session key holding the logged-in user's id.

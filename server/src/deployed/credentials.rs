@@ -36,7 +36,8 @@ use tiles::metadata::ProductTemplate;
 use tiles::properties::StagedValues;
 
 use crate::installations::Installations;
-use crate::products::{role_may_see_credentials, DIRECTOR_PRODUCT_NAME};
+use crate::auth::roles::{role_allows, Action};
+use crate::products::DIRECTOR_PRODUCT_NAME;
 use crate::{Error, Result};
 
 /// The Director client Tileworks authenticates with.
@@ -266,7 +267,7 @@ impl DeployedCredentials {
 
 /// 403 (and an audit line) for a role that may not see credentials.
 fn may_see(caller: &CurrentUser, guid: &str, reference: &str, via: &str) -> Result<()> {
-    if role_may_see_credentials(&caller.role) {
+    if role_allows(&caller.role, Action::SeeCredentials) {
         return Ok(());
     }
     tracing::warn!(
@@ -477,20 +478,15 @@ mod tests {
 
     #[test]
     fn reveals_and_refusals_are_audited_by_user_and_reference() {
+        use crate::auth::roles::principal;
         let captured = Captured::default();
         let writer = captured.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_ansi(false)
             .with_writer(move || writer.clone())
             .finish();
-        let admin = CurrentUser {
-            username: "alice".into(),
-            role: "admin".into(),
-        };
-        let viewer = CurrentUser {
-            username: "bob".into(),
-            role: "restricted_view".into(),
-        };
+        let admin = principal("alice".into(), "admin".into());
+        let viewer = principal("bob".into(), "restricted_view".into());
         tracing::subscriber::with_default(subscriber, || {
             assert!(may_see(&admin, "pks-1", ".properties.x", "api").is_ok());
             audit(&admin, "pks-1", ".properties.x", "api");

@@ -8,14 +8,16 @@
 //! so neither memory nor the data dir grows without bound.
 //!
 //! Logs can contain secrets, so only roles that may see credentials may fetch or download them
-//! ([`app::backend::logs::role_may_fetch_logs`]).
+//! ([`crate::auth::roles`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app::backend::logs::{role_may_fetch_logs, LogFetch};
+use app::backend::logs::LogFetch;
+
+use crate::auth::roles::{role_allows, Action};
 use app::session::CurrentUser;
 use serde_json::Value;
 
@@ -291,7 +293,7 @@ fn prune_entries(fetches: &mut HashMap<String, Entry>, keep_for: Duration, max: 
 
 /// Logs can hold credentials: only the roles that may see those.
 pub fn may_fetch(caller: &CurrentUser) -> Result<()> {
-    if role_may_fetch_logs(&caller.role) {
+    if role_allows(&caller.role, Action::SeeCredentials) {
         Ok(())
     } else {
         Err(Error::Forbidden(format!(

@@ -1,6 +1,9 @@
 //! The HTTP server: routes, shared state, and start-up.
 
 pub mod api;
+pub mod csrf;
+pub mod gate;
+pub mod headers;
 pub mod info;
 pub mod installations;
 pub mod login;
@@ -19,7 +22,6 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use crate::auth::middleware::{api_not_found, require_auth};
 use crate::store::sessions::SqliteSessionStore;
 
 /// Largest body accepted by the login form and the token endpoint. Both carry a few short
@@ -40,7 +42,11 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
 
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();
-    let contexts = crate::ui::contexts(&state);
+    let ui = crate::ui::contexts(&state);
+    let contexts = move || {
+        headers::provide_nonce();
+        ui();
+    };
     Router::new()
         .route(
             "/login",
@@ -54,18 +60,18 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .route("/api/v0/info", get(info::info))
         .merge(installations::routes())
         .merge(api::routes())
-        .route("/api/{*rest}", any(api_not_found))
+        .route(gate::API_FALLBACK, any(api_not_found))
         .leptos_routes_with_context(&state, routes, contexts, move || {
             app::shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            require_auth,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), gate::gate))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(move |request, next| {
+            headers::security_headers(secure_cookies, request, next)
+        }))
         .layer(compression())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -93,4 +99,14 @@ fn compression() -> tower_http::compression::CompressionLayer<
             .and(NotForContentType::const_new("application/wasm"))
             .and(NotForContentType::const_new("application/gzip")),
     )
+}
+
+/// 404 for anything that reaches the fallback under `/api/`: JSON, like the rest of the API.
+pub async fn api_not_found() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::NOT_FOUND,
+        axum::Json(serde_json::json!({"errors": {"base": ["no such API endpoint"]}})),
+    )
+        .into_response()
 }

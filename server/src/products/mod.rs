@@ -517,14 +517,3 @@ impl Products {
         Ok(())
     }
 }
-
-/// Whether a role may read credential values (`redact=false`). Ops Manager's restricted roles
-/// may not; Tileworks's `admin` (full control) may.
-pub fn role_may_see_credentials(role: &str) -> bool {
-    matches!(role, "admin" | "full_control")
-}
-
-/// Whether a role may change configuration.
-pub fn role_may_write(role: &str) -> bool {
-    matches!(role, "admin" | "full_control" | "restricted_control")
-}

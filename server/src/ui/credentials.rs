@@ -9,7 +9,6 @@ use app::session::CurrentUser;
 
 use crate::deployed::credentials::DeployedCredentials;
 use crate::installations::Installations;
-use crate::products::role_may_see_credentials;
 use crate::ui::{described, shown};
 use crate::Error;
 
@@ -54,7 +53,7 @@ impl CredentialsBackend for UiCredentials {
         caller: &CurrentUser,
         guid: &str,
     ) -> Result<CredentialsPage, BackendError> {
-        let may_reveal = role_may_see_credentials(&caller.role);
+        let may_reveal = caller.permissions.see_credentials;
         let (label, director) = self.label(guid).await.map_err(shown)?;
         let listing = match self.credentials.list(guid).await {
             Ok(listing) => listing,

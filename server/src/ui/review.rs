@@ -196,16 +196,10 @@ impl ReviewBackend for UiReview {
     async fn apply(
         &self,
         actor: &str,
-        role: &str,
         deploy_products: Vec<String>,
         errands: Value,
         ignore_warnings: bool,
     ) -> Result<ApplyOutcome, BackendError> {
-        if !crate::products::role_may_write(role) {
-            return Err(BackendError(format!(
-                "not allowed: the role '{role}' may not apply changes"
-            )));
-        }
         let body = serde_json::json!({
             "deploy_products": deploy_products,
             "errands": errands,

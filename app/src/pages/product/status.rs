@@ -18,7 +18,7 @@ use leptos_router::hooks::use_params_map;
 use crate::backend::installations::{
     load_product_status, percent_of, InstanceStatus, ProductStatusPage,
 };
-use crate::backend::logs::{role_may_fetch_logs, start_log_fetch, LogFetch, LogTarget};
+use crate::backend::logs::{start_log_fetch, LogFetch, LogTarget};
 use crate::components::header::Header;
 use crate::components::messages::server_message;
 use crate::session::get_current_user;
@@ -45,7 +45,7 @@ pub fn ProductStatusTab() -> impl IntoView {
                 let current = user.await.ok();
                 let logs = current
                     .as_ref()
-                    .is_some_and(|u| role_may_fetch_logs(&u.role))
+                    .is_some_and(|u| u.permissions.see_credentials)
                     .then_some(fetches);
                 let header = current.map(|user| view! { <Header user/> });
                 let body = match status.await {

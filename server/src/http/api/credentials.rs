@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 use super::Caller;
 use crate::deployed::credentials::{Credential, DeployedCredentials};
 use crate::http::AppState;
-use crate::products::role_may_see_credentials;
+use crate::auth::roles::{self, Action};
 use crate::{Error, Result};
 
 /// What the audit line says a reveal came through.
@@ -94,12 +94,7 @@ async fn variables(
         return Ok(Json(json!({ "variables": names })));
     };
     // A value is asked for: the role first, so a restricted caller learns nothing more.
-    if !role_may_see_credentials(&caller.role) {
-        return Err(Error::Forbidden(format!(
-            "the role '{}' may not see credentials",
-            caller.role
-        )));
-    }
+    roles::require(&caller, Action::SeeCredentials)?;
     let names = service(&state).variables(&guid).await?;
     if !names.iter().any(|n| n == name) {
         return Err(Error::NotFound(format!(

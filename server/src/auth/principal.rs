@@ -1,0 +1,64 @@
+//! Who a request comes from: a bearer token (API clients, `om`) or a logged-in session (the
+//! browser). The gate (`crate::http::gate`) asks here first, then asks the role table
+//! ([`super::roles`]) whether that principal may do what the request does.
+
+use axum::http::header;
+use tower_sessions::Session;
+
+use app::session::CurrentUser;
+
+use super::roles::principal;
+use super::SESSION_USER_ID;
+use crate::store::Store;
+use crate::Error;
+
+/// How a request proved who it is. Only a session rides on a cookie the browser sends by
+/// itself, so only session requests need the cross-site checks (`crate::http::csrf`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credential {
+    Bearer,
+    Session,
+}
+
+/// The principal of a request, or `None` when it presents neither a token nor a session.
+pub async fn authenticate(
+    store: &Store,
+    session: &Session,
+    authorization: Option<header::HeaderValue>,
+) -> crate::Result<Option<(CurrentUser, Credential)>> {
+    if let Some(value) = authorization {
+        // A request that presents credentials is judged on them alone: a bad token is refused
+        // even if a session cookie rides along.
+        let value = value
+            .to_str()
+            .map_err(|_| Error::Unauthorized("malformed Authorization header".into()))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                Error::Unauthorized("expected 'Authorization: Bearer <token>'".into())
+            })?;
+        return match store.tokens().principal(token).await? {
+            Some(found) => Ok(Some((
+                principal(found.name, found.role),
+                Credential::Bearer,
+            ))),
+            None => Err(Error::Unauthorized("invalid or expired token".into())),
+        };
+    }
+    let user_id: Option<i64> = session
+        .get(SESSION_USER_ID)
+        .await
+        .map_err(|e| Error::Internal(format!("reading the session: {e}")))?;
+    let Some(user_id) = user_id else {
+        return Ok(None);
+    };
+    // The user may have been removed since the session began.
+    Ok(store
+        .users()
+        .by_id(user_id)
+        .await?
+        .map(|user| (principal(user.username, user.role), Credential::Session)))
+}

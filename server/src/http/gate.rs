@@ -1,0 +1,535 @@
+//! The gate: every request passes here before any handler, page or server function runs.
+//!
+//! It knows every entry point ([`ENTRY_POINTS`]: each API route, server function and page by
+//! method and route pattern) and what each does as an [`Action`]; it finds who is asking
+//! ([`crate::auth::principal`]), refuses cross-site requests that ride on a session cookie
+//! ([`super::csrf`]) and asks the role table ([`crate::auth::roles`]) whether the principal
+//! may do that action. Handlers never decide who may call them. An entry point missing from
+//! the table is refused to everyone (and logged), so a new route cannot be open by accident;
+//! `server/tests/gate.rs` proves every entry point answers every role as the table says.
+//!
+//! It also applies what every request of a kind needs: API bodies declared as what they are
+//! (`415` otherwise, so a cross-site `text/plain` form can never pass for JSON), a size limit
+//! on server-function calls, server-function refusals of malformed arguments as `400` rather
+//! than the framework's `500`, and `Cache-Control: no-store` on everything a signed-in
+//! principal reads.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use crate::auth::principal::{authenticate, Credential};
+use crate::auth::roles::{refusal, role_allows, Action};
+use crate::http::{csrf, AppState};
+use crate::Error;
+
+/// Who may reach an entry point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// A signed-in principal whose role allows the action.
+    Signed(Action),
+}
+
+use Access::{Public, Signed};
+use Action::{Apply, Configure, SeeCredentials, SignedIn, View};
+
+/// Largest body a server function accepts (its arguments are a form or a little JSON).
+pub const SERVER_FN_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Every entry point: method, route pattern (as the router matched it), access.
+pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
+    // Sign-in and the public few.
+    ("GET", "/login", Public),
+    ("POST", "/login", Public),
+    ("POST", "/uaa/oauth/token", Public),
+    ("GET", "/api/v0/info", Public),
+    ("POST", "/logout", Signed(SignedIn)),
+    // Pages.
+    ("GET", "/", Signed(View)),
+    ("GET", "/director", Signed(View)),
+    ("GET", "/director/changes", Signed(View)),
+    ("GET", "/installations", Signed(View)),
+    ("GET", "/installations/{id}", Signed(View)),
+    ("GET", "/review", Signed(View)),
+    ("GET", "/products/{guid}/settings", Signed(View)),
+    ("GET", "/products/{guid}/status", Signed(View)),
+    ("GET", "/products/{guid}/credentials", Signed(View)),
+    ("GET", "/products/{guid}/changes", Signed(View)),
+    // Server functions (the pages' calls).
+    ("POST", "/_app/current_user", Signed(SignedIn)),
+    ("POST", "/_app/dashboard", Signed(View)),
+    ("POST", "/_app/stage_product", Signed(Configure)),
+    ("POST", "/_app/unstage_product", Signed(Configure)),
+    ("POST", "/_app/delete_available_product", Signed(Configure)),
+    ("POST", "/_app/product_settings", Signed(View)),
+    ("POST", "/_app/form_extras", Signed(View)),
+    ("POST", "/_app/save_settings_form", Signed(Configure)),
+    ("POST", "/_app/generate_form_certificate", Signed(Configure)),
+    ("POST", "/_app/product_placement", Signed(View)),
+    ("POST", "/_app/save_product_placement", Signed(Configure)),
+    ("POST", "/_app/director", Signed(View)),
+    ("POST", "/_app/save_director_properties", Signed(Configure)),
+    ("POST", "/_app/save_director_azs", Signed(Configure)),
+    ("POST", "/_app/save_director_networks", Signed(Configure)),
+    ("POST", "/_app/save_director_network_and_az", Signed(Configure)),
+    ("POST", "/_app/save_director_vm_types", Signed(Configure)),
+    ("POST", "/_app/save_director_disk_types", Signed(Configure)),
+    ("POST", "/_app/review_page", Signed(View)),
+    ("POST", "/_app/changes_page", Signed(View)),
+    ("POST", "/_app/apply_changes", Signed(Apply)),
+    ("POST", "/_app/installation", Signed(View)),
+    ("POST", "/_app/change_log", Signed(View)),
+    ("POST", "/_app/product_status", Signed(View)),
+    ("POST", "/_app/start_log_fetch", Signed(SeeCredentials)),
+    ("POST", "/_app/log_fetch_status", Signed(SeeCredentials)),
+    ("POST", "/_app/product_credentials", Signed(View)),
+    ("POST", "/_app/reveal_credential", Signed(SeeCredentials)),
+    // The Ops Manager API: products.
+    ("GET", "/api/v0/available_products", Signed(View)),
+    ("POST", "/api/v0/available_products", Signed(Configure)),
+    ("DELETE", "/api/v0/available_products", Signed(Configure)),
+    ("GET", "/api/v0/staged/products", Signed(View)),
+    ("POST", "/api/v0/staged/products", Signed(Configure)),
+    ("PUT", "/api/v0/staged/products/{guid}", Signed(Configure)),
+    ("DELETE", "/api/v0/staged/products/{guid}", Signed(Configure)),
+    ("GET", "/api/v0/staged/products/{guid}/properties", Signed(View)),
+    ("PUT", "/api/v0/staged/products/{guid}/properties", Signed(Configure)),
+    ("GET", "/api/v0/staged/products/{guid}/syslog_configuration", Signed(View)),
+    ("GET", "/api/v0/staged/products/{guid}/networks_and_azs", Signed(View)),
+    ("PUT", "/api/v0/staged/products/{guid}/networks_and_azs", Signed(Configure)),
+    ("GET", "/api/v0/staged/products/{guid}/jobs", Signed(View)),
+    ("GET", "/api/v0/staged/products/{guid}/jobs/{job_guid}/resource_config", Signed(View)),
+    ("PUT", "/api/v0/staged/products/{guid}/jobs/{job_guid}/resource_config", Signed(Configure)),
+    ("GET", "/api/v0/staged/products/{guid}/max_in_flight", Signed(View)),
+    ("PUT", "/api/v0/staged/products/{guid}/max_in_flight", Signed(Configure)),
+    ("GET", "/api/v0/staged/products/{guid}/errands", Signed(View)),
+    ("PUT", "/api/v0/staged/products/{guid}/errands", Signed(Configure)),
+    ("GET", "/api/v0/staged/products/{guid}/manifest", Signed(View)),
+    ("GET", "/api/v0/staged/pending_changes", Signed(View)),
+    ("DELETE", "/api/v0/staged", Signed(Configure)),
+    ("GET", "/api/v0/products/{guid}/diff", Signed(View)),
+    ("GET", "/api/v0/diagnostic_report", Signed(View)),
+    ("POST", "/api/v0/certificates/generate", Signed(SeeCredentials)),
+    // The Director tile.
+    ("GET", "/api/v0/staged/director/properties", Signed(View)),
+    ("PUT", "/api/v0/staged/director/properties", Signed(Configure)),
+    ("GET", "/api/v0/staged/director/iaas_configurations", Signed(View)),
+    ("POST", "/api/v0/staged/director/iaas_configurations", Signed(Configure)),
+    ("PUT", "/api/v0/staged/director/iaas_configurations/{iaas_guid}", Signed(Configure)),
+    ("GET", "/api/v0/staged/director/availability_zones", Signed(View)),
+    ("PUT", "/api/v0/staged/director/availability_zones", Signed(Configure)),
+    ("POST", "/api/v0/staged/director/availability_zones", Signed(Configure)),
+    ("PUT", "/api/v0/staged/director/availability_zones/{az_guid}", Signed(Configure)),
+    ("GET", "/api/v0/staged/director/networks", Signed(View)),
+    ("PUT", "/api/v0/staged/director/networks", Signed(Configure)),
+    ("GET", "/api/v0/staged/director/network_and_az", Signed(View)),
+    ("PUT", "/api/v0/staged/director/network_and_az", Signed(Configure)),
+    ("GET", "/api/v0/staged/cloud_config", Signed(View)),
+    ("GET", "/api/v0/staged/vm_extensions", Signed(View)),
+    ("GET", "/api/v0/vm_types", Signed(View)),
+    ("PUT", "/api/v0/vm_types", Signed(Configure)),
+    ("DELETE", "/api/v0/vm_types", Signed(Configure)),
+    ("GET", "/api/v0/disk_types", Signed(View)),
+    ("PUT", "/api/v0/disk_types", Signed(Configure)),
+    ("GET", "/api/v0/director/diff", Signed(View)),
+    // Stemcells.
+    ("GET", "/api/v0/stemcells", Signed(View)),
+    ("POST", "/api/v0/stemcells", Signed(Configure)),
+    ("DELETE", "/api/v0/stemcells/{id}", Signed(Configure)),
+    ("GET", "/api/v0/stemcell_assignments", Signed(View)),
+    ("PATCH", "/api/v0/stemcell_assignments", Signed(Configure)),
+    ("GET", "/api/v0/stemcell_associations", Signed(View)),
+    ("PATCH", "/api/v0/stemcell_associations", Signed(Configure)),
+    // Apply Changes and what it deployed.
+    ("GET", "/api/v0/installations", Signed(View)),
+    ("POST", "/api/v0/installations", Signed(Apply)),
+    ("GET", "/api/v0/installations/{id}", Signed(View)),
+    ("GET", "/api/v0/installations/{id}/logs", Signed(View)),
+    ("GET", "/api/v0/installations/{id}/events", Signed(View)),
+    ("GET", "/api/v0/deployed/products", Signed(View)),
+    ("GET", "/api/v0/deployed/products/{guid}/manifest", Signed(View)),
+    ("GET", "/api/v0/deployed/products/{guid}/status", Signed(View)),
+    ("GET", "/api/v0/deployed/products/{guid}/credentials", Signed(View)),
+    ("GET", "/api/v0/deployed/products/{guid}/credentials/{reference}", Signed(SeeCredentials)),
+    ("GET", "/api/v0/deployed/products/{guid}/variables", Signed(View)),
+    ("POST", "/api/v0/deployed/products/{guid}/logs", Signed(SeeCredentials)),
+    ("GET", "/api/v0/deployed/products/{guid}/logs/{id}", Signed(SeeCredentials)),
+    ("GET", "/api/v0/deployed/products/{guid}/logs/{id}/download", Signed(SeeCredentials)),
+    ("GET", "/api/v0/deployed/director/credentials", Signed(View)),
+    ("GET", "/api/v0/deployed/director/credentials/{name}", Signed(SeeCredentials)),
+    (
+        "GET",
+        "/api/v0/deployed/director/credentials/bosh_commandline_credentials",
+        Signed(SeeCredentials),
+    ),
+];
+
+/// The catch-all that answers unknown API paths with a JSON 404 (any method).
+pub const API_FALLBACK: &str = "/api/{*rest}";
+
+/// What a request to `route` (the matched pattern) with `method` needs; `None` when the
+/// table has no such entry point.
+pub fn access(method: &Method, route: &str) -> Option<Access> {
+    if route == API_FALLBACK {
+        return Some(Signed(View));
+    }
+    // HEAD is answered by the GET route.
+    let method = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    ENTRY_POINTS
+        .iter()
+        .find(|(m, r, _)| *m == method && *r == route)
+        .map(|(_, _, access)| *access)
+}
+
+/// Requests that matched no route: static assets are public; anything else (the not-found
+/// page) needs a signed-in principal.
+fn unrouted_access(path: &str) -> Access {
+    if path.starts_with("/pkg/") || matches!(path, "/favicon.svg" | "/favicon.ico") {
+        Public
+    } else {
+        Signed(View)
+    }
+}
+
+/// Paths answered with JSON (or a server function's encoding), so a refusal is a status and a
+/// body rather than a redirect to the login page.
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/") || is_server_fn(path) || path.starts_with("/uaa/")
+}
+
+fn is_server_fn(path: &str) -> bool {
+    path.starts_with("/_app/")
+}
+
+/// `redact=false` asks for credential values, whatever the route otherwise reads.
+fn asks_for_credentials(query: Option<&str>) -> bool {
+    query.is_some_and(|q| {
+        q.split('&')
+            .any(|pair| pair.eq_ignore_ascii_case("redact=false"))
+    })
+}
+
+pub async fn gate(
+    State(state): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    // A method the table does not list for a known route is answered 405 without reaching a
+    // handler (so a handler the table forgot is unreachable, never open); an unknown route is
+    // refused. Both only after the caller is known: an anonymous request learns nothing.
+    let (access, unlisted) = match &route {
+        Some(route) => match access(request.method(), route) {
+            Some(access) => (access, None),
+            None if ENTRY_POINTS.iter().any(|(_, r, _)| r == route) => {
+                (Signed(SignedIn), Some(StatusCode::METHOD_NOT_ALLOWED))
+            }
+            None => {
+                tracing::error!(
+                    method = %request.method(),
+                    route = route.as_str(),
+                    "an entry point without an access rule was refused; add it to the gate"
+                );
+                (Signed(SignedIn), Some(StatusCode::FORBIDDEN))
+            }
+        },
+        None => (unrouted_access(&path), None),
+    };
+    let action = match access {
+        Public => {
+            // The login form sets a session: a foreign page must not log a browser in.
+            if request.method() == Method::POST && path == "/login" {
+                if let Err(err) = csrf::check_login(request.headers(), own_host(&request).as_deref()) {
+                    return refused(&path, err);
+                }
+            }
+            return next.run(request).await;
+        }
+        Signed(action) if asks_for_credentials(request.uri().query()) => {
+            action.max(SeeCredentials)
+        }
+        Signed(action) => action,
+    };
+
+    // Only the header is taken along: a `Request` is not `Sync`, so holding a reference to it
+    // across the awaits below would make this future non-`Send`.
+    let authorization = request.headers().get(header::AUTHORIZATION).cloned();
+    let (user, credential) = match authenticate(&state.store, &session, authorization).await {
+        Ok(Some(found)) => found,
+        Ok(None) if is_api(&path) => {
+            return Error::Unauthorized(
+                "Full authentication is required to access this resource".into(),
+            )
+            .into_response()
+        }
+        Ok(None) => return Redirect::to("/login").into_response(),
+        Err(err) => return err.into_response(),
+    };
+    match unlisted {
+        Some(StatusCode::METHOD_NOT_ALLOWED) => {
+            return refused(
+                &path,
+                Error::MethodNotAllowed(format!("{} {path}", request.method())),
+            )
+        }
+        Some(_) => {
+            return refused(
+                &path,
+                Error::Forbidden("no access rule for this entry point".into()),
+            )
+        }
+        None => {}
+    }
+    if credential == Credential::Session && !is_safe(request.method()) {
+        if let Err(err) = csrf::check_session_write(request.headers(), own_host(&request).as_deref()) {
+            tracing::warn!(
+                target: "audit",
+                user = %user.username,
+                method = %request.method(),
+                path = %path,
+                "cross-site request refused"
+            );
+            return refused(&path, err);
+        }
+    }
+    if !role_allows(&user.role, action) {
+        tracing::info!(
+            target: "audit",
+            user = %user.username,
+            role = %user.role,
+            method = %request.method(),
+            path = %path,
+            action = ?action,
+            "refused by the role table"
+        );
+        return refused(&path, refusal(&user.role, action));
+    }
+    if path.starts_with("/api/") && !is_safe(request.method()) {
+        if let Err(err) = declared_body(request.headers()) {
+            return err.into_response();
+        }
+    }
+    if is_server_fn(&path) {
+        if let Some(too_big) = oversized(request.headers(), SERVER_FN_BODY_LIMIT) {
+            return too_big;
+        }
+    }
+    request.extensions_mut().insert(user);
+    let mut response = next.run(request).await;
+    if is_server_fn(&path) {
+        response = server_fn_status(response).await;
+    }
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+impl PartialOrd for Action {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Action {
+    /// Reading values is the most a read can ask; used to raise a route's action when the
+    /// request asks for credentials.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        fn rank(action: &Action) -> u8 {
+            match action {
+                SignedIn => 0,
+                View => 1,
+                Configure => 2,
+                Apply => 3,
+                SeeCredentials => 4,
+            }
+        }
+        rank(self).cmp(&rank(other))
+    }
+}
+
+/// This server's `host[:port]` as the request names it.
+fn own_host(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| request.uri().authority().map(|a| a.to_string()))
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// A refusal in the form the caller reads: a server function's error encoding for the UI's
+/// calls (so the page shows the message), the API's JSON otherwise.
+fn refused(path: &str, err: Error) -> Response {
+    if is_server_fn(path) {
+        let status = err.status();
+        let message = match &err {
+            Error::Forbidden(m) => format!("not allowed: {m}"),
+            other => other.to_string(),
+        };
+        return server_fn_error(status, &message);
+    }
+    err.into_response()
+}
+
+/// A response the UI's server-function client decodes as `ServerFnError::ServerError`.
+pub fn server_fn_error(status: StatusCode, message: &str) -> Response {
+    let mut response = (status, format!("ServerError|{message}")).into_response();
+    response.headers_mut().insert(
+        leptos::server_fn::error::SERVER_FN_ERROR_HEADER,
+        HeaderValue::from_static("true"),
+    );
+    response
+}
+
+/// API writes carry JSON (om sends `application/json` on every request) or a multipart upload;
+/// an empty body needs no type.
+fn declared_body(headers: &axum::http::HeaderMap) -> crate::Result<()> {
+    let empty = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "0")
+        || (headers.get(header::CONTENT_LENGTH).is_none()
+            && headers.get(header::TRANSFER_ENCODING).is_none());
+    if empty {
+        return Ok(());
+    }
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if kind == "application/json" || kind.ends_with("+json") || kind == "multipart/form-data" {
+        Ok(())
+    } else {
+        Err(Error::UnsupportedMediaType(format!(
+            "Content-Type: a request body here is JSON ('application/json') or a multipart \
+             upload ('multipart/form-data'), not '{}'",
+            if kind.is_empty() { "none" } else { &kind }
+        )))
+    }
+}
+
+/// `413` before reading a body whose declared length is over `limit`.
+fn oversized(headers: &axum::http::HeaderMap, limit: usize) -> Option<Response> {
+    let length = headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    (length > limit as u64).then(|| {
+        server_fn_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the request body is {length} bytes; the limit is {limit}"),
+        )
+    })
+}
+
+/// The server-function framework answers arguments it cannot decode with `500`; they are the
+/// caller's mistake, so they become `400` (and a body over the limit `413`). Errors the
+/// backends raise already carry their own status.
+async fn server_fn_status(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response
+            .headers()
+            .contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, SERVER_FN_BODY_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(_) => Bytes::new(),
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let kind = text.split('|').next().unwrap_or_default();
+    if text.contains("length limit exceeded") {
+        parts.status = StatusCode::PAYLOAD_TOO_LARGE;
+    } else if matches!(kind, "Args" | "MissingArg" | "Deserialization") {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_points_are_listed_once() {
+        let mut seen = std::collections::HashSet::new();
+        for (method, route, _) in ENTRY_POINTS {
+            assert!(seen.insert((method, route)), "{method} {route} twice");
+        }
+    }
+
+    #[test]
+    fn every_server_function_has_an_access_rule() {
+        let mut count = 0;
+        for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+            count += 1;
+            assert!(
+                access(&method, path).is_some(),
+                "server function {method} {path} is missing from ENTRY_POINTS"
+            );
+        }
+        assert!(count > 20, "the server functions are registered ({count})");
+    }
+
+    #[test]
+    fn every_page_has_an_access_rule() {
+        let routes = leptos_axum::generate_route_list(app::App);
+        assert!(!routes.is_empty());
+        for route in routes {
+            let path = route.path();
+            assert!(
+                access(&Method::GET, path).is_some(),
+                "page {path} is missing from ENTRY_POINTS"
+            );
+        }
+    }
+
+    #[test]
+    fn credentials_raise_a_read() {
+        assert!(asks_for_credentials(Some("redact=false")));
+        assert!(asks_for_credentials(Some("a=1&redact=false")));
+        assert!(!asks_for_credentials(Some("redact=true")));
+        assert!(!asks_for_credentials(None));
+        assert_eq!(View.max(SeeCredentials), SeeCredentials);
+    }
+
+    #[test]
+    fn only_assets_are_public_without_a_route() {
+        assert_eq!(unrouted_access("/pkg/tileworks.js"), Public);
+        assert_eq!(unrouted_access("/favicon.svg"), Public);
+        assert_eq!(unrouted_access("/nowhere"), Signed(View));
+        assert_eq!(access(&Method::GET, "/login"), Some(Public));
+        assert_eq!(access(&Method::POST, "/logout"), Some(Signed(SignedIn)));
+        assert_eq!(access(&Method::DELETE, "/login"), None);
+    }
+}
