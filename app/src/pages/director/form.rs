@@ -814,10 +814,10 @@ mod tests {
     #[test]
     fn their_entries_replace_add_or_remove_by_name() {
         let mut list = vec!["a".to_string(), "b".to_string()];
-        take_entry(&mut list, "b", Some("b".to_string()), |s| s.as_str());
-        take_entry(&mut list, "c", Some("c".to_string()), |s| s.as_str());
-        take_entry(&mut list, "a", None, |s| s.as_str());
-        take_entry(&mut list, "zz", None, |s| s.as_str());
+        take_entry(&mut list, "b", Some("b".to_string()), String::clone);
+        take_entry(&mut list, "c", Some("c".to_string()), String::clone);
+        take_entry(&mut list, "a", None, String::clone);
+        take_entry(&mut list, "zz", None, String::clone);
         assert_eq!(list, vec!["b".to_string(), "c".to_string()]);
     }
 }
