@@ -24,8 +24,24 @@ async fn call(
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{endpoint}: {e}: {text}"))
 }
 
-async fn director(client: &reqwest::Client, server: &TestServer) -> Value {
-    call(client, server, "director", &[]).await
+/// A logged-in browser on the Director page's server functions.
+struct Ui<'a> {
+    client: reqwest::Client,
+    server: &'a TestServer,
+}
+
+impl Ui<'_> {
+    /// The page's data (`director`).
+    async fn director(&self) -> Value {
+        call(&self.client, self.server, "director", &[]).await
+    }
+
+    /// A section's save server function, from the version `page` was read at, with `fields`.
+    async fn save(&self, endpoint: &str, page: &Value, fields: &[(&str, String)]) -> Value {
+        let mut form = vec![("config_version", version(page))];
+        form.extend(fields.iter().cloned());
+        call(&self.client, self.server, endpoint, &form).await
+    }
 }
 
 fn version(page: &Value) -> String {
@@ -40,8 +56,12 @@ async fn the_director_is_configured_through_the_ui_server_functions() {
     let server = TestServer::start();
     let client = browser();
     log_in(&client, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    let ui = Ui {
+        client,
+        server: &server,
+    };
 
-    let page = director(&client, &server).await;
+    let page = ui.director().await;
     assert_eq!(page["iaas"], "vsphere");
     assert_eq!(page["vm_types_builtin"], true);
     assert_eq!(page["vm_types"].as_array().unwrap().len(), 20);
@@ -58,69 +78,52 @@ async fn the_director_is_configured_through_the_ui_server_functions() {
         "vcenter_password": "vc-secret", "datacenter": "dc1",
         "persistent_datastore_names": "ds1", "ephemeral_datastore_names": "ds2"
     }});
-    let saved = call(
-        &client,
-        &server,
-        "save_director_properties",
-        &[
-            ("config_version", version(&page)),
-            ("body_json", body.to_string()),
-        ],
-    )
-    .await;
+    let saved = ui
+        .save(
+            "save_director_properties",
+            &page,
+            &[("body_json", body.to_string())],
+        )
+        .await;
     assert!(saved["Saved"]["config_version"].is_i64(), "{saved}");
-    let page = director(&client, &server).await;
+    let page = ui.director().await;
     assert_eq!(page["iaas_configuration"]["vcenter_password"], "***");
     assert!(!page.to_string().contains("vc-secret"));
 
     // A bad NTP server is refused with the field's key and the service's words.
     let body = json!({"director_configuration": {"ntp_servers_string": "bad host"}});
-    let refused = call(
-        &client,
-        &server,
-        "save_director_properties",
-        &[
-            ("config_version", version(&page)),
-            ("body_json", body.to_string()),
-        ],
-    )
-    .await;
+    let refused = ui
+        .save(
+            "save_director_properties",
+            &page,
+            &[("body_json", body.to_string())],
+        )
+        .await;
     assert_eq!(
         refused["Invalid"]["errors"]["director_configuration.ntp_servers_string"][0],
         "'bad host' is not a host name or IP address"
     );
     let body = json!({"director_configuration": {"ntp_servers_string": "0.pool.ntp.org"}});
-    call(
-        &client,
-        &server,
+    ui.save(
         "save_director_properties",
-        &[
-            ("config_version", version(&page)),
-            ("body_json", body.to_string()),
-        ],
+        &page,
+        &[("body_json", body.to_string())],
     )
     .await;
 
     // AZs on vSphere clusters.
-    let page = director(&client, &server).await;
+    let page = ui.director().await;
     let azs = json!([
         {"name": "az1", "iaas_identifier": "", "clusters": [{"cluster": "c1", "resource_pool": "rp1"}], "other": {}},
         {"name": "az2", "iaas_identifier": "", "clusters": [{"cluster": "c2", "resource_pool": ""}], "other": {}}
     ]);
-    let saved = call(
-        &client,
-        &server,
-        "save_director_azs",
-        &[
-            ("config_version", version(&page)),
-            ("azs_json", azs.to_string()),
-        ],
-    )
-    .await;
+    let saved = ui
+        .save("save_director_azs", &page, &[("azs_json", azs.to_string())])
+        .await;
     assert!(saved["Saved"].is_object(), "{saved}");
 
     // A network whose subnet has a wrong CIDR is refused as a whole.
-    let page = director(&client, &server).await;
+    let page = ui.director().await;
     assert_eq!(page["azs"][0]["clusters"][0]["resource_pool"], "rp1");
     let network = |cidr: &str| {
         json!([{"name": "infra", "subnets": [{
@@ -129,17 +132,16 @@ async fn the_director_is_configured_through_the_ui_server_functions() {
             "availability_zone_names": ["az1", "az2"]
         }]}])
     };
-    let refused = call(
-        &client,
-        &server,
-        "save_director_networks",
-        &[
-            ("config_version", version(&page)),
-            ("networks_json", network("10.0.0.0-24").to_string()),
-            ("icmp_checks_enabled", "false".into()),
-        ],
-    )
-    .await;
+    let refused = ui
+        .save(
+            "save_director_networks",
+            &page,
+            &[
+                ("networks_json", network("10.0.0.0-24").to_string()),
+                ("icmp_checks_enabled", "false".into()),
+            ],
+        )
+        .await;
     assert!(
         refused["Invalid"]["errors"]["networks[0].subnets[0].cidr"][0]
             .as_str()
@@ -147,53 +149,44 @@ async fn the_director_is_configured_through_the_ui_server_functions() {
             .contains("is not in CIDR notation"),
         "{refused}"
     );
-    assert!(director(&client, &server).await["networks"]
+    assert!(ui.director().await["networks"]
         .as_array()
         .unwrap()
         .is_empty());
-    let saved = call(
-        &client,
-        &server,
-        "save_director_networks",
-        &[
-            ("config_version", version(&page)),
-            ("networks_json", network("10.0.0.0/24").to_string()),
-            ("icmp_checks_enabled", "false".into()),
-        ],
-    )
-    .await;
+    let saved = ui
+        .save(
+            "save_director_networks",
+            &page,
+            &[
+                ("networks_json", network("10.0.0.0/24").to_string()),
+                ("icmp_checks_enabled", "false".into()),
+            ],
+        )
+        .await;
     assert!(saved["Saved"].is_object(), "{saved}");
 
     // A save from the older version is a conflict naming what changed.
-    let stale = call(
-        &client,
-        &server,
-        "save_director_network_and_az",
-        &[
-            ("config_version", version(&page)),
-            ("network", "infra".into()),
-            ("singleton_az", "az1".into()),
-        ],
-    )
-    .await;
+    let stale = ui
+        .save(
+            "save_director_network_and_az",
+            &page,
+            &[("network", "infra".into()), ("singleton_az", "az1".into())],
+        )
+        .await;
     let message = stale["Conflict"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("networks"), "{stale}");
 
-    let page = director(&client, &server).await;
-    let saved = call(
-        &client,
-        &server,
-        "save_director_network_and_az",
-        &[
-            ("config_version", version(&page)),
-            ("network", "infra".into()),
-            ("singleton_az", "az1".into()),
-        ],
-    )
-    .await;
+    let page = ui.director().await;
+    let saved = ui
+        .save(
+            "save_director_network_and_az",
+            &page,
+            &[("network", "infra".into()), ("singleton_az", "az1".into())],
+        )
+        .await;
     assert!(saved["Saved"].is_object(), "{saved}");
 
-    let page = director(&client, &server).await;
+    let page = ui.director().await;
     assert_eq!(page["problems"], json!({}), "{}", page["problems"]);
     assert_eq!(page["network"], "infra");
     let yaml = page["cloud_config"]["Ok"]
@@ -206,44 +199,34 @@ async fn the_director_is_configured_through_the_ui_server_functions() {
 
     // Custom VM types, then the defaults again.
     let types = json!([{"name": "small", "cpu": 1, "ram": 2048, "ephemeral_disk": 8192}]);
-    let saved = call(
-        &client,
-        &server,
-        "save_director_vm_types",
-        &[
-            ("config_version", version(&page)),
-            ("vm_types_json", types.to_string()),
-        ],
-    )
-    .await;
+    let saved = ui
+        .save(
+            "save_director_vm_types",
+            &page,
+            &[("vm_types_json", types.to_string())],
+        )
+        .await;
     assert!(saved["Saved"].is_object(), "{saved}");
-    let page = director(&client, &server).await;
+    let page = ui.director().await;
     assert_eq!(page["vm_types_builtin"], false);
     assert_eq!(page["vm_types"].as_array().unwrap().len(), 1);
-    call(
-        &client,
-        &server,
+    ui.save(
         "save_director_vm_types",
-        &[
-            ("config_version", version(&page)),
-            ("vm_types_json", "null".into()),
-        ],
+        &page,
+        &[("vm_types_json", "null".into())],
     )
     .await;
-    let page = director(&client, &server).await;
+    let page = ui.director().await;
     assert_eq!(page["vm_types_builtin"], true);
 
     // Disk types: a zero size is refused under its row.
-    let refused = call(
-        &client,
-        &server,
-        "save_director_disk_types",
-        &[
-            ("config_version", version(&page)),
-            ("disk_types_json", json!([{"disk_size": 0}]).to_string()),
-        ],
-    )
-    .await;
+    let refused = ui
+        .save(
+            "save_director_disk_types",
+            &page,
+            &[("disk_types_json", json!([{"disk_size": 0}]).to_string())],
+        )
+        .await;
     assert_eq!(
         refused["Invalid"]["errors"]["disk_types[0].disk_size"][0],
         "must be greater than 0"

@@ -8,7 +8,7 @@
 mod common;
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use reqwest::Method;
@@ -16,6 +16,8 @@ use serde_json::{json, Value};
 use support::director::Director;
 use support::pks::*;
 use support::*;
+
+const HOSTNAME: &str = ".properties.pks_api_hostname";
 
 /// Starts a server (extra `serve` flags), configures the Director tile and stages and
 /// configures PKS. Returns the server and the PKS GUID.
@@ -25,102 +27,26 @@ async fn pks_ready(args: &[&str]) -> (TestServer, String) {
         all.extend(["--director-vm-create-ms", "0"]);
     }
     let server = TestServer::start_with(&all, Some(ADMIN_PASSWORD));
-    let guid = {
-        let api = Api::login(&server).await;
-        configure_director(&api).await;
-        let staged = api
-            .ok(
-                Method::POST,
-                "/api/v0/staged/products",
-                Some(json!({"name": PKS, "product_version": "latest"})),
-            )
-            .await;
-        let (cert, key) = test_cert();
-        let config = tiles::yaml::load(&pks_config_yaml(&cert, &key)).unwrap();
-        om_configure_product(&api, &config).await;
-        staged["guid"].as_str().unwrap().to_owned()
-    };
+    let guid = stage_configured_pks(&Api::login(&server).await).await;
     (server, guid)
-}
-
-/// `POST /api/v0/installations`; the id.
-async fn apply(api: &Api<'_>, body: Value) -> i64 {
-    let r = api.post("/api/v0/installations", body).await;
-    assert_eq!(r.status, 200, "{:#}", r.body);
-    r.body["install"]["id"].as_i64().unwrap()
-}
-
-/// Polls like om until the installation ends; its final status body.
-async fn wait_for(api: &Api<'_>, id: i64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let r = api.get(&format!("/api/v0/installations/{id}")).await;
-        assert_eq!(r.status, 200, "{:#}", r.body);
-        assert!(r.body["started_at"].is_string(), "{:#}", r.body);
-        if r.body["status"] != "running" {
-            assert!(r.body["finished_at"].is_string(), "{:#}", r.body);
-            return r.body;
-        }
-        assert!(Instant::now() < deadline, "installation {id} still running");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-async fn logs(api: &Api<'_>, id: i64) -> String {
-    let r = api.get(&format!("/api/v0/installations/{id}/logs")).await;
-    assert_eq!(r.status, 200);
-    r.body["logs"].as_str().unwrap().to_owned()
-}
-
-async fn pending_action(api: &Api<'_>, guid: &str) -> String {
-    let pending = api
-        .ok(Method::GET, "/api/v0/staged/pending_changes", None)
-        .await;
-    pending["product_changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["guid"] == guid)
-        .unwrap_or_else(|| panic!("{guid} not in {pending:#}"))["action"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn deployed_guids(api: &Api<'_>) -> Vec<String> {
-    let list = api.ok(Method::GET, "/api/v0/deployed/products", None).await;
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["guid"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]
 async fn apply_changes_deploys_the_bundled_pks_tile() {
     let (server, guid) = pks_ready(&[]).await;
     let api = Api::login(&server).await;
-    assert_eq!(pending_action(&api, &guid).await, "install");
-    let staged = api
-        .ok(
-            Method::GET,
-            &format!("/api/v0/staged/products/{guid}/manifest"),
-            None,
-        )
-        .await;
+    assert_eq!(api.pending_action(&guid).await, "install");
+    let staged = api.staged_manifest(&guid).await;
     assert_eq!(staged["manifest"]["name"], guid.as_str());
     let text = staged.to_string();
     assert!(!text.contains("pks-vcenter-Secret-1"), "{text}");
     assert!(text.contains("(("), "credentials appear as placeholders");
 
-    let id = apply(
-        &api,
-        json!({"deploy_products": "all", "ignore_warnings": "false", "force_latest_variables": false}),
-    )
-    .await;
-    let status = wait_for(&api, id).await;
-    let log = logs(&api, id).await;
-    assert_eq!(status["status"], "succeeded", "{log}");
+    let first = api
+        .apply_to_end(json!({"deploy_products": "all", "ignore_warnings": "false", "force_latest_variables": false}))
+        .await;
+    let (id, log) = (first.id, &first.log);
+    first.expect("succeeded");
     assert!(
         log.contains("Updating the BOSH Director's cloud config"),
         "{log}"
@@ -132,7 +58,7 @@ async fn apply_changes_deploys_the_bundled_pks_tile() {
     assert!(!log.contains("pks-vcenter-Secret-1"));
 
     // The Change Log.
-    let list = api.ok(Method::GET, "/api/v0/installations", None).await;
+    let list = api.installations().await;
     let first = &list["installations"][0];
     assert_eq!(first["id"], id);
     assert_eq!(first["status"], "succeeded");
@@ -147,16 +73,8 @@ async fn apply_changes_deploys_the_bundled_pks_tile() {
 
     // The Director has the deployment, with instances.
     let director = Director::of(&api).await;
-    let (code, deployments) = director.send(Method::GET, "/deployments", None).await;
-    assert_eq!(code, 200);
-    assert!(
-        deployments
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["name"] == guid.as_str()),
-        "{deployments:#}"
-    );
+    let deployments = director.deployment_names().await;
+    assert!(deployments.contains(&guid), "{deployments:?}");
     let (code, instances) = director
         .send(Method::GET, &format!("/deployments/{guid}/instances"), None)
         .await;
@@ -171,26 +89,15 @@ async fn apply_changes_deploys_the_bundled_pks_tile() {
     );
 
     // The deployed layer.
-    let deployed = deployed_guids(&api).await;
+    let deployed = api.deployed_guids().await;
     assert!(deployed.contains(&guid), "{deployed:?}");
-    let manifest = api
-        .ok(
-            Method::GET,
-            &format!("/api/v0/deployed/products/{guid}/manifest"),
-            None,
-        )
-        .await;
+    let manifest = api.deployed_manifest(&guid).await;
     assert_eq!(manifest["name"], guid.as_str());
     assert!(!manifest.to_string().contains("pks-vcenter-Secret-1"));
-    assert_eq!(pending_action(&api, &guid).await, "unchanged");
+    assert_eq!(api.pending_action(&guid).await, "unchanged");
 
     // The events stream of a finished installation: its log, then `finished`.
-    let events = reqwest::Client::new()
-        .get(server.at(&format!("/api/v0/installations/{id}/events")))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap();
+    let events = api.installation_events(id).await;
     assert_eq!(events.status(), 200);
     assert!(events.headers()["content-type"]
         .to_str()
@@ -206,21 +113,17 @@ async fn apply_changes_deploys_the_bundled_pks_tile() {
     );
 
     // A staged change makes the product pending again.
-    let r = api
-        .put(
-            &format!("/api/v0/staged/products/{guid}/properties"),
-            json!({"properties": {".properties.pks_api_hostname": {"value": "api2.pks.example.com"}}}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{:#}", r.body);
-    assert_eq!(pending_action(&api, &guid).await, "update");
-    let again = apply(&api, json!({"deploy_products": "all"})).await;
-    assert_eq!(wait_for(&api, again).await["status"], "succeeded");
-    let list = api.ok(Method::GET, "/api/v0/installations", None).await;
-    assert_eq!(list["installations"][0]["id"], again);
+    api.set_property(&guid, HOSTNAME, json!("api2.pks.example.com"))
+        .await
+        .expect(200);
+    assert_eq!(api.pending_action(&guid).await, "update");
+    let again = api.apply_to_end(json!({"deploy_products": "all"})).await;
+    again.expect("succeeded");
+    let list = api.installations().await;
+    assert_eq!(list["installations"][0]["id"], again.id);
     assert_eq!(list["installations"][0]["products"][0]["action"], "update");
     assert_eq!(list["installations"][1]["id"], id);
-    assert_eq!(pending_action(&api, &guid).await, "unchanged");
+    assert_eq!(api.pending_action(&guid).await, "unchanged");
 
     // The deployed layer the pipeline wrote is the one the Stemcell Library and revert read:
     // the deployed stemcell is the staged one, and revert goes back to the deployed settings.
@@ -239,26 +142,15 @@ async fn apply_changes_deploys_the_bundled_pks_tile() {
         pks["deployed_stemcell_version"], pks["staged_stemcell_version"],
         "{pks:#}"
     );
-    let r = api
-        .put(
-            &format!("/api/v0/staged/products/{guid}/properties"),
-            json!({"properties": {".properties.pks_api_hostname": {"value": "api3.pks.example.com"}}}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{:#}", r.body);
-    assert_eq!(pending_action(&api, &guid).await, "update");
-    let reverted = api.send(Method::DELETE, "/api/v0/staged", None, None).await;
-    assert_eq!(reverted.status, 204, "{:#}", reverted.body);
-    assert_eq!(pending_action(&api, &guid).await, "unchanged");
-    let props = api
-        .ok(
-            Method::GET,
-            &format!("/api/v0/staged/products/{guid}/properties"),
-            None,
-        )
-        .await;
+    api.set_property(&guid, HOSTNAME, json!("api3.pks.example.com"))
+        .await
+        .expect(200);
+    assert_eq!(api.pending_action(&guid).await, "update");
+    api.revert_staged().await.expect(204);
+    assert_eq!(api.pending_action(&guid).await, "unchanged");
+    let props = api.properties(&guid).await;
     assert_eq!(
-        props["properties"][".properties.pks_api_hostname"]["value"],
+        props["properties"][HOSTNAME]["value"],
         "api2.pks.example.com"
     );
 }
@@ -269,31 +161,33 @@ async fn selective_apply_deploys_only_the_named_products() {
     let api = Api::login(&server).await;
 
     // "none": only the Director's cloud config.
-    let id = apply(&api, json!({"deploy_products": "none"})).await;
-    assert_eq!(wait_for(&api, id).await["status"], "succeeded");
-    let deployed = deployed_guids(&api).await;
+    api.apply_to_end(json!({"deploy_products": "none"}))
+        .await
+        .expect("succeeded");
+    let deployed = api.deployed_guids().await;
     assert!(!deployed.contains(&guid), "{deployed:?}");
     assert_eq!(deployed.len(), 1, "the Director tile only: {deployed:?}");
-    assert_eq!(pending_action(&api, &guid).await, "install");
-    let list = api.ok(Method::GET, "/api/v0/installations", None).await;
+    assert_eq!(api.pending_action(&guid).await, "install");
+    let list = api.installations().await;
     assert_eq!(list["installations"][0]["deploy_products"], "none");
     assert_eq!(list["installations"][0]["products"], json!([]));
 
     // An unknown GUID is refused before anything starts.
-    let r = api
+    let refused = api
         .post(
             "/api/v0/installations",
             json!({"deploy_products": ["nope-00000000000000000000"]}),
         )
-        .await;
-    assert_eq!(r.status, 422, "{:#}", r.body);
-    assert!(r.body["errors"]["deploy_products"].is_array());
+        .await
+        .expect(422);
+    assert!(refused["errors"]["deploy_products"].is_array());
 
     // The one product by GUID.
-    let id = apply(&api, json!({"deploy_products": [guid]})).await;
-    assert_eq!(wait_for(&api, id).await["status"], "succeeded");
-    assert!(deployed_guids(&api).await.contains(&guid));
-    let list = api.ok(Method::GET, "/api/v0/installations", None).await;
+    api.apply_to_end(json!({"deploy_products": [guid]}))
+        .await
+        .expect("succeeded");
+    assert!(api.deployed_guids().await.contains(&guid));
+    let list = api.installations().await;
     assert_eq!(list["installations"][0]["deploy_products"], json!([guid]));
 }
 
@@ -302,27 +196,19 @@ async fn an_incomplete_product_is_refused_with_its_reasons() {
     let server = TestServer::start_with(&["--director-vm-create-ms", "0"], Some(ADMIN_PASSWORD));
     let api = Api::login(&server).await;
     configure_director(&api).await;
-    let staged = api
-        .ok(
-            Method::POST,
-            "/api/v0/staged/products",
-            Some(json!({"name": PKS, "product_version": "latest"})),
-        )
-        .await;
-    let guid = staged["guid"].as_str().unwrap();
-    let r = api
+    let guid = api.stage(PKS, "latest").await;
+    let refused = api
         .post("/api/v0/installations", json!({"deploy_products": "all"}))
-        .await;
-    assert_eq!(r.status, 422, "{:#}", r.body);
-    let reasons = r.body["errors"][guid].as_array().unwrap();
+        .await
+        .expect(422);
+    let reasons = refused["errors"][guid.as_str()].as_array().unwrap();
     assert!(
         reasons
             .iter()
             .any(|m| m.as_str().unwrap().starts_with("networks_and_azs.network")),
         "{reasons:?}"
     );
-    let list = api.ok(Method::GET, "/api/v0/installations", None).await;
-    assert_eq!(list["installations"], json!([]));
+    assert_eq!(api.installations().await["installations"], json!([]));
 }
 
 #[tokio::test]
@@ -330,32 +216,22 @@ async fn a_failing_errand_fails_the_installation_and_keeps_the_staged_configurat
     let (server, guid) = pks_ready(&[]).await;
     let api = Api::login(&server).await;
     let director = Director::of(&api).await;
-    let (code, body) = director
-        .send(
-            Method::PUT,
-            &format!("/chaos/errands/{guid}/smoke-tests"),
-            Some(json!({"exit_code": 1, "stderr": "cluster creation timed out"})),
+    director
+        .chaos_errand(
+            &guid,
+            "smoke-tests",
+            json!({"exit_code": 1, "stderr": "cluster creation timed out"}),
         )
         .await;
-    assert!((200..300).contains(&code), "{code} {body:#}");
-    let before = api
-        .ok(
-            Method::GET,
-            &format!("/api/v0/staged/products/{guid}/properties"),
-            None,
-        )
-        .await;
+    let before = api.properties(&guid).await;
 
     // The staged rule says off; the one-time override runs it.
-    let id = apply(
-        &api,
-        json!({"deploy_products": "all",
-               "errands": {guid.clone(): {"run_post_deploy": {"smoke-tests": true}}}}),
-    )
-    .await;
-    let status = wait_for(&api, id).await;
-    let log = logs(&api, id).await;
-    assert_eq!(status["status"], "failed", "{log}");
+    let failed = api
+        .apply_to_end(json!({"deploy_products": "all",
+               "errands": {guid.clone(): {"run_post_deploy": {"smoke-tests": true}}}}))
+        .await;
+    let (status, log) = (&failed.status, &failed.log);
+    failed.expect("failed");
     assert!(
         log.contains("Running errand smoke-tests (on for this apply)"),
         "{log}"
@@ -366,62 +242,49 @@ async fn a_failing_errand_fails_the_installation_and_keeps_the_staged_configurat
     assert_eq!(status["products"][0]["status"], "failed");
 
     // No snapshot for the product; its staged configuration is untouched and still pending.
-    assert!(!deployed_guids(&api).await.contains(&guid));
-    assert_eq!(pending_action(&api, &guid).await, "install");
-    let after = api
-        .ok(
-            Method::GET,
-            &format!("/api/v0/staged/products/{guid}/properties"),
-            None,
-        )
-        .await;
-    assert_eq!(before, after);
+    assert!(!api.deployed_guids().await.contains(&guid));
+    assert_eq!(api.pending_action(&guid).await, "install");
+    assert_eq!(before, api.properties(&guid).await);
 
     // Without the override the staged rule (off) applies, and a new apply succeeds.
-    let id = apply(&api, json!({"deploy_products": "all"})).await;
-    let status = wait_for(&api, id).await;
-    let log = logs(&api, id).await;
-    assert_eq!(status["status"], "succeeded", "{log}");
-    assert!(log.contains("Errand smoke-tests skipped (off)"), "{log}");
-    assert!(deployed_guids(&api).await.contains(&guid));
+    let next = api.apply_to_end(json!({"deploy_products": "all"})).await;
+    next.expect("succeeded");
+    assert!(
+        next.log.contains("Errand smoke-tests skipped (off)"),
+        "{}",
+        next.log
+    );
+    assert!(api.deployed_guids().await.contains(&guid));
 }
 
 #[tokio::test]
 async fn one_installation_at_a_time_and_no_configuration_writes_during_it() {
     let (server, guid) = pks_ready(&["--director-vm-create-ms", "1500"]).await;
     let api = Api::login(&server).await;
-    let id = apply(&api, json!({"deploy_products": "all"})).await;
+    let id = api.start_apply(json!({"deploy_products": "all"})).await;
     // The UI's live stream, read to its end while the test goes on.
-    let stream = reqwest::Client::new()
-        .get(server.at(&format!("/api/v0/installations/{id}/events")))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap();
+    let stream = api.installation_events(id).await;
     assert_eq!(stream.status(), 200);
     let stream = tokio::spawn(async move { stream.text().await.unwrap() });
 
     let second = api
         .post("/api/v0/installations", json!({"deploy_products": "all"}))
-        .await;
-    assert_eq!(second.status, 409, "{:#}", second.body);
-    assert_eq!(second.body["installation_id"], id);
-    let message = second.body["errors"]["base"][0].as_str().unwrap();
+        .await
+        .expect(409);
+    assert_eq!(second["installation_id"], id);
+    let message = second["errors"]["base"][0].as_str().unwrap();
     assert!(
         message.contains(&format!("Installation {id} is running")),
         "{message}"
     );
 
-    let list = api.ok(Method::GET, "/api/v0/installations", None).await;
+    let list = api.installations().await;
     assert_eq!(list["installations"][0]["status"], "running");
     assert!(list["installations"][0]["started_at"].is_string());
 
     let writes = [
-        api.put(
-            &format!("/api/v0/staged/products/{guid}/properties"),
-            json!({"properties": {".properties.pks_api_hostname": {"value": "other.example.com"}}}),
-        )
-        .await,
+        api.set_property(&guid, HOSTNAME, json!("other.example.com"))
+            .await,
         api.put(
             "/api/v0/staged/director/properties",
             json!({"director_configuration": {"max_threads": 4}}),
@@ -429,19 +292,13 @@ async fn one_installation_at_a_time_and_no_configuration_writes_during_it() {
         .await,
         api.delete(&format!("/api/v0/staged/products/{guid}")).await,
         // Revert, staging, stemcell pins and imports change what an apply deploys too.
-        api.send(Method::DELETE, "/api/v0/staged", None, None).await,
+        api.revert_staged().await,
         api.post(
             "/api/v0/staged/products",
             json!({"name": PKS, "product_version": "latest"}),
         )
         .await,
-        api.send(
-            Method::PATCH,
-            "/api/v0/stemcell_assignments",
-            Some(&json!({"products": [{"guid": guid, "staged_stemcell_version": "97.17"}]})),
-            None,
-        )
-        .await,
+        api.assign_stemcell(&guid, "97.17").await,
         om_upload_stemcell(
             &api,
             "bosh-stemcell-97.99.tgz",
@@ -459,9 +316,8 @@ async fn one_installation_at_a_time_and_no_configuration_writes_during_it() {
         )
         .await,
     ];
-    for r in &writes {
-        assert_eq!(r.status, 409, "{:#}", r.body);
-        assert_eq!(r.body["installation_id"], id);
+    for r in writes {
+        assert_eq!(r.expect(409)["installation_id"], id);
     }
     let library = api.ok(Method::GET, "/api/v0/stemcells", None).await;
     assert!(
@@ -469,14 +325,8 @@ async fn one_installation_at_a_time_and_no_configuration_writes_during_it() {
         "a refused import leaves nothing behind: {library:#}"
     );
     // Reads still work.
-    api.ok(
-        Method::GET,
-        &format!("/api/v0/staged/products/{guid}/properties"),
-        None,
-    )
-    .await;
-    let status = wait_for(&api, id).await;
-    assert_eq!(status["status"], "succeeded", "{}", logs(&api, id).await);
+    api.properties(&guid).await;
+    api.follow(id).await.expect("succeeded");
     let events = tokio::time::timeout(Duration::from_secs(30), stream)
         .await
         .expect("the events stream ends with the installation")
@@ -498,7 +348,7 @@ async fn one_installation_at_a_time_and_no_configuration_writes_during_it() {
         "{events}"
     );
     // Every stored log line reached the stream exactly once, in order.
-    let stored = logs(&api, id).await;
+    let stored = api.installation_log(id).await;
     let streamed: Vec<String> = events
         .lines()
         .filter_map(|l| l.strip_prefix("data: "))
@@ -509,13 +359,9 @@ async fn one_installation_at_a_time_and_no_configuration_writes_during_it() {
     assert_eq!(streamed, stored.lines().collect::<Vec<_>>());
 
     // Afterwards writes are accepted again.
-    let r = api
-        .put(
-            &format!("/api/v0/staged/products/{guid}/properties"),
-            json!({"properties": {".properties.pks_api_hostname": {"value": "other.example.com"}}}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{:#}", r.body);
+    api.set_property(&guid, HOSTNAME, json!("other.example.com"))
+        .await
+        .expect(200);
 }
 
 #[tokio::test]
@@ -523,13 +369,9 @@ async fn a_kill_during_an_apply_marks_it_failed_and_the_next_apply_succeeds() {
     let (mut server, guid) = pks_ready(&["--director-vm-create-ms", "3000"]).await;
     let id = {
         let api = Api::login(&server).await;
-        let id = apply(&api, json!({"deploy_products": "all"})).await;
+        let id = api.start_apply(json!({"deploy_products": "all"})).await;
         // Wait until the deploy task runs on the Director.
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !logs(&api, id).await.contains("create deployment") {
-            assert!(Instant::now() < deadline, "{}", logs(&api, id).await);
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        api.wait_for_log(id, "create deployment").await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         id
     };
@@ -541,89 +383,59 @@ async fn a_kill_during_an_apply_marks_it_failed_and_the_next_apply_succeeds() {
         .await;
     assert_eq!(status["status"], "failed", "{status:#}");
     assert!(status["finished_at"].is_string());
-    let log = logs(&api, id).await;
+    let log = api.installation_log(id).await;
     assert!(
         log.contains("Tileworks restarted during this installation"),
         "{log}"
     );
     // Nothing staged was lost.
-    assert_eq!(pending_action(&api, &guid).await, "install");
-    let props = api
-        .ok(
-            Method::GET,
-            &format!("/api/v0/staged/products/{guid}/properties"),
-            None,
-        )
-        .await;
+    assert_eq!(api.pending_action(&guid).await, "install");
+    let props = api.properties(&guid).await;
     assert_eq!(
-        props["properties"][".properties.pks_api_hostname"]["value"],
+        props["properties"][HOSTNAME]["value"],
         "api.pks.example.com"
     );
-    assert!(!deployed_guids(&api).await.contains(&guid));
+    assert!(!api.deployed_guids().await.contains(&guid));
     // The deploy task it left on the Director is followed to its end and recorded.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !logs(&api, id)
-        .await
-        .contains("left running at the restart ended")
-    {
-        assert!(Instant::now() < deadline, "{}", logs(&api, id).await);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    api.wait_for_log(id, "left running at the restart ended")
+        .await;
 
     // The next apply succeeds (writes are accepted again too).
-    let next = apply(&api, json!({"deploy_products": "all"})).await;
-    assert!(next > id);
-    let status = wait_for(&api, next).await;
-    assert_eq!(status["status"], "succeeded", "{}", logs(&api, next).await);
-    assert!(deployed_guids(&api).await.contains(&guid));
-}
-
-/// The deployment names on the Director.
-async fn director_deployments(director: &Director) -> Vec<String> {
-    let (code, deployments) = director.send(Method::GET, "/deployments", None).await;
-    assert_eq!(code, 200, "{deployments:#}");
-    deployments
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["name"].as_str().unwrap().to_owned())
-        .collect()
+    let next = api.apply_to_end(json!({"deploy_products": "all"})).await;
+    assert!(next.id > id);
+    next.expect("succeeded");
+    assert!(api.deployed_guids().await.contains(&guid));
 }
 
 #[tokio::test]
 async fn apply_changes_carries_out_a_staged_deletion_after_its_pre_delete_errands() {
     let (server, guid) = pks_ready(&[]).await;
     let api = Api::login(&server).await;
-    let id = apply(&api, json!({"deploy_products": "all"})).await;
-    assert_eq!(
-        wait_for(&api, id).await["status"],
-        "succeeded",
-        "{}",
-        logs(&api, id).await
-    );
+    api.apply_to_end(json!({"deploy_products": "all"}))
+        .await
+        .expect("succeeded");
     let director = Director::of(&api).await;
-    assert!(director_deployments(&director).await.contains(&guid));
+    assert!(director.deployment_names().await.contains(&guid));
 
     // Deleting a deployed product stages its deletion; the pre-delete errand
     // delete-all-clusters (run_default: true) is made to fail.
-    let r = api.delete(&format!("/api/v0/staged/products/{guid}")).await;
-    assert_eq!(r.status, 200, "{:#}", r.body);
-    assert_eq!(pending_action(&api, &guid).await, "delete");
-    let (code, body) = director
-        .send(
-            Method::PUT,
-            &format!("/chaos/errands/{guid}/delete-all-clusters"),
-            Some(json!({"exit_code": 1, "stderr": "clusters still running"})),
+    api.delete(&format!("/api/v0/staged/products/{guid}"))
+        .await
+        .expect(200);
+    assert_eq!(api.pending_action(&guid).await, "delete");
+    director
+        .chaos_errand(
+            &guid,
+            "delete-all-clusters",
+            json!({"exit_code": 1, "stderr": "clusters still running"}),
         )
         .await;
-    assert!((200..300).contains(&code), "{code} {body:#}");
 
     // A failing pre-delete errand fails the installation; the deletion stays staged and the
     // deployment stays on the Director.
-    let id = apply(&api, json!({"deploy_products": "all"})).await;
-    let status = wait_for(&api, id).await;
-    let log = logs(&api, id).await;
-    assert_eq!(status["status"], "failed", "{log}");
+    let failed = api.apply_to_end(json!({"deploy_products": "all"})).await;
+    let (status, log) = (&failed.status, &failed.log);
+    failed.expect("failed");
     assert!(
         log.contains("Running errand delete-all-clusters (on by default)"),
         "{log}"
@@ -632,34 +444,31 @@ async fn apply_changes_carries_out_a_staged_deletion_after_its_pre_delete_errand
     assert!(!log.contains("delete deployment"), "{log}");
     assert_eq!(status["products"][0]["action"], "delete");
     assert_eq!(status["products"][0]["status"], "failed");
-    assert_eq!(pending_action(&api, &guid).await, "delete");
-    assert!(deployed_guids(&api).await.contains(&guid));
-    assert!(director_deployments(&director).await.contains(&guid));
+    assert_eq!(api.pending_action(&guid).await, "delete");
+    assert!(api.deployed_guids().await.contains(&guid));
+    assert!(director.deployment_names().await.contains(&guid));
 
     // With the errand turned off for this apply, the deletion goes through: the deployment is
     // gone from the Director, the product from staged and deployed.
-    let id = apply(
-        &api,
-        json!({"deploy_products": [guid],
-               "errands": {guid.clone(): {"run_pre_delete": {"delete-all-clusters": false}}}}),
-    )
-    .await;
-    let status = wait_for(&api, id).await;
-    let log = logs(&api, id).await;
-    assert_eq!(status["status"], "succeeded", "{log}");
+    let deleted = api
+        .apply_to_end(json!({"deploy_products": [guid],
+               "errands": {guid.clone(): {"run_pre_delete": {"delete-all-clusters": false}}}}))
+        .await;
+    let log = &deleted.log;
+    deleted.expect("succeeded");
     assert!(
         log.contains("Errand delete-all-clusters skipped (off for this apply)"),
         "{log}"
     );
     assert!(log.contains("delete deployment"), "{log}");
     assert!(log.contains("Deleted."), "{log}");
-    assert!(!director_deployments(&director).await.contains(&guid));
-    assert!(!deployed_guids(&api).await.contains(&guid));
+    assert!(!director.deployment_names().await.contains(&guid));
+    assert!(!api.deployed_guids().await.contains(&guid));
     let staged = api.ok(Method::GET, "/api/v0/staged/products", None).await;
     assert!(!staged.to_string().contains(&guid), "{staged:#}");
-    let list = api.ok(Method::GET, "/api/v0/installations", None).await;
+    let list = api.installations().await;
     let entry = &list["installations"][0];
-    assert_eq!(entry["id"], id);
+    assert_eq!(entry["id"], deleted.id);
     assert_eq!(entry["deletions"][0]["identifier"], PKS);
     assert_eq!(entry["deletions"][0]["guid"], guid.as_str());
     assert_eq!(entry["additions"], json!([]));
@@ -674,50 +483,31 @@ async fn the_deployed_manifest_uses_the_stemcell_the_library_assigns() {
     // PKS asks for ubuntu-xenial 97.17 (a light stemcell from the first start); two later
     // patches are imported and the older of them is assigned.
     for version in ["97.18", "97.20"] {
-        let r = om_upload_stemcell(
+        om_upload_stemcell(
             &api,
             &format!("bosh-stemcell-{version}-vsphere-esxi-ubuntu-xenial-go_agent.tgz"),
             stemcell_tarball("ubuntu-xenial", version),
         )
-        .await;
-        assert_eq!(r.status, 200, "{:#}", r.body);
+        .await
+        .expect(200);
     }
-    let r = api
-        .send(
-            Method::PATCH,
-            "/api/v0/stemcell_assignments",
-            Some(&json!({"products": [{"guid": guid, "staged_stemcell_version": "97.18"}]})),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, 200, "{:#}", r.body);
-    let staged = api
-        .ok(
-            Method::GET,
-            &format!("/api/v0/staged/products/{guid}/manifest"),
-            None,
-        )
-        .await;
+    api.assign_stemcell(&guid, "97.18").await.expect(200);
+    let staged = api.staged_manifest(&guid).await;
     assert_eq!(
         staged["manifest"]["stemcells"],
         json!([{"alias": "default", "os": "ubuntu-xenial", "version": "97.18"}])
     );
 
-    let id = apply(&api, json!({"deploy_products": "all"})).await;
-    let status = wait_for(&api, id).await;
-    let log = logs(&api, id).await;
-    assert_eq!(status["status"], "succeeded", "{log}");
+    let applied = api.apply_to_end(json!({"deploy_products": "all"})).await;
+    applied.expect("succeeded");
     assert!(
-        log.contains("Uploading stemcell ubuntu-xenial 97.18 from the Stemcell Library"),
-        "{log}"
+        applied
+            .log
+            .contains("Uploading stemcell ubuntu-xenial 97.18 from the Stemcell Library"),
+        "{}",
+        applied.log
     );
-    let manifest = api
-        .ok(
-            Method::GET,
-            &format!("/api/v0/deployed/products/{guid}/manifest"),
-            None,
-        )
-        .await;
+    let manifest = api.deployed_manifest(&guid).await;
     assert_eq!(manifest["stemcells"][0]["version"], "97.18", "{manifest:#}");
     let director = Director::of(&api).await;
     let (code, stemcells) = director.send(Method::GET, "/stemcells", None).await;
@@ -740,5 +530,5 @@ async fn the_deployed_manifest_uses_the_stemcell_the_library_assigns() {
             .contains("97.18"),
         "{deployed:#}"
     );
-    assert_eq!(pending_action(&api, &guid).await, "unchanged");
+    assert_eq!(api.pending_action(&guid).await, "unchanged");
 }

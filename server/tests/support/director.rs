@@ -66,6 +66,26 @@ impl Director {
 }
 
 impl Director {
+    /// The deployment names (`GET /deployments`).
+    pub async fn deployment_names(&self) -> Vec<String> {
+        let (code, deployments) = self.send(Method::GET, "/deployments", None).await;
+        assert_eq!(code, 200, "{deployments:#}");
+        deployments
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Makes the stand-in's errand `errand` of `deployment` end as `outcome` (`PUT
+    /// /chaos/errands/…`; `exit_code`, `stderr`).
+    pub async fn chaos_errand(&self, deployment: &str, errand: &str, outcome: Value) {
+        let path = format!("/chaos/errands/{deployment}/{errand}");
+        let (code, body) = self.send(Method::PUT, &path, Some(outcome)).await;
+        assert!((200..300).contains(&code), "{code} {body:#}");
+    }
+
     /// How many tasks the Director has for a deployment (`GET /tasks?deployment=`).
     pub async fn task_count(&self, deployment: &str) -> usize {
         // `verbose=2`: like `bosh tasks --all`, counting the VM-state retrievals a Status look

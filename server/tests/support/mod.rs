@@ -1,166 +1,18 @@
-//! An om-like API client for the products and Director integration tests: a bearer token from
-//! the password grant, JSON in and out, status and headers kept.
+//! What the products and Director integration tests share: the typed API client
+//! ([`client`]), `.pivotal` and stemcell fixtures, and the Director configured as om does it.
 
 #![allow(dead_code)] // each test binary uses a different part
 
 use std::io::{Cursor, Write};
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::Value;
 
-use crate::common::{TestServer, ADMIN_PASSWORD, ADMIN_USER};
-
+pub mod client;
 pub mod director;
 pub mod pks;
 
-pub struct Api<'a> {
-    pub server: &'a TestServer,
-    pub token: String,
-    client: reqwest::Client,
-}
-
-/// A response: status, ETag (if any) and the JSON body (`null` when empty or not JSON).
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub etag: Option<String>,
-    pub body: Value,
-}
-
-impl<'a> Api<'a> {
-    pub async fn login(server: &'a TestServer) -> Api<'a> {
-        let client = reqwest::Client::new();
-        let body: Value = client
-            .post(server.at("/uaa/oauth/token"))
-            .basic_auth("opsman", Some(""))
-            .form(&[
-                ("client_id", "opsman"),
-                ("grant_type", "password"),
-                ("username", ADMIN_USER),
-                ("password", ADMIN_PASSWORD),
-                ("token_format", "jwt"),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Api {
-            server,
-            token: body["access_token"].as_str().unwrap().to_owned(),
-            client,
-        }
-    }
-
-    pub async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-        if_match: Option<i64>,
-    ) -> Reply {
-        let mut request = self
-            .client
-            .request(method, self.server.at(path))
-            .bearer_auth(&self.token)
-            // om sends this on every request, GETs included.
-            .header("content-type", "application/json");
-        if let Some(v) = if_match {
-            request = request.header("if-match", format!("\"{v}\""));
-        }
-        if let Some(b) = body {
-            request = request.body(b.to_string());
-        }
-        reply(request.send().await.unwrap()).await
-    }
-
-    pub async fn get(&self, path: &str) -> Reply {
-        self.send(Method::GET, path, None, None).await
-    }
-
-    pub async fn put(&self, path: &str, body: Value) -> Reply {
-        self.send(Method::PUT, path, Some(&body), None).await
-    }
-
-    pub async fn post(&self, path: &str, body: Value) -> Reply {
-        self.send(Method::POST, path, Some(&body), None).await
-    }
-
-    pub async fn delete(&self, path: &str) -> Reply {
-        self.send(Method::DELETE, path, Some(&serde_json::json!({})), None)
-            .await
-    }
-
-    /// 200 expected; the body.
-    pub async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let r = self.send(method.clone(), path, body.as_ref(), None).await;
-        assert_eq!(r.status, 200, "{method} {path}: {:#}", r.body);
-        r.body
-    }
-
-    /// `om upload-product`: multipart `product[file]`.
-    pub async fn upload(&self, file_name: &str, bytes: Vec<u8>) -> Reply {
-        let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned());
-        let form = reqwest::multipart::Form::new().part("product[file]", part);
-        let r = self
-            .client
-            .post(self.server.at("/api/v0/available_products"))
-            .bearer_auth(&self.token)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        reply(r).await
-    }
-
-    /// The GUID of a staged product by type.
-    pub async fn guid_of(&self, product: &str) -> String {
-        let list = self.ok(Method::GET, "/api/v0/staged/products", None).await;
-        list.as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["type"] == product)
-            .unwrap_or_else(|| panic!("{product} is not staged: {list:#}"))["guid"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    /// The job GUID of a job by name.
-    pub async fn job_guid(&self, guid: &str, job: &str) -> String {
-        let jobs = self
-            .ok(
-                Method::GET,
-                &format!("/api/v0/staged/products/{guid}/jobs"),
-                None,
-            )
-            .await;
-        jobs["jobs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|j| j["name"] == job)
-            .unwrap_or_else(|| panic!("no job {job}: {jobs:#}"))["guid"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-}
-
-pub async fn reply(r: reqwest::Response) -> Reply {
-    let status = r.status();
-    let etag = r
-        .headers()
-        .get("etag")
-        .map(|v| v.to_str().unwrap().trim_matches('"').to_owned());
-    let text = r.text().await.unwrap();
-    Reply {
-        status,
-        etag,
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-    }
-}
+pub use client::*;
 
 /// A `.pivotal` (zip) in memory from (path, bytes, deflate?).
 pub fn pivotal(files: &[(&str, &[u8], bool)]) -> Vec<u8> {
@@ -299,39 +151,15 @@ pub async fn om_upload_stemcell(api: &Api<'_>, file_name: &str, bytes: Vec<u8>) 
     reply(r).await
 }
 
-/// Starts Apply Changes with `body` (as `om apply-changes` sends it), polls until it ends (at
-/// most 180 s: generous for a loaded CI machine) and returns its final status and its log.
+/// Starts Apply Changes with `body` and follows it to its end: its final status and its log.
 pub async fn apply_to_end(api: &Api<'_>, body: Value) -> (Value, String) {
-    let r = api.post("/api/v0/installations", body.clone()).await;
-    assert_eq!(r.status, 200, "{body}: {:#}", r.body);
-    let id = r.body["install"]["id"].as_i64().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
-    loop {
-        let status = api
-            .ok(Method::GET, &format!("/api/v0/installations/{id}"), None)
-            .await;
-        if status["status"] != "running" {
-            let logs = api
-                .ok(
-                    Method::GET,
-                    &format!("/api/v0/installations/{id}/logs"),
-                    None,
-                )
-                .await;
-            let log = logs["logs"].as_str().unwrap_or_default().to_owned();
-            return (status, log);
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "installation {id} still running"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let ended = api.apply_to_end(body).await;
+    (ended.status, ended.log)
 }
 
 /// [`apply_to_end`], expecting it to succeed: its log.
 pub async fn apply_succeeds(api: &Api<'_>, body: Value) -> String {
-    let (status, log) = apply_to_end(api, body).await;
-    assert_eq!(status["status"], "succeeded", "{log}");
-    log
+    let ended = api.apply_to_end(body).await;
+    ended.expect("succeeded");
+    ended.log
 }

@@ -170,14 +170,7 @@ pub async fn om_configure_product(api: &Api<'_>, config: &Value) {
 /// applied: its GUID.
 pub async fn stage_configured_pks(api: &Api<'_>) -> String {
     super::configure_director(api).await;
-    let staged = api
-        .ok(
-            Method::POST,
-            "/api/v0/staged/products",
-            Some(json!({"name": PKS, "product_version": "latest"})),
-        )
-        .await;
-    let guid = staged["guid"].as_str().unwrap().to_owned();
+    let guid = api.stage(PKS, "latest").await;
     let (cert, key) = test_cert();
     let config = tiles::yaml::load(&pks_config_yaml(&cert, &key)).unwrap();
     om_configure_product(api, &config).await;

@@ -9,9 +9,7 @@ use tiles::cloud_config::{DiskTypeConfig, VmTypeConfig};
 
 use crate::backend::director::DirectorPage;
 use crate::backend::director::{save_director_disk_types, save_director_vm_types};
-use crate::pages::director::form::{
-    save_bar, still_needed, take_entry, text_input, FieldErrors, Section, SectionState,
-};
+use crate::pages::director::form::{still_needed, text_input, FieldErrors, Section, SectionState};
 
 /// A VM type as typed: sizes stay text so a wrong entry stays on screen with its message.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -86,7 +84,6 @@ pub fn VmTypesSection(
     ]
     .map(String::from)
     .to_vec();
-    let state = SectionState::new(page.config_version, notice, reload, patterns);
     let rows = RwSignal::new(
         page.vm_types
             .iter()
@@ -102,18 +99,9 @@ pub fn VmTypesSection(
     let count = Memo::new(move |_| rows.with(Vec::len));
     // Another operator's VM type, by name: replaced, added or removed here (cloud properties
     // the page holds for that name stay).
-    state.with_theirs(move |change, apply| {
-        let Some(name) = change.reference.strip_prefix("vm_types.") else {
-            return false;
-        };
-        let size = |k: &str| {
-            change
-                .value
-                .get(k)
-                .map(|v| v.to_string())
-                .unwrap_or_default()
-        };
-        let theirs = (!change.value.is_null()).then(|| VmRow {
+    let theirs = move |name: &str, value: &Value| {
+        let size = |k: &str| value.get(k).map(|v| v.to_string()).unwrap_or_default();
+        Some((!value.is_null()).then(|| VmRow {
             name: name.to_string(),
             cpu: size("cpu"),
             ram: size("ram"),
@@ -123,17 +111,17 @@ pub fn VmTypesSection(
                     .find(|x| x.name == name)
                     .and_then(|x| x.cloud_properties.clone())
             }),
-        });
-        if apply {
-            rows.update(|list| take_entry(list, name, theirs, |r| r.name.as_str()));
-        }
-        true
-    });
-    let save = Action::new(move |list: &Option<Vec<VmTypeConfig>>| {
-        let json = serde_json::to_string(list).unwrap_or_else(|_| "null".into());
-        save_director_vm_types(state.config_version.get_untracked(), json)
-    });
-    state.watch(save, "VM types saved.");
+        }))
+    };
+    let state = SectionState::new(page.config_version, notice, reload, patterns)
+        .with_their_entries("vm_types.", rows, theirs, |r| r.name.clone());
+    let save = state.saving(
+        "VM types saved.",
+        |config_version, list: &Option<Vec<VmTypeConfig>>| {
+            let json = serde_json::to_string(list).unwrap_or_else(|_| "null".into());
+            save_director_vm_types(config_version, json)
+        },
+    );
 
     let body = move || {
         (0..count.get())
@@ -162,9 +150,7 @@ pub fn VmTypesSection(
             .collect_view()
     };
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        state.submitting();
+    let submit = save.on_submit(move || {
         let list = rows.with_untracked(|r| {
             r.iter()
                 .map(|v| VmTypeConfig {
@@ -176,13 +162,9 @@ pub fn VmTypesSection(
                 })
                 .collect()
         });
-        save.dispatch(Some(list));
-    };
-    let reset = move |_| {
-        state.submitting();
-        save.dispatch(None);
-    };
-    let pending = save.pending();
+        Some(list)
+    });
+    let reset = move |_| save.dispatch(None);
     let builtin = page.vm_types_builtin;
     let reset_button = view! {
         <button type="button" class="secondary" disabled=builtin on:click=reset>"Reset to defaults"</button>
@@ -208,7 +190,7 @@ pub fn VmTypesSection(
                 "Add VM type"
             </button>
             <FieldErrors state key="vm_types"/>
-            {save_bar(state, pending.into(), Some(reset_button))}
+            {save.bar(Some(reset_button))}
         </form>
     }
 }
@@ -220,6 +202,15 @@ struct DiskRow {
     cloud_properties: Map<String, Value>,
 }
 
+/// A disk type's name: its own, else (the default catalogue's) its size.
+fn disk_key(r: &DiskRow) -> String {
+    if r.name.is_empty() {
+        r.disk_size.clone()
+    } else {
+        r.name.clone()
+    }
+}
+
 #[component]
 pub fn DiskTypesSection(
     page: DirectorPage,
@@ -229,7 +220,6 @@ pub fn DiskTypesSection(
     let patterns = ["disk_types", "disk_types[].name", "disk_types[].disk_size"]
         .map(String::from)
         .to_vec();
-    let state = SectionState::new(page.config_version, notice, reload, patterns);
     let rows = RwSignal::new(
         page.disk_types
             .iter()
@@ -243,56 +233,34 @@ pub fn DiskTypesSection(
     let count = Memo::new(move |_| rows.with(Vec::len));
     // Another operator's disk type, by its name (an unnamed one by its size): replaced, added
     // or removed here.
-    state.with_theirs(move |change, apply| {
-        let Some(name) = change.reference.strip_prefix("disk_types.") else {
-            return false;
-        };
-        let key = |r: &DiskRow| {
-            if r.name.is_empty() {
-                r.disk_size.clone()
+    let theirs = move |name: &str, value: &Value| match value.as_u64() {
+        _ if value.is_null() => Some(None),
+        Some(size) => Some(Some(DiskRow {
+            // The default catalogue's types have no name: their size is their name.
+            name: if size.to_string() == name {
+                String::new()
             } else {
-                r.name.clone()
-            }
-        };
-        let theirs = match change.value.as_u64() {
-            _ if change.value.is_null() => None,
-            Some(size) => Some(DiskRow {
-                // The default catalogue's types have no name: their size is their name.
-                name: if size.to_string() == name {
-                    String::new()
-                } else {
-                    name.to_string()
-                },
-                disk_size: size.to_string(),
-                cloud_properties: rows.with_untracked(|r| {
-                    r.iter()
-                        .find(|x| key(x) == name)
-                        .map(|x| x.cloud_properties.clone())
-                        .unwrap_or_default()
-                }),
+                name.to_string()
+            },
+            disk_size: size.to_string(),
+            cloud_properties: rows.with_untracked(|r| {
+                r.iter()
+                    .find(|x| disk_key(x) == name)
+                    .map(|x| x.cloud_properties.clone())
+                    .unwrap_or_default()
             }),
-            None => return false,
-        };
-        if apply {
-            rows.update(|list| {
-                let mut keyed: Vec<(String, DiskRow)> =
-                    list.drain(..).map(|r| (key(&r), r)).collect();
-                take_entry(
-                    &mut keyed,
-                    name,
-                    theirs.map(|t| (name.to_string(), t)),
-                    |(k, _)| k.as_str(),
-                );
-                list.extend(keyed.into_iter().map(|(_, r)| r));
-            });
-        }
-        true
-    });
-    let save = Action::new(move |list: &Vec<DiskTypeConfig>| {
-        let json = serde_json::to_string(list).unwrap_or_else(|_| "[]".into());
-        save_director_disk_types(state.config_version.get_untracked(), json)
-    });
-    state.watch(save, "Disk types saved.");
+        })),
+        None => None,
+    };
+    let state = SectionState::new(page.config_version, notice, reload, patterns)
+        .with_their_entries("disk_types.", rows, theirs, disk_key);
+    let save = state.saving(
+        "Disk types saved.",
+        |config_version, list: &Vec<DiskTypeConfig>| {
+            let json = serde_json::to_string(list).unwrap_or_else(|_| "[]".into());
+            save_director_disk_types(config_version, json)
+        },
+    );
 
     let body = move || {
         (0..count.get())
@@ -315,10 +283,8 @@ pub fn DiskTypesSection(
             })
             .collect_view()
     };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        state.submitting();
-        let list = rows.with_untracked(|r| {
+    let submit = save.on_submit(move || {
+        rows.with_untracked(|r| {
             r.iter()
                 .map(|d| DiskTypeConfig {
                     name: Some(d.name.trim().to_string()).filter(|n| !n.is_empty()),
@@ -326,14 +292,9 @@ pub fn DiskTypesSection(
                     cloud_properties: d.cloud_properties.clone(),
                 })
                 .collect()
-        });
-        save.dispatch(list);
-    };
-    let reset = move |_| {
-        state.submitting();
-        save.dispatch(Vec::new());
-    };
-    let pending = save.pending();
+        })
+    });
+    let reset = move |_| save.dispatch(Vec::new());
     let builtin = page.disk_types_builtin;
     let reset_button = view! {
         <button type="button" class="secondary" disabled=builtin on:click=reset>"Reset to defaults"</button>
@@ -359,7 +320,7 @@ pub fn DiskTypesSection(
                 "Add disk type"
             </button>
             <FieldErrors state key="disk_types"/>
-            {save_bar(state, pending.into(), Some(reset_button))}
+            {save.bar(Some(reset_button))}
         </form>
     }
 }

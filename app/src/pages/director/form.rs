@@ -1,6 +1,7 @@
 //! What every section of the Director tile's page shares: the saving state (version, errors,
-//! the notice), the mapping from the service's field keys to the page's fields, and the field
-//! wrapper that shows a label, a control and the errors under it.
+//! the notice), the save itself ([`SectionSave`]: submit, outcome, and a stale save's conflict
+//! panel with Use theirs / Keep mine / Reload), the mapping from the service's field keys to the
+//! page's fields, and the field wrapper that shows a label, a control and the errors under it.
 //!
 //! The products service names fields by where they sit in its data (`networks[0].subnets[1].
 //! reserved[2]`, `azs[0].name`); the page shows a field per editable value
@@ -197,6 +198,41 @@ impl SectionState {
         self
     }
 
+    /// How the section takes another operator's entry of a list it edits by name (see
+    /// [`take_their_entry`]).
+    pub fn with_their_entries<T, K>(
+        self,
+        prefix: &'static str,
+        list: RwSignal<Vec<T>>,
+        entry: impl Fn(&str, &serde_json::Value) -> Option<Option<T>> + Send + Sync + 'static,
+        name_of: impl Fn(&T) -> K + Send + Sync + 'static,
+    ) -> Self
+    where
+        T: Send + Sync + 'static,
+        K: AsRef<str>,
+    {
+        self.with_theirs(move |change, apply| {
+            take_their_entry(change, apply, prefix, list, &entry, &name_of)
+        })
+    }
+
+    /// The section's save: `send` gets the version the section was read at (or last saved)
+    /// and what to save; every outcome shows through [`apply`](Self::apply), `saved_text` when
+    /// saved.
+    pub fn saving<I, F, Fut>(self, saved_text: &'static str, send: F) -> SectionSave<I>
+    where
+        I: Send + Sync + 'static,
+        F: Fn(i64, &I) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<SaveOutcome, ServerFnError>> + Send + 'static,
+    {
+        let action = Action::new(move |input: &I| send(self.config_version.get_untracked(), input));
+        self.watch(action, saved_text);
+        SectionSave {
+            state: self,
+            action,
+        }
+    }
+
     /// How the section takes another operator's value for a field it edits directly.
     pub fn with_theirs(
         self,
@@ -335,7 +371,7 @@ impl SectionState {
     }
 
     /// Shows every result of `action` through [`apply`](Self::apply).
-    pub fn watch<I>(
+    fn watch<I>(
         self,
         action: Action<I, Result<SaveOutcome, ServerFnError>>,
         saved_text: &'static str,
@@ -347,6 +383,47 @@ impl SectionState {
                 self.apply(result, saved_text);
             }
         });
+    }
+}
+
+/// One section's save, from the form's submit to what the operator sees: saved, the fields
+/// in error, or — when another operator saved the section first — the changes to decide (Use
+/// theirs / Keep mine) or Reload, under the Save button. Made by [`SectionState::saving`].
+pub struct SectionSave<I: 'static> {
+    pub state: SectionState,
+    action: Action<I, Result<SaveOutcome, ServerFnError>>,
+}
+
+impl<I> Clone for SectionSave<I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I> Copy for SectionSave<I> {}
+
+impl<I: Send + Sync + 'static> SectionSave<I> {
+    /// Saves `input` now (a button other than Save, such as Reset to defaults).
+    pub fn dispatch(self, input: I) {
+        self.state.submitting();
+        self.action.dispatch(input);
+    }
+
+    /// The form's submit handler: saves what `input` reads at the time.
+    pub fn on_submit(
+        self,
+        input: impl Fn() -> I + 'static,
+    ) -> impl Fn(leptos::ev::SubmitEvent) + 'static {
+        move |ev| {
+            ev.prevent_default();
+            self.dispatch(input());
+        }
+    }
+
+    /// The Save button (with `extra` beside it), the notice, and the conflict panel: see
+    /// [`save_bar`].
+    pub fn bar(self, extra: Option<AnyView>) -> AnyView {
+        save_bar(self.state, self.action.pending().into(), extra)
     }
 }
 
@@ -541,13 +618,13 @@ pub fn describe(reference: &str, value: &serde_json::Value) -> String {
 
 /// Another operator's entry of a list edited by name: replaced where it is, added at the end,
 /// or removed (`None`: they removed it).
-pub fn take_entry<T>(
+pub fn take_entry<T, K: AsRef<str>>(
     list: &mut Vec<T>,
     name: &str,
     theirs: Option<T>,
-    name_of: impl Fn(&T) -> &str,
+    name_of: impl Fn(&T) -> K,
 ) {
-    let at = list.iter().position(|x| name_of(x) == name);
+    let at = list.iter().position(|x| name_of(x).as_ref() == name);
     match (at, theirs) {
         (Some(i), Some(entry)) => list[i] = entry,
         (None, Some(entry)) => list.push(entry),
@@ -556,6 +633,33 @@ pub fn take_entry<T>(
         }
         (None, None) => {}
     }
+}
+
+/// Another operator's change of a list entry the section edits by name (`<prefix><name>`):
+/// `entry` reads their value (`Some(None)`: they removed the entry; `None`: nothing the section
+/// can take), which, when `apply`, replaces, adds or removes the entry (see [`take_entry`]).
+/// Whether the section can take it, as [`SectionState::with_theirs`] asks.
+pub fn take_their_entry<T, K: AsRef<str>>(
+    change: &FieldChange,
+    apply: bool,
+    prefix: &str,
+    list: RwSignal<Vec<T>>,
+    entry: impl Fn(&str, &serde_json::Value) -> Option<Option<T>>,
+    name_of: impl Fn(&T) -> K,
+) -> bool
+where
+    T: Send + Sync + 'static,
+{
+    let Some(name) = change.reference.strip_prefix(prefix) else {
+        return false;
+    };
+    let Some(theirs) = entry(name, &change.value) else {
+        return false;
+    };
+    if apply {
+        list.update(|l| take_entry(l, name, theirs, &name_of));
+    }
+    true
 }
 
 /// The Save button with the page notice beside it, the save errors no field shows, and what
@@ -710,10 +814,10 @@ mod tests {
     #[test]
     fn their_entries_replace_add_or_remove_by_name() {
         let mut list = vec!["a".to_string(), "b".to_string()];
-        take_entry(&mut list, "b", Some("b".to_string()), |s| s.as_str());
-        take_entry(&mut list, "c", Some("c".to_string()), |s| s.as_str());
-        take_entry(&mut list, "a", None, |s| s.as_str());
-        take_entry(&mut list, "zz", None, |s| s.as_str());
+        take_entry(&mut list, "b", Some("b".to_string()), String::clone);
+        take_entry(&mut list, "c", Some("c".to_string()), String::clone);
+        take_entry(&mut list, "a", None, String::clone);
+        take_entry(&mut list, "zz", None, String::clone);
         assert_eq!(list, vec!["b".to_string(), "c".to_string()]);
     }
 }

@@ -10,9 +10,9 @@ use serde_json::{json, Map, Value};
 
 use crate::backend::director::save_director_properties;
 use crate::backend::director::DirectorPage;
-use crate::backend::REDACTED;
+use crate::backend::{SaveOutcome, REDACTED};
 use crate::pages::director::form::{
-    field, save_bar, still_needed, text_input, FieldErrors, Section, SectionState,
+    field, still_needed, text_input, FieldErrors, Section, SectionState,
 };
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -199,6 +199,14 @@ fn iaas_fields(iaas: &str) -> &'static [IaasField] {
     }
 }
 
+/// The IaaS and Director Config sections' save: a part of the Director's properties.
+fn properties_save(
+    config_version: i64,
+    body: &Value,
+) -> impl std::future::Future<Output = Result<SaveOutcome, ServerFnError>> + Send + 'static {
+    save_director_properties(config_version, body.to_string())
+}
+
 fn text_of(value: Option<&Value>) -> String {
     match value {
         Some(Value::String(s)) => s.clone(),
@@ -268,27 +276,16 @@ pub fn IaasSection(
                     typed_secrets.update(|t| {
                         t.remove(key);
                     });
-                    values.update(|v| {
-                        v.insert(key.to_string(), change.value.clone());
-                    });
-                } else {
-                    values.update(|v| {
-                        v.insert(key.to_string(), change.value.clone());
-                    });
                 }
+                values.update(|v| {
+                    v.insert(key.to_string(), change.value.clone());
+                });
             }
             true
         });
 
-    let save = Action::new(move |body: &Value| {
-        let body_json = body.to_string();
-        save_director_properties(state.config_version.get_untracked(), body_json)
-    });
-    state.watch(save, "IaaS configuration saved.");
-
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        state.submitting();
+    let save = state.saving("IaaS configuration saved.", properties_save);
+    let submit = save.on_submit(move || {
         let chosen = iaas.get_untracked();
         let mut fields = Map::new();
         fields.insert("iaas".into(), Value::String(chosen.clone()));
@@ -303,8 +300,8 @@ pub fn IaasSection(
                 }
             }
         });
-        save.dispatch(json!({ "iaas_configuration": fields }));
-    };
+        json!({ "iaas_configuration": fields })
+    });
 
     let radios = IAASES
         .iter()
@@ -412,7 +409,6 @@ pub fn IaasSection(
             .collect_view()
     };
 
-    let pending = save.pending();
     view! {
         <form class="settings-form" on:submit=submit>
             <h2>"IaaS Configuration"</h2>
@@ -424,7 +420,7 @@ pub fn IaasSection(
                 <FieldErrors state key="iaas_configuration.iaas"/>
             </div>
             <fieldset class="selector-option">{fields}</fieldset>
-            {save_bar(state, pending.into(), None)}
+            {save.bar(None)}
         </form>
     }
 }
@@ -518,23 +514,16 @@ pub fn DirectorConfigSection(
                 }
                 true
             });
-    let save = Action::new(move |body: &Value| {
-        let body_json = body.to_string();
-        save_director_properties(state.config_version.get_untracked(), body_json)
-    });
-    state.watch(save, "Director settings saved.");
-
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        state.submitting();
+    let save = state.saving("Director settings saved.", properties_save);
+    let submit = save.on_submit(move || {
         let fields: Map<String, Value> = values.with_untracked(|v| {
             DIRECTOR_FIELDS
                 .iter()
                 .filter_map(|(key, ..)| v.get(*key).map(|x| (key.to_string(), x.clone())))
                 .collect()
         });
-        save.dispatch(json!({ "director_configuration": fields }));
-    };
+        json!({ "director_configuration": fields })
+    });
 
     let inputs = DIRECTOR_FIELDS
         .iter()
@@ -597,13 +586,12 @@ pub fn DirectorConfigSection(
         })
         .collect_view();
 
-    let pending = save.pending();
     view! {
         <form class="settings-form" on:submit=submit>
             <h2>"Director Config"</h2>
             {still_needed(&page.problems, Section::Director)}
             {inputs}
-            {save_bar(state, pending.into(), None)}
+            {save.bar(None)}
         </form>
     }
 }

@@ -15,8 +15,7 @@ use crate::backend::director::{
 };
 use crate::components::widgets::field_id;
 use crate::pages::director::form::{
-    field, save_bar, still_needed, take_entry, text_field, ui_key, FieldErrors, Section,
-    SectionState,
+    field, still_needed, take_their_entry, text_field, ui_key, FieldErrors, Section, SectionState,
 };
 
 /// A text binding into a list held in a signal: `get` reads from the list, `set` writes into it
@@ -62,32 +61,25 @@ pub fn AzsSection(
     ]
     .map(String::from)
     .to_vec();
-    let state = SectionState::new(page.config_version, notice, reload, patterns);
     let vsphere = page.iaas == "vsphere";
     let identifier = az_identifier_label(&page.iaas);
     let azs = RwSignal::new(page.azs.clone());
     let count = Memo::new(move |_| azs.with(Vec::len));
     // Another operator's AZ, by name: replaced, added or removed here.
-    state.with_theirs(move |change, apply| {
-        let Some(name) = change.reference.strip_prefix("availability_zones.") else {
-            return false;
-        };
-        let theirs = match &change.value {
-            serde_json::Value::Null => None,
-            serde_json::Value::Object(fields) => Some(az_from(name, fields)),
-            _ => return false,
-        };
-        if apply {
-            azs.update(|list| take_entry(list, name, theirs, |a| a.name.as_str()));
-        }
-        true
-    });
-
-    let save = Action::new(move |list: &Vec<DirectorAz>| {
-        let azs_json = serde_json::to_string(list).unwrap_or_else(|_| "[]".into());
-        save_director_azs(state.config_version.get_untracked(), azs_json)
-    });
-    state.watch(save, "Availability zones saved.");
+    let theirs = |name: &str, value: &serde_json::Value| match value {
+        serde_json::Value::Null => Some(None),
+        serde_json::Value::Object(fields) => Some(Some(az_from(name, fields))),
+        _ => None,
+    };
+    let state = SectionState::new(page.config_version, notice, reload, patterns)
+        .with_their_entries("availability_zones.", azs, theirs, |a| a.name.clone());
+    let save = state.saving(
+        "Availability zones saved.",
+        |config_version, list: &Vec<DirectorAz>| {
+            let azs_json = serde_json::to_string(list).unwrap_or_else(|_| "[]".into());
+            save_director_azs(config_version, azs_json)
+        },
+    );
 
     let rows = move || {
         (0..count.get())
@@ -145,12 +137,7 @@ pub fn AzsSection(
             .collect_view()
     };
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        state.submitting();
-        save.dispatch(azs.get_untracked());
-    };
-    let pending = save.pending();
+    let submit = save.on_submit(move || azs.get_untracked());
     view! {
         <form class="settings-form" on:submit=submit>
             <h2>"Create Availability Zones"</h2>
@@ -173,7 +160,7 @@ pub fn AzsSection(
                 </button>
             </div>
             <FieldErrors state key="availability_zones"/>
-            {save_bar(state, pending.into(), None)}
+            {save.bar(None)}
         </form>
     }
 }
@@ -351,22 +338,18 @@ pub fn NetworksSection(
             }
             return true;
         }
-        let Some(name) = change.reference.strip_prefix("networks.") else {
-            return false;
-        };
-        let theirs = match change.value.get("subnets") {
-            _ if change.value.is_null() => None,
-            Some(subnets) => Some(DirectorNetwork {
+        let theirs = |name: &str, value: &serde_json::Value| match value.get("subnets") {
+            _ if value.is_null() => Some(None),
+            Some(subnets) => Some(Some(DirectorNetwork {
                 name: name.to_string(),
                 subnets: serde_json::from_value::<Vec<DirectorSubnet>>(subnets.clone())
                     .unwrap_or_default(),
-            }),
-            None => return false,
+            })),
+            None => None,
         };
-        if apply {
-            networks.update(|list| take_entry(list, name, theirs, |n| n.name.as_str()));
-        }
-        true
+        take_their_entry(change, apply, "networks.", networks, theirs, |n| {
+            n.name.clone()
+        })
     });
     let az_names: Vec<String> = page.azs.iter().map(|a| a.name.clone()).collect();
     let az_names = StoredValue::new(az_names);
@@ -379,11 +362,13 @@ pub fn NetworksSection(
         state.local_errors.set(found);
     });
 
-    let save = Action::new(move |(list, icmp): &(Vec<DirectorNetwork>, bool)| {
-        let networks_json = serde_json::to_string(list).unwrap_or_else(|_| "[]".into());
-        save_director_networks(state.config_version.get_untracked(), networks_json, *icmp)
-    });
-    state.watch(save, "Networks saved.");
+    let save = state.saving(
+        "Networks saved.",
+        |config_version, (list, icmp): &(Vec<DirectorNetwork>, bool)| {
+            let networks_json = serde_json::to_string(list).unwrap_or_else(|_| "[]".into());
+            save_director_networks(config_version, networks_json, *icmp)
+        },
+    );
 
     let rows = move || {
         (0..count.get())
@@ -416,12 +401,7 @@ pub fn NetworksSection(
             .collect_view()
     };
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        state.submitting();
-        save.dispatch((networks.get_untracked(), icmp.get_untracked()));
-    };
-    let pending = save.pending();
+    let submit = save.on_submit(move || (networks.get_untracked(), icmp.get_untracked()));
     let no_azs = page.azs.is_empty();
     view! {
         <form class="settings-form" on:submit=submit>
@@ -449,7 +429,7 @@ pub fn NetworksSection(
                 </button>
             </div>
             <FieldErrors state key="networks"/>
-            {save_bar(state, pending.into(), None)}
+            {save.bar(None)}
         </form>
     }
 }
@@ -623,14 +603,12 @@ pub fn AssignSection(
             }
             true
         });
-    let save = Action::new(move |(network, az): &(String, String)| {
-        save_director_network_and_az(
-            state.config_version.get_untracked(),
-            network.clone(),
-            az.clone(),
-        )
-    });
-    state.watch(save, "The Director's AZ and network saved.");
+    let save = state.saving(
+        "The Director's AZ and network saved.",
+        |config_version, (network, az): &(String, String)| {
+            save_director_network_and_az(config_version, network.clone(), az.clone())
+        },
+    );
 
     let select = |key: &str, label: &str, value: RwSignal<String>, choices: Vec<String>| {
         let k = key.to_string();
@@ -664,12 +642,7 @@ pub fn AssignSection(
         network,
         page.networks.iter().map(|n| n.name.clone()).collect(),
     );
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        state.submitting();
-        save.dispatch((network.get_untracked(), az.get_untracked()));
-    };
-    let pending = save.pending();
+    let submit = save.on_submit(move || (network.get_untracked(), az.get_untracked()));
     view! {
         <form class="settings-form" on:submit=submit>
             <h2>"Assign AZ and Network"</h2>
@@ -678,7 +651,7 @@ pub fn AssignSection(
             {az_select}
             {network_select}
             <FieldErrors state key="network_and_az"/>
-            {save_bar(state, pending.into(), None)}
+            {save.bar(None)}
         </form>
     }
 }
