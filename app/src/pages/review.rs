@@ -57,7 +57,7 @@ pub fn ReviewPage() -> impl IntoView {
                     .into_any();
                 };
                 let body = match review.await {
-                    Ok(page) => view! { <Review products=page.products running=page.running/> }.into_any(),
+                    Ok(page) => view! { <Review products=page.products running=page.running may_apply=user.permissions.apply/> }.into_any(),
                     Err(err) => view! { <p class="form-error" role="alert">{server_message(&err)}</p> }.into_any(),
                 };
                 view! {
@@ -75,7 +75,12 @@ pub fn ReviewPage() -> impl IntoView {
 }
 
 #[component]
-fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
+fn Review(
+    products: Vec<ReviewProduct>,
+    running: Option<i64>,
+    /// Whether the role may apply (the server refuses otherwise; the button says so early).
+    may_apply: bool,
+) -> impl IntoView {
     let optional: Vec<String> = products
         .iter()
         .filter(|p| !p.is_director)
@@ -305,7 +310,8 @@ fn Review(products: Vec<ReviewProduct>, running: Option<i64>) -> impl IntoView {
                 "changes is deployed again as it is."
             </p>
             <div class="form-actions">
-                <button type="button" class="primary apply-changes" disabled=move || pending.get()
+                <button type="button" class="primary apply-changes" disabled=move || pending.get() || !may_apply
+                    title=(!may_apply).then_some("Your role may review changes but not apply them")
                     on:click=on_apply>
                     {move || if pending.get() { "Applying…" } else { "Apply Changes" }}
                 </button>

@@ -56,6 +56,8 @@ pub fn Dashboard() -> impl IntoView {
                     }
                     .into_any();
                 };
+                // Offer only what the role may do (the server refuses the rest regardless).
+                let may_configure = user.permissions.configure;
                 view! {
                     <Header user/>
                     <main class="page dashboard">
@@ -81,9 +83,9 @@ pub fn Dashboard() -> impl IntoView {
                                                     <h2>"Available products"</h2>
                                                     {d.available.is_empty().then(|| view! { <p class="muted">"No products imported yet."</p> })}
                                                     <ul>
-                                                        {d.available.into_iter().map(|p| available_row(p, stage, delete)).collect_view()}
+                                                        {d.available.into_iter().map(|p| available_row(p, may_configure, stage, delete)).collect_view()}
                                                     </ul>
-                                                    <ImportProduct on_imported=reload status=import_status/>
+                                                    {may_configure.then(|| view! { <ImportProduct on_imported=reload status=import_status/> })}
                                                 </aside>
                                                 <section class="tiles" aria-label="Products">
                                                     <Tile tile=d.director href="/director".to_string()/>
@@ -93,10 +95,12 @@ pub fn Dashboard() -> impl IntoView {
                                                         view! {
                                                             <div class="tile-wrap">
                                                                 <Tile tile=t href/>
-                                                                <button type="button" class="link danger"
-                                                                    on:click=move |_| { unstage.dispatch(guid.clone()); }>
-                                                                    "Unstage"
-                                                                </button>
+                                                                {may_configure.then(|| view! {
+                                                                    <button type="button" class="link danger"
+                                                                        on:click=move |_| { unstage.dispatch(guid.clone()); }>
+                                                                        "Unstage"
+                                                                    </button>
+                                                                })}
                                                             </div>
                                                         }
                                                     }).collect_view()}
@@ -125,6 +129,7 @@ pub fn Dashboard() -> impl IntoView {
 
 fn available_row(
     p: AvailableProduct,
+    may_configure: bool,
     stage: Action<(String, String), Result<String, ServerFnError>>,
     delete: Action<(String, String), Result<(), ServerFnError>>,
 ) -> impl IntoView {
@@ -137,6 +142,8 @@ fn available_row(
             <span class="version">{p.version.clone()}</span>
             {if p.staged {
                 view! { <span class="staged-badge">"staged"</span> }.into_any()
+            } else if !may_configure {
+                ().into_any()
             } else {
                 view! {
                     <button type="button" class="stage" title=format!("Stage {label}") aria-label=format!("Stage {label}")
