@@ -344,14 +344,9 @@ pub struct Compilation {
     pub extra: Map<String, Value>,
 }
 
-fn duplicates<'a>(
-    names: impl Iterator<Item = &'a str>,
-    what: &str,
-    canonical: bool,
-    out: &mut Vec<Finding>,
-) {
+fn duplicates(names: &[&str], what: &str, canonical: bool, out: &mut Vec<Finding>) {
     let mut seen = HashSet::new();
-    for n in names {
+    for &n in names {
         let key = if canonical {
             canonical_name(n)
         } else {
@@ -378,37 +373,23 @@ impl CloudConfig {
     /// The Director's cloud-config rules (bosh-cfcr-pks-odb §1.11 item 9).
     pub fn validate(&self) -> Vec<Finding> {
         let mut out = Vec::new();
-        duplicates(
-            self.azs.iter().map(|a| a.name.as_str()),
-            "azs",
-            false,
-            &mut out,
-        );
-        duplicates(
-            self.networks.iter().map(|n| n.name.as_str()),
-            "networks",
-            true,
-            &mut out,
-        );
-        duplicates(
-            self.vm_types.iter().map(|n| n.name.as_str()),
-            "vm_types",
-            false,
-            &mut out,
-        );
-        duplicates(
-            self.vm_extensions.iter().map(|n| n.name.as_str()),
-            "vm_extensions",
-            false,
-            &mut out,
-        );
-        duplicates(
-            self.disk_types.iter().map(|n| n.name.as_str()),
-            "disk_types",
-            false,
-            &mut out,
-        );
-        let az_known = |a: &str| self.azs.iter().any(|x| x.name == a);
+        let known = Names {
+            azs: self.azs.iter().map(|a| a.name.as_str()).collect(),
+            networks: self.networks.iter().map(|n| n.name.as_str()).collect(),
+            vm_types: self.vm_types.iter().map(|v| v.name.as_str()).collect(),
+        };
+        let vm_extensions: Vec<&str> = self.vm_extensions.iter().map(|e| e.name.as_str()).collect();
+        let disk_types: Vec<&str> = self.disk_types.iter().map(|d| d.name.as_str()).collect();
+        // Network names clash when they differ only in case or punctuation.
+        for (what, names, canonical) in [
+            ("azs", &known.azs, false),
+            ("networks", &known.networks, true),
+            ("vm_types", &known.vm_types, false),
+            ("vm_extensions", &vm_extensions, false),
+            ("disk_types", &disk_types, false),
+        ] {
+            duplicates(names, what, canonical, &mut out);
+        }
         for d in &self.disk_types {
             if d.disk_size <= 0 {
                 out.push(Finding::error(
@@ -436,7 +417,7 @@ impl CloudConfig {
                     "either all subnets of a network have availability zones or none do",
                 ));
             }
-            let mut ranges: Vec<(usize, IpRange)> = Vec::new();
+            let mut manual = ManualSubnets::new(&at);
             for (i, s) in n.subnets.iter().enumerate() {
                 let sat = format!("{at}.subnets[{i}]");
                 if s.az.is_some() && s.azs.is_some() {
@@ -448,54 +429,22 @@ impl CloudConfig {
                 if s.azs.as_ref().is_some_and(Vec::is_empty) {
                     out.push(Finding::error(format!("{sat}.azs"), "'azs' is empty"));
                 }
-                for az in s.az_names() {
-                    if !az_known(az) {
-                        out.push(Finding::error(
-                            format!("{sat}.azs"),
-                            format!("subnet references unknown availability zone '{az}'"),
-                        ));
-                    }
-                }
+                check_subnet_azs(&sat, s.az_names(), &known, Wording::CloudConfig, &mut out);
                 if n.is_manual() {
-                    let r = check_manual_subnet(s, &sat, &mut out);
-                    if let Some(r) = r {
-                        if let Some((j, _)) = ranges.iter().find(|(_, o)| o.overlaps(&r)) {
-                            out.push(Finding::error(
-                                format!("{sat}.range"),
-                                format!("overlaps {at}.subnets[{j}]"),
-                            ));
-                        }
-                        ranges.push((i, r));
-                    }
+                    let (own, overlap) = manual.check(i, s, &sat);
+                    out.extend(own);
+                    out.extend(overlap);
                 }
             }
         }
         if let Some(c) = &self.compilation {
-            if c.workers < 1 {
-                out.push(Finding::error("compilation.workers", "must be at least 1"));
-            }
-            if !self.networks.iter().any(|n| n.name == c.network) {
-                out.push(Finding::error(
-                    "compilation.network",
-                    format!("compilation references an unknown network '{}'", c.network),
-                ));
-            }
-            if let Some(az) = &c.az {
-                if !az_known(az) {
-                    out.push(Finding::error(
-                        "compilation.az",
-                        format!("compilation references unknown availability zone '{az}'"),
-                    ));
-                }
-            }
-            if let Some(t) = &c.vm_type {
-                if !self.vm_types.iter().any(|v| &v.name == t) {
-                    out.push(Finding::error(
-                        "compilation.vm_type",
-                        format!("compilation references an unknown vm type '{t}'"),
-                    ));
-                }
-            }
+            let refs = CompilationRefs {
+                workers: c.workers,
+                network: Some(&c.network),
+                az: c.az.as_deref(),
+                vm_type: c.vm_type.as_deref(),
+            };
+            check_compilation(&refs, &known, Wording::CloudConfig, &mut out);
         }
         out
     }
@@ -576,6 +525,161 @@ fn check_manual_subnet(s: &Subnet, at: &str, out: &mut Vec<Finding>) -> Option<I
         }
     }
     Some(range)
+}
+
+// ---- the checks both validators share ------------------------------------------------------
+//
+// The operator's Director configuration becomes a cloud config, so both obey the same network
+// and compilation rules; they are written once, here. The two validators differ only in how
+// they point at things (the cloud config by name, the operator's config by position, where its
+// forms show them) and in their words, which [`Wording`] keeps in one place.
+
+/// Whose words a finding is in: [`CloudConfig::validate`] speaks like the Director,
+/// [`DirectorConfig::validate`] like the operator's forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wording {
+    CloudConfig,
+    Operator,
+}
+
+/// A name the compilation block gives, which must be defined elsewhere in the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reference {
+    Network,
+    Az,
+    VmType,
+}
+
+impl Wording {
+    /// The finding for a subnet naming an AZ the config does not define (`k`: where in the
+    /// subnet's AZ list).
+    fn unknown_subnet_az(self, sat: &str, k: usize, az: &str) -> Finding {
+        match self {
+            Wording::CloudConfig => Finding::error(
+                format!("{sat}.azs"),
+                format!("subnet references unknown availability zone '{az}'"),
+            ),
+            Wording::Operator => Finding::error(
+                format!("{sat}.azs[{k}]"),
+                format!("unknown availability zone '{az}'"),
+            ),
+        }
+    }
+
+    /// The compilation references in the order they are checked (so findings come in the order
+    /// each model has always reported them).
+    fn compilation_order(self) -> [Reference; 3] {
+        match self {
+            Wording::CloudConfig => [Reference::Network, Reference::Az, Reference::VmType],
+            Wording::Operator => [Reference::VmType, Reference::Az, Reference::Network],
+        }
+    }
+
+    /// The message for a compilation block naming `name`, which is not defined.
+    fn unknown_compilation_reference(self, what: Reference, name: &str) -> String {
+        match (self, what) {
+            (Wording::CloudConfig, Reference::Network) => {
+                format!("compilation references an unknown network '{name}'")
+            }
+            (Wording::CloudConfig, Reference::Az) => {
+                format!("compilation references unknown availability zone '{name}'")
+            }
+            (Wording::CloudConfig, Reference::VmType) => {
+                format!("compilation references an unknown vm type '{name}'")
+            }
+            (Wording::Operator, Reference::Network) => format!("unknown network '{name}'"),
+            (Wording::Operator, Reference::Az) => format!("unknown availability zone '{name}'"),
+            (Wording::Operator, Reference::VmType) => format!("unknown VM type '{name}'"),
+        }
+    }
+}
+
+/// The names a config defines, which its subnets and compilation block may refer to.
+struct Names<'a> {
+    azs: Vec<&'a str>,
+    networks: Vec<&'a str>,
+    vm_types: Vec<&'a str>,
+}
+
+/// Every AZ a subnet (at `sat`) names must be defined.
+fn check_subnet_azs<'a>(
+    sat: &str,
+    azs: impl IntoIterator<Item = &'a str>,
+    known: &Names,
+    wording: Wording,
+    out: &mut Vec<Finding>,
+) {
+    for (k, az) in azs.into_iter().enumerate() {
+        if !known.azs.contains(&az) {
+            out.push(wording.unknown_subnet_az(sat, k, az));
+        }
+    }
+}
+
+/// The manual subnets of one network (at `at`), checked one after another: each on its own
+/// ([`check_manual_subnet`]) and against the earlier ones, whose ranges it must not overlap.
+struct ManualSubnets<'a> {
+    at: &'a str,
+    ranges: Vec<(usize, IpRange)>,
+}
+
+impl<'a> ManualSubnets<'a> {
+    fn new(at: &'a str) -> Self {
+        ManualSubnets {
+            at,
+            ranges: Vec::new(),
+        }
+    }
+
+    /// Checks subnet `i` (at `sat`): its own findings, and the finding (at `{sat}.range`) when
+    /// its range overlaps an earlier subnet's. Apart, so each validator orders them as it
+    /// always has.
+    fn check(&mut self, i: usize, s: &Subnet, sat: &str) -> (Vec<Finding>, Option<Finding>) {
+        let mut own = Vec::new();
+        let Some(range) = check_manual_subnet(s, sat, &mut own) else {
+            return (own, None);
+        };
+        let overlap = self
+            .ranges
+            .iter()
+            .find(|(_, other)| other.overlaps(&range))
+            .map(|(j, _)| {
+                Finding::error(
+                    format!("{sat}.range"),
+                    format!("overlaps {}.subnets[{j}]", self.at),
+                )
+            });
+        self.ranges.push((i, range));
+        (own, overlap)
+    }
+}
+
+/// A compilation block as both models have it: its workers and the names it gives.
+struct CompilationRefs<'a> {
+    workers: i64,
+    network: Option<&'a str>,
+    az: Option<&'a str>,
+    vm_type: Option<&'a str>,
+}
+
+/// At least one worker, and every name the compilation block gives must be defined.
+fn check_compilation(c: &CompilationRefs, known: &Names, wording: Wording, out: &mut Vec<Finding>) {
+    if c.workers < 1 {
+        out.push(Finding::error("compilation.workers", "must be at least 1"));
+    }
+    for what in wording.compilation_order() {
+        let (field, name, defined) = match what {
+            Reference::Network => ("compilation.network", c.network, &known.networks),
+            Reference::Az => ("compilation.az", c.az, &known.azs),
+            Reference::VmType => ("compilation.vm_type", c.vm_type, &known.vm_types),
+        };
+        if let Some(name) = name.filter(|n| !defined.contains(n)) {
+            out.push(Finding::error(
+                field,
+                wording.unknown_compilation_reference(what, name),
+            ));
+        }
+    }
 }
 
 // ---- the operator's Director configuration -------------------------------------------------
@@ -895,6 +999,12 @@ impl DirectorConfig {
     /// will succeed and produce a cloud config the Director accepts.
     pub fn validate(&self) -> Vec<Finding> {
         let mut out = Vec::new();
+        let vm_types = self.effective_vm_types();
+        let known = Names {
+            azs: self.azs.iter().map(|a| a.name.as_str()).collect(),
+            networks: self.networks.iter().map(|n| n.name.as_str()).collect(),
+            vm_types: vm_types.iter().map(|v| v.name.as_str()).collect(),
+        };
         if self.azs.is_empty() {
             out.push(Finding::error(
                 "azs",
@@ -903,17 +1013,9 @@ impl DirectorConfig {
         }
         let mut seen = HashSet::new();
         for (i, az) in self.azs.iter().enumerate() {
-            if az.name.trim().is_empty() {
-                out.push(Finding::error(
-                    format!("azs[{i}].name"),
-                    "availability zone name is empty",
-                ));
-            } else if !seen.insert(az.name.as_str()) {
-                out.push(Finding::error(
-                    format!("azs[{i}].name"),
-                    format!("duplicate availability zone '{}'", az.name),
-                ));
-            }
+            let (name, field) = (&az.name, format!("azs[{i}].name"));
+            let what = "availability zone";
+            check_operator_name(what, name, name.clone(), &mut seen, &field, &mut out);
         }
         if self.networks.is_empty() {
             out.push(Finding::error(
@@ -924,24 +1026,17 @@ impl DirectorConfig {
         let mut seen = HashSet::new();
         for (i, n) in self.networks.iter().enumerate() {
             let at = format!("networks[{i}]");
-            if n.name.trim().is_empty() {
-                out.push(Finding::error(
-                    format!("{at}.name"),
-                    "network name is empty",
-                ));
-            } else if !seen.insert(canonical_name(&n.name)) {
-                out.push(Finding::error(
-                    format!("{at}.name"),
-                    format!("duplicate network '{}'", n.name),
-                ));
-            }
+            // Network names clash when they differ only in case or punctuation.
+            let key = canonical_name(&n.name);
+            let field = format!("{at}.name");
+            check_operator_name("network", &n.name, key, &mut seen, &field, &mut out);
             if n.subnets.is_empty() {
                 out.push(Finding::error(
                     format!("{at}.subnets"),
                     "a network needs at least one subnet",
                 ));
             }
-            let mut ranges: Vec<(usize, IpRange)> = Vec::new();
+            let mut manual = ManualSubnets::new(&at);
             for (j, s) in n.subnets.iter().enumerate() {
                 let sat = format!("{at}.subnets[{j}]");
                 if s.azs.is_empty() {
@@ -950,35 +1045,18 @@ impl DirectorConfig {
                         "choose at least one availability zone for the subnet",
                     ));
                 }
-                for (k, az) in s.azs.iter().enumerate() {
-                    if !self.azs.iter().any(|a| &a.name == az) {
-                        out.push(Finding::error(
-                            format!("{sat}.azs[{k}]"),
-                            format!("unknown availability zone '{az}'"),
-                        ));
-                    }
-                }
-                let subnet = self.subnet(s);
-                let mut sub = Vec::new();
-                if let Some(r) = check_manual_subnet(&subnet, &sat, &mut sub) {
-                    if let Some((other, _)) = ranges.iter().find(|(_, o)| o.overlaps(&r)) {
-                        out.push(Finding::error(
-                            format!("{sat}.cidr"),
-                            format!("overlaps {at}.subnets[{other}]"),
-                        ));
-                    }
-                    ranges.push((j, r));
-                }
-                // The operator model calls the range `cidr`.
-                for f in &mut sub {
-                    if let Some(rest) = f.field.strip_prefix(&format!("{sat}.range")) {
-                        f.field = format!("{sat}.cidr{rest}");
-                    }
-                }
-                out.extend(sub);
+                let azs = s.azs.iter().map(String::as_str);
+                check_subnet_azs(&sat, azs, &known, Wording::Operator, &mut out);
+                let (own, overlap) = manual.check(j, &self.subnet(s), &sat);
+                // The operator's model calls the range `cidr`, and reports an overlap first.
+                out.extend(
+                    overlap
+                        .into_iter()
+                        .chain(own)
+                        .map(|f| range_as_cidr(f, &sat)),
+                );
             }
         }
-        let vm_types = self.effective_vm_types();
         let mut seen = HashSet::new();
         for (i, v) in vm_types.iter().enumerate() {
             let at = format!("vm_types[{i}]");
@@ -1026,34 +1104,17 @@ impl DirectorConfig {
             }
         }
         let c = &self.compilation;
-        if c.workers == 0 {
-            out.push(Finding::error("compilation.workers", "must be at least 1"));
-        }
-        if !vm_types.iter().any(|v| v.name == c.vm_type) {
-            out.push(Finding::error(
-                "compilation.vm_type",
-                format!("unknown VM type '{}'", c.vm_type),
-            ));
-        }
-        if let Some(az) = &c.az {
-            if !self.azs.iter().any(|a| &a.name == az) {
-                out.push(Finding::error(
-                    "compilation.az",
-                    format!("unknown availability zone '{az}'"),
-                ));
-            }
-        }
-        if let Some(n) = &c.network {
-            if !self.networks.iter().any(|x| &x.name == n) {
-                out.push(Finding::error(
-                    "compilation.network",
-                    format!("unknown network '{n}'"),
-                ));
-            }
-        }
+        let refs = CompilationRefs {
+            workers: i64::from(c.workers),
+            network: c.network.as_deref(),
+            az: c.az.as_deref(),
+            vm_type: Some(&c.vm_type),
+        };
+        check_compilation(&refs, &known, Wording::Operator, &mut out);
         out
     }
 
+    /// The cloud-config subnet for `s`.
     fn subnet(&self, s: &SubnetConfig) -> Subnet {
         let list = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
         Subnet {
@@ -1142,6 +1203,31 @@ impl DirectorConfig {
             extra: Map::new(),
         })
     }
+}
+
+/// An operator-given name of a `what` (at `field`) must not be blank nor repeat an earlier one;
+/// `key` is what makes two names the same.
+fn check_operator_name(
+    what: &str,
+    name: &str,
+    key: String,
+    seen: &mut HashSet<String>,
+    field: &str,
+    out: &mut Vec<Finding>,
+) {
+    if name.trim().is_empty() {
+        out.push(Finding::error(field, format!("{what} name is empty")));
+    } else if !seen.insert(key) {
+        out.push(Finding::error(field, format!("duplicate {what} '{name}'")));
+    }
+}
+
+/// A finding about a subnet's `range` (at `sat`), pointed at the operator's name for it, `cidr`.
+fn range_as_cidr(mut f: Finding, sat: &str) -> Finding {
+    if let Some(rest) = f.field.strip_prefix(&format!("{sat}.range")) {
+        f.field = format!("{sat}.cidr{rest}");
+    }
+    f
 }
 
 /// The static ranges of `network`, per availability zone; for UIs that suggest static IPs.
@@ -1381,6 +1467,122 @@ mod tests {
         ] {
             assert!(got.contains(&want), "missing {want} in {f:#?}");
         }
+    }
+
+    /// The checks both validators share report in each model's own words, paths and order.
+    #[test]
+    fn shared_checks_keep_each_models_words_and_order() {
+        let said = |f: &[Finding]| -> Vec<(String, String)> {
+            f.iter()
+                .map(|f| (f.field.clone(), f.message.clone()))
+                .collect()
+        };
+        // An overlapping subnet that is also wrong on its own: the operator's model names the
+        // overlap first and calls the range `cidr`; the cloud config names it last.
+        let mut d = director();
+        d.networks[0].subnets[1].cidr = "10.0.0.128/25".into();
+        d.compilation = CompilationConfig {
+            workers: 0,
+            vm_type: "huge".into(),
+            az: Some("z9".into()),
+            network: Some("nope".into()),
+            reuse_compilation_vms: true,
+        };
+        let s1 = "networks[0].subnets[1]";
+        let overlap = (
+            format!("{s1}.cidr"),
+            "overlaps networks[0].subnets[0]".into(),
+        );
+        let gateway = (
+            format!("{s1}.gateway"),
+            "gateway 10.0.1.1 is outside the range 10.0.0.128/25".into(),
+        );
+        let got = said(&d.validate());
+        let at = |x: &(String, String)| got.iter().position(|g| g == x).unwrap();
+        assert!(at(&overlap) < at(&gateway), "{got:#?}");
+        let compilation: Vec<_> = got
+            .iter()
+            .filter(|(f, _)| f.starts_with("compilation"))
+            .cloned()
+            .collect();
+        let pair = |f: &str, m: &str| (f.to_string(), m.to_string());
+        assert_eq!(
+            compilation,
+            vec![
+                pair("compilation.workers", "must be at least 1"),
+                pair("compilation.vm_type", "unknown VM type 'huge'"),
+                pair("compilation.az", "unknown availability zone 'z9'"),
+                pair("compilation.network", "unknown network 'nope'"),
+            ]
+        );
+        let cc = CloudConfig::from_value(&json!({
+            "azs": [{"name": "z1"}],
+            "networks": [{"name": "n", "subnets": [
+                {"range": "10.0.0.0/24", "gateway": "10.0.0.1", "azs": ["z1"]},
+                {"range": "10.0.0.128/25", "gateway": "10.0.1.1", "azs": ["z1", "z9"]}
+            ]}],
+            "compilation": {"workers": 0, "network": "nope", "az": "z9", "vm_type": "huge"}
+        }))
+        .unwrap();
+        let s1 = "networks[n].subnets[1]";
+        assert_eq!(
+            said(&cc.validate()),
+            vec![
+                pair(
+                    &format!("{s1}.azs"),
+                    "subnet references unknown availability zone 'z9'"
+                ),
+                pair(
+                    &format!("{s1}.gateway"),
+                    "gateway 10.0.1.1 is outside the range 10.0.0.128/25"
+                ),
+                pair(&format!("{s1}.range"), "overlaps networks[n].subnets[0]"),
+                pair("compilation.workers", "must be at least 1"),
+                pair(
+                    "compilation.network",
+                    "compilation references an unknown network 'nope'"
+                ),
+                pair(
+                    "compilation.az",
+                    "compilation references unknown availability zone 'z9'"
+                ),
+                pair(
+                    "compilation.vm_type",
+                    "compilation references an unknown vm type 'huge'"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn operator_names_must_be_given_and_distinct() {
+        let mut d = director();
+        d.azs.push(AzConfig {
+            name: " ".into(),
+            cloud_properties: Map::new(),
+        });
+        d.azs.push(AzConfig {
+            name: "z2".into(),
+            cloud_properties: Map::new(),
+        });
+        let mut twin = d.networks[0].clone();
+        twin.name = "DEFAULT".into();
+        twin.subnets.clear();
+        d.networks.push(twin);
+        let f = d.validate();
+        let said: Vec<(&str, &str)> = f
+            .iter()
+            .map(|f| (f.field.as_str(), f.message.as_str()))
+            .collect();
+        assert_eq!(
+            said,
+            vec![
+                ("azs[2].name", "availability zone name is empty"),
+                ("azs[3].name", "duplicate availability zone 'z2'"),
+                ("networks[1].name", "duplicate network 'DEFAULT'"),
+                ("networks[1].subnets", "a network needs at least one subnet"),
+            ]
+        );
     }
 
     #[test]
