@@ -487,30 +487,9 @@ fn hashes(p: &Prepared, group: &InstanceGroup) -> (String, String) {
 
 fn new_instance(deployment: &str, group: &InstanceGroup, idx: i64, az: Option<String>) -> Instance {
     Instance {
-        id: uuid::Uuid::new_v4().to_string(),
-        deployment: deployment.to_string(),
-        instance_group: group.name.clone(),
-        idx,
-        az,
-        ips: "[]".into(),
-        vm_cid: None,
-        agent_id: None,
-        vm_created_at: None,
-        disk_cid: None,
-        disk_size: 0,
-        state: "started".into(),
-        spec_hash: String::new(),
-        vm_hash: String::new(),
         vm_type: group.vm_type.clone(),
-        stemcell: None,
-        cloud_properties: "{}".into(),
         lifecycle: group.lifecycle.clone().unwrap_or_else(|| "service".into()),
-        bootstrap: false,
-        jobs: "[]".into(),
-        agent_alive: true,
-        unresponsive: false,
-        ignore_instance: false,
-        resurrection_paused: false,
+        ..Instance::new(deployment, &group.name, idx, az)
     }
 }
 

@@ -277,29 +277,7 @@ mod tests {
     fn inst(idx: i64, az: &str) -> Instance {
         Instance {
             id: format!("id{idx}"),
-            deployment: "d".into(),
-            instance_group: "web".into(),
-            idx,
-            az: Some(az.into()),
-            ips: "[]".into(),
-            vm_cid: None,
-            agent_id: None,
-            vm_created_at: None,
-            disk_cid: None,
-            disk_size: 0,
-            state: "started".into(),
-            spec_hash: String::new(),
-            vm_hash: String::new(),
-            vm_type: None,
-            stemcell: None,
-            cloud_properties: "{}".into(),
-            lifecycle: "service".into(),
-            bootstrap: false,
-            jobs: "[]".into(),
-            agent_alive: true,
-            unresponsive: false,
-            ignore_instance: false,
-            resurrection_paused: false,
+            ..Instance::new("d", "web", idx, Some(az.into()))
         }
     }
 
