@@ -6,6 +6,7 @@
 
 pub mod addons;
 pub mod diff;
+pub mod ips;
 pub mod placement;
 
 use std::collections::{HashMap, HashSet};
@@ -575,7 +576,7 @@ async fn plan(
         );
         all.sort_by_key(|(i, _)| i.idx);
         let mut insts: Vec<Instance> = all.iter().map(|(i, _)| i.clone()).collect();
-        placement::assign_ips(group, &p.cloud, &mut insts, &mut used)?;
+        ips::assign_ips(group, &p.cloud, &mut insts, &mut used)?;
         let jobs: Vec<&str> = group
             .jobs
             .iter()
