@@ -171,30 +171,10 @@ pub async fn run(
                     az_list.get(idx as usize % az_list.len()).cloned()
                 };
                 let mut inst = Instance {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    deployment: deployment.clone(),
-                    instance_group: name.clone(),
-                    idx,
-                    az,
-                    ips: "[]".into(),
-                    vm_cid: None,
-                    agent_id: None,
-                    vm_created_at: None,
-                    disk_cid: None,
-                    disk_size: 0,
-                    state: "started".into(),
-                    spec_hash: String::new(),
-                    vm_hash: String::new(),
-                    vm_type: None,
-                    stemcell: None,
-                    cloud_properties: "{}".into(),
                     lifecycle: "errand".into(),
                     bootstrap: idx == 0,
                     jobs: serde_json::to_string(jobs).unwrap_or_else(|_| "[]".into()),
-                    agent_alive: true,
-                    unresponsive: false,
-                    ignore_instance: false,
-                    resurrection_paused: false,
+                    ..Instance::new(&deployment, name, idx, az)
                 };
                 let label = inst.label();
                 stage

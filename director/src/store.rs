@@ -112,6 +112,37 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// A new instance (with a fresh id) of `group` in `deployment`, before it has a VM, disk or
+    /// IPs: started, alive, a service instance, nothing else set yet.
+    pub fn new(deployment: &str, group: &str, idx: i64, az: Option<String>) -> Instance {
+        Instance {
+            id: uuid::Uuid::new_v4().to_string(),
+            deployment: deployment.to_string(),
+            instance_group: group.to_string(),
+            idx,
+            az,
+            ips: "[]".into(),
+            vm_cid: None,
+            agent_id: None,
+            vm_created_at: None,
+            disk_cid: None,
+            disk_size: 0,
+            state: "started".into(),
+            spec_hash: String::new(),
+            vm_hash: String::new(),
+            vm_type: None,
+            stemcell: None,
+            cloud_properties: "{}".into(),
+            lifecycle: "service".into(),
+            bootstrap: false,
+            jobs: "[]".into(),
+            agent_alive: true,
+            unresponsive: false,
+            ignore_instance: false,
+            resurrection_paused: false,
+        }
+    }
+
     pub fn ip_list(&self) -> Vec<String> {
         serde_json::from_str(&self.ips).unwrap_or_default()
     }

@@ -6,6 +6,7 @@
 
 pub mod addons;
 pub mod diff;
+pub mod ips;
 pub mod placement;
 
 use std::collections::{HashMap, HashSet};
@@ -487,30 +488,9 @@ fn hashes(p: &Prepared, group: &InstanceGroup) -> (String, String) {
 
 fn new_instance(deployment: &str, group: &InstanceGroup, idx: i64, az: Option<String>) -> Instance {
     Instance {
-        id: uuid::Uuid::new_v4().to_string(),
-        deployment: deployment.to_string(),
-        instance_group: group.name.clone(),
-        idx,
-        az,
-        ips: "[]".into(),
-        vm_cid: None,
-        agent_id: None,
-        vm_created_at: None,
-        disk_cid: None,
-        disk_size: 0,
-        state: "started".into(),
-        spec_hash: String::new(),
-        vm_hash: String::new(),
         vm_type: group.vm_type.clone(),
-        stemcell: None,
-        cloud_properties: "{}".into(),
         lifecycle: group.lifecycle.clone().unwrap_or_else(|| "service".into()),
-        bootstrap: false,
-        jobs: "[]".into(),
-        agent_alive: true,
-        unresponsive: false,
-        ignore_instance: false,
-        resurrection_paused: false,
+        ..Instance::new(deployment, &group.name, idx, az)
     }
 }
 
@@ -596,7 +576,7 @@ async fn plan(
         );
         all.sort_by_key(|(i, _)| i.idx);
         let mut insts: Vec<Instance> = all.iter().map(|(i, _)| i.clone()).collect();
-        placement::assign_ips(group, &p.cloud, &mut insts, &mut used)?;
+        ips::assign_ips(group, &p.cloud, &mut insts, &mut used)?;
         let jobs: Vec<&str> = group
             .jobs
             .iter()

@@ -1,13 +1,8 @@
 //! Where instances go: balanced over the instance group's AZs, keeping existing instances (and
-//! their indexes, disks and IPs) where they are, and IP addresses from the cloud config's
-//! subnets (static IPs from the manifest, otherwise the first free address of the AZ's subnet).
+//! their indexes, disks and IPs) where they are. Their IP addresses are decided in `ips`.
 
 use std::collections::HashSet;
 
-use tiles::cloud_config::{CloudConfig, Ip, IpRange, Subnet};
-use tiles::manifest::InstanceGroup;
-
-use crate::error::{Error, Result};
 use crate::store::Instance;
 
 /// The result of placing one instance group.
@@ -86,190 +81,6 @@ pub fn place(existing: Vec<Instance>, n: usize, azs: &[String]) -> Placement {
     out
 }
 
-fn subnet_in_az<'a>(subnets: &'a [Subnet], az: Option<&str>) -> Option<&'a Subnet> {
-    subnets.iter().find(|s| {
-        let names = s.az_names();
-        match az {
-            Some(az) => names.is_empty() || names.contains(&az),
-            None => true,
-        }
-    })
-}
-
-fn ranges(list: Option<&Vec<String>>) -> Vec<IpRange> {
-    list.into_iter()
-        .flatten()
-        .filter_map(|r| IpRange::parse(r).ok())
-        .collect()
-}
-
-/// Assigns IPs to instances of one group, network by network. `instances` are in index order
-/// and carry their current IPs (the network order of the group); `used` holds every address
-/// taken by other instances and grows with each assignment.
-pub fn assign_ips(
-    group: &InstanceGroup,
-    cloud: &CloudConfig,
-    instances: &mut [Instance],
-    used: &mut HashSet<String>,
-) -> Result<()> {
-    let old: Vec<Vec<String>> = instances.iter().map(|i| i.ip_list()).collect();
-    // The group's own current addresses are free for it to keep.
-    for ip in old.iter().flatten() {
-        used.remove(ip);
-    }
-    let mut new_ips: Vec<Vec<String>> = vec![Vec::new(); instances.len()];
-    for net in &group.networks {
-        let network = cloud
-            .networks
-            .iter()
-            .find(|n| n.name == net.name)
-            .ok_or_else(|| {
-                Error::Invalid(format!(
-                    "Instance group '{}' references an unknown network '{}'",
-                    group.name, net.name
-                ))
-            })?;
-        let chosen: Vec<Option<String>> = match &net.static_ips {
-            Some(static_ips) if !static_ips.is_empty() => {
-                // Expand `a-b` entries, then hand each AZ the static IPs of its subnets.
-                let all: Vec<Ip> = static_ips
-                    .iter()
-                    .filter_map(|s| IpRange::parse(s).ok())
-                    .flat_map(|r| r.iter().collect::<Vec<_>>())
-                    .collect();
-                let mut taken: HashSet<Ip> = HashSet::new();
-                let mut chosen = vec![None; instances.len()];
-                // First keep each instance's current static IP when it is still offered.
-                for (pos, inst) in instances.iter().enumerate() {
-                    for ip in old.get(pos).into_iter().flatten() {
-                        if let Ok(ip) = Ip::parse(ip) {
-                            let fits = network.subnets.iter().any(|s| {
-                                s.static_contains(ip)
-                                    && (s.az_names().is_empty()
-                                        || inst
-                                            .az
-                                            .as_deref()
-                                            .is_some_and(|a| s.az_names().contains(&a)))
-                            });
-                            if all.contains(&ip) && fits && taken.insert(ip) {
-                                chosen[pos] = Some(ip.to_string());
-                                break;
-                            }
-                        }
-                    }
-                }
-                for (pos, inst) in instances.iter().enumerate() {
-                    if chosen[pos].is_some() {
-                        continue;
-                    }
-                    let candidate = all.iter().copied().find(|ip| {
-                        !taken.contains(ip)
-                            && network.subnets.iter().any(|s| {
-                                (s.static_contains(*ip) || network.kind() == "vip")
-                                    && (s.az_names().is_empty()
-                                        || inst
-                                            .az
-                                            .as_deref()
-                                            .is_some_and(|a| s.az_names().contains(&a)))
-                            })
-                    });
-                    let candidate = candidate.or_else(|| {
-                        // vip networks without subnets take the list in order.
-                        if network.subnets.is_empty() {
-                            all.iter().copied().find(|ip| !taken.contains(ip))
-                        } else {
-                            None
-                        }
-                    });
-                    match candidate {
-                        Some(ip) => {
-                            taken.insert(ip);
-                            chosen[pos] = Some(ip.to_string());
-                        }
-                        None => {
-                            return Err(Error::Invalid(format!(
-                                "Failed to reserve IP for '{}' on network '{}': no static IP left for AZ '{}'",
-                                inst.label(),
-                                net.name,
-                                inst.az.as_deref().unwrap_or("(none)")
-                            )))
-                        }
-                    }
-                }
-                chosen
-            }
-            _ => {
-                let mut chosen = vec![None; instances.len()];
-                for (pos, inst) in instances.iter().enumerate() {
-                    let subnet = subnet_in_az(&network.subnets, inst.az.as_deref());
-                    let Some(range) = subnet
-                        .and_then(|s| s.range.as_deref())
-                        .and_then(|r| IpRange::parse(r).ok())
-                    else {
-                        // Dynamic and vip networks: the IaaS picks; make a stable fake one.
-                        let ip = old
-                            .get(pos)
-                            .and_then(|o| o.first().cloned())
-                            .filter(|ip| !used.contains(ip))
-                            .unwrap_or_else(|| {
-                                (2..65_000u32)
-                                    .map(|n| format!("192.168.{}.{}", n / 250, n % 250 + 2))
-                                    .find(|ip| !used.contains(ip))
-                                    .unwrap_or_else(|| "192.168.255.254".into())
-                            });
-                        used.insert(ip.clone());
-                        chosen[pos] = Some(ip);
-                        continue;
-                    };
-                    let subnet = subnet.cloned().unwrap_or_default();
-                    let excluded: Vec<IpRange> = ranges(subnet.reserved.as_ref())
-                        .into_iter()
-                        .chain(ranges(subnet.static_ips.as_ref()))
-                        .collect();
-                    let gateway = subnet.gateway.as_deref().and_then(|g| Ip::parse(g).ok());
-                    let usable = |ip: Ip| {
-                        ip != range.first
-                            && ip != range.last
-                            && Some(ip) != gateway
-                            && !excluded.iter().any(|r| r.contains(ip))
-                    };
-                    let current = old.get(pos).into_iter().flatten().find_map(|s| {
-                        Ip::parse(s)
-                            .ok()
-                            .filter(|ip| range.contains(*ip) && usable(*ip) && !used.contains(s))
-                    });
-                    let ip = match current {
-                        Some(ip) => Some(ip),
-                        None => range
-                            .iter()
-                            .find(|ip| usable(*ip) && !used.contains(&ip.to_string())),
-                    };
-                    let Some(ip) = ip else {
-                        return Err(Error::Invalid(format!(
-                            "Failed to reserve IP for '{}' for manual network '{}': no more available",
-                            inst.label(),
-                            net.name
-                        )));
-                    };
-                    used.insert(ip.to_string());
-                    chosen[pos] = Some(ip.to_string());
-                }
-                chosen
-            }
-        };
-        for (pos, ip) in chosen.into_iter().enumerate() {
-            if let Some(ip) = ip {
-                used.insert(ip.clone());
-                new_ips[pos].push(ip);
-            }
-        }
-    }
-    for (inst, ips) in instances.iter_mut().zip(new_ips) {
-        inst.ips = serde_json::to_string(&ips).unwrap_or_else(|_| "[]".into());
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,29 +88,7 @@ mod tests {
     fn inst(idx: i64, az: &str) -> Instance {
         Instance {
             id: format!("id{idx}"),
-            deployment: "d".into(),
-            instance_group: "web".into(),
-            idx,
-            az: Some(az.into()),
-            ips: "[]".into(),
-            vm_cid: None,
-            agent_id: None,
-            vm_created_at: None,
-            disk_cid: None,
-            disk_size: 0,
-            state: "started".into(),
-            spec_hash: String::new(),
-            vm_hash: String::new(),
-            vm_type: None,
-            stemcell: None,
-            cloud_properties: "{}".into(),
-            lifecycle: "service".into(),
-            bootstrap: false,
-            jobs: "[]".into(),
-            agent_alive: true,
-            unresponsive: false,
-            ignore_instance: false,
-            resurrection_paused: false,
+            ..Instance::new("d", "web", idx, Some(az.into()))
         }
     }
 
