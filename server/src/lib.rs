@@ -17,6 +17,7 @@ pub mod store;
 pub mod tile_archive;
 pub mod tile_cli;
 pub mod ui;
+pub mod uploads;
 
 pub use error::{Error, Result};
 

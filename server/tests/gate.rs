@@ -50,7 +50,9 @@ async fn call(token: Option<&str>, server: &TestServer, method: &str, path: &str
             .header("content-type", "application/x-www-form-urlencoded")
             .body("unexpected=1");
     } else if method != Method::GET {
-        request = request.header("content-type", "application/json").body("{}");
+        request = request
+            .header("content-type", "application/json")
+            .body("{}");
     }
     request.send().await.unwrap().status()
 }
@@ -60,7 +62,10 @@ async fn every_entry_point_answers_every_role_as_the_table_says() {
     let server = TestServer::start();
     let mut tokens = Vec::new();
     for role in ROLES {
-        tokens.push((role, client_token(&server, &format!("c-{role}"), role).await));
+        tokens.push((
+            role,
+            client_token(&server, &format!("c-{role}"), role).await,
+        ));
     }
     let mut checked = 0;
     for (method, route, access) in ENTRY_POINTS {
@@ -76,7 +81,10 @@ async fn every_entry_point_answers_every_role_as_the_table_says() {
                 assert_eq!(anonymous, 401, "anonymous {method} {route}")
             }
             Access::Signed(_) => {
-                assert_eq!(anonymous, 303, "anonymous {method} {route} (to the login page)")
+                assert_eq!(
+                    anonymous, 303,
+                    "anonymous {method} {route} (to the login page)"
+                )
             }
         }
         let Access::Signed(action) = access else {
@@ -198,8 +206,15 @@ async fn read_roles_change_nothing_through_server_functions() {
             let status = response.status();
             let text = response.text().await.unwrap();
             assert_eq!(status, 403, "{role} {function}: {text}");
-            assert!(text.contains(&format!("the role '{role}' may not")), "{text}");
-            assert_eq!(snapshot(&api).await, before, "{role} {function} changed something");
+            assert!(
+                text.contains(&format!("the role '{role}' may not")),
+                "{text}"
+            );
+            assert_eq!(
+                snapshot(&api).await,
+                before,
+                "{role} {function} changed something"
+            );
         }
     }
     // The same calls from a role that may write do reach the backend (the refusal above was
@@ -241,7 +256,10 @@ async fn cross_site_requests_riding_on_a_session_are_refused() {
     // A same-site page on another port, an old browser's foreign Origin, no proof at all,
     // a sandboxed page: refused, nothing staged.
     let refusals: Vec<Vec<(&str, String)>> = vec![
-        vec![("sec-fetch-site", "same-site".into()), ("origin", foreign.clone())],
+        vec![
+            ("sec-fetch-site", "same-site".into()),
+            ("origin", foreign.clone()),
+        ],
         vec![("origin", foreign.clone())],
         vec![("referer", format!("{foreign}/attack.html"))],
         vec![("origin", "null".into())],
@@ -258,7 +276,11 @@ async fn cross_site_requests_riding_on_a_session_are_refused() {
         assert_eq!(status, 403, "{headers:?}: {text}");
         assert!(text.contains("cross-site request refused"), "{text}");
         let staged = api.get("/api/v0/staged/products").await.body;
-        assert_eq!(staged.as_array().unwrap().len(), 1, "only the Director: {staged:#}");
+        assert_eq!(
+            staged.as_array().unwrap().len(),
+            1,
+            "only the Director: {staged:#}"
+        );
     }
     // A text/plain form to the certificate generator (the API parsed JSON whatever the type).
     let response = browser
@@ -283,7 +305,10 @@ async fn cross_site_requests_riding_on_a_session_are_refused() {
     assert_eq!(response.status(), 415);
     let body: Value = response.json().await.unwrap();
     assert!(
-        body["errors"]["base"][0].as_str().unwrap().contains("Content-Type"),
+        body["errors"]["base"][0]
+            .as_str()
+            .unwrap()
+            .contains("Content-Type"),
         "{body:#}"
     );
     // Tileworks's own page (same origin) does stage.
@@ -320,8 +345,14 @@ async fn malformed_server_function_calls_are_client_errors() {
     let client = reqwest::Client::new();
     let bodies: [(&str, &str); 5] = [
         ("application/x-www-form-urlencoded", ""),
-        ("application/x-www-form-urlencoded", "config_version=abc&body_json=%7B"),
-        ("application/x-www-form-urlencoded", "guid=x&section=nope&placement_json=%5B"),
+        (
+            "application/x-www-form-urlencoded",
+            "config_version=abc&body_json=%7B",
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            "guid=x&section=nope&placement_json=%5B",
+        ),
         ("application/json", "{not json"),
         ("application/x-www-form-urlencoded", "%%%%"),
     ];
@@ -409,7 +440,10 @@ async fn responses_carry_security_headers() {
     assert_eq!(page.status(), 200);
     let headers = page.headers().clone();
     let html = page.text().await.unwrap();
-    let policy = headers["content-security-policy"].to_str().unwrap().to_owned();
+    let policy = headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
     assert!(policy.contains("object-src 'none'"), "{policy}");
     // The page's inline scripts carry the nonce the policy names.

@@ -111,7 +111,6 @@ pub async fn log_fetch_status(guid: String, id: String) -> Result<LogFetch, Serv
 mod tests {
     use super::*;
 
-
     #[test]
     fn targets_describe_themselves() {
         let one = LogTarget {

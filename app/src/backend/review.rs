@@ -228,12 +228,7 @@ pub async fn apply_changes(
             .await
             .map_err(|_| ServerFnError::new("not logged in"))?;
     review_backend()?
-        .apply(
-            &user.username,
-            products,
-            errands,
-            ignore_warnings,
-        )
+        .apply(&user.username, products, errands, ignore_warnings)
         .await
         .map_err(|e| ServerFnError::new(e.0))
 }

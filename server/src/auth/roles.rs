@@ -133,10 +133,7 @@ pub fn require(caller: &CurrentUser, action: Action) -> Result<()> {
 
 /// The `403` for a role that may not do `action`.
 pub fn refusal(role: &str, action: Action) -> Error {
-    Error::Forbidden(format!(
-        "the role '{role}' may not {}",
-        action.described()
-    ))
+    Error::Forbidden(format!("the role '{role}' may not {}", action.described()))
 }
 
 /// What the UI may offer a principal: the same table, for the buttons and links a page shows

@@ -35,8 +35,8 @@ use serde_json::Value;
 use tiles::metadata::ProductTemplate;
 use tiles::properties::StagedValues;
 
-use crate::installations::Installations;
 use crate::auth::roles::{role_allows, Action};
+use crate::installations::Installations;
 use crate::products::DIRECTOR_PRODUCT_NAME;
 use crate::{Error, Result};
 

@@ -81,7 +81,10 @@ fn same_host(source: &str, host: Option<&str>) -> bool {
 }
 
 fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
 }
 
 #[cfg(test)]
@@ -104,7 +107,10 @@ mod tests {
         let ok = [
             headers(&[("sec-fetch-site", "same-origin")]),
             headers(&[("origin", "http://127.0.0.1:8080")]),
-            headers(&[("referer", "http://127.0.0.1:8080/products/x/settings?form=a")]),
+            headers(&[(
+                "referer",
+                "http://127.0.0.1:8080/products/x/settings?form=a",
+            )]),
             headers(&[("sec-fetch-site", "none")]),
         ];
         for h in ok {
@@ -112,7 +118,10 @@ mod tests {
         }
         let refused = [
             headers(&[("sec-fetch-site", "same-site")]),
-            headers(&[("sec-fetch-site", "cross-site"), ("origin", "http://127.0.0.1:8080")]),
+            headers(&[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "http://127.0.0.1:8080"),
+            ]),
             headers(&[("origin", "http://127.0.0.1:9999")]),
             headers(&[("origin", "http://evil.example")]),
             headers(&[("origin", "null")]),

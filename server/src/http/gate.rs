@@ -76,7 +76,11 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("POST", "/_app/save_director_properties", Signed(Configure)),
     ("POST", "/_app/save_director_azs", Signed(Configure)),
     ("POST", "/_app/save_director_networks", Signed(Configure)),
-    ("POST", "/_app/save_director_network_and_az", Signed(Configure)),
+    (
+        "POST",
+        "/_app/save_director_network_and_az",
+        Signed(Configure),
+    ),
     ("POST", "/_app/save_director_vm_types", Signed(Configure)),
     ("POST", "/_app/save_director_disk_types", Signed(Configure)),
     ("POST", "/_app/review_page", Signed(View)),
@@ -96,39 +100,135 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("GET", "/api/v0/staged/products", Signed(View)),
     ("POST", "/api/v0/staged/products", Signed(Configure)),
     ("PUT", "/api/v0/staged/products/{guid}", Signed(Configure)),
-    ("DELETE", "/api/v0/staged/products/{guid}", Signed(Configure)),
-    ("GET", "/api/v0/staged/products/{guid}/properties", Signed(View)),
-    ("PUT", "/api/v0/staged/products/{guid}/properties", Signed(Configure)),
-    ("GET", "/api/v0/staged/products/{guid}/syslog_configuration", Signed(View)),
-    ("GET", "/api/v0/staged/products/{guid}/networks_and_azs", Signed(View)),
-    ("PUT", "/api/v0/staged/products/{guid}/networks_and_azs", Signed(Configure)),
+    (
+        "DELETE",
+        "/api/v0/staged/products/{guid}",
+        Signed(Configure),
+    ),
+    (
+        "GET",
+        "/api/v0/staged/products/{guid}/properties",
+        Signed(View),
+    ),
+    (
+        "PUT",
+        "/api/v0/staged/products/{guid}/properties",
+        Signed(Configure),
+    ),
+    (
+        "GET",
+        "/api/v0/staged/products/{guid}/syslog_configuration",
+        Signed(View),
+    ),
+    (
+        "GET",
+        "/api/v0/staged/products/{guid}/networks_and_azs",
+        Signed(View),
+    ),
+    (
+        "PUT",
+        "/api/v0/staged/products/{guid}/networks_and_azs",
+        Signed(Configure),
+    ),
     ("GET", "/api/v0/staged/products/{guid}/jobs", Signed(View)),
-    ("GET", "/api/v0/staged/products/{guid}/jobs/{job_guid}/resource_config", Signed(View)),
-    ("PUT", "/api/v0/staged/products/{guid}/jobs/{job_guid}/resource_config", Signed(Configure)),
-    ("GET", "/api/v0/staged/products/{guid}/max_in_flight", Signed(View)),
-    ("PUT", "/api/v0/staged/products/{guid}/max_in_flight", Signed(Configure)),
-    ("GET", "/api/v0/staged/products/{guid}/errands", Signed(View)),
-    ("PUT", "/api/v0/staged/products/{guid}/errands", Signed(Configure)),
-    ("GET", "/api/v0/staged/products/{guid}/manifest", Signed(View)),
+    (
+        "GET",
+        "/api/v0/staged/products/{guid}/jobs/{job_guid}/resource_config",
+        Signed(View),
+    ),
+    (
+        "PUT",
+        "/api/v0/staged/products/{guid}/jobs/{job_guid}/resource_config",
+        Signed(Configure),
+    ),
+    (
+        "GET",
+        "/api/v0/staged/products/{guid}/max_in_flight",
+        Signed(View),
+    ),
+    (
+        "PUT",
+        "/api/v0/staged/products/{guid}/max_in_flight",
+        Signed(Configure),
+    ),
+    (
+        "GET",
+        "/api/v0/staged/products/{guid}/errands",
+        Signed(View),
+    ),
+    (
+        "PUT",
+        "/api/v0/staged/products/{guid}/errands",
+        Signed(Configure),
+    ),
+    (
+        "GET",
+        "/api/v0/staged/products/{guid}/manifest",
+        Signed(View),
+    ),
     ("GET", "/api/v0/staged/pending_changes", Signed(View)),
     ("DELETE", "/api/v0/staged", Signed(Configure)),
     ("GET", "/api/v0/products/{guid}/diff", Signed(View)),
     ("GET", "/api/v0/diagnostic_report", Signed(View)),
-    ("POST", "/api/v0/certificates/generate", Signed(SeeCredentials)),
+    (
+        "POST",
+        "/api/v0/certificates/generate",
+        Signed(SeeCredentials),
+    ),
     // The Director tile.
     ("GET", "/api/v0/staged/director/properties", Signed(View)),
-    ("PUT", "/api/v0/staged/director/properties", Signed(Configure)),
-    ("GET", "/api/v0/staged/director/iaas_configurations", Signed(View)),
-    ("POST", "/api/v0/staged/director/iaas_configurations", Signed(Configure)),
-    ("PUT", "/api/v0/staged/director/iaas_configurations/{iaas_guid}", Signed(Configure)),
-    ("GET", "/api/v0/staged/director/availability_zones", Signed(View)),
-    ("PUT", "/api/v0/staged/director/availability_zones", Signed(Configure)),
-    ("POST", "/api/v0/staged/director/availability_zones", Signed(Configure)),
-    ("PUT", "/api/v0/staged/director/availability_zones/{az_guid}", Signed(Configure)),
+    (
+        "PUT",
+        "/api/v0/staged/director/properties",
+        Signed(Configure),
+    ),
+    (
+        "GET",
+        "/api/v0/staged/director/iaas_configurations",
+        Signed(View),
+    ),
+    (
+        "POST",
+        "/api/v0/staged/director/iaas_configurations",
+        Signed(Configure),
+    ),
+    (
+        "PUT",
+        "/api/v0/staged/director/iaas_configurations/{iaas_guid}",
+        Signed(Configure),
+    ),
+    (
+        "GET",
+        "/api/v0/staged/director/availability_zones",
+        Signed(View),
+    ),
+    (
+        "PUT",
+        "/api/v0/staged/director/availability_zones",
+        Signed(Configure),
+    ),
+    (
+        "POST",
+        "/api/v0/staged/director/availability_zones",
+        Signed(Configure),
+    ),
+    (
+        "PUT",
+        "/api/v0/staged/director/availability_zones/{az_guid}",
+        Signed(Configure),
+    ),
     ("GET", "/api/v0/staged/director/networks", Signed(View)),
     ("PUT", "/api/v0/staged/director/networks", Signed(Configure)),
-    ("GET", "/api/v0/staged/director/network_and_az", Signed(View)),
-    ("PUT", "/api/v0/staged/director/network_and_az", Signed(Configure)),
+    (
+        "GET",
+        "/api/v0/staged/director/network_and_az",
+        Signed(View),
+    ),
+    (
+        "PUT",
+        "/api/v0/staged/director/network_and_az",
+        Signed(Configure),
+    ),
     ("GET", "/api/v0/staged/cloud_config", Signed(View)),
     ("GET", "/api/v0/staged/vm_extensions", Signed(View)),
     ("GET", "/api/v0/vm_types", Signed(View)),
@@ -152,16 +252,52 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("GET", "/api/v0/installations/{id}/logs", Signed(View)),
     ("GET", "/api/v0/installations/{id}/events", Signed(View)),
     ("GET", "/api/v0/deployed/products", Signed(View)),
-    ("GET", "/api/v0/deployed/products/{guid}/manifest", Signed(View)),
-    ("GET", "/api/v0/deployed/products/{guid}/status", Signed(View)),
-    ("GET", "/api/v0/deployed/products/{guid}/credentials", Signed(View)),
-    ("GET", "/api/v0/deployed/products/{guid}/credentials/{reference}", Signed(SeeCredentials)),
-    ("GET", "/api/v0/deployed/products/{guid}/variables", Signed(View)),
-    ("POST", "/api/v0/deployed/products/{guid}/logs", Signed(SeeCredentials)),
-    ("GET", "/api/v0/deployed/products/{guid}/logs/{id}", Signed(SeeCredentials)),
-    ("GET", "/api/v0/deployed/products/{guid}/logs/{id}/download", Signed(SeeCredentials)),
+    (
+        "GET",
+        "/api/v0/deployed/products/{guid}/manifest",
+        Signed(View),
+    ),
+    (
+        "GET",
+        "/api/v0/deployed/products/{guid}/status",
+        Signed(View),
+    ),
+    (
+        "GET",
+        "/api/v0/deployed/products/{guid}/credentials",
+        Signed(View),
+    ),
+    (
+        "GET",
+        "/api/v0/deployed/products/{guid}/credentials/{reference}",
+        Signed(SeeCredentials),
+    ),
+    (
+        "GET",
+        "/api/v0/deployed/products/{guid}/variables",
+        Signed(View),
+    ),
+    (
+        "POST",
+        "/api/v0/deployed/products/{guid}/logs",
+        Signed(SeeCredentials),
+    ),
+    (
+        "GET",
+        "/api/v0/deployed/products/{guid}/logs/{id}",
+        Signed(SeeCredentials),
+    ),
+    (
+        "GET",
+        "/api/v0/deployed/products/{guid}/logs/{id}/download",
+        Signed(SeeCredentials),
+    ),
     ("GET", "/api/v0/deployed/director/credentials", Signed(View)),
-    ("GET", "/api/v0/deployed/director/credentials/{name}", Signed(SeeCredentials)),
+    (
+        "GET",
+        "/api/v0/deployed/director/credentials/{name}",
+        Signed(SeeCredentials),
+    ),
     (
         "GET",
         "/api/v0/deployed/director/credentials/bosh_commandline_credentials",
@@ -253,15 +389,15 @@ pub async fn gate(
         Public => {
             // The login form sets a session: a foreign page must not log a browser in.
             if request.method() == Method::POST && path == "/login" {
-                if let Err(err) = csrf::check_login(request.headers(), own_host(&request).as_deref()) {
+                if let Err(err) =
+                    csrf::check_login(request.headers(), own_host(&request).as_deref())
+                {
                     return refused(&path, err);
                 }
             }
             return next.run(request).await;
         }
-        Signed(action) if asks_for_credentials(request.uri().query()) => {
-            action.max(SeeCredentials)
-        }
+        Signed(action) if asks_for_credentials(request.uri().query()) => action.max(SeeCredentials),
         Signed(action) => action,
     };
 
@@ -295,7 +431,9 @@ pub async fn gate(
         None => {}
     }
     if credential == Credential::Session && !is_safe(request.method()) {
-        if let Err(err) = csrf::check_session_write(request.headers(), own_host(&request).as_deref()) {
+        if let Err(err) =
+            csrf::check_session_write(request.headers(), own_host(&request).as_deref())
+        {
             tracing::warn!(
                 target: "audit",
                 user = %user.username,

@@ -5,7 +5,6 @@ pub mod csrf;
 pub mod gate;
 pub mod headers;
 pub mod info;
-pub mod installations;
 pub mod login;
 pub mod serve;
 pub mod state;
@@ -58,7 +57,6 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             post(uaa::token).layer(DefaultBodyLimit::max(SMALL_FORM_LIMIT)),
         )
         .route("/api/v0/info", get(info::info))
-        .merge(installations::routes())
         .merge(api::routes())
         .route(gate::API_FALLBACK, any(api_not_found))
         .leptos_routes_with_context(&state, routes, contexts, move || {
@@ -67,7 +65,10 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), gate::gate))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            gate::gate,
+        ))
         .layer(sessions)
         .layer(axum::middleware::from_fn(move |request, next| {
             headers::security_headers(secure_cookies, request, next)

@@ -7,20 +7,15 @@
 //! whole in the store, so no entry path can reach outside it.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 
 use super::available::AvailableProduct;
 use super::Products;
 use crate::store::products::NewAvailable;
 use crate::tile_archive::{Limits, PivotalArchive};
 use crate::{Error, Result};
-
-/// Prefix of temporary upload files in the tile store.
-const UPLOAD_PREFIX: &str = ".upload-";
 
 /// Bounds of an import.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,65 +61,11 @@ impl ImportOutcome {
 
 /// An upload in progress: write chunks as they arrive, then hand it to
 /// [`Products::finish_import`]. Dropped unfinished, its temporary file is removed.
-pub struct Upload {
-    /// Buffered: request chunks are small (a few KiB); the disk gets 1 MiB writes.
-    file: Option<tokio::io::BufWriter<tokio::fs::File>>,
-    path: PathBuf,
-    hasher: Sha256,
-    size: u64,
-    max: u64,
-}
-
-impl Upload {
-    /// Appends a chunk, hashing it on the way.
-    pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
-        self.size += chunk.len() as u64;
-        if self.size > self.max {
-            return Err(Error::invalid(
-                "product[file]",
-                format!(
-                    "the file is larger than the {} allowed",
-                    crate::tile_archive::human_size(self.max)
-                ),
-            ));
-        }
-        self.hasher.update(chunk);
-        let file = self
-            .file
-            .as_mut()
-            .ok_or_else(|| Error::Internal("upload already finished".into()))?;
-        file.write_all(chunk)
-            .await
-            .map_err(|e| Error::io("writing an upload into the tile store", e))
-    }
-
-    /// Bytes received so far.
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-}
-
-impl Drop for Upload {
-    fn drop(&mut self) {
-        // Still here means the upload was not adopted: remove the partial file.
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
+pub type Upload = crate::uploads::Spool;
 
 /// Removes temporary uploads left by a crash.
 pub(super) fn remove_stale_uploads(tiles_dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(tiles_dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if entry
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.starts_with(UPLOAD_PREFIX))
-        {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
+    crate::uploads::remove_stale(tiles_dir);
 }
 
 /// A file name part made of safe characters only: metadata names come from the archive and
@@ -190,42 +131,19 @@ fn read_and_lint(
 impl Products {
     /// Starts an upload: a fresh temporary file (mode 0600) in the tile store.
     pub async fn begin_upload(&self) -> Result<Upload> {
-        let name = format!("{UPLOAD_PREFIX}{}.part", crate::secrets::random_token(12));
-        let path = self.tiles_dir().join(name);
-        let mut options = tokio::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        options.mode(0o600);
-        let file = options
-            .open(&path)
-            .await
-            .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
-        Ok(Upload {
-            file: Some(tokio::io::BufWriter::with_capacity(1024 * 1024, file)),
-            path,
-            hasher: Sha256::new(),
-            size: 0,
-            max: self.limits().max_upload_bytes,
-        })
+        Upload::create(
+            self.tiles_dir(),
+            self.limits().max_upload_bytes,
+            "product[file]",
+        )
+        .await
     }
 
     /// Checks, lints and registers a finished upload.
     pub async fn finish_import(&self, mut upload: Upload, actor: &str) -> Result<ImportOutcome> {
-        if let Some(mut file) = upload.file.take() {
-            file.flush()
-                .await
-                .map_err(|e| Error::io("finishing an upload", e))?;
-            file.get_ref()
-                .sync_all()
-                .await
-                .map_err(|e| Error::io("finishing an upload", e))?;
-        }
-        if upload.size == 0 {
-            return Err(Error::invalid("product[file]", "the file is empty"));
-        }
-        let sha256 = hex::encode(upload.hasher.clone().finalize());
-        let size = upload.size;
-        let path = upload.path.clone();
+        let spooled = upload.finish().await?;
+        let (sha256, size) = (spooled.sha256, spooled.size);
+        let path = upload.path().to_owned();
         let limits = self.limits().archive.clone();
         let (metadata, template) =
             tokio::task::spawn_blocking(move || read_and_lint(&path, &limits))
@@ -249,11 +167,7 @@ impl Products {
             safe_part(&version),
             &sha256[..12]
         ));
-        tokio::fs::rename(&upload.path, &final_path)
-            .await
-            .map_err(|e| Error::io("moving an upload into the tile store", e))?;
-        // The file now has its final name; `upload` must not remove anything when dropped.
-        upload.path = PathBuf::new();
+        upload.keep_as(&final_path).await?;
         let label = template.label.clone().unwrap_or_else(|| name.clone());
         let added = self
             .store()

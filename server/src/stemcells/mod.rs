@@ -30,8 +30,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 
 use crate::products::Products;
 use crate::store::stemcells::{NewStemcell, StemcellRow};
@@ -41,9 +39,6 @@ use crate::{Error, Result};
 pub use assignments::{ProductStemcells, StemcellUse};
 pub use criteria::OsVersion;
 pub use tarball::FILE_FIELD;
-
-/// Prefix of temporary upload files in the stemcell store.
-const UPLOAD_PREFIX: &str = ".upload-";
 
 /// Largest accepted stemcell tarball (real ones are 0.5–3 GiB; Windows ones larger).
 pub const MAX_STEMCELL_BYTES: u64 = 32 * 1024 * 1024 * 1024;
@@ -118,43 +113,15 @@ pub struct ImportedStemcell {
 /// An upload in progress: write chunks as they arrive, then hand it to
 /// [`StemcellLibrary::finish_import`]. Dropped unfinished, its temporary file is removed.
 pub struct StemcellUpload {
-    file: Option<tokio::io::BufWriter<tokio::fs::File>>,
-    path: PathBuf,
+    spool: crate::uploads::Spool,
     /// The name the client gave the file.
     filename: String,
-    hasher: Sha256,
-    size: u64,
 }
 
 impl StemcellUpload {
     /// Appends a chunk, hashing it on the way.
     pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
-        self.size += chunk.len() as u64;
-        if self.size > MAX_STEMCELL_BYTES {
-            return Err(Error::invalid(
-                FILE_FIELD,
-                format!(
-                    "the file is larger than the {} allowed",
-                    crate::tile_archive::human_size(MAX_STEMCELL_BYTES)
-                ),
-            ));
-        }
-        self.hasher.update(chunk);
-        let file = self
-            .file
-            .as_mut()
-            .ok_or_else(|| Error::Internal("stemcell upload already finished".into()))?;
-        file.write_all(chunk)
-            .await
-            .map_err(|e| Error::io("writing a stemcell upload", e))
-    }
-}
-
-impl Drop for StemcellUpload {
-    fn drop(&mut self) {
-        if !self.path.as_os_str().is_empty() {
-            let _ = std::fs::remove_file(&self.path);
-        }
+        self.spool.write(chunk).await
     }
 }
 
@@ -208,17 +175,7 @@ impl StemcellLibrary {
     ) -> Result<StemcellLibrary> {
         let dir = data_dir.join("stemcells");
         crate::store::create_private_dir(&dir)?;
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            for entry in entries.flatten() {
-                if entry
-                    .file_name()
-                    .to_str()
-                    .is_some_and(|n| n.starts_with(UPLOAD_PREFIX))
-                {
-                    let _ = std::fs::remove_file(entry.path());
-                }
-            }
-        }
+        crate::uploads::remove_stale(&dir);
         let library = StemcellLibrary {
             inner: Arc::new(Inner {
                 store,
@@ -330,31 +287,15 @@ impl StemcellLibrary {
         // Refused early (before a long upload) while an apply runs; checked again, holding the
         // write gate, when the upload is registered.
         self.products().ensure_not_applying()?;
-        let path = self.dir().join(format!(
-            "{UPLOAD_PREFIX}{}.part",
-            crate::secrets::random_token(12)
-        ));
-        let mut options = tokio::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        options.mode(0o600);
-        let file = options
-            .open(&path)
-            .await
-            .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+        let spool =
+            crate::uploads::Spool::create(self.dir(), MAX_STEMCELL_BYTES, FILE_FIELD).await?;
         // Only the last path component, in safe characters: it is shown and compared, never
         // used as a path.
         let filename = filename
             .and_then(|f| f.rsplit(['/', '\\']).next())
             .map(safe_part)
             .unwrap_or_default();
-        Ok(StemcellUpload {
-            file: Some(tokio::io::BufWriter::with_capacity(1024 * 1024, file)),
-            path,
-            filename,
-            hasher: Sha256::new(),
-            size: 0,
-        })
+        Ok(StemcellUpload { spool, filename })
     }
 
     /// Reads the manifest of a finished upload and registers it. `floating`: move the pins of
@@ -369,20 +310,9 @@ impl StemcellLibrary {
         // An import can change the stemcell a product resolves to (the newest accepted one, or
         // a floating pin): refused while an apply runs.
         let _write = self.products().begin_write().await?;
-        if let Some(mut file) = upload.file.take() {
-            file.flush()
-                .await
-                .map_err(|e| Error::io("finishing a stemcell upload", e))?;
-            file.get_ref()
-                .sync_all()
-                .await
-                .map_err(|e| Error::io("finishing a stemcell upload", e))?;
-        }
-        if upload.size == 0 {
-            return Err(Error::invalid(FILE_FIELD, "the file is empty"));
-        }
-        let sha256 = hex::encode(upload.hasher.clone().finalize());
-        let path = upload.path.clone();
+        let spooled = upload.spool.finish().await?;
+        let sha256 = spooled.sha256;
+        let path = upload.spool.path().to_owned();
         let manifest = tokio::task::spawn_blocking(move || tarball::read_manifest(&path))
             .await
             .map_err(|e| Error::Internal(format!("reading a stemcell upload: {e}")))??;
@@ -406,19 +336,16 @@ impl StemcellLibrary {
             safe_part(&manifest.version),
             &sha256[..12]
         ));
-        tokio::fs::rename(&upload.path, &final_path)
-            .await
-            .map_err(|e| Error::io("moving a stemcell upload into the stemcell store", e))?;
-        // The file has its final name now; the upload must not remove anything when dropped.
-        upload.path = PathBuf::new();
-        let filename = if upload.filename.is_empty() {
+        let StemcellUpload { spool, filename } = upload;
+        spool.keep_as(&final_path).await?;
+        let filename = if filename.is_empty() {
             format!(
                 "{}-{}.tgz",
                 safe_part(&manifest.name),
                 safe_part(&manifest.version)
             )
         } else {
-            upload.filename.clone()
+            filename
         };
         let final_text = final_path.to_string_lossy().into_owned();
         let new = NewStemcell {
@@ -431,7 +358,7 @@ impl StemcellLibrary {
             manifest: &manifest.text,
             file_path: Some(&final_text),
             sha256: Some(&sha256),
-            size: upload.size as i64,
+            size: spooled.size as i64,
             light: false,
             imported_by: actor,
         };
@@ -459,7 +386,7 @@ impl StemcellLibrary {
         }
         tracing::info!(
             name = %manifest.name, os = %manifest.operating_system, version = %manifest.version,
-            size = upload.size, sha256 = %sha256, actor, "stemcell imported"
+            size = spooled.size, sha256 = %sha256, actor, "stemcell imported"
         );
         let stemcell = self
             .by_name_version(&manifest.name, &manifest.version)

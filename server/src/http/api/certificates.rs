@@ -8,15 +8,11 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
-
 use super::json_body;
 use crate::http::AppState;
 use crate::{Error, Result};
 
-pub async fn generate(
-    State(state): State<AppState>,
-    body: Bytes,
-) -> Result<Json<Value>> {
+pub async fn generate(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>> {
     let body = json_body(&body)?;
     let domains: Vec<String> = match body.get("domains") {
         Some(Value::Array(items)) => items

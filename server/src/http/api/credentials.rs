@@ -28,9 +28,9 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::Caller;
+use crate::auth::roles::{self, Action};
 use crate::deployed::credentials::{Credential, DeployedCredentials};
 use crate::http::AppState;
-use crate::auth::roles::{self, Action};
 use crate::{Error, Result};
 
 /// What the audit line says a reveal came through.

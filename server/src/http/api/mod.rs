@@ -26,6 +26,7 @@ pub mod diagnostic_report;
 pub mod diff;
 pub mod director;
 pub mod errands;
+pub mod installations;
 pub mod jobs;
 pub mod logs;
 pub mod max_in_flight;
@@ -49,8 +50,8 @@ use serde_json::{json, Value};
 use app::session::CurrentUser;
 
 use super::AppState;
-use crate::products::field_changes::Target;
 use crate::auth::roles::{self, Action};
+use crate::products::field_changes::Target;
 use crate::products::Saved;
 use crate::{Error, Result};
 
@@ -168,6 +169,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v0/stemcell_associations",
             get(stemcells::associations).patch(stemcells::associate),
         )
+        .merge(installations::routes())
         .merge(logs::routes())
         .merge(credentials::routes())
 }
@@ -197,16 +199,14 @@ impl axum::extract::FromRequest<AppState> for ConfigWrite {
             .cloned()
             .ok_or_else(|| Error::Unauthorized("log in first".into()))?;
         let headers = request.headers().clone();
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|e| {
-                // Over the body limit is 413 here as on every route that reads a body.
-                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    Error::TooLarge(e.body_text())
-                } else {
-                    Error::invalid("base", e.body_text())
-                }
-            })?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            // Over the body limit is 413 here as on every route that reads a body.
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                Error::TooLarge(e.body_text())
+            } else {
+                Error::invalid("base", e.body_text())
+            }
+        })?;
         let body = json_body(&bytes)?;
         let expected = expected_version(&headers, &body)?;
         Ok(ConfigWrite {

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use app::session::CurrentUser;
 
-use super::{ConfigWrite};
+use super::ConfigWrite;
 use crate::http::AppState;
 use crate::products::StagedSummary;
 use crate::{Error, Result};

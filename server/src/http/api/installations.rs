@@ -19,8 +19,8 @@ use futures_util::stream::{self, Stream, StreamExt};
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::api::{json_body, Caller};
 use super::AppState;
+use super::{json_body, Caller};
 use crate::installations::{ApplyRequest, InstallEvent};
 use crate::Result;
 
@@ -32,16 +32,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v0/installations/{id}/events", get(events))
         .route(
             "/api/v0/deployed/products/{guid}/manifest",
-            get(super::api::deployed_products::manifest),
+            get(super::deployed_products::manifest),
         )
         .route("/api/v0/deployed/products/{guid}/status", get(status))
         .route(
             "/api/v0/staged/products/{guid}/manifest",
-            get(super::api::staged_manifest::show),
+            get(super::staged_manifest::show),
         )
         .route(
             "/api/v0/deployed/director/credentials/bosh_commandline_credentials",
-            get(super::api::bosh_credentials::show),
+            get(super::bosh_credentials::show),
         )
 }
 
