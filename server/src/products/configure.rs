@@ -120,6 +120,8 @@ impl Products {
 
     /// Loads a product, checks `expected`, lets `change` edit a copy of its settings (returning
     /// what it changed), fills generated credentials, and stores the result under the version.
+    /// Without `expected`, a save that another write overtook is done again on what is stored
+    /// now (so `change` may run more than once).
     async fn update_product<F>(
         &self,
         guid: &str,
@@ -128,25 +130,32 @@ impl Products {
         change: F,
     ) -> Result<Saved>
     where
-        F: FnOnce(&StagedProduct, &Context, &mut ProductSettings) -> Result<Vec<String>>,
+        F: Fn(&StagedProduct, &Context, &mut ProductSettings) -> Result<Vec<String>>,
     {
-        let product = self.staged_product(guid).await?;
-        self.check_version(
-            &product.guid,
-            &product.label,
-            product.config_version,
-            expected,
-        )
-        .await?;
-        let ctx = self.context().await?;
-        let mut settings = product.settings.clone();
-        let changed = change(&product, &ctx, &mut settings)?;
-        self.fill_generated(&product.template, &mut settings.staged)
+        let mut attempt = 0;
+        loop {
+            let product = self.staged_product(guid).await?;
+            self.check_version(
+                &product.guid,
+                &product.label,
+                product.config_version,
+                expected,
+            )
             .await?;
-        let version = product.version.clone();
-        let template = product.template.clone();
-        self.save_staged(&product, &version, &template, &settings, &changed, actor)
-            .await
+            let ctx = self.context().await?;
+            let mut settings = product.settings.clone();
+            let changed = change(&product, &ctx, &mut settings)?;
+            self.fill_generated(&product.template, &mut settings.staged)
+                .await?;
+            let version = product.version.clone();
+            let template = product.template.clone();
+            let saved = self
+                .save_staged(&product, &version, &template, &settings, &changed, actor)
+                .await;
+            if !Self::retry_unversioned(&saved, expected, &mut attempt).await {
+                return saved;
+            }
+        }
     }
 
     /// `GET …/properties`: every property in the properties-API shape; credentials as `***`
@@ -314,7 +323,7 @@ impl Products {
             } else {
                 vec!["networks_and_azs".into()]
             };
-            settings.networks_and_azs = Some(value);
+            settings.networks_and_azs = Some(value.clone());
             Ok(changed)
         })
         .await

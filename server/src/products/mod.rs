@@ -20,8 +20,12 @@
 //! **Concurrency.** Every staged product (and the Director) has a `config_version`. A write may
 //! name the version it was based on (`expected`); if the stored version moved on, the write is
 //! refused with [`Error::Stale`], which lists what the saves in between changed. A write without
-//! a version (om sends none) is applied to the current version. Each write is all or nothing:
-//! everything is validated first and stored in one transaction guarded by the version.
+//! a version (om sends none) is applied to the current version: it is stored guarded by the
+//! version it read too, and when another write got in first it reads again and re-applies its
+//! change ([`Products::retry_unversioned`]) — a retry on the stored version rather than a lock
+//! in this process, so it stays correct when several servers share one database. Each write is
+//! all or nothing: everything is validated first and stored in one transaction guarded by the
+//! version.
 
 pub mod available;
 pub mod certificates;
@@ -122,6 +126,10 @@ impl StagedProduct {
 pub struct Saved {
     pub config_version: i64,
 }
+
+/// How many times a write without an expected version is read again and re-applied after
+/// losing the race to another write (see [`Products::retry_unversioned`]).
+pub(crate) const UNVERSIONED_RETRIES: u32 = 32;
 
 /// The products service. Cheap to clone; share one per process.
 #[derive(Clone)]
@@ -385,6 +393,29 @@ impl Products {
             }),
             _ => Ok(()),
         }
+    }
+
+    /// After a write without an expected version lost the race to another write (the store
+    /// answered [`Error::Stale`]): whether to read again and re-apply it, after a short, jittered
+    /// pause. `attempt` counts the retries so far; after [`UNVERSIONED_RETRIES`] the write gives
+    /// up with the 409 (only under sustained contention on one product).
+    pub(crate) async fn retry_unversioned(
+        result: &Result<Saved>,
+        expected: Option<i64>,
+        attempt: &mut u32,
+    ) -> bool {
+        use rand::Rng;
+        if expected.is_some()
+            || !matches!(result, Err(Error::Stale { .. }))
+            || *attempt >= UNVERSIONED_RETRIES
+        {
+            return false;
+        }
+        *attempt += 1;
+        let most = 2 * u64::from((*attempt).min(10));
+        let pause = rand::thread_rng().gen_range(0..=most);
+        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        true
     }
 
     /// Records which installation is running (`None` when it ended). While one runs, every
