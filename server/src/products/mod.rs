@@ -142,8 +142,8 @@ struct Inner {
     sealer: Sealer,
     tiles_dir: PathBuf,
     limits: ImportLimits,
-    /// Parsed templates by (name, version): metadata text never changes for a name+version.
-    templates: Mutex<HashMap<(String, String), Arc<ProductTemplate>>>,
+    /// Parsed templates by (name, version), each with the metadata text it was parsed from.
+    templates: Mutex<HashMap<(String, String), CachedTemplate>>,
     /// Serialises root CA creation.
     ca: tokio::sync::Mutex<Option<CertificateAuthority>>,
     /// The installation running now, if any: configuration writes wait for it to end (they are
@@ -155,6 +155,13 @@ struct Inner {
     /// its installation row and sets `applying` ([`Products::claim_for_apply`]). A write is
     /// thus either finished before the apply validates, or refused with 409 after it.
     write_gate: Arc<tokio::sync::RwLock<()>>,
+}
+
+/// A parsed template and the metadata text it came from (a name and version deleted and
+/// imported again may have other metadata).
+struct CachedTemplate {
+    metadata: Box<str>,
+    template: Arc<ProductTemplate>,
 }
 
 /// Held by a configuration write from its check to its last store write (see
@@ -229,7 +236,9 @@ impl Products {
         &self.inner.limits
     }
 
-    /// The parsed template of an available product (cached).
+    /// The parsed template of an available product (cached). An entry is used only for the
+    /// same metadata text: a name and version deleted and imported again may bring other
+    /// metadata, and a cache keyed by name and version alone kept validating with the old one.
     pub(crate) fn template_of(
         &self,
         name: &str,
@@ -237,8 +246,10 @@ impl Products {
         metadata: &str,
     ) -> Result<Arc<ProductTemplate>> {
         let key = (name.to_owned(), version.to_owned());
-        if let Some(t) = self.lock_templates().get(&key) {
-            return Ok(t.clone());
+        if let Some(cached) = self.lock_templates().get(&key) {
+            if *cached.metadata == *metadata {
+                return Ok(cached.template.clone());
+            }
         }
         let template = ProductTemplate::from_yaml(metadata).map_err(|e| {
             Error::Internal(format!(
@@ -246,13 +257,19 @@ impl Products {
             ))
         })?;
         let template = Arc::new(template);
-        self.lock_templates().insert(key, template.clone());
+        self.lock_templates().insert(
+            key,
+            CachedTemplate {
+                metadata: metadata.into(),
+                template: template.clone(),
+            },
+        );
         Ok(template)
     }
 
     fn lock_templates(
         &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<ProductTemplate>>> {
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), CachedTemplate>> {
         // A poisoned cache is still a valid cache: entries are inserted whole.
         self.inner
             .templates
