@@ -16,6 +16,7 @@ use tiles::properties::staged::{ResourceConfig, StagedValues};
 use tiles::properties::types;
 use tiles::validate::{validate_form, validate_product, ValidationContext, VmType};
 
+use super::commands::PropertyUpdates;
 use super::director::DIRECTOR_JOBS;
 use super::{ProductSettings, Products, Saved, StagedProduct};
 use crate::{Error, Result};
@@ -174,14 +175,13 @@ impl Products {
         ))
     }
 
-    /// `PUT …/properties` with `{REFERENCE: {"value": …, "selected_option"?: …}}`: every value
-    /// is shaped by its type, checked, and stored together — or none is (422 naming each bad
-    /// reference). Other properties' blanks do not block the save (they make the tile
-    /// incomplete).
+    /// `PUT …/properties`: every value is shaped by its type, checked, and stored together — or
+    /// none is (422 naming each bad reference). Other properties' blanks do not block the save
+    /// (they make the tile incomplete).
     pub async fn set_properties(
         &self,
         guid: &str,
-        properties: &Value,
+        properties: &PropertyUpdates,
         expected: Option<i64>,
         actor: &str,
     ) -> Result<Saved> {
@@ -191,10 +191,8 @@ impl Products {
                 "the BOSH Director is configured through /api/v0/staged/director/properties",
             ));
         }
-        let properties = properties.clone();
         self.update_product(guid, expected, actor, move |product, ctx, settings| {
-            let (partial, touched) =
-                shape_properties(&product.template, &product.name, &properties)?;
+            let (partial, touched) = shape_properties(&product.template, properties)?;
             let changed = merge_values(&product.template, &mut settings.staged, partial);
             let report = validate_product(&product.template, &settings.staged, &ctx.validation());
             let errors: BTreeMap<String, Vec<String>> = report
@@ -216,21 +214,19 @@ impl Products {
         &self,
         guid: &str,
         form: &str,
-        properties: &Value,
+        properties: &PropertyUpdates,
         expected: Option<i64>,
         actor: &str,
     ) -> Result<Saved> {
-        let properties = properties.clone();
-        let form = form.to_owned();
         self.update_product(guid, expected, actor, move |product, ctx, settings| {
-            if product.template.form_type(&form).is_none() {
+            if product.template.form_type(form).is_none() {
                 return Err(Error::NotFound(format!("form '{form}'")));
             }
-            let (partial, _) = shape_properties(&product.template, &product.name, &properties)?;
+            let (partial, _) = shape_properties(&product.template, properties)?;
             let changed = merge_values(&product.template, &mut settings.staged, partial);
             let report = validate_form(
                 &product.template,
-                &form,
+                form,
                 &settings.staged,
                 &ctx.validation(),
             );
@@ -750,28 +746,22 @@ impl Products {
     }
 }
 
-/// Brings a properties-API body onto the template: values shaped by type, selectors to their
+/// Brings property updates onto the template: values shaped by type, selectors to their
 /// select values. Unknown or non-configurable references are refused (422). Returns the values
 /// and the references they set.
 fn shape_properties(
     template: &ProductTemplate,
-    product_name: &str,
-    properties: &Value,
+    properties: &PropertyUpdates,
 ) -> Result<(StagedValues, Vec<String>)> {
-    if !properties.is_object() {
-        return Err(Error::invalid("properties", "expected an object"));
+    let mut config = ProductConfig::default();
+    for (reference, update) in properties {
+        config.staged.set(reference, update.value.clone());
+        if let Some(option) = &update.selected_option {
+            config
+                .selected_options
+                .insert(reference.clone(), option.clone());
+        }
     }
-    let doc = json!({"product-name": product_name, "product-properties": properties});
-    let config = ProductConfig::from_value(&doc).map_err(|e| match e {
-        tiles::Error::Invalid { field, message } => Error::invalid(
-            field
-                .strip_prefix("product-properties.")
-                .unwrap_or(&field)
-                .to_owned(),
-            message,
-        ),
-        other => Error::invalid("properties", other.to_string()),
-    })?;
     let (partial, report) = stage(template, &config);
     if !report.errors.is_empty() {
         return Err(Error::Rejected(report.errors));

@@ -7,6 +7,7 @@
 //! - [`import`]: streaming a `.pivotal` into the tile store and registering it;
 //! - [`stage`]: putting a product on the dashboard, taking it off;
 //! - [`upgrade`]: moving a staged product to a newer imported version, keeping its settings;
+//! - [`commands`]: the typed requests of configuration writes (what the API and UI send);
 //! - [`configure`]: properties, networks and AZs, resource config, max in flight, errands;
 //! - [`changes`]: what a pending change consists of (Changes) and depends on (Depends on);
 //! - [`completeness`]: a tile's state (deployable, incomplete, invalid) and pending changes;
@@ -30,6 +31,7 @@
 pub mod available;
 pub mod certificates;
 pub mod changes;
+pub mod commands;
 pub mod completeness;
 pub mod configure;
 pub mod deployed;
