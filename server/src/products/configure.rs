@@ -16,7 +16,7 @@ use tiles::properties::staged::{ResourceConfig, StagedValues};
 use tiles::properties::types;
 use tiles::validate::{validate_form, validate_product, ValidationContext, VmType};
 
-use super::commands::PropertyUpdates;
+use super::commands::{Placement, PropertyUpdates};
 use super::director::DIRECTOR_JOBS;
 use super::{ProductSettings, Products, Saved, StagedProduct};
 use crate::{Error, Result};
@@ -224,12 +224,8 @@ impl Products {
             }
             let (partial, _) = shape_properties(&product.template, properties)?;
             let changed = merge_values(&product.template, &mut settings.staged, partial);
-            let report = validate_form(
-                &product.template,
-                form,
-                &settings.staged,
-                &ctx.validation(),
-            );
+            let report =
+                validate_form(&product.template, form, &settings.staged, &ctx.validation());
             if !report.errors.is_empty() {
                 return Err(rejected(report.errors));
             }
@@ -254,10 +250,11 @@ impl Products {
     pub async fn set_networks_and_azs(
         &self,
         guid: &str,
-        value: Value,
+        placement: &Placement,
         expected: Option<i64>,
         actor: &str,
     ) -> Result<Saved> {
+        let value = placement.to_stored();
         if self.is_director(guid).await? {
             return self
                 .set_director_network_and_az(value, expected, actor)
@@ -266,50 +263,34 @@ impl Products {
         let director = self.director().await?.settings;
         self.update_product(guid, expected, actor, move |_, _, settings| {
             let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            let Value::Object(map) = &value else {
-                return Err(Error::invalid("networks_and_azs", "expected an object"));
+            let mut unknown = |key: &str, name: &str, known: bool| {
+                if !known {
+                    let what = if key.contains("network") {
+                        "network"
+                    } else {
+                        "availability zone"
+                    };
+                    errors
+                        .entry(format!("networks_and_azs.{key}"))
+                        .or_default()
+                        .push(format!("there is no {what} named '{name}'"));
+                }
             };
             let az_known = |n: &str| director.azs.iter().any(|a| a.name == n);
             let net_known = |n: &str| director.networks.iter().any(|a| a.name == n);
-            for (key, v) in map {
-                let names: Vec<Option<&str>> = match key.as_str() {
-                    "other_availability_zones" => match v {
-                        Value::Array(items) => items
-                            .iter()
-                            .map(|i| i.get("name").and_then(Value::as_str))
-                            .collect(),
-                        _ => vec![None],
-                    },
-                    _ => vec![v.get("name").and_then(Value::as_str)],
-                };
-                let field = format!("networks_and_azs.{key}");
-                for name in names {
-                    let Some(name) = name else {
-                        errors
-                            .entry(field.clone())
-                            .or_default()
-                            .push("expected {\"name\": …}".into());
-                        continue;
-                    };
-                    let known = match key.as_str() {
-                        "network" | "service_network" => net_known(name),
-                        "singleton_availability_zone" | "other_availability_zones" => {
-                            az_known(name)
-                        }
-                        _ => true,
-                    };
-                    if !known {
-                        let what = if key.contains("network") {
-                            "network"
-                        } else {
-                            "availability zone"
-                        };
-                        errors
-                            .entry(field.clone())
-                            .or_default()
-                            .push(format!("there is no {what} named '{name}'"));
-                    }
+            for (key, name) in [
+                ("network", &placement.network),
+                ("service_network", &placement.service_network),
+            ] {
+                if let Some(name) = name {
+                    unknown(key, name, net_known(name));
                 }
+            }
+            if let Some(name) = &placement.singleton_availability_zone {
+                unknown("singleton_availability_zone", name, az_known(name));
+            }
+            for name in placement.other_availability_zones.iter().flatten() {
+                unknown("other_availability_zones", name, az_known(name));
             }
             if !errors.is_empty() {
                 return Err(rejected(errors));
