@@ -2,11 +2,16 @@
 //!
 //! Invalid input is a 4xx that names the field and the rule; internal failures are logged with
 //! their context and answered without details, so nothing sensitive leaks into a response.
+//!
+//! This module sits below every other in the crate: it imports no domain type. Errors carry
+//! plain data (messages, maps, JSON bodies); the domain modules convert their own types into
+//! them (e.g. `installations::checks::Refusal` into [`ApplyRefusal`]).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
+use serde_json::{json, Value};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -43,7 +48,7 @@ pub enum Error {
     /// field), warnings (refused only without `ignore_warnings`) and Ops Manager's
     /// `deployment_errors.products[]`. 422.
     #[error("apply changes refused: {0}")]
-    ApplyRefused(Box<crate::installations::checks::Refusal>),
+    ApplyRefused(Box<ApplyRefusal>),
     /// A save based on an older configuration version than the stored one.
     #[error("{subject} changed since version {expected} (now {current})")]
     Stale {
@@ -79,6 +84,27 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Why Apply Changes was refused, as plain data: the errors (by product GUID or request field)
+/// and warnings, and the whole 422 body (with Ops Manager's `deployment_errors`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplyRefusal {
+    pub errors: std::collections::BTreeMap<String, Vec<String>>,
+    pub warnings: Vec<String>,
+    pub body: Value,
+}
+
+impl std::fmt::Display for ApplyRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts: Vec<String> = self
+            .errors
+            .iter()
+            .flat_map(|(k, ms)| ms.iter().map(move |m| format!("{k}: {m}")))
+            .collect();
+        parts.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
+        f.write_str(&parts.join("; "))
+    }
+}
 
 impl Error {
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
@@ -123,7 +149,7 @@ impl Error {
     /// (`changes`: reference, who, the value now — credentials only as changed — and before):
     /// `409 {"errors": {"base": […]}, "config_version": N, "changed": […], "changes": […]}`.
     /// Any other error is answered as usual.
-    pub fn with_changes(self, changes: &[crate::products::field_changes::FieldChange]) -> Response {
+    pub fn with_changes<C: Serialize>(self, changes: &[C]) -> Response {
         let Error::Stale {
             subject,
             expected,
@@ -188,17 +214,14 @@ impl IntoResponse for Error {
                 Json(json!({"errors": {"base": [format!("{what} already exists")]}})),
             )
                 .into_response(),
-            Error::ApplyRefused(refusal) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(refusal.to_json()),
-            )
+            Error::ApplyRefused(refusal) => (StatusCode::UNPROCESSABLE_ENTITY, Json(refusal.body))
                 .into_response(),
             Error::Rejected(errors) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Json(json!({ "errors": errors })),
             )
                 .into_response(),
-            stale @ Error::Stale { .. } => stale.with_changes(&[]),
+            stale @ Error::Stale { .. } => stale.with_changes::<Value>(&[]),
             Error::Forbidden(message) => (
                 StatusCode::FORBIDDEN,
                 Json(json!({"errors": {"base": [message]}})),

@@ -371,3 +371,93 @@ async fn a_staged_product_upgrades_to_a_newer_import_keeping_its_configuration()
         .await;
     assert_eq!(list.as_array().unwrap().len(), 2);
 }
+
+/// The PKS metadata at `version` with `worker_max_in_flight` defaulting to `default` and
+/// constrained by `constraints` (YAML lines indented by four spaces).
+fn pks_with_in_flight_constraints(version: &str, default: i64, constraints: &str) -> Vec<u8> {
+    let old = "- name: worker_max_in_flight\n  type: integer\n  configurable: true\n  \
+               default: 1\n  constraints:\n    min: 1\n";
+    let text = pks_metadata_version(version);
+    assert!(text.contains(old), "PKS metadata changed: update this test");
+    let new = format!(
+        "- name: worker_max_in_flight\n  type: integer\n  configurable: true\n  \
+         default: {default}\n  constraints:\n{constraints}"
+    );
+    let text = text.replacen(old, &new, 1);
+    pivotal(&[("metadata/pks.yml", text.as_bytes(), true)])
+}
+
+#[tokio::test]
+async fn a_version_deleted_and_imported_again_is_validated_by_its_new_metadata() {
+    let server = TestServer::start();
+    let api = Api::login(&server).await;
+    configure_director(&api).await;
+    let version = "9.9.9";
+    let in_flight =
+        |v: i64| json!({"properties": {".properties.worker_max_in_flight": {"value": v}}});
+
+    // The first file: at least 10.
+    let r = api
+        .upload(
+            "a.pivotal",
+            pks_with_in_flight_constraints(version, 10, "    min: 10\n"),
+        )
+        .await;
+    assert_eq!(r.body["outcome"], "imported", "{:#}", r.body);
+    let staged = api
+        .ok(
+            Method::POST,
+            "/api/v0/staged/products",
+            Some(json!({"name": PKS, "product_version": version})),
+        )
+        .await;
+    let guid = staged["guid"].as_str().unwrap().to_owned();
+    let props = format!("/api/v0/staged/products/{guid}/properties");
+    let r = api.put(&props, in_flight(3)).await;
+    assert_eq!(r.status, 422, "{:#}", r.body);
+    api.ok(
+        Method::DELETE,
+        &format!("/api/v0/staged/products/{guid}"),
+        None,
+    )
+    .await;
+    api.ok(
+        Method::DELETE,
+        &format!("/api/v0/available_products?product_name={PKS}&version={version}"),
+        None,
+    )
+    .await;
+
+    // The same name and version again, now between 1 and 5.
+    let r = api
+        .upload(
+            "b.pivotal",
+            pks_with_in_flight_constraints(version, 1, "    min: 1\n    max: 5\n"),
+        )
+        .await;
+    assert_eq!(r.body["outcome"], "imported", "{:#}", r.body);
+    let staged = api
+        .ok(
+            Method::POST,
+            "/api/v0/staged/products",
+            Some(json!({"name": PKS, "product_version": version})),
+        )
+        .await;
+    let guid = staged["guid"].as_str().unwrap().to_owned();
+    let props = format!("/api/v0/staged/products/{guid}/properties");
+    // The new rule refuses 20 (the old one allowed it) and accepts 3 (the old one refused it).
+    let r = api.put(&props, in_flight(20)).await;
+    assert_eq!(r.status, 422, "{:#}", r.body);
+    assert!(
+        r.body["errors"][".properties.worker_max_in_flight"].is_array(),
+        "{:#}",
+        r.body
+    );
+    let r = api.put(&props, in_flight(3)).await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    let shown = api.ok(Method::GET, &props, None).await;
+    assert_eq!(
+        shown["properties"][".properties.worker_max_in_flight"]["value"],
+        3
+    );
+}

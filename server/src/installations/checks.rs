@@ -61,6 +61,18 @@ pub struct Refusal {
     pub products: BTreeMap<String, ProductCheck>,
 }
 
+impl From<Refusal> for crate::Error {
+    /// Refused Apply Changes, as the error type's plain data.
+    fn from(refusal: Refusal) -> Self {
+        let body = refusal.to_json();
+        crate::Error::ApplyRefused(Box::new(crate::error::ApplyRefusal {
+            errors: refusal.errors,
+            warnings: refusal.warnings,
+            body,
+        }))
+    }
+}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts: Vec<String> = self

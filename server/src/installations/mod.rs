@@ -300,7 +300,7 @@ impl Installations {
                     }
                 }
                 if !refusal.errors.is_empty() {
-                    return Err(Error::ApplyRefused(Box::new(refusal)));
+                    return Err(refusal.into());
                 }
                 staged
                     .iter()
@@ -483,7 +483,7 @@ impl Installations {
             if request.ignore_warnings {
                 refusal.drop_warnings();
             }
-            return Err(Error::ApplyRefused(Box::new(refusal)));
+            return Err(refusal.into());
         }
         Ok((plan, refusal.warnings))
     }

@@ -12,6 +12,7 @@ use argon2::password_hash::rand_core::OsRng;
 use serde_json::{json, Value};
 use tiles::properties::formats;
 
+use super::commands::PropertyUpdate;
 use super::{Products, Saved};
 use crate::{Error, Result};
 
@@ -111,13 +112,12 @@ impl Products {
                 Error::Invalid { message, .. } => Error::invalid(reference, message),
                 other => other,
             })?;
-        let body = json!({
-            reference: {"value": {
-                "cert_pem": generated.cert_pem,
-                "private_key_pem": generated.private_key_pem,
-            }}
+        let value = json!({
+            "cert_pem": generated.cert_pem,
+            "private_key_pem": generated.private_key_pem,
         });
-        let saved = self.set_properties(guid, &body, expected, actor).await?;
+        let updates = [(reference.to_owned(), PropertyUpdate::value(value))].into();
+        let saved = self.set_properties(guid, &updates, expected, actor).await?;
         Ok((saved, generated.cert_pem))
     }
 }

@@ -16,6 +16,7 @@ use tiles::properties::staged::{ResourceConfig, StagedValues};
 use tiles::properties::types;
 use tiles::validate::{validate_form, validate_product, ValidationContext, VmType};
 
+use super::commands::{Placement, PropertyUpdates};
 use super::director::DIRECTOR_JOBS;
 use super::{ProductSettings, Products, Saved, StagedProduct};
 use crate::{Error, Result};
@@ -120,6 +121,8 @@ impl Products {
 
     /// Loads a product, checks `expected`, lets `change` edit a copy of its settings (returning
     /// what it changed), fills generated credentials, and stores the result under the version.
+    /// Without `expected`, a save that another write overtook is done again on what is stored
+    /// now (so `change` may run more than once).
     async fn update_product<F>(
         &self,
         guid: &str,
@@ -128,25 +131,32 @@ impl Products {
         change: F,
     ) -> Result<Saved>
     where
-        F: FnOnce(&StagedProduct, &Context, &mut ProductSettings) -> Result<Vec<String>>,
+        F: Fn(&StagedProduct, &Context, &mut ProductSettings) -> Result<Vec<String>>,
     {
-        let product = self.staged_product(guid).await?;
-        self.check_version(
-            &product.guid,
-            &product.label,
-            product.config_version,
-            expected,
-        )
-        .await?;
-        let ctx = self.context().await?;
-        let mut settings = product.settings.clone();
-        let changed = change(&product, &ctx, &mut settings)?;
-        self.fill_generated(&product.template, &mut settings.staged)
+        let mut attempt = 0;
+        loop {
+            let product = self.staged_product(guid).await?;
+            self.check_version(
+                &product.guid,
+                &product.label,
+                product.config_version,
+                expected,
+            )
             .await?;
-        let version = product.version.clone();
-        let template = product.template.clone();
-        self.save_staged(&product, &version, &template, &settings, &changed, actor)
-            .await
+            let ctx = self.context().await?;
+            let mut settings = product.settings.clone();
+            let changed = change(&product, &ctx, &mut settings)?;
+            self.fill_generated(&product.template, &mut settings.staged)
+                .await?;
+            let version = product.version.clone();
+            let template = product.template.clone();
+            let saved = self
+                .save_staged(&product, &version, &template, &settings, &changed, actor)
+                .await;
+            if !Self::retry_unversioned(&saved, expected, &mut attempt).await {
+                return saved;
+            }
+        }
     }
 
     /// `GET …/properties`: every property in the properties-API shape; credentials as `***`
@@ -165,14 +175,13 @@ impl Products {
         ))
     }
 
-    /// `PUT …/properties` with `{REFERENCE: {"value": …, "selected_option"?: …}}`: every value
-    /// is shaped by its type, checked, and stored together — or none is (422 naming each bad
-    /// reference). Other properties' blanks do not block the save (they make the tile
-    /// incomplete).
+    /// `PUT …/properties`: every value is shaped by its type, checked, and stored together — or
+    /// none is (422 naming each bad reference). Other properties' blanks do not block the save
+    /// (they make the tile incomplete).
     pub async fn set_properties(
         &self,
         guid: &str,
-        properties: &Value,
+        properties: &PropertyUpdates,
         expected: Option<i64>,
         actor: &str,
     ) -> Result<Saved> {
@@ -182,10 +191,8 @@ impl Products {
                 "the BOSH Director is configured through /api/v0/staged/director/properties",
             ));
         }
-        let properties = properties.clone();
         self.update_product(guid, expected, actor, move |product, ctx, settings| {
-            let (partial, touched) =
-                shape_properties(&product.template, &product.name, &properties)?;
+            let (partial, touched) = shape_properties(&product.template, properties)?;
             let changed = merge_values(&product.template, &mut settings.staged, partial);
             let report = validate_product(&product.template, &settings.staged, &ctx.validation());
             let errors: BTreeMap<String, Vec<String>> = report
@@ -207,24 +214,18 @@ impl Products {
         &self,
         guid: &str,
         form: &str,
-        properties: &Value,
+        properties: &PropertyUpdates,
         expected: Option<i64>,
         actor: &str,
     ) -> Result<Saved> {
-        let properties = properties.clone();
-        let form = form.to_owned();
         self.update_product(guid, expected, actor, move |product, ctx, settings| {
-            if product.template.form_type(&form).is_none() {
+            if product.template.form_type(form).is_none() {
                 return Err(Error::NotFound(format!("form '{form}'")));
             }
-            let (partial, _) = shape_properties(&product.template, &product.name, &properties)?;
+            let (partial, _) = shape_properties(&product.template, properties)?;
             let changed = merge_values(&product.template, &mut settings.staged, partial);
-            let report = validate_form(
-                &product.template,
-                &form,
-                &settings.staged,
-                &ctx.validation(),
-            );
+            let report =
+                validate_form(&product.template, form, &settings.staged, &ctx.validation());
             if !report.errors.is_empty() {
                 return Err(rejected(report.errors));
             }
@@ -249,10 +250,11 @@ impl Products {
     pub async fn set_networks_and_azs(
         &self,
         guid: &str,
-        value: Value,
+        placement: &Placement,
         expected: Option<i64>,
         actor: &str,
     ) -> Result<Saved> {
+        let value = placement.to_stored();
         if self.is_director(guid).await? {
             return self
                 .set_director_network_and_az(value, expected, actor)
@@ -261,50 +263,34 @@ impl Products {
         let director = self.director().await?.settings;
         self.update_product(guid, expected, actor, move |_, _, settings| {
             let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            let Value::Object(map) = &value else {
-                return Err(Error::invalid("networks_and_azs", "expected an object"));
+            let mut unknown = |key: &str, name: &str, known: bool| {
+                if !known {
+                    let what = if key.contains("network") {
+                        "network"
+                    } else {
+                        "availability zone"
+                    };
+                    errors
+                        .entry(format!("networks_and_azs.{key}"))
+                        .or_default()
+                        .push(format!("there is no {what} named '{name}'"));
+                }
             };
             let az_known = |n: &str| director.azs.iter().any(|a| a.name == n);
             let net_known = |n: &str| director.networks.iter().any(|a| a.name == n);
-            for (key, v) in map {
-                let names: Vec<Option<&str>> = match key.as_str() {
-                    "other_availability_zones" => match v {
-                        Value::Array(items) => items
-                            .iter()
-                            .map(|i| i.get("name").and_then(Value::as_str))
-                            .collect(),
-                        _ => vec![None],
-                    },
-                    _ => vec![v.get("name").and_then(Value::as_str)],
-                };
-                let field = format!("networks_and_azs.{key}");
-                for name in names {
-                    let Some(name) = name else {
-                        errors
-                            .entry(field.clone())
-                            .or_default()
-                            .push("expected {\"name\": …}".into());
-                        continue;
-                    };
-                    let known = match key.as_str() {
-                        "network" | "service_network" => net_known(name),
-                        "singleton_availability_zone" | "other_availability_zones" => {
-                            az_known(name)
-                        }
-                        _ => true,
-                    };
-                    if !known {
-                        let what = if key.contains("network") {
-                            "network"
-                        } else {
-                            "availability zone"
-                        };
-                        errors
-                            .entry(field.clone())
-                            .or_default()
-                            .push(format!("there is no {what} named '{name}'"));
-                    }
+            for (key, name) in [
+                ("network", &placement.network),
+                ("service_network", &placement.service_network),
+            ] {
+                if let Some(name) = name {
+                    unknown(key, name, net_known(name));
                 }
+            }
+            if let Some(name) = &placement.singleton_availability_zone {
+                unknown("singleton_availability_zone", name, az_known(name));
+            }
+            for name in placement.other_availability_zones.iter().flatten() {
+                unknown("other_availability_zones", name, az_known(name));
             }
             if !errors.is_empty() {
                 return Err(rejected(errors));
@@ -314,7 +300,7 @@ impl Products {
             } else {
                 vec!["networks_and_azs".into()]
             };
-            settings.networks_and_azs = Some(value);
+            settings.networks_and_azs = Some(value.clone());
             Ok(changed)
         })
         .await
@@ -741,28 +727,22 @@ impl Products {
     }
 }
 
-/// Brings a properties-API body onto the template: values shaped by type, selectors to their
+/// Brings property updates onto the template: values shaped by type, selectors to their
 /// select values. Unknown or non-configurable references are refused (422). Returns the values
 /// and the references they set.
 fn shape_properties(
     template: &ProductTemplate,
-    product_name: &str,
-    properties: &Value,
+    properties: &PropertyUpdates,
 ) -> Result<(StagedValues, Vec<String>)> {
-    if !properties.is_object() {
-        return Err(Error::invalid("properties", "expected an object"));
+    let mut config = ProductConfig::default();
+    for (reference, update) in properties {
+        config.staged.set(reference, update.value.clone());
+        if let Some(option) = &update.selected_option {
+            config
+                .selected_options
+                .insert(reference.clone(), option.clone());
+        }
     }
-    let doc = json!({"product-name": product_name, "product-properties": properties});
-    let config = ProductConfig::from_value(&doc).map_err(|e| match e {
-        tiles::Error::Invalid { field, message } => Error::invalid(
-            field
-                .strip_prefix("product-properties.")
-                .unwrap_or(&field)
-                .to_owned(),
-            message,
-        ),
-        other => Error::invalid("properties", other.to_string()),
-    })?;
     let (partial, report) = stage(template, &config);
     if !report.errors.is_empty() {
         return Err(Error::Rejected(report.errors));

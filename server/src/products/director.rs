@@ -502,7 +502,8 @@ impl Products {
 
     /// Applies `change` to the Director settings and stores them, guarded by the version. The
     /// closure validates and returns what it changed (for the change log), or an error that
-    /// leaves everything as it was.
+    /// leaves everything as it was. Without `expected`, a save that another write overtook is
+    /// done again on what is stored now (so `change` may run more than once).
     pub async fn update_director<F>(
         &self,
         expected: Option<i64>,
@@ -510,7 +511,26 @@ impl Products {
         change: F,
     ) -> Result<Saved>
     where
-        F: FnOnce(&mut DirectorSettings) -> Result<Vec<String>>,
+        F: Fn(&mut DirectorSettings) -> Result<Vec<String>>,
+    {
+        let mut attempt = 0;
+        loop {
+            let saved = self.update_director_once(expected, actor, &change).await;
+            if !Self::retry_unversioned(&saved, expected, &mut attempt).await {
+                return saved;
+            }
+        }
+    }
+
+    /// One attempt of [`update_director`](Self::update_director).
+    async fn update_director_once<F>(
+        &self,
+        expected: Option<i64>,
+        actor: &str,
+        change: &F,
+    ) -> Result<Saved>
+    where
+        F: Fn(&mut DirectorSettings) -> Result<Vec<String>>,
     {
         let _write = self.begin_write().await?;
         let view = self.director().await?;
@@ -615,7 +635,7 @@ impl Products {
         self.update_director(expected, actor, move |s| {
             let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
             let mut changed = Vec::new();
-            for (section, value) in body {
+            for (section, value) in body.clone() {
                 let Value::Object(fields) = value else {
                     errors
                         .entry(section.clone())
@@ -722,7 +742,7 @@ impl Products {
     ) -> Result<Saved> {
         self.update_director(expected, actor, move |s| {
             let mut next = Vec::new();
-            for mut az in azs {
+            for mut az in azs.clone() {
                 az.fields.remove("iaas_configuration_guid");
                 let old = s.azs.iter().find(|o| o.name == az.name);
                 az.guid = match old {
@@ -797,7 +817,7 @@ impl Products {
     ) -> Result<Saved> {
         self.update_director(expected, actor, move |s| {
             let mut next = Vec::new();
-            for mut n in networks {
+            for mut n in networks.clone() {
                 n.guid = match s.networks.iter().find(|o| o.name == n.name) {
                     Some(o) => o.guid.clone(),
                     None => new_guid("network"),
@@ -896,7 +916,7 @@ impl Products {
             } else {
                 vec!["network_and_az".into()]
             };
-            s.network_assignment = Some(value);
+            s.network_assignment = Some(value.clone());
             Ok(changed)
         })
         .await
@@ -983,7 +1003,7 @@ impl Products {
             } else {
                 vec!["vm_types".into()]
             };
-            s.vm_types = configs;
+            s.vm_types = configs.clone();
             Ok(changed)
         })
         .await
@@ -1045,7 +1065,7 @@ impl Products {
             } else {
                 vec!["disk_types".into()]
             };
-            s.disk_types = types;
+            s.disk_types = types.clone();
             Ok(changed)
         })
         .await

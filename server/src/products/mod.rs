@@ -7,6 +7,7 @@
 //! - [`import`]: streaming a `.pivotal` into the tile store and registering it;
 //! - [`stage`]: putting a product on the dashboard, taking it off;
 //! - [`upgrade`]: moving a staged product to a newer imported version, keeping its settings;
+//! - [`commands`]: the typed requests of configuration writes (what the API and UI send);
 //! - [`configure`]: properties, networks and AZs, resource config, max in flight, errands;
 //! - [`changes`]: what a pending change consists of (Changes) and depends on (Depends on);
 //! - [`completeness`]: a tile's state (deployable, incomplete, invalid) and pending changes;
@@ -20,12 +21,17 @@
 //! **Concurrency.** Every staged product (and the Director) has a `config_version`. A write may
 //! name the version it was based on (`expected`); if the stored version moved on, the write is
 //! refused with [`Error::Stale`], which lists what the saves in between changed. A write without
-//! a version (om sends none) is applied to the current version. Each write is all or nothing:
-//! everything is validated first and stored in one transaction guarded by the version.
+//! a version (om sends none) is applied to the current version: it is stored guarded by the
+//! version it read too, and when another write got in first it reads again and re-applies its
+//! change ([`Products::retry_unversioned`]) — a retry on the stored version rather than a lock
+//! in this process, so it stays correct when several servers share one database. Each write is
+//! all or nothing: everything is validated first and stored in one transaction guarded by the
+//! version.
 
 pub mod available;
 pub mod certificates;
 pub mod changes;
+pub mod commands;
 pub mod completeness;
 pub mod configure;
 pub mod deployed;
@@ -123,6 +129,10 @@ pub struct Saved {
     pub config_version: i64,
 }
 
+/// How many times a write without an expected version is read again and re-applied after
+/// losing the race to another write (see [`Products::retry_unversioned`]).
+pub(crate) const UNVERSIONED_RETRIES: u32 = 32;
+
 /// The products service. Cheap to clone; share one per process.
 #[derive(Clone)]
 pub struct Products {
@@ -134,8 +144,8 @@ struct Inner {
     sealer: Sealer,
     tiles_dir: PathBuf,
     limits: ImportLimits,
-    /// Parsed templates by (name, version): metadata text never changes for a name+version.
-    templates: Mutex<HashMap<(String, String), Arc<ProductTemplate>>>,
+    /// Parsed templates by (name, version), each with the metadata text it was parsed from.
+    templates: Mutex<HashMap<(String, String), CachedTemplate>>,
     /// Serialises root CA creation.
     ca: tokio::sync::Mutex<Option<CertificateAuthority>>,
     /// The installation running now, if any: configuration writes wait for it to end (they are
@@ -147,6 +157,13 @@ struct Inner {
     /// its installation row and sets `applying` ([`Products::claim_for_apply`]). A write is
     /// thus either finished before the apply validates, or refused with 409 after it.
     write_gate: Arc<tokio::sync::RwLock<()>>,
+}
+
+/// A parsed template and the metadata text it came from (a name and version deleted and
+/// imported again may have other metadata).
+struct CachedTemplate {
+    metadata: Box<str>,
+    template: Arc<ProductTemplate>,
 }
 
 /// Held by a configuration write from its check to its last store write (see
@@ -221,7 +238,9 @@ impl Products {
         &self.inner.limits
     }
 
-    /// The parsed template of an available product (cached).
+    /// The parsed template of an available product (cached). An entry is used only for the
+    /// same metadata text: a name and version deleted and imported again may bring other
+    /// metadata, and a cache keyed by name and version alone kept validating with the old one.
     pub(crate) fn template_of(
         &self,
         name: &str,
@@ -229,8 +248,10 @@ impl Products {
         metadata: &str,
     ) -> Result<Arc<ProductTemplate>> {
         let key = (name.to_owned(), version.to_owned());
-        if let Some(t) = self.lock_templates().get(&key) {
-            return Ok(t.clone());
+        if let Some(cached) = self.lock_templates().get(&key) {
+            if *cached.metadata == *metadata {
+                return Ok(cached.template.clone());
+            }
         }
         let template = ProductTemplate::from_yaml(metadata).map_err(|e| {
             Error::Internal(format!(
@@ -238,13 +259,19 @@ impl Products {
             ))
         })?;
         let template = Arc::new(template);
-        self.lock_templates().insert(key, template.clone());
+        self.lock_templates().insert(
+            key,
+            CachedTemplate {
+                metadata: metadata.into(),
+                template: template.clone(),
+            },
+        );
         Ok(template)
     }
 
     fn lock_templates(
         &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<ProductTemplate>>> {
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), CachedTemplate>> {
         // A poisoned cache is still a valid cache: entries are inserted whole.
         self.inner
             .templates
@@ -385,6 +412,29 @@ impl Products {
             }),
             _ => Ok(()),
         }
+    }
+
+    /// After a write without an expected version lost the race to another write (the store
+    /// answered [`Error::Stale`]): whether to read again and re-apply it, after a short, jittered
+    /// pause. `attempt` counts the retries so far; after [`UNVERSIONED_RETRIES`] the write gives
+    /// up with the 409 (only under sustained contention on one product).
+    pub(crate) async fn retry_unversioned(
+        result: &Result<Saved>,
+        expected: Option<i64>,
+        attempt: &mut u32,
+    ) -> bool {
+        use rand::Rng;
+        if expected.is_some()
+            || !matches!(result, Err(Error::Stale { .. }))
+            || *attempt >= UNVERSIONED_RETRIES
+        {
+            return false;
+        }
+        *attempt += 1;
+        let most = 2 * u64::from((*attempt).min(10));
+        let pause = rand::thread_rng().gen_range(0..=most);
+        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        true
     }
 
     /// Records which installation is running (`None` when it ended). While one runs, every

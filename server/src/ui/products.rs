@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use app::backend::products::{AvailableProduct, Dashboard, ProductSettings, TileSummary};
 use app::backend::{BackendError, SaveOutcome};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use tiles::metadata::{BlueprintKind, ProductTemplate};
 use tiles::properties::types;
 use tiles::validate::{validate_form, ValidationContext, VmType};
 
+use crate::products::commands::Placement;
 use crate::products::field_changes::Target;
 use crate::products::{Products, TileState};
 use crate::ui::shown;
@@ -478,47 +479,37 @@ impl app::backend::products::PlacementBackend for UiBackend {
     ) -> Result<SaveOutcome, BackendError> {
         // Blank choices are refused here with the field named, the way the API refuses them.
         let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut body = Map::new();
-        let mut pick = |key: &str, value: &Option<String>| match value {
-            Some(name) => {
-                body.insert(key.into(), json!({ "name": name }));
-            }
-            None => {
-                errors
-                    .entry(format!("networks_and_azs.{key}"))
-                    .or_default()
-                    .push(tiles::validate::BLANK.into());
-            }
-        };
-        pick(
-            "singleton_availability_zone",
-            &p.singleton_availability_zone,
-        );
-        pick("network", &p.network);
-        if p.uses_service_network {
-            pick("service_network", &p.service_network);
-        }
-        if p.other_availability_zones.is_empty() {
+        let mut blank = |key: &str| {
             errors
-                .entry("networks_and_azs.other_availability_zones".into())
+                .entry(format!("networks_and_azs.{key}"))
                 .or_default()
                 .push(tiles::validate::BLANK.into());
+        };
+        if p.singleton_availability_zone.is_none() {
+            blank("singleton_availability_zone");
         }
-        body.insert(
-            "other_availability_zones".into(),
-            Value::Array(
-                p.other_availability_zones
-                    .iter()
-                    .map(|n| json!({ "name": n }))
-                    .collect(),
-            ),
-        );
+        if p.network.is_none() {
+            blank("network");
+        }
+        if p.uses_service_network && p.service_network.is_none() {
+            blank("service_network");
+        }
+        if p.other_availability_zones.is_empty() {
+            blank("other_availability_zones");
+        }
         if !errors.is_empty() {
             return Ok(SaveOutcome::Invalid { errors });
         }
+        let placement = Placement {
+            network: p.network.clone(),
+            service_network: p.service_network.clone().filter(|_| p.uses_service_network),
+            singleton_availability_zone: p.singleton_availability_zone.clone(),
+            other_availability_zones: Some(p.other_availability_zones.clone()),
+            other: BTreeMap::new(),
+        };
         let result = self
             .products
-            .set_networks_and_azs(guid, Value::Object(body), Some(p.config_version), actor)
+            .set_networks_and_azs(guid, &placement, Some(p.config_version), actor)
             .await;
         self.explained(Target::Product(guid), &["networks_and_azs"], result)
             .await

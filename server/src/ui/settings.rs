@@ -8,8 +8,9 @@ use app::backend::settings::{
     CertificateGenerated, FieldChange, FormExtras, FormSaved, StemcellChoice,
 };
 use app::backend::{BackendError, SaveOutcome};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
+use crate::products::commands::{PropertyUpdate, PropertyUpdates};
 use crate::products::field_changes::form_references;
 use crate::products::Products;
 use crate::stemcells::{criteria, StemcellLibrary};
@@ -75,20 +76,14 @@ impl app::backend::settings::SettingsBackend for UiSettings {
         values: BTreeMap<String, Value>,
         loaded: BTreeMap<String, Value>,
     ) -> Result<FormSaved, BackendError> {
-        // The properties-API shape; redacted credential fields keep their stored values.
-        let body: Map<String, Value> = values
+        // Redacted credential fields keep their stored values.
+        let updates: PropertyUpdates = values
             .into_iter()
-            .map(|(reference, value)| (reference, json!({ "value": value })))
+            .map(|(reference, value)| (reference, PropertyUpdate::value(value)))
             .collect();
         let result = self
             .products
-            .save_form(
-                guid,
-                form,
-                &Value::Object(body),
-                Some(config_version),
-                actor,
-            )
+            .save_form(guid, form, &updates, Some(config_version), actor)
             .await;
         let stale = matches!(result, Err(Error::Stale { .. }));
         let outcome = outcome(result)?;

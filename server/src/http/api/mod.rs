@@ -31,6 +31,7 @@ pub mod jobs;
 pub mod logs;
 pub mod max_in_flight;
 pub mod networks_and_azs;
+pub mod om_json;
 pub mod pending_changes;
 pub mod properties;
 pub mod staged;

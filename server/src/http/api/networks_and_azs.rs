@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::json;
 
-use super::{answer, scope, version_of, with_version, ConfigWrite};
+use super::{answer, om_json, scope, version_of, with_version, ConfigWrite};
 use crate::http::AppState;
 use crate::products::field_changes::Target;
 use crate::{Error, Result};
@@ -29,11 +29,11 @@ pub async fn update(
     } = write;
     let value = body
         .get("networks_and_azs")
-        .cloned()
         .ok_or_else(|| Error::invalid("networks_and_azs", "can't be blank"))?;
+    let placement = om_json::placement(value)?;
     let result = state
         .products
-        .set_networks_and_azs(&guid, value, expected, &caller.username)
+        .set_networks_and_azs(&guid, &placement, expected, &caller.username)
         .await;
     // On the Director tile this is its own network and AZ.
     answer(

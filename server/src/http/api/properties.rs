@@ -11,8 +11,9 @@ use serde_json::Value;
 
 use app::session::CurrentUser;
 
-use super::{redaction, saved, version_of, with_version, ConfigWrite};
+use super::{om_json, redaction, saved, version_of, with_version, ConfigWrite};
 use crate::http::AppState;
+use crate::products::commands::PropertyUpdates;
 use crate::{Error, Result};
 
 pub async fn show(
@@ -39,8 +40,8 @@ pub async fn update(
     } = write;
     let properties = body
         .get("properties")
-        .cloned()
         .ok_or_else(|| Error::invalid("properties", "can't be blank"))?;
+    let properties = om_json::property_updates(properties)?;
     match state
         .products
         .set_properties(&guid, &properties, expected, &caller.username)
@@ -59,16 +60,13 @@ pub async fn update(
 async fn stale_answer(
     state: &AppState,
     guid: &str,
-    properties: &Value,
+    properties: &PropertyUpdates,
     stale: Error,
 ) -> Result<Response> {
     let Error::Stale { expected, .. } = &stale else {
         return Err(stale);
     };
-    let references: Vec<String> = properties
-        .as_object()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
+    let references: Vec<String> = properties.keys().cloned().collect();
     let changes = state
         .products
         .field_changes(guid, *expected, &references, None)
