@@ -262,7 +262,7 @@ async fn only_roles_that_may_see_credentials_fetch_logs_and_bad_input_names_the_
             .unwrap();
         assert_eq!(r.status(), 403, "{role}");
         let text = r.text().await.unwrap();
-        assert!(text.contains("may not download logs"), "{role}: {text}");
+        assert!(text.contains("may not see credentials"), "{role}: {text}");
         for path in [format!("{logs}/{id}"), format!("{logs}/{id}/download")] {
             let r = http
                 .get(server.at(&path))

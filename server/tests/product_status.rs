@@ -54,8 +54,19 @@ async fn wait_for_instance(
 }
 
 async fn page(client: &reqwest::Client, server: &TestServer, path: &str) -> String {
+    page_with_status(client, server, path, 200).await
+}
+
+/// A page and the status it is answered with (an unknown product or installation is a page that
+/// says so: `200`, whatever the timing of its data).
+async fn page_with_status(
+    client: &reqwest::Client,
+    server: &TestServer,
+    path: &str,
+    status: u16,
+) -> String {
     let r = client.get(server.at(path)).send().await.unwrap();
-    assert_eq!(r.status(), 200, "{path}");
+    assert_eq!(r.status(), status, "{path}");
     r.text().await.unwrap()
 }
 
@@ -71,10 +82,11 @@ async fn status_of_unknown_undeployed_and_deployed_products() {
         .get("/api/v0/deployed/products/nothing-0123456789abcdef0123/status")
         .await;
     assert_eq!(r.status, 404, "{:#}", r.body);
-    let html = page(
+    let html = page_with_status(
         &browser,
         &server,
         "/products/nothing-0123456789abcdef0123/status",
+        200,
     )
     .await;
     assert!(html.contains("Status not available"), "{html}");
@@ -241,7 +253,7 @@ async fn change_log_pages_and_unknown_installations() {
     assert!(html.contains("No changes have been applied yet."), "{html}");
     let html = page(&browser, &server, "/installations?page=7&per_page=25").await;
     assert!(html.contains("page 1 of 1"), "{html}");
-    let html = page(&browser, &server, "/installations/4242").await;
+    let html = page_with_status(&browser, &server, "/installations/4242", 200).await;
     assert!(html.contains("Installation not available"), "{html}");
     // Without a session the events stream is refused like the rest of the API.
     let r = reqwest::get(server.at("/api/v0/installations/1/events"))

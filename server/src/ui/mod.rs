@@ -46,9 +46,17 @@ pub fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
 
 /// What the operator reads when a UI request fails, with the request's HTTP status set to
 /// the error's (403, 404, 409, 422…, as the API answers it): a refusal is not a server failure.
+///
+/// Only a server function call gets the status: a page streams its HTML while its data loads,
+/// so a status set by a failure there would land or not depending on timing; the page says what
+/// failed in its text instead.
 pub(crate) fn shown(err: Error) -> BackendError {
-    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(err.status());
+    let is_call = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .is_some_and(|parts| parts.uri.path().starts_with("/_app/"));
+    if is_call {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(err.status());
+        }
     }
     described(err)
 }

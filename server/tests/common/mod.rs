@@ -120,9 +120,17 @@ fn spawn(
     }
 }
 
-/// A client that keeps cookies and does not follow redirects (so tests see them).
+/// A client that keeps cookies and does not follow redirects (so tests see them), and says
+/// what a browser says of Tileworks's own pages' requests (`Sec-Fetch-Site: same-origin`),
+/// so the gate's cross-site check lets its session writes through.
 pub fn browser() -> reqwest::Client {
+    let mut own_page = reqwest::header::HeaderMap::new();
+    own_page.insert(
+        "sec-fetch-site",
+        reqwest::header::HeaderValue::from_static("same-origin"),
+    );
     reqwest::Client::builder()
+        .default_headers(own_page)
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
