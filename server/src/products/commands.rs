@@ -72,3 +72,59 @@ impl Placement {
         Value::Object(m)
     }
 }
+
+/// When an errand runs (Errands page, `PUT …/errands`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrandRule {
+    On,
+    Off,
+    /// Post-deploy only: when the product's manifest changed.
+    WhenChanged,
+    /// Back to the tile's default.
+    Default,
+}
+
+impl ErrandRule {
+    /// The stored rule (`None`: the tile's default).
+    pub fn stored(self) -> Option<Value> {
+        match self {
+            ErrandRule::On => Some(Value::Bool(true)),
+            ErrandRule::Off => Some(Value::Bool(false)),
+            ErrandRule::WhenChanged => Some(Value::String("when-changed".into())),
+            ErrandRule::Default => None,
+        }
+    }
+}
+
+/// The rules of one errand; `None` leaves a phase as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrandRules {
+    pub name: String,
+    pub post_deploy: Option<ErrandRule>,
+    pub pre_delete: Option<ErrandRule>,
+}
+
+/// A max in flight (`PUT …/max_in_flight`): how many instances of a job update at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InFlight {
+    Count(i64),
+    Percent(u32),
+}
+
+impl InFlight {
+    /// The stored value: `N` or `"N%"`.
+    pub fn stored(self) -> Value {
+        match self {
+            InFlight::Count(n) => Value::from(n),
+            InFlight::Percent(p) => Value::String(format!("{p}%")),
+        }
+    }
+}
+
+/// Max in flight by job GUID; `None` is back to the tile's default.
+pub type MaxInFlightUpdates = BTreeMap<String, Option<InFlight>>;
+
+/// Findings on a request by field, made by the caller before the service saw it (values it
+/// could not read into a command): the service refuses them together with its own, so one
+/// answer names every problem of the request.
+pub type Findings = BTreeMap<String, Vec<String>>;

@@ -16,7 +16,9 @@ use tiles::properties::staged::{ResourceConfig, StagedValues};
 use tiles::properties::types;
 use tiles::validate::{validate_form, validate_product, ValidationContext, VmType};
 
-use super::commands::{Placement, PropertyUpdates};
+use super::commands::{
+    ErrandRules, Findings, InFlight, MaxInFlightUpdates, Placement, PropertyUpdates,
+};
 use super::director::DIRECTOR_JOBS;
 use super::{ProductSettings, Products, Saved, StagedProduct};
 use crate::{Error, Result};
@@ -523,21 +525,19 @@ impl Products {
         Ok(json!({ "max_in_flight": out }))
     }
 
-    /// `PUT …/max_in_flight` with `{job_guid: N | "N%" | "default"}`.
+    /// `PUT …/max_in_flight`: per job GUID, a count, a percentage or the tile's default.
     pub async fn set_max_in_flight(
         &self,
         guid: &str,
-        values: &Value,
+        values: &MaxInFlightUpdates,
+        refused: &Findings,
         expected: Option<i64>,
         actor: &str,
     ) -> Result<Saved> {
-        let Value::Object(values) = values.clone() else {
-            return Err(Error::invalid("max_in_flight", "expected an object"));
-        };
         let parse = |job_guids: &BTreeMap<String, String>| {
-            let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let mut errors = refused.clone();
             let mut parsed = Vec::new();
-            for (g, v) in &values {
+            for (g, v) in values {
                 let Some(job) = job_guids
                     .iter()
                     .find(|(_, x)| *x == g)
@@ -549,13 +549,7 @@ impl Products {
                         .push("there is no job with this GUID".into());
                     continue;
                 };
-                match normalize_max_in_flight(v) {
-                    Ok(v) => parsed.push((job, v)),
-                    Err(m) => errors
-                        .entry(format!("max_in_flight.{g}"))
-                        .or_default()
-                        .push(m),
-                }
+                parsed.push((job, v.map(InFlight::stored)));
             }
             if errors.is_empty() {
                 Ok(parsed)
@@ -636,18 +630,15 @@ impl Products {
         Ok(self.errands_of(&product))
     }
 
-    /// `PUT …/errands` with `[{"name", "post_deploy"?, "pre_delete"?}]`; values `true`,
-    /// `false`, `"when-changed"` or `"default"` (back to the tile's default).
+    /// `PUT …/errands`: the rules of some errands (the others keep theirs).
     pub async fn set_errands(
         &self,
         guid: &str,
-        errands: &Value,
+        list: &[ErrandRules],
+        refused: &Findings,
         expected: Option<i64>,
         actor: &str,
     ) -> Result<Saved> {
-        let Value::Array(list) = errands.clone() else {
-            return Err(Error::invalid("errands", "expected a list"));
-        };
         if self.is_director(guid).await? && !list.is_empty() {
             return Err(Error::invalid(
                 "errands",
@@ -656,16 +647,10 @@ impl Products {
         }
         self.update_product(guid, expected, actor, move |product, _, settings| {
             let t = &product.template;
-            let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let mut errors = refused.clone();
             let mut changed = Vec::new();
-            for (i, item) in list.iter().enumerate() {
-                let Some(name) = item.get("name").and_then(Value::as_str) else {
-                    errors
-                        .entry(format!("errands[{i}].name"))
-                        .or_default()
-                        .push(tiles::validate::BLANK.into());
-                    continue;
-                };
+            for item in list {
+                let name = item.name.as_str();
                 let is_post = t.post_deploy_errands.iter().any(|e| e.name == name);
                 let is_pre = t.pre_delete_errands.iter().any(|e| e.name == name);
                 if !is_post && !is_pre {
@@ -677,11 +662,16 @@ impl Products {
                 }
                 let entry = settings.errands.entry(name.to_owned()).or_default();
                 let before = entry.clone();
-                for (key, allowed, slot) in [
-                    ("post_deploy", is_post, &mut entry.post_deploy),
-                    ("pre_delete", is_pre, &mut entry.pre_delete),
+                for (key, allowed, rule, slot) in [
+                    (
+                        "post_deploy",
+                        is_post,
+                        item.post_deploy,
+                        &mut entry.post_deploy,
+                    ),
+                    ("pre_delete", is_pre, item.pre_delete, &mut entry.pre_delete),
                 ] {
-                    let Some(v) = item.get(key).filter(|v| !v.is_null()) else {
+                    let Some(rule) = rule else {
                         continue;
                     };
                     if !allowed {
@@ -694,22 +684,7 @@ impl Products {
                             ));
                         continue;
                     }
-                    match v {
-                        Value::Bool(_) => *slot = Some(v.clone()),
-                        Value::String(s) if s == "default" => *slot = None,
-                        Value::String(s) if s == "when-changed" => *slot = Some(v.clone()),
-                        Value::String(s) if s == "true" || s == "false" => {
-                            *slot = Some(Value::Bool(s == "true"))
-                        }
-                        _ => {
-                            errors
-                                .entry(format!("errands.{name}.{key}"))
-                                .or_default()
-                                .push(
-                                    "must be true, false, \"when-changed\" or \"default\"".into(),
-                                );
-                        }
-                    }
+                    *slot = rule.stored();
                 }
                 if *entry != before {
                     changed.push(format!("errands.{name}"));
@@ -885,58 +860,9 @@ fn read_resource_config(body: &Map<String, Value>, old: &ResourceConfig) -> Reso
     rc
 }
 
-/// `N`, `"N"`, `"N%"` or `"default"` (→ `None`).
-fn normalize_max_in_flight(v: &Value) -> std::result::Result<Option<Value>, String> {
-    let bad = || {
-        "must be a whole number of at least 1, a percentage like \"20%\", or \"default\""
-            .to_string()
-    };
-    match v {
-        Value::Number(n) => match n.as_i64() {
-            Some(n) if n >= 1 => Ok(Some(json!(n))),
-            _ => Err(bad()),
-        },
-        Value::String(s) if s == "default" => Ok(None),
-        Value::String(s) => {
-            if let Some(p) = s.strip_suffix('%') {
-                match p.trim().parse::<u32>() {
-                    Ok(p) if (1..=100).contains(&p) => Ok(Some(json!(format!("{p}%")))),
-                    _ => Err(bad()),
-                }
-            } else {
-                match s.trim().parse::<i64>() {
-                    Ok(n) if n >= 1 => Ok(Some(json!(n))),
-                    _ => Err(bad()),
-                }
-            }
-        }
-        _ => Err(bad()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn max_in_flight_values() {
-        assert_eq!(normalize_max_in_flight(&json!(2)), Ok(Some(json!(2))));
-        assert_eq!(normalize_max_in_flight(&json!("3")), Ok(Some(json!(3))));
-        assert_eq!(
-            normalize_max_in_flight(&json!("20%")),
-            Ok(Some(json!("20%")))
-        );
-        assert_eq!(normalize_max_in_flight(&json!("default")), Ok(None));
-        for bad in [
-            json!(0),
-            json!("0%"),
-            json!("101%"),
-            json!("lots"),
-            json!(true),
-        ] {
-            assert!(normalize_max_in_flight(&bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn typed_salted_credentials_get_a_salt() {

@@ -12,7 +12,7 @@ use tiles::metadata::{BlueprintKind, ProductTemplate};
 use tiles::properties::types;
 use tiles::validate::{validate_form, ValidationContext, VmType};
 
-use crate::products::commands::Placement;
+use crate::products::commands::{ErrandRule, ErrandRules, Placement};
 use crate::products::field_changes::Target;
 use crate::products::{Products, TileState};
 use crate::ui::shown;
@@ -551,23 +551,37 @@ impl app::backend::products::PlacementBackend for UiBackend {
         guid: &str,
         p: &app::backend::products::ProductPlacement,
     ) -> Result<SaveOutcome, BackendError> {
-        let list: Vec<Value> = p
-            .errands
-            .iter()
-            .map(|e| {
-                let rule = match e.rule.as_str() {
-                    "on" => json!(true),
-                    "off" => json!(false),
-                    other => json!(other),
-                };
-                let mut item = json!({ "name": e.name });
-                item[e.phase.as_str()] = rule;
-                item
-            })
-            .collect();
+        let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut list: Vec<ErrandRules> = Vec::new();
+        for e in &p.errands {
+            let rule = match e.rule.as_str() {
+                "on" => ErrandRule::On,
+                "off" => ErrandRule::Off,
+                "when-changed" => ErrandRule::WhenChanged,
+                "default" => ErrandRule::Default,
+                _ => {
+                    errors
+                        .entry(format!("errands.{}.{}", e.name, e.phase))
+                        .or_default()
+                        .push("must be true, false, \"when-changed\" or \"default\"".into());
+                    continue;
+                }
+            };
+            let mut rules = ErrandRules {
+                name: e.name.clone(),
+                post_deploy: None,
+                pre_delete: None,
+            };
+            match e.phase.as_str() {
+                "post_deploy" => rules.post_deploy = Some(rule),
+                "pre_delete" => rules.pre_delete = Some(rule),
+                _ => {}
+            }
+            list.push(rules);
+        }
         let result = self
             .products
-            .set_errands(guid, &Value::Array(list), Some(p.config_version), actor)
+            .set_errands(guid, &list, &errors, Some(p.config_version), actor)
             .await;
         self.explained(Target::Product(guid), &["errands"], result)
             .await

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::json;
 
-use super::{answer, scope, version_of, with_version, ConfigWrite};
+use super::{answer, om_json, scope, version_of, with_version, ConfigWrite};
 use crate::http::AppState;
 use crate::products::field_changes::Target;
 use crate::{Error, Result};
@@ -28,11 +28,11 @@ pub async fn update(
     } = write;
     let errands = body
         .get("errands")
-        .cloned()
         .ok_or_else(|| Error::invalid("errands", "can't be blank"))?;
+    let (errands, refused) = om_json::errand_rules(errands)?;
     let result = state
         .products
-        .set_errands(&guid, &errands, expected, &caller.username)
+        .set_errands(&guid, &errands, &refused, expected, &caller.username)
         .await;
     answer(&state, result, Target::Product(&guid), &scope(&["errands"])).await
 }

@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 
-use super::{answer, scope, version_of, with_version, ConfigWrite};
+use super::{answer, om_json, scope, version_of, with_version, ConfigWrite};
 use crate::http::AppState;
 use crate::products::field_changes::Target;
 use crate::{Error, Result};
@@ -29,11 +29,11 @@ pub async fn update(
     } = write;
     let values = body
         .get("max_in_flight")
-        .cloned()
         .ok_or_else(|| Error::invalid("max_in_flight", "can't be blank"))?;
+    let (values, refused) = om_json::max_in_flight(values)?;
     let result = state
         .products
-        .set_max_in_flight(&guid, &values, expected, &caller.username)
+        .set_max_in_flight(&guid, &values, &refused, expected, &caller.username)
         .await;
     answer(
         &state,

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::products::commands::{Placement, PropertyUpdate, PropertyUpdates};
+use crate::products::commands::{
+    ErrandRule, ErrandRules, Findings, InFlight, MaxInFlightUpdates, Placement, PropertyUpdate,
+    PropertyUpdates,
+};
 use crate::{Error, Result};
 
 /// A scalar as text (`selected_option: 2` names option "2").
@@ -105,6 +108,105 @@ pub fn placement(value: &Value) -> Result<Placement> {
     }
 }
 
+/// `PUT …/errands`' `errands`: `[{"name", "post_deploy"?, "pre_delete"?}]`, each rule `true`,
+/// `false` (or as text), `"when-changed"` or `"default"`; `null` leaves a phase as it is. The
+/// rules read, and findings on the ones that could not be (for the service to refuse with its
+/// own, in one answer).
+pub fn errand_rules(errands: &Value) -> Result<(Vec<ErrandRules>, Findings)> {
+    let Value::Array(list) = errands else {
+        return Err(Error::invalid("errands", "expected a list"));
+    };
+    let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (i, item) in list.iter().enumerate() {
+        let Some(name) = item.get("name").and_then(Value::as_str) else {
+            errors
+                .entry(format!("errands[{i}].name"))
+                .or_default()
+                .push(tiles::validate::BLANK.into());
+            continue;
+        };
+        let mut rule_of = |key: &str| {
+            let v = item.get(key).filter(|v| !v.is_null())?;
+            let rule = match v {
+                Value::Bool(true) => ErrandRule::On,
+                Value::Bool(false) => ErrandRule::Off,
+                Value::String(s) if s == "true" => ErrandRule::On,
+                Value::String(s) if s == "false" => ErrandRule::Off,
+                Value::String(s) if s == "when-changed" => ErrandRule::WhenChanged,
+                Value::String(s) if s == "default" => ErrandRule::Default,
+                _ => {
+                    errors
+                        .entry(format!("errands.{name}.{key}"))
+                        .or_default()
+                        .push("must be true, false, \"when-changed\" or \"default\"".into());
+                    return None;
+                }
+            };
+            Some(rule)
+        };
+        let post_deploy = rule_of("post_deploy");
+        let pre_delete = rule_of("pre_delete");
+        out.push(ErrandRules {
+            name: name.to_owned(),
+            post_deploy,
+            pre_delete,
+        });
+    }
+    Ok((out, errors))
+}
+
+/// `PUT …/max_in_flight`' `max_in_flight`: `{job_guid: N | "N" | "N%" | "default"}`. The
+/// values read, and findings on the ones that could not be.
+pub fn max_in_flight(values: &Value) -> Result<(MaxInFlightUpdates, Findings)> {
+    let Value::Object(values) = values else {
+        return Err(Error::invalid("max_in_flight", "expected an object"));
+    };
+    let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut out = MaxInFlightUpdates::new();
+    for (job_guid, v) in values {
+        match in_flight(v) {
+            Ok(v) => {
+                out.insert(job_guid.clone(), v);
+            }
+            Err(m) => errors
+                .entry(format!("max_in_flight.{job_guid}"))
+                .or_default()
+                .push(m),
+        }
+    }
+    Ok((out, errors))
+}
+
+/// `N`, `"N"`, `"N%"` or `"default"` (→ `None`).
+fn in_flight(v: &Value) -> std::result::Result<Option<InFlight>, String> {
+    let bad = || {
+        "must be a whole number of at least 1, a percentage like \"20%\", or \"default\""
+            .to_string()
+    };
+    match v {
+        Value::Number(n) => match n.as_i64() {
+            Some(n) if n >= 1 => Ok(Some(InFlight::Count(n))),
+            _ => Err(bad()),
+        },
+        Value::String(s) if s == "default" => Ok(None),
+        Value::String(s) => {
+            if let Some(p) = s.strip_suffix('%') {
+                match p.trim().parse::<u32>() {
+                    Ok(p) if (1..=100).contains(&p) => Ok(Some(InFlight::Percent(p))),
+                    _ => Err(bad()),
+                }
+            } else {
+                match s.trim().parse::<i64>() {
+                    Ok(n) if n >= 1 => Ok(Some(InFlight::Count(n))),
+                    _ => Err(bad()),
+                }
+            }
+        }
+        _ => Err(bad()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -135,6 +237,45 @@ mod tests {
                 other => panic!("{body}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn max_in_flight_values() {
+        assert_eq!(in_flight(&json!(2)), Ok(Some(InFlight::Count(2))));
+        assert_eq!(in_flight(&json!("3")), Ok(Some(InFlight::Count(3))));
+        assert_eq!(in_flight(&json!("20%")), Ok(Some(InFlight::Percent(20))));
+        assert_eq!(in_flight(&json!("default")), Ok(None));
+        for bad in [
+            json!(0),
+            json!("0%"),
+            json!("101%"),
+            json!("lots"),
+            json!(true),
+        ] {
+            assert!(in_flight(&bad).is_err(), "{bad}");
+        }
+        assert_eq!(InFlight::Percent(20).stored(), json!("20%"));
+        assert_eq!(InFlight::Count(3).stored(), json!(3));
+    }
+
+    #[test]
+    fn errand_rules_read_om_values() {
+        let (rules, findings) = errand_rules(&json!([
+            {"name": "smoke", "post_deploy": "when-changed", "pre_delete": null},
+            {"name": "cleanup", "pre_delete": "false"},
+        ]))
+        .unwrap();
+        assert!(findings.is_empty());
+        assert_eq!(rules[0].post_deploy, Some(ErrandRule::WhenChanged));
+        assert_eq!(rules[0].pre_delete, None);
+        assert_eq!(rules[1].pre_delete, Some(ErrandRule::Off));
+        let (rules, findings) =
+            errand_rules(&json!([{"post_deploy": true}, {"name": "x", "post_deploy": 3}])).unwrap();
+        assert_eq!(
+            findings.keys().collect::<Vec<_>>(),
+            ["errands.x.post_deploy", "errands[0].name"]
+        );
+        assert_eq!(rules.len(), 1);
     }
 
     #[test]
