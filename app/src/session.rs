@@ -29,6 +29,16 @@ pub struct Permissions {
     pub see_credentials: bool,
 }
 
+/// Whether the page's principal may change the configuration, from the permissions a page
+/// provided as context (a page that provides none leaves the decision to the server's gate).
+/// Save buttons use it to be disabled, with the reason, instead of failing after the click.
+pub fn may_configure() -> bool {
+    use_context::<Permissions>().is_none_or(|p| p.configure)
+}
+
+/// The tooltip of a Save the role may not use.
+pub const READ_ONLY_TITLE: &str = "Your role may read this configuration but not change it";
+
 #[server(prefix = "/_app", endpoint = "current_user")]
 pub async fn get_current_user() -> Result<CurrentUser, ServerFnError> {
     use axum::Extension;

@@ -665,6 +665,7 @@ where
 /// The Save button with the page notice beside it, the save errors no field shows, and what
 /// another operator changed when a save was refused as stale.
 pub fn save_bar(state: SectionState, pending: Signal<bool>, extra: Option<AnyView>) -> AnyView {
+    let may_configure = crate::session::may_configure();
     view! {
         {move || {
             let unplaced = state.unplaced_errors();
@@ -675,7 +676,8 @@ pub fn save_bar(state: SectionState, pending: Signal<bool>, extra: Option<AnyVie
             })
         }}
         <div class="form-actions">
-            <button type="submit" class="primary" disabled=move || pending.get()>
+            <button type="submit" class="primary" disabled=move || pending.get() || !may_configure
+                title=(!may_configure).then_some(crate::session::READ_ONLY_TITLE)>
                 {move || if pending.get() { "Saving…" } else { "Save" }}
             </button>
             {extra}

@@ -53,8 +53,9 @@ pub fn DirectorSettingsPage() -> impl IntoView {
             <p class="breadcrumb"><a href="/">"Installation Dashboard"</a> " › BOSH Director"</p>
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    let permissions = user.await.ok().map(|u| u.permissions);
                     match page.await {
-                        Ok(page) => view! { <DirectorBody page section=section.get_untracked() notice reload/> }.into_any(),
+                        Ok(page) => view! { <DirectorBody page section=section.get_untracked() notice reload permissions/> }.into_any(),
                         Err(err) => view! {
                             <h1>"BOSH Director"</h1>
                             <p class="form-error" role="alert">{server_message(&err)}</p>
@@ -73,7 +74,12 @@ fn DirectorBody(
     section: Section,
     notice: RwSignal<Option<(bool, String)>>,
     reload: RwSignal<u32>,
+    /// What the role may do: the sections' Save buttons read it.
+    permissions: Option<crate::session::Permissions>,
 ) -> impl IntoView {
+    if let Some(permissions) = permissions {
+        provide_context(permissions);
+    }
     let nav = Section::ALL
         .into_iter()
         .map(|s| {

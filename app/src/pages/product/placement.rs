@@ -137,6 +137,7 @@ fn PlacementForm(
         Section::Resources => resources_view(edited, errors).into_any(),
         Section::Errands => errands_view(edited).into_any(),
     };
+    let may_configure = crate::session::may_configure();
     view! {
         <form class="settings-form placement" data-hydrated=move || hydrated.get().then_some("true") on:submit=move |ev| {
             ev.prevent_default();
@@ -146,7 +147,8 @@ fn PlacementForm(
             <h2>{section.label()}</h2>
             {body}
             <div class="form-actions">
-                <button type="submit" class="primary" disabled=move || save.pending().get()>
+                <button type="submit" class="primary" disabled=move || save.pending().get() || !may_configure
+                    title=(!may_configure).then_some(crate::session::READ_ONLY_TITLE)>
                     {move || if save.pending().get() { "Saving…" } else { "Save" }}
                 </button>
                 {move || notice.get().map(|(ok, text)| view! {

@@ -54,11 +54,13 @@ pub fn ProductSettingsPage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let header = user.await.ok().map(|user| view! { <Header user/> });
+                let user = user.await.ok();
+                let permissions = user.as_ref().map(|u| u.permissions);
+                let header = user.map(|user| view! { <Header user/> });
                 // Without the extras (stemcell choices) the form still works: the lists are empty.
                 let extras = extras.await.unwrap_or_default();
                 let body = match settings.await {
-                    Ok(settings) => view! { <SettingsBody settings extras section=section() notice reload/> }.into_any(),
+                    Ok(settings) => view! { <SettingsBody settings extras section=section() notice reload permissions/> }.into_any(),
                     Err(err) => view! {
                         <main class="page narrow">
                             <h1>"Product not available"</h1>
@@ -84,7 +86,13 @@ fn SettingsBody(
     section: Option<Section>,
     notice: RwSignal<Option<Notice>>,
     reload: Callback<()>,
+    /// What the role may do: the Save buttons (here and in the placement sections) read it.
+    permissions: Option<crate::session::Permissions>,
 ) -> impl IntoView {
+    if let Some(permissions) = permissions {
+        provide_context(permissions);
+    }
+    let may_configure = crate::session::may_configure();
     // Cut for the form the server chose (`settings.form`), which is the one to show: the
     // other forms of the template carry only their names and labels.
     let template = settings.template.clone();
@@ -312,7 +320,8 @@ fn SettingsBody(
                     {current.description.clone().map(|d| view! { <p class="form-description">{d}</p> })}
                     {inputs}
                     <div class="form-actions">
-                        <button type="submit" class="primary" disabled=move || save.pending().get()>
+                        <button type="submit" class="primary" disabled=move || save.pending().get() || !may_configure
+                            title=(!may_configure).then_some(crate::session::READ_ONLY_TITLE)>
                             {move || if save.pending().get() { "Saving…" } else { "Save" }}
                         </button>
                         {move || shown_notice().map(|(ok, text)| view! {
