@@ -465,6 +465,28 @@ async fn responses_carry_security_headers() {
     assert_eq!(headers["x-frame-options"], "DENY");
     assert_eq!(headers["referrer-policy"], "same-origin");
     assert_eq!(headers["cache-control"], "no-store");
+    // The not-found page too (it renders outside the routes).
+    let missing = browser
+        .get(server.at("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let missing_policy = missing.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let missing_nonce = missing_policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the not-found page's policy")
+        .to_owned();
+    let missing_html = missing.text().await.unwrap();
+    assert!(
+        missing_html.contains(&format!("nonce=\"{missing_nonce}\"")),
+        "{missing_html}"
+    );
     // A second page gets another nonce.
     let again = browser.get(server.at("/")).send().await.unwrap();
     assert_ne!(again.headers()["content-security-policy"], policy.as_str());

@@ -59,12 +59,14 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .route("/api/v0/info", get(info::info))
         .merge(api::routes())
         .route(gate::API_FALLBACK, any(api_not_found))
-        .leptos_routes_with_context(&state, routes, contexts, move || {
+        .leptos_routes_with_context(&state, routes, contexts.clone(), move || {
             app::shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        // The not-found page renders with the same contexts, so its scripts carry the nonce.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(contexts, app::shell))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             gate::gate,
