@@ -288,3 +288,45 @@ async fn pages_and_api_answers_are_gzipped_for_clients_that_accept_it() {
         }
     }
 }
+
+#[tokio::test]
+async fn whoever_knows_a_user_name_cannot_lock_that_user_out() {
+    let server = TestServer::start();
+    // The attacker fails from 127.0.0.1 until that address is locked out of `admin`…
+    let attacker = browser();
+    for _ in 0..5 {
+        log_in(&attacker, &server, ADMIN_USER, "guess").await;
+    }
+    let locked = log_in(&attacker, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    assert_eq!(locked.status(), 429);
+    // …while the administrator, from another address with no failures, logs in.
+    let owner = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(Some("127.0.0.2".parse().unwrap()))
+        .build()
+        .unwrap();
+    let response = log_in(&owner, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(location(&response), "/");
+    // The API's password grant from that address too.
+    let token = owner
+        .post(server.at("/uaa/oauth/token"))
+        .basic_auth("opsman", Some(""))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", ADMIN_USER),
+            ("password", ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 200);
+    // Failed logins name the user in the log (never the password).
+    let log = server.log();
+    assert!(
+        log.contains("failed login") && log.contains("user=admin"),
+        "{log}"
+    );
+    assert!(!log.contains("guess"), "{log}");
+}

@@ -1,6 +1,13 @@
 //! Login throttling: after repeated failures for one user name or from one client address,
 //! further attempts are refused for a while (HTTP 429 with Retry-After), growing with each failure.
 //!
+//! A lockout must not be a weapon: whoever knows a user name must not be able to lock that user
+//! out. So a user name is locked *per client address* ([`ThrottleKey::AccountFrom`]); the
+//! user's total across all addresses ([`ThrottleKey::Account`], a much higher limit) stops a
+//! guesser spread over many addresses, but only for addresses that have themselves been
+//! failing: a correct password from a source with no failures is always let through (see
+//! [`Throttle::login_keys`]).
+//!
 //! Kept in memory: a restart forgets the counters, which only ever makes the limit more lenient
 //! for a moment, and keeps failed attempts from writing to the database.
 
@@ -12,14 +19,21 @@ use std::time::{Duration, Instant};
 /// What a failure is counted against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ThrottleKey {
-    /// A user name or client id (lower-cased so case variants share a counter).
+    /// A user name or client id (lower-cased so case variants share a counter), across all
+    /// addresses.
     Account(String),
+    /// A user name or client id tried from one address.
+    AccountFrom(String, IpAddr),
     Address(IpAddr),
 }
 
 impl ThrottleKey {
     pub fn account(name: &str) -> Self {
         ThrottleKey::Account(name.to_lowercase())
+    }
+
+    pub fn account_from(name: &str, address: IpAddr) -> Self {
+        ThrottleKey::AccountFrom(name.to_lowercase(), address)
     }
 }
 
@@ -30,6 +44,9 @@ pub struct Policy {
     /// Failures allowed per client address within `window` before locking (higher: several
     /// people may share an address).
     pub max_address_failures: u32,
+    /// Failures for one account across all addresses before addresses that fail on it are
+    /// locked out of it (see the module documentation).
+    pub max_account_total_failures: u32,
     /// Failures older than this are forgotten.
     pub window: Duration,
     /// First lock length; doubles with every further failure.
@@ -42,6 +59,7 @@ impl Default for Policy {
         Policy {
             max_account_failures: 5,
             max_address_failures: 20,
+            max_account_total_failures: 50,
             window: Duration::from_secs(15 * 60),
             base_lock: Duration::from_secs(30),
             max_lock: Duration::from_secs(15 * 60),
@@ -73,6 +91,41 @@ impl Throttle {
         }
     }
 
+    /// The keys a login attempt for `account` from `address` is checked against: the account
+    /// from this address and the address; the account as a whole only when this address has
+    /// been failing (so a lock others caused never stops a source with a clean record).
+    pub fn login_keys(&self, account: &str, address: IpAddr) -> Vec<ThrottleKey> {
+        let mut keys = vec![
+            ThrottleKey::account_from(account, address),
+            ThrottleKey::Address(address),
+        ];
+        let now = Instant::now();
+        let failing = self
+            .lock()
+            .get(&ThrottleKey::Address(address))
+            .is_some_and(|f| f.count > 0 && now.duration_since(f.last_at) < self.policy.window);
+        if failing {
+            keys.push(ThrottleKey::account(account));
+        }
+        keys
+    }
+
+    /// A failed login: counted against the account from this address, the address, and the
+    /// account as a whole.
+    pub fn record_login_failure(&self, account: &str, address: IpAddr) {
+        self.record_failure(&[
+            ThrottleKey::account_from(account, address),
+            ThrottleKey::Address(address),
+            ThrottleKey::account(account),
+        ]);
+    }
+
+    /// A successful login clears the account's counters from this address (not the address's
+    /// own, nor the account's total: one good password does not excuse guesses elsewhere).
+    pub fn record_login_success(&self, account: &str, address: IpAddr) {
+        self.record_success(&ThrottleKey::account_from(account, address));
+    }
+
     /// `Err(wait)` when any of `keys` is locked right now.
     pub fn check(&self, keys: &[ThrottleKey]) -> Result<(), Duration> {
         let now = Instant::now();
@@ -100,7 +153,8 @@ impl Throttle {
         }
         for key in keys {
             let limit = match key {
-                ThrottleKey::Account(_) => self.policy.max_account_failures,
+                ThrottleKey::AccountFrom(..) => self.policy.max_account_failures,
+                ThrottleKey::Account(_) => self.policy.max_account_total_failures,
                 ThrottleKey::Address(_) => self.policy.max_address_failures,
             };
             let entry = failures.entry(key.clone()).or_insert(Failures {
@@ -150,6 +204,7 @@ mod tests {
         Policy {
             max_account_failures: 3,
             max_address_failures: 5,
+            max_account_total_failures: 8,
             window: Duration::from_secs(60),
             base_lock: Duration::from_secs(10),
             max_lock: Duration::from_secs(100),
@@ -195,6 +250,26 @@ mod tests {
         t.record_failure(std::slice::from_ref(&key));
         t.record_failure(std::slice::from_ref(&key));
         assert!(t.check(&[key]).is_ok());
+    }
+
+    #[test]
+    fn a_user_name_cannot_be_locked_out_by_someone_else() {
+        let t = Throttle::new(policy());
+        let attacker: IpAddr = "10.0.0.66".parse().unwrap();
+        let owner: IpAddr = "10.0.0.7".parse().unwrap();
+        for _ in 0..3 {
+            t.record_login_failure("admin", attacker);
+        }
+        assert!(t.check(&t.login_keys("admin", attacker)).is_err());
+        assert!(t.check(&t.login_keys("admin", owner)).is_ok());
+        // A guesser spread over many addresses hits the account's total, which then stops every
+        // address that fails on it, but still not a clean one.
+        for i in 0..8u8 {
+            t.record_login_failure("admin", IpAddr::from([10, 1, 0, i]));
+        }
+        let spread = IpAddr::from([10, 1, 0, 3]);
+        assert!(t.check(&t.login_keys("admin", spread)).is_err());
+        assert!(t.check(&t.login_keys("admin", owner)).is_ok());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::auth::throttle::{retry_after_secs, ThrottleKey};
+use crate::auth::throttle::retry_after_secs;
 use crate::auth::SESSION_USER_ID;
 use crate::http::AppState;
 use crate::Error;
@@ -47,10 +47,7 @@ pub async fn submit(
     if form.username.len() > MAX_CREDENTIAL_LEN || form.password.len() > MAX_CREDENTIAL_LEN {
         return bad_request("User name and password must each be at most 1024 bytes.");
     }
-    let keys = [
-        ThrottleKey::account(&form.username),
-        ThrottleKey::Address(client.ip()),
-    ];
+    let keys = state.throttle.login_keys(&form.username, client.ip());
     if let Err(wait) = state.throttle.check(&keys) {
         return throttled_page(retry_after_secs(wait));
     }
@@ -64,11 +61,15 @@ pub async fn submit(
         Err(err) => return err.into_response(),
     };
     let Some(user) = user else {
-        state.throttle.record_failure(&keys);
-        tracing::info!(client = %client.ip(), "failed login");
+        state
+            .throttle
+            .record_login_failure(&form.username, client.ip());
+        tracing::warn!(client = %client.ip(), user = %form.username, "failed login");
         return Redirect::to("/login?error=invalid").into_response();
     };
-    state.throttle.record_success(&keys[0]);
+    state
+        .throttle
+        .record_login_success(&form.username, client.ip());
     // A fresh session id at login, so an id planted before login is worth nothing after it.
     if let Err(err) = session.cycle_id().await {
         return Error::Internal(format!("renewing the session id: {err}")).into_response();

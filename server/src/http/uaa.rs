@@ -14,7 +14,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::throttle::{retry_after_secs, ThrottleKey};
+use crate::auth::throttle::retry_after_secs;
 use crate::http::login::MAX_CREDENTIAL_LEN;
 use crate::http::AppState;
 use crate::store::tokens::Principal;
@@ -97,16 +97,13 @@ pub async fn token(
                     "the password grant needs 'username' and 'password'",
                 );
             };
-            let keys = [
-                ThrottleKey::account(&username),
-                ThrottleKey::Address(client.ip()),
-            ];
+            let keys = state.throttle.login_keys(&username, client.ip());
             if let Err(wait) = state.throttle.check(&keys) {
                 return throttled(retry_after_secs(wait));
             }
             match state.store.users().authenticate(&username, &password).await {
                 Ok(Some(user)) => {
-                    state.throttle.record_success(&keys[0]);
+                    state.throttle.record_login_success(&username, client.ip());
                     issue(
                         &state,
                         Principal {
@@ -118,7 +115,8 @@ pub async fn token(
                     .await
                 }
                 Ok(None) => {
-                    state.throttle.record_failure(&keys);
+                    state.throttle.record_login_failure(&username, client.ip());
+                    tracing::warn!(client = %client.ip(), user = %username, grant = "password", "failed login");
                     oauth_error(StatusCode::UNAUTHORIZED, "unauthorized", "Bad credentials")
                 }
                 Err(err) => err.into_response(),
@@ -132,13 +130,13 @@ pub async fn token(
                     "the client_credentials grant needs the client id and secret (HTTP Basic)",
                 );
             };
-            let keys = [ThrottleKey::account(&id), ThrottleKey::Address(client.ip())];
+            let keys = state.throttle.login_keys(&id, client.ip());
             if let Err(wait) = state.throttle.check(&keys) {
                 return throttled(retry_after_secs(wait));
             }
             match state.store.api_clients().authenticate(&id, &secret).await {
                 Ok(Some(api_client)) => {
-                    state.throttle.record_success(&keys[0]);
+                    state.throttle.record_login_success(&id, client.ip());
                     issue(
                         &state,
                         Principal {
@@ -150,7 +148,8 @@ pub async fn token(
                     .await
                 }
                 Ok(None) => {
-                    state.throttle.record_failure(&keys);
+                    state.throttle.record_login_failure(&id, client.ip());
+                    tracing::warn!(client = %client.ip(), user = %id, grant = "client_credentials", "failed login");
                     oauth_error(
                         StatusCode::UNAUTHORIZED,
                         "invalid_client",

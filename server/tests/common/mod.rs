@@ -19,6 +19,8 @@ pub struct TestServer {
     args: Vec<String>,
     /// Everything the server printed on stdout.
     pub stdout: String,
+    /// Everything the server logged on stderr (also passed on to the test's stderr).
+    log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 pub fn binary() -> PathBuf {
@@ -34,14 +36,21 @@ impl TestServer {
     pub fn start_with(args: &[&str], admin_password: Option<&str>) -> TestServer {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let (child, url, stdout) = spawn(data_dir.path(), &args, admin_password);
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (child, url, stdout) = spawn(data_dir.path(), &args, admin_password, &log);
         TestServer {
             url,
             data_dir,
             child,
             args,
             stdout,
+            log,
         }
+    }
+
+    /// What the server has logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
     }
 
     /// Stops the server (SIGKILL: no chance to tidy up) and starts it again on the same data dir.
@@ -52,6 +61,7 @@ impl TestServer {
             self.data_dir.path(),
             &self.args,
             Some("a-different-password"),
+            &self.log,
         );
         self.child = child;
         self.url = url;
@@ -74,6 +84,7 @@ fn spawn(
     data_dir: &Path,
     args: &[String],
     admin_password: Option<&str>,
+    log: &std::sync::Arc<std::sync::Mutex<String>>,
 ) -> (Child, String, String) {
     let mut command = Command::new(binary());
     command
@@ -86,11 +97,21 @@ fn spawn(
         .env("TILEWORKS_ADMIN_USER", ADMIN_USER)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::piped());
     if let Some(password) = admin_password {
         command.env("TILEWORKS_ADMIN_PASSWORD", password);
     }
     let mut child = command.spawn().expect("start tileworks");
+    let stderr = child.stderr.take().expect("stderr");
+    let log = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("{line}");
+            let mut log = log.lock().unwrap();
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
