@@ -214,12 +214,15 @@ mod tests {
     #[test]
     fn locks_an_account_after_the_limit_and_doubles() {
         let t = Throttle::new(policy());
-        let key = [ThrottleKey::account("Admin")];
+        let from: IpAddr = "10.0.0.1".parse().unwrap();
+        let key = [ThrottleKey::account_from("Admin", from)];
         t.record_failure(&key);
         t.record_failure(&key);
         assert!(t.check(&key).is_ok());
         t.record_failure(&key);
-        let wait = t.check(&[ThrottleKey::account("admin")]).unwrap_err();
+        let wait = t
+            .check(&[ThrottleKey::account_from("admin", from)])
+            .unwrap_err();
         assert!(wait > Duration::from_secs(9) && wait <= Duration::from_secs(10));
         t.record_failure(&key);
         let wait = t.check(&key).unwrap_err();
