@@ -48,6 +48,9 @@ pub struct ServeConfig {
         value_parser = clap::value_parser!(u16).range(1..=64)
     )]
     pub apply_parallelism: u16,
+
+    #[command(flatten)]
+    pub sessions: crate::auth::sessions::SessionPolicy,
 }
 
 /// Which BOSH Director Tileworks deploys to. Without `--director-url` it starts the Director

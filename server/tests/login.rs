@@ -330,3 +330,113 @@ async fn whoever_knows_a_user_name_cannot_lock_that_user_out() {
     );
     assert!(!log.contains("guess"), "{log}");
 }
+
+/// The server's database, opened beside it (WAL: both may use it at once).
+async fn database(server: &TestServer) -> sqlx::SqlitePool {
+    let path = server.data_dir.path().join("tileworks.db");
+    sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn session_ids_are_stored_as_digests_and_expire_when_idle_or_old() {
+    let server = TestServer::start();
+    let client = browser();
+    let login = log_in(&client, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    let cookie = session_cookie(&login);
+    let id = cookie.split_once('=').unwrap().1.to_owned();
+    let db = database(&server).await;
+    let rows: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT id, record, expires_at FROM sessions")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 1);
+    let (stored_id, record, expires_at) = &rows[0];
+    // Neither column holds the id: a copy of the database opens no session.
+    assert_ne!(stored_id, &id);
+    assert_eq!(stored_id.len(), 64, "a SHA-256 digest: {stored_id}");
+    assert!(!record.contains(&id), "{record}");
+    let replay = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(server.at("/"))
+        .header("cookie", format!("tileworks_session={stored_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 303, "the stored value is no session id");
+    // Idle expiry: 30 minutes from the last activity.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    assert!(
+        (now + 29 * 60..=now + 31 * 60).contains(expires_at),
+        "{expires_at}"
+    );
+
+    // Activity pushes the expiry out: make the session look 25 minutes idle, then use it.
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    let mut stored: serde_json::Value = serde_json::from_str(record).unwrap();
+    stored["data"]["seen_at"] = (now - 25 * 60).into();
+    stored["expiry_date"] = soon
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .into();
+    sqlx::query("UPDATE sessions SET record = ?, expires_at = ?")
+        .bind(stored.to_string())
+        .bind(soon.unix_timestamp())
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        client.get(server.at("/")).send().await.unwrap().status(),
+        200
+    );
+    let (expires_at,): (i64,) = sqlx::query_as("SELECT expires_at FROM sessions")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(expires_at >= now + 29 * 60, "refreshed: {expires_at}");
+
+    // Past the idle time: the session is gone.
+    sqlx::query("UPDATE sessions SET expires_at = ?")
+        .bind(now - 1)
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        client.get(server.at("/")).send().await.unwrap().status(),
+        303
+    );
+
+    // A fresh session signed in 13 hours ago ends whatever its activity (12 hours at most).
+    log_in(&client, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    assert_eq!(
+        client.get(server.at("/")).send().await.unwrap().status(),
+        200
+    );
+    let (record,): (String,) = sqlx::query_as("SELECT record FROM sessions WHERE expires_at > ?")
+        .bind(now)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let mut stored: serde_json::Value = serde_json::from_str(&record).unwrap();
+    stored["data"]["signed_in_at"] = (now - 13 * 3600).into();
+    sqlx::query("UPDATE sessions SET record = ? WHERE expires_at > ?")
+        .bind(stored.to_string())
+        .bind(now)
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        client.get(server.at("/")).send().await.unwrap().status(),
+        303
+    );
+    let api = client
+        .get(server.at("/api/v0/staged/products"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 401);
+}

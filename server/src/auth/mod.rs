@@ -4,6 +4,7 @@
 pub mod password;
 pub mod principal;
 pub mod roles;
+pub mod sessions;
 pub mod throttle;
 
 /// Session key holding the logged-in user's id.

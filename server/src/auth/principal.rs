@@ -8,6 +8,7 @@ use tower_sessions::Session;
 use app::session::CurrentUser;
 
 use super::roles::principal;
+use super::sessions::{SessionPolicy, SIGNED_IN_AT};
 use super::SESSION_USER_ID;
 use crate::store::Store;
 use crate::Error;
@@ -25,6 +26,7 @@ pub async fn authenticate(
     store: &Store,
     session: &Session,
     authorization: Option<header::HeaderValue>,
+    policy: &SessionPolicy,
 ) -> crate::Result<Option<(CurrentUser, Credential)>> {
     if let Some(value) = authorization {
         // A request that presents credentials is judged on them alone: a bad token is refused
@@ -55,6 +57,22 @@ pub async fn authenticate(
     let Some(user_id) = user_id else {
         return Ok(None);
     };
+    // Past its lifetime whatever the activity (or from before lifetimes were recorded): ended.
+    let signed_in_at: Option<i64> = session
+        .get(SIGNED_IN_AT)
+        .await
+        .map_err(|e| Error::Internal(format!("reading the session: {e}")))?;
+    if signed_in_at.is_none_or(|at| policy.outlived(at, crate::store::unix_now())) {
+        session
+            .flush()
+            .await
+            .map_err(|e| Error::Internal(format!("ending the session: {e}")))?;
+        return Ok(None);
+    }
+    policy
+        .refresh(session, crate::store::unix_now())
+        .await
+        .map_err(|e| Error::Internal(format!("refreshing the session: {e}")))?;
     // The user may have been removed since the session began.
     Ok(store
         .users()

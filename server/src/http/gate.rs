@@ -404,17 +404,18 @@ pub async fn gate(
     // Only the header is taken along: a `Request` is not `Sync`, so holding a reference to it
     // across the awaits below would make this future non-`Send`.
     let authorization = request.headers().get(header::AUTHORIZATION).cloned();
-    let (user, credential) = match authenticate(&state.store, &session, authorization).await {
-        Ok(Some(found)) => found,
-        Ok(None) if is_api(&path) => {
-            return Error::Unauthorized(
-                "Full authentication is required to access this resource".into(),
-            )
-            .into_response()
-        }
-        Ok(None) => return Redirect::to("/login").into_response(),
-        Err(err) => return err.into_response(),
-    };
+    let (user, credential) =
+        match authenticate(&state.store, &session, authorization, &state.sessions).await {
+            Ok(Some(found)) => found,
+            Ok(None) if is_api(&path) => {
+                return Error::Unauthorized(
+                    "Full authentication is required to access this resource".into(),
+                )
+                .into_response()
+            }
+            Ok(None) => return Redirect::to("/login").into_response(),
+            Err(err) => return err.into_response(),
+        };
     match unlisted {
         Some(StatusCode::METHOD_NOT_ALLOWED) => {
             return refused(

@@ -77,6 +77,15 @@ pub async fn submit(
     if let Err(err) = session.insert(SESSION_USER_ID, user.id).await {
         return Error::Internal(format!("writing the session: {err}")).into_response();
     }
+    if let Err(err) = session
+        .insert(
+            crate::auth::sessions::SIGNED_IN_AT,
+            crate::store::unix_now(),
+        )
+        .await
+    {
+        return Error::Internal(format!("writing the session: {err}")).into_response();
+    }
     tracing::info!(user = %user.username, client = %client.ip(), "logged in");
     Redirect::to("/").into_response()
 }

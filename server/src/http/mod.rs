@@ -19,7 +19,7 @@ use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions::SessionManagerLayer;
 
 use crate::store::sessions::SqliteSessionStore;
 
@@ -37,7 +37,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(secure_cookies)
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)));
+        .with_expiry(state.sessions.expiry());
 
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();

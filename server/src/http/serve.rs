@@ -55,6 +55,7 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         )?,
         installations,
         throttle: Arc::new(Throttle::new(Policy::default())),
+        sessions: config.sessions,
         leptos_options,
     };
     spawn_session_sweeper(SqliteSessionStore::new(store.pool().clone()));

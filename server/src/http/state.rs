@@ -20,6 +20,8 @@ pub struct AppState {
     /// Instance log downloads (the Status tab's Logs links).
     pub logs: crate::deployed::instance_logs::InstanceLogs,
     pub throttle: Arc<Throttle>,
+    /// How long browser sessions last.
+    pub sessions: crate::auth::sessions::SessionPolicy,
     pub leptos_options: LeptosOptions,
 }
 

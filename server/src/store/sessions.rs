@@ -1,4 +1,7 @@
 //! A tower-sessions store in the same SQLite database, so a restart keeps people logged in.
+//!
+//! Only a digest of each session id is stored (like bearer tokens), and the stored record
+//! leaves the id out: whoever reads the database cannot present a session from it.
 
 use async_trait::async_trait;
 use sqlx::SqlitePool;
@@ -6,6 +9,28 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
 use super::unix_now;
+use crate::secrets::sha256_hex;
+
+/// The stored key of a session id.
+fn digest(id: &Id) -> String {
+    sha256_hex(&id.to_string())
+}
+
+/// The record as stored: its data and expiry, never its id.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored {
+    data: std::collections::HashMap<String, serde_json::Value>,
+    #[serde(with = "time::serde::rfc3339")]
+    expiry_date: time::OffsetDateTime,
+}
+
+fn stored_json(record: &Record) -> session_store::Result<String> {
+    serde_json::to_string(&Stored {
+        data: record.data.clone(),
+        expiry_date: record.expiry_date,
+    })
+    .map_err(backend)
+}
 
 #[derive(Debug, Clone)]
 pub struct SqliteSessionStore {
@@ -36,12 +61,12 @@ impl SessionStore for SqliteSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // Ids are random 128-bit values; on the (astronomically unlikely) collision pick another.
         loop {
-            let json = serde_json::to_string(record).map_err(backend)?;
+            let json = stored_json(record)?;
             let inserted = sqlx::query(
                 "INSERT INTO sessions (id, record, expires_at) VALUES (?, ?, ?)
                  ON CONFLICT (id) DO NOTHING",
             )
-            .bind(record.id.to_string())
+            .bind(digest(&record.id))
             .bind(json)
             .bind(record.expiry_date.unix_timestamp())
             .execute(&self.pool)
@@ -55,12 +80,12 @@ impl SessionStore for SqliteSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let json = serde_json::to_string(record).map_err(backend)?;
+        let json = stored_json(record)?;
         sqlx::query(
             "INSERT INTO sessions (id, record, expires_at) VALUES (?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at",
         )
-        .bind(record.id.to_string())
+        .bind(digest(&record.id))
         .bind(json)
         .bind(record.expiry_date.unix_timestamp())
         .execute(&self.pool)
@@ -72,20 +97,27 @@ impl SessionStore for SqliteSessionStore {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT record FROM sessions WHERE id = ? AND expires_at > ?")
-                .bind(id.to_string())
+                .bind(digest(id))
                 .bind(unix_now())
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(backend)?;
         match row {
-            Some((json,)) => Ok(Some(serde_json::from_str(&json).map_err(backend)?)),
+            Some((json,)) => {
+                let stored: Stored = serde_json::from_str(&json).map_err(backend)?;
+                Ok(Some(Record {
+                    id: *id,
+                    data: stored.data,
+                    expiry_date: stored.expiry_date,
+                }))
+            }
             None => Ok(None),
         }
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = ?")
-            .bind(id.to_string())
+            .bind(digest(id))
             .execute(&self.pool)
             .await
             .map_err(backend)?;
