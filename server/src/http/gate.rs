@@ -41,6 +41,16 @@ use Action::{Apply, Configure, SeeCredentials, SignedIn, View};
 /// Largest body a server function accepts (its arguments are a form or a little JSON).
 pub const SERVER_FN_BODY_LIMIT: usize = 1024 * 1024;
 
+/// Largest body an API route accepts, uploads aside (axum's default body limit, which the
+/// handlers' extractors also apply to bodies sent without a length).
+pub const API_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// The API routes that take file uploads (streamed, with their own limits).
+const UPLOADS: &[(&str, &str)] = &[
+    ("POST", "/api/v0/available_products"),
+    ("POST", "/api/v0/stemcells"),
+];
+
 /// Every entry point: method, route pattern (as the router matched it), access.
 pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     // Sign-in and the public few.
@@ -461,6 +471,21 @@ pub async fn gate(
         if let Err(err) = declared_body(request.headers()) {
             return err.into_response();
         }
+        let upload = route.as_deref().is_some_and(|route| {
+            UPLOADS
+                .iter()
+                .any(|(m, r)| *m == request.method().as_str() && *r == route)
+        });
+        if !upload {
+            if let Some(length) = declared_length(request.headers()) {
+                if length > API_BODY_LIMIT as u64 {
+                    return Error::TooLarge(format!(
+                        "the request body is {length} bytes; the limit is {API_BODY_LIMIT}"
+                    ))
+                    .into_response();
+                }
+            }
+        }
     }
     if is_server_fn(&path) {
         if let Some(too_big) = oversized(request.headers(), SERVER_FN_BODY_LIMIT) {
@@ -572,15 +597,20 @@ fn declared_body(headers: &axum::http::HeaderMap) -> crate::Result<()> {
     }
 }
 
-/// `413` before reading a body whose declared length is over `limit`.
-fn oversized(headers: &axum::http::HeaderMap, limit: usize) -> Option<Response> {
-    let length = headers
+/// The body length a request declares.
+fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
         .get(header::CONTENT_LENGTH)?
         .to_str()
         .ok()?
         .trim()
         .parse::<u64>()
-        .ok()?;
+        .ok()
+}
+
+/// `413` before reading a body whose declared length is over `limit`.
+fn oversized(headers: &axum::http::HeaderMap, limit: usize) -> Option<Response> {
+    let length = declared_length(headers)?;
     (length > limit as u64).then(|| {
         server_fn_error(
             StatusCode::PAYLOAD_TOO_LARGE,
