@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
+use tiles::properties::constraints::as_integer;
+use tiles::properties::staged::ResourceConfig as StoredResourceConfig;
 
 /// A value for one property: the value as given (`tiles` shapes it by the property's type and
 /// checks it) and, for a selector, the option chosen by name (`selected_option`).
@@ -45,7 +47,7 @@ impl Placement {
     /// The stored form (also what `GET …/networks_and_azs` answers): `{"network": {"name":
     /// …}, …, "other_availability_zones": [{"name": …}, …]}`.
     pub fn to_stored(&self) -> Value {
-        use serde_json::{json, Map};
+        use serde_json::json;
         let mut m = Map::new();
         let named = |n: &String| json!({ "name": n });
         for (key, name) in [
@@ -123,6 +125,125 @@ impl InFlight {
 
 /// Max in flight by job GUID; `None` is back to the tile's default.
 pub type MaxInFlightUpdates = BTreeMap<String, Option<InFlight>>;
+
+/// A job's resource settings (Resource Config, `PUT …/jobs/:job_guid/resource_config`): the
+/// whole of them, as om sends them after merging its keys over the current ones (what is not
+/// given is automatic). Max in flight is not part of it: it has its own write and stays as
+/// stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResourceConfig {
+    pub instances: Instances,
+    /// A VM type by name; `None`: automatic (the tile's choice).
+    pub instance_type: Option<String>,
+    pub persistent_disk: PersistentDisk,
+    /// The other keys om sends (`internet_connected`, `elb_names`,
+    /// `additional_vm_extensions`, IaaS extras), kept as given.
+    pub other: Map<String, Value>,
+}
+
+/// How many instances of a job run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Instances {
+    /// The tile's default.
+    #[default]
+    Automatic,
+    /// A count, and whether it was given as text (`"3"`): it is stored as it was given, so a
+    /// save of what a GET answered changes nothing.
+    Count { count: i64, as_text: bool },
+}
+
+impl Instances {
+    /// `"automatic"` (in any case) or `null`, a whole number, or a whole number as text; else
+    /// what is wrong with it, in the words validation uses.
+    pub fn read(value: &Value) -> Result<Instances, String> {
+        match value {
+            Value::Null => Ok(Instances::Automatic),
+            Value::String(s) if s.eq_ignore_ascii_case("automatic") => Ok(Instances::Automatic),
+            Value::Number(_) | Value::String(_) => match as_integer(value) {
+                Some(count) => Ok(Instances::Count {
+                    count,
+                    as_text: value.is_string(),
+                }),
+                None => Err(format!("'{}' is not a number of instances", text(value))),
+            },
+            other => Err(format!("'{}' is not a number of instances", text(other))),
+        }
+    }
+
+    /// The count, `None` when automatic.
+    pub fn count(self) -> Option<i64> {
+        match self {
+            Instances::Automatic => None,
+            Instances::Count { count, .. } => Some(count),
+        }
+    }
+}
+
+/// A job's persistent disk.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum PersistentDisk {
+    /// The tile's default.
+    #[default]
+    Automatic,
+    /// A size in MB, given as a number.
+    Mb(i64),
+    /// A disk type by name, given as text; the default catalogue's are named by their size in
+    /// MB (`"20480"`), as om sends them.
+    Type(String),
+}
+
+impl PersistentDisk {
+    /// `"automatic"` (in any case) or `null`, a size in MB, or a disk type's name; else what
+    /// is wrong with it, in the words validation uses.
+    pub fn read(value: &Value) -> Result<PersistentDisk, String> {
+        match value {
+            Value::Null => Ok(PersistentDisk::Automatic),
+            Value::String(s) if s.eq_ignore_ascii_case("automatic") => {
+                Ok(PersistentDisk::Automatic)
+            }
+            Value::String(s) => Ok(PersistentDisk::Type(s.clone())),
+            Value::Number(_) => as_integer(value)
+                .map(PersistentDisk::Mb)
+                .ok_or_else(|| format!("'{value}' is not a disk size in MB")),
+            other => Err(format!("'{other}' is not a disk size in MB")),
+        }
+    }
+}
+
+impl ResourceConfig {
+    /// The stored form, with the job's max in flight as it is stored.
+    pub fn to_stored(&self, max_in_flight: Option<Value>) -> StoredResourceConfig {
+        StoredResourceConfig {
+            instances: match self.instances {
+                Instances::Automatic => None,
+                Instances::Count {
+                    count,
+                    as_text: false,
+                } => Some(Value::from(count)),
+                Instances::Count {
+                    count,
+                    as_text: true,
+                } => Some(Value::String(count.to_string())),
+            },
+            instance_type: self.instance_type.clone(),
+            persistent_disk_mb: match &self.persistent_disk {
+                PersistentDisk::Automatic => None,
+                PersistentDisk::Mb(mb) => Some(Value::from(*mb)),
+                PersistentDisk::Type(name) => Some(Value::String(name.clone())),
+            },
+            max_in_flight,
+            extra: self.other.clone(),
+        }
+    }
+}
+
+/// A value as a message quotes it: text as it is, anything else as JSON.
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
 
 /// Findings on a request by field, made by the caller before the service saw it (values it
 /// could not read into a command): the service refuses them together with its own, so one

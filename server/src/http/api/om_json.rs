@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::products::commands::{
-    ErrandRule, ErrandRules, Findings, InFlight, MaxInFlightUpdates, Placement, PropertyUpdate,
-    PropertyUpdates,
+    ErrandRule, ErrandRules, Findings, InFlight, Instances, MaxInFlightUpdates, PersistentDisk,
+    Placement, PropertyUpdate, PropertyUpdates, ResourceConfig,
 };
 use crate::{Error, Result};
 
@@ -207,6 +207,58 @@ fn in_flight(v: &Value) -> std::result::Result<Option<InFlight>, String> {
     }
 }
 
+/// `PUT …/jobs/:job_guid/resource_config`'s body: `{"instances": N | "automatic",
+/// "instance_type": {"id": NAME | "automatic"}, "persistent_disk": {"size_mb": MB | NAME |
+/// "automatic"}, …}` (each also accepted bare); `max_in_flight` is left out (it has its own
+/// write), other keys are kept as given. The config read, and findings on the keys that could
+/// not be, by key (`instances`…): the caller puts them under the job's `resource-config.JOB`.
+pub fn resource_config(body: &Value) -> Result<(ResourceConfig, Findings)> {
+    let Value::Object(body) = body else {
+        return Err(Error::invalid("resource_config", "expected an object"));
+    };
+    let mut errors = Findings::new();
+    let mut config = ResourceConfig::default();
+    let mut refuse = |key: &str, message: String| {
+        errors.entry(key.to_owned()).or_default().push(message);
+    };
+    // `{"id": x}` or `{"size_mb": x}`, or x alone; a missing inner key is null (automatic).
+    let inner = |value: &Value, key: &str| match value {
+        Value::Object(m) => m.get(key).cloned().unwrap_or(Value::Null),
+        other => other.clone(),
+    };
+    for (key, value) in body {
+        match key.as_str() {
+            "instances" => match Instances::read(value) {
+                Ok(instances) => config.instances = instances,
+                Err(message) => refuse(key, message),
+            },
+            "instance_type" => match inner(value, "id") {
+                Value::Null => {}
+                Value::String(s) if s.eq_ignore_ascii_case("automatic") => {}
+                Value::String(s) => config.instance_type = Some(s),
+                _ => refuse(key, "expected {\"id\": …} naming a VM type".into()),
+            },
+            "persistent_disk" => match PersistentDisk::read(&inner(value, "size_mb")) {
+                Ok(disk) => config.persistent_disk = disk,
+                Err(message) => refuse(key, message),
+            },
+            "max_in_flight" => {}
+            _ => {
+                config.other.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    Ok((config, errors))
+}
+
+/// Findings by key put under `scope` (`instances` → `resource-config.web.instances`).
+pub fn under(scope: &str, findings: Findings) -> Findings {
+    findings
+        .into_iter()
+        .map(|(key, messages)| (format!("{scope}.{key}"), messages))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -276,6 +328,66 @@ mod tests {
             ["errands.x.post_deploy", "errands[0].name"]
         );
         assert_eq!(rules.len(), 1);
+    }
+
+    #[test]
+    fn resource_configs_keep_what_om_sends() {
+        let body = json!({"instances": 3, "instance_type": {"id": "large"},
+            "persistent_disk": {"size_mb": "20480"}, "max_in_flight": 4,
+            "internet_connected": true, "elb_names": ["lb"]});
+        let (config, findings) = resource_config(&body).unwrap();
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(
+            config.instances,
+            Instances::Count {
+                count: 3,
+                as_text: false
+            }
+        );
+        assert_eq!(config.instance_type.as_deref(), Some("large"));
+        assert_eq!(config.persistent_disk, PersistentDisk::Type("20480".into()));
+        assert_eq!(
+            config.other.keys().collect::<Vec<_>>(),
+            ["internet_connected", "elb_names"]
+        );
+        // Stored as given: text stays text, numbers stay numbers.
+        let stored = config.to_stored(Some(json!(2)));
+        assert_eq!(stored.instances, Some(json!(3)));
+        assert_eq!(stored.persistent_disk_mb, Some(json!("20480")));
+        assert_eq!(stored.max_in_flight, Some(json!(2)));
+        let (config, _) = resource_config(&json!({"instances": "2", "instance_type": "Automatic",
+            "persistent_disk": 1024}))
+        .unwrap();
+        let stored = config.to_stored(None);
+        assert_eq!(stored.instances, Some(json!("2")));
+        assert_eq!(stored.instance_type, None);
+        assert_eq!(stored.persistent_disk_mb, Some(json!(1024)));
+        // Automatic everywhere: nothing stored.
+        let (config, _) = resource_config(&json!({"instances": "automatic",
+            "instance_type": {"id": "automatic"}, "persistent_disk": {"size_mb": "automatic"}}))
+        .unwrap();
+        assert_eq!(config, ResourceConfig::default());
+        // What cannot be read is found by key, the rest is still read.
+        let (config, findings) = resource_config(&json!({"instances": "many",
+            "instance_type": {"id": 5}, "persistent_disk": {"size_mb": true}, "elb_names": []}))
+        .unwrap();
+        assert_eq!(
+            findings.keys().collect::<Vec<_>>(),
+            ["instance_type", "instances", "persistent_disk"]
+        );
+        assert_eq!(
+            findings["instances"],
+            ["'many' is not a number of instances"]
+        );
+        assert_eq!(config.other.len(), 1);
+        assert_eq!(
+            under("resource-config.web", findings)
+                .keys()
+                .next()
+                .map(String::as_str),
+            Some("resource-config.web.instance_type")
+        );
+        assert!(resource_config(&json!([])).is_err());
     }
 
     #[test]
