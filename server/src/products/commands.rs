@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
+use tiles::cloud_config::Iaas;
 use tiles::properties::constraints::as_integer;
 use tiles::properties::staged::ResourceConfig as StoredResourceConfig;
 
@@ -234,6 +235,79 @@ impl ResourceConfig {
             max_in_flight,
             extra: self.other.clone(),
         }
+    }
+}
+
+/// A write of the Director's properties (`PUT /api/v0/staged/director/properties`, the
+/// Director page's IaaS and Director Config saves): the sections given; within a section, each
+/// key given replaces the stored one and the others stay.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DirectorPropertiesUpdate {
+    /// `iaas_configuration`.
+    pub iaas: Option<IaasUpdate>,
+    /// `director_configuration`: settings by name (`ntp_servers_string`, `resurrector_enabled`,
+    /// `director_worker_instances`, `max_threads`, `canaries`… the service checks the ones it
+    /// knows and keeps the others as given).
+    pub director: Option<Map<String, Value>>,
+    /// The other sections (`security_configuration`, `syslog_configuration`,
+    /// `dns_configuration`…) in the order given: each replaces the stored one, kept as given.
+    pub other: Vec<(String, Map<String, Value>)>,
+}
+
+impl DirectorPropertiesUpdate {
+    /// The sections the update sets, by their API names.
+    pub fn sections(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        if self.iaas.is_some() {
+            names.push("iaas_configuration".to_owned());
+        }
+        if self.director.is_some() {
+            names.push("director_configuration".to_owned());
+        }
+        names.extend(self.other.iter().map(|(name, _)| name.clone()));
+        names
+    }
+}
+
+/// The IaaS essentials a write sets.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IaasUpdate {
+    /// The IaaS, when the request names it (or, from om, its keys give it away).
+    pub iaas: Option<Iaas>,
+    /// The essentials given (`vcenter_host`, `region`…) without the IaaS's name; a secret sent
+    /// back as `***` keeps its stored value, and the configuration's `guid` is Tileworks's.
+    pub fields: Map<String, Value>,
+}
+
+/// An IaaS by name, in any case; else what is wrong with the name.
+pub fn iaas_named(name: &str) -> Result<Iaas, String> {
+    serde_json::from_value(Value::String(name.to_ascii_lowercase()))
+        .map_err(|_| "must be one of vsphere, aws, gcp, azure, openstack".to_owned())
+}
+
+/// Where the Director itself runs (`PUT /api/v0/staged/director/network_and_az`, the Director
+/// page's Assign AZ and Network, and the Director tile's `networks_and_azs`): each by name;
+/// `None` leaves a key out (the Director is then incomplete).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirectorPlacement {
+    pub network: Option<String>,
+    pub singleton_az: Option<String>,
+}
+
+impl DirectorPlacement {
+    /// The stored form (also what `GET …/network_and_az` answers): `{"network": {"name": …},
+    /// "singleton_availability_zone": {"name": …}}`.
+    pub fn to_stored(&self) -> Value {
+        let mut m = Map::new();
+        for (key, name) in [
+            ("network", &self.network),
+            ("singleton_availability_zone", &self.singleton_az),
+        ] {
+            if let Some(name) = name {
+                m.insert(key.into(), serde_json::json!({ "name": name }));
+            }
+        }
+        Value::Object(m)
     }
 }
 

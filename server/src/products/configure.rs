@@ -18,7 +18,8 @@ use tiles::properties::types;
 use tiles::validate::{validate_form, validate_product, ValidationContext, VmType};
 
 use super::commands::{
-    self, ErrandRules, Findings, InFlight, MaxInFlightUpdates, Placement, PropertyUpdates,
+    self, DirectorPlacement, ErrandRules, Findings, InFlight, MaxInFlightUpdates, Placement,
+    PropertyUpdates,
 };
 use super::director::DIRECTOR_JOBS;
 use super::{ProductSettings, Products, Saved, StagedProduct};
@@ -257,12 +258,18 @@ impl Products {
         expected: Option<i64>,
         actor: &str,
     ) -> Result<Saved> {
-        let value = placement.to_stored();
         if self.is_director(guid).await? {
+            // The Director runs in its network and singleton AZ; the other keys of a
+            // product's placement mean nothing to it.
+            let placement = DirectorPlacement {
+                network: placement.network.clone(),
+                singleton_az: placement.singleton_availability_zone.clone(),
+            };
             return self
-                .set_director_network_and_az(value, expected, actor)
+                .set_director_network_and_az(&placement, expected, actor)
                 .await;
         }
+        let value = placement.to_stored();
         let director = self.director().await?.settings;
         self.update_product(guid, expected, actor, move |_, _, settings| {
             let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
