@@ -140,13 +140,7 @@ impl Products {
         let mut attempt = 0;
         loop {
             let product = self.staged_product(guid).await?;
-            self.check_version(
-                &product.guid,
-                &product.label,
-                product.config_version,
-                expected,
-            )
-            .await?;
+            self.check_staged_version(&product, expected).await?;
             let ctx = self.context().await?;
             let mut settings = product.settings.clone();
             let changed = change(&product, &ctx, &mut settings)?;

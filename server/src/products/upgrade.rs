@@ -44,13 +44,7 @@ impl Products {
         let mut attempt = 0;
         loop {
             let product = self.staged_product(guid).await?;
-            self.check_version(
-                &product.guid,
-                &product.label,
-                product.config_version,
-                expected,
-            )
-            .await?;
+            self.check_staged_version(&product, expected).await?;
             let to = self.resolve_version(&product.name, to_version).await?;
             let from = product.version.clone();
             if to == from {
