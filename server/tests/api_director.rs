@@ -131,6 +131,22 @@ async fn the_director_is_always_staged_and_om_can_configure_it() {
         )
         .await;
     assert_eq!(placement["networks_and_azs"]["network"]["name"], "infra");
+    // Set there, a product's placement keys the Director does not use are not stored.
+    api.ok(
+        Method::PUT,
+        &format!("/api/v0/staged/products/{pbosh}/networks_and_azs"),
+        Some(json!({"networks_and_azs": {
+            "network": {"name": "infra"}, "singleton_availability_zone": {"name": "az1"},
+            "other_availability_zones": [{"name": "az1"}]}})),
+    )
+    .await;
+    let assigned = api
+        .ok(Method::GET, "/api/v0/staged/director/network_and_az", None)
+        .await;
+    assert_eq!(
+        assigned["network_and_az"],
+        json!({"network": {"name": "infra"}, "singleton_availability_zone": {"name": "az1"}})
+    );
 
     // om configure-director's VM types: DELETE (defaults), GET, PUT.
     api.ok(Method::DELETE, "/api/v0/vm_types", None).await;
@@ -270,6 +286,27 @@ async fn invalid_director_values_are_422_and_change_nothing() {
     assert_eq!(r.status, 422);
     assert!(errors(&r).contains_key("iaas_configuration.iaas"));
 
+    // What cannot be read and what the service refuses come back in one answer.
+    let r = api
+        .put(
+            "/api/v0/staged/director/properties",
+            json!({"iaas_configuration": {"iaas": "mainframe"},
+                "director_configuration": {"canaries": -1},
+                "syslog_configuration": "on"}),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(
+        errors(&r).keys().collect::<Vec<_>>(),
+        [
+            "director_configuration.canaries",
+            "iaas_configuration.iaas",
+            "syslog_configuration"
+        ],
+        "{:#}",
+        r.body
+    );
+
     let r = api.put("/api/v0/staged/director/networks", json!({"networks": [{"name": "infra", "subnets": [{
         "iaas_identifier": "x", "cidr": "10.0.0.0/33", "gateway": "10.0.0.1", "availability_zone_names": ["nowhere"]}]}]})).await;
     assert_eq!(r.status, 422, "{:#}", r.body);
@@ -301,6 +338,20 @@ async fn invalid_director_values_are_422_and_change_nothing() {
         .await;
     assert_eq!(r.status, 422);
     assert!(errors(&r).contains_key("network_and_az.network"));
+    // Each key names something, and only the Director's two keys are taken.
+    let r = api
+        .put(
+            "/api/v0/staged/director/network_and_az",
+            json!({"network_and_az": {"network": "infra", "singleton_az": {"name": "az1"}}}),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(
+        errors(&r).keys().collect::<Vec<_>>(),
+        ["network_and_az.network", "network_and_az.singleton_az"],
+        "{:#}",
+        r.body
+    );
 
     let r = api.put("/api/v0/vm_types", json!({"vm_types": [{"name": "a", "cpu": 0, "ram": 1, "ephemeral_disk": 1}, {"name": "a", "cpu": 1, "ram": 1, "ephemeral_disk": 1}]})).await;
     assert_eq!(r.status, 422);

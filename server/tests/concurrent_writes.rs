@@ -1,4 +1,5 @@
-//! Writes without a version (`If-Match`), as om sends them, apply to the current configuration:
+//! Writes without a version (`If-Match`), as om sends them, apply to the current configuration
+//! (property and Director writes, and upgrades):
 //! concurrent writers are all answered 200 and none loses another's change. (With `If-Match`,
 //! a write based on an older version is still refused with 409: see api_products.rs.)
 
@@ -149,4 +150,92 @@ async fn concurrent_director_writes_without_a_version_all_apply() {
         props["iaas_configuration"]["persistent_datastore_names"],
         format!("ds-{}", ROUNDS - 1)
     );
+}
+
+#[tokio::test]
+async fn an_upgrade_without_a_version_applies_among_concurrent_writes() {
+    let server = TestServer::start();
+    let api = Api::login(&server).await;
+    let guid = staged_pks(&api).await;
+    let versions = ["1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0"];
+    for v in versions {
+        let r = api
+            .upload(&format!("pks-{v}.pivotal"), pks_pivotal(v))
+            .await;
+        assert_eq!(r.status, 200, "{:#}", r.body);
+    }
+    let base = format!("/api/v0/staged/products/{guid}");
+    let path = format!("{base}/properties");
+
+    // Upgrades (om stage-product: no version) while another client keeps writing a property:
+    // every upgrade and every write is answered 200, and none loses the other's change.
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let writer = async {
+        let mut refused = Vec::new();
+        let mut last = None;
+        let mut i = 0;
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            let hostname = format!("h{i}.example.com");
+            let body = json!({"properties": {".properties.pks_api_hostname": {"value": hostname}}});
+            let r = api.put(&path, body).await;
+            if r.status == 200 {
+                last = Some(hostname);
+            } else {
+                refused.push((r.status.as_u16(), r.body.to_string()));
+            }
+            i += 1;
+        }
+        (refused, last, i)
+    };
+    let upgrades = async {
+        let mut refused = Vec::new();
+        for v in versions {
+            let r = api.put(&base, json!({"to_version": v})).await;
+            if r.status != 200 {
+                refused.push((v, r.status.as_u16(), r.body.to_string()));
+            }
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        refused
+    };
+    let ((writes_refused, last, writes), upgrades_refused) = tokio::join!(writer, upgrades);
+    assert!(
+        upgrades_refused.is_empty(),
+        "{} of {} upgrades refused: {:?}",
+        upgrades_refused.len(),
+        versions.len(),
+        upgrades_refused.first()
+    );
+    assert!(
+        writes_refused.is_empty(),
+        "{} of {writes} writes refused: {:?}",
+        writes_refused.len(),
+        writes_refused.first()
+    );
+    let list = api.ok(Method::GET, "/api/v0/staged/products", None).await;
+    let pks = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["guid"] == guid.as_str())
+        .unwrap();
+    assert_eq!(pks["product_version"], "1.6.0");
+    let props = api.ok(Method::GET, &path, None).await;
+    assert_eq!(
+        props["properties"][".properties.pks_api_hostname"]["value"],
+        last.expect("a write applied").as_str()
+    );
+
+    // With If-Match on an old version the upgrade is still refused.
+    let r = api.upload("pks-1.7.0.pivotal", pks_pivotal("1.7.0")).await;
+    assert_eq!(r.status, 200);
+    let r = api
+        .send(
+            Method::PUT,
+            &base,
+            Some(&json!({"to_version": "1.7.0"})),
+            Some(1),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{:#}", r.body);
 }

@@ -110,6 +110,18 @@ async fn the_director_is_configured_through_the_ui_server_functions() {
         &[("body_json", body.to_string())],
     )
     .await;
+    // The page saves its two sections only; anything else is a bad request.
+    let response = ui
+        .client
+        .post(server.at("/_app/save_director_properties"))
+        .form(&[
+            ("config_version", version(&page)),
+            ("body_json", json!({"syslog_configuration": {}}).to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
 
     // AZs on vSphere clusters.
     let page = ui.director().await;

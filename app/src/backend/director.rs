@@ -39,6 +39,18 @@ pub struct DirectorPage {
     pub cloud_config: Result<String, BTreeMap<String, Vec<String>>>,
 }
 
+/// What the IaaS and Director Config sections save (either or both, as the page's `body_json`:
+/// the shapes `PUT /api/v0/staged/director/properties` takes): each section's fields by name;
+/// `iaas_configuration` names its IaaS with `iaas`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectorProperties {
+    #[serde(default)]
+    pub iaas_configuration: Option<serde_json::Map<String, Value>>,
+    #[serde(default)]
+    pub director_configuration: Option<serde_json::Map<String, Value>>,
+}
+
 /// An availability zone: AWS/GCP/Azure/OpenStack name it with `iaas_identifier`, vSphere places
 /// it on clusters. Fields the UI does not edit (explicit `cloud_properties`…) travel in `other`
 /// so a save keeps them.
@@ -87,13 +99,11 @@ mod server_side {
     #[async_trait::async_trait]
     pub trait DirectorBackend: Send + Sync + 'static {
         async fn director_page(&self) -> Result<DirectorPage, BackendError>;
-        /// `body` holds `iaas_configuration` and/or `director_configuration` (and other
-        /// sections), as `PUT /api/v0/staged/director/properties` takes them.
         async fn save_director_properties(
             &self,
             actor: &str,
             config_version: i64,
-            body: Value,
+            properties: DirectorProperties,
         ) -> Result<SaveOutcome, BackendError>;
         async fn save_director_azs(
             &self,
@@ -149,10 +159,10 @@ pub async fn save_director_properties(
     config_version: i64,
     body_json: String,
 ) -> Result<SaveOutcome, ServerFnError> {
-    let body = from_json("body", &body_json)?;
+    let properties = from_json("body", &body_json)?;
     let backend = context::<dyn DirectorBackend>()?;
     backend
-        .save_director_properties(&actor().await?, config_version, body)
+        .save_director_properties(&actor().await?, config_version, properties)
         .await
         .map_err(|e| ServerFnError::new(e.0))
 }

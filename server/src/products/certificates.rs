@@ -98,13 +98,7 @@ impl Products {
             ));
         }
         // Checked before the (slow) key generation; the save checks it again.
-        self.check_version(
-            &product.guid,
-            &product.label,
-            product.config_version,
-            expected,
-        )
-        .await?;
+        self.check_staged_version(&product, expected).await?;
         let generated = self
             .generate_certificate(domains)
             .await

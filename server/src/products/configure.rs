@@ -1,6 +1,7 @@
 //! Configuring a staged product: properties, placement (networks and AZs), resource config,
-//! max in flight and errands — each in the Ops Manager API's shapes, each save validated by
-//! `tiles` and stored all or nothing under the product's configuration version.
+//! max in flight and errands — each write taken as a typed command ([`super::commands`]) and
+//! read back in the Ops Manager API's shapes, each save validated by `tiles` and stored all or
+//! nothing under the product's configuration version.
 //!
 //! The Director tile's GUID is accepted where om uses it (`networks_and_azs`, `jobs`,
 //! `resource_config`, `max_in_flight`, `errands`, `properties`), and answered from the
@@ -17,7 +18,8 @@ use tiles::properties::types;
 use tiles::validate::{validate_form, validate_product, ValidationContext, VmType};
 
 use super::commands::{
-    ErrandRules, Findings, InFlight, MaxInFlightUpdates, Placement, PropertyUpdates,
+    self, DirectorPlacement, ErrandRules, Findings, InFlight, MaxInFlightUpdates, Placement,
+    PropertyUpdates,
 };
 use super::director::DIRECTOR_JOBS;
 use super::{ProductSettings, Products, Saved, StagedProduct};
@@ -138,13 +140,7 @@ impl Products {
         let mut attempt = 0;
         loop {
             let product = self.staged_product(guid).await?;
-            self.check_version(
-                &product.guid,
-                &product.label,
-                product.config_version,
-                expected,
-            )
-            .await?;
+            self.check_staged_version(&product, expected).await?;
             let ctx = self.context().await?;
             let mut settings = product.settings.clone();
             let changed = change(&product, &ctx, &mut settings)?;
@@ -256,12 +252,18 @@ impl Products {
         expected: Option<i64>,
         actor: &str,
     ) -> Result<Saved> {
-        let value = placement.to_stored();
         if self.is_director(guid).await? {
+            // The Director runs in its network and singleton AZ; the other keys of a
+            // product's placement mean nothing to it.
+            let placement = DirectorPlacement {
+                network: placement.network.clone(),
+                singleton_az: placement.singleton_availability_zone.clone(),
+            };
             return self
-                .set_director_network_and_az(value, expected, actor)
+                .set_director_network_and_az(&placement, expected, actor)
                 .await;
         }
+        let value = placement.to_stored();
         let director = self.director().await?.settings;
         self.update_product(guid, expected, actor, move |_, _, settings| {
             let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -366,96 +368,82 @@ impl Products {
         Ok(resource_json(&rc, has_disk))
     }
 
-    /// `PUT …/jobs/:job_guid/resource_config` with the full object (as om sends it after
-    /// merging its keys over the current one). `max_in_flight` in the body is ignored: it has
-    /// its own endpoint.
+    /// `PUT …/jobs/:job_guid/resource_config`: the job's whole resource config (max in flight
+    /// stays as stored). `refused` holds what the caller could not read of the request; it is
+    /// refused with the service's own findings, in one answer.
     pub async fn set_resource_config(
         &self,
         guid: &str,
         job_guid: &str,
-        body: &Value,
+        config: &commands::ResourceConfig,
+        refused: &Findings,
         expected: Option<i64>,
         actor: &str,
     ) -> Result<Saved> {
-        let Value::Object(body) = body else {
-            return Err(Error::invalid("resource_config", "expected an object"));
-        };
-        if self.is_director(guid).await? {
-            let vm_names: Vec<String> =
-                self.vm_types().await?.into_iter().map(|v| v.name).collect();
-            let body = body.clone();
-            let job_guid = job_guid.to_owned();
+        if !self.is_director(guid).await? {
+            let configs = [(job_guid.to_owned(), config.clone())];
             return self
-                .update_director(expected, actor, move |s| {
-                    let job = job_by_guid(&s.job_guids, &job_guid)?;
-                    let old = s.resources.get(&job).cloned().unwrap_or_default();
-                    let rc = read_resource_config(&body, &old);
-                    let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
-                    let field = format!("resource-config.{job}");
-                    match rc.instances() {
-                        Ok(tiles::properties::staged::Sized::Value(n))
-                            if n < 1 || (job == "director" && n != 1) =>
-                        {
-                            errors
-                                .entry(format!("{field}.instances"))
-                                .or_default()
-                                .push(if job == "director" {
-                                    "the Director runs exactly 1 instance".into()
-                                } else {
-                                    "must be at least 1".into()
-                                })
-                        }
-                        Err(bad) => errors
-                            .entry(format!("{field}.instances"))
-                            .or_default()
-                            .push(format!("'{bad}' is not a number or 'automatic'")),
-                        _ => {}
-                    }
-                    if let Some(t) = rc.vm_type() {
-                        if !vm_names.iter().any(|n| n == t) {
-                            errors
-                                .entry(format!("{field}.instance_type"))
-                                .or_default()
-                                .push(format!("there is no VM type named '{t}'"));
-                        }
-                    }
-                    if !errors.is_empty() {
-                        return Err(rejected(errors));
-                    }
-                    let changed = if old == rc { vec![] } else { vec![field] };
-                    s.resources.insert(job, rc);
-                    Ok(changed)
-                })
+                .set_resource_configs(guid, &configs, refused, expected, actor)
                 .await;
         }
-        let bodies = vec![(job_guid.to_owned(), Value::Object(body.clone()))];
-        self.set_resource_configs(guid, bodies, expected, actor)
-            .await
+        let vm_names: Vec<String> = self.vm_types().await?.into_iter().map(|v| v.name).collect();
+        self.update_director(expected, actor, move |s| {
+            let job = job_by_guid(&s.job_guids, job_guid)?;
+            let old = s.resources.get(&job).cloned().unwrap_or_default();
+            let rc = config.to_stored(old.max_in_flight.clone());
+            let mut errors = refused.clone();
+            let field = format!("resource-config.{job}");
+            match config.instances.count() {
+                Some(n) if n < 1 || (job == "director" && n != 1) => errors
+                    .entry(format!("{field}.instances"))
+                    .or_default()
+                    .push(if job == "director" {
+                        "the Director runs exactly 1 instance".into()
+                    } else {
+                        "must be at least 1".into()
+                    }),
+                _ => {}
+            }
+            if let Some(t) = rc.vm_type() {
+                if !vm_names.iter().any(|n| n == t) {
+                    errors
+                        .entry(format!("{field}.instance_type"))
+                        .or_default()
+                        .push(format!("there is no VM type named '{t}'"));
+                }
+            }
+            if !errors.is_empty() {
+                return Err(rejected(errors));
+            }
+            let changed = if old == rc { vec![] } else { vec![field] };
+            s.resources.insert(job, rc);
+            Ok(changed)
+        })
+        .await
     }
 
-    /// Resource settings of several jobs (job GUID → the resource_config object), checked
-    /// together and stored together or not at all: the Resource Config page's one Save.
+    /// Resource settings of several jobs (by job GUID), checked together and stored together
+    /// or not at all: the Resource Config page's one Save. `refused`: as for
+    /// [`set_resource_config`](Self::set_resource_config).
     pub async fn set_resource_configs(
         &self,
         guid: &str,
-        bodies: Vec<(String, Value)>,
+        configs: &[(String, commands::ResourceConfig)],
+        refused: &Findings,
         expected: Option<i64>,
         actor: &str,
     ) -> Result<Saved> {
         self.update_product(guid, expected, actor, move |product, ctx, settings| {
-            let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let mut errors = refused.clone();
             let mut fields = Vec::new();
             let mut changed = Vec::new();
-            for (job_guid, body) in &bodies {
-                let Value::Object(body) = body else {
-                    return Err(Error::invalid("resource_config", "expected an object"));
-                };
+            for (job_guid, config) in configs {
                 let job = product
                     .job_by_guid(job_guid)
                     .ok_or_else(|| Error::NotFound(format!("job '{job_guid}'")))?
                     .to_owned();
                 let old = settings.staged.resource(&job).cloned().unwrap_or_default();
-                let rc = read_resource_config(body, &old);
+                let rc = config.to_stored(old.max_in_flight.clone());
                 let field = format!("resource-config.{job}");
                 if let Some(t) = rc.vm_type() {
                     if !ctx.vm_types.iter().any(|v| v.name == t) {
@@ -821,45 +809,6 @@ fn resource_json(rc: &ResourceConfig, has_disk: bool) -> Value {
     Value::Object(m)
 }
 
-/// Reads a PUT resource config over the stored one (max in flight stays as stored).
-fn read_resource_config(body: &Map<String, Value>, old: &ResourceConfig) -> ResourceConfig {
-    let mut rc = ResourceConfig {
-        max_in_flight: old.max_in_flight.clone(),
-        ..Default::default()
-    };
-    for (key, value) in body {
-        match key.as_str() {
-            "instances" => {
-                rc.instances = match value {
-                    Value::String(s) if s.eq_ignore_ascii_case("automatic") => None,
-                    Value::Null => None,
-                    other => Some(other.clone()),
-                }
-            }
-            "instance_type" => {
-                rc.instance_type = value
-                    .get("id")
-                    .or(Some(value))
-                    .and_then(Value::as_str)
-                    .filter(|s| !s.eq_ignore_ascii_case("automatic"))
-                    .map(str::to_owned);
-            }
-            "persistent_disk" => {
-                rc.persistent_disk_mb = value
-                    .get("size_mb")
-                    .or(Some(value))
-                    .filter(|v| !v.is_null() && v.as_str() != Some("automatic"))
-                    .cloned();
-            }
-            "max_in_flight" => {}
-            _ => {
-                rc.extra.insert(key.clone(), value.clone());
-            }
-        }
-    }
-    rc
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -905,10 +854,20 @@ mod tests {
 
     #[test]
     fn resource_config_round_trip() {
-        let body = json!({"instances": 3, "instance_type": {"id": "large"},
-            "persistent_disk": {"size_mb": "20480"}, "max_in_flight": 4,
-            "internet_connected": true, "elb_names": ["lb"]});
-        let rc = read_resource_config(body.as_object().unwrap(), &ResourceConfig::default());
+        use crate::products::commands::{Instances, PersistentDisk};
+        let mut other = Map::new();
+        other.insert("internet_connected".into(), json!(true));
+        other.insert("elb_names".into(), json!(["lb"]));
+        let config = commands::ResourceConfig {
+            instances: Instances::Count {
+                count: 3,
+                as_text: false,
+            },
+            instance_type: Some("large".into()),
+            persistent_disk: PersistentDisk::Type("20480".into()),
+            other,
+        };
+        let rc = config.to_stored(None);
         assert_eq!(rc.max_in_flight, None);
         let shown = resource_json(&rc, true);
         assert_eq!(shown["instances"], 3);

@@ -18,6 +18,7 @@ use tiles::cloud_config::{
 };
 use tiles::properties::staged::ResourceConfig;
 
+use super::commands::{DirectorPlacement, DirectorPropertiesUpdate, Findings};
 use super::guid::new_guid;
 use super::{Products, Saved};
 use crate::store::director::SUBJECT;
@@ -208,32 +209,6 @@ fn is_blank(v: Option<&Value>) -> bool {
         Some(Value::String(s)) => s.trim().is_empty(),
         Some(Value::Array(a)) => a.is_empty(),
         _ => false,
-    }
-}
-
-/// The IaaS named by a configuration: `iaas` (or `iaas_type`) if given, else recognised by its
-/// distinctive keys.
-fn iaas_of(config: &Map<String, Value>) -> Option<Iaas> {
-    if let Some(text) = config
-        .get("iaas")
-        .or_else(|| config.get("iaas_type"))
-        .and_then(Value::as_str)
-    {
-        return serde_json::from_value(Value::String(text.to_ascii_lowercase())).ok();
-    }
-    let has = |k: &str| config.contains_key(k);
-    if has("vcenter_host") {
-        Some(Iaas::Vsphere)
-    } else if has("subscription_id") {
-        Some(Iaas::Azure)
-    } else if has("identity_endpoint") {
-        Some(Iaas::Openstack)
-    } else if has("project") {
-        Some(Iaas::Gcp)
-    } else if has("access_key_id") || has("iam_instance_profile") || has("region") {
-        Some(Iaas::Aws)
-    } else {
-        None
     }
 }
 
@@ -621,76 +596,57 @@ impl Products {
 
     /// `PUT /api/v0/staged/director/properties`: any of `iaas_configuration`,
     /// `director_configuration` and the other sections; given keys replace stored ones, a
-    /// secret sent back as `***` keeps its stored value.
+    /// secret sent back as `***` keeps its stored value. `refused` holds what the caller could
+    /// not read of the request; it is refused with the service's own findings, in one answer.
     pub async fn set_director_properties(
         &self,
-        body: &Value,
+        update: &DirectorPropertiesUpdate,
+        refused: &Findings,
         expected: Option<i64>,
         actor: &str,
     ) -> Result<Saved> {
-        let Value::Object(body) = body else {
-            return Err(Error::invalid("base", "expected a JSON object"));
-        };
-        let body = body.clone();
         self.update_director(expected, actor, move |s| {
-            let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let mut errors = refused.clone();
             let mut changed = Vec::new();
-            for (section, value) in body.clone() {
-                let Value::Object(fields) = value else {
+            if let Some(iaas) = &update.iaas {
+                if let Some(kind) = iaas.iaas {
+                    if kind != s.iaas {
+                        s.iaas = kind;
+                        changed.push("iaas_configuration.iaas".into());
+                    }
+                }
+                for (k, v) in &iaas.fields {
+                    // The name is `iaas` above; the configuration's GUID is Tileworks's.
+                    if matches!(k.as_str(), "iaas" | "iaas_type" | "guid") {
+                        continue;
+                    }
+                    if is_secret_key(k) && v == "***" {
+                        continue;
+                    }
+                    if s.iaas_configuration.get(k) != Some(v) {
+                        changed.push(format!("iaas_configuration.{k}"));
+                        s.iaas_configuration.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            for (k, v) in update.director.iter().flatten() {
+                if let Some(message) = check_director_setting(k, v) {
                     errors
-                        .entry(section.clone())
+                        .entry(format!("director_configuration.{k}"))
                         .or_default()
-                        .push("expected an object".into());
+                        .push(message);
                     continue;
-                };
-                match section.as_str() {
-                    "iaas_configuration" => {
-                        if let Some(iaas) = iaas_of(&fields) {
-                            if iaas != s.iaas {
-                                s.iaas = iaas;
-                                changed.push("iaas_configuration.iaas".into());
-                            }
-                        } else if fields.contains_key("iaas") || fields.contains_key("iaas_type") {
-                            errors
-                                .entry("iaas_configuration.iaas".into())
-                                .or_default()
-                                .push("must be one of vsphere, aws, gcp, azure, openstack".into());
-                        }
-                        for (k, v) in fields {
-                            if k == "iaas" || k == "iaas_type" || k == "guid" {
-                                continue;
-                            }
-                            if is_secret_key(&k) && v == "***" {
-                                continue;
-                            }
-                            if s.iaas_configuration.get(&k) != Some(&v) {
-                                changed.push(format!("iaas_configuration.{k}"));
-                                s.iaas_configuration.insert(k, v);
-                            }
-                        }
-                    }
-                    "director_configuration" => {
-                        for (k, v) in fields {
-                            if let Some(message) = check_director_setting(&k, &v) {
-                                errors
-                                    .entry(format!("director_configuration.{k}"))
-                                    .or_default()
-                                    .push(message);
-                                continue;
-                            }
-                            if s.director_configuration.get(&k) != Some(&v) {
-                                changed.push(format!("director_configuration.{k}"));
-                                s.director_configuration.insert(k, v);
-                            }
-                        }
-                    }
-                    _ => {
-                        let v = Value::Object(fields);
-                        if s.other_properties.get(&section) != Some(&v) {
-                            changed.push(section.clone());
-                            s.other_properties.insert(section, v);
-                        }
-                    }
+                }
+                if s.director_configuration.get(k) != Some(v) {
+                    changed.push(format!("director_configuration.{k}"));
+                    s.director_configuration.insert(k.clone(), v.clone());
+                }
+            }
+            for (section, fields) in &update.other {
+                let v = Value::Object(fields.clone());
+                if s.other_properties.get(section) != Some(&v) {
+                    changed.push(section.clone());
+                    s.other_properties.insert(section.clone(), v);
                 }
             }
             if errors.is_empty() {
@@ -873,40 +829,28 @@ impl Products {
     /// `networks_and_azs`): the network and singleton AZ must exist.
     pub async fn set_director_network_and_az(
         &self,
-        value: Value,
+        placement: &DirectorPlacement,
         expected: Option<i64>,
         actor: &str,
     ) -> Result<Saved> {
+        let value = placement.to_stored();
         self.update_director(expected, actor, move |s| {
             let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            let name_of = |k: &str| {
-                value
-                    .get(k)
-                    .and_then(|v| v.get("name"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            };
-            if let Some(n) = name_of("network") {
-                if !s.networks.iter().any(|x| x.name == n) {
+            if let Some(n) = &placement.network {
+                if !s.networks.iter().any(|x| &x.name == n) {
                     errors
                         .entry("network_and_az.network".into())
                         .or_default()
                         .push(format!("there is no network named '{n}'"));
                 }
             }
-            if let Some(a) = name_of("singleton_availability_zone") {
-                if !s.azs.iter().any(|x| x.name == a) {
+            if let Some(a) = &placement.singleton_az {
+                if !s.azs.iter().any(|x| &x.name == a) {
                     errors
                         .entry("network_and_az.singleton_availability_zone".into())
                         .or_default()
                         .push(format!("there is no availability zone named '{a}'"));
                 }
-            }
-            if !value.is_object() {
-                errors
-                    .entry("network_and_az".into())
-                    .or_default()
-                    .push("expected an object".into());
             }
             if !errors.is_empty() {
                 return Err(Error::Rejected(errors));
@@ -1168,16 +1112,7 @@ mod tests {
     }
 
     #[test]
-    fn iaas_is_named_or_recognised() {
-        let m = |v: Value| v.as_object().unwrap().clone();
-        assert_eq!(iaas_of(&m(json!({"iaas": "AWS"}))), Some(Iaas::Aws));
-        assert_eq!(
-            iaas_of(&m(json!({"vcenter_host": "h"}))),
-            Some(Iaas::Vsphere)
-        );
-        assert_eq!(iaas_of(&m(json!({"project": "p"}))), Some(Iaas::Gcp));
-        assert_eq!(iaas_of(&m(json!({"iaas": "nope"}))), None);
-        assert_eq!(iaas_of(&m(json!({}))), None);
+    fn secret_keys() {
         assert!(is_secret_key("vcenter_password"));
         assert!(is_secret_key("secret_access_key"));
         assert!(is_secret_key("ssh_private_key"));

@@ -414,6 +414,21 @@ impl Products {
         }
     }
 
+    /// [`check_version`](Self::check_version) for a staged product.
+    pub(crate) async fn check_staged_version(
+        &self,
+        product: &StagedProduct,
+        expected: Option<i64>,
+    ) -> Result<()> {
+        self.check_version(
+            &product.guid,
+            &product.label,
+            product.config_version,
+            expected,
+        )
+        .await
+    }
+
     /// After a write without an expected version lost the race to another write (the store
     /// answered [`Error::Stale`]): whether to read again and re-apply it, after a short, jittered
     /// pause. `attempt` counts the retries so far; after [`UNVERSIONED_RETRIES`] the write gives

@@ -3,11 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use app::backend::director::{DirectorAz, DirectorNetwork, DirectorPage};
+use app::backend::director::{DirectorAz, DirectorNetwork, DirectorPage, DirectorProperties};
 use app::backend::{BackendError, SaveOutcome};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::products::UiBackend;
+use crate::products::commands::{
+    iaas_named, DirectorPlacement, DirectorPropertiesUpdate, Findings, IaasUpdate,
+};
 use crate::products::field_changes::Target;
 use crate::ui::shown;
 use crate::Error;
@@ -103,17 +106,35 @@ impl app::backend::director::DirectorBackend for UiBackend {
         &self,
         actor: &str,
         config_version: i64,
-        body: Value,
+        properties: DirectorProperties,
     ) -> Result<SaveOutcome, BackendError> {
-        let sections: Vec<String> = body
-            .as_object()
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default();
-        let sections: Vec<&str> = sections.iter().map(String::as_str).collect();
+        let mut refused = Findings::new();
+        let iaas = properties.iaas_configuration.map(|mut fields| {
+            // The page names the IaaS it shows.
+            let named = fields.shift_remove("iaas");
+            let iaas = named.and_then(|name| {
+                iaas_named(name.as_str().unwrap_or_default())
+                    .map_err(|message| {
+                        refused
+                            .entry("iaas_configuration.iaas".into())
+                            .or_default()
+                            .push(message)
+                    })
+                    .ok()
+            });
+            IaasUpdate { iaas, fields }
+        });
+        let update = DirectorPropertiesUpdate {
+            iaas,
+            director: properties.director_configuration,
+            other: Vec::new(),
+        };
         let result = self
             .products
-            .set_director_properties(&body, Some(config_version), actor)
+            .set_director_properties(&update, &refused, Some(config_version), actor)
             .await;
+        let sections = update.sections();
+        let sections: Vec<&str> = sections.iter().map(String::as_str).collect();
         self.explained(Target::Director, &sections, result).await
     }
 
@@ -183,19 +204,14 @@ impl app::backend::director::DirectorBackend for UiBackend {
         network: String,
         singleton_az: String,
     ) -> Result<SaveOutcome, BackendError> {
-        let mut value = Map::new();
-        if !network.trim().is_empty() {
-            value.insert("network".into(), json!({ "name": network.trim() }));
-        }
-        if !singleton_az.trim().is_empty() {
-            value.insert(
-                "singleton_availability_zone".into(),
-                json!({ "name": singleton_az.trim() }),
-            );
-        }
+        let chosen = |name: &str| Some(name.trim().to_owned()).filter(|n| !n.is_empty());
+        let placement = DirectorPlacement {
+            network: chosen(&network),
+            singleton_az: chosen(&singleton_az),
+        };
         let result = self
             .products
-            .set_director_network_and_az(Value::Object(value), Some(config_version), actor)
+            .set_director_network_and_az(&placement, Some(config_version), actor)
             .await;
         self.explained(Target::Director, &["network_and_az"], result)
             .await

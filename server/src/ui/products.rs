@@ -7,12 +7,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use app::backend::products::{AvailableProduct, Dashboard, ProductSettings, TileSummary};
 use app::backend::{BackendError, SaveOutcome};
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 use tiles::metadata::{BlueprintKind, ProductTemplate};
 use tiles::properties::types;
 use tiles::validate::{validate_form, ValidationContext, VmType};
 
-use crate::products::commands::{ErrandRule, ErrandRules, Placement};
+use crate::products::commands::{
+    ErrandRule, ErrandRules, Findings, Instances, PersistentDisk, Placement, ResourceConfig,
+};
 use crate::products::field_changes::Target;
 use crate::products::{Products, TileState};
 use crate::ui::shown;
@@ -521,25 +523,48 @@ impl app::backend::products::PlacementBackend for UiBackend {
         guid: &str,
         p: &app::backend::products::ProductPlacement,
     ) -> Result<SaveOutcome, BackendError> {
-        let bodies = p
-            .jobs
-            .iter()
-            .map(|job| {
-                let mut body = json!({
-                    "instances": job.instances.clone().unwrap_or_else(|| json!("automatic")),
-                    "instance_type": { "id": job.vm_type.clone().unwrap_or_else(|| "automatic".into()) },
-                });
-                if job.has_persistent_disk {
-                    body["persistent_disk"] = json!({
-                        "size_mb": job.persistent_disk.clone().unwrap_or_else(|| "automatic".into())
-                    });
+        // What the page holds for each job, as the products service takes it; a count that is
+        // not a number is refused with the field named, together with the service's findings.
+        let mut refused = Findings::new();
+        let mut configs = Vec::new();
+        for job in &p.jobs {
+            let mut refuse = |key: &str, message: String| {
+                refused
+                    .entry(format!("resource-config.{}.{key}", job.job))
+                    .or_default()
+                    .push(message)
+            };
+            let instances = match job.instances.as_ref().map(Instances::read) {
+                None => Instances::Automatic,
+                Some(Ok(instances)) => instances,
+                Some(Err(message)) => {
+                    refuse("instances", message);
+                    Instances::Automatic
                 }
-                (job.guid.clone(), body)
-            })
-            .collect();
+            };
+            // The page chooses a disk type by name (the default ones are named by their size).
+            let persistent_disk = match &job.persistent_disk {
+                Some(disk)
+                    if job.has_persistent_disk && !disk.eq_ignore_ascii_case("automatic") =>
+                {
+                    PersistentDisk::Type(disk.clone())
+                }
+                _ => PersistentDisk::Automatic,
+            };
+            let config = ResourceConfig {
+                instances,
+                instance_type: job
+                    .vm_type
+                    .clone()
+                    .filter(|t| !t.eq_ignore_ascii_case("automatic")),
+                persistent_disk,
+                other: Map::new(),
+            };
+            configs.push((job.guid.clone(), config));
+        }
         let result = self
             .products
-            .set_resource_configs(guid, bodies, Some(p.config_version), actor)
+            .set_resource_configs(guid, &configs, &refused, Some(p.config_version), actor)
             .await;
         self.explained(Target::Product(guid), &["resource-config"], result)
             .await

@@ -12,22 +12,14 @@ use serde_json::{json, Value};
 
 use app::session::CurrentUser;
 
-use super::{answer, redaction, scope, with_version, ConfigWrite};
+use super::{director_answer, om_json, redaction, with_version, ConfigWrite};
 use crate::http::AppState;
-use crate::products::field_changes::Target;
+use crate::products::commands::{DirectorPropertiesUpdate, Findings};
 use crate::products::{AzSpec, NetworkSpec};
 use crate::{Error, Result};
 
 async fn director_version(state: &AppState) -> Result<i64> {
     Ok(state.products.director().await?.config_version)
-}
-
-fn field<T: serde::de::DeserializeOwned>(body: &Value, key: &str) -> Result<T> {
-    let value = body
-        .get(key)
-        .cloned()
-        .ok_or_else(|| Error::invalid(key, "can't be blank"))?;
-    serde_json::from_value(value).map_err(|e| Error::invalid(key, e.to_string()))
 }
 
 pub async fn properties(
@@ -45,26 +37,30 @@ pub async fn properties(
 
 pub async fn update_properties(
     State(state): State<AppState>,
-    write: ConfigWrite,
+    mut write: ConfigWrite,
 ) -> Result<Response> {
-    let ConfigWrite {
-        caller,
-        mut body,
-        expected,
-    } = write;
-    if let Some(map) = body.as_object_mut() {
+    if let Some(map) = write.body.as_object_mut() {
         map.remove("config_version");
     }
-    // The 409 explains the sections the request sets.
-    let sections: Vec<String> = body
-        .as_object()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
+    let (update, refused) = om_json::director_properties(&write.body)?;
+    save_properties(&state, &update, &refused, &write).await
+}
+
+/// Stores a properties update (every properties write ends here); a stale write names the
+/// changes within the sections it sets.
+async fn save_properties(
+    state: &AppState,
+    update: &DirectorPropertiesUpdate,
+    refused: &Findings,
+    write: &ConfigWrite,
+) -> Result<Response> {
     let result = state
         .products
-        .set_director_properties(&body, expected, &caller.username)
+        .set_director_properties(update, refused, write.expected, write.actor())
         .await;
-    answer(&state, result, Target::Director, &sections).await
+    let sections = update.sections();
+    let sections: Vec<&str> = sections.iter().map(String::as_str).collect();
+    director_answer(state, result, &sections).await
 }
 
 /// One IaaS configuration (Tileworks has exactly one), redacted unless asked otherwise.
@@ -90,39 +86,19 @@ pub async fn add_iaas_configuration() -> Response {
         .into_response()
 }
 
+/// `{"iaas_configuration": {…}}` updates the one IaaS configuration, by its GUID.
 pub async fn update_iaas_configuration(
     State(state): State<AppState>,
     Path(iaas_guid): Path<String>,
     write: ConfigWrite,
 ) -> Result<Response> {
-    let ConfigWrite {
-        caller,
-        body,
-        expected,
-    } = write;
     let current = state.products.director().await?;
     if current.settings.iaas_configuration.get("guid") != Some(&Value::String(iaas_guid.clone())) {
         return Err(Error::NotFound(format!("IaaS configuration '{iaas_guid}'")));
     }
-    let config = body
-        .get("iaas_configuration")
-        .cloned()
-        .ok_or_else(|| Error::invalid("iaas_configuration", "can't be blank"))?;
-    let result = state
-        .products
-        .set_director_properties(
-            &json!({ "iaas_configuration": config }),
-            expected,
-            &caller.username,
-        )
-        .await;
-    answer(
-        &state,
-        result,
-        Target::Director,
-        &scope(&["iaas_configuration"]),
-    )
-    .await
+    let config = write.part("iaas_configuration")?;
+    let (update, refused) = om_json::director_properties(&json!({ "iaas_configuration": config }))?;
+    save_properties(&state, &update, &refused, &write).await
 }
 
 pub async fn availability_zones(State(state): State<AppState>) -> Result<Response> {
@@ -138,33 +114,21 @@ pub async fn replace_availability_zones(
     State(state): State<AppState>,
     write: ConfigWrite,
 ) -> Result<Response> {
-    let ConfigWrite {
-        caller,
-        body,
-        expected,
-    } = write;
-    let azs: Vec<AzSpec> = field(&body, "availability_zones")?;
-    save_availability_zones(&state, azs, expected, &caller.username).await
+    let azs = write.read("availability_zones")?;
+    save_availability_zones(&state, azs, &write).await
 }
 
 /// Stores the whole AZ list (every AZ write ends here); a stale write names the AZ changes.
 async fn save_availability_zones(
     state: &AppState,
     azs: Vec<AzSpec>,
-    expected: Option<i64>,
-    user: &str,
+    write: &ConfigWrite,
 ) -> Result<Response> {
     let result = state
         .products
-        .set_availability_zones(azs, expected, user)
+        .set_availability_zones(azs, write.expected, write.actor())
         .await;
-    answer(
-        state,
-        result,
-        Target::Director,
-        &scope(&["availability_zones"]),
-    )
-    .await
+    director_answer(state, result, &["availability_zones"]).await
 }
 
 /// `{"availability_zone": {…}}` adds one (om's per-AZ create).
@@ -172,12 +136,7 @@ pub async fn add_availability_zone(
     State(state): State<AppState>,
     write: ConfigWrite,
 ) -> Result<Response> {
-    let ConfigWrite {
-        caller,
-        body,
-        expected,
-    } = write;
-    let az: AzSpec = field(&body, "availability_zone")?;
+    let az: AzSpec = write.read("availability_zone")?;
     let mut azs = state.products.director().await?.settings.azs;
     if azs.iter().any(|a| a.name == az.name) {
         return Err(Error::invalid(
@@ -186,7 +145,7 @@ pub async fn add_availability_zone(
         ));
     }
     azs.push(az);
-    save_availability_zones(&state, azs, expected, &caller.username).await
+    save_availability_zones(&state, azs, &write).await
 }
 
 /// `{"availability_zone": {…}}` updates the AZ with this GUID (om's per-AZ update).
@@ -195,19 +154,14 @@ pub async fn update_availability_zone(
     Path(az_guid): Path<String>,
     write: ConfigWrite,
 ) -> Result<Response> {
-    let ConfigWrite {
-        caller,
-        body,
-        expected,
-    } = write;
-    let mut az: AzSpec = field(&body, "availability_zone")?;
+    let mut az: AzSpec = write.read("availability_zone")?;
     let mut azs = state.products.director().await?.settings.azs;
     let Some(slot) = azs.iter_mut().find(|a| a.guid == az_guid) else {
         return Err(Error::NotFound(format!("availability zone '{az_guid}'")));
     };
     az.guid = az_guid;
     *slot = az;
-    save_availability_zones(&state, azs, expected, &caller.username).await
+    save_availability_zones(&state, azs, &write).await
 }
 
 pub async fn networks(State(state): State<AppState>) -> Result<Response> {
@@ -223,24 +177,16 @@ pub async fn update_networks(
     State(state): State<AppState>,
     write: ConfigWrite,
 ) -> Result<Response> {
-    let ConfigWrite {
-        caller,
-        body,
-        expected,
-    } = write;
-    let networks: Vec<NetworkSpec> = field(&body, "networks")?;
-    let icmp = body.get("icmp_checks_enabled").and_then(Value::as_bool);
+    let networks: Vec<NetworkSpec> = write.read("networks")?;
+    let icmp = write
+        .body
+        .get("icmp_checks_enabled")
+        .and_then(Value::as_bool);
     let result = state
         .products
-        .set_director_networks(networks, icmp, expected, &caller.username)
+        .set_director_networks(networks, icmp, write.expected, write.actor())
         .await;
-    answer(
-        &state,
-        result,
-        Target::Director,
-        &scope(&["networks", "icmp_checks_enabled"]),
-    )
-    .await
+    director_answer(&state, result, &["networks", "icmp_checks_enabled"]).await
 }
 
 pub async fn network_and_az(State(state): State<AppState>) -> Result<Response> {
@@ -249,30 +195,17 @@ pub async fn network_and_az(State(state): State<AppState>) -> Result<Response> {
     Ok(with_version(json!({ "network_and_az": value }), version))
 }
 
+/// `{"network_and_az": {"network": {"name"}, "singleton_availability_zone": {"name"}}}`.
 pub async fn update_network_and_az(
     State(state): State<AppState>,
     write: ConfigWrite,
 ) -> Result<Response> {
-    let ConfigWrite {
-        caller,
-        body,
-        expected,
-    } = write;
-    let value = body
-        .get("network_and_az")
-        .cloned()
-        .ok_or_else(|| Error::invalid("network_and_az", "can't be blank"))?;
+    let placement = om_json::director_placement(write.part("network_and_az")?)?;
     let result = state
         .products
-        .set_director_network_and_az(value, expected, &caller.username)
+        .set_director_network_and_az(&placement, write.expected, write.actor())
         .await;
-    answer(
-        &state,
-        result,
-        Target::Director,
-        &scope(&["network_and_az"]),
-    )
-    .await
+    director_answer(&state, result, &["network_and_az"]).await
 }
 
 /// The cloud config the Director settings produce, or 422 with what prevents it.

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{answer, om_json, scope, version_of, with_version, ConfigWrite};
 use crate::http::AppState;
 use crate::products::field_changes::Target;
-use crate::{Error, Result};
+use crate::Result;
 
 pub async fn show(State(state): State<AppState>, Path(guid): Path<String>) -> Result<Response> {
     let version = version_of(&state, &guid).await?;
@@ -21,18 +21,10 @@ pub async fn update(
     Path(guid): Path<String>,
     write: ConfigWrite,
 ) -> Result<Response> {
-    let ConfigWrite {
-        caller,
-        body,
-        expected,
-    } = write;
-    let errands = body
-        .get("errands")
-        .ok_or_else(|| Error::invalid("errands", "can't be blank"))?;
-    let (errands, refused) = om_json::errand_rules(errands)?;
+    let (errands, refused) = om_json::errand_rules(write.part("errands")?)?;
     let result = state
         .products
-        .set_errands(&guid, &errands, &refused, expected, &caller.username)
+        .set_errands(&guid, &errands, &refused, write.expected, write.actor())
         .await;
     answer(&state, result, Target::Product(&guid), &scope(&["errands"])).await
 }

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::json;
 
-use super::{answer, version_of, with_version, ConfigWrite};
+use super::{answer, om_json, version_of, with_version, ConfigWrite};
 use crate::http::AppState;
 use crate::products::field_changes::Target;
 use crate::Result;
@@ -25,6 +25,7 @@ pub async fn resource_config(
     Ok(with_version(body, version))
 }
 
+/// The whole resource config of one job (om merges its keys over the current one first).
 pub async fn update_resource_config(
     State(state): State<AppState>,
     Path((guid, job_guid)): Path<(String, String)>,
@@ -38,12 +39,9 @@ pub async fn update_resource_config(
     if let Some(map) = body.as_object_mut() {
         map.remove("config_version");
     }
-    let result = state
-        .products
-        .set_resource_config(&guid, &job_guid, &body, expected, &caller.username)
-        .await;
-    // The 409 explains this job's resources.
-    let job = state
+    let (config, unread) = om_json::resource_config(&body)?;
+    // Findings and the 409 are about this job's resources.
+    let scope = state
         .products
         .jobs(&guid)
         .await?
@@ -51,5 +49,17 @@ pub async fn update_resource_config(
         .find(|j| j.guid == job_guid)
         .map(|j| format!("resource-config.{}", j.name))
         .unwrap_or_else(|| "resource-config".into());
-    answer(&state, result, Target::Product(&guid), &[job]).await
+    let refused = om_json::under(&scope, unread);
+    let result = state
+        .products
+        .set_resource_config(
+            &guid,
+            &job_guid,
+            &config,
+            &refused,
+            expected,
+            &caller.username,
+        )
+        .await;
+    answer(&state, result, Target::Product(&guid), &[scope]).await
 }

@@ -7,7 +7,7 @@ use axum::response::Response;
 use super::{answer, om_json, scope, version_of, with_version, ConfigWrite};
 use crate::http::AppState;
 use crate::products::field_changes::Target;
-use crate::{Error, Result};
+use crate::Result;
 
 pub async fn show(State(state): State<AppState>, Path(guid): Path<String>) -> Result<Response> {
     let version = version_of(&state, &guid).await?;
@@ -22,18 +22,10 @@ pub async fn update(
     Path(guid): Path<String>,
     write: ConfigWrite,
 ) -> Result<Response> {
-    let ConfigWrite {
-        caller,
-        body,
-        expected,
-    } = write;
-    let values = body
-        .get("max_in_flight")
-        .ok_or_else(|| Error::invalid("max_in_flight", "can't be blank"))?;
-    let (values, refused) = om_json::max_in_flight(values)?;
+    let (values, refused) = om_json::max_in_flight(write.part("max_in_flight")?)?;
     let result = state
         .products
-        .set_max_in_flight(&guid, &values, &refused, expected, &caller.username)
+        .set_max_in_flight(&guid, &values, &refused, write.expected, write.actor())
         .await;
     answer(
         &state,

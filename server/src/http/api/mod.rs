@@ -218,6 +218,25 @@ impl axum::extract::FromRequest<AppState> for ConfigWrite {
     }
 }
 
+impl ConfigWrite {
+    /// Who writes (for the change log).
+    pub fn actor(&self) -> &str {
+        &self.caller.username
+    }
+
+    /// The body's `key` (422 `<key>: can't be blank` without it).
+    pub fn part(&self, key: &str) -> Result<&Value> {
+        self.body
+            .get(key)
+            .ok_or_else(|| Error::invalid(key, "can't be blank"))
+    }
+
+    /// The body's `key` read as `T` (422 naming it when it is missing or does not fit).
+    pub fn read<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<T> {
+        T::deserialize(self.part(key)?).map_err(|e| Error::invalid(key, e.to_string()))
+    }
+}
+
 /// `redact=false` only for roles that may see credentials; anything else redacts.
 pub fn redaction(caller: &CurrentUser, redact: Option<&str>) -> Result<bool> {
     match redact {
@@ -296,6 +315,16 @@ pub async fn answer(
         }
         Err(other) => Err(other),
     }
+}
+
+/// The answer to a write of the Director tile's `sections` (a stale one names what the saves in
+/// between changed there).
+pub async fn director_answer(
+    state: &AppState,
+    result: Result<Saved>,
+    sections: &[&str],
+) -> Result<Response> {
+    answer(state, result, Target::Director, &scope(sections)).await
 }
 
 /// Scope names from string literals.

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{answer, om_json, scope, version_of, with_version, ConfigWrite};
 use crate::http::AppState;
 use crate::products::field_changes::Target;
-use crate::{Error, Result};
+use crate::Result;
 
 pub async fn show(State(state): State<AppState>, Path(guid): Path<String>) -> Result<Response> {
     let version = version_of(&state, &guid).await?;
@@ -22,18 +22,10 @@ pub async fn update(
     Path(guid): Path<String>,
     write: ConfigWrite,
 ) -> Result<Response> {
-    let ConfigWrite {
-        caller,
-        body,
-        expected,
-    } = write;
-    let value = body
-        .get("networks_and_azs")
-        .ok_or_else(|| Error::invalid("networks_and_azs", "can't be blank"))?;
-    let placement = om_json::placement(value)?;
+    let placement = om_json::placement(write.part("networks_and_azs")?)?;
     let result = state
         .products
-        .set_networks_and_azs(&guid, &placement, expected, &caller.username)
+        .set_networks_and_azs(&guid, &placement, write.expected, write.actor())
         .await;
     // On the Director tile this is its own network and AZ.
     answer(

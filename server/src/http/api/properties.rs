@@ -33,18 +33,10 @@ pub async fn update(
     Path(guid): Path<String>,
     write: ConfigWrite,
 ) -> Result<Response> {
-    let ConfigWrite {
-        caller,
-        body,
-        expected,
-    } = write;
-    let properties = body
-        .get("properties")
-        .ok_or_else(|| Error::invalid("properties", "can't be blank"))?;
-    let properties = om_json::property_updates(properties)?;
+    let properties = om_json::property_updates(write.part("properties")?)?;
     match state
         .products
-        .set_properties(&guid, &properties, expected, &caller.username)
+        .set_properties(&guid, &properties, write.expected, write.actor())
         .await
     {
         Ok(done) => Ok(saved(done)),

@@ -10,11 +10,10 @@ use tiles::cloud_config::DiskTypeConfig;
 
 use app::session::CurrentUser;
 
-use super::{answer, expected_version, scope, with_version, ConfigWrite};
+use super::{director_answer, expected_version, with_version, ConfigWrite};
 use crate::http::AppState;
-use crate::products::field_changes::Target;
 use crate::products::VmTypeEntry;
-use crate::{Error, Result};
+use crate::Result;
 
 pub async fn list(State(state): State<AppState>) -> Result<Response> {
     let version = state.products.director().await?.config_version;
@@ -23,22 +22,12 @@ pub async fn list(State(state): State<AppState>) -> Result<Response> {
 }
 
 pub async fn replace(State(state): State<AppState>, write: ConfigWrite) -> Result<Response> {
-    let ConfigWrite {
-        caller,
-        body,
-        expected,
-    } = write;
-    let types: Vec<VmTypeEntry> = serde_json::from_value(
-        body.get("vm_types")
-            .cloned()
-            .ok_or_else(|| Error::invalid("vm_types", "can't be blank"))?,
-    )
-    .map_err(|e| Error::invalid("vm_types", e.to_string()))?;
+    let types: Vec<VmTypeEntry> = write.read("vm_types")?;
     let result = state
         .products
-        .set_vm_types(types, expected, &caller.username)
+        .set_vm_types(types, write.expected, write.actor())
         .await;
-    answer(&state, result, Target::Director, &scope(&["vm_types"])).await
+    director_answer(&state, result, &["vm_types"]).await
 }
 
 pub async fn reset(
@@ -51,7 +40,7 @@ pub async fn reset(
         .products
         .reset_vm_types(expected, &caller.username)
         .await;
-    answer(&state, result, Target::Director, &scope(&["vm_types"])).await
+    director_answer(&state, result, &["vm_types"]).await
 }
 
 pub async fn disk_types(State(state): State<AppState>) -> Result<Response> {
@@ -70,20 +59,10 @@ pub async fn replace_disk_types(
     State(state): State<AppState>,
     write: ConfigWrite,
 ) -> Result<Response> {
-    let ConfigWrite {
-        caller,
-        body,
-        expected,
-    } = write;
-    let types: Vec<DiskTypeConfig> = serde_json::from_value(
-        body.get("disk_types")
-            .cloned()
-            .ok_or_else(|| Error::invalid("disk_types", "can't be blank"))?,
-    )
-    .map_err(|e| Error::invalid("disk_types", e.to_string()))?;
+    let types: Vec<DiskTypeConfig> = write.read("disk_types")?;
     let result = state
         .products
-        .set_disk_types(types, expected, &caller.username)
+        .set_disk_types(types, write.expected, write.actor())
         .await;
-    answer(&state, result, Target::Director, &scope(&["disk_types"])).await
+    director_answer(&state, result, &["disk_types"]).await
 }
