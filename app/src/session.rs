@@ -27,6 +27,9 @@ pub struct Permissions {
     pub apply: bool,
     /// Reveal credentials and fetch log bundles.
     pub see_credentials: bool,
+    /// Manage users and API clients (the Users page).
+    #[serde(default)]
+    pub manage_users: bool,
 }
 
 /// Whether the page's principal may change the configuration, from the permissions a page

@@ -48,6 +48,82 @@ pub enum AdminCommand {
         #[command(flatten)]
         data: DataDir,
     },
+    /// Browser users: create, list, change roles, disable, enable, delete, reset passwords.
+    /// Passwords are read from standard input, never from the command line.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API clients: list and revoke (create them with `create-client`).
+    #[command(subcommand)]
+    Client(ClientCommand),
+}
+
+/// `tileworks admin user …`: the same rules as the Users page and `/api/v0/users` (a change
+/// ends the user's sessions and tokens; the last enabled administrator stays one).
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; its password is read from standard input (one line).
+    Create {
+        name: String,
+        /// `admin`, `full_control`, `restricted_control`, `full_view` or `restricted_view`.
+        #[arg(long, value_parser = crate::auth::roles::Role::NAMES)]
+        role: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// List users: name, role, enabled or disabled.
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Give a user another role; its sessions and tokens end.
+    SetRole {
+        name: String,
+        #[arg(value_parser = crate::auth::roles::Role::NAMES)]
+        role: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Disable a user: it cannot log in, its sessions and tokens end.
+    Disable {
+        name: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Re-enable a disabled user.
+    Enable {
+        name: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Delete a user; its sessions and tokens end.
+    Delete {
+        name: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Give a user a new password, read from standard input (one line); its sessions and
+    /// tokens end.
+    ResetPassword {
+        name: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+/// `tileworks admin client …`.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// List API clients: name and role (secrets are never shown again).
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Remove an API client; its tokens end at once.
+    Revoke {
+        name: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -80,6 +156,8 @@ pub fn main() -> ExitCode {
             Some(Command::Admin(AdminCommand::CreateClient { name, role, data })) => {
                 create_client(&name, &role, &data).await
             }
+            Some(Command::Admin(AdminCommand::User(command))) => user(command).await,
+            Some(Command::Admin(AdminCommand::Client(command))) => client(command).await,
             Some(Command::Tile(_)) => unreachable!("tile commands return before the runtime"),
             Some(Command::Director(args)) => director::run(args.into())
                 .await
@@ -102,4 +180,139 @@ async fn create_client(name: &str, role: &str, data: &DataDir) -> crate::Result<
     println!("Created API client '{name}' with role '{role}'. Its secret (shown only this once):");
     println!("{secret}");
     Ok(())
+}
+
+async fn accounts(data: &DataDir) -> crate::Result<crate::auth::accounts::Accounts> {
+    let store = crate::store::Store::open(&data.path).await?;
+    Ok(crate::auth::accounts::Accounts::new(store))
+}
+
+async fn user(command: UserCommand) -> crate::Result<()> {
+    use crate::auth::accounts::COMMAND_LINE;
+    match command {
+        UserCommand::Create { name, role, data } => {
+            let accounts = accounts(&data).await?;
+            let password = read_password(&format!("Password for '{name}': "))?;
+            let user = accounts
+                .create_user(COMMAND_LINE, &name, &password, &role)
+                .await?;
+            println!(
+                "Created user '{}' with role '{}'.",
+                user.username, user.role
+            );
+        }
+        UserCommand::List { data } => {
+            let users = accounts(&data).await?.users().await?;
+            println!("{:<32} {:<20} {:<9} CREATED", "USER", "ROLE", "STATE");
+            for user in users {
+                let state = if user.enabled { "enabled" } else { "disabled" };
+                println!(
+                    "{:<32} {:<20} {:<9} {}",
+                    user.username, user.role, state, user.created_at
+                );
+            }
+        }
+        UserCommand::SetRole { name, role, data } => {
+            let user = accounts(&data)
+                .await?
+                .set_role(COMMAND_LINE, &name, &role)
+                .await?;
+            println!(
+                "User '{}' now has the role '{}'; its sessions and tokens ended.",
+                user.username, user.role
+            );
+        }
+        UserCommand::Disable { name, data } => {
+            accounts(&data)
+                .await?
+                .set_enabled(COMMAND_LINE, &name, false)
+                .await?;
+            println!("Disabled user '{name}'; its sessions and tokens ended.");
+        }
+        UserCommand::Enable { name, data } => {
+            accounts(&data)
+                .await?
+                .set_enabled(COMMAND_LINE, &name, true)
+                .await?;
+            println!("Enabled user '{name}'.");
+        }
+        UserCommand::Delete { name, data } => {
+            accounts(&data)
+                .await?
+                .delete_user(COMMAND_LINE, &name)
+                .await?;
+            println!("Deleted user '{name}'.");
+        }
+        UserCommand::ResetPassword { name, data } => {
+            let accounts = accounts(&data).await?;
+            let password = read_password(&format!("New password for '{name}': "))?;
+            accounts
+                .reset_password(COMMAND_LINE, &name, &password)
+                .await?;
+            println!("Set a new password for '{name}'; its sessions and tokens ended.");
+        }
+    }
+    Ok(())
+}
+
+async fn client(command: ClientCommand) -> crate::Result<()> {
+    match command {
+        ClientCommand::List { data } => {
+            let clients = accounts(&data).await?.clients().await?;
+            println!("{:<32} {:<20} CREATED", "CLIENT", "ROLE");
+            for client in clients {
+                println!(
+                    "{:<32} {:<20} {}",
+                    client.name, client.role, client.created_at
+                );
+            }
+        }
+        ClientCommand::Revoke { name, data } => {
+            accounts(&data)
+                .await?
+                .revoke_client(crate::auth::accounts::COMMAND_LINE, &name)
+                .await?;
+            println!("Revoked API client '{name}'; its tokens ended.");
+        }
+    }
+    Ok(())
+}
+
+/// One line of standard input, without its line ending: a password, so it never appears in
+/// the command line (and so in `ps` or shell history). At a terminal the prompt goes to
+/// standard error and the typing is not echoed.
+fn read_password(prompt: &str) -> crate::Result<String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let stdin = std::io::stdin();
+    let terminal = stdin.is_terminal();
+    let stty = |arg: &str| {
+        let _ = std::process::Command::new("stty")
+            .arg(arg)
+            .stdin(std::process::Stdio::inherit())
+            .status();
+    };
+    if terminal {
+        eprint!("{prompt}");
+        let _ = std::io::stderr().flush();
+        stty("-echo");
+    }
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    if terminal {
+        stty("echo");
+        eprintln!();
+    }
+    read.map_err(|e| crate::Error::io("reading the password from standard input", e))?;
+    let password = line
+        .strip_suffix('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .unwrap_or(&line)
+        .to_owned();
+    if password.is_empty() {
+        return Err(crate::Error::invalid(
+            "password",
+            "expected the password on standard input",
+        ));
+    }
+    Ok(password)
 }

@@ -37,6 +37,10 @@ pub enum Error {
     Invalid { field: String, message: String },
     #[error("{0} already exists")]
     Conflict(String),
+    /// A change that breaks a rule about the current state (the last enabled administrator
+    /// cannot be removed, demoted or disabled): 409 naming the rule.
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("not found: {0}")]
     NotFound(String),
     #[error("internal: {0}")]
@@ -132,9 +136,10 @@ impl Error {
             Error::Invalid { .. } | Error::ApplyRefused(_) | Error::Rejected(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Error::Conflict(_) | Error::Stale { .. } | Error::InstallationRunning(_) => {
-                StatusCode::CONFLICT
-            }
+            Error::Conflict(_)
+            | Error::Refused(_)
+            | Error::Stale { .. }
+            | Error::InstallationRunning(_) => StatusCode::CONFLICT,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -214,6 +219,11 @@ impl IntoResponse for Error {
                 Json(json!({"errors": {"base": [format!("{what} already exists")]}})),
             )
                 .into_response(),
+            Error::Refused(rule) => (
+                StatusCode::CONFLICT,
+                Json(json!({"errors": {"base": [rule]}})),
+            )
+                .into_response(),
             Error::ApplyRefused(refusal) => (StatusCode::UNPROCESSABLE_ENTITY, Json(refusal.body))
                 .into_response(),
             Error::Rejected(errors) => (
@@ -289,6 +299,7 @@ mod tests {
             Error::invalid("field", "bad"),
             Error::Rejected(Default::default()),
             Error::Conflict("x".into()),
+            Error::Refused("the last administrator".into()),
             Error::Stale {
                 subject: "p".into(),
                 expected: 1,

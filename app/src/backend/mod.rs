@@ -14,6 +14,7 @@ pub mod logs;
 pub mod products;
 pub mod review;
 pub mod settings;
+pub mod users;
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,5 @@
-//! The page header: product name, navigation, and the user menu with Log out.
+//! The page header: product name, navigation, and the user menu (Account, Users for
+//! administrators, Log out).
 
 use leptos::prelude::*;
 
@@ -11,6 +12,8 @@ use crate::session::CurrentUser;
 #[component]
 pub fn Header(user: CurrentUser) -> impl IntoView {
     let (menu_open, set_menu_open) = signal(false);
+    // Only for the roles the gate lets manage users (the gate checks regardless).
+    let manage_users = user.permissions.manage_users;
     view! {
         <header class="topbar">
             <a class="brand" href="/">"Tileworks"</a>
@@ -33,6 +36,10 @@ pub fn Header(user: CurrentUser) -> impl IntoView {
                 <Show when=move || menu_open.get()>
                     <div class="user-menu-items" role="menu">
                         <span class="user-menu-role">"Role: " {user.role.clone()}</span>
+                        <a class="user-menu-link" role="menuitem" href="/account">"Account"</a>
+                        {manage_users.then(|| view! {
+                            <a class="user-menu-link" role="menuitem" href="/users">"Users"</a>
+                        })}
                         <form method="post" action="/logout">
                             <button type="submit" class="user-menu-logout" role="menuitem">
                                 "Log out"

@@ -1,5 +1,6 @@
 //! One module per page; a folder per page group whose pages share components of their own.
 
+pub mod account;
 pub mod change_log;
 pub mod changes;
 pub mod dashboard;
@@ -9,3 +10,4 @@ pub mod login;
 pub mod not_found;
 pub mod product;
 pub mod review;
+pub mod users;

@@ -1,6 +1,8 @@
-//! Authentication and authorization: password hashing, login throttling, who a request comes
-//! from ([`principal`]) and what each role may do ([`roles`], the one table of access).
+//! Authentication and authorization: users and API clients ([`accounts`]), password hashing,
+//! login throttling, who a request comes from ([`principal`]) and what each role may do
+//! ([`roles`], the one table of access).
 
+pub mod accounts;
 pub mod password;
 pub mod principal;
 pub mod roles;

@@ -10,6 +10,34 @@ use argon2::Argon2;
 
 use crate::{Error, Result};
 
+/// The shortest password a user may be given (the first administrator's, set on the first
+/// start, is the operator's own choice).
+pub use app::backend::users::MIN_PASSWORD_LEN;
+
+/// The longest password considered (the login form refuses longer input before hashing).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Whether `password` may become a user's password; a `422` naming `field` otherwise. The
+/// message never repeats the password.
+pub fn check_new(field: &str, password: &str) -> Result<()> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(Error::invalid(
+            field,
+            format!("must be at least {MIN_PASSWORD_LEN} characters long"),
+        ));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {MAX_PASSWORD_BYTES} bytes long"),
+        ));
+    }
+    if password.trim().is_empty() {
+        return Err(Error::invalid(field, "must not be blank"));
+    }
+    Ok(())
+}
+
 pub async fn hash(password: &str) -> Result<String> {
     let password = password.to_owned();
     tokio::task::spawn_blocking(move || hash_blocking(&password))
@@ -68,6 +96,18 @@ mod tests {
     #[tokio::test]
     async fn the_same_password_gets_a_new_salt_each_time() {
         assert_ne!(hash("pw").await.unwrap(), hash("pw").await.unwrap());
+    }
+
+    #[test]
+    fn new_passwords_have_a_minimum_length() {
+        let err = check_new("password", "short").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "password: must be at least 12 characters long"
+        );
+        assert!(check_new("password", "twelve chars").is_ok());
+        assert!(check_new("password", "            ").is_err());
+        assert!(check_new("password", &"x".repeat(1025)).is_err());
     }
 
     #[tokio::test]

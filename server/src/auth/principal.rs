@@ -14,11 +14,23 @@ use crate::store::Store;
 use crate::Error;
 
 /// How a request proved who it is. Only a session rides on a cookie the browser sends by
-/// itself, so only session requests need the cross-site checks (`crate::http::csrf`).
+/// itself, so only session requests need the cross-site checks (`crate::http::csrf`). The gate
+/// leaves it in the request's extensions beside the principal: only a user (by session or by a
+/// password-grant token) has a password of its own to change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Credential {
-    Bearer,
+    /// A token issued to a user (the password grant).
+    UserToken,
+    /// A token issued to an API client (the client_credentials grant).
+    ClientToken,
     Session,
+}
+
+impl Credential {
+    /// Whether the principal is a user (not an API client).
+    pub fn is_user(self) -> bool {
+        self != Credential::ClientToken
+    }
 }
 
 /// The principal of a request, or `None` when it presents neither a token nor a session.
@@ -43,10 +55,14 @@ pub async fn authenticate(
                 Error::Unauthorized("expected 'Authorization: Bearer <token>'".into())
             })?;
         return match store.tokens().principal(token).await? {
-            Some(found) => Ok(Some((
-                principal(found.name, found.role),
-                Credential::Bearer,
-            ))),
+            Some(found) => {
+                let credential = if found.kind == "client" {
+                    Credential::ClientToken
+                } else {
+                    Credential::UserToken
+                };
+                Ok(Some((principal(found.name, found.role), credential)))
+            }
             None => Err(Error::Unauthorized("invalid or expired token".into())),
         };
     }
@@ -73,10 +89,12 @@ pub async fn authenticate(
         .refresh(session, crate::store::unix_now())
         .await
         .map_err(|e| Error::Internal(format!("refreshing the session: {e}")))?;
-    // The user may have been removed since the session began.
+    // Changing, disabling or removing a user ends its sessions; a session that a request
+    // loaded just before is judged on the user as it is now.
     Ok(store
         .users()
         .by_id(user_id)
         .await?
+        .filter(|user| user.enabled())
         .map(|user| (principal(user.username, user.role), Credential::Session)))
 }

@@ -92,6 +92,9 @@ pub enum Action {
     Apply,
     /// Read a credential's value, a private key, or a log bundle (logs can hold secrets).
     SeeCredentials,
+    /// Create, change, disable and delete users, reset their passwords, list and revoke API
+    /// clients. Ops Manager: only the Administrator manages users.
+    ManageUsers,
 }
 
 impl Action {
@@ -102,6 +105,7 @@ impl Action {
             Action::Configure => "change the configuration",
             Action::Apply => "apply changes",
             Action::SeeCredentials => "see credentials",
+            Action::ManageUsers => "manage users",
         }
     }
 }
@@ -114,6 +118,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         SignedIn | View => true,
         Configure | Apply => matches!(role, Admin | FullControl | RestrictedControl),
         SeeCredentials => matches!(role, Admin | FullControl | FullView),
+        ManageUsers => matches!(role, Admin),
     }
 }
 
@@ -143,6 +148,7 @@ pub fn permissions(role: &str) -> Permissions {
         configure: role_allows(role, Action::Configure),
         apply: role_allows(role, Action::Apply),
         see_credentials: role_allows(role, Action::SeeCredentials),
+        manage_users: role_allows(role, Action::ManageUsers),
     }
 }
 
@@ -162,16 +168,19 @@ mod tests {
 
     #[test]
     fn the_table_is_ops_managers() {
-        // (role, configure and apply, see credentials), from Ops Manager's RBAC page.
+        // (role, configure and apply, see credentials, manage users), from Ops Manager's RBAC
+        // page.
         let expected = [
-            ("admin", true, true),
-            ("full_control", true, true),
-            ("restricted_control", true, false),
-            ("full_view", false, true),
-            ("restricted_view", false, false),
-            ("read_only", false, false),
+            ("admin", true, true, true),
+            ("full_control", true, true, false),
+            ("restricted_control", true, false, false),
+            ("full_view", false, true, false),
+            ("restricted_view", false, false, false),
+            ("read_only", false, false, false),
         ];
-        for (role, writes, credentials) in expected {
+        for (role, writes, credentials, users) in expected {
+            assert_eq!(role_allows(role, Action::ManageUsers), users, "{role}");
+            assert_eq!(permissions(role).manage_users, users, "{role}");
             assert!(role_allows(role, Action::View), "{role}");
             assert!(role_allows(role, Action::SignedIn), "{role}");
             assert_eq!(role_allows(role, Action::Configure), writes, "{role}");
@@ -182,7 +191,12 @@ mod tests {
                 "{role}"
             );
         }
-        for action in [Action::View, Action::Configure, Action::SeeCredentials] {
+        for action in [
+            Action::View,
+            Action::Configure,
+            Action::SeeCredentials,
+            Action::ManageUsers,
+        ] {
             assert!(!role_allows("", action));
             assert!(!role_allows("Admin", action), "names are exact");
         }

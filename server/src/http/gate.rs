@@ -36,7 +36,7 @@ pub enum Access {
 }
 
 use Access::{Public, Signed};
-use Action::{Apply, Configure, SeeCredentials, SignedIn, View};
+use Action::{Apply, Configure, ManageUsers, SeeCredentials, SignedIn, View};
 
 /// Largest body a server function accepts (its arguments are a form or a little JSON).
 pub const SERVER_FN_BODY_LIMIT: usize = 1024 * 1024;
@@ -70,6 +70,8 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("GET", "/products/{guid}/status", Signed(View)),
     ("GET", "/products/{guid}/credentials", Signed(View)),
     ("GET", "/products/{guid}/changes", Signed(View)),
+    ("GET", "/users", Signed(ManageUsers)),
+    ("GET", "/account", Signed(SignedIn)),
     // Server functions (the pages' calls).
     ("POST", "/_app/current_user", Signed(SignedIn)),
     ("POST", "/_app/dashboard", Signed(View)),
@@ -103,6 +105,14 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("POST", "/_app/log_fetch_status", Signed(SeeCredentials)),
     ("POST", "/_app/product_credentials", Signed(View)),
     ("POST", "/_app/reveal_credential", Signed(SeeCredentials)),
+    ("POST", "/_app/users_page", Signed(ManageUsers)),
+    ("POST", "/_app/create_user", Signed(ManageUsers)),
+    ("POST", "/_app/set_user_role", Signed(ManageUsers)),
+    ("POST", "/_app/set_user_enabled", Signed(ManageUsers)),
+    ("POST", "/_app/delete_user", Signed(ManageUsers)),
+    ("POST", "/_app/reset_user_password", Signed(ManageUsers)),
+    ("POST", "/_app/revoke_api_client", Signed(ManageUsers)),
+    ("POST", "/_app/change_own_password", Signed(SignedIn)),
     // The Ops Manager API: products.
     ("GET", "/api/v0/available_products", Signed(View)),
     ("POST", "/api/v0/available_products", Signed(Configure)),
@@ -247,6 +257,14 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("GET", "/api/v0/disk_types", Signed(View)),
     ("PUT", "/api/v0/disk_types", Signed(Configure)),
     ("GET", "/api/v0/director/diff", Signed(View)),
+    // Users and API clients (Tileworks's own; Ops Manager keeps them in UAA).
+    ("GET", "/api/v0/users", Signed(ManageUsers)),
+    ("POST", "/api/v0/users", Signed(ManageUsers)),
+    ("PATCH", "/api/v0/users/{name}", Signed(ManageUsers)),
+    ("DELETE", "/api/v0/users/{name}", Signed(ManageUsers)),
+    ("GET", "/api/v0/api_clients", Signed(ManageUsers)),
+    ("DELETE", "/api/v0/api_clients/{name}", Signed(ManageUsers)),
+    ("PUT", "/api/v0/me/password", Signed(SignedIn)),
     // Stemcells.
     ("GET", "/api/v0/stemcells", Signed(View)),
     ("POST", "/api/v0/stemcells", Signed(Configure)),
@@ -493,6 +511,7 @@ pub async fn gate(
         }
     }
     request.extensions_mut().insert(user);
+    request.extensions_mut().insert(credential);
     let mut response = next.run(request).await;
     if is_server_fn(&path) {
         response = server_fn_status(response).await;
@@ -512,7 +531,8 @@ impl PartialOrd for Action {
 
 impl Ord for Action {
     /// Reading values is the most a read can ask; used to raise a route's action when the
-    /// request asks for credentials.
+    /// request asks for credentials (managing users ranks above: only administrators, who may
+    /// also see credentials).
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         fn rank(action: &Action) -> u8 {
             match action {
@@ -521,6 +541,7 @@ impl Ord for Action {
                 Configure => 2,
                 Apply => 3,
                 SeeCredentials => 4,
+                ManageUsers => 5,
             }
         }
         rank(self).cmp(&rank(other))

@@ -11,6 +11,14 @@ pub struct ApiClient {
     pub role: String,
 }
 
+/// A client as listed: never its secret.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListedClient {
+    pub name: String,
+    pub role: String,
+    pub created_at: String,
+}
+
 pub struct ApiClients<'a> {
     pool: &'a SqlitePool,
 }
@@ -37,6 +45,24 @@ impl<'a> ApiClients<'a> {
             }
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// Every client, by name.
+    pub async fn list(&self) -> Result<Vec<ListedClient>> {
+        Ok(sqlx::query_as::<_, ListedClient>(
+            "SELECT name, role, created_at FROM api_clients ORDER BY name",
+        )
+        .fetch_all(self.pool)
+        .await?)
+    }
+
+    /// Removes a client; `false` when there was none by that name.
+    pub async fn delete(&self, name: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM api_clients WHERE name = ?")
+            .bind(name)
+            .execute(self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     pub async fn authenticate(&self, name: &str, secret: &str) -> Result<Option<ApiClient>> {

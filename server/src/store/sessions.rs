@@ -2,6 +2,11 @@
 //!
 //! Only a digest of each session id is stored (like bearer tokens), and the stored record
 //! leaves the id out: whoever reads the database cannot present a session from it.
+//!
+//! Each row also names its user (`user_id`, from the record's data), so a user's sessions can
+//! be ended at once ([`end_for_user`]). A session is only ever inserted by `create`; `save`
+//! updates a row that exists, so a request that loaded a session before it was ended cannot
+//! bring it back when it finishes.
 
 use async_trait::async_trait;
 use sqlx::SqlitePool;
@@ -22,6 +27,26 @@ struct Stored {
     data: std::collections::HashMap<String, serde_json::Value>,
     #[serde(with = "time::serde::rfc3339")]
     expiry_date: time::OffsetDateTime,
+}
+
+/// The record's key for the signed-in user (`crate::auth::SESSION_USER_ID`).
+const USER_ID_KEY: &str = "user_id";
+
+/// The user a record is signed in as, if any.
+fn user_id(record: &Record) -> Option<i64> {
+    record
+        .data
+        .get(USER_ID_KEY)
+        .and_then(serde_json::Value::as_i64)
+}
+
+/// Ends every session of a user; returns how many.
+pub async fn end_for_user(pool: &SqlitePool, user_id: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+        .bind(user_id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 fn stored_json(record: &Record) -> session_store::Result<String> {
@@ -63,12 +88,13 @@ impl SessionStore for SqliteSessionStore {
         loop {
             let json = stored_json(record)?;
             let inserted = sqlx::query(
-                "INSERT INTO sessions (id, record, expires_at) VALUES (?, ?, ?)
+                "INSERT INTO sessions (id, record, expires_at, user_id) VALUES (?, ?, ?, ?)
                  ON CONFLICT (id) DO NOTHING",
             )
             .bind(digest(&record.id))
             .bind(json)
             .bind(record.expiry_date.unix_timestamp())
+            .bind(user_id(record))
             .execute(&self.pool)
             .await
             .map_err(backend)?;
@@ -81,16 +107,15 @@ impl SessionStore for SqliteSessionStore {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let json = stored_json(record)?;
-        sqlx::query(
-            "INSERT INTO sessions (id, record, expires_at) VALUES (?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at",
-        )
-        .bind(digest(&record.id))
-        .bind(json)
-        .bind(record.expiry_date.unix_timestamp())
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
+        // Only a session that still exists is saved: one ended meanwhile stays ended.
+        sqlx::query("UPDATE sessions SET record = ?, expires_at = ?, user_id = ? WHERE id = ?")
+            .bind(json)
+            .bind(record.expiry_date.unix_timestamp())
+            .bind(user_id(record))
+            .bind(digest(&record.id))
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 

@@ -47,16 +47,37 @@ impl<'a> Tokens<'a> {
         Ok(token)
     }
 
-    /// The principal of an unexpired token, or `None`.
+    /// The principal of an unexpired token, or `None`. Changes to a principal delete its
+    /// tokens ([`Tokens::end_for`]); besides, a token only works while its subject exists (and
+    /// a user is enabled) with the role the token was issued for, so a token issued while its
+    /// subject was being changed cannot outlive the change.
     pub async fn principal(&self, token: &str) -> Result<Option<Principal>> {
         let row: Option<(String, String, String)> = sqlx::query_as(
-            "SELECT subject_kind, subject_name, role FROM access_tokens
-             WHERE token_sha256 = ? AND expires_at > ?",
+            "SELECT t.subject_kind, t.subject_name, t.role FROM access_tokens AS t
+             WHERE t.token_sha256 = ? AND t.expires_at > ?
+               AND ((t.subject_kind = 'user' AND EXISTS (
+                        SELECT 1 FROM users AS u
+                        WHERE u.username = t.subject_name AND u.role = t.role
+                          AND u.disabled = 0))
+                 OR (t.subject_kind = 'client' AND EXISTS (
+                        SELECT 1 FROM api_clients AS c
+                        WHERE c.name = t.subject_name AND c.role = t.role)))",
         )
         .bind(sha256_hex(token))
         .bind(unix_now())
         .fetch_optional(self.pool)
         .await?;
         Ok(row.map(|(kind, name, role)| Principal { kind, name, role }))
+    }
+
+    /// Ends every token of a subject (`kind` is `user` or `client`); returns how many.
+    pub async fn end_for(&self, kind: &str, name: &str) -> Result<u64> {
+        let done =
+            sqlx::query("DELETE FROM access_tokens WHERE subject_kind = ? AND subject_name = ?")
+                .bind(kind)
+                .bind(name)
+                .execute(self.pool)
+                .await?;
+        Ok(done.rows_affected())
     }
 }

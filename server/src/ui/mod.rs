@@ -11,6 +11,7 @@ pub mod logs;
 pub mod products;
 pub mod review;
 pub mod settings;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let review = review::UiReview::context(state);
     let logs = logs::context(&state.logs);
     let credentials = credentials::context(&state.installations);
+    let users = users::context(&state.store);
     move || {
         use leptos::prelude::provide_context;
         provide_context(products.clone());
@@ -41,6 +43,7 @@ pub fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
         provide_context(review.clone());
         provide_context(logs.clone());
         provide_context(credentials.clone());
+        provide_context(users.clone());
     }
 }
 
@@ -76,6 +79,7 @@ pub(crate) fn described(err: Error) -> BackendError {
         Error::ApplyRefused(refusal) => BackendError(refusal.to_string()),
         Error::NotFound(what) => BackendError(format!("{what} not found")),
         Error::Conflict(what) => BackendError(format!("{what} already exists")),
+        Error::Refused(rule) => BackendError(rule),
         Error::Forbidden(what) => BackendError(format!("not allowed: {what}")),
         stale @ Error::Stale { .. } => BackendError(stale.to_string()),
         // The Director's message names the deployment or task; it holds no secrets.

@@ -38,6 +38,7 @@ pub mod staged;
 pub mod staged_manifest;
 pub mod staged_products;
 pub mod stemcells;
+pub mod users;
 pub mod vm_types;
 
 use axum::body::Bytes;
@@ -173,6 +174,7 @@ pub fn routes() -> Router<AppState> {
         .merge(installations::routes())
         .merge(logs::routes())
         .merge(credentials::routes())
+        .merge(users::routes())
 }
 
 /// Who is calling (the auth middleware put it there).
