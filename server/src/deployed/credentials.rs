@@ -196,6 +196,22 @@ impl DeployedCredentials {
         Ok(names)
     }
 
+    /// The value of one credential of a deployed product as deployed, for Tileworks's own use
+    /// (the broker checks its basic auth against it): no role check and no audit line, since
+    /// nothing is revealed to a caller. `None` when the product has no such credential.
+    pub(crate) async fn deployed_value(
+        &self,
+        guid: &str,
+        reference: &str,
+    ) -> Result<Option<Value>> {
+        Ok(self
+            .product_credentials(guid)
+            .await?
+            .into_iter()
+            .find(|c| c.reference == reference)
+            .map(|c| c.value))
+    }
+
     /// The GUID of the deployed Director tile, or 404 while it was never deployed.
     async fn director_deployed(&self) -> Result<String> {
         self.installations
