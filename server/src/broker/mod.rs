@@ -108,8 +108,8 @@ impl Broker {
         }
         let manifest = self
             .inner
-            .installations
-            .deployed_manifest(&deployed.guid)
+            .credentials
+            .deployed_manifest_with_values(&deployed.guid)
             .await?;
         let credential = self
             .inner
