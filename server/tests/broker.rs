@@ -492,6 +492,30 @@ async fn the_osb_api_end_to_end() {
     }
     ids.sort();
     assert_eq!(clusters(&director).await, ids, "every cluster exactly once");
+
+    // The plan's post-deploy errand runs per cluster: when it fails, so does the provision,
+    // and the instance can still be deleted.
+    director
+        .chaos_errand(
+            "service-instance_e1",
+            "apply-addons",
+            json!({"exit_code": 1, "stderr": "addons refused"}),
+        )
+        .await;
+    let r = osb.provision("e1", &small, json!({})).await;
+    assert_eq!(r.status, 202, "{:#}", r.body);
+    let op = r.body["operation"].as_str().unwrap().to_owned();
+    let last = osb.wait("e1", &op).await;
+    assert_eq!(last["state"], "failed", "{last:#}");
+    assert!(last["description"]
+        .as_str()
+        .unwrap()
+        .starts_with("Instance provisioning failed"));
+    let r = osb.deprovision("e1", &small).await;
+    assert_eq!(r.status, 202, "{:#}", r.body);
+    let op = r.body["operation"].as_str().unwrap().to_owned();
+    assert_eq!(osb.wait("e1", &op).await["state"], "succeeded");
+    assert_eq!(clusters(&director).await, ids);
 }
 
 #[tokio::test]
