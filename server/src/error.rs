@@ -85,6 +85,15 @@ pub enum Error {
         status: Option<u16>,
         message: String,
     },
+    /// An Open Service Broker API refusal, answered in the OSB shape
+    /// `{"error": "<code>", "description": "…"}` (the code only when the spec names one, e.g.
+    /// `AsyncRequired`, `ConcurrencyError`). `status` is the HTTP status.
+    #[error("service broker: {description}")]
+    Osb {
+        status: u16,
+        error: Option<String>,
+        description: String,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -146,6 +155,9 @@ impl Error {
             Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Director { .. } => StatusCode::BAD_GATEWAY,
+            Error::Osb { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -273,6 +285,20 @@ impl IntoResponse for Error {
                 Json(json!({"errors": {"base": [self.to_string()]}})),
             )
                 .into_response(),
+            Error::Osb {
+                status,
+                error,
+                description,
+            } => {
+                let status =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let body = match error {
+                    Some(code) => json!({"error": code, "description": description}),
+                    None if description.is_empty() => json!({}),
+                    None => json!({"description": description}),
+                };
+                (status, Json(body)).into_response()
+            }
             other => {
                 tracing::error!(error = %other, "request failed");
                 (
@@ -318,6 +344,11 @@ mod tests {
                 message: "down".into(),
             },
             Error::Internal("boom".into()),
+            Error::Osb {
+                status: 422,
+                error: Some("AsyncRequired".into()),
+                description: "async".into(),
+            },
         ];
         for err in errors {
             let status = err.status();

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod deployed;

@@ -86,6 +86,16 @@ async fn every_entry_point_answers_every_role_as_the_table_says() {
                     "anonymous {method} {route} (to the login page)"
                 )
             }
+            // The broker answers only while PKS is deployed (not here): 404 to everyone, a
+            // token no different from nobody. tests/broker.rs checks, with PKS deployed, that
+            // tokens get 401 and the broker's credentials do not.
+            Access::Broker => {
+                assert_eq!(anonymous, 404, "anonymous {method} {route}");
+                for (role, token) in &tokens {
+                    let status = call(Some(token), &server, method, &path).await;
+                    assert_eq!(status, 404, "{role}: {method} {route} without PKS deployed");
+                }
+            }
         }
         let Access::Signed(action) = access else {
             continue;

@@ -196,6 +196,22 @@ impl DeployedCredentials {
         Ok(names)
     }
 
+    /// The value of one credential of a deployed product as deployed, for Tileworks's own use
+    /// (the broker checks its basic auth against it): no role check and no audit line, since
+    /// nothing is revealed to a caller. `None` when the product has no such credential.
+    pub(crate) async fn deployed_value(
+        &self,
+        guid: &str,
+        reference: &str,
+    ) -> Result<Option<Value>> {
+        Ok(self
+            .product_credentials(guid)
+            .await?
+            .into_iter()
+            .find(|c| c.reference == reference)
+            .map(|c| c.value))
+    }
+
     /// The GUID of the deployed Director tile, or 404 while it was never deployed.
     async fn director_deployed(&self) -> Result<String> {
         self.installations
@@ -239,6 +255,38 @@ impl DeployedCredentials {
             .unwrap_or_else(|| guid.to_owned()))
     }
 
+    /// The manifest last deployed for a product with its credential values in place of the
+    /// placeholders the stored copy has (the manifest as the Director received it), for
+    /// Tileworks's own use: the broker serves the PKS broker job's configuration, whose
+    /// catalog carries credentials (the cloud provider's) into cluster manifests.
+    pub(crate) async fn deployed_manifest_with_values(&self, guid: &str) -> Result<Value> {
+        let manifest = self.installations.deployed_manifest(guid).await?;
+        let (template, staged) = self.deployed_template(guid).await?;
+        let values: std::collections::BTreeMap<String, String> =
+            crate::installations::render::credential_values(&template, &staged)
+                .into_iter()
+                .collect();
+        Ok(unredact(&manifest, &values))
+    }
+
+    /// The deployed snapshot's tile template and settings.
+    async fn deployed_template(&self, guid: &str) -> Result<(ProductTemplate, StagedValues)> {
+        let products = self.installations.products();
+        let snapshot = products
+            .deployed_settings(guid)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("deployed product '{guid}'")))?;
+        let template = match products
+            .available_template(&snapshot.name, &snapshot.version)
+            .await
+        {
+            Ok(t) => (*t).clone(),
+            Err(Error::NotFound(_)) => (*products.staged_product(guid).await?.template).clone(),
+            Err(e) => return Err(e),
+        };
+        Ok((template, snapshot.settings.staged))
+    }
+
     /// Every credential of the deployed snapshot, with values.
     async fn product_credentials(&self, guid: &str) -> Result<Vec<Credential>> {
         let products = self.installations.products();
@@ -262,6 +310,30 @@ impl DeployedCredentials {
             &snapshot.settings.staged,
             &present,
         ))
+    }
+}
+
+/// `((name))` placeholders of credentials (names from `credential_values`) replaced by their
+/// values, whole strings and embedded copies; other `((…))` (BOSH variables) stay.
+fn unredact(v: &Value, values: &std::collections::BTreeMap<String, String>) -> Value {
+    match v {
+        Value::String(s) if s.contains("((") => {
+            let mut text = s.clone();
+            for (name, value) in values {
+                let placeholder = format!("(({name}))");
+                if text.contains(&placeholder) {
+                    text = text.replace(&placeholder, value);
+                }
+            }
+            Value::String(text)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|i| unredact(i, values)).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), unredact(v, values)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
@@ -449,6 +521,23 @@ mod tests {
         assert!(credentials_of(&t, &staged, &[])
             .iter()
             .all(|c| c.reference != vsphere));
+    }
+
+    #[test]
+    fn unredact_restores_what_redact_replaced() {
+        let values = vec![(
+            "properties_x.password".to_owned(),
+            "s3cret-Pa55word".to_owned(),
+        )];
+        let manifest = json!({
+            "a": "s3cret-Pa55word",
+            "b": ["url://u:s3cret-Pa55word@h"],
+            "c": "((bosh_var))",
+        });
+        let redacted = crate::installations::render::redact(&manifest, &values);
+        assert_ne!(redacted, manifest);
+        let map = values.into_iter().collect();
+        assert_eq!(unredact(&redacted, &map), manifest);
     }
 
     #[test]

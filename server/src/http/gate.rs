@@ -33,9 +33,13 @@ pub enum Access {
     Public,
     /// A signed-in principal whose role allows the action.
     Signed(Action),
+    /// The on-demand broker's OSB API: the deployed PKS tile's broker credentials by HTTP
+    /// basic auth, never a session or a token (404 while PKS is not deployed). No CSRF check:
+    /// a browser sends basic auth on its own only after someone typed it for these routes.
+    Broker,
 }
 
-use Access::{Public, Signed};
+use Access::{Broker, Public, Signed};
 use Action::{Apply, Configure, ManageUsers, SeeCredentials, SignedIn, View};
 
 /// Largest body a server function accepts (its arguments are a form or a little JSON).
@@ -331,6 +335,40 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
         "/api/v0/deployed/director/credentials/bosh_commandline_credentials",
         Signed(SeeCredentials),
     ),
+    // The on-demand broker (Open Service Broker API).
+    ("GET", "/broker/v2/catalog", Broker),
+    ("PUT", "/broker/v2/service_instances/{instance_id}", Broker),
+    (
+        "PATCH",
+        "/broker/v2/service_instances/{instance_id}",
+        Broker,
+    ),
+    (
+        "DELETE",
+        "/broker/v2/service_instances/{instance_id}",
+        Broker,
+    ),
+    ("GET", "/broker/v2/service_instances/{instance_id}", Broker),
+    (
+        "GET",
+        "/broker/v2/service_instances/{instance_id}/last_operation",
+        Broker,
+    ),
+    (
+        "PUT",
+        "/broker/v2/service_instances/{instance_id}/service_bindings/{binding_id}",
+        Broker,
+    ),
+    (
+        "DELETE",
+        "/broker/v2/service_instances/{instance_id}/service_bindings/{binding_id}",
+        Broker,
+    ),
+    (
+        "GET",
+        "/broker/v2/service_instances/{instance_id}/service_bindings/{binding_id}",
+        Broker,
+    ),
 ];
 
 /// The catch-all that answers unknown API paths with a JSON 404 (any method).
@@ -367,7 +405,10 @@ fn unrouted_access(path: &str) -> Access {
 /// Paths answered with JSON (or a server function's encoding), so a refusal is a status and a
 /// body rather than a redirect to the login page.
 fn is_api(path: &str) -> bool {
-    path.starts_with("/api/") || is_server_fn(path) || path.starts_with("/uaa/")
+    path.starts_with("/api/")
+        || is_server_fn(path)
+        || path.starts_with("/uaa/")
+        || path.starts_with("/broker/")
 }
 
 fn is_server_fn(path: &str) -> bool {
@@ -425,6 +466,9 @@ pub async fn gate(
             }
             return next.run(request).await;
         }
+        Broker if unlisted.is_none() => return broker_gate(&state, request, next).await,
+        // A broker route with a method the table does not list.
+        Broker => SignedIn,
         Signed(action) if asks_for_credentials(request.uri().query()) => action.max(SeeCredentials),
         Signed(action) => action,
     };
@@ -521,6 +565,102 @@ pub async fn gate(
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
     response
+}
+
+/// The broker's part of the gate: PKS deployed (404), the broker's basic-auth credentials
+/// (401), `X-Broker-API-Version: 2.x` (412), a JSON body on writes (415); the answer is never
+/// cached and echoes `X-Broker-API-Request-Identity`.
+async fn broker_gate(state: &AppState, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let credentials = basic_credentials(request.headers());
+    let verdict = match &credentials {
+        Some((user, password)) => state.broker.authenticate(user, password).await,
+        None => state.broker.config().await.map(|c| c.map(|_| false)),
+    };
+    match verdict {
+        Err(err) => return err.into_response(),
+        Ok(None) => {
+            return broker_refusal(StatusCode::NOT_FOUND, "the PKS tile is not deployed");
+        }
+        Ok(Some(false)) => {
+            tracing::info!(
+                target: "audit",
+                method = %request.method(),
+                path = %path,
+                user = credentials.as_ref().map(|(u, _)| u.as_str()).unwrap_or("-"),
+                "broker request without the broker's credentials refused"
+            );
+            let mut response = broker_refusal(
+                StatusCode::UNAUTHORIZED,
+                "the broker's basic-auth credentials are required",
+            );
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"tileworks-broker\""),
+            );
+            return response;
+        }
+        Ok(Some(true)) => {}
+    }
+    let version = request
+        .headers()
+        .get("x-broker-api-version")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or("");
+    if !version.starts_with("2.") {
+        return broker_refusal(
+            StatusCode::PRECONDITION_FAILED,
+            &if version.is_empty() {
+                "X-Broker-API-Version header not sent; this broker speaks 2.x".to_owned()
+            } else {
+                format!("X-Broker-API-Version {version} is not supported; this broker speaks 2.x")
+            },
+        );
+    }
+    if !is_safe(request.method()) {
+        if let Err(err) = declared_body(request.headers()) {
+            return broker_refusal(err.status(), &err.to_string());
+        }
+    }
+    let identity = request
+        .headers()
+        .get("x-broker-api-request-identity")
+        .cloned();
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    if let Some(identity) = identity {
+        headers.insert("x-broker-api-request-identity", identity);
+    }
+    response
+}
+
+/// An OSB-shaped refusal: `{"description": "…"}`.
+fn broker_refusal(status: StatusCode, description: &str) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({ "description": description })),
+    )
+        .into_response()
+}
+
+/// `Authorization: Basic base64(user:password)`.
+fn basic_credentials(headers: &axum::http::HeaderMap) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
 }
 
 impl PartialOrd for Action {
@@ -711,6 +851,26 @@ mod tests {
         assert!(!asks_for_credentials(Some("redact=true")));
         assert!(!asks_for_credentials(None));
         assert_eq!(View.max(SeeCredentials), SeeCredentials);
+    }
+
+    #[test]
+    fn broker_routes_are_the_brokers_and_read_basic_auth() {
+        assert_eq!(access(&Method::GET, "/broker/v2/catalog"), Some(Broker));
+        assert_eq!(
+            access(&Method::PATCH, "/broker/v2/service_instances/{instance_id}"),
+            Some(Broker)
+        );
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic YnJva2VyOnMzY3I6ZXQ="),
+        );
+        assert_eq!(
+            basic_credentials(&headers),
+            Some(("broker".into(), "s3cr:et".into()))
+        );
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer x"));
+        assert_eq!(basic_credentials(&headers), None);
     }
 
     #[test]

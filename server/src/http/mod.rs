@@ -1,6 +1,7 @@
 //! The HTTP server: routes, shared state, and start-up.
 
 pub mod api;
+pub mod broker;
 pub mod csrf;
 pub mod gate;
 pub mod headers;
@@ -58,6 +59,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         )
         .route("/api/v0/info", get(info::info))
         .merge(api::routes())
+        .merge(broker::routes())
         .route(gate::API_FALLBACK, any(api_not_found))
         .leptos_routes_with_context(&state, routes, contexts.clone(), move || {
             app::shell(options.clone())

@@ -45,6 +45,8 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         crate::installations::Installations::new(store.clone(), products.clone(), director_link);
     installations.set_apply_parallelism(usize::from(config.apply_parallelism));
     installations.recover().await?;
+    let broker = crate::broker::Broker::new(store.clone(), installations.clone());
+    broker.recover().await?;
     let state = AppState {
         store: store.clone(),
         products,
@@ -54,6 +56,7 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
             &config.data.path,
         )?,
         installations,
+        broker,
         throttle: Arc::new(Throttle::new(Policy::default())),
         sessions: config.sessions,
         leptos_options,

@@ -17,6 +17,8 @@ pub struct AppState {
     pub stemcells: crate::stemcells::StemcellLibrary,
     /// Apply Changes: installations, their logs, deployed snapshots, the Director link.
     pub installations: crate::installations::Installations,
+    /// The on-demand broker (the OSB API, served while PKS is deployed).
+    pub broker: crate::broker::Broker,
     /// Instance log downloads (the Status tab's Logs links).
     pub logs: crate::deployed::instance_logs::InstanceLogs,
     pub throttle: Arc<Throttle>,

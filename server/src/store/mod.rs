@@ -3,6 +3,7 @@
 //! no database.
 
 pub mod api_clients;
+pub mod broker;
 pub mod director;
 pub mod installations;
 pub mod products;
@@ -77,6 +78,10 @@ impl Store {
 
     pub fn installations(&self) -> installations::Installations<'_> {
         installations::Installations::new(&self.pool)
+    }
+
+    pub fn broker(&self) -> broker::Broker<'_> {
+        broker::Broker::new(&self.pool)
     }
 }
 

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 pub mod client;
 pub mod director;
+pub mod osb;
 pub mod pks;
 
 pub use client::*;

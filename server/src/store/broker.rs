@@ -1,0 +1,309 @@
+//! The on-demand broker's tables: service instances, their operations and their bindings
+//! (migrations/0008_broker.sql). JSON columns are written and read by `crate::broker`, the only
+//! caller; sealing happens there too.
+
+use sqlx::SqlitePool;
+
+use crate::Result;
+
+/// One service instance (a Kubernetes cluster).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct InstanceRow {
+    pub id: String,
+    pub service_id: String,
+    pub plan_id: String,
+    pub request: String,
+    pub parameters: String,
+    pub manifest: Option<String>,
+    pub manifest_plan: Option<String>,
+    pub binding_secrets: Option<Vec<u8>>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One operation on an instance.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct OperationRow {
+    pub id: i64,
+    pub instance_id: String,
+    pub kind: String,
+    pub state: String,
+    pub plan_id: String,
+    pub parameters: String,
+    pub manifest: Option<String>,
+    pub manifest_plan: Option<String>,
+    pub steps: String,
+    pub step: i64,
+    pub task_id: Option<i64>,
+    pub error: Option<String>,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+}
+
+/// One binding.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct BindingRow {
+    pub instance_id: String,
+    pub binding_id: String,
+    pub request: String,
+    pub credentials: Vec<u8>,
+    pub created_at: String,
+}
+
+/// Instance limits a new instance must fit in (`None`: no limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Limits {
+    pub global: Option<i64>,
+    pub plan: Option<i64>,
+}
+
+const INSTANCE_COLUMNS: &str = "id, service_id, plan_id, request, parameters, manifest, \
+     manifest_plan, binding_secrets, created_at, updated_at";
+const OPERATION_COLUMNS: &str = "id, instance_id, kind, state, plan_id, parameters, manifest, \
+     manifest_plan, steps, step, task_id, error, started_at, finished_at";
+
+pub struct Broker<'a> {
+    pool: &'a SqlitePool,
+}
+
+impl<'a> Broker<'a> {
+    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+        Broker { pool }
+    }
+
+    pub async fn instance(&self, id: &str) -> Result<Option<InstanceRow>> {
+        Ok(sqlx::query_as::<_, InstanceRow>(&format!(
+            "SELECT {INSTANCE_COLUMNS} FROM broker_instances WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool)
+        .await?)
+    }
+
+    /// Inserts an instance if it fits in `limits`, in one statement (so instances provisioned
+    /// at once cannot all slip under a limit). `false` when a limit is reached.
+    pub async fn insert_instance_within(&self, row: &InstanceRow, limits: Limits) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO broker_instances (id, service_id, plan_id, request, parameters, manifest,
+                 manifest_plan, binding_secrets, created_at, updated_at)
+             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+             WHERE (? IS NULL OR (SELECT COUNT(*) FROM broker_instances) < ?)
+               AND (? IS NULL OR (SELECT COUNT(*) FROM broker_instances WHERE plan_id = ?) < ?)",
+        )
+        .bind(&row.id)
+        .bind(&row.service_id)
+        .bind(&row.plan_id)
+        .bind(&row.request)
+        .bind(&row.parameters)
+        .bind(&row.manifest)
+        .bind(&row.manifest_plan)
+        .bind(&row.binding_secrets)
+        .bind(&row.created_at)
+        .bind(&row.updated_at)
+        .bind(limits.global)
+        .bind(limits.global)
+        .bind(limits.plan)
+        .bind(&row.plan_id)
+        .bind(limits.plan)
+        .execute(self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// How many instances there are, all plans and of `plan_id`.
+    pub async fn counts(&self, plan_id: &str) -> Result<(i64, i64)> {
+        let all = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM broker_instances")
+            .fetch_one(self.pool)
+            .await?;
+        let plan =
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM broker_instances WHERE plan_id = ?")
+                .bind(plan_id)
+                .fetch_one(self.pool)
+                .await?;
+        Ok((all, plan))
+    }
+
+    /// Removes an instance and its bindings (its operations stay, for `last_operation`).
+    pub async fn delete_instance(&self, id: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM broker_bindings WHERE instance_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM broker_instances WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records what a successful deploy put in place.
+    pub async fn set_deployed(
+        &self,
+        id: &str,
+        plan_id: &str,
+        parameters: &str,
+        manifest: &str,
+        manifest_plan: &str,
+        now: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE broker_instances SET plan_id = ?, parameters = ?, manifest = ?,
+                 manifest_plan = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(plan_id)
+        .bind(parameters)
+        .bind(manifest)
+        .bind(manifest_plan)
+        .bind(now)
+        .bind(id)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Stores the binding secrets of an instance unless it has some already; the stored ones.
+    pub async fn binding_secrets(&self, id: &str, sealed: &[u8]) -> Result<Option<Vec<u8>>> {
+        sqlx::query(
+            "UPDATE broker_instances SET binding_secrets = ?
+             WHERE id = ? AND binding_secrets IS NULL",
+        )
+        .bind(sealed)
+        .bind(id)
+        .execute(self.pool)
+        .await?;
+        Ok(sqlx::query_scalar::<_, Option<Vec<u8>>>(
+            "SELECT binding_secrets FROM broker_instances WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.pool)
+        .await?
+        .flatten())
+    }
+
+    /// Starts an operation: `None` when the instance has one in progress already (the unique
+    /// index on in-progress operations decides, whatever the callers race).
+    pub async fn start_operation(&self, row: &OperationRow) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar::<_, i64>(
+            "INSERT INTO broker_operations (instance_id, kind, state, plan_id, parameters,
+                 manifest, manifest_plan, steps, step, task_id, error, started_at, finished_at)
+             VALUES (?, ?, 'in progress', ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)
+             ON CONFLICT DO NOTHING
+             RETURNING id",
+        )
+        .bind(&row.instance_id)
+        .bind(&row.kind)
+        .bind(&row.plan_id)
+        .bind(&row.parameters)
+        .bind(&row.manifest)
+        .bind(&row.manifest_plan)
+        .bind(&row.steps)
+        .bind(row.step)
+        .bind(row.task_id)
+        .bind(&row.started_at)
+        .fetch_optional(self.pool)
+        .await?)
+    }
+
+    pub async fn operation(&self, id: i64) -> Result<Option<OperationRow>> {
+        Ok(sqlx::query_as::<_, OperationRow>(&format!(
+            "SELECT {OPERATION_COLUMNS} FROM broker_operations WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool)
+        .await?)
+    }
+
+    /// The instance's most recent operation.
+    pub async fn latest_operation(&self, instance_id: &str) -> Result<Option<OperationRow>> {
+        Ok(sqlx::query_as::<_, OperationRow>(&format!(
+            "SELECT {OPERATION_COLUMNS} FROM broker_operations WHERE instance_id = ?
+             ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(instance_id)
+        .fetch_optional(self.pool)
+        .await?)
+    }
+
+    /// Every operation still in progress (to follow again after a restart).
+    pub async fn operations_in_progress(&self) -> Result<Vec<OperationRow>> {
+        Ok(sqlx::query_as::<_, OperationRow>(&format!(
+            "SELECT {OPERATION_COLUMNS} FROM broker_operations WHERE state = 'in progress'
+             ORDER BY id"
+        ))
+        .fetch_all(self.pool)
+        .await?)
+    }
+
+    /// The operation reached `step` and started its Director task `task_id` (`None` before the
+    /// task started).
+    pub async fn set_operation_step(&self, id: i64, step: i64, task_id: Option<i64>) -> Result<()> {
+        sqlx::query("UPDATE broker_operations SET step = ?, task_id = ? WHERE id = ?")
+            .bind(step)
+            .bind(task_id)
+            .bind(id)
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends an in-progress operation `succeeded` or `failed` (with why).
+    pub async fn finish_operation(
+        &self,
+        id: i64,
+        state: &str,
+        error: Option<&str>,
+        now: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE broker_operations SET state = ?, error = ?, finished_at = ?
+             WHERE id = ? AND state = 'in progress'",
+        )
+        .bind(state)
+        .bind(error)
+        .bind(now)
+        .bind(id)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn binding(&self, instance_id: &str, binding_id: &str) -> Result<Option<BindingRow>> {
+        Ok(sqlx::query_as::<_, BindingRow>(
+            "SELECT instance_id, binding_id, request, credentials, created_at
+             FROM broker_bindings WHERE instance_id = ? AND binding_id = ?",
+        )
+        .bind(instance_id)
+        .bind(binding_id)
+        .fetch_optional(self.pool)
+        .await?)
+    }
+
+    /// Inserts a binding; `false` when one with that id exists.
+    pub async fn insert_binding(&self, row: &BindingRow) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO broker_bindings (instance_id, binding_id, request, credentials, created_at)
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(&row.instance_id)
+        .bind(&row.binding_id)
+        .bind(&row.request)
+        .bind(&row.credentials)
+        .bind(&row.created_at)
+        .execute(self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Deletes a binding; `false` when there was none.
+    pub async fn delete_binding(&self, instance_id: &str, binding_id: &str) -> Result<bool> {
+        let done =
+            sqlx::query("DELETE FROM broker_bindings WHERE instance_id = ? AND binding_id = ?")
+                .bind(instance_id)
+                .bind(binding_id)
+                .execute(self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
