@@ -51,3 +51,14 @@ pub fn Header(user: CurrentUser) -> impl IntoView {
         </header>
     }
 }
+
+/// What a page shows when nobody is signed in (the gate redirects page requests to the login
+/// page; this covers a session that ended while the page was open).
+pub fn not_logged_in() -> AnyView {
+    view! {
+        <main class="page narrow">
+            <p>"You are not logged in. " <a href="/login">"Log in"</a></p>
+        </main>
+    }
+    .into_any()
+}

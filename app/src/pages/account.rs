@@ -18,12 +18,7 @@ pub fn AccountPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let Ok(user) = user.await else {
-                    return view! {
-                        <main class="page narrow">
-                            <p>"You are not logged in. " <a href="/login">"Log in"</a></p>
-                        </main>
-                    }
-                    .into_any();
+                    return crate::components::header::not_logged_in();
                 };
                 let (name, role) = (user.username.clone(), role_label(&user.role));
                 view! {

@@ -33,12 +33,7 @@ fn Changes(guid: Signal<String>) -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let Ok(user) = user.await else {
-                    return view! {
-                        <main class="page narrow">
-                            <p>"You are not logged in. " <a href="/login">"Log in"</a></p>
-                        </main>
-                    }
-                    .into_any();
+                    return crate::components::header::not_logged_in();
                 };
                 let body = match page.await {
                     Ok(p) => changes_view(p).into_any(),

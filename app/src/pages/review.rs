@@ -49,12 +49,7 @@ pub fn ReviewPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let Ok(user) = user.await else {
-                    return view! {
-                        <main class="page narrow">
-                            <p>"You are not logged in. " <a href="/login">"Log in"</a></p>
-                        </main>
-                    }
-                    .into_any();
+                    return crate::components::header::not_logged_in();
                 };
                 let body = match review.await {
                     Ok(page) => view! { <Review products=page.products running=page.running may_apply=user.permissions.apply/> }.into_any(),

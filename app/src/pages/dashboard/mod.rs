@@ -49,12 +49,7 @@ pub fn Dashboard() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let Ok(user) = user.await else {
-                    return view! {
-                        <main class="page narrow">
-                            <p>"You are not logged in. " <a href="/login">"Log in"</a></p>
-                        </main>
-                    }
-                    .into_any();
+                    return crate::components::header::not_logged_in();
                 };
                 // Offer only what the role may do (the server refuses the rest regardless).
                 let may_configure = user.permissions.configure;
