@@ -27,6 +27,7 @@
 
 pub mod bindings;
 pub mod catalog;
+pub mod clusters;
 pub mod instances;
 pub mod locks;
 pub mod operations;
