@@ -377,7 +377,9 @@ mod tests {
         assert!(
             matches!(e, Error::Invalid { ref field, .. } if field == "kubernetes_worker_instances")
         );
-        let e = pks_error(super::super::refusals::not_found("the PKS tile is not deployed"));
+        let e = pks_error(super::super::refusals::not_found(
+            "the PKS tile is not deployed",
+        ));
         assert!(matches!(e, Error::NotFound(_)));
     }
 }

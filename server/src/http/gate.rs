@@ -346,7 +346,11 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("GET", "/pks/v1/clusters/{name}", Signed(View)),
     ("PATCH", "/pks/v1/clusters/{name}", Signed(ManageClusters)),
     ("DELETE", "/pks/v1/clusters/{name}", Signed(ManageClusters)),
-    ("POST", "/pks/v1/clusters/{name}/binds", Signed(ManageClusters)),
+    (
+        "POST",
+        "/pks/v1/clusters/{name}/binds",
+        Signed(ManageClusters),
+    ),
     // The on-demand broker (Open Service Broker API).
     ("GET", "/broker/v2/catalog", Broker),
     ("PUT", "/broker/v2/service_instances/{instance_id}", Broker),

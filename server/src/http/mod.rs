@@ -7,10 +7,10 @@ pub mod gate;
 pub mod headers;
 pub mod info;
 pub mod login;
+pub mod pks;
 pub mod serve;
 pub mod state;
 pub mod uaa;
-pub mod pks;
 
 pub use serve::serve;
 pub use state::AppState;

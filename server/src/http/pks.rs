@@ -72,7 +72,10 @@ fn required_string(body: &Map<String, Value>, field: &str) -> Result<String> {
 /// 64 characters (the CLI does not check; PKS refuses special characters).
 fn check_name(name: &str) -> Result<()> {
     let ok = name.len() <= 64
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
