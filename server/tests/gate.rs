@@ -77,7 +77,11 @@ async fn every_entry_point_answers_every_role_as_the_table_says() {
                 anonymous != StatusCode::UNAUTHORIZED && anonymous != StatusCode::FORBIDDEN,
                 "{method} {route} is public but answered {anonymous} to an anonymous caller"
             ),
-            Access::Signed(_) if path.starts_with("/api/") || path.starts_with("/_app/") => {
+            Access::Signed(_)
+                if path.starts_with("/api/")
+                    || path.starts_with("/_app/")
+                    || path.starts_with("/pks/") =>
+            {
                 assert_eq!(anonymous, 401, "anonymous {method} {route}")
             }
             Access::Signed(_) => {

@@ -10,6 +10,17 @@
 //! [`Action`] of every entry point. Code that needs a finer decision (a reveal logged by the
 //! credentials service, the buttons a page shows) asks [`allows`] or [`Permissions`] here;
 //! nothing else decides.
+//!
+//! **Clusters (the PKS API, `/pks/v1`).** PKS's UAA scopes become actions:
+//! [`Action::ManageClusters`] is `pks.clusters.manage` (create clusters; resize, delete and get
+//! the credentials of one's *own* clusters, those the principal created) and
+//! [`Action::ManageAllClusters`] is `pks.clusters.admin` (all of that on every cluster). Tileworks
+//! roles map onto them: `admin` and `full_control` manage all clusters; `restricted_control`
+//! manages its own and sees no other. The view roles (`full_view`, `restricted_view`) hold
+//! [`Action::ViewAllClusters`], PKS's `pks.clusters.admin.read`: they list and show every
+//! cluster (as they read everything else in Tileworks) and change none; a cluster's credentials
+//! (a kubeconfig with an admin token) are part of managing it, so they get none.
+//! [`may_see_cluster`] and [`may_manage_cluster`] are the per-cluster decisions.
 
 use std::fmt;
 
@@ -95,6 +106,13 @@ pub enum Action {
     /// Create, change, disable and delete users, reset their passwords, list and revoke API
     /// clients. Ops Manager: only the Administrator manages users.
     ManageUsers,
+    /// `pks.clusters.manage`: create Kubernetes clusters; resize, delete and get credentials of
+    /// the clusters one created.
+    ManageClusters,
+    /// `pks.clusters.admin`: everything on every cluster, whoever created it.
+    ManageAllClusters,
+    /// `pks.clusters.admin.read`: list and show every cluster, whoever created it.
+    ViewAllClusters,
 }
 
 impl Action {
@@ -106,6 +124,9 @@ impl Action {
             Action::Apply => "apply changes",
             Action::SeeCredentials => "see credentials",
             Action::ManageUsers => "manage users",
+            Action::ManageClusters => "manage clusters",
+            Action::ManageAllClusters => "manage other principals' clusters",
+            Action::ViewAllClusters => "see other principals' clusters",
         }
     }
 }
@@ -119,7 +140,27 @@ pub fn allows(role: Role, action: Action) -> bool {
         Configure | Apply => matches!(role, Admin | FullControl | RestrictedControl),
         SeeCredentials => matches!(role, Admin | FullControl | FullView),
         ManageUsers => matches!(role, Admin),
+        ManageClusters => matches!(role, Admin | FullControl | RestrictedControl),
+        ManageAllClusters => matches!(role, Admin | FullControl),
+        ViewAllClusters => matches!(role, Admin | FullControl | FullView | RestrictedView),
     }
+}
+
+/// Whether `caller` may see the cluster `created_by` made: every cluster with
+/// [`Action::ViewAllClusters`], else only its own.
+pub fn may_see_cluster(caller: &CurrentUser, created_by: Option<&str>) -> bool {
+    role_allows(&caller.role, Action::ViewAllClusters) || own(caller, created_by)
+}
+
+/// Whether `caller` may resize, delete or get credentials of the cluster `created_by` made:
+/// every cluster with [`Action::ManageAllClusters`], its own with [`Action::ManageClusters`].
+pub fn may_manage_cluster(caller: &CurrentUser, created_by: Option<&str>) -> bool {
+    role_allows(&caller.role, Action::ManageAllClusters)
+        || (role_allows(&caller.role, Action::ManageClusters) && own(caller, created_by))
+}
+
+fn own(caller: &CurrentUser, created_by: Option<&str>) -> bool {
+    created_by == Some(caller.username.as_str())
 }
 
 /// Whether the principal's role (by name) may do `action`; no known role may do nothing.
@@ -199,6 +240,30 @@ mod tests {
         ] {
             assert!(!role_allows("", action));
             assert!(!role_allows("Admin", action), "names are exact");
+        }
+    }
+
+    #[test]
+    fn clusters_follow_pks_scopes() {
+        // (role, manage own, manage all, view all)
+        let expected = [
+            ("admin", true, true, true),
+            ("full_control", true, true, true),
+            ("restricted_control", true, false, false),
+            ("full_view", false, false, true),
+            ("restricted_view", false, false, true),
+            ("read_only", false, false, true),
+        ];
+        for (role, manage, all, view) in expected {
+            assert_eq!(role_allows(role, Action::ManageClusters), manage, "{role}");
+            assert_eq!(role_allows(role, Action::ManageAllClusters), all, "{role}");
+            assert_eq!(role_allows(role, Action::ViewAllClusters), view, "{role}");
+            let me = principal("me".into(), role.into());
+            assert!(may_see_cluster(&me, Some("me")), "{role}");
+            assert_eq!(may_see_cluster(&me, Some("other")), view, "{role}");
+            assert_eq!(may_manage_cluster(&me, Some("me")), manage, "{role}");
+            assert_eq!(may_manage_cluster(&me, Some("other")), all, "{role}");
+            assert_eq!(may_manage_cluster(&me, None), all, "{role}: OSB-made");
         }
     }
 

@@ -30,6 +30,15 @@ pub struct Provision {
     pub context: Option<Value>,
     pub parameters: Map<String, Value>,
     pub maintenance_info_version: Option<String>,
+    /// The cluster's name and creator when the PKS API provisions (`/pks/v1/clusters`).
+    pub cluster: Option<ClusterName>,
+}
+
+/// A PKS cluster's name (unique among instances) and who created it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClusterName {
+    pub name: String,
+    pub created_by: String,
 }
 
 /// What a provision request started (or found).
@@ -159,6 +168,8 @@ impl Broker {
             binding_secrets: None,
             created_at: stamp.clone(),
             updated_at: stamp,
+            cluster_name: p.cluster.as_ref().map(|c| c.name.clone()),
+            created_by: p.cluster.as_ref().map(|c| c.created_by.clone()),
         };
         let limits = quotas::limits(&config.catalog, plan);
         if !store.insert_instance_within(&row, limits).await? {

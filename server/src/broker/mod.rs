@@ -11,6 +11,8 @@
 //!   the end, and followed again from their task ids after a restart;
 //! - [`operations`]: operation kinds, steps, the `operation` token, ODB's descriptions;
 //! - [`bindings`]: bind (a kubeconfig from `tiles::odb::create_binding`), unbind, fetch;
+//! - [`clusters`]: instances by cluster name for the PKS API (`http/pks.rs`): the same
+//!   provision, update, deprovision and bind, with the name and creator stored with the instance;
 //! - [`locks`]: one lock per instance, so operations on different instances run in parallel;
 //! - [`refusals`]: the OSB error answers.
 //!
@@ -27,6 +29,7 @@
 
 pub mod bindings;
 pub mod catalog;
+pub mod clusters;
 pub mod instances;
 pub mod locks;
 pub mod operations;

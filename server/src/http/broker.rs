@@ -156,6 +156,7 @@ async fn provision(
         context: f.value("context"),
         parameters: f.object("parameters")?.unwrap_or_default(),
         maintenance_info_version: f.maintenance_version()?,
+        cluster: None,
     };
     Ok(match state.broker.provision(command).await? {
         Provisioned::Started {

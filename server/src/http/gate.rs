@@ -40,7 +40,10 @@ pub enum Access {
 }
 
 use Access::{Broker, Public, Signed};
-use Action::{Apply, Configure, ManageUsers, SeeCredentials, SignedIn, View};
+use Action::{
+    Apply, Configure, ManageAllClusters, ManageClusters, ManageUsers, SeeCredentials, SignedIn,
+    View, ViewAllClusters,
+};
 
 /// Largest body a server function accepts (its arguments are a form or a little JSON).
 pub const SERVER_FN_BODY_LIMIT: usize = 1024 * 1024;
@@ -335,6 +338,19 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
         "/api/v0/deployed/director/credentials/bosh_commandline_credentials",
         Signed(SeeCredentials),
     ),
+    // The PKS API (Tileworks tokens and sessions; which clusters a principal may see or change
+    // is `roles::may_see_cluster`/`may_manage_cluster` on the cluster's creator).
+    ("GET", "/pks/v1/plans", Signed(View)),
+    ("GET", "/pks/v1/clusters", Signed(View)),
+    ("POST", "/pks/v1/clusters", Signed(ManageClusters)),
+    ("GET", "/pks/v1/clusters/{name}", Signed(View)),
+    ("PATCH", "/pks/v1/clusters/{name}", Signed(ManageClusters)),
+    ("DELETE", "/pks/v1/clusters/{name}", Signed(ManageClusters)),
+    (
+        "POST",
+        "/pks/v1/clusters/{name}/binds",
+        Signed(ManageClusters),
+    ),
     // The on-demand broker (Open Service Broker API).
     ("GET", "/broker/v2/catalog", Broker),
     ("PUT", "/broker/v2/service_instances/{instance_id}", Broker),
@@ -409,6 +425,12 @@ fn is_api(path: &str) -> bool {
         || is_server_fn(path)
         || path.starts_with("/uaa/")
         || path.starts_with("/broker/")
+        || path.starts_with("/pks/")
+}
+
+/// JSON APIs whose writes must declare their bodies and keep to [`API_BODY_LIMIT`].
+fn is_json_api(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/pks/")
 }
 
 fn is_server_fn(path: &str) -> bool {
@@ -529,7 +551,7 @@ pub async fn gate(
         );
         return refused(&path, refusal(&user.role, action));
     }
-    if path.starts_with("/api/") && !is_safe(request.method()) {
+    if is_json_api(&path) && !is_safe(request.method()) {
         if let Err(err) = declared_body(request.headers()) {
             return err.into_response();
         }
@@ -682,6 +704,11 @@ impl Ord for Action {
                 Apply => 3,
                 SeeCredentials => 4,
                 ManageUsers => 5,
+                // Cluster actions rank above reading credentials, so `redact=false` never
+                // trades them for it.
+                ViewAllClusters => 6,
+                ManageClusters => 7,
+                ManageAllClusters => 8,
             }
         }
         rank(self).cmp(&rank(other))

@@ -7,6 +7,7 @@ pub mod gate;
 pub mod headers;
 pub mod info;
 pub mod login;
+pub mod pks;
 pub mod serve;
 pub mod state;
 pub mod uaa;
@@ -60,6 +61,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .route("/api/v0/info", get(info::info))
         .merge(api::routes())
         .merge(broker::routes())
+        .merge(pks::routes())
         .route(gate::API_FALLBACK, any(api_not_found))
         .leptos_routes_with_context(&state, routes, contexts.clone(), move || {
             app::shell(options.clone())

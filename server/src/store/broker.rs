@@ -19,6 +19,10 @@ pub struct InstanceRow {
     pub binding_secrets: Option<Vec<u8>>,
     pub created_at: String,
     pub updated_at: String,
+    /// The cluster's name in the PKS API (unique), `None` for an OSB-only instance.
+    pub cluster_name: Option<String>,
+    /// Who created the cluster through the PKS API (a user or client name).
+    pub created_by: Option<String>,
 }
 
 /// One operation on an instance.
@@ -58,7 +62,7 @@ pub struct Limits {
 }
 
 const INSTANCE_COLUMNS: &str = "id, service_id, plan_id, request, parameters, manifest, \
-     manifest_plan, binding_secrets, created_at, updated_at";
+     manifest_plan, binding_secrets, created_at, updated_at, cluster_name, created_by";
 const OPERATION_COLUMNS: &str = "id, instance_id, kind, state, plan_id, parameters, manifest, \
      manifest_plan, steps, step, task_id, error, started_at, finished_at";
 
@@ -80,13 +84,34 @@ impl<'a> Broker<'a> {
         .await?)
     }
 
+    /// The instance named `name` in the PKS API.
+    pub async fn instance_by_cluster_name(&self, name: &str) -> Result<Option<InstanceRow>> {
+        Ok(sqlx::query_as::<_, InstanceRow>(&format!(
+            "SELECT {INSTANCE_COLUMNS} FROM broker_instances WHERE cluster_name = ?"
+        ))
+        .bind(name)
+        .fetch_optional(self.pool)
+        .await?)
+    }
+
+    /// Every instance with a PKS cluster name, by name.
+    pub async fn named_instances(&self) -> Result<Vec<InstanceRow>> {
+        Ok(sqlx::query_as::<_, InstanceRow>(&format!(
+            "SELECT {INSTANCE_COLUMNS} FROM broker_instances WHERE cluster_name IS NOT NULL
+             ORDER BY cluster_name"
+        ))
+        .fetch_all(self.pool)
+        .await?)
+    }
+
     /// Inserts an instance if it fits in `limits`, in one statement (so instances provisioned
-    /// at once cannot all slip under a limit). `false` when a limit is reached.
+    /// at once cannot all slip under a limit). `false` when a limit is reached; a cluster name
+    /// another instance has is a `Conflict` naming the cluster.
     pub async fn insert_instance_within(&self, row: &InstanceRow, limits: Limits) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO broker_instances (id, service_id, plan_id, request, parameters, manifest,
-                 manifest_plan, binding_secrets, created_at, updated_at)
-             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                 manifest_plan, binding_secrets, created_at, updated_at, cluster_name, created_by)
+             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
              WHERE (? IS NULL OR (SELECT COUNT(*) FROM broker_instances) < ?)
                AND (? IS NULL OR (SELECT COUNT(*) FROM broker_instances WHERE plan_id = ?) < ?)",
         )
@@ -100,14 +125,25 @@ impl<'a> Broker<'a> {
         .bind(&row.binding_secrets)
         .bind(&row.created_at)
         .bind(&row.updated_at)
+        .bind(&row.cluster_name)
+        .bind(&row.created_by)
         .bind(limits.global)
         .bind(limits.global)
         .bind(limits.plan)
         .bind(&row.plan_id)
         .bind(limits.plan)
         .execute(self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .await;
+        match done {
+            Ok(done) => Ok(done.rows_affected() == 1),
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                Err(crate::Error::Conflict(match &row.cluster_name {
+                    Some(name) => format!("cluster '{name}'"),
+                    None => format!("instance {}", row.id),
+                }))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// How many instances there are, all plans and of `plan_id`.
