@@ -491,8 +491,14 @@ pub async fn gate(
         Broker if unlisted.is_none() => return broker_gate(&state, request, next).await,
         // A broker route with a method the table does not list.
         Broker => SignedIn,
-        Signed(action) if asks_for_credentials(request.uri().query()) => action.max(SeeCredentials),
         Signed(action) => action,
+    };
+    // `redact=false` asks for credential values on top of what the route does: both are
+    // needed (never one traded for the other).
+    let needed: &[Action] = if asks_for_credentials(request.uri().query()) {
+        &[action, SeeCredentials]
+    } else {
+        std::slice::from_ref(&action)
     };
 
     // Only the header is taken along: a `Request` is not `Sync`, so holding a reference to it
@@ -539,7 +545,7 @@ pub async fn gate(
             return refused(&path, err);
         }
     }
-    if !role_allows(&user.role, action) {
+    if let Some(&action) = needed.iter().find(|a| !role_allows(&user.role, **a)) {
         tracing::info!(
             target: "audit",
             user = %user.username,
@@ -683,36 +689,6 @@ fn basic_credentials(headers: &axum::http::HeaderMap) -> Option<(String, String)
     let text = String::from_utf8(decoded).ok()?;
     let (user, password) = text.split_once(':')?;
     Some((user.to_owned(), password.to_owned()))
-}
-
-impl PartialOrd for Action {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Action {
-    /// Reading values is the most a read can ask; used to raise a route's action when the
-    /// request asks for credentials (managing users ranks above: only administrators, who may
-    /// also see credentials).
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        fn rank(action: &Action) -> u8 {
-            match action {
-                SignedIn => 0,
-                View => 1,
-                Configure => 2,
-                Apply => 3,
-                SeeCredentials => 4,
-                ManageUsers => 5,
-                // Cluster actions rank above reading credentials, so `redact=false` never
-                // trades them for it.
-                ViewAllClusters => 6,
-                ManageClusters => 7,
-                ManageAllClusters => 8,
-            }
-        }
-        rank(self).cmp(&rank(other))
-    }
 }
 
 /// This server's `host[:port]` as the request names it.
@@ -877,7 +853,6 @@ mod tests {
         assert!(asks_for_credentials(Some("a=1&redact=false")));
         assert!(!asks_for_credentials(Some("redact=true")));
         assert!(!asks_for_credentials(None));
-        assert_eq!(View.max(SeeCredentials), SeeCredentials);
     }
 
     #[test]
