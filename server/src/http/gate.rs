@@ -40,10 +40,7 @@ pub enum Access {
 }
 
 use Access::{Broker, Public, Signed};
-use Action::{
-    Apply, Configure, ManageAllClusters, ManageClusters, ManageUsers, SeeCredentials, SignedIn,
-    View, ViewAllClusters,
-};
+use Action::{Apply, Configure, ManageClusters, ManageUsers, SeeCredentials, SignedIn, View};
 
 /// Largest body a server function accepts (its arguments are a form or a little JSON).
 pub const SERVER_FN_BODY_LIMIT: usize = 1024 * 1024;
