@@ -606,3 +606,77 @@ async fn a_restart_during_a_provision_leaves_an_honest_state() {
     let director = Director::of(&api).await;
     assert!(clusters(&director).await.is_empty());
 }
+
+#[tokio::test]
+async fn the_management_api_lists_instances_and_orphans_without_deleting_them() {
+    let server = TestServer::start_with(&VM_CREATE_NOW, Some(ADMIN_PASSWORD));
+    let api = Api::login(&server).await;
+    let guid = deploy_pks_for_broker(&api, Quotas::default()).await;
+    let osb = Osb::of(&api, &guid).await;
+    let director = Director::of(&api).await;
+    let small = osb.plan_id("small").await;
+    osb.provisioned("kept", &small, json!({})).await;
+    osb.provisioned("lost", &small, json!({})).await;
+
+    // The broker's credentials, and no OSB version header needed (ODB's own API).
+    let unauthenticated = reqwest::Client::new()
+        .get(server.at("/broker/mgmt/service_instances"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+    let listed = reqwest::Client::new()
+        .get(server.at("/broker/mgmt/service_instances"))
+        .basic_auth(&osb.username, Some(&osb.password))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    let listed: Value = listed.json().await.unwrap();
+    assert_eq!(
+        listed,
+        json!([
+            {"service_instance_id": "kept", "plan_id": small},
+            {"service_instance_id": "lost", "plan_id": small},
+        ])
+    );
+    let orphans: Value = osb
+        .request(Method::GET, "/mgmt/orphan_deployments")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(orphans, json!([]));
+
+    // The broker loses its record of one cluster (a restored database, say): its deployment
+    // is an orphan, listed and left running.
+    let path = server.data_dir.path().join("tileworks.db");
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM broker_operations WHERE instance_id = 'lost'")
+        .execute(&db)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM broker_instances WHERE id = 'lost'")
+        .execute(&db)
+        .await
+        .unwrap();
+    let orphans: Value = osb
+        .request(Method::GET, "/mgmt/orphan_deployments")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        orphans,
+        json!([{"deployment_name": "service-instance_lost"}])
+    );
+    assert!(clusters(&director)
+        .await
+        .contains(&"service-instance_lost".to_owned()));
+}

@@ -32,6 +32,7 @@ pub mod catalog;
 pub mod clusters;
 pub mod instances;
 pub mod locks;
+pub mod management;
 pub mod operations;
 pub mod quotas;
 pub mod refusals;

@@ -44,6 +44,22 @@ pub fn routes() -> Router<AppState> {
             "/broker/v2/service_instances/{instance_id}/service_bindings/{binding_id}",
             get(fetch_binding).put(bind).delete(unbind),
         )
+        .route("/broker/mgmt/service_instances", get(managed_instances))
+        .route("/broker/mgmt/orphan_deployments", get(orphan_deployments))
+}
+
+/// `GET /broker/mgmt/service_instances` (ODB's management API): every instance the broker
+/// knows, `[{"service_instance_id", "plan_id"}]`.
+async fn managed_instances(State(state): State<AppState>) -> Result<Json<Value>> {
+    let list = state.broker.service_instances().await?;
+    Ok(Json(serde_json::to_value(list).unwrap_or_default()))
+}
+
+/// `GET /broker/mgmt/orphan_deployments`: `service-instance_*` deployments on the Director that
+/// the broker does not know, `[{"deployment_name"}]`; listed, never deleted.
+async fn orphan_deployments(State(state): State<AppState>) -> Result<Json<Value>> {
+    let list = state.broker.orphan_deployments().await?;
+    Ok(Json(serde_json::to_value(list).unwrap_or_default()))
 }
 
 type Params = Query<HashMap<String, String>>;

@@ -350,6 +350,9 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ),
     // The on-demand broker (Open Service Broker API).
     ("GET", "/broker/v2/catalog", Broker),
+    // ODB's management API (the broker's credentials; no OSB version header).
+    ("GET", "/broker/mgmt/service_instances", Broker),
+    ("GET", "/broker/mgmt/orphan_deployments", Broker),
     ("PUT", "/broker/v2/service_instances/{instance_id}", Broker),
     (
         "PATCH",
@@ -633,7 +636,8 @@ async fn broker_gate(state: &AppState, request: Request, next: Next) -> Response
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .unwrap_or("");
-    if !version.starts_with("2.") {
+    // The management API is ODB's own, not the OSB API: it takes no OSB version.
+    if !version.starts_with("2.") && !path.starts_with("/broker/mgmt/") {
         return broker_refusal(
             StatusCode::PRECONDITION_FAILED,
             &if version.is_empty() {

@@ -94,6 +94,15 @@ impl<'a> Broker<'a> {
         .await?)
     }
 
+    /// Every instance, oldest first (the management API's list).
+    pub async fn all_instances(&self) -> Result<Vec<InstanceRow>> {
+        Ok(sqlx::query_as::<_, InstanceRow>(&format!(
+            "SELECT {INSTANCE_COLUMNS} FROM broker_instances ORDER BY created_at, id"
+        ))
+        .fetch_all(self.pool)
+        .await?)
+    }
+
     /// Every instance with a PKS cluster name, by name.
     pub async fn named_instances(&self) -> Result<Vec<InstanceRow>> {
         Ok(sqlx::query_as::<_, InstanceRow>(&format!(
