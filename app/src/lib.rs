@@ -50,6 +50,8 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("review") view=pages::review::ReviewPage/>
                 <Route path=StaticSegment("users") view=pages::users::ManageUsersPage/>
                 <Route path=StaticSegment("account") view=pages::account::AccountPage/>
+                <Route path=StaticSegment("clusters") view=pages::clusters::ClustersListPage/>
+                <Route path=(StaticSegment("clusters"), ParamSegment("name")) view=pages::clusters::detail::ClusterDetailPage/>
                 <Route path=(StaticSegment("director"), StaticSegment("changes")) view=pages::changes::DirectorChangesPage/>
                 <Route path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("changes")) view=pages::changes::ProductChangesPage/>
                 <Route

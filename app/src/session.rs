@@ -30,6 +30,10 @@ pub struct Permissions {
     /// Manage users and API clients (the Users page).
     #[serde(default)]
     pub manage_users: bool,
+    /// Create clusters and manage one's own (the Clusters page's forms; which cluster is
+    /// decided per cluster by the server).
+    #[serde(default)]
+    pub manage_clusters: bool,
 }
 
 /// Whether the page's principal may change the configuration, from the permissions a page

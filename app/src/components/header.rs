@@ -21,6 +21,7 @@ pub fn Header(user: CurrentUser) -> impl IntoView {
                 <a href="/">"Installation Dashboard"</a>
                 <a href="/review">"Review Pending Changes"</a>
                 <a href="/installations">"Change Log"</a>
+                <a href="/clusters">"Clusters"</a>
             </nav>
             <div class="user-menu">
                 <button

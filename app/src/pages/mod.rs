@@ -3,6 +3,7 @@
 pub mod account;
 pub mod change_log;
 pub mod changes;
+pub mod clusters;
 pub mod dashboard;
 pub mod director;
 pub mod installation;

@@ -190,6 +190,7 @@ pub fn permissions(role: &str) -> Permissions {
         apply: role_allows(role, Action::Apply),
         see_credentials: role_allows(role, Action::SeeCredentials),
         manage_users: role_allows(role, Action::ManageUsers),
+        manage_clusters: role_allows(role, Action::ManageClusters),
     }
 }
 

@@ -16,8 +16,10 @@ use super::catalog::{BrokerConfig, INSTANCE_PREFIX};
 use super::instances::ClusterName;
 use super::operations::{OperationKind, OperationState};
 use super::{Broker, Deprovision, Provision, Update};
+use crate::auth::roles::{self, may_manage_cluster, may_see_cluster, Action};
 use crate::store::broker::InstanceRow;
 use crate::{Error, Result};
+use app::session::CurrentUser;
 
 /// A plan as `GET /v1/plans` lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +44,8 @@ pub struct Cluster {
     pub last_action_state: String,
     pub last_action_description: String,
     pub kubernetes_master_ips: Vec<String>,
+    /// When the last action ended (or started, while it runs).
+    pub last_action_at: Option<String>,
     /// `kubernetes_master_host`, `kubernetes_master_port`, `kubernetes_worker_instances`.
     pub parameters: Value,
 }
@@ -214,7 +218,34 @@ impl Broker {
         Ok(kubeconfig)
     }
 
-    async fn named(&self, name: &str) -> Result<InstanceRow> {
+    /// The cluster `name` if `caller` may see it, else 404 as for an unknown one.
+    pub async fn visible_cluster(&self, caller: &CurrentUser, name: &str) -> Result<Cluster> {
+        let cluster = self.cluster(name).await?;
+        if may_see_cluster(caller, cluster.created_by.as_deref()) {
+            Ok(cluster)
+        } else {
+            Err(not_found(name))
+        }
+    }
+
+    /// The cluster `name` if `caller` may change it (404 unseen, 403 seen but not theirs).
+    pub async fn manageable_cluster(&self, caller: &CurrentUser, name: &str) -> Result<Cluster> {
+        let cluster = self.visible_cluster(caller, name).await?;
+        if may_manage_cluster(caller, cluster.created_by.as_deref()) {
+            Ok(cluster)
+        } else {
+            Err(roles::refusal(&caller.role, Action::ManageAllClusters))
+        }
+    }
+
+    /// Upgrades a cluster: its manifest rendered again from its current plan (the deployed
+    /// tile's releases, stemcell and plan values) and deployed — an update with no new
+    /// parameters, the path ODB's `upgrade-all-service-instances` takes for each instance.
+    pub async fn upgrade_cluster(&self, name: &str) -> Result<()> {
+        self.update_cluster(name, Map::new()).await
+    }
+
+    pub(super) async fn named(&self, name: &str) -> Result<InstanceRow> {
         self.store()
             .broker()
             .instance_by_cluster_name(name)
@@ -277,6 +308,11 @@ impl Broker {
             last_action_state: state.as_str().to_owned(),
             last_action_description: kind.description(state).to_owned(),
             kubernetes_master_ips: master_ips,
+            last_action_at: op.as_ref().map(|o| {
+                o.finished_at
+                    .clone()
+                    .unwrap_or_else(|| o.started_at.clone())
+            }),
             parameters: json!({
                 "kubernetes_master_host": pick(&["kubernetes_master_host", "external_hostname"]),
                 "kubernetes_master_port": pick(&["kubernetes_master_port"])

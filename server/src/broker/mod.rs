@@ -13,6 +13,9 @@
 //! - [`bindings`]: bind (a kubeconfig from `tiles::odb::create_binding`), unbind, fetch;
 //! - [`clusters`]: instances by cluster name for the PKS API (`http/pks.rs`): the same
 //!   provision, update, deprovision and bind, with the name and creator stored with the instance;
+//! - [`cluster_detail`]: what the cluster page shows: the cluster's instances and their
+//!   healing (the Director's events), its manifest with credentials as placeholders, its
+//!   operations;
 //! - [`locks`]: one lock per instance, so operations on different instances run in parallel;
 //! - [`refusals`]: the OSB error answers.
 //!
@@ -29,6 +32,7 @@
 
 pub mod bindings;
 pub mod catalog;
+pub mod cluster_detail;
 pub mod clusters;
 pub mod instances;
 pub mod locks;

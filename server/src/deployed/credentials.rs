@@ -269,6 +269,16 @@ impl DeployedCredentials {
         Ok(unredact(&manifest, &values))
     }
 
+    /// Every credential value of the deployed snapshot with the placeholder name that stands
+    /// for it, to redact a copy of them out of text Tileworks shows (a cluster manifest the
+    /// broker rendered from the PKS tile's values).
+    pub(crate) async fn deployed_secrets(&self, guid: &str) -> Result<Vec<(String, String)>> {
+        let (template, staged) = self.deployed_template(guid).await?;
+        Ok(crate::installations::render::credential_values(
+            &template, &staged,
+        ))
+    }
+
     /// The deployed snapshot's tile template and settings.
     async fn deployed_template(&self, guid: &str) -> Result<(ProductTemplate, StagedValues)> {
         let products = self.installations.products();

@@ -11,7 +11,7 @@
 //!
 //! One file per resource, as the API is organised: [`auth`] (`/info`, Basic/UAA), [`tasks`],
 //! [`deployments`], [`configs`], [`stemcells`], [`releases`], [`errands`], [`instances`],
-//! [`locks`], [`variables`]. Every failure is [`Error::Director`] naming the call (method and
+//! [`locks`], [`variables`], [`events`]. Every failure is [`Error::Director`] naming the call (method and
 //! path) and the Director's own message, so an operator reading an installation log knows which
 //! request failed and why.
 
@@ -19,6 +19,7 @@ pub mod auth;
 pub mod configs;
 pub mod deployments;
 pub mod errands;
+pub mod events;
 pub mod instances;
 pub mod locks;
 pub mod logs;

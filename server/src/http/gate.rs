@@ -76,6 +76,10 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("GET", "/products/{guid}/changes", Signed(View)),
     ("GET", "/users", Signed(ManageUsers)),
     ("GET", "/account", Signed(SignedIn)),
+    ("GET", "/clusters", Signed(View)),
+    ("GET", "/clusters/{name}", Signed(View)),
+    // The cluster page's kubeconfig download (an admin token: never for the view roles).
+    ("GET", "/clusters/{name}/kubeconfig", Signed(ManageClusters)),
     // Server functions (the pages' calls).
     ("POST", "/_app/current_user", Signed(SignedIn)),
     ("POST", "/_app/dashboard", Signed(View)),
@@ -117,6 +121,14 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("POST", "/_app/reset_user_password", Signed(ManageUsers)),
     ("POST", "/_app/revoke_api_client", Signed(ManageUsers)),
     ("POST", "/_app/change_own_password", Signed(SignedIn)),
+    // Clusters (which cluster a principal may see or change: `Broker::visible_cluster` and
+    // `manageable_cluster`, on its creator).
+    ("POST", "/_app/clusters_page", Signed(View)),
+    ("POST", "/_app/cluster_page", Signed(View)),
+    ("POST", "/_app/create_cluster", Signed(ManageClusters)),
+    ("POST", "/_app/resize_cluster", Signed(ManageClusters)),
+    ("POST", "/_app/upgrade_cluster", Signed(ManageClusters)),
+    ("POST", "/_app/delete_cluster", Signed(ManageClusters)),
     // The Ops Manager API: products.
     ("GET", "/api/v0/available_products", Signed(View)),
     ("POST", "/api/v0/available_products", Signed(Configure)),

@@ -7,6 +7,9 @@
 //! `View` (reads) or `ManageClusters` (writes). Which cluster a principal may see or change is
 //! `roles::may_see_cluster`/`may_manage_cluster` on the cluster's creator: a cluster the caller
 //! may not see is answered as unknown (`404` naming it).
+//!
+//! The cluster page's kubeconfig download (`GET /clusters/{name}/kubeconfig`) lives here too:
+//! it is `POST …/binds` for a browser, with the same rules.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -17,7 +20,7 @@ use axum::{Extension, Json, Router};
 use serde_json::{json, Map, Value};
 
 use super::AppState;
-use crate::auth::roles::{self, may_manage_cluster, may_see_cluster, Action};
+use crate::auth::roles::may_see_cluster;
 use crate::broker::clusters::{Cluster, CreateCluster};
 use crate::{Error, Result};
 use app::session::CurrentUser;
@@ -31,6 +34,7 @@ pub fn routes() -> Router<AppState> {
             get(show).patch(update).delete(delete),
         )
         .route("/pks/v1/clusters/{name}/binds", post(binds))
+        .route("/clusters/{name}/kubeconfig", get(kubeconfig_download))
 }
 
 /// The cluster object (§3.5).
@@ -68,48 +72,19 @@ fn required_string(body: &Map<String, Value>, field: &str) -> Result<String> {
     }
 }
 
-/// PKS cluster names: letters, digits, `-` and `_`, starting with a letter or digit, at most
-/// 64 characters (the CLI does not check; PKS refuses special characters).
-fn check_name(name: &str) -> Result<()> {
-    let ok = name.len() <= 64
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "name",
-            format!(
-                "{name:?} is not a cluster name: letters, digits, '-' and '_', starting with a \
-                 letter or digit, at most 64 characters"
-            ),
-        ))
-    }
+/// A cluster name PKS accepts (`tiles::odb::check_cluster_name`), else 422 naming `name`.
+pub(crate) fn check_name(name: &str) -> Result<()> {
+    tiles::odb::check_cluster_name(name).map_err(|m| Error::invalid("name", m))
 }
 
 /// The cluster `name` if the caller may see it, else 404 as for an unknown one.
 async fn visible(state: &AppState, caller: &CurrentUser, name: &str) -> Result<Cluster> {
-    let cluster = state.broker.cluster(name).await?;
-    if may_see_cluster(caller, cluster.created_by.as_deref()) {
-        Ok(cluster)
-    } else {
-        Err(Error::NotFound(format!("cluster '{name}'")))
-    }
+    state.broker.visible_cluster(caller, name).await
 }
 
 /// The cluster `name` if the caller may change it (404 unseen, 403 seen but not theirs).
 async fn manageable(state: &AppState, caller: &CurrentUser, name: &str) -> Result<Cluster> {
-    let cluster = visible(state, caller, name).await?;
-    if may_manage_cluster(caller, cluster.created_by.as_deref()) {
-        Ok(cluster)
-    } else {
-        Err(roles::refusal(&caller.role, Action::ManageAllClusters))
-    }
+    state.broker.manageable_cluster(caller, name).await
 }
 
 async fn plans(State(state): State<AppState>) -> Result<Json<Value>> {
@@ -231,6 +206,37 @@ async fn binds(
             .cluster_credentials(&name, &caller.username)
             .await?,
     ))
+}
+
+/// `GET /clusters/{name}/kubeconfig`: the cluster page's download — the kubeconfig
+/// `pks get-credentials` writes, as a YAML file. The gate lets only roles that manage clusters
+/// reach it, and the cluster must be one the caller manages (the view roles get none: it holds
+/// an admin token).
+async fn kubeconfig_download(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CurrentUser>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    manageable(&state, &caller, &name).await?;
+    let kubeconfig = state
+        .broker
+        .cluster_credentials(&name, &caller.username)
+        .await?;
+    let file = format!("{}-kubeconfig.yml", name);
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/yaml".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        tiles::yaml::to_yaml_string(&kubeconfig),
+    )
+        .into_response())
 }
 
 #[cfg(test)]

@@ -271,6 +271,17 @@ impl<'a> Broker<'a> {
         .await?)
     }
 
+    /// The instance's operations, newest first (a cluster's history).
+    pub async fn operations_of(&self, instance_id: &str) -> Result<Vec<OperationRow>> {
+        Ok(sqlx::query_as::<_, OperationRow>(&format!(
+            "SELECT {OPERATION_COLUMNS} FROM broker_operations WHERE instance_id = ?
+             ORDER BY id DESC"
+        ))
+        .bind(instance_id)
+        .fetch_all(self.pool)
+        .await?)
+    }
+
     /// Every operation still in progress (to follow again after a restart).
     pub async fn operations_in_progress(&self) -> Result<Vec<OperationRow>> {
         Ok(sqlx::query_as::<_, OperationRow>(&format!(

@@ -26,8 +26,13 @@ pub use model::{
     Errand, GenerateManifestInput, GenerateManifestOutput, InstanceGroup, LifecycleErrands, Plan,
     ServiceDeployment, ServiceRelease, Stemcell, Update,
 };
-pub use params::{accepted_names, check_host, DEFAULT_MASTER_PORT, DEFAULT_MAX_WORKERS};
+pub use params::{
+    accepted_names, check_cluster_name, check_host, check_worker_count, DEFAULT_MASTER_PORT,
+    DEFAULT_MAX_WORKERS,
+};
 pub use schemas::plan_schemas;
 
+#[cfg(test)]
+mod job_specs_tests;
 #[cfg(test)]
 mod tests;

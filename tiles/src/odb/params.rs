@@ -133,15 +133,7 @@ pub fn resolve(
             let n = v
                 .as_u64()
                 .ok_or_else(|| invalid(name, format!("must be a whole number, not {v}")))?;
-            if n < 1 {
-                return Err(invalid(name, "a cluster needs at least 1 worker".into()));
-            }
-            if n > max {
-                return Err(invalid(
-                    name,
-                    format!("{n} workers is more than this plan allows (at most {max})"),
-                ));
-            }
+            check_worker_count(n, max).map_err(|m| invalid(name, m))?;
             n
         }
         None => match carried.worker_instances {
@@ -309,4 +301,39 @@ pub fn check_host(host: &str) -> std::result::Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A worker count a plan allowing at most `max` workers accepts (the Clusters page checks it as
+/// the operator types, the adapter again on every request).
+pub fn check_worker_count(n: u64, max: u64) -> std::result::Result<(), String> {
+    if n < 1 {
+        return Err("a cluster needs at least 1 worker".into());
+    }
+    if n > max {
+        return Err(format!(
+            "{n} workers is more than this plan allows (at most {max})"
+        ));
+    }
+    Ok(())
+}
+
+/// PKS cluster names: letters, digits, `-` and `_`, starting with a letter or digit, at most
+/// 64 characters (the `pks` CLI does not check; PKS refuses special characters).
+pub fn check_cluster_name(name: &str) -> std::result::Result<(), String> {
+    let ok = name.len() <= 64
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a cluster name: letters, digits, '-' and '_', starting with a \
+             letter or digit, at most 64 characters"
+        ))
+    }
 }

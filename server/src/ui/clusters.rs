@@ -1,0 +1,285 @@
+//! The UI's [`ClustersBackend`]: the Clusters and cluster pages over the broker service, the
+//! same calls the PKS API makes (`http/pks.rs`), with the same per-cluster decisions
+//! (`Broker::visible_cluster`/`manageable_cluster`, from the role table).
+
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+
+use app::backend::clusters::{
+    ClusterEvent, ClusterOperationSummary, ClusterPage, ClusterSummary, ClusterVm, ClustersBackend,
+    ClustersPage, PlanSummary,
+};
+use app::backend::BackendError;
+use app::session::CurrentUser;
+
+use crate::auth::roles::{may_manage_cluster, may_see_cluster, role_allows, Action};
+use crate::broker::clusters::{Cluster, CreateCluster};
+use crate::broker::Broker;
+use crate::ui::shown;
+use crate::{Error, Result};
+
+struct UiClusters {
+    broker: Broker,
+}
+
+/// The backend as the Leptos context holds it.
+pub fn context(broker: &Broker) -> Arc<dyn ClustersBackend> {
+    Arc::new(UiClusters {
+        broker: broker.clone(),
+    })
+}
+
+fn summary(caller: &CurrentUser, c: Cluster) -> ClusterSummary {
+    let text = |key: &str| {
+        c.parameters
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    ClusterSummary {
+        worker_instances: c
+            .parameters
+            .get("kubernetes_worker_instances")
+            .and_then(Value::as_u64),
+        master_host: text("kubernetes_master_host"),
+        may_manage: may_manage_cluster(caller, c.created_by.as_deref()),
+        name: c.name,
+        uuid: c.uuid,
+        plan_name: c.plan_name,
+        master_ips: c.kubernetes_master_ips,
+        last_action: c.last_action,
+        last_action_state: c.last_action_state,
+        last_action_description: c.last_action_description,
+        last_action_at: c.last_action_at,
+        created_by: c.created_by,
+    }
+}
+
+/// A worker count typed into a form: 422 naming `worker_instances` unless a whole number.
+fn worker_count(text: &str) -> Result<u64> {
+    text.trim().parse().map_err(|_| {
+        Error::invalid(
+            "worker_instances",
+            format!("{:?} is not a whole number", text.trim()),
+        )
+    })
+}
+
+/// Unix seconds as RFC 3339.
+fn unix_time(seconds: i64) -> String {
+    crate::installations::format_rfc3339(seconds)
+}
+
+impl UiClusters {
+    async fn page(&self, caller: &CurrentUser) -> Result<ClustersPage> {
+        if self.broker.config().await?.is_none() {
+            return Ok(ClustersPage {
+                pks_deployed: false,
+                plans: Vec::new(),
+                clusters: Vec::new(),
+                may_create: false,
+            });
+        }
+        let plans = self
+            .broker
+            .cluster_plans()
+            .await?
+            .into_iter()
+            .map(|p| PlanSummary {
+                name: p.name,
+                description: p.description,
+                worker_instances: p.worker_instances,
+                max_worker_instances: p
+                    .max_worker_instances
+                    .unwrap_or(tiles::odb::DEFAULT_MAX_WORKERS),
+            })
+            .collect();
+        let clusters = self
+            .broker
+            .clusters()
+            .await?
+            .into_iter()
+            .filter(|c| may_see_cluster(caller, c.created_by.as_deref()))
+            .map(|c| summary(caller, c))
+            .collect();
+        Ok(ClustersPage {
+            pks_deployed: true,
+            plans,
+            clusters,
+            may_create: role_allows(&caller.role, Action::ManageClusters),
+        })
+    }
+
+    async fn detail(&self, caller: &CurrentUser, name: &str) -> Result<ClusterPage> {
+        let d = self.broker.cluster_detail(caller, name).await?;
+        Ok(ClusterPage {
+            cluster: summary(caller, d.cluster),
+            vms: d
+                .instances
+                .into_iter()
+                .map(|i| ClusterVm {
+                    group: i.group,
+                    id: i.id,
+                    index: i.index,
+                    az: i.az,
+                    ips: i.ips,
+                    vm_cid: i.vm_cid,
+                    job_state: i.job_state,
+                    resurrections: i.resurrections,
+                    last_resurrected: i.last_resurrected.map(unix_time),
+                })
+                .collect(),
+            events: d
+                .events
+                .into_iter()
+                .map(|e| ClusterEvent {
+                    time: unix_time(e.timestamp),
+                    user: e.user,
+                    action: e.action,
+                    object_type: e.object_type,
+                    object_name: e.object_name,
+                    instance: e.instance,
+                    task: e.task,
+                    error: e.error,
+                })
+                .collect(),
+            manifest: d.manifest,
+            operations: d
+                .operations
+                .into_iter()
+                .map(|o| ClusterOperationSummary {
+                    action: o.action,
+                    state: o.state,
+                    description: o.description,
+                    started_at: o.started_at,
+                    finished_at: o.finished_at,
+                    task_id: o.task_id,
+                })
+                .collect(),
+        })
+    }
+
+    async fn create(
+        &self,
+        caller: &CurrentUser,
+        name: &str,
+        plan_name: &str,
+        worker_instances: &str,
+        external_hostname: &str,
+    ) -> Result<ClusterSummary> {
+        crate::http::pks::check_name(name)?;
+        if plan_name.trim().is_empty() {
+            return Err(Error::invalid("plan_name", "is required"));
+        }
+        let workers = worker_count(worker_instances)?;
+        let host = external_hostname.trim();
+        tiles::odb::check_host(host).map_err(|m| Error::invalid("external_hostname", m))?;
+        let mut parameters = Map::new();
+        parameters.insert("worker_instances".into(), json!(workers));
+        parameters.insert("external_hostname".into(), json!(host));
+        let cluster = self
+            .broker
+            .create_cluster(CreateCluster {
+                name: name.to_owned(),
+                plan_name: plan_name.to_owned(),
+                parameters,
+                created_by: caller.username.clone(),
+            })
+            .await?;
+        Ok(summary(caller, cluster))
+    }
+
+    async fn resize(&self, caller: &CurrentUser, name: &str, worker_instances: &str) -> Result<()> {
+        self.broker.manageable_cluster(caller, name).await?;
+        let workers = worker_count(worker_instances)?;
+        let mut parameters = Map::new();
+        parameters.insert("worker_instances".into(), json!(workers));
+        self.broker.update_cluster(name, parameters).await
+    }
+}
+
+#[async_trait::async_trait]
+impl ClustersBackend for UiClusters {
+    async fn clusters_page(
+        &self,
+        caller: &CurrentUser,
+    ) -> std::result::Result<ClustersPage, BackendError> {
+        self.page(caller).await.map_err(shown)
+    }
+
+    async fn cluster_page(
+        &self,
+        caller: &CurrentUser,
+        name: &str,
+    ) -> std::result::Result<ClusterPage, BackendError> {
+        self.detail(caller, name).await.map_err(shown)
+    }
+
+    async fn create_cluster(
+        &self,
+        caller: &CurrentUser,
+        name: &str,
+        plan_name: &str,
+        worker_instances: &str,
+        external_hostname: &str,
+    ) -> std::result::Result<ClusterSummary, BackendError> {
+        self.create(caller, name, plan_name, worker_instances, external_hostname)
+            .await
+            .map_err(shown)
+    }
+
+    async fn resize_cluster(
+        &self,
+        caller: &CurrentUser,
+        name: &str,
+        worker_instances: &str,
+    ) -> std::result::Result<(), BackendError> {
+        self.resize(caller, name, worker_instances)
+            .await
+            .map_err(shown)
+    }
+
+    async fn upgrade_cluster(
+        &self,
+        caller: &CurrentUser,
+        name: &str,
+    ) -> std::result::Result<(), BackendError> {
+        async {
+            self.broker.manageable_cluster(caller, name).await?;
+            self.broker.upgrade_cluster(name).await
+        }
+        .await
+        .map_err(shown)
+    }
+
+    async fn delete_cluster(
+        &self,
+        caller: &CurrentUser,
+        name: &str,
+    ) -> std::result::Result<(), BackendError> {
+        async {
+            self.broker.manageable_cluster(caller, name).await?;
+            self.broker.delete_cluster(name).await
+        }
+        .await
+        .map_err(shown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn worker_counts_are_whole_numbers() {
+        assert_eq!(super::worker_count(" 3 ").unwrap(), 3);
+        assert!(matches!(
+            super::worker_count("three"),
+            Err(crate::Error::Invalid { ref field, .. }) if field == "worker_instances"
+        ));
+    }
+
+    #[test]
+    fn unix_times_read_as_rfc3339() {
+        assert_eq!(super::unix_time(0), "1970-01-01T00:00:00Z");
+    }
+}
