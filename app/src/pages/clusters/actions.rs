@@ -12,7 +12,7 @@ use crate::backend::clusters::{
 
 /// The actions cell of one cluster (`max`: its plan's worker maximum, when known).
 #[allow(non_snake_case)]
-pub fn ClusterActions(c: ClusterSummary, max: Option<u64>, ctx: Ctx) -> impl IntoView {
+pub fn ClusterActions(c: ClusterSummary, max: Option<u64>, ctx: Ctx) -> AnyView {
     let name = c.name.clone();
     let workers = RwSignal::new(
         c.worker_instances
@@ -88,4 +88,5 @@ pub fn ClusterActions(c: ClusterSummary, max: Option<u64>, ctx: Ctx) -> impl Int
             })}
         </div>
     }
+    .into_any()
 }

@@ -73,7 +73,7 @@ fn dash(v: Option<String>) -> String {
     v.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into())
 }
 
-fn cluster_body(page: ClusterPage, refreshed: RwSignal<u32>) -> impl IntoView {
+fn cluster_body(page: ClusterPage, refreshed: RwSignal<u32>) -> AnyView {
     let c = page.cluster;
     let kubeconfig = c.may_manage.then(|| {
         let href = format!("/clusters/{}/kubeconfig", c.name);
@@ -165,9 +165,10 @@ fn cluster_body(page: ClusterPage, refreshed: RwSignal<u32>) -> impl IntoView {
             {manifest}
         </main>
     }
+    .into_any()
 }
 
-fn vm_row(v: ClusterVm) -> impl IntoView {
+fn vm_row(v: ClusterVm) -> AnyView {
     let label = match v.index {
         Some(i) => format!("{}/{} ({})", v.group, i, v.id),
         None => format!("{}/{}", v.group, v.id),
@@ -193,9 +194,10 @@ fn vm_row(v: ClusterVm) -> impl IntoView {
             <td class="healing">{healing}</td>
         </tr>
     }
+    .into_any()
 }
 
-fn operation_row(o: ClusterOperationSummary) -> impl IntoView {
+fn operation_row(o: ClusterOperationSummary) -> AnyView {
     view! {
         <tr>
             <td>{o.action}</td>
@@ -206,9 +208,10 @@ fn operation_row(o: ClusterOperationSummary) -> impl IntoView {
             <td>{o.task_id.map(|t| t.to_string()).unwrap_or_else(|| "—".into())}</td>
         </tr>
     }
+    .into_any()
 }
 
-fn event_row(e: ClusterEvent) -> impl IntoView {
+fn event_row(e: ClusterEvent) -> AnyView {
     let object = match e.object_name {
         Some(n) => format!("{} {n}", e.object_type),
         None => e.object_type,
@@ -225,4 +228,5 @@ fn event_row(e: ClusterEvent) -> impl IntoView {
             <td>{dash(e.error)}</td>
         </tr>
     }
+    .into_any()
 }

@@ -116,7 +116,7 @@ fn poll(page: Resource<Result<ClustersPage, ServerFnError>>) {
 #[cfg(not(feature = "hydrate"))]
 fn poll(_page: Resource<Result<ClustersPage, ServerFnError>>) {}
 
-fn clusters_body(data: ClustersPage, ctx: Ctx) -> impl IntoView {
+fn clusters_body(data: ClustersPage, ctx: Ctx) -> AnyView {
     let notice = move || {
         ctx.notice.get().map(|n| match n {
             Ok(text) => view! { <p class="notice ok" role="status">{text}</p> }.into_any(),
@@ -173,6 +173,7 @@ fn clusters_body(data: ClustersPage, ctx: Ctx) -> impl IntoView {
             {content}
         </main>
     }
+    .into_any()
 }
 
 fn dash(v: Option<String>) -> String {
@@ -184,7 +185,7 @@ fn cluster_row(
     plans: &[PlanSummary],
     actions_column: bool,
     ctx: Ctx,
-) -> impl IntoView {
+) -> AnyView {
     let href = format!("/clusters/{}", c.name);
     let state_class = format!("state {}", c.last_action_state.replace(' ', "-"));
     let max = plans
@@ -216,9 +217,10 @@ fn cluster_row(
             {actions}
         </tr>
     }
+    .into_any()
 }
 
-fn create_form(plans: Vec<PlanSummary>, ctx: Ctx) -> impl IntoView {
+fn create_form(plans: Vec<PlanSummary>, ctx: Ctx) -> AnyView {
     let first = plans.first().cloned();
     let name = RwSignal::new(String::new());
     let plan = RwSignal::new(first.as_ref().map(|p| p.name.clone()).unwrap_or_default());
@@ -345,4 +347,5 @@ fn create_form(plans: Vec<PlanSummary>, ctx: Ctx) -> impl IntoView {
             </form>
         </section>
     }
+    .into_any()
 }
