@@ -225,6 +225,11 @@ async fn read_roles_change_nothing_through_server_functions() {
         ("save_director_vm_types", vec![("config_version", dv.clone()), ("vm_types_json", "null".into())]),
         ("save_director_disk_types", vec![("config_version", dv.clone()), ("disk_types_json", "[]".into())]),
         ("apply_changes", vec![("deploy_products_json", "[]".into()), ("errands_json", "{}".into()), ("ignore_warnings", "true".into())]),
+        // The Clusters page's writes (tests/clusters.rs checks them with PKS deployed).
+        ("create_cluster", vec![("name", "k8s".into()), ("plan_name", "small".into()), ("worker_instances", "1".into()), ("external_hostname", "k8s.example.com".into())]),
+        ("resize_cluster", vec![("name", "k8s".into()), ("worker_instances", "2".into())]),
+        ("upgrade_cluster", vec![("name", "k8s".into())]),
+        ("delete_cluster", vec![("name", "k8s".into())]),
     ];
     for role in ["read_only", "restricted_view", "full_view"] {
         let token = client_token(&server, &format!("ui-{role}"), role).await;
