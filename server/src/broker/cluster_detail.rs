@@ -77,7 +77,7 @@ impl Broker {
 
         // A deployment not there yet (provisioning) or gone (deleted) has no VMs or events.
         let (instances, events) = if self.director().deployment_exists(&deployment).await? {
-            let instances = self.director().instances(&deployment, |_| {}).await?;
+            let instances = self.looked_up_instances(&deployment).await?;
             let events = self
                 .director()
                 .deployment_events(&deployment, EVENT_LIMIT)

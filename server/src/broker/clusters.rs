@@ -286,7 +286,7 @@ impl Broker {
         if row.manifest.is_some() {
             let deployment = format!("{INSTANCE_PREFIX}{}", row.id);
             // A deployment being deleted may be gone already: no addresses then.
-            if let Ok(instances) = self.director().instances(&deployment, |_| {}).await {
+            if let Ok(instances) = self.looked_up_instances(&deployment).await {
                 master_ips = instances
                     .into_iter()
                     .filter(|i| i.job_name == "master")

@@ -16,6 +16,8 @@
 //! - [`cluster_detail`]: what the cluster page shows: the cluster's instances and their
 //!   healing (the Director's events), its manifest with credentials as placeholders, its
 //!   operations;
+//! - [`instance_looks`]: a cluster deployment's instances from the Director, shared for a
+//!   moment by all who look (one Director task, not one per look);
 //! - [`locks`]: one lock per instance, so operations on different instances run in parallel;
 //! - [`refusals`]: the OSB error answers.
 //!
@@ -34,6 +36,7 @@ pub mod bindings;
 pub mod catalog;
 pub mod cluster_detail;
 pub mod clusters;
+pub mod instance_looks;
 pub mod instances;
 pub mod locks;
 pub mod management;
@@ -64,6 +67,7 @@ struct Inner {
     installations: Installations,
     credentials: DeployedCredentials,
     locks: locks::InstanceLocks,
+    looks: instance_looks::InstanceLooks,
     /// Release uploads, one at a time (only a release missing from the Director needs one).
     uploads: tokio::sync::Mutex<()>,
     /// The broker config of the deployed PKS snapshot last read, by what identifies that
@@ -79,6 +83,7 @@ impl Broker {
                 store,
                 installations,
                 locks: locks::InstanceLocks::default(),
+                looks: instance_looks::InstanceLooks::default(),
                 uploads: tokio::sync::Mutex::new(()),
                 cached: Mutex::new(None),
             }),
@@ -91,6 +96,18 @@ impl Broker {
 
     fn director(&self) -> &crate::director_client::DirectorClient {
         &self.inner.installations.director().client
+    }
+
+    /// A cluster deployment's instances, shared for a moment by all who look
+    /// ([`instance_looks`]).
+    async fn looked_up_instances(
+        &self,
+        deployment: &str,
+    ) -> Result<Vec<crate::director_client::instances::Instance>> {
+        self.inner
+            .looks
+            .instances(self.director(), deployment)
+            .await
     }
 
     /// The deployed broker, or `None` while PKS is not deployed.
