@@ -53,6 +53,7 @@ test('create, follow, resize, download the kubeconfig of and delete a cluster', 
   await expect(row).toHaveAttribute('data-state', 'succeeded', { timeout: 120_000 });
   await expect(row).toContainText('Instance provisioning completed');
   await expect(row.locator('td.workers')).toHaveText('1');
+  await page.screenshot({ path: '/tmp/e2e-clusters-list.png', fullPage: true });
 
   // Resize to 2 workers; the row follows the update to its end.
   await row.getByLabel('Worker nodes of e2e-k8s').fill('2');
@@ -66,6 +67,7 @@ test('create, follow, resize, download the kubeconfig of and delete a cluster', 
   await row.getByRole('link', { name: 'e2e-k8s' }).click();
   await expect(page).toHaveURL(/\/clusters\/e2e-k8s$/);
   await expect(page.locator('table.cluster-vms tr[data-group="worker"]')).toHaveCount(2);
+  await page.screenshot({ path: '/tmp/e2e-cluster-page.png', fullPage: true });
   const download = page.waitForEvent('download');
   await page.getByRole('link', { name: 'Download kubeconfig' }).click();
   const file = await download;
