@@ -900,6 +900,25 @@ pub async fn deploy(
         }))
         .await?;
     }
+    // A fault injected for this deployment (`faults.rs`) fails it here, as a real deploy
+    // fails while updating its instances: the VMs exist, the manifest is not saved.
+    if let Some(message) = d.deploy_faults.take(&name) {
+        let error = Error::Invalid(format!(
+            "{message} (fault injected into deployment '{name}')"
+        ));
+        let failed = EventRow {
+            deployment: Some(name.clone()),
+            error: Some(error.to_string()),
+            ..event(
+                Some(&ctx),
+                if existed { "update" } else { "create" },
+                "deployment",
+                &name,
+            )
+        };
+        d.store.add_event(&failed).await?;
+        return Err(error);
+    }
     // Serial groups run one after another; consecutive `serial: false` groups run together.
     let mut batches: Vec<(bool, Vec<GroupPlan>)> = Vec::new();
     for plan in plans {

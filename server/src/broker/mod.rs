@@ -13,6 +13,9 @@
 //! - [`bindings`]: bind (a kubeconfig from `tiles::odb::create_binding`), unbind, fetch;
 //! - [`clusters`]: instances by cluster name for the PKS API (`http/pks.rs`): the same
 //!   provision, update, deprovision and bind, with the name and creator stored with the instance;
+//! - [`fleet`]: upgrade, recreate or delete every cluster (the PKS tile's fleet errands, run
+//!   by Apply Changes, and the same runs started through the API): canaries, max in flight,
+//!   attempts, each cluster's state live;
 //! - [`locks`]: one lock per instance, so operations on different instances run in parallel;
 //! - [`refusals`]: the OSB error answers.
 //!
@@ -30,6 +33,7 @@
 pub mod bindings;
 pub mod catalog;
 pub mod clusters;
+pub mod fleet;
 pub mod instances;
 pub mod locks;
 pub mod management;
@@ -60,6 +64,8 @@ struct Inner {
     installations: Installations,
     credentials: DeployedCredentials,
     locks: locks::InstanceLocks,
+    /// Fleet runs of this process (upgrade-all and the like).
+    fleet: fleet::FleetRuns,
     /// Release uploads, one at a time (only a release missing from the Director needs one).
     uploads: tokio::sync::Mutex<()>,
     /// The broker config of the deployed PKS snapshot last read, by what identifies that
@@ -75,6 +81,7 @@ impl Broker {
                 store,
                 installations,
                 locks: locks::InstanceLocks::default(),
+                fleet: fleet::FleetRuns::default(),
                 uploads: tokio::sync::Mutex::new(()),
                 cached: Mutex::new(None),
             }),

@@ -145,7 +145,8 @@ async fn start(
             let manifest = op.manifest.as_deref().ok_or_else(|| {
                 Error::Internal(format!("broker operation {} has no manifest", op.id))
             })?;
-            Some(deploy(broker, op.id, manifest).await?)
+            let recreate = op.kind == OperationKind::Recreate.as_str();
+            Some(deploy(broker, op.id, manifest, recreate).await?)
         }
         Step::Errand { name, instances } => {
             if !client.deployment_exists(deployment).await? {
@@ -175,10 +176,17 @@ async fn start(
     })
 }
 
-/// `POST /deployments` with the operation's manifest; the task id.
-pub(super) async fn deploy(broker: &Broker, operation_id: i64, manifest: &str) -> Result<u64> {
+/// `POST /deployments` with the operation's manifest (`recreate`: every VM recreated); the
+/// task id.
+pub(super) async fn deploy(
+    broker: &Broker,
+    operation_id: i64,
+    manifest: &str,
+    recreate: bool,
+) -> Result<u64> {
     let options = DeployOptions {
         context_id: Some(context_id(operation_id)),
+        recreate,
         ..DeployOptions::default()
     };
     broker.director().deploy(manifest, &options).await
