@@ -1,6 +1,7 @@
 //! Deploy faults for tests and demos: `PUT /chaos/deployments/:name/deploy` makes the next
 //! deploys of one deployment fail (all of them, or the next `times`), the way a broken
-//! release or an IaaS refusing a VM makes a real deploy fail; `DELETE` restores success.
+//! release or an IaaS refusing a VM makes a real deploy fail; `…/delete` does the same to its
+//! deletion (a VM the IaaS will not delete); `DELETE` on either restores success.
 //! Fleet operations (upgrade-all) are tested against it: a named cluster fails, the others do
 //! not, and a fault that clears after one failure shows the retries.
 
@@ -22,35 +23,45 @@ fn default_message() -> String {
     "injected deploy failure".into()
 }
 
-/// Deploy faults by deployment name.
+/// Which task of a deployment a fault fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Faulted {
+    Deploy,
+    Delete,
+}
+
+type Key = (String, Faulted);
+
+/// Deploy faults by deployment name and task.
 #[derive(Debug, Default)]
 pub struct DeployFaults {
-    map: Mutex<HashMap<String, DeployFault>>,
+    map: Mutex<HashMap<Key, DeployFault>>,
 }
 
 impl DeployFaults {
-    pub fn set(&self, deployment: &str, fault: DeployFault) {
-        self.lock().insert(deployment.to_owned(), fault);
+    pub fn set(&self, deployment: &str, task: Faulted, fault: DeployFault) {
+        self.lock().insert((deployment.to_owned(), task), fault);
     }
 
-    pub fn clear(&self, deployment: &str) {
-        self.lock().remove(deployment);
+    pub fn clear(&self, deployment: &str, task: Faulted) {
+        self.lock().remove(&(deployment.to_owned(), task));
     }
 
-    /// Whether this deploy of `deployment` fails, and why; counts the failure against `times`.
-    pub fn take(&self, deployment: &str) -> Option<String> {
+    /// Whether this `task` of `deployment` fails, and why; counts the failure against `times`.
+    pub fn take(&self, deployment: &str, task: Faulted) -> Option<String> {
         let mut map = self.lock();
-        let fault = map.get_mut(deployment)?;
+        let deployment = (deployment.to_owned(), task);
+        let fault = map.get_mut(&deployment)?;
         let message = fault.message.clone();
         match &mut fault.times {
             Some(0) => {
-                map.remove(deployment);
+                map.remove(&deployment);
                 return None;
             }
             Some(n) => {
                 *n -= 1;
                 if *n == 0 {
-                    map.remove(deployment);
+                    map.remove(&deployment);
                 }
             }
             None => {}
@@ -58,7 +69,7 @@ impl DeployFaults {
         Some(message)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, DeployFault>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, DeployFault>> {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -70,29 +81,33 @@ mod tests {
     #[test]
     fn a_fault_fails_its_deployment_only_and_counts_down() {
         let faults = DeployFaults::default();
+        let d = Faulted::Deploy;
         faults.set(
             "a",
+            d,
             DeployFault {
                 message: "boom".into(),
                 times: Some(2),
             },
         );
-        assert_eq!(faults.take("b"), None);
-        assert_eq!(faults.take("a").as_deref(), Some("boom"));
-        assert_eq!(faults.take("a").as_deref(), Some("boom"));
-        assert_eq!(faults.take("a"), None);
+        assert_eq!(faults.take("b", d), None);
+        assert_eq!(faults.take("a", Faulted::Delete), None);
+        assert_eq!(faults.take("a", d).as_deref(), Some("boom"));
+        assert_eq!(faults.take("a", d).as_deref(), Some("boom"));
+        assert_eq!(faults.take("a", d), None);
 
         faults.set(
             "a",
+            Faulted::Delete,
             DeployFault {
                 message: "always".into(),
                 times: None,
             },
         );
         for _ in 0..3 {
-            assert_eq!(faults.take("a").as_deref(), Some("always"));
+            assert_eq!(faults.take("a", Faulted::Delete).as_deref(), Some("always"));
         }
-        faults.clear("a");
-        assert_eq!(faults.take("a"), None);
+        faults.clear("a", Faulted::Delete);
+        assert_eq!(faults.take("a", Faulted::Delete), None);
     }
 }

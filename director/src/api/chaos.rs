@@ -8,7 +8,7 @@
 //!   runs of that errand end that way; `DELETE` restores success.
 //! - `PUT /chaos/deployments/:name/deploy` with `{"message", "times"}`: the next deploys of
 //!   that deployment fail with `message` (every one, or the next `times`); `DELETE` restores
-//!   success (see `faults.rs`).
+//!   success (see `faults.rs`); `…/delete` likewise for its deletion.
 //! - `PUT /chaos/cpi` with `{"paused": true|false}`: every CPI call (create/delete VM or disk,
 //!   update) waits while paused, holding tasks inside their current step. `GET` reads it.
 //! - `PUT /config_server/variables` with `{"name": "/absolute/name", "type", "value"}`: sets a
@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 use crate::deploy::event;
 use crate::errands::Outcome;
 use crate::error::{Error, Result};
-use crate::faults::DeployFault;
+use crate::faults::{DeployFault, Faulted};
 use crate::store::EventRow;
 use crate::Shared;
 
@@ -41,6 +41,10 @@ pub fn routes() -> Router<Shared> {
         .route(
             "/chaos/deployments/{name}/deploy",
             put(set_deploy_fault).delete(clear_deploy_fault),
+        )
+        .route(
+            "/chaos/deployments/{name}/delete",
+            put(set_delete_fault).delete(clear_delete_fault),
         )
         .route("/chaos/cpi", put(set_cpi).get(cpi_state))
         .route("/config_server/variables", put(set_variable))
@@ -99,12 +103,27 @@ async fn set_deploy_fault(
     body: axum::body::Bytes,
 ) -> Result<StatusCode> {
     let fault: DeployFault = super::json_body(&body)?;
-    d.deploy_faults.set(&name, fault);
+    d.deploy_faults.set(&name, Faulted::Deploy, fault);
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn clear_deploy_fault(State(d): State<Shared>, Path(name): Path<String>) -> StatusCode {
-    d.deploy_faults.clear(&name);
+    d.deploy_faults.clear(&name, Faulted::Deploy);
+    StatusCode::NO_CONTENT
+}
+
+async fn set_delete_fault(
+    State(d): State<Shared>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<StatusCode> {
+    let fault: DeployFault = super::json_body(&body)?;
+    d.deploy_faults.set(&name, Faulted::Delete, fault);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn clear_delete_fault(State(d): State<Shared>, Path(name): Path<String>) -> StatusCode {
+    d.deploy_faults.clear(&name, Faulted::Delete);
     StatusCode::NO_CONTENT
 }
 

@@ -902,7 +902,7 @@ pub async fn deploy(
     }
     // A fault injected for this deployment (`faults.rs`) fails it here, as a real deploy
     // fails while updating its instances: the VMs exist, the manifest is not saved.
-    if let Some(message) = d.deploy_faults.take(&name) {
+    if let Some(message) = d.deploy_faults.take(&name, crate::faults::Faulted::Deploy) {
         let error = Error::Invalid(format!(
             "{message} (fault injected into deployment '{name}')"
         ));
@@ -967,6 +967,19 @@ pub async fn deploy(
 
 /// The delete-deployment task.
 pub async fn delete_deployment(d: Shared, ctx: Arc<TaskCtx>, name: String) -> Result<String> {
+    // A fault injected for this deletion (`faults.rs`): nothing is deleted.
+    if let Some(message) = d.deploy_faults.take(&name, crate::faults::Faulted::Delete) {
+        let error = Error::Invalid(format!(
+            "{message} (fault injected into deleting deployment '{name}')"
+        ));
+        let failed = EventRow {
+            deployment: Some(name.clone()),
+            error: Some(error.to_string()),
+            ..event(Some(&ctx), "delete", "deployment", &name)
+        };
+        d.store.add_event(&failed).await?;
+        return Err(error);
+    }
     let instances = d.store.instances(&name).await?;
     if !instances.is_empty() {
         let stage = ctx.stage("Deleting instances", Vec::new(), instances.len());
