@@ -68,6 +68,11 @@ struct Inner {
     fleet: fleet::FleetRuns,
     /// Release uploads, one at a time (only a release missing from the Director needs one).
     uploads: tokio::sync::Mutex<()>,
+    /// Releases and stemcells (`release:name/version`, `stemcell:os/version`) this process has
+    /// seen on the Director, so provisions after the first do not ask again (two Director
+    /// round trips per cluster otherwise). One deleted from the Director since fails the
+    /// deploy task, which names it.
+    on_director: Mutex<std::collections::HashSet<String>>,
     /// The broker config of the deployed PKS snapshot last read, by what identifies that
     /// snapshot (GUID, installation, deploy time): reading it opens sealed settings.
     cached: Mutex<Option<(String, Arc<BrokerConfig>)>>,
@@ -83,6 +88,7 @@ impl Broker {
                 locks: locks::InstanceLocks::default(),
                 fleet: fleet::FleetRuns::default(),
                 uploads: tokio::sync::Mutex::new(()),
+                on_director: Mutex::new(std::collections::HashSet::new()),
                 cached: Mutex::new(None),
             }),
         }

@@ -217,6 +217,39 @@ async fn errand_succeeded(broker: &Broker, deployment: &str, name: &str, task: u
 /// them; a release missing since is uploaded by its manifest (which the embedded Director
 /// accepts), a missing stemcell is an error naming it.
 pub(super) async fn ensure_uploads(broker: &Broker, config: &super::BrokerConfig) -> Result<()> {
+    let wanted: Vec<String> = config
+        .stemcells
+        .iter()
+        .map(|s| format!("stemcell:{}/{}", s.stemcell_os, s.stemcell_version))
+        .chain(
+            config
+                .releases
+                .iter()
+                .map(|r| format!("release:{}/{}", r.name, r.version)),
+        )
+        .collect();
+    let seen = |broker: &Broker| {
+        let known = broker
+            .inner
+            .on_director
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        wanted.iter().all(|w| known.contains(w))
+    };
+    if seen(broker) {
+        return Ok(());
+    }
+    check_uploads(broker, config).await?;
+    broker
+        .inner
+        .on_director
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .extend(wanted.iter().cloned());
+    Ok(())
+}
+
+async fn check_uploads(broker: &Broker, config: &super::BrokerConfig) -> Result<()> {
     let client = broker.director();
     let stemcells = client.stemcells().await?;
     for s in &config.stemcells {
