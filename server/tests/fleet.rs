@@ -311,6 +311,14 @@ async fn upgrade_all_with_a_failing_cluster_fails_naming_it_and_retries_the_othe
         )
         .await
         .expect(202);
+    // One fleet run at a time (this one lasts at least its retry pause).
+    let second = api.post("/pks/v1/recreate-clusters", json!({})).await;
+    assert_eq!(second.status, 409, "{:#}", second.body);
+    assert!(
+        second.body.to_string().contains("in progress"),
+        "{:#}",
+        second.body
+    );
     let run = run_end(&api, started["id"].as_u64().unwrap()).await;
     assert_eq!(run["state"], "failed", "{run:#}");
     let error = run["error"].as_str().unwrap();
