@@ -16,6 +16,7 @@ pub mod cpi;
 pub mod deploy;
 pub mod errands;
 pub mod error;
+pub mod faults;
 pub mod health;
 pub mod locks;
 pub mod store;
@@ -143,6 +144,8 @@ pub struct Director {
     pub cpi: cpi::Cpi,
     pub health: health::Health,
     pub errands: errands::Overrides,
+    /// Deploys made to fail (`PUT /chaos/deployments/:name/deploy`).
+    pub deploy_faults: faults::DeployFaults,
     pub config_server: config_server::ConfigServer,
     /// IP address → deployment, for addresses planned by deploys (see `deploy::plan`).
     pub ip_reservations: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
@@ -278,6 +281,7 @@ pub async fn start(config: DirectorConfig) -> Result<RunningDirector> {
             resurrection,
         ),
         errands: errands::Overrides::default(),
+        deploy_faults: faults::DeployFaults::default(),
         ip_reservations: Default::default(),
         tokens: Default::default(),
         running: Default::default(),

@@ -88,6 +88,16 @@ pub struct DirectorFlags {
         default_value_t = 0
     )]
     pub vm_create_ms: u64,
+
+    /// The embedded stand-in's task workers (how many Director tasks run at once; a real
+    /// Director's default is 5). Fleet benchmarks raise it to measure `max_in_flight` above 5.
+    #[arg(
+        long = "director-workers",
+        env = "TILEWORKS_DIRECTOR_WORKERS",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u16).range(1..=256)
+    )]
+    pub workers: u16,
 }
 
 impl ServeConfig {

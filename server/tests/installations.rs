@@ -417,19 +417,25 @@ async fn apply_changes_carries_out_a_staged_deletion_after_its_pre_delete_errand
     let director = Director::of(&api).await;
     assert!(director.deployment_names().await.contains(&guid));
 
+    // A cluster whose deletion the Director refuses (the stand-in's fault injection).
+    let osb = support::osb::Osb::of(&api, &guid).await;
+    let small = osb.plan_id("small").await;
+    osb.provisioned("stuck", &small, json!({})).await;
+    let (code, body) = director
+        .send(
+            Method::PUT,
+            "/chaos/deployments/service-instance_stuck/delete",
+            Some(json!({"message": "clusters still running"})),
+        )
+        .await;
+    assert_eq!(code, 204, "{body}");
+
     // Deleting a deployed product stages its deletion; the pre-delete errand
-    // delete-all-clusters (run_default: true) is made to fail.
+    // delete-all-clusters (run_default: true, run by the broker) fails on that cluster.
     api.delete(&format!("/api/v0/staged/products/{guid}"))
         .await
         .expect(200);
     assert_eq!(api.pending_action(&guid).await, "delete");
-    director
-        .chaos_errand(
-            &guid,
-            "delete-all-clusters",
-            json!({"exit_code": 1, "stderr": "clusters still running"}),
-        )
-        .await;
 
     // A failing pre-delete errand fails the installation; the deletion stays staged and the
     // deployment stays on the Director.
@@ -441,7 +447,14 @@ async fn apply_changes_carries_out_a_staged_deletion_after_its_pre_delete_errand
         "{log}"
     );
     assert!(log.contains("clusters still running"), "{log}");
-    assert!(!log.contains("delete deployment"), "{log}");
+    assert!(
+        log.contains("delete-all-clusters: 1 of 1 clusters failed: service-instance_stuck"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(&format!("Deleting the deployment {guid}")),
+        "{log}"
+    );
     assert_eq!(status["products"][0]["action"], "delete");
     assert_eq!(status["products"][0]["status"], "failed");
     assert_eq!(api.pending_action(&guid).await, "delete");

@@ -6,6 +6,9 @@
 //!   recreates it (unless resurrection is paused). `:id` is the instance id or index.
 //! - `PUT /chaos/errands/:deployment/:errand` with `{"exit_code", "stdout", "stderr"}`: later
 //!   runs of that errand end that way; `DELETE` restores success.
+//! - `PUT /chaos/deployments/:name/deploy` with `{"message", "times"}`: the next deploys of
+//!   that deployment fail with `message` (every one, or the next `times`); `DELETE` restores
+//!   success (see `faults.rs`); `…/delete` likewise for its deletion.
 //! - `PUT /chaos/cpi` with `{"paused": true|false}`: every CPI call (create/delete VM or disk,
 //!   update) waits while paused, holding tasks inside their current step. `GET` reads it.
 //! - `PUT /config_server/variables` with `{"name": "/absolute/name", "type", "value"}`: sets a
@@ -21,6 +24,7 @@ use serde_json::{json, Value};
 use crate::deploy::event;
 use crate::errands::Outcome;
 use crate::error::{Error, Result};
+use crate::faults::{DeployFault, Faulted};
 use crate::store::EventRow;
 use crate::Shared;
 
@@ -33,6 +37,14 @@ pub fn routes() -> Router<Shared> {
         .route(
             "/chaos/errands/{deployment}/{errand}",
             put(set_errand).delete(clear_errand),
+        )
+        .route(
+            "/chaos/deployments/{name}/deploy",
+            put(set_deploy_fault).delete(clear_deploy_fault),
+        )
+        .route(
+            "/chaos/deployments/{name}/delete",
+            put(set_delete_fault).delete(clear_delete_fault),
         )
         .route("/chaos/cpi", put(set_cpi).get(cpi_state))
         .route("/config_server/variables", put(set_variable))
@@ -82,6 +94,36 @@ async fn clear_errand(
     Path((deployment, errand)): Path<(String, String)>,
 ) -> StatusCode {
     d.errands.clear(&deployment, &errand);
+    StatusCode::NO_CONTENT
+}
+
+async fn set_deploy_fault(
+    State(d): State<Shared>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<StatusCode> {
+    let fault: DeployFault = super::json_body(&body)?;
+    d.deploy_faults.set(&name, Faulted::Deploy, fault);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn clear_deploy_fault(State(d): State<Shared>, Path(name): Path<String>) -> StatusCode {
+    d.deploy_faults.clear(&name, Faulted::Deploy);
+    StatusCode::NO_CONTENT
+}
+
+async fn set_delete_fault(
+    State(d): State<Shared>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<StatusCode> {
+    let fault: DeployFault = super::json_body(&body)?;
+    d.deploy_faults.set(&name, Faulted::Delete, fault);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn clear_delete_fault(State(d): State<Shared>, Path(name): Path<String>) -> StatusCode {
+    d.deploy_faults.clear(&name, Faulted::Delete);
     StatusCode::NO_CONTENT
 }
 

@@ -900,6 +900,25 @@ pub async fn deploy(
         }))
         .await?;
     }
+    // A fault injected for this deployment (`faults.rs`) fails it here, as a real deploy
+    // fails while updating its instances: the VMs exist, the manifest is not saved.
+    if let Some(message) = d.deploy_faults.take(&name, crate::faults::Faulted::Deploy) {
+        let error = Error::Invalid(format!(
+            "{message} (fault injected into deployment '{name}')"
+        ));
+        let failed = EventRow {
+            deployment: Some(name.clone()),
+            error: Some(error.to_string()),
+            ..event(
+                Some(&ctx),
+                if existed { "update" } else { "create" },
+                "deployment",
+                &name,
+            )
+        };
+        d.store.add_event(&failed).await?;
+        return Err(error);
+    }
     // Serial groups run one after another; consecutive `serial: false` groups run together.
     let mut batches: Vec<(bool, Vec<GroupPlan>)> = Vec::new();
     for plan in plans {
@@ -948,6 +967,19 @@ pub async fn deploy(
 
 /// The delete-deployment task.
 pub async fn delete_deployment(d: Shared, ctx: Arc<TaskCtx>, name: String) -> Result<String> {
+    // A fault injected for this deletion (`faults.rs`): nothing is deleted.
+    if let Some(message) = d.deploy_faults.take(&name, crate::faults::Faulted::Delete) {
+        let error = Error::Invalid(format!(
+            "{message} (fault injected into deleting deployment '{name}')"
+        ));
+        let failed = EventRow {
+            deployment: Some(name.clone()),
+            error: Some(error.to_string()),
+            ..event(Some(&ctx), "delete", "deployment", &name)
+        };
+        d.store.add_event(&failed).await?;
+        return Err(error);
+    }
     let instances = d.store.instances(&name).await?;
     if !instances.is_empty() {
         let stage = ctx.stage("Deleting instances", Vec::new(), instances.len());

@@ -181,7 +181,7 @@ impl Broker {
                 &p.instance_id,
                 OperationKind::Create,
                 plan,
-                &adapter_plan,
+                &plan_text(&adapter_plan),
                 &row.parameters,
                 &generated.manifest,
             )
@@ -250,13 +250,23 @@ impl Broker {
             previous_plan,
         })
         .map_err(refusals::from_adapter)?;
+        // An update that only names the catalog's `maintenance_info` is the platform asking
+        // for an upgrade (OSB's "upgrade through maintenance_info"): it is recorded as one.
+        let kind = if u.maintenance_info_version.is_some()
+            && u.parameters.is_empty()
+            && plan_id == instance.plan_id
+        {
+            OperationKind::Upgrade
+        } else {
+            OperationKind::Update
+        };
         let op = self
             .start_deploy(
                 &config,
                 &u.instance_id,
-                OperationKind::Update,
+                kind,
                 plan,
-                &adapter_plan,
+                &plan_text(&adapter_plan),
                 &Value::Object(parameters).to_string(),
                 &generated.manifest,
             )
@@ -413,6 +423,97 @@ impl Broker {
         })
     }
 
+    /// ODB's upgrade of one instance (the management API's `operation_type=upgrade`, and each
+    /// cluster of upgrade-all): its manifest generated again from `config`'s catalog — its
+    /// plan as the catalog has it now, its parameters, its previous manifest and plan — and
+    /// deployed, then the plan's post-deploy errands. `config` is passed in because the
+    /// upgrade-all errand runs before Apply Changes records the new PKS deployment.
+    pub async fn upgrade_instance(
+        &self,
+        config: &BrokerConfig,
+        instance_id: &str,
+    ) -> Result<OperationToken> {
+        let _turn = self.inner.locks.lock(instance_id).await;
+        let instance = self.idle_instance(instance_id).await?;
+        let plan = current_plan(config, &instance.plan_id)?;
+        let parameters: Map<String, Value> =
+            serde_json::from_str(&instance.parameters).unwrap_or_default();
+        let previous_plan: Option<odb::Plan> = instance
+            .manifest_plan
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok());
+        let adapter_plan = config.catalog.adapter_plan(plan);
+        let generated = odb::generate_manifest(&odb::GenerateManifestInput {
+            service_deployment: config.service_deployment(instance_id),
+            plan: adapter_plan.clone(),
+            request_parameters: json!({
+                "service_id": instance.service_id,
+                "plan_id": instance.plan_id,
+                "parameters": parameters,
+                "previous_values": {"plan_id": instance.plan_id},
+            }),
+            previous_manifest: instance.manifest.clone(),
+            previous_plan,
+        })
+        .map_err(refusals::from_adapter)?;
+        let op = self
+            .start_deploy(
+                config,
+                instance_id,
+                OperationKind::Upgrade,
+                plan,
+                &plan_text(&adapter_plan),
+                &instance.parameters,
+                &generated.manifest,
+            )
+            .await?;
+        Ok(token(&op))
+    }
+
+    /// ODB's recreate of one instance: the manifest it last deployed, deployed again with
+    /// every VM recreated (`bosh deploy --recreate`), then the plan's post-deploy errands.
+    pub async fn recreate_instance(
+        &self,
+        config: &BrokerConfig,
+        instance_id: &str,
+    ) -> Result<OperationToken> {
+        let _turn = self.inner.locks.lock(instance_id).await;
+        let instance = self.idle_instance(instance_id).await?;
+        let manifest = instance.manifest.clone().ok_or_else(|| {
+            refusals::invalid(
+                "instance_id",
+                format!("instance {instance_id} was never deployed; there is nothing to recreate"),
+            )
+        })?;
+        let plan = current_plan(config, &instance.plan_id)?;
+        let op = self
+            .start_deploy(
+                config,
+                instance_id,
+                OperationKind::Recreate,
+                plan,
+                instance.manifest_plan.as_deref().unwrap_or("{}"),
+                &instance.parameters,
+                &manifest,
+            )
+            .await?;
+        Ok(token(&op))
+    }
+
+    /// The instance, refused as unknown (404) or busy (`ConcurrencyError`).
+    async fn idle_instance(&self, instance_id: &str) -> Result<InstanceRow> {
+        let instance = self
+            .store()
+            .broker()
+            .instance(instance_id)
+            .await?
+            .ok_or_else(|| refusals::not_found(format!("instance {instance_id} does not exist")))?;
+        if busy(self, instance_id).await? {
+            return Err(refusals::concurrency());
+        }
+        Ok(instance)
+    }
+
     /// Records a deploy operation (the plan's post-deploy errands after it), starts its deploy
     /// task and hands the rest to the runner. The releases and stemcell are made sure of first.
     #[allow(clippy::too_many_arguments)]
@@ -422,7 +523,7 @@ impl Broker {
         instance_id: &str,
         kind: OperationKind,
         plan: &CatalogPlan,
-        adapter_plan: &odb::Plan,
+        manifest_plan: &str,
         parameters: &str,
         manifest: &str,
     ) -> Result<OperationRow> {
@@ -441,7 +542,7 @@ impl Broker {
             plan_id: plan.plan_id.clone(),
             parameters: parameters.to_owned(),
             manifest: Some(manifest.to_owned()),
-            manifest_plan: Some(serde_json::to_string(adapter_plan).unwrap_or_default()),
+            manifest_plan: Some(manifest_plan.to_owned()),
             steps: serde_json::to_string(&steps).unwrap_or_else(|_| "[]".into()),
             step: 0,
             task_id: None,
@@ -455,7 +556,7 @@ impl Broker {
             .start_operation(&row)
             .await?
             .ok_or_else(refusals::concurrency)?;
-        match runner::deploy(self, id, manifest).await {
+        match runner::deploy(self, id, manifest, kind == OperationKind::Recreate).await {
             Ok(task) => {
                 let task = i64::try_from(task).unwrap_or(0);
                 store.set_operation_step(id, 0, Some(task)).await?;
@@ -474,6 +575,11 @@ impl Broker {
             }
         }
     }
+}
+
+/// A plan as the `manifest_plan` columns keep it.
+fn plan_text(plan: &odb::Plan) -> String {
+    serde_json::to_string(plan).unwrap_or_default()
 }
 
 /// Whether the instance has an operation in progress.
@@ -501,6 +607,17 @@ fn known_plan<'a>(config: &'a BrokerConfig, plan_id: &str) -> Result<&'a Catalog
         refusals::bad_request(
             "plan_id",
             format!("{plan_id:?} is not a plan of this service"),
+        )
+    })
+}
+
+/// An instance's plan in `config`'s catalog; a plan the catalog no longer has is refused
+/// naming it (the tile's plan was deactivated: the cluster cannot be re-rendered).
+fn current_plan<'a>(config: &'a BrokerConfig, plan_id: &str) -> Result<&'a CatalogPlan> {
+    config.catalog.plan(plan_id).ok_or_else(|| {
+        refusals::invalid(
+            "plan_id",
+            format!("plan {plan_id} is no longer in the catalog; the cluster cannot be upgraded"),
         )
     })
 }

@@ -18,6 +18,9 @@
 //!   operations;
 //! - [`instance_looks`]: a cluster deployment's instances from the Director, shared for a
 //!   moment by all who look (one Director task, not one per look);
+//! - [`fleet`]: upgrade, recreate or delete every cluster (the PKS tile's fleet errands, run
+//!   by Apply Changes, and the same runs started through the API): canaries, max in flight,
+//!   attempts, each cluster's state live;
 //! - [`locks`]: one lock per instance, so operations on different instances run in parallel;
 //! - [`refusals`]: the OSB error answers.
 //!
@@ -37,6 +40,7 @@ pub mod catalog;
 pub mod cluster_detail;
 pub mod clusters;
 pub mod instance_looks;
+pub mod fleet;
 pub mod instances;
 pub mod locks;
 pub mod management;
@@ -68,8 +72,15 @@ struct Inner {
     credentials: DeployedCredentials,
     locks: locks::InstanceLocks,
     looks: instance_looks::InstanceLooks,
+    /// Fleet runs of this process (upgrade-all and the like).
+    fleet: fleet::FleetRuns,
     /// Release uploads, one at a time (only a release missing from the Director needs one).
     uploads: tokio::sync::Mutex<()>,
+    /// Releases and stemcells (`release:name/version`, `stemcell:os/version`) this process has
+    /// seen on the Director, so provisions after the first do not ask again (two Director
+    /// round trips per cluster otherwise). One deleted from the Director since fails the
+    /// deploy task, which names it.
+    on_director: Mutex<std::collections::HashSet<String>>,
     /// The broker config of the deployed PKS snapshot last read, by what identifies that
     /// snapshot (GUID, installation, deploy time): reading it opens sealed settings.
     cached: Mutex<Option<(String, Arc<BrokerConfig>)>>,
@@ -84,7 +95,9 @@ impl Broker {
                 installations,
                 locks: locks::InstanceLocks::default(),
                 looks: instance_looks::InstanceLooks::default(),
+                fleet: fleet::FleetRuns::default(),
                 uploads: tokio::sync::Mutex::new(()),
+                on_director: Mutex::new(std::collections::HashSet::new()),
                 cached: Mutex::new(None),
             }),
         }

@@ -11,6 +11,11 @@ use crate::{Error, Result};
 pub enum OperationKind {
     Create,
     Update,
+    /// Re-rendered with the current catalog and deployed (ODB's `upgrade`: the management
+    /// API's upgrade and the upgrade-all errand).
+    Upgrade,
+    /// The deployed manifest deployed again with every VM recreated (ODB's `recreate`).
+    Recreate,
     Delete,
 }
 
@@ -19,6 +24,8 @@ impl OperationKind {
         match self {
             OperationKind::Create => "create",
             OperationKind::Update => "update",
+            OperationKind::Upgrade => "upgrade",
+            OperationKind::Recreate => "recreate",
             OperationKind::Delete => "delete",
         }
     }
@@ -27,6 +34,8 @@ impl OperationKind {
         match text {
             "create" => Ok(OperationKind::Create),
             "update" => Ok(OperationKind::Update),
+            "upgrade" => Ok(OperationKind::Upgrade),
+            "recreate" => Ok(OperationKind::Recreate),
             "delete" => Ok(OperationKind::Delete),
             other => Err(Error::Internal(format!("unknown operation kind {other:?}"))),
         }
@@ -42,6 +51,12 @@ impl OperationKind {
             (OperationKind::Update, InProgress) => "Instance update in progress",
             (OperationKind::Update, Succeeded) => "Instance update completed",
             (OperationKind::Update, Failed) => "Instance update failed",
+            (OperationKind::Upgrade, InProgress) => "Instance upgrade in progress",
+            (OperationKind::Upgrade, Succeeded) => "Instance upgrade completed",
+            (OperationKind::Upgrade, Failed) => "Instance upgrade failed",
+            (OperationKind::Recreate, InProgress) => "Instance recreate in progress",
+            (OperationKind::Recreate, Succeeded) => "Instance recreate completed",
+            (OperationKind::Recreate, Failed) => "Instance recreate failed",
             (OperationKind::Delete, InProgress) => "Instance deletion in progress",
             (OperationKind::Delete, Succeeded) => "Instance deletion completed",
             (OperationKind::Delete, Failed) => "Instance deletion failed",

@@ -145,7 +145,8 @@ async fn start(
             let manifest = op.manifest.as_deref().ok_or_else(|| {
                 Error::Internal(format!("broker operation {} has no manifest", op.id))
             })?;
-            Some(deploy(broker, op.id, manifest).await?)
+            let recreate = op.kind == OperationKind::Recreate.as_str();
+            Some(deploy(broker, op.id, manifest, recreate).await?)
         }
         Step::Errand { name, instances } => {
             if !client.deployment_exists(deployment).await? {
@@ -175,10 +176,17 @@ async fn start(
     })
 }
 
-/// `POST /deployments` with the operation's manifest; the task id.
-pub(super) async fn deploy(broker: &Broker, operation_id: i64, manifest: &str) -> Result<u64> {
+/// `POST /deployments` with the operation's manifest (`recreate`: every VM recreated); the
+/// task id.
+pub(super) async fn deploy(
+    broker: &Broker,
+    operation_id: i64,
+    manifest: &str,
+    recreate: bool,
+) -> Result<u64> {
     let options = DeployOptions {
         context_id: Some(context_id(operation_id)),
+        recreate,
         ..DeployOptions::default()
     };
     broker.director().deploy(manifest, &options).await
@@ -209,6 +217,39 @@ async fn errand_succeeded(broker: &Broker, deployment: &str, name: &str, task: u
 /// them; a release missing since is uploaded by its manifest (which the embedded Director
 /// accepts), a missing stemcell is an error naming it.
 pub(super) async fn ensure_uploads(broker: &Broker, config: &super::BrokerConfig) -> Result<()> {
+    let wanted: Vec<String> = config
+        .stemcells
+        .iter()
+        .map(|s| format!("stemcell:{}/{}", s.stemcell_os, s.stemcell_version))
+        .chain(
+            config
+                .releases
+                .iter()
+                .map(|r| format!("release:{}/{}", r.name, r.version)),
+        )
+        .collect();
+    let seen = |broker: &Broker| {
+        let known = broker
+            .inner
+            .on_director
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        wanted.iter().all(|w| known.contains(w))
+    };
+    if seen(broker) {
+        return Ok(());
+    }
+    check_uploads(broker, config).await?;
+    broker
+        .inner
+        .on_director
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .extend(wanted.iter().cloned());
+    Ok(())
+}
+
+async fn check_uploads(broker: &Broker, config: &super::BrokerConfig) -> Result<()> {
     let client = broker.director();
     let stemcells = client.stemcells().await?;
     for s in &config.stemcells {

@@ -40,7 +40,10 @@ pub enum Access {
 }
 
 use Access::{Broker, Public, Signed};
-use Action::{Apply, Configure, ManageClusters, ManageUsers, SeeCredentials, SignedIn, View};
+use Action::{
+    Apply, Configure, ManageAllClusters, ManageClusters, ManageUsers, SeeCredentials, SignedIn,
+    View, ViewAllClusters,
+};
 
 /// Largest body a server function accepts (its arguments are a form or a little JSON).
 pub const SERVER_FN_BODY_LIMIT: usize = 1024 * 1024;
@@ -360,11 +363,34 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
         "/pks/v1/clusters/{name}/binds",
         Signed(ManageClusters),
     ),
+    // Fleet operations (`http/fleet.rs`): every principal's clusters at once.
+    (
+        "POST",
+        "/pks/v1/upgrade-clusters",
+        Signed(ManageAllClusters),
+    ),
+    (
+        "POST",
+        "/pks/v1/recreate-clusters",
+        Signed(ManageAllClusters),
+    ),
+    (
+        "POST",
+        "/pks/v1/delete-all-clusters",
+        Signed(ManageAllClusters),
+    ),
+    ("GET", "/pks/v1/fleet-runs", Signed(ViewAllClusters)),
+    ("GET", "/pks/v1/fleet-runs/{id}", Signed(ViewAllClusters)),
     // The on-demand broker (Open Service Broker API).
     ("GET", "/broker/v2/catalog", Broker),
     // ODB's management API (the broker's credentials; no OSB version header).
     ("GET", "/broker/mgmt/service_instances", Broker),
     ("GET", "/broker/mgmt/orphan_deployments", Broker),
+    (
+        "PATCH",
+        "/broker/mgmt/service_instances/{instance_id}",
+        Broker,
+    ),
     ("PUT", "/broker/v2/service_instances/{instance_id}", Broker),
     (
         "PATCH",

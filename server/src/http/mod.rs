@@ -3,6 +3,7 @@
 pub mod api;
 pub mod broker;
 pub mod csrf;
+pub mod fleet;
 pub mod gate;
 pub mod headers;
 pub mod info;
@@ -62,6 +63,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .merge(api::routes())
         .merge(broker::routes())
         .merge(pks::routes())
+        .merge(fleet::routes())
         .route(gate::API_FALLBACK, any(api_not_found))
         .leptos_routes_with_context(&state, routes, contexts.clone(), move || {
             app::shell(options.clone())

@@ -44,8 +44,10 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
     let installations =
         crate::installations::Installations::new(store.clone(), products.clone(), director_link);
     installations.set_apply_parallelism(usize::from(config.apply_parallelism));
-    installations.recover().await?;
     let broker = crate::broker::Broker::new(store.clone(), installations.clone());
+    // The PKS tile's fleet errands are the broker's, from the first apply on.
+    installations.set_errand_runner(Arc::new(broker.clone()));
+    installations.recover().await?;
     broker.recover().await?;
     let state = AppState {
         store: store.clone(),

@@ -104,6 +104,7 @@ pub async fn connect(
         None => {
             let mut config = director::DirectorConfig::new(data_dir.join("director"));
             config.vm_create_ms = flags.vm_create_ms;
+            config.workers = usize::from(flags.workers);
             config.client = flags.client.clone();
             config.client_secret = flags.client_secret.clone();
             let running = director::start(config)

@@ -17,12 +17,14 @@
 //! One file per concept: [`request`] (the POST body), [`pipeline`] (the steps), [`log`]
 //! (numbered log lines and live events), [`render`] (the manifest as deployed, and redacted),
 //! [`order`] (dependency waves), [`deployed`] (snapshots), [`director`] (which Director),
-//! [`recovery`] (after a restart).
+//! [`recovery`] (after a restart), [`errand_runners`] (errands Tileworks runs itself: the PKS
+//! tile's fleet errands, run by the broker).
 
 pub mod checks;
 pub mod deployed;
 pub mod diff;
 pub mod director;
+pub mod errand_runners;
 pub mod log;
 pub mod order;
 pub mod pipeline;
@@ -178,6 +180,8 @@ struct Inner {
     parallelism: AtomicUsize,
     /// Recent instance lists per deployment, shared by every Status tab ([`status`]).
     status_cache: status::StatusCache,
+    /// Errands run by Tileworks itself (the broker's fleet errands), set once at start-up.
+    errand_runner: std::sync::OnceLock<Arc<dyn errand_runners::ErrandRunner>>,
 }
 
 /// The default of `--apply-parallelism`: the BOSH Director's default number of workers, so the
@@ -202,8 +206,28 @@ impl Installations {
                 streams: Mutex::new(HashMap::new()),
                 status_cache: status::StatusCache::default(),
                 parallelism: AtomicUsize::new(usize::from(DEFAULT_APPLY_PARALLELISM)),
+                errand_runner: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Hands some products' errands to `runner` (the broker, for the PKS tile's fleet
+    /// errands). Set once; a second call is ignored.
+    pub fn set_errand_runner(&self, runner: Arc<dyn errand_runners::ErrandRunner>) {
+        let _ = self.inner.errand_runner.set(runner);
+    }
+
+    /// The runner that takes `errand` of `product`, if one does.
+    pub(crate) fn errand_runner(
+        &self,
+        product: &str,
+        errand: &str,
+    ) -> Option<Arc<dyn errand_runners::ErrandRunner>> {
+        self.inner
+            .errand_runner
+            .get()
+            .filter(|r| r.runs(product, errand))
+            .cloned()
     }
 
     /// Sets how many independent products deploy (or are deleted) at once; `1` deploys one

@@ -586,7 +586,19 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
         }
         run.log
             .line(format!("[{label}] Running errand {} ({why})", e.name));
-        run_errand(run, guid, &label, &e.name).await?;
+        match service.errand_runner(&product.name, &e.name) {
+            Some(runner) => {
+                run_errand_in_tileworks(
+                    run,
+                    &*runner,
+                    &label,
+                    &e.name,
+                    Some(&render.rendered.manifest),
+                )
+                .await?
+            }
+            None => run_errand(run, guid, &label, &e.name).await?,
+        }
     }
     run.progress(guid, 95).await;
 
@@ -692,7 +704,10 @@ async fn delete_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
             }
             run.log
                 .line(format!("[{label}] Running errand {name} ({why})"));
-            run_errand(run, guid, &label, &name).await?;
+            match service.errand_runner(&product.name, &name) {
+                Some(runner) => run_errand_in_tileworks(run, &*runner, &label, &name, None).await?,
+                None => run_errand(run, guid, &label, &name).await?,
+            }
         }
         run.progress(guid, 30).await;
         run.log
@@ -761,6 +776,22 @@ fn pre_delete_errands(
             (e.name.clone(), runs, why)
         })
         .collect()
+}
+
+/// Runs an errand Tileworks implements itself (`errand_runners`), its progress in the log.
+async fn run_errand_in_tileworks(
+    run: &Arc<Run>,
+    runner: &dyn super::errand_runners::ErrandRunner,
+    label: &str,
+    name: &str,
+    manifest: Option<&Value>,
+) -> Result<()> {
+    let log = run.log.clone();
+    let prefix = format!("[{label}] {name} |");
+    let write = move |line: String| log.line(format!("{prefix} {line}"));
+    runner.run(name, manifest, &write).await?;
+    run.log.line(format!("[{label}] Errand {name} succeeded"));
+    Ok(())
 }
 
 /// Runs an errand of `guid`, its output in the log; an errand that exits non-zero fails.
