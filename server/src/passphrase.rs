@@ -201,8 +201,16 @@ async fn open_data_key(passphrase: &str, row: &KeyringRow) -> Result<Key32> {
         .ok_or_else(|| Error::Config("the keyring's data key has the wrong length".into()))
 }
 
+/// At most this many derivations run at once: each takes 64 MiB, and `PUT /api/v0/unlock` is
+/// open to anyone, so a flood of guesses must queue rather than exhaust memory.
+static DERIVING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// argon2id, off the async threads (it is meant to be slow).
 async fn derive(passphrase: String, salt: Vec<u8>, params: KdfParams) -> Result<Key32> {
+    let _permit = DERIVING
+        .acquire()
+        .await
+        .map_err(|e| Error::Internal(format!("deriving the passphrase key: {e}")))?;
     tokio::task::spawn_blocking(move || {
         let params = Params::new(
             params.memory_kib,
