@@ -173,7 +173,8 @@ pub fn locked_router(lock: Arc<Lock>, site_root: &Path, secure_cookies: bool) ->
         .layer(axum::middleware::from_fn(move |request, next| {
             super::headers::security_headers(secure_cookies, request, next)
         }))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // A 503 while locked is the expected answer, not a server failure to log as an error.
+        .layer(tower_http::trace::TraceLayer::new_for_http().on_failure(()))
         .layer(axum::middleware::from_fn_with_state(
             lock.clone(),
             to_app_once_open,
