@@ -3,8 +3,10 @@
 //! interpolated into `((placeholders))` at deploy time. A placeholder that is neither declared
 //! nor already known fails the deploy, naming the variable.
 //!
-//! Values are sealed with ChaCha20-Poly1305 before they reach the database; the key lives in a
-//! file in the data dir (`config-server.key`, mode 0600), never in the database. The deployment
+//! Values are sealed with ChaCha20-Poly1305 before they reach the database, under a key given
+//! to the stand-in (`--sealing-key`; Tileworks passes one it keeps sealed under its own data
+//! key), or else kept in a file in the data dir (`config-server.key`, mode 0600); never in the
+//! database. The deployment
 //! and variable name are the associated data, so a sealed value cannot be moved to another row.
 
 use std::collections::BTreeSet;
@@ -186,11 +188,19 @@ fn rsa_pair() -> Result<(rsa::RsaPrivateKey, String, String)> {
 }
 
 impl ConfigServer {
-    /// Loads the sealing key from the data dir, creating it on first start.
-    pub fn load_or_create(data_dir: &Path, director_name: &str) -> Result<ConfigServer> {
+    /// The given sealing key, or else the data dir's key file (created on first start).
+    pub fn load_or_create(
+        data_dir: &Path,
+        director_name: &str,
+        given: Option<&crate::SealingKey>,
+    ) -> Result<ConfigServer> {
         let path = data_dir.join(KEY_FILE);
         let rng = SystemRandom::new();
-        let bytes = match std::fs::read(&path) {
+        let bytes = match given
+            .map(|k| k.0.to_vec())
+            .map(Ok)
+            .unwrap_or_else(|| std::fs::read(&path))
+        {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut bytes = vec![0u8; 32];
@@ -520,23 +530,41 @@ mod tests {
     #[test]
     fn seals_and_unseals_bound_to_the_row() {
         let dir = tempfile::tempdir().unwrap();
-        let cs = ConfigServer::load_or_create(dir.path(), "d").unwrap();
+        let cs = ConfigServer::load_or_create(dir.path(), "d", None).unwrap();
         let (nonce, sealed) = cs.seal("dep", "pw", &json!("hunter2")).unwrap();
         assert!(!String::from_utf8_lossy(&sealed).contains("hunter2"));
         assert_eq!(cs.unseal("dep", "pw", &nonce, &sealed).unwrap(), "hunter2");
         assert!(cs.unseal("dep", "other", &nonce, &sealed).is_err());
         // The key persists: a second load opens the same value.
-        let again = ConfigServer::load_or_create(dir.path(), "d").unwrap();
+        let again = ConfigServer::load_or_create(dir.path(), "d", None).unwrap();
         assert_eq!(
             again.unseal("dep", "pw", &nonce, &sealed).unwrap(),
             "hunter2"
         );
+
+        // A given key is used as it is and never written to the data dir.
+        let given_dir = tempfile::tempdir().unwrap();
+        let key = crate::SealingKey([7u8; 32]);
+        let given = ConfigServer::load_or_create(given_dir.path(), "d", Some(&key)).unwrap();
+        let (nonce, sealed) = given.seal("dep", "pw", &json!("hunter2")).unwrap();
+        assert!(!given_dir.path().join(KEY_FILE).exists());
+        let same = ConfigServer::load_or_create(given_dir.path(), "d", Some(&key)).unwrap();
+        assert_eq!(
+            same.unseal("dep", "pw", &nonce, &sealed).unwrap(),
+            "hunter2"
+        );
+        let other = crate::SealingKey([8u8; 32]);
+        let other = ConfigServer::load_or_create(given_dir.path(), "d", Some(&other)).unwrap();
+        assert!(other.unseal("dep", "pw", &nonce, &sealed).is_err());
+        assert!(crate::parse_sealing_key(&"ab".repeat(32)).is_ok());
+        assert!(crate::parse_sealing_key("abcd").is_err());
+        assert_eq!(format!("{key:?}"), "SealingKey(..)");
     }
 
     #[test]
     fn generates_passwords_users_and_ssh_keys() {
         let dir = tempfile::tempdir().unwrap();
-        let cs = ConfigServer::load_or_create(dir.path(), "d").unwrap();
+        let cs = ConfigServer::load_or_create(dir.path(), "d", None).unwrap();
         let var = |v: Value| serde_json::from_value::<Variable>(v).unwrap();
         let pw = cs
             .generate(
@@ -575,7 +603,7 @@ mod tests {
     #[test]
     fn generates_certificates_signed_by_their_ca() {
         let dir = tempfile::tempdir().unwrap();
-        let cs = ConfigServer::load_or_create(dir.path(), "d").unwrap();
+        let cs = ConfigServer::load_or_create(dir.path(), "d", None).unwrap();
         let ca_var: Variable = serde_json::from_value(
             json!({"name": "ca", "type": "certificate", "options": {"is_ca": true, "common_name": "ca"}}),
         )

@@ -62,8 +62,13 @@ pub struct DirectorArgs {
     #[arg(long, env = "TILEWORKS_DIRECTOR_CLIENT")]
     pub client: Option<String>,
     /// Basic-auth secret; generated and written to `<data-dir>/client-secret` when unset.
-    #[arg(long, env = "TILEWORKS_DIRECTOR_CLIENT_SECRET")]
+    #[arg(long, env = "TILEWORKS_DIRECTOR_CLIENT_SECRET", hide_env_values = true)]
     pub client_secret: Option<String>,
+    /// The config server's sealing key: 32 bytes as 64 hex digits. Unset: generated and kept in
+    /// `<data-dir>/config-server.key`. Tileworks gives it when it runs the stand-in (sealed
+    /// under its data key), so nothing in the data dir opens the variables.
+    #[arg(long, env = "TILEWORKS_DIRECTOR_SEALING_KEY", hide_env_values = true, value_parser = parse_sealing_key)]
+    pub sealing_key: Option<SealingKey>,
     /// Agent heartbeat interval in milliseconds (an agent is unresponsive after three).
     #[arg(long, env = "TILEWORKS_DIRECTOR_HEARTBEAT_MS", default_value_t = 1000)]
     pub heartbeat_ms: u64,
@@ -82,6 +87,8 @@ pub struct DirectorConfig {
     pub workers: usize,
     pub client: Option<String>,
     pub client_secret: Option<String>,
+    /// The config server's sealing key; `None`: `<data-dir>/config-server.key`.
+    pub sealing_key: Option<SealingKey>,
     pub heartbeat_ms: u64,
     /// Advertise UAA-style client credentials instead of basic auth in `/info`.
     pub uaa: bool,
@@ -99,6 +106,7 @@ impl DirectorConfig {
             workers: 5,
             client: None,
             client_secret: None,
+            sealing_key: None,
             heartbeat_ms: 1000,
             uaa: false,
             name: "tileworks-director".into(),
@@ -115,11 +123,31 @@ impl From<DirectorArgs> for DirectorConfig {
             workers: a.workers,
             client: a.client,
             client_secret: a.client_secret,
+            sealing_key: a.sealing_key,
             heartbeat_ms: a.heartbeat_ms,
             uaa: a.uaa,
             name: "tileworks-director".into(),
         }
     }
+}
+
+/// The config server's 32-byte sealing key. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealingKey(pub [u8; 32]);
+
+impl std::fmt::Debug for SealingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealingKey(..)")
+    }
+}
+
+/// `--sealing-key`: 64 hex digits.
+pub fn parse_sealing_key(text: &str) -> std::result::Result<SealingKey, String> {
+    let bytes = hex::decode(text.trim()).map_err(|_| "expected 64 hex digits".to_owned())?;
+    bytes
+        .try_into()
+        .map(SealingKey)
+        .map_err(|_| "expected 64 hex digits (32 bytes)".to_owned())
 }
 
 /// Fixed facts of a running Director.
@@ -263,7 +291,11 @@ pub async fn start(config: DirectorConfig) -> Result<RunningDirector> {
     };
     let url = format!("https://{host}:{}", addr.port());
     let director = Arc::new(Director {
-        config_server: config_server::ConfigServer::load_or_create(&config.data_dir, &config.name)?,
+        config_server: config_server::ConfigServer::load_or_create(
+            &config.data_dir,
+            &config.name,
+            config.sealing_key.as_ref(),
+        )?,
         store,
         settings: Settings {
             name: config.name.clone(),

@@ -138,35 +138,51 @@ export const PKS = 'pivotal-container-service';
 /// bundled PKS tile and the Director tile unconfigured on the shared server.
 export interface OwnTileworks {
   baseURL: string;
+  /// Stops the server and removes its data dir.
   stop: () => void;
+  /// Stops the server and keeps its data dir (to start it again with `options.dataDir`).
+  halt: () => Promise<void>;
+  dataDir: string;
+  /// What the server printed up to its "listening" line.
+  stdout: string;
 }
 
-export async function startOwnTileworks(name: string, args: string[] = []): Promise<OwnTileworks> {
+/// `options.dataDir`: start on an existing data dir; `options.passphrase`: the
+/// TILEWORKS_DECRYPTION_PASSPHRASE to give (unset: none, so a later start is locked).
+export async function startOwnTileworks(
+  name: string,
+  args: string[] = [],
+  options: { dataDir?: string; passphrase?: string } = {},
+): Promise<OwnTileworks> {
   const root = path.resolve(__dirname, '..', '..');
-  const dataDir = mkdtempSync(path.join(tmpdir(), `tileworks-e2e-${name}-`));
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), `tileworks-e2e-${name}-`));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TILEWORKS_ADMIN_USER: ADMIN.username,
+    TILEWORKS_ADMIN_PASSWORD: ADMIN.password(),
+    TILEWORKS_SITE_ROOT: path.join(root, 'target', 'site'),
+    RUST_LOG: 'warn',
+  };
+  if (options.passphrase === undefined) delete env.TILEWORKS_DECRYPTION_PASSPHRASE;
+  else env.TILEWORKS_DECRYPTION_PASSPHRASE = options.passphrase;
   const server: ChildProcess = spawn(
     path.join(root, 'target', 'debug', 'tileworks'),
     ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        TILEWORKS_ADMIN_USER: ADMIN.username,
-        TILEWORKS_ADMIN_PASSWORD: ADMIN.password(),
-        TILEWORKS_SITE_ROOT: path.join(root, 'target', 'site'),
-        RUST_LOG: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const stop = () => {
     server.kill('SIGTERM');
     rmSync(dataDir, { recursive: true, force: true });
   };
+  const halt = () =>
+    new Promise<void>((resolve) => {
+      server.on('exit', () => resolve());
+      server.kill('SIGTERM');
+    });
+  let seen = '';
   try {
     const baseURL = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('Tileworks did not start within 60 s')), 60_000);
-      let seen = '';
       server.stdout!.on('data', (chunk: Buffer) => {
         seen += chunk.toString();
         const match = seen.match(/Tileworks listening on (http\S+)/);
@@ -177,7 +193,7 @@ export async function startOwnTileworks(name: string, args: string[] = []): Prom
       });
       server.on('exit', (code) => reject(new Error(`Tileworks exited early with ${code}:\n${seen}`)));
     });
-    return { baseURL, stop };
+    return { baseURL, stop, halt, dataDir, stdout: seen };
   } catch (e) {
     stop();
     throw e;

@@ -55,6 +55,13 @@ pub enum AdminCommand {
     /// API clients: list and revoke (create them with `create-client`).
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Change the decryption passphrase: the current one, then the new one, each on a line of
+    /// standard input. Only the sealed data key changes; a running Tileworks is unaffected and
+    /// needs the new passphrase at its next start.
+    ChangeDecryptionPassphrase {
+        #[command(flatten)]
+        data: DataDir,
+    },
 }
 
 /// `tileworks admin user …`: the same rules as the Users page and `/api/v0/users` (a change
@@ -158,6 +165,9 @@ pub fn main() -> ExitCode {
             }
             Some(Command::Admin(AdminCommand::User(command))) => user(command).await,
             Some(Command::Admin(AdminCommand::Client(command))) => client(command).await,
+            Some(Command::Admin(AdminCommand::ChangeDecryptionPassphrase { data })) => {
+                change_decryption_passphrase(&data).await
+            }
             Some(Command::Tile(_)) => unreachable!("tile commands return before the runtime"),
             Some(Command::Director(args)) => director::run(args.into())
                 .await
@@ -275,6 +285,18 @@ async fn client(command: ClientCommand) -> crate::Result<()> {
             println!("Revoked API client '{name}'; its tokens ended.");
         }
     }
+    Ok(())
+}
+
+async fn change_decryption_passphrase(data: &DataDir) -> crate::Result<()> {
+    let store = crate::store::Store::open(&data.path).await?;
+    let old = read_password("Current decryption passphrase: ")?;
+    let new = read_password("New decryption passphrase: ")?;
+    crate::passphrase::change(&store, &old, &new).await?;
+    println!(
+        "Changed the decryption passphrase; the next start needs the new one ({} or /unlock).",
+        crate::passphrase::ENV
+    );
     Ok(())
 }
 

@@ -36,6 +36,17 @@ pub struct ServeConfig {
     #[arg(long, env = "TILEWORKS_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
 
+    /// The decryption passphrase (SECURITY.md): set on the first start (unset: one is generated
+    /// and printed once); on later starts it unlocks at once (unset: locked until someone
+    /// enters it at `/unlock` or `PUT /api/v0/unlock`). Prefer the environment variable: a
+    /// command line is visible to every user of the machine.
+    #[arg(
+        long = "decryption-passphrase",
+        env = "TILEWORKS_DECRYPTION_PASSPHRASE",
+        hide_env_values = true
+    )]
+    pub decryption_passphrase: Option<String>,
+
     #[command(flatten)]
     pub director: DirectorFlags,
 

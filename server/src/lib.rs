@@ -11,6 +11,7 @@ pub mod director_client;
 pub mod error;
 pub mod http;
 pub mod installations;
+pub mod passphrase;
 pub mod products;
 pub mod secrets;
 pub mod stemcells;

@@ -26,7 +26,13 @@ const HOSTNAME: &str = ".properties.pks_api_hostname";
 /// The products service on the test server's data dir (what the installation pipeline uses).
 async fn pipeline(server: &TestServer) -> Products {
     let store = Store::open(server.data_dir.path()).await.unwrap();
-    Products::open(store, server.data_dir.path()).await.unwrap()
+    let key = server::passphrase::unlock(&store, PASSPHRASE)
+        .await
+        .unwrap();
+    let sealer = server::store::sealing::Sealer::new(&key);
+    Products::open(store, server.data_dir.path(), sealer)
+        .await
+        .unwrap()
 }
 
 /// Records the product's current staged row as successfully deployed with its staged

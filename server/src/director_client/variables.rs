@@ -3,6 +3,7 @@
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
 use super::{string_or_number, DirectorClient};
 use crate::error::Result;
@@ -16,6 +17,18 @@ pub struct Variable {
 }
 
 impl DirectorClient {
+    /// `PUT /config_server/variables` with `{"name", "type", "value"}`: sets an absolute
+    /// variable in the embedded stand-in's config server (what `credhub set` does for a real
+    /// Director; real Directors have no such route). Strings are `value`, objects `json`.
+    pub async fn set_config_server_variable(&self, name: &str, value: &Value) -> Result<()> {
+        let call = format!("PUT /config_server/variables ({name})");
+        let kind = if value.is_string() { "value" } else { "json" };
+        let request = self
+            .request(Method::PUT, &["config_server", "variables"])
+            .json(&json!({"name": name, "type": kind, "value": value}));
+        self.send_ok(&call, request).await.map(|_| ())
+    }
+
     /// `GET /deployments/<d>/variables`.
     pub async fn variables(&self, deployment: &str) -> Result<Vec<Variable>> {
         let call = format!("GET /deployments/{deployment}/variables");

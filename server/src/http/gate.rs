@@ -65,6 +65,12 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("POST", "/login", Public),
     ("POST", "/uaa/oauth/token", Public),
     ("GET", "/api/v0/info", Public),
+    // Unlocking after a restart (answered by `unlock.rs` before and after; om's calls).
+    ("GET", "/unlock", Public),
+    ("POST", "/unlock", Public),
+    ("PUT", "/api/v0/unlock", Public),
+    ("GET", "/login/ensure_availability", Public),
+    ("GET", "/auth/cloudfoundry", Public),
     ("POST", "/logout", Signed(SignedIn)),
     // Pages.
     ("GET", "/", Signed(View)),
@@ -284,6 +290,7 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("GET", "/api/v0/api_clients", Signed(ManageUsers)),
     ("DELETE", "/api/v0/api_clients/{name}", Signed(ManageUsers)),
     ("PUT", "/api/v0/me/password", Signed(SignedIn)),
+    ("PUT", "/api/v0/decryption_passphrase", Signed(ManageUsers)),
     // Stemcells.
     ("GET", "/api/v0/stemcells", Signed(View)),
     ("POST", "/api/v0/stemcells", Signed(Configure)),

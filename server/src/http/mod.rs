@@ -12,12 +12,13 @@ pub mod pks;
 pub mod serve;
 pub mod state;
 pub mod uaa;
+pub mod unlock;
 
 pub use serve::serve;
 pub use state::AppState;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, post, put};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::trace::TraceLayer;
@@ -60,6 +61,13 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             post(uaa::token).layer(DefaultBodyLimit::max(SMALL_FORM_LIMIT)),
         )
         .route("/api/v0/info", get(info::info))
+        .route("/unlock", get(unlock::page).post(unlock::form))
+        .route("/api/v0/unlock", put(unlock::api))
+        .route(
+            "/login/ensure_availability",
+            get(unlock::ensure_availability),
+        )
+        .route("/auth/cloudfoundry", get(unlock::auth_cloudfoundry))
         .merge(api::routes())
         .merge(broker::routes())
         .merge(pks::routes())

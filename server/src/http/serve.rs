@@ -1,22 +1,48 @@
-//! `tileworks serve`: opens the store and the services, connects the Director, and serves the
-//! router over HTTP or HTTPS until a signal stops it.
+//! `tileworks serve`: opens the store, sets up or unlocks the data key (`crate::passphrase`),
+//! opens the services, connects the Director, and serves the router over HTTP or HTTPS until a
+//! signal stops it. The listener serves from the start; until unlocked, only the unlock routes.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use leptos::config::LeptosOptions;
 
+use super::unlock::{Lock, Phase};
 use super::{router, AppState};
 use crate::auth::throttle::{Policy, Throttle};
 use crate::config::ServeConfig;
+use crate::store::sealing::{Key32, Sealer};
 use crate::store::sessions::SqliteSessionStore;
 use crate::store::Store;
 use crate::{Error, Result};
 
-/// `tileworks serve`: open the store, create the first admin if needed, and serve until stopped.
+/// `tileworks serve`: open the store, set up or unlock the data key, create the first admin if
+/// needed, and serve until stopped. Locked (see [`super::unlock`]) until the decryption
+/// passphrase is given when the environment does not give it.
 pub async fn serve(config: ServeConfig) -> Result<()> {
     init_tracing();
     let store = Store::open(&config.data.path).await?;
+    let given = config
+        .decryption_passphrase
+        .clone()
+        .filter(|p| !p.is_empty());
+    let data_key = match crate::passphrase::state(&store).await? {
+        crate::passphrase::State::Unset => Some(set_up_passphrase(&store, &config, given).await?),
+        crate::passphrase::State::Set => match given {
+            Some(passphrase) => Some(
+                crate::passphrase::unlock(&store, &passphrase)
+                    .await
+                    .map_err(|err| match err {
+                        Error::Forbidden(_) => Error::Config(format!(
+                            "{}: the decryption passphrase is incorrect",
+                            crate::passphrase::ENV
+                        )),
+                        other => other,
+                    })?,
+            ),
+            None => None,
+        },
+    };
     crate::bootstrap::ensure_first_admin(&store, &config).await?;
 
     let listener = std::net::TcpListener::bind(config.listen)
@@ -28,19 +54,134 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         .local_addr()
         .map_err(|e| Error::io("reading the listen address", e))?;
 
+    let lock = Lock::new(store.clone(), Phase::Locked);
+    let tls = config.tls();
+    // Known key: everything opens before the address is printed, so whoever reads it can use
+    // every route at once.
+    let mut embedded_director = None;
+    if let Some(key) = &data_key {
+        embedded_director = open_app(&config, &store, key, &lock, addr, tls.is_some()).await?;
+    }
+    let entry = super::unlock::locked_router(lock.clone(), &config.site_root, tls.is_some())
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let mut server = Box::pin(wait_server(tokio::spawn(serve_on(
+        listener,
+        entry,
+        tls.clone(),
+    ))));
+    if data_key.is_none() {
+        println!(
+            "Tileworks is locked: open {scheme}://{addr}/unlock and enter the decryption passphrase \
+             (or PUT /api/v0/unlock, or start with {} set).",
+            crate::passphrase::ENV
+        );
+    }
+    // Tests and scripts read this line to learn the port when listening on port 0.
+    println!("Tileworks listening on {scheme}://{addr}");
+    tracing::info!(%addr, scheme, locked = data_key.is_none(), "serving");
+    if data_key.is_none() {
+        let key = tokio::select! {
+            key = lock.unlocked() => key,
+            served = &mut server => return served,
+        };
+        embedded_director = open_app(&config, &store, &key, &lock, addr, tls.is_some()).await?;
+        println!("Tileworks unlocked.");
+    }
+
+    let served = server.await;
+    if let Some(director) = embedded_director {
+        director.shutdown.shutdown().await;
+    }
+    served
+}
+
+/// Opens the services with the data key and hands the full router to the lock.
+async fn open_app(
+    config: &ServeConfig,
+    store: &Store,
+    key: &Key32,
+    lock: &Arc<Lock>,
+    addr: SocketAddr,
+    tls: bool,
+) -> Result<Option<director::RunningDirector>> {
+    let (state, embedded_director) =
+        open_services(config, store.clone(), key, lock.clone(), addr).await?;
+    spawn_session_sweeper(SqliteSessionStore::new(state.store.pool().clone()));
+    lock.open(router(state, tls));
+    tracing::info!("unlocked: every service is up");
+    Ok(embedded_director)
+}
+
+/// First start: the passphrase from the environment, or a generated one printed once (with the
+/// admin password, on the console only). An install from before the scheme keeps its data.
+async fn set_up_passphrase(
+    store: &Store,
+    config: &ServeConfig,
+    given: Option<String>,
+) -> Result<Key32> {
+    let generated = given.is_none();
+    let passphrase = given.unwrap_or_else(crate::passphrase::generate);
+    let (key, setup) = crate::passphrase::set_up(store, &config.data.path, &passphrase)
+        .await
+        .map_err(|err| match err {
+            Error::Invalid { message, .. } => {
+                Error::Config(format!("{}: {message}", crate::passphrase::ENV))
+            }
+            other => other,
+        })?;
+    if setup == crate::passphrase::Setup::MigratedKeyFile {
+        println!(
+            "Moved the sealing key into the database, sealed under the decryption passphrase; \
+             {} is removed.",
+            crate::store::sealing::LEGACY_KEY_FILE
+        );
+    }
+    if generated {
+        // Printed straight to the console (never the log), this once: it is stored nowhere.
+        println!(
+            "Set the decryption passphrase: {passphrase}\n\
+             Keep it safe: every later start needs it (the /unlock page, PUT /api/v0/unlock or \
+             {}), and it cannot be recovered.",
+            crate::passphrase::ENV
+        );
+    } else {
+        println!(
+            "Set the decryption passphrase from {}.",
+            crate::passphrase::ENV
+        );
+    }
+    Ok(key)
+}
+
+/// Everything that needs the data key: the services, the Director, the shared state.
+async fn open_services(
+    config: &ServeConfig,
+    store: Store,
+    data_key: &Key32,
+    lock: Arc<Lock>,
+    addr: SocketAddr,
+) -> Result<(AppState, Option<director::RunningDirector>)> {
     let leptos_options = LeptosOptions::builder()
         .output_name("tileworks")
         .site_root(config.site_root.to_string_lossy().as_ref())
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let products = crate::products::Products::open(store.clone(), &config.data.path).await?;
+    let sealer = Sealer::new(data_key);
+    let products =
+        crate::products::Products::open(store.clone(), &config.data.path, sealer.clone()).await?;
     let stemcells =
         crate::stemcells::StemcellLibrary::open(store.clone(), products.clone(), &config.data.path)
             .await?;
     // The Director: a real one (--director-url) or the stand-in, started here and stopped last.
-    let (director_link, embedded_director) =
-        crate::installations::director::connect(&config.director, &config.data.path).await?;
+    let (director_link, embedded_director) = crate::installations::director::connect(
+        &config.director,
+        &config.data.path,
+        &store,
+        &sealer,
+    )
+    .await?;
     let installations =
         crate::installations::Installations::new(store.clone(), products.clone(), director_link);
     installations.set_apply_parallelism(usize::from(config.apply_parallelism));
@@ -61,18 +202,27 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         broker,
         throttle: Arc::new(Throttle::new(Policy::default())),
         sessions: config.sessions,
+        lock,
         leptos_options,
     };
-    spawn_session_sweeper(SqliteSessionStore::new(store.pool().clone()));
+    Ok((state, embedded_director))
+}
 
-    let tls = config.tls();
-    let app = router(state, tls.is_some()).into_make_service_with_connect_info::<SocketAddr>();
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    // Tests and scripts read this line to learn the port when listening on port 0.
-    println!("Tileworks listening on {scheme}://{addr}");
-    tracing::info!(%addr, scheme, "serving");
+async fn wait_server(server: tokio::task::JoinHandle<Result<()>>) -> Result<()> {
+    server
+        .await
+        .map_err(|e| Error::Internal(format!("the HTTP server stopped: {e}")))?
+}
 
-    let served = match tls {
+type EntryService =
+    axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr>;
+
+async fn serve_on(
+    listener: std::net::TcpListener,
+    app: EntryService,
+    tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+) -> Result<()> {
+    match tls {
         None => {
             let listener = tokio::net::TcpListener::from_std(listener)
                 .map_err(|e| Error::io("adopting the listener", e))?;
@@ -116,11 +266,7 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
                 .await
                 .map_err(|e| Error::io("serving HTTPS", e))
         }
-    };
-    if let Some(director) = embedded_director {
-        director.shutdown.shutdown().await;
     }
-    served
 }
 
 fn init_tracing() {

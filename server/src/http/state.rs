@@ -24,7 +24,15 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// How long browser sessions last.
     pub sessions: crate::auth::sessions::SessionPolicy,
+    /// The unlock routes' state (answered as the gate's public entry points once open).
+    pub lock: Arc<crate::http::unlock::Lock>,
     pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for Arc<crate::http::unlock::Lock> {
+    fn from_ref(state: &AppState) -> Self {
+        state.lock.clone()
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

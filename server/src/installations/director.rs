@@ -1,13 +1,16 @@
 //! The Director an installation deploys to: the embedded stand-in (started in-process by
 //! `tileworks serve` unless `--director-url` is given) or a real one. Either way Tileworks holds
 //! only a [`DirectorClient`] and the connection facts, which it also hands to operators as the
-//! `bosh` command-line credentials.
+//! `bosh` command-line credentials. The stand-in's client secret and its config server's
+//! sealing key are Tileworks's: kept sealed under the data key and given to it at start.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::config::DirectorFlags;
 use crate::director_client::{DirectorClient, DirectorTarget};
+use crate::store::sealing::{Key32, Sealer};
+use crate::store::Store;
 use crate::{Error, Result};
 
 /// File (under the data dir) holding the Director's CA certificate, for `BOSH_CA_CERT`.
@@ -79,6 +82,8 @@ impl DirectorLink {
 pub async fn connect(
     flags: &DirectorFlags,
     data_dir: &Path,
+    store: &Store,
+    sealer: &Sealer,
 ) -> Result<(DirectorLink, Option<director::RunningDirector>)> {
     match &flags.url {
         Some(url) => {
@@ -102,11 +107,34 @@ pub async fn connect(
             Ok((DirectorLink::new(target, data_dir, false)?, None))
         }
         None => {
-            let mut config = director::DirectorConfig::new(data_dir.join("director"));
+            let director_dir = data_dir.join("director");
+            let mut config = director::DirectorConfig::new(&director_dir);
             config.vm_create_ms = flags.vm_create_ms;
             config.workers = usize::from(flags.workers);
             config.client = flags.client.clone();
-            config.client_secret = flags.client_secret.clone();
+            // Both secrets live sealed under the data key, never in a file the stand-in reads.
+            config.client_secret = match flags.client_secret.clone().filter(|s| !s.is_empty()) {
+                Some(given) => Some(given),
+                None => Some(
+                    String::from_utf8(
+                        embedded_secret(store, sealer, &director_dir, CLIENT_SECRET, || {
+                            tiles::credentials::random_password(&mut rand::rngs::OsRng, 24)
+                                .into_bytes()
+                        })
+                        .await?,
+                    )
+                    .map_err(|_| {
+                        Error::Internal("the Director's client secret is not text".into())
+                    })?,
+                ),
+            };
+            let sealing_key = embedded_secret(store, sealer, &director_dir, SEALING_KEY, || {
+                Key32::generate().as_bytes().to_vec()
+            })
+            .await?;
+            config.sealing_key = Some(director::SealingKey(sealing_key.try_into().map_err(
+                |_| Error::Internal("the Director's sealing key is not 32 bytes".into()),
+            )?));
             let running = director::start(config)
                 .await
                 .map_err(|e| Error::Internal(format!("starting the Director stand-in: {e}")))?;
@@ -120,6 +148,42 @@ pub async fn connect(
             Ok((DirectorLink::new(target, data_dir, true)?, Some(running)))
         }
     }
+}
+
+/// The embedded stand-in's secrets, by their `sealed_settings` name and the file the stand-in
+/// kept them in before Tileworks gave them (adopted once, then removed).
+const CLIENT_SECRET: (&str, &str) = ("director.client_secret", "client-secret");
+const SEALING_KEY: (&str, &str) = ("director.sealing_key", director::config_server::KEY_FILE);
+
+/// One of the stand-in's secrets: opened from `sealed_settings`, or on first use taken from the
+/// file an older stand-in wrote (its values stay readable) or generated, and stored sealed.
+async fn embedded_secret(
+    store: &Store,
+    sealer: &Sealer,
+    director_dir: &Path,
+    (name, legacy_file): (&str, &str),
+    generate: impl FnOnce() -> Vec<u8>,
+) -> Result<Vec<u8>> {
+    if let Some(sealed) = store.keyring().sealed_setting(name).await? {
+        return sealer.open_sealed(&sealed);
+    }
+    let legacy = director_dir.join(legacy_file);
+    let value = match std::fs::read(&legacy) {
+        Ok(bytes) if name == CLIENT_SECRET.0 => {
+            String::from_utf8_lossy(&bytes).trim().as_bytes().to_vec()
+        }
+        Ok(bytes) => bytes,
+        Err(_) => generate(),
+    };
+    let stored = store
+        .keyring()
+        .insert_sealed_setting(name, &sealer.seal(&value)?)
+        .await?;
+    if legacy.exists() {
+        std::fs::remove_file(&legacy)
+            .map_err(|e| Error::io(format!("removing {}", legacy.display()), e))?;
+    }
+    sealer.open_sealed(&stored)
 }
 
 #[cfg(test)]

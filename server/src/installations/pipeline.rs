@@ -547,7 +547,20 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
         context_id: Some(format!("tileworks-installation-{}", run.id())),
         ..DeployOptions::default()
     };
-    let task = client.deploy(&render.rendered.to_yaml(), &options).await?;
+    // A Director with a config server Tileworks can write to (the embedded stand-in) gets the
+    // manifest with placeholders and the values in its config server, so it stores no
+    // credential in plaintext; a real Director gets the manifest as rendered.
+    let manifest_yaml = if service.director().embedded {
+        let (manifest, values) =
+            super::render::for_config_server(&render.rendered.manifest, &render.secrets, guid);
+        for (name, value) in &values {
+            client.set_config_server_variable(name, value).await?;
+        }
+        tiles::yaml::to_yaml_string(&manifest)
+    } else {
+        render.rendered.to_yaml()
+    };
+    let task = client.deploy(&manifest_yaml, &options).await?;
     run.follow(guid, &label, task, "create deployment", Some((30, 80)))
         .await?;
     run.progress(guid, 80).await;

@@ -29,6 +29,59 @@ pub struct ProductRender {
     pub rendered: RenderedProduct,
     /// The manifest with `((placeholders))` for credential values.
     pub redacted: Value,
+    /// Every credential value the manifest holds, by placeholder name (see
+    /// [`credential_values`]).
+    pub secrets: Vec<(String, String)>,
+}
+
+/// The namespace of the config-server variables Tileworks sets for a product's credentials:
+/// `/tileworks/<product guid>/<placeholder name>`.
+pub fn config_server_prefix(guid: &str) -> String {
+    format!("/tileworks/{guid}")
+}
+
+/// What a Director with a config server is sent: the manifest with every credential value
+/// replaced by an absolute `((/tileworks/<guid>/<name>))` placeholder, and the values to set
+/// under those names first (a field placeholder `((x.field))` becomes a JSON value `x` with
+/// that field, as CredHub's `name.key` interpolation reads it). The Director then stores the
+/// manifest as a real Director does: placeholders, with the values in its config server.
+pub fn for_config_server(
+    manifest: &Value,
+    secrets: &[(String, String)],
+    guid: &str,
+) -> (Value, Vec<(String, Value)>) {
+    let prefix = config_server_prefix(guid);
+    let absolute: Vec<(String, String)> = secrets
+        .iter()
+        .map(|(name, value)| (format!("{prefix}/{name}"), value.clone()))
+        .collect();
+    let manifest = redact(manifest, &absolute);
+    let mut values: BTreeMap<String, Value> = BTreeMap::new();
+    for (name, value) in &absolute {
+        let (base, path) = match name.split_once('.') {
+            Some((base, path)) => (base, Some(path)),
+            None => (name.as_str(), None),
+        };
+        let Some(path) = path else {
+            values.insert(base.to_owned(), Value::String(value.clone()));
+            continue;
+        };
+        let mut slot = values
+            .entry(base.to_owned())
+            .or_insert_with(|| Value::Object(Default::default()));
+        for key in path.split('.') {
+            if !slot.is_object() {
+                *slot = Value::Object(Default::default());
+            }
+            slot = slot
+                .as_object_mut()
+                .expect("made an object above")
+                .entry(key.to_owned())
+                .or_insert(Value::Null);
+        }
+        *slot = Value::String(value.clone());
+    }
+    (manifest, values.into_iter().collect())
 }
 
 /// The placement of a product from its `networks_and_azs`.
@@ -106,7 +159,11 @@ pub async fn render_staged(
         .map_err(|e| Error::invalid("manifest", e.to_string()))?;
     let secrets = credential_values(&product.template, &staged);
     let redacted = redact(&rendered.manifest, &secrets);
-    Ok(ProductRender { rendered, redacted })
+    Ok(ProductRender {
+        rendered,
+        redacted,
+        secrets,
+    })
 }
 
 /// Every credential string in `staged`, with the placeholder name that stands for it:
@@ -218,6 +275,58 @@ fn redact_value(v: &Value, sorted: &[&(String, String)], whole: &BTreeMap<&str, 
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn config_server_gets_the_values_and_the_manifest_only_placeholders() {
+        let secrets = vec![
+            (
+                "properties_pw".to_owned(),
+                "hunter2-long-password".to_owned(),
+            ),
+            (
+                "properties_cert.cert_pem".to_owned(),
+                "CERT-PEM-TEXT".to_owned(),
+            ),
+            (
+                "properties_cert.private_key_pem".to_owned(),
+                "KEY-PEM-TEXT".to_owned(),
+            ),
+        ];
+        let manifest = serde_json::json!({
+            "name": "p-guid",
+            "properties": {
+                "pw": "hunter2-long-password",
+                "url": "https://admin:hunter2-long-password@host",
+                "tls": {"cert": "CERT-PEM-TEXT", "key": "KEY-PEM-TEXT"},
+            },
+        });
+        let (sent, values) = for_config_server(&manifest, &secrets, "p-guid");
+        let text = sent.to_string();
+        for (_, secret) in &secrets {
+            assert!(!text.contains(secret.as_str()), "{text}");
+        }
+        assert_eq!(
+            sent["properties"]["pw"],
+            "((/tileworks/p-guid/properties_pw))"
+        );
+        assert_eq!(
+            sent["properties"]["url"],
+            "https://admin:((/tileworks/p-guid/properties_pw))@host"
+        );
+        assert_eq!(
+            sent["properties"]["tls"]["key"],
+            "((/tileworks/p-guid/properties_cert.private_key_pem))"
+        );
+        let values: BTreeMap<String, Value> = values.into_iter().collect();
+        assert_eq!(
+            values["/tileworks/p-guid/properties_pw"],
+            "hunter2-long-password"
+        );
+        assert_eq!(
+            values["/tileworks/p-guid/properties_cert"],
+            serde_json::json!({"cert_pem": "CERT-PEM-TEXT", "private_key_pem": "KEY-PEM-TEXT"})
+        );
+    }
 
     #[test]
     fn credentials_become_placeholders() {

@@ -189,18 +189,19 @@ impl std::fmt::Debug for Products {
 }
 
 impl Products {
-    /// Opens the service on a data dir: loads (or creates) the sealing key, creates the tile
-    /// store folder `<data-dir>/tiles`, registers the bundled tiles and the Director tile.
-    pub async fn open(store: Store, data_dir: &Path) -> Result<Products> {
-        Self::open_with_limits(store, data_dir, ImportLimits::default()).await
+    /// Opens the service on a data dir with the data key's sealer (`crate::passphrase`: known
+    /// only once unlocked): creates the tile store folder `<data-dir>/tiles`, registers the
+    /// bundled tiles and the Director tile.
+    pub async fn open(store: Store, data_dir: &Path, sealer: Sealer) -> Result<Products> {
+        Self::open_with_limits(store, data_dir, sealer, ImportLimits::default()).await
     }
 
     pub async fn open_with_limits(
         store: Store,
         data_dir: &Path,
+        sealer: Sealer,
         limits: ImportLimits,
     ) -> Result<Products> {
-        let sealer = Sealer::open(data_dir)?;
         let tiles_dir = data_dir.join("tiles");
         crate::store::create_private_dir(&tiles_dir)?;
         import::remove_stale_uploads(&tiles_dir);

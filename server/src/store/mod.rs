@@ -6,6 +6,7 @@ pub mod api_clients;
 pub mod broker;
 pub mod director;
 pub mod installations;
+pub mod keyring;
 pub mod products;
 pub mod sealing;
 pub mod sessions;
@@ -78,6 +79,10 @@ impl Store {
 
     pub fn installations(&self) -> installations::Installations<'_> {
         installations::Installations::new(&self.pool)
+    }
+
+    pub fn keyring(&self) -> keyring::Keyring<'_> {
+        keyring::Keyring::new(&self.pool)
     }
 
     pub fn broker(&self) -> broker::Broker<'_> {

@@ -1,27 +1,55 @@
-//! Sealing secrets at rest: credential values, IaaS secrets and the root CA's private key are
-//! encrypted before they reach the database, with a key that lives in a file of the data dir
-//! (`sealing.key`, mode 0600) and never in the database. A copy of `tileworks.db` alone therefore
-//! reveals no credential.
+//! Sealing secrets at rest: credential values, IaaS secrets, the root CA's private key and
+//! Tileworks's own secrets are encrypted before they reach the database, under the **data key**.
+//! The data key is never stored as it is: `crate::passphrase` seals it under a key derived from
+//! the decryption passphrase and opens it at unlock, so a copy of the data dir alone reveals no
+//! credential (SECURITY.md describes the whole scheme).
 //!
 //! Cipher: XChaCha20-Poly1305 (authenticated; a 24-byte random nonce per value, so random nonces
 //! never collide in practice). A sealed value is `1 || nonce (24) || ciphertext+tag`; the leading
 //! format byte leaves room for a key-rotation scheme later.
-
-use std::path::{Path, PathBuf};
 
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 
 use crate::{Error, Result};
 
-/// The key file's name inside the data dir.
-pub const KEY_FILE: &str = "sealing.key";
+/// The file that held the key before the passphrase scheme (migrated and removed at setup).
+pub const LEGACY_KEY_FILE: &str = "sealing.key";
 
 const FORMAT_V1: u8 = 1;
 const NONCE_LEN: usize = 24;
-const KEY_LEN: usize = 32;
+/// Length of every key this module takes.
+pub const KEY_LEN: usize = 32;
 
-/// Seals and opens values with the data dir's key.
+/// A 32-byte key: the data key, or a key derived from the passphrase. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Key32([u8; KEY_LEN]);
+
+impl std::fmt::Debug for Key32 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key32(..)")
+    }
+}
+
+impl Key32 {
+    /// A fresh random key from the OS.
+    pub fn generate() -> Key32 {
+        let mut key = [0u8; KEY_LEN];
+        key.copy_from_slice(&XChaCha20Poly1305::generate_key(&mut OsRng));
+        Key32(key)
+    }
+
+    /// A key from exactly [`KEY_LEN`] bytes.
+    pub fn from_slice(bytes: &[u8]) -> Option<Key32> {
+        bytes.try_into().ok().map(Key32)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+}
+
+/// Seals and opens values under one key (the data key, for everything but the keyring).
 #[derive(Clone)]
 pub struct Sealer {
     cipher: XChaCha20Poly1305,
@@ -34,24 +62,11 @@ impl std::fmt::Debug for Sealer {
 }
 
 impl Sealer {
-    /// Loads `<data_dir>/sealing.key`, creating it (32 random bytes, mode 0600) on first use.
-    pub fn open(data_dir: &Path) -> Result<Sealer> {
-        let path = data_dir.join(KEY_FILE);
-        let key = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_key(&path)?,
-            Err(e) => return Err(Error::io(format!("reading {}", path.display()), e)),
-        };
-        if key.len() != KEY_LEN {
-            return Err(Error::Config(format!(
-                "{} must hold exactly {KEY_LEN} bytes; it holds {}",
-                path.display(),
-                key.len()
-            )));
+    /// A sealer for `key`.
+    pub fn new(key: &Key32) -> Sealer {
+        Sealer {
+            cipher: XChaCha20Poly1305::new(Key::from_slice(key.as_bytes())),
         }
-        Ok(Sealer {
-            cipher: XChaCha20Poly1305::new(Key::from_slice(&key)),
-        })
     }
 
     /// Encrypts `plain`.
@@ -77,11 +92,14 @@ impl Sealer {
             ));
         }
         let nonce = XNonce::from_slice(&sealed[1..1 + NONCE_LEN]);
-        self.cipher.decrypt(nonce, &sealed[1 + NONCE_LEN..]).map_err(|_| {
-            Error::Internal(format!(
-                "a sealed value cannot be opened: is {KEY_FILE} the one this database was written with?"
-            ))
-        })
+        self.cipher
+            .decrypt(nonce, &sealed[1 + NONCE_LEN..])
+            .map_err(|_| {
+                Error::Internal(
+                    "a sealed value cannot be opened: it was sealed under another key or altered"
+                        .into(),
+                )
+            })
     }
 
     /// Seals a JSON value.
@@ -99,33 +117,14 @@ impl Sealer {
     }
 }
 
-fn create_key(path: &PathBuf) -> Result<Vec<u8>> {
-    use std::io::Write;
-    let key = XChaCha20Poly1305::generate_key(&mut OsRng);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
-    file.write_all(&key)
-        .and_then(|_| file.sync_all())
-        .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-    Ok(key.to_vec())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn seals_and_opens_and_refuses_tampering_and_other_keys() {
-        let dir = tempfile::tempdir().unwrap();
-        let sealer = Sealer::open(dir.path()).unwrap();
+        let key = Key32::generate();
+        let sealer = Sealer::new(&key);
         let sealed = sealer.seal(b"s3cret").unwrap();
         assert!(!sealed.windows(6).any(|w| w == b"s3cret"));
         assert_eq!(sealer.open_sealed(&sealed).unwrap(), b"s3cret");
@@ -138,35 +137,19 @@ mod tests {
         assert!(sealer.open_sealed(&tampered).is_err());
         assert!(sealer.open_sealed(&[1, 2, 3]).is_err());
 
-        // The same dir gives the same key; another dir another one.
-        let again = Sealer::open(dir.path()).unwrap();
+        // The same key opens it again; another key does not.
+        let again = Sealer::new(&Key32::from_slice(key.as_bytes()).unwrap());
         assert_eq!(again.open_sealed(&sealed).unwrap(), b"s3cret");
-        let other = tempfile::tempdir().unwrap();
-        assert!(Sealer::open(other.path())
-            .unwrap()
+        assert!(Sealer::new(&Key32::generate())
             .open_sealed(&sealed)
             .is_err());
+        assert!(Key32::from_slice(b"short").is_none());
+        assert_eq!(format!("{key:?}"), "Key32(..)");
 
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(KEY_FILE))
-                .unwrap()
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
         let json = serde_json::json!({"a": {"secret": "x"}});
         assert_eq!(
             sealer.open_json(&sealer.seal_json(&json).unwrap()).unwrap(),
             json
         );
-    }
-
-    #[test]
-    fn a_key_file_of_the_wrong_size_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(KEY_FILE), b"short").unwrap();
-        assert!(matches!(Sealer::open(dir.path()), Err(Error::Config(_))));
     }
 }

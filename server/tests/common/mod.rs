@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 pub const ADMIN_USER: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "integration-test-password";
+/// The decryption passphrase every test server gets (TILEWORKS_DECRYPTION_PASSPHRASE), so it
+/// starts unlocked; see `TestServer::start_locked` for the other case.
+pub const PASSPHRASE: &str = "integration-test-passphrase";
 
 pub struct TestServer {
     pub url: String,
@@ -17,6 +20,10 @@ pub struct TestServer {
     child: Child,
     /// Extra `serve` arguments, reused on restart.
     args: Vec<String>,
+    /// TILEWORKS_DECRYPTION_PASSPHRASE for the next (re)start; `None` leaves it unset.
+    pub passphrase: Option<String>,
+    /// RUST_LOG for the next (re)start (`warn` unless a test wants to read more).
+    pub rust_log: String,
     /// Everything the server printed on stdout.
     pub stdout: String,
     /// Everything the server logged on stderr (also passed on to the test's stderr).
@@ -34,18 +41,46 @@ impl TestServer {
     }
 
     pub fn start_with(args: &[&str], admin_password: Option<&str>) -> TestServer {
+        Self::start_full(args, admin_password, Some(PASSPHRASE))
+    }
+
+    /// Starts with `passphrase` as TILEWORKS_DECRYPTION_PASSPHRASE, or without it (`None`: the
+    /// first start generates and prints one; later starts are locked).
+    pub fn start_full(
+        args: &[&str],
+        admin_password: Option<&str>,
+        passphrase: Option<&str>,
+    ) -> TestServer {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let (child, url, stdout) = spawn(data_dir.path(), &args, admin_password, &log);
+        let (child, url, stdout) = spawn(
+            data_dir.path(),
+            &args,
+            admin_password,
+            passphrase,
+            "warn",
+            &log,
+        );
         TestServer {
             url,
             data_dir,
             child,
             args,
+            passphrase: passphrase.map(str::to_owned),
+            rust_log: "warn".into(),
             stdout,
             log,
         }
+    }
+
+    /// Like [`start`](Self::start), logging at `info` (for tests that search the log).
+    pub fn start_logging_info(args: &[&str]) -> TestServer {
+        let mut server = Self::start_with(args, Some(ADMIN_PASSWORD));
+        server.rust_log = "info".into();
+        server.passphrase = Some(PASSPHRASE.into());
+        server.restart();
+        server
     }
 
     /// What the server has logged so far.
@@ -61,6 +96,8 @@ impl TestServer {
             self.data_dir.path(),
             &self.args,
             Some("a-different-password"),
+            self.passphrase.as_deref(),
+            &self.rust_log,
             &self.log,
         );
         self.child = child;
@@ -84,6 +121,8 @@ fn spawn(
     data_dir: &Path,
     args: &[String],
     admin_password: Option<&str>,
+    passphrase: Option<&str>,
+    rust_log: &str,
     log: &std::sync::Arc<std::sync::Mutex<String>>,
 ) -> (Child, String, String) {
     let mut command = Command::new(binary());
@@ -94,12 +133,16 @@ fn spawn(
         .arg(data_dir)
         .args(args)
         .env_remove("TILEWORKS_ADMIN_PASSWORD")
+        .env_remove("TILEWORKS_DECRYPTION_PASSPHRASE")
         .env("TILEWORKS_ADMIN_USER", ADMIN_USER)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", rust_log)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Some(password) = admin_password {
         command.env("TILEWORKS_ADMIN_PASSWORD", password);
+    }
+    if let Some(passphrase) = passphrase {
+        command.env("TILEWORKS_DECRYPTION_PASSPHRASE", passphrase);
     }
     let mut child = command.spawn().expect("start tileworks");
     let stderr = child.stderr.take().expect("stderr");

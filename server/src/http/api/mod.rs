@@ -21,6 +21,7 @@ pub mod available_products;
 pub mod bosh_credentials;
 pub mod certificates;
 pub mod credentials;
+pub mod decryption_passphrase;
 pub mod deployed_products;
 pub mod diagnostic_report;
 pub mod diff;
@@ -175,6 +176,7 @@ pub fn routes() -> Router<AppState> {
         .merge(logs::routes())
         .merge(credentials::routes())
         .merge(users::routes())
+        .merge(decryption_passphrase::routes())
 }
 
 /// Who is calling (the auth middleware put it there).
