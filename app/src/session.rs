@@ -30,6 +30,9 @@ pub struct Permissions {
     /// Manage users and API clients (the Users page).
     #[serde(default)]
     pub manage_users: bool,
+    /// Read and export the audit trail (the Audit page).
+    #[serde(default)]
+    pub read_audit: bool,
 }
 
 /// Whether the page's principal may change the configuration, from the permissions a page

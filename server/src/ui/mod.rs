@@ -4,6 +4,7 @@
 //! before it reached a backend. The Leptos context that hands the backends to the pages is
 //! built in [`contexts`].
 
+pub mod audit;
 pub mod credentials;
 pub mod director;
 pub mod installations;
@@ -33,6 +34,7 @@ pub fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let logs = logs::context(&state.logs);
     let credentials = credentials::context(&state.installations);
     let users = users::context(&state.store);
+    let audit = audit::context(&state.store);
     move || {
         use leptos::prelude::provide_context;
         provide_context(products.clone());
@@ -44,6 +46,7 @@ pub fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
         provide_context(logs.clone());
         provide_context(credentials.clone());
         provide_context(users.clone());
+        provide_context(audit.clone());
     }
 }
 

@@ -17,6 +17,7 @@
 //!
 //! Invalid values are `422 {"errors": {"<reference>": ["message", …]}}`; nothing is stored.
 
+pub mod audit;
 pub mod available_products;
 pub mod bosh_credentials;
 pub mod certificates;
@@ -175,6 +176,7 @@ pub fn routes() -> Router<AppState> {
         .merge(logs::routes())
         .merge(credentials::routes())
         .merge(users::routes())
+        .merge(audit::routes())
 }
 
 /// Who is calling (the auth middleware put it there).
