@@ -775,7 +775,7 @@ async fn the_api_pages_filters_exports_and_names_bad_filters() {
         .await
         .unwrap();
     assert!(
-        html.contains(r#"<form class="audit-filters" method="get" action="/audit""#),
+        html.contains(r#"<form method="get" action="/audit" role="search" class="audit-filters">"#),
         "{html}"
     );
     assert_eq!(html.matches("data-event=").count(), 7, "{html}");
