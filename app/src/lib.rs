@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("credentials")) view=pages::product::credentials::ProductCredentialsTab/>
                 <Route path=StaticSegment("review") view=pages::review::ReviewPage/>
                 <Route path=StaticSegment("users") view=pages::users::ManageUsersPage/>
+                <Route path=StaticSegment("audit") view=pages::audit::AuditTrailPage/>
                 <Route path=StaticSegment("account") view=pages::account::AccountPage/>
                 <Route path=StaticSegment("clusters") view=pages::clusters::ClustersListPage/>
                 <Route path=(StaticSegment("clusters"), ParamSegment("name")) view=pages::clusters::detail::ClusterDetailPage/>

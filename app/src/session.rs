@@ -34,6 +34,8 @@ pub struct Permissions {
     /// decided per cluster by the server).
     #[serde(default)]
     pub manage_clusters: bool,
+    /// Read and export the audit trail (the Audit page).
+    pub read_audit: bool,
 }
 
 /// Whether the page's principal may change the configuration, from the permissions a page

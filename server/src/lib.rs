@@ -1,6 +1,7 @@
 //! Tileworks server: the web UI host, the Ops Manager-compatible API, authentication, the store,
 //! and the command line.
 
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod broker;

@@ -139,6 +139,20 @@ async fn every_entry_point_answers_every_role_as_the_table_says() {
         }
     }
     assert!(checked > 600, "{checked} checks");
+    // The audit trail's entry points are in the table, for administrators only.
+    for (method, route) in [
+        ("GET", "/api/v0/audit_events"),
+        ("GET", "/api/v0/audit_events/export"),
+        ("GET", "/audit"),
+        ("POST", "/_app/audit_page"),
+    ] {
+        assert!(
+            ENTRY_POINTS.iter().any(|(m, r, a)| *m == method
+                && *r == route
+                && *a == Access::Signed(Action::ReadAudit)),
+            "{method} {route}"
+        );
+    }
     // `redact=false` asks for credentials whatever the route otherwise reads.
     for (role, token) in &tokens {
         let status = call(

@@ -1,5 +1,5 @@
-//! The page header: product name, navigation, and the user menu (Account, Users for
-//! administrators, Log out).
+//! The page header: product name, navigation (with the Audit trail for administrators), and
+//! the user menu (Account, Users for administrators, Log out).
 
 use leptos::prelude::*;
 
@@ -14,6 +14,7 @@ pub fn Header(user: CurrentUser) -> impl IntoView {
     let (menu_open, set_menu_open) = signal(false);
     // Only for the roles the gate lets manage users (the gate checks regardless).
     let manage_users = user.permissions.manage_users;
+    let read_audit = user.permissions.read_audit;
     view! {
         <header class="topbar">
             <a class="brand" href="/">"Tileworks"</a>
@@ -22,6 +23,8 @@ pub fn Header(user: CurrentUser) -> impl IntoView {
                 <a href="/review">"Review Pending Changes"</a>
                 <a href="/installations">"Change Log"</a>
                 <a href="/clusters">"Clusters"</a>
+                // Administrators only (the gate refuses the page to anyone else regardless).
+                {read_audit.then(|| view! { <a href="/audit">"Audit"</a> })}
             </nav>
             <div class="user-menu">
                 <button

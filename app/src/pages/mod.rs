@@ -1,6 +1,7 @@
 //! One module per page; a folder per page group whose pages share components of their own.
 
 pub mod account;
+pub mod audit;
 pub mod change_log;
 pub mod changes;
 pub mod clusters;

@@ -106,6 +106,9 @@ pub enum Action {
     /// Create, change, disable and delete users, reset their passwords, list and revoke API
     /// clients. Ops Manager: only the Administrator manages users.
     ManageUsers,
+    /// Read, filter and export the audit trail (who changed what, who saw which credential).
+    /// Administrators only: the trail names every principal and what each did.
+    ReadAudit,
     /// `pks.clusters.manage`: create Kubernetes clusters; resize, delete and get credentials of
     /// the clusters one created.
     ManageClusters,
@@ -124,6 +127,7 @@ impl Action {
             Action::Apply => "apply changes",
             Action::SeeCredentials => "see credentials",
             Action::ManageUsers => "manage users",
+            Action::ReadAudit => "read the audit trail",
             Action::ManageClusters => "manage clusters",
             Action::ManageAllClusters => "manage other principals' clusters",
             Action::ViewAllClusters => "see other principals' clusters",
@@ -139,7 +143,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         SignedIn | View => true,
         Configure | Apply => matches!(role, Admin | FullControl | RestrictedControl),
         SeeCredentials => matches!(role, Admin | FullControl | FullView),
-        ManageUsers => matches!(role, Admin),
+        ManageUsers | ReadAudit => matches!(role, Admin),
         ManageClusters => matches!(role, Admin | FullControl | RestrictedControl),
         ManageAllClusters => matches!(role, Admin | FullControl),
         ViewAllClusters => matches!(role, Admin | FullControl | FullView | RestrictedView),
@@ -191,6 +195,7 @@ pub fn permissions(role: &str) -> Permissions {
         see_credentials: role_allows(role, Action::SeeCredentials),
         manage_users: role_allows(role, Action::ManageUsers),
         manage_clusters: role_allows(role, Action::ManageClusters),
+        read_audit: role_allows(role, Action::ReadAudit),
     }
 }
 
@@ -222,6 +227,8 @@ mod tests {
         ];
         for (role, writes, credentials, users) in expected {
             assert_eq!(role_allows(role, Action::ManageUsers), users, "{role}");
+            assert_eq!(role_allows(role, Action::ReadAudit), users, "{role}");
+            assert_eq!(permissions(role).read_audit, users, "{role}");
             assert_eq!(permissions(role).manage_users, users, "{role}");
             assert!(role_allows(role, Action::View), "{role}");
             assert!(role_allows(role, Action::SignedIn), "{role}");

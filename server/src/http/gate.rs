@@ -13,6 +13,10 @@
 //! on server-function calls, server-function refusals of malformed arguments as `400` rather
 //! than the framework's `500`, and `Cache-Control: no-store` on everything a signed-in
 //! principal reads.
+//!
+//! Around all of it, the recorder ([`super::recorder`]) writes the audit trail: every write,
+//! credential reveal, sign-in and refusal, with the principal the gate found and the request
+//! body filtered of credentials.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
@@ -23,6 +27,7 @@ use tower_sessions::Session;
 
 use crate::auth::principal::{authenticate, Credential};
 use crate::auth::roles::{refusal, role_allows, Action};
+use crate::http::recorder::{self, Who};
 use crate::http::{csrf, AppState};
 use crate::Error;
 
@@ -41,8 +46,8 @@ pub enum Access {
 
 use Access::{Broker, Public, Signed};
 use Action::{
-    Apply, Configure, ManageAllClusters, ManageClusters, ManageUsers, SeeCredentials, SignedIn,
-    View, ViewAllClusters,
+    Apply, Configure, ManageAllClusters, ManageClusters, ManageUsers, ReadAudit, SeeCredentials,
+    SignedIn, View, ViewAllClusters,
 };
 
 /// Largest body a server function accepts (its arguments are a form or a little JSON).
@@ -53,7 +58,7 @@ pub const SERVER_FN_BODY_LIMIT: usize = 1024 * 1024;
 pub const API_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// The API routes that take file uploads (streamed, with their own limits).
-const UPLOADS: &[(&str, &str)] = &[
+pub(crate) const UPLOADS: &[(&str, &str)] = &[
     ("POST", "/api/v0/available_products"),
     ("POST", "/api/v0/stemcells"),
 ];
@@ -84,6 +89,7 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("GET", "/products/{guid}/credentials", Signed(View)),
     ("GET", "/products/{guid}/changes", Signed(View)),
     ("GET", "/users", Signed(ManageUsers)),
+    ("GET", "/audit", Signed(ReadAudit)),
     ("GET", "/account", Signed(SignedIn)),
     ("GET", "/clusters", Signed(View)),
     ("GET", "/clusters/{name}", Signed(View)),
@@ -123,6 +129,7 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("POST", "/_app/product_credentials", Signed(View)),
     ("POST", "/_app/reveal_credential", Signed(SeeCredentials)),
     ("POST", "/_app/users_page", Signed(ManageUsers)),
+    ("POST", "/_app/audit_page", Signed(ReadAudit)),
     ("POST", "/_app/create_user", Signed(ManageUsers)),
     ("POST", "/_app/set_user_role", Signed(ManageUsers)),
     ("POST", "/_app/set_user_enabled", Signed(ManageUsers)),
@@ -291,6 +298,9 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("DELETE", "/api/v0/api_clients/{name}", Signed(ManageUsers)),
     ("PUT", "/api/v0/me/password", Signed(SignedIn)),
     ("PUT", "/api/v0/decryption_passphrase", Signed(ManageUsers)),
+    // The audit trail (administrators).
+    ("GET", "/api/v0/audit_events", Signed(ReadAudit)),
+    ("GET", "/api/v0/audit_events/export", Signed(ReadAudit)),
     // Stemcells.
     ("GET", "/api/v0/stemcells", Signed(View)),
     ("POST", "/api/v0/stemcells", Signed(Configure)),
@@ -483,7 +493,7 @@ fn is_server_fn(path: &str) -> bool {
 }
 
 /// `redact=false` asks for credential values, whatever the route otherwise reads.
-fn asks_for_credentials(query: Option<&str>) -> bool {
+pub(crate) fn asks_for_credentials(query: Option<&str>) -> bool {
     query.is_some_and(|q| {
         q.split('&')
             .any(|pair| pair.eq_ignore_ascii_case("redact=false"))
@@ -493,14 +503,37 @@ fn asks_for_credentials(query: Option<&str>) -> bool {
 pub async fn gate(
     State(state): State<AppState>,
     session: Session,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
-    let path = request.uri().path().to_owned();
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
+    // The audit trail's part: what the request is and, for writes, its body (read once, handed
+    // on); the entry is recorded with the answer, whatever decided it.
+    let (request, plan) = match recorder::prepare(request, route.as_deref()).await {
+        Ok(prepared) => prepared,
+        Err(response) => return response,
+    };
+    let response = decide(&state, session, request, next, route).await;
+    // The entry is made before the await: a response is not `Sync`, so the future must not
+    // hold a reference to it across one.
+    if let Some(entry) = recorder::entry(plan, &response) {
+        crate::audit::record(&state.store, entry).await;
+    }
+    response
+}
+
+/// Everything the gate decides, in order (see the module's comment).
+async fn decide(
+    state: &AppState,
+    session: Session,
+    mut request: Request,
+    next: Next,
+    route: Option<String>,
+) -> Response {
+    let path = request.uri().path().to_owned();
     // A method the table does not list for a known route is answered 405 without reaching a
     // handler (so a handler the table forgot is unreachable, never open); an unknown route is
     // refused. Both only after the caller is known: an anonymous request learns nothing.
@@ -528,12 +561,12 @@ pub async fn gate(
                 if let Err(err) =
                     csrf::check_login(request.headers(), own_host(&request).as_deref())
                 {
-                    return refused(&path, err);
+                    return recorder::refusal(refused(&path, err), None);
                 }
             }
             return next.run(request).await;
         }
-        Broker if unlisted.is_none() => return broker_gate(&state, request, next).await,
+        Broker if unlisted.is_none() => return broker_gate(state, request, next).await,
         // A broker route with a method the table does not list.
         Broker => SignedIn,
         Signed(action) => action,
@@ -561,17 +594,27 @@ pub async fn gate(
             Ok(None) => return Redirect::to("/login").into_response(),
             Err(err) => return err.into_response(),
         };
+    let who = Who {
+        principal: user.username.clone(),
+        role: Some(user.role.clone()),
+    };
     match unlisted {
         Some(StatusCode::METHOD_NOT_ALLOWED) => {
-            return refused(
-                &path,
-                Error::MethodNotAllowed(format!("{} {path}", request.method())),
+            return recorder::refusal(
+                refused(
+                    &path,
+                    Error::MethodNotAllowed(format!("{} {path}", request.method())),
+                ),
+                Some(who),
             )
         }
         Some(_) => {
-            return refused(
-                &path,
-                Error::Forbidden("no access rule for this entry point".into()),
+            return recorder::refusal(
+                refused(
+                    &path,
+                    Error::Forbidden("no access rule for this entry point".into()),
+                ),
+                Some(who),
             )
         }
         None => {}
@@ -587,7 +630,7 @@ pub async fn gate(
                 path = %path,
                 "cross-site request refused"
             );
-            return refused(&path, err);
+            return recorder::refusal(refused(&path, err), Some(who));
         }
     }
     if let Some(&action) = needed.iter().find(|a| !role_allows(&user.role, **a)) {
@@ -600,7 +643,7 @@ pub async fn gate(
             action = ?action,
             "refused by the role table"
         );
-        return refused(&path, refusal(&user.role, action));
+        return recorder::refusal(refused(&path, refusal(&user.role, action)), Some(who));
     }
     if is_json_api(&path) && !is_safe(request.method()) {
         if let Err(err) = declared_body(request.headers()) {
@@ -637,7 +680,7 @@ pub async fn gate(
         .headers_mut()
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
-    response
+    recorder::answered(response, who)
 }
 
 /// The broker's part of the gate: PKS deployed (404), the broker's basic-auth credentials
@@ -663,6 +706,10 @@ async fn broker_gate(state: &AppState, request: Request, next: Next) -> Response
                 user = credentials.as_ref().map(|(u, _)| u.as_str()).unwrap_or("-"),
                 "broker request without the broker's credentials refused"
             );
+            let who = credentials.as_ref().map(|(user, _)| Who {
+                principal: user.clone(),
+                role: Some("broker".into()),
+            });
             let mut response = broker_refusal(
                 StatusCode::UNAUTHORIZED,
                 "the broker's basic-auth credentials are required",
@@ -671,7 +718,7 @@ async fn broker_gate(state: &AppState, request: Request, next: Next) -> Response
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"tileworks-broker\""),
             );
-            return response;
+            return recorder::refusal(response, who);
         }
         Ok(Some(true)) => {}
     }
@@ -709,7 +756,16 @@ async fn broker_gate(state: &AppState, request: Request, next: Next) -> Response
     if let Some(identity) = identity {
         headers.insert("x-broker-api-request-identity", identity);
     }
-    response
+    match credentials {
+        Some((user, _)) => recorder::answered(
+            response,
+            Who {
+                principal: user,
+                role: Some("broker".into()),
+            },
+        ),
+        None => response,
+    }
 }
 
 /// An OSB-shaped refusal: `{"description": "…"}`.
@@ -722,7 +778,7 @@ fn broker_refusal(status: StatusCode, description: &str) -> Response {
 }
 
 /// `Authorization: Basic base64(user:password)`.
-fn basic_credentials(headers: &axum::http::HeaderMap) -> Option<(String, String)> {
+pub(crate) fn basic_credentials(headers: &axum::http::HeaderMap) -> Option<(String, String)> {
     use base64::Engine as _;
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, encoded) = value.trim().split_once(' ')?;

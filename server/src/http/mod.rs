@@ -9,6 +9,7 @@ pub mod headers;
 pub mod info;
 pub mod login;
 pub mod pks;
+pub mod recorder;
 pub mod serve;
 pub mod state;
 pub mod uaa;

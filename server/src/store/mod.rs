@@ -3,6 +3,7 @@
 //! no database.
 
 pub mod api_clients;
+pub mod audit;
 pub mod broker;
 pub mod director;
 pub mod installations;
@@ -87,6 +88,10 @@ impl Store {
 
     pub fn broker(&self) -> broker::Broker<'_> {
         broker::Broker::new(&self.pool)
+    }
+
+    pub fn audit(&self) -> audit::Audit<'_> {
+        audit::Audit::new(&self.pool)
     }
 }
 

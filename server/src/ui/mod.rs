@@ -5,6 +5,7 @@
 //! built in [`contexts`].
 
 pub mod clusters;
+pub mod audit;
 pub mod credentials;
 pub mod director;
 pub mod installations;
@@ -35,6 +36,7 @@ pub fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let credentials = credentials::context(&state.installations);
     let users = users::context(&state.store);
     let clusters = clusters::context(&state.broker);
+    let audit = audit::context(&state.store);
     move || {
         use leptos::prelude::provide_context;
         provide_context(products.clone());
@@ -47,6 +49,7 @@ pub fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
         provide_context(credentials.clone());
         provide_context(users.clone());
         provide_context(clusters.clone());
+        provide_context(audit.clone());
     }
 }
 

@@ -17,6 +17,7 @@
 //!
 //! Invalid values are `422 {"errors": {"<reference>": ["message", …]}}`; nothing is stored.
 
+pub mod audit;
 pub mod available_products;
 pub mod bosh_credentials;
 pub mod certificates;
@@ -177,6 +178,7 @@ pub fn routes() -> Router<AppState> {
         .merge(credentials::routes())
         .merge(users::routes())
         .merge(decryption_passphrase::routes())
+        .merge(audit::routes())
 }
 
 /// Who is calling (the auth middleware put it there).
