@@ -62,6 +62,8 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("POST", "/login", Public),
     ("POST", "/uaa/oauth/token", Public),
     ("GET", "/api/v0/info", Public),
+    // The browser assets (hydration script, wasm, stylesheet): the login page needs them.
+    ("GET", "/pkg/{file}", Public),
     ("POST", "/logout", Signed(SignedIn)),
     // Pages.
     ("GET", "/", Signed(View)),
@@ -71,6 +73,8 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("GET", "/installations/{id}", Signed(View)),
     ("GET", "/review", Signed(View)),
     ("GET", "/products/{guid}/settings", Signed(View)),
+    // The settings form posted without the wasm (http/settings_form.rs).
+    ("POST", "/products/{guid}/settings", Signed(Configure)),
     ("GET", "/products/{guid}/status", Signed(View)),
     ("GET", "/products/{guid}/credentials", Signed(View)),
     ("GET", "/products/{guid}/changes", Signed(View)),
