@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Page-load benchmark: the PKS "Plan 1" form page under load, compared with a static asset
-# (/pkg/tileworks.css) of the same server. Results go into BENCHMARKS.md ("Pages under load").
+# (the stylesheet, /pkg/tileworks.<hash>.css) of the same server. Results go into BENCHMARKS.md ("Pages under load").
 #
 # Builds the release server and site, starts `tileworks serve` on a free loopback port with a
 # throw-away data dir, logs in through the browser form (session cookie), stages the bundled
@@ -40,7 +40,8 @@ if [ "${SKIP_BUILD:-}" != 1 ]; then
 fi
 bin=${TILEWORKS_BIN:-target/release/tileworks}
 [ -x "$bin" ] || { echo "$bin is missing (build it, or unset SKIP_BUILD)" >&2; exit 1; }
-[ -f "$site/pkg/tileworks.css" ] || { echo "$site is missing: run scripts/build-site.sh release" >&2; exit 1; }
+[ -f "$site/pkg/asset-hash" ] || { echo "$site is missing: run scripts/build-site.sh release" >&2; exit 1; }
+stylesheet=tileworks.$(cat "$site/pkg/asset-hash").css
 
 # A free loopback port: ask the kernel for one, release it, hand it to the server.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
@@ -87,7 +88,7 @@ guid=$(curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application
 [ -n "$guid" ] && [ "$guid" != null ] || { echo "staging $product failed" >&2; exit 1; }
 
 page="$base/products/$guid/settings?form=$form"
-asset="$base/pkg/tileworks.css"
+asset="$base/pkg/$stylesheet"
 # Both must answer 200 with the session (a redirect to /login would measure the wrong page).
 for url in "$page" "$asset"; do
   code=$(curl -s -o "$work/body" -w '%{http_code}' -H "Cookie: $cookie" "$url")

@@ -27,5 +27,8 @@ step "building the browser assets"
 scripts/build-site.sh debug
 cargo build -p server
 
+step "release wasm size budget (brotli)"
+scripts/check-wasm-budget.sh
+
 step "browser tests (Playwright, Debian chromium)"
 (cd end2end && npx playwright test)

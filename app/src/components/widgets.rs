@@ -50,6 +50,15 @@ fn FieldErrors(state: FormState, key: String) -> impl IntoView {
     }
 }
 
+/// False until the browser has hydrated the page (effects never run on the server): buttons
+/// that only work with the wasm (Add, Remove, Generate…) are disabled until then, so the page
+/// read before the wasm arrives, or without JavaScript, never offers a dead button.
+pub fn hydrated() -> Signal<bool> {
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
+    ready.into()
+}
+
 /// A DOM id for a reference (ids must not contain the dots and brackets references have).
 pub fn field_id(key: &str) -> String {
     let mut id = String::from("f");
@@ -138,11 +147,14 @@ fn read_only(input: &Input, binding: Binding) -> AnyView {
 
 fn text(binding: Binding, id: &str, placeholder: String) -> AnyView {
     let value = binding.text();
+    let (name, initial) = (binding.key.clone(), value.get_untracked());
     let (set, touch) = (binding.set, binding.clone());
     view! {
         <input
             type="text"
             id=id.to_string()
+            name=name
+            value=initial
             placeholder=placeholder
             prop:value=move || value.get()
             on:input=move |ev| set.run(Value::String(event_target_value(&ev)))
@@ -154,16 +166,18 @@ fn text(binding: Binding, id: &str, placeholder: String) -> AnyView {
 
 fn textarea(binding: Binding, id: &str, placeholder: String) -> AnyView {
     let value = binding.text();
+    let (name, initial) = (binding.key.clone(), value.get_untracked());
     let (set, touch) = (binding.set, binding.clone());
     view! {
         <textarea
             id=id.to_string()
+            name=name
             rows="5"
             placeholder=placeholder
             prop:value=move || value.get()
             on:input=move |ev| set.run(Value::String(event_target_value(&ev)))
             on:blur=move |_| touch.touch()
-        ></textarea>
+        >{initial}</textarea>
     }
     .into_any()
 }
@@ -172,12 +186,15 @@ fn textarea(binding: Binding, id: &str, placeholder: String) -> AnyView {
 /// being swallowed by a number input.
 fn integer(binding: Binding, id: &str, placeholder: String) -> AnyView {
     let value = binding.text();
+    let (name, initial) = (binding.key.clone(), value.get_untracked());
     let (set, touch) = (binding.set, binding.clone());
     view! {
         <input
             type="text"
             inputmode="numeric"
             id=id.to_string()
+            name=name
+            value=initial
             placeholder=placeholder
             prop:value=move || value.get()
             on:input=move |ev| {
@@ -198,10 +215,21 @@ fn integer(binding: Binding, id: &str, placeholder: String) -> AnyView {
 fn checkbox(binding: Binding, id: &str) -> AnyView {
     let get = binding.get;
     let set = binding.set;
+    let name = binding.key.clone();
+    let initial = get
+        .get_untracked()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    // The hidden "false" goes first: a plain form post (no wasm) of an unchecked box still
+    // says the field was on the page; a checked one posts "true" after it (form_post.rs).
     view! {
+        <input type="hidden" name=name.clone() value="false"/>
         <input
             type="checkbox"
             id=id.to_string()
+            name=name
+            value="true"
+            checked=initial
             prop:checked=move || get.get().and_then(|v| v.as_bool()).unwrap_or(false)
             on:change=move |ev| set.run(Value::Bool(event_target_checked(&ev)))
         />
@@ -221,6 +249,7 @@ fn dropdown(binding: Binding, id: &str, input: &Input) -> AnyView {
     view! {
         <select
             id=id.to_string()
+            name=binding.key.clone()
             on:change=move |ev| {
                 let picked = event_target_value(&ev);
                 let value = by_key
@@ -267,6 +296,7 @@ fn labelled_select(binding: Binding, id: &str, choices: Vec<(String, String)>) -
     view! {
         <select
             id=id.to_string()
+            name=binding.key.clone()
             on:change=move |ev| {
                 let picked = event_target_value(&ev);
                 set.run(if picked.is_empty() { Value::Null } else { Value::String(picked) })
@@ -323,19 +353,29 @@ fn multi_select(binding: Binding, choices: Vec<(Value, String)>) -> AnyView {
     let get = binding.get;
     let set = binding.set;
     let key = binding.key.clone();
+    let name = key.clone();
     view! {
         <div class="multi-select" role="group">
+            // Says the field was on the page when nothing is checked (form_post.rs).
+            <input type="hidden" name=name.clone() value=""/>
             {choices
                 .into_iter()
                 .map(|(value, label)| {
                     let id = field_id(&format!("{key}-{}", value_key(&value)));
                     let label_for = id.clone();
                     let checked_value = value.clone();
+                    let initial = get
+                        .get_untracked()
+                        .and_then(|v| v.as_array().cloned())
+                        .is_some_and(|list| list.contains(&value));
                     view! {
                         <label class="choice" for=label_for>
                             <input
                                 type="checkbox"
                                 id=id
+                                name=name.clone()
+                                value=value_key(&value)
+                                checked=initial
                                 prop:checked=move || {
                                     get.get()
                                         .and_then(|v| v.as_array().cloned())
@@ -376,6 +416,7 @@ fn secret(binding: Binding, id: &str) -> AnyView {
         <input
             type="password"
             id=id.to_string()
+            name=binding.key.clone()
             autocomplete="new-password"
             placeholder=move || if is_set() { "Secret is set — type to replace it" } else { "" }
             prop:value=move || unmasked(typed.get())
@@ -394,6 +435,8 @@ fn credentials(binding: Binding, id: &str) -> AnyView {
     let set = binding.set;
     let identity = binding.field_text("identity");
     let password = binding.field_text("password");
+    let key = binding.key.clone();
+    let initial_identity = unmasked(identity.get_untracked());
     let touch = binding.clone();
     let password_set = move || {
         get.get()
@@ -417,6 +460,8 @@ fn credentials(binding: Binding, id: &str) -> AnyView {
             <input
                 type="text"
                 id=id.to_string()
+                name=format!("{key}#identity")
+                value=initial_identity
                 placeholder=move || if identity.get() == REDACTED { "Username is set — type to replace it" } else { "Username" }
                 aria-label="Username"
                 prop:value=move || unmasked(identity.get())
@@ -426,6 +471,7 @@ fn credentials(binding: Binding, id: &str) -> AnyView {
                 type="password"
                 placeholder=move || if password_set() { "Password is set — type to replace it" } else { "Password" }
                 aria-label="Password"
+                name=format!("{key}#password")
                 autocomplete="new-password"
                 prop:value=move || unmasked(password.get())
                 on:input=move |ev| update("password", event_target_value(&ev))
@@ -442,6 +488,10 @@ fn pem_pair(binding: Binding, id: &str, with_cert: bool) -> AnyView {
     let set = binding.set;
     let cert = binding.field_text("cert_pem");
     let private_key = binding.field_text("private_key_pem");
+    let key = binding.key.clone();
+    let initial_cert = unmasked(cert.get_untracked());
+    let initial_key = unmasked(private_key.get_untracked());
+    let cert_name = format!("{key}#cert_pem");
     let touch = binding.clone();
     let key_set = move || {
         get.get()
@@ -468,18 +518,20 @@ fn pem_pair(binding: Binding, id: &str, with_cert: bool) -> AnyView {
                     rows="4"
                     placeholder=move || if cert.get() == REDACTED { "Certificate is set — paste a new one to replace it" } else { "-----BEGIN CERTIFICATE-----" }
                     aria-label="Certificate PEM"
+                    name=cert_name.clone()
                     prop:value=move || unmasked(cert.get())
                     on:input=move |ev| update("cert_pem", event_target_value(&ev))
-                ></textarea>
+                >{initial_cert.clone()}</textarea>
             })}
             <textarea
                 rows="4"
                 placeholder=move || if key_set() { "Private key is set — paste a new one to replace it" } else { "-----BEGIN RSA PRIVATE KEY-----" }
                 aria-label="Private key PEM"
+                name=format!("{key}#private_key_pem")
                 prop:value=move || unmasked(private_key.get())
                 on:input=move |ev| update("private_key_pem", event_target_value(&ev))
                 on:blur=move |_| touch.touch()
-            ></textarea>
+            >{initial_key}</textarea>
         </div>
     }
     .into_any()
@@ -563,12 +615,13 @@ fn generate_certificate(binding: Binding, id: &str) -> AnyView {
     };
     let run_on_enter = run.clone();
     let label_for = domains_id.clone();
+    let ready = hydrated();
     view! {
         <div class="generate-cert">
             <Show
                 when=move || open.get()
                 fallback=move || view! {
-                    <button type="button" class="generate-open" on:click=move |_| { message.set(None); open.set(true) }>
+                    <button type="button" class="generate-open" disabled=move || !ready.get() on:click=move |_| { message.set(None); open.set(true) }>
                         "Generate RSA Certificate"
                     </button>
                 }
@@ -611,7 +664,7 @@ fn selector(input: &Input, binding: Binding) -> AnyView {
     let get = binding.get;
     let set = binding.set;
     let state = binding.state;
-    let group = field_id(&binding.key);
+    let group = binding.key.clone();
     let choices = input.selector_options.clone();
     let selected = Memo::new(move |_| {
         get.get().map(|v| match v {
@@ -626,6 +679,7 @@ fn selector(input: &Input, binding: Binding) -> AnyView {
             let label_for = id.clone();
             let value = choice.select_value.clone();
             let checked_value = value.clone();
+            let initial = selected.get_untracked().as_deref() == Some(value.as_str());
             view! {
                 <label class="choice" for=label_for>
                     <input
@@ -633,6 +687,7 @@ fn selector(input: &Input, binding: Binding) -> AnyView {
                         id=id
                         name=group.clone()
                         value=value.clone()
+                        checked=initial
                         prop:checked=move || selected.get().as_deref() == Some(checked_value.as_str())
                         on:change=move |_| set.run(Value::String(value.clone()))
                     />
@@ -682,6 +737,7 @@ fn collection(input: &Input, binding: Binding) -> AnyView {
     });
     let add_ref = reference.clone();
     let add_inputs = record_inputs.clone();
+    let ready = hydrated();
     view! {
         <div class="collection">
             {move || {
@@ -694,15 +750,15 @@ fn collection(input: &Input, binding: Binding) -> AnyView {
                             <div class="record" data-index=index>
                                 <div class="record-tools">
                                     <span class="record-title">"Record " {index + 1}</span>
-                                    <button type="button" disabled=index == 0
+                                    <button type="button" disabled=move || index == 0 || !ready.get()
                                         on:click=move |_| state.update_collection(&up, |r| if index > 0 && index < r.len() { r.swap(index, index - 1) })>
                                         "Move up"
                                     </button>
-                                    <button type="button" disabled=index == last
+                                    <button type="button" disabled=move || index == last || !ready.get()
                                         on:click=move |_| state.update_collection(&down, |r| if index + 1 < r.len() { r.swap(index, index + 1) })>
                                         "Move down"
                                     </button>
-                                    <button type="button" class="danger"
+                                    <button type="button" class="danger" disabled=move || !ready.get()
                                         on:click=move |_| state.update_collection(&remove, |r| if index < r.len() { r.remove(index); })>
                                         "Remove"
                                     </button>
@@ -723,6 +779,7 @@ fn collection(input: &Input, binding: Binding) -> AnyView {
             <button
                 type="button"
                 class="add-record"
+                disabled=move || !ready.get()
                 on:click=move |_| {
                     let mut record = Map::new();
                     for sub in &add_inputs {

@@ -76,6 +76,8 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("PUT", "/api/v0/unlock", Public),
     ("GET", "/login/ensure_availability", Public),
     ("GET", "/auth/cloudfoundry", Public),
+    // The browser assets (hydration script, wasm, stylesheet): the login page needs them.
+    ("GET", "/pkg/{file}", Public),
     ("POST", "/logout", Signed(SignedIn)),
     // Pages.
     ("GET", "/", Signed(View)),
@@ -85,6 +87,8 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("GET", "/installations/{id}", Signed(View)),
     ("GET", "/review", Signed(View)),
     ("GET", "/products/{guid}/settings", Signed(View)),
+    // The settings form posted without the wasm (http/settings_form.rs).
+    ("POST", "/products/{guid}/settings", Signed(Configure)),
     ("GET", "/products/{guid}/status", Signed(View)),
     ("GET", "/products/{guid}/credentials", Signed(View)),
     ("GET", "/products/{guid}/changes", Signed(View)),

@@ -49,7 +49,7 @@ pub async fn submit(
     }
     let keys = state.throttle.login_keys(&form.username, client.ip());
     if let Err(wait) = state.throttle.check(&keys) {
-        return throttled_page(retry_after_secs(wait));
+        return throttled_page(retry_after_secs(wait), &state.leptos_options.output_name);
     }
     let user = match state
         .store
@@ -101,10 +101,10 @@ fn bad_request(message: &str) -> Response {
     (StatusCode::BAD_REQUEST, message.to_owned()).into_response()
 }
 
-fn throttled_page(retry_after: u64) -> Response {
+fn throttled_page(retry_after: u64, assets: &str) -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tileworks</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/tileworks.css\"></head><body><main class=\"login\">\
+         <link rel=\"stylesheet\" href=\"/pkg/{assets}.css\"></head><body><main class=\"login\">\
          <div class=\"login-card\"><h1>Tileworks</h1><p class=\"form-error\" role=\"alert\">\
          Too many failed login attempts. Try again in {retry_after} seconds.</p>\
          <p><a href=\"/login\">Back to login</a></p></div></main></body></html>"

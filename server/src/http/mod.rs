@@ -1,6 +1,7 @@
 //! The HTTP server: routes, shared state, and start-up.
 
 pub mod api;
+pub mod assets;
 pub mod broker;
 pub mod csrf;
 pub mod fleet;
@@ -11,6 +12,7 @@ pub mod login;
 pub mod pks;
 pub mod recorder;
 pub mod serve;
+pub mod settings_form;
 pub mod state;
 pub mod uaa;
 pub mod unlock;
@@ -18,7 +20,7 @@ pub mod unlock;
 pub use serve::serve;
 pub use state::AppState;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{any, get, post, put};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -69,6 +71,17 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             get(unlock::ensure_availability),
         )
         .route("/auth/cloudfoundry", get(unlock::auth_cloudfoundry))
+        .route(assets::ROUTE, get(assets::serve))
+        .route(settings_form::ROUTE, {
+            let (contexts, options) = (contexts.clone(), state.leptos_options.clone());
+            post(
+                move |State(state): State<AppState>,
+                      guid: axum::extract::Path<String>,
+                      request: axum::extract::Request| {
+                    settings_form::submit(state, contexts.clone(), options.clone(), guid, request)
+                },
+            )
+        })
         .merge(api::routes())
         .merge(broker::routes())
         .merge(pks::routes())
@@ -95,12 +108,14 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .with_state(state)
 }
 
-/// gzip for clients that accept it: a settings page is ~200 KB of HTML (it carries the tile
-/// metadata for in-browser validation) and shrinks about tenfold. tower-http's default
+/// gzip for clients that accept it: the pages' HTML (a settings page carries its form's part of
+/// the tile metadata for in-browser validation) shrinks several times. tower-http's default
 /// predicate already leaves alone what must not or need not be compressed (server-sent events,
-/// which must stream; images; tiny bodies); the wasm bundle is left alone too, because
-/// compressing megabytes on every first load costs more server CPU than it saves on the LAN
-/// an operator works from. Log bundles (`application/gzip`) are compressed already.
+/// which must stream; images; tiny bodies), and it never touches a response that already has a
+/// `Content-Encoding`: the assets under `/pkg/` are sent precompressed (`assets.rs`). An
+/// uncompressed wasm (a debug site, built without copies) is left alone, because compressing
+/// megabytes per load costs more server CPU than it saves. Log bundles (`application/gzip`)
+/// are compressed already.
 fn compression() -> tower_http::compression::CompressionLayer<
     tower_http::compression::predicate::And<
         tower_http::compression::predicate::And<

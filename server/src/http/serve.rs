@@ -163,7 +163,8 @@ async fn open_services(
     addr: SocketAddr,
 ) -> Result<(AppState, Option<director::RunningDirector>)> {
     let leptos_options = LeptosOptions::builder()
-        .output_name("tileworks")
+        // `tileworks.<hash>` for a release site with hashed names (assets.rs).
+        .output_name(super::assets::output_name(&config.site_root))
         .site_root(config.site_root.to_string_lossy().as_ref())
         .site_pkg_dir("pkg")
         .site_addr(addr)

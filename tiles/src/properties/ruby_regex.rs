@@ -298,12 +298,32 @@ fn group_open(chars: &[char], at: usize, out: &mut String) -> Result<usize> {
 
 /// Translates and compiles a Ruby regex. Errors name what is wrong, in words an author can act
 /// on; they never panic.
+///
+/// Compiled patterns are kept (a tile has a few dozen, and every validation of a form, i.e. every
+/// settings page render and save, checks them again: compiling them each time showed in the
+/// page's profile, BENCHMARKS.md "Page loads"). A `Regex` clone shares the compiled program.
 pub fn compile(pattern: &str) -> Result<regex::Regex> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    /// More distinct patterns than any set of tiles has; past it the cache starts over.
+    const KEPT: usize = 4096;
+    static COMPILED: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+    let cache = COMPILED.get_or_init(Default::default);
+    if let Some(found) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
+        return Ok(found);
+    }
     let translated = translate(pattern)?;
-    regex::RegexBuilder::new(&translated)
+    let compiled = regex::RegexBuilder::new(&translated)
         .size_limit(1 << 20)
         .build()
-        .map_err(|e| malformed(format!("`{pattern}` is not a valid regex: {e}")))
+        .map_err(|e| malformed(format!("`{pattern}` is not a valid regex: {e}")))?;
+    if let Ok(mut kept) = cache.lock() {
+        if kept.len() >= KEPT {
+            kept.clear();
+        }
+        kept.insert(pattern.to_owned(), compiled.clone());
+    }
+    Ok(compiled)
 }
 
 #[cfg(test)]

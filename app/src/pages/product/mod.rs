@@ -2,6 +2,7 @@
 //! its Status tab (instances from the Director) and its Credentials tab (as deployed).
 
 pub mod credentials;
+pub mod form_post;
 pub mod form_state;
 pub mod placement;
 pub mod settings;

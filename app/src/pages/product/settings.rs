@@ -20,6 +20,7 @@ use crate::components::conflict::ConflictPanel;
 use crate::components::header::Header;
 use crate::components::messages::server_message;
 use crate::components::widgets::Field;
+use crate::pages::product::form_post::{PostedForm, FORM_FIELD, VERSION_FIELD};
 use crate::pages::product::form_state::{is_redacted, Catalog, FormState};
 use crate::pages::product::placement::{PlacementSection, Section};
 use crate::session::get_current_user;
@@ -44,9 +45,19 @@ pub fn ProductSettingsPage() -> impl IntoView {
         |(guid, form, section)| load_product_settings(guid, form, section.is_some()),
     );
     let extras = Resource::new(guid, load_form_extras);
+    // A form posted without the wasm and refused: the server renders the page again with it
+    // (http/settings_form.rs). Read through a resource so that hydration sees it too.
+    let refused = use_context::<PostedForm>();
+    let posted = OnceResource::new(async move { refused });
     // The outcome of the last save, kept here so that it outlives the reload that follows a
-    // successful save; cleared when the operator moves to another form.
-    let notice = RwSignal::new(None::<Notice>);
+    // successful save; cleared when the operator moves to another form. A plain form post that
+    // saved comes back with `saved=1`.
+    let notice = RwSignal::new(
+        query
+            .with_untracked(|q| q.get("saved").is_some().then(|| q.get("form")))
+            .flatten()
+            .map(|form| (form, true, "Settings saved.".to_owned())),
+    );
     Effect::watch(form, move |_, _, _| notice.set(None), false);
     // After a save the page shows the server's view again: the navigation marks, credentials
     // shown as set (and no longer held in the page), the new configuration version.
@@ -59,8 +70,9 @@ pub fn ProductSettingsPage() -> impl IntoView {
                 let header = user.map(|user| view! { <Header user/> });
                 // Without the extras (stemcell choices) the form still works: the lists are empty.
                 let extras = extras.await.unwrap_or_default();
+                let posted = posted.await;
                 let body = match settings.await {
-                    Ok(settings) => view! { <SettingsBody settings extras section=section() notice reload permissions/> }.into_any(),
+                    Ok(settings) => view! { <SettingsBody settings extras section=section() notice reload permissions posted/> }.into_any(),
                     Err(err) => view! {
                         <main class="page narrow">
                             <h1>"Product not available"</h1>
@@ -88,6 +100,8 @@ fn SettingsBody(
     reload: Callback<()>,
     /// What the role may do: the Save buttons (here and in the placement sections) read it.
     permissions: Option<crate::session::Permissions>,
+    /// A refused plain form post of this page, shown again.
+    posted: Option<PostedForm>,
 ) -> impl IntoView {
     if let Some(permissions) = permissions {
         provide_context(permissions);
@@ -113,13 +127,29 @@ fn SettingsBody(
         availability_zones: settings.availability_zones.clone(),
         stemcells: extras.stemcells,
     };
+    let posted = posted.filter(|p| p.form == current.name);
+    let mut values = settings.values.clone();
+    if let Some(posted) = &posted {
+        values.extend(posted.values.clone());
+    }
     let state = FormState::new(
         settings.guid.clone(),
-        settings.config_version,
-        settings.values.clone(),
+        posted
+            .as_ref()
+            .and_then(|p| p.config_version)
+            .unwrap_or(settings.config_version),
+        values,
         catalog,
         settings.form_complete.clone(),
     );
+    if let Some(posted) = &posted {
+        // As after a refused save in the browser: the posted values count as changed, every
+        // finding shows, the message says why nothing was saved.
+        state.dirty.set(posted.values.keys().cloned().collect());
+        state.errors.set(posted.errors.clone());
+        state.show_all_errors.set(true);
+        notice.set(Some((current.name.clone(), false, posted.message.clone())));
+    }
     let config_version = state.config_version;
     // What the page loaded for this form's fields: sent with a save, so that a refused stale
     // save can say what each changed field was when this operator started.
@@ -128,6 +158,8 @@ fn SettingsBody(
         .iter()
         .filter_map(|(r, _)| settings.values.get(r).map(|v| (r.clone(), v.clone())))
         .collect();
+    // Where the form posts without the wasm (http/settings_form.rs).
+    let action = format!("/products/{}/settings?form={}", settings.guid, current.name);
     let loaded_json = serde_json::to_string(&loaded).unwrap_or_else(|_| "{}".into());
     let labels = StoredValue::new(form_references.into_iter().collect::<BTreeMap<_, _>>());
     // A refused stale save's changes still to be decided (use theirs / keep mine), with the
@@ -310,12 +342,15 @@ fn SettingsBody(
                 {match section {
                     Some(section) => view! { <PlacementSection guid=settings.guid.clone() section/> }.into_any(),
                     None => view! {
-                <form class="settings-form" data-hydrated=move || hydrated.get().then_some("true") on:submit=move |ev| {
+                <form class="settings-form" method="post" action=action data-hydrated=move || hydrated.get().then_some("true") on:submit=move |ev| {
                     ev.prevent_default();
                     state.show_all_errors.set(true);
                     notice.set(None);
                     save.dispatch(state.changed_values());
                 }>
+                    <input type="hidden" name=FORM_FIELD value=form_name.clone()/>
+                    <input type="hidden" name=VERSION_FIELD value=config_version.get_untracked().to_string()
+                        prop:value=move || config_version.get().to_string()/>
                     <h2>{current.label.clone()}</h2>
                     {current.description.clone().map(|d| view! { <p class="form-description">{d}</p> })}
                     {inputs}

@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+// Page-load benchmark in Chromium (Playwright + the Chrome DevTools Protocol): bytes on the wire
+// for a cold load (empty cache) and a warm load (same browser, cache filled) of the dashboard and
+// of the PKS Plan 1 form, and the time to interactive (navigation start until the page has
+// hydrated: its `data-hydrated` marker, set by an effect, which only runs once the wasm took
+// over), unthrottled and at 10 Mbit/s, 40 ms latency and 4x CPU slowdown. Results go into
+// BENCHMARKS.md ("Page loads").
+//
+// Usage: node scripts/bench-load.mjs   (after scripts/build-site.sh release into SITE_ROOT)
+// Environment: TILEWORKS_BIN (target/debug/tileworks), SITE_ROOT (target/site-release),
+// RUNS (3, the median is printed).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const require = createRequire(path.join(root, 'end2end', 'package.json'));
+const { chromium } = require('@playwright/test');
+
+const bin = process.env.TILEWORKS_BIN ?? path.join(root, 'target', 'debug', 'tileworks');
+const site = process.env.SITE_ROOT ?? path.join(root, 'target', 'site-release');
+const runs = Number(process.env.RUNS ?? 3);
+const password = 'bench-admin-password';
+const dataDir = mkdtempSync(path.join(tmpdir(), 'tileworks-bench-load-'));
+
+const server = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+  env: { ...process.env, TILEWORKS_ADMIN_PASSWORD: password, TILEWORKS_SITE_ROOT: site, RUST_LOG: 'warn' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const stop = () => {
+  server.kill('SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
+};
+process.on('exit', stop);
+
+const base = await new Promise((resolve, reject) => {
+  let seen = '';
+  server.stdout.on('data', (chunk) => {
+    seen += chunk;
+    const m = seen.match(/listening on (http\S+)/);
+    if (m) resolve(m[1]);
+  });
+  server.on('exit', (code) => reject(new Error(`server exited ${code}`)));
+});
+
+// Stage PKS through the API (password grant, as om does).
+const tokenResponse = await fetch(`${base}/uaa/oauth/token`, {
+  method: 'POST',
+  headers: { authorization: `Basic ${Buffer.from('opsman:').toString('base64')}` },
+  body: new URLSearchParams({ grant_type: 'password', username: 'admin', password }),
+});
+const { access_token: token } = await tokenResponse.json();
+const staged = await (
+  await fetch(`${base}/api/v0/staged/products`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'pivotal-container-service', product_version: 'latest' }),
+  })
+).json();
+
+const pages = [
+  { name: 'dashboard', url: '/', ready: '.dashboard-layout[data-hydrated="true"]' },
+  {
+    name: 'PKS Plan 1 form',
+    url: `/products/${staged.guid}/settings?form=plan1`,
+    ready: 'form.settings-form[data-hydrated="true"]',
+  },
+];
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+
+// Signed in once; each measurement starts a fresh context (an empty cache) with that cookie.
+const login = await browser.newContext({ baseURL: base });
+const loginPage = await login.newPage();
+await loginPage.goto('/login');
+await loginPage.fill('#username', 'admin');
+await loginPage.fill('#password', password);
+await loginPage.click('button[type=submit]');
+await loginPage.waitForURL(`${base}/`);
+const storageState = await login.storageState();
+await login.close();
+
+async function load(page, cdp, url, ready) {
+  let bytes = 0;
+  const onFinished = (e) => {
+    bytes += e.encodedDataLength;
+  };
+  cdp.on('Network.loadingFinished', onFinished);
+  const started = Date.now();
+  await page.goto(url, { waitUntil: 'commit' });
+  await page.waitForSelector(ready, { state: 'attached', timeout: 60_000 });
+  const interactive = Date.now() - started;
+  await page.waitForLoadState('networkidle');
+  cdp.off('Network.loadingFinished', onFinished);
+  return { bytes, interactive };
+}
+
+async function measure(target, throttled) {
+  const context = await browser.newContext({ baseURL: base, storageState });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  if (throttled) {
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 40,
+      downloadThroughput: (10 * 1024 * 1024) / 8,
+      uploadThroughput: (10 * 1024 * 1024) / 8,
+    });
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+  }
+  const cold = await load(page, cdp, target.url, target.ready);
+  const warm = await load(page, cdp, target.url, target.ready);
+  await context.close();
+  return { cold, warm };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(`site ${site}, server ${bin}, ${runs} runs each (median)`);
+console.log('| page | cold bytes | warm bytes | TTI cold, unthrottled | TTI warm, unthrottled | TTI cold, 10 Mbit/s 40 ms 4x CPU | TTI warm, throttled |');
+console.log('|---|---|---|---|---|---|---|');
+for (const target of pages) {
+  const plain = [];
+  const slow = [];
+  for (let i = 0; i < runs; i++) {
+    plain.push(await measure(target, false));
+    slow.push(await measure(target, true));
+  }
+  const m = (list, f) => median(list.map(f));
+  console.log(
+    `| ${target.name} | ${m(plain, (r) => r.cold.bytes)} | ${m(plain, (r) => r.warm.bytes)} | ` +
+      `${m(plain, (r) => r.cold.interactive)} ms | ${m(plain, (r) => r.warm.interactive)} ms | ` +
+      `${m(slow, (r) => r.cold.interactive)} ms | ${m(slow, (r) => r.warm.interactive)} ms |`,
+  );
+}
+await browser.close();
+stop();
+process.exit(0);
