@@ -58,6 +58,7 @@ pub mod rules {
     pub const EXPRESSION_REFERENCE: &str = "expression-reference-resolves";
     pub const INTEGER_CONSTRAINTS: &str = "integer-constraints";
     pub const OPTIONS_DEFAULT: &str = "options-default";
+    pub const BOOLEAN_DEFAULT: &str = "boolean-default";
     pub const DUPLICATE_NAME: &str = "duplicate-name";
     pub const UNKNOWN_TYPE: &str = "unknown-property-type";
     pub const RESERVED_NAME: &str = "reserved-name";
@@ -73,8 +74,15 @@ pub fn has_errors(findings: &[Finding]) -> bool {
 
 /// Lints metadata text: unreadable YAML or a wrong shape becomes a single error finding.
 pub fn lint_yaml(text: &str) -> Vec<Finding> {
-    match ProductTemplate::from_yaml(text) {
-        Ok(t) => lint(&t),
+    let loaded = crate::yaml::load_reporting_repairs(text, &crate::yaml::Limits::default());
+    match loaded.and_then(|(value, repairs)| {
+        ProductTemplate::from_value(&value).map(|t| (t, value, repairs))
+    }) {
+        Ok((t, value, repairs)) => {
+            let mut findings = legacy_forms(&value, &repairs);
+            findings.extend(lint(&t));
+            findings
+        }
         Err(crate::Error::Shape { path, message }) => vec![Finding {
             path,
             rule: rules::SHAPE.into(),
@@ -93,6 +101,79 @@ pub fn lint_yaml(text: &str) -> Vec<Finding> {
             hint: Some("the metadata must be one readable YAML document".into()),
         }],
     }
+}
+
+/// Warnings for what Ops Manager accepts but the current format spells otherwise: Tileworks
+/// reads these as Ops Manager does (see `metadata` and `yaml`), and says so.
+fn legacy_forms(value: &Value, repairs: &[String]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut warn = |path: String, rule: &str, message: String, hint: &str| {
+        out.push(Finding {
+            path,
+            rule: rule.into(),
+            severity: Severity::Warning,
+            message,
+            hint: Some(hint.into()),
+        })
+    };
+    for at in repairs {
+        warn(
+            at.clone(),
+            rules::YAML,
+            "a quoted scalar's continuation line is indented less than its key (libyaml, which Ops Manager uses, reads it; the YAML spec does not)".into(),
+            "indent the continuation lines and the closing quote past the key",
+        );
+    }
+    if value.get("stemcell_criteria").is_none() {
+        if let Some(s) = value.get("stemcell") {
+            let read = crate::metadata::StemcellCriteria::from_legacy_stemcell(s)
+                .map(|c| {
+                    format!(
+                        "read as stemcell_criteria {{os: {}, version: '{}'}}",
+                        c.os, c.version
+                    )
+                })
+                .unwrap_or_else(|| "its name gives no OS".into());
+            warn(
+                "stemcell".into(),
+                rules::STEMCELL_CRITERIA,
+                format!("`stemcell:` is the pre-1.5 format; {read}"),
+                "declare `stemcell_criteria: {os, version}`",
+            );
+        }
+    }
+    let verifiers = value
+        .get("install_time_verifiers")
+        .and_then(Value::as_array);
+    for (i, v) in verifiers.into_iter().flatten().enumerate() {
+        if v.get("properties").is_some_and(Value::is_array) {
+            warn(
+                format!("install_time_verifiers[{i}].properties"),
+                rules::SHAPE,
+                "verifier properties as a list of names is the pre-1.5 format".into(),
+                "give `properties` as a map of settings",
+            );
+        }
+    }
+    let forms = value.get("form_types").and_then(Value::as_array);
+    for (f, form) in forms.into_iter().flatten().enumerate() {
+        let inputs = form.get("property_inputs").and_then(Value::as_array);
+        for (i, input) in inputs.into_iter().flatten().enumerate() {
+            let Some(r) = input.get("reference").and_then(Value::as_str) else {
+                continue;
+            };
+            let bare = r.strip_prefix('.').unwrap_or(r);
+            if !bare.is_empty() && !bare.contains('.') {
+                warn(
+                    format!("form_types[{f}].property_inputs[{i}].reference"),
+                    rules::FORM_REFERENCE,
+                    format!("`{r}` is the pre-1.5 spelling of `.properties.{bare}`"),
+                    "write `.properties.NAME`",
+                );
+            }
+        }
+    }
+    out
 }
 
 /// Lints a loaded product template. Findings come in a stable order (by rule group, then
@@ -428,6 +509,21 @@ impl<'a> Linter<'a> {
         if bp.property_type.uses_options() {
             self.options(bp, path);
         }
+        if bp.property_type.as_str() == "boolean" {
+            if let Some(d) = bp.default.as_ref().filter(|d| {
+                crate::properties::types::coerce("boolean", (*d).clone())
+                    .as_bool()
+                    .is_none()
+            }) {
+                // Seen in real tiles: `default: (( .properties.X.value ))` naming no property.
+                self.warn(
+                    format!("{path}.default"),
+                    rules::BOOLEAN_DEFAULT,
+                    format!("default `{d}` of boolean `{}` is not true or false; the property starts unset", bp.name),
+                    "give `true` or `false`",
+                );
+            }
+        }
         for (i, rd) in bp.resource_definitions.iter().enumerate() {
             if let Some(c) = &rd.constraints {
                 self.integer_constraints(
@@ -611,11 +707,12 @@ impl<'a> Linter<'a> {
         for d in defaults {
             let text = crate::metadata::decode_text(&d).unwrap_or_default();
             if !names.contains(&text) {
-                self.error(
+                // Ops Manager imports the tile and leaves the property unset; so do we.
+                self.warn(
                     format!("{path}.default"),
                     rules::OPTIONS_DEFAULT,
                     format!(
-                        "default `{text}` of `{}` is not one of its options ({})",
+                        "default `{text}` of `{}` is not one of its options ({}); the property starts unset",
                         bp.name,
                         names.iter().cloned().collect::<Vec<_>>().join(", ")
                     ),
@@ -653,11 +750,11 @@ impl<'a> Linter<'a> {
                         "quote it (`default: 'No'`): unquoted yes/no/on/off are booleans in YAML 1.1",
                     );
                 } else {
-                    self.error(
+                    self.warn(
                         dpath,
                         rules::SELECTOR_DEFAULT,
                         format!(
-                            "default of selector `{}` is the boolean {b}, which names no option",
+                            "default of selector `{}` is the boolean {b}, which names no option; the selector starts unset",
                             bp.name
                         ),
                         "set the default to one option's `select_value`, quoted",
@@ -680,11 +777,12 @@ impl<'a> Linter<'a> {
                         "Ops Manager tolerates it, but the documented form is the option's `select_value`",
                     );
                 } else {
-                    self.error(
+                    // Ops Manager imports the tile and leaves the selector unset; so do we.
+                    self.warn(
                         dpath,
                         rules::SELECTOR_DEFAULT,
                         format!(
-                            "default `{text}` of selector `{}` names no option (select_values: {})",
+                            "default `{text}` of selector `{}` names no option (select_values: {}); the selector starts unset",
                             bp.name,
                             values.join(", ")
                         ),
@@ -780,11 +878,12 @@ impl<'a> Linter<'a> {
                         .filter(|r| r.starts_with(&prefix))
                         .and_then(|_| bp.option_template(sel.option_name()));
                     if option.is_none() {
-                        self.error(
+                        // Ops Manager imports the tile and shows the form without it.
+                        self.warn(
                             format!("{spath}.reference"),
                             rules::FORM_REFERENCE,
                             format!(
-                                "`{}` names no option of selector `{}`",
+                                "`{}` names no option of selector `{}`; the form leaves it out",
                                 sel.reference, found.reference
                             ),
                             "selector inputs are `SELECTOR_REFERENCE.OPTION_NAME` (the option template name)",

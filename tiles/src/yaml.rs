@@ -52,6 +52,13 @@ pub fn load(text: &str) -> Result<Value> {
 
 /// Loads the first YAML document of `text` with YAML 1.1 rules and the given limits.
 pub fn load_with_limits(text: &str, limits: &Limits) -> Result<Value> {
+    load_reporting_repairs(text, limits).map(|(value, _)| value)
+}
+
+/// Like [`load_with_limits`], also returning where `text` relied on libyaml's leniency
+/// (see [`reindent_quoted_scalar`]): `line L column C` of each quoted scalar read only after
+/// indenting its continuation lines. The lint reports them so authors can fix their YAML.
+pub fn load_reporting_repairs(text: &str, limits: &Limits) -> Result<(Value, Vec<String>)> {
     if text.len() > limits.max_bytes {
         return Err(Error::Yaml {
             at: "document".into(),
@@ -62,18 +69,127 @@ pub fn load_with_limits(text: &str, limits: &Limits) -> Result<Value> {
             ),
         });
     }
+    // Re-indented copies of `text`, made only when a tile relies on libyaml's leniency (below).
+    let mut reindented: Option<String> = None;
+    let mut repairs = Vec::new();
+    for _ in 0..MAX_REINDENTED_SCALARS {
+        let current = reindented.as_deref().unwrap_or(text);
+        match parse(current, limits) {
+            Err(Failure::Scan(e)) if e.info() == UNDER_INDENTED_QUOTED_SCALAR => {
+                match reindent_quoted_scalar(current, e.marker()) {
+                    Some(fixed) => {
+                        let m = e.marker();
+                        repairs.push(format!("line {} column {}", m.line(), m.col() + 1));
+                        reindented = Some(fixed);
+                    }
+                    None => return Err(scan_error(e)),
+                }
+            }
+            Err(Failure::Scan(e)) => return Err(scan_error(e)),
+            Err(Failure::Tree(e)) => return Err(e),
+            Ok(value) => return Ok((value, repairs)),
+        }
+    }
+    Err(Error::Yaml {
+        at: "document".into(),
+        message: format!(
+            "more than {MAX_REINDENTED_SCALARS} quoted scalars are indented less than their key"
+        ),
+    })
+}
+
+/// What stops a parse: the scanner's syntax error (some are recoverable, see
+/// [`reindent_quoted_scalar`]) or an error building the value tree.
+enum Failure {
+    Scan(ScanError),
+    Tree(Error),
+}
+
+fn parse(text: &str, limits: &Limits) -> std::result::Result<Value, Failure> {
     let mut builder = Builder::new(limits);
     let mut parser = Parser::new_from_str(text);
     while let Some(item) = parser.next_event() {
-        let (event, span) = item.map_err(scan_error)?;
+        let (event, span) = item.map_err(Failure::Scan)?;
         let at = || format!("line {} column {}", span.start.line(), span.start.col() + 1);
         match builder.event(event) {
             Ok(Flow::Continue) => {}
             Ok(Flow::Done) => break,
-            Err(message) => return Err(Error::Yaml { at: at(), message }),
+            Err(message) => return Err(Failure::Tree(Error::Yaml { at: at(), message })),
         }
     }
     Ok(builder.result.unwrap_or(Value::Null))
+}
+
+/// The scanner's message for a quoted scalar whose continuation line (or closing quote) starts
+/// left of the block it belongs to.
+const UNDER_INDENTED_QUOTED_SCALAR: &str = "invalid indentation in quoted scalar";
+
+/// Each such scalar costs one more parse; real tiles have a handful.
+const MAX_REINDENTED_SCALARS: usize = 256;
+
+/// libyaml, which Ops Manager reads tiles with (Ruby's Psych), does not check the indentation
+/// of a quoted scalar's continuation lines, and real tiles depend on it:
+///
+/// ```yaml
+///   description: "A long text
+/// that goes on here"
+/// ```
+///
+/// The YAML spec (and `saphyr-parser`) refuses it. Line folding discards a continuation line's
+/// leading white space, so indenting those lines up to the opening quote's column cannot change
+/// the scalar's value: this returns `text` with that done for the scalar whose opening quote is
+/// at `start`, or `None` when `start` is not an opening quote (nothing to repair).
+fn reindent_quoted_scalar(text: &str, start: &saphyr_parser::Marker) -> Option<String> {
+    let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let first = start.line().checked_sub(1)?;
+    let column = start.col();
+    let quote = lines.get(first)?.chars().nth(column)?;
+    if quote != '"' && quote != '\'' {
+        return None;
+    }
+    // Walk the scalar to its closing quote, remembering the continuation lines it spans.
+    let mut continuation = Vec::new();
+    let mut line = first;
+    let mut chars: Vec<char> = lines[first].chars().skip(column + 1).collect();
+    let mut i = 0;
+    loop {
+        if i >= chars.len() {
+            line += 1;
+            chars = lines.get(line)?.chars().collect();
+            i = 0;
+            if !chars.iter().all(|c| c.is_whitespace()) {
+                continuation.push(line);
+            }
+            continue;
+        }
+        match (quote, chars[i]) {
+            ('\'', '\'') if chars.get(i + 1) == Some(&'\'') => i += 2,
+            ('"', '\\') => i += 2,
+            (q, c) if c == q => break,
+            _ => i += 1,
+        }
+    }
+    let padded: Vec<String> = continuation
+        .iter()
+        .map(|&n| {
+            let indent = lines[n]
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .count();
+            format!("{}{}", " ".repeat(column.saturating_sub(indent)), lines[n])
+        })
+        .collect();
+    if padded
+        .iter()
+        .zip(&continuation)
+        .all(|(p, &n)| p == lines[n])
+    {
+        return None; // already indented: the scanner's complaint is something else
+    }
+    for (text, &n) in padded.iter().zip(&continuation) {
+        lines[n] = text;
+    }
+    Some(lines.concat())
 }
 
 fn scan_error(e: ScanError) -> Error {
@@ -858,6 +974,23 @@ seq: [*d]
             "{err}"
         );
         assert!(load("a: *nope\n").is_err());
+    }
+
+    #[test]
+    fn quoted_scalars_indented_less_than_their_key_load_as_libyaml_reads_them() {
+        // Continuation lines and the closing quote left of the key, in both quote styles; the
+        // value is what the spec's folding gives once they are indented.
+        let text = "form:\n  label: \"First part\nsecond part,\n  third\n\"\n  hint: 'it''s\nhere'\n  after: 1\n";
+        let v = load(text).unwrap();
+        assert_eq!(v["form"]["label"], json!("First part second part, third "));
+        assert_eq!(v["form"]["hint"], json!("it's here"));
+        assert_eq!(v["form"]["after"], json!(1));
+        // A blank line inside still folds to a line break, and an escaped quote does not end
+        // the scalar early.
+        let v = load("a:\n  b: \"x \\\" y\n\nz\"\n").unwrap();
+        assert_eq!(v["a"]["b"], json!("x \" y\nz"));
+        // A scalar that never closes is still an error naming a line.
+        assert!(load("a:\n  b: \"open\nc: d\n").is_err());
     }
 
     #[test]

@@ -26,6 +26,10 @@ pub struct LintArgs {
     /// [{"path", "rule", "severity", "message", "hint"}]}.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Fail (exit 1) on warnings too. Without it, what Ops Manager tolerates (and so Tileworks
+    /// imports) is reported but exits 0.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Serialize)]
@@ -66,7 +70,7 @@ pub fn run(args: &LintArgs) -> u8 {
             println!("{}: {}", args.path.display(), summary(errors, warnings));
         }
     }
-    if errors > 0 {
+    if errors > 0 || (args.strict && warnings > 0) {
         EXIT_PROBLEMS
     } else {
         EXIT_OK

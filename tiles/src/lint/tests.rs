@@ -195,6 +195,7 @@ fn form_reference_resolves() {
         Severity::Error,
         "form_types[0].property_inputs[1].reference",
     );
+    // Ops Manager imports a selector input naming no option and leaves it out of the form.
     let f = broken(
         "reference: .properties.mode.on_option\n",
         "reference: .properties.mode.missing\n",
@@ -202,9 +203,10 @@ fn form_reference_resolves() {
     assert_fires(
         &f,
         rules::FORM_REFERENCE,
-        Severity::Error,
+        Severity::Warning,
         "form_types[0].property_inputs[2].selector_property_inputs[1].reference",
     );
+    assert!(!has_errors(&f), "{f:#?}");
     let f = broken(
         "reference: .properties.mode.on_option.level",
         "reference: .properties.mode.on_option.nope",
@@ -229,13 +231,15 @@ fn form_reference_resolves() {
 
 #[test]
 fn selector_default_names_a_select_value() {
+    // Ops Manager imports a default naming no option; the selector starts unset.
     let f = broken("default: 'No'", "default: Maybe");
     assert_fires(
         &f,
         rules::SELECTOR_DEFAULT,
-        Severity::Error,
+        Severity::Warning,
         "property_blueprints[3].default",
     );
+    assert!(!has_errors(&f), "{f:#?}");
     // unquoted No is the boolean false: a warning that explains YAML 1.1
     let f = broken("default: 'No'", "default: No");
     assert_fires(
@@ -515,13 +519,16 @@ fn integer_constraints_are_consistent() {
 
 #[test]
 fn option_defaults_are_options() {
+    // Tolerated as Ops Manager tolerates them (`default: non-existant-value` is seen in real
+    // tiles): a warning, and the property starts unset.
     let f = broken("default: red", "default: green");
     assert_fires(
         &f,
         rules::OPTIONS_DEFAULT,
-        Severity::Error,
+        Severity::Warning,
         "property_blueprints[2].default",
     );
+    assert!(!has_errors(&f), "{f:#?}");
     let f = broken(
         "type: dropdown_select\n  configurable: true\n  default: red",
         "type: multi_select_options\n  configurable: true\n  default: [red, pink]",
@@ -529,7 +536,7 @@ fn option_defaults_are_options() {
     assert_fires(
         &f,
         rules::OPTIONS_DEFAULT,
-        Severity::Error,
+        Severity::Warning,
         "property_blueprints[2].default",
     );
     let f = broken(
@@ -784,4 +791,52 @@ fn product_version_requirements_must_parse() {
         "requires_product_versions[1].version",
     );
     assert_eq!(f.len(), 1, "{f:#?}");
+}
+
+#[test]
+fn earlier_formats_ops_manager_accepts_are_read_and_warned_about() {
+    // `stemcell:` instead of `stemcell_criteria`, a verifier's properties as a list of names,
+    // `.NAME` form references, and a quoted scalar indented less than its key.
+    let text = GOOD
+        .replacen(
+            "stemcell_criteria: {os: ubuntu-jammy, version: '1.10'}\n",
+            "stemcell:\n  name: bosh-vsphere-esxi-ubuntu-trusty-go_agent\n  version: '3586.26'\n  file: s.tgz\n",
+            1,
+        )
+        .replacen("reference: .properties.greeting", "reference: .greeting", 1)
+        .replacen(
+            "form_types:",
+            "install_time_verifiers:\n- name: Verifiers::SsoUrlVerifier\n  properties:\n  - saml_login.sso_url\nform_types:",
+            1,
+        )
+        .replacen("label: Small", "label: \"Small\ntile\"", 1);
+    assert_ne!(text, GOOD);
+    let f = findings(&text);
+    assert!(!has_errors(&f), "{f:#?}");
+    assert_fires(&f, rules::STEMCELL_CRITERIA, Severity::Warning, "stemcell");
+    assert_fires(
+        &f,
+        rules::SHAPE,
+        Severity::Warning,
+        "install_time_verifiers[0].properties",
+    );
+    assert_fires(
+        &f,
+        rules::FORM_REFERENCE,
+        Severity::Warning,
+        "form_types[0].property_inputs[0].reference",
+    );
+    assert!(f
+        .iter()
+        .any(|x| x.rule == rules::YAML && x.severity == Severity::Warning));
+    let t = crate::metadata::ProductTemplate::from_yaml(&text).unwrap();
+    let c = t.stemcell_criteria.as_ref().unwrap();
+    assert_eq!(
+        (c.os.as_str(), c.version.as_str()),
+        ("ubuntu-trusty", "3586.26")
+    );
+    assert_eq!(
+        t.property(".greeting").unwrap().reference,
+        ".properties.greeting"
+    );
 }

@@ -149,6 +149,13 @@ impl Verifier {
         let o = Obj::new(v, path)?;
         let properties = match o.get("properties") {
             Some(Value::Object(m)) => m.clone(),
+            // Early tiles list the properties a verifier reads (`- saml_login.sso_url`); the
+            // names become keys without settings.
+            Some(Value::Array(names)) => names
+                .iter()
+                .filter_map(super::decode::scalar_text)
+                .map(|name| (name, Value::Null))
+                .collect(),
             Some(other) => {
                 return Err(super::decode::shape(
                     &o.at("properties"),

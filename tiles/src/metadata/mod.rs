@@ -90,6 +90,28 @@ pub struct StemcellCriteria {
     pub requires_cpi: Option<bool>,
 }
 
+impl StemcellCriteria {
+    /// Early tiles (Ops Manager 1.1–1.4) named one stemcell file instead of criteria:
+    /// `stemcell: {name: bosh-vsphere-esxi-ubuntu, version: '1471.2', file: …}`. The OS is the
+    /// name after `bosh-IAAS-HYPERVISOR-` (without a `-go_agent` suffix). `None` when the entry
+    /// has no readable name and version.
+    pub fn from_legacy_stemcell(v: &Value) -> Option<StemcellCriteria> {
+        let name = v.get("name")?.as_str()?;
+        let version = decode::scalar_text(v.get("version")?)?;
+        let os = name
+            .splitn(4, '-')
+            .nth(3)
+            .map(|os| os.strip_suffix("-go_agent").unwrap_or(os))
+            .filter(|os| !os.is_empty())?;
+        Some(StemcellCriteria {
+            os: os.to_string(),
+            version,
+            enable_patch_security_updates: None,
+            requires_cpi: None,
+        })
+    }
+}
+
 /// A BOSH release shipped with (or fetched for) the tile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Release {
@@ -182,9 +204,10 @@ impl ProductTemplate {
     /// Builds the model from an already loaded YAML tree.
     pub fn from_value(value: &Value) -> Result<ProductTemplate> {
         let o = Obj::new(value, "")?;
-        let stemcell_criteria = match o.get("stemcell_criteria") {
-            None => None,
-            Some(v) => Some(StemcellCriteria::decode(v, "stemcell_criteria")?),
+        let stemcell_criteria = match (o.get("stemcell_criteria"), o.get("stemcell")) {
+            (Some(v), _) => Some(StemcellCriteria::decode(v, "stemcell_criteria")?),
+            (None, Some(v)) => StemcellCriteria::from_legacy_stemcell(v),
+            (None, None) => None,
         };
         Ok(ProductTemplate {
             name: o.string_or_empty("name")?,
@@ -280,7 +303,12 @@ impl ProductTemplate {
         if trimmed.starts_with('.') {
             return None; // `..product.` references another product
         }
-        let segs: Vec<&str> = trimmed.split('.').collect();
+        let mut segs: Vec<&str> = trimmed.split('.').collect();
+        if segs.len() == 1 {
+            // Early tiles (metadata 1.3 and before) name product properties `.NAME` in their
+            // forms; Ops Manager still reads them as `.properties.NAME`.
+            segs.insert(0, "properties");
+        }
         let (scope, top) = self.scoped_blueprint(segs.first()?, segs.get(1)?)?;
         let (option_name, sub_name) = match segs.len() {
             2 => {

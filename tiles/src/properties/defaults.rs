@@ -33,14 +33,86 @@ pub fn default_value(blueprint: &PropertyBlueprint, present_products: &[String])
             Value::Object(_) | Value::String(_) => Some(types::coerce(type_name, raw)),
             _ => None,
         },
-        "selector" => Some(
-            selected_option(blueprint, &raw)
-                .map(|o| Value::String(o.select_value.clone()))
-                .unwrap_or(raw),
-        ),
+        // A default naming no option is tolerated at import and leaves the property unset, as
+        // Ops Manager does (the lint warns): the operator has to choose.
+        "selector" => {
+            selector_default(blueprint, &raw).map(|o| Value::String(o.select_value.clone()))
+        }
+        // A default that is not a boolean (the lint warns) leaves the property unset.
+        "boolean" => types::coerce(type_name, raw).as_bool().map(Value::Bool),
+        "dropdown_select" => option_names_default(blueprint, raw, false),
+        // Records written in YAML carry YAML's types (`cost_usd: 10` for a string field);
+        // Ops Manager reads them as the field's type.
+        "collection" => Some(match raw {
+            Value::Array(records) => Value::Array(
+                records
+                    .into_iter()
+                    .map(|record| coerce_record(blueprint, record))
+                    .collect(),
+            ),
+            other => other,
+        }),
+        "multi_select_options" => option_names_default(blueprint, raw, true),
         _ => Some(types::coerce(type_name, raw)),
     }
     .filter(|v| !v.is_null())
+}
+
+/// The option a selector's default designates. An unquoted `default: No` is a YAML 1.1 boolean;
+/// it designates the option whose `select_value` is one of that boolean's words, which is what
+/// the author meant.
+fn selector_default<'a>(
+    selector: &'a PropertyBlueprint,
+    raw: &Value,
+) -> Option<&'a OptionTemplate> {
+    if let Value::Bool(b) = raw {
+        let words: &[&str] = if *b {
+            &["yes", "true", "on"]
+        } else {
+            &["no", "false", "off"]
+        };
+        return selector
+            .option_templates()
+            .iter()
+            .find(|o| words.contains(&o.select_value.to_ascii_lowercase().as_str()));
+    }
+    selected_option(selector, raw)
+}
+
+/// A collection record with each field brought to its sub-blueprint's type.
+fn coerce_record(collection: &PropertyBlueprint, record: Value) -> Value {
+    let Value::Object(fields) = record else {
+        return record;
+    };
+    let subs = collection.sub_blueprints();
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(name, value)| {
+                let value = match subs.iter().find(|b| b.name == name) {
+                    Some(sub) => types::coerce(sub.property_type.as_str(), value),
+                    None => value,
+                };
+                (name, value)
+            })
+            .collect(),
+    )
+}
+
+/// A dropdown's or multi-select's default keeping only the names its options have; `None` when
+/// nothing is left.
+fn option_names_default(blueprint: &PropertyBlueprint, raw: Value, many: bool) -> Option<Value> {
+    let names: Vec<String> = blueprint.options.iter().map(|o| o.name_text()).collect();
+    let known = |v: &Value| crate::metadata::decode_text(v).is_some_and(|t| names.contains(&t));
+    let type_name = blueprint.property_type.as_str();
+    match raw {
+        Value::Array(items) if many => {
+            let kept: Vec<Value> = items.into_iter().filter(known).collect();
+            (!kept.is_empty()).then(|| types::coerce(type_name, Value::Array(kept)))
+        }
+        single if known(&single) => Some(types::coerce(type_name, single)),
+        _ => None,
+    }
 }
 
 /// The value of `reference`: the staged one when the key is present (even a staged `null`,
