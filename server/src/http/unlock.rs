@@ -160,6 +160,7 @@ impl Lock {
 /// The router while locked: the unlock routes, everything else refused. Once [`Lock::open`] ran,
 /// every request goes to the full router instead.
 pub fn locked_router(lock: Arc<Lock>, site_root: &Path, secure_cookies: bool) -> Router {
+    STYLESHEET.get_or_init(|| format!("/pkg/{}.css", super::assets::output_name(site_root)));
     Router::new()
         // The built assets (the unlock page's stylesheet); public anyway.
         .nest_service(
@@ -374,6 +375,14 @@ fn found(location: &'static str) -> Response {
         .into_response()
 }
 
+/// The stylesheet's path (its name carries the build's hash in a release site), set once the
+/// locked router knows the site folder.
+static STYLESHEET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn stylesheet() -> &'static str {
+    STYLESHEET.get().map_or("/pkg/tileworks.css", String::as_str)
+}
+
 fn unlock_page(status: StatusCode, error: Option<&str>) -> Response {
     let error = error
         .map(|e| {
@@ -386,13 +395,14 @@ fn unlock_page(status: StatusCode, error: Option<&str>) -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Unlock Tileworks</title><link rel=\"stylesheet\" href=\"/pkg/tileworks.css\"></head>\
+         <title>Unlock Tileworks</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
          <body><main class=\"login\"><div class=\"login-card\"><h1>Tileworks</h1>\
          <p>Tileworks was restarted. Enter the decryption passphrase to unlock it, then log in.</p>\
          {error}<form method=\"post\" action=\"/unlock\">\
          <label for=\"passphrase\">Decryption passphrase</label>\
          <input id=\"passphrase\" name=\"passphrase\" type=\"password\" autocomplete=\"off\" required autofocus>\
-         <button type=\"submit\">Unlock</button></form></div></main></body></html>"
+         <button type=\"submit\">Unlock</button></form></div></main></body></html>",
+        css = stylesheet()
     );
     (status, Html(body)).into_response()
 }
@@ -401,10 +411,11 @@ fn starting_page() -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta http-equiv=\"refresh\" content=\"1\"><title>Unlock Tileworks</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/tileworks.css\"></head>\
+         <link rel=\"stylesheet\" href=\"{css}\"></head>\
          <body><main class=\"login\"><div class=\"login-card\"><h1>Tileworks</h1>\
          <p role=\"status\">Unlocked. {STARTING_BODY}</p>\
-         <p><a href=\"/login\">Log in</a></p></div></main></body></html>"
+         <p><a href=\"/login\">Log in</a></p></div></main></body></html>",
+        css = stylesheet()
     );
     Html(body).into_response()
 }
