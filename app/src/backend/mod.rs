@@ -7,8 +7,8 @@
 //! browser receives is one of the plain types — secrets arrive redacted. Who may call what is
 //! not decided here: every server function passes the server's gate before it runs.
 
-pub mod clusters;
 pub mod audit;
+pub mod clusters;
 pub mod credentials;
 pub mod director;
 pub mod installations;

@@ -380,7 +380,9 @@ fn found(location: &'static str) -> Response {
 static STYLESHEET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 fn stylesheet() -> &'static str {
-    STYLESHEET.get().map_or("/pkg/tileworks.css", String::as_str)
+    STYLESHEET
+        .get()
+        .map_or("/pkg/tileworks.css", String::as_str)
 }
 
 fn unlock_page(status: StatusCode, error: Option<&str>) -> Response {

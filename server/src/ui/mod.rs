@@ -4,8 +4,8 @@
 //! before it reached a backend. The Leptos context that hands the backends to the pages is
 //! built in [`contexts`].
 
-pub mod clusters;
 pub mod audit;
+pub mod clusters;
 pub mod credentials;
 pub mod director;
 pub mod installations;
