@@ -161,12 +161,11 @@ impl Lock {
 /// every request goes to the full router instead.
 pub fn locked_router(lock: Arc<Lock>, site_root: &Path, secure_cookies: bool) -> Router {
     STYLESHEET.get_or_init(|| format!("/pkg/{}.css", super::assets::output_name(site_root)));
+    // The built assets (the unlock page's stylesheet) are served by the fallback: a route or a
+    // nest here would leave its match (path, parameters, prefix) in requests that reach the full
+    // router once it is open.
+    SITE_ROOT.get_or_init(|| site_root.to_path_buf());
     Router::new()
-        // The built assets (the unlock page's stylesheet); public anyway.
-        .nest_service(
-            "/pkg",
-            tower_http::services::ServeDir::new(site_root.join("pkg")),
-        )
         .route("/unlock", get(page).post(form))
         .route("/api/v0/unlock", axum::routing::put(api))
         .route("/login/ensure_availability", get(ensure_availability))
@@ -202,12 +201,25 @@ async fn to_app_once_open(
     }
 }
 
+static SITE_ROOT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
 async fn refuse_while_locked(
     State(lock): State<Arc<Lock>>,
     method: Method,
     request: Request,
 ) -> Response {
     let path = request.uri().path();
+    if method == Method::GET && path.starts_with("/pkg/") {
+        if let Some(root) = SITE_ROOT.get() {
+            let served = tower_http::services::ServeDir::new(root)
+                .oneshot(request)
+                .await;
+            return match served {
+                Ok(response) => response.into_response(),
+                Err(never) => match never {},
+            };
+        }
+    }
     let page = method == Method::GET
         && !path.starts_with("/api/")
         && !path.starts_with("/_app/")
