@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The budget, in bytes of brotli. Raise it only with a reason in the commit message.
-budget=${WASM_BUDGET_BYTES:-1050000}
+# 1,110,000: the Clusters, cluster and Audit pages (merged after the budget was set) added
+# 73 KB; the 1 MiB cold-load goal now needs per-page splitting.
+budget=${WASM_BUDGET_BYTES:-1110000}
 site=target/site-release
 if [ "${SKIP_BUILD:-}" != 1 ]; then
   SITE_ROOT=$site scripts/build-site.sh release >/dev/null
