@@ -85,6 +85,20 @@ fn started(run: FleetRun) -> Response {
         .into_response()
 }
 
+/// Starts a fleet run of `kind` for the caller and answers `202` with it.
+async fn start(
+    state: &AppState,
+    caller: &CurrentUser,
+    kind: FleetKind,
+    options: FleetOptions,
+) -> Result<Response> {
+    let run = state
+        .broker
+        .start_fleet(kind, options, &caller.username)
+        .await?;
+    Ok(started(run))
+}
+
 /// `POST /pks/v1/upgrade-clusters` `{canaries, max_in_flight, attempts, attempt_interval_ms}`.
 async fn upgrade_all(
     State(state): State<AppState>,
@@ -92,11 +106,7 @@ async fn upgrade_all(
     body: Bytes,
 ) -> Result<Response> {
     let (options, _) = options(&body)?;
-    let run = state
-        .broker
-        .start_fleet(FleetKind::Upgrade, options, &caller.username)
-        .await?;
-    Ok(started(run))
+    start(&state, &caller, FleetKind::Upgrade, options).await
 }
 
 /// `POST /pks/v1/recreate-clusters` (same body).
@@ -106,11 +116,7 @@ async fn recreate_all(
     body: Bytes,
 ) -> Result<Response> {
     let (options, _) = options(&body)?;
-    let run = state
-        .broker
-        .start_fleet(FleetKind::Recreate, options, &caller.username)
-        .await?;
-    Ok(started(run))
+    start(&state, &caller, FleetKind::Recreate, options).await
 }
 
 /// `POST /pks/v1/delete-all-clusters` `{"confirm": "delete-all-clusters", …}`: the body must
@@ -127,11 +133,7 @@ async fn delete_all(
             "must be \"delete-all-clusters\" to delete every cluster",
         ));
     }
-    let run = state
-        .broker
-        .start_fleet(FleetKind::Delete, options, &caller.username)
-        .await?;
-    Ok(started(run))
+    start(&state, &caller, FleetKind::Delete, options).await
 }
 
 /// `GET /pks/v1/fleet-runs`: this process's runs, newest first.
