@@ -326,6 +326,48 @@ impl CertificateAuthority {
     }
 }
 
+/// The names the first certificate of a PEM text covers (its CN and subject alternative
+/// names), for [`crate::verifiers::hostname`]; an error names what cannot be read.
+pub fn certificate_names(cert_pem: &str) -> Result<crate::verifiers::CertificateNames> {
+    use x509_parser::extensions::{GeneralName, ParsedExtension};
+    let der = pem_block(cert_pem, "CERTIFICATE")
+        .ok_or_else(|| failure("cert_pem", "no PEM certificate found"))?;
+    let (_, cert) = x509_parser::parse_x509_certificate(&der)
+        .map_err(|e| failure("cert_pem", format!("not an X.509 certificate: {e}")))?;
+    let mut names = crate::verifiers::CertificateNames {
+        common_name: cert
+            .subject()
+            .iter_common_name()
+            .next()
+            .and_then(|cn| cn.as_str().ok())
+            .map(str::to_owned),
+        ..Default::default()
+    };
+    for ext in cert.iter_extensions() {
+        if let ParsedExtension::SubjectAlternativeName(san) = ext.parsed_extension() {
+            for name in &san.general_names {
+                match name {
+                    GeneralName::DNSName(dns) => names.dns_names.push((*dns).to_owned()),
+                    GeneralName::IPAddress(bytes) => {
+                        let ip = match bytes.len() {
+                            4 => <[u8; 4]>::try_from(*bytes)
+                                .ok()
+                                .map(|b| std::net::IpAddr::from(b).to_string()),
+                            16 => <[u8; 16]>::try_from(*bytes)
+                                .ok()
+                                .map(|b| std::net::IpAddr::from(b).to_string()),
+                            _ => None,
+                        };
+                        names.ip_addresses.extend(ip);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(names)
+}
+
 /// The DER of the first PEM block with the given label.
 fn pem_block(text: &str, label: &str) -> Option<Vec<u8>> {
     let begin = format!("-----BEGIN {label}-----");

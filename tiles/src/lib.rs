@@ -21,6 +21,7 @@ pub mod products;
 pub mod properties;
 pub mod render;
 pub mod validate;
+pub mod verifiers;
 pub mod yaml;
 
 pub use error::{Error, Result};

@@ -43,6 +43,7 @@ pub mod report;
 pub mod secrets;
 pub mod stage;
 pub mod upgrade;
+pub mod verifiers;
 pub mod versions;
 
 use std::collections::{BTreeMap, HashMap};

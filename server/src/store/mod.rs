@@ -14,6 +14,7 @@ pub mod sessions;
 pub mod stemcells;
 pub mod tokens;
 pub mod users;
+pub mod verifiers;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -92,6 +93,10 @@ impl Store {
 
     pub fn audit(&self) -> audit::Audit<'_> {
         audit::Audit::new(&self.pool)
+    }
+
+    pub fn verifiers(&self) -> verifiers::Verifiers<'_> {
+        verifiers::Verifiers { pool: &self.pool }
     }
 }
 

@@ -1,0 +1,249 @@
+//! Install-time verifiers of the Director tile and of each staged product (the checks are
+//! `tiles::verifiers`, pure; this file knows which are switched off and gathers what they
+//! need: the staged values with their credentials opened, the certificates' names, the
+//! Director's networks and AZs, the placements).
+//!
+//! A verifier is enabled unless an operator switched it off (`PUT
+//! …/verifiers/install_time/:type {"enabled": false}`, stored in `verifier_settings`). Apply
+//! Changes runs the enabled ones before anything is deployed and is refused by a failing one
+//! (an ignorable one only warns); a switched-off one is skipped and the installation log says
+//! so. Review and `pre_deploy_check` show the same runs.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use tiles::verifiers::director::{self as director_verifiers, Placement};
+use tiles::verifiers::{self, CertificateNames, Finding, VerifyContext};
+
+use super::{Products, StagedProduct};
+use crate::{Error, Result};
+
+/// A verifier and whether it is switched on (om's `{"type", "enabled"}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifierState {
+    pub kind: String,
+    pub enabled: bool,
+    pub description: String,
+}
+
+/// One verifier's run: skipped when switched off, else what it found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifierRun {
+    pub kind: String,
+    pub enabled: bool,
+    /// A finding only warns (Apply Changes' `ignore_warnings` lets it through).
+    pub ignorable: bool,
+    pub findings: Vec<Finding>,
+}
+
+impl VerifierRun {
+    /// The findings as one line each.
+    pub fn messages(&self) -> Vec<String> {
+        self.findings.iter().map(Finding::text).collect()
+    }
+}
+
+/// What an owner's verifiers are: the Director's or a product's.
+enum Owner {
+    Director(String),
+    Product(Box<StagedProduct>),
+}
+
+impl Products {
+    /// The Director's verifiers with their state.
+    pub async fn director_verifiers(&self) -> Result<Vec<VerifierState>> {
+        let guid = self.director().await?.guid;
+        let settings = self.store().verifiers().settings(&guid).await?;
+        Ok(director_verifiers::DIRECTOR_VERIFIERS
+            .iter()
+            .map(|(kind, description)| VerifierState {
+                kind: (*kind).to_owned(),
+                enabled: settings.get(*kind).copied().unwrap_or(true),
+                description: (*description).to_owned(),
+            })
+            .collect())
+    }
+
+    /// A staged product's verifiers with their state (the Director's for its GUID); `404` for
+    /// an unknown GUID.
+    pub async fn product_verifiers(&self, guid: &str) -> Result<Vec<VerifierState>> {
+        let product = match self.owner(guid).await? {
+            Owner::Director(_) => return self.director_verifiers().await,
+            Owner::Product(p) => p,
+        };
+        let settings = self.store().verifiers().settings(&product.guid).await?;
+        Ok(verifiers::for_product(&product.template)
+            .into_iter()
+            .map(|v| VerifierState {
+                kind: v.name.to_owned(),
+                enabled: settings.get(v.name).copied().unwrap_or(true),
+                description: v.description.to_owned(),
+            })
+            .collect())
+    }
+
+    /// Switches one of the Director's verifiers on or off; `404` naming an unknown type.
+    pub async fn set_director_verifier(&self, kind: &str, enabled: bool) -> Result<VerifierState> {
+        let guid = self.director().await?.guid;
+        self.set_verifier(&guid, self.director_verifiers().await?, kind, enabled)
+            .await
+    }
+
+    /// Switches one of a product's verifiers on or off; `404` for an unknown GUID or type.
+    pub async fn set_product_verifier(
+        &self,
+        guid: &str,
+        kind: &str,
+        enabled: bool,
+    ) -> Result<VerifierState> {
+        let owner = match self.owner(guid).await? {
+            Owner::Director(g) => g,
+            Owner::Product(p) => p.guid,
+        };
+        self.set_verifier(&owner, self.product_verifiers(guid).await?, kind, enabled)
+            .await
+    }
+
+    async fn set_verifier(
+        &self,
+        owner: &str,
+        known: Vec<VerifierState>,
+        kind: &str,
+        enabled: bool,
+    ) -> Result<VerifierState> {
+        let Some(mut state) = known.into_iter().find(|v| v.kind == kind) else {
+            return Err(Error::NotFound(format!("install-time verifier '{kind}'")));
+        };
+        self.store().verifiers().set(owner, kind, enabled).await?;
+        state.enabled = enabled;
+        Ok(state)
+    }
+
+    async fn owner(&self, guid: &str) -> Result<Owner> {
+        let director = self.director().await?;
+        if guid == director.guid {
+            return Ok(Owner::Director(director.guid));
+        }
+        Ok(Owner::Product(Box::new(self.staged_product(guid).await?)))
+    }
+
+    /// Runs the Director's verifiers on its own placement and on `products`' placements (the
+    /// products an apply deploys, or every staged one for Review).
+    pub async fn run_director_verifiers(
+        &self,
+        products: &[StagedProduct],
+    ) -> Result<Vec<VerifierRun>> {
+        let director = self.director().await?;
+        let config = director.settings.director_config();
+        let name_at = |v: Option<&Value>, key: &str| {
+            v.and_then(|v| v.get(key))
+                .and_then(|v| v.get("name"))
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let assignment = director.settings.network_assignment.as_ref();
+        let mut placements = vec![Placement {
+            owner: "BOSH Director".into(),
+            form: "network_and_az".into(),
+            network: name_at(assignment, "network"),
+            service_network: None,
+            singleton_az: name_at(assignment, "singleton_availability_zone"),
+            other_azs: Vec::new(),
+        }];
+        for p in products {
+            let nets = p.settings.networks_and_azs.as_ref();
+            placements.push(Placement {
+                owner: p.label.clone(),
+                form: "networks_and_azs".into(),
+                network: name_at(nets, "network"),
+                service_network: name_at(nets, "service_network"),
+                singleton_az: name_at(nets, "singleton_availability_zone"),
+                other_azs: nets
+                    .and_then(|n| n.get("other_availability_zones"))
+                    .and_then(Value::as_array)
+                    .map(|azs| {
+                        azs.iter()
+                            .filter_map(|a| a.get("name").and_then(Value::as_str))
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            });
+        }
+        let states = self.director_verifiers().await?;
+        Ok(states
+            .into_iter()
+            .map(|s| VerifierRun {
+                findings: if s.enabled {
+                    director_verifiers::run(&s.kind, &config, &placements)
+                } else {
+                    Vec::new()
+                },
+                kind: s.kind,
+                enabled: s.enabled,
+                ignorable: false,
+            })
+            .collect())
+    }
+
+    /// Runs a product's verifiers on its staged values.
+    pub async fn run_product_verifiers(&self, product: &StagedProduct) -> Result<Vec<VerifierRun>> {
+        let selected = verifiers::for_product(&product.template);
+        if selected.is_empty() {
+            return Ok(Vec::new());
+        }
+        let settings = self.store().verifiers().settings(&product.guid).await?;
+        let director = self.director().await?;
+        let config = director.settings.director_config();
+        let certificates = certificate_names(product);
+        let ctx = VerifyContext {
+            director: Some(&config),
+            certificates: Some(&certificates),
+        };
+        Ok(selected
+            .into_iter()
+            .map(|v| {
+                let enabled = settings.get(v.name).copied().unwrap_or(true);
+                VerifierRun {
+                    kind: v.name.to_owned(),
+                    enabled,
+                    ignorable: verifiers::ignorable(&product.template, v.name),
+                    findings: if enabled {
+                        v.run(&product.template, &product.settings.staged, &ctx)
+                    } else {
+                        Vec::new()
+                    },
+                }
+            })
+            .collect())
+    }
+}
+
+/// The names each set `rsa_cert_credentials` property's certificate covers.
+fn certificate_names(
+    product: &StagedProduct,
+) -> BTreeMap<String, std::result::Result<CertificateNames, String>> {
+    let mut out = BTreeMap::new();
+    for pref in product.template.property_refs() {
+        if pref.blueprint.property_type.as_str() != "rsa_cert_credentials" {
+            continue;
+        }
+        let Some(pem) = product
+            .settings
+            .staged
+            .get(&pref.reference)
+            .and_then(|v| v.get("cert_pem"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+        else {
+            continue;
+        };
+        let names = tiles::credentials::certificate_names(pem).map_err(|e| match e {
+            tiles::Error::Invalid { message, .. } => message,
+            other => other.to_string(),
+        });
+        out.insert(pref.reference.clone(), names);
+    }
+    out
+}
