@@ -19,6 +19,7 @@ pub mod stemcells;
 pub mod store;
 pub mod tile_archive;
 pub mod tile_cli;
+pub mod tls_certificate;
 pub mod ui;
 pub mod uploads;
 

@@ -116,6 +116,9 @@ pub enum Action {
     ManageAllClusters,
     /// `pks.clusters.admin.read`: list and show every cluster, whoever created it.
     ViewAllClusters,
+    /// Read and replace Tileworks's own TLS certificate (`/api/v0/settings/ssl_certificate`).
+    /// Administrators only, as in Ops Manager.
+    ManageTlsCertificate,
 }
 
 impl Action {
@@ -131,6 +134,7 @@ impl Action {
             Action::ManageClusters => "manage clusters",
             Action::ManageAllClusters => "manage other principals' clusters",
             Action::ViewAllClusters => "see other principals' clusters",
+            Action::ManageTlsCertificate => "manage Tileworks's TLS certificate",
         }
     }
 }
@@ -147,6 +151,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         ManageClusters => matches!(role, Admin | FullControl | RestrictedControl),
         ManageAllClusters => matches!(role, Admin | FullControl),
         ViewAllClusters => matches!(role, Admin | FullControl | FullView | RestrictedView),
+        ManageTlsCertificate => matches!(role, Admin),
     }
 }
 

@@ -46,8 +46,8 @@ pub enum Access {
 
 use Access::{Broker, Public, Signed};
 use Action::{
-    Apply, Configure, ManageAllClusters, ManageClusters, ManageUsers, ReadAudit, SeeCredentials,
-    SignedIn, View, ViewAllClusters,
+    Apply, Configure, ManageAllClusters, ManageClusters, ManageTlsCertificate, ManageUsers,
+    ReadAudit, SeeCredentials, SignedIn, View, ViewAllClusters,
 };
 
 /// Largest body a server function accepts (its arguments are a form or a little JSON).
@@ -443,6 +443,53 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
         "GET",
         "/broker/v2/service_instances/{instance_id}/service_bindings/{binding_id}",
         Broker,
+    ),
+    // Pre-deploy checks and install-time verifiers (http/api/pre_deploy_check.rs, verifiers.rs).
+    (
+        "GET",
+        "/api/v0/staged/director/pre_deploy_check",
+        Signed(View),
+    ),
+    (
+        "GET",
+        "/api/v0/staged/products/{guid}/pre_deploy_check",
+        Signed(View),
+    ),
+    (
+        "GET",
+        "/api/v0/staged/director/verifiers/install_time",
+        Signed(View),
+    ),
+    (
+        "PUT",
+        "/api/v0/staged/director/verifiers/install_time/{verifier_type}",
+        Signed(Configure),
+    ),
+    (
+        "GET",
+        "/api/v0/staged/products/{guid}/verifiers/install_time",
+        Signed(View),
+    ),
+    (
+        "PUT",
+        "/api/v0/staged/products/{guid}/verifiers/install_time/{verifier_type}",
+        Signed(Configure),
+    ),
+    // Tileworks's own TLS certificate (http/api/ssl_certificate.rs).
+    (
+        "GET",
+        "/api/v0/settings/ssl_certificate",
+        Signed(ManageTlsCertificate),
+    ),
+    (
+        "PUT",
+        "/api/v0/settings/ssl_certificate",
+        Signed(ManageTlsCertificate),
+    ),
+    (
+        "DELETE",
+        "/api/v0/settings/ssl_certificate",
+        Signed(ManageTlsCertificate),
     ),
 ];
 

@@ -56,11 +56,30 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
 
     let lock = Lock::new(store.clone(), Phase::Locked);
     let tls = config.tls();
+    // The HTTPS listener's configuration, kept so a certificate set through the API
+    // (`crate::tls_certificate`) replaces the command line's in place.
+    let live_tls = match &tls {
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            Some(
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                    .await
+                    .map_err(|e| {
+                        Error::Config(format!(
+                            "TLS certificate {} / key {}: {e}",
+                            cert.display(),
+                            key.display()
+                        ))
+                    })?,
+            )
+        }
+        None => None,
+    };
     // Known key: everything opens before the address is printed, so whoever reads it can use
     // every route at once.
     let mut embedded_director = None;
     if let Some(key) = &data_key {
-        embedded_director = open_app(&config, &store, key, &lock, addr, tls.is_some()).await?;
+        embedded_director = open_app(&config, &store, key, &lock, addr, live_tls.clone()).await?;
     }
     let entry = super::unlock::locked_router(lock.clone(), &config.site_root, tls.is_some())
         .into_make_service_with_connect_info::<SocketAddr>();
@@ -68,7 +87,7 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
     let mut server = Box::pin(wait_server(tokio::spawn(serve_on(
         listener,
         entry,
-        tls.clone(),
+        live_tls.clone(),
     ))));
     if data_key.is_none() {
         println!(
@@ -85,7 +104,7 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
             key = lock.unlocked() => key,
             served = &mut server => return served,
         };
-        embedded_director = open_app(&config, &store, &key, &lock, addr, tls.is_some()).await?;
+        embedded_director = open_app(&config, &store, &key, &lock, addr, live_tls.clone()).await?;
         println!("Tileworks unlocked.");
     }
 
@@ -103,10 +122,11 @@ async fn open_app(
     key: &Key32,
     lock: &Arc<Lock>,
     addr: SocketAddr,
-    tls: bool,
+    live_tls: Option<axum_server::tls_rustls::RustlsConfig>,
 ) -> Result<Option<director::RunningDirector>> {
+    let tls = live_tls.is_some();
     let (state, embedded_director) =
-        open_services(config, store.clone(), key, lock.clone(), addr).await?;
+        open_services(config, store.clone(), key, lock.clone(), addr, live_tls).await?;
     spawn_session_sweeper(SqliteSessionStore::new(state.store.pool().clone()));
     lock.open(router(state, tls));
     tracing::info!("unlocked: every service is up");
@@ -161,6 +181,7 @@ async fn open_services(
     data_key: &Key32,
     lock: Arc<Lock>,
     addr: SocketAddr,
+    live_tls: Option<axum_server::tls_rustls::RustlsConfig>,
 ) -> Result<(AppState, Option<director::RunningDirector>)> {
     let leptos_options = LeptosOptions::builder()
         // `tileworks.<hash>` for a release site with hashed names (assets.rs).
@@ -191,6 +212,13 @@ async fn open_services(
     installations.set_errand_runner(Arc::new(broker.clone()));
     installations.recover().await?;
     broker.recover().await?;
+    let tls_certificate = crate::tls_certificate::TlsCertificate::open(
+        store.clone(),
+        sealer.clone(),
+        live_tls,
+        config.tls(),
+    )
+    .await?;
     let state = AppState {
         store: store.clone(),
         products,
@@ -205,6 +233,7 @@ async fn open_services(
         sessions: config.sessions,
         lock,
         leptos_options,
+        tls_certificate,
     };
     Ok((state, embedded_director))
 }
@@ -221,7 +250,7 @@ type EntryService =
 async fn serve_on(
     listener: std::net::TcpListener,
     app: EntryService,
-    tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
 ) -> Result<()> {
     match tls {
         None => {
@@ -238,17 +267,7 @@ async fn serve_on(
                 .await
                 .map_err(|e| Error::io("serving HTTP", e))
         }
-        Some((cert, key)) => {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            let tls_config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
-                .await
-                .map_err(|e| {
-                    Error::Config(format!(
-                        "TLS certificate {} / key {}: {e}",
-                        cert.display(),
-                        key.display()
-                    ))
-                })?;
+        Some(tls_config) => {
             let handle = axum_server::Handle::new();
             let shutdown = handle.clone();
             tokio::spawn(async move {

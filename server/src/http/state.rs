@@ -27,6 +27,8 @@ pub struct AppState {
     /// The unlock routes' state (answered as the gate's public entry points once open).
     pub lock: Arc<crate::http::unlock::Lock>,
     pub leptos_options: LeptosOptions,
+    /// Tileworks's own TLS certificate (`/api/v0/settings/ssl_certificate`).
+    pub tls_certificate: crate::tls_certificate::TlsCertificate,
 }
 
 impl FromRef<AppState> for Arc<crate::http::unlock::Lock> {

@@ -272,7 +272,7 @@ impl Installations {
         if let Some(running) = self.products().applying() {
             return Err(Error::InstallationRunning(running));
         }
-        let (plan, ignored_warnings) = self.plan(&request).await?;
+        let (plan, log_notes) = self.plan(&request).await?;
         let products_json = serde_json::to_string(&plan)
             .map_err(|e| Error::Internal(format!("encoding the installation plan: {e}")))?;
         let request_json = serde_json::to_string(&request)
@@ -291,8 +291,8 @@ impl Installations {
         let (events, _) = broadcast::channel(1024);
         let (log, writer) = InstallLog::open(self.store().clone(), id, 0, events);
         self.lock_streams().insert(id, log.clone());
-        for w in &ignored_warnings {
-            log.line(format!("Warning ignored (ignore_warnings): {w}"));
+        for note in &log_notes {
+            log.line(note.clone());
         }
         let service = self.clone();
         let user = user.to_owned();
@@ -304,8 +304,9 @@ impl Installations {
         Ok(id)
     }
 
-    /// Which products the request selects, validated, with their actions, and the warnings
-    /// the request ignored. Refused with every error and warning found ([`checks`]); warnings
+    /// Which products the request selects, validated, with their actions, and the lines the
+    /// log starts with: install-time verifiers skipped (switched off) and warnings the request
+    /// ignored. Refused with every error and warning found ([`checks`]); warnings
     /// only refuse without `ignore_warnings`.
     async fn plan(&self, request: &ApplyRequest) -> Result<(Vec<ProductRun>, Vec<String>)> {
         use crate::products::ChangeAction;
@@ -346,6 +347,7 @@ impl Installations {
         let mut plan = Vec::new();
         let mut templates = Vec::new();
         let mut deleting: Vec<(String, String)> = Vec::new(); // (guid, name)
+        let mut deploying = Vec::new();
         for row in selected {
             let product = products.load_staged(row).await?;
             let action = products.change_action(&product).await?;
@@ -369,6 +371,7 @@ impl Installations {
                         .map(|c| (c.os.clone(), c.version.clone()))
                         .collect();
                 check.completeness = Some(completeness);
+                deploying.push(product.clone());
             }
             templates.push(product.template.clone());
             plan.push(ProductRun {
@@ -503,13 +506,46 @@ impl Installations {
                 }
             }
         }
+        // Install-time verifiers (products::verifiers): the Director's over what deploys,
+        // each deploying product's own; switched-off ones are skipped and logged.
+        let mut skipped = Vec::new();
+        let director_runs = products.run_director_verifiers(&deploying).await?;
+        let mut runs = vec![(
+            director.guid.clone(),
+            crate::products::DIRECTOR_PRODUCT_NAME.to_owned(),
+            director_runs,
+        )];
+        for product in &deploying {
+            let product_runs = products.run_product_verifiers(product).await?;
+            runs.push((product.guid.clone(), product.name.clone(), product_runs));
+        }
+        for (guid, name, list) in runs {
+            for run in list {
+                if !run.enabled {
+                    skipped.push(format!(
+                        "Install-time verifier {} of {name} ({guid}) is disabled: skipped",
+                        run.kind
+                    ));
+                }
+                for finding in &run.findings {
+                    refusal.verifier(&guid, &name, &run.kind, run.ignorable, finding.text());
+                }
+            }
+        }
         if refusal.refuses(request.ignore_warnings) {
             if request.ignore_warnings {
                 refusal.drop_warnings();
             }
             return Err(refusal.into());
         }
-        Ok((plan, refusal.warnings))
+        let mut notes = skipped;
+        notes.extend(
+            refusal
+                .warnings
+                .into_iter()
+                .map(|w| format!("Warning ignored (ignore_warnings): {w}")),
+        );
+        Ok((plan, notes))
     }
 
     pub async fn get(&self, id: i64) -> Result<InstallationView> {

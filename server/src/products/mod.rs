@@ -39,6 +39,7 @@ pub mod director;
 pub mod field_changes;
 pub mod guid;
 pub mod import;
+pub mod pre_deploy;
 pub mod report;
 pub mod secrets;
 pub mod stage;

@@ -110,4 +110,26 @@ impl<'a> Keyring<'a> {
                 .await?,
         )
     }
+
+    /// Stores or replaces a sealed setting.
+    pub async fn put_sealed_setting(&self, name: &str, value: &[u8]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sealed_settings (name, value) VALUES (?, ?) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Removes a sealed setting (nothing when absent).
+    pub async fn delete_sealed_setting(&self, name: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sealed_settings WHERE name = ?")
+            .bind(name)
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
 }

@@ -57,8 +57,14 @@ errand-config:
     )
 }
 
+/// A certificate for the API hostname and the wildcard over it (tests change the hostname to
+/// `api2.pks.example.com`, which the PKS API certificate verifier requires it to cover).
 pub fn test_cert() -> (String, String) {
-    let cert = rcgen::generate_simple_self_signed(vec!["api.pks.example.com".to_owned()]).unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec![
+        "api.pks.example.com".to_owned(),
+        "*.pks.example.com".to_owned(),
+    ])
+    .unwrap();
     (cert.cert.pem(), cert.key_pair.serialize_pem())
 }
 

@@ -35,12 +35,15 @@ pub mod max_in_flight;
 pub mod networks_and_azs;
 pub mod om_json;
 pub mod pending_changes;
+pub mod pre_deploy_check;
 pub mod properties;
+pub mod ssl_certificate;
 pub mod staged;
 pub mod staged_manifest;
 pub mod staged_products;
 pub mod stemcells;
 pub mod users;
+pub mod verifiers;
 pub mod vm_types;
 
 use axum::body::Bytes;
@@ -179,6 +182,36 @@ pub fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(decryption_passphrase::routes())
         .merge(audit::routes())
+        .route(
+            "/api/v0/staged/director/pre_deploy_check",
+            get(pre_deploy_check::director),
+        )
+        .route(
+            &format!("{product}/pre_deploy_check"),
+            get(pre_deploy_check::product),
+        )
+        .route(
+            "/api/v0/staged/director/verifiers/install_time",
+            get(verifiers::director_list),
+        )
+        .route(
+            "/api/v0/staged/director/verifiers/install_time/{verifier_type}",
+            put(verifiers::director_set),
+        )
+        .route(
+            &format!("{product}/verifiers/install_time"),
+            get(verifiers::product_list),
+        )
+        .route(
+            &format!("{product}/verifiers/install_time/{{verifier_type}}"),
+            put(verifiers::product_set),
+        )
+        .route(
+            "/api/v0/settings/ssl_certificate",
+            get(ssl_certificate::show)
+                .put(ssl_certificate::update)
+                .delete(ssl_certificate::reset),
+        )
 }
 
 /// Who is calling (the auth middleware put it there).

@@ -1,0 +1,59 @@
+//! `GET /api/v0/staged/director/pre_deploy_check` and `GET
+//! /api/v0/staged/products/:guid/pre_deploy_check` in om's shape (`api/pre_deploy_check_service.go`):
+//! `{"pre_deploy_check": {"identifier", "complete", "network": {"assigned"},
+//! "availability_zone": {"assigned"}, "stemcells": [{"assigned", "required_stemcell_version",
+//! "required_stemcell_os"}], "properties": [{"name", "type", "errors", "records"}],
+//! "resources": {"jobs": [{"identifier", "guid", "error"}]}, "verifiers": [{"type", "errors",
+//! "ignorable"}]}}`. `identifier` is the GUID (as om's own fixtures have it). Built by
+//! `products::pre_deploy` from the checks Review and Apply Changes use.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::http::AppState;
+use crate::products::pre_deploy::PreDeployCheck;
+use crate::Result;
+
+fn om_shape(check: PreDeployCheck) -> Json<Value> {
+    Json(json!({"pre_deploy_check": {
+        "identifier": check.guid,
+        "complete": check.complete,
+        "network": {"assigned": check.network_assigned},
+        "availability_zone": {"assigned": check.availability_zone_assigned},
+        "stemcells": check.missing_stemcells.iter().map(|(os, version)| json!({
+            "assigned": false,
+            "required_stemcell_version": version,
+            "required_stemcell_os": os,
+        })).collect::<Vec<_>>(),
+        "properties": check.properties.iter().map(|p| json!({
+            "name": p.reference,
+            "type": p.property_type,
+            "errors": p.errors,
+            "records": [],
+        })).collect::<Vec<_>>(),
+        "resources": {"jobs": check.jobs.iter().map(|j| json!({
+            "identifier": j.name,
+            "guid": j.guid,
+            "error": j.errors,
+        })).collect::<Vec<_>>()},
+        "verifiers": check.verifiers.iter().map(|v| json!({
+            "type": v.kind,
+            "errors": v.messages(),
+            "ignorable": v.ignorable,
+        })).collect::<Vec<_>>(),
+    }}))
+}
+
+pub async fn director(State(state): State<AppState>) -> Result<Json<Value>> {
+    Ok(om_shape(state.products.director_pre_deploy_check().await?))
+}
+
+pub async fn product(
+    State(state): State<AppState>,
+    Path(guid): Path<String>,
+) -> Result<Json<Value>> {
+    Ok(om_shape(
+        state.products.product_pre_deploy_check(&guid).await?,
+    ))
+}

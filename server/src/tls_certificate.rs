@@ -1,0 +1,251 @@
+//! Tileworks's own TLS certificate, replaceable through the API as Ops Manager's is (`GET/PUT
+//! /api/v0/settings/ssl_certificate`, `DELETE` back to the default; om
+//! `update-ssl-certificate`, `ssl-certificate`, `delete-ssl-certificate`).
+//!
+//! The default is the certificate given on the command line (`--tls-cert`/`--tls-key`); a
+//! certificate set through the API replaces it **at once**, for new connections (the HTTPS
+//! listener's rustls configuration is reloaded in place), and **after a restart** too: it is
+//! kept in `sealed_settings` (the key sealed under the data key) and put back on the listener
+//! as soon as Tileworks is unlocked (until then the listener serves the command-line one). A
+//! Tileworks serving plain HTTP has no certificate to replace: `PUT` is `409` saying so.
+//!
+//! A certificate and key are accepted only as a pair: PEM certificates (a chain allowed, the
+//! leaf first), a PEM private key (PKCS#8, PKCS#1 or SEC1) rustls can sign with, whose public
+//! key is the leaf's. Anything else is `422` naming `certificate` or `private_key`. The key
+//! is never shown.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum_server::tls_rustls::RustlsConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::store::sealing::Sealer;
+use crate::store::Store;
+use crate::{Error, Result};
+
+/// The `sealed_settings` name of a certificate set through the API.
+const SETTING: &str = "tls.certificate";
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    certificate: String,
+    private_key: String,
+}
+
+/// What `GET` shows: never the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    /// The certificate (chain) served, PEM; `None` on plain HTTP.
+    pub certificate: Option<String>,
+    /// Set through the API (else the command line's).
+    pub custom: bool,
+}
+
+/// The service. Cheap to clone.
+#[derive(Clone)]
+pub struct TlsCertificate {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    sealer: Sealer,
+    /// The HTTPS listener's configuration (`None` on plain HTTP).
+    live: Option<RustlsConfig>,
+    /// `--tls-cert` and `--tls-key`.
+    files: Option<(PathBuf, PathBuf)>,
+}
+
+impl TlsCertificate {
+    /// Opens the service and puts a certificate set through the API back on the listener.
+    pub async fn open(
+        store: Store,
+        sealer: Sealer,
+        live: Option<RustlsConfig>,
+        files: Option<(PathBuf, PathBuf)>,
+    ) -> Result<TlsCertificate> {
+        let service = TlsCertificate {
+            inner: Arc::new(Inner {
+                store,
+                sealer,
+                live,
+                files,
+            }),
+        };
+        if let (Some(stored), Some(live)) = (service.stored().await?, &service.inner.live) {
+            reload(live, &stored).await?;
+            tracing::info!("serving the TLS certificate set through the API");
+        }
+        Ok(service)
+    }
+
+    async fn stored(&self) -> Result<Option<Stored>> {
+        let Some(sealed) = self.inner.store.keyring().sealed_setting(SETTING).await? else {
+            return Ok(None);
+        };
+        let plain = self.inner.sealer.open_sealed(&sealed)?;
+        serde_json::from_slice(&plain)
+            .map(Some)
+            .map_err(|e| Error::Internal(format!("the stored TLS certificate is unreadable: {e}")))
+    }
+
+    /// The certificate served.
+    pub async fn show(&self) -> Result<Shown> {
+        if self.inner.live.is_none() {
+            return Ok(Shown {
+                certificate: None,
+                custom: false,
+            });
+        }
+        if let Some(stored) = self.stored().await? {
+            return Ok(Shown {
+                certificate: Some(stored.certificate),
+                custom: true,
+            });
+        }
+        let certificate = match &self.inner.files {
+            Some((cert, _)) => Some(std::fs::read_to_string(cert).map_err(|e| {
+                Error::io(format!("reading the TLS certificate {}", cert.display()), e)
+            })?),
+            None => None,
+        };
+        Ok(Shown {
+            certificate,
+            custom: false,
+        })
+    }
+
+    /// Validates the pair, stores it and serves it from now on.
+    pub async fn set(&self, certificate: &str, private_key: &str) -> Result<()> {
+        validate_pair(certificate, private_key)?;
+        let Some(live) = &self.inner.live else {
+            return Err(Error::Conflict(
+                "Tileworks serves plain HTTP (started without --tls-cert): there is no TLS \
+                 certificate to replace"
+                    .into(),
+            ));
+        };
+        let stored = Stored {
+            certificate: certificate.trim().to_owned() + "\n",
+            private_key: private_key.trim().to_owned() + "\n",
+        };
+        let plain = serde_json::to_vec(&stored)
+            .map_err(|e| Error::Internal(format!("encoding the TLS certificate: {e}")))?;
+        self.inner
+            .store
+            .keyring()
+            .put_sealed_setting(SETTING, &self.inner.sealer.seal(&plain)?)
+            .await?;
+        reload(live, &stored).await?;
+        tracing::info!(target: "audit", "the TLS certificate was replaced through the API");
+        Ok(())
+    }
+
+    /// Back to the command line's certificate.
+    pub async fn reset(&self) -> Result<()> {
+        self.inner
+            .store
+            .keyring()
+            .delete_sealed_setting(SETTING)
+            .await?;
+        if let (Some(live), Some((cert, key))) = (&self.inner.live, &self.inner.files) {
+            live.reload_from_pem_file(cert, key)
+                .await
+                .map_err(|e| Error::io("reloading the command line's TLS certificate", e))?;
+        }
+        Ok(())
+    }
+}
+
+async fn reload(live: &RustlsConfig, stored: &Stored) -> Result<()> {
+    live.reload_from_pem(
+        stored.certificate.clone().into_bytes(),
+        stored.private_key.clone().into_bytes(),
+    )
+    .await
+    .map_err(|e| Error::io("loading the TLS certificate", e))
+}
+
+/// The checks of a certificate and key given together (see the module docs).
+pub fn validate_pair(certificate: &str, private_key: &str) -> Result<()> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    if certificate.trim().is_empty() {
+        return Err(Error::invalid("certificate", "can't be blank"));
+    }
+    if private_key.trim().is_empty() {
+        return Err(Error::invalid("private_key", "can't be blank"));
+    }
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(certificate.as_bytes())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| Error::invalid("certificate", format!("is not PEM: {e}")))?;
+    if certs.is_empty() {
+        return Err(Error::invalid("certificate", "has no PEM certificate"));
+    }
+    tiles::credentials::certificate_names(certificate).map_err(|e| match e {
+        tiles::Error::Invalid { message, .. } => Error::invalid("certificate", message),
+        other => Error::invalid("certificate", other.to_string()),
+    })?;
+    let key = PrivateKeyDer::from_pem_slice(private_key.as_bytes())
+        .map_err(|e| Error::invalid("private_key", format!("is not a PEM private key: {e}")))?;
+    let signer = rustls::crypto::ring::sign::any_supported_type(&key).map_err(|e| {
+        Error::invalid(
+            "private_key",
+            format!("is not an RSA, ECDSA or Ed25519 key: {e}"),
+        )
+    })?;
+    rustls::sign::CertifiedKey::new(certs, signer)
+        .keys_match()
+        .map_err(|_| {
+            Error::invalid(
+                "private_key",
+                "does not belong to the certificate (its public key differs)",
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(name: &str) -> (String, String) {
+        let c = rcgen::generate_simple_self_signed(vec![name.to_owned()]).unwrap();
+        (c.cert.pem(), c.key_pair.serialize_pem())
+    }
+
+    fn field_of(e: Error) -> String {
+        match e {
+            Error::Invalid { field, .. } => field,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_a_matching_pair_is_accepted() {
+        let (cert, key) = pair("tileworks.example.com");
+        let (_, other_key) = pair("other.example.com");
+        validate_pair(&cert, &key).unwrap();
+        assert_eq!(
+            field_of(validate_pair(&cert, &other_key).unwrap_err()),
+            "private_key"
+        );
+        assert_eq!(
+            field_of(validate_pair("", &key).unwrap_err()),
+            "certificate"
+        );
+        assert_eq!(
+            field_of(validate_pair("junk", &key).unwrap_err()),
+            "certificate"
+        );
+        assert_eq!(
+            field_of(validate_pair(&cert, "junk").unwrap_err()),
+            "private_key"
+        );
+        assert_eq!(
+            field_of(validate_pair(&key, &key).unwrap_err()),
+            "certificate"
+        );
+    }
+}

@@ -1,0 +1,287 @@
+//! Install-time verifiers through the real server, as om's `disable-director-verifiers` and
+//! `disable-product-verifiers` use them (om `api/disable_*_verifiers_service.go`: `GET
+//! …/verifiers/install_time` → `{"verifiers": [{"type", "enabled"}]}`, `PUT
+//! …/install_time/:type` with `{ "enabled": false }`): each verifier of the bundled PKS tile
+//! finds its problem and names the form and field; a failing verifier stops Apply Changes
+//! before anything is deployed, and once switched off the apply goes through and its log says
+//! the verifier was skipped; unknown GUIDs and types are 404, bad bodies 422.
+
+mod common;
+mod support;
+
+use common::*;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use support::pks::*;
+use support::*;
+
+/// om's `api.Verifier`.
+#[derive(Debug, Deserialize, PartialEq)]
+struct Verifier {
+    #[serde(rename = "type")]
+    kind: String,
+    enabled: bool,
+}
+
+/// om's `verifiersResponse`.
+#[derive(Debug, Deserialize)]
+struct VerifiersResponse {
+    verifiers: Vec<Verifier>,
+}
+
+const DRAIN_FORCE_NODE: &str = ".properties.plan1_selector.active.kubelet_drain_force_node";
+
+async fn pks_ready() -> (TestServer, String) {
+    let server = TestServer::start_with(&["--director-vm-create-ms", "0"], Some(ADMIN_PASSWORD));
+    let guid = stage_configured_pks(&Api::login(&server).await).await;
+    (server, guid)
+}
+
+fn verifiers_of(body: Value) -> Vec<Verifier> {
+    serde_json::from_value::<VerifiersResponse>(body)
+        .unwrap()
+        .verifiers
+}
+
+#[tokio::test]
+async fn a_failing_verifier_stops_the_apply_until_it_is_switched_off() {
+    let (server, guid) = pks_ready().await;
+    let api = Api::login(&server).await;
+    let base = format!("/api/v0/staged/products/{guid}/verifiers/install_time");
+    let listed = verifiers_of(api.get(&base).await.expect(200));
+    assert!(listed.contains(&Verifier {
+        kind: "PksDrainSettingsVerifier".into(),
+        enabled: true
+    }));
+    assert_eq!(listed.len(), 6, "{listed:?}");
+
+    api.set_property(&guid, DRAIN_FORCE_NODE, json!(true))
+        .await
+        .expect(200);
+    let refused = api
+        .post("/api/v0/installations", json!({"deploy_products": "all"}))
+        .await
+        .expect(422);
+    let reasons = refused["errors"][guid.as_str()].to_string();
+    assert!(
+        reasons.contains(
+            "Plan 1 › Force node to drain even if pods are still running after timeout \
+             (.properties.plan1_selector.active.kubelet_drain_force_node): a forced drain needs a timeout"
+        ),
+        "{reasons}"
+    );
+    let product = &refused["deployment_errors"]["products"][0];
+    assert_eq!(product["verifiers"][0]["type"], "PksDrainSettingsVerifier");
+    assert_eq!(product["verifiers"][0]["ignorable"], false);
+    assert_eq!(api.installations().await["installations"], json!([]));
+
+    // om disable-product-verifiers --product-name pivotal-container-service --type …
+    let switched = api
+        .put(
+            &format!("{base}/PksDrainSettingsVerifier"),
+            json!({ "enabled": false }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        switched,
+        json!({"type": "PksDrainSettingsVerifier", "enabled": false})
+    );
+    let listed = verifiers_of(api.get(&base).await.expect(200));
+    assert!(listed.contains(&Verifier {
+        kind: "PksDrainSettingsVerifier".into(),
+        enabled: false
+    }));
+    let done = api.apply_to_end(json!({"deploy_products": "all"})).await;
+    done.expect("succeeded");
+    assert!(
+        done.log.contains(&format!(
+            "Install-time verifier PksDrainSettingsVerifier of pivotal-container-service ({guid}) is disabled: skipped"
+        )),
+        "{}",
+        done.log
+    );
+}
+
+#[tokio::test]
+async fn each_pks_verifier_names_the_form_and_field() {
+    let (server, guid) = pks_ready().await;
+    let api = Api::login(&server).await;
+    api.set_properties(
+        &guid,
+        json!({
+            ".properties.pks_api_hostname": {"value": "api.other.example.org"},
+            ".properties.plan2_selector": {"value": "Plan Active"},
+            ".properties.plan2_selector.active.name": {"value": "small"},
+            ".properties.plan1_selector.active.max_worker_instances": {"value": 2},
+            ".properties.network_selector.flannel.pod_network_cidr": {"value": "10.0.0.0/16"},
+            ".properties.plan1_selector.active.addons_spec": {"value": "apiVersion: v1\nkind: [\n"},
+            DRAIN_FORCE_NODE: {"value": true},
+        }),
+    )
+    .await
+    .expect(200);
+    let check = api
+        .get(&format!("/api/v0/staged/products/{guid}/pre_deploy_check"))
+        .await
+        .expect(200);
+    let check = &check["pre_deploy_check"];
+    assert_eq!(check["complete"], false);
+    let found: Vec<(String, String)> = check["verifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|v| {
+            let kind = v["type"].as_str().unwrap().to_owned();
+            v["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |e| (kind.clone(), e.as_str().unwrap().to_owned()))
+        })
+        .collect();
+    let has = |kind: &str, starts: &str, contains: &str| {
+        assert!(
+            found
+                .iter()
+                .any(|(k, m)| k == kind && m.starts_with(starts) && m.contains(contains)),
+            "{kind}: no '{starts}…{contains}' in {found:#?}"
+        );
+    };
+    has(
+        "PksApiCertificateVerifier",
+        "PKS API › Certificate to secure the PKS API (.pivotal-container-service.pks_tls): ",
+        "does not cover the API Hostname (FQDN) 'api.other.example.org'",
+    );
+    has(
+        "PksPlanNamesVerifier",
+        "Plan 2 › Name (.properties.plan2_selector.active.name): ",
+        "'small' is already used by Plan 1",
+    );
+    has(
+        "PksWorkerCountsVerifier",
+        "Plan 1 › Worker Node Instances (.properties.plan1_selector.active.worker_instances): ",
+        "3 workers is more than the plan's Maximum number of workers on a cluster (2)",
+    );
+    has(
+        "PksNetworkCidrsVerifier",
+        "Networking › Kubernetes Pod Network CIDR Range",
+        "overlaps the Director network 'infra' (subnet 10.0.0.0/24)",
+    );
+    has(
+        "PksAddonsYamlVerifier",
+        "Plan 1 › (Optional) Add-ons - Use with caution",
+        "document 1 (from line 1) is not YAML",
+    );
+    has(
+        "PksDrainSettingsVerifier",
+        "Plan 1 › Force node to drain even if pods are still running after timeout",
+        "set Node Drain Timeout (mins) above 0",
+    );
+
+    // Each one switched off disappears from the check.
+    let base = format!("/api/v0/staged/products/{guid}/verifiers/install_time");
+    for kind in [
+        "PksApiCertificateVerifier",
+        "PksPlanNamesVerifier",
+        "PksWorkerCountsVerifier",
+        "PksNetworkCidrsVerifier",
+        "PksAddonsYamlVerifier",
+        "PksDrainSettingsVerifier",
+    ] {
+        api.put(&format!("{base}/{kind}"), json!({"enabled": false}))
+            .await
+            .expect(200);
+        let check = api
+            .get(&format!("/api/v0/staged/products/{guid}/pre_deploy_check"))
+            .await
+            .expect(200);
+        let kinds = check["pre_deploy_check"]["verifiers"].to_string();
+        assert!(!kinds.contains(kind), "{kind} still runs: {kinds}");
+    }
+    let check = api
+        .get(&format!("/api/v0/staged/products/{guid}/pre_deploy_check"))
+        .await
+        .expect(200);
+    assert_eq!(check["pre_deploy_check"]["verifiers"], json!([]));
+}
+
+#[tokio::test]
+async fn director_verifiers_unknown_guids_and_types_and_bad_bodies() {
+    let (server, guid) = pks_ready().await;
+    let api = Api::login(&server).await;
+    let director = "/api/v0/staged/director/verifiers/install_time";
+    let listed = verifiers_of(api.get(director).await.expect(200));
+    assert_eq!(
+        listed,
+        vec![
+            Verifier {
+                kind: "NetworksExistenceVerifier".into(),
+                enabled: true
+            },
+            Verifier {
+                kind: "AvailabilityZonesVerifier".into(),
+                enabled: true
+            },
+        ]
+    );
+    // om disable-director-verifiers --type AvailabilityZonesVerifier
+    api.put(
+        &format!("{director}/AvailabilityZonesVerifier"),
+        json!({ "enabled": false }),
+    )
+    .await
+    .expect(200);
+    assert!(!verifiers_of(api.get(director).await.expect(200))[1].enabled);
+    api.put(
+        &format!("{director}/AvailabilityZonesVerifier"),
+        json!({ "enabled": true }),
+    )
+    .await
+    .expect(200);
+
+    let unknown = "/api/v0/staged/products/nope-00000000000000000000";
+    api.get(&format!("{unknown}/verifiers/install_time"))
+        .await
+        .expect(404);
+    api.put(
+        &format!("{unknown}/verifiers/install_time/PksPlanNamesVerifier"),
+        json!({"enabled": false}),
+    )
+    .await
+    .expect(404);
+    api.get(&format!("{unknown}/pre_deploy_check"))
+        .await
+        .expect(404);
+    let base = format!("/api/v0/staged/products/{guid}/verifiers/install_time");
+    api.put(&format!("{base}/NoSuchVerifier"), json!({"enabled": false}))
+        .await
+        .expect(404);
+    api.put(
+        &format!("{director}/PksPlanNamesVerifier"),
+        json!({"enabled": false}),
+    )
+    .await
+    .expect(404);
+    for bad in [json!({}), json!({"enabled": "no"}), json!({"enabled": 0})] {
+        let refused = api
+            .put(&format!("{base}/PksPlanNamesVerifier"), bad.clone())
+            .await
+            .expect(422);
+        assert!(refused["errors"]["enabled"].is_array(), "{bad}: {refused}");
+    }
+    // Nothing changed by the refusals.
+    assert!(verifiers_of(api.get(&base).await.expect(200))
+        .iter()
+        .all(|v| v.enabled));
+    // A read-only principal may list but not switch.
+    let viewer = Api::client(&server, "dash", "read_only").await;
+    viewer.get(&base).await.expect(200);
+    viewer
+        .put(
+            &format!("{base}/PksPlanNamesVerifier"),
+            json!({"enabled": false}),
+        )
+        .await
+        .expect(403);
+}
