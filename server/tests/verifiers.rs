@@ -75,6 +75,30 @@ async fn a_failing_verifier_stops_the_apply_until_it_is_switched_off() {
     assert_eq!(product["verifiers"][0]["ignorable"], false);
     assert_eq!(api.installations().await["installations"], json!([]));
 
+    // Review shows the finding before anyone clicks Apply: pending_changes and the page.
+    let pending = api.pending_changes().await;
+    let entry = pending["product_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["guid"] == guid.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(entry["verifiers"][0]["type"], "PksDrainSettingsVerifier");
+    let html = reqwest::Client::new()
+        .get(server.at("/review"))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("a forced drain needs a timeout"),
+        "the Review page does not show the finding"
+    );
+
     // om disable-product-verifiers --product-name pivotal-container-service --type …
     let switched = api
         .put(
@@ -92,6 +116,8 @@ async fn a_failing_verifier_stops_the_apply_until_it_is_switched_off() {
         kind: "PksDrainSettingsVerifier".into(),
         enabled: false
     }));
+    let pending = api.pending_changes().await;
+    assert!(!pending.to_string().contains("PksDrainSettingsVerifier"));
     let done = api.apply_to_end(json!({"deploy_products": "all"})).await;
     done.expect("succeeded");
     assert!(

@@ -111,6 +111,10 @@ pub struct PendingChange {
     /// `requires_product_versions`, resolved against the products on hand.
     #[serde(default)]
     pub depends_on: Vec<Dependency>,
+    /// Enabled install-time verifiers that found something ([`super::verifiers`]): what
+    /// Apply Changes would refuse (or warn about, when ignorable).
+    #[serde(default)]
+    pub verifiers: Vec<super::verifiers::VerifierRun>,
 }
 
 impl Products {
@@ -233,6 +237,7 @@ impl Products {
             },
             changes: director_changes,
             depends_on: vec![],
+            verifiers: vec![],
         }];
         let mut loaded = Vec::new();
         let mut on_hand = vec![OnHand {
@@ -248,7 +253,18 @@ impl Products {
             on_hand.push(on_hand_of(&product, action));
             loaded.push((product, action, items));
         }
+        let deploying: Vec<StagedProduct> = loaded
+            .iter()
+            .filter(|(_, action, _)| *action != super::ChangeAction::Delete)
+            .map(|(p, _, _)| p.clone())
+            .collect();
+        out[0].verifiers = failing(self.run_director_verifiers(&deploying).await?);
         for (product, action, changes) in loaded {
+            let verifiers = if action == super::ChangeAction::Delete {
+                Vec::new()
+            } else {
+                failing(self.run_product_verifiers(&product).await?)
+            };
             let completeness = self.completeness_of(&product).await?;
             let deployed_version = self
                 .deployed_version(&product.guid)
@@ -270,8 +286,16 @@ impl Products {
                 completeness,
                 changes,
                 depends_on,
+                verifiers,
             });
         }
         Ok(out)
     }
+}
+
+/// The runs that found something.
+fn failing(runs: Vec<super::verifiers::VerifierRun>) -> Vec<super::verifiers::VerifierRun> {
+    runs.into_iter()
+        .filter(|r| !r.findings.is_empty())
+        .collect()
 }

@@ -27,7 +27,7 @@ pub struct VerifierState {
 }
 
 /// One verifier's run: skipped when switched off, else what it found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VerifierRun {
     pub kind: String,
     pub enabled: bool,

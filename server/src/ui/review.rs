@@ -109,6 +109,9 @@ impl ReviewBackend for UiReview {
                     .cloned()
                     .unwrap_or_else(|| (c.name.clone(), false));
                 let mut config = c.completeness.missing.clone();
+                // Install-time verifiers' findings name their form and field already.
+                let verifier_findings: Vec<String> =
+                    c.verifiers.iter().flat_map(|v| v.messages()).collect();
                 for (k, v) in &c.completeness.invalid {
                     config
                         .entry(k.clone())
@@ -144,7 +147,10 @@ impl ReviewBackend for UiReview {
                     deployed_version: c.deployed_version,
                     is_director,
                     action: c.action,
-                    config_warnings: messages(&config),
+                    config_warnings: messages(&config)
+                        .into_iter()
+                        .chain(verifier_findings)
+                        .collect(),
                     stemcell_warnings: c
                         .completeness
                         .stemcells

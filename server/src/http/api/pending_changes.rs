@@ -3,7 +3,8 @@
 //! `changes` (the high-level items behind the action: `{"kind", "description"}`) and
 //! `depends_on` (`requires_product_versions` resolved: `{"name", "requirement", "optional",
 //! "state": "satisfied"|"incompatible"|"missing", "colour", "found_version", "guid",
-//! "pending", "note"}`), as Review Pending Changes shows them.
+//! "pending", "note"}`) and `verifiers` (the enabled install-time verifiers that found
+//! something: `{"type", "ignorable", "errors"}`), as Review Pending Changes shows them.
 
 use axum::extract::State;
 use axum::Json;
@@ -37,6 +38,11 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Value>> {
                 "stemcells": c.completeness.stemcells,
                 "changes": c.changes,
                 "depends_on": c.depends_on,
+                "verifiers": c.verifiers.iter().map(|v| json!({
+                    "type": v.kind,
+                    "ignorable": v.ignorable,
+                    "errors": v.messages(),
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();
