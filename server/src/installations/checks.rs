@@ -8,7 +8,8 @@
 //! satisfying version (absent, incompatible, or its deletion staged); a dependency with
 //! pending changes that the request does not deploy in the same run; the deletion of a product
 //! another staged product still requires; an errand override naming an errand the product
-//! does not have (in that phase), or a product that is not staged.
+//! does not have (in that phase), or a product that is not staged; an enabled install-time
+//! verifier's finding (`crate::products::verifiers`; ignorable ones are warnings).
 //!
 //! Warnings: an optional dependency present at an incompatible version (Ops Manager still
 //! deploys it); errand overrides for a staged product this apply does not deploy (they are
