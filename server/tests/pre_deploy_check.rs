@@ -162,22 +162,27 @@ async fn the_director_and_a_product_in_oms_shape() {
     assert!(configured.network.assigned && configured.availability_zone.assigned);
     assert!(configured.stemcells.is_empty() && configured.resources.jobs.is_empty());
 
-    // A resource problem lands under resources.jobs with the job's GUID.
+    // A resource problem lands under resources.jobs with the job's GUID: the Director's VM
+    // type catalogue no longer has the type PKS's job was given.
     let job = api.job_guid(&guid, "pivotal-container-service").await;
-    let rc = api
-        .resource_config_path(&guid, "pivotal-container-service")
+    let replaced = api
+        .put(
+            "/api/v0/vm_types",
+            json!({"vm_types": [{"name": "tiny", "cpu": 1, "ram": 2048, "ephemeral_disk": 16384}]}),
+        )
         .await;
-    let refused = api.put(&rc, json!({"instances": 0})).await;
-    if refused.status == 200 {
-        let with_job = check(&api, &path).await;
-        let j = &with_job.resources.jobs[0];
-        assert_eq!(
-            (j.identifier.as_str(), j.guid.as_str()),
-            ("pivotal-container-service", job.as_str())
-        );
-        assert!(!j.error.is_empty());
-        api.put(&rc, json!({"instances": 1})).await.expect(200);
-    }
+    assert_eq!(replaced.status, 200, "{:#}", replaced.body);
+    let with_job = check(&api, &path).await;
+    assert!(!with_job.complete);
+    assert_eq!(with_job.resources.jobs.len(), 1, "{with_job:#?}");
+    let j = &with_job.resources.jobs[0];
+    assert_eq!(
+        (j.identifier.as_str(), j.guid.as_str()),
+        ("pivotal-container-service", job.as_str())
+    );
+    assert!(j.error[0].starts_with("instance_type: "), "{j:?}");
+    api.delete("/api/v0/vm_types").await.expect(200);
+    assert!(check(&api, &path).await.complete);
 
     // A Director verifier's finding: the network no longer has a subnet in az2, where PKS
     // balances its jobs.

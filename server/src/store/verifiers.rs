@@ -37,13 +37,4 @@ impl Verifiers<'_> {
         .await?;
         Ok(())
     }
-
-    /// Forgets the settings of an owner (a product that is gone).
-    pub async fn forget(&self, owner: &str) -> Result<()> {
-        sqlx::query("DELETE FROM verifier_settings WHERE owner_guid = ?")
-            .bind(owner)
-            .execute(self.pool)
-            .await?;
-        Ok(())
-    }
 }
