@@ -248,4 +248,15 @@ mod tests {
             "certificate"
         );
     }
+
+    #[test]
+    fn certificate_names_read_dns_and_ip_sans() {
+        let c = rcgen::generate_simple_self_signed(vec!["10.0.0.5".into(), "a.example.com".into()])
+            .unwrap();
+        let names = tiles::credentials::certificate_names(&c.cert.pem()).unwrap();
+        assert_eq!(names.dns_names, vec!["a.example.com"]);
+        assert_eq!(names.ip_addresses, vec!["10.0.0.5"]);
+        assert!(names.covers("10.0.0.5") && names.covers("a.example.com"));
+        assert!(tiles::credentials::certificate_names("junk").is_err());
+    }
 }

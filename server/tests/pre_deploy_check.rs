@@ -223,6 +223,18 @@ async fn the_director_and_a_product_in_oms_shape() {
     assert!(refused["errors"][director.identifier.as_str()]
         .to_string()
         .contains("has no subnet in the availability zone 'az2'"));
+    // om disable-director-verifiers --type AvailabilityZonesVerifier: the check passes.
+    api.put(
+        "/api/v0/staged/director/verifiers/install_time/AvailabilityZonesVerifier",
+        json!({ "enabled": false }),
+    )
+    .await
+    .expect(200);
+    let director = check(&api, DIRECTOR).await;
+    assert!(
+        director.complete && director.verifiers.is_empty(),
+        "{director:#?}"
+    );
     // Unknown product: 404.
     api.get("/api/v0/staged/products/nope-00000000000000000000/pre_deploy_check")
         .await
