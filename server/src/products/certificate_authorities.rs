@@ -246,13 +246,14 @@ impl Products {
         if private_key_pem.trim().is_empty() {
             return Err(Error::invalid("private_key_pem", tiles::validate::BLANK));
         }
+        // The certificate first, so a bad one is named before the key.
+        let info =
+            certificate_info(cert_pem).map_err(|e| Error::invalid("cert_pem", e.to_string()))?;
         let ca =
             CertificateAuthority::from_pem(cert_pem, private_key_pem).map_err(|e| match e {
                 tiles::error::Error::Invalid { field, message } => Error::invalid(field, message),
                 other => Error::invalid("cert_pem", other.to_string()),
             })?;
-        let info =
-            certificate_info(cert_pem).map_err(|e| Error::invalid("cert_pem", e.to_string()))?;
         let now = crate::store::unix_now();
         if info.not_after <= now {
             return Err(Error::invalid("cert_pem", "the CA certificate has expired"));
