@@ -596,6 +596,68 @@ pub fn fill_generated_with_os_rng(
     fill_generated(template, staged, ca, now_unix, &mut rand::rngs::OsRng)
 }
 
+/// What Tileworks shows of a certificate: its subject and issuer (RFC 4514 text), validity
+/// (Unix seconds) and whether it is a CA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateInfo {
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: i64,
+    pub not_after: i64,
+    pub is_ca: bool,
+}
+
+/// Reads the first certificate of a PEM text.
+pub fn certificate_info(cert_pem: &str) -> Result<CertificateInfo> {
+    let der = pem_block(cert_pem, "CERTIFICATE")
+        .ok_or_else(|| failure("cert_pem", "no PEM certificate found"))?;
+    let (_, cert) = x509_parser::parse_x509_certificate(&der)
+        .map_err(|e| failure("cert_pem", format!("not an X.509 certificate: {e}")))?;
+    Ok(CertificateInfo {
+        subject: cert.subject().to_string(),
+        issuer: cert.issuer().to_string(),
+        not_before: cert.validity().not_before.timestamp(),
+        not_after: cert.validity().not_after.timestamp(),
+        is_ca: cert.is_ca(),
+    })
+}
+
+/// Whether the first certificate of `cert_pem` was issued by the CA certificate `ca_cert_pem`:
+/// its issuer is the CA's subject (byte for byte) and its signature (RSA PKCS#1 v1.5, SHA-256,
+/// what Tileworks and Ops Manager sign with) verifies under the CA's public key. Anything
+/// unreadable, another algorithm or another signer is `false`.
+pub fn signed_by(cert_pem: &str, ca_cert_pem: &str) -> bool {
+    use rsa::pkcs1v15::{Signature, VerifyingKey};
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::signature::Verifier;
+    let (Some(der), Some(ca_der)) = (
+        pem_block(cert_pem, "CERTIFICATE"),
+        pem_block(ca_cert_pem, "CERTIFICATE"),
+    ) else {
+        return false;
+    };
+    let (Ok((_, cert)), Ok((_, ca))) = (
+        x509_parser::parse_x509_certificate(&der),
+        x509_parser::parse_x509_certificate(&ca_der),
+    ) else {
+        return false;
+    };
+    if cert.issuer().as_raw() != ca.subject().as_raw()
+        || cert.signature_algorithm.algorithm != x509_parser::oid_registry::OID_PKCS1_SHA256WITHRSA
+    {
+        return false;
+    }
+    let Ok(public) = rsa::RsaPublicKey::from_public_key_der(ca.public_key().raw) else {
+        return false;
+    };
+    let Ok(signature) = Signature::try_from(cert.signature_value.data.as_ref()) else {
+        return false;
+    };
+    VerifyingKey::<Sha256>::new(public)
+        .verify(cert.tbs_certificate.as_ref(), &signature)
+        .is_ok()
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -669,6 +731,26 @@ pub(crate) mod tests {
         assert!(ca
             .private_key_pem
             .starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+    }
+
+    #[test]
+    fn signed_by_tells_the_issuing_ca_and_info_reads_the_certificate() {
+        let ca = test_ca();
+        let mut rng = StdRng::seed_from_u64(11);
+        let other = CertificateAuthority::generate("Other CA", "", NOW, &mut rng).unwrap();
+        let leaf = generate_rsa_cert(&["a.example.com".into()], "x", ca, NOW, &mut rng).unwrap();
+        let leaf = leaf["cert_pem"].as_str().unwrap();
+        assert!(signed_by(leaf, &ca.cert_pem));
+        assert!(!signed_by(leaf, &other.cert_pem));
+        assert!(signed_by(&ca.cert_pem, &ca.cert_pem), "a root signs itself");
+        assert!(!signed_by("not a certificate", &ca.cert_pem));
+        let info = certificate_info(leaf).unwrap();
+        assert!(info.subject.contains("CN=a.example.com"), "{info:?}");
+        assert!(info.issuer.contains("Tileworks Test Root CA"), "{info:?}");
+        assert_eq!((info.not_after - NOW) / 86_400, LEAF_VALIDITY_DAYS);
+        assert!(!info.is_ca);
+        assert!(certificate_info(&ca.cert_pem).unwrap().is_ca);
+        assert!(certificate_info("junk").is_err());
     }
 
     #[test]

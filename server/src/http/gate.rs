@@ -231,6 +231,31 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
         "/api/v0/certificates/generate",
         Signed(SeeCredentials),
     ),
+    // Certificate authorities and their rotation (private keys are taken, never shown).
+    ("GET", "/api/v0/certificate_authorities", Signed(View)),
+    ("POST", "/api/v0/certificate_authorities", Signed(Configure)),
+    (
+        "POST",
+        "/api/v0/certificate_authorities/generate",
+        Signed(Configure),
+    ),
+    (
+        "POST",
+        "/api/v0/certificate_authorities/active/regenerate",
+        Signed(Configure),
+    ),
+    (
+        "POST",
+        "/api/v0/certificate_authorities/{guid}/activate",
+        Signed(Configure),
+    ),
+    (
+        "DELETE",
+        "/api/v0/certificate_authorities/{guid}",
+        Signed(Configure),
+    ),
+    ("GET", "/api/v0/security/root_ca_certificate", Signed(View)),
+    ("GET", "/api/v0/deployed/certificates", Signed(View)),
     // The Director tile.
     ("GET", "/api/v0/staged/director/properties", Signed(View)),
     (
@@ -287,6 +312,17 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/api/v0/staged/cloud_config", Signed(View)),
     ("GET", "/api/v0/staged/vm_extensions", Signed(View)),
+    ("GET", "/api/v0/staged/vm_extensions/{name}", Signed(View)),
+    (
+        "PUT",
+        "/api/v0/staged/vm_extensions/{name}",
+        Signed(Configure),
+    ),
+    (
+        "DELETE",
+        "/api/v0/staged/vm_extensions/{name}",
+        Signed(Configure),
+    ),
     ("GET", "/api/v0/vm_types", Signed(View)),
     ("PUT", "/api/v0/vm_types", Signed(Configure)),
     ("DELETE", "/api/v0/vm_types", Signed(Configure)),

@@ -113,6 +113,24 @@ pub async fn render_staged(
     ctx.ops_manager
         .accessors
         .insert("ca_certificate".into(), Value::String(ca.cert_pem.clone()));
+    // What deployments trust: the Director's trusted certificates and every CA's certificate,
+    // so a CA generated for a rotation is trusted before it signs anything.
+    let mut trusted: Vec<String> = director
+        .settings
+        .other_properties
+        .get("security_configuration")
+        .and_then(|s| s.get("trusted_certificates"))
+        .and_then(Value::as_str)
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| vec![t.trim_end().to_owned()])
+        .unwrap_or_default();
+    for pem in products.trusted_ca_certificates().await? {
+        trusted.push(pem.trim_end().to_owned());
+    }
+    ctx.ops_manager.accessors.insert(
+        "trusted_certificates".into(),
+        Value::String(trusted.join("\n") + "\n"),
+    );
     let d = &mut ctx.director.accessors;
     d.insert(
         "hostname".into(),

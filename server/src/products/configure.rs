@@ -48,10 +48,12 @@ pub struct ErrandView {
     pub label: Option<String>,
 }
 
-/// What validation needs besides the values: the products present and the VM types.
-struct Context {
+/// What validation needs besides the values: the products present, the VM types and the VM
+/// extensions' names.
+pub(super) struct Context {
     present: Vec<String>,
     vm_types: Vec<VmType>,
+    vm_extensions: Vec<String>,
 }
 
 impl Context {
@@ -120,6 +122,12 @@ impl Products {
                     ephemeral_disk: i64::from(v.ephemeral_disk),
                 })
                 .collect(),
+            vm_extensions: director
+                .settings
+                .vm_extensions
+                .iter()
+                .map(|e| e.name.clone())
+                .collect(),
         })
     }
 
@@ -127,7 +135,7 @@ impl Products {
     /// what it changed), fills generated credentials, and stores the result under the version.
     /// Without `expected`, a save that another write overtook is done again on what is stored
     /// now (so `change` may run more than once).
-    async fn update_product<F>(
+    pub(super) async fn update_product<F>(
         &self,
         guid: &str,
         expected: Option<i64>,
@@ -388,6 +396,7 @@ impl Products {
         }
         let vm_names: Vec<String> = self.vm_types().await?.into_iter().map(|v| v.name).collect();
         self.update_director(expected, actor, move |s| {
+            let extensions: Vec<String> = s.vm_extensions.iter().map(|e| e.name.clone()).collect();
             let job = job_by_guid(&s.job_guids, job_guid)?;
             let old = s.resources.get(&job).cloned().unwrap_or_default();
             let rc = config.to_stored(old.max_in_flight.clone());
@@ -412,6 +421,7 @@ impl Products {
                         .push(format!("there is no VM type named '{t}'"));
                 }
             }
+            check_extensions(&rc, &extensions, &field, &mut errors);
             if !errors.is_empty() {
                 return Err(rejected(errors));
             }
@@ -453,6 +463,7 @@ impl Products {
                             .push(format!("there is no VM type named '{t}'"));
                     }
                 }
+                check_extensions(&rc, &ctx.vm_extensions, &field, &mut errors);
                 if old != rc {
                     changed.push(field.clone());
                 }
@@ -769,6 +780,23 @@ fn with_salt(type_name: &str, value: Value, old: Option<&Value>) -> Value {
     });
     fields.insert("salt".into(), salt);
     Value::Object(fields)
+}
+
+/// A job's `additional_vm_extensions` must name VM extensions that exist.
+fn check_extensions(
+    rc: &ResourceConfig,
+    known: &[String],
+    field: &str,
+    errors: &mut BTreeMap<String, Vec<String>>,
+) {
+    if let Some(value) = rc.extra.get("additional_vm_extensions") {
+        if let Err(message) = super::vm_extensions::unknown_extensions(value, known) {
+            errors
+                .entry(format!("{field}.additional_vm_extensions"))
+                .or_default()
+                .push(message);
+        }
+    }
 }
 
 fn job_by_guid(job_guids: &BTreeMap<String, String>, job_guid: &str) -> Result<String> {

@@ -143,6 +143,9 @@ pub struct DirectorSettings {
     /// Custom disk types; empty means the default catalogue.
     #[serde(default)]
     pub disk_types: Vec<DiskTypeConfig>,
+    /// VM extensions (`vm_extensions.rs`), rendered into the cloud config.
+    #[serde(default)]
+    pub vm_extensions: Vec<tiles::cloud_config::VmExtension>,
     #[serde(default)]
     pub resources: BTreeMap<String, ResourceConfig>,
     #[serde(default)]
@@ -255,7 +258,7 @@ impl DirectorSettings {
                 })
                 .collect(),
             vm_types: self.vm_types.clone(),
-            vm_extensions: Vec::new(),
+            vm_extensions: self.vm_extensions.clone(),
             disk_types: self.disk_types.clone(),
             compilation,
         }

@@ -326,6 +326,15 @@ pub fn director_view(s: &DirectorSettings) -> Value {
                 .collect(),
         ),
     );
+    out.insert(
+        "vm_extensions".into(),
+        Value::Object(
+            s.vm_extensions
+                .iter()
+                .map(|e| (e.name.clone(), Value::Object(e.cloud_properties.clone())))
+                .collect(),
+        ),
+    );
     Value::Object(out)
 }
 

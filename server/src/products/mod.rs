@@ -14,9 +14,12 @@
 //! - [`deployed`]: the deployed layer (snapshots), revert, and deletions staged for Apply Changes;
 //! - [`director`]: the Director tile (IaaS, Director config, AZs, networks, VM/disk types);
 //! - [`report`]: the diagnostic report om reads;
+//! - [`certificate_authorities`]: the root CA and its rotation (generate, import, activate,
+//!   regenerate the certificates it signed, delete), and the deployed certificates' expiry;
 //! - [`certificates`]: certificates signed by the root CA on request (Generate, the API);
 //! - [`field_changes`]: what a refused stale save tells its operator, field by field;
-//! - [`guid`], [`versions`], [`secrets`]: GUIDs, version order, the split of credentials.
+//! - [`guid`], [`versions`], [`secrets`]: GUIDs, version order, the split of credentials;
+//! - [`vm_extensions`]: VM extensions (Director settings) and the jobs' references to them.
 //!
 //! **Concurrency.** Every staged product (and the Director) has a `config_version`. A write may
 //! name the version it was based on (`expected`); if the stored version moved on, the write is
@@ -29,6 +32,7 @@
 //! version.
 
 pub mod available;
+pub mod certificate_authorities;
 pub mod certificates;
 pub mod changes;
 pub mod commands;
@@ -46,12 +50,12 @@ pub mod stage;
 pub mod upgrade;
 pub mod verifiers;
 pub mod versions;
+pub mod vm_extensions;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tiles::credentials::CertificateAuthority;
@@ -148,7 +152,7 @@ struct Inner {
     limits: ImportLimits,
     /// Parsed templates by (name, version), each with the metadata text it was parsed from.
     templates: Mutex<HashMap<(String, String), CachedTemplate>>,
-    /// Serialises root CA creation.
+    /// The active CA, opened; also serialises its creation.
     ca: tokio::sync::Mutex<Option<CertificateAuthority>>,
     /// The installation running now, if any: configuration writes wait for it to end (they are
     /// refused), so an apply deploys exactly what it validated.
@@ -297,45 +301,39 @@ impl Products {
         self.template_of(&row.name, &row.version, &row.metadata)
     }
 
-    /// The installation's root CA, generated (4 years, RSA 2048) on first need and stored with
+    /// The installation's root CA: the active certificate authority
+    /// ([`certificate_authorities`]), generated (4 years, RSA 2048) on first need and stored with
     /// its private key sealed.
     pub async fn root_ca(&self) -> Result<CertificateAuthority> {
         let mut cached = self.inner.ca.lock().await;
         if let Some(ca) = cached.as_ref() {
             return Ok(ca.clone());
         }
-        let ca = match self.store().products().root_ca().await? {
-            Some((cert_pem, sealed)) => {
-                let key = String::from_utf8(self.sealer().open_sealed(&sealed)?)
-                    .map_err(|_| Error::Internal("the root CA key is not text".into()))?;
-                CertificateAuthority {
-                    cert_pem,
-                    private_key_pem: key,
+        let cas = self.store().certificate_authorities();
+        let row = match cas.active().await? {
+            Some(row) => row,
+            None => {
+                let row = self
+                    .new_certificate_authority("Tileworks Root Certificate Authority", true)
+                    .await?;
+                if cas.insert(&row).await? {
+                    row
+                } else {
+                    // Another server sharing the database made the first one.
+                    cas.active()
+                        .await?
+                        .ok_or_else(|| Error::Internal("no active certificate authority".into()))?
                 }
             }
-            None => {
-                let now = crate::store::unix_now();
-                let ca = tokio::task::spawn_blocking(move || {
-                    CertificateAuthority::generate(
-                        "Tileworks Root Certificate Authority",
-                        "Tileworks",
-                        now,
-                        &mut OsRng,
-                    )
-                })
-                .await
-                .map_err(|e| Error::Internal(format!("generating the root CA: {e}")))?
-                .map_err(|e| Error::Internal(format!("generating the root CA: {e}")))?;
-                let sealed = self.sealer().seal(ca.private_key_pem.as_bytes())?;
-                self.store()
-                    .products()
-                    .set_root_ca(&ca.cert_pem, &sealed)
-                    .await?;
-                ca
-            }
         };
+        let ca = self.open_certificate_authority(&row)?;
         *cached = Some(ca.clone());
         Ok(ca)
+    }
+
+    /// Forgets the cached root CA (after another CA was activated).
+    pub(crate) async fn forget_root_ca(&self) {
+        *self.inner.ca.lock().await = None;
     }
 
     /// A staged product by GUID (not the Director tile; see [`director`]).

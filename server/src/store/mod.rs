@@ -5,6 +5,7 @@
 pub mod api_clients;
 pub mod audit;
 pub mod broker;
+pub mod certificate_authorities;
 pub mod director;
 pub mod installations;
 pub mod keyring;
@@ -69,6 +70,10 @@ impl Store {
 
     pub fn products(&self) -> products::Products<'_> {
         products::Products::new(&self.pool)
+    }
+
+    pub fn certificate_authorities(&self) -> certificate_authorities::CertificateAuthorities<'_> {
+        certificate_authorities::CertificateAuthorities::new(&self.pool)
     }
 
     pub fn director(&self) -> director::Director<'_> {

@@ -289,28 +289,6 @@ impl<'a> Products<'a> {
             })
             .collect())
     }
-
-    /// The root CA: certificate PEM and the sealed private key.
-    pub async fn root_ca(&self) -> Result<Option<(String, Vec<u8>)>> {
-        Ok(
-            sqlx::query_as("SELECT cert_pem, sealed_private_key FROM installation_ca WHERE id = 1")
-                .fetch_optional(self.pool)
-                .await?,
-        )
-    }
-
-    /// Stores the root CA unless one exists; `false` when one was already there.
-    pub async fn set_root_ca(&self, cert_pem: &str, sealed_private_key: &[u8]) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO installation_ca (id, cert_pem, sealed_private_key) VALUES (1, ?, ?)
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(cert_pem)
-        .bind(sealed_private_key)
-        .execute(self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
 }
 
 /// Notes what a save changed and the values before (the caller leaves credentials out). Only the last 200 entries per subject are kept: enough to explain

@@ -215,7 +215,52 @@ pub async fn cloud_config(State(state): State<AppState>) -> Result<Json<Value>> 
     ))
 }
 
-/// VM extensions are not configurable yet; om's `staged-director-config` reads this list.
-pub async fn vm_extensions() -> Json<Value> {
-    Json(json!({"vm_extensions": []}))
+/// `GET /api/v0/staged/vm_extensions`: `{"vm_extensions": [{"name", "cloud_properties"}]}`
+/// (om's `api.VMExtensionResponse`).
+pub async fn vm_extensions(State(state): State<AppState>) -> Result<Response> {
+    let version = director_version(&state).await?;
+    let list = state.products.vm_extensions().await?;
+    Ok(with_version(json!({ "vm_extensions": list }), version))
+}
+
+/// `GET /api/v0/staged/vm_extensions/:name`: `{"vm_extension": {"name", "cloud_properties"}}`.
+pub async fn vm_extension(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let version = director_version(&state).await?;
+    let entry = state.products.vm_extension(&name).await?;
+    Ok(with_version(json!({ "vm_extension": entry }), version))
+}
+
+/// `PUT /api/v0/staged/vm_extensions/:name` with om's `{"name", "cloud_properties"}` (om's
+/// `api.CreateVMExtension`): creates or replaces the extension. The body's `name`, when given,
+/// must be the path's.
+pub async fn put_vm_extension(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    write: ConfigWrite,
+) -> Result<Response> {
+    let entry = om_json::vm_extension(&name, &write.body)?;
+    let result = state
+        .products
+        .put_vm_extension(entry, write.expected, write.actor())
+        .await;
+    director_answer(&state, result, &["vm_extensions"]).await
+}
+
+/// `DELETE /api/v0/staged/vm_extensions/:name`: 404 for an unknown name, 409 while a job names
+/// it in `additional_vm_extensions`.
+pub async fn delete_vm_extension(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CurrentUser>,
+    headers: axum::http::HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let expected = super::expected_version(&headers, &Value::Null)?;
+    let result = state
+        .products
+        .delete_vm_extension(&name, expected, &caller.username)
+        .await;
+    director_answer(&state, result, &["vm_extensions"]).await
 }

@@ -20,6 +20,7 @@
 pub mod audit;
 pub mod available_products;
 pub mod bosh_credentials;
+pub mod certificate_authorities;
 pub mod certificates;
 pub mod credentials;
 pub mod decryption_passphrase;
@@ -145,6 +146,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v0/staged/cloud_config", get(director::cloud_config))
         .route("/api/v0/staged/vm_extensions", get(director::vm_extensions))
         .route(
+            "/api/v0/staged/vm_extensions/{name}",
+            get(director::vm_extension)
+                .put(director::put_vm_extension)
+                .delete(director::delete_vm_extension),
+        )
+        .route(
             "/api/v0/vm_types",
             get(vm_types::list)
                 .put(vm_types::replace)
@@ -176,6 +183,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v0/stemcell_associations",
             get(stemcells::associations).patch(stemcells::associate),
         )
+        .merge(certificate_authority_routes())
         .merge(installations::routes())
         .merge(logs::routes())
         .merge(credentials::routes())
@@ -211,6 +219,29 @@ pub fn routes() -> Router<AppState> {
             get(ssl_certificate::show)
                 .put(ssl_certificate::update)
                 .delete(ssl_certificate::reset),
+        )
+}
+
+/// Certificate authorities, the root CA and the deployed certificates.
+fn certificate_authority_routes() -> Router<AppState> {
+    use certificate_authorities as ca;
+    let base = "/api/v0/certificate_authorities";
+    Router::new()
+        .route(base, get(ca::list).post(ca::import))
+        .route(&format!("{base}/generate"), post(ca::generate))
+        .route(&format!("{base}/active/regenerate"), post(ca::regenerate))
+        .route(&format!("{base}/{{guid}}/activate"), post(ca::activate))
+        .route(
+            &format!("{base}/{{guid}}"),
+            axum::routing::delete(ca::delete),
+        )
+        .route(
+            "/api/v0/security/root_ca_certificate",
+            get(ca::root_ca_certificate),
+        )
+        .route(
+            "/api/v0/deployed/certificates",
+            get(ca::deployed_certificates),
         )
 }
 

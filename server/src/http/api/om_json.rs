@@ -12,6 +12,7 @@ use crate::products::commands::{
     IaasUpdate, InFlight, Instances, MaxInFlightUpdates, PersistentDisk, Placement, PropertyUpdate,
     PropertyUpdates, ResourceConfig,
 };
+use crate::products::vm_extensions::VmExtensionEntry;
 use crate::{Error, Result};
 
 /// A scalar as text (`selected_option: 2` names option "2").
@@ -370,6 +371,43 @@ pub fn under(scope: &str, findings: Findings) -> Findings {
         .into_iter()
         .map(|(key, messages)| (format!("{scope}.{key}"), messages))
         .collect()
+}
+
+/// om's `{"name", "cloud_properties"}` for `PUT /api/v0/staged/vm_extensions/:name` (also
+/// accepted wrapped in `{"vm_extension": …}`): the body's name, when given, must be the path's;
+/// `cloud_properties` an object (`null` or missing: none).
+pub fn vm_extension(path_name: &str, body: &Value) -> Result<VmExtensionEntry> {
+    let body = body.get("vm_extension").unwrap_or(body);
+    if !body.is_object() {
+        return Err(Error::invalid(
+            "base",
+            "expected {\"name\": …, \"cloud_properties\": {…}}",
+        ));
+    }
+    match body.get("name") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(n)) if n == path_name => {}
+        Some(other) => {
+            return Err(Error::invalid(
+                "name",
+                format!("must be the name in the path ('{path_name}'), not {other}"),
+            ))
+        }
+    }
+    let cloud_properties = match body.get("cloud_properties") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => {
+            return Err(Error::invalid(
+                "cloud_properties",
+                "must be an object of the IaaS's cloud properties",
+            ))
+        }
+    };
+    Ok(VmExtensionEntry {
+        name: path_name.to_owned(),
+        cloud_properties,
+    })
 }
 
 #[cfg(test)]
