@@ -77,6 +77,13 @@ test('Apply Changes: live progress, Change Log, and the Status tab through a VM 
   await expect(page.locator('pre.install-log')).toContainText('Director task');
   await expect(page.locator('pre.install-log')).toContainText(`Installation ${id}`);
   if (renderedRunning) await expect(main).toHaveAttribute('data-live', 'done');
+  // The BOSH Director has its own row, first: its cloud config went before the products.
+  const directorRow = page.locator('table.install-products tbody tr').first();
+  await expect(directorRow).toContainText('BOSH Director');
+  await expect(directorRow).toHaveAttribute('data-status', 'succeeded');
+  await expect(directorRow.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100');
+  // The log followed its last line.
+  await expect(page.locator('pre.install-log')).toHaveAttribute('data-following', 'true');
   await page.screenshot({ path: '/tmp/e2e-apply-succeeded.png', fullPage: true });
 
   // --- The Change Log, from the link the finished page shows.
@@ -88,6 +95,9 @@ test('Apply Changes: live progress, Change Log, and the Status tab through a VM 
   const productRow = entry.locator(`table.installation-products tr[data-guid="${guid}"]`);
   await expect(productRow).toContainText('Pivotal Container Service');
   await expect(productRow.locator('td.action')).toHaveText('ADDED');
+  const directorEntry = entry.locator('table.installation-products tbody tr').first();
+  await expect(directorEntry).toContainText('BOSH Director');
+  await expect(directorEntry.locator('td.action')).toHaveText('ADDED');
   await expect(entry.getByRole('link', { name: 'Logs' })).toHaveAttribute('href', `/installations/${id}`);
   await page.screenshot({ path: '/tmp/e2e-apply-change-log.png', fullPage: true });
 
