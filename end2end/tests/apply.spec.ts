@@ -107,6 +107,9 @@ test('Apply Changes: live progress, Change Log, and the Status tab through a VM 
   await expect(vm).toHaveAttribute('data-state', 'running');
   await expect(vm).toContainText('az1');
   await expect(vm).toContainText('10.0.0.');
+  // At 1400 px the Status table fits the page (it wraps or scrolls inside its own box).
+  await page.setViewportSize({ width: 1400, height: 900 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1400);
   await expect(page.locator('main.product-status')).not.toHaveAttribute('data-refreshed', '0', { timeout: 30_000 });
   const cid = (await vm.locator('td.cid').textContent())!.trim();
   expect(cid).not.toBe('—');
