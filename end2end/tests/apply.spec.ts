@@ -77,6 +77,13 @@ test('Apply Changes: live progress, Change Log, and the Status tab through a VM 
   await expect(page.locator('pre.install-log')).toContainText('Director task');
   await expect(page.locator('pre.install-log')).toContainText(`Installation ${id}`);
   if (renderedRunning) await expect(main).toHaveAttribute('data-live', 'done');
+  // The BOSH Director has its own row, first: its cloud config went before the products.
+  const directorRow = page.locator('table.install-products tbody tr').first();
+  await expect(directorRow).toContainText('BOSH Director');
+  await expect(directorRow).toHaveAttribute('data-status', 'succeeded');
+  await expect(directorRow.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100');
+  // The log followed its last line.
+  await expect(page.locator('pre.install-log')).toHaveAttribute('data-following', 'true');
   await page.screenshot({ path: '/tmp/e2e-apply-succeeded.png', fullPage: true });
 
   // --- The Change Log, from the link the finished page shows.
@@ -88,6 +95,9 @@ test('Apply Changes: live progress, Change Log, and the Status tab through a VM 
   const productRow = entry.locator(`table.installation-products tr[data-guid="${guid}"]`);
   await expect(productRow).toContainText('Pivotal Container Service');
   await expect(productRow.locator('td.action')).toHaveText('ADDED');
+  const directorEntry = entry.locator('table.installation-products tbody tr').first();
+  await expect(directorEntry).toContainText('BOSH Director');
+  await expect(directorEntry.locator('td.action')).toHaveText('ADDED');
   await expect(entry.getByRole('link', { name: 'Logs' })).toHaveAttribute('href', `/installations/${id}`);
   await page.screenshot({ path: '/tmp/e2e-apply-change-log.png', fullPage: true });
 
@@ -97,6 +107,9 @@ test('Apply Changes: live progress, Change Log, and the Status tab through a VM 
   await expect(vm).toHaveAttribute('data-state', 'running');
   await expect(vm).toContainText('az1');
   await expect(vm).toContainText('10.0.0.');
+  // At 1400 px the Status table fits the page (it wraps or scrolls inside its own box).
+  await page.setViewportSize({ width: 1400, height: 900 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1400);
   await expect(page.locator('main.product-status')).not.toHaveAttribute('data-refreshed', '0', { timeout: 30_000 });
   const cid = (await vm.locator('td.cid').textContent())!.trim();
   expect(cid).not.toBe('—');

@@ -125,14 +125,18 @@ test('Review Pending Changes: products, selection, errand overrides, See changes
   }
 
   // --- Select All and the per-product checkboxes: products with pending changes start
-  // selected, ones without do not (deploying them again is a warning).
+  // selected, ones without do not (deploying them again is a warning), and neither do products
+  // that cannot deploy as configured (they say why).
   const selectAll = page.getByLabel('Select All Products');
   const pksBox = pks.getByRole('checkbox', { name: 'Deploy Pivotal Container Service' });
   if (entry.action === 'unchanged') {
     await expect(pksBox).not.toBeChecked();
     await expect(selectAll).not.toBeChecked();
-  } else {
+  } else if (deployable(entry)) {
     await expect(pksBox).toBeChecked();
+  } else {
+    await expect(pksBox).not.toBeChecked();
+    await expect(pks.locator('.not-selected-note')).toContainText('Not selected');
   }
   await selectAll.check();
   await expect(pksBox).toBeChecked();
@@ -187,6 +191,14 @@ test('Review Pending Changes: products, selection, errand overrides, See changes
   await page.getByLabel('Select All Products').check();
   // A product without pending changes (deployed by an earlier spec) is simply deployed again.
   await expect(page.getByLabel('Ignore warnings')).toHaveCount(0);
+  if (!deployable(entry) || !deployable(directorEntry)) {
+    // Something chosen cannot deploy: Apply Changes is disabled and says what (the server's
+    // refusal is covered by polish-review.spec.ts and the API tests).
+    await expect(page.getByRole('button', { name: 'Apply Changes' })).toBeDisabled();
+    await expect(page.locator('.apply-blocked')).toContainText('cannot deploy as configured');
+    await page.screenshot({ path: '/tmp/e2e-review-refused.png', fullPage: true });
+    return;
+  }
   await page.getByRole('button', { name: 'Apply Changes' }).click();
   if (deployable(entry) && deployable(directorEntry)) {
     await expect(page).toHaveURL(/\/installations\/\d+$/);

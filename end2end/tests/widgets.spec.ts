@@ -104,7 +104,7 @@ test('Import Product uploads a packed tile with a progress bar, and + stages it'
   await expect(tile).toBeVisible();
   await expect(tile).toHaveClass(/tile-incomplete/);
   await expect(tile).toContainText('Configuration required');
-  await expect(tile.locator('.tile-reasons li').first()).toContainText("can't be blank");
+  await expect(page.locator('.tile-wrap', { has: tile }).locator('.tile-reasons li').first()).toContainText("can't be blank");
   await expect(row.locator('.staged-badge')).toHaveText('staged');
   await page.screenshot({ path: '/tmp/e2e-dashboard-staged.png', fullPage: true });
 

@@ -83,6 +83,51 @@ pub struct SelectorChoice {
     pub inputs: Vec<Input>,
 }
 
+/// A reference found in a form ([`FormTree::locate`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Located<'a> {
+    pub form: &'a Form,
+    pub input: &'a Input,
+    /// The selector choice the input belongs to, when it is an option's input.
+    pub choice: Option<&'a SelectorChoice>,
+}
+
+impl Located<'_> {
+    /// The field's words as the form shows them: `Choice › Label` inside a selector option.
+    pub fn label(&self) -> String {
+        match self.choice {
+            Some(choice) => format!("{} › {}", choice.label, self.input.label),
+            None => self.input.label.clone(),
+        }
+    }
+}
+
+/// `reference` is `held` or a value inside it (`held.x`, `held[0]…`).
+fn holds(held: &str, reference: &str) -> bool {
+    reference == held
+        || reference
+            .strip_prefix(held)
+            .is_some_and(|rest| rest.starts_with(['.', '[']))
+}
+
+fn locate_in<'a>(
+    inputs: &'a [Input],
+    reference: &str,
+    choice: Option<&'a SelectorChoice>,
+) -> Option<(&'a Input, Option<&'a SelectorChoice>)> {
+    inputs.iter().find_map(|input| {
+        if !holds(&input.reference, reference) {
+            return None;
+        }
+        let deeper = input
+            .selector_options
+            .iter()
+            .filter(|c| holds(&c.reference, reference))
+            .find_map(|c| locate_in(&c.inputs, reference, Some(c)));
+        Some(deeper.unwrap_or((input, choice)))
+    })
+}
+
 impl FormTree {
     /// Builds the form tree of a product template.
     pub fn build(t: &ProductTemplate) -> FormTree {
@@ -115,6 +160,20 @@ impl FormTree {
     /// The form by name.
     pub fn form(&self, name: &str) -> Option<&Form> {
         self.forms.iter().find(|f| f.name == name)
+    }
+
+    /// Where an operator edits `reference` (a finding's key: a property, a selector option's
+    /// property, or a value inside a collection such as `.properties.plans[1].name`): the form
+    /// and the deepest input that holds it. Problems lists use it to name the field by its label
+    /// and link to it.
+    pub fn locate(&self, reference: &str) -> Option<Located<'_>> {
+        self.forms.iter().find_map(|form| {
+            locate_in(&form.inputs, reference, None).map(|(input, choice)| Located {
+                form,
+                input,
+                choice,
+            })
+        })
     }
 
     /// An indented text tree of all forms, for authors.
@@ -324,6 +383,33 @@ mod tests {
         env!("CARGO_MANIFEST_DIR"),
         "/../../shared/fixtures/tiles/example-product.yml"
     ));
+
+    #[test]
+    fn a_finding_is_located_in_its_form_down_to_the_selector_option_input() {
+        let t = ProductTemplate::from_yaml(PKS).unwrap();
+        let tree = FormTree::build(&t);
+        let found = tree
+            .locate(".properties.cloud_provider.vsphere.vcenter_dc")
+            .unwrap();
+        assert_eq!(found.form.name, "cloud_provider");
+        assert_eq!(found.form.label, "Kubernetes Cloud Provider");
+        assert_eq!(found.label(), "vSphere › Datacenter Name");
+        assert_eq!(
+            found.input.reference,
+            ".properties.cloud_provider.vsphere.vcenter_dc"
+        );
+        // The selector itself, and a value inside a property, land on the property's input.
+        let selector = tree.locate(".properties.cloud_provider").unwrap();
+        assert_eq!(selector.label(), "Choose your IaaS");
+        assert!(selector.choice.is_none());
+        let inside = tree
+            .locate(".properties.cloud_provider.vsphere.vcenter_master_creds.password")
+            .unwrap();
+        assert_eq!(inside.label(), "vSphere › vCenter Master Credentials");
+        // A prefix that is not a whole name is not a match.
+        assert!(tree.locate(".properties.cloud_provider_x").is_none());
+        assert!(tree.locate("networks_and_azs.network").is_none());
+    }
 
     #[test]
     fn pks_form_tree() {

@@ -29,6 +29,9 @@ pub struct ProductRunSummary {
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
     pub duration_seconds: Option<i64>,
+    /// The BOSH Director's row: its step (the cloud config) runs before every product's.
+    #[serde(default)]
+    pub is_director: bool,
 }
 
 impl ProductRunSummary {
@@ -357,6 +360,7 @@ mod tests {
             started_at: None,
             finished_at: None,
             duration_seconds: None,
+            is_director: false,
         }
     }
 

@@ -67,6 +67,31 @@ pub struct FieldChange {
     pub started_from: Option<Value>,
 }
 
+/// Why a product (or the Director) is not deployable, in the operator's words: one finding of
+/// the completeness checks, worded once on the server (`server/src/ui/problems.rs`) for the
+/// dashboard's tiles and Review Pending Changes alike.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    /// The field as its form labels it (`vSphere › Datacenter Name`); the reference when no
+    /// form shows it.
+    pub label: String,
+    /// The form (or section) that edits it, as its navigation names it.
+    pub form: Option<String>,
+    /// That form, anchored at the field.
+    pub href: Option<String>,
+    pub message: String,
+    /// The service's reference (`.properties.cloud_provider.vsphere.vcenter_dc`), shown small
+    /// for operators who script with om.
+    pub reference: String,
+}
+
+impl Problem {
+    /// As the checks and om word it (`<reference>: <message>`).
+    pub fn raw(&self) -> String {
+        format!("{}: {}", self.reference, self.message)
+    }
+}
+
 /// A failure the UI shows as text (not found, not allowed, internal).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackendError(pub String);

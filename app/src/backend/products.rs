@@ -20,7 +20,7 @@ pub struct TileSummary {
     pub label: String,
     pub version: String,
     /// Empty when the product is deployable; otherwise why not, in the operator's words.
-    pub incomplete_reasons: Vec<String>,
+    pub incomplete_reasons: Vec<crate::backend::Problem>,
 }
 
 impl TileSummary {
@@ -72,6 +72,9 @@ pub struct ProductSettings {
     pub availability_zones: Vec<String>,
     /// Per form name: complete (no validation errors) or not.
     pub form_complete: BTreeMap<String, bool>,
+    /// Assign AZs and Networks holds every placement the product needs (its navigation mark).
+    #[serde(default)]
+    pub placement_complete: bool,
 }
 
 /// A product's Assign AZs and Networks, Resource Config and Errands settings.

@@ -32,7 +32,7 @@ pub struct ReviewProduct {
     /// `install`, `update`, `delete` or `unchanged`.
     pub action: String,
     /// Why the configuration is not deployable (blank or invalid values), in the operator's words.
-    pub config_warnings: Vec<String>,
+    pub config_warnings: Vec<crate::backend::Problem>,
     /// Stemcells the product needs that the Stemcell Library lacks.
     pub stemcell_warnings: Vec<String>,
     pub errands: Vec<ReviewErrand>,

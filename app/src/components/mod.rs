@@ -4,4 +4,5 @@
 pub mod conflict;
 pub mod header;
 pub mod messages;
+pub mod problems;
 pub mod widgets;

@@ -52,6 +52,9 @@ pub fn InstallationPage() -> impl IntoView {
     }
 }
 
+/// The id of the Director's step in the events stream (installations/pipeline.rs).
+const DIRECTOR_STEP: &str = "cloud_config";
+
 /// The page's live state, updated by the events stream.
 #[derive(Clone, Copy)]
 struct Live {
@@ -78,6 +81,20 @@ impl Live {
                     p.status = "running".into();
                 }
             }),
+            // The Director's step: its cloud config, before every product.
+            LiveEvent::StepStarted { id, .. } if id == DIRECTOR_STEP => self.director(|p| {
+                if p.status == "pending" {
+                    p.status = "running".into();
+                }
+            }),
+            LiveEvent::StepFinished { id, status, .. } if id == DIRECTOR_STEP => {
+                self.director(|p| {
+                    if status == "succeeded" {
+                        p.progress = 100;
+                    }
+                    p.status = status;
+                })
+            }
             LiveEvent::StepStarted {
                 product: Some(product),
                 ..
@@ -116,6 +133,14 @@ impl Live {
         }
     }
 
+    fn director(&self, f: impl FnOnce(&mut ProductRunSummary)) {
+        self.summary.update(|s| {
+            if let Some(p) = s.products.iter_mut().find(|p| p.is_director) {
+                f(p);
+            }
+        });
+    }
+
     fn product(&self, guid: &str, f: impl FnOnce(&mut ProductRunSummary)) {
         self.summary.update(|s| {
             if let Some(p) = s.products.iter_mut().find(|p| p.guid == guid) {
@@ -140,6 +165,19 @@ fn Progress(detail: InstallationDetail) -> AnyView {
     Effect::new(move |_| {
         if running_at_render {
             follow(id, live, stream_state);
+        }
+    });
+    // The log follows new lines while the operator is at its bottom, and stops following when
+    // they scroll up to read (scrolling back down follows again).
+    let log_box = NodeRef::<leptos::html::Pre>::new();
+    let following = RwSignal::new(true);
+    Effect::new(move |_| {
+        live.log.track();
+        if following.get_untracked() {
+            if let Some(el) = log_box.get_untracked() {
+                // After the new line is in the DOM (this effect runs after the render).
+                el.set_scroll_top(el.scroll_height());
+            }
         }
     });
     let status = move || live.summary.with(|s| s.status.clone());
@@ -195,7 +233,13 @@ fn Progress(detail: InstallationDetail) -> AnyView {
             </section>
             <section aria-label="Log">
                 <h2>"Log"</h2>
-                <pre class="install-log" data-lines=move || live.log.with(Vec::len)>
+                <pre class="install-log" node_ref=log_box data-lines=move || live.log.with(Vec::len)
+                    data-following=move || following.get().to_string()
+                    on:scroll=move |_| {
+                        if let Some(el) = log_box.get_untracked() {
+                            following.set(at_bottom(&el));
+                        }
+                    }>
                     <For each=move || live.log.get() key=|l| l.seq let:l>
                         <span class="log-line">{l.line}"\n"</span>
                     </For>
@@ -204,6 +248,11 @@ fn Progress(detail: InstallationDetail) -> AnyView {
         </main>
     }
     .into_any()
+}
+
+/// Whether a scrolled box shows its last line (within a few pixels).
+fn at_bottom(el: &leptos::web_sys::Element) -> bool {
+    el.scroll_height() - el.scroll_top() - el.client_height() <= 8
 }
 
 fn action_text(action: &str) -> &'static str {

@@ -12,7 +12,10 @@
 //! without them. Errors (incomplete configuration, missing stemcell, unmet required
 //! dependency) stop Apply Changes; warnings (an optional dependency at another version, errand
 //! overrides for a product left out) stop it unless **Ignore warnings** is checked.
-//! Products with pending changes start selected, the others do not.
+//! Products with pending changes start selected, the others do not; a product that cannot
+//! deploy as configured starts unselected and says why, and Apply Changes stays disabled while
+//! anything that cannot deploy (the Director included) is part of the run. Each problem names
+//! the form and field it concerns and links there (`components::problems`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,8 +23,10 @@ use leptos::prelude::*;
 use serde_json::{json, Map, Value};
 
 use crate::backend::review::{apply_changes, load_review, ApplyOutcome, ReviewProduct};
+use crate::backend::Problem;
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::components::problems::ProblemItem;
 
 /// Product GUID → the products that force it into the run (it has pending changes and they
 /// depend on it).
@@ -81,15 +86,27 @@ fn Review(
         .filter(|p| !p.is_director)
         .map(|p| p.guid.clone())
         .collect();
-    // Products with pending changes start selected; one without any may be selected to deploy
-    // it again as it is (to re-run its errands).
+    // Products with pending changes start selected, unless something stops their deploy (they
+    // say why, and Apply Changes would refuse them); one without changes may be selected to
+    // deploy it again as it is (to re-run its errands).
     let selected = RwSignal::new(
         products
             .iter()
-            .filter(|p| !p.is_director && p.action != "unchanged")
+            .filter(|p| !p.is_director && p.action != "unchanged" && p.is_deployable())
             .map(|p| p.guid.clone())
             .collect::<BTreeSet<String>>(),
     );
+    // The products that cannot deploy as they are: Apply Changes stays disabled while one of
+    // them is part of the run (the server refuses it regardless).
+    let undeployable: BTreeMap<String, String> = products
+        .iter()
+        .filter(|p| !p.is_deployable())
+        .map(|p| (p.guid.clone(), p.label.clone()))
+        .collect();
+    let director_guid = products
+        .iter()
+        .find(|p| p.is_director)
+        .map(|p| p.guid.clone());
     let dependencies: BTreeMap<String, Vec<String>> = products
         .iter()
         .map(|p| {
@@ -106,6 +123,16 @@ fn Review(
         all.extend(forced.with(|f| f.keys().cloned().collect::<Vec<_>>()));
         all
     };
+    // The labels of what stops Apply Changes now: the Director (always part of it) and the
+    // chosen products that are not deployable.
+    let blocking = Memo::new(move |_| {
+        let chosen = effective();
+        undeployable
+            .iter()
+            .filter(|(guid, _)| chosen.contains(*guid) || director_guid.as_ref() == Some(*guid))
+            .map(|(_, label)| label.clone())
+            .collect::<Vec<_>>()
+    });
     let ignore_warnings = RwSignal::new(false);
     // Warnings for the current selection, as the server would find them.
     let warning_sources: Vec<(String, Vec<String>)> = products
@@ -305,11 +332,26 @@ fn Review(
                 "changes is deployed again as it is."
             </p>
             <div class="form-actions">
-                <button type="button" class="primary apply-changes" disabled=move || pending.get() || !may_apply
+                <button type="button" class="primary apply-changes"
+                    disabled=move || pending.get() || !may_apply || !blocking.with(Vec::is_empty)
                     title=(!may_apply).then_some("Your role may review changes but not apply them")
                     on:click=on_apply>
                     {move || if pending.get() { "Applying…" } else { "Apply Changes" }}
                 </button>
+                {move || {
+                    let blocked = blocking.get();
+                    (!blocked.is_empty()).then(|| view! {
+                        <p class="apply-blocked" role="status">
+                            {format!(
+                                "Apply Changes is disabled: {} cannot deploy as configured (see the problems listed under {}). Complete {}, or untick {}.",
+                                blocked.join(", "),
+                                if blocked.len() == 1 { "it" } else { "each" },
+                                if blocked.len() == 1 { "it" } else { "them" },
+                                if blocked.len() == 1 { "it" } else { "them" },
+                            )}
+                        </p>
+                    })
+                }}
             </div>
         </div>
     }
@@ -433,7 +475,8 @@ fn ProductRow(
         })
         .collect();
     let has_errands = !errands.is_empty();
-    let mut known_warnings = product.config_warnings.clone();
+    let mut known_warnings: Vec<String> =
+        product.config_warnings.iter().map(Problem::raw).collect();
     let blocking: Vec<String> = product
         .depends_on
         .iter()
@@ -479,11 +522,24 @@ fn ProductRow(
                     {(!product.config_warnings.is_empty()).then(|| view! {
                         <li class="warning-title">"Configuration incomplete"</li>
                     })}
-                    {product.config_warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}
-                    {product.stemcell_warnings.iter().map(|w| view! { <li class="stemcell">{format!("Missing stemcell: {w}")}</li> }).collect_view()}
+                    {product.config_warnings.iter().cloned().map(|problem| view! { <ProblemItem problem/> }).collect_view()}
+                    // The library's reasons already begin "Missing stemcell".
+                    {product.stemcell_warnings.iter().map(|w| view! { <li class="stemcell">{w.clone()}</li> }).collect_view()}
                     {blocking.iter().map(|w| view! { <li class="dependency-error">{format!("Dependency not met: {w}")}</li> }).collect_view()}
                 </ul>
             }.into_any())}
+            {(!deployable && !is_director).then(|| {
+                let guid = guid.clone();
+                view! {
+                    <p class="not-selected-note">
+                        {move || if selected.with(|s| s.contains(&guid)) {
+                            "Selected, but it cannot deploy until the problems above are solved: Apply Changes stays disabled while it is selected."
+                        } else {
+                            "Not selected: it cannot deploy until the problems above are solved."
+                        }}
+                    </p>
+                }
+            })}
             {move || forced_note.get().map(|note| view! { <p class="forced-note">{note}</p> })}
             {deployable.then(|| view! { <p class="review-ok">"Ready to deploy"</p> })}
             {(!depends_on.is_empty()).then(|| view! {

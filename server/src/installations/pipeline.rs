@@ -560,12 +560,8 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
     } else {
         render.rendered.to_yaml()
     };
-    let task = client.deploy(&manifest_yaml, &options).await?;
-    run.follow(guid, &label, task, "create deployment", Some((30, 80)))
-        .await?;
-    run.progress(guid, 80).await;
-
-    // Post-deploy errands.
+    // Post-deploy errands, decided before the deploy so that the progress counts them: the
+    // deploy task and every errand that runs are steps of the bar (see [`steps_span`]).
     let action = run
         .lock_plan()
         .iter()
@@ -573,6 +569,7 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
         .map(|p| p.action.clone())
         .unwrap_or_default();
     let overrides = run.request.errands.get(guid);
+    let mut errands = Vec::new();
     for e in &render.rendered.errands {
         if e.phase != ErrandPhase::PostDeploy {
             continue;
@@ -592,25 +589,43 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
                 ErrandRule::WhenChanged => (false, "when changed; nothing changed"),
             },
         };
+        errands.push((e.name.clone(), runs, why));
+    }
+    let spans = steps_span(
+        DEPLOY_FROM,
+        DEPLOY_TO,
+        errands.iter().filter(|(_, runs, _)| *runs).count(),
+    );
+    let task = client.deploy(&manifest_yaml, &options).await?;
+    run.follow(guid, &label, task, "create deployment", Some(spans[0]))
+        .await?;
+    run.progress(guid, spans[0].1).await;
+
+    let mut next = spans[1..].iter();
+    for (name, runs, why) in &errands {
         if !runs {
             run.log
-                .line(format!("[{label}] Errand {} skipped ({why})", e.name));
+                .line(format!("[{label}] Errand {name} skipped ({why})"));
             continue;
         }
+        let span = next.next().copied();
         run.log
-            .line(format!("[{label}] Running errand {} ({why})", e.name));
-        match service.errand_runner(&product.name, &e.name) {
+            .line(format!("[{label}] Running errand {name} ({why})"));
+        match service.errand_runner(&product.name, name) {
             Some(runner) => {
                 run_errand_in_tileworks(
                     run,
                     &*runner,
                     &label,
-                    &e.name,
+                    name,
                     Some(&render.rendered.manifest),
                 )
                 .await?
             }
-            None => run_errand(run, guid, &label, &e.name).await?,
+            None => run_errand(run, guid, &label, name, span).await?,
+        }
+        if let Some((_, to)) = span {
+            run.progress(guid, to).await;
         }
     }
     run.progress(guid, 95).await;
@@ -641,6 +656,25 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
     products.record_deployed_stemcells(guid, &stemcells).await?;
     run.log.line(format!("[{label}] Deployed."));
     Ok(())
+}
+
+/// Where a product's bar stands when its deploy task starts, and when its last errand ends
+/// (the snapshot and the stemcell records take it to 100).
+const DEPLOY_FROM: u8 = 30;
+const DEPLOY_TO: u8 = 95;
+
+/// The bar from `from` to `to` shared by the deploy task (two shares: it is the long step) and
+/// each of `errands` errands that run (one share each): the first span is the deploy's, then
+/// one per errand, each starting where the one before ended and the last ending at `to`.
+fn steps_span(from: u8, to: u8, errands: usize) -> Vec<(u8, u8)> {
+    let shares = 2 + errands as u64;
+    let width = u64::from(to.saturating_sub(from));
+    let at = |share: u64| from + u8::try_from(width * share / shares).unwrap_or(0);
+    let mut spans = vec![(from, at(2))];
+    for i in 0..errands as u64 {
+        spans.push((at(2 + i), at(3 + i)));
+    }
+    spans
 }
 
 /// What to upload for a stemcell the manifest names: the library's tarball (preferred over a
@@ -719,7 +753,7 @@ async fn delete_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
                 .line(format!("[{label}] Running errand {name} ({why})"));
             match service.errand_runner(&product.name, &name) {
                 Some(runner) => run_errand_in_tileworks(run, &*runner, &label, &name, None).await?,
-                None => run_errand(run, guid, &label, &name).await?,
+                None => run_errand(run, guid, &label, &name, None).await?,
             }
         }
         run.progress(guid, 30).await;
@@ -808,12 +842,19 @@ async fn run_errand_in_tileworks(
 }
 
 /// Runs an errand of `guid`, its output in the log; an errand that exits non-zero fails.
-async fn run_errand(run: &Arc<Run>, guid: &str, label: &str, name: &str) -> Result<()> {
+/// `span`: where its task's progress lands on the product's bar.
+async fn run_errand(
+    run: &Arc<Run>,
+    guid: &str,
+    label: &str,
+    name: &str,
+    span: Option<(u8, u8)>,
+) -> Result<()> {
     let client = &run.service.director().client;
     let task = client
         .run_errand(guid, name, &ErrandRunOptions::default())
         .await?;
-    run.follow(guid, label, task, &format!("run errand {name}"), None)
+    run.follow(guid, label, task, &format!("run errand {name}"), span)
         .await?;
     let results = client.errand_results(task).await?;
     for r in &results {
@@ -908,6 +949,24 @@ mod tests {
     use std::collections::BTreeMap;
     use tiles::metadata::ProductTemplate;
     use tiles::product_config::ErrandConfig;
+
+    #[test]
+    fn the_bar_counts_the_deploy_and_each_errand_that_runs() {
+        // Without errands the deploy task takes the whole span.
+        assert_eq!(steps_span(30, 95, 0), vec![(30, 95)]);
+        // Two errands: the deploy two shares, each errand one, end to end.
+        assert_eq!(steps_span(30, 95, 2), vec![(30, 62), (62, 78), (78, 95)]);
+        let many = steps_span(30, 95, 5);
+        assert_eq!(many.len(), 6);
+        assert_eq!(many.last().unwrap().1, 95);
+        for pair in many.windows(2) {
+            assert_eq!(pair[0].1, pair[1].0, "{many:?}");
+            assert!(
+                pair[1].1 > pair[1].0,
+                "every errand moves the bar: {many:?}"
+            );
+        }
+    }
 
     fn template() -> ProductTemplate {
         ProductTemplate::from_yaml(

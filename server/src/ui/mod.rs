@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod director;
 pub mod installations;
 pub mod logs;
+pub mod problems;
 pub mod products;
 pub mod review;
 pub mod settings;

@@ -113,13 +113,10 @@ pub(crate) fn forms_complete(
         .collect()
 }
 
-fn reasons(state: &TileState) -> Vec<String> {
+fn reasons(state: &TileState) -> Option<&BTreeMap<String, Vec<String>>> {
     match state {
-        TileState::Deployable => Vec::new(),
-        TileState::Incomplete { reasons } | TileState::Invalid { reasons } => reasons
-            .iter()
-            .flat_map(|(k, v)| v.iter().map(move |m| format!("{k}: {m}")))
-            .collect(),
+        TileState::Deployable => None,
+        TileState::Incomplete { reasons } | TileState::Invalid { reasons } => Some(reasons),
     }
 }
 
@@ -128,18 +125,30 @@ impl app::backend::products::ProductsBackend for UiBackend {
     async fn dashboard(&self) -> Result<Dashboard, BackendError> {
         let staged = self.products.staged_products().await.map_err(shown)?;
         let available = self.products.available().await.map_err(shown)?;
-        let mut tiles = staged.into_iter().map(|s| {
-            (
+        let mut summaries = Vec::with_capacity(staged.len());
+        for s in staged {
+            // Worded with the labels of the forms that edit each field (super::problems).
+            let problems = match reasons(&s.state) {
+                None => Vec::new(),
+                Some(reasons) if s.is_director => super::problems::of_director(reasons),
+                Some(reasons) => {
+                    let product = self.products.staged_product(&s.guid).await.map_err(shown)?;
+                    let tree = tiles::forms::FormTree::build(&product.template);
+                    super::problems::of_product(&s.guid, &tree, reasons)
+                }
+            };
+            summaries.push((
                 s.is_director,
                 TileSummary {
-                    incomplete_reasons: reasons(&s.state),
+                    incomplete_reasons: problems,
                     guid: s.guid,
                     name: s.name,
                     label: s.label,
                     version: s.product_version,
                 },
-            )
-        });
+            ));
+        }
+        let mut tiles = summaries.into_iter();
         let director = tiles
             .by_ref()
             .find(|(is_director, _)| *is_director)
@@ -264,6 +273,16 @@ impl app::backend::products::ProductsBackend for UiBackend {
             .retain(|reference, _| shown.contains(reference));
         let form_complete = forms_complete(&product.template, &product.settings.staged, &vm_types);
         let values = redacted_values(&product.template, &staged.properties);
+        let completeness = self
+            .products
+            .completeness_of(&product)
+            .await
+            .map_err(super::shown)?;
+        let placement_complete = !completeness
+            .missing
+            .keys()
+            .chain(completeness.invalid.keys())
+            .any(|k| k.starts_with("networks_and_azs."));
         Ok(ProductSettings {
             guid: product.guid.clone(),
             label: product.label.clone(),
@@ -276,6 +295,7 @@ impl app::backend::products::ProductsBackend for UiBackend {
             disk_types,
             availability_zones,
             form_complete,
+            placement_complete,
         })
     }
 

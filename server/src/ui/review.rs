@@ -9,7 +9,7 @@ use app::backend::review::{
     ApplyOutcome, ChangesPage, DiffSection, ErrandRuleChange, ReviewBackend, ReviewChange,
     ReviewDependency, ReviewErrand, ReviewPage, ReviewProduct,
 };
-use app::backend::BackendError;
+use app::backend::{BackendError, Problem};
 use serde_json::Value;
 
 use crate::installations::diff::{DiffStatus, SectionDiff};
@@ -46,12 +46,6 @@ fn joined(errors: &BTreeMap<String, Vec<String>>) -> String {
         .flat_map(|(k, v)| v.iter().map(move |m| format!("{k}: {m}")))
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-fn messages(map: &BTreeMap<String, Vec<String>>) -> Vec<String> {
-    map.iter()
-        .flat_map(|(k, v)| v.iter().map(move |m| format!("{k}: {m}")))
-        .collect()
 }
 
 /// An errand rule as the API holds it (`true`, `false`, `"when-changed"`…) in words.
@@ -101,6 +95,28 @@ impl ReviewBackend for UiReview {
             .map(|s| (s.guid, (s.label, s.is_director)))
             .collect();
         let changes = self.products.pending_changes().await.map_err(shown)?;
+        // Each finding worded with the labels of the form that edits it (super::problems).
+        let mut problems: BTreeMap<String, Vec<Problem>> = BTreeMap::new();
+        for c in &changes {
+            let mut config = c.completeness.missing.clone();
+            for (k, v) in &c.completeness.invalid {
+                config
+                    .entry(k.clone())
+                    .or_default()
+                    .extend(v.iter().cloned());
+            }
+            if config.is_empty() {
+                continue;
+            }
+            let worded = if labels.get(&c.guid).is_some_and(|(_, d)| *d) {
+                super::problems::of_director(&config)
+            } else {
+                let product = self.products.staged_product(&c.guid).await.map_err(shown)?;
+                let tree = tiles::forms::FormTree::build(&product.template);
+                super::problems::of_product(&c.guid, &tree, &config)
+            };
+            problems.insert(c.guid.clone(), worded);
+        }
         let products = changes
             .into_iter()
             .map(|c| {
@@ -108,16 +124,6 @@ impl ReviewBackend for UiReview {
                     .get(&c.guid)
                     .cloned()
                     .unwrap_or_else(|| (c.name.clone(), false));
-                let mut config = c.completeness.missing.clone();
-                // Install-time verifiers' findings name their form and field already.
-                let verifier_findings: Vec<String> =
-                    c.verifiers.iter().flat_map(|v| v.messages()).collect();
-                for (k, v) in &c.completeness.invalid {
-                    config
-                        .entry(k.clone())
-                        .or_default()
-                        .extend(v.iter().cloned());
-                }
                 let errands = c
                     .errands
                     .iter()
@@ -139,6 +145,13 @@ impl ReviewBackend for UiReview {
                         }
                     })
                     .collect();
+                let mut config_warnings = problems.remove(&c.guid).unwrap_or_default();
+                // Install-time verifiers' findings name their form and field already.
+                config_warnings.extend(
+                    c.verifiers
+                        .iter()
+                        .flat_map(|run| super::problems::of_findings(&c.guid, is_director, &run.findings)),
+                );
                 ReviewProduct {
                     guid: c.guid,
                     name: c.name,
@@ -147,10 +160,7 @@ impl ReviewBackend for UiReview {
                     deployed_version: c.deployed_version,
                     is_director,
                     action: c.action,
-                    config_warnings: messages(&config)
-                        .into_iter()
-                        .chain(verifier_findings)
-                        .collect(),
+                    config_warnings,
                     stemcell_warnings: c
                         .completeness
                         .stemcells

@@ -10,8 +10,10 @@ use crate::backend::products::{
     delete_available_product, load_dashboard, stage_product, unstage_product,
 };
 use crate::backend::products::{AvailableProduct, TileSummary};
+use crate::backend::Problem;
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::components::problems::ProblemItem;
 use crate::pages::dashboard::import::{ImportProduct, ImportStatus};
 use crate::session::get_current_user;
 
@@ -83,7 +85,7 @@ pub fn Dashboard() -> impl IntoView {
                                                     {may_configure.then(|| view! { <ImportProduct on_imported=reload status=import_status/> })}
                                                 </aside>
                                                 <section class="tiles" aria-label="Products">
-                                                    <Tile tile=d.director href="/director".to_string()/>
+                                                    <div class="tile-wrap"><Tile tile=d.director href="/director".to_string()/></div>
                                                     {d.staged.into_iter().map(|t| {
                                                         let href = format!("/products/{}/settings", t.guid);
                                                         let guid = t.guid.clone();
@@ -152,36 +154,37 @@ fn available_row(
     }
 }
 
-/// A product tile: green when deployable, orange with the reason while not.
+/// A product tile: green when deployable, orange while not, with the first reasons below it,
+/// each linking to the field that needs attention (links cannot sit inside the tile's own).
 #[component]
 fn Tile(tile: TileSummary, href: String) -> impl IntoView {
     let complete = tile.is_complete();
     // A tile has room for a few reasons; the settings pages show them all.
     const SHOWN: usize = 3;
     let more = tile.incomplete_reasons.len().saturating_sub(SHOWN);
-    let reasons: Vec<String> = tile
+    let reasons: Vec<Problem> = tile
         .incomplete_reasons
         .iter()
         .take(SHOWN)
         .cloned()
         .collect();
+    let guid = tile.guid.clone();
     view! {
         <a class="tile" class:tile-incomplete=!complete class:tile-complete=complete
             href=href data-product=tile.name.clone() data-guid=tile.guid.clone()>
             <h3>{tile.label.clone()}</h3>
             <p class="tile-version">{tile.version.clone()}</p>
             {if complete {
-                view! { <p class="tile-state">"Ready to deploy"</p> }.into_any()
+                view! { <p class="tile-state">"Ready to deploy"</p> }
             } else {
-                view! {
-                    <p class="tile-state">"Configuration required"</p>
-                    <ul class="tile-reasons">
-                        {reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}
-                        {(more > 0).then(|| view! { <li class="more">{format!("and {more} more")}</li> })}
-                    </ul>
-                }
-                .into_any()
+                view! { <p class="tile-state">"Configuration required"</p> }
             }}
         </a>
+        {(!complete).then(|| view! {
+            <ul class="tile-reasons" data-guid=guid>
+                {reasons.into_iter().map(|problem| view! { <ProblemItem problem/> }).collect_view()}
+                {(more > 0).then(|| view! { <li class="more">{format!("and {more} more")}</li> })}
+            </ul>
+        })}
     }
 }

@@ -425,6 +425,24 @@ pub fn IaasSection(
     }
 }
 
+/// The label this page gives a field of the IaaS or Director Config sections, by the service's
+/// key (`iaas_configuration.vcenter_host`, `director_configuration.ntp_servers_string`): the
+/// words problem lists use for the Director.
+pub fn label_of_key(key: &str) -> Option<&'static str> {
+    if let Some(field) = key.strip_prefix("iaas_configuration.") {
+        if field == "iaas" {
+            return Some("IaaS");
+        }
+        return IAASES
+            .iter()
+            .flat_map(|(iaas, _)| iaas_fields(iaas))
+            .find(|f| f.0 == field)
+            .map(|f| f.1);
+    }
+    let field = key.strip_prefix("director_configuration.")?;
+    DIRECTOR_FIELDS.iter().find(|f| f.0 == field).map(|f| f.1)
+}
+
 /// Director settings: (key, label, kind, hint). Kinds: "text", "int", "bool".
 const DIRECTOR_FIELDS: &[(&str, &str, &str, Option<&str>)] = &[
     (

@@ -378,7 +378,7 @@ fn azs_view(
         </div>
         <div class="field">
             <span class="label">"Balance other jobs in"</span>
-            <div class="multi-select" role="group" aria-label="Balance other jobs in">
+            <div class="multi-select" id="other_azs" role="group" aria-label="Balance other jobs in">
                 {azs.into_iter().map(|az| {
                     let id = format!("balance_{az}");
                     let label_for = id.clone();

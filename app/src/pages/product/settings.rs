@@ -302,20 +302,35 @@ fn SettingsBody(
             }
         })
         .collect_view();
+    // Assign AZs and Networks comes first, as in Ops Manager: the forms' AZ lists depend on it.
+    // It is the only section with a completeness mark (Resource Config and Errands have
+    // defaults).
+    let placement_complete = settings.placement_complete;
+    let section_link = |s: Section| {
+        let href = format!("/products/{}/settings?section={}", settings.guid, s.key());
+        let active = section == Some(s);
+        let mark = if s != Section::Azs {
+            view! { <span class="mark-spacer"></span> }.into_any()
+        } else if placement_complete {
+            view! { <span class="mark complete" title="complete">"✓"</span> }.into_any()
+        } else {
+            view! { <span class="mark incomplete" title="needs configuration">"•"</span> }
+                .into_any()
+        };
+        view! {
+            <li class:active=active data-section=s.key()>
+                <a href=href aria-current=active.then_some("page")>
+                    {mark}
+                    {s.label()}
+                </a>
+            </li>
+        }
+    };
+    let placement_nav = section_link(Section::Azs);
     let section_nav = Section::ALL
         .into_iter()
-        .map(|s| {
-            let href = format!("/products/{}/settings?section={}", settings.guid, s.key());
-            let active = section == Some(s);
-            view! {
-                <li class:active=active>
-                    <a href=href aria-current=active.then_some("page")>
-                        <span class="mark-spacer"></span>
-                        {s.label()}
-                    </a>
-                </li>
-            }
-        })
+        .filter(|s| *s != Section::Azs)
+        .map(section_link)
         .collect_view();
 
     let inputs = current
@@ -334,7 +349,7 @@ fn SettingsBody(
             <h1>{settings.label.clone()} <span class="version">{settings.product_version.clone()}</span></h1>
             <div class="settings-layout">
                 <nav class="settings-nav" aria-label="Settings">
-                    <ul>{nav} {section_nav}
+                    <ul>{placement_nav} {nav} {section_nav}
                         <li><a href=format!("/products/{}/status", settings.guid)><span class="mark-spacer"></span>"Status"</a></li>
                         <li><a href=format!("/products/{}/credentials", settings.guid)><span class="mark-spacer"></span>"Credentials"</a></li>
                     </ul>
