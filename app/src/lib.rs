@@ -60,6 +60,8 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("clusters"), ParamSegment("name")) view=pages::clusters::detail::ClusterDetailPage ssr=SsrMode::Async/>
                 <Route path=(StaticSegment("director"), StaticSegment("changes")) view=pages::changes::DirectorChangesPage ssr=SsrMode::Async/>
                 <Route path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("changes")) view=pages::changes::ProductChangesPage ssr=SsrMode::Async/>
+                <Route path=StaticSegment("stemcells") view=pages::stemcells::StemcellLibraryPage ssr=SsrMode::Async/>
+                <Route path=StaticSegment("settings") view=pages::settings_menu::SettingsMenuPage ssr=SsrMode::Async/>
                 <Route
                     path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("settings"))
                     view=pages::product::settings::ProductSettingsPage

@@ -36,6 +36,9 @@ pub struct Permissions {
     pub manage_clusters: bool,
     /// Read and export the audit trail (the Audit page).
     pub read_audit: bool,
+    /// Tileworks's own settings (the Settings menu).
+    #[serde(default)]
+    pub administer: bool,
 }
 
 /// Whether the page's principal may change the configuration, from the permissions a page

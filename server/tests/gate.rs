@@ -153,6 +153,22 @@ async fn every_entry_point_answers_every_role_as_the_table_says() {
             "{method} {route}"
         );
     }
+    // The Stemcell Library page reads for every role, pins need Configure; the Settings menu
+    // is for administrators.
+    for (method, route, action) in [
+        ("GET", "/stemcells", Action::View),
+        ("POST", "/_app/stemcell_library", Action::View),
+        ("POST", "/_app/assign_stemcell", Action::Configure),
+        ("GET", "/settings", Action::Administer),
+        ("POST", "/_app/settings_menu", Action::Administer),
+    ] {
+        assert!(
+            ENTRY_POINTS
+                .iter()
+                .any(|(m, r, a)| *m == method && *r == route && *a == Access::Signed(action)),
+            "{method} {route}"
+        );
+    }
     // `redact=false` asks for credentials whatever the route otherwise reads.
     for (role, token) in &tokens {
         let status = call(

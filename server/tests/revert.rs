@@ -30,7 +30,7 @@ async fn pipeline(server: &TestServer) -> Products {
         .await
         .unwrap();
     let sealer = server::store::sealing::Sealer::new(&key);
-    Products::open(store, server.data_dir.path(), sealer)
+    Products::open(store, server.data_dir.path(), sealer, true)
         .await
         .unwrap()
 }

@@ -18,8 +18,11 @@ pub struct DirectorPage {
     pub guid: String,
     pub version: String,
     pub config_version: i64,
-    /// `vsphere`, `aws`, `gcp`, `azure` or `openstack`.
+    /// `vsphere`, `aws`, `gcp`, `azure`, `openstack` or `embedded`.
     pub iaas: String,
+    /// Whether Tileworks drives its embedded Director stand-in (the `embedded` IaaS is offered).
+    #[serde(default)]
+    pub embedded_available: bool,
     pub iaas_configuration: BTreeMap<String, Value>,
     pub director_configuration: BTreeMap<String, Value>,
     pub azs: Vec<DirectorAz>,

@@ -16,6 +16,8 @@ pub mod logs;
 pub mod products;
 pub mod review;
 pub mod settings;
+pub mod settings_menu;
+pub mod stemcells;
 pub mod users;
 
 use std::collections::BTreeMap;

@@ -15,6 +15,7 @@ pub fn Header(user: CurrentUser) -> impl IntoView {
     // Only for the roles the gate lets manage users (the gate checks regardless).
     let manage_users = user.permissions.manage_users;
     let read_audit = user.permissions.read_audit;
+    let administer = user.permissions.administer;
     view! {
         <header class="topbar">
             <a class="brand" href="/">"Tileworks"</a>
@@ -23,8 +24,10 @@ pub fn Header(user: CurrentUser) -> impl IntoView {
                 <a href="/review">"Review Pending Changes"</a>
                 <a href="/installations">"Change Log"</a>
                 <a href="/clusters">"Clusters"</a>
+                <a href="/stemcells">"Stemcell Library"</a>
                 // Administrators only (the gate refuses the page to anyone else regardless).
                 {read_audit.then(|| view! { <a href="/audit">"Audit"</a> })}
+                {administer.then(|| view! { <a href="/settings">"Settings"</a> })}
             </nav>
             <div class="user-menu">
                 <button

@@ -12,4 +12,6 @@ pub mod login;
 pub mod not_found;
 pub mod product;
 pub mod review;
+pub mod settings_menu;
+pub mod stemcells;
 pub mod users;

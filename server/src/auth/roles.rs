@@ -109,6 +109,9 @@ pub enum Action {
     /// Read, filter and export the audit trail (who changed what, who saw which credential).
     /// Administrators only: the trail names every principal and what each did.
     ReadAudit,
+    /// Tileworks's own settings (the Settings menu): administrators only, as Ops Manager's
+    /// settings are.
+    Administer,
     /// `pks.clusters.manage`: create Kubernetes clusters; resize, delete and get credentials of
     /// the clusters one created.
     ManageClusters,
@@ -131,6 +134,7 @@ impl Action {
             Action::SeeCredentials => "see credentials",
             Action::ManageUsers => "manage users",
             Action::ReadAudit => "read the audit trail",
+            Action::Administer => "change Tileworks's settings",
             Action::ManageClusters => "manage clusters",
             Action::ManageAllClusters => "manage other principals' clusters",
             Action::ViewAllClusters => "see other principals' clusters",
@@ -147,7 +151,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         SignedIn | View => true,
         Configure | Apply => matches!(role, Admin | FullControl | RestrictedControl),
         SeeCredentials => matches!(role, Admin | FullControl | FullView),
-        ManageUsers | ReadAudit => matches!(role, Admin),
+        ManageUsers | ReadAudit | Administer => matches!(role, Admin),
         ManageClusters => matches!(role, Admin | FullControl | RestrictedControl),
         ManageAllClusters => matches!(role, Admin | FullControl),
         ViewAllClusters => matches!(role, Admin | FullControl | FullView | RestrictedView),
@@ -201,6 +205,7 @@ pub fn permissions(role: &str) -> Permissions {
         manage_users: role_allows(role, Action::ManageUsers),
         manage_clusters: role_allows(role, Action::ManageClusters),
         read_audit: role_allows(role, Action::ReadAudit),
+        administer: role_allows(role, Action::Administer),
     }
 }
 
@@ -235,6 +240,8 @@ mod tests {
             assert_eq!(role_allows(role, Action::ReadAudit), users, "{role}");
             assert_eq!(permissions(role).read_audit, users, "{role}");
             assert_eq!(permissions(role).manage_users, users, "{role}");
+            assert_eq!(role_allows(role, Action::Administer), users, "{role}");
+            assert_eq!(permissions(role).administer, users, "{role}");
             assert!(role_allows(role, Action::View), "{role}");
             assert!(role_allows(role, Action::SignedIn), "{role}");
             assert_eq!(role_allows(role, Action::Configure), writes, "{role}");

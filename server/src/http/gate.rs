@@ -46,8 +46,8 @@ pub enum Access {
 
 use Access::{Broker, Public, Signed};
 use Action::{
-    Apply, Configure, ManageAllClusters, ManageClusters, ManageTlsCertificate, ManageUsers,
-    ReadAudit, SeeCredentials, SignedIn, View, ViewAllClusters,
+    Administer, Apply, Configure, ManageAllClusters, ManageClusters, ManageTlsCertificate,
+    ManageUsers, ReadAudit, SeeCredentials, SignedIn, View, ViewAllClusters,
 };
 
 /// Largest body a server function accepts (its arguments are a form or a little JSON).
@@ -99,6 +99,8 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("GET", "/clusters/{name}", Signed(View)),
     // The cluster page's kubeconfig download (an admin token: never for the view roles).
     ("GET", "/clusters/{name}/kubeconfig", Signed(ManageClusters)),
+    ("GET", "/stemcells", Signed(View)),
+    ("GET", "/settings", Signed(Administer)),
     // Server functions (the pages' calls).
     ("POST", "/_app/current_user", Signed(SignedIn)),
     ("POST", "/_app/dashboard", Signed(View)),
@@ -134,6 +136,9 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("POST", "/_app/reveal_credential", Signed(SeeCredentials)),
     ("POST", "/_app/users_page", Signed(ManageUsers)),
     ("POST", "/_app/audit_page", Signed(ReadAudit)),
+    ("POST", "/_app/stemcell_library", Signed(View)),
+    ("POST", "/_app/assign_stemcell", Signed(Configure)),
+    ("POST", "/_app/settings_menu", Signed(Administer)),
     ("POST", "/_app/create_user", Signed(ManageUsers)),
     ("POST", "/_app/set_user_role", Signed(ManageUsers)),
     ("POST", "/_app/set_user_enabled", Signed(ManageUsers)),

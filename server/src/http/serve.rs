@@ -191,8 +191,14 @@ async fn open_services(
         .site_addr(addr)
         .build();
     let sealer = Sealer::new(data_key);
-    let products =
-        crate::products::Products::open(store.clone(), &config.data.path, sealer.clone()).await?;
+    let embedded_director = config.director.url.is_none();
+    let products = crate::products::Products::open(
+        store.clone(),
+        &config.data.path,
+        sealer.clone(),
+        embedded_director,
+    )
+    .await?;
     let stemcells =
         crate::stemcells::StemcellLibrary::open(store.clone(), products.clone(), &config.data.path)
             .await?;

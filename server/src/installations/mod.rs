@@ -339,6 +339,12 @@ impl Installations {
                 refusal.error(&director.guid, format!("{field}: {m}"));
             }
         }
+        if director.settings.iaas == tiles::cloud_config::Iaas::Embedded
+            && !products.embedded_director()
+        {
+            let why = crate::products::director::EMBEDDED_ONLY;
+            refusal.error(&director.guid, format!("iaas_configuration.iaas: {why}"));
+        }
         if refusal.errors.is_empty() {
             if let Err(e) = products.cloud_config().await {
                 refusal.error(&director.guid, format!("cloud config: {}", error_text(&e)));

@@ -282,7 +282,7 @@ pub struct IaasUpdate {
 /// An IaaS by name, in any case; else what is wrong with the name.
 pub fn iaas_named(name: &str) -> Result<Iaas, String> {
     serde_json::from_value(Value::String(name.to_ascii_lowercase()))
-        .map_err(|_| "must be one of vsphere, aws, gcp, azure, openstack".to_owned())
+        .map_err(|_| "must be one of vsphere, aws, gcp, azure, openstack, embedded".to_owned())
 }
 
 /// Where the Director itself runs (`PUT /api/v0/staged/director/network_and_az`, the Director

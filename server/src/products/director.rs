@@ -160,6 +160,10 @@ pub struct DirectorView {
     pub settings: DirectorSettings,
 }
 
+/// Why the `embedded` IaaS is refused when Tileworks deploys to a real Director.
+pub const EMBEDDED_ONLY: &str =
+    "embedded is only for Tileworks's embedded Director (started without --director-url)";
+
 /// Keys of the IaaS essentials that each IaaS needs (alternatives are checked separately).
 fn required_iaas_keys(iaas: Iaas) -> &'static [&'static str] {
     match iaas {
@@ -197,6 +201,8 @@ fn required_iaas_keys(iaas: Iaas) -> &'static [&'static str] {
             "key_pair_name",
             "ssh_private_key",
         ],
+        // The stand-in simulates its VMs: nothing to connect to.
+        Iaas::Embedded => &[],
     }
 }
 
@@ -307,6 +313,7 @@ impl DirectorSettings {
                 Some(v) => json!({"availability_zone": v}),
                 None => json!({}),
             },
+            Iaas::Embedded => json!({}),
         };
         match value {
             Value::Object(m) => m,
@@ -335,6 +342,9 @@ impl DirectorSettings {
                 }
                 None => json!({"virtual_network_name": id}),
             },
+            // A name only when the operator gave one; the stand-in needs none.
+            Iaas::Embedded if id.trim().is_empty() => json!({}),
+            Iaas::Embedded => json!({"name": id}),
         };
         match value {
             Value::Object(m) => m,
@@ -417,6 +427,12 @@ impl Products {
             return Ok(());
         }
         let settings = DirectorSettings {
+            // With the stand-in, the first Apply Changes needs no cloud credentials.
+            iaas: if self.embedded_director() {
+                Iaas::Embedded
+            } else {
+                Iaas::default()
+            },
             iaas_configuration: {
                 let mut m = Map::new();
                 m.insert("guid".into(), Value::String(new_guid("iaas-configuration")));
@@ -608,12 +624,18 @@ impl Products {
         expected: Option<i64>,
         actor: &str,
     ) -> Result<Saved> {
+        let embedded_director = self.embedded_director();
         self.update_director(expected, actor, move |s| {
             let mut errors = refused.clone();
             let mut changed = Vec::new();
             if let Some(iaas) = &update.iaas {
                 if let Some(kind) = iaas.iaas {
-                    if kind != s.iaas {
+                    if kind == Iaas::Embedded && !embedded_director {
+                        errors
+                            .entry("iaas_configuration.iaas".into())
+                            .or_default()
+                            .push(EMBEDDED_ONLY.into());
+                    } else if kind != s.iaas {
                         s.iaas = kind;
                         changed.push("iaas_configuration.iaas".into());
                     }

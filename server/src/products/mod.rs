@@ -150,6 +150,9 @@ struct Inner {
     sealer: Sealer,
     tiles_dir: PathBuf,
     limits: ImportLimits,
+    /// Whether Tileworks drives its embedded Director stand-in: the Director tile may then use
+    /// the `embedded` IaaS, and a fresh Director tile starts on it.
+    embedded_director: bool,
     /// Parsed templates by (name, version), each with the metadata text it was parsed from.
     templates: Mutex<HashMap<(String, String), CachedTemplate>>,
     /// The active CA, opened; also serialises its creation.
@@ -198,8 +201,15 @@ impl Products {
     /// Opens the service on a data dir with the data key's sealer (`crate::passphrase`: known
     /// only once unlocked): creates the tile store folder `<data-dir>/tiles`, registers the
     /// bundled tiles and the Director tile.
-    pub async fn open(store: Store, data_dir: &Path, sealer: Sealer) -> Result<Products> {
-        Self::open_with_limits(store, data_dir, sealer, ImportLimits::default()).await
+    /// `embedded_director` says whether Tileworks drives its embedded Director stand-in.
+    pub async fn open(
+        store: Store,
+        data_dir: &Path,
+        sealer: Sealer,
+        embedded_director: bool,
+    ) -> Result<Products> {
+        let limits = ImportLimits::default();
+        Self::open_with_limits(store, data_dir, sealer, limits, embedded_director).await
     }
 
     pub async fn open_with_limits(
@@ -207,6 +217,7 @@ impl Products {
         data_dir: &Path,
         sealer: Sealer,
         limits: ImportLimits,
+        embedded_director: bool,
     ) -> Result<Products> {
         let tiles_dir = data_dir.join("tiles");
         crate::store::create_private_dir(&tiles_dir)?;
@@ -217,6 +228,7 @@ impl Products {
                 sealer,
                 tiles_dir,
                 limits,
+                embedded_director,
                 templates: Mutex::new(HashMap::new()),
                 ca: tokio::sync::Mutex::new(None),
                 applying: Mutex::new(None),
@@ -226,6 +238,11 @@ impl Products {
         products.register_bundled().await?;
         products.ensure_director().await?;
         Ok(products)
+    }
+
+    /// Whether Tileworks drives its embedded Director stand-in (the `embedded` IaaS is offered).
+    pub fn embedded_director(&self) -> bool {
+        self.inner.embedded_director
     }
 
     pub(crate) fn store(&self) -> &Store {

@@ -58,6 +58,7 @@ impl app::backend::director::DirectorBackend for UiBackend {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
+            embedded_available: self.products.embedded_director(),
             iaas_configuration: section("iaas_configuration"),
             director_configuration: section("director_configuration"),
             azs: s.azs.iter().map(ui_az).collect(),

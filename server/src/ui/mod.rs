@@ -14,6 +14,8 @@ pub mod problems;
 pub mod products;
 pub mod review;
 pub mod settings;
+pub mod settings_menu;
+pub mod stemcells;
 pub mod users;
 
 use std::sync::Arc;
@@ -38,6 +40,8 @@ pub fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let users = users::context(&state.store);
     let clusters = clusters::context(&state.broker);
     let audit = audit::context(&state.store);
+    let stemcells = stemcells::context(&state.stemcells);
+    let settings_menu = settings_menu::context();
     move || {
         use leptos::prelude::provide_context;
         provide_context(products.clone());
@@ -51,6 +55,8 @@ pub fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
         provide_context(users.clone());
         provide_context(clusters.clone());
         provide_context(audit.clone());
+        provide_context(stemcells.clone());
+        provide_context(settings_menu.clone());
     }
 }
 

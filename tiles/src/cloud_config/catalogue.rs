@@ -111,7 +111,7 @@ fn instance_type(iaas: Iaas, cpu: u32, ram: u32) -> Option<&'static str> {
         Iaas::Aws => AWS_TYPES,
         Iaas::Azure => AZURE_TYPES,
         Iaas::Openstack => OPENSTACK_TYPES,
-        Iaas::Vsphere | Iaas::Gcp => return None,
+        Iaas::Vsphere | Iaas::Gcp | Iaas::Embedded => return None,
     };
     table
         .iter()
@@ -134,7 +134,8 @@ impl VmTypeConfig {
         }
         let disk = self.ephemeral_disk;
         Some(match iaas {
-            Iaas::Vsphere => {
+            // The stand-in's simulated CPI reads vSphere's shape (sizes, no instance types).
+            Iaas::Vsphere | Iaas::Embedded => {
                 obj(serde_json::json!({"cpu": self.cpu, "ram": self.ram, "disk": disk}))
             }
             Iaas::Gcp => obj(serde_json::json!({

@@ -28,6 +28,9 @@ pub enum Iaas {
     Gcp,
     Azure,
     Openstack,
+    /// Tileworks's embedded Director stand-in: its CPI simulates VMs, so it needs no cloud
+    /// credentials and places AZs and networks nowhere (empty cloud properties).
+    Embedded,
 }
 
 /// The operator-facing Director configuration.

@@ -60,8 +60,9 @@ pub fn ImportProduct(
     }
 }
 
+/// Streaming uploads to the API with progress, shared with the Stemcell Library page.
 #[cfg(feature = "hydrate")]
-mod upload {
+pub(crate) mod upload {
     use super::ImportStatus;
     use leptos::prelude::*;
     use wasm_bindgen::closure::Closure;
@@ -72,18 +73,47 @@ mod upload {
         status: RwSignal<ImportStatus>,
         on_imported: Callback<()>,
     ) {
+        let target = Target {
+            url: "/api/v0/available_products",
+            field: "product[file]",
+            what: ".pivotal file",
+            done: "Product imported.",
+        };
+        send(target, file_input, status, on_imported);
+    }
+
+    /// Where a file goes: the API route, its multipart field, and the page's words.
+    pub struct Target {
+        pub url: &'static str,
+        pub field: &'static str,
+        /// Named in "Choose a … first."
+        pub what: &'static str,
+        pub done: &'static str,
+    }
+
+    /// Posts the chosen file to `target` as multipart, reporting progress in `status`.
+    pub fn send(
+        target: Target,
+        file_input: NodeRef<leptos::html::Input>,
+        status: RwSignal<ImportStatus>,
+        on_imported: Callback<()>,
+    ) {
         let Some(input) = file_input.get_untracked() else {
             return;
         };
         let Some(file) = input.files().and_then(|files| files.get(0)) else {
-            status.set(ImportStatus::Failed("Choose a .pivotal file first.".into()));
+            status.set(ImportStatus::Failed(format!(
+                "Choose a {} first.",
+                target.what
+            )));
             return;
         };
+        let done = target.done;
         let result = (|| -> Result<(), wasm_bindgen::JsValue> {
             let form = web_sys::FormData::new()?;
-            form.append_with_blob_and_filename("product[file]", &file, &file.name())?;
+            form.append_with_blob_and_filename(target.field, &file, &file.name())?;
             let xhr = web_sys::XmlHttpRequest::new()?;
-            xhr.open("POST", "/api/v0/available_products")?;
+            xhr.open("POST", target.url)?;
 
             let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(
                 move |ev: web_sys::ProgressEvent| {
@@ -106,7 +136,7 @@ mod upload {
                 let code = done_xhr.status().unwrap_or(0);
                 let body = done_xhr.response_text().ok().flatten().unwrap_or_default();
                 if (200..300).contains(&code) {
-                    status.set(ImportStatus::Done("Product imported.".into()));
+                    status.set(ImportStatus::Done(done.into()));
                     on_imported.run(());
                 } else {
                     status.set(ImportStatus::Failed(describe_failure(code, &body)));

@@ -26,8 +26,10 @@ enum Kind {
 /// One IaaS essential: key (the API's), label, kind, required, hint.
 type IaasField = (&'static str, &'static str, Kind, bool, Option<&'static str>);
 
-/// The IaaSes in the selector: API value and label.
-pub const IAASES: [(&str, &str); 5] = [
+/// The IaaSes in the selector: API value and label. `embedded` is offered only while Tileworks
+/// drives its embedded Director stand-in (`DirectorPage::embedded_available`).
+pub const IAASES: [(&str, &str); 6] = [
+    ("embedded", "Embedded (simulated)"),
     ("vsphere", "vSphere"),
     ("aws", "AWS"),
     ("gcp", "GCP"),
@@ -39,6 +41,8 @@ pub const IAASES: [(&str, &str); 5] = [
 fn iaas_fields(iaas: &str) -> &'static [IaasField] {
     use Kind::*;
     match iaas {
+        // The stand-in's CPI simulates VMs: no credentials, datastores or datacenter.
+        "embedded" => &[],
         "aws" => &[
             (
                 "access_key_id",
@@ -303,8 +307,10 @@ pub fn IaasSection(
         json!({ "iaas_configuration": fields })
     });
 
+    let offer_embedded = page.embedded_available || page.iaas == "embedded";
     let radios = IAASES
         .iter()
+        .filter(|(value, _)| *value != "embedded" || offer_embedded)
         .map(|(value, label)| {
             let id = format!("iaas-{value}");
             let label_for = id.clone();
@@ -419,6 +425,13 @@ pub fn IaasSection(
                 <div class="selector iaas-selector" role="radiogroup" aria-label="IaaS">{radios}</div>
                 <FieldErrors state key="iaas_configuration.iaas"/>
             </div>
+            <Show when=move || iaas.get() == "embedded">
+                <p class="hint embedded-hint">
+                    "Tileworks's embedded Director simulates its VMs and disks: it needs no cloud \
+                     credentials, datastores or datacenter. Choose another IaaS to deploy to a real \
+                     cloud through a real Director (--director-url)."
+                </p>
+            </Show>
             <fieldset class="selector-option">{fields}</fieldset>
             {save.bar(None)}
         </form>

@@ -237,6 +237,10 @@ fn subnet_identifier_label(iaas: &str) -> (&'static str, &'static str) {
         ),
         "azure" => ("Azure network name", "virtual network/subnet."),
         "openstack" => ("Neutron network ID", ""),
+        "embedded" => (
+            "Network name",
+            "Optional: the embedded Director simulates its VMs on no real network.",
+        ),
         _ => (
             "vSphere network name",
             "The port group, for example VM Network.",
@@ -443,6 +447,7 @@ fn subnets_editor(
     iaas: &str,
 ) -> AnyView {
     let (id_label, id_hint) = subnet_identifier_label(iaas);
+    let id_required = iaas != "embedded";
     let count =
         Memo::new(move |_| networks.with(|l| l.get(i).map(|n| n.subnets.len()).unwrap_or(0)));
     let errors_key = format!("{at}.subnets");
@@ -468,7 +473,7 @@ fn subnets_editor(
                     text_field(state, format!("{sat}.{name}"), label, required, hint, value, set)
                 };
                 let hint = (!id_hint.is_empty()).then_some(id_hint);
-                let identifier = text(id_label, "iaas_identifier", true, hint,
+                let identifier = text(id_label, "iaas_identifier", id_required, hint,
                     |s| &s.iaas_identifier, |s| &mut s.iaas_identifier);
                 let cidr = text("CIDR", "cidr", true, Some("For example 10.0.0.0/24."),
                     |s| &s.cidr, |s| &mut s.cidr);

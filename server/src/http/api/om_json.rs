@@ -570,7 +570,7 @@ mod tests {
             director_properties(&json!({"iaas_configuration": {"iaas_type": "nope"}})).unwrap();
         assert_eq!(
             findings["iaas_configuration.iaas"],
-            ["must be one of vsphere, aws, gcp, azure, openstack"]
+            ["must be one of vsphere, aws, gcp, azure, openstack, embedded"]
         );
         assert!(director_properties(&json!("text")).is_err());
     }
