@@ -191,6 +191,7 @@ async fn open_services(
     installations.set_errand_runner(Arc::new(broker.clone()));
     installations.recover().await?;
     broker.recover().await?;
+    broker.recover_fleet_runs().await?;
     let state = AppState {
         store: store.clone(),
         products,

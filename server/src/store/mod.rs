@@ -6,6 +6,7 @@ pub mod api_clients;
 pub mod audit;
 pub mod broker;
 pub mod director;
+pub mod fleet;
 pub mod installations;
 pub mod keyring;
 pub mod products;
@@ -92,6 +93,10 @@ impl Store {
 
     pub fn audit(&self) -> audit::Audit<'_> {
         audit::Audit::new(&self.pool)
+    }
+
+    pub fn fleet(&self) -> fleet::Fleet<'_> {
+        fleet::Fleet::new(&self.pool)
     }
 }
 
