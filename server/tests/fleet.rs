@@ -447,3 +447,90 @@ async fn recreate_all_recreates_every_vm_and_delete_all_deletes_every_cluster() 
         assert_eq!(osb.instance(id).await.status, 404, "{id}");
     }
 }
+
+/// Holds (or lets go) every VM creation of the embedded Director (its CPI fault switch).
+async fn cpi_paused(director: &Director, paused: bool) {
+    let (status, body) = director
+        .send(Method::PUT, "/chaos/cpi", Some(json!({ "paused": paused })))
+        .await;
+    assert!((200..300).contains(&status), "{status} {body}");
+}
+
+#[tokio::test]
+async fn a_fleet_run_interrupted_by_a_restart_is_resumed_from_the_store() {
+    let mut server =
+        TestServer::start_with(&["--director-vm-create-ms", "0"], Some(ADMIN_PASSWORD));
+    let ids = ["k1", "k2", "k3"];
+    let run_id = {
+        let api = Api::login(&server).await;
+        let guid = deploy_pks_for_broker(&api, Quotas::default()).await;
+        let osb = Osb::of(&api, &guid).await;
+        let director = Director::of(&api).await;
+        let small = osb.plan_id("small").await;
+        provision_all(&osb, &ids, &small).await;
+
+        // Recreate-all one at a time; the Director holds the first recreate inside its VM
+        // creation, so the run is mid-way (one cluster in progress, two pending) at the kill.
+        cpi_paused(&director, true).await;
+        let started = api
+            .post(
+                "/pks/v1/recreate-clusters",
+                json!({"max_in_flight": 1, "attempts": 2, "attempt_interval_ms": 0}),
+            )
+            .await
+            .expect(202);
+        let id = started["id"].as_u64().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let run = api
+                .ok(Method::GET, &format!("/pks/v1/fleet-runs/{id}"), None)
+                .await;
+            let first = &run["clusters"][0];
+            if first["state"] == "in_progress" && first["operation_id"].is_i64() {
+                assert_eq!(run["clusters"][1]["state"], "pending", "{run:#}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "the run did not start: {run:#}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        id
+    };
+    server.restart();
+
+    // The run is read back from the store and resumed: the recreate the restart killed is a
+    // failed first attempt, its second attempt and the pending clusters succeed.
+    let api = Api::login(&server).await;
+    let listed = api.ok(Method::GET, "/pks/v1/fleet-runs", None).await;
+    assert_eq!(listed[0]["id"], run_id, "{listed:#}");
+    let run = run_end(&api, run_id).await;
+    assert_eq!(run["state"], "succeeded", "{run:#}");
+    assert_eq!(run["kind"], "recreate");
+    assert_eq!(run["options"]["attempts"], 2);
+    let first = &run["clusters"][0];
+    assert_eq!(first["attempts"], 2, "{run:#}");
+    for c in run["clusters"].as_array().unwrap() {
+        assert_eq!(c["state"], "succeeded", "{run:#}");
+        assert!(c["finished_at"].is_string(), "{run:#}");
+    }
+    let director = Director::of(&api).await;
+    for id in ids {
+        assert!(
+            !vm_cids(&director, &format!("service-instance_{id}"))
+                .await
+                .is_empty(),
+            "{id} has its VMs after the resumed run"
+        );
+    }
+
+    // A new run may start: the resumed one ended.
+    let started = api
+        .post("/pks/v1/upgrade-clusters", json!({"max_in_flight": 3}))
+        .await
+        .expect(202);
+    let again = run_end(&api, started["id"].as_u64().unwrap()).await;
+    assert_eq!(again["state"], "succeeded", "{again:#}");
+    // Newest first: the new run, the resumed one, and the upgrade-all errand of the deploy.
+    let listed = api.ok(Method::GET, "/pks/v1/fleet-runs", None).await;
+    assert_eq!(listed[1]["id"], run_id, "{listed:#}");
+    assert_eq!(listed[2]["started_by"], "apply-changes", "{listed:#}");
+}

@@ -10,18 +10,20 @@
 //! after a pause. The run fails if any cluster failed, and its error names every one of them
 //! (ODB's own errand once exited 0 after failures; this one never does).
 //!
-//! Runs are kept in memory while Tileworks runs ([`FleetRuns`]), so the API and the
-//! installation log can show each cluster's state live; one run at a time. A run does not
-//! survive a restart (the operations it started do: the runner follows them again), which
-//! [`Broker::fleet_run`] says by not finding it.
+//! Runs and each cluster's state are stored (`store::fleet`, migration 0016) as they change, so
+//! the API and the installation log show them live and they outlive a restart; one run at a
+//! time. After a restart ([`Broker::recover_fleet_runs`]) a run started through the API is
+//! resumed: a cluster whose operation was under way is judged by that operation's end (the
+//! runner follows it again; one the restart killed counts as a failed attempt and is retried),
+//! pending clusters run as before. A run the PKS tile's errand started during Apply Changes is
+//! marked failed, because that Apply Changes ended with the restart; so is any run while PKS is
+//! no longer deployed.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use serde::Serialize;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
@@ -30,10 +32,11 @@ use super::operations::OperationToken;
 use super::{now, Broker, Deprovision};
 use crate::installations::errand_runners::{ErrandLog, ErrandRunner};
 use crate::store::broker::InstanceRow;
+use crate::store::fleet::{FleetClusterRow, FleetRunRow};
 use crate::{Error, Result};
 
 /// What a fleet run does to each cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FleetKind {
     /// Re-render with the current catalog and deploy (`upgrade-all-service-instances`).
@@ -72,7 +75,7 @@ impl FleetKind {
 
 /// How a run proceeds (ODB's errand properties `canaries`, `max_in_flight`, `attempt_limit`,
 /// `attempt_interval_seconds`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FleetOptions {
     pub canaries: u32,
     pub max_in_flight: u32,
@@ -113,7 +116,7 @@ impl FleetOptions {
 }
 
 /// Where a run, or one cluster of it, stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FleetState {
     Pending,
@@ -169,64 +172,174 @@ impl FleetRun {
     }
 }
 
-/// The runs of this process, newest last; one may be in progress.
+/// Who starts runs when Apply Changes runs a fleet errand.
+const APPLY_CHANGES: &str = "apply-changes";
+
+/// Starts of fleet runs, one at a time within the process (the store's check that no run is
+/// unfinished and the insert must not interleave).
 #[derive(Default)]
 pub struct FleetRuns {
-    next: AtomicU64,
-    runs: Mutex<BTreeMap<u64, FleetRun>>,
+    begin: tokio::sync::Mutex<()>,
 }
 
 /// Runs kept for the API once ended (older ones are forgotten).
-const KEPT_RUNS: usize = 20;
+const KEPT_RUNS: i64 = 20;
 
-impl FleetRuns {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, FleetRun>> {
-        self.runs.lock().unwrap_or_else(|p| p.into_inner())
+/// An enum's serde name (the text the store keeps).
+fn name_of<T: Serialize>(value: T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(s)) => s,
+        other => format!("{other:?}"),
+    }
+}
+
+/// An enum from its serde name; a name this build does not know is the store's inconsistency.
+fn parse_name<T: DeserializeOwned>(what: &str, text: &str) -> Result<T> {
+    serde_json::from_value(Value::String(text.to_owned()))
+        .map_err(|_| Error::Internal(format!("stored fleet run {what} {text:?} is unknown")))
+}
+
+fn cluster_row(run_id: u64, position: usize, c: &ClusterProgress) -> FleetClusterRow {
+    FleetClusterRow {
+        run_id: i64::try_from(run_id).unwrap_or(i64::MAX),
+        position: i64::try_from(position).unwrap_or(i64::MAX),
+        instance_id: c.instance_id.clone(),
+        deployment: c.deployment.clone(),
+        cluster_name: c.cluster_name.clone(),
+        canary: c.canary,
+        state: name_of(c.state),
+        attempts: i64::from(c.attempts),
+        operation_id: c.operation_id,
+        task_id: c.task_id.and_then(|t| i64::try_from(t).ok()),
+        error: c.error.clone(),
+        started_at: c.started_at.clone(),
+        finished_at: c.finished_at.clone(),
+    }
+}
+
+fn progress_of(row: FleetClusterRow) -> Result<ClusterProgress> {
+    Ok(ClusterProgress {
+        instance_id: row.instance_id,
+        deployment: row.deployment,
+        cluster_name: row.cluster_name,
+        canary: row.canary,
+        state: parse_name("cluster state", &row.state)?,
+        attempts: u32::try_from(row.attempts).unwrap_or(0),
+        operation_id: row.operation_id,
+        task_id: row.task_id.and_then(|t| u64::try_from(t).ok()),
+        error: row.error,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
+    })
+}
+
+impl Broker {
+    /// A stored run with its clusters.
+    async fn stored_run(&self, row: FleetRunRow) -> Result<FleetRun> {
+        let clusters = self
+            .store()
+            .fleet()
+            .clusters(row.id)
+            .await?
+            .into_iter()
+            .map(progress_of)
+            .collect::<Result<Vec<_>>>()?;
+        let options: FleetOptions = serde_json::from_str(&row.options)
+            .map_err(|e| Error::Internal(format!("stored fleet run {} options: {e}", row.id)))?;
+        Ok(FleetRun {
+            id: u64::try_from(row.id).unwrap_or(0),
+            kind: parse_name("kind", &row.kind)?,
+            options,
+            state: parse_name("state", &row.state)?,
+            started_by: row.started_by,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+            error: row.error,
+            clusters,
+        })
     }
 
-    /// Registers a run unless one is in progress (409 naming it).
-    fn begin(&self, mut run: FleetRun) -> Result<u64> {
-        let mut runs = self.lock();
-        if let Some(busy) = runs
-            .values()
-            .find(|r| matches!(r.state, FleetState::Pending | FleetState::InProgress))
-        {
-            return Err(Error::Refused(format!(
+    /// Registers a run unless one has not ended (409 naming it); its id.
+    async fn begin_run(&self, run: &FleetRun) -> Result<u64> {
+        let _one = self.inner.fleet.begin.lock().await;
+        let fleet = self.store().fleet();
+        let row = FleetRunRow {
+            id: 0,
+            kind: name_of(run.kind),
+            options: serde_json::to_string(&run.options)
+                .map_err(|e| Error::Internal(format!("fleet options: {e}")))?,
+            state: name_of(run.state),
+            started_by: run.started_by.clone(),
+            started_at: run.started_at.clone(),
+            finished_at: None,
+            error: None,
+        };
+        let clusters: Vec<FleetClusterRow> = run
+            .clusters
+            .iter()
+            .enumerate()
+            .map(|(i, c)| cluster_row(0, i, c))
+            .collect();
+        match fleet.begin(&row, &clusters).await? {
+            Ok(id) => {
+                fleet.prune(KEPT_RUNS).await?;
+                Ok(u64::try_from(id).unwrap_or(0))
+            }
+            Err(busy) => Err(Error::Refused(format!(
                 "fleet run {} ({}) is in progress; one fleet operation runs at a time",
                 busy.id,
-                busy.kind.errand()
-            )));
-        }
-        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-        run.id = id;
-        runs.insert(id, run);
-        while runs.len() > KEPT_RUNS {
-            let oldest = *runs.keys().next().unwrap_or(&id);
-            runs.remove(&oldest);
-        }
-        Ok(id)
-    }
-
-    fn update(&self, id: u64, change: impl FnOnce(&mut FleetRun)) {
-        if let Some(run) = self.lock().get_mut(&id) {
-            change(run);
+                parse_name::<FleetKind>("kind", &busy.kind)
+                    .map(FleetKind::errand)
+                    .unwrap_or("fleet operation")
+            ))),
         }
     }
 
-    fn cluster(&self, id: u64, index: usize, change: impl FnOnce(&mut ClusterProgress)) {
-        self.update(id, |run| {
-            if let Some(c) = run.clusters.get_mut(index) {
-                change(c);
+    /// Changes a run's state, end or error and stores it.
+    async fn update_fleet_run(&self, id: u64, change: impl FnOnce(&mut FleetRun)) -> Result<()> {
+        let mut run = self.fleet_run(id).await?;
+        change(&mut run);
+        self.store()
+            .fleet()
+            .set_run(
+                i64::try_from(id).unwrap_or(i64::MAX),
+                &name_of(run.state),
+                run.finished_at.as_deref(),
+                run.error.as_deref(),
+            )
+            .await
+    }
+
+    /// Changes one cluster of a run and stores it. A store error is logged, not returned: the
+    /// cluster's operation goes on, and the run's outcome is still computed from what is stored.
+    async fn update_run_cluster(
+        &self,
+        id: u64,
+        index: usize,
+        change: impl FnOnce(&mut ClusterProgress),
+    ) {
+        let fleet = self.store().fleet();
+        let rows = match fleet.clusters(i64::try_from(id).unwrap_or(i64::MAX)).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::error!(fleet_run = id, error = %e, "reading a fleet run's cluster");
+                return;
             }
-        });
-    }
-
-    fn get(&self, id: u64) -> Option<FleetRun> {
-        self.lock().get(&id).cloned()
-    }
-
-    fn all(&self) -> Vec<FleetRun> {
-        self.lock().values().rev().cloned().collect()
+        };
+        let Some(row) = rows.into_iter().nth(index) else {
+            return;
+        };
+        let mut cluster = match progress_of(row) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(fleet_run = id, error = %e, "reading a fleet run's cluster");
+                return;
+            }
+        };
+        change(&mut cluster);
+        if let Err(e) = fleet.set_cluster(&cluster_row(id, index, &cluster)).await {
+            tracing::error!(fleet_run = id, error = %e, "recording a fleet run's cluster");
+        }
     }
 }
 
@@ -251,7 +364,7 @@ impl Broker {
             let quiet: Progress = Arc::new(|_| {});
             let _ = broker.drive_fleet(id, config, quiet).await;
         });
-        self.fleet_run(id)
+        self.fleet_run(id).await
     }
 
     /// Runs a fleet operation to its end (the errands): `Err` naming every failed cluster.
@@ -268,17 +381,81 @@ impl Broker {
         self.drive_fleet(id, config, progress).await
     }
 
-    /// A run of this process, or 404.
-    pub fn fleet_run(&self, id: u64) -> Result<FleetRun> {
-        self.inner
-            .fleet
-            .get(id)
-            .ok_or_else(|| Error::NotFound(format!("fleet run {id}")))
+    /// A stored run, or 404.
+    pub async fn fleet_run(&self, id: u64) -> Result<FleetRun> {
+        let row = match i64::try_from(id) {
+            Ok(id) => self.store().fleet().run(id).await?,
+            Err(_) => None,
+        };
+        match row {
+            Some(row) => self.stored_run(row).await,
+            None => Err(Error::NotFound(format!("fleet run {id}"))),
+        }
     }
 
-    /// The runs of this process, newest first.
-    pub fn fleet_runs(&self) -> Vec<FleetRun> {
-        self.inner.fleet.all()
+    /// The stored runs, newest first.
+    pub async fn fleet_runs(&self) -> Result<Vec<FleetRun>> {
+        let mut out = Vec::new();
+        for row in self.store().fleet().runs(KEPT_RUNS).await? {
+            out.push(self.stored_run(row).await?);
+        }
+        Ok(out)
+    }
+
+    /// After a restart (once [`Broker::recover`] follows the operations again): every run that
+    /// had not ended is resumed in the background if it was started through the API and PKS is
+    /// still deployed, and marked failed otherwise, saying why.
+    pub async fn recover_fleet_runs(&self) -> Result<()> {
+        for row in self.store().fleet().unfinished().await? {
+            let id = u64::try_from(row.id).unwrap_or(0);
+            let why = if row.started_by == APPLY_CHANGES {
+                Some(
+                    "Tileworks restarted during the run; the Apply Changes that ran this errand \
+                     ended with it",
+                )
+            } else {
+                None
+            };
+            let config = match why {
+                Some(_) => None,
+                None => self.config().await?,
+            };
+            match (why, config) {
+                (None, Some(config)) => {
+                    tracing::info!(fleet_run = id, "resuming a fleet run after a restart");
+                    let broker = self.clone();
+                    tokio::spawn(async move {
+                        let quiet: Progress = Arc::new(|_| {});
+                        let _ = broker.drive_fleet(id, config, quiet).await;
+                    });
+                }
+                (why, _) => {
+                    let why = why.unwrap_or(
+                        "Tileworks restarted during the run and the PKS tile is no longer \
+                         deployed",
+                    );
+                    tracing::warn!(fleet_run = id, "{why}");
+                    let run = self.stored_run(row).await?;
+                    for (i, c) in run.clusters.iter().enumerate() {
+                        if matches!(c.state, FleetState::Pending | FleetState::InProgress) {
+                            self.update_run_cluster(id, i, |c| {
+                                c.state = FleetState::Failed;
+                                c.error = Some(why.to_owned());
+                                c.finished_at = Some(now());
+                            })
+                            .await;
+                        }
+                    }
+                    self.update_fleet_run(id, |r| {
+                        r.state = FleetState::Failed;
+                        r.error = Some(format!("{}: {why}", r.kind.errand()));
+                        r.finished_at = Some(now());
+                    })
+                    .await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn begin_fleet(
@@ -294,7 +471,7 @@ impl Broker {
             .enumerate()
             .map(|(n, row)| pending(row, n < canaries))
             .collect();
-        self.inner.fleet.begin(FleetRun {
+        self.begin_run(&FleetRun {
             id: 0,
             kind,
             options,
@@ -305,6 +482,7 @@ impl Broker {
             error: None,
             clusters,
         })
+        .await
     }
 
     async fn drive_fleet(
@@ -313,9 +491,9 @@ impl Broker {
         config: Arc<BrokerConfig>,
         progress: Progress,
     ) -> Result<FleetRun> {
-        let run = self.fleet_run(id)?;
-        let fleet = &self.inner.fleet;
-        fleet.update(id, |r| r.state = FleetState::InProgress);
+        let run = self.fleet_run(id).await?;
+        self.update_fleet_run(id, |r| r.state = FleetState::InProgress)
+            .await?;
         let total = run.clusters.len();
         let canaries: Vec<usize> = (0..total).filter(|&i| run.clusters[i].canary).collect();
         let rest: Vec<usize> = (0..total).filter(|&i| !run.clusters[i].canary).collect();
@@ -332,20 +510,22 @@ impl Broker {
 
         self.wave(id, &run, &config, &canaries, &progress).await;
         let canary_failed = self
-            .fleet_run(id)?
+            .fleet_run(id)
+            .await?
             .clusters
             .iter()
             .any(|c| c.canary && c.state == FleetState::Failed);
         if canary_failed {
             progress("a canary failed; the other clusters are not touched".into());
             for &i in &rest {
-                fleet.cluster(id, i, |c| c.state = FleetState::Skipped);
+                self.update_run_cluster(id, i, |c| c.state = FleetState::Skipped)
+                    .await;
             }
         } else {
             self.wave(id, &run, &config, &rest, &progress).await;
         }
 
-        let done = self.fleet_run(id)?;
+        let done = self.fleet_run(id).await?;
         let failed = done.failed();
         let error = (!failed.is_empty() || canary_failed).then(|| {
             let named: Vec<String> = failed
@@ -380,7 +560,7 @@ impl Broker {
                 named.join("; ")
             )
         });
-        fleet.update(id, |r| {
+        self.update_fleet_run(id, |r| {
             r.state = if error.is_some() {
                 FleetState::Failed
             } else {
@@ -388,7 +568,8 @@ impl Broker {
             };
             r.error = error.clone();
             r.finished_at = Some(now());
-        });
+        })
+        .await?;
         match &error {
             Some(e) => {
                 progress(e.clone());
@@ -404,7 +585,7 @@ impl Broker {
                     "{}: all {total} clusters succeeded",
                     done.kind.errand()
                 ));
-                self.fleet_run(id)
+                self.fleet_run(id).await
             }
         }
     }
@@ -422,7 +603,14 @@ impl Broker {
             usize::try_from(run.options.max_in_flight.max(1)).unwrap_or(1),
         ));
         let mut tasks = tokio::task::JoinSet::new();
-        for &index in indices {
+        // A resumed run leaves alone the clusters that ended before the restart.
+        let open = indices.iter().filter(|&&i| {
+            matches!(
+                run.clusters[i].state,
+                FleetState::Pending | FleetState::InProgress
+            )
+        });
+        for &index in open {
             let Ok(slot) = slots.clone().acquire_owned().await else {
                 break;
             };
@@ -453,15 +641,48 @@ impl Broker {
         config: &BrokerConfig,
         progress: &Progress,
     ) {
-        let fleet = &self.inner.fleet;
         let name = cluster_label(cluster);
-        fleet.cluster(id, index, |c| {
-            c.state = FleetState::InProgress;
-            c.started_at = Some(now());
-        });
         let mut last_error = String::new();
-        for attempt in 1..=options.attempts {
-            fleet.cluster(id, index, |c| c.attempts = attempt);
+        let mut first_attempt = 1;
+        if cluster.state == FleetState::InProgress && cluster.attempts > 0 {
+            // Resumed after a restart: the attempt under way is judged by its operation's end.
+            first_attempt = cluster.attempts + 1;
+            let outcome = match cluster.operation_id {
+                Some(operation_id) => self.operation_outcome(operation_id).await,
+                None => Err(Attempt::Failed(
+                    "Tileworks restarted before the attempt's operation started".into(),
+                )),
+            };
+            match outcome {
+                Ok(()) => {
+                    progress(format!("{name}: {} succeeded", kind.verb()));
+                    self.update_run_cluster(id, index, |c| {
+                        c.state = FleetState::Succeeded;
+                        c.error = None;
+                        c.finished_at = Some(now());
+                    })
+                    .await;
+                    return;
+                }
+                Err(Attempt::Gone) => last_error = "deleted meanwhile".into(),
+                Err(Attempt::Failed(why)) => {
+                    progress(format!(
+                        "{name}: attempt {} failed across a restart: {why}",
+                        cluster.attempts
+                    ));
+                    last_error = why;
+                }
+            }
+        } else {
+            self.update_run_cluster(id, index, |c| {
+                c.state = FleetState::InProgress;
+                c.started_at = Some(now());
+            })
+            .await;
+        }
+        for attempt in first_attempt..=options.attempts {
+            self.update_run_cluster(id, index, |c| c.attempts = attempt)
+                .await;
             if attempt > 1 {
                 tokio::time::sleep(Duration::from_millis(options.attempt_interval_ms)).await;
             }
@@ -476,19 +697,21 @@ impl Broker {
             {
                 Ok(()) => {
                     progress(format!("{name}: {} succeeded", kind.verb()));
-                    fleet.cluster(id, index, |c| {
+                    self.update_run_cluster(id, index, |c| {
                         c.state = FleetState::Succeeded;
                         c.error = None;
                         c.finished_at = Some(now());
-                    });
+                    })
+                    .await;
                     return;
                 }
                 Err(Attempt::Gone) => {
                     progress(format!("{name}: deleted meanwhile; nothing to do"));
-                    fleet.cluster(id, index, |c| {
+                    self.update_run_cluster(id, index, |c| {
                         c.state = FleetState::Succeeded;
                         c.finished_at = Some(now());
-                    });
+                    })
+                    .await;
                     return;
                 }
                 Err(Attempt::Failed(why)) => {
@@ -497,11 +720,12 @@ impl Broker {
                 }
             }
         }
-        fleet.cluster(id, index, |c| {
+        self.update_run_cluster(id, index, |c| {
             c.state = FleetState::Failed;
             c.error = Some(last_error);
             c.finished_at = Some(now());
-        });
+        })
+        .await;
     }
 
     /// Starts the cluster's operation and waits for its end.
@@ -542,17 +766,34 @@ impl Broker {
         };
         let token = started.map_err(Attempt::from)?;
         let operation_id = token.operation_id;
-        self.inner.fleet.cluster(id, index, |c| {
+        self.update_run_cluster(id, index, |c| {
             c.operation_id = Some(operation_id);
             c.task_id = (token.bosh_task_id > 0).then_some(token.bosh_task_id);
-        });
+        })
+        .await;
         let op = self
             .operation_end(operation_id)
             .await
             .map_err(Attempt::from)?;
-        self.inner.fleet.cluster(id, index, |c| {
+        self.update_run_cluster(id, index, |c| {
             c.task_id = op.task_id.and_then(|t| u64::try_from(t).ok()).or(c.task_id);
-        });
+        })
+        .await;
+        if op.state == "succeeded" {
+            Ok(())
+        } else {
+            Err(Attempt::Failed(op.error.unwrap_or_else(|| {
+                format!("operation {operation_id} ended {}", op.state)
+            })))
+        }
+    }
+
+    /// How an operation started before a restart ended: `Ok` when it succeeded.
+    async fn operation_outcome(&self, operation_id: i64) -> std::result::Result<(), Attempt> {
+        let op = self
+            .operation_end(operation_id)
+            .await
+            .map_err(Attempt::from)?;
         if op.state == "succeeded" {
             Ok(())
         } else {
@@ -657,7 +898,7 @@ impl ErrandRunner for Broker {
             let progress: Progress = Arc::new(move |line| {
                 let _ = tx.send(line);
             });
-            let run = self.run_fleet(kind, options, config, "apply-changes", progress);
+            let run = self.run_fleet(kind, options, config, APPLY_CHANGES, progress);
             tokio::pin!(run);
             loop {
                 tokio::select! {
@@ -714,35 +955,21 @@ fn errand_options(manifest: &Value, errand: &str) -> FleetOptions {
 mod tests {
     use super::*;
 
-    fn run(state: FleetState) -> FleetRun {
-        FleetRun {
-            id: 0,
-            kind: FleetKind::Upgrade,
-            options: FleetOptions::default(),
-            state,
-            started_by: "t".into(),
-            started_at: now(),
-            finished_at: None,
-            error: None,
-            clusters: vec![],
-        }
-    }
-
     #[test]
-    fn one_run_at_a_time_and_old_runs_are_forgotten() {
-        let runs = FleetRuns::default();
-        let first = runs.begin(run(FleetState::Pending)).unwrap();
-        assert!(matches!(
-            runs.begin(run(FleetState::Pending)),
-            Err(Error::Refused(_))
-        ));
-        runs.update(first, |r| r.state = FleetState::Failed);
-        for _ in 0..KEPT_RUNS + 3 {
-            let id = runs.begin(run(FleetState::Pending)).unwrap();
-            runs.update(id, |r| r.state = FleetState::Succeeded);
+    fn states_round_trip_through_their_stored_names() {
+        for state in [
+            FleetState::Pending,
+            FleetState::InProgress,
+            FleetState::Succeeded,
+            FleetState::Failed,
+            FleetState::Skipped,
+        ] {
+            let text = name_of(state);
+            assert_eq!(parse_name::<FleetState>("state", &text).unwrap(), state);
         }
-        assert_eq!(runs.all().len(), KEPT_RUNS);
-        assert!(runs.get(first).is_none());
+        assert_eq!(name_of(FleetState::InProgress), "in_progress");
+        assert_eq!(name_of(FleetKind::Upgrade), "upgrade");
+        assert!(parse_name::<FleetKind>("kind", "upgrade-all").is_err());
     }
 
     #[test]

@@ -136,9 +136,10 @@ async fn delete_all(
     start(&state, &caller, FleetKind::Delete, options).await
 }
 
-/// `GET /pks/v1/fleet-runs`: this process's runs, newest first.
-async fn runs(State(state): State<AppState>) -> Json<Value> {
-    Json(serde_json::to_value(state.broker.fleet_runs()).unwrap_or_default())
+/// `GET /pks/v1/fleet-runs`: the stored runs, newest first (they outlive restarts).
+async fn runs(State(state): State<AppState>) -> Result<Json<Value>> {
+    let runs = state.broker.fleet_runs().await?;
+    Ok(Json(serde_json::to_value(runs).unwrap_or_default()))
 }
 
 /// `GET /pks/v1/fleet-runs/{id}`: one run, each cluster's state.
@@ -146,7 +147,7 @@ async fn run(State(state): State<AppState>, Path(id): Path<String>) -> Result<Js
     let id: u64 = id
         .parse()
         .map_err(|_| Error::invalid("id", format!("{id:?} is not a fleet run id")))?;
-    let run = state.broker.fleet_run(id)?;
+    let run = state.broker.fleet_run(id).await?;
     Ok(Json(serde_json::to_value(run).unwrap_or_default()))
 }
 

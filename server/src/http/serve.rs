@@ -218,6 +218,7 @@ async fn open_services(
     installations.set_errand_runner(Arc::new(broker.clone()));
     installations.recover().await?;
     broker.recover().await?;
+    broker.recover_fleet_runs().await?;
     let tls_certificate = crate::tls_certificate::TlsCertificate::open(
         store.clone(),
         sealer.clone(),

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod broker;
 pub mod certificate_authorities;
 pub mod director;
+pub mod fleet;
 pub mod installations;
 pub mod keyring;
 pub mod products;
@@ -102,6 +103,10 @@ impl Store {
 
     pub fn verifiers(&self) -> verifiers::Verifiers<'_> {
         verifiers::Verifiers { pool: &self.pool }
+    }
+
+    pub fn fleet(&self) -> fleet::Fleet<'_> {
+        fleet::Fleet::new(&self.pool)
     }
 }
 

@@ -91,6 +91,7 @@ pub fn generate_manifest_with(
         )
     })?;
 
+    let k8s = settings::k8s_context(&plan.properties)?;
     let context = json!({
         "deployment_name": sd.deployment_name,
         "releases": sd.releases.iter().map(|r| json!({"name": r.name, "version": r.version})).collect::<Vec<_>>(),
@@ -101,10 +102,8 @@ pub fn generate_manifest_with(
         "update": serde_json::to_value(plan.update.clone().unwrap_or_default()).map_err(render_err)?,
         "cluster": {
             "external_hostname": cluster.external_hostname,
-            "master_port": cluster.master_port,
-            "authorization_mode": cluster.authorization_mode,
         },
-        "k8s": settings::k8s_context(&plan.properties)?,
+        "k8s": k8s.context,
     });
 
     let rendered = render(template, context, sd)?;
@@ -120,6 +119,7 @@ pub fn generate_manifest_with(
         manifest,
         manifest_value,
         configs: Map::new(),
+        warnings: k8s.warnings,
     })
 }
 

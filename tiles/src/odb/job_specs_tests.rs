@@ -6,11 +6,10 @@
 //! of each job of kubo, cfcr-etcd, docker and bpm at the versions the bundled PKS tile names,
 //! written down from the releases' `jobs/<job>/spec` files (see the file's header).
 //!
-//! The bundled cluster template is younger than the kubo 0.18.0 it names: it sets properties
-//! that only later kubo releases declare. Those are listed below in [`KNOWN_GAPS`], each one a
-//! real defect of the bundled tile (a property the deployed cluster would not get), not hidden:
-//! the test fails on any property outside the list, and on any listed gap that no longer
-//! occurs (so the list shrinks as the template or the release versions are fixed).
+//! The bundled cluster template follows kubo 0.18.0 throughout, so [`KNOWN_GAPS`] is empty;
+//! plan settings kubo 0.18.0 cannot carry are reported as adapter warnings instead (see
+//! `settings.rs`). The list stays as the place to record a gap knowingly: the test fails on
+//! any property outside it, and on any listed gap that no longer occurs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,44 +21,7 @@ use super::*;
 /// Property roots the bundled template sets that the named release version's job spec does
 /// not declare: `(release, job, property root)`. A root is the shortest dotted prefix of the
 /// manifest's property path that no declared property name starts with.
-///
-/// Why each is here (kubo 0.18.0 had neither `k8s-args` pass-through nor the kubelet and
-/// kube-proxy configuration files; those came with later kubo releases):
-const KNOWN_GAPS: &[(&str, &str, &str)] = &[
-    // cfcr-etcd 1.3.1 has no etcd users (v2 auth) nor a root client certificate.
-    ("cfcr-etcd", "etcd", "tls.etcdctl-root"),
-    ("cfcr-etcd", "etcd", "users"),
-    // `live_restore` arrived in docker-boshrelease v32.1.0 (the tile names 32.0.1).
-    ("docker", "docker", "live_restore"),
-    // kubo 0.18.0's apply-specs knew heapster/influxdb/dashboard, not an addon list.
-    ("kubo", "apply-specs", "addons"),
-    ("kubo", "apply-specs", "kubedns-service-ip"),
-    ("kubo", "apply-specs", "tls.metrics-server"),
-    // kubo 0.18.0's flanneld declares no properties at all (it read etcd through its link).
-    ("kubo", "flanneld", "backend-type"),
-    ("kubo", "flanneld", "pod-network-cidr"),
-    ("kubo", "flanneld", "tls"),
-    // The `k8s-args` pass-through of the Kubernetes components.
-    ("kubo", "kube-apiserver", "k8s-args"),
-    ("kubo", "kube-controller-manager", "k8s-args"),
-    (
-        "kubo",
-        "kube-controller-manager",
-        "tls.kube-controller-manager",
-    ),
-    ("kubo", "kube-proxy", "kube-proxy-configuration"),
-    ("kubo", "kubelet", "k8s-args"),
-    ("kubo", "kubelet", "kubelet-configuration"),
-    // The drain settings the tile's plans expose.
-    ("kubo", "kubelet", "kubectl-drain-timeout"),
-    ("kubo", "kubelet", "kubelet-drain-delete-local-data"),
-    ("kubo", "kubelet", "kubelet-drain-force"),
-    ("kubo", "kubelet", "kubelet-drain-force-node"),
-    ("kubo", "kubelet", "kubelet-drain-grace-period"),
-    ("kubo", "kubelet", "kubelet-drain-ignore-daemonsets"),
-    // kubo 0.18.0's cloud-provider took per-IaaS properties, not a cloud-config map.
-    ("kubo", "cloud-provider", "cloud-provider.cloud-config"),
-];
+const KNOWN_GAPS: &[(&str, &str, &str)] = &[];
 
 /// The spec summary: release name → (version, job → declared property names).
 type Specs = BTreeMap<String, (String, BTreeMap<String, Vec<String>>)>;

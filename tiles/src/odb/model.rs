@@ -148,4 +148,7 @@ pub struct GenerateManifestOutput {
     pub manifest_value: Value,
     /// BOSH configs for the broker to apply, by type (the PKS adapter needs none).
     pub configs: Map<String, Value>,
+    /// Plan settings the manifest does not carry because the named release versions have no
+    /// property for them, each a sentence naming the setting (the broker logs them).
+    pub warnings: Vec<String>,
 }

@@ -15,8 +15,21 @@ use crate::{Error, Result};
 /// The worker count a plan allows at most when its properties do not say
 /// (`max_worker_instances`, PKS's default).
 pub const DEFAULT_MAX_WORKERS: u64 = 50;
-/// The port kube-apiserver listens on unless the request names another.
+/// The port kube-apiserver listens on: kubo 0.18.0 fixes `--secure-port=8443`, so a request may
+/// name this port and no other.
 pub const DEFAULT_MASTER_PORT: u64 = 8443;
+
+/// The names kubo 0.18.0's `tls-kubernetes` certificate always carries (the `kubernetes`
+/// service address of its fixed service network, the service names and the master's DNS
+/// name). Any other alternative name in a previous manifest is the cluster's external hostname.
+pub const FIXED_MASTER_NAMES: &[&str] = &[
+    "10.100.200.1",
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    "kubernetes.default.svc.cluster.local",
+    "master.cfcr.internal",
+];
 
 /// Accepted parameter names. Each line: the name, and the canonical name it is an alias of.
 /// The PKS API sends the `kubernetes_*` names; the short names are what people type.
@@ -30,7 +43,8 @@ const ALIASES: &[(&str, &str)] = &[
 ];
 
 /// Authorization modes a request may ask for, and the kube-apiserver flag value each becomes.
-const AUTHORIZATION_MODES: &[(&str, &str)] = &[("rbac", "RBAC"), ("abac", "ABAC")];
+/// kubo 0.18.0's kube-apiserver fixes `--authorization-mode=RBAC`.
+const AUTHORIZATION_MODES: &[(&str, &str)] = &[("rbac", "RBAC")];
 
 /// The parameter names a request may use, in a stable order (for schemas and messages).
 pub fn accepted_names() -> Vec<&'static str> {
@@ -60,7 +74,10 @@ pub struct Carried {
 
 impl Carried {
     /// Reads the carried values out of a previous manifest: the worker group's instance count
-    /// and kube-apiserver's `k8s-args` (`external-hostname`, `secure-port`, `authorization-mode`).
+    /// and the external hostname, which a kubo 0.18.0 manifest carries only as an alternative
+    /// name of the `tls-kubernetes` certificate. Manifests rendered for later kubo (before the
+    /// template followed kubo 0.18.0) kept it, the port and the authorization mode in
+    /// kube-apiserver's `k8s-args`; those are read too, so such clusters keep their hostname.
     pub fn from_manifest(manifest: &Value) -> Carried {
         let groups = manifest
             .get("instance_groups")
@@ -84,10 +101,25 @@ impl Carried {
             })
             .and_then(|j| j.pointer("/properties/k8s-args"));
         let arg = |key: &str| args.and_then(|a| a.get(key));
+        let certificate_name = manifest
+            .get("variables")
+            .and_then(Value::as_array)
+            .and_then(|vars| {
+                vars.iter()
+                    .find(|v| v.get("name").and_then(Value::as_str) == Some("tls-kubernetes"))
+            })
+            .and_then(|v| v.pointer("/options/alternative_names"))
+            .and_then(Value::as_array)
+            .and_then(|names| {
+                names
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .find(|n| !FIXED_MASTER_NAMES.contains(n))
+            });
         Carried {
             worker_instances,
-            external_hostname: arg("external-hostname")
-                .and_then(Value::as_str)
+            external_hostname: certificate_name
+                .or_else(|| arg("external-hostname").and_then(Value::as_str))
                 .map(str::to_owned),
             master_port: arg("secure-port").and_then(Value::as_u64),
             authorization_mode: arg("authorization-mode")
@@ -160,12 +192,26 @@ pub fn resolve(
         None => carried.external_hostname.clone(),
     };
 
+    // A carried port other than 8443 comes from a manifest of a later kubo; kubo 0.18.0
+    // listens on 8443, so that is what the cluster gets on its next deploy.
     let master_port = match given.get("master_port") {
-        Some((name, v)) => v
-            .as_u64()
-            .filter(|p| (1..=65535).contains(p))
-            .ok_or_else(|| invalid(name, format!("must be a port number 1–65535, not {v}")))?,
-        None => carried.master_port.unwrap_or(DEFAULT_MASTER_PORT),
+        Some((name, v)) => {
+            let port = v
+                .as_u64()
+                .filter(|p| (1..=65535).contains(p))
+                .ok_or_else(|| invalid(name, format!("must be a port number 1–65535, not {v}")))?;
+            if port != DEFAULT_MASTER_PORT {
+                return Err(invalid(
+                    name,
+                    format!(
+                        "must be {DEFAULT_MASTER_PORT}, not {port}: kubo 0.18.0's kube-apiserver \
+                         listens on {DEFAULT_MASTER_PORT} only"
+                    ),
+                ));
+            }
+            port
+        }
+        None => DEFAULT_MASTER_PORT,
     };
 
     let authorization_mode = match given.get("authorization_mode") {
@@ -181,14 +227,15 @@ pub fn resolve(
                     let names: Vec<_> = AUTHORIZATION_MODES.iter().map(|(k, _)| *k).collect();
                     invalid(
                         name,
-                        format!("must be one of {}, not {s:?}", names.join(", ")),
+                        format!(
+                            "must be one of {}, not {s:?} (kubo 0.18.0's kube-apiserver runs \
+                             RBAC only)",
+                            names.join(", ")
+                        ),
                     )
                 })?
         }
-        None => carried
-            .authorization_mode
-            .clone()
-            .unwrap_or_else(|| "RBAC".to_owned()),
+        None => "RBAC".to_owned(),
     };
 
     Ok(ClusterParams {

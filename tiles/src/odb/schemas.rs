@@ -30,12 +30,12 @@ pub fn plan_schemas(plan: &Plan) -> Result<Value> {
                 "description": "Hostname or IPv4 address clients use to reach the Kubernetes API",
             }),
             "kubernetes_master_port" => json!({
-                "type": "integer", "minimum": 1, "maximum": 65535,
-                "description": "Port of the Kubernetes API (default 8443)",
+                "type": "integer", "enum": [8443],
+                "description": "Port of the Kubernetes API (kubo 0.18.0 listens on 8443 only)",
             }),
             "authorization_mode" => json!({
-                "type": "string", "enum": ["rbac", "abac"],
-                "description": "Kubernetes API authorization mode (default rbac)",
+                "type": "string", "enum": ["rbac"],
+                "description": "Kubernetes API authorization mode (kubo 0.18.0 runs RBAC only)",
             }),
             // A name accepted by params but unknown here still gets a permissive entry, so the
             // schema never rejects what the adapter accepts.

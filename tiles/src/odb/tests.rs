@@ -266,6 +266,12 @@ fn bad_parameters_are_refused_naming_the_parameter() {
             json!({"authorization_mode": "allow-all"}),
             "authorization_mode",
         ),
+        // kubo 0.18.0 fixes the API port and the authorization mode.
+        (
+            json!({"kubernetes_master_port": 443}),
+            "kubernetes_master_port",
+        ),
+        (json!({"authorization_mode": "abac"}), "authorization_mode"),
     ];
     for (params, field) in cases {
         refused(generate_manifest(&input(p.clone(), params)), field);
@@ -292,8 +298,6 @@ fn bad_parameters_are_refused_naming_the_parameter() {
 fn with_and_without_external_hostname() {
     let p = plan(3, 3, 50);
     let without = generate(p.clone(), Value::Null).manifest_value;
-    let args = &job(group(&without, "master"), "kube-apiserver")["properties"]["k8s-args"];
-    assert!(args.get("external-hostname").is_none());
     assert_eq!(san(&without).len(), 6);
     assert!(san(&without).contains(&"10.100.200.1".to_owned()));
 
@@ -302,20 +306,15 @@ fn with_and_without_external_hostname() {
         json!({"kubernetes_master_host": "k8s.example.com"}),
     )
     .manifest_value;
-    let args = &job(group(&with, "master"), "kube-apiserver")["properties"]["k8s-args"];
-    assert_eq!(args["external-hostname"], "k8s.example.com");
+    assert_eq!(san(&with).len(), 7);
     assert!(san(&with).contains(&"k8s.example.com".to_owned()));
 
     let ip = generate(
         p,
-        json!({"external_hostname": "192.0.2.10", "kubernetes_master_port": 443}),
+        json!({"external_hostname": "192.0.2.10", "kubernetes_master_port": 8443}),
     )
     .manifest_value;
     assert!(san(&ip).contains(&"192.0.2.10".to_owned()));
-    assert_eq!(
-        job(group(&ip, "master"), "kube-apiserver")["properties"]["k8s-args"]["secure-port"],
-        443
-    );
 }
 
 #[test]
@@ -323,7 +322,7 @@ fn previous_manifest_values_carry_over() {
     let p = plan(3, 3, 50);
     let created = generate(
         p.clone(),
-        json!({"worker_instances": 7, "kubernetes_master_host": "k8s.example.com", "authorization_mode": "abac"}),
+        json!({"worker_instances": 7, "kubernetes_master_host": "k8s.example.com", "authorization_mode": "rbac"}),
     );
 
     // An update or upgrade without parameters keeps everything.
@@ -339,8 +338,22 @@ fn previous_manifest_values_carry_over() {
     let resized = generate_manifest(&resize).unwrap().manifest_value;
     assert_eq!(group(&resized, "worker")["instances"], 4);
     assert!(san(&resized).contains(&"k8s.example.com".to_owned()));
-    let args = &job(group(&resized, "master"), "kube-apiserver")["properties"]["k8s-args"];
-    assert_eq!(args["authorization-mode"], "ABAC");
+
+    // A manifest rendered for later kubo kept the hostname in kube-apiserver's `k8s-args`
+    // (and perhaps another port): the hostname carries over, the port becomes kubo 0.18.0's.
+    let older = json!({
+        "instance_groups": [
+            {"name": "worker", "instances": 5},
+            {"name": "master", "jobs": [{"name": "kube-apiserver", "properties": {"k8s-args": {
+                "external-hostname": "old.example.com", "secure-port": 443,
+                "authorization-mode": "ABAC"}}}]}
+        ]
+    });
+    let mut upgrade = input(p.clone(), Value::Null);
+    upgrade.previous_manifest = Some(crate::yaml::to_yaml_string(&older));
+    let upgraded = generate_manifest(&upgrade).unwrap().manifest_value;
+    assert_eq!(group(&upgraded, "worker")["instances"], 5);
+    assert!(san(&upgraded).contains(&"old.example.com".to_owned()));
 }
 
 #[test]
@@ -456,8 +469,12 @@ fn nsx_t_and_cloud_provider_change_the_jobs() {
     );
     let cp = job(master, "cloud-provider");
     assert_eq!(
-        cp["properties"]["cloud-provider"]["cloud-config"]["Global"]["datacenter"],
-        "dc1"
+        cp["properties"]["cloud-provider"],
+        json!({"type": "vsphere", "vsphere": {"datacenter": "dc1"}})
+    );
+    assert_eq!(
+        job(group(&m, "worker"), "kubelet")["properties"]["cloud-provider"],
+        "vsphere"
     );
     assert_eq!(
         job(master, "kube-apiserver")["consumes"]["cloud-provider"]["from"],
@@ -687,4 +704,32 @@ fn an_edited_template_is_used_and_its_errors_reported() {
     }
     // The bundled template is unaffected by the failed edit.
     assert!(generate_manifest(&i).is_ok());
+}
+
+#[test]
+fn plan_settings_kubo_0_18_cannot_carry_are_warnings_not_properties() {
+    // The test plan sets a drain timeout and grace period and PodSecurityPolicy, none of which
+    // kubo 0.18.0 can carry; SecurityContextDeny it has (privileged containers are off).
+    let out = generate(plan(1, 1, 50), Value::Null);
+    let fields: Vec<&str> = out
+        .warnings
+        .iter()
+        .map(|w| w.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "admission_plugins",
+            "kubelet_drain_timeout",
+            "kubelet_drain_grace_period"
+        ],
+        "{:#?}",
+        out.warnings
+    );
+    let kubelet = job(group(&out.manifest_value, "worker"), "kubelet");
+    assert_eq!(
+        kubelet["properties"]["system-reserved"],
+        "memory=250Mi,cpu=150m"
+    );
+    assert!(!out.manifest.contains("drain-timeout") && !out.manifest.contains("grace"));
 }
