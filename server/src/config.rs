@@ -47,6 +47,13 @@ pub struct ServeConfig {
     )]
     pub decryption_passphrase: Option<String>,
 
+    /// How a data dir with neither a passphrase nor a user is set up: `auto` sets both up at
+    /// once from the environment (or generates them); `api` starts fresh and waits for
+    /// `POST /api/v0/setup` (om configure-authentication), the `/setup` page, or an import
+    /// (om import-installation). A data dir already set up ignores it.
+    #[arg(long, env = "TILEWORKS_SETUP", value_enum, default_value_t = crate::setup::SetupMode::Auto)]
+    pub setup: crate::setup::SetupMode,
+
     #[command(flatten)]
     pub director: DirectorFlags,
 

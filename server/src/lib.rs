@@ -15,6 +15,7 @@ pub mod installations;
 pub mod passphrase;
 pub mod products;
 pub mod secrets;
+pub mod setup;
 pub mod stemcells;
 pub mod store;
 pub mod tile_archive;

@@ -178,7 +178,9 @@ async fn seal_data_key(
     })
 }
 
-async fn open_data_key(passphrase: &str, row: &KeyringRow) -> Result<Key32> {
+/// Opens the data key a keyring row seals (this data dir's, or an export's): `403` when
+/// `passphrase` is wrong.
+pub async fn open_data_key(passphrase: &str, row: &KeyringRow) -> Result<Key32> {
     if row.kdf != KDF || row.kdf_version != KDF_VERSION {
         return Err(Error::Config(format!(
             "the keyring uses {} version {}, which this Tileworks does not know",

@@ -76,6 +76,10 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("PUT", "/api/v0/unlock", Public),
     ("GET", "/login/ensure_availability", Public),
     ("GET", "/auth/cloudfoundry", Public),
+    // Setting up a fresh instance (`http/setup.rs`; once set up, every call is refused, 409).
+    ("GET", "/setup", Public),
+    ("POST", "/setup", Public),
+    ("POST", "/api/v0/setup", Public),
     // The browser assets (hydration script, wasm, stylesheet): the login page needs them.
     ("GET", "/pkg/{file}", Public),
     ("POST", "/logout", Signed(SignedIn)),

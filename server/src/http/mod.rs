@@ -13,6 +13,7 @@ pub mod pks;
 pub mod recorder;
 pub mod serve;
 pub mod settings_form;
+pub mod setup;
 pub mod state;
 pub mod uaa;
 pub mod unlock;
@@ -71,6 +72,8 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             get(unlock::ensure_availability),
         )
         .route("/auth/cloudfoundry", get(unlock::auth_cloudfoundry))
+        .route("/setup", get(setup::page).post(setup::form))
+        .route("/api/v0/setup", post(setup::api))
         .route(assets::ROUTE, get(assets::serve))
         .route(settings_form::ROUTE, {
             let (contexts, options) = (contexts.clone(), state.leptos_options.clone());

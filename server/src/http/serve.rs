@@ -26,7 +26,12 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         .decryption_passphrase
         .clone()
         .filter(|p| !p.is_empty());
+    // `--setup=api` on a data dir with neither a passphrase nor a user: fresh, set up later
+    // through the API (`crate::setup`) or by an import.
+    let fresh =
+        config.setup == crate::setup::SetupMode::Api && crate::setup::is_fresh(&store).await?;
     let data_key = match crate::passphrase::state(&store).await? {
+        _ if fresh => None,
         crate::passphrase::State::Unset => Some(set_up_passphrase(&store, &config, given).await?),
         crate::passphrase::State::Set => match given {
             Some(passphrase) => Some(
@@ -43,7 +48,9 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
             None => None,
         },
     };
-    crate::bootstrap::ensure_first_admin(&store, &config).await?;
+    if !fresh {
+        crate::bootstrap::ensure_first_admin(&store, &config).await?;
+    }
 
     let listener = std::net::TcpListener::bind(config.listen)
         .map_err(|e| Error::io(format!("listening on {}", config.listen), e))?;
@@ -54,7 +61,8 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         .local_addr()
         .map_err(|e| Error::io("reading the listen address", e))?;
 
-    let lock = Lock::new(store.clone(), Phase::Locked);
+    let phase = if fresh { Phase::Fresh } else { Phase::Locked };
+    let lock = Lock::new(store.clone(), config.data.path.clone(), phase);
     let tls = config.tls();
     // The HTTPS listener's configuration, kept so a certificate set through the API
     // (`crate::tls_certificate`) replaces the command line's in place.
@@ -89,7 +97,12 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         entry,
         live_tls.clone(),
     ))));
-    if data_key.is_none() {
+    if fresh {
+        println!(
+            "Tileworks is not set up yet: open {scheme}://{addr}/setup, or POST /api/v0/setup \
+             (om configure-authentication), or import an installation (om import-installation)."
+        );
+    } else if data_key.is_none() {
         println!(
             "Tileworks is locked: open {scheme}://{addr}/unlock and enter the decryption passphrase \
              (or PUT /api/v0/unlock, or start with {} set).",
@@ -104,6 +117,8 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
             key = lock.unlocked() => key,
             served = &mut server => return served,
         };
+        // An import replaced the database the lock held.
+        let store = lock.store();
         embedded_director = open_app(&config, &store, &key, &lock, addr, live_tls.clone()).await?;
         println!("Tileworks unlocked.");
     }

@@ -15,7 +15,7 @@
 //! (where the same routes answer as the gate's public entry points).
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use axum::extract::rejection::{FormRejection, JsonRejection};
@@ -43,6 +43,9 @@ pub const STARTING_BODY: &str = "Waiting for authentication system to start...";
 /// Where Tileworks is in unlocking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
+    /// Not set up yet (`--setup=api` on an empty data dir): no passphrase, no user; waiting
+    /// for `POST /api/v0/setup` or an import (`crate::setup`).
+    Fresh,
     /// No data key yet.
     Locked,
     /// The passphrase opened the data key; the services are starting.
@@ -53,7 +56,11 @@ pub enum Phase {
 
 /// The lock shared by the locked routes, the full router's unlock routes and `serve`.
 pub struct Lock {
-    store: Store,
+    /// The database; an import replaces it (only while fresh, before any service opened it).
+    store: RwLock<Store>,
+    data_dir: PathBuf,
+    /// Setting up and importing run one at a time (the second finds the instance set up).
+    setting_up: tokio::sync::Mutex<()>,
     /// The data key once a passphrase opened it (sent once).
     key: watch::Sender<Option<Key32>>,
     phase: RwLock<Phase>,
@@ -75,9 +82,11 @@ impl std::fmt::Debug for Lock {
 const UNLOCK_ACCOUNT: &str = "decryption passphrase";
 
 impl Lock {
-    pub fn new(store: Store, phase: Phase) -> Arc<Lock> {
+    pub fn new(store: Store, data_dir: PathBuf, phase: Phase) -> Arc<Lock> {
         Arc::new(Lock {
-            store,
+            store: RwLock::new(store),
+            data_dir,
+            setting_up: tokio::sync::Mutex::new(()),
             key: watch::channel(None).0,
             phase: RwLock::new(phase),
             app: RwLock::new(None),
@@ -87,6 +96,35 @@ impl Lock {
 
     pub fn phase(&self) -> Phase {
         *self.phase.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The database (the imported one after an import).
+    pub fn store(&self) -> Store {
+        self.store.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// While fresh, sets the instance up (`crate::setup`) and starts the services; refused
+    /// (`409`) once it is set up.
+    pub async fn set_up(&self, setup: &crate::setup::ValidSetup) -> crate::Result<()> {
+        let _one_at_a_time = self.setting_up.lock().await;
+        if self.phase() != Phase::Fresh {
+            return Err(crate::setup::already_set_up());
+        }
+        let key = crate::setup::set_up(&self.store(), &self.data_dir, setup).await?;
+        self.start(key, "set up through POST /api/v0/setup");
+        Ok(())
+    }
+
+    /// The data key is known: the services start (`serve` waits in [`Lock::unlocked`]).
+    fn start(&self, key: Key32, how: &str) {
+        let mut phase = self.phase.write().unwrap_or_else(|p| p.into_inner());
+        *phase = Phase::Starting;
+        tracing::info!(target: "audit", "{how}");
+        self.key.send_replace(Some(key));
     }
 
     /// Waits until a passphrase opened the data key.
@@ -130,7 +168,14 @@ impl Lock {
                 retry_after_secs: retry_after_secs(wait),
             });
         }
-        let key = match crate::passphrase::unlock(&self.store, passphrase).await {
+        if self.phase() == Phase::Fresh {
+            return Err(Error::Refused(
+                "Tileworks is not set up yet: set it up first (POST /api/v0/setup, om \
+                 configure-authentication) or import an installation"
+                    .into(),
+            ));
+        }
+        let key = match crate::passphrase::unlock(&self.store(), passphrase).await {
             Ok(key) => key,
             Err(err @ Error::Forbidden(_)) => {
                 self.throttle.record_failure(&keys);
@@ -169,6 +214,9 @@ pub fn locked_router(lock: Arc<Lock>, site_root: &Path, secure_cookies: bool) ->
         .route("/unlock", get(page).post(form))
         .route("/api/v0/unlock", axum::routing::put(api))
         .route("/login/ensure_availability", get(ensure_availability))
+        .route("/api/v0/info", get(super::info::info))
+        .route("/setup", get(super::setup::page).post(super::setup::form))
+        .route("/api/v0/setup", axum::routing::post(super::setup::api))
         .fallback(refuse_while_locked)
         .layer(axum::middleware::from_fn(move |request, next| {
             super::headers::security_headers(secure_cookies, request, next)
@@ -225,11 +273,17 @@ async fn refuse_while_locked(
         && !path.starts_with("/_app/")
         && !path.starts_with("/pkg/")
         && accepts_html(request.headers());
+    let fresh = lock.phase() == Phase::Fresh;
     if page {
-        return Redirect::to("/unlock").into_response();
+        return Redirect::to(if fresh { "/setup" } else { "/unlock" }).into_response();
     }
     let message = match lock.phase() {
         Phase::Starting => "Tileworks is starting; try again in a moment.",
+        Phase::Fresh => {
+            "Tileworks is not set up yet: set it up first (POST /api/v0/setup, om \
+             configure-authentication, the /setup page) or import an installation (POST \
+             /api/v0/installation_asset_collection, om import-installation)."
+        }
         _ => {
             "Tileworks is locked: unlock it with the decryption passphrase first \
              (the /unlock page, PUT /api/v0/unlock, or om --decryption-passphrase)."
@@ -257,6 +311,7 @@ fn accepts_html(headers: &HeaderMap) -> bool {
 /// services start; the login page once open.
 pub async fn page(State(lock): State<Arc<Lock>>) -> Response {
     match lock.phase() {
+        Phase::Fresh => Redirect::to("/setup").into_response(),
         Phase::Locked => unlock_page(StatusCode::OK, None),
         Phase::Starting => starting_page(),
         Phase::Open => Redirect::to("/login").into_response(),
@@ -363,6 +418,8 @@ pub async fn api(
 /// `GET /login/ensure_availability`, read by om without following redirects.
 pub async fn ensure_availability(State(lock): State<Arc<Lock>>) -> Response {
     match lock.phase() {
+        // om's "unstarted": configure-authentication and import-installation go on.
+        Phase::Fresh => found("/setup"),
         Phase::Locked => found("/unlock"),
         Phase::Starting => Html(format!(
             "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tileworks</title></head>\
@@ -379,7 +436,7 @@ pub async fn auth_cloudfoundry() -> Response {
     found("/login")
 }
 
-fn found(location: &'static str) -> Response {
+pub(crate) fn found(location: &'static str) -> Response {
     (
         StatusCode::FOUND,
         [(header::LOCATION, HeaderValue::from_static(location))],
@@ -391,7 +448,7 @@ fn found(location: &'static str) -> Response {
 /// locked router knows the site folder.
 static STYLESHEET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-fn stylesheet() -> &'static str {
+pub(crate) fn stylesheet() -> &'static str {
     STYLESHEET
         .get()
         .map_or("/pkg/tileworks.css", String::as_str)
@@ -421,7 +478,7 @@ fn unlock_page(status: StatusCode, error: Option<&str>) -> Response {
     (status, Html(body)).into_response()
 }
 
-fn starting_page() -> Response {
+pub(crate) fn starting_page() -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta http-equiv=\"refresh\" content=\"1\"><title>Unlock Tileworks</title>\
@@ -434,7 +491,7 @@ fn starting_page() -> Response {
     Html(body).into_response()
 }
 
-fn html_escape(text: &str) -> String {
+pub(crate) fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

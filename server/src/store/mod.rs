@@ -13,6 +13,7 @@ pub mod keyring;
 pub mod products;
 pub mod sealing;
 pub mod sessions;
+pub mod snapshot;
 pub mod stemcells;
 pub mod tokens;
 pub mod users;

@@ -1,0 +1,298 @@
+//! A fresh instance and moving an installation, against the real binary, with om's requests as
+//! its sources send them (pivotal-cf/om `api/setup_service.go`, `commands/configure_authentication.go`,
+//! `api/installation_asset_service.go`, `commands/import_installation.go`):
+//!
+//! - `tileworks serve --setup=api` on an empty data dir starts fresh: `GET
+//!   /login/ensure_availability` is `302 → /setup` (om's "unstarted"), everything else waits;
+//!   `POST /api/v0/setup` sets it up once (`422` naming each bad field, `409` the second time),
+//!   then ensure_availability reaches `302 → /auth/cloudfoundry` and the admin logs in.
+
+mod common;
+mod support;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use support::*;
+
+/// om's unauthenticated client: no cookies, no redirects followed.
+fn om() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A server on an empty data dir in setup mode: fresh.
+fn fresh_server() -> TestServer {
+    TestServer::start_full(&["--setup=api"], None, None)
+}
+
+/// om's `EnsureAvailability`: the status and the redirect's path, or the body of a 200.
+async fn ensure_availability(server: &TestServer) -> (StatusCode, String) {
+    let r = om()
+        .get(server.at("/login/ensure_availability"))
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    if status == StatusCode::FOUND {
+        let location = location(&r);
+        let path = reqwest::Url::parse(&server.at("/"))
+            .unwrap()
+            .join(&location)
+            .unwrap()
+            .path()
+            .to_owned();
+        (status, path)
+    } else {
+        (status, r.text().await.unwrap())
+    }
+}
+
+/// Polls as om does after a setup or an import until complete; only "unstarted" or "pending"
+/// may come in between.
+async fn wait_until_complete(server: &TestServer) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (status, what) = ensure_availability(server).await;
+        if status == StatusCode::FOUND && what == "/auth/cloudfoundry" {
+            return;
+        }
+        let pending = status == StatusCode::OK
+            && what.contains("Waiting for authentication system to start...");
+        assert!(
+            pending || (status == StatusCode::FOUND && what == "/setup"),
+            "{status} {what}"
+        );
+        assert!(Instant::now() < deadline, "never became available");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// om `configure-authentication`'s body (`SetupInput` inside `{"setup": …}`).
+fn om_setup_body(user: &str, password: &str, passphrase: &str) -> Value {
+    json!({"setup": {
+        "identity_provider": "internal",
+        "admin_user_name": user,
+        "admin_password": password,
+        "admin_password_confirmation": password,
+        "decryption_passphrase": passphrase,
+        "decryption_passphrase_confirmation": passphrase,
+        "eula_accepted": "true",
+    }})
+}
+
+async fn post_setup(server: &TestServer, body: &Value) -> (StatusCode, Value) {
+    let r = om()
+        .post(server.at("/api/v0/setup"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// om `configure-authentication` against a fresh server, with the test's admin.
+async fn configure_authentication(server: &TestServer) {
+    let (status, path) = ensure_availability(server).await;
+    assert_eq!((status, path.as_str()), (StatusCode::FOUND, "/setup"));
+    let info: Value = om()
+        .get(server.at("/api/v0/info"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(info["info"]["version"].as_str().unwrap().starts_with("3."));
+    let (status, body) = post_setup(
+        server,
+        &om_setup_body(ADMIN_USER, ADMIN_PASSWORD, PASSPHRASE),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    wait_until_complete(server).await;
+}
+
+#[tokio::test]
+async fn a_fresh_instance_is_set_up_once_through_the_api() {
+    let server = fresh_server();
+    assert!(
+        server.stdout.contains("not set up yet"),
+        "{}",
+        server.stdout
+    );
+
+    // Fresh: om reads "unstarted"; pages go to the setup form, the API waits.
+    assert_eq!(
+        ensure_availability(&server).await,
+        (StatusCode::FOUND, "/setup".to_owned())
+    );
+    let page = om()
+        .get(server.at("/"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 303);
+    assert_eq!(location(&page), "/setup");
+    let form = om().get(server.at("/setup")).send().await.unwrap();
+    assert_eq!(form.status(), 200);
+    let html = form.text().await.unwrap();
+    assert!(html.contains("name=\"decryption_passphrase\""), "{html}");
+    let api = om()
+        .get(server.at("/api/v0/staged/products"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 503);
+    let unlock = om()
+        .put(server.at("/api/v0/unlock"))
+        .json(&json!({"passphrase": PASSPHRASE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unlock.status(), 409);
+    // Nothing was set up by starting: no admin, no passphrase printed.
+    assert!(!server.stdout.contains("passphrase:"), "{}", server.stdout);
+    assert!(!server
+        .data_dir
+        .path()
+        .join("initial-admin-password")
+        .exists());
+
+    // Bad bodies: 422 naming each field and rule; nothing is set up.
+    let (status, body) = post_setup(&server, &json!({"setup": {}})).await;
+    assert_eq!(status, 422, "{body}");
+    for field in [
+        "admin_user_name",
+        "admin_password",
+        "decryption_passphrase",
+        "eula_accepted",
+    ] {
+        assert!(body["errors"][field].is_array(), "{field}: {body}");
+    }
+    let mut short = om_setup_body(ADMIN_USER, ADMIN_PASSWORD, "short");
+    short["setup"]["admin_password_confirmation"] = json!("something else");
+    let (status, body) = post_setup(&server, &short).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["errors"]["decryption_passphrase"][0]
+            .as_str()
+            .unwrap()
+            .contains("at least 12"),
+        "{body}"
+    );
+    assert!(
+        body["errors"]["admin_password_confirmation"].is_array(),
+        "{body}"
+    );
+    let (status, body) = post_setup(&server, &json!({"admin_user_name": "x"})).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"]["setup"].is_array(), "{body}");
+    let not_json = om()
+        .post(server.at("/api/v0/setup"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 422);
+    assert_eq!(
+        ensure_availability(&server).await,
+        (StatusCode::FOUND, "/setup".to_owned())
+    );
+
+    // om configure-authentication: set up, then available; the admin logs in.
+    configure_authentication(&server).await;
+    let api = Api::login(&server).await;
+    let users = api.get("/api/v0/users").await;
+    assert_eq!(users.status, 200, "{:?}", users.body);
+    assert!(users.body.to_string().contains(ADMIN_USER));
+
+    // Once set up: refused, naming why, and nothing changes.
+    let (status, body) = post_setup(
+        &server,
+        &om_setup_body("intruder", "another long password", "another passphrase"),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.to_string().contains("set up already"), "{body}");
+    assert!(!api
+        .get("/api/v0/users")
+        .await
+        .body
+        .to_string()
+        .contains("intruder"));
+
+    // The passphrase given at setup is the instance's: a restart without it is locked and
+    // opens with it.
+    let mut server = server;
+    server.passphrase = None;
+    server.restart();
+    assert_eq!(
+        ensure_availability(&server).await,
+        (StatusCode::FOUND, "/unlock".to_owned())
+    );
+    let unlock = om()
+        .put(server.at("/api/v0/unlock"))
+        .json(&json!({"passphrase": PASSPHRASE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unlock.status(), 200);
+    wait_until_complete(&server).await;
+}
+
+#[tokio::test]
+async fn the_setup_form_sets_up_without_a_script() {
+    let server = fresh_server();
+    let browser = browser();
+    let refused = browser
+        .post(server.at("/setup"))
+        .form(&[
+            ("admin_user_name", ADMIN_USER),
+            ("admin_password", ADMIN_PASSWORD),
+            ("admin_password_confirmation", ADMIN_PASSWORD),
+            ("decryption_passphrase", PASSPHRASE),
+            (
+                "decryption_passphrase_confirmation",
+                "a different passphrase",
+            ),
+            ("eula_accepted", "true"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("Decryption passphrase confirmation: does not match"),
+        "{html}"
+    );
+    let done = browser
+        .post(server.at("/setup"))
+        .form(&[
+            ("admin_user_name", ADMIN_USER),
+            ("admin_password", ADMIN_PASSWORD),
+            ("admin_password_confirmation", ADMIN_PASSWORD),
+            ("decryption_passphrase", PASSPHRASE),
+            ("decryption_passphrase_confirmation", PASSPHRASE),
+            ("eula_accepted", "true"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    assert_eq!(location(&done), "/setup");
+    wait_until_complete(&server).await;
+    let login = log_in(&browser, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    assert_eq!(login.status(), 303);
+    assert_eq!(location(&login), "/");
+}
