@@ -599,10 +599,10 @@ fn render_the_bundled_pks_tile_offline() {
         .all(|g| g["azs"].is_array() && g["networks"].is_array()));
     // The offline Director places jobs on the network the config names.
     assert_eq!(groups[0]["networks"][0]["name"], "pks-infra");
-    // A certificate signed by the root CA generated for this run, and generated credentials as
-    // BOSH variables.
+    // A certificate signed by the root CA generated for this run; the tile's own BOSH
+    // variables stay `((placeholders))`.
     assert!(stdout(&out).contains("-----BEGIN CERTIFICATE-----"));
-    assert!(stdout(&out).contains("(("), "no placeholders");
+    assert!(stdout(&out).contains("(("), "the tile's variables");
     assert!(manifest["variables"].is_array());
 }
 
@@ -721,7 +721,24 @@ fn render_with_the_documented_director_file() {
     assert_eq!(web["networks"][0]["name"], "pks-network");
     let props = &web["jobs"][0]["properties"];
     assert_eq!(props["greeting"], "bonjour");
-    // The generated secret is never an empty string: a BOSH variable the Director generates.
+    // The generated secret is generated for the render.
+    let secret = props["secret"].as_str().expect("secret is a string");
+    assert!(
+        secret.len() == 20 && secret.chars().all(|c| c.is_ascii_alphanumeric()),
+        "{secret}"
+    );
+    // With --bosh-variables it is a BOSH variable the Director generates, never empty.
+    let out = tile_at(&[
+        &"render",
+        &folder,
+        &"--config",
+        &config,
+        &"--director",
+        &director,
+        &"--bosh-variables",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let props = &manifest_of(&out)["instance_groups"][0]["jobs"][0]["properties"];
     let secret = props["secret"].as_str().expect("secret is a string");
     assert!(
         secret.starts_with("((") && secret.ends_with("))") && secret.len() > 4,
@@ -757,4 +774,232 @@ fn render_with_the_documented_director_file() {
     ]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert!(stderr(&out).contains("azs"), "{}", stderr(&out));
+}
+
+// What the corpus test (tiles/tests/corpus.rs) types for a tile's required fields.
+#[path = "../../tiles/tests/support/mod.rs"]
+mod tile_samples;
+
+/// An om configure-product file typing what `template` requires (as the corpus test does).
+fn required_config(text: &str, dir: &Path, name: &str) -> PathBuf {
+    use tiles::properties::staged::StagedValues;
+    let template = tiles::metadata::ProductTemplate::from_yaml(text).expect("loads");
+    let mut staged = StagedValues::new();
+    tiles::properties::defaults::apply_defaults(&template, &mut staged, &[]);
+    let filled = tile_samples::fill_required(&template, &mut staged).expect("fills");
+    eprintln!("{name}: {} required field(s) typed", filled.count);
+    let properties: serde_json::Map<String, Value> = filled
+        .values
+        .into_iter()
+        .map(|(reference, value)| (reference, serde_json::json!({ "value": value })))
+        .collect();
+    let config = serde_json::json!({
+        "product-name": template.name,
+        "product-properties": properties,
+    });
+    let path = dir.join(format!("{name}.config.yml"));
+    fs::write(&path, serde_json::to_string_pretty(&config).expect("json")).expect("write");
+    path
+}
+
+fn render_seeded(tile: &Path, config: &Path, seed: &str) -> Output {
+    tile_at(&[&"render", &tile, &"--config", &config, &"--seed", &seed])
+}
+
+/// Every accessor of every generated credential type renders offline, and `--seed` makes the
+/// whole manifest (keys and certificates) the same on every run.
+#[test]
+fn render_generates_every_credential_of_the_example_product() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let tile = fixture("example-product.yml");
+    let config = required_config(&fs::read_to_string(&tile).expect("read"), dir.path(), "ex");
+    let out = render_seeded(&tile, &config, "7");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let manifest = manifest_of(&out);
+    let text = stdout(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains("generated for this render from the seed"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("BOSH variables"),
+        "nothing left to the Director: {err}"
+    );
+    let generated = find_key(&manifest, "generated", &|v| {
+        v.get("rsa_pkey_credentials").is_some()
+    })
+    .expect("the example's `generated` block");
+    let pkey = &generated["rsa_pkey_credentials"];
+    assert!(pkey["public_key_pem"]
+        .as_str()
+        .is_some_and(|k| k.starts_with("-----BEGIN PUBLIC KEY-----")));
+    assert!(pkey["public_key_openssh"]
+        .as_str()
+        .is_some_and(|k| k.starts_with("ssh-rsa AAAA")));
+    assert!(pkey["public_key_fingerprint"]
+        .as_str()
+        .is_some_and(|k| k.len() == 47 && k.matches(':').count() == 15));
+    let salted = &generated["salted_credentials"];
+    assert_eq!(salted["salt"].as_str().map(str::len), Some(16));
+    assert!(salted["sha512_hashed_password"]
+        .as_str()
+        .is_some_and(|h| h.starts_with("$6$")));
+    let cert = &generated["rsa_cert_credentials"];
+    assert!(cert["cert_pem"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("-----BEGIN CERTIFICATE-----")));
+    assert!(cert["public_key_pem"]
+        .as_str()
+        .is_some_and(|k| k.starts_with("-----BEGIN PUBLIC KEY-----")));
+
+    let again = render_seeded(&tile, &config, "7");
+    assert_eq!(stdout(&again), text, "the same seed, the same manifest");
+    let other = render_seeded(&tile, &config, "8");
+    assert_eq!(code(&other), 0, "{}", stderr(&other));
+    assert_ne!(stdout(&other), text, "another seed, other credentials");
+}
+
+/// The first value under `key` anywhere in `tree` that `wanted` accepts.
+fn find_key<'a>(tree: &'a Value, key: &str, wanted: &dyn Fn(&Value) -> bool) -> Option<&'a Value> {
+    match tree {
+        Value::Object(map) => map
+            .get(key)
+            .filter(|v| wanted(v))
+            .or_else(|| map.values().find_map(|v| find_key(v, key, wanted))),
+        Value::Array(items) => items.iter().find_map(|v| find_key(v, key, wanted)),
+        _ => None,
+    }
+}
+
+/// Every tile of the public corpus (../shared/fixtures/tiles/corpus, see tiles/CORPUS.md)
+/// renders through the CLI with its required fields typed and its credentials generated; the
+/// one the engine refuses (cf 1.1, Ruby ERB manifests) exits 1 naming why.
+#[test]
+fn render_every_corpus_tile_through_the_cli() {
+    let corpus = fixture("corpus");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut tiles: Vec<PathBuf> = fs::read_dir(&corpus)
+        .expect("corpus")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    tiles.sort();
+    assert!(tiles.len() >= 10, "{} corpus tiles", tiles.len());
+    // The runtime tile service tiles reference with `..cf.`, staged beside each.
+    let runtime = dir.path().join("cf-runtime.yml");
+    fs::write(&runtime, tile_samples::RUNTIME_TILE).expect("write");
+    let runtime_template =
+        tiles::metadata::ProductTemplate::from_yaml(tile_samples::RUNTIME_TILE).expect("loads");
+    let runtime_properties: serde_json::Map<String, Value> = tile_samples::runtime_values()
+        .into_iter()
+        .filter(|(r, _)| {
+            runtime_template
+                .property(r)
+                .is_some_and(|p| p.blueprint.configurable)
+        })
+        .map(|(r, v)| (r.to_string(), serde_json::json!({ "value": v })))
+        .collect();
+    let runtime_config = dir.path().join("cf-runtime.config.yml");
+    let runtime_config_text = serde_json::json!({
+        "product-name": "cf",
+        "product-properties": runtime_properties,
+    });
+    fs::write(&runtime_config, runtime_config_text.to_string()).expect("write");
+
+    let mut problems = Vec::new();
+    for tile in &tiles {
+        let name = tile
+            .file_stem()
+            .expect("name")
+            .to_string_lossy()
+            .to_string();
+        let text = fs::read_to_string(tile).expect("read");
+        let config = required_config(&text, dir.path(), &name);
+        let out = tile_at(&[
+            &"render",
+            tile,
+            &"--config",
+            &config,
+            &"--seed",
+            &"1",
+            &"--other-product",
+            &runtime,
+            &runtime_config,
+        ]);
+        if name == "cf-1.1.0.0" {
+            // Ops Manager 1.1's manifests are not this engine's language (tiles/CORPUS.md).
+            assert_eq!(code(&out), 1, "{}", stderr(&out));
+            assert!(
+                stderr(&out).contains("cannot render cf: expression"),
+                "{}",
+                stderr(&out)
+            );
+            continue;
+        }
+        eprintln!("{name}: exit {}", code(&out));
+        if code(&out) != 0 {
+            problems.push(format!("{name}: {}", stderr(&out)));
+            continue;
+        }
+        let manifest = manifest_of(&out);
+        if !manifest["instance_groups"].is_array() {
+            problems.push(format!("{name}: no instance groups"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// `--credentials FILE` values win over generated ones; entries that are not credentials of
+/// the tile are refused naming the key (exit 1).
+#[test]
+fn render_takes_credentials_from_a_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let folder = demo_folder(dir.path(), None, true);
+    let config = dir.path().join("config.yml");
+    fs::write(&config, "product-name: demo-tile\n").expect("write");
+    let credentials = dir.path().join("credentials.yml");
+    fs::write(&credentials, ".properties.generated_secret: given-secret\n").expect("write");
+    let out = tile_at(&[
+        &"render",
+        &folder,
+        &"--config",
+        &config,
+        &"--credentials",
+        &credentials,
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let props = &manifest_of(&out)["instance_groups"][0]["jobs"][0]["properties"];
+    assert_eq!(props["secret"], "given-secret");
+    assert!(
+        !stderr(&out).contains("generated for this render"),
+        "{}",
+        stderr(&out)
+    );
+
+    fs::write(
+        &credentials,
+        ".properties.greeting: hi\n.properties.nope: x\n.properties.generated_secret: {secret: 1}\n",
+    )
+    .expect("write");
+    let out = tile_at(&[
+        &"render",
+        &folder,
+        &"--config",
+        &config,
+        &"--credentials",
+        &credentials,
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(".properties.greeting: a string property is not a credential"),
+        "{err}"
+    );
+    assert!(err.contains(".properties.nope: no such property"), "{err}");
+    assert!(
+        err.contains(".properties.generated_secret: not a secret"),
+        "{err}"
+    );
+    assert!(stdout(&out).is_empty());
 }

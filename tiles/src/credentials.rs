@@ -586,6 +586,39 @@ pub fn fill_generated<R: RngCore + CryptoRng>(
     Ok(filled)
 }
 
+/// Gives every `salted_credentials` value that has an identity or a password but no salt a
+/// fresh salt (16 hex digits), as the server does when an operator saves one: the salt is never
+/// typed, Tileworks makes it. Covers top-level, job and selector-option properties. Returns the
+/// references it filled.
+pub fn fill_missing_salts<R: RngCore + CryptoRng>(
+    template: &ProductTemplate,
+    staged: &mut StagedValues,
+    rng: &mut R,
+) -> Vec<String> {
+    let blank = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .is_none_or(|s| s.trim().is_empty())
+    };
+    let mut filled = Vec::new();
+    for pref in template.property_refs() {
+        if pref.blueprint.property_type.as_str() != "salted_credentials" {
+            continue;
+        }
+        let Some(Value::Object(fields)) = staged.properties.get_mut(&pref.reference) else {
+            continue;
+        };
+        let typed = !blank(fields.get("identity")) || !blank(fields.get("password"));
+        if typed && blank(fields.get("salt")) {
+            let mut salt = [0u8; 8];
+            rng.fill_bytes(&mut salt);
+            let salt: String = salt.iter().map(|x| format!("{x:02x}")).collect();
+            fields.insert("salt".into(), Value::String(salt));
+            filled.push(pref.reference.clone());
+        }
+    }
+    filled
+}
+
 /// [`fill_generated`] with the operating system's random number generator.
 pub fn fill_generated_with_os_rng(
     template: &ProductTemplate,
@@ -827,6 +860,43 @@ pub(crate) mod tests {
         assert!(err.to_string().contains("does not belong"));
         assert!(CertificateAuthority::from_pem("junk", &ca.private_key_pem).is_err());
         assert!(CertificateAuthority::from_pem(&ca.cert_pem, "junk").is_err());
+    }
+
+    #[test]
+    fn typed_salted_credentials_get_a_salt_and_kept_salts_stay() {
+        let template = ProductTemplate::from_yaml(
+            r#"
+name: t
+product_version: "1"
+metadata_version: "2.5"
+property_blueprints:
+- {name: typed, type: salted_credentials, configurable: true}
+- {name: kept, type: salted_credentials, configurable: true}
+- {name: empty, type: salted_credentials, configurable: true}
+"#,
+        )
+        .unwrap();
+        let mut staged = StagedValues::new();
+        staged.set(
+            ".properties.typed",
+            json!({"identity": "a", "password": "p"}),
+        );
+        staged.set(
+            ".properties.kept",
+            json!({"identity": "a", "password": "p", "salt": "0011"}),
+        );
+        let mut rng = StdRng::seed_from_u64(4);
+        let filled = fill_missing_salts(&template, &mut staged, &mut rng);
+        assert_eq!(filled, vec![".properties.typed".to_string()]);
+        let salt = staged.get(".properties.typed").unwrap()["salt"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(salt.len(), 16);
+        assert!(salt.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(staged.get(".properties.kept").unwrap()["salt"], "0011");
+        assert_eq!(staged.get(".properties.empty"), None);
+        assert!(fill_missing_salts(&template, &mut staged, &mut rng).is_empty());
     }
 
     #[test]

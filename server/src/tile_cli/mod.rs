@@ -7,6 +7,7 @@
 
 mod forms;
 mod lint;
+mod offline_credentials;
 mod pack;
 mod render;
 
@@ -41,8 +42,9 @@ pub enum TileCommand {
     /// Render the BOSH manifest of a tile for a product configuration, offline.
     ///
     /// --config is om's configure-product YAML. Prints the manifest, or the validation errors
-    /// per property reference (exit 1). Credentials the operator leaves to be generated appear
-    /// as ((placeholders)) the Director fills.
+    /// per property reference (exit 1). Credentials the operator leaves to be generated are
+    /// generated (--seed N: the same on every run; --credentials FILE: given values), or with
+    /// --bosh-variables appear as ((placeholders)) the Director fills.
     Render(render::RenderArgs),
     /// Print the settings forms an operator will see, as a tree.
     Forms(forms::FormsArgs),

@@ -7,11 +7,12 @@
 //! manifest is checked against the cloud config with the Director's rules. Any problem is printed
 //! per property reference (or manifest field) and the command exits 1.
 //!
-//! Credentials the operator does not set and Ops Manager would generate are not invented here:
-//! the render declares them as BOSH variables, so they show as `((placeholders))` that the
-//! Director (CredHub) fills at deploy time. Generated certificates are signed by a root CA made
-//! for this run (or by the CredHub CA `/tileworks/root_ca` with `--root-ca-placeholder`, which
-//! keeps the output identical from run to run).
+//! Credentials the operator does not set and Ops Manager would generate are generated here as
+//! Ops Manager generates them before a deploy (`offline_credentials`): random, or the same on
+//! every run with `--seed N`, or taken from `--credentials FILE`; every accessor then renders.
+//! With `--bosh-variables` (implied by `--root-ca-placeholder`) they are declared as BOSH
+//! variables instead, `((placeholders))` the Director (CredHub) fills at deploy time; accessors
+//! without a BOSH equivalent (`public_key_fingerprint`…) cannot render that way.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,10 +24,11 @@ use tiles::metadata::ProductTemplate;
 use tiles::product_config::{stage, ProductConfig};
 use tiles::render::{
     product_guid, render_product, validate_rendered, NetworkAssignment, OfflineOptions,
-    RenderContext,
+    OtherProduct, RenderContext,
 };
 use tiles::validate::{validate_product, ValidationContext, VmType};
 
+use super::offline_credentials::OfflineCredentials;
 use super::{read_tile, EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE};
 use crate::tile_archive::read_text_file;
 
@@ -53,9 +55,26 @@ pub struct RenderArgs {
     #[arg(long, default_value = DEFAULT_DIRECTOR_HOSTNAME)]
     pub director_hostname: String,
     /// Do not generate a root CA: certificates refer to the CredHub CA `/tileworks/root_ca`
-    /// and the output is the same on every run.
+    /// and the output is the same on every run. Implies --bosh-variables.
     #[arg(long)]
     pub root_ca_placeholder: bool,
+    /// Generate credentials from this seed (and date certificates 2026-01-01), so the
+    /// manifest is the same on every run.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Credential values to use instead of generated ones: YAML, property reference → value
+    /// (see below).
+    #[arg(long, value_name = "credentials.yml")]
+    pub credentials: Option<PathBuf>,
+    /// Leave generated credentials to the Director: declare them as BOSH variables
+    /// (`((name))` placeholders) instead of generating them.
+    #[arg(long)]
+    pub bosh_variables: bool,
+    /// Another product staged beside this one, for its `..PRODUCT.` references (a service
+    /// tile's `..cf.`): its tile (metadata .yml, folder or .pivotal) and its configure-product
+    /// file. Repeatable.
+    #[arg(long, num_args = 2, value_names = ["TILE", "product.yml"])]
+    pub other_product: Vec<PathBuf>,
 }
 
 const DIRECTOR_HELP: &str = "\
@@ -84,6 +103,17 @@ director.yml describes the Director as Tileworks's Director settings do (YAML):
 
 The config's network-properties must name AZs and networks defined here; without
 network-properties the first AZ and the first network are used.
+
+credentials.yml gives credentials the tile generates (YAML; property reference → value in
+the API's shape; a secret may be a plain string; a salt is made when missing):
+
+  .properties.encryption_key: s3cret
+  .web_server.admin: {identity: admin, password: pa55word}
+  .properties.ssh_key: {private_key_pem: \"-----BEGIN RSA PRIVATE KEY-----\\n...\"}
+  root_ca: {cert_pem: ..., private_key_pem: ...}   # signs generated certificates
+
+Credentials neither given nor configured are generated (random; with --seed N the same on
+every run) unless --bosh-variables leaves them to the Director.
 
 Exit codes: 0 the manifest was printed; 1 the configuration is not valid (errors per
 property reference) or the manifest breaks the Director's rules; 2 an input is unreadable.";
@@ -124,12 +154,48 @@ pub fn run(args: &RenderArgs) -> u8 {
         }
     }
 
-    let ctx = match context(args, &template, &config) {
+    let bosh_variables = args.bosh_variables || args.root_ca_placeholder;
+    let mut credentials = if bosh_variables && args.credentials.is_none() {
+        None
+    } else {
+        match OfflineCredentials::new(
+            &template,
+            args.seed,
+            args.credentials.as_deref(),
+            time_now(),
+        ) {
+            Ok(c) => Some(c),
+            Err(code) => return code,
+        }
+    };
+    let root_ca_pem = if args.root_ca_placeholder {
+        None
+    } else if let Some(c) = &credentials {
+        Some(c.ca.cert_pem.clone())
+    } else {
+        match generate_root_ca() {
+            Ok(pem) => Some(pem),
+            Err(code) => return code,
+        }
+    };
+    let mut ctx = match context(args, &template, &config, root_ca_pem) {
         Ok(ctx) => ctx,
         Err(code) => return code,
     };
+    for pair in args.other_product.chunks(2) {
+        let [tile, config] = pair else { continue };
+        match other_product(tile, config, credentials.as_mut()) {
+            Ok(other) => {
+                ctx.products.insert(other.template.name.clone(), other);
+            }
+            Err(code) => return code,
+        }
+    }
 
-    let (staged, mut report) = stage(&template, &config);
+    let (mut staged, mut report) = stage(&template, &config);
+    if let Some(c) = credentials.as_mut() {
+        c.apply_given(&template, &mut staged);
+    }
     let vm_types: Vec<VmType> = ctx
         .director
         .config
@@ -177,6 +243,14 @@ pub fn run(args: &RenderArgs) -> u8 {
         return EXIT_PROBLEMS;
     }
 
+    let mut generated = Vec::new();
+    if let (Some(c), false) = (credentials.as_mut(), bosh_variables) {
+        generated = match c.generate(&template, &mut staged) {
+            Ok(g) => g,
+            Err(code) => return code,
+        };
+    }
+
     let rendered = match render_product(&template, &staged, &ctx) {
         Ok(r) => r,
         Err(e) => {
@@ -186,6 +260,18 @@ pub fn run(args: &RenderArgs) -> u8 {
     };
     print!("{}", rendered.to_yaml());
 
+    if !generated.is_empty() {
+        eprintln!(
+            "note: {} credential(s) generated for this render{}: {}",
+            generated.len(),
+            if args.seed.is_some() {
+                " from the seed"
+            } else {
+                " (random; --seed N or --credentials FILE keep them stable)"
+            },
+            generated.join(", ")
+        );
+    }
     if !rendered.placeholders.is_empty() {
         eprintln!(
             "note: {} generated credential(s) are BOSH variables the Director generates: {}",
@@ -213,6 +299,52 @@ pub fn run(args: &RenderArgs) -> u8 {
     }
 }
 
+/// A product staged beside the rendered one: its tile and configuration, validated the same
+/// way, its generated credentials generated (or left empty with --bosh-variables).
+fn other_product(
+    tile: &Path,
+    config_path: &Path,
+    credentials: Option<&mut OfflineCredentials>,
+) -> Result<OtherProduct, u8> {
+    let contents = read_tile(tile)?;
+    let template = ProductTemplate::from_yaml(&contents.metadata).map_err(|e| {
+        eprintln!("error: {}: {e}", contents.metadata_path);
+        EXIT_PROBLEMS
+    })?;
+    let config = read_config(config_path)?;
+    if config.product_name != template.name {
+        eprintln!(
+            "error: {}: product-name '{}' is not the product of {} ('{}')",
+            config_path.display(),
+            config.product_name,
+            tile.display(),
+            template.name
+        );
+        return Err(EXIT_PROBLEMS);
+    }
+    let (mut staged, report) = stage(&template, &config);
+    if !report.errors.is_empty() {
+        print_errors(
+            &format!(
+                "{} is not valid for {}",
+                config_path.display(),
+                template.name
+            ),
+            &report.errors,
+        );
+        return Err(EXIT_PROBLEMS);
+    }
+    if let Some(c) = credentials {
+        c.generate(&template, &mut staged)?;
+    }
+    Ok(OtherProduct {
+        guid: product_guid(&template.name, b"tileworks-offline"),
+        template,
+        staged,
+        network: None,
+    })
+}
+
 fn read_config(path: &Path) -> Result<ProductConfig, u8> {
     let text = read_text_file(path, MAX_CONFIG_BYTES).map_err(|e| {
         eprintln!("error: {e}");
@@ -229,12 +361,8 @@ fn context(
     args: &RenderArgs,
     template: &ProductTemplate,
     config: &ProductConfig,
+    root_ca_pem: Option<String>,
 ) -> Result<RenderContext, u8> {
-    let root_ca_pem = if args.root_ca_placeholder {
-        None
-    } else {
-        Some(generate_root_ca()?)
-    };
     let mut ctx = match &args.director {
         None => RenderContext::offline_default(
             &template.name,

@@ -145,13 +145,35 @@ impl JobType {
                 _ => None,
             },
         };
+        let release = o.string("release")?;
+        let mut templates = o.list("templates", JobTemplate::decode)?;
+        // Before metadata 1.5 a job type named its BOSH jobs `template: NAME` (or a list of
+        // names) with the release beside them (`release: R`); Ops Manager still deploys such
+        // tiles.
+        if o.get("templates").is_none() {
+            let names: Vec<String> = match o.get("template") {
+                Some(Value::String(name)) => vec![name.clone()],
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            templates.extend(names.into_iter().map(|name| JobTemplate {
+                name,
+                release: release.clone().unwrap_or_default(),
+                manifest: None,
+                consumes: None,
+                provides: None,
+            }));
+        }
         Ok(JobType {
             name: o.required_string("name")?,
             resource_label: o.string("resource_label")?,
             label: o.string("label")?,
             description: o.string("description")?,
-            templates: o.list("templates", JobTemplate::decode)?,
-            release: o.string("release")?,
+            templates,
+            release,
             manifest: o.text("manifest")?,
             static_ip: o.int("static_ip")?,
             dynamic_ip: o.int("dynamic_ip")?,

@@ -260,3 +260,29 @@ fn serde_round_trip() {
     let back: ProductTemplate = serde_json::from_str(&json).unwrap();
     assert_eq!(back, t);
 }
+
+#[test]
+fn pre_1_5_single_template_job_types_become_one_template() {
+    let t = ProductTemplate::from_yaml(
+        "name: t\nproduct_version: '1'\nmetadata_version: '1.3'\n\
+         job_types:\n\
+         - {name: register-broker, template: register-broker, release: broker, errand: true}\n\
+         - {name: pair, template: [a, b], release: r}\n\
+         - name: web\n  release: web-release\n  templates: [{name: nginx, release: nginx}]\n",
+    )
+    .unwrap();
+    let errand = &t.job_types[0].templates;
+    assert_eq!(errand.len(), 1);
+    assert_eq!(
+        (errand[0].name.as_str(), errand[0].release.as_str()),
+        ("register-broker", "broker")
+    );
+    let pair: Vec<&str> = t.job_types[1]
+        .templates
+        .iter()
+        .map(|j| j.name.as_str())
+        .collect();
+    assert_eq!(pair, ["a", "b"]);
+    // `templates` wins when both are written.
+    assert_eq!(t.job_types[2].templates[0].name, "nginx");
+}

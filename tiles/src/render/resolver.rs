@@ -487,6 +487,11 @@ impl<'a> ProductResolver<'a> {
                     .and_then(Value::as_str)
                     .is_some_and(|os| self.ctx.stemcells.contains_key(os)),
             ),
+            // `secret` values are `{secret: …}`; real tiles (AppDirect 1.3) read the field by
+            // name, as om's `((properties_x.secret))` placeholders do.
+            Accessor::Other(name) if t == "secret" && name == "secret" => {
+                self.value_of(reference, bp, value)?
+            }
             Accessor::Other(name) => {
                 return Err(fail(format!(
                     "`{reference}`: `{name}` is not an accessor this engine knows"
@@ -654,7 +659,8 @@ impl<'a> ProductResolver<'a> {
         };
         Ok(match t {
             "uuid" | "secret" => {
-                if !matches!(accessor, Accessor::Value) {
+                let secret_field = t == "secret" && *accessor == Accessor::Other("secret".into());
+                if !matches!(accessor, Accessor::Value) && !secret_field {
                     return Err(unsupported());
                 }
                 declare("password", None);

@@ -615,6 +615,7 @@ job_types:
     release: r
     manifest: |
       pw: (( .properties.pw.value ))
+      pw_field: (( .properties.pw.secret ))
       admin: (( .properties.admin.identity )):(( .properties.admin.password ))
       cert: (( .properties.cert.cert_pem ))
       key: (( .properties.key.public_key_pem ))
@@ -658,6 +659,7 @@ fn ungenerated_credentials_become_declared_bosh_variables() {
     let web = group(m, "web");
     let p = &job(web, "web")["properties"];
     assert_eq!(p["pw"], "((properties_pw))");
+    assert_eq!(p["pw_field"], "((properties_pw))");
     assert_eq!(
         p["admin"],
         "((properties_admin.username)):((properties_admin.password))"
@@ -715,6 +717,7 @@ fn generated_values_are_used_once_present() {
     let out = render_product(&template, &staged, &ctx).unwrap();
     let p = &job(group(&out.manifest, "web"), "web")["properties"];
     assert_eq!(p["pw"], "real");
+    assert_eq!(p["pw_field"], "real");
     assert_eq!(p["key"], include_str!("testdata/key.pub.pem"));
     assert!(!out.placeholders.contains(&"properties_pw".to_string()));
 }
