@@ -147,11 +147,9 @@ impl ReviewBackend for UiReview {
                     .collect();
                 let mut config_warnings = problems.remove(&c.guid).unwrap_or_default();
                 // Install-time verifiers' findings name their form and field already.
-                config_warnings.extend(
-                    c.verifiers
-                        .iter()
-                        .flat_map(|run| super::problems::of_findings(&c.guid, is_director, &run.findings)),
-                );
+                config_warnings.extend(c.verifiers.iter().flat_map(|run| {
+                    super::problems::of_findings(&c.guid, is_director, &run.findings)
+                }));
                 ReviewProduct {
                     guid: c.guid,
                     name: c.name,
