@@ -32,7 +32,7 @@ impl<'a> ApiClients<'a> {
         validate_client_name(name)?;
         let hash = password::hash(secret).await?;
         let inserted =
-            sqlx::query("INSERT INTO api_clients (name, role, secret_hash) VALUES (?, ?, ?)")
+            sqlx::query("INSERT INTO api_clients (name, role, secret_hash) VALUES ($1, $2, $3)")
                 .bind(name)
                 .bind(role)
                 .bind(hash)
@@ -58,7 +58,7 @@ impl<'a> ApiClients<'a> {
 
     /// Removes a client; `false` when there was none by that name.
     pub async fn delete(&self, name: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM api_clients WHERE name = ?")
+        let done = sqlx::query("DELETE FROM api_clients WHERE name = $1")
             .bind(name)
             .execute(self.pool)
             .await?;
@@ -67,7 +67,7 @@ impl<'a> ApiClients<'a> {
 
     pub async fn authenticate(&self, name: &str, secret: &str) -> Result<Option<ApiClient>> {
         let row: Option<(String, String, String)> =
-            sqlx::query_as("SELECT name, role, secret_hash FROM api_clients WHERE name = ?")
+            sqlx::query_as("SELECT name, role, secret_hash FROM api_clients WHERE name = $1")
                 .bind(name)
                 .fetch_optional(self.pool)
                 .await?;

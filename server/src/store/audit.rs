@@ -74,7 +74,7 @@ impl<'a> Audit<'a> {
         let done = sqlx::query(
             "INSERT INTO audit_events \
              (time, principal, role, address, method, route, target, status, result, kind, body) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(now_rfc3339())
         .bind(&event.principal)

@@ -77,7 +77,7 @@ impl<'a> Broker<'a> {
 
     pub async fn instance(&self, id: &str) -> Result<Option<InstanceRow>> {
         Ok(sqlx::query_as::<_, InstanceRow>(&format!(
-            "SELECT {INSTANCE_COLUMNS} FROM broker_instances WHERE id = ?"
+            "SELECT {INSTANCE_COLUMNS} FROM broker_instances WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(self.pool)
@@ -87,7 +87,7 @@ impl<'a> Broker<'a> {
     /// The instance named `name` in the PKS API.
     pub async fn instance_by_cluster_name(&self, name: &str) -> Result<Option<InstanceRow>> {
         Ok(sqlx::query_as::<_, InstanceRow>(&format!(
-            "SELECT {INSTANCE_COLUMNS} FROM broker_instances WHERE cluster_name = ?"
+            "SELECT {INSTANCE_COLUMNS} FROM broker_instances WHERE cluster_name = $1"
         ))
         .bind(name)
         .fetch_optional(self.pool)
@@ -120,9 +120,9 @@ impl<'a> Broker<'a> {
         let done = sqlx::query(
             "INSERT INTO broker_instances (id, service_id, plan_id, request, parameters, manifest,
                  manifest_plan, binding_secrets, created_at, updated_at, cluster_name, created_by)
-             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-             WHERE (? IS NULL OR (SELECT COUNT(*) FROM broker_instances) < ?)
-               AND (? IS NULL OR (SELECT COUNT(*) FROM broker_instances WHERE plan_id = ?) < ?)",
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
+             WHERE ($13 IS NULL OR (SELECT COUNT(*) FROM broker_instances) < $14)
+               AND ($15 IS NULL OR (SELECT COUNT(*) FROM broker_instances WHERE plan_id = $16) < $17)",
         )
         .bind(&row.id)
         .bind(&row.service_id)
@@ -160,22 +160,23 @@ impl<'a> Broker<'a> {
         let all = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM broker_instances")
             .fetch_one(self.pool)
             .await?;
-        let plan =
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM broker_instances WHERE plan_id = ?")
-                .bind(plan_id)
-                .fetch_one(self.pool)
-                .await?;
+        let plan = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM broker_instances WHERE plan_id = $1",
+        )
+        .bind(plan_id)
+        .fetch_one(self.pool)
+        .await?;
         Ok((all, plan))
     }
 
     /// Removes an instance and its bindings (its operations stay, for `last_operation`).
     pub async fn delete_instance(&self, id: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM broker_bindings WHERE instance_id = ?")
+        sqlx::query("DELETE FROM broker_bindings WHERE instance_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM broker_instances WHERE id = ?")
+        sqlx::query("DELETE FROM broker_instances WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -194,8 +195,8 @@ impl<'a> Broker<'a> {
         now: &str,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE broker_instances SET plan_id = ?, parameters = ?, manifest = ?,
-                 manifest_plan = ?, updated_at = ? WHERE id = ?",
+            "UPDATE broker_instances SET plan_id = $1, parameters = $2, manifest = $3,
+                 manifest_plan = $4, updated_at = $5 WHERE id = $6",
         )
         .bind(plan_id)
         .bind(parameters)
@@ -211,15 +212,15 @@ impl<'a> Broker<'a> {
     /// Stores the binding secrets of an instance unless it has some already; the stored ones.
     pub async fn binding_secrets(&self, id: &str, sealed: &[u8]) -> Result<Option<Vec<u8>>> {
         sqlx::query(
-            "UPDATE broker_instances SET binding_secrets = ?
-             WHERE id = ? AND binding_secrets IS NULL",
+            "UPDATE broker_instances SET binding_secrets = $1
+             WHERE id = $2 AND binding_secrets IS NULL",
         )
         .bind(sealed)
         .bind(id)
         .execute(self.pool)
         .await?;
         Ok(sqlx::query_scalar::<_, Option<Vec<u8>>>(
-            "SELECT binding_secrets FROM broker_instances WHERE id = ?",
+            "SELECT binding_secrets FROM broker_instances WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(self.pool)
@@ -233,7 +234,7 @@ impl<'a> Broker<'a> {
         Ok(sqlx::query_scalar::<_, i64>(
             "INSERT INTO broker_operations (instance_id, kind, state, plan_id, parameters,
                  manifest, manifest_plan, steps, step, task_id, error, started_at, finished_at)
-             VALUES (?, ?, 'in progress', ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)
+             VALUES ($1, $2, 'in progress', $3, $4, $5, $6, $7, $8, $9, NULL, $10, NULL)
              ON CONFLICT DO NOTHING
              RETURNING id",
         )
@@ -253,7 +254,7 @@ impl<'a> Broker<'a> {
 
     pub async fn operation(&self, id: i64) -> Result<Option<OperationRow>> {
         Ok(sqlx::query_as::<_, OperationRow>(&format!(
-            "SELECT {OPERATION_COLUMNS} FROM broker_operations WHERE id = ?"
+            "SELECT {OPERATION_COLUMNS} FROM broker_operations WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(self.pool)
@@ -263,7 +264,7 @@ impl<'a> Broker<'a> {
     /// The instance's most recent operation.
     pub async fn latest_operation(&self, instance_id: &str) -> Result<Option<OperationRow>> {
         Ok(sqlx::query_as::<_, OperationRow>(&format!(
-            "SELECT {OPERATION_COLUMNS} FROM broker_operations WHERE instance_id = ?
+            "SELECT {OPERATION_COLUMNS} FROM broker_operations WHERE instance_id = $1
              ORDER BY id DESC LIMIT 1"
         ))
         .bind(instance_id)
@@ -274,7 +275,7 @@ impl<'a> Broker<'a> {
     /// The instance's operations, newest first (a cluster's history).
     pub async fn operations_of(&self, instance_id: &str) -> Result<Vec<OperationRow>> {
         Ok(sqlx::query_as::<_, OperationRow>(&format!(
-            "SELECT {OPERATION_COLUMNS} FROM broker_operations WHERE instance_id = ?
+            "SELECT {OPERATION_COLUMNS} FROM broker_operations WHERE instance_id = $1
              ORDER BY id DESC"
         ))
         .bind(instance_id)
@@ -295,7 +296,7 @@ impl<'a> Broker<'a> {
     /// The operation reached `step` and started its Director task `task_id` (`None` before the
     /// task started).
     pub async fn set_operation_step(&self, id: i64, step: i64, task_id: Option<i64>) -> Result<()> {
-        sqlx::query("UPDATE broker_operations SET step = ?, task_id = ? WHERE id = ?")
+        sqlx::query("UPDATE broker_operations SET step = $1, task_id = $2 WHERE id = $3")
             .bind(step)
             .bind(task_id)
             .bind(id)
@@ -313,8 +314,8 @@ impl<'a> Broker<'a> {
         now: &str,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE broker_operations SET state = ?, error = ?, finished_at = ?
-             WHERE id = ? AND state = 'in progress'",
+            "UPDATE broker_operations SET state = $1, error = $2, finished_at = $3
+             WHERE id = $4 AND state = 'in progress'",
         )
         .bind(state)
         .bind(error)
@@ -328,7 +329,7 @@ impl<'a> Broker<'a> {
     pub async fn binding(&self, instance_id: &str, binding_id: &str) -> Result<Option<BindingRow>> {
         Ok(sqlx::query_as::<_, BindingRow>(
             "SELECT instance_id, binding_id, request, credentials, created_at
-             FROM broker_bindings WHERE instance_id = ? AND binding_id = ?",
+             FROM broker_bindings WHERE instance_id = $1 AND binding_id = $2",
         )
         .bind(instance_id)
         .bind(binding_id)
@@ -340,7 +341,7 @@ impl<'a> Broker<'a> {
     pub async fn insert_binding(&self, row: &BindingRow) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO broker_bindings (instance_id, binding_id, request, credentials, created_at)
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
         )
         .bind(&row.instance_id)
         .bind(&row.binding_id)
@@ -355,7 +356,7 @@ impl<'a> Broker<'a> {
     /// Deletes a binding; `false` when there was none.
     pub async fn delete_binding(&self, instance_id: &str, binding_id: &str) -> Result<bool> {
         let done =
-            sqlx::query("DELETE FROM broker_bindings WHERE instance_id = ? AND binding_id = ?")
+            sqlx::query("DELETE FROM broker_bindings WHERE instance_id = $1 AND binding_id = $2")
                 .bind(instance_id)
                 .bind(binding_id)
                 .execute(self.pool)

@@ -49,8 +49,8 @@ impl<'a> CertificateAuthorities<'a> {
     pub async fn insert(&self, row: &CaRow) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO certificate_authorities (guid, cert_pem, sealed_private_key, active, created_at)
-             SELECT ?, ?, ?, ?, ?
-              WHERE ? = 0 OR NOT EXISTS (SELECT 1 FROM certificate_authorities WHERE active = 1)",
+             SELECT $1, $2, $3, $4, $5
+              WHERE $6 = 0 OR NOT EXISTS (SELECT 1 FROM certificate_authorities WHERE active = 1)",
         )
         .bind(&row.guid)
         .bind(&row.cert_pem)
@@ -67,18 +67,20 @@ impl<'a> CertificateAuthorities<'a> {
     pub async fn activate(&self, guid: &str) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let exists: Option<String> =
-            sqlx::query_scalar("SELECT guid FROM certificate_authorities WHERE guid = ?")
+            sqlx::query_scalar("SELECT guid FROM certificate_authorities WHERE guid = $1")
                 .bind(guid)
                 .fetch_optional(&mut *tx)
                 .await?;
         if exists.is_none() {
             return Ok(false);
         }
-        sqlx::query("UPDATE certificate_authorities SET active = 0 WHERE active = 1 AND guid <> ?")
-            .bind(guid)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE certificate_authorities SET active = 1 WHERE guid = ?")
+        sqlx::query(
+            "UPDATE certificate_authorities SET active = 0 WHERE active = 1 AND guid <> $1",
+        )
+        .bind(guid)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE certificate_authorities SET active = 1 WHERE guid = $1")
             .bind(guid)
             .execute(&mut *tx)
             .await?;
@@ -88,10 +90,11 @@ impl<'a> CertificateAuthorities<'a> {
 
     /// Deletes the inactive CA `guid`; `false` when there is no such inactive CA.
     pub async fn delete_inactive(&self, guid: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM certificate_authorities WHERE guid = ? AND active = 0")
-            .bind(guid)
-            .execute(self.pool)
-            .await?;
+        let done =
+            sqlx::query("DELETE FROM certificate_authorities WHERE guid = $1 AND active = 0")
+                .bind(guid)
+                .execute(self.pool)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -37,7 +37,7 @@ impl<'a> Director<'a> {
     /// Creates the row unless it exists (first start); `false` when it was there.
     pub async fn create(&self, guid: &str, config: &str) -> Result<bool> {
         let done = sqlx::query(
-            "INSERT INTO director_config (id, guid, config) VALUES (1, ?, ?)
+            "INSERT INTO director_config (id, guid, config) VALUES (1, $1, $2)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(guid)
@@ -59,8 +59,8 @@ impl<'a> Director<'a> {
     ) -> Result<Versioned> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
-            "UPDATE director_config SET config = ?, secrets = ?, config_version = config_version + 1
-              WHERE id = 1 AND config_version = ?",
+            "UPDATE director_config SET config = $1, secrets = $2, config_version = config_version + 1
+              WHERE id = 1 AND config_version = $3",
         )
         .bind(config)
         .bind(secrets)

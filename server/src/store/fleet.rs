@@ -74,7 +74,7 @@ impl<'a> Fleet<'a> {
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO fleet_runs (kind, options, state, started_by, started_at, finished_at,
-             error) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             error) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(&run.kind)
         .bind(&run.options)
@@ -88,7 +88,7 @@ impl<'a> Fleet<'a> {
         for c in clusters {
             sqlx::query(&format!(
                 "INSERT INTO fleet_run_clusters ({CLUSTER_COLUMNS})
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
             ))
             .bind(id)
             .bind(c.position)
@@ -118,7 +118,7 @@ impl<'a> Fleet<'a> {
         finished_at: Option<&str>,
         error: Option<&str>,
     ) -> Result<()> {
-        sqlx::query("UPDATE fleet_runs SET state = ?, finished_at = ?, error = ? WHERE id = ?")
+        sqlx::query("UPDATE fleet_runs SET state = $1, finished_at = $2, error = $3 WHERE id = $4")
             .bind(state)
             .bind(finished_at)
             .bind(error)
@@ -131,9 +131,9 @@ impl<'a> Fleet<'a> {
     /// Writes one cluster's state (every column but its identity).
     pub async fn set_cluster(&self, c: &FleetClusterRow) -> Result<()> {
         sqlx::query(
-            "UPDATE fleet_run_clusters SET state = ?, attempts = ?, operation_id = ?,
-             task_id = ?, error = ?, started_at = ?, finished_at = ?
-             WHERE run_id = ? AND position = ?",
+            "UPDATE fleet_run_clusters SET state = $1, attempts = $2, operation_id = $3,
+             task_id = $4, error = $5, started_at = $6, finished_at = $7
+             WHERE run_id = $8 AND position = $9",
         )
         .bind(&c.state)
         .bind(c.attempts)
@@ -151,7 +151,7 @@ impl<'a> Fleet<'a> {
 
     pub async fn run(&self, id: i64) -> Result<Option<FleetRunRow>> {
         Ok(sqlx::query_as::<_, FleetRunRow>(&format!(
-            "SELECT {RUN_COLUMNS} FROM fleet_runs WHERE id = ?"
+            "SELECT {RUN_COLUMNS} FROM fleet_runs WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(self.pool)
@@ -161,7 +161,7 @@ impl<'a> Fleet<'a> {
     /// The newest `limit` runs, newest first.
     pub async fn runs(&self, limit: i64) -> Result<Vec<FleetRunRow>> {
         Ok(sqlx::query_as::<_, FleetRunRow>(&format!(
-            "SELECT {RUN_COLUMNS} FROM fleet_runs ORDER BY id DESC LIMIT ?"
+            "SELECT {RUN_COLUMNS} FROM fleet_runs ORDER BY id DESC LIMIT $1"
         ))
         .bind(limit)
         .fetch_all(self.pool)
@@ -180,7 +180,7 @@ impl<'a> Fleet<'a> {
     /// A run's clusters in the run's order.
     pub async fn clusters(&self, run_id: i64) -> Result<Vec<FleetClusterRow>> {
         Ok(sqlx::query_as::<_, FleetClusterRow>(&format!(
-            "SELECT {CLUSTER_COLUMNS} FROM fleet_run_clusters WHERE run_id = ? ORDER BY position"
+            "SELECT {CLUSTER_COLUMNS} FROM fleet_run_clusters WHERE run_id = $1 ORDER BY position"
         ))
         .bind(run_id)
         .fetch_all(self.pool)
@@ -191,7 +191,7 @@ impl<'a> Fleet<'a> {
     pub async fn prune(&self, keep: i64) -> Result<()> {
         sqlx::query(&format!(
             "DELETE FROM fleet_runs WHERE state NOT IN {UNFINISHED}
-             AND id NOT IN (SELECT id FROM fleet_runs ORDER BY id DESC LIMIT ?)"
+             AND id NOT IN (SELECT id FROM fleet_runs ORDER BY id DESC LIMIT $1)"
         ))
         .bind(keep)
         .execute(self.pool)

@@ -72,7 +72,7 @@ impl<'a> Installations<'a> {
     ) -> Result<Started> {
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO installations (status, user_name, request, products, started_at)
-             VALUES ('running', ?, ?, ?, ?)
+             VALUES ('running', $1, $2, $3, $4)
              ON CONFLICT DO NOTHING
              RETURNING id",
         )
@@ -96,12 +96,12 @@ impl<'a> Installations<'a> {
     }
 
     pub async fn get(&self, id: i64) -> Result<Option<InstallationRow>> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM installations WHERE id = ?"))
-                .bind(id)
-                .fetch_optional(self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM installations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool)
+        .await?)
     }
 
     /// Newest first.
@@ -122,7 +122,7 @@ impl<'a> Installations<'a> {
     }
 
     pub async fn set_products(&self, id: i64, products: &str) -> Result<()> {
-        sqlx::query("UPDATE installations SET products = ? WHERE id = ?")
+        sqlx::query("UPDATE installations SET products = $1 WHERE id = $2")
             .bind(products)
             .bind(id)
             .execute(self.pool)
@@ -139,8 +139,8 @@ impl<'a> Installations<'a> {
         result: Option<&str>,
     ) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE installations SET status = ?, finished_at = ?, result = ?
-              WHERE id = ? AND status = 'running'",
+            "UPDATE installations SET status = $1, finished_at = $2, result = $3
+              WHERE id = $4 AND status = 'running'",
         )
         .bind(status)
         .bind(finished_at)
@@ -152,12 +152,14 @@ impl<'a> Installations<'a> {
     }
 
     pub async fn append_log(&self, id: i64, seq: i64, line: &str) -> Result<()> {
-        sqlx::query("INSERT INTO installation_logs (installation_id, seq, line) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(seq)
-            .bind(line)
-            .execute(self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO installation_logs (installation_id, seq, line) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(seq)
+        .bind(line)
+        .execute(self.pool)
+        .await?;
         Ok(())
     }
 
@@ -165,7 +167,7 @@ impl<'a> Installations<'a> {
     pub async fn log_lines(&self, id: i64, after: i64) -> Result<Vec<(i64, String)>> {
         Ok(sqlx::query_as(
             "SELECT seq, line FROM installation_logs
-              WHERE installation_id = ? AND seq > ? ORDER BY seq",
+              WHERE installation_id = $1 AND seq > $2 ORDER BY seq",
         )
         .bind(id)
         .bind(after)
@@ -176,7 +178,7 @@ impl<'a> Installations<'a> {
     /// The highest sequence number of a log (0 when empty).
     pub async fn last_seq(&self, id: i64) -> Result<i64> {
         let max: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(seq) FROM installation_logs WHERE installation_id = ?")
+            sqlx::query_scalar("SELECT MAX(seq) FROM installation_logs WHERE installation_id = $1")
                 .bind(id)
                 .fetch_one(self.pool)
                 .await?;
@@ -192,7 +194,7 @@ impl<'a> Installations<'a> {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO installation_tasks (installation_id, task_id, product_guid, description)
-             VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         )
         .bind(id)
         .bind(task_id)
@@ -205,7 +207,7 @@ impl<'a> Installations<'a> {
 
     pub async fn set_task_state(&self, id: i64, task_id: i64, state: &str) -> Result<()> {
         sqlx::query(
-            "UPDATE installation_tasks SET state = ? WHERE installation_id = ? AND task_id = ?",
+            "UPDATE installation_tasks SET state = $1 WHERE installation_id = $2 AND task_id = $3",
         )
         .bind(state)
         .bind(id)
@@ -232,7 +234,7 @@ impl<'a> Installations<'a> {
         sqlx::query(
             "INSERT INTO deployed_products
                  (guid, name, version, settings, manifest, installation_id, deployed_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (guid) DO UPDATE SET
                  name = excluded.name, version = excluded.version, settings = excluded.settings,
                  manifest = excluded.manifest, installation_id = excluded.installation_id,
@@ -262,7 +264,7 @@ impl<'a> Installations<'a> {
     pub async fn deployed_one(&self, guid: &str) -> Result<Option<DeployedRow>> {
         Ok(sqlx::query_as(
             "SELECT guid, name, version, settings, manifest, installation_id, deployed_at
-               FROM deployed_products WHERE guid = ?",
+               FROM deployed_products WHERE guid = $1",
         )
         .bind(guid)
         .fetch_optional(self.pool)

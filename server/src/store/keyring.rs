@@ -44,7 +44,7 @@ impl<'a> Keyring<'a> {
         let done = sqlx::query(
             "INSERT INTO keyring (id, kdf, kdf_version, memory_kib, iterations, parallelism, salt,
                                   sealed_data_key, created_at, changed_at)
-             VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+             VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&row.kdf)
         .bind(row.kdf_version)
@@ -64,9 +64,9 @@ impl<'a> Keyring<'a> {
     /// only); `false` when another change came first.
     pub async fn replace(&self, expected: &KeyringRow, row: &KeyringRow) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE keyring SET kdf = ?, kdf_version = ?, memory_kib = ?, iterations = ?,
-                                parallelism = ?, salt = ?, sealed_data_key = ?, changed_at = ?
-              WHERE id = 1 AND salt = ? AND sealed_data_key = ?",
+            "UPDATE keyring SET kdf = $1, kdf_version = $2, memory_kib = $3, iterations = $4,
+                                parallelism = $5, salt = $6, sealed_data_key = $7, changed_at = $8
+              WHERE id = 1 AND salt = $9 AND sealed_data_key = $10",
         )
         .bind(&row.kdf)
         .bind(row.kdf_version)
@@ -86,7 +86,7 @@ impl<'a> Keyring<'a> {
     /// A sealed setting by name.
     pub async fn sealed_setting(&self, name: &str) -> Result<Option<Vec<u8>>> {
         Ok(
-            sqlx::query_scalar("SELECT value FROM sealed_settings WHERE name = ?")
+            sqlx::query_scalar("SELECT value FROM sealed_settings WHERE name = $1")
                 .bind(name)
                 .fetch_optional(self.pool)
                 .await?,
@@ -97,14 +97,14 @@ impl<'a> Keyring<'a> {
     /// existing one when two starts race).
     pub async fn insert_sealed_setting(&self, name: &str, value: &[u8]) -> Result<Vec<u8>> {
         sqlx::query(
-            "INSERT INTO sealed_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            "INSERT INTO sealed_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
         )
         .bind(name)
         .bind(value)
         .execute(self.pool)
         .await?;
         Ok(
-            sqlx::query_scalar("SELECT value FROM sealed_settings WHERE name = ?")
+            sqlx::query_scalar("SELECT value FROM sealed_settings WHERE name = $1")
                 .bind(name)
                 .fetch_one(self.pool)
                 .await?,
@@ -114,7 +114,7 @@ impl<'a> Keyring<'a> {
     /// Stores or replaces a sealed setting.
     pub async fn put_sealed_setting(&self, name: &str, value: &[u8]) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sealed_settings (name, value) VALUES (?, ?) \
+            "INSERT INTO sealed_settings (name, value) VALUES ($1, $2) \
              ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         )
         .bind(name)
@@ -126,7 +126,7 @@ impl<'a> Keyring<'a> {
 
     /// Removes a sealed setting (nothing when absent).
     pub async fn delete_sealed_setting(&self, name: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sealed_settings WHERE name = ?")
+        sqlx::query("DELETE FROM sealed_settings WHERE name = $1")
             .bind(name)
             .execute(self.pool)
             .await?;

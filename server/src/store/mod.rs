@@ -128,3 +128,25 @@ pub(crate) fn create_private_dir(path: &Path) -> Result<()> {
 pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every statement in the store writes numbered `$N` placeholders (the form PostgreSQL
+    /// reads); SQLite must bind them by number, also when one number appears twice and when
+    /// the numbers appear out of order.
+    #[tokio::test]
+    async fn sqlite_binds_numbered_placeholders_by_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let row: (String, String, i64) = sqlx::query_as("SELECT $2, $1 || $2, $3 + $3")
+            .bind("a")
+            .bind("b")
+            .bind(20_i64)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(row, ("b".to_owned(), "ab".to_owned(), 40));
+    }
+}

@@ -96,7 +96,7 @@ impl<'a> Products<'a> {
 
     pub async fn available_one(&self, name: &str, version: &str) -> Result<Option<AvailableRow>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {AVAILABLE_COLUMNS} FROM available_products WHERE name = ? AND version = ?"
+            "SELECT {AVAILABLE_COLUMNS} FROM available_products WHERE name = $1 AND version = $2"
         ))
         .bind(name)
         .bind(version)
@@ -109,7 +109,7 @@ impl<'a> Products<'a> {
         let done = sqlx::query(
             "INSERT INTO available_products
                  (name, version, label, metadata, file_path, sha256, size, bundled)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (name, version) DO NOTHING",
         )
         .bind(new.name)
@@ -126,7 +126,7 @@ impl<'a> Products<'a> {
     }
 
     pub async fn delete_available(&self, id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM available_products WHERE id = ?")
+        let done = sqlx::query("DELETE FROM available_products WHERE id = $1")
             .bind(id)
             .execute(self.pool)
             .await?;
@@ -143,7 +143,7 @@ impl<'a> Products<'a> {
 
     pub async fn staged_one(&self, guid: &str) -> Result<Option<StagedRow>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {STAGED_COLUMNS} FROM staged_products WHERE guid = ?"
+            "SELECT {STAGED_COLUMNS} FROM staged_products WHERE guid = $1"
         ))
         .bind(guid)
         .fetch_optional(self.pool)
@@ -152,7 +152,7 @@ impl<'a> Products<'a> {
 
     pub async fn staged_by_name(&self, name: &str) -> Result<Option<StagedRow>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {STAGED_COLUMNS} FROM staged_products WHERE name = ?"
+            "SELECT {STAGED_COLUMNS} FROM staged_products WHERE name = $1"
         ))
         .bind(name)
         .fetch_optional(self.pool)
@@ -170,7 +170,7 @@ impl<'a> Products<'a> {
     ) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO staged_products (guid, name, version, config, secrets)
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
         )
         .bind(guid)
         .bind(name)
@@ -199,8 +199,8 @@ impl<'a> Products<'a> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE staged_products
-                SET version = ?, config = ?, secrets = ?, config_version = config_version + 1
-              WHERE guid = ? AND config_version = ?",
+                SET version = $1, config = $2, secrets = $3, config_version = config_version + 1
+              WHERE guid = $4 AND config_version = $5",
         )
         .bind(version)
         .bind(config)
@@ -211,7 +211,7 @@ impl<'a> Products<'a> {
         .await?;
         if done.rows_affected() == 0 {
             let current: Option<i64> =
-                sqlx::query_scalar("SELECT config_version FROM staged_products WHERE guid = ?")
+                sqlx::query_scalar("SELECT config_version FROM staged_products WHERE guid = $1")
                     .bind(guid)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -227,11 +227,11 @@ impl<'a> Products<'a> {
 
     pub async fn delete_staged(&self, guid: &str) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query("DELETE FROM staged_products WHERE guid = ?")
+        let done = sqlx::query("DELETE FROM staged_products WHERE guid = $1")
             .bind(guid)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM config_changes WHERE subject = ?")
+        sqlx::query("DELETE FROM config_changes WHERE subject = $1")
             .bind(guid)
             .execute(&mut *tx)
             .await?;
@@ -243,7 +243,7 @@ impl<'a> Products<'a> {
     /// repeats.
     pub async fn changes_since(&self, subject: &str, version: i64) -> Result<Vec<String>> {
         let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT changed FROM config_changes WHERE subject = ? AND version > ? ORDER BY version",
+            "SELECT changed FROM config_changes WHERE subject = $1 AND version > $2 ORDER BY version",
         )
         .bind(subject)
         .bind(version)
@@ -271,7 +271,7 @@ impl<'a> Products<'a> {
     ) -> Result<Vec<ChangeRecord>> {
         let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
             "SELECT version, changed, changed_by, previous FROM config_changes
-              WHERE subject = ? AND version > ? ORDER BY version",
+              WHERE subject = $1 AND version > $2 ORDER BY version",
         )
         .bind(subject)
         .bind(version)
@@ -305,7 +305,7 @@ pub(super) async fn record_change(
     let previous = serde_json::to_string(previous).unwrap_or_else(|_| "{}".into());
     sqlx::query(
         "INSERT OR REPLACE INTO config_changes (subject, version, changed, changed_by, previous)
-         VALUES (?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(subject)
     .bind(version)
@@ -314,7 +314,7 @@ pub(super) async fn record_change(
     .bind(previous)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("DELETE FROM config_changes WHERE subject = ? AND version <= ?")
+    sqlx::query("DELETE FROM config_changes WHERE subject = $1 AND version <= $2")
         .bind(subject)
         .bind(version - 200)
         .execute(&mut **tx)

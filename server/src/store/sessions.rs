@@ -42,7 +42,7 @@ fn user_id(record: &Record) -> Option<i64> {
 
 /// Ends every session of a user; returns how many.
 pub async fn end_for_user(pool: &SqlitePool, user_id: i64) -> sqlx::Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(pool)
         .await?;
@@ -69,7 +69,7 @@ impl SqliteSessionStore {
 
     /// Deletes expired sessions; called periodically by the server.
     pub async fn delete_expired(&self) -> sqlx::Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(unix_now())
             .execute(&self.pool)
             .await?;
@@ -88,7 +88,7 @@ impl SessionStore for SqliteSessionStore {
         loop {
             let json = stored_json(record)?;
             let inserted = sqlx::query(
-                "INSERT INTO sessions (id, record, expires_at, user_id) VALUES (?, ?, ?, ?)
+                "INSERT INTO sessions (id, record, expires_at, user_id) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (id) DO NOTHING",
             )
             .bind(digest(&record.id))
@@ -108,7 +108,7 @@ impl SessionStore for SqliteSessionStore {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let json = stored_json(record)?;
         // Only a session that still exists is saved: one ended meanwhile stays ended.
-        sqlx::query("UPDATE sessions SET record = ?, expires_at = ?, user_id = ? WHERE id = ?")
+        sqlx::query("UPDATE sessions SET record = $1, expires_at = $2, user_id = $3 WHERE id = $4")
             .bind(json)
             .bind(record.expiry_date.unix_timestamp())
             .bind(user_id(record))
@@ -121,7 +121,7 @@ impl SessionStore for SqliteSessionStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let row: Option<(String,)> =
-            sqlx::query_as("SELECT record FROM sessions WHERE id = ? AND expires_at > ?")
+            sqlx::query_as("SELECT record FROM sessions WHERE id = $1 AND expires_at > $2")
                 .bind(digest(id))
                 .bind(unix_now())
                 .fetch_optional(&self.pool)
@@ -141,7 +141,7 @@ impl SessionStore for SqliteSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id = ?")
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
             .bind(digest(id))
             .execute(&self.pool)
             .await

@@ -13,7 +13,7 @@ use crate::{Error, Result};
 
 /// Copies the database behind `pool` into `dest` (which must not exist yet).
 pub async fn vacuum_into(pool: &SqlitePool, dest: &Path) -> Result<()> {
-    sqlx::query("VACUUM INTO ?")
+    sqlx::query("VACUUM INTO $1")
         .bind(dest.to_string_lossy().as_ref())
         .execute(pool)
         .await?;
@@ -30,7 +30,7 @@ pub async fn vacuum_file_into(source: &Path, dest: &Path) -> Result<()> {
         .busy_timeout(std::time::Duration::from_secs(10))
         .connect()
         .await?;
-    sqlx::query("VACUUM INTO ?")
+    sqlx::query("VACUUM INTO $1")
         .bind(dest.to_string_lossy().as_ref())
         .execute(&mut connection)
         .await?;

@@ -84,7 +84,7 @@ impl<'a> Stemcells<'a> {
 
     pub async fn one(&self, id: i64) -> Result<Option<StemcellRow>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {STEMCELL_COLUMNS} FROM stemcells WHERE id = ?"
+            "SELECT {STEMCELL_COLUMNS} FROM stemcells WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(self.pool)
@@ -93,7 +93,7 @@ impl<'a> Stemcells<'a> {
 
     pub async fn by_name_version(&self, name: &str, version: &str) -> Result<Option<StemcellRow>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {STEMCELL_COLUMNS} FROM stemcells WHERE name = ? AND version = ?"
+            "SELECT {STEMCELL_COLUMNS} FROM stemcells WHERE name = $1 AND version = $2"
         ))
         .bind(name)
         .bind(version)
@@ -106,7 +106,7 @@ impl<'a> Stemcells<'a> {
         let done = sqlx::query(
             "INSERT INTO stemcells (name, os, version, infrastructure, hypervisor, filename,
                  manifest, file_path, sha256, size, light, imported_by)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (name, version) DO NOTHING",
         )
         .bind(new.name)
@@ -130,10 +130,10 @@ impl<'a> Stemcells<'a> {
     /// `false` when the row is not light (any more).
     pub async fn make_full(&self, id: i64, new: &NewStemcell<'_>) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE stemcells SET infrastructure = ?, hypervisor = ?, filename = ?, manifest = ?,
-                 file_path = ?, sha256 = ?, size = ?, light = 0, imported_by = ?,
+            "UPDATE stemcells SET infrastructure = $1, hypervisor = $2, filename = $3, manifest = $4,
+                 file_path = $5, sha256 = $6, size = $7, light = 0, imported_by = $8,
                  imported_at = CURRENT_TIMESTAMP
-              WHERE id = ? AND light = 1",
+              WHERE id = $9 AND light = 1",
         )
         .bind(new.infrastructure)
         .bind(new.hypervisor)
@@ -150,7 +150,7 @@ impl<'a> Stemcells<'a> {
     }
 
     pub async fn delete(&self, id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM stemcells WHERE id = ?")
+        let done = sqlx::query("DELETE FROM stemcells WHERE id = $1")
             .bind(id)
             .execute(self.pool)
             .await?;
@@ -187,7 +187,7 @@ impl<'a> Stemcells<'a> {
     pub async fn assignments_of(&self, product_guid: &str) -> Result<Vec<AssignmentRow>> {
         Ok(sqlx::query_as(
             "SELECT product_guid, os, version, assigned_by, assigned_at
-               FROM stemcell_assignments WHERE product_guid = ? ORDER BY os",
+               FROM stemcell_assignments WHERE product_guid = $1 ORDER BY os",
         )
         .bind(product_guid)
         .fetch_all(self.pool)
@@ -204,7 +204,7 @@ impl<'a> Stemcells<'a> {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO stemcell_assignments (product_guid, os, version, assigned_by)
-             VALUES (?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4)
              ON CONFLICT (product_guid, os) DO UPDATE
                 SET version = excluded.version, assigned_by = excluded.assigned_by,
                     assigned_at = CURRENT_TIMESTAMP",
@@ -220,7 +220,7 @@ impl<'a> Stemcells<'a> {
 
     /// Removes a product's pin for one OS (it floats again for that OS).
     pub async fn unassign(&self, product_guid: &str, os: &str) -> Result<()> {
-        sqlx::query("DELETE FROM stemcell_assignments WHERE product_guid = ? AND os = ?")
+        sqlx::query("DELETE FROM stemcell_assignments WHERE product_guid = $1 AND os = $2")
             .bind(product_guid)
             .bind(os)
             .execute(self.pool)
@@ -230,7 +230,7 @@ impl<'a> Stemcells<'a> {
 
     /// Removes every pin of a product (it floats again).
     pub async fn unassign_product(&self, product_guid: &str) -> Result<()> {
-        sqlx::query("DELETE FROM stemcell_assignments WHERE product_guid = ?")
+        sqlx::query("DELETE FROM stemcell_assignments WHERE product_guid = $1")
             .bind(product_guid)
             .execute(self.pool)
             .await?;
@@ -241,7 +241,7 @@ impl<'a> Stemcells<'a> {
     /// the installations' `deployed_products` table; `None` when the product is not deployed.
     pub async fn deployed_stemcells(&self, guid: &str) -> Result<Option<String>> {
         Ok(
-            sqlx::query_scalar("SELECT stemcells FROM deployed_products WHERE guid = ?")
+            sqlx::query_scalar("SELECT stemcells FROM deployed_products WHERE guid = $1")
                 .bind(guid)
                 .fetch_optional(self.pool)
                 .await?,
@@ -250,7 +250,7 @@ impl<'a> Stemcells<'a> {
 
     /// Records the stemcells a product's deploy used, on its `deployed_products` row.
     pub async fn set_deployed_stemcells(&self, guid: &str, stemcells: &str) -> Result<()> {
-        sqlx::query("UPDATE deployed_products SET stemcells = ? WHERE guid = ?")
+        sqlx::query("UPDATE deployed_products SET stemcells = $1 WHERE guid = $2")
             .bind(stemcells)
             .bind(guid)
             .execute(self.pool)
@@ -269,7 +269,7 @@ impl<'a> Stemcells<'a> {
     /// Stages a deletion; `false` when it was already staged.
     pub async fn stage_deletion(&self, guid: &str, by: &str) -> Result<bool> {
         let done = sqlx::query(
-            "INSERT INTO staged_deletions (guid, staged_by) VALUES (?, ?)
+            "INSERT INTO staged_deletions (guid, staged_by) VALUES ($1, $2)
              ON CONFLICT (guid) DO NOTHING",
         )
         .bind(guid)
@@ -281,7 +281,7 @@ impl<'a> Stemcells<'a> {
 
     /// Cancels a staged deletion; `false` when none was staged.
     pub async fn cancel_deletion(&self, guid: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM staged_deletions WHERE guid = ?")
+        let done = sqlx::query("DELETE FROM staged_deletions WHERE guid = $1")
             .bind(guid)
             .execute(self.pool)
             .await?;
@@ -294,14 +294,14 @@ impl<'a> Stemcells<'a> {
     pub async fn forget_product(&self, guid: &str) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         for sql in [
-            "DELETE FROM deployed_products WHERE guid = ?",
-            "DELETE FROM staged_deletions WHERE guid = ?",
-            "DELETE FROM stemcell_assignments WHERE product_guid = ?",
-            "DELETE FROM config_changes WHERE subject = ?",
+            "DELETE FROM deployed_products WHERE guid = $1",
+            "DELETE FROM staged_deletions WHERE guid = $1",
+            "DELETE FROM stemcell_assignments WHERE product_guid = $1",
+            "DELETE FROM config_changes WHERE subject = $1",
         ] {
             sqlx::query(sql).bind(guid).execute(&mut *tx).await?;
         }
-        let done = sqlx::query("DELETE FROM staged_products WHERE guid = ?")
+        let done = sqlx::query("DELETE FROM staged_products WHERE guid = $1")
             .bind(guid)
             .execute(&mut *tx)
             .await?;

@@ -29,13 +29,13 @@ impl<'a> Tokens<'a> {
         let token = random_token(32);
         let now = unix_now();
         // Expired tokens are swept here rather than by a timer: issuing is rare and cheap.
-        sqlx::query("DELETE FROM access_tokens WHERE expires_at <= ?")
+        sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1")
             .bind(now)
             .execute(self.pool)
             .await?;
         sqlx::query(
             "INSERT INTO access_tokens (token_sha256, subject_kind, subject_name, role, expires_at)
-             VALUES (?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(sha256_hex(&token))
         .bind(&principal.kind)
@@ -54,7 +54,7 @@ impl<'a> Tokens<'a> {
     pub async fn principal(&self, token: &str) -> Result<Option<Principal>> {
         let row: Option<(String, String, String)> = sqlx::query_as(
             "SELECT t.subject_kind, t.subject_name, t.role FROM access_tokens AS t
-             WHERE t.token_sha256 = ? AND t.expires_at > ?
+             WHERE t.token_sha256 = $1 AND t.expires_at > $2
                AND ((t.subject_kind = 'user' AND EXISTS (
                         SELECT 1 FROM users AS u
                         WHERE u.username = t.subject_name AND u.role = t.role
@@ -73,7 +73,7 @@ impl<'a> Tokens<'a> {
     /// Ends every token of a subject (`kind` is `user` or `client`); returns how many.
     pub async fn end_for(&self, kind: &str, name: &str) -> Result<u64> {
         let done =
-            sqlx::query("DELETE FROM access_tokens WHERE subject_kind = ? AND subject_name = ?")
+            sqlx::query("DELETE FROM access_tokens WHERE subject_kind = $1 AND subject_name = $2")
                 .bind(kind)
                 .bind(name)
                 .execute(self.pool)

@@ -59,7 +59,7 @@ impl<'a> Users<'a> {
     pub async fn create(&self, username: &str, password: &str, role: &str) -> Result<User> {
         let hash = password::hash(password).await?;
         let inserted = sqlx::query_as::<_, User>(&format!(
-            "INSERT INTO users (username, password_hash, role) VALUES (?, ?, ?)
+            "INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3)
              RETURNING {COLUMNS}"
         ))
         .bind(username)
@@ -78,7 +78,7 @@ impl<'a> Users<'a> {
 
     pub async fn by_id(&self, id: i64) -> Result<Option<User>> {
         Ok(
-            sqlx::query_as::<_, User>(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
+            sqlx::query_as::<_, User>(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(self.pool)
                 .await?,
@@ -87,7 +87,7 @@ impl<'a> Users<'a> {
 
     pub async fn by_name(&self, username: &str) -> Result<Option<User>> {
         Ok(
-            sqlx::query_as::<_, User>(&format!("SELECT {COLUMNS} FROM users WHERE username = ?"))
+            sqlx::query_as::<_, User>(&format!("SELECT {COLUMNS} FROM users WHERE username = $1"))
                 .bind(username)
                 .fetch_optional(self.pool)
                 .await?,
@@ -106,7 +106,7 @@ impl<'a> Users<'a> {
     /// Gives `username` the role `role`, unless that demotes the last enabled administrator.
     pub async fn set_role(&self, username: &str, role: &str) -> Result<Guarded> {
         let changed = sqlx::query_as::<_, User>(&format!(
-            "UPDATE users SET role = ?1 WHERE username = ?2 AND (?1 = 'admin' OR {NOT_LAST_ADMIN})
+            "UPDATE users SET role = $1 WHERE username = $2 AND ($1 = 'admin' OR {NOT_LAST_ADMIN})
              RETURNING {COLUMNS}"
         ))
         .bind(role)
@@ -120,7 +120,7 @@ impl<'a> Users<'a> {
     pub async fn set_disabled(&self, username: &str, disabled: bool) -> Result<Guarded> {
         let guard = if disabled { NOT_LAST_ADMIN } else { "1 = 1" };
         let changed = sqlx::query_as::<_, User>(&format!(
-            "UPDATE users SET disabled = ?1 WHERE username = ?2 AND {guard}
+            "UPDATE users SET disabled = $1 WHERE username = $2 AND {guard}
              RETURNING {COLUMNS}"
         ))
         .bind(disabled)
@@ -133,7 +133,7 @@ impl<'a> Users<'a> {
     /// Removes `username`, unless it is the last enabled administrator.
     pub async fn delete(&self, username: &str) -> Result<Guarded> {
         let deleted = sqlx::query_as::<_, User>(&format!(
-            "DELETE FROM users WHERE username = ?1 AND {NOT_LAST_ADMIN} RETURNING {COLUMNS}"
+            "DELETE FROM users WHERE username = $1 AND {NOT_LAST_ADMIN} RETURNING {COLUMNS}"
         ))
         .bind(username)
         .fetch_optional(self.pool)
@@ -153,7 +153,7 @@ impl<'a> Users<'a> {
     pub async fn set_password(&self, username: &str, new_password: &str) -> Result<Option<User>> {
         let hash = password::hash(new_password).await?;
         Ok(sqlx::query_as::<_, User>(&format!(
-            "UPDATE users SET password_hash = ? WHERE username = ? RETURNING {COLUMNS}"
+            "UPDATE users SET password_hash = $1 WHERE username = $2 RETURNING {COLUMNS}"
         ))
         .bind(hash)
         .bind(username)
@@ -166,7 +166,7 @@ impl<'a> Users<'a> {
     pub async fn authenticate(&self, username: &str, candidate: &str) -> Result<Option<User>> {
         let row: Option<(i64, String, String, bool, String, String)> = sqlx::query_as(
             "SELECT id, username, role, disabled, created_at, password_hash FROM users
-             WHERE username = ?",
+             WHERE username = $1",
         )
         .bind(username)
         .fetch_optional(self.pool)

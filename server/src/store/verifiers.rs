@@ -15,7 +15,7 @@ impl Verifiers<'_> {
     /// Verifier → enabled, for the verifiers of `owner` that have a row.
     pub async fn settings(&self, owner: &str) -> Result<BTreeMap<String, bool>> {
         let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT verifier, enabled FROM verifier_settings WHERE owner_guid = ?")
+            sqlx::query_as("SELECT verifier, enabled FROM verifier_settings WHERE owner_guid = $1")
                 .bind(owner)
                 .fetch_all(self.pool)
                 .await?;
@@ -26,7 +26,7 @@ impl Verifiers<'_> {
     pub async fn set(&self, owner: &str, verifier: &str, enabled: bool) -> Result<()> {
         sqlx::query(
             "INSERT INTO verifier_settings (owner_guid, verifier, enabled, changed_at) \
-             VALUES (?, ?, ?, ?) ON CONFLICT (owner_guid, verifier) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (owner_guid, verifier) \
              DO UPDATE SET enabled = excluded.enabled, changed_at = excluded.changed_at",
         )
         .bind(owner)
