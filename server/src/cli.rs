@@ -184,7 +184,7 @@ pub fn main() -> ExitCode {
 }
 
 async fn create_client(name: &str, role: &str, data: &DataDir) -> crate::Result<()> {
-    let store = crate::store::Store::open(&data.path).await?;
+    let store = crate::store::Store::open_data(data).await?;
     let secret = crate::secrets::random_token(24);
     store.api_clients().create(name, role, &secret).await?;
     println!("Created API client '{name}' with role '{role}'. Its secret (shown only this once):");
@@ -193,7 +193,7 @@ async fn create_client(name: &str, role: &str, data: &DataDir) -> crate::Result<
 }
 
 async fn accounts(data: &DataDir) -> crate::Result<crate::auth::accounts::Accounts> {
-    let store = crate::store::Store::open(&data.path).await?;
+    let store = crate::store::Store::open_data(data).await?;
     Ok(crate::auth::accounts::Accounts::new(store))
 }
 
@@ -289,7 +289,7 @@ async fn client(command: ClientCommand) -> crate::Result<()> {
 }
 
 async fn change_decryption_passphrase(data: &DataDir) -> crate::Result<()> {
-    let store = crate::store::Store::open(&data.path).await?;
+    let store = crate::store::Store::open_data(data).await?;
     let old = read_password("Current decryption passphrase: ")?;
     let new = read_password("New decryption passphrase: ")?;
     crate::passphrase::change(&store, &old, &new).await?;

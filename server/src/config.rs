@@ -127,9 +127,14 @@ impl ServeConfig {
     }
 }
 
-/// Where Tileworks keeps its state: the SQLite database and generated files.
+/// Where Tileworks keeps its state: the database (the data dir's SQLite file unless
+/// `--database-url` names another) and files.
 #[derive(Debug, Clone, Args)]
 pub struct DataDir {
     #[arg(long = "data-dir", env = "TILEWORKS_DATA_DIR", default_value = "data")]
     pub path: PathBuf,
+    /// The database: `sqlite://PATH` or `postgres://USER:PASSWORD@HOST:PORT/DB`. Without it,
+    /// the data dir's `tileworks.db` (SQLite).
+    #[arg(long = "database-url", env = "TILEWORKS_DATABASE_URL")]
+    pub database_url: Option<String>,
 }

@@ -29,7 +29,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::SessionManagerLayer;
 
-use crate::store::sessions::SqliteSessionStore;
+use crate::store::sessions::DatabaseSessionStore;
 
 /// Largest body accepted by the login form and the token endpoint. Both carry a few short
 /// fields; anything bigger is refused with 413 before it is read.
@@ -40,7 +40,7 @@ pub const SESSION_COOKIE: &str = "tileworks_session";
 
 /// All routes, guarded by the session and authentication layers.
 pub fn router(state: AppState, secure_cookies: bool) -> Router {
-    let sessions = SessionManagerLayer::new(SqliteSessionStore::new(state.store.pool().clone()))
+    let sessions = SessionManagerLayer::new(DatabaseSessionStore::new(state.store.pool().clone()))
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

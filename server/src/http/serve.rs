@@ -12,7 +12,7 @@ use super::{router, AppState};
 use crate::auth::throttle::{Policy, Throttle};
 use crate::config::ServeConfig;
 use crate::store::sealing::{Key32, Sealer};
-use crate::store::sessions::SqliteSessionStore;
+use crate::store::sessions::DatabaseSessionStore;
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -21,7 +21,7 @@ use crate::{Error, Result};
 /// passphrase is given when the environment does not give it.
 pub async fn serve(config: ServeConfig) -> Result<()> {
     init_tracing();
-    let store = Store::open(&config.data.path).await?;
+    let store = Store::open_data(&config.data).await?;
     let given = config
         .decryption_passphrase
         .clone()
@@ -142,7 +142,7 @@ async fn open_app(
     let tls = live_tls.is_some();
     let (state, embedded_director) =
         open_services(config, store.clone(), key, lock.clone(), addr, live_tls).await?;
-    spawn_session_sweeper(SqliteSessionStore::new(state.store.pool().clone()));
+    spawn_session_sweeper(DatabaseSessionStore::new(state.store.pool().clone()));
     lock.open(router(state, tls));
     tracing::info!("unlocked: every service is up");
     Ok(embedded_director)
@@ -324,7 +324,7 @@ fn init_tracing() {
         .try_init();
 }
 
-fn spawn_session_sweeper(store: SqliteSessionStore) {
+fn spawn_session_sweeper(store: DatabaseSessionStore) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {

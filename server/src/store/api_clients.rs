@@ -1,6 +1,6 @@
 //! Automation clients (client_credentials grant).
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::auth::password;
 use crate::{Error, Result};
@@ -20,11 +20,11 @@ pub struct ListedClient {
 }
 
 pub struct ApiClients<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a AnyPool,
 }
 
 impl<'a> ApiClients<'a> {
-    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+    pub(super) fn new(pool: &'a AnyPool) -> Self {
         ApiClients { pool }
     }
 

@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
 
 use crate::Result;
 
@@ -57,24 +57,24 @@ pub struct EventFilter {
 }
 
 pub struct Audit<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a AnyPool,
 }
 
 const COLUMNS: &str =
     "id, time, principal, role, address, method, route, target, status, result, kind, body";
 
 impl<'a> Audit<'a> {
-    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+    pub(super) fn new(pool: &'a AnyPool) -> Self {
         Audit { pool }
     }
 
     /// Appends an event stamped with the current time; returns its id.
     pub async fn append(&self, event: &NewEvent) -> Result<i64> {
         let body = event.body.as_ref().map(Value::to_string);
-        let done = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO audit_events \
              (time, principal, role, address, method, route, target, status, result, kind, body) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(now_rfc3339())
         .bind(&event.principal)
@@ -87,9 +87,9 @@ impl<'a> Audit<'a> {
         .bind(&event.result)
         .bind(&event.kind)
         .bind(body)
-        .execute(self.pool)
+        .fetch_one(self.pool)
         .await?;
-        Ok(done.last_insert_rowid())
+        Ok(id)
     }
 
     /// One page of the matching events, newest first, and how many match in all.
@@ -99,58 +99,117 @@ impl<'a> Audit<'a> {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<Event>, i64)> {
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM audit_events");
-        where_clause(&mut count, filter, None);
-        let total: i64 = count.build().fetch_one(self.pool).await?.try_get(0)?;
-        let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM audit_events"));
-        where_clause(&mut select, filter, None);
-        select.push(" ORDER BY id DESC LIMIT ");
-        select.push_bind(limit);
-        select.push(" OFFSET ");
-        select.push_bind(offset);
-        let rows = select.build().fetch_all(self.pool).await?;
+        let (condition, binds) = where_clause(filter, None);
+        let total: i64 = bind_all(
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM audit_events{condition}")),
+            &binds,
+        )
+        .fetch_one(self.pool)
+        .await?;
+        let n = binds.len();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_events{condition} ORDER BY id DESC LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let rows = bind_all(sqlx::query(&sql), &binds)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(self.pool)
+            .await?;
         Ok((rows.iter().map(event).collect::<Result<_>>()?, total))
     }
 
     /// Up to `limit` matching events after the id `after`, oldest first: the export reads the
     /// whole trail in such chunks, never all of it at once.
     pub async fn chunk(&self, filter: &EventFilter, after: i64, limit: i64) -> Result<Vec<Event>> {
-        let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM audit_events"));
-        where_clause(&mut select, filter, Some(after));
-        select.push(" ORDER BY id LIMIT ");
-        select.push_bind(limit);
-        let rows = select.build().fetch_all(self.pool).await?;
+        let (condition, binds) = where_clause(filter, Some(after));
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_events{condition} ORDER BY id LIMIT ${}",
+            binds.len() + 1
+        );
+        let rows = bind_all(sqlx::query(&sql), &binds)
+            .bind(limit)
+            .fetch_all(self.pool)
+            .await?;
         rows.iter().map(event).collect()
     }
 }
 
-fn where_clause(query: &mut QueryBuilder<'_, Sqlite>, filter: &EventFilter, after: Option<i64>) {
-    query.push(" WHERE 1 = 1");
+/// A value the filter binds.
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// ` WHERE …` for `filter` with numbered placeholders `$1…` (PostgreSQL needs numbers; sqlx's
+/// QueryBuilder over `Any` writes `?`), and the values to bind in that order.
+fn where_clause(filter: &EventFilter, after: Option<i64>) -> (String, Vec<Bind>) {
+    let mut sql = String::from(" WHERE 1 = 1");
+    let mut binds = Vec::new();
+    let mut push = |sql: &mut String, text: &str, value: Bind| {
+        binds.push(value);
+        sql.push_str(text);
+        sql.push_str(&format!("${}", binds.len()));
+    };
     if let Some(after) = after {
-        query.push(" AND id > ").push_bind(after);
+        push(&mut sql, " AND id > ", Bind::Int(after));
     }
     if let Some(principal) = &filter.principal {
-        query.push(" AND principal = ").push_bind(principal.clone());
+        push(&mut sql, " AND principal = ", Bind::Text(principal.clone()));
     }
     if let Some(kind) = &filter.kind {
-        query.push(" AND kind = ").push_bind(kind.clone());
+        push(&mut sql, " AND kind = ", Bind::Text(kind.clone()));
     }
     if let Some(result) = &filter.result {
-        query.push(" AND result = ").push_bind(result.clone());
+        push(&mut sql, " AND result = ", Bind::Text(result.clone()));
     }
     if let Some(route) = &filter.route {
-        query
-            .push(" AND (route = ")
-            .push_bind(route.clone())
-            .push(" OR target LIKE ")
-            .push_bind(format!("{}%", escape_like(route)))
-            .push(" ESCAPE '\\')");
+        push(&mut sql, " AND (route = ", Bind::Text(route.clone()));
+        let pattern = format!("{}%", escape_like(route));
+        push(&mut sql, " OR target LIKE ", Bind::Text(pattern));
+        sql.push_str(" ESCAPE '\\')");
     }
     if let Some(since) = &filter.since {
-        query.push(" AND time >= ").push_bind(since.clone());
+        push(&mut sql, " AND time >= ", Bind::Text(since.clone()));
     }
     if let Some(until) = &filter.until {
-        query.push(" AND time < ").push_bind(until.clone());
+        push(&mut sql, " AND time < ", Bind::Text(until.clone()));
+    }
+    (sql, binds)
+}
+
+/// `query` with `binds` bound in order (a query, or a scalar query).
+fn bind_all<'q, Q: BindValues<'q>>(query: Q, binds: &'q [Bind]) -> Q {
+    binds.iter().fold(query, |query, bind| match bind {
+        Bind::Int(value) => query.bind_int(*value),
+        Bind::Text(value) => query.bind_text(value),
+    })
+}
+
+/// What `bind_all` needs of sqlx's two query types.
+trait BindValues<'q> {
+    fn bind_int(self, value: i64) -> Self;
+    fn bind_text(self, value: &'q str) -> Self;
+}
+
+impl<'q> BindValues<'q> for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    fn bind_int(self, value: i64) -> Self {
+        self.bind(value)
+    }
+    fn bind_text(self, value: &'q str) -> Self {
+        self.bind(value)
+    }
+}
+
+impl<'q, O> BindValues<'q>
+    for sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>
+{
+    fn bind_int(self, value: i64) -> Self {
+        self.bind(value)
+    }
+    fn bind_text(self, value: &'q str) -> Self {
+        self.bind(value)
     }
 }
 
@@ -166,7 +225,7 @@ fn escape_like(text: &str) -> String {
     out
 }
 
-fn event(row: &SqliteRow) -> Result<Event> {
+fn event(row: &AnyRow) -> Result<Event> {
     let body: Option<String> = row.try_get("body")?;
     let status: i64 = row.try_get("status")?;
     Ok(Event {

@@ -2,7 +2,7 @@
 //! (migrations/0008_broker.sql). JSON columns are written and read by `crate::broker`, the only
 //! caller; sealing happens there too.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::Result;
 
@@ -67,11 +67,11 @@ const OPERATION_COLUMNS: &str = "id, instance_id, kind, state, plan_id, paramete
      manifest_plan, steps, step, task_id, error, started_at, finished_at";
 
 pub struct Broker<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a AnyPool,
 }
 
 impl<'a> Broker<'a> {
-    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+    pub(super) fn new(pool: &'a AnyPool) -> Self {
         Broker { pool }
     }
 

@@ -1,7 +1,7 @@
 //! The `certificate_authorities` table: the root CA that signs generated certificates (the
 //! active one) and the others kept during a rotation. Private keys arrive and leave sealed.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::Result;
 
@@ -10,17 +10,18 @@ pub struct CaRow {
     pub guid: String,
     pub cert_pem: String,
     pub sealed_private_key: Vec<u8>,
+    #[sqlx(try_from = "crate::store::Flag")]
     pub active: bool,
     /// Unix seconds.
     pub created_at: i64,
 }
 
 pub struct CertificateAuthorities<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a AnyPool,
 }
 
 impl<'a> CertificateAuthorities<'a> {
-    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+    pub(super) fn new(pool: &'a AnyPool) -> Self {
         CertificateAuthorities { pool }
     }
 
@@ -55,9 +56,9 @@ impl<'a> CertificateAuthorities<'a> {
         .bind(&row.guid)
         .bind(&row.cert_pem)
         .bind(&row.sealed_private_key)
-        .bind(row.active)
+        .bind(i64::from(row.active))
         .bind(row.created_at)
-        .bind(row.active)
+        .bind(i64::from(row.active))
         .execute(self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

@@ -1,7 +1,7 @@
 //! The Director tile's (p-bosh) configuration: one row, versioned like a staged product, with
 //! IaaS secrets sealed apart from the rest.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use super::products::{record_change, Versioned};
 use crate::Result;
@@ -18,11 +18,11 @@ pub struct DirectorRow {
 }
 
 pub struct Director<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a AnyPool,
 }
 
 impl<'a> Director<'a> {
-    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+    pub(super) fn new(pool: &'a AnyPool) -> Self {
         Director { pool }
     }
 

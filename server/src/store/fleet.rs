@@ -1,7 +1,7 @@
 //! Fleet runs and their clusters' state (migrations/0016_fleet_runs.sql). The enum columns and
 //! the options' JSON are written and read by `crate::broker::fleet`, the only caller.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::Result;
 
@@ -26,6 +26,7 @@ pub struct FleetClusterRow {
     pub instance_id: String,
     pub deployment: String,
     pub cluster_name: Option<String>,
+    #[sqlx(try_from = "crate::store::Flag")]
     pub canary: bool,
     pub state: String,
     pub attempts: i64,
@@ -44,11 +45,11 @@ const CLUSTER_COLUMNS: &str = "run_id, position, instance_id, deployment, cluste
 const UNFINISHED: &str = "('pending', 'in_progress')";
 
 pub struct Fleet<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a AnyPool,
 }
 
 impl<'a> Fleet<'a> {
-    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+    pub(super) fn new(pool: &'a AnyPool) -> Self {
         Fleet { pool }
     }
 
@@ -95,7 +96,7 @@ impl<'a> Fleet<'a> {
             .bind(&c.instance_id)
             .bind(&c.deployment)
             .bind(&c.cluster_name)
-            .bind(c.canary)
+            .bind(i64::from(c.canary))
             .bind(&c.state)
             .bind(c.attempts)
             .bind(c.operation_id)

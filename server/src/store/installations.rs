@@ -2,7 +2,7 @@
 //! each product. JSON columns are written and read by the installations service
 //! (`crate::installations`), which is the only caller; sealing happens there too.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::Result;
 
@@ -53,11 +53,11 @@ pub enum Started {
 const COLUMNS: &str = "id, status, user_name, request, products, started_at, finished_at, result";
 
 pub struct Installations<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a AnyPool,
 }
 
 impl<'a> Installations<'a> {
-    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+    pub(super) fn new(pool: &'a AnyPool) -> Self {
         Installations { pool }
     }
 

@@ -3,7 +3,7 @@
 //! data key. What they mean and how they are made is `crate::passphrase`; this file only reads
 //! and writes them.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use super::unix_now;
 use crate::Result;
@@ -21,11 +21,11 @@ pub struct KeyringRow {
 }
 
 pub struct Keyring<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a AnyPool,
 }
 
 impl<'a> Keyring<'a> {
-    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+    pub(super) fn new(pool: &'a AnyPool) -> Self {
         Keyring { pool }
     }
 

@@ -20,42 +20,99 @@ pub mod users;
 pub mod verifiers;
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
 
 use crate::{Error, Result};
 
 /// The database file's name inside the data dir.
 pub const DATABASE_FILE: &str = "tileworks.db";
 
+/// Which engine the store talks to. Only this module (and the few statements that have no
+/// portable form) looks at it; everything else in Tileworks sees one `Store`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The default: one file in the data dir, WAL.
+    Sqlite,
+    /// A shared PostgreSQL server (`--database-url postgres://…`), for several replicas.
+    Postgres,
+}
+
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
 
 impl Store {
-    /// Opens (creating if needed) the data dir and its database, and applies pending migrations.
+    /// Opens (creating if needed) the data dir and its SQLite database, and applies pending
+    /// migrations.
     pub async fn open(data_dir: &Path) -> Result<Store> {
-        create_private_dir(data_dir)?;
-        let url = format!("sqlite://{}", data_dir.join(DATABASE_FILE).display());
-        let options = SqliteConnectOptions::from_str(&url)
-            .map_err(|e| Error::Config(format!("database path {url}: {e}")))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("../migrations").run(&pool).await?;
-        Ok(Store { pool })
+        Store::connect(data_dir, None).await
     }
 
-    pub fn pool(&self) -> &SqlitePool {
+    /// Opens the database `data.database_url` names (the data dir's SQLite file without one).
+    pub async fn open_data(data: &crate::config::DataDir) -> Result<Store> {
+        Store::connect(&data.path, data.database_url.as_deref()).await
+    }
+
+    /// Opens the data dir (files stay there whatever the database) and the database at
+    /// `database_url`: `sqlite://…`, `postgres://…`, or `None` for the data dir's SQLite file.
+    /// Applies that backend's pending migrations (migrations/sqlite or migrations/postgres:
+    /// the same versions, each in its dialect).
+    pub async fn connect(data_dir: &Path, database_url: Option<&str>) -> Result<Store> {
+        create_private_dir(data_dir)?;
+        sqlx::any::install_default_drivers();
+        let url = match database_url {
+            Some(url) => url.to_owned(),
+            None => format!("sqlite://{}", data_dir.join(DATABASE_FILE).display()),
+        };
+        let backend = backend_of(&url)?;
+        let mut options: AnyConnectOptions = url
+            .parse()
+            .map_err(|e| Error::Config(format!("--database-url: {e}")))?;
+        if backend == Backend::Sqlite && !url.contains("mode=") {
+            // Create the file on first start, as before.
+            let separator = if url.contains('?') { '&' } else { '?' };
+            options = format!("{url}{separator}mode=rwc")
+                .parse()
+                .map_err(|e| Error::Config(format!("--database-url: {e}")))?;
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // What SqliteConnectOptions set before: WAL, enforced foreign keys, and
+                        // waiting for a writer instead of failing at once.
+                        connection
+                            .execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                                 PRAGMA busy_timeout = 10000;",
+                            )
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&pool).await?,
+        }
+        Ok(Store { pool, backend })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     pub fn users(&self) -> users::Users<'_> {
@@ -124,6 +181,30 @@ pub(crate) fn create_private_dir(path: &Path) -> Result<()> {
         .map_err(|e| Error::io(format!("creating data dir {}", path.display()), e))
 }
 
+/// The backend a database URL names; anything else is refused with the URL's scheme.
+fn backend_of(url: &str) -> Result<Backend> {
+    let scheme = url.split(':').next().unwrap_or_default();
+    match scheme {
+        "sqlite" => Ok(Backend::Sqlite),
+        "postgres" | "postgresql" => Ok(Backend::Postgres),
+        _ => Err(Error::Config(format!(
+            "--database-url: scheme '{scheme}' is not supported (use sqlite://… or postgres://…)"
+        ))),
+    }
+}
+
+/// A 0/1 flag column (INTEGER on SQLite, BIGINT on PostgreSQL: the same on both, so the
+/// statements need no per-backend form), read as a `bool` through `#[sqlx(try_from = "Flag")]`.
+#[derive(sqlx::Type, Clone, Copy, Debug)]
+#[sqlx(transparent)]
+pub struct Flag(i64);
+
+impl From<Flag> for bool {
+    fn from(flag: Flag) -> bool {
+        flag.0 != 0
+    }
+}
+
 /// Seconds since the Unix epoch, the time unit of every expiry column.
 pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -148,5 +229,43 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(row, ("b".to_owned(), "ab".to_owned(), 40));
+    }
+
+    /// Through the `Any` pool the SQLite connections keep what the SQLite-only pool set:
+    /// WAL, enforced foreign keys, a busy timeout.
+    #[tokio::test]
+    async fn sqlite_connections_keep_wal_foreign_keys_and_busy_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        assert_eq!(store.backend(), Backend::Sqlite);
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(keys, 1);
+        let timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(timeout, 10_000);
+    }
+
+    /// A database URL of another engine is refused naming the option and the schemes known.
+    #[tokio::test]
+    async fn unknown_database_url_scheme_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Store::connect(dir.path(), Some("mysql://localhost/tileworks"))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--database-url") && err.contains("'mysql'"),
+            "{err}"
+        );
     }
 }

@@ -5,7 +5,7 @@
 //! meaning of the JSON belong to the products service (`crate::products`), which is the only
 //! caller.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::Result;
 
@@ -20,6 +20,7 @@ pub struct AvailableRow {
     pub file_path: Option<String>,
     pub sha256: String,
     pub size: i64,
+    #[sqlx(try_from = "crate::store::Flag")]
     pub bundled: bool,
     pub imported_at: String,
 }
@@ -74,7 +75,7 @@ pub struct ChangeRecord {
 }
 
 pub struct Products<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a AnyPool,
 }
 
 const AVAILABLE_COLUMNS: &str =
@@ -82,7 +83,7 @@ const AVAILABLE_COLUMNS: &str =
 const STAGED_COLUMNS: &str = "guid, name, version, config, secrets, config_version, staged_at";
 
 impl<'a> Products<'a> {
-    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+    pub(super) fn new(pool: &'a AnyPool) -> Self {
         Products { pool }
     }
 
@@ -119,7 +120,7 @@ impl<'a> Products<'a> {
         .bind(new.file_path)
         .bind(new.sha256)
         .bind(new.size)
-        .bind(new.bundled)
+        .bind(i64::from(new.bundled))
         .execute(self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -294,7 +295,7 @@ impl<'a> Products<'a> {
 /// Notes what a save changed and the values before (the caller leaves credentials out). Only the last 200 entries per subject are kept: enough to explain
 /// any realistic stale save.
 pub(super) async fn record_change(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     subject: &str,
     version: i64,
     changed: &[String],

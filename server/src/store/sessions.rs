@@ -1,4 +1,5 @@
-//! A tower-sessions store in the same SQLite database, so a restart keeps people logged in.
+//! A tower-sessions store in the Tileworks database (SQLite or PostgreSQL), so a restart keeps people
+//! logged in and every replica sharing the database knows every session.
 //!
 //! Only a digest of each session id is stored (like bearer tokens), and the stored record
 //! leaves the id out: whoever reads the database cannot present a session from it.
@@ -9,7 +10,7 @@
 //! bring it back when it finishes.
 
 use async_trait::async_trait;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
@@ -41,7 +42,7 @@ fn user_id(record: &Record) -> Option<i64> {
 }
 
 /// Ends every session of a user; returns how many.
-pub async fn end_for_user(pool: &SqlitePool, user_id: i64) -> sqlx::Result<u64> {
+pub async fn end_for_user(pool: &AnyPool, user_id: i64) -> sqlx::Result<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(pool)
@@ -58,13 +59,13 @@ fn stored_json(record: &Record) -> session_store::Result<String> {
 }
 
 #[derive(Debug, Clone)]
-pub struct SqliteSessionStore {
-    pool: SqlitePool,
+pub struct DatabaseSessionStore {
+    pool: AnyPool,
 }
 
-impl SqliteSessionStore {
-    pub fn new(pool: SqlitePool) -> Self {
-        SqliteSessionStore { pool }
+impl DatabaseSessionStore {
+    pub fn new(pool: AnyPool) -> Self {
+        DatabaseSessionStore { pool }
     }
 
     /// Deletes expired sessions; called periodically by the server.
@@ -82,7 +83,7 @@ fn backend(err: impl std::fmt::Display) -> session_store::Error {
 }
 
 #[async_trait]
-impl SessionStore for SqliteSessionStore {
+impl SessionStore for DatabaseSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // Ids are random 128-bit values; on the (astronomically unlikely) collision pick another.
         loop {

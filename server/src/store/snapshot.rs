@@ -6,13 +6,21 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::AnyPool;
 use sqlx::{ConnectOptions, Connection};
 
 use crate::{Error, Result};
 
 /// Copies the database behind `pool` into `dest` (which must not exist yet).
-pub async fn vacuum_into(pool: &SqlitePool, dest: &Path) -> Result<()> {
+/// Only for the SQLite backend: a PostgreSQL database is copied with its own tools
+/// (`pg_dump`), and asking for it here is refused with that advice.
+pub async fn vacuum_into(pool: &AnyPool, dest: &Path) -> Result<()> {
+    if super::backend_of(pool.connect_options().database_url.as_str())? != super::Backend::Sqlite {
+        return Err(Error::Config(
+            "a database snapshot is taken from SQLite only; copy PostgreSQL with pg_dump".into(),
+        ));
+    }
     sqlx::query("VACUUM INTO $1")
         .bind(dest.to_string_lossy().as_ref())
         .execute(pool)

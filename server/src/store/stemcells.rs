@@ -4,7 +4,7 @@
 //! Only the stemcell library service (`crate::stemcells`) and the products service
 //! (`crate::products`) call this; the meaning of the JSON columns belongs to them.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::Result;
 
@@ -22,6 +22,7 @@ pub struct StemcellRow {
     pub file_path: Option<String>,
     pub sha256: Option<String>,
     pub size: i64,
+    #[sqlx(try_from = "crate::store::Flag")]
     pub light: bool,
     pub imported_by: String,
     pub imported_at: String,
@@ -63,14 +64,14 @@ pub struct DeletionRow {
 }
 
 pub struct Stemcells<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a AnyPool,
 }
 
 const STEMCELL_COLUMNS: &str = "id, name, os, version, infrastructure, hypervisor, filename, \
      manifest, file_path, sha256, size, light, imported_by, imported_at";
 
 impl<'a> Stemcells<'a> {
-    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+    pub(super) fn new(pool: &'a AnyPool) -> Self {
         Stemcells { pool }
     }
 
@@ -119,7 +120,7 @@ impl<'a> Stemcells<'a> {
         .bind(new.file_path)
         .bind(new.sha256)
         .bind(new.size)
-        .bind(new.light)
+        .bind(i64::from(new.light))
         .bind(new.imported_by)
         .execute(self.pool)
         .await?;

@@ -1,6 +1,6 @@
 //! Bearer tokens issued by the token endpoint.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use super::unix_now;
 use crate::secrets::{random_token, sha256_hex};
@@ -16,11 +16,11 @@ pub struct Principal {
 }
 
 pub struct Tokens<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a AnyPool,
 }
 
 impl<'a> Tokens<'a> {
-    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+    pub(super) fn new(pool: &'a AnyPool) -> Self {
         Tokens { pool }
     }
 

@@ -4,7 +4,7 @@
 //! that demotes, disables or deletes a user, so two administrators demoting each other at the
 //! same moment cannot both succeed.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::auth::password;
 use crate::{Error, Result};
@@ -14,6 +14,7 @@ pub struct User {
     pub id: i64,
     pub username: String,
     pub role: String,
+    #[sqlx(try_from = "crate::store::Flag")]
     pub disabled: bool,
     pub created_at: String,
 }
@@ -42,11 +43,11 @@ const NOT_LAST_ADMIN: &str = "(users.role != 'admin' OR users.disabled = 1 OR EX
      WHERE other.role = 'admin' AND other.disabled = 0 AND other.id != users.id))";
 
 pub struct Users<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a AnyPool,
 }
 
 impl<'a> Users<'a> {
-    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+    pub(super) fn new(pool: &'a AnyPool) -> Self {
         Users { pool }
     }
 
@@ -123,7 +124,7 @@ impl<'a> Users<'a> {
             "UPDATE users SET disabled = $1 WHERE username = $2 AND {guard}
              RETURNING {COLUMNS}"
         ))
-        .bind(disabled)
+        .bind(i64::from(disabled))
         .bind(username)
         .fetch_optional(self.pool)
         .await?;
@@ -164,7 +165,7 @@ impl<'a> Users<'a> {
     /// The enabled user whose name and password match, or `None`. Unknown names and disabled
     /// users cost as much as wrong passwords, so timing does not tell which names exist.
     pub async fn authenticate(&self, username: &str, candidate: &str) -> Result<Option<User>> {
-        let row: Option<(i64, String, String, bool, String, String)> = sqlx::query_as(
+        let row: Option<(i64, String, String, super::Flag, String, String)> = sqlx::query_as(
             "SELECT id, username, role, disabled, created_at, password_hash FROM users
              WHERE username = $1",
         )
@@ -173,6 +174,7 @@ impl<'a> Users<'a> {
         .await?;
         match row {
             Some((id, username, role, disabled, created_at, hash)) => {
+                let disabled = bool::from(disabled);
                 let matches = password::verify(candidate, &hash).await?;
                 Ok((matches && !disabled).then_some(User {
                     id,

@@ -1,0 +1,2 @@
+-- PostgreSQL form of migrations/sqlite/0006_session_digests.sql.
+DELETE FROM sessions;
