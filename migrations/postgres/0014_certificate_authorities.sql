@@ -4,7 +4,10 @@ CREATE TABLE certificate_authorities (
     cert_pem           TEXT NOT NULL,
     sealed_private_key BYTEA NOT NULL,
     active             BIGINT NOT NULL DEFAULT 0,
-    created_at         BIGINT NOT NULL
+    created_at         BIGINT NOT NULL,
+    -- Insertion order, under SQLite's implicit name: the store lists CAs
+    -- `ORDER BY created_at, rowid` on both backends.
+    rowid              BIGINT GENERATED ALWAYS AS IDENTITY
 );
 
 CREATE UNIQUE INDEX certificate_authorities_one_active

@@ -92,7 +92,7 @@ async fn the_password_grant_refuses_wrong_passwords_and_other_clients() {
 #[tokio::test]
 async fn create_client_then_the_client_credentials_grant() {
     let server = TestServer::start();
-    let output = std::process::Command::new(binary())
+    let output = common::cli(&server)
         .args(["admin", "create-client", "ci-bot", "--data-dir"])
         .arg(server.data_dir.path())
         .output()
@@ -102,7 +102,7 @@ async fn create_client_then_the_client_credentials_grant() {
     let secret = stdout.lines().last().unwrap().trim().to_owned();
     assert!(secret.len() >= 24, "{stdout}");
 
-    let again = std::process::Command::new(binary())
+    let again = common::cli(&server)
         .args(["admin", "create-client", "ci-bot", "--data-dir"])
         .arg(server.data_dir.path())
         .output()
@@ -110,7 +110,7 @@ async fn create_client_then_the_client_credentials_grant() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
-    let bad_name = std::process::Command::new(binary())
+    let bad_name = common::cli(&server)
         .args(["admin", "create-client", "has:colon", "--data-dir"])
         .arg(server.data_dir.path())
         .output()
@@ -305,7 +305,7 @@ async fn bad_token_requests_get_a_4xx_with_a_message() {
 #[tokio::test]
 async fn roles_limit_writes_and_credentials() {
     let server = TestServer::start();
-    let unknown_role = std::process::Command::new(binary())
+    let unknown_role = common::cli(&server)
         .args([
             "admin",
             "create-client",

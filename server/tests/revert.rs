@@ -25,7 +25,9 @@ const HOSTNAME: &str = ".properties.pks_api_hostname";
 
 /// The products service on the test server's data dir (what the installation pipeline uses).
 async fn pipeline(server: &TestServer) -> Products {
-    let store = Store::open(server.data_dir.path()).await.unwrap();
+    let store = Store::connect(server.data_dir.path(), server.database_url.as_deref())
+        .await
+        .unwrap();
     let key = server::passphrase::unlock(&store, PASSPHRASE)
         .await
         .unwrap();

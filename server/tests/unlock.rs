@@ -305,7 +305,7 @@ async fn wrong_passphrases_are_throttled_per_address() {
 
 fn change_passphrase(server: &TestServer, input: &str) -> std::process::Output {
     use std::io::Write;
-    let mut child = std::process::Command::new(binary())
+    let mut child = common::cli(server)
         .args(["admin", "change-decryption-passphrase", "--data-dir"])
         .arg(server.data_dir.path())
         .stdin(std::process::Stdio::piped())
@@ -356,7 +356,7 @@ async fn a_changed_passphrase_replaces_the_old_one_at_the_next_start() {
     assert_ne!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
 
     // The old one no longer starts it…
-    let refused = std::process::Command::new(binary())
+    let refused = common::cli(&server)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(server.data_dir.path())
         .env("TILEWORKS_DECRYPTION_PASSPHRASE", PASSPHRASE)

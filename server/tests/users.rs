@@ -7,7 +7,7 @@
 mod common;
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use common::*;
 use reqwest::Method;
@@ -97,7 +97,7 @@ async fn can_log_in(server: &TestServer, user: &str, password: &str) -> bool {
 
 /// `tileworks admin …` on the server's data dir, with `stdin` on standard input.
 fn cli(server: &TestServer, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(binary())
+    let mut child = common::cli(server)
         .arg("admin")
         .args(args)
         .arg("--data-dir")

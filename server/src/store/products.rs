@@ -305,8 +305,11 @@ pub(super) async fn record_change(
     let json = serde_json::to_string(changed).unwrap_or_else(|_| "[]".into());
     let previous = serde_json::to_string(previous).unwrap_or_else(|_| "{}".into());
     sqlx::query(
-        "INSERT OR REPLACE INTO config_changes (subject, version, changed, changed_by, previous)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO config_changes (subject, version, changed, changed_by, previous)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (subject, version) DO UPDATE SET changed = excluded.changed,
+             changed_by = excluded.changed_by, previous = excluded.previous,
+             changed_at = excluded.changed_at",
     )
     .bind(subject)
     .bind(version)

@@ -17,6 +17,9 @@ pub const PASSPHRASE: &str = "integration-test-passphrase";
 pub struct TestServer {
     pub url: String,
     pub data_dir: tempfile::TempDir,
+    /// The server's PostgreSQL database when TILEWORKS_TEST_DATABASE_URL names a server (one
+    /// fresh database per test server); `None`: the data dir's SQLite file.
+    pub database_url: Option<String>,
     child: Child,
     /// Extra `serve` arguments, reused on restart.
     args: Vec<String>,
@@ -52,10 +55,12 @@ impl TestServer {
         passphrase: Option<&str>,
     ) -> TestServer {
         let data_dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_database_url();
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         let (child, url, stdout) = spawn(
             data_dir.path(),
+            database_url.as_deref(),
             &args,
             admin_password,
             passphrase,
@@ -65,6 +70,7 @@ impl TestServer {
         TestServer {
             url,
             data_dir,
+            database_url,
             child,
             args,
             passphrase: passphrase.map(str::to_owned),
@@ -94,6 +100,7 @@ impl TestServer {
         self.child.wait().expect("wait");
         let (child, url, stdout) = spawn(
             self.data_dir.path(),
+            self.database_url.as_deref(),
             &self.args,
             Some("a-different-password"),
             self.passphrase.as_deref(),
@@ -117,8 +124,48 @@ impl Drop for TestServer {
     }
 }
 
+/// With TILEWORKS_TEST_DATABASE_URL (`postgres://…/postgres`, set by scripts/test.sh from
+/// scripts/postgres-for-tests.sh), creates a new empty database there and returns its URL.
+pub fn fresh_database_url() -> Option<String> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let server = std::env::var("TILEWORKS_TEST_DATABASE_URL").ok()?;
+    let name = format!(
+        "tw_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let output = Command::new("psql")
+        .arg(&server)
+        .args(["-v", "ON_ERROR_STOP=1", "-q", "-c"])
+        .arg(format!("CREATE DATABASE {name}"))
+        .output()
+        .expect("run psql");
+    assert!(
+        output.status.success(),
+        "CREATE DATABASE {name}: {output:?}"
+    );
+    let (base, _) = server.rsplit_once('/').expect("a database URL ends in /DB");
+    Some(format!("{base}/{name}"))
+}
+
+/// `tileworks` with the server's data dir and database, for CLI subcommands.
+pub fn cli(server: &TestServer) -> Command {
+    let mut command = Command::new(binary());
+    match &server.database_url {
+        Some(url) => command.env("TILEWORKS_DATABASE_URL", url),
+        None => command.env_remove("TILEWORKS_DATABASE_URL"),
+    };
+    command
+}
+
 fn spawn(
     data_dir: &Path,
+    database_url: Option<&str>,
     args: &[String],
     admin_password: Option<&str>,
     passphrase: Option<&str>,
@@ -138,6 +185,10 @@ fn spawn(
         .env("RUST_LOG", rust_log)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    match database_url {
+        Some(url) => command.env("TILEWORKS_DATABASE_URL", url),
+        None => command.env_remove("TILEWORKS_DATABASE_URL"),
+    };
     if let Some(password) = admin_password {
         command.env("TILEWORKS_ADMIN_PASSWORD", password);
     }
@@ -225,7 +276,7 @@ pub fn location(response: &reqwest::Response) -> String {
 
 /// A client of the given role, created with the CLI; returns its bearer token.
 pub async fn client_token(server: &TestServer, name: &str, role: &str) -> String {
-    let output = std::process::Command::new(binary())
+    let output = cli(server)
         .args(["admin", "create-client", name, "--role", role, "--data-dir"])
         .arg(server.data_dir.path())
         .output()
