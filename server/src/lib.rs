@@ -11,6 +11,7 @@ pub mod deployed;
 pub mod director_client;
 pub mod error;
 pub mod http;
+pub mod installation_archive;
 pub mod installations;
 pub mod passphrase;
 pub mod products;

@@ -6,6 +6,11 @@
 //!   /login/ensure_availability` is `302 → /setup` (om's "unstarted"), everything else waits;
 //!   `POST /api/v0/setup` sets it up once (`422` naming each bad field, `409` the second time),
 //!   then ensure_availability reaches `302 → /auth/cloudfoundry` and the admin logs in.
+//! - `GET /api/v0/installation_asset_collection` (administrators) streams an export; `POST`
+//!   of it (multipart `installation[file]`, then `passphrase`) into a fresh instance brings
+//!   back users, products, credentials and the change log, after checking all of it: a wrong
+//!   passphrase, a flipped byte or a cut file is a `422` that changes nothing, and an instance
+//!   that is set up refuses (`409`).
 
 mod common;
 mod support;
@@ -295,4 +300,171 @@ async fn the_setup_form_sets_up_without_a_script() {
     let login = log_in(&browser, &server, ADMIN_USER, ADMIN_PASSWORD).await;
     assert_eq!(login.status(), 303);
     assert_eq!(location(&login), "/");
+}
+
+const EXPORT: &str = "/api/v0/installation_asset_collection";
+const PKS_TLS: &str = ".pivotal-container-service.pks_tls";
+
+/// om `export-installation`: the status, the `Content-Type`, the `Content-Length` and the
+/// bytes.
+async fn export(server: &TestServer, token: &str) -> (StatusCode, String, Option<u64>, Vec<u8>) {
+    let r = reqwest::Client::new()
+        .get(server.at(EXPORT))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let content_type = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let length = r.content_length();
+    (
+        status,
+        content_type,
+        length,
+        r.bytes().await.unwrap().to_vec(),
+    )
+}
+
+/// om `import-installation`: multipart, the file first, then the passphrase.
+#[allow(dead_code)] // used by the import half, coming next
+async fn import(server: &TestServer, bytes: Vec<u8>, passphrase: &str) -> (StatusCode, Value) {
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "installation[file]",
+            reqwest::multipart::Part::bytes(bytes).file_name("installation.zip"),
+        )
+        .text("passphrase", passphrase.to_owned());
+    let r = om()
+        .post(server.at(EXPORT))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Every file under the data dir with its size, its database's bytes aside (SQLite may touch
+/// its header on open): what a refused import must leave as it was.
+#[allow(dead_code)] // used by the import half, coming next
+fn data_dir_listing(dir: &std::path::Path) -> Vec<(String, u64)> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<(String, u64)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            let name = entry
+                .path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if meta.is_dir() {
+                out.push((format!("{name}/"), 0));
+                walk(root, &entry.path(), out);
+            } else if name.starts_with("tileworks.db") {
+                out.push((name, 0));
+            } else {
+                out.push((name, meta.len()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// What an installation is, as the API shows it: staged and deployed products, the
+/// installations, a deployed credential, users and the change log.
+async fn what_is_installed(api: &Api<'_>, guid: &str) -> Value {
+    let change_log = reqwest::Client::new()
+        .post(api.server.at("/_app/change_log"))
+        .bearer_auth(&api.token)
+        .form(&[("page", "1"), ("per_page", "100"), ("query", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(change_log.status(), 200);
+    let change_log: Value = change_log.json().await.unwrap();
+    let mut installations = api.installations().await;
+    json!({
+        "staged": api.ok(reqwest::Method::GET, "/api/v0/staged/products", None).await,
+        "deployed": api.ok(reqwest::Method::GET, "/api/v0/deployed/products", None).await,
+        "installations": installations["installations"].take(),
+        "credential": api
+            .ok(
+                reqwest::Method::GET,
+                &format!("/api/v0/deployed/products/{guid}/credentials/{PKS_TLS}"),
+                None,
+            )
+            .await,
+        "users": api.ok(reqwest::Method::GET, "/api/v0/users", None).await,
+        "change_log": change_log,
+    })
+}
+
+#[tokio::test]
+async fn an_installation_moves_to_a_fresh_instance_and_runs_there() {
+    let source = TestServer::start();
+    let api = Api::login(&source).await;
+    let guid = pks::deploy_pks(&api).await;
+    let before = what_is_installed(&api, &guid).await;
+    let private_key = before["credential"]["credential"]["value"]["private_key_pem"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{:#}", before["credential"]))
+        .to_owned();
+
+    // Administrators only; every other role is refused (the gate matrix checks each too).
+    for role in [
+        "full_control",
+        "restricted_control",
+        "full_view",
+        "restricted_view",
+    ] {
+        let token = client_token(&source, &format!("exporter-{role}"), role).await;
+        assert_eq!(export(&source, &token).await.0, 403, "{role}");
+    }
+    let (status, content_type, length, bytes) = export(&source, &api.token).await;
+    assert_eq!(status, 200);
+    assert_eq!(content_type, "application/zip");
+    assert_eq!(length, Some(bytes.len() as u64));
+    // om's check: a zip holding installation.yml; nothing readable in it but the header.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.clone())).unwrap();
+    let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
+    assert!(names.contains(&"installation.yml".to_owned()), "{names:?}");
+    let header: Value = {
+        use std::io::Read;
+        let mut text = String::new();
+        zip.by_name("installation.yml")
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    assert_eq!(header["format"], "tileworks-installation", "{header:#}");
+    let key_line = private_key.lines().nth(1).unwrap();
+    let haystack = String::from_utf8_lossy(&bytes);
+    for secret in [
+        key_line,
+        PASSPHRASE,
+        "BEGIN RSA PRIVATE KEY",
+        "SQLite format",
+    ] {
+        assert!(!haystack.contains(secret), "the export shows {secret}");
+    }
+    // Recorded as a reveal, naming who.
+    let audit = api.get("/api/v0/audit_events?kind=reveal").await;
+    assert!(
+        audit
+            .body
+            .to_string()
+            .contains("installation_asset_collection"),
+        "{:#}",
+        audit.body
+    );
 }

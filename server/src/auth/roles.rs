@@ -122,6 +122,9 @@ pub enum Action {
     /// Read and replace Tileworks's own TLS certificate (`/api/v0/settings/ssl_certificate`).
     /// Administrators only, as in Ops Manager.
     ManageTlsCertificate,
+    /// Download an export of the whole installation (`GET /api/v0/installation_asset_collection`:
+    /// every credential, sealed under the data key). Administrators only, as in Ops Manager.
+    ExportInstallation,
 }
 
 impl Action {
@@ -139,6 +142,7 @@ impl Action {
             Action::ManageAllClusters => "manage other principals' clusters",
             Action::ViewAllClusters => "see other principals' clusters",
             Action::ManageTlsCertificate => "manage Tileworks's TLS certificate",
+            Action::ExportInstallation => "export the installation",
         }
     }
 }
@@ -156,6 +160,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         ManageAllClusters => matches!(role, Admin | FullControl),
         ViewAllClusters => matches!(role, Admin | FullControl | FullView | RestrictedView),
         ManageTlsCertificate => matches!(role, Admin),
+        ExportInstallation => matches!(role, Admin),
     }
 }
 

@@ -46,8 +46,8 @@ pub enum Access {
 
 use Access::{Broker, Public, Signed};
 use Action::{
-    Administer, Apply, Configure, ManageAllClusters, ManageClusters, ManageTlsCertificate,
-    ManageUsers, ReadAudit, SeeCredentials, SignedIn, View, ViewAllClusters,
+    Administer, Apply, Configure, ExportInstallation, ManageAllClusters, ManageClusters,
+    ManageTlsCertificate, ManageUsers, ReadAudit, SeeCredentials, SignedIn, View, ViewAllClusters,
 };
 
 /// Largest body a server function accepts (its arguments are a form or a little JSON).
@@ -61,6 +61,7 @@ pub const API_BODY_LIMIT: usize = 2 * 1024 * 1024;
 pub(crate) const UPLOADS: &[(&str, &str)] = &[
     ("POST", "/api/v0/available_products"),
     ("POST", "/api/v0/stemcells"),
+    ("POST", "/api/v0/installation_asset_collection"),
 ];
 
 /// Every entry point: method, route pattern (as the router matched it), access.
@@ -80,6 +81,9 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("GET", "/setup", Public),
     ("POST", "/setup", Public),
     ("POST", "/api/v0/setup", Public),
+    // Importing an exported installation into a fresh instance (om import-installation;
+    // answered while fresh by `unlock.rs`'s router, 409 once set up).
+    ("POST", "/api/v0/installation_asset_collection", Public),
     // The browser assets (hydration script, wasm, stylesheet): the login page needs them.
     ("GET", "/pkg/{file}", Public),
     ("POST", "/logout", Signed(SignedIn)),
@@ -535,6 +539,13 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
         "DELETE",
         "/api/v0/settings/ssl_certificate",
         Signed(ManageTlsCertificate),
+    ),
+    // Export of the whole installation (http/api/installation_asset_collection.rs; recorded as
+    // a reveal).
+    (
+        "GET",
+        "/api/v0/installation_asset_collection",
+        Signed(ExportInstallation),
     ),
 ];
 

@@ -36,6 +36,8 @@ pub struct Refused;
 /// `SeeCredentials` of them (their own checks decide per object).
 const REVEALS: &[(&str, &str)] = &[
     ("POST", "/_app/generate_form_certificate"),
+    // The whole installation, sealed under its data key (administrators).
+    ("GET", "/api/v0/installation_asset_collection"),
     ("POST", "/pks/v1/clusters/{name}/binds"),
     (
         "PUT",

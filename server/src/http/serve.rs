@@ -256,6 +256,16 @@ async fn open_services(
         lock,
         leptos_options,
         tls_certificate,
+        exporter: crate::installation_archive::Exporter::new(
+            &config.data.path,
+            data_key.clone(),
+            match &config.director.url {
+                None => crate::installation_archive::DirectorReference::Embedded,
+                Some(url) => crate::installation_archive::DirectorReference::External {
+                    url: url.to_string(),
+                },
+            },
+        ),
     };
     Ok((state, embedded_director))
 }

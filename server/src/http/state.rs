@@ -29,6 +29,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Tileworks's own TLS certificate (`/api/v0/settings/ssl_certificate`).
     pub tls_certificate: crate::tls_certificate::TlsCertificate,
+    /// Exports of the installation (`GET /api/v0/installation_asset_collection`).
+    pub exporter: crate::installation_archive::Exporter,
 }
 
 impl FromRef<AppState> for Arc<crate::http::unlock::Lock> {

@@ -119,6 +119,25 @@ impl Lock {
         Ok(())
     }
 
+    /// While fresh, installs the export at `archive` (`crate::installation_archive::import`,
+    /// which checks all of it before changing the data dir) and starts the services on the
+    /// imported database; refused (`409`) once set up.
+    pub async fn import(&self, archive: &Path, passphrase: &str) -> crate::Result<()> {
+        let _one_at_a_time = self.setting_up.lock().await;
+        if self.phase() != Phase::Fresh {
+            return Err(crate::setup::already_set_up());
+        }
+        let (store, key) =
+            crate::installation_archive::import(&self.store(), &self.data_dir, archive, passphrase)
+                .await?;
+        *self.store.write().unwrap_or_else(|p| p.into_inner()) = store;
+        self.start(
+            key,
+            "imported an installation (POST /api/v0/installation_asset_collection)",
+        );
+        Ok(())
+    }
+
     /// The data key is known: the services start (`serve` waits in [`Lock::unlocked`]).
     fn start(&self, key: Key32, how: &str) {
         let mut phase = self.phase.write().unwrap_or_else(|p| p.into_inner());
@@ -217,6 +236,11 @@ pub fn locked_router(lock: Arc<Lock>, site_root: &Path, secure_cookies: bool) ->
         .route("/api/v0/info", get(super::info::info))
         .route("/setup", get(super::setup::page).post(super::setup::form))
         .route("/api/v0/setup", axum::routing::post(super::setup::api))
+        .route(
+            "/api/v0/installation_asset_collection",
+            axum::routing::post(super::api::installation_asset_collection::import)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .fallback(refuse_while_locked)
         .layer(axum::middleware::from_fn(move |request, next| {
             super::headers::security_headers(secure_cookies, request, next)

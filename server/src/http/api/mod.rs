@@ -29,6 +29,7 @@ pub mod diagnostic_report;
 pub mod diff;
 pub mod director;
 pub mod errands;
+pub mod installation_asset_collection;
 pub mod installations;
 pub mod jobs;
 pub mod logs;
@@ -219,6 +220,10 @@ pub fn routes() -> Router<AppState> {
             get(ssl_certificate::show)
                 .put(ssl_certificate::update)
                 .delete(ssl_certificate::reset),
+        )
+        .route(
+            "/api/v0/installation_asset_collection",
+            get(installation_asset_collection::export).post(installation_asset_collection::import),
         )
 }
 

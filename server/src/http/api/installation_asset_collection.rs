@@ -1,0 +1,141 @@
+//! Export and import of the installation (`crate::installation_archive`), as om calls them
+//! (`api/installation_asset_service.go`):
+//!
+//! - `GET /api/v0/installation_asset_collection` (administrators; recorded as a reveal): the
+//!   export as `application/zip` with its `Content-Length` (om compares the bytes it wrote with
+//!   it), streamed from a temporary file that is already removed;
+//! - `POST /api/v0/installation_asset_collection`, unauthenticated as om sends it, multipart
+//!   `installation[file]` then `passphrase` (`commands/import_installation.go`), on a fresh
+//!   instance only: `200 {}` once installed (the services then start, and
+//!   `/login/ensure_availability` goes from "Waiting…" to `302 → /auth/cloudfoundry`); `422`
+//!   naming `passphrase` or `installation[file]`; `409` once set up, before the body is read.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde_json::json;
+
+use app::session::CurrentUser;
+
+use crate::http::unlock::{Lock, Phase, MAX_PASSPHRASE_LEN};
+use crate::http::AppState;
+use crate::installation_archive::FILE_FIELD;
+use crate::installation_archive::PASSPHRASE_FIELD;
+use crate::{Error, Result};
+
+/// The largest export an import takes (tiles and stemcells make exports large).
+const MAX_IMPORT: u64 = 256 * 1024 * 1024 * 1024;
+
+/// `GET /api/v0/installation_asset_collection`.
+pub async fn export(
+    State(state): State<AppState>,
+    Extension(caller): Extension<CurrentUser>,
+) -> Result<Response> {
+    let made = state.exporter.export(&state.store).await?;
+    tracing::info!(target: "audit", principal = %caller.username, bytes = made.len, "exported the installation");
+    let file = tokio::fs::File::from_std(made.file);
+    let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
+        file,
+        256 * 1024,
+    ));
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(made.len));
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"installation.zip\""),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// `POST /api/v0/installation_asset_collection`.
+pub async fn import(
+    State(lock): State<Arc<Lock>>,
+    multipart: std::result::Result<Multipart, MultipartRejection>,
+) -> Response {
+    // Refused before a byte of a possibly huge body is read.
+    if lock.phase() != Phase::Fresh {
+        return crate::setup::already_set_up().into_response();
+    }
+    match receive_and_import(&lock, multipart).await {
+        Ok(()) => Json(json!({})).into_response(),
+        Err(err) => {
+            if matches!(
+                err,
+                Error::Io { .. } | Error::Internal(_) | Error::Database(_)
+            ) {
+                tracing::error!(error = %err, "importing an installation");
+            } else {
+                tracing::warn!(target: "audit", error = %err, "an installation import was refused");
+            }
+            err.into_response()
+        }
+    }
+}
+
+async fn receive_and_import(
+    lock: &Lock,
+    multipart: std::result::Result<Multipart, MultipartRejection>,
+) -> Result<()> {
+    let mut multipart = multipart.map_err(|e| {
+        Error::invalid(
+            FILE_FIELD,
+            format!("expected a multipart body with '{FILE_FIELD}' and '{PASSPHRASE_FIELD}' ({e})"),
+        )
+    })?;
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        Error::invalid(FILE_FIELD, format!("the upload could not be read: {e}"))
+    };
+    let mut upload = None;
+    let mut passphrase = None;
+    // om sends the file first and the passphrase after it: the file is on disk before the
+    // passphrase is known.
+    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+        match field.name() {
+            Some(FILE_FIELD) if upload.is_none() => {
+                let mut spool =
+                    crate::uploads::Spool::create(lock.data_dir(), MAX_IMPORT, FILE_FIELD).await?;
+                while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                    spool.write(&chunk).await?;
+                }
+                spool.finish().await?;
+                upload = Some(spool);
+            }
+            Some(PASSPHRASE_FIELD) => {
+                let text = field.text().await.map_err(bad)?;
+                if text.len() > MAX_PASSPHRASE_LEN {
+                    return Err(Error::invalid(
+                        PASSPHRASE_FIELD,
+                        format!("must be at most {MAX_PASSPHRASE_LEN} bytes"),
+                    ));
+                }
+                passphrase = Some(text);
+            }
+            _ => {}
+        }
+    }
+    let upload = upload.ok_or_else(|| {
+        Error::invalid(
+            FILE_FIELD,
+            format!("the multipart body has no '{FILE_FIELD}' field"),
+        )
+    })?;
+    let passphrase = passphrase.filter(|p| !p.is_empty()).ok_or_else(|| {
+        Error::invalid(
+            PASSPHRASE_FIELD,
+            "is required: the decryption passphrase the export was made with",
+        )
+    })?;
+    // The spool (and its file) goes when this returns, installed or refused.
+    lock.import(upload.path(), &passphrase).await
+}

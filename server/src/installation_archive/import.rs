@@ -1,0 +1,210 @@
+//! Importing an export into a fresh data dir: everything is checked before anything in the
+//! data dir changes — the header, the passphrase (it must open the sealed data key), every
+//! sealed chunk to the authenticated last one, the tar inside, and the imported database's own
+//! keyring — while the content is unpacked into a work space beside the data (removed on any
+//! failure). Only then does the fresh database make way and the work space's files move into
+//! place.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Component, Path};
+
+use super::stream::{OpeningReader, DAMAGED};
+use super::{
+    archive_key, header_digest, Header, WorkDir, DATA_FOLDERS, DIRECTOR_FOLDER, FILE_FIELD,
+    HEADER_ENTRY, PAYLOAD_ENTRY,
+};
+use crate::store::sealing::Key32;
+use crate::store::{Store, DATABASE_FILE};
+use crate::{Error, Result};
+
+/// Name prefix of an import's work space in the data dir.
+pub(super) const WORK_PREFIX: &str = ".import-";
+
+/// The request field the passphrase comes in (om's).
+pub const PASSPHRASE_FIELD: &str = "passphrase";
+
+/// Installs the export at `archive`, opened with `passphrase`, into the fresh `data_dir` whose
+/// (empty) database `current` is: the imported database, opened, and its data key. Every
+/// refusal comes before the data dir changes: `422` naming `passphrase` (wrong) or
+/// `installation[file]` (not an export, damaged, truncated).
+pub async fn import(
+    current: &Store,
+    data_dir: &Path,
+    archive: &Path,
+    passphrase: &str,
+) -> Result<(Store, Key32)> {
+    if passphrase.is_empty() {
+        return Err(Error::invalid(PASSPHRASE_FIELD, "is required"));
+    }
+    let header_bytes = {
+        let archive = archive.to_path_buf();
+        tokio::task::spawn_blocking(move || read_header(&archive))
+            .await
+            .map_err(|e| Error::Internal(format!("reading the export: {e}")))??
+    };
+    let header = Header::parse(&header_bytes)?;
+    let data_key = crate::passphrase::open_data_key(passphrase, &header.keyring()?)
+        .await
+        .map_err(wrong_passphrase)?;
+    for folder in DATA_FOLDERS.into_iter().chain([DIRECTOR_FOLDER]) {
+        if !is_empty_or_missing(&data_dir.join(folder))? {
+            return Err(Error::Refused(format!(
+                "the data dir holds {folder}/ already; an export is imported into a fresh, \
+                 empty data dir only"
+            )));
+        }
+    }
+
+    let work = WorkDir::create(data_dir, WORK_PREFIX)?;
+    let key = archive_key(&data_key, &header.key_salt()?);
+    {
+        let (archive, dest) = (archive.to_path_buf(), work.path().to_path_buf());
+        tokio::task::spawn_blocking(move || unpack(&archive, &header_bytes, &key, &dest))
+            .await
+            .map_err(|e| Error::Internal(format!("reading the export: {e}")))??;
+    }
+    if !work.path().join(DATABASE_FILE).is_file() {
+        return Err(Error::invalid(
+            FILE_FIELD,
+            format!("the export holds no {DATABASE_FILE}"),
+        ));
+    }
+    // The imported database (migrated to this version) opens with the same passphrase to the
+    // same data key, or it is not the installation the header describes.
+    let imported = Store::open(work.path()).await?;
+    let opened = crate::passphrase::unlock(&imported, passphrase).await;
+    imported.pool().close().await;
+    match opened.map_err(wrong_passphrase)? {
+        key if key == data_key => {}
+        _ => {
+            return Err(Error::invalid(
+                FILE_FIELD,
+                "the export's database does not match its header",
+            ))
+        }
+    }
+
+    // Everything checked: the fresh database makes way, the imported files move in.
+    current.pool().close().await;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let path = data_dir.join(format!("{DATABASE_FILE}{suffix}"));
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(format!("removing {}", path.display()), e)),
+        }
+    }
+    let moved = |name: &str| -> Result<()> {
+        let from = work.path().join(name);
+        let to = data_dir.join(name);
+        if !from.exists() {
+            return Ok(());
+        }
+        if to.is_dir() {
+            // Checked empty above.
+            std::fs::remove_dir(&to)
+                .map_err(|e| Error::io(format!("removing {}", to.display()), e))?;
+        }
+        std::fs::rename(&from, &to)
+            .map_err(|e| Error::io(format!("moving {} into place", to.display()), e))
+    };
+    moved(DATABASE_FILE)?;
+    for folder in DATA_FOLDERS.into_iter().chain([DIRECTOR_FOLDER]) {
+        moved(folder)?;
+    }
+    drop(work);
+    let store = Store::open(data_dir).await?;
+    Ok((store, data_key))
+}
+
+fn wrong_passphrase(err: Error) -> Error {
+    match err {
+        Error::Forbidden(_) => Error::invalid(
+            PASSPHRASE_FIELD,
+            "does not open this export: give the decryption passphrase the exporting Tileworks \
+             had when it made the export",
+        ),
+        other => other,
+    }
+}
+
+fn not_an_export(detail: impl std::fmt::Display) -> Error {
+    Error::invalid(
+        FILE_FIELD,
+        format!(
+            "is not a whole Tileworks export (a zip holding {HEADER_ENTRY} and {PAYLOAD_ENTRY}): \
+             {detail}; it may be damaged or truncated"
+        ),
+    )
+}
+
+fn read_header(archive: &Path) -> Result<Vec<u8>> {
+    let file =
+        File::open(archive).map_err(|e| Error::io(format!("opening {}", archive.display()), e))?;
+    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(not_an_export)?;
+    let mut entry = zip.by_name(HEADER_ENTRY).map_err(not_an_export)?;
+    if entry.size() > 64 * 1024 {
+        return Err(not_an_export(format!("{HEADER_ENTRY} is too large")));
+    }
+    let mut bytes = Vec::new();
+    entry.read_to_end(&mut bytes).map_err(not_an_export)?;
+    Ok(bytes)
+}
+
+/// Opens every chunk and unpacks the tar into `dest`; fails unless the sealed stream ends
+/// with its authenticated last chunk.
+fn unpack(archive: &Path, header: &[u8], key: &[u8; 32], dest: &Path) -> Result<()> {
+    let file =
+        File::open(archive).map_err(|e| Error::io(format!("opening {}", archive.display()), e))?;
+    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(not_an_export)?;
+    let entry = zip.by_name(PAYLOAD_ENTRY).map_err(not_an_export)?;
+    let reader = OpeningReader::new(
+        BufReader::with_capacity(1024 * 1024, entry),
+        key,
+        header_digest(header),
+    );
+    let mut tar = tar::Archive::new(reader);
+    tar.set_preserve_permissions(false);
+    tar.set_overwrite(false);
+    let read_err = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => {
+            Error::invalid(FILE_FIELD, DAMAGED)
+        }
+        _ => Error::io("unpacking the export", e),
+    };
+    for entry in tar.entries().map_err(read_err)? {
+        let mut entry = entry.map_err(read_err)?;
+        let path = entry.path().map_err(read_err)?.into_owned();
+        let top = match path.components().next() {
+            Some(Component::Normal(top)) => top.to_string_lossy().into_owned(),
+            _ => String::new(),
+        };
+        let known =
+            top == DATABASE_FILE || DATA_FOLDERS.contains(&top.as_str()) || top == DIRECTOR_FOLDER;
+        if !known || !entry.unpack_in(dest).map_err(read_err)? {
+            return Err(Error::invalid(
+                FILE_FIELD,
+                format!(
+                    "the export holds '{}', which is not part of an installation",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    // Past the tar's end: the rest of the stream (padding) and its last chunk.
+    let mut reader = tar.into_inner();
+    std::io::copy(&mut reader, &mut std::io::sink()).map_err(read_err)?;
+    if !reader.is_complete() {
+        return Err(Error::invalid(FILE_FIELD, DAMAGED));
+    }
+    Ok(())
+}
+
+fn is_empty_or_missing(dir: &Path) -> Result<bool> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => Ok(entries.next().is_none()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(Error::io(format!("reading {}", dir.display()), e)),
+    }
+}
