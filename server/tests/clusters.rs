@@ -504,12 +504,29 @@ async fn clusters_pages_end_to_end() {
 /// Clusters page, server-rendered; the view roles cannot run the upgrade (403 at the gate);
 /// the Upgrade button's call runs ODB's per-instance upgrade (`UPGRADE`, "Instance upgrade
 /// completed") and the badge goes. "When" reads relative, the absolute time in its title.
+/// Review lists the service adapter's warnings on the plan field they are about.
 #[tokio::test]
 async fn a_tile_upgrade_offers_the_cluster_upgrade() {
     let server = TestServer::start_with(&VM_CREATE_NOW, Some(ADMIN_PASSWORD));
     let admin = Api::login(&server).await;
     let guid = deploy_pks_for_broker(&admin, Quotas::default()).await;
     let full_view = Api::client(&server, "full-viewer", "full_view").await;
+
+    // Review shows the service adapter's warnings on the plan fields, without blocking: plan
+    // 1 lists no admission plugins, yet kubo 0.18.0 turns SecurityContextDeny on.
+    let (status, html) = page(&server, &admin.token, "/review").await;
+    assert_eq!(status, 200);
+    let notes = html
+        .split(r#"<ul class="review-adapter-warnings">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .unwrap_or_else(|| panic!("no adapter warnings on Review: {html}"));
+    assert!(notes.contains("Admission Plugins"), "{notes}");
+    assert!(notes.contains("SecurityContextDeny is on"), "{notes}");
+    assert!(
+        notes.contains(".properties.plan1_selector.active.admission_plugins"),
+        "{notes}"
+    );
 
     let (status, body) = call(
         &server,
