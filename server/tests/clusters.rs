@@ -15,6 +15,7 @@ use common::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::director::Director;
+use support::osb::{deploy_pks_for_broker, Quotas};
 use support::pks::{om_configure_product, pks_config_yaml, test_cert, PKS};
 use support::*;
 
@@ -127,6 +128,17 @@ async fn settled(api: &Api<'_>, name: &str) -> Value {
         assert!(Instant::now() < deadline, "{name} still {:#}", r.body);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// The cluster's row in the Clusters page's HTML (from its `<tr` to its `</tr>`).
+fn row<'h>(html: &'h str, name: &str) -> &'h str {
+    let start = html
+        .find(&format!(r#"data-cluster="{name}""#))
+        .unwrap_or_else(|| panic!("no row for {name}: {html}"));
+    let end = html[start..]
+        .find("</tr>")
+        .map_or(html.len(), |e| start + e);
+    &html[start..end]
 }
 
 /// The Director's instances of a cluster (`group`, `az`, `id`).
@@ -376,7 +388,7 @@ async fn clusters_pages_end_to_end() {
         .count();
     assert_eq!(workers, 3);
 
-    // Upgrade: the same broker update, with the plan as deployed now.
+    // Upgrade: ODB's per-instance upgrade, with the plan as deployed now.
     let (status, body) = call(
         &server,
         &admin.token,
@@ -386,7 +398,7 @@ async fn clusters_pages_end_to_end() {
     .await;
     assert_eq!(status, 200, "{body}");
     let cluster = settled(&admin, "three-az").await;
-    assert_eq!(cluster["last_action"], "UPDATE");
+    assert_eq!(cluster["last_action"], "UPGRADE");
     assert_eq!(cluster["last_action_state"], "succeeded");
     assert_eq!(
         cluster["parameters"]["kubernetes_worker_instances"], 3,
@@ -485,4 +497,127 @@ async fn clusters_pages_end_to_end() {
         .deployment_names()
         .await
         .contains(&format!("service-instance_{uuid}")));
+}
+
+/// The PKS tile upgraded to a version whose catalog names another `maintenance_info` (applied
+/// with the upgrade errand off): the cluster deployed before shows "Upgrade available" on the
+/// Clusters page, server-rendered; the view roles cannot run the upgrade (403 at the gate);
+/// the Upgrade button's call runs ODB's per-instance upgrade (`UPGRADE`, "Instance upgrade
+/// completed") and the badge goes. "When" reads relative, the absolute time in its title.
+/// Review lists the service adapter's warnings on the plan field they are about.
+#[tokio::test]
+async fn a_tile_upgrade_offers_the_cluster_upgrade() {
+    let server = TestServer::start_with(&VM_CREATE_NOW, Some(ADMIN_PASSWORD));
+    let admin = Api::login(&server).await;
+    let guid = deploy_pks_for_broker(&admin, Quotas::default()).await;
+    let full_view = Api::client(&server, "full-viewer", "full_view").await;
+
+    // Review shows the service adapter's warnings on the plan fields, without blocking: plan
+    // 1 lists no admission plugins, yet kubo 0.18.0 turns SecurityContextDeny on.
+    let (status, html) = page(&server, &admin.token, "/review").await;
+    assert_eq!(status, 200);
+    let notes = html
+        .split(r#"<ul class="review-adapter-warnings">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .unwrap_or_else(|| panic!("no adapter warnings on Review: {html}"));
+    assert!(notes.contains("Admission Plugins"), "{notes}");
+    assert!(notes.contains("SecurityContextDeny is on"), "{notes}");
+    assert!(
+        notes.contains(".properties.plan1_selector.active.admission_plugins"),
+        "{notes}"
+    );
+
+    let (status, body) = call(
+        &server,
+        &admin.token,
+        "create_cluster",
+        &create_args("k1", "small", "1", "k1.example.com"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let cluster = settled(&admin, "k1").await;
+    assert_eq!(cluster["last_action_state"], "succeeded", "{cluster:#}");
+    let (_, html) = page(&server, &admin.token, "/clusters").await;
+    let k1 = row(&html, "k1");
+    assert!(!k1.contains("Upgrade available"), "up to date: {k1}");
+    assert!(!k1.contains("data-upgrade-available"), "{k1}");
+    // "When": relative text, the absolute RFC 3339 time in the title and `datetime`.
+    let at = k1
+        .split(r#"<time datetime=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no <time datetime>: {k1}"));
+    assert!(at.starts_with("20") && at.ends_with('Z'), "{at}");
+    assert!(k1.contains(&format!(r#"title="{at}""#)), "{k1}");
+    assert!(
+        k1.contains(">just now<") || k1.contains(" s ago<"),
+        "relative time: {k1}"
+    );
+
+    // A newer PKS tile whose catalog offers another maintenance version, applied without its
+    // upgrade-all errand.
+    let newer = format!("{}-build.7", tiles::products::PKS_VERSION);
+    let old_maintenance = "maintenance_info:\n          version: 1.1.3\n";
+    let metadata = pks_metadata_version(&newer);
+    assert!(
+        metadata.contains(old_maintenance),
+        "the bundled catalog changed"
+    );
+    let metadata = metadata.replacen(
+        old_maintenance,
+        "maintenance_info:\n          version: 1.1.4\n",
+        1,
+    );
+    let r = admin
+        .upload(
+            "pks-newer.pivotal",
+            pivotal(&[("metadata/pks.yml", metadata.as_bytes(), true)]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    admin
+        .ok(
+            Method::PUT,
+            &format!("/api/v0/staged/products/{guid}"),
+            Some(json!({"to_version": newer})),
+        )
+        .await;
+    apply_succeeds(
+        &admin,
+        json!({"deploy_products": "all",
+               "errands": {guid.clone(): {"run_post_deploy": {"upgrade-all-service-instances": false}}}}),
+    )
+    .await;
+
+    let (_, html) = page(&server, &admin.token, "/clusters").await;
+    let k1 = row(&html, "k1");
+    assert!(k1.contains(r#"data-upgrade-available="true""#), "{k1}");
+    assert!(k1.contains("Upgrade available"), "{k1}");
+    let (_, html) = page(&server, &full_view.token, "/clusters").await;
+    assert!(
+        row(&html, "k1").contains("Upgrade available"),
+        "the view roles see it too"
+    );
+    let (status, _) = call(
+        &server,
+        &full_view.token,
+        "upgrade_cluster",
+        &[("name", "k1")],
+    )
+    .await;
+    assert_eq!(status, 403, "ManageClusters only");
+
+    let (status, body) = call(&server, &admin.token, "upgrade_cluster", &[("name", "k1")]).await;
+    assert_eq!(status, 200, "{body}");
+    let cluster = settled(&admin, "k1").await;
+    assert_eq!(cluster["last_action"], "UPGRADE", "{cluster:#}");
+    assert_eq!(cluster["last_action_state"], "succeeded", "{cluster:#}");
+    assert_eq!(
+        cluster["last_action_description"],
+        "Instance upgrade completed"
+    );
+    let (_, html) = page(&server, &admin.token, "/clusters").await;
+    let k1 = row(&html, "k1");
+    assert!(!k1.contains("Upgrade available"), "upgraded: {k1}");
 }

@@ -164,9 +164,39 @@ fn lint_accepts_both_fixtures_and_the_bundled_pks_tile() {
         assert_eq!(json["errors"], 0, "{}: {json}", path.display());
         assert!(json["findings"].is_array());
     }
+    // The bundled tile: no metadata finding, only the service adapter's warnings on the plan
+    // fields its clusters cannot carry (plans 1–3 are active as shipped).
+    let (_, json) = lint_json(&bundled_pks());
+    let findings = json["findings"].as_array().expect("findings");
+    let paths: Vec<&str> = findings.iter().filter_map(|f| f["path"].as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            ".properties.plan1_selector.active.admission_plugins",
+            ".properties.plan2_selector.active.admission_plugins",
+            ".properties.plan3_selector.active.admission_plugins",
+        ],
+        "{json}"
+    );
+    for f in findings {
+        assert_eq!(f["rule"], "pks-service-adapter", "{f}");
+        assert_eq!(f["severity"], "warning", "{f}");
+    }
     let out = tile_at(&[&"lint", &bundled_pks()]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stdout(&out).contains("no findings"), "{}", stdout(&out));
+    assert_eq!(code(&out), 0, "warnings only: {}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "warning[pks-service-adapter] .properties.plan1_selector.active.admission_plugins"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Plan 1 › Admission Plugins: not carried into this plan's clusters"),
+        "{text}"
+    );
+    let out = tile_at(&[&"lint", &bundled_pks(), &"--strict"]);
+    assert_eq!(code(&out), 1, "--strict fails on warnings");
 }
 
 #[test]

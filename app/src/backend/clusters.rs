@@ -37,7 +37,13 @@ pub struct ClusterSummary {
     pub last_action_description: String,
     /// When the last action ended (or started, while it runs), RFC 3339.
     pub last_action_at: Option<String>,
+    /// The same as the server saw it, relative to its clock ("3 min ago", [`ago`]): one text
+    /// for the server's HTML and the hydrated page.
+    pub last_action_ago: Option<String>,
     pub created_by: Option<String>,
+    /// Its deployment runs another `maintenance_info` than its plan offers now (the PKS tile
+    /// was upgraded and applied since): the page offers the upgrade.
+    pub upgrade_available: bool,
     /// Whether the viewer may resize, upgrade, delete it and get its kubeconfig.
     pub may_manage: bool,
 }
@@ -109,6 +115,19 @@ pub struct ClusterPage {
     /// YAML, every credential as a `((placeholder))`.
     pub manifest: Option<String>,
     pub operations: Vec<ClusterOperationSummary>,
+}
+
+/// `seconds` before now as people say it: "just now", "45 s ago", "3 min ago", "2 h ago",
+/// "5 days ago" (whole units, rounded down); a time ahead of the clock (skew) is "just now".
+pub fn ago(seconds: i64) -> String {
+    match seconds {
+        s if s < 5 => "just now".to_owned(),
+        s if s < 60 => format!("{s} s ago"),
+        s if s < 3600 => format!("{} min ago", s / 60),
+        s if s < 86_400 => format!("{} h ago", s / 3600),
+        s if s < 2 * 86_400 => "1 day ago".to_owned(),
+        s => format!("{} days ago", s / 86_400),
+    }
 }
 
 /// What is wrong with a create form's values for `plan`, by field (`name`, `plan_name`,
@@ -282,6 +301,21 @@ mod tests {
             worker_instances: Some(3),
             max_worker_instances: 5,
         }]
+    }
+
+    #[test]
+    fn times_read_relative_to_now() {
+        assert_eq!(ago(-30), "just now");
+        assert_eq!(ago(0), "just now");
+        assert_eq!(ago(4), "just now");
+        assert_eq!(ago(5), "5 s ago");
+        assert_eq!(ago(59), "59 s ago");
+        assert_eq!(ago(60), "1 min ago");
+        assert_eq!(ago(3599), "59 min ago");
+        assert_eq!(ago(3600), "1 h ago");
+        assert_eq!(ago(86_399), "23 h ago");
+        assert_eq!(ago(86_400), "1 day ago");
+        assert_eq!(ago(3 * 86_400 + 5), "3 days ago");
     }
 
     #[test]

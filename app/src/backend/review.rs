@@ -43,6 +43,10 @@ pub struct ReviewProduct {
     /// `requires_product_versions`, resolved on the server with `tiles::product_versions`.
     #[serde(default)]
     pub depends_on: Vec<ReviewDependency>,
+    /// The PKS service adapter's warnings: plan settings its clusters will not carry
+    /// (`tiles::verifiers::pks::adapter_warnings`). They inform; they never block.
+    #[serde(default)]
+    pub adapter_warnings: Vec<crate::backend::Problem>,
 }
 
 impl ReviewProduct {

@@ -528,6 +528,14 @@ fn ProductRow(
                     {blocking.iter().map(|w| view! { <li class="dependency-error">{format!("Dependency not met: {w}")}</li> }).collect_view()}
                 </ul>
             }.into_any())}
+            {(!product.adapter_warnings.is_empty()).then(|| view! {
+                <ul class="review-adapter-warnings">
+                    <li class="warning-title">
+                        "Plan settings its clusters will not carry (the service adapter's warnings; they do not block Apply Changes)"
+                    </li>
+                    {product.adapter_warnings.iter().cloned().map(|problem| view! { <ProblemItem problem/> }).collect_view()}
+                </ul>
+            })}
             {(!deployable && !is_director).then(|| {
                 let guid = guid.clone();
                 view! {

@@ -48,6 +48,9 @@ pub struct Cluster {
     pub last_action_at: Option<String>,
     /// `kubernetes_master_host`, `kubernetes_master_port`, `kubernetes_worker_instances`.
     pub parameters: Value,
+    /// Deployed, and not under the catalog's `maintenance_info.version` for its plan (the PKS
+    /// tile was upgraded and applied since): [`Broker::upgrade_cluster`] brings it up to date.
+    pub upgrade_available: bool,
 }
 
 /// `POST /v1/clusters`.
@@ -239,10 +242,16 @@ impl Broker {
     }
 
     /// Upgrades a cluster: its manifest rendered again from its current plan (the deployed
-    /// tile's releases, stemcell and plan values) and deployed — an update with no new
-    /// parameters, the path ODB's `upgrade-all-service-instances` takes for each instance.
+    /// tile's releases, stemcell, plan values and `maintenance_info`) and deployed — ODB's
+    /// per-instance upgrade (`/mgmt/service_instances/{id}/upgrade`), the path
+    /// `upgrade-all-service-instances` takes for each instance.
     pub async fn upgrade_cluster(&self, name: &str) -> Result<()> {
-        self.update_cluster(name, Map::new()).await
+        let config = self.deployed().await.map_err(pks_error)?;
+        let row = self.named(name).await?;
+        self.upgrade_instance(&config, &row.id)
+            .await
+            .map_err(|e| busy_or(e, name))?;
+        Ok(())
     }
 
     pub(super) async fn named(&self, name: &str) -> Result<InstanceRow> {
@@ -294,11 +303,13 @@ impl Broker {
                     .collect();
             }
         }
-        let plan_name = config
-            .catalog
-            .plan(&row.plan_id)
+        let plan = config.catalog.plan(&row.plan_id);
+        let plan_name = plan
             .map(|p| p.name.clone())
             .unwrap_or_else(|| row.plan_id.clone());
+        let offered = plan.and_then(|p| config.catalog.maintenance_info(p)?.version);
+        let upgrade_available =
+            row.manifest.is_some() && offered.is_some() && offered != row.maintenance_version;
         Ok(Cluster {
             name,
             uuid: row.id,
@@ -319,6 +330,7 @@ impl Broker {
                     .unwrap_or(Value::from(odb::DEFAULT_MASTER_PORT)),
                 "kubernetes_worker_instances": workers,
             }),
+            upgrade_available,
         })
     }
 }

@@ -171,6 +171,7 @@ impl Broker {
             updated_at: stamp,
             cluster_name: p.cluster.as_ref().map(|c| c.name.clone()),
             created_by: p.cluster.as_ref().map(|c| c.created_by.clone()),
+            maintenance_version: None,
         };
         let limits = quotas::limits(&config.catalog, plan);
         if !store.insert_instance_within(&row, limits).await? {
@@ -185,6 +186,7 @@ impl Broker {
                 &plan_text(&adapter_plan),
                 &row.parameters,
                 &generated.manifest,
+                catalog_version(&config, plan),
             )
             .await;
         match started {
@@ -271,6 +273,7 @@ impl Broker {
                 &plan_text(&adapter_plan),
                 &Value::Object(parameters).to_string(),
                 &generated.manifest,
+                catalog_version(&config, plan),
             )
             .await?;
         Ok(token(&op))
@@ -330,6 +333,7 @@ impl Broker {
             error: None,
             started_at: now(),
             finished_at: None,
+            maintenance_version: instance.maintenance_version.clone(),
         };
         let id = store
             .start_operation(&row)
@@ -468,6 +472,7 @@ impl Broker {
                 &plan_text(&adapter_plan),
                 &instance.parameters,
                 &generated.manifest,
+                catalog_version(config, plan),
             )
             .await?;
         Ok(token(&op))
@@ -498,6 +503,8 @@ impl Broker {
                 instance.manifest_plan.as_deref().unwrap_or("{}"),
                 &instance.parameters,
                 &manifest,
+                // The same manifest again: what it runs does not change.
+                instance.maintenance_version.clone(),
             )
             .await?;
         Ok(token(&op))
@@ -529,6 +536,7 @@ impl Broker {
         manifest_plan: &str,
         parameters: &str,
         manifest: &str,
+        maintenance_version: Option<String>,
     ) -> Result<OperationRow> {
         let mut steps = vec![Step::Deploy];
         if let Some(errands) = &plan.lifecycle_errands {
@@ -552,6 +560,7 @@ impl Broker {
             error: None,
             started_at: now(),
             finished_at: None,
+            maintenance_version,
         };
         runner::ensure_uploads(self, config).await?;
         let store = self.store().broker();
@@ -578,6 +587,15 @@ impl Broker {
             }
         }
     }
+}
+
+/// The `maintenance_info.version` the catalog offers for `plan` now: what a manifest rendered
+/// now runs.
+fn catalog_version(config: &BrokerConfig, plan: &CatalogPlan) -> Option<String> {
+    config
+        .catalog
+        .maintenance_info(plan)
+        .and_then(|m| m.version)
 }
 
 /// A plan as the `manifest_plan` columns keep it.

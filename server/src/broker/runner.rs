@@ -113,6 +113,7 @@ async fn steps(broker: &Broker, operation_id: i64) -> Result<()> {
                         &op.parameters,
                         manifest,
                         op.manifest_plan.as_deref().unwrap_or("{}"),
+                        op.maintenance_version.as_deref(),
                         &now(),
                     )
                     .await?;

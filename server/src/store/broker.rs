@@ -23,6 +23,8 @@ pub struct InstanceRow {
     pub cluster_name: Option<String>,
     /// Who created the cluster through the PKS API (a user or client name).
     pub created_by: Option<String>,
+    /// The catalog `maintenance_info.version` its deployed manifest was rendered under.
+    pub maintenance_version: Option<String>,
 }
 
 /// One operation on an instance.
@@ -42,6 +44,9 @@ pub struct OperationRow {
     pub error: Option<String>,
     pub started_at: String,
     pub finished_at: Option<String>,
+    /// The catalog `maintenance_info.version` the manifest was rendered under (a recreate:
+    /// the instance's).
+    pub maintenance_version: Option<String>,
 }
 
 /// One binding.
@@ -62,9 +67,10 @@ pub struct Limits {
 }
 
 const INSTANCE_COLUMNS: &str = "id, service_id, plan_id, request, parameters, manifest, \
-     manifest_plan, binding_secrets, created_at, updated_at, cluster_name, created_by";
+     manifest_plan, binding_secrets, created_at, updated_at, cluster_name, created_by, \
+     maintenance_version";
 const OPERATION_COLUMNS: &str = "id, instance_id, kind, state, plan_id, parameters, manifest, \
-     manifest_plan, steps, step, task_id, error, started_at, finished_at";
+     manifest_plan, steps, step, task_id, error, started_at, finished_at, maintenance_version";
 
 pub struct Broker<'a> {
     pool: &'a AnyPool,
@@ -119,10 +125,11 @@ impl<'a> Broker<'a> {
     pub async fn insert_instance_within(&self, row: &InstanceRow, limits: Limits) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO broker_instances (id, service_id, plan_id, request, parameters, manifest,
-                 manifest_plan, binding_secrets, created_at, updated_at, cluster_name, created_by)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
-             WHERE ($13 IS NULL OR (SELECT COUNT(*) FROM broker_instances) < $14)
-               AND ($15 IS NULL OR (SELECT COUNT(*) FROM broker_instances WHERE plan_id = $16) < $17)",
+                 manifest_plan, binding_secrets, created_at, updated_at, cluster_name, created_by,
+                 maintenance_version)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+             WHERE ($14 IS NULL OR (SELECT COUNT(*) FROM broker_instances) < $15)
+               AND ($16 IS NULL OR (SELECT COUNT(*) FROM broker_instances WHERE plan_id = $17) < $18)",
         )
         .bind(&row.id)
         .bind(&row.service_id)
@@ -136,6 +143,7 @@ impl<'a> Broker<'a> {
         .bind(&row.updated_at)
         .bind(&row.cluster_name)
         .bind(&row.created_by)
+        .bind(&row.maintenance_version)
         .bind(limits.global)
         .bind(limits.global)
         .bind(limits.plan)
@@ -185,6 +193,7 @@ impl<'a> Broker<'a> {
     }
 
     /// Records what a successful deploy put in place.
+    #[allow(clippy::too_many_arguments)]
     pub async fn set_deployed(
         &self,
         id: &str,
@@ -192,16 +201,18 @@ impl<'a> Broker<'a> {
         parameters: &str,
         manifest: &str,
         manifest_plan: &str,
+        maintenance_version: Option<&str>,
         now: &str,
     ) -> Result<()> {
         sqlx::query(
             "UPDATE broker_instances SET plan_id = $1, parameters = $2, manifest = $3,
-                 manifest_plan = $4, updated_at = $5 WHERE id = $6",
+                 manifest_plan = $4, maintenance_version = $5, updated_at = $6 WHERE id = $7",
         )
         .bind(plan_id)
         .bind(parameters)
         .bind(manifest)
         .bind(manifest_plan)
+        .bind(maintenance_version)
         .bind(now)
         .bind(id)
         .execute(self.pool)
@@ -233,8 +244,9 @@ impl<'a> Broker<'a> {
     pub async fn start_operation(&self, row: &OperationRow) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar::<_, i64>(
             "INSERT INTO broker_operations (instance_id, kind, state, plan_id, parameters,
-                 manifest, manifest_plan, steps, step, task_id, error, started_at, finished_at)
-             VALUES ($1, $2, 'in progress', $3, $4, $5, $6, $7, $8, $9, NULL, $10, NULL)
+                 manifest, manifest_plan, steps, step, task_id, error, started_at, finished_at,
+                 maintenance_version)
+             VALUES ($1, $2, 'in progress', $3, $4, $5, $6, $7, $8, $9, NULL, $10, NULL, $11)
              ON CONFLICT DO NOTHING
              RETURNING id",
         )
@@ -248,6 +260,7 @@ impl<'a> Broker<'a> {
         .bind(row.step)
         .bind(row.task_id)
         .bind(&row.started_at)
+        .bind(&row.maintenance_version)
         .fetch_optional(self.pool)
         .await?)
     }

@@ -18,6 +18,9 @@ use crate::tile_archive::{SourceKind, TileContents};
 /// Rule id of the release-file check added by the CLI.
 pub const RELEASE_FILE_RULE: &str = "release-file-present";
 
+/// Rule id of the PKS service adapter's warnings (plan settings its clusters cannot carry).
+pub const ADAPTER_WARNING_RULE: &str = "pks-service-adapter";
+
 #[derive(Debug, Args)]
 pub struct LintArgs {
     /// A metadata .yml, a tile folder or a .pivotal.
@@ -80,6 +83,9 @@ pub fn run(args: &LintArgs) -> u8 {
 /// All findings for a tile: the metadata rules, then shipped-release checks.
 pub fn findings_for(tile: &TileContents) -> Vec<Finding> {
     let mut findings = lint_yaml(&tile.metadata);
+    if let Ok(template) = ProductTemplate::from_yaml(&tile.metadata) {
+        findings.extend(adapter_warnings(&template));
+    }
     if tile.kind == SourceKind::Metadata {
         return findings;
     }
@@ -111,6 +117,30 @@ pub fn findings_for(tile: &TileContents) -> Vec<Finding> {
         });
     }
     findings
+}
+
+/// For the PKS tile: what its service adapter would warn about when a cluster of a plan is
+/// made with the tile's shipped values (`tiles::verifiers::pks::adapter_warnings`), so the
+/// author sees it before any operator does. Warnings: the tile imports and deploys.
+fn adapter_warnings(template: &ProductTemplate) -> Vec<Finding> {
+    if template.name != tiles::products::PKS_NAME {
+        return Vec::new();
+    }
+    let defaults = tiles::properties::staged::StagedValues::default();
+    tiles::verifiers::pks::adapter_warnings(template, &defaults)
+        .into_iter()
+        .map(|f| Finding {
+            message: format!("{} › {}: {}", f.form_label, f.field_label, f.message),
+            path: f.reference,
+            rule: ADAPTER_WARNING_RULE.into(),
+            severity: Severity::Warning,
+            hint: Some(
+                "with the tile's default values; kubo 0.18.0 has no property for it, so the \
+                 cluster runs as the message says"
+                    .into(),
+            ),
+        })
+        .collect()
 }
 
 /// `error[rule] path` / message / hint, one block per finding.

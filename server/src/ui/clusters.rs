@@ -51,9 +51,21 @@ fn summary(caller: &CurrentUser, c: Cluster) -> ClusterSummary {
         last_action: c.last_action,
         last_action_state: c.last_action_state,
         last_action_description: c.last_action_description,
+        last_action_ago: c.last_action_at.as_deref().and_then(since),
         last_action_at: c.last_action_at,
         created_by: c.created_by,
+        upgrade_available: c.upgrade_available,
     }
+}
+
+/// An RFC 3339 time relative to the server's clock ("3 min ago").
+fn since(at: &str) -> Option<String> {
+    let then = crate::installations::parse_rfc3339(at)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    Some(app::backend::clusters::ago(i64::try_from(now).ok()? - then))
 }
 
 /// A worker count typed into a form: 422 naming `worker_instances` unless a whole number.

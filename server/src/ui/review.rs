@@ -117,6 +117,22 @@ impl ReviewBackend for UiReview {
             };
             problems.insert(c.guid.clone(), worded);
         }
+        // The PKS service adapter's warnings on the plan fields (never blocking).
+        let mut adapter: BTreeMap<String, Vec<Problem>> = BTreeMap::new();
+        for c in &changes {
+            if c.name != tiles::products::PKS_NAME || c.action == "delete" {
+                continue;
+            }
+            let product = self.products.staged_product(&c.guid).await.map_err(shown)?;
+            let findings = tiles::verifiers::pks::adapter_warnings(
+                &product.template,
+                &product.settings.staged,
+            );
+            adapter.insert(
+                c.guid.clone(),
+                super::problems::of_findings(&c.guid, false, &findings),
+            );
+        }
         let products = changes
             .into_iter()
             .map(|c| {
@@ -151,6 +167,7 @@ impl ReviewBackend for UiReview {
                     super::problems::of_findings(&c.guid, is_director, &run.findings)
                 }));
                 ReviewProduct {
+                    adapter_warnings: adapter.remove(&c.guid).unwrap_or_default(),
                     guid: c.guid,
                     name: c.name,
                     label,

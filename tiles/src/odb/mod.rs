@@ -31,6 +31,7 @@ pub use params::{
     DEFAULT_MAX_WORKERS,
 };
 pub use schemas::plan_schemas;
+pub use settings::{k8s_context, K8sSettings};
 
 #[cfg(test)]
 mod job_specs_tests;

@@ -11,6 +11,10 @@
 //!   document parses and is a resource (`apiVersion` and `kind`);
 //! - [`DRAIN_SETTINGS`]: forcing a node to drain "after timeout" needs a timeout above 0.
 //!
+//! Not a verifier (it never blocks Apply Changes): [`adapter_warnings`], the plan settings the
+//! service adapter cannot carry into a cluster's manifest (kubo 0.18.0 has no property for
+//! them), named by plan field, for the operator to see before any cluster is made.
+//!
 //! Plans are found by shape, not by number: every product selector `planN_selector` whose
 //! selected option is `active`, its fields under `.properties.planN_selector.active.*`.
 
@@ -346,6 +350,87 @@ pub fn drain_settings(
                     labels.label(&timeout_ref)
                 ),
             ));
+        }
+    }
+    out
+}
+
+/// The name [`adapter_warnings`]' findings carry (not in `PRODUCT_VERIFIERS`: they inform, they
+/// do not block).
+pub const ADAPTER_WARNINGS: &str = "PksServiceAdapterWarnings";
+
+/// The plan properties the service adapter reads from a plan (the tile's `planN_snippet`
+/// `properties`), by the plan field of the same name.
+const ADAPTER_PLAN_FIELDS: &[&str] = &[
+    "allow_privileged_containers",
+    "admission_plugins",
+    "addons_spec",
+    "kubelet_system_reserved",
+    "kubelet_eviction_hard",
+    "kubelet_drain_timeout",
+    "kubelet_drain_grace_period",
+    "kubelet_drain_force",
+    "kubelet_drain_ignore_daemonsets",
+    "kubelet_drain_delete_local_data",
+    "kubelet_drain_force_node",
+];
+
+/// The service adapter's warnings for every active plan, as it would give them when a cluster
+/// of the plan is made (`odb::k8s_context` on the plan's properties and the Flannel CIDRs),
+/// each on the plan field (or network field) it names. Values the adapter refuses outright are
+/// not repeated here: the fields' constraints and the verifiers report them. The cloud
+/// provider's `cloud_config` is not read here (it comes from a selector's parsed manifest),
+/// so its warnings still reach only the server log when a cluster is made.
+pub fn adapter_warnings(template: &ProductTemplate, staged: &StagedValues) -> Vec<Finding> {
+    let labels = Labels::of(template);
+    let flannel = template.property(NETWORK_SELECTOR).is_some_and(|selector| {
+        value_of(template, staged, NETWORK_SELECTOR)
+            .and_then(|v| selected_option(selector.blueprint, &v).map(|o| o.name == "flannel"))
+            .unwrap_or(false)
+    });
+    let mut out = Vec::new();
+    for plan in active_plans(template, staged) {
+        let mut props = serde_json::Map::new();
+        for field in ADAPTER_PLAN_FIELDS {
+            if let Some(value) = value_of(template, staged, &plan.field(field)) {
+                props.insert((*field).to_owned(), value);
+            }
+        }
+        if flannel {
+            for field in ["pod_network_cidr", "service_cluster_cidr"] {
+                let reference = format!("{NETWORK_SELECTOR}.flannel.{field}");
+                if let Some(Value::String(cidr)) = value_of(template, staged, &reference) {
+                    props.insert(field.to_owned(), Value::from(cidr.trim()));
+                }
+            }
+        }
+        let Ok(settings) = crate::odb::k8s_context(&props) else {
+            continue;
+        };
+        for warning in settings.warnings {
+            // Each warning starts with the plan property it is about.
+            let field: String = warning
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let reference = match field.as_str() {
+                "pod_network_cidr" | "service_cluster_cidr" => {
+                    format!("{NETWORK_SELECTOR}.flannel.{field}")
+                }
+                _ => plan.field(&field),
+            };
+            let message = format!(
+                "not carried into this plan's clusters: {}",
+                warning
+                    .strip_prefix(field.as_str())
+                    .map(|rest| rest.trim_start_matches([':', ' ']))
+                    .unwrap_or(&warning)
+            );
+            let finding = labels.finding(ADAPTER_WARNINGS, &reference, message);
+            // The network fields are shared by every plan: said once.
+            if !out.contains(&finding) {
+                out.push(finding);
+            }
         }
     }
     out

@@ -357,3 +357,77 @@ fn director_verifiers_check_placements_against_networks_and_azs() {
     assert!(messages[0].contains("'default' has no subnet in the availability zone 'z2'"));
     assert!(messages[1].contains("'z9' does not exist"));
 }
+
+#[test]
+fn adapter_warnings_name_the_plan_field_and_never_block() {
+    let t = pks();
+    assert!(
+        !for_product(&t)
+            .iter()
+            .any(|v| v.name == pks::ADAPTER_WARNINGS),
+        "informs, never blocks Apply Changes"
+    );
+    let fields = |found: &[Finding]| {
+        found
+            .iter()
+            .map(|f| f.reference.clone())
+            .collect::<Vec<_>>()
+    };
+    let defaults = pks::adapter_warnings(&t, &StagedValues::new());
+    // Plans 1–3 (active as shipped): no admission plugins listed and privileged containers
+    // off, so kubo 0.18.0 turns SecurityContextDeny on anyway.
+    assert_eq!(
+        fields(&defaults),
+        [
+            ".properties.plan1_selector.active.admission_plugins",
+            ".properties.plan2_selector.active.admission_plugins",
+            ".properties.plan3_selector.active.admission_plugins",
+        ],
+        "{defaults:#?}"
+    );
+    assert_eq!(defaults[0].form_label, "Plan 1");
+    assert_eq!(defaults[0].field_label, "Admission Plugins");
+    assert!(defaults[0].message.contains("SecurityContextDeny is on"));
+
+    let mut staged = StagedValues::new();
+    staged.set(
+        ".properties.plan1_selector.active.admission_plugins",
+        json!(["SecurityContextDeny"]),
+    );
+    staged.set(
+        ".properties.plan1_selector.active.kubelet_drain_timeout",
+        json!(15),
+    );
+    staged.set(
+        ".properties.network_selector.flannel.service_cluster_cidr",
+        json!("10.100.100.0/24"),
+    );
+    let found = pks::adapter_warnings(&t, &staged);
+    assert_eq!(
+        fields(&found),
+        [
+            ".properties.network_selector.flannel.service_cluster_cidr",
+            ".properties.plan1_selector.active.kubelet_drain_timeout",
+            ".properties.plan2_selector.active.admission_plugins",
+            ".properties.plan3_selector.active.admission_plugins",
+        ],
+        "{found:#?}"
+    );
+    assert!(found[0]
+        .message
+        .starts_with("not carried into this plan's clusters: 10.100.100.0/24 is not applied"));
+    assert!(found[1]
+        .text()
+        .starts_with("Plan 1 › Node Drain Timeout (mins)"));
+
+    // An inactive plan says nothing; NSX-T takes no CIDRs from the tile.
+    let mut nsx = staged.clone();
+    nsx.set(".properties.network_selector", json!("nsx"));
+    for plan in ["plan1", "plan2", "plan3"] {
+        nsx.set(
+            format!(".properties.{plan}_selector"),
+            json!("Plan Inactive"),
+        );
+    }
+    assert!(pks::adapter_warnings(&t, &nsx).is_empty());
+}

@@ -71,7 +71,12 @@ pub fn ClusterActions(c: ClusterSummary, max: Option<u64>, ctx: Ctx) -> AnyView 
             </button>
             {move || problem().map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
             " "
-            <button type="button" class="link upgrade" disabled=disabled on:click=upgrade>
+            <button
+                type="button"
+                class=if c.upgrade_available { "link upgrade available" } else { "link upgrade" }
+                disabled=disabled
+                on:click=upgrade
+            >
                 "Upgrade"
             </button>
             " "

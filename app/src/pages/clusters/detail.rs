@@ -137,7 +137,7 @@ fn cluster_body(page: ClusterPage, refreshed: RwSignal<u32>) -> AnyView {
                 <dt>"Master AZs"</dt><dd class="master-azs">{if azs.is_empty() { "—".to_owned() } else { azs.join(", ") }}</dd>
                 <dt>"Last action"</dt>
                 <dd class="last-action">{c.last_action.clone()} " " {c.last_action_state.clone()} ": " {c.last_action_description.clone()}</dd>
-                <dt>"When"</dt><dd>{dash(c.last_action_at.clone())}</dd>
+                <dt>"When"</dt><dd class="when">{super::when(&c)}</dd>
                 <dt>"Created by"</dt><dd>{dash(c.created_by.clone())}</dd>
             </dl>
             {kubeconfig}

@@ -176,6 +176,18 @@ fn clusters_body(data: ClustersPage, ctx: Ctx) -> AnyView {
     .into_any()
 }
 
+/// When the cluster's last action happened: the relative time the server worked out, the
+/// absolute one in the title (and for machines in `datetime`).
+pub(crate) fn when(c: &ClusterSummary) -> AnyView {
+    match (c.last_action_at.clone(), c.last_action_ago.clone()) {
+        (Some(at), ago) => {
+            let text = ago.unwrap_or_else(|| at.clone());
+            view! { <time datetime=at.clone() title=at>{text}</time> }.into_any()
+        }
+        (None, _) => "—".into_any(),
+    }
+}
+
 fn dash(v: Option<String>) -> String {
     v.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into())
 }
@@ -198,13 +210,29 @@ fn cluster_row(
             .then(|| actions::ClusterActions(c.clone(), max, ctx));
         view! { <td class="actions">{cell}</td> }
     });
+    let when = when(&c);
+    let upgrade = c.upgrade_available.then(|| {
+        view! {
+            " "
+            <span
+                class="badge upgrade-available"
+                title="The PKS tile offers a newer maintenance version than this cluster runs: Upgrade deploys it"
+            >
+                "Upgrade available"
+            </span>
+        }
+    });
     let ips = if c.master_ips.is_empty() {
         "—".to_owned()
     } else {
         c.master_ips.join(", ")
     };
     view! {
-        <tr data-cluster=c.name.clone() data-state=c.last_action_state.clone()>
+        <tr
+            data-cluster=c.name.clone()
+            data-state=c.last_action_state.clone()
+            data-upgrade-available=c.upgrade_available.then_some("true")
+        >
             <td><a href=href>{c.name.clone()}</a></td>
             <td>{c.plan_name.clone()}</td>
             <td class="workers">{c.worker_instances.map(|n| n.to_string()).unwrap_or_else(|| "—".into())}</td>
@@ -212,8 +240,8 @@ fn cluster_row(
             <td class="master-ips">{ips}</td>
             <td>{c.last_action.clone()}</td>
             <td class=state_class>{c.last_action_state.clone()}</td>
-            <td class="description">{c.last_action_description.clone()}</td>
-            <td><time>{dash(c.last_action_at.clone())}</time></td>
+            <td class="description">{c.last_action_description.clone()}{upgrade}</td>
+            <td class="when">{when}</td>
             {actions}
         </tr>
     }
