@@ -14,6 +14,7 @@ pub mod http;
 pub mod installations;
 pub mod passphrase;
 pub mod products;
+pub mod release_job_specs;
 pub mod secrets;
 pub mod setup;
 pub mod stemcells;
