@@ -15,6 +15,7 @@ pub mod installation_archive;
 pub mod installations;
 pub mod passphrase;
 pub mod products;
+pub mod release_job_specs;
 pub mod secrets;
 pub mod setup;
 pub mod stemcells;

@@ -627,6 +627,23 @@ impl<R: Read + Seek> PivotalArchive<R> {
         Ok(written)
     }
 
+    /// Hands `read` the decompressed bytes of one entry (by its path), at most its declared
+    /// size, so a release tarball can be streamed without copying it out of the archive.
+    pub fn read_entry_with<T>(
+        &mut self,
+        path: &str,
+        read: impl FnOnce(&mut dyn Read) -> Result<T>,
+    ) -> Result<T> {
+        let Some(entry) = self.entries.iter().find(|e| e.path == path).cloned() else {
+            return Err(Error::NotFound(format!("{path} in the archive")));
+        };
+        let file = self
+            .zip
+            .by_index(entry.index)
+            .map_err(|e| Error::invalid("archive", format!("cannot read {}: {e}", entry.path)))?;
+        read(&mut file.take(entry.size))
+    }
+
     /// Copies at most `limit` bytes of an entry; reading one byte more than `limit` is an error
     /// (the entry is bigger than declared or than allowed).
     fn copy_limited<W: Write>(

@@ -65,6 +65,39 @@ pub mod rules {
     pub const ZERO_IF: &str = "zero-if-resolves";
     pub const MAX_IN_FLIGHT: &str = "max-in-flight";
     pub const PRODUCT_VERSION_REQUIREMENT: &str = "product-version-requirement";
+    pub const JOB_SPEC_PROPERTY: &str = "job-spec-property-declared";
+    pub const JOB_SPEC_JOB: &str = "job-spec-job-exists";
+}
+
+/// The job-spec check of a tile's templates (`crate::job_specs::check_template`) as lint
+/// findings: warnings, since BOSH deploys such a manifest and ignores what its spec lacks.
+pub fn lint_job_specs(t: &ProductTemplate, specs: &crate::job_specs::JobSpecs) -> Vec<Finding> {
+    use crate::job_specs::SpecFindingKind;
+    crate::job_specs::check_template(t, specs)
+        .findings
+        .into_iter()
+        .map(|f| {
+            let (path, rule, hint) = match &f.kind {
+                SpecFindingKind::UndeclaredProperty { property, .. } => (
+                    format!("{}.manifest.{property}", f.at),
+                    rules::JOB_SPEC_PROPERTY,
+                    "correct the property name, or name the release version whose spec declares it",
+                ),
+                SpecFindingKind::MissingJob { .. } => (
+                    format!("{}.name", f.at),
+                    rules::JOB_SPEC_JOB,
+                    "correct the job name, or name the release that contains the job",
+                ),
+            };
+            Finding {
+                path,
+                rule: rule.into(),
+                severity: Severity::Warning,
+                message: f.message,
+                hint: Some(hint.into()),
+            }
+        })
+        .collect()
 }
 
 /// True when any finding is an error.

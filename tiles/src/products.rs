@@ -14,6 +14,9 @@ pub struct BundledTile {
     pub metadata_yaml: &'static str,
     /// For on-demand service tiles: the tera template of one service instance's manifest.
     pub service_instance_manifest_template: Option<&'static str>,
+    /// The job spec summary of the releases the tile names (`tiles::job_specs`), so manifests
+    /// are checked against the specs without release tarballs.
+    pub job_specs: &'static str,
 }
 
 /// The PKS tile's metadata.
@@ -21,6 +24,8 @@ pub const PKS_METADATA: &str = include_str!("../products/pks/metadata.yml");
 /// The on-demand Kubernetes cluster manifest template the PKS service adapter renders.
 pub const PKS_CLUSTER_MANIFEST_TEMPLATE: &str =
     include_str!("../products/pks/cluster-manifest.yml.tera");
+/// The job specs of the releases the PKS tile names (the public ones; see the file's header).
+pub const PKS_JOB_SPECS: &str = include_str!("../products/pks/job-specs.yml");
 /// The PKS tile's product name and version, as its metadata states them.
 pub const PKS_NAME: &str = "pivotal-container-service";
 pub const PKS_VERSION: &str = "1.1.3-tileworks.1";
@@ -32,7 +37,20 @@ pub fn bundled() -> Vec<BundledTile> {
         product_version: PKS_VERSION,
         metadata_yaml: PKS_METADATA,
         service_instance_manifest_template: Some(PKS_CLUSTER_MANIFEST_TEMPLATE),
+        job_specs: PKS_JOB_SPECS,
     }]
+}
+
+/// The job specs every bundled tile ships, together. A summary that does not read is a bug
+/// caught by the tests, so it is left out rather than failing the caller.
+pub fn bundled_job_specs() -> crate::job_specs::JobSpecs {
+    let mut specs = crate::job_specs::JobSpecs::default();
+    for tile in bundled() {
+        if let Ok(s) = crate::job_specs::JobSpecs::from_summary(tile.job_specs) {
+            specs.extend(s);
+        }
+    }
+    specs
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! The metadata rules live in `tiles::lint`; this command adds what only a whole tile can show:
 //! whether each release the metadata names is shipped in `releases/` (an error in a `.pivotal`,
 //! which Ops Manager would refuse; a warning in a folder, where the author may not have fetched
-//! the tarballs yet).
+//! the tarballs yet), and the job-spec check of the templates (`tiles::job_specs`: properties
+//! and jobs the releases' specs do not declare; warnings) against the tarballs the tile ships,
+//! the bundled tiles' summaries and `--job-specs` files.
 
 use std::path::PathBuf;
 
@@ -33,6 +35,11 @@ pub struct LintArgs {
     /// imports) is reported but exits 0.
     #[arg(long)]
     pub strict: bool,
+    /// A job spec summary file (`releases: [{name, version, jobs: {job: [property…]}}]`) to
+    /// check the templates' jobs and properties against, besides the release tarballs the tile
+    /// ships and the bundled tiles' summaries. Repeatable.
+    #[arg(long, value_name = "job-specs.yml")]
+    pub job_specs: Vec<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -49,7 +56,18 @@ pub fn run(args: &LintArgs) -> u8 {
         Ok(tile) => tile,
         Err(code) => return code,
     };
-    let findings = findings_for(&tile);
+    let mut findings = findings_for(&tile);
+    if let Ok(template) = ProductTemplate::from_yaml(&tile.metadata) {
+        let specs = match super::job_specs(&args.path, &tile, &args.job_specs) {
+            Ok(specs) => specs,
+            Err(code) => return code,
+        };
+        findings.extend(tiles::lint::lint_job_specs(&template, &specs));
+        let unchecked = tiles::job_specs::check_template(&template, &specs).unchecked_summary();
+        if !unchecked.is_empty() && args.format == Format::Text {
+            eprintln!("note: no job specs for {unchecked}: their jobs were not checked");
+        }
+    }
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)

@@ -79,6 +79,32 @@ fn read_tile(path: &Path) -> std::result::Result<TileContents, u8> {
     })
 }
 
+/// The job specs a tile is checked against: the bundled summaries, the release tarballs the
+/// tile ships, and the summary files given with `--job-specs` (later wins). Tarballs that do
+/// not read are reported as warnings; a summary file that does not read stops the command.
+fn job_specs(
+    path: &Path,
+    tile: &TileContents,
+    summaries: &[std::path::PathBuf],
+) -> std::result::Result<tiles::job_specs::JobSpecs, u8> {
+    let (mut specs, problems) = crate::release_job_specs::for_tile(path, tile);
+    for p in problems {
+        eprintln!("warning: job specs: {p}");
+    }
+    for file in summaries {
+        let text = tile_archive::read_text_file(file, 64 * 1024 * 1024).map_err(|e| {
+            eprintln!("error: {e}");
+            EXIT_UNREADABLE
+        })?;
+        let summary = tiles::job_specs::JobSpecs::from_summary(&text).map_err(|e| {
+            eprintln!("error: {}: {e}", file.display());
+            EXIT_UNREADABLE
+        })?;
+        specs.extend(summary);
+    }
+    Ok(specs)
+}
+
 /// Prints a JSON document (pretty) on stdout.
 fn print_json(value: &impl serde::Serialize) -> u8 {
     match serde_json::to_string_pretty(value) {

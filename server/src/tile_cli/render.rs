@@ -75,6 +75,17 @@ pub struct RenderArgs {
     /// file. Repeatable.
     #[arg(long, num_args = 2, value_names = ["TILE", "product.yml"])]
     pub other_product: Vec<PathBuf>,
+    /// Check the manifest against its releases' job specs (the tarballs the tile ships, the
+    /// bundled tiles' summaries, --job-specs files): properties a job's spec does not declare
+    /// (BOSH ignores them) and jobs a release lacks are printed as warnings.
+    #[arg(long)]
+    pub check: bool,
+    /// With --check: job-spec findings make the command fail (exit 1).
+    #[arg(long, requires = "check")]
+    pub strict: bool,
+    /// With --check: a job spec summary file to check against (repeatable; see `tile lint`).
+    #[arg(long, value_name = "job-specs.yml", requires = "check")]
+    pub job_specs: Vec<PathBuf>,
 }
 
 const DIRECTOR_HELP: &str = "\
@@ -281,6 +292,29 @@ pub fn run(args: &RenderArgs) -> u8 {
     }
     let findings = validate_rendered(&rendered, &ctx.director.cloud_config);
     let mut errors = 0;
+    if args.check {
+        let specs = match super::job_specs(&args.path, &tile, &args.job_specs) {
+            Ok(specs) => specs,
+            Err(code) => return code,
+        };
+        let report = tiles::job_specs::check_manifest(&rendered.manifest, &specs);
+        for f in &report.findings {
+            eprintln!("warning: job spec: {}: {}", f.at, f.message);
+        }
+        if !report.unchecked.is_empty() {
+            eprintln!(
+                "note: no job specs for {}: their jobs were not checked",
+                report.unchecked_summary()
+            );
+        }
+        if args.strict && !report.findings.is_empty() {
+            eprintln!(
+                "error: {} job-spec finding(s) (--strict)",
+                report.findings.len()
+            );
+            errors += report.findings.len();
+        }
+    }
     for f in &findings {
         let severity = match f.severity {
             tiles::manifest_check::Severity::Error => {

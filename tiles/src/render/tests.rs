@@ -928,3 +928,32 @@ mod never_panics {
         }
     }
 }
+
+/// The bundled PKS control plane passes the job-spec check at the release versions the tile
+/// names: every property it sets is declared, every job exists. Only the releases that are not
+/// public (no summary) stay unchecked, and the test names them so a new one is noticed.
+#[test]
+fn pks_control_plane_manifest_passes_the_job_spec_check() {
+    let (template, staged, ctx) = pks();
+    let out = render_product(&template, &staged, &ctx).unwrap();
+    let report =
+        crate::job_specs::check_manifest(&out.manifest, &crate::products::bundled_job_specs());
+    assert!(
+        report.findings.is_empty(),
+        "the PKS manifest sets what its job specs do not declare: {:#?}",
+        report.findings
+    );
+    assert_eq!(
+        report.unchecked_summary(),
+        "kubo-service-adapter/1.1.3 (service-adapter), \
+         pks-api/1.1.3 (delete-all-clusters, pks-api, smoke-tests)"
+    );
+    // The tile's templates, checked without rendering, agree.
+    let static_report =
+        crate::job_specs::check_template(&template, &crate::products::bundled_job_specs());
+    assert!(
+        static_report.findings.is_empty(),
+        "{:#?}",
+        static_report.findings
+    );
+}
