@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("changes")) view=pages::changes::ProductChangesPage ssr=SsrMode::Async/>
                 <Route path=StaticSegment("stemcells") view=pages::stemcells::StemcellLibraryPage ssr=SsrMode::Async/>
                 <Route path=StaticSegment("settings") view=pages::settings_menu::SettingsMenuPage ssr=SsrMode::Async/>
+                <Route path=(StaticSegment("settings"), StaticSegment("certificate-authorities")) view=pages::certificate_authorities::CertificateAuthoritiesPage ssr=SsrMode::Async/>
                 <Route
                     path=(StaticSegment("products"), ParamSegment("guid"), StaticSegment("settings"))
                     view=pages::product::settings::ProductSettingsPage

@@ -389,6 +389,79 @@ async fn invalid_director_values_are_422_and_change_nothing() {
     );
 }
 
+/// om `configure-director`'s `security_configuration` and `syslog_configuration` keys: each
+/// wrong field is named (section.field), nothing is stored then; a valid section is stored and
+/// read back as sent.
+#[tokio::test]
+async fn security_and_syslog_sections_are_checked_per_field() {
+    let server = TestServer::start();
+    let api = Api::login(&server).await;
+    configure_director(&api).await;
+    let before = api
+        .get("/api/v0/staged/director/properties")
+        .await
+        .etag
+        .unwrap();
+    let r = api
+        .put(
+            "/api/v0/staged/director/properties",
+            json!({
+                "security_configuration": {"trusted_certificates": "not a certificate",
+                    "generate_vm_passwords": "yes"},
+                "syslog_configuration": {"enabled": true, "address": "logs here!",
+                    "port": 70000, "transport_protocol": "ftp", "tls_enabled": true},
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{:#}", r.body);
+    assert_eq!(
+        errors(&r).keys().collect::<Vec<_>>(),
+        [
+            "security_configuration.generate_vm_passwords",
+            "security_configuration.trusted_certificates",
+            "syslog_configuration.address",
+            "syslog_configuration.permitted_peer",
+            "syslog_configuration.port",
+            "syslog_configuration.ssl_ca_certificate",
+            "syslog_configuration.tls_enabled",
+            "syslog_configuration.transport_protocol",
+        ],
+        "{:#}",
+        r.body
+    );
+    assert_eq!(
+        api.get("/api/v0/staged/director/properties")
+            .await
+            .etag
+            .unwrap(),
+        before
+    );
+
+    // Disabled syslog needs nothing else; valid sections are stored as sent.
+    let (cert, _) = support::pks::test_cert();
+    let security = json!({"trusted_certificates": cert, "generate_vm_passwords": false});
+    let syslog = json!({"enabled": true, "address": "logs.example.com", "port": "514",
+        "transport_protocol": "tcp", "tls_enabled": true, "permitted_peer": "*.example.com",
+        "ssl_ca_certificate": cert});
+    api.ok(
+        Method::PUT,
+        "/api/v0/staged/director/properties",
+        Some(json!({"security_configuration": security, "syslog_configuration": syslog})),
+    )
+    .await;
+    let props = api
+        .ok(Method::GET, "/api/v0/staged/director/properties", None)
+        .await;
+    assert_eq!(props["syslog_configuration"], syslog);
+    assert_eq!(props["security_configuration"], security);
+    api.ok(
+        Method::PUT,
+        "/api/v0/staged/director/properties",
+        Some(json!({"syslog_configuration": {"enabled": false}})),
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn a_stale_director_save_is_409_and_says_what_changed() {
     let server = TestServer::start();

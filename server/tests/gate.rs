@@ -161,6 +161,28 @@ async fn every_entry_point_answers_every_role_as_the_table_says() {
         ("POST", "/_app/assign_stemcell", Action::Configure),
         ("GET", "/settings", Action::Administer),
         ("POST", "/_app/settings_menu", Action::Administer),
+        ("GET", "/settings/certificate-authorities", Action::View),
+        ("POST", "/_app/certificate_authorities", Action::View),
+        (
+            "POST",
+            "/settings/certificate-authorities/generate",
+            Action::Configure,
+        ),
+        (
+            "POST",
+            "/settings/certificate-authorities/import",
+            Action::Configure,
+        ),
+        (
+            "POST",
+            "/settings/certificate-authorities/{guid}/activate",
+            Action::Configure,
+        ),
+        (
+            "POST",
+            "/settings/certificate-authorities/{guid}/delete",
+            Action::Configure,
+        ),
     ] {
         assert!(
             ENTRY_POINTS

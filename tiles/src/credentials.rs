@@ -369,6 +369,42 @@ pub fn certificate_names(cert_pem: &str) -> Result<crate::verifiers::Certificate
 }
 
 /// The DER of the first PEM block with the given label.
+/// Checks a bundle of PEM certificates (trusted certificates, a CA chain): at least one, each
+/// an X.509 certificate, nothing else between them. Returns how many; the error says which
+/// one (from 1) is not a certificate.
+pub fn check_certificate_bundle(text: &str) -> std::result::Result<usize, String> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut rest = text.trim();
+    let mut count = 0;
+    while !rest.is_empty() {
+        count += 1;
+        let Some(body) = rest.strip_prefix(BEGIN) else {
+            return Err(format!(
+                "certificate {count} is not a PEM certificate (-----BEGIN CERTIFICATE-----)"
+            ));
+        };
+        let Some(stop) = body.find(END) else {
+            return Err(format!(
+                "certificate {count} has no -----END CERTIFICATE-----"
+            ));
+        };
+        let block: String = body[..stop]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let der = base64_decode(&block)
+            .ok_or_else(|| format!("certificate {count} is not valid base64"))?;
+        x509_parser::parse_x509_certificate(&der)
+            .map_err(|e| format!("certificate {count} is not an X.509 certificate: {e}"))?;
+        rest = body[stop + END.len()..].trim_start();
+    }
+    if count == 0 {
+        return Err("expected at least one PEM certificate".into());
+    }
+    Ok(count)
+}
+
 fn pem_block(text: &str, label: &str) -> Option<Vec<u8>> {
     let begin = format!("-----BEGIN {label}-----");
     let end = format!("-----END {label}-----");
@@ -716,6 +752,25 @@ pub(crate) mod tests {
 
     fn der(pem: &str) -> Vec<u8> {
         pem_block(pem, "CERTIFICATE").expect("pem")
+    }
+
+    #[test]
+    fn certificate_bundles_are_checked_one_by_one() {
+        let ca = &test_ca().cert_pem;
+        assert_eq!(check_certificate_bundle(ca), Ok(1));
+        assert_eq!(check_certificate_bundle(&format!("{ca}\n{ca}")), Ok(2));
+        let err = check_certificate_bundle(&format!("{ca}\nnot a certificate")).unwrap_err();
+        assert!(
+            err.starts_with("certificate 2 is not a PEM certificate"),
+            "{err}"
+        );
+        let broken = ca.replacen("MII", "AAA", 1);
+        let err = check_certificate_bundle(&broken).unwrap_err();
+        assert!(
+            err.starts_with("certificate 1 is not an X.509 certificate"),
+            "{err}"
+        );
+        assert!(check_certificate_bundle("  ").is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! not decided here: every server function passes the server's gate before it runs.
 
 pub mod audit;
+pub mod certificate_authorities;
 pub mod clusters;
 pub mod credentials;
 pub mod director;

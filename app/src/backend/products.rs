@@ -21,9 +21,18 @@ pub struct TileSummary {
     pub version: String,
     /// Empty when the product is deployable; otherwise why not, in the operator's words.
     pub incomplete_reasons: Vec<crate::backend::Problem>,
+    /// Against the last deploy: `install` (never deployed), `unchanged` (deployed as staged),
+    /// `update` (deployed, with pending changes) or `delete` (its deletion is staged).
+    #[serde(default)]
+    pub action: String,
 }
 
 impl TileSummary {
+    /// Whether a deploy of this product was recorded (it then offers Delete, not Unstage).
+    pub fn is_deployed(&self) -> bool {
+        matches!(self.action.as_str(), "unchanged" | "update" | "delete")
+    }
+
     pub fn is_complete(&self) -> bool {
         self.incomplete_reasons.is_empty()
     }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod certificate_authorities;
 pub mod change_log;
 pub mod changes;
 pub mod clusters;

@@ -147,6 +147,30 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("POST", "/_app/stemcell_library", Signed(View)),
     ("POST", "/_app/assign_stemcell", Signed(Configure)),
     ("POST", "/_app/settings_menu", Signed(Administer)),
+    // The Certificate Authorities settings page and its plain forms (http/ca_forms.rs), with the
+    // actions of the API's routes.
+    ("GET", "/settings/certificate-authorities", Signed(View)),
+    ("POST", "/_app/certificate_authorities", Signed(View)),
+    (
+        "POST",
+        "/settings/certificate-authorities/generate",
+        Signed(Configure),
+    ),
+    (
+        "POST",
+        "/settings/certificate-authorities/import",
+        Signed(Configure),
+    ),
+    (
+        "POST",
+        "/settings/certificate-authorities/{guid}/activate",
+        Signed(Configure),
+    ),
+    (
+        "POST",
+        "/settings/certificate-authorities/{guid}/delete",
+        Signed(Configure),
+    ),
     ("POST", "/_app/create_user", Signed(ManageUsers)),
     ("POST", "/_app/set_user_role", Signed(ManageUsers)),
     ("POST", "/_app/set_user_enabled", Signed(ManageUsers)),

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod assets;
 pub mod broker;
+pub mod ca_forms;
 pub mod csrf;
 pub mod fleet;
 pub mod gate;
@@ -89,6 +90,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .merge(broker::routes())
         .merge(pks::routes())
         .merge(fleet::routes())
+        .merge(ca_forms::routes())
         .route(gate::API_FALLBACK, any(api_not_found))
         .leptos_routes_with_context(&state, routes, contexts.clone(), move || {
             app::shell(options.clone())

@@ -668,6 +668,14 @@ impl Products {
                 }
             }
             for (section, fields) in &update.other {
+                let problems = check_section(section, fields);
+                if !problems.is_empty() {
+                    for (field, message) in problems {
+                        let key = format!("{section}.{field}");
+                        errors.entry(key).or_default().push(message);
+                    }
+                    continue;
+                }
                 let v = Value::Object(fields.clone());
                 if s.other_properties.get(section) != Some(&v) {
                     changed.push(section.clone());
@@ -1081,6 +1089,100 @@ fn assignment_network(s: &DirectorSettings) -> Option<&str> {
 }
 
 /// Checks one Director setting; `None` when acceptable.
+/// What is wrong in the Director's Security or Syslog section (om's `security_configuration`
+/// and `syslog_configuration`), per field; other sections are kept as given.
+fn check_section(section: &str, fields: &Map<String, Value>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let text = |key: &str| fields.get(key).and_then(Value::as_str).unwrap_or_default();
+    let flag = |key: &str| fields.get(key).and_then(Value::as_bool).unwrap_or(false);
+    let expect_bool = |key: &str, out: &mut Vec<(String, String)>| {
+        if fields
+            .get(key)
+            .is_some_and(|v| !v.is_boolean() && !v.is_null())
+        {
+            out.push((key.to_owned(), "must be true or false".to_owned()));
+        }
+    };
+    match section {
+        "security_configuration" => {
+            for key in [
+                "generate_vm_passwords",
+                "opsmanager_root_ca_trusted_certs",
+                "clear_default_trusted_certificates_store",
+            ] {
+                expect_bool(key, &mut out);
+            }
+            match fields.get("trusted_certificates") {
+                None | Some(Value::Null) => {}
+                Some(Value::String(pem)) if pem.trim().is_empty() => {}
+                Some(Value::String(pem)) => {
+                    if let Err(e) = tiles::credentials::check_certificate_bundle(pem) {
+                        out.push(("trusted_certificates".into(), e));
+                    }
+                }
+                Some(_) => out.push((
+                    "trusted_certificates".into(),
+                    "expected PEM certificates as text".into(),
+                )),
+            }
+        }
+        "syslog_configuration" => {
+            for key in ["enabled", "tls_enabled", "forward_debug_logs"] {
+                expect_bool(key, &mut out);
+            }
+            if !flag("enabled") {
+                return out;
+            }
+            if text("address").trim().is_empty() {
+                out.push(("address".into(), tiles::validate::BLANK.into()));
+            } else if !text("address")
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
+            {
+                let bad = text("address");
+                out.push((
+                    "address".into(),
+                    format!("'{bad}' is not a host name or IP address"),
+                ));
+            }
+            let port = fields.get("port").and_then(|v| match v {
+                Value::Number(n) => n.as_u64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            });
+            if !matches!(port, Some(1..=65535)) {
+                out.push(("port".into(), "must be a port from 1 to 65535".into()));
+            }
+            if !matches!(text("transport_protocol"), "tcp" | "udp" | "relp") {
+                out.push((
+                    "transport_protocol".into(),
+                    "must be one of tcp, udp, relp".into(),
+                ));
+            }
+            if flag("tls_enabled") {
+                if text("transport_protocol") != "tcp" {
+                    out.push((
+                        "tls_enabled".into(),
+                        "TLS needs the tcp transport protocol".into(),
+                    ));
+                }
+                if text("permitted_peer").trim().is_empty() {
+                    out.push(("permitted_peer".into(), tiles::validate::BLANK.into()));
+                }
+                match tiles::credentials::check_certificate_bundle(text("ssl_ca_certificate")) {
+                    Ok(_) => {}
+                    Err(_) if text("ssl_ca_certificate").trim().is_empty() => {
+                        out.push(("ssl_ca_certificate".into(), tiles::validate::BLANK.into()))
+                    }
+                    Err(e) => out.push(("ssl_ca_certificate".into(), e)),
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
 fn check_director_setting(key: &str, value: &Value) -> Option<String> {
     let positive = |v: &Value, min: i64| match tiles::properties::constraints::as_integer(v) {
         Some(n) if n >= min && !v.is_boolean() => None,

@@ -5,6 +5,7 @@
 //! built in [`contexts`].
 
 pub mod audit;
+pub mod certificate_authorities;
 pub mod clusters;
 pub mod credentials;
 pub mod director;
@@ -42,6 +43,7 @@ pub fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let audit = audit::context(&state.store);
     let stemcells = stemcells::context(&state.stemcells);
     let settings_menu = settings_menu::context();
+    let certificate_authorities = certificate_authorities::context(&state.products);
     move || {
         use leptos::prelude::provide_context;
         provide_context(products.clone());
@@ -57,6 +59,7 @@ pub fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
         provide_context(audit.clone());
         provide_context(stemcells.clone());
         provide_context(settings_menu.clone());
+        provide_context(certificate_authorities.clone());
     }
 }
 

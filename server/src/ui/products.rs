@@ -125,6 +125,15 @@ impl app::backend::products::ProductsBackend for UiBackend {
     async fn dashboard(&self) -> Result<Dashboard, BackendError> {
         let staged = self.products.staged_products().await.map_err(shown)?;
         let available = self.products.available().await.map_err(shown)?;
+        // Deployed or not, pending changes or not: the same actions Review shows.
+        let actions: BTreeMap<String, String> = self
+            .products
+            .pending_changes()
+            .await
+            .map_err(shown)?
+            .into_iter()
+            .map(|c| (c.guid, c.action))
+            .collect();
         let mut summaries = Vec::with_capacity(staged.len());
         for s in staged {
             // Worded with the labels of the forms that edit each field (super::problems).
@@ -141,6 +150,7 @@ impl app::backend::products::ProductsBackend for UiBackend {
                 s.is_director,
                 TileSummary {
                     incomplete_reasons: problems,
+                    action: actions.get(&s.guid).cloned().unwrap_or_default(),
                     guid: s.guid,
                     name: s.name,
                     label: s.label,

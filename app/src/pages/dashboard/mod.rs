@@ -89,13 +89,19 @@ pub fn Dashboard() -> impl IntoView {
                                                     {d.staged.into_iter().map(|t| {
                                                         let href = format!("/products/{}/settings", t.guid);
                                                         let guid = t.guid.clone();
+                                                        // A deployed product is deleted by Apply
+                                                        // Changes (the same call stages it); a
+                                                        // never-deployed one is only unstaged.
+                                                        let deleting = t.action == "delete";
+                                                        let remove = if t.is_deployed() { "Delete" } else { "Unstage" };
+                                                        let label = format!("{remove} {}", t.label);
                                                         view! {
                                                             <div class="tile-wrap">
                                                                 <Tile tile=t href/>
-                                                                {may_configure.then(|| view! {
-                                                                    <button type="button" class="link danger"
+                                                                {(may_configure && !deleting).then(|| view! {
+                                                                    <button type="button" class="link danger" aria-label=label
                                                                         on:click=move |_| { unstage.dispatch(guid.clone()); }>
-                                                                        "Unstage"
+                                                                        {remove}
                                                                     </button>
                                                                 })}
                                                             </div>
@@ -154,6 +160,16 @@ fn available_row(
     }
 }
 
+/// Where a product stands against its last deploy, for a deployed one: its class and words.
+fn deploy_state(action: &str) -> Option<(&'static str, &'static str)> {
+    match action {
+        "unchanged" => Some(("deployed", "Deployed")),
+        "update" => Some(("pending", "Pending changes")),
+        "delete" => Some(("deleting", "Deletion staged: Apply Changes deletes it")),
+        _ => None,
+    }
+}
+
 /// A product tile: green when deployable, orange while not, with the first reasons below it,
 /// each linking to the field that needs attention (links cannot sit inside the tile's own).
 #[component]
@@ -174,10 +190,13 @@ fn Tile(tile: TileSummary, href: String) -> impl IntoView {
             href=href data-product=tile.name.clone() data-guid=tile.guid.clone()>
             <h3>{tile.label.clone()}</h3>
             <p class="tile-version">{tile.version.clone()}</p>
-            {if complete {
-                view! { <p class="tile-state">"Ready to deploy"</p> }
+            {deploy_state(&tile.action).map(|(class, text)| view! { <p class=format!("tile-deployed {class}")>{text}</p> })}
+            {if complete && tile.is_deployed() {
+                ().into_any()
+            } else if complete {
+                view! { <p class="tile-state">"Ready to deploy"</p> }.into_any()
             } else {
-                view! { <p class="tile-state">"Configuration required"</p> }
+                view! { <p class="tile-state">"Configuration required"</p> }.into_any()
             }}
         </a>
         {(!complete).then(|| view! {

@@ -1,0 +1,113 @@
+//! `/settings/certificate-authorities`: the CAs with which one is active and their expiry, and
+//! plain forms to generate a CA, import one (certificate and key PEM), activate an inactive one
+//! and delete an inactive one. The forms post to the server's handlers
+//! (`server/src/http/ca_forms.rs`), which answer `303` back here with `done=` or `error=`, so
+//! the page works the same with and without the wasm.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::backend::certificate_authorities::{load_certificate_authorities, CaEntry};
+use crate::components::header::Header;
+use crate::components::messages::server_message;
+use crate::session::get_current_user;
+
+/// Where the forms post (the server's routes share this prefix).
+pub const BASE: &str = "/settings/certificate-authorities";
+
+/// What a finished form says, by its `done=` value.
+fn done_message(done: &str) -> Option<&'static str> {
+    match done {
+        "generated" => Some("Certificate authority generated. Activate it to sign with it."),
+        "imported" => Some("Certificate authority imported. Activate it to sign with it."),
+        "activated" => Some(
+            "Certificate authority activated; generated certificates were regenerated with it.",
+        ),
+        "deleted" => Some("Certificate authority deleted."),
+        _ => None,
+    }
+}
+
+#[component]
+pub fn CertificateAuthoritiesPage() -> impl IntoView {
+    let user = Resource::new(|| (), |_| get_current_user());
+    let cas = Resource::new(|| (), |_| load_certificate_authorities());
+    let query = use_query_map();
+    let done = move || query.with(|q| q.get("done").and_then(|d| done_message(&d)));
+    let error = move || query.with(|q| q.get("error"));
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let user = user.await.ok();
+                let may_configure = user.as_ref().is_some_and(|u| u.permissions.configure);
+                let header = user.map(|user| view! { <Header user/> });
+                let body = match cas.await {
+                    Ok(cas) => ca_table(cas, may_configure).into_any(),
+                    Err(err) => view! {
+                        <p class="form-error" role="alert">{server_message(&err)}</p>
+                    }
+                    .into_any(),
+                };
+                view! {
+                    {header}
+                    <main class="page narrow settings certificate-authorities">
+                        <p><a href="/settings">"Settings"</a></p>
+                        <h1>"Certificate authorities"</h1>
+                        <p class="muted">"The active CA signs every certificate Tileworks generates for products. Generate or import a new one, activate it (its certificates are regenerated), then delete the old one."</p>
+                        {done().map(|text| view! { <p class="notice ok" role="status">{text}</p> })}
+                        {error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+                        {body}
+                        {may_configure.then(forms)}
+                    </main>
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn ca_table(cas: Vec<CaEntry>, may_configure: bool) -> impl IntoView {
+    view! {
+        <table class="ca-table">
+            <thead><tr><th>"Issuer"</th><th>"Created"</th><th>"Expires"</th><th>"State"</th><th></th></tr></thead>
+            <tbody>
+                {cas.into_iter().map(|ca| {
+                    let actions = (may_configure && !ca.active).then(|| {
+                        let activate = format!("{BASE}/{}/activate", ca.guid);
+                        let delete = format!("{BASE}/{}/delete", ca.guid);
+                        view! {
+                            <form method="post" action=activate class="inline">
+                                <button type="submit">"Activate"</button>
+                            </form>
+                            <form method="post" action=delete class="inline">
+                                <button type="submit" class="link danger">"Delete"</button>
+                            </form>
+                        }
+                    });
+                    view! {
+                        <tr data-guid=ca.guid.clone() class:active=ca.active>
+                            <td>{ca.issuer}</td>
+                            <td>{ca.created_on}</td>
+                            <td class="expires">{ca.expires_on}</td>
+                            <td class="state">{if ca.active { "Active" } else { "Inactive" }}</td>
+                            <td>{actions}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+fn forms() -> impl IntoView {
+    view! {
+        <form method="post" action=format!("{BASE}/generate") class="ca-generate">
+            <button type="submit">"Generate CA"</button>
+        </form>
+        <form method="post" action=format!("{BASE}/import") class="ca-import">
+            <h2>"Import a CA"</h2>
+            <label>"Certificate (PEM)"<textarea name="cert_pem" rows="6" required></textarea></label>
+            <label>"Private key (PEM)"<textarea name="private_key_pem" rows="6" required></textarea></label>
+            <button type="submit">"Import CA"</button>
+        </form>
+    }
+}
