@@ -232,10 +232,14 @@ impl<'a> Products<'a> {
             .bind(guid)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM config_changes WHERE subject = $1")
-            .bind(guid)
-            .execute(&mut *tx)
-            .await?;
+        // The product's verifier switches go with it (migration 0015), so a product imported
+        // again under the same guid starts with every verifier on.
+        for sql in [
+            "DELETE FROM config_changes WHERE subject = $1",
+            "DELETE FROM verifier_settings WHERE owner_guid = $1",
+        ] {
+            sqlx::query(sql).bind(guid).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }

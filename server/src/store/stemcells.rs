@@ -290,8 +290,8 @@ impl<'a> Stemcells<'a> {
     }
 
     /// Forgets everything about a product that is gone (deleted by Apply Changes, or unstaged
-    /// before it was ever deployed): its deployed row, staged deletion, pins and staged row, in one
-    /// transaction.
+    /// before it was ever deployed): its deployed row, staged deletion, pins, verifier switches and
+    /// staged row, in one transaction.
     pub async fn forget_product(&self, guid: &str) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         for sql in [
@@ -299,6 +299,7 @@ impl<'a> Stemcells<'a> {
             "DELETE FROM staged_deletions WHERE guid = $1",
             "DELETE FROM stemcell_assignments WHERE product_guid = $1",
             "DELETE FROM config_changes WHERE subject = $1",
+            "DELETE FROM verifier_settings WHERE owner_guid = $1",
         ] {
             sqlx::query(sql).bind(guid).execute(&mut *tx).await?;
         }
