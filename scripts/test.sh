@@ -12,7 +12,7 @@ POSTGRES_SUITES="api_auth api_certificates api_director api_import api_products 
     certificate_authorities clusters concurrent_writes credentials diff director_client director_ui
     embedded_iaas export_import first_admin fleet gate installations logs pks_api placement_ui
     pre_deploy_check product_status revert review_deps settings_page shared_uploads ssl_certificate
-    stale_detail stemcells tls unlock users verifiers vm_extensions"
+    stale_detail stemcells tls unlock users verifiers vm_extensions replicas"
 
 step "installing missing tools"
 scripts/install-tools.sh --for-tests

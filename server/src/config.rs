@@ -67,6 +67,30 @@ pub struct ServeConfig {
     )]
     pub apply_parallelism: u16,
 
+    /// This replica's name in the database: the holder of the Apply Changes lock while it runs
+    /// an apply. Give each replica sharing a PostgreSQL database its own name, the same across
+    /// its restarts (a restarted replica then fails the apply it was running at once instead
+    /// of after the lease). Unset: the host name and process id.
+    #[arg(long = "replica-id", env = "TILEWORKS_REPLICA_ID")]
+    pub replica_id: Option<String>,
+
+    /// How long (seconds) the Apply Changes lock outlives the last renewal by the replica
+    /// running the apply (renewed every third of it): when a replica dies mid-apply, another
+    /// marks the apply failed this long after.
+    #[arg(
+        long = "apply-lease-secs",
+        env = "TILEWORKS_APPLY_LEASE_SECS",
+        default_value_t = crate::installations::lease::DEFAULT_APPLY_LEASE_SECS,
+        value_parser = clap::value_parser!(u64).range(2..=3600)
+    )]
+    pub apply_lease_secs: u64,
+
+    /// Allows the in-process Director stand-in on a PostgreSQL database: say so only when no
+    /// other replica uses that database (each replica would otherwise deploy to a stand-in of
+    /// its own). Replicas sharing a database use one Director through --director-url.
+    #[arg(long = "single-replica", env = "TILEWORKS_SINGLE_REPLICA")]
+    pub single_replica: bool,
+
     #[command(flatten)]
     pub sessions: crate::auth::sessions::SessionPolicy,
 }

@@ -8,13 +8,15 @@
 //! failing: a correct password from a source with no failures is always let through (see
 //! [`Throttle::login_keys`]).
 //!
-//! Kept in memory: a restart forgets the counters, which only ever makes the limit more lenient
-//! for a moment, and keeps failed attempts from writing to the database.
+//! Kept in the database (`store::login_failures`), so every replica sharing it counts the same
+//! failures and a guesser gains nothing by spreading attempts over replicas behind a load
+//! balancer. Only failures write; a login checks with a few indexed reads.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::store::Store;
+use crate::Result;
 
 /// What a failure is counted against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -34,6 +36,15 @@ impl ThrottleKey {
 
     pub fn account_from(name: &str, address: IpAddr) -> Self {
         ThrottleKey::AccountFrom(name.to_lowercase(), address)
+    }
+
+    /// The stored key. Addresses hold no spaces, so the name (last) may hold anything.
+    fn stored(&self) -> String {
+        match self {
+            ThrottleKey::Account(name) => format!("account {name}"),
+            ThrottleKey::AccountFrom(name, address) => format!("from {address} {name}"),
+            ThrottleKey::Address(address) => format!("address {address}"),
+        }
     }
 }
 
@@ -67,127 +78,125 @@ impl Default for Policy {
     }
 }
 
-#[derive(Debug)]
-struct Failures {
-    count: u32,
-    last_at: Instant,
-    locked_until: Option<Instant>,
-}
-
-#[derive(Debug, Default)]
+/// The throttle over one database. Cheap to clone.
+#[derive(Debug, Clone)]
 pub struct Throttle {
+    store: Store,
     policy: Policy,
-    failures: Mutex<HashMap<ThrottleKey, Failures>>,
 }
 
-/// Entries kept before old ones are swept, so a flood of made-up names cannot grow memory forever.
-const SWEEP_AT: usize = 10_000;
+fn now_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
 
 impl Throttle {
-    pub fn new(policy: Policy) -> Self {
-        Throttle {
-            policy,
-            failures: Mutex::new(HashMap::new()),
-        }
+    pub fn new(store: Store, policy: Policy) -> Self {
+        Throttle { store, policy }
     }
 
     /// The keys a login attempt for `account` from `address` is checked against: the account
     /// from this address and the address; the account as a whole only when this address has
     /// been failing (so a lock others caused never stops a source with a clean record).
-    pub fn login_keys(&self, account: &str, address: IpAddr) -> Vec<ThrottleKey> {
+    pub async fn login_keys(&self, account: &str, address: IpAddr) -> Result<Vec<ThrottleKey>> {
         let mut keys = vec![
             ThrottleKey::account_from(account, address),
             ThrottleKey::Address(address),
         ];
-        let now = Instant::now();
         let failing = self
-            .lock()
-            .get(&ThrottleKey::Address(address))
-            .is_some_and(|f| f.count > 0 && now.duration_since(f.last_at) < self.policy.window);
+            .store
+            .login_failures()
+            .failed_since(
+                &ThrottleKey::Address(address).stored(),
+                now_ms() - millis(self.policy.window),
+            )
+            .await?;
         if failing {
             keys.push(ThrottleKey::account(account));
         }
-        keys
+        Ok(keys)
+    }
+
+    /// How long a login for `account` from `address` must wait (`None`: it may go ahead).
+    pub async fn login_wait(&self, account: &str, address: IpAddr) -> Result<Option<Duration>> {
+        let keys = self.login_keys(account, address).await?;
+        self.wait(&keys).await
     }
 
     /// A failed login: counted against the account from this address, the address, and the
     /// account as a whole.
-    pub fn record_login_failure(&self, account: &str, address: IpAddr) {
+    pub async fn record_login_failure(&self, account: &str, address: IpAddr) -> Result<()> {
         self.record_failure(&[
             ThrottleKey::account_from(account, address),
             ThrottleKey::Address(address),
             ThrottleKey::account(account),
-        ]);
+        ])
+        .await
     }
 
     /// A successful login clears the account's counters from this address (not the address's
     /// own, nor the account's total: one good password does not excuse guesses elsewhere).
-    pub fn record_login_success(&self, account: &str, address: IpAddr) {
-        self.record_success(&ThrottleKey::account_from(account, address));
+    pub async fn record_login_success(&self, account: &str, address: IpAddr) -> Result<()> {
+        self.record_success(&ThrottleKey::account_from(account, address))
+            .await
     }
 
-    /// `Err(wait)` when any of `keys` is locked right now.
-    pub fn check(&self, keys: &[ThrottleKey]) -> Result<(), Duration> {
-        let now = Instant::now();
-        let failures = self.lock();
-        let wait = keys
-            .iter()
-            .filter_map(|key| failures.get(key)?.locked_until)
-            .filter(|until| *until > now)
-            .map(|until| until - now)
-            .max();
-        match wait {
-            Some(wait) => Err(wait),
-            None => Ok(()),
+    /// How long until none of `keys` is locked (`None`: none is locked now).
+    pub async fn wait(&self, keys: &[ThrottleKey]) -> Result<Option<Duration>> {
+        let now = now_ms();
+        let mut longest: Option<i64> = None;
+        for key in keys {
+            if let Some(until) = self
+                .store
+                .login_failures()
+                .locked_until(&key.stored())
+                .await?
+            {
+                if until > now {
+                    longest = Some(longest.map_or(until, |l| l.max(until)));
+                }
+            }
         }
+        Ok(longest.map(|until| Duration::from_millis(u64::try_from(until - now).unwrap_or(0))))
     }
 
-    pub fn record_failure(&self, keys: &[ThrottleKey]) {
-        let now = Instant::now();
-        let mut failures = self.lock();
-        if failures.len() >= SWEEP_AT {
-            let window = self.policy.window;
-            failures.retain(|_, f| {
-                now.duration_since(f.last_at) < window || f.locked_until.is_some_and(|u| u > now)
-            });
-        }
+    pub async fn record_failure(&self, keys: &[ThrottleKey]) -> Result<()> {
+        let now = now_ms();
+        let forget_before = now - millis(self.policy.window);
+        let failures = self.store.login_failures();
+        failures.sweep(forget_before, now).await?;
         for key in keys {
             let limit = match key {
                 ThrottleKey::AccountFrom(..) => self.policy.max_account_failures,
                 ThrottleKey::Account(_) => self.policy.max_account_total_failures,
                 ThrottleKey::Address(_) => self.policy.max_address_failures,
             };
-            let entry = failures.entry(key.clone()).or_insert(Failures {
-                count: 0,
-                last_at: now,
-                locked_until: None,
-            });
-            if now.duration_since(entry.last_at) >= self.policy.window {
-                entry.count = 0;
-            }
-            entry.count += 1;
-            entry.last_at = now;
-            if entry.count >= limit {
-                let doublings = (entry.count - limit).min(16);
+            let stored = key.stored();
+            let count = failures.record(&stored, now, forget_before).await?;
+            let count = u32::try_from(count).unwrap_or(u32::MAX);
+            if count >= limit {
+                let doublings = (count - limit).min(16);
                 let lock = self
                     .policy
                     .base_lock
                     .saturating_mul(1 << doublings)
                     .min(self.policy.max_lock);
-                entry.locked_until = Some(now + lock);
+                failures.lock(&stored, now + millis(lock)).await?;
             }
         }
+        Ok(())
     }
 
     /// A successful login clears the account's counter (not the address's: one good password does
     /// not excuse a spray of guesses at other accounts).
-    pub fn record_success(&self, account: &ThrottleKey) {
-        self.lock().remove(account);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ThrottleKey, Failures>> {
-        // A panic while holding the lock cannot leave the map inconsistent; keep using it.
-        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    pub async fn record_success(&self, account: &ThrottleKey) -> Result<()> {
+        self.store.login_failures().clear(&account.stored()).await
     }
 }
 
@@ -211,68 +220,84 @@ mod tests {
         }
     }
 
-    #[test]
-    fn locks_an_account_after_the_limit_and_doubles() {
-        let t = Throttle::new(policy());
+    async fn throttle() -> (tempfile::TempDir, Throttle) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        (dir, Throttle::new(store, policy()))
+    }
+
+    #[tokio::test]
+    async fn locks_an_account_after_the_limit_and_doubles() {
+        let (_dir, t) = throttle().await;
         let from: IpAddr = "10.0.0.1".parse().unwrap();
         let key = [ThrottleKey::account_from("Admin", from)];
-        t.record_failure(&key);
-        t.record_failure(&key);
-        assert!(t.check(&key).is_ok());
-        t.record_failure(&key);
+        t.record_failure(&key).await.unwrap();
+        t.record_failure(&key).await.unwrap();
+        assert!(t.wait(&key).await.unwrap().is_none());
+        t.record_failure(&key).await.unwrap();
         let wait = t
-            .check(&[ThrottleKey::account_from("admin", from)])
-            .unwrap_err();
+            .wait(&[ThrottleKey::account_from("admin", from)])
+            .await
+            .unwrap()
+            .unwrap();
         assert!(wait > Duration::from_secs(9) && wait <= Duration::from_secs(10));
-        t.record_failure(&key);
-        let wait = t.check(&key).unwrap_err();
+        t.record_failure(&key).await.unwrap();
+        let wait = t.wait(&key).await.unwrap().unwrap();
         assert!(wait > Duration::from_secs(19) && wait <= Duration::from_secs(20));
     }
 
-    #[test]
-    fn the_address_limit_is_separate_and_higher() {
-        let t = Throttle::new(policy());
+    #[tokio::test]
+    async fn the_address_limit_is_separate_and_higher() {
+        let (_dir, t) = throttle().await;
         let addr = ThrottleKey::Address("10.0.0.1".parse().unwrap());
         for i in 0..4 {
-            t.record_failure(&[ThrottleKey::account(&format!("u{i}")), addr.clone()]);
+            t.record_failure(&[ThrottleKey::account(&format!("u{i}")), addr.clone()])
+                .await
+                .unwrap();
         }
-        assert!(t.check(std::slice::from_ref(&addr)).is_ok());
-        t.record_failure(&[ThrottleKey::account("u9"), addr.clone()]);
+        assert!(t.wait(std::slice::from_ref(&addr)).await.unwrap().is_none());
+        t.record_failure(&[ThrottleKey::account("u9"), addr.clone()])
+            .await
+            .unwrap();
         assert!(t
-            .check(&[ThrottleKey::account("someone-else"), addr])
-            .is_err());
+            .wait(&[ThrottleKey::account("someone-else"), addr])
+            .await
+            .unwrap()
+            .is_some());
     }
 
-    #[test]
-    fn success_resets_the_account() {
-        let t = Throttle::new(policy());
+    #[tokio::test]
+    async fn success_resets_the_account() {
+        let (_dir, t) = throttle().await;
         let key = ThrottleKey::account("a");
-        t.record_failure(std::slice::from_ref(&key));
-        t.record_failure(std::slice::from_ref(&key));
-        t.record_success(&key);
-        t.record_failure(std::slice::from_ref(&key));
-        t.record_failure(std::slice::from_ref(&key));
-        assert!(t.check(&[key]).is_ok());
+        t.record_failure(std::slice::from_ref(&key)).await.unwrap();
+        t.record_failure(std::slice::from_ref(&key)).await.unwrap();
+        t.record_success(&key).await.unwrap();
+        t.record_failure(std::slice::from_ref(&key)).await.unwrap();
+        t.record_failure(std::slice::from_ref(&key)).await.unwrap();
+        assert!(t.wait(&[key]).await.unwrap().is_none());
     }
 
-    #[test]
-    fn a_user_name_cannot_be_locked_out_by_someone_else() {
-        let t = Throttle::new(policy());
+    #[tokio::test]
+    async fn a_user_name_cannot_be_locked_out_by_someone_else() {
+        let (_dir, t) = throttle().await;
         let attacker: IpAddr = "10.0.0.66".parse().unwrap();
         let owner: IpAddr = "10.0.0.7".parse().unwrap();
         for _ in 0..3 {
-            t.record_login_failure("admin", attacker);
+            t.record_login_failure("admin", attacker).await.unwrap();
         }
-        assert!(t.check(&t.login_keys("admin", attacker)).is_err());
-        assert!(t.check(&t.login_keys("admin", owner)).is_ok());
+        assert!(t.login_wait("admin", attacker).await.unwrap().is_some());
+        assert!(t.login_wait("admin", owner).await.unwrap().is_none());
         // A guesser spread over many addresses hits the account's total, which then stops every
         // address that fails on it, but still not a clean one.
         for i in 0..8u8 {
-            t.record_login_failure("admin", IpAddr::from([10, 1, 0, i]));
+            t.record_login_failure("admin", IpAddr::from([10, 1, 0, i]))
+                .await
+                .unwrap();
         }
         let spread = IpAddr::from([10, 1, 0, 3]);
-        assert!(t.check(&t.login_keys("admin", spread)).is_err());
-        assert!(t.check(&t.login_keys("admin", owner)).is_ok());
+        assert!(t.login_wait("admin", spread).await.unwrap().is_some());
+        assert!(t.login_wait("admin", owner).await.unwrap().is_none());
     }
 
     #[test]

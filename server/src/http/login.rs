@@ -47,9 +47,12 @@ pub async fn submit(
     if form.username.len() > MAX_CREDENTIAL_LEN || form.password.len() > MAX_CREDENTIAL_LEN {
         return bad_request("User name and password must each be at most 1024 bytes.");
     }
-    let keys = state.throttle.login_keys(&form.username, client.ip());
-    if let Err(wait) = state.throttle.check(&keys) {
-        return throttled_page(retry_after_secs(wait), &state.leptos_options.output_name);
+    match state.throttle.login_wait(&form.username, client.ip()).await {
+        Ok(None) => {}
+        Ok(Some(wait)) => {
+            return throttled_page(retry_after_secs(wait), &state.leptos_options.output_name)
+        }
+        Err(err) => return err.into_response(),
     }
     let user = match state
         .store
@@ -61,15 +64,23 @@ pub async fn submit(
         Err(err) => return err.into_response(),
     };
     let Some(user) = user else {
-        state
+        if let Err(err) = state
             .throttle
-            .record_login_failure(&form.username, client.ip());
+            .record_login_failure(&form.username, client.ip())
+            .await
+        {
+            tracing::error!(error = %err, "recording a failed login");
+        }
         tracing::warn!(client = %client.ip(), user = %form.username, "failed login");
         return Redirect::to("/login?error=invalid").into_response();
     };
-    state
+    if let Err(err) = state
         .throttle
-        .record_login_success(&form.username, client.ip());
+        .record_login_success(&form.username, client.ip())
+        .await
+    {
+        return err.into_response();
+    }
     // A fresh session id at login, so an id planted before login is worth nothing after it.
     if let Err(err) = session.cycle_id().await {
         return Error::Internal(format!("renewing the session id: {err}")).into_response();

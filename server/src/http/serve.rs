@@ -21,6 +21,7 @@ use crate::{Error, Result};
 /// passphrase is given when the environment does not give it.
 pub async fn serve(config: ServeConfig) -> Result<()> {
     init_tracing();
+    refuse_embedded_director_on_shared_database(&config)?;
     let store = Store::open_data(&config.data).await?;
     let given = config
         .decryption_passphrase
@@ -228,10 +229,15 @@ async fn open_services(
     let installations =
         crate::installations::Installations::new(store.clone(), products.clone(), director_link);
     installations.set_apply_parallelism(usize::from(config.apply_parallelism));
+    installations.set_replica(crate::installations::lease::Replica::new(
+        config.replica_id.clone(),
+        config.apply_lease_secs,
+    ));
     let broker = crate::broker::Broker::new(store.clone(), installations.clone());
     // The PKS tile's fleet errands are the broker's, from the first apply on.
     installations.set_errand_runner(Arc::new(broker.clone()));
     installations.recover().await?;
+    installations.watch_leases();
     broker.recover().await?;
     broker.recover_fleet_runs().await?;
     let tls_certificate = crate::tls_certificate::TlsCertificate::open(
@@ -251,7 +257,7 @@ async fn open_services(
         )?,
         installations,
         broker,
-        throttle: Arc::new(Throttle::new(Policy::default())),
+        throttle: Arc::new(Throttle::new(store.clone(), Policy::default())),
         sessions: config.sessions,
         lock,
         leptos_options,
@@ -268,6 +274,29 @@ async fn open_services(
         ),
     };
     Ok((state, embedded_director))
+}
+
+/// With PostgreSQL, several replicas may share the database; each would start a Director
+/// stand-in of its own and deploy to it, so their deployments would disagree. Refused unless the
+/// Director is external (`--director-url`) or the operator says this is the only replica.
+fn refuse_embedded_director_on_shared_database(config: &ServeConfig) -> Result<()> {
+    let backend = crate::store::backend_of_url(config.data.database_url.as_deref())?;
+    if backend == crate::store::Backend::Postgres
+        && config.director.url.is_none()
+        && !config.single_replica
+    {
+        return Err(Error::Config(
+            "--director-url is required with a PostgreSQL database (--database-url): replicas \
+             sharing the database must deploy to one Director, and the in-process Director \
+             stand-in is this process's alone. Start one Director (`tileworks director \
+             --data-dir DIR --listen ADDR`, or a real BOSH Director) and give every replica \
+             --director-url, --director-ca-cert, --director-client and \
+             --director-client-secret; or pass --single-replica if no other replica uses this \
+             database."
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 async fn wait_server(server: tokio::task::JoinHandle<Result<()>>) -> Result<()> {

@@ -97,13 +97,20 @@ pub async fn token(
                     "the password grant needs 'username' and 'password'",
                 );
             };
-            let keys = state.throttle.login_keys(&username, client.ip());
-            if let Err(wait) = state.throttle.check(&keys) {
-                return throttled(retry_after_secs(wait));
+            match state.throttle.login_wait(&username, client.ip()).await {
+                Ok(None) => {}
+                Ok(Some(wait)) => return throttled(retry_after_secs(wait)),
+                Err(err) => return err.into_response(),
             }
             match state.store.users().authenticate(&username, &password).await {
                 Ok(Some(user)) => {
-                    state.throttle.record_login_success(&username, client.ip());
+                    if let Err(err) = state
+                        .throttle
+                        .record_login_success(&username, client.ip())
+                        .await
+                    {
+                        return err.into_response();
+                    }
                     issue(
                         &state,
                         Principal {
@@ -115,7 +122,13 @@ pub async fn token(
                     .await
                 }
                 Ok(None) => {
-                    state.throttle.record_login_failure(&username, client.ip());
+                    if let Err(err) = state
+                        .throttle
+                        .record_login_failure(&username, client.ip())
+                        .await
+                    {
+                        tracing::error!(error = %err, "recording a failed login");
+                    }
                     tracing::warn!(client = %client.ip(), user = %username, grant = "password", "failed login");
                     oauth_error(StatusCode::UNAUTHORIZED, "unauthorized", "Bad credentials")
                 }
@@ -130,13 +143,16 @@ pub async fn token(
                     "the client_credentials grant needs the client id and secret (HTTP Basic)",
                 );
             };
-            let keys = state.throttle.login_keys(&id, client.ip());
-            if let Err(wait) = state.throttle.check(&keys) {
-                return throttled(retry_after_secs(wait));
+            match state.throttle.login_wait(&id, client.ip()).await {
+                Ok(None) => {}
+                Ok(Some(wait)) => return throttled(retry_after_secs(wait)),
+                Err(err) => return err.into_response(),
             }
             match state.store.api_clients().authenticate(&id, &secret).await {
                 Ok(Some(api_client)) => {
-                    state.throttle.record_login_success(&id, client.ip());
+                    if let Err(err) = state.throttle.record_login_success(&id, client.ip()).await {
+                        return err.into_response();
+                    }
                     issue(
                         &state,
                         Principal {
@@ -148,7 +164,9 @@ pub async fn token(
                     .await
                 }
                 Ok(None) => {
-                    state.throttle.record_login_failure(&id, client.ip());
+                    if let Err(err) = state.throttle.record_login_failure(&id, client.ip()).await {
+                        tracing::error!(error = %err, "recording a failed login");
+                    }
                     tracing::warn!(client = %client.ip(), user = %id, grant = "client_credentials", "failed login");
                     oauth_error(
                         StatusCode::UNAUTHORIZED,

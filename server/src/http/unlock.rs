@@ -65,8 +65,6 @@ pub struct Lock {
     key: watch::Sender<Option<Key32>>,
     phase: RwLock<Phase>,
     app: RwLock<Option<Router>>,
-    /// Failed passphrases, per client address (a restart forgets them, like login failures).
-    throttle: Throttle,
 }
 
 impl std::fmt::Debug for Lock {
@@ -90,7 +88,6 @@ impl Lock {
             key: watch::channel(None).0,
             phase: RwLock::new(phase),
             app: RwLock::new(None),
-            throttle: Throttle::new(Policy::default()),
         })
     }
 
@@ -181,8 +178,11 @@ impl Lock {
                 format!("must be at most {MAX_PASSPHRASE_LEN} bytes"),
             ));
         }
+        // Failed passphrases, per client address, in the database like login failures (every
+        // replica counts them).
+        let throttle = Throttle::new(self.store(), Policy::default());
         let keys = self.throttle_keys(client);
-        if let Err(wait) = self.throttle.check(&keys) {
+        if let Some(wait) = throttle.wait(&keys).await? {
             return Err(Error::Throttled {
                 retry_after_secs: retry_after_secs(wait),
             });
@@ -197,13 +197,13 @@ impl Lock {
         let key = match crate::passphrase::unlock(&self.store(), passphrase).await {
             Ok(key) => key,
             Err(err @ Error::Forbidden(_)) => {
-                self.throttle.record_failure(&keys);
+                throttle.record_failure(&keys).await?;
                 tracing::warn!(target: "audit", client = %client.ip(), "wrong decryption passphrase");
                 return Err(err);
             }
             Err(err) => return Err(err),
         };
-        self.throttle.record_success(&keys[0]);
+        throttle.record_success(&keys[0]).await?;
         let mut phase = self.phase.write().unwrap_or_else(|p| p.into_inner());
         if *phase == Phase::Locked {
             *phase = Phase::Starting;

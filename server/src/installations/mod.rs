@@ -12,7 +12,9 @@
 //! One installation at a time: the store refuses a second running row, and while one runs the
 //! products service refuses configuration writes (`409`), so an apply deploys what it
 //! validated. If Tileworks stops during an apply, the next start marks it failed and follows
-//! the Director tasks it left behind to their end ([`recovery`]).
+//! the Director tasks it left behind to their end ([`recovery`]). With several replicas on one
+//! database the running row is the lock for all of them: it names the replica holding it and
+//! carries a lease that replica renews; when the lease runs out, any replica fails it ([`lease`]).
 //!
 //! One file per concept: [`request`] (the POST body), [`pipeline`] (the steps), [`log`]
 //! (numbered log lines and live events), [`render`] (the manifest as deployed, and redacted),
@@ -25,6 +27,7 @@ pub mod deployed;
 pub mod diff;
 pub mod director;
 pub mod errand_runners;
+pub mod lease;
 pub mod log;
 pub mod order;
 pub mod pipeline;
@@ -182,6 +185,8 @@ struct Inner {
     status_cache: status::StatusCache,
     /// Errands run by Tileworks itself (the broker's fleet errands), set once at start-up.
     errand_runner: std::sync::OnceLock<Arc<dyn errand_runners::ErrandRunner>>,
+    /// This replica's id and lease length ([`lease`]).
+    replica: Mutex<lease::Replica>,
 }
 
 /// The default of `--apply-parallelism`: the BOSH Director's default number of workers, so the
@@ -207,6 +212,7 @@ impl Installations {
                 status_cache: status::StatusCache::default(),
                 parallelism: AtomicUsize::new(usize::from(DEFAULT_APPLY_PARALLELISM)),
                 errand_runner: std::sync::OnceLock::new(),
+                replica: Mutex::new(lease::Replica::default()),
             }),
         }
     }
@@ -272,6 +278,10 @@ impl Installations {
         if let Some(running) = self.products().applying() {
             return Err(Error::InstallationRunning(running));
         }
+        // Running on another replica: 409 before validating, as on this one.
+        if let Some(running) = self.store().installations().running_id().await? {
+            return Err(Error::InstallationRunning(running));
+        }
         let (plan, log_notes) = self.plan(&request).await?;
         let products_json = serde_json::to_string(&plan)
             .map_err(|e| Error::Internal(format!("encoding the installation plan: {e}")))?;
@@ -280,7 +290,14 @@ impl Installations {
         let id = match self
             .store()
             .installations()
-            .start(user, &request_json, &products_json, &now_rfc3339())
+            .start(
+                user,
+                &request_json,
+                &products_json,
+                &now_rfc3339(),
+                &self.replica().id,
+                self.lease_until(),
+            )
             .await?
         {
             Started::Created(id) => id,
@@ -296,8 +313,10 @@ impl Installations {
         }
         let service = self.clone();
         let user = user.to_owned();
+        let lease = self.keep_lease(id);
         tokio::spawn(async move {
             pipeline::run(&service, &log, &request, plan, &user).await;
+            drop(lease);
             log.close();
             let _ = writer.await;
         });

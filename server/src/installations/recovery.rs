@@ -4,9 +4,6 @@
 //! run on the Director (a real one keeps going without Tileworks): they are followed in the
 //! background to their end and their outcome is recorded in that installation's log.
 
-use tokio::sync::broadcast;
-
-use super::log::InstallLog;
 use super::{now_rfc3339, Installations};
 use crate::Result;
 
@@ -15,40 +12,16 @@ pub const RESTART_LINE: &str =
     "Tileworks restarted during this installation; it is marked failed. Staged changes are kept; apply again to retry.";
 
 impl Installations {
-    /// Marks interrupted installations failed and starts reconciling their Director tasks.
-    /// Call once at start, before serving requests.
+    /// Marks interrupted installations failed and starts reconciling their Director tasks
+    /// (see [`super::lease`] for what counts as interrupted with several replicas). Call once at
+    /// start, before serving requests.
     pub async fn recover(&self) -> Result<()> {
-        let store = self.store().installations();
-        for row in store.running().await? {
-            let last = store.last_seq(row.id).await?;
-            let (log, writer) =
-                InstallLog::open(self.store().clone(), row.id, last, broadcast::channel(16).0);
-            log.line(RESTART_LINE);
-            log.close();
-            let _ = writer.await;
-            store
-                .finish(
-                    row.id,
-                    "failed",
-                    &now_rfc3339(),
-                    Some("Tileworks restarted during the installation"),
-                )
-                .await?;
-            tracing::warn!(
-                installation = row.id,
-                "installation interrupted by a restart marked failed"
-            );
-        }
-        let tasks = store.unfinished_tasks().await?;
-        if !tasks.is_empty() {
-            let service = self.clone();
-            tokio::spawn(async move { service.reconcile(tasks).await });
-        }
+        self.fail_abandoned(true).await?;
         Ok(())
     }
 
     /// Follows tasks left behind to their end and records what happened.
-    async fn reconcile(&self, tasks: Vec<crate::store::installations::TaskRow>) {
+    pub(super) async fn reconcile(&self, tasks: Vec<crate::store::installations::TaskRow>) {
         for t in tasks {
             let Ok(task_id) = u64::try_from(t.task_id) else {
                 continue;

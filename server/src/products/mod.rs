@@ -486,7 +486,7 @@ impl Products {
     /// read guards cannot deadlock behind a waiting apply.
     pub(crate) async fn begin_write(&self) -> Result<WriteGuard> {
         let guard = self.inner.write_gate.clone().read_owned().await;
-        self.ensure_not_applying()?;
+        self.ensure_not_applying().await?;
         Ok(WriteGuard { _guard: guard })
     }
 
@@ -508,16 +508,15 @@ impl Products {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Refuses a configuration write while an installation runs (a check without holding the
-    /// gate: for refusing early, e.g. before a long upload; [`Products::begin_write`] is the
-    /// guarded form).
-    pub(crate) fn ensure_not_applying(&self) -> Result<()> {
-        let running = *self
-            .inner
-            .applying
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match running {
+    /// Refuses a configuration write while an installation runs, on this replica or on another
+    /// sharing the database (its running row is the lock: `crate::installations::lease`). A
+    /// check without holding the gate: for refusing early, e.g. before a long upload;
+    /// [`Products::begin_write`] is the guarded form.
+    pub(crate) async fn ensure_not_applying(&self) -> Result<()> {
+        if let Some(id) = self.applying() {
+            return Err(Error::InstallationRunning(id));
+        }
+        match self.inner.store.installations().running_id().await? {
             Some(id) => Err(Error::InstallationRunning(id)),
             None => Ok(()),
         }

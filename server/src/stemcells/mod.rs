@@ -286,7 +286,7 @@ impl StemcellLibrary {
     pub async fn begin_upload(&self, filename: Option<&str>) -> Result<StemcellUpload> {
         // Refused early (before a long upload) while an apply runs; checked again, holding the
         // write gate, when the upload is registered.
-        self.products().ensure_not_applying()?;
+        self.products().ensure_not_applying().await?;
         let spool =
             crate::uploads::Spool::create(self.dir(), MAX_STEMCELL_BYTES, FILE_FIELD).await?;
         // Only the last path component, in safe characters: it is shown and compared, never

@@ -62,17 +62,21 @@ impl<'a> Installations<'a> {
     }
 
     /// Inserts a `running` installation unless one is running already (the unique index on
-    /// running rows makes this safe against two requests at once).
+    /// running rows makes this safe against two requests at once, on one replica or several):
+    /// the Apply Changes lock, held by `holder` (a replica id) until `lease_until_ms`.
     pub async fn start(
         &self,
         user_name: &str,
         request: &str,
         products: &str,
         started_at: &str,
+        holder: &str,
+        lease_until_ms: i64,
     ) -> Result<Started> {
         let inserted = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO installations (status, user_name, request, products, started_at)
-             VALUES ('running', $1, $2, $3, $4)
+            "INSERT INTO installations
+                    (status, user_name, request, products, started_at, holder, lease_until_ms)
+             VALUES ('running', $1, $2, $3, $4, $5, $6)
              ON CONFLICT DO NOTHING
              RETURNING id",
         )
@@ -80,6 +84,8 @@ impl<'a> Installations<'a> {
         .bind(request)
         .bind(products)
         .bind(started_at)
+        .bind(holder)
+        .bind(lease_until_ms)
         .fetch_optional(self.pool)
         .await?;
         match inserted {
@@ -117,6 +123,55 @@ impl<'a> Installations<'a> {
         Ok(sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM installations WHERE status = 'running' ORDER BY id"
         ))
+        .fetch_all(self.pool)
+        .await?)
+    }
+
+    /// The running installation's id, if one runs (on any replica).
+    pub async fn running_id(&self) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM installations WHERE status = 'running'")
+                .fetch_optional(self.pool)
+                .await?,
+        )
+    }
+
+    /// Extends the lease of running installation `id` held by `holder`; `false` when it no
+    /// longer runs under that holder (another replica found the lease run out and failed it).
+    pub async fn renew_lease(&self, id: i64, holder: &str, lease_until_ms: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE installations SET lease_until_ms = $3
+              WHERE id = $1 AND holder = $2 AND status = 'running'",
+        )
+        .bind(id)
+        .bind(holder)
+        .bind(lease_until_ms)
+        .execute(self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Fails the running installation whose holder is gone: its lease ran out before `now_ms`,
+    /// or it has none (started before leases existed), or its holder is `restarted` (this
+    /// replica's id, from before a restart). One statement, so of several replicas finding it
+    /// at once exactly one fails it. Returns the failed installations with their holders.
+    pub async fn fail_abandoned(
+        &self,
+        now_ms: i64,
+        restarted: Option<&str>,
+        finished_at: &str,
+        result: &str,
+    ) -> Result<Vec<(i64, Option<String>)>> {
+        Ok(sqlx::query_as(
+            "UPDATE installations SET status = 'failed', finished_at = $3, result = $4
+              WHERE status = 'running'
+                AND (lease_until_ms IS NULL OR lease_until_ms < $1 OR holder = $2)
+             RETURNING id, holder",
+        )
+        .bind(now_ms)
+        .bind(restarted)
+        .bind(finished_at)
+        .bind(result)
         .fetch_all(self.pool)
         .await?)
     }

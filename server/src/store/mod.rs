@@ -10,6 +10,7 @@ pub mod director;
 pub mod fleet;
 pub mod installations;
 pub mod keyring;
+pub mod login_failures;
 pub mod products;
 pub mod sealing;
 pub mod sessions;
@@ -166,6 +167,10 @@ impl Store {
     pub fn fleet(&self) -> fleet::Fleet<'_> {
         fleet::Fleet::new(&self.pool)
     }
+
+    pub fn login_failures(&self) -> login_failures::LoginFailures<'_> {
+        login_failures::LoginFailures::new(&self.pool)
+    }
 }
 
 pub(crate) fn create_private_dir(path: &Path) -> Result<()> {
@@ -179,6 +184,11 @@ pub(crate) fn create_private_dir(path: &Path) -> Result<()> {
     builder
         .create(path)
         .map_err(|e| Error::io(format!("creating data dir {}", path.display()), e))
+}
+
+/// The backend `--database-url` names (`None`: the data dir's SQLite file), before connecting.
+pub fn backend_of_url(database_url: Option<&str>) -> Result<Backend> {
+    database_url.map_or(Ok(Backend::Sqlite), backend_of)
 }
 
 /// The backend a database URL names; anything else is refused with the URL's scheme.

@@ -31,6 +31,19 @@ pub struct TestServer {
     pub stdout: String,
     /// Everything the server logged on stderr (also passed on to the test's stderr).
     log: std::sync::Arc<std::sync::Mutex<String>>,
+    /// `--replica-id` (TILEWORKS_REPLICA_ID), the same across restarts, as a replica's should be.
+    pub replica_id: String,
+}
+
+/// A replica id no other test server in this run has.
+fn new_replica_id() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 pub fn binary() -> PathBuf {
@@ -54,10 +67,32 @@ impl TestServer {
         admin_password: Option<&str>,
         passphrase: Option<&str>,
     ) -> TestServer {
+        Self::start_on(fresh_database_url(), args, admin_password, passphrase)
+    }
+
+    /// Another replica of `first`: a server with its own data dir on `first`'s database (its
+    /// PostgreSQL database, or on SQLite the first's database file, which SQLite lets several
+    /// processes share).
+    pub fn start_replica(first: &TestServer, args: &[&str]) -> TestServer {
+        let url = first.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                first.data_dir.path().join("tileworks.db").display()
+            )
+        });
+        Self::start_on(Some(url), args, None, first.passphrase.as_deref())
+    }
+
+    fn start_on(
+        database_url: Option<String>,
+        args: &[&str],
+        admin_password: Option<&str>,
+        passphrase: Option<&str>,
+    ) -> TestServer {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let database_url = fresh_database_url();
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let replica_id = new_replica_id();
         let (child, url, stdout) = spawn(
             data_dir.path(),
             database_url.as_deref(),
@@ -66,6 +101,7 @@ impl TestServer {
             passphrase,
             "warn",
             &log,
+            &replica_id,
         );
         TestServer {
             url,
@@ -77,7 +113,14 @@ impl TestServer {
             rust_log: "warn".into(),
             stdout,
             log,
+            replica_id,
         }
+    }
+
+    /// Kills the server (SIGKILL) without starting it again.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("wait");
     }
 
     /// Like [`start`](Self::start), logging at `info` (for tests that search the log).
@@ -106,6 +149,7 @@ impl TestServer {
             self.passphrase.as_deref(),
             &self.rust_log,
             &self.log,
+            &self.replica_id,
         );
         self.child = child;
         self.url = url;
@@ -157,12 +201,17 @@ pub fn fresh_database_url() -> Option<String> {
 pub fn cli(server: &TestServer) -> Command {
     let mut command = Command::new(binary());
     match &server.database_url {
-        Some(url) => command.env("TILEWORKS_DATABASE_URL", url),
-        None => command.env_remove("TILEWORKS_DATABASE_URL"),
+        Some(url) => command
+            .env("TILEWORKS_DATABASE_URL", url)
+            .env("TILEWORKS_SINGLE_REPLICA", "true"),
+        None => command
+            .env_remove("TILEWORKS_DATABASE_URL")
+            .env_remove("TILEWORKS_SINGLE_REPLICA"),
     };
     command
 }
 
+#[allow(clippy::too_many_arguments)]
 fn spawn(
     data_dir: &Path,
     database_url: Option<&str>,
@@ -171,6 +220,7 @@ fn spawn(
     passphrase: Option<&str>,
     rust_log: &str,
     log: &std::sync::Arc<std::sync::Mutex<String>>,
+    replica_id: &str,
 ) -> (Child, String, String) {
     let mut command = Command::new(binary());
     command
@@ -185,10 +235,19 @@ fn spawn(
         .env("RUST_LOG", rust_log)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    command
+        .env("TILEWORKS_REPLICA_ID", replica_id)
+        .env_remove("TILEWORKS_SINGLE_REPLICA");
     match database_url {
         Some(url) => command.env("TILEWORKS_DATABASE_URL", url),
         None => command.env_remove("TILEWORKS_DATABASE_URL"),
     };
+    // The suites that also run on PostgreSQL start one server per database, each with its
+    // own Director stand-in: say so (the replica tests give an external Director instead).
+    let external_director = args.iter().any(|a| a == "--director-url");
+    if database_url.is_some_and(|url| url.starts_with("postgres")) && !external_director {
+        command.env("TILEWORKS_SINGLE_REPLICA", "true");
+    }
     if let Some(password) = admin_password {
         command.env("TILEWORKS_ADMIN_PASSWORD", password);
     }

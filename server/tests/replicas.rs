@@ -1,0 +1,224 @@
+//! Several replicas on one database (issue 15): real `tileworks serve` processes, each with its
+//! own data dir, on one database — the PostgreSQL database scripts/test.sh gives
+//! (TILEWORKS_TEST_DATABASE_URL), or without it one SQLite file both open — deploying to one
+//! Director (`tileworks director`, started here). What one replica knows, the others know:
+//! login failures, the Apply Changes lock and its holder; a replica killed mid-apply is found
+//! out by another within the lease. And the in-process Director stand-in is refused on
+//! PostgreSQL.
+
+mod common;
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::net::IpAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::json;
+use support::pks::*;
+use support::*;
+
+/// One `tileworks director` (the stand-in on its own) for the replicas to share.
+struct ExternalDirector {
+    child: Child,
+    _dir: tempfile::TempDir,
+    flags: Vec<String>,
+}
+
+impl ExternalDirector {
+    fn start(vm_create_ms: u64) -> ExternalDirector {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = "shared-director-secret";
+        let mut child = Command::new(binary())
+            .args(["director", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .args(["--vm-create-ms", &vm_create_ms.to_string()])
+            .env("TILEWORKS_DIRECTOR_CLIENT_SECRET", secret)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start tileworks director");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = loop {
+            let line = lines.next().expect("the director printed its URL").unwrap();
+            if let Some(url) = line.split("listening on ").nth(1) {
+                break url.trim().to_owned();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        let ca = dir.path().join("tls").join("ca.crt");
+        let flags = vec![
+            "--director-url".into(),
+            url,
+            "--director-ca-cert".into(),
+            ca.display().to_string(),
+            "--director-client".into(),
+            "admin".into(),
+            "--director-client-secret".into(),
+            secret.into(),
+        ];
+        ExternalDirector {
+            child,
+            _dir: dir,
+            flags,
+        }
+    }
+
+    /// `serve` flags: this Director, then `extra`.
+    fn serve_args<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args: Vec<&str> = self.flags.iter().map(String::as_str).collect();
+        args.extend_from_slice(extra);
+        args
+    }
+}
+
+impl Drop for ExternalDirector {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `om`'s password grant from the loopback address `from` (any 127.x.y.z reaches a server
+/// listening on 127.0.0.1): its status.
+async fn password_grant(server: &TestServer, from: &str, password: &str) -> u16 {
+    reqwest::Client::builder()
+        .local_address(from.parse::<IpAddr>().unwrap())
+        .build()
+        .unwrap()
+        .post(server.at("/uaa/oauth/token"))
+        .basic_auth("opsman", Some(""))
+        .form(&[
+            ("client_id", "opsman"),
+            ("grant_type", "password"),
+            ("username", ADMIN_USER),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn failed_logins_on_one_replica_throttle_the_same_user_and_address_on_another() {
+    let director = ExternalDirector::start(0);
+    let a = TestServer::start_with(&director.serve_args(&[]), Some(ADMIN_PASSWORD));
+    let b = TestServer::start_replica(&a, &director.serve_args(&[]));
+    // The per user+address limit is 5 failures.
+    for _ in 0..5 {
+        assert_eq!(password_grant(&a, "127.0.0.1", "wrong").await, 401);
+    }
+    // B counts A's failures: the right password from that address waits there too.
+    assert_eq!(password_grant(&b, "127.0.0.1", ADMIN_PASSWORD).await, 429);
+    assert_eq!(password_grant(&a, "127.0.0.1", ADMIN_PASSWORD).await, 429);
+    // A source with a clean record is let through on either replica (a user name cannot be
+    // locked out by someone else).
+    assert_eq!(password_grant(&b, "127.0.0.2", ADMIN_PASSWORD).await, 200);
+    assert_eq!(password_grant(&a, "127.0.0.3", ADMIN_PASSWORD).await, 200);
+}
+
+const HOSTNAME: &str = ".properties.pks_api_hostname";
+/// The replicas' lease (seconds): short, so the test sees a dead holder found out quickly.
+const LEASE_SECS: u64 = 2;
+
+#[tokio::test]
+async fn an_apply_locks_every_replica_and_a_killed_holder_is_failed_within_its_lease() {
+    let director = ExternalDirector::start(4000);
+    let lease = LEASE_SECS.to_string();
+    let args = director.serve_args(&["--apply-lease-secs", &lease]);
+    let mut a = TestServer::start_with(&args, Some(ADMIN_PASSWORD));
+    let b = TestServer::start_replica(&a, &args);
+    let api_b = Api::login(&b).await;
+    let (id, guid) = {
+        let api_a = Api::login(&a).await;
+        let guid = stage_configured_pks(&api_a).await;
+        let id = api_a.start_apply(json!({"deploy_products": "all"})).await;
+        api_a.wait_for_log(id, "create deployment").await;
+        (id, guid)
+    };
+
+    // While A runs it, B refuses writes and a second apply with 409 naming A's installation.
+    let write = api_b
+        .set_property(&guid, HOSTNAME, json!("other.example.com"))
+        .await;
+    assert_eq!(write.expect(409)["installation_id"], id);
+    let second = api_b
+        .post("/api/v0/installations", json!({"deploy_products": "all"}))
+        .await;
+    assert_eq!(second.expect(409)["installation_id"], id);
+    // A renews its lease: longer than the lease later, the apply still runs.
+    tokio::time::sleep(Duration::from_millis(LEASE_SECS * 1000 + 1000)).await;
+    let list = api_b.installations().await;
+    assert_eq!(list["installations"][0]["id"], id);
+    assert_eq!(list["installations"][0]["status"], "running", "{list:#}");
+
+    // kill -9 A mid-apply: B finds the lease run out and fails the installation, within the
+    // lease and B's check period (a third of it), plus slack for a loaded machine.
+    a.kill();
+    let killed = Instant::now();
+    let ended = loop {
+        let r = api_b.get(&format!("/api/v0/installations/{id}")).await;
+        if r.body["status"] != "running" {
+            break r.body;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(LEASE_SECS + 10),
+            "still running {:?} after the kill",
+            killed.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(ended["status"], "failed", "{ended:#}");
+    assert!(ended["finished_at"].is_string());
+    let log = api_b.installation_log(id).await;
+    assert!(
+        log.contains(&format!(
+            "Replica {} running this installation stopped renewing its lock",
+            a.replica_id
+        )) && log.contains(&format!("replica {} marked it failed", b.replica_id)),
+        "{log}"
+    );
+    // Nothing staged was lost. B follows the Director task A left behind to its end (it holds
+    // the deployment's lock on the Director); then writes and a new apply go ahead on B.
+    assert_eq!(api_b.pending_action(&guid).await, "install");
+    api_b
+        .wait_for_log(id, "left running at the restart ended")
+        .await;
+    let next = api_b.apply_to_end(json!({"deploy_products": "all"})).await;
+    assert!(next.id > id);
+    next.expect("succeeded");
+    assert!(api_b.deployed_guids().await.contains(&guid));
+    api_b
+        .set_property(&guid, HOSTNAME, json!("other.example.com"))
+        .await
+        .expect(200);
+}
+
+#[tokio::test]
+async fn the_in_process_director_is_refused_on_postgresql() {
+    // Refused from the URL alone, before connecting (nothing listens there).
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .args([
+            "--database-url",
+            "postgres://tileworks@127.0.0.1:1/tileworks",
+        ])
+        .env_remove("TILEWORKS_DIRECTOR_URL")
+        .env_remove("TILEWORKS_SINGLE_REPLICA")
+        .env("TILEWORKS_ADMIN_PASSWORD", "x")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--director-url is required with a PostgreSQL database")
+            && stderr.contains("tileworks director")
+            && stderr.contains("--single-replica"),
+        "{stderr}"
+    );
+}
