@@ -155,6 +155,12 @@ async fn an_apply_locks_every_replica_and_a_killed_holder_is_failed_within_its_l
     assert_eq!(list["installations"][0]["id"], id);
     assert_eq!(list["installations"][0]["status"], "running", "{list:#}");
 
+    // B's events stream of A's apply: the log as A stores it, polled from the database, until
+    // the installation ends (here: failed by B below).
+    let stream = api_b.installation_events(id).await;
+    assert_eq!(stream.status(), 200);
+    let stream = tokio::spawn(async move { stream.text().await.unwrap() });
+
     // kill -9 A mid-apply: B finds the lease run out and fails the installation, within the
     // lease and B's check period (a third of it), plus slack for a loaded machine.
     a.kill();
@@ -181,6 +187,42 @@ async fn an_apply_locks_every_replica_and_a_killed_holder_is_failed_within_its_l
         )) && log.contains(&format!("replica {} marked it failed", b.replica_id)),
         "{log}"
     );
+    let events = tokio::time::timeout(Duration::from_secs(30), stream)
+        .await
+        .expect("B's events stream ends with the installation")
+        .unwrap();
+    let streamed: Vec<String> = events
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+        .filter(|v| v["type"] == "log")
+        .map(|v| v["line"].as_str().unwrap().to_owned())
+        .collect();
+    let stored: Vec<String> = api_b
+        .installation_log(id)
+        .await
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    // Every line up to the failure, once each, in order (the reconciled task's line comes later).
+    assert_eq!(streamed[..], stored[..streamed.len()], "{events}");
+    assert!(
+        streamed.iter().any(|l| l.contains("create deployment")),
+        "{events}"
+    );
+    assert!(
+        streamed
+            .iter()
+            .any(|l| l.contains("stopped renewing its lock")),
+        "{events}"
+    );
+    assert!(
+        events
+            .trim_end()
+            .ends_with(r#"data: {"type":"finished","status":"failed"}"#),
+        "{events}"
+    );
+
     // Nothing staged was lost. B follows the Director task A left behind to its end (it holds
     // the deployment's lock on the Director); then writes and a new apply go ahead on B.
     assert_eq!(api_b.pending_action(&guid).await, "install");

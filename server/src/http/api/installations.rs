@@ -3,7 +3,8 @@
 //! `GET …/:id` (status and times, which om polls), `GET …/:id/logs` (the whole log so far, only
 //! ever growing) and `GET …/:id/events`, a server-sent-events stream for the UI: the log so far,
 //! then live steps, per-product progress (0–100) and Director task events, ending with
-//! `finished`.
+//! `finished`. From a replica other than the one running the installation, the stream is its
+//! stored log lines and progress polled from the database (`polled_events`).
 //!
 //! The routes for what installations produce live here too: the deployed products and
 //! manifests, the staged manifest, and the Director's `bosh` command-line credentials.
@@ -12,10 +13,10 @@ use std::convert::Infallible;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{Event, KeepAlive, KeepAliveStream, Sse};
 use axum::routing::get;
 use axum::{Json, Router};
-use futures_util::stream::{self, Stream, StreamExt};
+use futures_util::stream::{self, BoxStream, Stream, StreamExt};
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -87,12 +88,16 @@ fn sse_event(event: &InstallEvent) -> Event {
 pub async fn events(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-) -> Result<Sse<impl Stream<Item = std::result::Result<Event, Infallible>>>> {
+) -> Result<Sse<KeepAliveStream<BoxStream<'static, std::result::Result<Event, Infallible>>>>> {
     // Subscribe first, then look at the status: the status turns final before the `finished`
     // event is sent, so either the receiver will see `finished`, or the stored log (complete
     // once the status is final) is the whole story.
     let live = state.installations.subscribe(id);
     let view = state.installations.get(id).await?;
+    if live.is_none() && view.status == "running" {
+        // Running on another replica: its live channel is in that process.
+        return Ok(Sse::new(polled_events(state, id).boxed()).keep_alive(KeepAlive::default()));
+    }
     let (lines, live) = match live {
         Some((lines, rx)) if view.status == "running" => (lines, Some(rx)),
         _ => (state.store.installations().log_lines(id, 0).await?, None),
@@ -128,7 +133,73 @@ pub async fn events(
             }
         }
     });
-    Ok(Sse::new(head.chain(tail)).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(head.chain(tail).boxed()).keep_alive(KeepAlive::default()))
+}
+
+/// How often [`polled_events`] reads the database.
+const EVENTS_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The events of an installation another replica runs, read from the database: its log lines as
+/// they are stored and its products' progress, then `finished` once its status is final (the
+/// log is complete by then). Step and Director task events stay with the replica running it.
+fn polled_events(
+    state: AppState,
+    id: i64,
+) -> impl Stream<Item = std::result::Result<Event, Infallible>> {
+    struct Polled {
+        state: AppState,
+        last: i64,
+        progress: std::collections::HashMap<String, u8>,
+        first: bool,
+    }
+    let start = Polled {
+        state,
+        last: 0,
+        progress: std::collections::HashMap::new(),
+        first: true,
+    };
+    stream::unfold(Some(start), move |polled| async move {
+        let mut polled = polled?;
+        loop {
+            if !polled.first {
+                tokio::time::sleep(EVENTS_POLL).await;
+            }
+            polled.first = false;
+            // The status first: once it is final, the lines read after it are all of them.
+            let view = polled.state.installations.get(id).await.ok()?;
+            let lines = polled
+                .state
+                .store
+                .installations()
+                .log_lines(id, polled.last)
+                .await
+                .ok()?;
+            let mut events = Vec::new();
+            for (seq, line) in lines {
+                polled.last = polled.last.max(seq);
+                events.push(InstallEvent::Log { seq, line });
+            }
+            for p in &view.products {
+                if polled.progress.insert(p.guid.clone(), p.progress) != Some(p.progress) {
+                    events.push(InstallEvent::Progress {
+                        product: p.guid.clone(),
+                        percent: p.progress,
+                    });
+                }
+            }
+            let finished = view.status != "running";
+            if finished {
+                events.push(InstallEvent::Finished {
+                    status: view.status,
+                });
+            }
+            if !events.is_empty() {
+                let next = (!finished).then_some(polled);
+                return Some((events, next));
+            }
+        }
+    })
+    .flat_map(|events| stream::iter(events.into_iter().map(|e| Ok(sse_event(&e)))))
 }
 
 /// `GET /api/v0/deployed/products/:guid/status`: `{"status": [...]}`, one entry per instance in
