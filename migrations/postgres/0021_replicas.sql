@@ -9,3 +9,11 @@ CREATE INDEX login_failures_last_at ON login_failures (last_at_ms);
 
 ALTER TABLE installations ADD COLUMN holder TEXT;
 ALTER TABLE installations ADD COLUMN lease_until_ms BIGINT;
+
+CREATE TABLE work_claims (
+    kind           TEXT NOT NULL,
+    id             BIGINT NOT NULL,
+    holder         TEXT NOT NULL,
+    lease_until_ms BIGINT NOT NULL,
+    PRIMARY KEY (kind, id)
+);

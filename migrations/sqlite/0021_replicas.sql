@@ -17,3 +17,14 @@ CREATE INDEX login_failures_last_at ON login_failures (last_at_ms);
 -- replica marks it failed.
 ALTER TABLE installations ADD COLUMN holder TEXT;
 ALTER TABLE installations ADD COLUMN lease_until_ms INTEGER;
+
+-- Background work a replica runs (broker operations, fleet runs), claimed by one replica at a
+-- time: `kind` and the work's id, the replica holding it and a lease it renews while it runs.
+-- Another replica takes the work over only once the lease ran out (`crate::claims`).
+CREATE TABLE work_claims (
+    kind           TEXT NOT NULL,
+    id             INTEGER NOT NULL,
+    holder         TEXT NOT NULL,
+    lease_until_ms INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+);

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod broker;
+pub mod claims;
 pub mod cli;
 pub mod config;
 pub mod deployed;

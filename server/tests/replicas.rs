@@ -3,7 +3,8 @@
 //! (TILEWORKS_TEST_DATABASE_URL), or without it one SQLite file both open — deploying to one
 //! Director (`tileworks director`, started here). What one replica knows, the others know:
 //! login failures, the Apply Changes lock and its holder; a replica killed mid-apply is found
-//! out by another within the lease. And the in-process Director stand-in is refused on
+//! out by another within the lease, and a broker operation it was running is finished by
+//! another replica. And the in-process Director stand-in is refused on
 //! PostgreSQL.
 
 mod common;
@@ -16,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::json;
+use support::director::Director;
+use support::osb::*;
 use support::pks::*;
 use support::*;
 
@@ -237,6 +240,52 @@ async fn an_apply_locks_every_replica_and_a_killed_holder_is_failed_within_its_l
         .set_property(&guid, HOSTNAME, json!("other.example.com"))
         .await
         .expect(200);
+}
+
+/// Holds (or releases) the Director's VM creations.
+async fn cpi_paused(director: &Director, paused: bool) {
+    let (status, body) = director
+        .send(
+            reqwest::Method::PUT,
+            "/chaos/cpi",
+            Some(json!({ "paused": paused })),
+        )
+        .await;
+    assert!((200..300).contains(&status), "{status} {body}");
+}
+
+#[tokio::test]
+async fn a_broker_operation_of_a_killed_replica_is_finished_by_another() {
+    let director = ExternalDirector::start(0);
+    let lease = LEASE_SECS.to_string();
+    let args = director.serve_args(&["--apply-lease-secs", &lease]);
+    let mut a = TestServer::start_with(&args, Some(ADMIN_PASSWORD));
+    let b = TestServer::start_replica(&a, &args);
+    let (osb, operation, bosh) = {
+        let api = Api::login(&a).await;
+        let guid = deploy_pks_for_broker(&api, Quotas::default()).await;
+        let osb = Osb::of(&api, &guid).await;
+        let bosh = Director::of(&api).await;
+        let small = osb.plan_id("small").await;
+        // The Director holds the cluster's deploy inside its first VM creation.
+        cpi_paused(&bosh, true).await;
+        let r = osb.provision("r1", &small, json!({})).await;
+        assert_eq!(r.status, 202, "{:#}", r.body);
+        let operation = r.body["operation"].as_str().unwrap().to_owned();
+        (osb, operation, bosh)
+    };
+    // kill -9 the replica running the operation; the Director (its own process) keeps the task.
+    a.kill();
+    let osb = osb.at(&b.url);
+    tokio::time::sleep(Duration::from_millis(LEASE_SECS * 1000 + 1500)).await;
+    let last = osb.last_operation("r1", &operation).await.expect(200);
+    assert_eq!(last["state"], "in progress", "{last:#}");
+    // B took the operation over when A's claim ran out and follows its task: once the Director
+    // goes on, the operation ends on B, succeeded — nobody else could have recorded it.
+    cpi_paused(&bosh, false).await;
+    let last = osb.wait("r1", &operation).await;
+    assert_eq!(last["state"], "succeeded", "{last:#}");
+    assert_eq!(osb.instance("r1").await.status, 200);
 }
 
 #[tokio::test]

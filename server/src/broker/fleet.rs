@@ -19,6 +19,7 @@
 //! marked failed, because that Apply Changes ended with the restart; so is any run while PKS is
 //! no longer deployed.
 
+use crate::claims::FLEET_RUN;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -406,7 +407,24 @@ impl Broker {
     /// had not ended is resumed in the background if it was started through the API and PKS is
     /// still deployed, and marked failed otherwise, saying why.
     pub async fn recover_fleet_runs(&self) -> Result<()> {
+        self.take_over_fleet_runs(true).await
+    }
+
+    /// [`Broker::recover_fleet_runs`] for the runs no live replica drives: `at_start`, also this
+    /// replica's own from before a restart; otherwise those whose claim ran out
+    /// (`crate::claims`).
+    pub(super) async fn take_over_fleet_runs(&self, at_start: bool) -> Result<()> {
+        let claims = self.claims();
         for row in self.store().fleet().unfinished().await? {
+            let taken = if at_start {
+                claims.take_at_start(FLEET_RUN, row.id).await?
+            } else {
+                claims.take(FLEET_RUN, row.id).await?
+            };
+            if !taken {
+                continue; // another replica drives it
+            }
+            let row_id = row.id;
             let id = u64::try_from(row.id).unwrap_or(0);
             let why = if row.started_by == APPLY_CHANGES {
                 Some(
@@ -452,6 +470,7 @@ impl Broker {
                         r.finished_at = Some(now());
                     })
                     .await?;
+                    claims.release(FLEET_RUN, row_id).await;
                 }
             }
         }
@@ -471,21 +490,57 @@ impl Broker {
             .enumerate()
             .map(|(n, row)| pending(row, n < canaries))
             .collect();
-        self.begin_run(&FleetRun {
-            id: 0,
-            kind,
-            options,
-            state: FleetState::Pending,
-            started_by: started_by.to_owned(),
-            started_at: now(),
-            finished_at: None,
-            error: None,
-            clusters,
-        })
-        .await
+        let id = self
+            .begin_run(&FleetRun {
+                id: 0,
+                kind,
+                options,
+                state: FleetState::Pending,
+                started_by: started_by.to_owned(),
+                started_at: now(),
+                finished_at: None,
+                error: None,
+                clusters,
+            })
+            .await?;
+        // This replica drives it: no other takes it over while the claim is renewed.
+        if !self
+            .claims()
+            .take(FLEET_RUN, i64::try_from(id).unwrap_or(i64::MAX))
+            .await?
+        {
+            return Err(Error::Conflict(format!(
+                "fleet run {id} is driven by another replica"
+            )));
+        }
+        Ok(id)
     }
 
+    /// Drives a fleet run (claimed by this replica) to its end, renewing the claim; stops if
+    /// another replica took the claim over (that one drives it on).
     async fn drive_fleet(
+        &self,
+        id: u64,
+        config: Arc<BrokerConfig>,
+        progress: Progress,
+    ) -> Result<FleetRun> {
+        let claims = self.claims();
+        let claim_id = i64::try_from(id).unwrap_or(i64::MAX);
+        let mut keeper = claims.keep(FLEET_RUN, claim_id);
+        let outcome = tokio::select! {
+            outcome = self.drive_fleet_steps(id, config, progress) => outcome,
+            () = keeper.lost() => {
+                return Err(Error::Conflict(format!(
+                    "fleet run {id} was taken over by another replica"
+                )))
+            }
+        };
+        drop(keeper);
+        claims.release(FLEET_RUN, claim_id).await;
+        outcome
+    }
+
+    async fn drive_fleet_steps(
         &self,
         id: u64,
         config: Arc<BrokerConfig>,

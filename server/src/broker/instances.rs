@@ -339,6 +339,7 @@ impl Broker {
             .start_operation(&row)
             .await?
             .ok_or_else(refusals::concurrency)?;
+        runner::claim(self, id).await?;
         // With no pre-delete errand the deletion task starts before the answer, so the token
         // carries its id as ODB's does; otherwise the runner starts each step.
         let mut op = OperationRow { id, ..row };
@@ -568,6 +569,7 @@ impl Broker {
             .start_operation(&row)
             .await?
             .ok_or_else(refusals::concurrency)?;
+        runner::claim(self, id).await?;
         match runner::deploy(self, id, manifest, kind == OperationKind::Recreate).await {
             Ok(task) => {
                 let task = i64::try_from(task).unwrap_or(0);

@@ -107,6 +107,30 @@ impl Broker {
         &self.inner.store
     }
 
+    /// This replica's claims on operations and fleet runs (`crate::claims`).
+    fn claims(&self) -> crate::claims::Claims {
+        crate::claims::Claims::new(self.store().clone(), self.inner.installations.replica())
+    }
+
+    /// Takes over, every third of the lease, the operations and fleet runs of replicas whose
+    /// claims ran out (they died), for as long as the process runs.
+    pub fn watch_claims(&self) {
+        let broker = self.clone();
+        tokio::spawn(async move {
+            let lease = broker.inner.installations.replica().lease;
+            let every = (lease / 3).max(std::time::Duration::from_millis(200));
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(e) = runner::take_over(&broker, false).await {
+                    tracing::warn!(error = %e, "looking for broker operations of a replica that is gone");
+                }
+                if let Err(e) = broker.take_over_fleet_runs(false).await {
+                    tracing::warn!(error = %e, "looking for fleet runs of a replica that is gone");
+                }
+            }
+        });
+    }
+
     fn director(&self) -> &crate::director_client::DirectorClient {
         &self.inner.installations.director().client
     }
@@ -198,7 +222,7 @@ impl Broker {
     /// After a restart: every operation still in progress is followed again from its Director
     /// task ([`runner::recover`]).
     pub async fn recover(&self) -> Result<()> {
-        runner::recover(self).await
+        runner::take_over(self, true).await
     }
 }
 

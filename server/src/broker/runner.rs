@@ -2,8 +2,9 @@
 //! task, followed to its end in the background after the OSB request was answered `202`.
 //!
 //! Progress is stored as it goes (the step reached and its task id), so the operation survives
-//! a Tileworks restart the way ODB's stateless `last_operation` does: [`recover`] follows each
-//! operation still in progress again from its task id. A task the Director no longer knows, or
+//! a Tileworks restart the way ODB's stateless `last_operation` does: [`take_over`] follows each
+//! operation still in progress again from its task id (at start, and with several replicas when
+//! the replica running it died: operations are claimed, `crate::claims`). A task the Director no longer knows, or
 //! that ended in error (the embedded Director fails the tasks its previous process was running),
 //! fails the operation; an operation interrupted before its task was started fails too, since
 //! nothing can tell whether the Director received it. Either way the instance is left as the
@@ -11,6 +12,7 @@
 
 use super::operations::{context_id, OperationKind, Step};
 use super::{now, Broker};
+use crate::claims::BROKER_OPERATION;
 use crate::director_client::{DeployOptions, ErrandInstance, ErrandRunOptions, Upload};
 use crate::store::broker::OperationRow;
 use crate::{Error, Result};
@@ -23,9 +25,20 @@ pub(super) fn spawn(broker: &Broker, operation_id: i64) {
     });
 }
 
-/// Follows every operation still in progress (after a restart).
-pub(super) async fn recover(broker: &Broker) -> Result<()> {
+/// Follows every operation still in progress that no live replica runs: `at_start`, after a
+/// restart (also this replica's own from before it); otherwise those whose replica's claim ran
+/// out (`crate::claims`).
+pub(super) async fn take_over(broker: &Broker, at_start: bool) -> Result<()> {
+    let claims = broker.claims();
     for op in broker.store().broker().operations_in_progress().await? {
+        let taken = if at_start {
+            claims.take_at_start(BROKER_OPERATION, op.id).await?
+        } else {
+            claims.take(BROKER_OPERATION, op.id).await?
+        };
+        if !taken {
+            continue; // another replica runs it
+        }
         if op.task_id.is_none() {
             let why = "Tileworks restarted before this step's Director task was started";
             tracing::warn!(operation = op.id, instance = %op.instance_id, "{why}");
@@ -34,6 +47,7 @@ pub(super) async fn recover(broker: &Broker) -> Result<()> {
                 .broker()
                 .finish_operation(op.id, "failed", Some(why), &now())
                 .await?;
+            claims.release(BROKER_OPERATION, op.id).await;
             continue;
         }
         tracing::info!(
@@ -47,10 +61,29 @@ pub(super) async fn recover(broker: &Broker) -> Result<()> {
     Ok(())
 }
 
-/// Runs an operation to its end and records the outcome. Never fails: a failure is logged and
-/// stored on the operation.
+/// Claims a new operation for this replica (before its first Director task), so no other
+/// replica takes it over while it runs.
+pub(super) async fn claim(broker: &Broker, operation_id: i64) -> Result<()> {
+    if broker.claims().take(BROKER_OPERATION, operation_id).await? {
+        Ok(())
+    } else {
+        Err(crate::Error::Conflict(format!(
+            "broker operation {operation_id} is run by another replica"
+        )))
+    }
+}
+
+/// Runs an operation (claimed by this replica) to its end and records the outcome. Never
+/// fails: a failure is logged and stored on the operation. Stops without recording anything if
+/// another replica took the claim over (that replica records the end).
 async fn run(broker: &Broker, operation_id: i64) {
-    let outcome = steps(broker, operation_id).await;
+    let claims = broker.claims();
+    let mut keeper = claims.keep(BROKER_OPERATION, operation_id);
+    let outcome = tokio::select! {
+        outcome = steps(broker, operation_id) => outcome,
+        () = keeper.lost() => return,
+    };
+    drop(keeper);
     let (state, error) = match &outcome {
         Ok(()) => ("succeeded", None),
         Err(e) => {
@@ -66,6 +99,7 @@ async fn run(broker: &Broker, operation_id: i64) {
     {
         tracing::error!(operation = operation_id, error = %e, "recording a broker operation's end");
     }
+    claims.release(BROKER_OPERATION, operation_id).await;
 }
 
 async fn steps(broker: &Broker, operation_id: i64) -> Result<()> {

@@ -240,6 +240,7 @@ async fn open_services(
     installations.watch_leases();
     broker.recover().await?;
     broker.recover_fleet_runs().await?;
+    broker.watch_claims();
     let tls_certificate = crate::tls_certificate::TlsCertificate::open(
         store.clone(),
         sealer.clone(),

@@ -6,6 +6,7 @@ pub mod api_clients;
 pub mod audit;
 pub mod broker;
 pub mod certificate_authorities;
+pub mod claims;
 pub mod director;
 pub mod fleet;
 pub mod installations;
@@ -166,6 +167,10 @@ impl Store {
 
     pub fn fleet(&self) -> fleet::Fleet<'_> {
         fleet::Fleet::new(&self.pool)
+    }
+
+    pub fn claims(&self) -> claims::Claims<'_> {
+        claims::Claims::new(&self.pool)
     }
 
     pub fn login_failures(&self) -> login_failures::LoginFailures<'_> {
