@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Tileworks's build needs and is missing: the wasm32 target and the wasm-bindgen CLI
 # at exactly the version of the wasm-bindgen crate. With --for-tests also Debian's chromium and the
-# Playwright npm packages. Safe to run again: each step is skipped when already satisfied.
+# Playwright npm packages, and Debian's haproxy (the multi-replica test). Safe to run again: each step is skipped when already satisfied.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +25,12 @@ if [ "${1:-}" = "--for-tests" ]; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium
+  fi
+  if [ ! -x /usr/sbin/haproxy ]; then
+    echo "==> installing Debian's haproxy for the multi-replica test (server/tests/replicas.rs)"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q haproxy
   fi
   if [ ! -d end2end/node_modules/@playwright/test ]; then
     echo "==> installing the Playwright test runner (no browser download)"

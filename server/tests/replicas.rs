@@ -288,6 +288,129 @@ async fn a_broker_operation_of_a_killed_replica_is_finished_by_another() {
     assert_eq!(osb.instance("r1").await.status, 200);
 }
 
+/// Debian's haproxy in front of `replicas` on a free loopback port, round robin, with its
+/// statistics as CSV at `/haproxy-stats;csv`.
+struct LoadBalancer {
+    child: Child,
+    _dir: tempfile::TempDir,
+    url: String,
+}
+
+impl LoadBalancer {
+    fn start(replicas: &[&TestServer]) -> LoadBalancer {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut config = format!(
+            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 60s\n    \
+             timeout server 60s\nfrontend tileworks\n    bind 127.0.0.1:{port}\n    \
+             stats enable\n    stats uri /haproxy-stats\n    default_backend replicas\n\
+             backend replicas\n    balance roundrobin\n"
+        );
+        for (i, server) in replicas.iter().enumerate() {
+            let address = server.url.trim_start_matches("http://");
+            config.push_str(&format!("    server replica-{i} {address}\n"));
+        }
+        let path = dir.path().join("haproxy.cfg");
+        std::fs::write(&path, config).unwrap();
+        let child = Command::new("/usr/sbin/haproxy")
+            .arg("-f")
+            .arg(&path)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("haproxy (scripts/install-tools.sh --for-tests installs Debian's)");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "haproxy did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        LoadBalancer {
+            child,
+            _dir: dir,
+            url,
+        }
+    }
+
+    /// Requests each replica answered so far (haproxy's `stot` per server).
+    async fn requests_per_replica(&self) -> Vec<u64> {
+        let csv = reqwest::get(format!("{}/haproxy-stats;csv", self.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        let stot = header.iter().position(|h| *h == "stot").unwrap();
+        csv.lines()
+            .filter(|l| l.starts_with("replicas,replica-"))
+            .map(|l| l.split(',').nth(stot).unwrap().parse().unwrap())
+            .collect()
+    }
+}
+
+impl Drop for LoadBalancer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn an_operator_works_through_a_load_balancer_in_front_of_three_replicas() {
+    let director = ExternalDirector::start(0);
+    let args = director.serve_args(&[]);
+    let first = TestServer::start_with(&args, Some(ADMIN_PASSWORD));
+    let second = TestServer::start_replica(&first, &args);
+    let mut third = TestServer::start_replica(&first, &args);
+    let lb = LoadBalancer::start(&[&first, &second, &third]);
+    // The operator's view: the third replica's handle, addressed through the load balancer
+    // (every request of the flow below goes to the next replica in turn).
+    let third_url = std::mem::replace(&mut third.url, lb.url.clone());
+    {
+        let api = Api::login(&third).await;
+        let guid = stage_configured_pks(&api).await;
+        let applied = api.apply_to_end(json!({"deploy_products": "all"})).await;
+        applied.expect("succeeded");
+        assert!(api.deployed_guids().await.contains(&guid));
+        assert_eq!(api.pending_action(&guid).await, "unchanged");
+
+        // A few seconds of mixed reads and writes from four clients at once: no errors.
+        let until = Instant::now() + Duration::from_secs(5);
+        let clients = (0..4).map(|n| {
+            let api = &api;
+            let guid = &guid;
+            async move {
+                let mut done = 0;
+                while Instant::now() < until {
+                    api.get("/api/v0/staged/products").await.expect(200);
+                    api.get(&format!("/api/v0/staged/products/{guid}/properties"))
+                        .await
+                        .expect(200);
+                    api.get("/api/v0/installations").await.expect(200);
+                    api.set_property(guid, HOSTNAME, json!(format!("api-{n}.pks.example.com")))
+                        .await
+                        .expect(200);
+                    done += 4;
+                }
+                done
+            }
+        });
+        let done: usize = futures_util::future::join_all(clients).await.iter().sum();
+        assert!(done > 0);
+    }
+    let spread = lb.requests_per_replica().await;
+    assert_eq!(spread.len(), 3, "{spread:?}");
+    assert!(
+        spread.iter().all(|&n| n > 10),
+        "requests per replica: {spread:?}"
+    );
+    third.url = third_url;
+}
+
 #[tokio::test]
 async fn the_in_process_director_is_refused_on_postgresql() {
     // Refused from the URL alone, before connecting (nothing listens there).
