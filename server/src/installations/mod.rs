@@ -274,7 +274,7 @@ impl Installations {
     /// and releases it only once the installation row exists and writes are refused
     /// ([`Products::set_applying`]) — or once the request was refused, when nothing changed.
     pub async fn apply(&self, request: ApplyRequest, user: &str) -> Result<i64> {
-        let claim = self.products().claim_for_apply().await;
+        let claim = self.products().claim_for_apply().await?;
         if let Some(running) = self.products().applying() {
             return Err(Error::InstallationRunning(running));
         }

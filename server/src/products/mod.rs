@@ -180,6 +180,8 @@ struct CachedTemplate {
 #[must_use = "the write is only protected while the guard is held"]
 pub struct WriteGuard {
     _guard: tokio::sync::OwnedRwLockReadGuard<()>,
+    /// The same across replicas (PostgreSQL): `store::write_gate`.
+    _shared: Option<crate::store::write_gate::WriteGateLock>,
 }
 
 /// Held by Apply Changes while it validates and starts an installation (see
@@ -187,6 +189,8 @@ pub struct WriteGuard {
 #[must_use = "writes are only held back while the claim is held"]
 pub struct ApplyClaim {
     _guard: tokio::sync::OwnedRwLockWriteGuard<()>,
+    /// The same across replicas (PostgreSQL): `store::write_gate`.
+    _exclusive: Option<crate::store::write_gate::WriteGateLock>,
 }
 
 impl std::fmt::Debug for Products {
@@ -486,17 +490,24 @@ impl Products {
     /// read guards cannot deadlock behind a waiting apply.
     pub(crate) async fn begin_write(&self) -> Result<WriteGuard> {
         let guard = self.inner.write_gate.clone().read_owned().await;
+        let shared = self.inner.store.hold_for_write().await?;
         self.ensure_not_applying().await?;
-        Ok(WriteGuard { _guard: guard })
+        Ok(WriteGuard {
+            _guard: guard,
+            _shared: shared,
+        })
     }
 
     /// For Apply Changes: waits until the configuration writes in flight are stored and holds
     /// new ones back until the claim is dropped, by which time the installation either runs
     /// ([`Products::set_applying`]) or was refused.
-    pub async fn claim_for_apply(&self) -> ApplyClaim {
-        ApplyClaim {
-            _guard: self.inner.write_gate.clone().write_owned().await,
-        }
+    pub async fn claim_for_apply(&self) -> Result<ApplyClaim> {
+        let guard = self.inner.write_gate.clone().write_owned().await;
+        let exclusive = self.inner.store.hold_for_apply().await?;
+        Ok(ApplyClaim {
+            _guard: guard,
+            _exclusive: exclusive,
+        })
     }
 
     /// The installation running now, if any.

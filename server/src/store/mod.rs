@@ -20,6 +20,7 @@ pub mod stemcells;
 pub mod tokens;
 pub mod users;
 pub mod verifiers;
+pub mod write_gate;
 
 use std::path::Path;
 use std::time::Duration;
@@ -46,6 +47,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Configuration writes holding the cross-replica write gate ([`write_gate`]).
+    write_holders: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Store {
@@ -106,7 +109,13 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&pool).await?,
         }
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            write_holders: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                write_gate::SHARED_HOLDERS,
+            )),
+        })
     }
 
     pub fn pool(&self) -> &AnyPool {
