@@ -67,6 +67,9 @@ pub async fn import(
     if lock.phase() != Phase::Fresh {
         return crate::setup::already_set_up().into_response();
     }
+    if lock.store().backend() != crate::store::Backend::Sqlite {
+        return crate::installation_archive::postgres_refusal().into_response();
+    }
     match receive_and_import(&lock, multipart).await {
         Ok(()) => Json(json!({})).into_response(),
         Err(err) => {
