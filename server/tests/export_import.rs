@@ -765,3 +765,113 @@ async fn an_instance_that_is_set_up_refuses_an_import() {
     assert_eq!(users.status, 200);
     assert!(users.body.to_string().contains(ADMIN_USER));
 }
+
+/// `tileworks admin <args> --data-dir DIR` with `stdin` on standard input: whether it
+/// succeeded, its standard output and standard error.
+fn admin(dir: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(binary())
+        .arg("admin")
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("TILEWORKS_DATABASE_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The same export and import from the command line: `admin export-installation` beside a
+/// running server writes a file the API imports; `admin import-installation` fills an empty
+/// data dir once, after the same checks.
+#[tokio::test]
+async fn the_command_line_exports_and_imports() {
+    let source = TestServer::start();
+    let api = Api::login(&source).await;
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("installation.zip");
+    let file_arg = file.to_str().unwrap();
+
+    let (ok, _, stderr) = admin(
+        source.data_dir.path(),
+        &["export-installation", "--output", file_arg],
+        "not the passphrase\n",
+    );
+    assert!(!ok && !file.exists(), "{stderr}");
+    assert!(stderr.contains("passphrase"), "{stderr}");
+    let (ok, stdout, stderr) = admin(
+        source.data_dir.path(),
+        &["export-installation", "--output", file_arg],
+        &format!("{PASSPHRASE}\n"),
+    );
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("Exported the installation"), "{stdout}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let bytes = std::fs::read(&file).unwrap();
+    let audit = api.get("/api/v0/audit_events?kind=reveal").await;
+    assert!(
+        audit.body.to_string().contains("export-installation"),
+        "{:#}",
+        audit.body
+    );
+
+    // The API imports what the command line exported.
+    let target = fresh_server();
+    let (status, body) = import(&target, bytes, PASSPHRASE).await;
+    assert_eq!(status, 200, "{body}");
+    wait_until_complete(&target).await;
+    Api::login(&target).await;
+
+    // The command line imports into an empty data dir: a wrong passphrase changes nothing.
+    let empty = tempfile::tempdir().unwrap();
+    let (ok, _, stderr) = admin(
+        empty.path(),
+        &["import-installation", file_arg],
+        "not the passphrase\n",
+    );
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("does not open this export"), "{stderr}");
+    let after_refusal = data_dir_listing(empty.path());
+    assert!(
+        after_refusal
+            .iter()
+            .all(|(name, _)| name.starts_with("tileworks.db")),
+        "{after_refusal:?}"
+    );
+    let (ok, stdout, stderr) = admin(
+        empty.path(),
+        &["import-installation", file_arg],
+        &format!("{PASSPHRASE}\n"),
+    );
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("Imported the installation"), "{stdout}");
+    let (ok, users, stderr) = admin(empty.path(), &["user", "list"], "");
+    assert!(ok && users.contains(ADMIN_USER), "{users}{stderr}");
+    // Set up now: a second import is refused.
+    let (ok, _, stderr) = admin(
+        empty.path(),
+        &["import-installation", file_arg],
+        &format!("{PASSPHRASE}\n"),
+    );
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("set up already"), "{stderr}");
+}
