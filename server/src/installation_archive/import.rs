@@ -83,7 +83,19 @@ pub async fn import(
     }
     // The imported database (migrated to this version) opens with the same passphrase to the
     // same data key, or it is not the installation the header describes.
-    let imported = Store::open(work.path()).await?;
+    // A database this version cannot migrate (from a newer Tileworks, or not Tileworks's) is
+    // the file's fault, not the server's.
+    let imported = Store::open(work.path()).await.map_err(|e| {
+        Error::invalid(
+            FILE_FIELD,
+            format!(
+                "the export's database (from Tileworks {}) cannot be opened by this Tileworks \
+                 ({}): {e}",
+                header.tileworks_version,
+                env!("CARGO_PKG_VERSION")
+            ),
+        )
+    })?;
     let opened = crate::passphrase::unlock(&imported, passphrase).await;
     let matches = match opened.map_err(wrong_passphrase) {
         Ok(key) => key == data_key,
