@@ -62,6 +62,30 @@ pub enum AdminCommand {
         #[command(flatten)]
         data: DataDir,
     },
+    /// Export the whole installation into a file, as `GET /api/v0/installation_asset_collection`
+    /// (om export-installation) does; the decryption passphrase is read from standard input.
+    /// Works while Tileworks serves; recorded in the audit trail.
+    ExportInstallation {
+        /// The file to write (mode 0600, replaced if it exists).
+        #[arg(long)]
+        output: std::path::PathBuf,
+        /// The URL of the real Director this installation deploys to (recorded, its state is
+        /// its own); without it the embedded stand-in's state (`<data-dir>/director`) is
+        /// exported.
+        #[arg(long)]
+        director_url: Option<String>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Import an export into an empty data dir (no Tileworks running on it), as `POST
+    /// /api/v0/installation_asset_collection` (om import-installation) does; the passphrase the
+    /// export was made with is read from standard input. Everything is checked first.
+    ImportInstallation {
+        /// The export.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        data: DataDir,
+    },
 }
 
 /// `tileworks admin user …`: the same rules as the Users page and `/api/v0/users` (a change
@@ -167,6 +191,14 @@ pub fn main() -> ExitCode {
             Some(Command::Admin(AdminCommand::Client(command))) => client(command).await,
             Some(Command::Admin(AdminCommand::ChangeDecryptionPassphrase { data })) => {
                 change_decryption_passphrase(&data).await
+            }
+            Some(Command::Admin(AdminCommand::ExportInstallation {
+                output,
+                director_url,
+                data,
+            })) => export_installation(&output, director_url, &data).await,
+            Some(Command::Admin(AdminCommand::ImportInstallation { file, data })) => {
+                import_installation(&file, &data).await
             }
             Some(Command::Tile(_)) => unreachable!("tile commands return before the runtime"),
             Some(Command::Director(args)) => director::run(args.into())
@@ -296,6 +328,91 @@ async fn change_decryption_passphrase(data: &DataDir) -> crate::Result<()> {
     println!(
         "Changed the decryption passphrase; the next start needs the new one ({} or /unlock).",
         crate::passphrase::ENV
+    );
+    Ok(())
+}
+
+async fn export_installation(
+    output: &std::path::Path,
+    director_url: Option<String>,
+    data: &DataDir,
+) -> crate::Result<()> {
+    use crate::installation_archive::{DirectorReference, Exporter};
+    let store = crate::store::Store::open_data(data).await?;
+    if store.backend() != crate::store::Backend::Sqlite {
+        return Err(crate::Error::Refused(
+            "the database is PostgreSQL (--database-url): copy it with pg_dump and the data dir \
+             with it; an installation export carries a SQLite database"
+                .into(),
+        ));
+    }
+    let passphrase = read_password("Decryption passphrase: ")?;
+    let key = crate::passphrase::unlock(&store, &passphrase).await?;
+    let director = match director_url {
+        None => DirectorReference::Embedded,
+        Some(url) => DirectorReference::External { url },
+    };
+    let made = Exporter::new(&data.path, key, director)
+        .export(&store)
+        .await?;
+    let target = output.to_path_buf();
+    let mut source = made.file;
+    tokio::task::spawn_blocking(move || -> crate::Result<()> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let write = |e| crate::Error::io(format!("writing {}", target.display()), e);
+        let mut file = options.open(&target).map_err(write)?;
+        std::io::copy(&mut source, &mut file).map_err(write)?;
+        file.sync_all().map_err(write)
+    })
+    .await
+    .map_err(|e| crate::Error::Internal(format!("writing the export: {e}")))??;
+    crate::audit::record(
+        &store,
+        crate::audit::Entry {
+            kind: crate::audit::Kind::Reveal,
+            principal: Some(crate::auth::accounts::COMMAND_LINE.into()),
+            role: None,
+            address: None,
+            method: "CLI".into(),
+            route: "tileworks admin export-installation".into(),
+            target: output.display().to_string(),
+            status: 200,
+            result: crate::audit::result_of(200),
+            body: None,
+        },
+    )
+    .await;
+    println!(
+        "Exported the installation to {} ({} bytes); import it with the same decryption \
+         passphrase.",
+        output.display(),
+        made.len
+    );
+    Ok(())
+}
+
+async fn import_installation(file: &std::path::Path, data: &DataDir) -> crate::Result<()> {
+    let store = crate::store::Store::open_data(data).await?;
+    if store.backend() != crate::store::Backend::Sqlite {
+        return Err(crate::installation_archive::postgres_refusal());
+    }
+    if !crate::setup::is_fresh(&store).await? {
+        return Err(crate::setup::already_set_up());
+    }
+    let passphrase = read_password("Decryption passphrase of the export: ")?;
+    let (imported, _key) =
+        crate::installation_archive::import(&store, &data.path, file, &passphrase).await?;
+    imported.pool().close().await;
+    println!(
+        "Imported the installation into {}; start Tileworks on it and unlock it with the \
+         export's decryption passphrase.",
+        data.path.display()
     );
     Ok(())
 }

@@ -304,6 +304,8 @@ async fn the_setup_form_sets_up_without_a_script() {
 
 const EXPORT: &str = "/api/v0/installation_asset_collection";
 const PKS_TLS: &str = ".pivotal-container-service.pks_tls";
+const EXTRA_TILE_VERSION: &str = "1.99.0";
+const EXTRA_STEMCELL_VERSION: &str = "97.99";
 
 /// om `export-installation`: the status, the `Content-Type`, the `Content-Length` and the
 /// bytes.
@@ -331,7 +333,6 @@ async fn export(server: &TestServer, token: &str) -> (StatusCode, String, Option
 }
 
 /// om `import-installation`: multipart, the file first, then the passphrase.
-#[allow(dead_code)] // used by the import half, coming next
 async fn import(server: &TestServer, bytes: Vec<u8>, passphrase: &str) -> (StatusCode, Value) {
     let form = reqwest::multipart::Form::new()
         .part(
@@ -351,7 +352,6 @@ async fn import(server: &TestServer, bytes: Vec<u8>, passphrase: &str) -> (Statu
 
 /// Every file under the data dir with its size, its database's bytes aside (SQLite may touch
 /// its header on open): what a refused import must leave as it was.
-#[allow(dead_code)] // used by the import half, coming next
 fn data_dir_listing(dir: &std::path::Path) -> Vec<(String, u64)> {
     fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<(String, u64)>) {
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -410,9 +410,162 @@ async fn what_is_installed(api: &Api<'_>, guid: &str) -> Value {
 
 #[tokio::test]
 async fn an_installation_moves_to_a_fresh_instance_and_runs_there() {
+    let (bytes, guid, before) = export_a_deployed_pks().await;
+    // The exporting Tileworks and its data dir are gone: the import needs nothing of them.
+
+    let target = fresh_server();
+    // om import-installation: the file, then the passphrase; then it polls until available.
+    let (status, body) = import(&target, bytes.clone(), PASSPHRASE).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({}));
+    wait_until_complete(&target).await;
+
+    // The admin logs in with the exported instance's password; everything is as it was.
+    let api = Api::login(&target).await;
+    let after = what_is_installed(&api, &guid).await;
+    for part in [
+        "staged",
+        "deployed",
+        "installations",
+        "credential",
+        "change_log",
+    ] {
+        assert_eq!(after[part], before[part], "{part} differs after the import");
+    }
+    let names = |v: &Value| -> Vec<String> {
+        let mut names: Vec<String> = v["users"]["users"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{v:#}"))
+            .iter()
+            .map(|u| format!("{} {}", u["user_name"], u["role"]))
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&after), names(&before));
+    // The tile and the stemcell are this data dir's files now (the exporting data dir is gone):
+    // the stemcell is on disk, and deleting the tile removes its file here.
+    let files_in = |folder: &str| -> usize {
+        std::fs::read_dir(target.data_dir.path().join(folder))
+            .unwrap()
+            .count()
+    };
+    assert_eq!((files_in("tiles"), files_in("stemcells")), (1, 1));
+    let library = api
+        .ok(reqwest::Method::GET, "/api/v0/stemcells", None)
+        .await;
+    let uploaded = library["stemcells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["version"] == EXTRA_STEMCELL_VERSION)
+        .unwrap_or_else(|| panic!("{library:#}"));
+    assert_eq!(uploaded["present_on_disk"], true, "{uploaded:#}");
+    let deleted = api
+        .send(
+            reqwest::Method::DELETE,
+            &format!(
+                "/api/v0/available_products?product_name=pivotal-container-service&version={EXTRA_TILE_VERSION}"
+            ),
+            None,
+            None,
+        )
+        .await;
+    assert!(deleted.status.is_success(), "{:#}", deleted.body);
+    assert_eq!(files_in("tiles"), 0, "the tile's file stayed");
+
+    // Set up now: another import is refused, to anyone, before its body is read.
+    let (status, body) = import(&target, bytes.clone(), PASSPHRASE).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.to_string().contains("set up already"), "{body}");
+    let as_admin = reqwest::Client::new()
+        .post(target.at(EXPORT))
+        .bearer_auth(&api.token)
+        .multipart(
+            reqwest::multipart::Form::new()
+                .part(
+                    "installation[file]",
+                    reqwest::multipart::Part::bytes(bytes.clone()).file_name("installation.zip"),
+                )
+                .text("passphrase", PASSPHRASE),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_admin.status(), 409);
+
+    // A new Apply Changes works against the imported embedded Director, which still knows
+    // the deployment: the change is an update, not a fresh deploy.
+    api.set_property(
+        &guid,
+        ".properties.pks_api_hostname",
+        json!("api2.pks.example.com"),
+    )
+    .await
+    .expect(200);
+    assert_eq!(api.pending_action(&guid).await, "update");
+    apply_succeeds(&api, json!({"deploy_products": "all"})).await;
+    assert_eq!(api.pending_action(&guid).await, "unchanged");
+    let director = director::Director::of(&api).await;
+    assert!(
+        director
+            .deployment_names()
+            .await
+            .iter()
+            .any(|n| n.starts_with("pivotal-container-service")),
+        "the Director lost its deployment"
+    );
+    // The credential survived the apply unchanged (it is the exported one, not regenerated).
+    let credential = api
+        .ok(
+            reqwest::Method::GET,
+            &format!("/api/v0/deployed/products/{guid}/credentials/{PKS_TLS}"),
+            None,
+        )
+        .await;
+    assert_eq!(credential, before["credential"]);
+
+    // The imported instance's passphrase is the exported one's: a restart is locked and opens
+    // with it.
+    drop(api);
+    let mut target = target;
+    target.passphrase = None;
+    target.restart();
+    assert_eq!(
+        ensure_availability(&target).await,
+        (StatusCode::FOUND, "/unlock".to_owned())
+    );
+    let unlock = om()
+        .put(target.at("/api/v0/unlock"))
+        .json(&json!({"passphrase": PASSPHRASE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unlock.status(), 200);
+    wait_until_complete(&target).await;
+    Api::login(&target).await;
+}
+
+/// A deployed PKS, exported: the file, the product's guid and what was installed.
+async fn export_a_deployed_pks() -> (Vec<u8>, String, Value) {
     let source = TestServer::start();
     let api = Api::login(&source).await;
     let guid = pks::deploy_pks(&api).await;
+    // An imported tile and a full stemcell: files in the data dir, named by path in the
+    // database.
+    assert_eq!(
+        api.upload("pks.pivotal", pks_pivotal(EXTRA_TILE_VERSION))
+            .await
+            .status,
+        200
+    );
+    let stemcell = om_upload_stemcell(
+        &api,
+        "bosh-stemcell-97.99.tgz",
+        stemcell_tarball("ubuntu-xenial", EXTRA_STEMCELL_VERSION),
+    )
+    .await;
+    assert_eq!(stemcell.status, 200, "{:#}", stemcell.body);
     let before = what_is_installed(&api, &guid).await;
     let private_key = before["credential"]["credential"]["value"]["private_key_pem"]
         .as_str()
@@ -467,4 +620,258 @@ async fn an_installation_moves_to_a_fresh_instance_and_runs_there() {
         "{:#}",
         audit.body
     );
+    (bytes, guid, before)
+}
+
+/// Each bad import is a 4xx naming the problem, and the fresh instance stays fresh with its
+/// data dir as it was; the right file afterwards still imports.
+#[tokio::test]
+async fn a_bad_import_is_refused_and_changes_nothing() {
+    let (bytes, _guid, _before) = export_a_deployed_pks().await;
+    let target = fresh_server();
+    let unchanged = data_dir_listing(target.data_dir.path());
+    let file_field = "installation[file]";
+    let mut cut_in_half = bytes.clone();
+    cut_in_half.truncate(bytes.len() / 2);
+    let last_byte_missing = bytes[..bytes.len() - 1].to_vec();
+    let flipped_at = |at: usize| {
+        let mut b = bytes.clone();
+        b[at] ^= 0x01;
+        b
+    };
+    // Where the zip keeps what: the header entry near the start, the sealed payload in the
+    // middle, the central directory and the MAC at the end.
+    let cases: Vec<(&str, Vec<u8>, &str, &str)> = vec![
+        (
+            "wrong passphrase",
+            bytes.clone(),
+            "not the passphrase",
+            "passphrase",
+        ),
+        ("no passphrase", bytes.clone(), "", "passphrase"),
+        (
+            "flipped byte in the payload",
+            flipped_at(bytes.len() / 2),
+            PASSPHRASE,
+            file_field,
+        ),
+        (
+            "flipped byte in the header",
+            flipped_at(60),
+            PASSPHRASE,
+            file_field,
+        ),
+        (
+            "flipped byte in the central directory",
+            flipped_at(bytes.len() - 120),
+            PASSPHRASE,
+            file_field,
+        ),
+        (
+            "flipped byte in the MAC",
+            flipped_at(bytes.len() - 1),
+            PASSPHRASE,
+            file_field,
+        ),
+        ("cut in half", cut_in_half, PASSPHRASE, file_field),
+        (
+            "last byte missing",
+            last_byte_missing,
+            PASSPHRASE,
+            file_field,
+        ),
+        (
+            "not a zip",
+            b"just some text, not an export".to_vec(),
+            PASSPHRASE,
+            file_field,
+        ),
+        ("empty file", Vec::new(), PASSPHRASE, file_field),
+    ];
+    for (what, file, passphrase, field) in cases {
+        let (status, body) = import(&target, file, passphrase).await;
+        assert_eq!(status, 422, "{what}: {body}");
+        let message = body["errors"][field][0]
+            .as_str()
+            .unwrap_or_else(|| panic!("{what}: names no {field}: {body}"));
+        assert!(!message.is_empty(), "{what}");
+        assert_eq!(
+            data_dir_listing(target.data_dir.path()),
+            unchanged,
+            "{what} changed the data dir"
+        );
+        assert_eq!(
+            ensure_availability(&target).await,
+            (StatusCode::FOUND, "/setup".to_owned()),
+            "{what}"
+        );
+    }
+    // Without the file at all, and not multipart.
+    let no_file = om()
+        .post(target.at(EXPORT))
+        .multipart(reqwest::multipart::Form::new().text("passphrase", PASSPHRASE))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_file.status(), 422);
+    let body: Value = no_file.json().await.unwrap();
+    assert!(body["errors"][file_field].is_array(), "{body}");
+    let json_body = om()
+        .post(target.at(EXPORT))
+        .json(&json!({"passphrase": PASSPHRASE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_body.status(), 422);
+    assert_eq!(data_dir_listing(target.data_dir.path()), unchanged);
+
+    // The wrong passphrase's message says what to give; a damaged file's says damaged.
+    let (_, body) = import(&target, bytes.clone(), "not the passphrase").await;
+    assert!(
+        body["errors"]["passphrase"][0]
+            .as_str()
+            .unwrap()
+            .contains("does not open this export"),
+        "{body}"
+    );
+    let (_, body) = import(&target, flipped_at(bytes.len() / 2), PASSPHRASE).await;
+    assert!(body.to_string().contains("damaged"), "{body}");
+
+    // After all that, the right file with the right passphrase imports.
+    let (status, body) = import(&target, bytes, PASSPHRASE).await;
+    assert_eq!(status, 200, "{body}");
+    wait_until_complete(&target).await;
+    Api::login(&target).await;
+}
+
+/// An instance set up by itself refuses an import from anyone (409), whatever the body.
+#[tokio::test]
+async fn an_instance_that_is_set_up_refuses_an_import() {
+    let server = TestServer::start();
+    let (status, body) = import(&server, b"anything".to_vec(), PASSPHRASE).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.to_string().contains("set up already"), "{body}");
+    let api = Api::login(&server).await;
+    let as_admin = reqwest::Client::new()
+        .post(server.at(EXPORT))
+        .bearer_auth(&api.token)
+        .multipart(reqwest::multipart::Form::new().text("passphrase", PASSPHRASE))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_admin.status(), 409);
+    // Its users are its own still.
+    let users = api.get("/api/v0/users").await;
+    assert_eq!(users.status, 200);
+    assert!(users.body.to_string().contains(ADMIN_USER));
+}
+
+/// `tileworks admin <args> --data-dir DIR` with `stdin` on standard input: whether it
+/// succeeded, its standard output and standard error.
+fn admin(dir: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(binary())
+        .arg("admin")
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("TILEWORKS_DATABASE_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The same export and import from the command line: `admin export-installation` beside a
+/// running server writes a file the API imports; `admin import-installation` fills an empty
+/// data dir once, after the same checks.
+#[tokio::test]
+async fn the_command_line_exports_and_imports() {
+    let source = TestServer::start();
+    let api = Api::login(&source).await;
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("installation.zip");
+    let file_arg = file.to_str().unwrap();
+
+    let (ok, _, stderr) = admin(
+        source.data_dir.path(),
+        &["export-installation", "--output", file_arg],
+        "not the passphrase\n",
+    );
+    assert!(!ok && !file.exists(), "{stderr}");
+    assert!(stderr.contains("passphrase"), "{stderr}");
+    let (ok, stdout, stderr) = admin(
+        source.data_dir.path(),
+        &["export-installation", "--output", file_arg],
+        &format!("{PASSPHRASE}\n"),
+    );
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("Exported the installation"), "{stdout}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let bytes = std::fs::read(&file).unwrap();
+    let audit = api.get("/api/v0/audit_events?kind=reveal").await;
+    assert!(
+        audit.body.to_string().contains("export-installation"),
+        "{:#}",
+        audit.body
+    );
+
+    // The API imports what the command line exported.
+    let target = fresh_server();
+    let (status, body) = import(&target, bytes, PASSPHRASE).await;
+    assert_eq!(status, 200, "{body}");
+    wait_until_complete(&target).await;
+    Api::login(&target).await;
+
+    // The command line imports into an empty data dir: a wrong passphrase changes nothing.
+    let empty = tempfile::tempdir().unwrap();
+    let (ok, _, stderr) = admin(
+        empty.path(),
+        &["import-installation", file_arg],
+        "not the passphrase\n",
+    );
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("does not open this export"), "{stderr}");
+    let after_refusal = data_dir_listing(empty.path());
+    assert!(
+        after_refusal
+            .iter()
+            .all(|(name, _)| name.starts_with("tileworks.db")),
+        "{after_refusal:?}"
+    );
+    let (ok, stdout, stderr) = admin(
+        empty.path(),
+        &["import-installation", file_arg],
+        &format!("{PASSPHRASE}\n"),
+    );
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("Imported the installation"), "{stdout}");
+    let (ok, users, stderr) = admin(empty.path(), &["user", "list"], "");
+    assert!(ok && users.contains(ADMIN_USER), "{users}{stderr}");
+    // Set up now: a second import is refused.
+    let (ok, _, stderr) = admin(
+        empty.path(),
+        &["import-installation", file_arg],
+        &format!("{PASSPHRASE}\n"),
+    );
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("set up already"), "{stderr}");
 }

@@ -4,7 +4,7 @@
 //! first byte is sent). The caller streams the file, already unlinked, so nothing stays behind.
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
@@ -13,8 +13,8 @@ use zip::write::SimpleFileOptions;
 
 use super::stream::SealingWriter;
 use super::{
-    archive_key, header_digest, is_transient, Header, WorkDir, DATA_FOLDERS, DIRECTOR_FOLDER,
-    HEADER_ENTRY, PAYLOAD_ENTRY,
+    archive_key, file_mac, header_digest, is_transient, mac_key, Header, WorkDir, DATA_FOLDERS,
+    DIRECTOR_FOLDER, HEADER_ENTRY, MAC_HEX_LEN, PAYLOAD_ENTRY,
 };
 use crate::store::sealing::Key32;
 use crate::store::{Store, DATABASE_FILE};
@@ -98,7 +98,10 @@ impl Exporter {
         let header = Header::new(&keyring, &key_salt, self.director.clone());
         let header_bytes = serde_json::to_vec_pretty(&header)
             .map_err(|e| Error::Internal(format!("writing the export's header: {e}")))?;
-        let key = archive_key(&self.data_key, &key_salt);
+        let keys = (
+            archive_key(&self.data_key, &key_salt),
+            mac_key(&self.data_key, &key_salt),
+        );
         let zip_path = self.data_dir.join(format!(
             "{WORK_PREFIX}{}.zip",
             crate::secrets::random_token(12)
@@ -111,7 +114,7 @@ impl Exporter {
                 write_zip(
                     &zip_path,
                     &header_bytes,
-                    &key,
+                    &keys,
                     &data_dir,
                     &database,
                     (director == DirectorReference::Embedded).then_some(director_db),
@@ -139,7 +142,7 @@ impl Exporter {
 fn write_zip(
     path: &Path,
     header: &[u8],
-    key: &[u8; 32],
+    (key, mac_key): &([u8; 32], [u8; 32]),
     data_dir: &Path,
     database: &Path,
     director: Option<Option<PathBuf>>,
@@ -192,11 +195,30 @@ fn write_zip(
     }
     let sealing = tar.into_inner().map_err(|e| io("the tar", e))?;
     sealing.finish().map_err(|e| io("sealing", e))?;
+    // The comment is the zip's last field: a placeholder now, the MAC of everything before it
+    // once that is written.
+    zip.set_comment("0".repeat(MAC_HEX_LEN)).map_err(zip_err)?;
     let mut inner = zip.finish().map_err(zip_err)?;
     inner.flush().map_err(|e| io("flushing", e))?;
-    let file = inner
+    let mut file = inner
         .into_inner()
         .map_err(|e| io("flushing", e.into_error()))?;
+    let len = file.seek(SeekFrom::End(0)).map_err(|e| io("seeking", e))?;
+    let covered = len - MAC_HEX_LEN as u64;
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| io("seeking", e))?;
+    let mac = {
+        use hkdf::hmac::Mac;
+        let mut reader = std::io::BufReader::with_capacity(1024 * 1024, &mut file);
+        file_mac(mac_key, &mut reader, covered)
+            .map_err(|e| io("reading it back", e))?
+            .finalize()
+            .into_bytes()
+    };
+    file.seek(SeekFrom::Start(covered))
+        .map_err(|e| io("seeking", e))?;
+    file.write_all(hex::encode(mac).as_bytes())
+        .map_err(|e| io("its MAC", e))?;
     file.sync_all().map_err(|e| io("syncing", e))?;
     Ok(())
 }

@@ -1,21 +1,21 @@
 //! Importing an export into a fresh data dir: everything is checked before anything in the
-//! data dir changes — the header, the passphrase (it must open the sealed data key), every
-//! sealed chunk to the authenticated last one, the tar inside, and the imported database's own
-//! keyring — while the content is unpacked into a work space beside the data (removed on any
-//! failure). Only then does the fresh database make way and the work space's files move into
-//! place.
+//! data dir changes — the header, the passphrase (it must open the sealed data key), the whole
+//! file's MAC, every sealed chunk to the authenticated last one, the tar inside, and the
+//! imported database's own keyring — while the content is unpacked into a work space beside
+//! the data (removed on any failure). Only then does the fresh database make way and the work
+//! space's files move into place, the database's file paths pointing at this data dir.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Component, Path};
 
 use super::stream::{OpeningReader, DAMAGED};
 use super::{
-    archive_key, header_digest, Header, WorkDir, DATA_FOLDERS, DIRECTOR_FOLDER, FILE_FIELD,
-    HEADER_ENTRY, PAYLOAD_ENTRY,
+    archive_key, file_mac, header_digest, mac_key, Header, WorkDir, DATA_FOLDERS, DIRECTOR_FOLDER,
+    FILE_FIELD, HEADER_ENTRY, MAC_HEX_LEN, PAYLOAD_ENTRY,
 };
 use crate::store::sealing::Key32;
-use crate::store::{Store, DATABASE_FILE};
+use crate::store::{Backend, Store, DATABASE_FILE};
 use crate::{Error, Result};
 
 /// Name prefix of an import's work space in the data dir.
@@ -37,6 +37,9 @@ pub async fn import(
     if passphrase.is_empty() {
         return Err(Error::invalid(PASSPHRASE_FIELD, "is required"));
     }
+    if current.backend() != Backend::Sqlite {
+        return Err(postgres_refusal());
+    }
     let header_bytes = {
         let archive = archive.to_path_buf();
         tokio::task::spawn_blocking(move || read_header(&archive))
@@ -56,8 +59,16 @@ pub async fn import(
         }
     }
 
+    let key_salt = header.key_salt()?;
+    {
+        let (archive, key) = (archive.to_path_buf(), mac_key(&data_key, &key_salt));
+        tokio::task::spawn_blocking(move || verify_file(&archive, &key))
+            .await
+            .map_err(|e| Error::Internal(format!("reading the export: {e}")))??;
+    }
+
     let work = WorkDir::create(data_dir, WORK_PREFIX)?;
-    let key = archive_key(&data_key, &header.key_salt()?);
+    let key = archive_key(&data_key, &key_salt);
     {
         let (archive, dest) = (archive.to_path_buf(), work.path().to_path_buf());
         tokio::task::spawn_blocking(move || unpack(&archive, &header_bytes, &key, &dest))
@@ -72,18 +83,39 @@ pub async fn import(
     }
     // The imported database (migrated to this version) opens with the same passphrase to the
     // same data key, or it is not the installation the header describes.
-    let imported = Store::open(work.path()).await?;
+    // A database this version cannot migrate (from a newer Tileworks, or not Tileworks's) is
+    // the file's fault, not the server's.
+    let imported = Store::open(work.path()).await.map_err(|e| {
+        Error::invalid(
+            FILE_FIELD,
+            format!(
+                "the export's database (from Tileworks {}) cannot be opened by this Tileworks \
+                 ({}): {e}",
+                header.tileworks_version,
+                env!("CARGO_PKG_VERSION")
+            ),
+        )
+    })?;
     let opened = crate::passphrase::unlock(&imported, passphrase).await;
-    imported.pool().close().await;
-    match opened.map_err(wrong_passphrase)? {
-        key if key == data_key => {}
-        _ => {
-            return Err(Error::invalid(
-                FILE_FIELD,
-                "the export's database does not match its header",
-            ))
+    let matches = match opened.map_err(wrong_passphrase) {
+        Ok(key) => key == data_key,
+        Err(err) => {
+            imported.pool().close().await;
+            return Err(err);
         }
+    };
+    if !matches {
+        imported.pool().close().await;
+        return Err(Error::invalid(
+            FILE_FIELD,
+            "the export's database does not match its header",
+        ));
     }
+    // The database names its tiles and stemcells by path: from now on, this data dir's.
+    let relocated = crate::store::snapshot::relocate_files(imported.pool(), data_dir).await;
+    crate::store::snapshot::checkpoint(imported.pool()).await?;
+    imported.pool().close().await;
+    relocated?;
 
     // Everything checked: the fresh database makes way, the imported files move in.
     current.pool().close().await;
@@ -110,12 +142,63 @@ pub async fn import(
             .map_err(|e| Error::io(format!("moving {} into place", to.display()), e))
     };
     moved(DATABASE_FILE)?;
+    // Checkpointed above, so normally absent; moved along if SQLite left one.
+    moved(&format!("{DATABASE_FILE}-wal"))?;
     for folder in DATA_FOLDERS.into_iter().chain([DIRECTOR_FOLDER]) {
         moved(folder)?;
     }
     drop(work);
     let store = Store::open(data_dir).await?;
     Ok((store, data_key))
+}
+
+/// An import replaces the data dir's SQLite database; a PostgreSQL store is restored with
+/// PostgreSQL's own tools, as it is copied with them (`crate::store::snapshot`).
+pub fn postgres_refusal() -> Error {
+    Error::Refused(
+        "this Tileworks keeps its database in PostgreSQL (--database-url): an export carries \
+         a SQLite database and is imported into a data dir without --database-url only; move a \
+         PostgreSQL installation with pg_dump and pg_restore and a copy of the data dir"
+            .into(),
+    )
+}
+
+/// Why the whole file's MAC does not match.
+const DAMAGED_FILE: &str = "the file is damaged or truncated (its MAC, the zip's last 64 \
+                            bytes, does not match the bytes before it)";
+
+/// Checks the whole file against its MAC (the zip's comment, its last bytes) before a byte
+/// of it is unpacked: the zip's structure, the header and the sealed content alike.
+fn verify_file(archive: &Path, key: &[u8; 32]) -> Result<()> {
+    use hkdf::hmac::Mac;
+    let read = |e: std::io::Error| Error::io(format!("reading {}", archive.display()), e);
+    let mut file = File::open(archive).map_err(read)?;
+    let len = file.metadata().map_err(read)?.len();
+    let covered = len
+        .checked_sub(MAC_HEX_LEN as u64)
+        .ok_or_else(|| not_an_export("it is too short"))?;
+    file.seek(SeekFrom::Start(covered)).map_err(read)?;
+    let mut tag = [0u8; MAC_HEX_LEN];
+    file.read_exact(&mut tag).map_err(read)?;
+    let tag = hex::decode(tag).map_err(|_| Error::invalid(FILE_FIELD, DAMAGED_FILE))?;
+    file.seek(SeekFrom::Start(0)).map_err(read)?;
+    let mut reader = BufReader::with_capacity(1024 * 1024, file);
+    file_mac(key, &mut reader, covered)
+        .map_err(|_| Error::invalid(FILE_FIELD, DAMAGED_FILE))?
+        .verify_slice(&tag)
+        .map_err(|_| Error::invalid(FILE_FIELD, DAMAGED_FILE))
+}
+
+/// Every failure to read the archive is damage (it is a local file, just received): reported
+/// as [`std::io::ErrorKind::InvalidData`], which the unpacking turns into a `422`.
+struct DamageOnError<R>(R);
+
+impl<R: Read> Read for DamageOnError<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(out).map_err(|e| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{DAMAGED}: {e}"))
+        })
+    }
 }
 
 fn wrong_passphrase(err: Error) -> Error {
@@ -160,7 +243,7 @@ fn unpack(archive: &Path, header: &[u8], key: &[u8; 32], dest: &Path) -> Result<
     let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(not_an_export)?;
     let entry = zip.by_name(PAYLOAD_ENTRY).map_err(not_an_export)?;
     let reader = OpeningReader::new(
-        BufReader::with_capacity(1024 * 1024, entry),
+        BufReader::with_capacity(1024 * 1024, DamageOnError(entry)),
         key,
         header_digest(header),
     );

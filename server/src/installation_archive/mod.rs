@@ -17,10 +17,14 @@
 //!
 //! passphrase ─argon2id(header's salt and parameters)─► key-encryption key
 //!     ─opens─► data key (the installation's own) ─HKDF-SHA256(key_salt)─► archive key
+//!                                                                       └► file MAC key
 //! ```
 //!
 //! The header is bound to every sealed chunk (their associated data is its SHA-256), so
-//! nothing in the file can change unnoticed. Files: `stream.rs` (the chunked sealing),
+//! nothing in the content can change unnoticed. The zip's comment, the file's last 64 bytes,
+//! is the hex HMAC-SHA256 under the file MAC key of every byte before it: an import checks
+//! the whole file, the zip's own structure included, before it unpacks a byte. Files:
+//! `stream.rs` (the chunked sealing),
 //! `export.rs` (writing an export while serving), `import.rs` (verifying a whole export, then
 //! installing it into a fresh data dir).
 
@@ -29,7 +33,7 @@ mod import;
 pub mod stream;
 
 pub use export::{DirectorReference, Exporter};
-pub use import::{import, PASSPHRASE_FIELD};
+pub use import::{import, postgres_refusal, PASSPHRASE_FIELD};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -48,6 +52,10 @@ pub const FORMAT_VERSION: u32 = 1;
 const CIPHER: &str = "chacha20poly1305-stream";
 /// HKDF's `info` for the archive key.
 const KEY_INFO: &[u8] = b"tileworks installation archive v1";
+/// HKDF's `info` for the key of the whole file's MAC.
+const MAC_INFO: &[u8] = b"tileworks installation archive v1 file mac";
+/// The whole file's MAC, hex: the zip's comment, so the file's last bytes.
+const MAC_HEX_LEN: usize = 64;
 
 /// The multipart field the export arrives in on import (om's).
 pub const FILE_FIELD: &str = "installation[file]";
@@ -187,11 +195,48 @@ fn header_digest(bytes: &[u8]) -> [u8; 32] {
 
 /// The archive key: HKDF-SHA256 of the data key with the header's salt.
 fn archive_key(data_key: &Key32, salt: &[u8]) -> [u8; 32] {
+    derive(data_key, salt, KEY_INFO)
+}
+
+/// The key of the whole file's MAC: HKDF-SHA256 of the data key with the header's salt and
+/// its own `info`, so it is independent of the archive key.
+fn mac_key(data_key: &Key32, salt: &[u8]) -> [u8; 32] {
+    derive(data_key, salt, MAC_INFO)
+}
+
+fn derive(data_key: &Key32, salt: &[u8], info: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     hkdf::Hkdf::<Sha256>::new(Some(salt), data_key.as_bytes())
-        .expand(KEY_INFO, &mut out)
+        .expand(info, &mut out)
         .expect("32 bytes is a valid HKDF-SHA256 length");
     out
+}
+
+/// HMAC-SHA256 under `key` of the first `len` bytes `reader` gives.
+fn file_mac(
+    key: &[u8; 32],
+    reader: &mut impl std::io::Read,
+    len: u64,
+) -> std::io::Result<hkdf::hmac::Hmac<Sha256>> {
+    use hkdf::hmac::Mac;
+    let mut mac = <hkdf::hmac::Hmac<Sha256> as Mac>::new_from_slice(key)
+        .expect("HMAC takes a key of any length");
+    let mut limited = std::io::Read::take(reader, len);
+    let mut buffer = vec![0u8; 1024 * 1024];
+    loop {
+        let n = std::io::Read::read(&mut limited, &mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        mac.update(&buffer[..n]);
+    }
+    if limited.limit() != 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the file is shorter than it was",
+        ));
+    }
+    Ok(mac)
 }
 
 /// A folder in the data dir removed with everything in it when dropped (the work space of an

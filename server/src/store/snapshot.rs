@@ -49,3 +49,45 @@ pub async fn vacuum_file_into(source: &Path, dest: &Path) -> Result<()> {
     connection.close().await?;
     Ok(())
 }
+
+/// Forces a SQLite database's WAL into its main file, so the file alone holds everything
+/// (before it is moved elsewhere).
+pub async fn checkpoint(pool: &AnyPool) -> Result<()> {
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The tables that name files in the data dir by path, with the folder those files are in.
+const FILE_TABLES: [(&str, &str); 2] =
+    [("available_products", "tiles"), ("stemcells", "stemcells")];
+
+/// Points a copied database's tiles and stemcells (kept by path) at the data dir `data_dir` it
+/// is copied into: each file keeps its folder and its name. Returns how many rows changed.
+pub async fn relocate_files(pool: &AnyPool, data_dir: &Path) -> Result<u64> {
+    let mut changed = 0;
+    for (table, folder) in FILE_TABLES {
+        let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "SELECT id, file_path FROM {table} WHERE file_path IS NOT NULL"
+        ))
+        .fetch_all(pool)
+        .await?;
+        for (id, old) in rows {
+            let Some(name) = Path::new(&old).file_name() else {
+                continue;
+            };
+            let new = data_dir.join(folder).join(name);
+            let new = new.to_string_lossy();
+            if new != old {
+                sqlx::query(&format!("UPDATE {table} SET file_path = $1 WHERE id = $2"))
+                    .bind(new.as_ref())
+                    .bind(id)
+                    .execute(pool)
+                    .await?;
+                changed += 1;
+            }
+        }
+    }
+    Ok(changed)
+}

@@ -3,12 +3,14 @@
 //!
 //! - `GET /api/v0/installation_asset_collection` (administrators; recorded as a reveal): the
 //!   export as `application/zip` with its `Content-Length` (om compares the bytes it wrote with
-//!   it), streamed from a temporary file that is already removed;
+//!   it), streamed from a temporary file that is already removed; `409` when the store is
+//!   PostgreSQL (`pg_dump` instead);
 //! - `POST /api/v0/installation_asset_collection`, unauthenticated as om sends it, multipart
 //!   `installation[file]` then `passphrase` (`commands/import_installation.go`), on a fresh
 //!   instance only: `200 {}` once installed (the services then start, and
 //!   `/login/ensure_availability` goes from "Waiting…" to `302 → /auth/cloudfoundry`); `422`
-//!   naming `passphrase` or `installation[file]`; `409` once set up, before the body is read.
+//!   naming `passphrase` or `installation[file]`; `409` once set up or on a PostgreSQL store,
+//!   before the body is read.
 
 use std::sync::Arc;
 
@@ -36,6 +38,14 @@ pub async fn export(
     State(state): State<AppState>,
     Extension(caller): Extension<CurrentUser>,
 ) -> Result<Response> {
+    if state.store.backend() != crate::store::Backend::Sqlite {
+        // Refused, not a server failure: the snapshot is SQLite's (`store/snapshot.rs`).
+        return Err(Error::Refused(
+            "this Tileworks keeps its database in PostgreSQL (--database-url): export it with \
+             pg_dump and copy the data dir; the installation export carries a SQLite database"
+                .into(),
+        ));
+    }
     let made = state.exporter.export(&state.store).await?;
     tracing::info!(target: "audit", principal = %caller.username, bytes = made.len, "exported the installation");
     let file = tokio::fs::File::from_std(made.file);
@@ -66,6 +76,9 @@ pub async fn import(
     // Refused before a byte of a possibly huge body is read.
     if lock.phase() != Phase::Fresh {
         return crate::setup::already_set_up().into_response();
+    }
+    if lock.store().backend() != crate::store::Backend::Sqlite {
+        return crate::installation_archive::postgres_refusal().into_response();
     }
     match receive_and_import(&lock, multipart).await {
         Ok(()) => Json(json!({})).into_response(),
