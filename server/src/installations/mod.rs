@@ -25,6 +25,7 @@ pub mod deployed;
 pub mod diff;
 pub mod director;
 pub mod errand_runners;
+pub mod job_spec_check;
 pub mod log;
 pub mod order;
 pub mod pipeline;
