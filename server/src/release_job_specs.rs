@@ -111,6 +111,22 @@ pub fn for_tile(path: &Path, tile: &TileContents) -> (JobSpecs, Vec<String>) {
     (specs, problems)
 }
 
+/// The specs of the release tarballs inside an open `.pivotal` (no bundled summaries): what an
+/// import keeps. Tarballs that cannot be read are returned as messages.
+pub fn in_pivotal<R: Read + std::io::Seek>(
+    archive: &mut PivotalArchive<R>,
+) -> (JobSpecs, Vec<String>) {
+    let mut specs = JobSpecs::default();
+    let mut problems = Vec::new();
+    for release in archive.release_files() {
+        match archive.read_entry_with(&release.path, |r| read_release(r, &release.path)) {
+            Ok(read) => specs.insert(read),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    (specs, problems)
+}
+
 /// The job names `release.MF` lists (`jobs: [{name: …}]`).
 fn listed_jobs(text: &str) -> Vec<String> {
     let Ok(doc) = tiles::yaml::load(text) else {

@@ -30,6 +30,10 @@ struct PreDeployCheck {
     properties: Vec<PreDeployProperty>,
     resources: PreDeployResources,
     verifiers: Vec<PreDeployVerifier>,
+    /// Tileworks's job-spec check (products only; om ignores the key): tests/job_spec_check.rs.
+    #[serde(default)]
+    #[allow(dead_code)]
+    job_spec_warnings: Vec<Value>,
 }
 
 #[derive(Debug, Deserialize)]

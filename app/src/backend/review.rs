@@ -47,6 +47,11 @@ pub struct ReviewProduct {
     /// (`tiles::verifiers::pks::adapter_warnings`). They inform; they never block.
     #[serde(default)]
     pub adapter_warnings: Vec<crate::backend::Problem>,
+    /// What the rendered manifest sets that its releases' job specs do not declare, and jobs
+    /// its releases lack (`tiles::job_specs`; BOSH would ignore the property). They inform;
+    /// they never block.
+    #[serde(default)]
+    pub job_spec_warnings: Vec<crate::backend::Problem>,
 }
 
 impl ReviewProduct {

@@ -536,6 +536,14 @@ fn ProductRow(
                     {product.adapter_warnings.iter().cloned().map(|problem| view! { <ProblemItem problem/> }).collect_view()}
                 </ul>
             })}
+            {(!product.job_spec_warnings.is_empty()).then(|| view! {
+                <ul class="review-job-spec-warnings">
+                    <li class="warning-title">
+                        "Manifest properties and jobs its releases' job specs do not declare (BOSH ignores such properties; they do not block Apply Changes)"
+                    </li>
+                    {product.job_spec_warnings.iter().cloned().map(|problem| view! { <ProblemItem problem/> }).collect_view()}
+                </ul>
+            })}
             {(!deployable && !is_director).then(|| {
                 let guid = guid.clone();
                 view! {

@@ -27,6 +27,7 @@ pub mod deployed;
 pub mod diff;
 pub mod director;
 pub mod errand_runners;
+pub mod job_spec_check;
 pub mod lease;
 pub mod log;
 pub mod order;

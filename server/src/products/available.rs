@@ -22,6 +22,10 @@ pub struct AvailableProduct {
     pub imported_at: String,
     /// Whether a product of this name and version is on the dashboard.
     pub staged: bool,
+    /// Properties and jobs the tile's templates use that its releases' job specs do not
+    /// declare (read at import, `super::job_specs`): warnings, never a refusal.
+    #[serde(default)]
+    pub job_spec_warnings: Vec<String>,
 }
 
 impl Products {
@@ -62,6 +66,7 @@ impl Products {
                     sha256: &sha256,
                     size: tile.metadata_yaml.len() as i64,
                     bundled: true,
+                    job_specs: None,
                 })
                 .await?;
         }
@@ -133,7 +138,9 @@ impl Products {
 }
 
 fn to_product(row: AvailableRow, staged: bool) -> AvailableProduct {
+    let job_spec_warnings = super::job_specs::ImportedJobSpecs::of_row(&row).warnings;
     AvailableProduct {
+        job_spec_warnings,
         name: row.name,
         product_version: row.version,
         label: row.label,

@@ -2,7 +2,9 @@
 //! (`<data-dir>/tiles/.upload-*.part`) with its SHA-256 computed on the way, so memory stays
 //! flat whatever the size. Then the archive is checked (`crate::tile_archive` refuses escaping
 //! paths, zip bombs, oversized metadata…), its metadata linted (a tile with lint errors is
-//! refused with the findings), and the file renamed atomically to its final name. Importing a
+//! refused with the findings), the job specs of the releases it carries read and its templates
+//! checked against them (`super::job_specs`: warnings the answer shows, never a refusal), and
+//! the file renamed atomically to its final name. Importing a
 //! name and version already present is a no-op. Nothing is ever extracted: the archive stays
 //! whole in the store, so no entry path can reach outside it.
 
@@ -12,6 +14,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::available::AvailableProduct;
+use super::job_specs::ImportedJobSpecs;
 use super::Products;
 use crate::store::products::NewAvailable;
 use crate::tile_archive::{Limits, PivotalArchive};
@@ -105,11 +108,12 @@ fn lint_errors(findings: &[tiles::lint::Finding]) -> BTreeMap<String, Vec<String
     out
 }
 
-/// Reads and lints the metadata of a stored `.pivotal` (blocking: zip reading).
+/// Reads and lints the metadata of a stored `.pivotal`, and reads its releases' job specs
+/// (blocking: zip reading).
 fn read_and_lint(
     path: &Path,
     limits: &Limits,
-) -> Result<(String, tiles::metadata::ProductTemplate)> {
+) -> Result<(String, tiles::metadata::ProductTemplate, ImportedJobSpecs)> {
     let mut archive = PivotalArchive::open(path, limits.clone())?;
     let metadata = archive.read_metadata()?;
     let findings = tiles::lint::lint_yaml(&metadata);
@@ -125,7 +129,8 @@ fn read_and_lint(
             "the metadata needs a name and a product_version",
         ));
     }
-    Ok((metadata, template))
+    let job_specs = ImportedJobSpecs::read(&mut archive, &template);
+    Ok((metadata, template, job_specs))
 }
 
 impl Products {
@@ -145,7 +150,7 @@ impl Products {
         let (sha256, size) = (spooled.sha256, spooled.size);
         let path = upload.path().to_owned();
         let limits = self.limits().archive.clone();
-        let (metadata, template) =
+        let (metadata, template, job_specs) =
             tokio::task::spawn_blocking(move || read_and_lint(&path, &limits))
                 .await
                 .map_err(|e| Error::Internal(format!("reading an upload: {e}")))??;
@@ -169,6 +174,8 @@ impl Products {
         ));
         upload.keep_as(&final_path).await?;
         let label = template.label.clone().unwrap_or_else(|| name.clone());
+        let job_specs = serde_json::to_string(&job_specs)
+            .map_err(|e| Error::Internal(format!("job specs as JSON: {e}")))?;
         let added = self
             .store()
             .products()
@@ -181,6 +188,7 @@ impl Products {
                 sha256: &sha256,
                 size: size as i64,
                 bundled: false,
+                job_specs: Some(&job_specs),
             })
             .await;
         match added {

@@ -43,6 +43,7 @@ pub mod director;
 pub mod field_changes;
 pub mod guid;
 pub mod import;
+pub mod job_specs;
 pub mod pre_deploy;
 pub mod report;
 pub mod secrets;

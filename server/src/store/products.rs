@@ -23,6 +23,9 @@ pub struct AvailableRow {
     #[sqlx(try_from = "crate::store::Flag")]
     pub bundled: bool,
     pub imported_at: String,
+    /// What the import read of the tile's job specs (JSON, `crate::products::job_specs`);
+    /// `None` for bundled tiles and tiles imported before it was kept.
+    pub job_specs: Option<String>,
 }
 
 /// What an import adds.
@@ -36,6 +39,7 @@ pub struct NewAvailable<'a> {
     pub sha256: &'a str,
     pub size: i64,
     pub bundled: bool,
+    pub job_specs: Option<&'a str>,
 }
 
 /// A staged product.
@@ -79,7 +83,7 @@ pub struct Products<'a> {
 }
 
 const AVAILABLE_COLUMNS: &str =
-    "id, name, version, label, metadata, file_path, sha256, size, bundled, imported_at";
+    "id, name, version, label, metadata, file_path, sha256, size, bundled, imported_at, job_specs";
 const STAGED_COLUMNS: &str = "guid, name, version, config, secrets, config_version, staged_at";
 
 impl<'a> Products<'a> {
@@ -109,8 +113,8 @@ impl<'a> Products<'a> {
     pub async fn add_available(&self, new: &NewAvailable<'_>) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO available_products
-                 (name, version, label, metadata, file_path, sha256, size, bundled)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 (name, version, label, metadata, file_path, sha256, size, bundled, job_specs)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (name, version) DO NOTHING",
         )
         .bind(new.name)
@@ -121,6 +125,7 @@ impl<'a> Products<'a> {
         .bind(new.sha256)
         .bind(new.size)
         .bind(i64::from(new.bundled))
+        .bind(new.job_specs)
         .execute(self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

@@ -111,6 +111,28 @@ pub(crate) fn of_director(reasons: &BTreeMap<String, Vec<String>>) -> Vec<Proble
     out
 }
 
+/// The job-spec check's findings of a product's manifest (`tiles::job_specs`), linked to the
+/// product's settings: the manifest place (`instance_groups[web].jobs[web]`), the finding in
+/// words (with its "did you mean"), and the manifest path of the property as the reference.
+pub(crate) fn of_job_specs(guid: &str, findings: &[tiles::job_specs::SpecFinding]) -> Vec<Problem> {
+    use tiles::job_specs::SpecFindingKind;
+    findings
+        .iter()
+        .map(|f| Problem {
+            label: format!("Job {} of release {} {}", f.job, f.release, f.version),
+            form: None,
+            href: Some(format!("/products/{guid}/settings")),
+            message: f.message.clone(),
+            reference: match &f.kind {
+                SpecFindingKind::UndeclaredProperty { property, .. } => {
+                    format!("{}.properties.{property}", f.at)
+                }
+                SpecFindingKind::MissingJob { .. } => f.at.clone(),
+            },
+        })
+        .collect()
+}
+
 /// Install-time verifiers' findings (they carry their form and field labels), linked to the
 /// field: the Director's sections for the Director tile, the product's forms otherwise.
 pub(crate) fn of_findings(

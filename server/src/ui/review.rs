@@ -133,6 +133,25 @@ impl ReviewBackend for UiReview {
                 super::problems::of_findings(&c.guid, false, &findings),
             );
         }
+        // The job-spec check of each rendered manifest (never blocking).
+        let mut job_specs: BTreeMap<String, Vec<Problem>> = BTreeMap::new();
+        for c in &changes {
+            if c.action == "delete" || labels.get(&c.guid).is_some_and(|(_, d)| *d) {
+                continue;
+            }
+            let Some(report) = self
+                .installations
+                .job_spec_check(&c.guid)
+                .await
+                .map_err(shown)?
+            else {
+                continue;
+            };
+            job_specs.insert(
+                c.guid.clone(),
+                super::problems::of_job_specs(&c.guid, &report.findings),
+            );
+        }
         let products = changes
             .into_iter()
             .map(|c| {
@@ -168,6 +187,7 @@ impl ReviewBackend for UiReview {
                 }));
                 ReviewProduct {
                     adapter_warnings: adapter.remove(&c.guid).unwrap_or_default(),
+                    job_spec_warnings: job_specs.remove(&c.guid).unwrap_or_default(),
                     guid: c.guid,
                     name: c.name,
                     label,

@@ -164,3 +164,5 @@ pub async fn apply_succeeds(api: &Api<'_>, body: Value) -> String {
     ended.expect("succeeded");
     ended.log
 }
+
+pub mod spec_tile;

@@ -5,7 +5,10 @@
 //! "required_stemcell_os"}], "properties": [{"name", "type", "errors", "records"}],
 //! "resources": {"jobs": [{"identifier", "guid", "error"}]}, "verifiers": [{"type", "errors",
 //! "ignorable"}]}}`. `identifier` is the GUID (as om's own fixtures have it). Built by
-//! `products::pre_deploy` from the checks Review and Apply Changes use.
+//! `products::pre_deploy` from the checks Review and Apply Changes use. A product's check also
+//! carries Tileworks's `job_spec_warnings` (`installations::job_spec_check`: properties and
+//! jobs its rendered manifest uses that the releases' job specs lack; om ignores the key, and
+//! they never make `complete` false).
 
 use axum::extract::{Path, State};
 use axum::Json;
@@ -53,7 +56,13 @@ pub async fn product(
     State(state): State<AppState>,
     Path(guid): Path<String>,
 ) -> Result<Json<Value>> {
-    Ok(om_shape(
-        state.products.product_pre_deploy_check(&guid).await?,
-    ))
+    let Json(mut shape) = om_shape(state.products.product_pre_deploy_check(&guid).await?);
+    let findings = state
+        .installations
+        .job_spec_check(&guid)
+        .await?
+        .map(|report| report.findings)
+        .unwrap_or_default();
+    shape["pre_deploy_check"]["job_spec_warnings"] = json!(findings);
+    Ok(Json(shape))
 }
