@@ -171,6 +171,11 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
         "/settings/certificate-authorities/{guid}/delete",
         Signed(Configure),
     ),
+    // The Director page's Security, Syslog and Resource Config sections posted as plain forms
+    // (http/director_forms.rs).
+    ("POST", "/director/security", Signed(Configure)),
+    ("POST", "/director/syslog", Signed(Configure)),
+    ("POST", "/director/resource-config", Signed(Configure)),
     ("POST", "/_app/create_user", Signed(ManageUsers)),
     ("POST", "/_app/set_user_role", Signed(ManageUsers)),
     ("POST", "/_app/set_user_enabled", Signed(ManageUsers)),
@@ -295,6 +300,7 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("GET", "/api/v0/deployed/certificates", Signed(View)),
     // The Director tile.
     ("GET", "/api/v0/staged/director/properties", Signed(View)),
+    ("GET", "/api/v0/staged/director/manifest", Signed(View)),
     (
         "PUT",
         "/api/v0/staged/director/properties",
