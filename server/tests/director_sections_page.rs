@@ -1,6 +1,6 @@
 //! The Director page's Security, Syslog and Resource Config sections against the real binary,
 //! as a browser without the wasm uses them: each section is whole on the server (its saved
-//! values in named fields, a form that posts to `/director/<section>`); a plain post saves
+//! values in named fields, a form that posts to the page's own address); a plain post saves
 //! through the same service as `PUT /api/v0/staged/director/properties` and the Director's
 //! resource config (303 back with `saved=1`, the values in the API and the Director's
 //! manifest), and a refused post is a 422 with the page again, the posted values kept and the
@@ -40,7 +40,7 @@ async fn post(
     form: &[(&str, &str)],
 ) -> reqwest::Response {
     browser
-        .post(server.at(&format!("/director/{slug}")))
+        .post(server.at(&format!("/director?section={slug}")))
         .form(form)
         .send()
         .await
@@ -58,7 +58,10 @@ async fn security_syslog_and_resource_config_save_through_plain_forms() {
     // Security: the form is on the page with its names; a bad certificate is refused under
     // its field, the typed text kept; a good one is saved and rendered into the manifest.
     let html = section(&browser, &server, "security").await;
-    assert!(html.contains(r#"action="/director/security""#), "{html}");
+    assert!(
+        html.contains(r#"action="/director?section=security""#),
+        "{html}"
+    );
     assert!(html.contains(r#"name="trusted_certificates""#));
     assert!(html.contains(r#"name="generate_vm_passwords""#));
     assert!(
@@ -232,7 +235,7 @@ async fn a_read_only_role_sees_the_sections_but_may_not_post_them() {
     let server = TestServer::start();
     let token = client_token(&server, "viewer", "full_view").await;
     let r = reqwest::Client::new()
-        .post(server.at("/director/security"))
+        .post(server.at("/director?section=security"))
         .bearer_auth(&token)
         .form(&[("config_version", "1")])
         .send()

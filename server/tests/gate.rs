@@ -183,9 +183,7 @@ async fn every_entry_point_answers_every_role_as_the_table_says() {
             "/settings/certificate-authorities/{guid}/delete",
             Action::Configure,
         ),
-        ("POST", "/director/security", Action::Configure),
-        ("POST", "/director/syslog", Action::Configure),
-        ("POST", "/director/resource-config", Action::Configure),
+        ("POST", "/director", Action::Configure),
         ("GET", "/api/v0/staged/director/manifest", Action::View),
     ] {
         assert!(

@@ -1,6 +1,8 @@
-//! `POST /director/security`, `/director/syslog`, `/director/resource-config`: the Director
-//! page's Security, Syslog and Resource Config sections, posted by the browser itself
-//! (`app/src/pages/director/plain_form.rs`), so they save with or without the wasm.
+//! `POST /director?section=security|syslog|resource-config`: the Director page's Security,
+//! Syslog and Resource Config sections, posted by the browser itself
+//! (`app/src/pages/director/plain_form.rs`), so they save with or without the wasm. The form
+//! posts to the page's own address, so a refusal rendered in answer is the page the browser's
+//! address names, and the wasm hydrates it as it would the GET.
 //!
 //! The posted fields become the same typed writes the API's routes make (`security_configuration`
 //! and `syslog_configuration` through `set_director_properties`, the Director's jobs through
@@ -29,12 +31,11 @@ use crate::products::commands::{
 };
 use crate::Error;
 
-/// The sections' routes, by the page's section slug.
-pub const ROUTES: [&str; 3] = [
-    "/director/security",
-    "/director/syslog",
-    "/director/resource-config",
-];
+/// The route (its GET is the page).
+pub const ROUTE: &str = "/director";
+
+/// The sections posted as plain forms, by the page's `section=` slug.
+pub const SECTIONS: [&str; 3] = ["security", "syslog", "resource-config"];
 
 /// Largest posted form (certificates in PEM stay far below).
 const BODY_LIMIT: usize = 256 * 1024;
@@ -64,29 +65,38 @@ pub fn routes(
     contexts: impl Fn() + Clone + Send + Sync + 'static,
     options: LeptosOptions,
 ) -> Router<AppState> {
-    let mut router = Router::new();
-    for route in ROUTES {
-        let section = route.trim_start_matches("/director/");
-        let (contexts, options) = (contexts.clone(), options.clone());
-        router = router.route(
-            route,
-            post(move |State(state): State<AppState>, request: Request| {
-                submit(state, section, contexts.clone(), options.clone(), request)
-            }),
-        );
-    }
-    router
+    Router::new().route(
+        ROUTE,
+        post(move |State(state): State<AppState>, request: Request| {
+            submit(state, contexts.clone(), options.clone(), request)
+        }),
+    )
 }
 
 async fn submit(
     state: AppState,
-    section: &'static str,
     contexts: impl Fn() + Clone + Send + Sync + 'static,
     options: LeptosOptions,
     request: Request,
 ) -> Response {
     let Some(user) = request.extensions().get::<CurrentUser>().cloned() else {
         return Error::Unauthorized("not signed in".into()).into_response();
+    };
+    let section = request
+        .uri()
+        .query()
+        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "section"))
+        .and_then(|(_, v)| SECTIONS.into_iter().find(|s| *s == v));
+    let Some(section) = section else {
+        return Error::invalid(
+            "section",
+            format!(
+                "the Director page saves these sections as plain forms: {}",
+                SECTIONS.join(", ")
+            ),
+        )
+        .into_response();
     };
     let (mut parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
@@ -167,12 +177,9 @@ async fn submit(
         config_version: next_version,
     };
 
-    // The page again, as a GET of the section renders it, with the refused post in its context
-    // (the page reads it through a resource, so hydration sees the same).
+    // The page again, as a GET of the same address renders it, with the refused post in its
+    // context (the page reads it through a resource, so hydration sees the same).
     parts.method = Method::GET;
-    parts.uri = format!("/director?section={section}")
-        .parse()
-        .unwrap_or_else(|_| axum::http::Uri::from_static("/director"));
     let render = leptos_axum::render_app_async_with_context(
         move || {
             contexts();

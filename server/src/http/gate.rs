@@ -173,9 +173,7 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ),
     // The Director page's Security, Syslog and Resource Config sections posted as plain forms
     // (http/director_forms.rs).
-    ("POST", "/director/security", Signed(Configure)),
-    ("POST", "/director/syslog", Signed(Configure)),
-    ("POST", "/director/resource-config", Signed(Configure)),
+    ("POST", "/director", Signed(Configure)),
     ("POST", "/_app/create_user", Signed(ManageUsers)),
     ("POST", "/_app/set_user_role", Signed(ManageUsers)),
     ("POST", "/_app/set_user_enabled", Signed(ManageUsers)),

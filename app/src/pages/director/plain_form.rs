@@ -1,6 +1,6 @@
 //! What the Director page's plain-form sections share (Security, Syslog, Resource Config):
-//! each is an HTML form with named fields that posts itself to `/director/<section>`
-//! (`server/src/http/director_forms.rs`), so it saves the same with or without the wasm. A save
+//! each is an HTML form with named fields that posts itself to the page's own address,
+//! `/director?section=<section>` (`server/src/http/director_forms.rs`), so it saves the same with or without the wasm. A save
 //! answers `303` back to the section with `saved=1`; a refusal renders the page again with the
 //! posted values and the errors under their fields ([`DirectorPosted`]).
 
@@ -9,9 +9,10 @@ use leptos::prelude::*;
 use crate::backend::director::DirectorPosted;
 use crate::pages::director::form::Section;
 
-/// Where a section's form posts.
+/// Where a section's form posts: the section's own address, so that a refusal rendered in
+/// answer hydrates as the page the address names.
 pub fn action(section: Section) -> String {
-    format!("/director/{}", section.slug())
+    format!("/director?section={}", section.slug())
 }
 
 /// A section's form state: what was saved, or what was posted and refused.
