@@ -278,3 +278,29 @@ test('the Settings menu links what exists and says what does not', async ({ page
   await menu.locator('a[href="/users"]').click();
   await expect(page).toHaveURL(/\/users$/);
 });
+
+test('a refused CA form answers with the page again, the rule beside the form, and hydrates', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    // The 422 itself is logged as a failed load; anything else (a hydration panic) is not.
+    if (m.type() === 'error' && !m.text().includes('status of 422')) errors.push(m.text());
+  });
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(ADMIN.username);
+  await page.getByLabel('Password').fill(ADMIN.password());
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.goto('/settings/certificate-authorities');
+  await expect(page.getByRole('heading', { level: 1, name: 'Certificate authorities' })).toBeVisible();
+  await page.getByLabel('Certificate (PEM)').fill('not a certificate');
+  await page.getByLabel('Private key (PEM)').fill('not a key');
+  const answer = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/settings/certificate-authorities'));
+  await page.getByRole('button', { name: 'Import CA' }).click();
+  expect((await answer).status()).toBe(422);
+  await expect(page).toHaveURL(/\/settings\/certificate-authorities$/);
+  await expect(page.locator('.form-error[data-form="import"]')).toHaveAttribute('data-field', 'cert_pem');
+  await expect(page.getByLabel('Certificate (PEM)')).toHaveValue('not a certificate');
+  await expect(page.getByLabel('Private key (PEM)')).toHaveValue('');
+  await page.waitForLoadState('networkidle');
+  expect(errors).toEqual([]);
+});

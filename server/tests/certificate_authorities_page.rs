@@ -86,10 +86,10 @@ async fn cas_are_listed_generated_activated_and_deleted_through_plain_forms() {
     assert!(html.contains(">Active<"));
     assert!(!html.contains("PRIVATE KEY") && !html.contains("BEGIN CERTIFICATE"));
     // The active CA offers neither activate nor delete.
-    assert!(!html.contains(&format!("{PAGE}/{first_guid}/delete")));
+    assert!(!html.contains(&format!(r#"name="guid" value="{first_guid}""#)));
 
     // Generate: a second, inactive CA.
-    let to = post_form(&browser, &server, &format!("{PAGE}/generate"), &[]).await;
+    let to = post_form(&browser, &server, PAGE, &[("form", "generate")]).await;
     assert_eq!(to, format!("{PAGE}?done=generated"));
     let list = api
         .ok(Method::GET, "/api/v0/certificate_authorities", None)
@@ -104,14 +104,14 @@ async fn cas_are_listed_generated_activated_and_deleted_through_plain_forms() {
     assert_eq!(second["active"], false);
     let html = page(&browser, &server, "?done=generated").await;
     assert!(html.contains("Certificate authority generated."), "{html}");
-    assert!(html.contains(&format!("{PAGE}/{second_guid}/activate")));
+    assert!(html.contains(&format!(r#"name="guid" value="{second_guid}""#)));
 
     // Activate it: the first becomes inactive and deletable.
     let to = post_form(
         &browser,
         &server,
-        &format!("{PAGE}/{second_guid}/activate"),
-        &[],
+        PAGE,
+        &[("form", "activate"), ("guid", &second_guid)],
     )
     .await;
     assert_eq!(to, format!("{PAGE}?done=activated"));
@@ -127,8 +127,8 @@ async fn cas_are_listed_generated_activated_and_deleted_through_plain_forms() {
     let html = post_refused(
         &browser,
         &server,
-        &format!("{PAGE}/{second_guid}/delete"),
-        &[],
+        PAGE,
+        &[("form", "delete"), ("guid", &second_guid)],
         409,
     )
     .await;
@@ -140,8 +140,8 @@ async fn cas_are_listed_generated_activated_and_deleted_through_plain_forms() {
     let html = post_refused(
         &browser,
         &server,
-        &format!("{PAGE}/no-such-ca/activate"),
-        &[],
+        PAGE,
+        &[("form", "activate"), ("guid", "no-such-ca")],
         404,
     )
     .await;
@@ -153,8 +153,8 @@ async fn cas_are_listed_generated_activated_and_deleted_through_plain_forms() {
     let to = post_form(
         &browser,
         &server,
-        &format!("{PAGE}/{first_guid}/delete"),
-        &[],
+        PAGE,
+        &[("form", "delete"), ("guid", &first_guid)],
     )
     .await;
     assert_eq!(to, format!("{PAGE}?done=deleted"));
@@ -168,8 +168,12 @@ async fn cas_are_listed_generated_activated_and_deleted_through_plain_forms() {
     let html = post_refused(
         &browser,
         &server,
-        &format!("{PAGE}/import"),
-        &[("cert_pem", ""), ("private_key_pem", "")],
+        PAGE,
+        &[
+            ("form", "import"),
+            ("cert_pem", ""),
+            ("private_key_pem", ""),
+        ],
         422,
     )
     .await;
@@ -185,8 +189,12 @@ async fn cas_are_listed_generated_activated_and_deleted_through_plain_forms() {
     let html = post_refused(
         &browser,
         &server,
-        &format!("{PAGE}/import"),
-        &[("cert_pem", &cert), ("private_key_pem", &key)],
+        PAGE,
+        &[
+            ("form", "import"),
+            ("cert_pem", &cert),
+            ("private_key_pem", &key),
+        ],
         422,
     )
     .await;

@@ -165,22 +165,7 @@ async fn every_entry_point_answers_every_role_as_the_table_says() {
         ("POST", "/_app/certificate_authorities", Action::View),
         (
             "POST",
-            "/settings/certificate-authorities/generate",
-            Action::Configure,
-        ),
-        (
-            "POST",
-            "/settings/certificate-authorities/import",
-            Action::Configure,
-        ),
-        (
-            "POST",
-            "/settings/certificate-authorities/{guid}/activate",
-            Action::Configure,
-        ),
-        (
-            "POST",
-            "/settings/certificate-authorities/{guid}/delete",
+            "/settings/certificate-authorities",
             Action::Configure,
         ),
         ("POST", "/director", Action::Configure),

@@ -13,7 +13,7 @@ use crate::components::header::Header;
 use crate::components::messages::server_message;
 use crate::session::get_current_user;
 
-/// Where the forms post (the server's routes share this prefix).
+/// The page's address, where its forms post (a hidden `form` field names which).
 pub const BASE: &str = "/settings/certificate-authorities";
 
 /// What a finished form says, by its `done=` value.
@@ -95,13 +95,16 @@ fn ca_table(cas: Vec<CaEntry>, may_configure: bool, refusal: Option<&CaRefusal>)
                     let refused = refusal_of(refusal, "activate", &ca.guid)
                         .or_else(|| refusal_of(refusal, "delete", &ca.guid));
                     let actions = (may_configure && !ca.active).then(|| {
-                        let activate = format!("{BASE}/{}/activate", ca.guid);
-                        let delete = format!("{BASE}/{}/delete", ca.guid);
+                        let (activate_guid, delete_guid) = (ca.guid.clone(), ca.guid.clone());
                         view! {
-                            <form method="post" action=activate class="inline">
+                            <form method="post" action=BASE class="inline">
+                                <input type="hidden" name="form" value="activate"/>
+                                <input type="hidden" name="guid" value=activate_guid/>
                                 <button type="submit">"Activate"</button>
                             </form>
-                            <form method="post" action=delete class="inline">
+                            <form method="post" action=BASE class="inline">
+                                <input type="hidden" name="form" value="delete"/>
+                                <input type="hidden" name="guid" value=delete_guid/>
                                 <button type="submit" class="link danger">"Delete"</button>
                             </form>
                         }
@@ -127,11 +130,13 @@ fn forms(refusal: Option<&CaRefusal>) -> impl IntoView {
         .map(|r| r.cert_pem.clone())
         .unwrap_or_default();
     view! {
-        <form method="post" action=format!("{BASE}/generate") class="ca-generate">
+        <form method="post" action=BASE class="ca-generate">
+            <input type="hidden" name="form" value="generate"/>
             <button type="submit">"Generate CA"</button>
             {refusal_of(refusal, "generate", "")}
         </form>
-        <form method="post" action=format!("{BASE}/import") class="ca-import">
+        <form method="post" action=BASE class="ca-import">
+            <input type="hidden" name="form" value="import"/>
             <h2>"Import a CA"</h2>
             {refusal_of(refusal, "import", "")}
             <label>"Certificate (PEM)"<textarea name="cert_pem" rows="6" required>{cert}</textarea></label>

@@ -1,17 +1,19 @@
-//! The Certificate Authorities page's forms (`/settings/certificate-authorities/…`), posted by
-//! the browser itself so the page works without the wasm: generate, import (`cert_pem`,
-//! `private_key_pem`), activate and delete. Each calls the service the API's routes call
-//! (`http/api/certificate_authorities.rs`, the same checks). Done, it answers `303` back to the
-//! page with `done=` (what happened); refused, it renders the page again with the refusal in its
-//! context (`app::backend::certificate_authorities::CaRefusal`: the form, the field and the
-//! rule) and the refusal's status (`422` for a rule, `404` for an unknown CA, `409` for one that
-//! may not go), as `settings_form.rs` does for the product forms. The gate has already checked
-//! the session, the role (Configure, as the API) and the request's origin.
+//! The Certificate Authorities page's forms, posted by the browser itself to the page's own
+//! address (`POST /settings/certificate-authorities`, the form named by the `form` field:
+//! `generate`, `import` with `cert_pem` and `private_key_pem`, `activate` and `delete` with
+//! `guid`), so the page works without the wasm and a refusal rendered in answer hydrates as the
+//! page. Each calls the service the API's routes call (`http/api/certificate_authorities.rs`,
+//! the same checks). Done, it answers `303` back to the page with `done=` (what happened);
+//! refused, it renders the page again with the refusal in its context
+//! (`app::backend::certificate_authorities::CaRefusal`: the form, the field and the rule) and
+//! the refusal's status (`422` for a rule, `404` for an unknown CA, `409` for one that may not
+//! go), as `settings_form.rs` does for the product forms. The gate has already checked the
+//! session, the role (Configure, as the API) and the request's origin.
 
 use app::backend::certificate_authorities::CaRefusal;
 use app::session::CurrentUser;
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,8 +24,11 @@ use leptos::config::LeptosOptions;
 use crate::http::AppState;
 use crate::Error;
 
-/// The page, and the prefix of its forms' routes.
+/// The page, where its forms post.
 pub const PAGE: &str = "/settings/certificate-authorities";
+
+/// The forms, by the `form` field's value.
+pub const FORMS: [&str; 4] = ["generate", "import", "activate", "delete"];
 
 /// Largest posted form: a certificate and a key in PEM stay far below.
 const BODY_LIMIT: usize = 256 * 1024;
@@ -43,30 +48,12 @@ pub fn routes(
         contexts: std::sync::Arc::new(contexts),
         options,
     };
-    let r = renderer.clone();
-    let generate =
-        move |state: State<AppState>, request: Request| generate(state, r.clone(), request);
-    let r = renderer.clone();
-    let import = move |state: State<AppState>, request: Request| import(state, r.clone(), request);
-    let r = renderer.clone();
-    let activate = move |state: State<AppState>, guid: Path<String>, request: Request| {
-        activate(state, r.clone(), guid, request)
-    };
-    let r = renderer;
-    let delete = move |state: State<AppState>, guid: Path<String>, request: Request| {
-        delete(state, r.clone(), guid, request)
-    };
-    Router::new()
-        .route("/settings/certificate-authorities/generate", post(generate))
-        .route("/settings/certificate-authorities/import", post(import))
-        .route(
-            "/settings/certificate-authorities/{guid}/activate",
-            post(activate),
-        )
-        .route(
-            "/settings/certificate-authorities/{guid}/delete",
-            post(delete),
-        )
+    Router::new().route(
+        PAGE,
+        post(move |state: State<AppState>, request: Request| {
+            submit(state, renderer.clone(), request)
+        }),
+    )
 }
 
 /// What a refused form was: which form, for which CA, and the certificate it held.
@@ -108,7 +95,6 @@ async fn answer(
     };
     // The page as a GET of it renders, with the refusal in its context.
     parts.method = Method::GET;
-    parts.uri = axum::http::Uri::from_static(PAGE);
     let Renderer { contexts, options } = renderer;
     let render = leptos_axum::render_app_async_with_context(
         move || {
@@ -134,43 +120,21 @@ fn actor(request: &Request) -> String {
         .unwrap_or_default()
 }
 
-async fn generate(State(state): State<AppState>, renderer: Renderer, request: Request) -> Response {
-    let (parts, _) = request.into_parts();
-    let outcome = state
-        .products
-        .generate_certificate_authority()
-        .await
-        .map(|_| "generated");
-    let sent = Sent {
-        form: "generate",
-        guid: String::new(),
-        cert_pem: String::new(),
-    };
-    answer(renderer, parts, sent, outcome).await
-}
-
-async fn import(State(state): State<AppState>, renderer: Renderer, request: Request) -> Response {
+async fn submit(State(state): State<AppState>, renderer: Renderer, request: Request) -> Response {
+    let actor = actor(&request);
     let (parts, body) = request.into_parts();
-    let mut sent = Sent {
-        form: "import",
-        guid: String::new(),
-        cert_pem: String::new(),
-    };
     let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return Error::TooLarge(format!("an imported CA is at most {BODY_LIMIT} bytes"))
+            return Error::TooLarge(format!("a CA form is at most {BODY_LIMIT} bytes"))
                 .into_response()
         }
     };
     let posted: Vec<(String, String)> = match serde_urlencoded::from_bytes(&bytes) {
         Ok(pairs) => pairs,
         Err(err) => {
-            let outcome = Err(Error::invalid(
-                "body",
-                format!("the import form is URL-encoded fields ({err})"),
-            ));
-            return answer(renderer, parts, sent, outcome).await;
+            return Error::invalid("body", format!("a CA form is URL-encoded fields ({err})"))
+                .into_response()
         }
     };
     let value = |name: &str| {
@@ -180,62 +144,61 @@ async fn import(State(state): State<AppState>, renderer: Renderer, request: Requ
             .map(|(_, v)| v.replace("\r\n", "\n"))
             .unwrap_or_default()
     };
-    sent.cert_pem = value("cert_pem");
+    let Some(form) = FORMS.into_iter().find(|f| *f == value("form")) else {
+        return Error::invalid("form", format!("the page's forms are {}", FORMS.join(", ")))
+            .into_response();
+    };
+    let sent = Sent {
+        form,
+        guid: value("guid"),
+        cert_pem: if form == "import" {
+            value("cert_pem")
+        } else {
+            String::new()
+        },
+    };
     let field = |name: &str| {
         Some(value(name))
             .filter(|v| !v.trim().is_empty())
             .ok_or_else(|| Error::invalid(name, tiles::validate::BLANK))
     };
-    let outcome = async {
-        let cert = field("cert_pem")?;
-        let key = field("private_key_pem")?;
-        state
-            .products
-            .import_certificate_authority(&cert, &key)
+    let products = &state.products;
+    let outcome = match form {
+        "generate" => products
+            .generate_certificate_authority()
             .await
-            .map(|_| "imported")
-    }
-    .await;
-    answer(renderer, parts, sent, outcome).await
-}
-
-async fn activate(
-    State(state): State<AppState>,
-    renderer: Renderer,
-    Path(guid): Path<String>,
-    request: Request,
-) -> Response {
-    let actor = actor(&request);
-    let (parts, _) = request.into_parts();
-    let outcome = state
-        .products
-        .activate_certificate_authority(&guid, &actor)
-        .await
-        .map(|_| "activated");
-    let sent = Sent {
-        form: "activate",
-        guid,
-        cert_pem: String::new(),
-    };
-    answer(renderer, parts, sent, outcome).await
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    renderer: Renderer,
-    Path(guid): Path<String>,
-    request: Request,
-) -> Response {
-    let (parts, _) = request.into_parts();
-    let outcome = state
-        .products
-        .delete_certificate_authority(&guid)
-        .await
-        .map(|_| "deleted");
-    let sent = Sent {
-        form: "delete",
-        guid,
-        cert_pem: String::new(),
+            .map(|_| "generated"),
+        "import" => {
+            async {
+                let cert = field("cert_pem")?;
+                let key = field("private_key_pem")?;
+                products
+                    .import_certificate_authority(&cert, &key)
+                    .await
+                    .map(|_| "imported")
+            }
+            .await
+        }
+        "activate" => {
+            async {
+                let guid = field("guid")?;
+                products
+                    .activate_certificate_authority(&guid, &actor)
+                    .await
+                    .map(|_| "activated")
+            }
+            .await
+        }
+        _ => {
+            async {
+                let guid = field("guid")?;
+                products
+                    .delete_certificate_authority(&guid)
+                    .await
+                    .map(|_| "deleted")
+            }
+            .await
+        }
     };
     answer(renderer, parts, sent, outcome).await
 }

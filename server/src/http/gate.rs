@@ -153,22 +153,7 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("POST", "/_app/certificate_authorities", Signed(View)),
     (
         "POST",
-        "/settings/certificate-authorities/generate",
-        Signed(Configure),
-    ),
-    (
-        "POST",
-        "/settings/certificate-authorities/import",
-        Signed(Configure),
-    ),
-    (
-        "POST",
-        "/settings/certificate-authorities/{guid}/activate",
-        Signed(Configure),
-    ),
-    (
-        "POST",
-        "/settings/certificate-authorities/{guid}/delete",
+        "/settings/certificate-authorities",
         Signed(Configure),
     ),
     // The Director page's Security, Syslog and Resource Config sections posted as plain forms
