@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 # The budget, in bytes of brotli. Raise it only with a reason in the commit message.
 # 1,110,000: the Clusters, cluster and Audit pages (merged after the budget was set) added
 # 73 KB; the 1 MiB cold-load goal now needs per-page splitting.
-budget=${WASM_BUDGET_BYTES:-1110000}
+# 1,170,000: the Certificate Authorities page, the clusters' Upgrade action and relative times, the
+# dashboard's Deployed/Pending/Delete states and the Review page's adapter warnings added 48.5 KB
+# (1,158,553 measured). Per-page splitting (issue 12) is what brings it back down, not trimming.
+budget=${WASM_BUDGET_BYTES:-1170000}
 site=target/site-release
 if [ "${SKIP_BUILD:-}" != 1 ]; then
   SITE_ROOT=$site scripts/build-site.sh release >/dev/null

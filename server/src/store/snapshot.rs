@@ -17,8 +17,12 @@ use crate::{Error, Result};
 /// (`pg_dump`), and asking for it here is refused with that advice.
 pub async fn vacuum_into(pool: &AnyPool, dest: &Path) -> Result<()> {
     if super::backend_of(pool.connect_options().database_url.as_str())? != super::Backend::Sqlite {
-        return Err(Error::Config(
-            "a database snapshot is taken from SQLite only; copy PostgreSQL with pg_dump".into(),
+        // A refusal (409), not a server failure: the installation is fine, this export is not
+        // built for its backend.
+        return Err(Error::Refused(
+            "an installation on PostgreSQL is not exported here; back the database up with \
+             pg_dump and copy the data directory"
+                .into(),
         ));
     }
     sqlx::query("VACUUM INTO $1")
