@@ -462,6 +462,135 @@ async fn security_and_syslog_sections_are_checked_per_field() {
     .await;
 }
 
+/// What the Security, Syslog and Resource Config sections save through the API is what the
+/// Director's manifest (`GET /api/v0/staged/director/manifest`) renders: the trusted
+/// certificates (with the root CA when asked) and generated VM passwords in the `director` job,
+/// the syslog forwarder with its settings, the Director VM's type and disk.
+#[tokio::test]
+async fn saved_sections_render_into_the_director_manifest() {
+    let server = TestServer::start();
+    let api = Api::login(&server).await;
+    configure_director(&api).await;
+
+    // Before anything is saved: no trusted certificates, no forwarder, the automatic VM.
+    let m = api
+        .ok(Method::GET, "/api/v0/staged/director/manifest", None)
+        .await;
+    let group = &m["manifest"]["instance_groups"][0];
+    let jobs = |group: &Value| -> Vec<String> {
+        group["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(jobs(group), ["director"], "{m:#}");
+    assert_eq!(
+        group["jobs"][0]["properties"]["director"]["trusted_certs"],
+        ""
+    );
+    assert_eq!(group["vm_type"], "large.disk");
+
+    let (cert, _) = support::pks::test_cert();
+    api.ok(
+        Method::PUT,
+        "/api/v0/staged/director/properties",
+        Some(json!({
+            "security_configuration": {"trusted_certificates": cert,
+                "generate_vm_passwords": false, "opsmanager_root_ca_trusted_certs": true},
+            "syslog_configuration": {"enabled": true, "address": "logs.example.com",
+                "port": "6514", "transport_protocol": "tcp", "tls_enabled": true,
+                "permitted_peer": "*.example.com", "ssl_ca_certificate": cert},
+        })),
+    )
+    .await;
+    let products = api.ok(Method::GET, "/api/v0/staged/products", None).await;
+    let bosh = products
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["type"] == "p-bosh")
+        .unwrap()["guid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let jobs_list = api
+        .ok(
+            Method::GET,
+            &format!("/api/v0/staged/products/{bosh}/jobs"),
+            None,
+        )
+        .await;
+    let director_job = jobs_list["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == "director")
+        .unwrap()["guid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rc_path = format!("/api/v0/staged/products/{bosh}/jobs/{director_job}/resource_config");
+    api.ok(
+        Method::PUT,
+        &rc_path,
+        Some(json!({"instances": 1, "instance_type": {"id": "xlarge"},
+            "persistent_disk": {"size_mb": "102400"}})),
+    )
+    .await;
+
+    let m = api
+        .ok(Method::GET, "/api/v0/staged/director/manifest", None)
+        .await;
+    let group = &m["manifest"]["instance_groups"][0];
+    assert_eq!(jobs(group), ["director", "syslog_forwarder"], "{m:#}");
+    let director = &group["jobs"][0]["properties"]["director"];
+    let root = api
+        .ok(Method::GET, "/api/v0/security/root_ca_certificate", None)
+        .await;
+    let root = root["root_ca_certificate_pem"].as_str().unwrap().trim();
+    let trusted = director["trusted_certs"].as_str().unwrap();
+    assert!(trusted.starts_with(cert.trim()), "{trusted}");
+    assert!(trusted.contains(root), "the root CA is trusted when asked");
+    assert_eq!(director["generate_vm_passwords"], false);
+    let syslog = &group["jobs"][1]["properties"]["syslog"];
+    assert_eq!(syslog["address"], "logs.example.com");
+    assert_eq!(syslog["port"], 6514);
+    assert_eq!(syslog["transport"], "tcp");
+    assert_eq!(syslog["tls_enabled"], true);
+    assert_eq!(syslog["permitted_peer"], "*.example.com");
+    assert_eq!(syslog["ca_cert"].as_str().unwrap().trim(), cert.trim());
+    assert_eq!(group["vm_type"], "xlarge");
+    assert_eq!(group["persistent_disk"], 102400);
+
+    // A bad Director VM type is a 422 naming the field; the manifest keeps the saved one.
+    let r = api
+        .put(
+            &rc_path,
+            json!({"instances": 1, "instance_type": {"id": "huge"}}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{:#}", r.body);
+    assert!(
+        errors(&r).contains_key("resource-config.director.instance_type"),
+        "{:#}",
+        r.body
+    );
+    // Syslog switched off: no forwarder.
+    api.ok(
+        Method::PUT,
+        "/api/v0/staged/director/properties",
+        Some(json!({"syslog_configuration": {"enabled": false}})),
+    )
+    .await;
+    let m = api
+        .ok(Method::GET, "/api/v0/staged/director/manifest", None)
+        .await;
+    assert_eq!(jobs(&m["manifest"]["instance_groups"][0]), ["director"]);
+    assert_eq!(m["manifest"]["instance_groups"][0]["vm_type"], "xlarge");
+}
+
 #[tokio::test]
 async fn a_stale_director_save_is_409_and_says_what_changed() {
     let server = TestServer::start();

@@ -2,7 +2,8 @@
 //! real binary, as a browser without the wasm uses it: the page is whole on the server (the CAs,
 //! which is active, their expiry, the forms), and each plain form (generate, activate, delete,
 //! import) changes what `GET /api/v0/certificate_authorities` shows and answers 303 back to the
-//! page saying what happened or, for a refusal, what was wrong.
+//! page saying what happened; a refusal answers 4xx with the page rendered again, the refusal
+//! beside the form that was sent, naming the field and the rule.
 
 mod common;
 mod support;
@@ -35,6 +36,27 @@ async fn post_form(
     r.headers()["location"].to_str().unwrap().to_owned()
 }
 
+/// Posts a form the server refuses; returns the page it renders again.
+async fn post_refused(
+    browser: &reqwest::Client,
+    server: &TestServer,
+    path: &str,
+    form: &[(&str, &str)],
+    status: u16,
+) -> String {
+    let r = browser
+        .post(server.at(path))
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    let got = r.status();
+    let html = r.text().await.unwrap_or_default();
+    assert_eq!(got, status, "{path}: {html}");
+    assert!(html.contains("<h1>Certificate authorities</h1>"), "{html}");
+    html
+}
+
 async fn page(browser: &reqwest::Client, server: &TestServer, query: &str) -> String {
     let r = browser
         .get(server.at(&format!("{PAGE}{query}")))
@@ -64,10 +86,10 @@ async fn cas_are_listed_generated_activated_and_deleted_through_plain_forms() {
     assert!(html.contains(">Active<"));
     assert!(!html.contains("PRIVATE KEY") && !html.contains("BEGIN CERTIFICATE"));
     // The active CA offers neither activate nor delete.
-    assert!(!html.contains(&format!("{PAGE}/{first_guid}/delete")));
+    assert!(!html.contains(&format!(r#"name="guid" value="{first_guid}""#)));
 
     // Generate: a second, inactive CA.
-    let to = post_form(&browser, &server, &format!("{PAGE}/generate"), &[]).await;
+    let to = post_form(&browser, &server, PAGE, &[("form", "generate")]).await;
     assert_eq!(to, format!("{PAGE}?done=generated"));
     let list = api
         .ok(Method::GET, "/api/v0/certificate_authorities", None)
@@ -82,14 +104,14 @@ async fn cas_are_listed_generated_activated_and_deleted_through_plain_forms() {
     assert_eq!(second["active"], false);
     let html = page(&browser, &server, "?done=generated").await;
     assert!(html.contains("Certificate authority generated."), "{html}");
-    assert!(html.contains(&format!("{PAGE}/{second_guid}/activate")));
+    assert!(html.contains(&format!(r#"name="guid" value="{second_guid}""#)));
 
     // Activate it: the first becomes inactive and deletable.
     let to = post_form(
         &browser,
         &server,
-        &format!("{PAGE}/{second_guid}/activate"),
-        &[],
+        PAGE,
+        &[("form", "activate"), ("guid", &second_guid)],
     )
     .await;
     assert_eq!(to, format!("{PAGE}?done=activated"));
@@ -100,20 +122,39 @@ async fn cas_are_listed_generated_activated_and_deleted_through_plain_forms() {
         assert_eq!(ca["active"], ca["guid"] == second_guid.as_str(), "{ca}");
     }
 
-    // Deleting the active CA is refused, with the reason on the page; the inactive one goes.
-    let to = post_form(
+    // Deleting the active CA is refused (409), with the rule beside its row; an unknown CA is
+    // a 404 naming it; the inactive one goes.
+    let html = post_refused(
         &browser,
         &server,
-        &format!("{PAGE}/{second_guid}/delete"),
-        &[],
+        PAGE,
+        &[("form", "delete"), ("guid", &second_guid)],
+        409,
     )
     .await;
-    assert!(to.starts_with(&format!("{PAGE}?error=")), "{to}");
+    assert!(
+        html.contains(r#"data-form="delete" data-field="guid""#),
+        "{html}"
+    );
+    assert!(html.contains("active"), "{html}");
+    let html = post_refused(
+        &browser,
+        &server,
+        PAGE,
+        &[("form", "activate"), ("guid", "no-such-ca")],
+        404,
+    )
+    .await;
+    assert!(
+        html.contains("guid: certificate authority &#x27;no-such-ca&#x27; not found")
+            || html.contains("guid: certificate authority 'no-such-ca' not found"),
+        "{html}"
+    );
     let to = post_form(
         &browser,
         &server,
-        &format!("{PAGE}/{first_guid}/delete"),
-        &[],
+        PAGE,
+        &[("form", "delete"), ("guid", &first_guid)],
     )
     .await;
     assert_eq!(to, format!("{PAGE}?done=deleted"));
@@ -122,24 +163,51 @@ async fn cas_are_listed_generated_activated_and_deleted_through_plain_forms() {
         .await;
     assert_eq!(list["certificate_authorities"].as_array().unwrap().len(), 1);
 
-    // Import: a blank field is named; a certificate that is not a CA is refused.
-    let to = post_form(
+    // Import: a blank field is named (422); a certificate that is not a CA is refused, the
+    // certificate given back in its field and the private key never written into the page.
+    let html = post_refused(
         &browser,
         &server,
-        &format!("{PAGE}/import"),
-        &[("cert_pem", ""), ("private_key_pem", "")],
+        PAGE,
+        &[
+            ("form", "import"),
+            ("cert_pem", ""),
+            ("private_key_pem", ""),
+        ],
+        422,
     )
     .await;
-    assert!(to.starts_with(&format!("{PAGE}?error=cert_pem")), "{to}");
+    assert!(
+        html.contains(r#"data-form="import" data-field="cert_pem""#),
+        "{html}"
+    );
+    assert!(
+        html.contains("cert_pem: can&#x27;t be blank") || html.contains("cert_pem: can't be blank"),
+        "{html}"
+    );
     let (cert, key) = support::pks::test_cert();
-    let to = post_form(
+    let html = post_refused(
         &browser,
         &server,
-        &format!("{PAGE}/import"),
-        &[("cert_pem", &cert), ("private_key_pem", &key)],
+        PAGE,
+        &[
+            ("form", "import"),
+            ("cert_pem", &cert),
+            ("private_key_pem", &key),
+        ],
+        422,
     )
     .await;
-    assert!(to.starts_with(&format!("{PAGE}?error=")), "{to}");
+    assert!(
+        html.contains(r#"data-form="import" data-field=""#),
+        "{html}"
+    );
+    let first_line = cert.lines().nth(1).unwrap();
+    assert!(html.contains(first_line), "the certificate is given back");
+    assert!(
+        !html.contains("PRIVATE KEY"),
+        "the key is never in the page"
+    );
     let list = api
         .ok(Method::GET, "/api/v0/certificate_authorities", None)
         .await;

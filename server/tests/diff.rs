@@ -65,7 +65,13 @@ async fn diffs_before_and_after_an_apply_and_after_changes() {
     assert_eq!(smoke["post_deploy"]["deployed"], Value::Null);
 
     let dd = api.ok(Method::GET, "/api/v0/director/diff", None).await;
-    assert_eq!(dd["manifest"]["status"], "same", "{dd:#}");
+    assert_eq!(dd["manifest"]["status"], "to_be_installed", "{dd:#}");
+    assert!(
+        lines_with(&dd["manifest"]["diff"], "+ ")
+            .iter()
+            .any(|l| l.contains("trusted_certs")),
+        "the Director's own manifest: {dd:#}"
+    );
     assert_eq!(dd["cloud_config"]["status"], "to_be_installed", "{dd:#}");
     assert!(
         lines_with(&dd["cloud_config"]["diff"], "+ ")
@@ -87,6 +93,27 @@ async fn diffs_before_and_after_an_apply_and_after_changes() {
         assert_eq!(rc["status"], "same", "{d:#}");
     }
     let dd = api.ok(Method::GET, "/api/v0/director/diff", None).await;
+    assert_eq!(dd["cloud_config"]["status"], "same", "{dd:#}");
+    assert_eq!(dd["manifest"]["status"], "same", "{dd:#}");
+
+    // --- The Director's Syslog section switched on: its manifest gains the forwarder.
+    api.ok(
+        Method::PUT,
+        "/api/v0/staged/director/properties",
+        Some(
+            json!({"syslog_configuration": {"enabled": true, "address": "logs.example.com",
+            "port": 514, "transport_protocol": "udp"}}),
+        ),
+    )
+    .await;
+    let dd = api.ok(Method::GET, "/api/v0/director/diff", None).await;
+    assert_eq!(dd["manifest"]["status"], "different", "{dd:#}");
+    assert!(
+        lines_with(&dd["manifest"]["diff"], "+ ")
+            .iter()
+            .any(|l| l.contains("logs.example.com")),
+        "{dd:#}"
+    );
     assert_eq!(dd["cloud_config"]["status"], "same", "{dd:#}");
 
     // --- A property change: the changed line, with context.

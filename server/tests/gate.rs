@@ -165,24 +165,11 @@ async fn every_entry_point_answers_every_role_as_the_table_says() {
         ("POST", "/_app/certificate_authorities", Action::View),
         (
             "POST",
-            "/settings/certificate-authorities/generate",
+            "/settings/certificate-authorities",
             Action::Configure,
         ),
-        (
-            "POST",
-            "/settings/certificate-authorities/import",
-            Action::Configure,
-        ),
-        (
-            "POST",
-            "/settings/certificate-authorities/{guid}/activate",
-            Action::Configure,
-        ),
-        (
-            "POST",
-            "/settings/certificate-authorities/{guid}/delete",
-            Action::Configure,
-        ),
+        ("POST", "/director", Action::Configure),
+        ("GET", "/api/v0/staged/director/manifest", Action::View),
     ] {
         assert!(
             ENTRY_POINTS

@@ -16,6 +16,23 @@ pub struct CaEntry {
     pub active: bool,
 }
 
+/// A form of the page the server refused (`server/src/http/ca_forms.rs`): it renders the page
+/// again with a 4xx and this in its context, so the refusal sits beside the form that was sent
+/// and names the field and the rule. The import form gets its certificate back; the private key
+/// is never written into a page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaRefusal {
+    /// `generate`, `import`, `activate` or `delete`.
+    pub form: String,
+    /// The field the rule is about (`cert_pem`, `private_key_pem`, `guid`…).
+    pub field: String,
+    pub message: String,
+    /// The CA the activate or delete form named.
+    pub guid: String,
+    /// What the import form held as the certificate.
+    pub cert_pem: String,
+}
+
 #[cfg(feature = "ssr")]
 pub use server_side::*;
 

@@ -40,6 +40,50 @@ pub struct DirectorPage {
     pub problems: BTreeMap<String, Vec<String>>,
     /// The cloud config YAML, or the findings that prevent it.
     pub cloud_config: Result<String, BTreeMap<String, Vec<String>>>,
+    /// The Security section as saved (om's `security_configuration`).
+    #[serde(default)]
+    pub security_configuration: BTreeMap<String, Value>,
+    /// The Syslog section as saved (om's `syslog_configuration`).
+    #[serde(default)]
+    pub syslog_configuration: BTreeMap<String, Value>,
+    /// The Resource Config section: the Director's jobs, `director` first.
+    #[serde(default)]
+    pub resources: Vec<DirectorJobResources>,
+}
+
+/// One Director job on the Resource Config section, as saved and what automatic means for it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DirectorJobResources {
+    /// `director` or `compilation`.
+    pub job: String,
+    /// A count, or `automatic`.
+    pub instances: String,
+    /// A VM type's name, or `automatic`.
+    pub instance_type: String,
+    /// A size in MB, or `automatic`; `None`: the job has no persistent disk.
+    pub persistent_disk_mb: Option<String>,
+    /// What automatic means for this job, in words ("large.disk: 2 CPU, 8 GB RAM, 64 GB disk").
+    pub automatic_vm: String,
+    pub automatic_instances: String,
+    pub automatic_disk: String,
+}
+
+/// A Security, Syslog or Resource Config form posted without the wasm and refused: the server
+/// (`server/src/http/director_forms.rs`) renders the page again with this in its context, so
+/// the form shows what was posted and the errors under their fields.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DirectorPosted {
+    /// The section's slug (`security`, `syslog`, `resource-config`).
+    pub section: String,
+    /// The posted fields by their form names.
+    pub values: BTreeMap<String, String>,
+    /// The refusal by the service's field keys (`syslog_configuration.port`,
+    /// `resource-config.director.instance_type`).
+    pub errors: BTreeMap<String, Vec<String>>,
+    pub message: String,
+    /// The configuration version the form posts next: the one it was opened at, or the
+    /// current one after another operator's save (the operator saw the refusal).
+    pub config_version: i64,
 }
 
 /// What the IaaS and Director Config sections save (either or both, as the page's `body_json`:

@@ -238,6 +238,8 @@ fn assign_control(
     let on_assign = move |_| {
         let (guid, os, version) = (guid.clone(), os.clone(), chosen.get_untracked());
         let done = format!("{os} {version} assigned.");
+        // One outcome shows at a time: the last import's goes.
+        ctx.import.set(ImportStatus::Idle);
         leptos::task::spawn_local(async move {
             match assign_stemcell(guid, os, version).await {
                 Ok(()) => {
@@ -265,6 +267,8 @@ fn import_form(ctx: Ctx) -> impl IntoView {
     let file_input = NodeRef::<leptos::html::Input>::new();
     let status = ctx.import;
     let start = move |_| {
+        // One outcome shows at a time: the last assignment's goes.
+        ctx.notice.set(None);
         #[cfg(feature = "hydrate")]
         {
             use crate::pages::dashboard::import::upload;

@@ -153,24 +153,12 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("POST", "/_app/certificate_authorities", Signed(View)),
     (
         "POST",
-        "/settings/certificate-authorities/generate",
+        "/settings/certificate-authorities",
         Signed(Configure),
     ),
-    (
-        "POST",
-        "/settings/certificate-authorities/import",
-        Signed(Configure),
-    ),
-    (
-        "POST",
-        "/settings/certificate-authorities/{guid}/activate",
-        Signed(Configure),
-    ),
-    (
-        "POST",
-        "/settings/certificate-authorities/{guid}/delete",
-        Signed(Configure),
-    ),
+    // The Director page's Security, Syslog and Resource Config sections posted as plain forms
+    // (http/director_forms.rs).
+    ("POST", "/director", Signed(Configure)),
     ("POST", "/_app/create_user", Signed(ManageUsers)),
     ("POST", "/_app/set_user_role", Signed(ManageUsers)),
     ("POST", "/_app/set_user_enabled", Signed(ManageUsers)),
@@ -295,6 +283,7 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("GET", "/api/v0/deployed/certificates", Signed(View)),
     // The Director tile.
     ("GET", "/api/v0/staged/director/properties", Signed(View)),
+    ("GET", "/api/v0/staged/director/manifest", Signed(View)),
     (
         "PUT",
         "/api/v0/staged/director/properties",

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod broker;
 pub mod ca_forms;
 pub mod csrf;
+pub mod director_forms;
 pub mod fleet;
 pub mod gate;
 pub mod headers;
@@ -90,7 +91,14 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .merge(broker::routes())
         .merge(pks::routes())
         .merge(fleet::routes())
-        .merge(ca_forms::routes())
+        .merge(ca_forms::routes(
+            contexts.clone(),
+            state.leptos_options.clone(),
+        ))
+        .merge(director_forms::routes(
+            contexts.clone(),
+            state.leptos_options.clone(),
+        ))
         .route(gate::API_FALLBACK, any(api_not_found))
         .leptos_routes_with_context(&state, routes, contexts.clone(), move || {
             app::shell(options.clone())

@@ -379,8 +379,25 @@ impl Installations {
                 }
             }
         };
+        // The Director's own manifest (its Security, Syslog and Resource Config sections,
+        // `products/director_manifest.rs`): what the last apply's settings render to against
+        // what the staged ones do, both with today's VM types and root CA.
+        let vm_types = products.vm_types().await?;
+        let root_ca = products.root_ca().await?.cert_pem;
+        let manifest_of = |settings: &crate::products::DirectorSettings| {
+            let doc = crate::products::director_manifest::director_manifest(
+                settings, &vm_types, &root_ca,
+            );
+            redacted_yaml(&doc, &secrets)
+        };
+        let staged_manifest = manifest_of(&director.settings);
+        let deployed_manifest = recorded
+            .as_ref()
+            .and_then(|row| products.sealer().open_json(&row.settings).ok())
+            .and_then(|opened| serde_json::from_value(opened).ok())
+            .map(|settings| manifest_of(&settings));
         Ok(DirectorDiff {
-            manifest: SectionDiff::of(None, None),
+            manifest: SectionDiff::of(deployed_manifest.as_deref(), Some(&staged_manifest)),
             cloud_config: SectionDiff::of(current.as_deref(), Some(&staged_text)),
             runtime_configs: Vec::new(),
             cpi_configs: Vec::new(),

@@ -394,39 +394,72 @@ impl Products {
                 .set_resource_configs(guid, &configs, refused, expected, actor)
                 .await;
         }
+        let configs = [(job_guid.to_owned(), config.clone())];
+        self.set_director_resources(&configs, refused, expected, actor)
+            .await
+    }
+
+    /// The Director's jobs' resource settings (by job GUID: `director`, `compilation`), checked
+    /// together and stored together or not at all: the Director page's Resource Config section
+    /// and `PUT …/jobs/:job_guid/resource_config` on the Director tile. Each config is the
+    /// job's whole resource config, as for [`set_resource_config`](Self::set_resource_config).
+    pub async fn set_director_resources(
+        &self,
+        configs: &[(String, commands::ResourceConfig)],
+        refused: &Findings,
+        expected: Option<i64>,
+        actor: &str,
+    ) -> Result<Saved> {
         let vm_names: Vec<String> = self.vm_types().await?.into_iter().map(|v| v.name).collect();
         self.update_director(expected, actor, move |s| {
             let extensions: Vec<String> = s.vm_extensions.iter().map(|e| e.name.clone()).collect();
-            let job = job_by_guid(&s.job_guids, job_guid)?;
-            let old = s.resources.get(&job).cloned().unwrap_or_default();
-            let rc = config.to_stored(old.max_in_flight.clone());
             let mut errors = refused.clone();
-            let field = format!("resource-config.{job}");
-            match config.instances.count() {
-                Some(n) if n < 1 || (job == "director" && n != 1) => errors
-                    .entry(format!("{field}.instances"))
-                    .or_default()
-                    .push(if job == "director" {
-                        "the Director runs exactly 1 instance".into()
-                    } else {
-                        "must be at least 1".into()
-                    }),
-                _ => {}
-            }
-            if let Some(t) = rc.vm_type() {
-                if !vm_names.iter().any(|n| n == t) {
-                    errors
-                        .entry(format!("{field}.instance_type"))
+            let mut changed = Vec::new();
+            let mut stored = Vec::new();
+            for (job_guid, config) in configs {
+                let job = job_by_guid(&s.job_guids, job_guid)?;
+                let old = s.resources.get(&job).cloned().unwrap_or_default();
+                let rc = config.to_stored(old.max_in_flight.clone());
+                let field = format!("resource-config.{job}");
+                match config.instances.count() {
+                    Some(n) if n < 1 || (job == "director" && n != 1) => errors
+                        .entry(format!("{field}.instances"))
                         .or_default()
-                        .push(format!("there is no VM type named '{t}'"));
+                        .push(if job == "director" {
+                            "the Director runs exactly 1 instance".into()
+                        } else {
+                            "must be at least 1".into()
+                        }),
+                    _ => {}
                 }
+                if let Some(t) = rc.vm_type() {
+                    if !vm_names.iter().any(|n| n == t) {
+                        errors
+                            .entry(format!("{field}.instance_type"))
+                            .or_default()
+                            .push(format!("there is no VM type named '{t}'"));
+                    }
+                }
+                if let commands::PersistentDisk::Mb(mb) = config.persistent_disk {
+                    if mb < 1 {
+                        errors
+                            .entry(format!("{field}.persistent_disk"))
+                            .or_default()
+                            .push("must be a size of at least 1 MB".into());
+                    }
+                }
+                check_extensions(&rc, &extensions, &field, &mut errors);
+                if old != rc {
+                    changed.push(field);
+                }
+                stored.push((job, rc));
             }
-            check_extensions(&rc, &extensions, &field, &mut errors);
             if !errors.is_empty() {
                 return Err(rejected(errors));
             }
-            let changed = if old == rc { vec![] } else { vec![field] };
-            s.resources.insert(job, rc);
+            for (job, rc) in stored {
+                s.resources.insert(job, rc);
+            }
             Ok(changed)
         })
         .await

@@ -40,6 +40,7 @@ pub mod completeness;
 pub mod configure;
 pub mod deployed;
 pub mod director;
+pub mod director_manifest;
 pub mod field_changes;
 pub mod guid;
 pub mod import;

@@ -41,6 +41,7 @@ impl app::backend::director::DirectorBackend for UiBackend {
             Err(other) => return Err(shown(other)),
         };
         let s = &view.settings;
+        let resources = director_resources(s, &vm_types);
         let assigned = |key: &str| {
             s.network_assignment
                 .as_ref()
@@ -100,6 +101,9 @@ impl app::backend::director::DirectorBackend for UiBackend {
             disk_types_builtin: s.disk_types.is_empty(),
             problems: s.problems(),
             cloud_config,
+            security_configuration: section("security_configuration"),
+            syslog_configuration: section("syslog_configuration"),
+            resources,
         })
     }
 
@@ -267,6 +271,73 @@ impl app::backend::director::DirectorBackend for UiBackend {
 }
 
 use crate::products::director::{AzSpec, NetworkSpec, SubnetSpec, VmTypeEntry};
+
+/// The Resource Config section's rows: each Director job as saved, and what automatic means
+/// for it (the VM type with its CPU, RAM and disk; the disk size).
+fn director_resources(
+    s: &crate::products::director::DirectorSettings,
+    vm_types: &[VmTypeEntry],
+) -> Vec<app::backend::director::DirectorJobResources> {
+    use crate::products::director_manifest::AUTOMATIC_DISK_MB;
+    use app::pages::director::resources::size_text;
+    let describe = |name: &str| {
+        vm_types
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| {
+                format!(
+                    "{} ({} CPU, {} RAM, {} disk)",
+                    v.name,
+                    v.cpu,
+                    size_text(u64::from(v.ram)),
+                    size_text(u64::from(v.ephemeral_disk))
+                )
+            })
+            .unwrap_or_else(|| name.to_owned())
+    };
+    let text = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => "automatic".to_owned(),
+        Some(Value::String(t)) => t.clone(),
+        Some(other) => other.to_string(),
+    };
+    let automatic_director = crate::products::director_manifest::director_resources(
+        &crate::products::director::DirectorSettings::default(),
+        vm_types,
+    )
+    .0;
+    let compilation = tiles::cloud_config::CompilationConfig::default();
+    crate::products::director::DIRECTOR_JOBS
+        .iter()
+        .map(|job| {
+            let rc = s.resources.get(*job).cloned().unwrap_or_default();
+            let director = *job == "director";
+            app::backend::director::DirectorJobResources {
+                job: (*job).to_owned(),
+                instances: text(rc.instances.as_ref()),
+                instance_type: rc
+                    .instance_type
+                    .clone()
+                    .unwrap_or_else(|| "automatic".into()),
+                persistent_disk_mb: director.then(|| text(rc.persistent_disk_mb.as_ref())),
+                automatic_vm: if director {
+                    describe(&automatic_director)
+                } else {
+                    describe(&compilation.vm_type)
+                },
+                automatic_instances: if director {
+                    "1".into()
+                } else {
+                    compilation.workers.to_string()
+                },
+                automatic_disk: if director {
+                    size_text(AUTOMATIC_DISK_MB as u64)
+                } else {
+                    String::new()
+                },
+            }
+        })
+        .collect()
+}
 
 /// A Director save's result as the UI shows it: rejected fields (service keys, mapped to the
 /// page's fields by the browser), or a stale version with what the saves in between changed.

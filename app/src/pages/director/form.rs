@@ -27,18 +27,24 @@ pub enum Section {
     Azs,
     Networks,
     Assign,
+    Security,
+    Syslog,
+    ResourceConfig,
     VmTypes,
     DiskTypes,
     CloudConfig,
 }
 
 impl Section {
-    pub const ALL: [Section; 8] = [
+    pub const ALL: [Section; 11] = [
         Section::Iaas,
         Section::Director,
         Section::Azs,
         Section::Networks,
         Section::Assign,
+        Section::Security,
+        Section::Syslog,
+        Section::ResourceConfig,
         Section::VmTypes,
         Section::DiskTypes,
         Section::CloudConfig,
@@ -52,6 +58,9 @@ impl Section {
             Section::Azs => "azs",
             Section::Networks => "networks",
             Section::Assign => "network-and-az",
+            Section::Security => "security",
+            Section::Syslog => "syslog",
+            Section::ResourceConfig => "resource-config",
             Section::VmTypes => "vm-types",
             Section::DiskTypes => "disk-types",
             Section::CloudConfig => "cloud-config",
@@ -65,6 +74,9 @@ impl Section {
             Section::Azs => "Create Availability Zones",
             Section::Networks => "Create Networks",
             Section::Assign => "Assign AZ and Network",
+            Section::Security => "Security",
+            Section::Syslog => "Syslog",
+            Section::ResourceConfig => "Resource Config",
             Section::VmTypes => "VM Types",
             Section::DiskTypes => "Disk Types",
             Section::CloudConfig => "Cloud Config",
@@ -86,6 +98,9 @@ impl Section {
             "availability_zones" => Section::Azs,
             "networks" | "icmp_checks_enabled" => Section::Networks,
             "network_and_az" => Section::Assign,
+            "security_configuration" => Section::Security,
+            "syslog_configuration" => Section::Syslog,
+            "resource-config" => Section::ResourceConfig,
             "vm_types" | "compilation" => Section::VmTypes,
             "disk_types" => Section::DiskTypes,
             "cloud_config" => Section::CloudConfig,
@@ -771,6 +786,14 @@ mod tests {
         assert_eq!(
             Section::of_key("compilation.vm_type"),
             Some(Section::VmTypes)
+        );
+        assert_eq!(
+            Section::of_key("syslog_configuration.port"),
+            Some(Section::Syslog)
+        );
+        assert_eq!(
+            Section::of_key("resource-config.director.instance_type"),
+            Some(Section::ResourceConfig)
         );
         assert_eq!(Section::of_key("unknown"), None);
         for s in Section::ALL {

@@ -7,18 +7,26 @@ pub mod catalogue;
 pub mod form;
 pub mod iaas;
 pub mod network;
+pub mod plain_form;
+pub mod resources;
+pub mod security;
+pub mod syslog;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::backend::director::load_director;
-use crate::backend::director::DirectorPage;
+use crate::backend::director::{DirectorPage, DirectorPosted};
 use crate::components::header::Header;
 use crate::components::messages::server_message;
 use crate::pages::director::catalogue::{CloudConfigSection, DiskTypesSection, VmTypesSection};
 use crate::pages::director::form::Section;
 use crate::pages::director::iaas::{DirectorConfigSection, IaasSection};
 use crate::pages::director::network::{AssignSection, AzsSection, NetworksSection};
+use crate::pages::director::plain_form::PlainForm;
+use crate::pages::director::resources::ResourceConfigSection;
+use crate::pages::director::security::SecuritySection;
+use crate::pages::director::syslog::SyslogSection;
 use crate::session::get_current_user;
 
 #[component]
@@ -41,6 +49,13 @@ pub fn DirectorSettingsPage() -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
 
+    // A Security, Syslog or Resource Config form posted without the wasm and refused: the
+    // server renders the page again with it (http/director_forms.rs). Read through a resource
+    // so that hydration sees it too.
+    let refused = use_context::<DirectorPosted>();
+    let posted = OnceResource::new(async move { refused });
+    let saved = query.with_untracked(|q| q.get("saved").is_some());
+
     let user = Resource::new(|| (), |_| get_current_user());
     let page = Resource::new(move || (section.get(), reload.get()), |_| load_director());
     view! {
@@ -54,8 +69,9 @@ pub fn DirectorSettingsPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let permissions = user.await.ok().map(|u| u.permissions);
+                    let posted = posted.await;
                     match page.await {
-                        Ok(page) => view! { <DirectorBody page section=section.get_untracked() notice reload permissions/> }.into_any(),
+                        Ok(page) => view! { <DirectorBody page section=section.get_untracked() notice reload permissions posted saved/> }.into_any(),
                         Err(err) => view! {
                             <h1>"BOSH Director"</h1>
                             <p class="form-error" role="alert">{server_message(&err)}</p>
@@ -76,6 +92,10 @@ fn DirectorBody(
     reload: RwSignal<u32>,
     /// What the role may do: the sections' Save buttons read it.
     permissions: Option<crate::session::Permissions>,
+    /// A refused plain-form post of this page, shown again.
+    posted: Option<DirectorPosted>,
+    /// `saved=1`: a plain-form section's post was saved.
+    saved: bool,
 ) -> impl IntoView {
     if let Some(permissions) = permissions {
         provide_context(permissions);
@@ -113,7 +133,20 @@ fn DirectorBody(
         page.version.clone(),
         format!("/products/{}/credentials", page.guid),
     );
+    let plain = |s: Section| PlainForm::new(s, posted.clone(), page.config_version, saved);
     let body = match section {
+        Section::Security => {
+            let form = plain(section);
+            view! { <SecuritySection page form/> }.into_any()
+        }
+        Section::Syslog => {
+            let form = plain(section);
+            view! { <SyslogSection page form/> }.into_any()
+        }
+        Section::ResourceConfig => {
+            let form = plain(section);
+            view! { <ResourceConfigSection page form/> }.into_any()
+        }
         Section::Iaas => view! { <IaasSection page notice reload/> }.into_any(),
         Section::Director => view! { <DirectorConfigSection page notice reload/> }.into_any(),
         Section::Azs => view! { <AzsSection page notice reload/> }.into_any(),

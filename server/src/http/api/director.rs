@@ -208,6 +208,14 @@ pub async fn update_network_and_az(
     director_answer(&state, result, &["network_and_az"]).await
 }
 
+/// `GET /api/v0/staged/director/manifest`: the Director's own manifest as its staged Security,
+/// Syslog and Resource Config sections render it (`products/director_manifest.rs`).
+pub async fn manifest(State(state): State<AppState>) -> Result<Json<Value>> {
+    Ok(Json(
+        json!({"manifest": state.products.director_manifest().await?}),
+    ))
+}
+
 /// The cloud config the Director settings produce, or 422 with what prevents it.
 pub async fn cloud_config(State(state): State<AppState>) -> Result<Json<Value>> {
     Ok(Json(

@@ -145,6 +145,7 @@ pub fn routes() -> Router<AppState> {
             get(director::network_and_az).put(director::update_network_and_az),
         )
         .route("/api/v0/staged/cloud_config", get(director::cloud_config))
+        .route("/api/v0/staged/director/manifest", get(director::manifest))
         .route("/api/v0/staged/vm_extensions", get(director::vm_extensions))
         .route(
             "/api/v0/staged/vm_extensions/{name}",
