@@ -11,7 +11,9 @@ cd "$(dirname "$0")/.."
 # 1,170,000: the Certificate Authorities page, the clusters' Upgrade action and relative times, the
 # dashboard's Deployed/Pending/Delete states and the Review page's adapter warnings added 48.5 KB
 # (1,158,553 measured). Per-page splitting (issue 12) is what brings it back down, not trimming.
-budget=${WASM_BUDGET_BYTES:-1170000}
+# 1,200,000: the Director's Security, Syslog and Resource Config sections added 32.5 KB
+# (1,191,104 measured, same day).
+budget=${WASM_BUDGET_BYTES:-1200000}
 site=target/site-release
 if [ "${SKIP_BUILD:-}" != 1 ]; then
   SITE_ROOT=$site scripts/build-site.sh release >/dev/null
