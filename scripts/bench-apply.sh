@@ -7,12 +7,17 @@
 #   scripts/bench-apply.sh                       # release build (built if missing)
 #   TILEWORKS_BIN=target/debug/tileworks scripts/bench-apply.sh
 #   PRODUCTS=20 PARALLEL=5 scripts/bench-apply.sh
+#   DATABASES="sqlite postgres" scripts/bench-apply.sh   # the same runs on each database
 #
 # Reports, per mode, the apply's wall time (POST until GET /api/v0/installations/:id says it
 # ended, polled every 20 ms) and that time divided by the number of instance groups: with no
 # VM latency this is the pipeline's overhead per instance group (render, uploads, Director
 # task, events followed, snapshot), target < 50 ms. Then the speed-up of parallel over serial.
-# Needs python3 (standard library only).
+# With `postgres` in DATABASES the runs are repeated on a throw-away PostgreSQL
+# (scripts/postgres-for-tests.sh, one fresh database per run, the embedded Director allowed with
+# --single-replica as for one replica) whose test-only shortcuts are switched back to PostgreSQL's
+# defaults first (fsync, synchronous_commit, full_page_writes on), so each commit is as durable
+# as SQLite's (WAL, synchronous FULL). Needs python3 (standard library only), psql for postgres.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,12 +26,28 @@ if [ ! -x "$BIN" ]; then
     (cd "$ROOT" && cargo build --release -p server)
 fi
 WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/tileworks-bench-apply.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+DATABASES=${DATABASES:-sqlite}
+PG_ADMIN_URL=""
+cleanup() {
+    [ -n "${PG_TEST_DIR:-}" ] && "$ROOT/scripts/postgres-for-tests.sh" stop "$PG_TEST_DIR"
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+case " $DATABASES " in
+*" postgres "*)
+    eval "$("$ROOT/scripts/postgres-for-tests.sh" start)"
+    PG_ADMIN_URL=$TILEWORKS_TEST_DATABASE_URL
+    psql "$PG_ADMIN_URL" -q -v ON_ERROR_STOP=1 \
+        -c "ALTER SYSTEM SET fsync = on" -c "ALTER SYSTEM SET synchronous_commit = on" \
+        -c "ALTER SYSTEM SET full_page_writes = on" -c "SELECT pg_reload_conf()" >/dev/null
+    ;;
+esac
 
-exec python3 - "$BIN" "$WORK" "${PRODUCTS:-20}" "${PARALLEL:-5}" <<'PY'
+python3 - "$BIN" "$WORK" "${PRODUCTS:-20}" "${PARALLEL:-5}" "$DATABASES" "$PG_ADMIN_URL" <<'PY'
 import io, json, os, re, subprocess, sys, time, urllib.request, urllib.error, uuid, zipfile
 
 BIN, WORK, PRODUCTS, PARALLEL = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+DATABASES, PG_ADMIN_URL = sys.argv[5].split(), sys.argv[6]
 PASSWORD = "bench-password"
 GROUPS = ["web", "worker"]
 
@@ -120,12 +141,22 @@ def configure_director(api):
     api.call("PUT", "/api/v0/staged/director/network_and_az", {"network_and_az": {
         "network": {"name": "infra"}, "singleton_availability_zone": {"name": "az1"}}})
 
-def run(mode, parallelism):
-    data = os.path.join(WORK, mode)
+def database_args(database, name):
+    """`serve` arguments for a fresh database of the kind asked for (SQLite: the data dir's)."""
+    if database == "sqlite":
+        return []
+    subprocess.run(["psql", PG_ADMIN_URL, "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                    f"CREATE DATABASE {name}"], check=True)
+    return ["--database-url", PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, "--single-replica"]
+
+def run(database, mode, parallelism):
+    data = os.path.join(WORK, database + "-" + mode)
     os.makedirs(data)
     env = dict(os.environ, TILEWORKS_ADMIN_PASSWORD=PASSWORD, RUST_LOG="warn")
+    env.pop("TILEWORKS_DATABASE_URL", None)
     server = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", data,
-                               "--director-vm-create-ms", "0", "--apply-parallelism", str(parallelism)],
+                               "--director-vm-create-ms", "0", "--apply-parallelism", str(parallelism)]
+                              + database_args(database, f"bench_apply_{mode}"),
                               stdout=subprocess.PIPE, stderr=open(os.path.join(data, "server.err"), "w"),
                               env=env, text=True)
     try:
@@ -166,11 +197,14 @@ def run(mode, parallelism):
         server.wait()
 
 groups = PRODUCTS * len(GROUPS)
-results = {}
-for mode, p in [("parallel", PARALLEL), ("serial", 1)]:
-    wall = run(mode, p)
-    results[mode] = wall
-    print(f"{mode:8} --apply-parallelism {p}: {PRODUCTS} products, {groups} instance groups: "
-          f"{wall:.2f} s, {1000 * wall / groups:.1f} ms per instance group", flush=True)
-print(f"speed-up of parallel over serial: {results['serial'] / results['parallel']:.2f}x")
+for database in DATABASES:
+    results = {}
+    for mode, p in [("parallel", PARALLEL), ("serial", 1)]:
+        wall = run(database, mode, p)
+        results[mode] = wall
+        print(f"{database:8} {mode:8} --apply-parallelism {p}: {PRODUCTS} products, "
+              f"{groups} instance groups: {wall:.2f} s, "
+              f"{1000 * wall / groups:.1f} ms per instance group", flush=True)
+    print(f"{database:8} speed-up of parallel over serial: "
+          f"{results['serial'] / results['parallel']:.2f}x", flush=True)
 PY

@@ -88,9 +88,19 @@ await login.close();
 
 async function load(page, cdp, url, ready) {
   let bytes = 0;
+  // The wasm modules among them (the main module and the lazy pages' modules), by URL.
+  let wasmBytes = 0;
+  let wasmFiles = 0;
+  const urls = new Map();
+  const onResponse = (e) => urls.set(e.requestId, e.response.url);
   const onFinished = (e) => {
     bytes += e.encodedDataLength;
+    if (/\.wasm$/.test(new URL(urls.get(e.requestId) ?? 'http://x/').pathname)) {
+      wasmBytes += e.encodedDataLength;
+      wasmFiles += 1;
+    }
   };
+  cdp.on('Network.responseReceived', onResponse);
   cdp.on('Network.loadingFinished', onFinished);
   const started = Date.now();
   await page.goto(url, { waitUntil: 'commit' });
@@ -98,7 +108,8 @@ async function load(page, cdp, url, ready) {
   const interactive = Date.now() - started;
   await page.waitForLoadState('networkidle');
   cdp.off('Network.loadingFinished', onFinished);
-  return { bytes, interactive };
+  cdp.off('Network.responseReceived', onResponse);
+  return { bytes, interactive, wasmBytes, wasmFiles };
 }
 
 async function measure(target, throttled) {
@@ -123,8 +134,8 @@ async function measure(target, throttled) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`site ${site}, server ${bin}, ${runs} runs each (median)`);
-console.log('| page | cold bytes | warm bytes | TTI cold, unthrottled | TTI warm, unthrottled | TTI cold, 10 Mbit/s 40 ms 4x CPU | TTI warm, throttled |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| page | cold bytes | of which wasm (files) | warm bytes | TTI cold, unthrottled | TTI warm, unthrottled | TTI cold, 10 Mbit/s 40 ms 4x CPU | TTI warm, throttled |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const target of pages) {
   const plain = [];
   const slow = [];
@@ -134,7 +145,9 @@ for (const target of pages) {
   }
   const m = (list, f) => median(list.map(f));
   console.log(
-    `| ${target.name} | ${m(plain, (r) => r.cold.bytes)} | ${m(plain, (r) => r.warm.bytes)} | ` +
+    `| ${target.name} | ${m(plain, (r) => r.cold.bytes)} | ` +
+      `${m(plain, (r) => r.cold.wasmBytes)} (${m(plain, (r) => r.cold.wasmFiles)}) | ` +
+      `${m(plain, (r) => r.warm.bytes)} | ` +
       `${m(plain, (r) => r.cold.interactive)} ms | ${m(plain, (r) => r.warm.interactive)} ms | ` +
       `${m(slow, (r) => r.cold.interactive)} ms | ${m(slow, (r) => r.warm.interactive)} ms |`,
   );

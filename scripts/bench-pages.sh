@@ -12,7 +12,7 @@
 # binaries already built, SITE_ROOT (target/site) for another built site, FORM (plan1) to load
 # another form of the tile, TILEWORKS_BIN (target/release/tileworks) for another build of the
 # server (e.g. target/debug/tileworks with SKIP_BUILD=1, to compare two commits without a
-# release build).
+# release build), PERF_OUT (a file: record a perf profile of the server during the page run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -108,7 +108,14 @@ run() {
   echo "-- $label: $url"
   wrk -t"$threads" -c"$connections" -d"$duration" --latency -H "Cookie: $cookie" "$url" | tee "$out"
 }
+if [ -n "${PERF_OUT:-}" ]; then
+  # A CPU profile of the server while wrk loads the page (self time by function):
+  # perf report -i "$PERF_OUT" --no-children --sort symbol.
+  perf record -F 499 --call-graph "${PERF_CALL_GRAPH:-fp}" -o "$PERF_OUT" -p "$server_pid" -- sleep "${duration%s}" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
 run "plan form page ($page_bytes bytes, $page_gzip_bytes gzipped)" "$page" "$work/page.txt"
+[ -z "${PERF_OUT:-}" ] || wait "$perf_pid"
 run "static asset ($asset_bytes bytes)" "$asset" "$work/asset.txt"
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Installs what Tileworks's build needs and is missing: the wasm32 target and the wasm-bindgen CLI
-# at exactly the version of the wasm-bindgen crate. With --for-tests also Debian's chromium and the
-# Playwright npm packages, and Debian's haproxy (the multi-replica test). Safe to run again: each step is skipped when already satisfied.
+# Installs what Tileworks's build needs and is missing: the wasm32 target, the wasm-bindgen CLI
+# at exactly the version of the wasm-bindgen crate, and wasm-split-cli (splits the wasm into the
+# main module and the lazy pages' modules, scripts/build-site.sh). With --for-tests also Debian's chromium and the
+# Playwright npm packages, Debian's haproxy (the multi-replica test), and a local S3-compatible
+# server (moto, from PyPI into target/tools/moto: the object store test, server/tests/object_store.rs), and
+# Debian's chronyd unpacked into target/tools/chrony (the NTP verifier's test). With --for-bench Debian's
+# wrk, haproxy and postgresql (scripts/bench-replicas.sh, scripts/bench-apply.sh with postgres).
+# Safe to run again: each step is skipped when already satisfied.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +24,16 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
+# wasm-split-cli reads the split points that leptos's `#[lazy]` (wasm_split_helpers 0.2, see
+# Cargo.lock) puts in the wasm; 0.2.4 is the release of the same 0.2 line that cargo-leptos 0.3
+# links as a library. It has no --version, so cargo's install list says what is there.
+WASM_SPLIT_VERSION=0.2.4
+if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+  echo "==> installing wasm-split-cli $WASM_SPLIT_VERSION (a few minutes, once)"
+  cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary \
+    --locked --force
+fi
+
 if [ "${1:-}" = "--for-tests" ]; then
   if [ ! -x /usr/bin/chromium ]; then
     echo "==> installing Debian's chromium for the browser tests"
@@ -32,8 +47,53 @@ if [ "${1:-}" = "--for-tests" ]; then
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q haproxy
   fi
+  # The object store test starts this S3-compatible server itself. Pinned: the test relies on
+  # its path-style buckets and unsigned bucket requests.
+  MOTO_VERSION=5.2.1
+  if ! target/tools/moto/bin/pip show moto 2>/dev/null | grep -qx "Version: $MOTO_VERSION"; then
+    echo "==> installing moto[server] $MOTO_VERSION (a local S3 server) into target/tools/moto"
+    rm -rf target/tools/moto
+    mkdir -p target/tools
+    # Debian's python3 makes a venv only with python3-venv (ensurepip) installed.
+    if ! python3 -m venv target/tools/moto 2>/dev/null; then
+      SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+      $SUDO apt-get update -q
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q python3 python3-venv
+      rm -rf target/tools/moto
+      python3 -m venv target/tools/moto
+    fi
+    target/tools/moto/bin/pip install -q "moto[server]==$MOTO_VERSION"
+  fi
+  # The NTP verifier's test asks a real NTP server: Debian's chronyd, unpacked from its package
+  # into target/tools/chrony (not installed, so no system service starts), run by the test on
+  # a loopback port with control of the clock off.
+  if [ ! -x target/tools/chrony/usr/sbin/chronyd ]; then
+    echo "==> unpacking Debian's chrony (an NTP server) into target/tools/chrony"
+    mkdir -p target/tools/chrony-deb
+    if ! (cd target/tools/chrony-deb && apt-get download chrony >/dev/null 2>&1); then
+      SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+      $SUDO apt-get update -q
+      (cd target/tools/chrony-deb && apt-get download chrony)
+    fi
+    dpkg -x target/tools/chrony-deb/chrony_*.deb target/tools/chrony
+    rm -rf target/tools/chrony-deb
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ]; then
     echo "==> installing the Playwright test runner (no browser download)"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+fi
+
+if [ "${1:-}" = "--for-bench" ]; then
+  missing=()
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+  ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || missing+=(postgresql)
+  command -v jq >/dev/null 2>&1 || missing+=(jq)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> installing Debian's ${missing[*]} for the benchmarks"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
   fi
 fi

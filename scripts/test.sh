@@ -6,14 +6,28 @@ export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# The server integration suites that also run against PostgreSQL. The others read the data
-# dir's SQLite file directly to check what is stored, so they run on SQLite only for now;
-# export_import too: the export copies the SQLite file (a PostgreSQL store is refused, 409).
+# CI shows only the end of a failed run, so each test run's output is kept and, when it fails,
+# what failed (test names, panics, Playwright's numbered failures) is printed last.
+run_logged() {
+    LAST_LOG=$(mktemp /tmp/tileworks-test.XXXXXX)
+    "$@" 2>&1 | tee "$LAST_LOG"
+}
+what_failed() {
+    printf '\n==> what failed (full output: %s)\n' "$LAST_LOG"
+    grep -E '^test .* FAILED$|panicked at|^error: test failed|^ +[0-9]+\) ' "$LAST_LOG" | tail -n 40
+    exit 1
+}
+
+# The server integration suites that also run against PostgreSQL (no_plaintext then searches the
+# database's dump, its files and the write-ahead log too). export_backends exports from the
+# suite's backend and imports into a fresh SQLite instance and a fresh one on that backend
+# (PostgreSQL → PostgreSQL too); export_import, the rest of the om flow, runs on SQLite only.
 POSTGRES_SUITES="api_auth api_certificates api_director api_import api_products assets
     certificate_authorities clusters concurrent_writes credentials diff director_client director_ui
-    embedded_iaas first_admin fleet gate installations logs pks_api placement_ui
+    embedded_iaas export_backends first_admin fleet gate installations logs pks_api placement_ui
     pre_deploy_check product_status revert review_deps settings_page shared_uploads ssl_certificate
-    stale_detail stemcells tls unlock users verifiers vm_extensions replicas"
+    stale_detail stemcells tls unlock users verifiers vm_extensions replicas broker login
+    no_plaintext audit object_store"
 
 step "installing missing tools"
 scripts/install-tools.sh --for-tests
@@ -30,17 +44,20 @@ step "cargo clippy (browser side, wasm32: the frontend and the tile engine)"
 cargo clippy -p frontend -p tiles --target wasm32-unknown-unknown -- -D warnings
 
 step "cargo test"
-cargo test --workspace --exclude frontend
+run_logged cargo test --workspace --exclude frontend --no-fail-fast || what_failed
 
 step "server integration tests again on PostgreSQL (issue 15; subset, see README)"
 # A throw-away PostgreSQL (Debian's package, initdb as the postgres user into a temp dir),
 # stopped on exit; every test server gets a fresh database in it (server/tests/common).
 eval "$(scripts/postgres-for-tests.sh start)"
 trap 'scripts/postgres-for-tests.sh stop "$PG_TEST_DIR"' EXIT
-TILEWORKS_TEST_DATABASE_URL=$TILEWORKS_TEST_DATABASE_URL cargo test -p server $(
-    for suite in $POSTGRES_SUITES; do printf -- '--test %s ' "$suite"; done)
+status=0
+TILEWORKS_TEST_DATABASE_URL=$TILEWORKS_TEST_DATABASE_URL run_logged cargo test -p server \
+    --no-fail-fast $(for suite in $POSTGRES_SUITES; do printf -- '--test %s ' "$suite"; done) ||
+    status=$?
 scripts/postgres-for-tests.sh stop "$PG_TEST_DIR"
 trap - EXIT
+[ "$status" = 0 ] || what_failed
 
 step "building the browser assets"
 scripts/build-site.sh debug
@@ -50,4 +67,4 @@ step "release wasm size budget (brotli)"
 scripts/check-wasm-budget.sh
 
 step "browser tests (Playwright, Debian chromium)"
-(cd end2end && npx playwright test)
+(cd end2end && { run_logged npx playwright test || what_failed; })

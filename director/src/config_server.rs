@@ -227,6 +227,62 @@ impl ConfigServer {
         })
     }
 
+    /// Seals a file's bytes under the config server's key, bound to `label` (the file's name):
+    /// nonce, then ciphertext and tag. For the stand-in's own secrets kept in files (its TLS
+    /// CA's key) when it was given its key.
+    pub fn seal_file(&self, label: &str, plain: &[u8]) -> Result<Vec<u8>> {
+        let (mut out, data) = self.seal_bytes(&format!("file/{label}"), plain.to_vec())?;
+        out.extend_from_slice(&data);
+        Ok(out)
+    }
+
+    /// Opens what [`seal_file`](Self::seal_file) sealed under `label`.
+    pub fn open_file(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>> {
+        let wrong = || {
+            Error::Config(format!(
+                "{label} cannot be opened: it was sealed under another key (--sealing-key) or altered"
+            ))
+        };
+        if sealed.len() < NONCE_LEN {
+            return Err(wrong());
+        }
+        let (nonce, data) = sealed.split_at(NONCE_LEN);
+        self.open_bytes(&format!("file/{label}"), nonce, data)
+            .ok_or_else(wrong)
+    }
+
+    /// ChaCha20-Poly1305 under the key with `aad`: a fresh random nonce and the sealed bytes.
+    fn seal_bytes(&self, aad: &str, mut data: Vec<u8>) -> Result<(Vec<u8>, Vec<u8>)> {
+        let mut nonce = [0u8; NONCE_LEN];
+        self.rng
+            .fill(&mut nonce)
+            .map_err(|_| Error::Internal("no randomness for a nonce".into()))?;
+        self.key
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad.as_bytes()),
+                &mut data,
+            )
+            .map_err(|_| Error::Internal(format!("sealing {aad} failed")))?;
+        Ok((nonce.to_vec(), data))
+    }
+
+    /// What [`seal_bytes`](Self::seal_bytes) sealed; `None` for another key, another `aad`, a
+    /// bad nonce or altered bytes.
+    fn open_bytes(&self, aad: &str, nonce: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
+        let mut data = sealed.to_vec();
+        let plain = self
+            .key
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad.as_bytes()),
+                &mut data,
+            )
+            .ok()?;
+        Some(plain.to_vec())
+    }
+
     /// The name CredHub would give a deployment's variable: `/<director>/<deployment>/<name>`.
     pub fn full_name(&self, deployment: &str, name: &str) -> String {
         if name.starts_with('/') {
@@ -237,41 +293,21 @@ impl ConfigServer {
     }
 
     fn seal(&self, deployment: &str, name: &str, value: &Value) -> Result<(Vec<u8>, Vec<u8>)> {
-        let mut nonce = [0u8; NONCE_LEN];
-        self.rng
-            .fill(&mut nonce)
-            .map_err(|_| Error::Internal("no randomness for a nonce".into()))?;
-        let mut data = value.to_string().into_bytes();
-        let aad = format!("{deployment}/{name}");
-        self.key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad.as_bytes()),
-                &mut data,
-            )
-            .map_err(|_| Error::Internal("sealing a variable".into()))?;
-        Ok((nonce.to_vec(), data))
+        self.seal_bytes(
+            &format!("{deployment}/{name}"),
+            value.to_string().into_bytes(),
+        )
     }
 
     fn unseal(&self, deployment: &str, name: &str, nonce: &[u8], sealed: &[u8]) -> Result<Value> {
-        let nonce: [u8; NONCE_LEN] = nonce
-            .try_into()
-            .map_err(|_| Error::Internal(format!("variable {name}: bad nonce")))?;
-        let mut data = sealed.to_vec();
-        let aad = format!("{deployment}/{name}");
         let plain = self
-            .key
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad.as_bytes()),
-                &mut data,
-            )
-            .map_err(|_| {
+            .open_bytes(&format!("{deployment}/{name}"), nonce, sealed)
+            .ok_or_else(|| {
                 Error::Internal(format!(
                     "variable {name} cannot be unsealed (wrong {KEY_FILE}?)"
                 ))
             })?;
-        serde_json::from_slice(plain).map_err(|e| Error::Internal(format!("variable {name}: {e}")))
+        serde_json::from_slice(&plain).map_err(|e| Error::Internal(format!("variable {name}: {e}")))
     }
 
     /// Stores a value (used by generation and by the non-BOSH `PUT /config_server/variables`).

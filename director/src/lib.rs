@@ -141,6 +141,9 @@ impl std::fmt::Debug for SealingKey {
     }
 }
 
+/// The CPI name `/info` gives: clients can tell the stand-in's simulated IaaS from a real one.
+pub const SIMULATED_CPI: &str = "tileworks_simulated_cpi";
+
 /// `--sealing-key`: 64 hex digits.
 pub fn parse_sealing_key(text: &str) -> std::result::Result<SealingKey, String> {
     let bytes = hex::decode(text.trim()).map_err(|_| "expected 64 hex digits".to_owned())?;
@@ -264,7 +267,17 @@ pub async fn start(config: DirectorConfig) -> Result<RunningDirector> {
     let addr = listener
         .local_addr()
         .map_err(|e| Error::io("reading the listen address", e))?;
-    let certs = tls::load_or_create(&config.data_dir.join("tls"), addr)?;
+    let config_server = config_server::ConfigServer::load_or_create(
+        &config.data_dir,
+        &config.name,
+        config.sealing_key.as_ref(),
+    )?;
+    // Given its key (as Tileworks runs it), the stand-in seals its TLS CA's key with it too.
+    let certs = tls::load_or_create(
+        &config.data_dir.join("tls"),
+        addr,
+        config.sealing_key.as_ref().map(|_| &config_server),
+    )?;
     let client = config.client.clone().unwrap_or_else(|| "admin".into());
     let secret = client_secret(&config.data_dir, config.client_secret.clone())?;
 
@@ -291,11 +304,7 @@ pub async fn start(config: DirectorConfig) -> Result<RunningDirector> {
     };
     let url = format!("https://{host}:{}", addr.port());
     let director = Arc::new(Director {
-        config_server: config_server::ConfigServer::load_or_create(
-            &config.data_dir,
-            &config.name,
-            config.sealing_key.as_ref(),
-        )?,
+        config_server,
         store,
         settings: Settings {
             name: config.name.clone(),

@@ -163,32 +163,80 @@ pub fn server_names(addr: SocketAddr) -> Vec<String> {
     names
 }
 
+/// The CA key's file when it is sealed ([`load_or_create`]).
+pub const SEALED_CA_KEY: &str = "ca.key.sealed";
+
 /// Loads the CA from `dir` (creating it on first start) and issues a fresh server certificate
-/// for `addr`. Files: `ca.crt`, `ca.key`, `server.crt`, `server.key` (keys mode 0600).
-pub fn load_or_create(dir: &Path, addr: SocketAddr) -> Result<DirectorTls> {
+/// for `addr`. Files: `ca.crt` (what clients trust) and the CA's key: with `sealer` (the stand-in
+/// was given its config server's key, as Tileworks runs it) sealed under that key in
+/// [`SEALED_CA_KEY`], and the server's key, made afresh at every start, kept in memory only;
+/// without it `ca.key`, `server.crt` and `server.key` (keys mode 0600), as a standalone stand-in
+/// keeps its config server's key beside them. A plaintext `ca.key` found when a sealer is given
+/// is sealed and removed.
+pub fn load_or_create(
+    dir: &Path,
+    addr: SocketAddr,
+    sealer: Option<&crate::config_server::ConfigServer>,
+) -> Result<DirectorTls> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     let ca_cert = dir.join("ca.crt");
     let ca_key = dir.join("ca.key");
-    let ca = if ca_cert.exists() && ca_key.exists() {
-        CertKey {
-            cert_pem: read(&ca_cert)?,
-            key_pem: read(&ca_key)?,
+    let sealed_key = dir.join(SEALED_CA_KEY);
+    let stored_key = match sealer {
+        Some(sealer) if sealed_key.exists() => {
+            let sealed = std::fs::read(&sealed_key)
+                .map_err(|e| Error::io(format!("reading {}", sealed_key.display()), e))?;
+            let plain = sealer.open_file(SEALED_CA_KEY, &sealed)?;
+            Some(String::from_utf8(plain).map_err(|_| {
+                Error::Config(format!("{} does not hold a PEM key", sealed_key.display()))
+            })?)
         }
-    } else {
-        let ca = issue(
-            &CertSpec {
-                common_name: "Tileworks BOSH Director CA".into(),
-                organization: Some("Tileworks".into()),
-                is_ca: true,
-                duration_days: 3650,
-                ..CertSpec::default()
-            },
-            None,
-        )?;
-        write_private(&ca_key, &ca.key_pem)?;
-        write_private(&ca_cert, &ca.cert_pem)?;
-        ca
+        _ if ca_key.exists() => Some(read(&ca_key)?),
+        _ => None,
+    };
+    let keep_key = |key_pem: &str| -> Result<()> {
+        match sealer {
+            Some(sealer) => {
+                let sealed = sealer.seal_file(SEALED_CA_KEY, key_pem.as_bytes())?;
+                std::fs::write(&sealed_key, sealed)
+                    .map_err(|e| Error::io(format!("writing {}", sealed_key.display()), e))?;
+                for plain in [ca_key.clone(), dir.join("server.key")] {
+                    if plain.exists() {
+                        std::fs::remove_file(&plain)
+                            .map_err(|e| Error::io(format!("removing {}", plain.display()), e))?;
+                    }
+                }
+                Ok(())
+            }
+            None => write_private(&ca_key, key_pem),
+        }
+    };
+    let ca = match stored_key {
+        Some(key_pem) if ca_cert.exists() => {
+            if sealer.is_some() && !sealed_key.exists() {
+                keep_key(&key_pem)?;
+            }
+            CertKey {
+                cert_pem: read(&ca_cert)?,
+                key_pem,
+            }
+        }
+        _ => {
+            let ca = issue(
+                &CertSpec {
+                    common_name: "Tileworks BOSH Director CA".into(),
+                    organization: Some("Tileworks".into()),
+                    is_ca: true,
+                    duration_days: 3650,
+                    ..CertSpec::default()
+                },
+                None,
+            )?;
+            keep_key(&ca.key_pem)?;
+            write_private(&ca_cert, &ca.cert_pem)?;
+            ca
+        }
     };
     let names = server_names(addr);
     let server = issue(
@@ -202,14 +250,41 @@ pub fn load_or_create(dir: &Path, addr: SocketAddr) -> Result<DirectorTls> {
         },
         Some(&ca),
     )?;
-    write_private(&dir.join("server.key"), &server.key_pem)?;
-    write_private(&dir.join("server.crt"), &server.cert_pem)?;
+    if sealer.is_none() {
+        write_private(&dir.join("server.key"), &server.key_pem)?;
+        write_private(&dir.join("server.crt"), &server.cert_pem)?;
+    }
     Ok(DirectorTls { ca, server })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plaintext_ca_key_is_sealed_once_a_key_is_given_and_the_ca_stays() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("tls");
+        let addr: SocketAddr = "127.0.0.1:25555".parse().unwrap();
+        let plain = load_or_create(&dir, addr, None).unwrap();
+        assert!(dir.join("ca.key").exists() && dir.join("server.key").exists());
+
+        let sealer = crate::config_server::ConfigServer::load_or_create(
+            tmp.path(),
+            "d",
+            Some(&crate::SealingKey([9u8; 32])),
+        )
+        .unwrap();
+        let sealed = load_or_create(&dir, addr, Some(&sealer)).unwrap();
+        assert_eq!(sealed.ca.cert_pem, plain.ca.cert_pem, "the same CA");
+        assert_eq!(sealed.ca.key_pem, plain.ca.key_pem);
+        assert!(!dir.join("ca.key").exists() && !dir.join("server.key").exists());
+        let on_disk = std::fs::read(dir.join(SEALED_CA_KEY)).unwrap();
+        assert!(!String::from_utf8_lossy(&on_disk).contains("PRIVATE KEY"));
+        // And read back sealed at the next start.
+        let again = load_or_create(&dir, addr, Some(&sealer)).unwrap();
+        assert_eq!(again.ca.key_pem, plain.ca.key_pem);
+    }
 
     #[test]
     fn ca_and_leaf_are_pem() {

@@ -2,8 +2,9 @@
 //! secret and the config server's sealing key come from its configuration, so no secret file
 //! is written; a manifest is stored as sent, with its `((placeholders))`; the values set
 //! through `PUT /config_server/variables` and the generated ones are sealed, so no file of the
-//! data dir (database, `-wal`, `-shm`, task outputs) holds them; and a restart with the same
-//! key reads them back, while another key cannot.
+//! data dir (database, `-wal`, `-shm`, task outputs) holds them; its TLS CA's key is sealed
+//! and its server key never written; and a restart with the same key reads them back, while
+//! another key cannot.
 
 mod common;
 
@@ -78,6 +79,18 @@ async fn given_secrets_leave_no_plaintext_in_the_data_dir() {
 
     assert!(!dir.join("config-server.key").exists());
     assert!(!dir.join("client-secret").exists());
+    // Its TLS keys: the CA's sealed, the server's (made at each start) never written.
+    assert!(dir.join("tls").join(director::tls::SEALED_CA_KEY).exists());
+    assert!(!dir.join("tls").join("ca.key").exists());
+    assert!(!dir.join("tls").join("server.key").exists());
+    for file in files(&dir) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        assert!(
+            !text.contains("PRIVATE KEY"),
+            "{} holds a private key",
+            file.display()
+        );
+    }
     for needle in [secret, client_secret] {
         assert_eq!(holders(&dir, needle), Vec::<String>::new(), "{needle}");
     }
@@ -97,6 +110,20 @@ async fn given_secrets_leave_no_plaintext_in_the_data_dir() {
         c.sealing_key = Some(director::SealingKey([7u8; 32]));
         c.client_secret = Some(client_secret.into());
     };
+    // Another key does not open the TLS CA's key: the stand-in does not start, and says why.
+    let mut config = director::DirectorConfig::new(&dir);
+    other(&mut config);
+    let Err(refused) = director::start(config).await else {
+        panic!("started with another key")
+    };
+    assert!(
+        refused
+            .to_string()
+            .contains("ca.key.sealed cannot be opened"),
+        "{refused}"
+    );
+    // Without that TLS identity (a new CA is made), the values still cannot be unsealed.
+    std::fs::remove_dir_all(dir.join("tls")).unwrap();
     let t = TestDirector::start_in(&dir, other).await;
     let (_, task) = t
         .run_task(

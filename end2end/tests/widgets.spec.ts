@@ -85,7 +85,9 @@ test('Import Product uploads a packed tile with a progress bar, and + stages it'
   await expect(progress).toHaveAttribute('aria-valuenow', /^[1-9][0-9]?$/);
   await expect(progress).toContainText(/Uploading… [1-9][0-9]?%/);
   await page.screenshot({ path: '/tmp/e2e-import-progress.png' });
-  await expect(page.getByRole('status')).toHaveText('Product imported.', { timeout: 30_000 });
+  // The stand-in release is no real tarball: the answer also warns that its job specs were not
+  // checked (job-spec-warnings.spec.ts covers those warnings).
+  await expect(page.getByRole('status')).toContainText('Product imported.', { timeout: 30_000 });
   await cdp.send('Network.emulateNetworkConditions', {
     offline: false,
     latency: 0,

@@ -145,3 +145,34 @@ test('Save clicked before the wasm has hydrated the form loses nothing', async (
     await context.close();
   }
 });
+
+test('with JavaScript off: a stale save lists what the other operator changed, and a second Save stores mine', async ({ browser }) => {
+  const context = await browser.newContext({ baseURL: own.baseURL, javaScriptEnabled: false });
+  const page = await context.newPage();
+  try {
+    await logIn(page);
+    await expect(page).toHaveURL(/\/$/);
+    await page.goto(`/products/${guid}/settings?form=basics`);
+    await expect(page.getByLabel('Greeting')).toHaveValue('hello');
+    // Another operator saves the worker count while this form is open.
+    await api(rest, token, 'PUT', `/api/v0/staged/products/${guid}/properties`, {
+      properties: { '.properties.worker_count': { value: 9 } },
+    });
+    await page.getByLabel('Greeting').fill('howdy');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByRole('status')).toContainText('what they changed is listed below');
+    const change = page.locator('section.conflict li[data-reference=".properties.worker_count"]');
+    await expect(change).toContainText('Worker count: changed by');
+    await expect(change).toContainText('to 9');
+    await expect(page.getByLabel('Greeting')).toHaveValue('howdy');
+    expect(await stored('.properties.greeting')).toBe('hello');
+
+    // Saving again stores the typed value over the current version, theirs kept for the rest.
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect(page).toHaveURL(/form=basics&saved=1/);
+    expect(await stored('.properties.greeting')).toBe('howdy');
+    expect(await stored('.properties.worker_count')).toBe(9);
+  } finally {
+    await context.close();
+  }
+});

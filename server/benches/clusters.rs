@@ -6,17 +6,24 @@
 //! a /24).
 //!
 //! 1. `provision`: zero VM latency; `CLUSTERS` (100) clusters provisioned through the OSB API,
-//!    `CONCURRENCY` (10) requests at a time. Reports the total, the wall time per cluster, and
-//!    the broker's own time per cluster: the provision request's latency (`PUT` until `202`:
-//!    checks, the service adapter's manifest, the records, the deploy task handed to the
-//!    Director) — what the broker does before the Director works.
+//!    `CONCURRENCY` (10) requests at a time. Reports the total, the wall time per cluster, the
+//!    provision request's latency (`PUT` until `202`: checks, the service adapter's manifest,
+//!    the records, the deploy task handed to the Director), and how the broker's
+//!    `Server-Timing` splits it: the broker's own time per cluster, and the time it waited
+//!    for the Director's answers.
 //! 2. `upgrade`: `LATENCY_MS` (200) ms per simulated VM call; the clusters provisioned, the
 //!    plan's worker VM type changed and applied (upgrade errand off), then `POST
 //!    /pks/v1/upgrade-clusters` with `max_in_flight` 1, and again (another VM type) with 10,
 //!    each timed from the request until the run says it ended. The stand-in runs with
 //!    `--director-workers 20` so that its task workers do not cap the ten at five.
 //!
-//! `PART=provision|upgrade|all` (all). Run through `scripts/bench-clusters.sh`.
+//! 3. `list`: zero VM latency; `CLUSTERS` named clusters created through the PKS API (20 at a
+//!    time) and settled, then `GET /pks/v1/clusters` (what `pks clusters` and the Clusters
+//!    page show: each cluster's master IPs, last action, whether it is behind its plan) timed
+//!    five times cold (after the instance looks, shared for 1.5 s, have gone stale) and five
+//!    times warm.
+//!
+//! `PART=provision|upgrade|list|all` (all). Run through `scripts/bench-clusters.sh`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -27,9 +34,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
+use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::osb::*;
+use support::pks::settled_cluster;
 use support::*;
 
 fn env_or(name: &str, default: usize) -> usize {
@@ -52,6 +61,57 @@ fn main() {
     if part == "all" || part == "upgrade" {
         runtime.block_on(upgrade(clusters, env_or("LATENCY_MS", 200)));
     }
+    if part == "all" || part == "list" {
+        runtime.block_on(list(clusters));
+    }
+}
+
+async fn list(n: usize) {
+    let server = TestServer::start_with(&["--director-vm-create-ms", "0"], Some(ADMIN_PASSWORD));
+    let api = Api::login(&server).await;
+    deploy_pks_for_broker(&api, QUOTAS).await;
+    // Created 20 at a time, each followed until settled.
+    futures_util::stream::iter(0..n)
+        .map(|i| {
+            let api = &api;
+            async move {
+                let name = format!("list-{i:04}");
+                api.post(
+                    "/pks/v1/clusters",
+                    json!({"name": name, "plan_name": "small",
+                           "parameters": {"kubernetes_master_host": format!("{name}.example.com"),
+                                          "kubernetes_worker_instances": 1}}),
+                )
+                .await
+                .expect(202);
+                let cluster = settled_cluster(api, &name).await;
+                assert_eq!(cluster["last_action_state"], "succeeded", "{cluster:#}");
+            }
+        })
+        .buffer_unordered(20)
+        .collect::<Vec<()>>()
+        .await;
+    for (label, pause) in [
+        ("cold", Duration::from_millis(1600)),
+        ("warm", Duration::ZERO),
+    ] {
+        let mut took = Vec::new();
+        for _ in 0..5 {
+            tokio::time::sleep(pause).await;
+            let started = Instant::now();
+            let listed = api.ok(Method::GET, "/pks/v1/clusters", None).await;
+            took.push(started.elapsed());
+            let clusters = listed.as_array().unwrap();
+            assert_eq!(clusters.len(), n);
+            assert!(clusters.iter().all(|c| c["kubernetes_master_ips"]
+                .as_array()
+                .is_some_and(|ips| !ips.is_empty())));
+        }
+        println!(
+            "list: GET /pks/v1/clusters of {n} clusters, {label}: {}",
+            stats(took.into_iter())
+        );
+    }
 }
 
 const QUOTAS: Quotas = Quotas {
@@ -59,13 +119,21 @@ const QUOTAS: Quotas = Quotas {
     plan1: Some(1000),
 };
 
-/// Provisions `n` clusters, `concurrency` at a time: (total, request latencies).
+/// One provision request: its latency from the client, and what the broker's `Server-Timing`
+/// says of it — the broker's own work and the time it waited for the Director.
+struct Sample {
+    latency: Duration,
+    own: Duration,
+    director: Duration,
+}
+
+/// Provisions `n` clusters, `concurrency` at a time: (total, one sample per request).
 async fn provision_many(
     osb: &Osb,
     plan: &str,
     n: usize,
     concurrency: usize,
-) -> (Duration, Vec<Duration>) {
+) -> (Duration, Vec<Sample>) {
     let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -82,6 +150,8 @@ async fn provision_many(
                 .await;
             let latency = sent.elapsed();
             assert_eq!(r.status, 202, "{:#}", r.body);
+            let own = r.timing("broker").expect("the broker's Server-Timing");
+            let director = r.timing("director").expect("the broker's Server-Timing");
             let operation = r.body["operation"].as_str().unwrap().to_owned();
             loop {
                 let last = osb.last_operation(&id, &operation).await;
@@ -92,14 +162,18 @@ async fn provision_many(
                     _ => panic!("{id}: {:#}", last.body),
                 }
             }
-            latency
+            Sample {
+                latency,
+                own: Duration::from_secs_f64(own / 1000.0),
+                director: Duration::from_secs_f64(director / 1000.0),
+            }
         });
     }
-    let mut latencies = Vec::with_capacity(n);
+    let mut samples = Vec::with_capacity(n);
     while let Some(done) = tasks.join_next().await {
-        latencies.push(done.unwrap());
+        samples.push(done.unwrap());
     }
-    (started.elapsed(), latencies)
+    (started.elapsed(), samples)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -112,20 +186,39 @@ async fn provision(n: usize, concurrency: usize) {
     let guid = deploy_pks_for_broker(&api, QUOTAS).await;
     let osb = Osb::of(&api, &guid).await;
     let plan = osb.plan_id("small").await;
-    let (total, mut latencies) = provision_many(&osb, &plan, n, concurrency).await;
-    latencies.sort();
-    let mean = latencies.iter().map(|d| ms(*d)).sum::<f64>() / latencies.len().max(1) as f64;
-    let at = |q: f64| ms(latencies[((latencies.len() as f64 - 1.0) * q).round() as usize]);
+    let (total, samples) = provision_many(&osb, &plan, n, concurrency).await;
     println!(
         "provision: {n} clusters, {concurrency} at a time, zero VM latency: total {:.2} s, \
-         {:.1} ms of wall time per cluster; broker's own time per cluster (PUT until 202): \
-         mean {mean:.1} ms, p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+         {:.1} ms of wall time per cluster",
         total.as_secs_f64(),
         ms(total) / n as f64,
+    );
+    println!(
+        "  request latency (PUT until 202, from the client): {}",
+        stats(samples.iter().map(|s| s.latency))
+    );
+    println!(
+        "  the broker's own time (Server-Timing broker): {}",
+        stats(samples.iter().map(|s| s.own))
+    );
+    println!(
+        "  waiting for the Director (Server-Timing director): {}",
+        stats(samples.iter().map(|s| s.director))
+    );
+}
+
+/// Mean, p50, p95 and max of some durations.
+fn stats(durations: impl Iterator<Item = Duration>) -> String {
+    let mut sorted: Vec<Duration> = durations.collect();
+    sorted.sort();
+    let mean = sorted.iter().map(|d| ms(*d)).sum::<f64>() / sorted.len().max(1) as f64;
+    let at = |q: f64| ms(sorted[((sorted.len() as f64 - 1.0) * q).round() as usize]);
+    format!(
+        "mean {mean:.1} ms, p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
         at(0.5),
         at(0.95),
-        at(1.0),
-    );
+        at(1.0)
+    )
 }
 
 async fn upgrade(n: usize, latency_ms: usize) {

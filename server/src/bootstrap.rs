@@ -11,10 +11,12 @@ use crate::{Error, Result};
 pub const INITIAL_PASSWORD_FILE: &str = "initial-admin-password";
 
 /// Creates the first administrator when there is no user at all. A later start never changes an
-/// existing user, whatever the environment says.
+/// existing user, whatever the environment says; it removes the generated password's file once
+/// that password no longer signs in (changed, reset, or the user deleted), so a plaintext
+/// password does not outlive its use.
 pub async fn ensure_first_admin(store: &Store, config: &ServeConfig) -> Result<()> {
     if store.users().count().await? > 0 {
-        return Ok(());
+        return forget_used_initial_password(store, config).await;
     }
     let username = config.admin_user.trim();
     if username.is_empty() {
@@ -36,6 +38,33 @@ pub async fn ensure_first_admin(store: &Store, config: &ServeConfig) -> Result<(
         );
     } else {
         println!("Created the first administrator '{username}' with the password from TILEWORKS_ADMIN_PASSWORD.");
+    }
+    Ok(())
+}
+
+/// Removes `initial-admin-password` when its password no longer signs in as the first
+/// administrator. A file that cannot be read or removed is reported, never fatal.
+async fn forget_used_initial_password(store: &Store, config: &ServeConfig) -> Result<()> {
+    let path = config.data.path.join(INITIAL_PASSWORD_FILE);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(()); // no file (the usual case), or unreadable: nothing to compare
+    };
+    let password = text.trim_end_matches(['\r', '\n']);
+    let still_valid = store
+        .users()
+        .authenticate(config.admin_user.trim(), password)
+        .await?
+        .is_some();
+    if !still_valid {
+        match std::fs::remove_file(&path) {
+            Ok(()) => println!(
+                "Removed {}: the generated first password no longer signs in.",
+                path.display()
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, path = %path.display(), "removing the used initial admin password")
+            }
+        }
     }
     Ok(())
 }

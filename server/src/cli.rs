@@ -74,6 +74,19 @@ pub enum AdminCommand {
         /// exported.
         #[arg(long)]
         director_url: Option<String>,
+        /// The certificate Tileworks serves (`serve --tls-cert`, the same variable): exported
+        /// with its key, sealed, so the imported Tileworks serves it too. A certificate set
+        /// through the API is in the database and exported without it.
+        #[arg(long, env = "TILEWORKS_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The key of --tls-cert (`serve --tls-key`).
+        #[arg(long, env = "TILEWORKS_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
+        /// The object store the installation keeps tiles and stemcells in (`serve
+        /// --object-store-url`, the same variables): the files this data dir has not cached are
+        /// downloaded first, so the export carries them all.
+        #[arg(long = "object-store-url", env = "TILEWORKS_OBJECT_STORE_URL")]
+        object_store_url: Option<String>,
         #[command(flatten)]
         data: DataDir,
     },
@@ -195,8 +208,20 @@ pub fn main() -> ExitCode {
             Some(Command::Admin(AdminCommand::ExportInstallation {
                 output,
                 director_url,
+                tls_cert,
+                tls_key,
+                object_store_url,
                 data,
-            })) => export_installation(&output, director_url, &data).await,
+            })) => {
+                export_installation(
+                    &output,
+                    director_url,
+                    tls_cert.zip(tls_key),
+                    object_store_url.as_deref(),
+                    &data,
+                )
+                .await
+            }
             Some(Command::Admin(AdminCommand::ImportInstallation { file, data })) => {
                 import_installation(&file, &data).await
             }
@@ -335,17 +360,13 @@ async fn change_decryption_passphrase(data: &DataDir) -> crate::Result<()> {
 async fn export_installation(
     output: &std::path::Path,
     director_url: Option<String>,
+    tls_files: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    object_store_url: Option<&str>,
     data: &DataDir,
 ) -> crate::Result<()> {
     use crate::installation_archive::{DirectorReference, Exporter};
+    let files = crate::files::Files::open(&data.path, object_store_url).await?;
     let store = crate::store::Store::open_data(data).await?;
-    if store.backend() != crate::store::Backend::Sqlite {
-        return Err(crate::Error::Refused(
-            "the database is PostgreSQL (--database-url): copy it with pg_dump and the data dir \
-             with it; an installation export carries a SQLite database"
-                .into(),
-        ));
-    }
     let passphrase = read_password("Decryption passphrase: ")?;
     let key = crate::passphrase::unlock(&store, &passphrase).await?;
     let director = match director_url {
@@ -353,6 +374,8 @@ async fn export_installation(
         Some(url) => DirectorReference::External { url },
     };
     let made = Exporter::new(&data.path, key, director)
+        .with_tls_files(tls_files)
+        .with_files(files)
         .export(&store)
         .await?;
     let target = output.to_path_buf();
@@ -372,7 +395,7 @@ async fn export_installation(
     })
     .await
     .map_err(|e| crate::Error::Internal(format!("writing the export: {e}")))??;
-    crate::audit::record(
+    if let Err(err) = crate::audit::record(
         &store,
         crate::audit::Entry {
             kind: crate::audit::Kind::Reveal,
@@ -387,7 +410,14 @@ async fn export_installation(
             body: None,
         },
     )
-    .await;
+    .await
+    {
+        // The trail fails closed for reveals: an export it could not record is not kept.
+        let _ = std::fs::remove_file(output);
+        return Err(crate::Error::AuditUnavailable(format!(
+            "the export was not kept: recording it failed ({err})"
+        )));
+    }
     println!(
         "Exported the installation to {} ({} bytes); import it with the same decryption \
          passphrase.",
@@ -399,9 +429,6 @@ async fn export_installation(
 
 async fn import_installation(file: &std::path::Path, data: &DataDir) -> crate::Result<()> {
     let store = crate::store::Store::open_data(data).await?;
-    if store.backend() != crate::store::Backend::Sqlite {
-        return Err(crate::installation_archive::postgres_refusal());
-    }
     if !crate::setup::is_fresh(&store).await? {
         return Err(crate::setup::already_set_up());
     }

@@ -54,6 +54,14 @@ pub struct ServeConfig {
     #[arg(long, env = "TILEWORKS_SETUP", value_enum, default_value_t = crate::setup::SetupMode::Auto)]
     pub setup: crate::setup::SetupMode,
 
+    /// Keep tiles and stemcells in an S3-compatible object store, `s3://BUCKET[/PREFIX]`, instead
+    /// of the data dir alone: replicas on separate machines share files this way, each
+    /// replica's data dir caching the store. Credentials, region and endpoint come from
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_ENDPOINT_URL (`http://`
+    /// allowed).
+    #[arg(long = "object-store-url", env = "TILEWORKS_OBJECT_STORE_URL")]
+    pub object_store_url: Option<String>,
+
     #[command(flatten)]
     pub director: DirectorFlags,
 
@@ -93,6 +101,16 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub sessions: crate::auth::sessions::SessionPolicy,
+
+    /// How many days audit entries are kept: older ones are pruned in the background (at start
+    /// and hourly), each prune recorded as an entry of its own.
+    #[arg(
+        long = "audit-retention-days",
+        env = "TILEWORKS_AUDIT_RETENTION_DAYS",
+        default_value_t = crate::audit::retention::DEFAULT_DAYS,
+        value_parser = clap::value_parser!(u32).range(1..=crate::audit::retention::MAX_DAYS as i64)
+    )]
+    pub audit_retention_days: u32,
 }
 
 /// Which BOSH Director Tileworks deploys to. Without `--director-url` it starts the Director

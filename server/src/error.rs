@@ -43,6 +43,10 @@ pub enum Error {
     Refused(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// The audit trail could not record a credential reveal, so the credential was not handed
+    /// out (503: the trail fails closed for reveals).
+    #[error("audit trail unavailable: {0}")]
+    AuditUnavailable(String),
     #[error("internal: {0}")]
     Internal(String),
     /// Input with findings on several references (validation): 422 with all of them.
@@ -83,6 +87,15 @@ pub enum Error {
     Director {
         call: String,
         status: Option<u16>,
+        message: String,
+    },
+    /// The object store holding Tileworks's files (`crate::files`, `--object-store-url`) failed
+    /// or answered unexpectedly: the store's URL, what Tileworks was doing and the store's (or
+    /// the transport's) message. 502, like a failed Director call.
+    #[error("object store {store}: {action}: {message}")]
+    ObjectStore {
+        store: String,
+        action: String,
         message: String,
     },
     /// An Open Service Broker API refusal, answered in the OSB shape
@@ -154,7 +167,8 @@ impl Error {
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Director { .. } => StatusCode::BAD_GATEWAY,
+            Error::AuditUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Director { .. } | Error::ObjectStore { .. } => StatusCode::BAD_GATEWAY,
             Error::Osb { status, .. } => {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
             }
@@ -269,6 +283,11 @@ impl IntoResponse for Error {
                 Json(json!({"errors": {"base": [format!("{what} not found")]}})),
             )
                 .into_response(),
+            Error::AuditUnavailable(message) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"errors": {"base": [message]}})),
+            )
+                .into_response(),
             Error::InstallationRunning(id) => (
                 StatusCode::CONFLICT,
                 Json(json!({
@@ -279,8 +298,9 @@ impl IntoResponse for Error {
                 })),
             )
                 .into_response(),
-            // The Director's message names the deployment or task; it holds no secrets.
-            Error::Director { .. } => (
+            // The Director's message names the deployment or task; the object store's names the
+            // object (credentials never enter a message: they stay in the store's client).
+            Error::Director { .. } | Error::ObjectStore { .. } => (
                 StatusCode::BAD_GATEWAY,
                 Json(json!({"errors": {"base": [self.to_string()]}})),
             )
@@ -338,10 +358,16 @@ mod tests {
             Error::TooLarge("big".into()),
             Error::MethodNotAllowed("PUT /x".into()),
             Error::NotFound("x".into()),
+            Error::AuditUnavailable("no trail".into()),
             Error::Director {
                 call: "GET /info".into(),
                 status: Some(500),
                 message: "down".into(),
+            },
+            Error::ObjectStore {
+                store: "s3://tiles".into(),
+                action: "uploading tiles/t.pivotal".into(),
+                message: "connection refused".into(),
             },
             Error::Internal("boom".into()),
             Error::Osb {

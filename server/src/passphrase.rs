@@ -24,8 +24,8 @@ use crate::{Error, Result};
 /// The environment variable that sets the passphrase on the first start and unlocks later ones.
 pub const ENV: &str = "TILEWORKS_DECRYPTION_PASSPHRASE";
 
-/// The shortest passphrase accepted when one is set or changed.
-pub const MIN_LEN: usize = 12;
+/// The shortest passphrase accepted when one is set or changed (the Settings page says it too).
+pub const MIN_LEN: usize = app::pages::decryption_passphrase::MIN_LEN;
 
 const KDF: &str = "argon2id";
 /// argon2's version 1.3 (0x13), the only one used.

@@ -181,46 +181,16 @@ fn read_text(reader: &mut impl Read, limit: u64, what: &str, path: &str) -> Resu
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use flate2::write::GzEncoder;
+    use crate::release_tarball;
 
-    /// A gzip tar of `files` (path, bytes).
-    pub(crate) fn tgz(files: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut builder = tar::Builder::new(GzEncoder::new(Vec::new(), Default::default()));
-        for (path, bytes) in files {
-            let mut header = tar::Header::new_gnu();
-            header.set_size(bytes.len() as u64);
-            header.set_mode(0o644);
-            header.set_cksum();
-            builder.append_data(&mut header, path, *bytes).unwrap();
-        }
-        builder.into_inner().unwrap().finish().unwrap()
+    fn tgz(files: &[(&str, &[u8])]) -> Vec<u8> {
+        release_tarball::tgz(files).unwrap()
     }
 
-    /// A release tarball laid out as `bosh create-release --tarball` lays it out.
-    pub(crate) fn release_tgz(name: &str, version: &str, jobs: &[(&str, &[&str])]) -> Vec<u8> {
-        let mut mf = format!("name: {name}\nversion: {version}\njobs:\n");
-        let mut job_files = Vec::new();
-        for (job, properties) in jobs {
-            mf.push_str(&format!(
-                "- name: {job}\n  version: abc\n  fingerprint: abc\n"
-            ));
-            let mut spec = format!("---\nname: {job}\ntemplates: {{}}\nproperties:\n");
-            for p in *properties {
-                spec.push_str(&format!("  {p}:\n    description: a setting\n"));
-            }
-            job_files.push((
-                format!("./jobs/{job}.tgz"),
-                tgz(&[("./job.MF", spec.as_bytes())]),
-            ));
-        }
-        let mut files: Vec<(&str, &[u8])> = vec![("./release.MF", mf.as_bytes())];
-        for (path, bytes) in &job_files {
-            files.push((path.as_str(), bytes.as_slice()));
-        }
-        files.push(("./packages/big.tgz", b"package bytes"));
-        tgz(&files)
+    fn release_tgz(name: &str, version: &str, jobs: &[(&str, &[&str])]) -> Vec<u8> {
+        release_tarball::release_tgz(name, version, jobs).unwrap()
     }
 
     #[test]

@@ -11,8 +11,9 @@
 //!
 //! A certificate and key are accepted only as a pair: PEM certificates (a chain allowed, the
 //! leaf first), a PEM private key (PKCS#8, PKCS#1 or SEC1) rustls can sign with, whose public
-//! key is the leaf's. Anything else is `422` naming `certificate` or `private_key`. The key
-//! is never shown.
+//! key is the leaf's, and a leaf that has not expired (serving one would only make every
+//! client refuse Tileworks). Anything else is `422` naming `certificate` or `private_key`. The
+//! key is never shown.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,6 +41,36 @@ pub struct Shown {
     pub certificate: Option<String>,
     /// Set through the API (else the command line's).
     pub custom: bool,
+    /// Tileworks serves HTTPS (started with `--tls-cert`); else there is nothing to replace.
+    pub https: bool,
+}
+
+/// What the Settings page shows of the served chain's first certificate ([`describe`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leaf {
+    pub subject: String,
+    pub issuer: String,
+    /// Subject alternative names: DNS names, then IP addresses.
+    pub names: Vec<String>,
+    /// Unix seconds.
+    pub not_after: i64,
+}
+
+/// Reads the first certificate of a PEM chain.
+pub fn describe(certificate: &str) -> Result<Leaf> {
+    let unreadable = |e: tiles::Error| Error::Internal(format!("the served certificate: {e}"));
+    let info = tiles::credentials::certificate_info(certificate).map_err(unreadable)?;
+    let names = tiles::credentials::certificate_names(certificate).map_err(unreadable)?;
+    Ok(Leaf {
+        subject: info.subject,
+        issuer: info.issuer,
+        names: names
+            .dns_names
+            .into_iter()
+            .chain(names.ip_addresses)
+            .collect(),
+        not_after: info.not_after,
+    })
 }
 
 /// The service. Cheap to clone.
@@ -96,12 +127,14 @@ impl TlsCertificate {
             return Ok(Shown {
                 certificate: None,
                 custom: false,
+                https: false,
             });
         }
         if let Some(stored) = self.stored().await? {
             return Ok(Shown {
                 certificate: Some(stored.certificate),
                 custom: true,
+                https: true,
             });
         }
         let certificate = match &self.inner.files {
@@ -113,6 +146,7 @@ impl TlsCertificate {
         Ok(Shown {
             certificate,
             custom: false,
+            https: true,
         })
     }
 
@@ -120,7 +154,7 @@ impl TlsCertificate {
     pub async fn set(&self, certificate: &str, private_key: &str) -> Result<()> {
         validate_pair(certificate, private_key)?;
         let Some(live) = &self.inner.live else {
-            return Err(Error::Conflict(
+            return Err(Error::Refused(
                 "Tileworks serves plain HTTP (started without --tls-cert): there is no TLS \
                  certificate to replace"
                     .into(),
@@ -158,6 +192,37 @@ impl TlsCertificate {
     }
 }
 
+/// Makes a copy of the database (an installation export's, `crate::installation_archive`)
+/// carry the certificate this Tileworks serves, so an import serves it again: one set through
+/// the API is in the copy already; otherwise the command line's pair (`files`) is read and
+/// stored in the copy's `sealed_settings` as if it had been set through the API, its key sealed
+/// under the data key like every other. Nothing without HTTPS.
+pub async fn carry_into(
+    copy: &Store,
+    sealer: &Sealer,
+    files: Option<&(PathBuf, PathBuf)>,
+) -> Result<()> {
+    let Some((cert, key)) = files else {
+        return Ok(());
+    };
+    if copy.keyring().sealed_setting(SETTING).await?.is_some() {
+        return Ok(());
+    }
+    let read = |path: &PathBuf| {
+        std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("reading the TLS file {}", path.display()), e))
+    };
+    let stored = Stored {
+        certificate: read(cert)?,
+        private_key: read(key)?,
+    };
+    let plain = serde_json::to_vec(&stored)
+        .map_err(|e| Error::Internal(format!("encoding the TLS certificate: {e}")))?;
+    copy.keyring()
+        .put_sealed_setting(SETTING, &sealer.seal(&plain)?)
+        .await
+}
+
 async fn reload(live: &RustlsConfig, stored: &Stored) -> Result<()> {
     live.reload_from_pem(
         stored.certificate.clone().into_bytes(),
@@ -188,6 +253,22 @@ pub fn validate_pair(certificate: &str, private_key: &str) -> Result<()> {
         tiles::Error::Invalid { message, .. } => Error::invalid("certificate", message),
         other => Error::invalid("certificate", other.to_string()),
     })?;
+    let info = tiles::credentials::certificate_info(certificate)
+        .map_err(|e| Error::invalid("certificate", e.to_string()))?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    if info.not_after < now {
+        let when = time::OffsetDateTime::from_unix_timestamp(info.not_after)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default();
+        return Err(Error::invalid(
+            "certificate",
+            format!("has expired (it was valid until {when})"),
+        ));
+    }
     let key = PrivateKeyDer::from_pem_slice(private_key.as_bytes())
         .map_err(|e| Error::invalid("private_key", format!("is not a PEM private key: {e}")))?;
     let signer = rustls::crypto::ring::sign::any_supported_type(&key).map_err(|e| {
@@ -247,6 +328,27 @@ mod tests {
             field_of(validate_pair(&key, &key).unwrap_err()),
             "certificate"
         );
+    }
+
+    #[test]
+    fn an_expired_certificate_is_refused_and_a_served_one_described() {
+        let mut params = rcgen::CertificateParams::new(vec!["old.example.com".to_owned()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let err = validate_pair(&cert.pem(), &key.serialize_pem()).unwrap_err();
+        assert!(
+            matches!(&err, Error::Invalid { field, message } if field == "certificate" && message.contains("expired") && message.contains("2021-01-01")),
+            "{err:?}"
+        );
+
+        let c = rcgen::generate_simple_self_signed(vec!["a.example.com".into(), "10.0.0.5".into()])
+            .unwrap();
+        let leaf = describe(&c.cert.pem()).unwrap();
+        assert_eq!(leaf.names, vec!["a.example.com", "10.0.0.5"]);
+        assert!(leaf.subject.contains("rcgen"), "{leaf:?}");
+        assert!(leaf.not_after > time::OffsetDateTime::now_utc().unix_timestamp());
     }
 
     #[test]

@@ -653,6 +653,21 @@ async fn a_stale_director_save_is_409_and_says_what_changed() {
         )
         .await;
     assert_eq!(b3.status, 200);
+    assert_eq!(b3.body["config_version"], version + 2);
+    // The same values again (om re-sends a whole configuration on every run) change nothing:
+    // the version stays, so an editor who read it is not made stale by a no-op.
+    for _ in 0..2 {
+        let same = api
+            .send(
+                Method::PUT,
+                "/api/v0/staged/director/properties",
+                Some(&json!({"director_configuration": {"ntp_servers_string": "ntp.b.example"}})),
+                Some(version + 2),
+            )
+            .await;
+        assert_eq!(same.status, 200, "{:#}", same.body);
+        assert_eq!(same.body["config_version"], version + 2);
+    }
 }
 
 #[tokio::test]

@@ -113,6 +113,83 @@ async fn a_tile_with_lint_errors_is_refused_with_the_findings() {
         .all(|p| p["name"] != "broken"));
 }
 
+/// What Ops Manager tolerates is imported and reported: a selector default naming no option.
+const TOLERATED_METADATA: &str = "name: tolerant
+product_version: 1.0.0
+metadata_version: '2.1'
+label: Tolerant
+icon_image: iVBORw0KGgo=
+minimum_version_for_upgrade: 0.0.1
+rank: 1
+stemcell_criteria: {os: ubuntu-xenial, version: '97.1'}
+form_types:
+- name: main
+  label: Main
+  property_inputs:
+  - reference: .properties.mode
+    label: Mode
+    selector_property_inputs:
+    - reference: .properties.mode.simple
+      label: Simple
+property_blueprints:
+- name: mode
+  type: selector
+  configurable: true
+  default: non-existant-value
+  option_templates:
+  - name: simple
+    select_value: Simple
+";
+
+#[tokio::test]
+async fn a_tile_with_lint_warnings_imports_and_shows_them_in_the_answer_and_on_its_page() {
+    let server = TestServer::start();
+    let api = Api::login(&server).await;
+    let r = api
+        .upload(
+            "tolerant.pivotal",
+            pivotal(&[("metadata/tolerant.yml", TOLERATED_METADATA.as_bytes(), true)]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    assert_eq!(r.body["outcome"], "imported");
+    let warnings = r.body["product"]["lint_warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let warning = warnings[0].as_str().unwrap();
+    for part in [
+        "metadata.property_blueprints[0].default: ",
+        "`non-existant-value`",
+        "[selector-default]",
+        "(metadata line 22, column 3)",
+    ] {
+        assert!(warning.contains(part), "{part} in {warning}");
+    }
+    // The list of available products carries them too, as does the product's settings page.
+    let list = api
+        .ok(Method::GET, "/api/v0/available_products", None)
+        .await;
+    let listed = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "tolerant")
+        .unwrap();
+    assert_eq!(listed["lint_warnings"], json!([warning]));
+    let guid = api.stage("tolerant", "1.0.0").await;
+    let browser = browser();
+    log_in(&browser, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    let html = get_page(&browser, &server, &format!("/products/{guid}/settings")).await;
+    assert!(html.contains("product-lint-warnings"), "{html}");
+    assert!(
+        html.contains("names no option (select_values: Simple)"),
+        "{html}"
+    );
+    // A tile without warnings shows no such list.
+    let pks = api.stage(PKS, tiles::products::PKS_VERSION).await;
+    let html = get_page(&browser, &server, &format!("/products/{pks}/settings")).await;
+    assert!(!html.contains("product-lint-warnings"));
+}
+
 #[tokio::test]
 async fn hostile_archives_are_refused_and_nothing_is_written_outside_the_store() {
     let server = TestServer::start();

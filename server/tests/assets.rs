@@ -29,13 +29,24 @@ fn release_site() -> tempfile::TempDir {
         ),
         (format!("tileworks.{HASH}_bg.wasm"), "\0asm-not-really"),
         (format!("tileworks.{HASH}.css"), "body{margin:0}\n"),
+        // What splitting adds: the loader script and the lazy pages' modules.
+        (
+            format!("tileworks.{HASH}.split.js"),
+            "import { initSync } from \"./tileworks.{HASH}.js\";\n",
+        ),
+        (
+            format!("tileworks.{HASH}.split___users_route__view_42.wasm"),
+            "\0asm-split",
+        ),
+        (format!("tileworks.{HASH}.chunk_3.wasm"), "\0asm-chunk"),
     ] {
         std::fs::write(pkg.join(&name), body).unwrap();
         std::fs::write(pkg.join(format!("{name}.br")), format!("brotli of {name}")).unwrap();
         std::fs::write(pkg.join(format!("{name}.gz")), format!("gzip of {name}")).unwrap();
     }
-    // An unhashed file (as a debug build names them).
+    // Unhashed files (as a debug build names them).
     std::fs::write(pkg.join("tileworks.js"), "debug build\n").unwrap();
+    std::fs::write(pkg.join("chunk_3.wasm"), "\0asm-debug-chunk").unwrap();
     site
 }
 
@@ -110,6 +121,61 @@ async fn precompressed_assets_are_chosen_by_accept_encoding_and_never_compressed
         let r = client.get(server.at(&path)).send().await.unwrap();
         assert_eq!(r.status(), 404, "{path}");
     }
+}
+
+#[tokio::test]
+async fn the_split_modules_and_their_loader_are_served_like_the_main_module() {
+    let site = release_site();
+    let server = TestServer::start_with(
+        &["--site-root", site.path().to_str().unwrap()],
+        Some(ADMIN_PASSWORD),
+    );
+    let client = client();
+    for (file, content_type) in [
+        (
+            format!("tileworks.{HASH}.split___users_route__view_42.wasm"),
+            "application/wasm",
+        ),
+        (format!("tileworks.{HASH}.chunk_3.wasm"), "application/wasm"),
+        (
+            format!("tileworks.{HASH}.split.js"),
+            "text/javascript; charset=utf-8",
+        ),
+    ] {
+        let r = client
+            .get(server.at(&format!("/pkg/{file}")))
+            .header(ACCEPT_ENCODING, "gzip, deflate, br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{file}");
+        assert_eq!(header(&r, CONTENT_TYPE), content_type, "{file}");
+        assert_eq!(header(&r, CONTENT_ENCODING), "br", "{file}");
+        assert_eq!(
+            header(&r, CACHE_CONTROL),
+            "public, max-age=31536000, immutable",
+            "{file}"
+        );
+        let etag = header(&r, ETAG);
+        assert_eq!(r.text().await.unwrap(), format!("brotli of {file}"));
+        let again = client
+            .get(server.at(&format!("/pkg/{file}")))
+            .header(ACCEPT_ENCODING, "gzip, deflate, br")
+            .header(IF_NONE_MATCH, &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{file}");
+    }
+    // A debug build's chunk has wasm-split's own name: revalidated every time.
+    let debug = client
+        .get(server.at("/pkg/chunk_3.wasm"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(debug.status(), 200);
+    assert_eq!(header(&debug, CONTENT_TYPE), "application/wasm");
+    assert_eq!(header(&debug, CACHE_CONTROL), "no-cache");
 }
 
 #[tokio::test]

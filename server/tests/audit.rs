@@ -3,7 +3,9 @@
 //! secret the test saw anywhere in the whole `audit_events` table; writes, sign-ins (with the
 //! user name, failures too) and refusals are recorded with filtered bodies; the table refuses
 //! UPDATE and DELETE; only administrators read it (API and page); the API pages, filters,
-//! exports JSON lines and names a bad filter in a 422.
+//! exports JSON lines and names a bad filter in a 422; entries older than the retention period
+//! are pruned, each prune an entry of its own; a reveal the trail cannot record is withheld.
+//! It runs on SQLite and on PostgreSQL (the tables are read from the server's own database).
 
 mod common;
 mod support;
@@ -52,18 +54,33 @@ fn enc(text: &str) -> String {
         .collect()
 }
 
-/// Every row of the whole audit table, every column, read from the database file itself.
+/// The server's own database, opened beside it: its PostgreSQL database when the suite runs on
+/// PostgreSQL (`TestServer::database_url`), else the data dir's SQLite file.
+async fn database(server: &TestServer) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    let url = server.database_url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}",
+            server.data_dir.path().join("tileworks.db").display()
+        )
+    });
+    sqlx::AnyPool::connect(&url).await.unwrap()
+}
+
+/// Every row of the whole audit table, every column, read from the database itself.
 async fn whole_table(server: &TestServer) -> String {
-    let url = format!(
-        "sqlite://{}",
-        server.data_dir.path().join("tileworks.db").display()
-    );
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT json_object('id', id, 'time', time, 'principal', principal, 'role', role, \
+    let pool = database(server).await;
+    let object = if server.database_url.is_some() {
+        "json_build_object"
+    } else {
+        "json_object"
+    };
+    let rows: Vec<(String,)> = sqlx::query_as(&format!(
+        "SELECT CAST({object}('id', id, 'time', time, 'principal', principal, 'role', role, \
          'address', address, 'method', method, 'route', route, 'target', target, \
-         'status', status, 'result', result, 'kind', kind, 'body', body) FROM audit_events",
-    )
+         'status', status, 'result', result, 'kind', kind, 'body', body) AS TEXT) \
+         FROM audit_events"
+    ))
     .fetch_all(&pool)
     .await
     .unwrap();
@@ -573,11 +590,7 @@ async fn the_table_is_append_only() {
     let server = TestServer::start();
     let api = Api::login(&server).await;
     assert!(!events(&api, "").await.is_empty());
-    let url = format!(
-        "sqlite://{}",
-        server.data_dir.path().join("tileworks.db").display()
-    );
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let pool = database(&server).await;
     let before: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_events")
         .fetch_one(&pool)
         .await
@@ -605,6 +618,90 @@ async fn the_table_is_append_only() {
     .unwrap();
     assert_eq!(after.0, before.0, "nothing was deleted");
     pool.close().await;
+}
+
+/// With a 30-day retention, back-dated entries are pruned at start (the pruner's first run) and
+/// the prune is recorded with its count and cutoff; an entry inside the period stays, and the
+/// database refuses to delete it (the cutoff the prune recorded is what it lets go). The period is shown in the API and on the page.
+#[tokio::test]
+async fn entries_older_than_the_retention_period_are_pruned_and_the_prune_recorded() {
+    let mut server =
+        TestServer::start_with(&["--audit-retention-days", "30"], Some(ADMIN_PASSWORD));
+    let pool = database(&server).await;
+    let days_ago = |days: i64| {
+        (time::OffsetDateTime::now_utc() - time::Duration::days(days))
+            .replace_nanosecond(0)
+            .unwrap()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let insert = |time: String, target: &'static str| {
+        sqlx::query(
+            "INSERT INTO audit_events (time, principal, method, route, target, status, result, \
+             kind) VALUES ($1, 'old-admin', 'PUT', '/api/v0/staged', $2, 200, 'success', 'write')",
+        )
+        .bind(time)
+        .bind(target)
+    };
+    for (time, target) in [
+        ("2020-01-01T00:00:00Z".to_owned(), "/backdated/2020"),
+        (days_ago(400), "/backdated/400"),
+        (days_ago(31), "/backdated/31"),
+        (days_ago(29), "/backdated/29"),
+    ] {
+        insert(time, target).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+
+    // The pruner runs at start.
+    server.restart();
+    let api = Api::login(&server).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let prune = loop {
+        let found = events(&api, "principal=tileworks").await;
+        if let Some(prune) = found.into_iter().next() {
+            break prune;
+        }
+        assert!(Instant::now() < deadline, "no prune was recorded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(prune["principal"], "tileworks", "{prune:#}");
+    assert_eq!(prune["kind"], "write", "{prune:#}");
+    assert_eq!(prune["body"]["pruned"], 3, "{prune:#}");
+    assert_eq!(prune["body"]["retention_days"], 30, "{prune:#}");
+    let cutoff = prune["body"]["cutoff"].as_str().unwrap().to_owned();
+    assert!(
+        days_ago(31) < cutoff && cutoff < days_ago(29),
+        "{cutoff} is not 30 days ago"
+    );
+    let left: Vec<String> = events(&api, "principal=old-admin")
+        .await
+        .iter()
+        .map(|e| e["target"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(left, vec!["/backdated/29"]);
+    // Recent entries stayed (this very sign-in, the first start's).
+    assert!(!events(&api, "kind=sign_in").await.is_empty());
+
+    // The entry inside the period cannot be deleted by anyone but a later prune.
+    let pool = database(&server).await;
+    let err = sqlx::query("DELETE FROM audit_events WHERE target = '/backdated/29'")
+        .execute(&pool)
+        .await
+        .expect_err("deleted inside the retention period");
+    assert!(err.to_string().contains("append-only"), "{err}");
+    pool.close().await;
+
+    // Shown where the trail is read.
+    let page = api.get("/api/v0/audit_events?per_page=1").await;
+    assert_eq!(page.body["retention_days"], 30, "{:#}", page.body);
+    let browser = browser();
+    log_in(&browser, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    let html = get_page(&browser, &server, "/audit").await;
+    assert!(
+        html.contains("Entries are kept 30 days (--audit-retention-days)"),
+        "{html}"
+    );
 }
 
 #[tokio::test]
@@ -798,5 +895,244 @@ async fn the_api_pages_filters_exports_and_names_bad_filters() {
         html.contains("kind: &#x27;everything&#x27; is not a kind")
             || html.contains("kind: 'everything' is not a kind"),
         "{html}"
+    );
+}
+
+/// The value every probe carries; it must appear nowhere in the trail.
+const PROBE_SECRET: &str = "Tw-Audit-Probe-Secret-7f3c1e";
+
+/// The bodies each state-changing route is sent: the secret under credential keys, under
+/// innocuous ones (an om collection's secret field, an IaaS option, a certificate's key, a
+/// passphrase, a user's password, the setup's fields), as a property value, inside JSON text
+/// inside a string, in a form (plain and as a JSON document posted as one), in JSON that does
+/// not parse, in multipart and in text. Each names a `marker` under `name`, which the filter
+/// keeps, so the test sees that the bodies were recorded at all.
+fn probes(marker: &str) -> Vec<(String, Vec<u8>)> {
+    let s = PROBE_SECRET;
+    let json_body = json!({
+        "name": marker,
+        "note": s,
+        "value": s,
+        "properties": {
+            ".properties.plain_text": {"value": s},
+            ".properties.collection": {"value": [{"label": "x", "api_creds": {"secret": s}, "extra": s}]},
+        },
+        "iaas_configuration": {"project": s, "vcenter_password": s, "auth_json": s},
+        "ssl_certificate": {"certificate": s, "private_key": s},
+        "passphrase": s,
+        "decryption_passphrase": s,
+        "user": {"user_name": "probe", "password": s, "password_confirmation": s},
+        "setup": {"admin_password": s, "decryption_passphrase_confirmation": s},
+        "cert_pem": s,
+        "private_key_pem": s,
+        "nested_text": json!({"deeper": {"anything": s}}).to_string(),
+    });
+    let form = serde_urlencoded::to_string([
+        ("name", marker),
+        ("note", s),
+        (
+            "values_json",
+            &json!({".properties.x": s, "other": s}).to_string(),
+        ),
+        (".properties.creds#identity", s),
+        ("field[0][name]", s),
+    ])
+    .unwrap();
+    let probes: Vec<(&str, Vec<u8>)> = vec![
+        ("application/json", json_body.to_string().into_bytes()),
+        ("application/x-www-form-urlencoded", form.into_bytes()),
+        (
+            "application/x-www-form-urlencoded",
+            json!({"password": s, "name": marker})
+                .to_string()
+                .into_bytes(),
+        ),
+        (
+            "application/json",
+            format!("{{\"name\": \"{marker}\", \"password\": \"{s}\"").into_bytes(),
+        ),
+        (
+            "multipart/form-data; boundary=XyZ",
+            format!(
+                "--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n{s}\r\n--XyZ--\r\n"
+            )
+            .into_bytes(),
+        ),
+        ("text/plain", format!("password={s}").into_bytes()),
+    ];
+    let mut probes: Vec<(String, Vec<u8>)> = probes
+        .into_iter()
+        .map(|(content_type, body)| (content_type.to_owned(), body))
+        .collect();
+    // The secret in the content type's parameters.
+    probes.push((
+        format!("application/json; charset={s}"),
+        json!({"name": marker}).to_string().into_bytes(),
+    ));
+    probes
+}
+
+/// For every state-changing route of the gate's table, bodies carrying a known secret in
+/// every shape the filter must handle; then the whole trail — the API's export and every row
+/// and column of the `audit_events` table — holds the secret nowhere, while the bodies'
+/// markers show the bodies were recorded. (Other tables may hold what a handler accepted,
+/// sealed where it is a credential; `no_plaintext.rs` searches the whole data dir.)
+#[tokio::test]
+async fn no_body_sent_to_any_state_changing_route_leaves_its_secret_in_the_trail() {
+    use server::http::gate::ENTRY_POINTS;
+    let server = TestServer::start();
+    let mut api = Api::login(&server).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let (mut sent, mut routes) = (0, 0);
+    for (method, route, _) in ENTRY_POINTS {
+        if matches!(*method, "GET" | "HEAD" | "OPTIONS") {
+            continue;
+        }
+        let path: String = route
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "probe-target"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        routes += 1;
+        for (i, (content_type, body)) in probes(&format!("marker-{routes}")).into_iter().enumerate()
+        {
+            // The first probe also carries the secret in its query (a URL can hold a token).
+            let url = if i == 0 {
+                format!(
+                    "{path}?password={PROBE_SECRET}&access_token={PROBE_SECRET}\
+                     &q={PROBE_SECRET}&name=query-marker-{routes}"
+                )
+            } else {
+                path.clone()
+            };
+            let request = client
+                .request(method.parse().unwrap(), server.at(&url))
+                .bearer_auth(&api.token)
+                .header("content-type", content_type.as_str())
+                .header("sec-fetch-site", "same-origin")
+                .body(body);
+            let status = request.send().await.unwrap().status();
+            // A probe that ends the token (sign-out) is followed by a new sign-in.
+            if status == 401 {
+                api = Api::login(&server).await;
+            }
+            sent += 1;
+        }
+    }
+    assert!(sent > 100, "only {sent} probes");
+
+    let export = reqwest::Client::new()
+        .get(server.at("/api/v0/audit_events/export"))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200);
+    let exported = export.text().await.unwrap();
+    assert!(
+        !exported.contains(PROBE_SECRET),
+        "the export holds the secret"
+    );
+    // The bodies were recorded (their markers are there), and the unclassifiable ones as a
+    // note of their size and type.
+    // (Server functions that only read are not recorded; every other route is.)
+    let markers = (1..=routes)
+        .filter(|i| exported.contains(&format!("\"marker-{i}\"")))
+        .count();
+    assert!(
+        markers > routes / 2,
+        "only {markers} of {routes} routes' bodies recorded"
+    );
+    let query_markers = (1..=routes)
+        .filter(|i| exported.contains(&format!("name=query-marker-{i}\"")))
+        .count();
+    assert!(
+        query_markers > routes / 2,
+        "only {query_markers} of {routes} routes' queries recorded"
+    );
+    assert!(exported.contains("password=[FILTERED]&access_token=[FILTERED]&q=[FILTERED]"));
+    for note in [
+        "not JSON or a form",
+        "keys the filter cannot classify",
+        "an upload",
+    ] {
+        assert!(
+            exported.contains(note),
+            "no entry left a body out as {note}"
+        );
+    }
+    let table = whole_table(&server).await;
+    assert!(!table.contains(PROBE_SECRET), "the table holds the secret");
+}
+
+/// The trail fails closed for reveals: while the database refuses new entries (a trigger
+/// stands in for a full disk or a damaged table), a credential reveal is a 503 that hands out
+/// nothing, while a read that reveals nothing is answered as usual; once entries are accepted
+/// again the same reveal is answered and recorded.
+#[tokio::test]
+async fn a_reveal_the_trail_cannot_record_is_withheld() {
+    let server = TestServer::start();
+    let api = Api::login(&server).await;
+    configure_director(&api).await;
+    let reveal = "/api/v0/staged/director/properties?redact=false";
+    let open = api.get(reveal).await;
+    assert_eq!(open.status, 200, "{:#}", open.body);
+    assert!(open.body.to_string().contains(VCENTER_PASSWORD));
+
+    let pool = database(&server).await;
+    let (refuse, allow): (&[&str], &str) = if server.database_url.is_some() {
+        (
+            &[
+                "CREATE FUNCTION test_trail_refuses() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'the trail refuses entries (test)'; END; $$",
+                "CREATE TRIGGER test_trail_refuses BEFORE INSERT ON audit_events \
+                 FOR EACH ROW EXECUTE FUNCTION test_trail_refuses()",
+            ],
+            "DROP TRIGGER test_trail_refuses ON audit_events",
+        )
+    } else {
+        (
+            &[
+                "CREATE TRIGGER test_trail_refuses BEFORE INSERT ON audit_events \
+               BEGIN SELECT RAISE(ABORT, 'the trail refuses entries (test)'); END",
+            ],
+            "DROP TRIGGER test_trail_refuses",
+        )
+    };
+    for statement in refuse {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
+    let withheld = api.get(reveal).await;
+    assert_eq!(withheld.status, 503, "{:#}", withheld.body);
+    let text = withheld.body.to_string();
+    assert!(!text.contains(VCENTER_PASSWORD), "{text}");
+    assert!(
+        text.contains("audit trail could not record this credential reveal"),
+        "{text}"
+    );
+    // The redacted read reveals nothing and is not recorded: it is answered.
+    let redacted = api.get("/api/v0/staged/director/properties").await;
+    assert_eq!(redacted.status, 200, "{:#}", redacted.body);
+    assert!(!redacted.body.to_string().contains(VCENTER_PASSWORD));
+
+    sqlx::query(allow).execute(&pool).await.unwrap();
+    pool.close().await;
+    let again = api.get(reveal).await;
+    assert_eq!(again.status, 200, "{:#}", again.body);
+    assert!(again.body.to_string().contains(VCENTER_PASSWORD));
+    let recorded = events(&api, "kind=reveal&route=/api/v0/staged/director/properties").await;
+    assert_eq!(
+        recorded.len(),
+        2,
+        "the first and the last reveal: {recorded:#?}"
     );
 }

@@ -262,6 +262,11 @@ async fn the_osb_api_end_to_end() {
     assert_eq!(token["OperationType"], "create");
     assert!(token["BoshTaskID"].as_u64().unwrap() > 0, "{token}");
     assert_eq!(r.body["dashboard_url"], "https://c1.example.com:8443");
+    // Server-Timing tells the broker's own time from the Director's: a provision hands the
+    // deploy task to the Director, so it waited for it.
+    let own = r.timing("broker").expect("Server-Timing names broker");
+    let director_wait = r.timing("director").expect("Server-Timing names director");
+    assert!(own > 0.0 && director_wait > 0.0, "{:?}", r.server_timing);
     let first = osb.last_operation("c1", &operation).await.expect(200);
     if first["state"] == "in progress" {
         assert_eq!(first["description"], "Instance provisioning in progress");
@@ -652,10 +657,7 @@ async fn the_management_api_lists_instances_and_orphans_without_deleting_them() 
 
     // The broker loses its record of one cluster (a restored database, say): its deployment
     // is an orphan, listed and left running.
-    let path = server.data_dir.path().join("tileworks.db");
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let db = server.database().await;
     sqlx::query("DELETE FROM broker_operations WHERE instance_id = 'lost'")
         .execute(&db)
         .await

@@ -14,29 +14,7 @@ use support::*;
 
 const PAGE: &str = "/settings/certificate-authorities";
 
-/// Posts a form; returns where the 303 sends the browser.
-async fn post_form(
-    browser: &reqwest::Client,
-    server: &TestServer,
-    path: &str,
-    form: &[(&str, &str)],
-) -> String {
-    let r = browser
-        .post(server.at(path))
-        .form(form)
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(
-        r.status(),
-        303,
-        "{path}: {}",
-        r.text().await.unwrap_or_default()
-    );
-    r.headers()["location"].to_str().unwrap().to_owned()
-}
-
-/// Posts a form the server refuses; returns the page it renders again.
+/// Posts a form the server refuses; returns the page it renders again (this page).
 async fn post_refused(
     browser: &reqwest::Client,
     server: &TestServer,
@@ -44,27 +22,13 @@ async fn post_refused(
     form: &[(&str, &str)],
     status: u16,
 ) -> String {
-    let r = browser
-        .post(server.at(path))
-        .form(form)
-        .send()
-        .await
-        .expect("post");
-    let got = r.status();
-    let html = r.text().await.unwrap_or_default();
-    assert_eq!(got, status, "{path}: {html}");
+    let html = post_form_refused(browser, server, path, form, status).await;
     assert!(html.contains("<h1>Certificate authorities</h1>"), "{html}");
     html
 }
 
 async fn page(browser: &reqwest::Client, server: &TestServer, query: &str) -> String {
-    let r = browser
-        .get(server.at(&format!("{PAGE}{query}")))
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(r.status(), 200);
-    r.text().await.unwrap()
+    get_page(browser, server, &format!("{PAGE}{query}")).await
 }
 
 #[tokio::test]
@@ -89,7 +53,7 @@ async fn cas_are_listed_generated_activated_and_deleted_through_plain_forms() {
     assert!(!html.contains(&format!(r#"name="guid" value="{first_guid}""#)));
 
     // Generate: a second, inactive CA.
-    let to = post_form(&browser, &server, PAGE, &[("form", "generate")]).await;
+    let to = post_form_done(&browser, &server, PAGE, &[("form", "generate")]).await;
     assert_eq!(to, format!("{PAGE}?done=generated"));
     let list = api
         .ok(Method::GET, "/api/v0/certificate_authorities", None)
@@ -107,7 +71,7 @@ async fn cas_are_listed_generated_activated_and_deleted_through_plain_forms() {
     assert!(html.contains(&format!(r#"name="guid" value="{second_guid}""#)));
 
     // Activate it: the first becomes inactive and deletable.
-    let to = post_form(
+    let to = post_form_done(
         &browser,
         &server,
         PAGE,
@@ -150,7 +114,7 @@ async fn cas_are_listed_generated_activated_and_deleted_through_plain_forms() {
             || html.contains("guid: certificate authority 'no-such-ca' not found"),
         "{html}"
     );
-    let to = post_form(
+    let to = post_form_done(
         &browser,
         &server,
         PAGE,

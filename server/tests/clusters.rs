@@ -16,7 +16,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use support::director::Director;
 use support::osb::{deploy_pks_for_broker, Quotas};
-use support::pks::{om_configure_product, pks_config_yaml, test_cert, PKS};
+use support::pks::{om_configure_product, pks_config_yaml, settled_cluster, test_cert, PKS};
 use support::*;
 
 const VM_CREATE_NOW: [&str; 2] = ["--director-vm-create-ms", "0"];
@@ -114,20 +114,6 @@ async fn call(
         .await
         .unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
-}
-
-/// The PKS API's view of the cluster once its last action has ended.
-async fn settled(api: &Api<'_>, name: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let r = api.get(&format!("/pks/v1/clusters/{name}")).await;
-        assert_eq!(r.status, 200, "{:#}", r.body);
-        if r.body["last_action_state"] != "in progress" {
-            return r.body;
-        }
-        assert!(Instant::now() < deadline, "{name} still {:#}", r.body);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 /// The cluster's row in the Clusters page's HTML (from its `<tr` to its `</tr>`).
@@ -256,7 +242,7 @@ async fn clusters_pages_end_to_end() {
     assert_eq!(status, 200, "{body}");
     let (_, html) = page(&server, &admin.token, "/clusters").await;
     assert!(html.contains(r#"data-cluster="three-az""#), "{html}");
-    let cluster = settled(&admin, "three-az").await;
+    let cluster = settled_cluster(&admin, "three-az").await;
     assert_eq!(cluster["last_action_state"], "succeeded", "{cluster:#}");
     let uuid = cluster["uuid"].as_str().unwrap().to_owned();
 
@@ -377,7 +363,7 @@ async fn clusters_pages_end_to_end() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let cluster = settled(&admin, "three-az").await;
+    let cluster = settled_cluster(&admin, "three-az").await;
     assert_eq!(cluster["last_action"], "UPDATE");
     assert_eq!(cluster["last_action_state"], "succeeded");
     assert_eq!(cluster["parameters"]["kubernetes_worker_instances"], 3);
@@ -397,7 +383,7 @@ async fn clusters_pages_end_to_end() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let cluster = settled(&admin, "three-az").await;
+    let cluster = settled_cluster(&admin, "three-az").await;
     assert_eq!(cluster["last_action"], "UPGRADE");
     assert_eq!(cluster["last_action_state"], "succeeded");
     assert_eq!(
@@ -536,7 +522,7 @@ async fn a_tile_upgrade_offers_the_cluster_upgrade() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let cluster = settled(&admin, "k1").await;
+    let cluster = settled_cluster(&admin, "k1").await;
     assert_eq!(cluster["last_action_state"], "succeeded", "{cluster:#}");
     let (_, html) = page(&server, &admin.token, "/clusters").await;
     let k1 = row(&html, "k1");
@@ -610,7 +596,7 @@ async fn a_tile_upgrade_offers_the_cluster_upgrade() {
 
     let (status, body) = call(&server, &admin.token, "upgrade_cluster", &[("name", "k1")]).await;
     assert_eq!(status, 200, "{body}");
-    let cluster = settled(&admin, "k1").await;
+    let cluster = settled_cluster(&admin, "k1").await;
     assert_eq!(cluster["last_action"], "UPGRADE", "{cluster:#}");
     assert_eq!(cluster["last_action_state"], "succeeded", "{cluster:#}");
     assert_eq!(
@@ -620,4 +606,191 @@ async fn a_tile_upgrade_offers_the_cluster_upgrade() {
     let (_, html) = page(&server, &admin.token, "/clusters").await;
     let k1 = row(&html, "k1");
     assert!(!k1.contains("Upgrade available"), "upgraded: {k1}");
+}
+
+/// A plan value changed in the PKS tile (plan 1's worker VM type) and applied with the
+/// upgrade-all errand off: the clusters of the plan show "Upgrade available" saying the plan's
+/// settings changed (the catalog's maintenance version did not); "Upgrade all clusters" on the
+/// Clusters page is refused to the view roles and to restricted control (it touches every
+/// principal's clusters), and run by an admin it is a fleet run whose progress the page shows;
+/// afterwards the clusters' manifests carry the new VM type and the badge is gone.
+///
+/// On the way: the plan form page shows the service adapter's warnings under the field they
+/// are about (server-rendered), and the cluster page lists them once, for the plan its
+/// manifest was rendered from.
+#[tokio::test]
+async fn a_plan_change_offers_the_upgrade_and_upgrade_all_from_the_page_carries_it() {
+    let server = TestServer::start_with(&VM_CREATE_NOW, Some(ADMIN_PASSWORD));
+    let admin = Api::login(&server).await;
+    let guid = deploy_pks_for_broker(&admin, Quotas::default()).await;
+    let full_view = Api::client(&server, "full-viewer", "full_view").await;
+    let restricted = Api::client(&server, "restricted", "restricted_control").await;
+
+    // The plan form: the adapter's warning under the Admission Plugins field, nowhere else.
+    let (status, html) = page(
+        &server,
+        &admin.token,
+        &format!("/products/{guid}/settings?form=plan1"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let field = html
+        .split(r#"data-reference=".properties.plan1_selector.active.admission_plugins""#)
+        .nth(1)
+        .and_then(|rest| rest.split(r#"<div class="field""#).next())
+        .unwrap_or_else(|| panic!("no Admission Plugins field: {html}"));
+    assert!(
+        field.contains(r#"class="field-notes adapter-warnings""#),
+        "{field}"
+    );
+    assert!(field.contains("SecurityContextDeny is on"), "{field}");
+    assert_eq!(
+        html.matches(r#"class="field-notes adapter-warnings""#)
+            .count(),
+        1,
+        "one note, on its field"
+    );
+    // Another form of the tile carries none.
+    let (_, html) = page(
+        &server,
+        &admin.token,
+        &format!("/products/{guid}/settings?form=pks_api"),
+    )
+    .await;
+    assert!(!html.contains("field-notes"), "{html}");
+
+    for name in ["p1", "p2"] {
+        let (status, body) = call(
+            &server,
+            &admin.token,
+            "create_cluster",
+            &create_args(name, "small", "1", &format!("{name}.example.com")),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    for name in ["p1", "p2"] {
+        let cluster = settled_cluster(&admin, name).await;
+        assert_eq!(cluster["last_action_state"], "succeeded", "{cluster:#}");
+    }
+    // The cluster page lists the adapter's warnings for its plan, once.
+    let (_, html) = page(&server, &admin.token, "/clusters/p1").await;
+    assert!(html.contains("Plan settings not applied"), "{html}");
+    let listed = html
+        .split(r#"<ul class="adapter-warnings">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .unwrap_or_else(|| panic!("no adapter warnings: {html}"));
+    assert_eq!(
+        listed.matches("<li>").count(),
+        1,
+        "each said once: {listed}"
+    );
+    assert!(listed.contains("SecurityContextDeny is on"), "{listed}");
+    let (_, html) = page(&server, &admin.token, "/clusters").await;
+    assert!(!row(&html, "p1").contains("Upgrade available"), "{html}");
+    assert!(
+        html.contains(r#"class="upgrade-all""#),
+        "offered to an admin: {html}"
+    );
+    let (_, html) = page(&server, &restricted.token, "/clusters").await;
+    assert!(
+        !html.contains(r#"class="upgrade-all""#),
+        "not offered to restricted control: {html}"
+    );
+
+    // Plan 1's worker VM type changes, applied without the upgrade errand.
+    admin
+        .put(
+            &format!("/api/v0/staged/products/{guid}/properties"),
+            json!({"properties": {
+                ".properties.plan1_selector.active.worker_vm_type": {"value": "large"}}}),
+        )
+        .await
+        .expect(200);
+    apply_succeeds(
+        &admin,
+        json!({"deploy_products": "all",
+               "errands": {guid.clone(): {"run_post_deploy": {"upgrade-all-service-instances": false}}}}),
+    )
+    .await;
+    let (_, html) = page(&server, &admin.token, "/clusters").await;
+    for name in ["p1", "p2"] {
+        let r = row(&html, name);
+        assert!(r.contains(r#"data-upgrade-available="true""#), "{r}");
+        assert!(
+            r.contains("plan small&#x27;s settings changed in the PKS tile")
+                || r.contains("plan small's settings changed in the PKS tile"),
+            "{r}"
+        );
+    }
+    assert!(
+        html.contains("Upgrade all clusters (2 have an upgrade available)"),
+        "{html}"
+    );
+    let (_, html) = page(&server, &admin.token, "/clusters/p1").await;
+    assert!(html.contains(r#"<dd class="upgrade-available">"#), "{html}");
+    assert!(
+        html.contains(
+            "plan small's settings changed in the PKS tile since this cluster was deployed"
+        ),
+        "{html}"
+    );
+
+    for (who, token) in [
+        ("full_view", &full_view.token),
+        ("restricted", &restricted.token),
+    ] {
+        let (status, body) = call(&server, token, "upgrade_all_clusters", &[]).await;
+        assert_eq!(status, 403, "{who}: {body}");
+    }
+    let (status, body) = call(&server, &admin.token, "upgrade_all_clusters", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let run: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(run["kind"], "upgrade", "{run:#}");
+    assert_eq!(run["total"], 2, "{run:#}");
+    let id = run["id"].as_u64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let r = admin.get(&format!("/pks/v1/fleet-runs/{id}")).await;
+        assert_eq!(r.status, 200, "{:#}", r.body);
+        if r.body["state"] == "succeeded" {
+            break;
+        }
+        assert_ne!(r.body["state"], "failed", "{:#}", r.body);
+        assert!(Instant::now() < deadline, "{:#}", r.body);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (_, html) = page(&server, &admin.token, "/clusters").await;
+    assert!(
+        html.contains(&format!(r#"data-state="succeeded" data-run="{id}""#)),
+        "{html}"
+    );
+    assert!(html.contains("2 of 2 clusters done"), "{html}");
+    for name in ["p1", "p2"] {
+        let r = row(&html, name);
+        assert!(!r.contains("Upgrade available"), "upgraded: {r}");
+        let (_, detail) = page(&server, &admin.token, &format!("/clusters/{name}")).await;
+        let manifest = detail
+            .split(r#"<pre class="manifest">"#)
+            .nth(1)
+            .and_then(|rest| rest.split("</pre>").next())
+            .unwrap_or_else(|| panic!("no manifest: {detail}"));
+        let manifest = manifest
+            .replace("&quot;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&");
+        let manifest = tiles::yaml::load(&manifest).unwrap_or_else(|e| panic!("{e}: {manifest}"));
+        let vm_type = manifest["instance_groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == "worker")
+            .map(|g| g["vm_type"].clone())
+            .unwrap_or_else(|| panic!("no worker group: {manifest:#}"));
+        assert_eq!(vm_type, "large", "{name}");
+    }
 }

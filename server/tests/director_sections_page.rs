@@ -33,18 +33,9 @@ fn form_version(html: &str) -> String {
     html[at..].split('"').next().unwrap().to_owned()
 }
 
-async fn post(
-    browser: &reqwest::Client,
-    server: &TestServer,
-    slug: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    browser
-        .post(server.at(&format!("/director?section={slug}")))
-        .form(form)
-        .send()
-        .await
-        .expect("post")
+/// The section's address, where its form posts.
+fn at(slug: &str) -> String {
+    format!("/director?section={slug}")
 }
 
 #[tokio::test]
@@ -69,28 +60,27 @@ async fn security_syslog_and_resource_config_save_through_plain_forms() {
         "in the navigation"
     );
     let version = form_version(&html);
-    let r = post(
+    let html = post_form_refused(
         &browser,
         &server,
-        "security",
+        &at("security"),
         &[
             ("config_version", &version),
             ("trusted_certificates", "not a certificate"),
             ("generate_vm_passwords", "true"),
         ],
+        422,
     )
     .await;
-    assert_eq!(r.status(), 422);
-    let html = r.text().await.unwrap();
     assert!(
         html.contains(r#"data-error-for="security_configuration.trusted_certificates""#),
         "{html}"
     );
     assert!(html.contains(">not a certificate</textarea>"), "{html}");
-    let r = post(
+    let to = post_form_done(
         &browser,
         &server,
-        "security",
+        &at("security"),
         &[
             ("config_version", &version),
             ("trusted_certificates", &cert),
@@ -98,8 +88,7 @@ async fn security_syslog_and_resource_config_save_through_plain_forms() {
         ],
     )
     .await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
-    assert_eq!(location(&r), "/director?section=security&saved=1");
+    assert_eq!(to, "/director?section=security&saved=1");
     let props = api
         .ok(Method::GET, "/api/v0/staged/director/properties", None)
         .await;
@@ -119,10 +108,10 @@ async fn security_syslog_and_resource_config_save_through_plain_forms() {
     // Syslog: a bad port and transport are refused by field; good values are saved.
     let html = section(&browser, &server, "syslog").await;
     let version = form_version(&html);
-    let r = post(
+    let html = post_form_refused(
         &browser,
         &server,
-        "syslog",
+        &at("syslog"),
         &[
             ("config_version", &version),
             ("enabled", "true"),
@@ -130,20 +119,19 @@ async fn security_syslog_and_resource_config_save_through_plain_forms() {
             ("port", "99999"),
             ("transport_protocol", "ftp"),
         ],
+        422,
     )
     .await;
-    assert_eq!(r.status(), 422);
-    let html = r.text().await.unwrap();
     assert!(
         html.contains(r#"data-error-for="syslog_configuration.port""#),
         "{html}"
     );
     assert!(html.contains(r#"data-error-for="syslog_configuration.transport_protocol""#));
     assert!(html.contains(r#"value="99999""#), "the posted port is kept");
-    let r = post(
+    post_form_done(
         &browser,
         &server,
-        "syslog",
+        &at("syslog"),
         &[
             ("config_version", &version),
             ("enabled", "true"),
@@ -153,7 +141,6 @@ async fn security_syslog_and_resource_config_save_through_plain_forms() {
         ],
     )
     .await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
     let props = api
         .ok(Method::GET, "/api/v0/staged/director/properties", None)
         .await;
@@ -167,28 +154,27 @@ async fn security_syslog_and_resource_config_save_through_plain_forms() {
     assert!(html.contains(r#"name="director.instance_type""#));
     assert!(html.contains(r#"name="compilation.instances""#));
     let version = form_version(&html);
-    let r = post(
+    let html = post_form_refused(
         &browser,
         &server,
-        "resource-config",
+        &at("resource-config"),
         &[
             ("config_version", &version),
             ("director.instance_type", "huge"),
             ("compilation.instances", "many"),
         ],
+        422,
     )
     .await;
-    assert_eq!(r.status(), 422);
-    let html = r.text().await.unwrap();
     assert!(
         html.contains(r#"data-error-for="resource-config.director.instance_type""#),
         "{html}"
     );
     assert!(html.contains(r#"data-error-for="resource-config.compilation.instances""#));
-    let r = post(
+    post_form_done(
         &browser,
         &server,
-        "resource-config",
+        &at("resource-config"),
         &[
             ("config_version", &version),
             ("director.instance_type", "xlarge"),
@@ -198,7 +184,6 @@ async fn security_syslog_and_resource_config_save_through_plain_forms() {
         ],
     )
     .await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
     let manifest = api
         .ok(Method::GET, "/api/v0/staged/director/manifest", None)
         .await;
@@ -212,6 +197,11 @@ async fn security_syslog_and_resource_config_save_through_plain_forms() {
         .map(|j| j["name"].as_str().unwrap())
         .collect();
     assert_eq!(jobs, ["director", "syslog_forwarder"]);
+    // "Forward debug logs" was left off: the forwarder drops debug lines.
+    assert_eq!(
+        group["jobs"][1]["properties"]["syslog"]["custom_rule"],
+        r#"if ($msg contains " DEBUG ") then stop"#
+    );
     let html = section(&browser, &server, "resource-config").await;
     assert!(
         html.contains(r#"value="2""#),
@@ -219,10 +209,10 @@ async fn security_syslog_and_resource_config_save_through_plain_forms() {
     );
 
     // A stale version is a 409 with the values kept.
-    let r = post(
+    let r = post_form(
         &browser,
         &server,
-        "syslog",
+        &at("syslog"),
         &[("config_version", "1"), ("enabled", "false")],
     )
     .await;

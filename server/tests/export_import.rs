@@ -20,15 +20,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use support::archive::*;
 use support::*;
-
-/// om's unauthenticated client: no cookies, no redirects followed.
-fn om() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
 
 /// A server on an empty data dir in setup mode: fresh.
 fn fresh_server() -> TestServer {
@@ -37,45 +30,13 @@ fn fresh_server() -> TestServer {
 
 /// om's `EnsureAvailability`: the status and the redirect's path, or the body of a 200.
 async fn ensure_availability(server: &TestServer) -> (StatusCode, String) {
-    let r = om()
-        .get(server.at("/login/ensure_availability"))
-        .header("content-type", "application/json")
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    if status == StatusCode::FOUND {
-        let location = location(&r);
-        let path = reqwest::Url::parse(&server.at("/"))
-            .unwrap()
-            .join(&location)
-            .unwrap()
-            .path()
-            .to_owned();
-        (status, path)
-    } else {
-        (status, r.text().await.unwrap())
-    }
+    ensure_availability_through(&om(), server).await
 }
 
 /// Polls as om does after a setup or an import until complete; only "unstarted" or "pending"
 /// may come in between.
 async fn wait_until_complete(server: &TestServer) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let (status, what) = ensure_availability(server).await;
-        if status == StatusCode::FOUND && what == "/auth/cloudfoundry" {
-            return;
-        }
-        let pending = status == StatusCode::OK
-            && what.contains("Waiting for authentication system to start...");
-        assert!(
-            pending || (status == StatusCode::FOUND && what == "/setup"),
-            "{status} {what}"
-        );
-        assert!(Instant::now() < deadline, "never became available");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_complete_through(&om(), server).await
 }
 
 /// om `configure-authentication`'s body (`SetupInput` inside `{"setup": …}`).
@@ -302,7 +263,6 @@ async fn the_setup_form_sets_up_without_a_script() {
     assert_eq!(location(&login), "/");
 }
 
-const EXPORT: &str = "/api/v0/installation_asset_collection";
 const PKS_TLS: &str = ".pivotal-container-service.pks_tls";
 const EXTRA_TILE_VERSION: &str = "1.99.0";
 const EXTRA_STEMCELL_VERSION: &str = "97.99";
@@ -310,7 +270,16 @@ const EXTRA_STEMCELL_VERSION: &str = "97.99";
 /// om `export-installation`: the status, the `Content-Type`, the `Content-Length` and the
 /// bytes.
 async fn export(server: &TestServer, token: &str) -> (StatusCode, String, Option<u64>, Vec<u8>) {
-    let r = reqwest::Client::new()
+    export_through(&reqwest::Client::new(), server, token).await
+}
+
+/// [`export`] through `client` (one trusting a server's HTTPS certificate).
+async fn export_through(
+    client: &reqwest::Client,
+    server: &TestServer,
+    token: &str,
+) -> (StatusCode, String, Option<u64>, Vec<u8>) {
+    let r = client
         .get(server.at(EXPORT))
         .bearer_auth(token)
         .header("content-type", "application/json")
@@ -334,20 +303,7 @@ async fn export(server: &TestServer, token: &str) -> (StatusCode, String, Option
 
 /// om `import-installation`: multipart, the file first, then the passphrase.
 async fn import(server: &TestServer, bytes: Vec<u8>, passphrase: &str) -> (StatusCode, Value) {
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "installation[file]",
-            reqwest::multipart::Part::bytes(bytes).file_name("installation.zip"),
-        )
-        .text("passphrase", passphrase.to_owned());
-    let r = om()
-        .post(server.at(EXPORT))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
+    import_through(&om(), server, bytes, passphrase).await
 }
 
 /// Every file under the data dir with its size, its database's bytes aside (SQLite may touch
@@ -544,6 +500,133 @@ async fn an_installation_moves_to_a_fresh_instance_and_runs_there() {
     assert_eq!(unlock.status(), 200);
     wait_until_complete(&target).await;
     Api::login(&target).await;
+}
+
+/// A self-signed certificate for 127.0.0.1 in files, as `--tls-cert`/`--tls-key` take it.
+struct TlsFiles {
+    certificate: String,
+    private_key: String,
+    dir: tempfile::TempDir,
+}
+
+impl TlsFiles {
+    fn new() -> TlsFiles {
+        let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+        let files = TlsFiles {
+            certificate: made.cert.pem(),
+            private_key: made.key_pair.serialize_pem(),
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::write(files.dir.path().join("cert.pem"), &files.certificate).unwrap();
+        std::fs::write(files.dir.path().join("key.pem"), &files.private_key).unwrap();
+        files
+    }
+
+    fn serve_args(&self) -> Vec<String> {
+        vec![
+            "--tls-cert".into(),
+            self.dir.path().join("cert.pem").display().to_string(),
+            "--tls-key".into(),
+            self.dir.path().join("key.pem").display().to_string(),
+        ]
+    }
+
+    /// A client that trusts only this certificate and follows no redirects.
+    fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(
+                reqwest::Certificate::from_pem(self.certificate.as_bytes()).unwrap(),
+            )
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// Whether `server` serves this certificate (a client trusting only it connects).
+    async fn served_by(&self, server: &TestServer) -> bool {
+        self.client()
+            .get(server.at("/api/v0/info"))
+            .send()
+            .await
+            .is_ok()
+    }
+}
+
+/// The certificate given on the exporting Tileworks's command line lives outside its data dir;
+/// the installation logs of the Change Log live in its database. Both come back with an
+/// import into a fresh instance started with a certificate of its own: that instance then
+/// serves the exported certificate, and reads the same logs.
+#[tokio::test]
+async fn the_served_certificate_and_the_installation_logs_move_with_an_export() {
+    let (exported, own) = (TlsFiles::new(), TlsFiles::new());
+    let args = |files: &TlsFiles| files.serve_args();
+    let source_args = args(&exported);
+    let source_args: Vec<&str> = source_args.iter().map(String::as_str).collect();
+    let source = TestServer::start_with(&source_args, Some(ADMIN_PASSWORD));
+    assert!(source.url.starts_with("https://"), "{}", source.url);
+    let api = Api::login_with(&source, exported.client()).await;
+    configure_director(&api).await;
+    let installation = api.apply_to_end(json!({"deploy_products": "none"})).await;
+    installation.expect("succeeded");
+    assert!(!installation.log.is_empty());
+    let (status, _, _, bytes) = export_through(&exported.client(), &source, &api.token).await;
+    assert_eq!(status, 200);
+    // The key travels only sealed: neither its PEM nor a line of its base64 is in the file.
+    let haystack = String::from_utf8_lossy(&bytes);
+    for secret in ["PRIVATE KEY", exported.private_key.lines().nth(1).unwrap()] {
+        assert!(!haystack.contains(secret), "the export shows {secret}");
+    }
+    drop(api);
+    drop(source);
+
+    let target_args = args(&own);
+    let mut target_args: Vec<&str> = target_args.iter().map(String::as_str).collect();
+    target_args.push("--setup=api");
+    let target = TestServer::start_full(&target_args, None, None);
+    assert!(own.served_by(&target).await && !exported.served_by(&target).await);
+    let (status, body) = import_through(&own.client(), &target, bytes, PASSPHRASE).await;
+    assert_eq!(status, 200, "{body}");
+    // From the services' start on, the exported certificate is served (new connections).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !exported.served_by(&target).await {
+        assert!(
+            Instant::now() < deadline,
+            "the exported certificate is never served"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!own.served_by(&target).await);
+    wait_until_complete_through(&exported.client(), &target).await;
+    let api = Api::login_with(&target, exported.client()).await;
+    assert_eq!(
+        api.installation_log(installation.id).await,
+        installation.log
+    );
+    assert_eq!(
+        api.installations().await["installations"][0]["status"],
+        "succeeded"
+    );
+    // As if it had been set through the API: shown as custom, the key never.
+    let shown = api.get("/api/v0/settings/ssl_certificate").await;
+    assert_eq!(shown.status, 200, "{:#}", shown.body);
+    assert_eq!(
+        shown.body["ssl_certificate"]["certificate"]
+            .as_str()
+            .map(str::trim),
+        Some(exported.certificate.trim())
+    );
+    assert!(
+        !shown.body.to_string().contains("PRIVATE KEY"),
+        "{:#}",
+        shown.body
+    );
+    // And it outlives a restart (it is in the imported database, sealed).
+    drop(api);
+    let mut target = target;
+    target.passphrase = Some(PASSPHRASE.into());
+    target.restart();
+    assert!(exported.served_by(&target).await && !own.served_by(&target).await);
 }
 
 /// A deployed PKS, exported: the file, the product's guid and what was installed.
@@ -745,6 +828,47 @@ async fn a_bad_import_is_refused_and_changes_nothing() {
 }
 
 /// An instance set up by itself refuses an import from anyone (409), whatever the body.
+/// Guessing an export's passphrase on a fresh instance is as slow as guessing at the unlock
+/// page (the same counters): after five wrong passphrases from one address the import answers
+/// `429` with `Retry-After`, before the body is read, even with the right passphrase.
+#[tokio::test]
+async fn wrong_passphrases_for_an_import_are_throttled() {
+    let source = TestServer::start();
+    let api = Api::login(&source).await;
+    let (status, _, _, bytes) = export(&source, &api.token).await;
+    assert_eq!(status, 200);
+    let target = fresh_server();
+    for attempt in 1..=5 {
+        let (status, body) = import(&target, bytes.clone(), "not the passphrase").await;
+        assert_eq!(status, 422, "attempt {attempt}: {body}");
+        assert!(body["errors"]["passphrase"].is_array(), "{body}");
+    }
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "installation[file]",
+            reqwest::multipart::Part::bytes(bytes.clone()).file_name("installation.zip"),
+        )
+        .text("passphrase", PASSPHRASE.to_owned());
+    let r = om()
+        .post(target.at(EXPORT))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let retry_after: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after > 0);
+    assert_eq!(
+        ensure_availability(&target).await,
+        (StatusCode::FOUND, "/setup".to_owned()),
+        "still fresh"
+    );
+}
+
 #[tokio::test]
 async fn an_instance_that_is_set_up_refuses_an_import() {
     let server = TestServer::start();

@@ -34,6 +34,49 @@ async fn a_generated_password_is_printed_once_and_written_with_mode_0600() {
     let other = browser();
     let refused = log_in(&other, &server, "admin", "a-different-password").await;
     assert_eq!(location(&refused), "/login?error=invalid");
+    assert!(file.exists(), "kept while its password still signs in");
+
+    // Once the administrator has chosen a password, the next start removes the file.
+    let token = {
+        let answer: serde_json::Value = reqwest::Client::new()
+            .post(server.at("/uaa/oauth/token"))
+            .basic_auth("opsman", Some(""))
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", "opsman"),
+                ("username", "admin"),
+                ("password", password.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["access_token"].as_str().unwrap().to_owned()
+    };
+    let changed = reqwest::Client::new()
+        .put(server.at("/api/v0/me/password"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "current_password": password,
+            "new_password": "the-administrator-chose-this",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 204);
+    server.restart();
+    assert!(
+        !file.exists(),
+        "removed once its password no longer signs in"
+    );
+    assert!(server.stdout.contains("Removed"), "{}", server.stdout);
+    let signed_in = browser();
+    assert_eq!(
+        location(&log_in(&signed_in, &server, "admin", "the-administrator-chose-this").await),
+        "/"
+    );
 }
 
 #[tokio::test]

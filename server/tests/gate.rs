@@ -170,6 +170,32 @@ async fn every_entry_point_answers_every_role_as_the_table_says() {
         ),
         ("POST", "/director", Action::Configure),
         ("GET", "/api/v0/staged/director/manifest", Action::View),
+        // The TLS certificate and the passphrase are administrators'; VM extensions are read
+        // by every role and changed with Configure, as their API routes are.
+        (
+            "GET",
+            "/settings/ssl-certificate",
+            Action::ManageTlsCertificate,
+        ),
+        (
+            "POST",
+            "/_app/tls_certificate",
+            Action::ManageTlsCertificate,
+        ),
+        (
+            "POST",
+            "/settings/ssl-certificate",
+            Action::ManageTlsCertificate,
+        ),
+        ("GET", "/settings/vm-extensions", Action::View),
+        ("POST", "/_app/vm_extensions", Action::View),
+        ("POST", "/settings/vm-extensions", Action::Configure),
+        ("GET", "/settings/decryption-passphrase", Action::Administer),
+        (
+            "POST",
+            "/settings/decryption-passphrase",
+            Action::Administer,
+        ),
     ] {
         assert!(
             ENTRY_POINTS

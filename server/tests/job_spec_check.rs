@@ -2,7 +2,8 @@
 //! tarball written by the test) whose template sets a misspelt property and names a job its
 //! release lacks is imported (never refused), and both findings are in the import answer, the
 //! available products list, Review Pending Changes (server-rendered HTML) and the product's
-//! pre-deploy check, as warnings (`complete` stays true). The configured PKS tile has none.
+//! pre-deploy check, as warnings (`complete` stays true), and Apply Changes logs them at the
+//! product's step. The configured PKS tile has none.
 
 mod common;
 mod support;
@@ -151,6 +152,59 @@ async fn a_misspelt_property_and_a_missing_job_are_warned_at_import_review_and_p
             section.contains(needle) || section.contains(&escaped),
             "Review lacks {needle:?}"
         );
+    }
+}
+
+#[tokio::test]
+async fn apply_changes_logs_the_findings_at_the_products_step() {
+    let server = TestServer::start();
+    let api = Api::login(&server).await;
+    configure_director(&api).await;
+    let r = api.upload("spec-demo.pivotal", spec_pivotal()).await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    let guid = api.stage(SPEC_TILE, "1.0.0").await;
+    api.set_networks_and_azs(
+        &guid,
+        json!({
+            "network": {"name": "infra"},
+            "singleton_availability_zone": {"name": "az1"},
+            "other_availability_zones": [{"name": "az1"}],
+        }),
+    )
+    .await
+    .expect(200);
+    let ended = api
+        .apply_to_end(json!({"deploy_products": [guid.clone()]}))
+        .await;
+    let log = &ended.log;
+    let step = "[spec-demo 1.0.0]";
+    let property = format!(
+        "{step} Warning: job spec: instance_groups[web].jobs[web]: property `greting` is not \
+         declared by job `web` of release spec-demo-release 1.0 (BOSH ignores it); did you mean \
+         `greeting`?\n"
+    );
+    let job = format!(
+        "{step} Warning: job spec: instance_groups[web].jobs[wrker]: release spec-demo-release \
+         1.0 has no job `wrker`; did you mean `worker`?\n"
+    );
+    for line in [&property, &job] {
+        assert_eq!(
+            log.matches(line.as_str()).count(),
+            1,
+            "{line:?} once in:\n{log}"
+        );
+    }
+    // At the product's step: after its manifest is rendered, before anything reaches the
+    // Director for it.
+    let rendering = log
+        .find(&format!("{step} Rendering the manifest"))
+        .expect("the product's step");
+    let warned = log.find(property.as_str()).unwrap();
+    assert!(rendering < warned, "{log}");
+    for later in ["Uploading release", "Deploying to the Director"] {
+        if let Some(at) = log.find(&format!("{step} {later}")) {
+            assert!(warned < at, "{log}");
+        }
     }
 }
 

@@ -331,14 +331,6 @@ async fn whoever_knows_a_user_name_cannot_lock_that_user_out() {
     assert!(!log.contains("guess"), "{log}");
 }
 
-/// The server's database, opened beside it (WAL: both may use it at once).
-async fn database(server: &TestServer) -> sqlx::SqlitePool {
-    let path = server.data_dir.path().join("tileworks.db");
-    sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn session_ids_are_stored_as_digests_and_expire_when_idle_or_old() {
     let server = TestServer::start();
@@ -346,7 +338,7 @@ async fn session_ids_are_stored_as_digests_and_expire_when_idle_or_old() {
     let login = log_in(&client, &server, ADMIN_USER, ADMIN_PASSWORD).await;
     let cookie = session_cookie(&login);
     let id = cookie.split_once('=').unwrap().1.to_owned();
-    let db = database(&server).await;
+    let db = server.database().await;
     let rows: Vec<(String, String, i64)> =
         sqlx::query_as("SELECT id, record, expires_at FROM sessions")
             .fetch_all(&db)
@@ -383,7 +375,7 @@ async fn session_ids_are_stored_as_digests_and_expire_when_idle_or_old() {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap()
         .into();
-    sqlx::query("UPDATE sessions SET record = ?, expires_at = ?")
+    sqlx::query("UPDATE sessions SET record = $1, expires_at = $2")
         .bind(stored.to_string())
         .bind(soon.unix_timestamp())
         .execute(&db)
@@ -400,7 +392,7 @@ async fn session_ids_are_stored_as_digests_and_expire_when_idle_or_old() {
     assert!(expires_at >= now + 29 * 60, "refreshed: {expires_at}");
 
     // Past the idle time: the session is gone.
-    sqlx::query("UPDATE sessions SET expires_at = ?")
+    sqlx::query("UPDATE sessions SET expires_at = $1")
         .bind(now - 1)
         .execute(&db)
         .await
@@ -416,14 +408,14 @@ async fn session_ids_are_stored_as_digests_and_expire_when_idle_or_old() {
         client.get(server.at("/")).send().await.unwrap().status(),
         200
     );
-    let (record,): (String,) = sqlx::query_as("SELECT record FROM sessions WHERE expires_at > ?")
+    let (record,): (String,) = sqlx::query_as("SELECT record FROM sessions WHERE expires_at > $1")
         .bind(now)
         .fetch_one(&db)
         .await
         .unwrap();
     let mut stored: serde_json::Value = serde_json::from_str(&record).unwrap();
     stored["data"]["signed_in_at"] = (now - 13 * 3600).into();
-    sqlx::query("UPDATE sessions SET record = ? WHERE expires_at > ?")
+    sqlx::query("UPDATE sessions SET record = $1 WHERE expires_at > $2")
         .bind(stored.to_string())
         .bind(now)
         .execute(&db)

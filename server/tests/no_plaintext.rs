@@ -2,7 +2,9 @@
 //! Director, every credential value the credentials API gives the administrator (the PKS
 //! tile's, the Director's client secret) is searched for in every file of the data directory —
 //! Tileworks's database with its `-wal` and `-shm`, the Director stand-in's database and files,
-//! task outputs, everything — and in everything the server printed and logged. None is found:
+//! task outputs, everything — and in everything the server printed and logged. On PostgreSQL
+//! (scripts/test.sh's second pass) the database is searched too: its dump and its files, with
+//! the server's write-ahead log. None is found:
 //! the databases hold sealed values only, and the stand-in stores the manifest with
 //! `((placeholders))` and the values sealed in its config server, as a real Director does.
 
@@ -13,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use serde_json::Value;
+use support::osb::Osb;
 use support::pks::deploy_pks;
 use support::*;
 
@@ -57,9 +60,34 @@ fn needles(secret: &str) -> Vec<String> {
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
+    memchr::memmem::find(haystack, needle.as_bytes()).is_some()
+}
+
+/// On PostgreSQL, what else holds the server's data: a `pg_dump` of its database (values
+/// PostgreSQL compresses on disk, TOAST, read back as stored) and the files of that database
+/// and of the server's write-ahead log in the test cluster's directory (PG_TEST_DIR).
+async fn postgres_holdings(server: &TestServer, url: &str) -> (Vec<u8>, Vec<PathBuf>) {
+    let dump = std::process::Command::new("pg_dump")
+        .arg("--data-only")
+        .arg(url)
+        .output()
+        .expect("run pg_dump");
+    assert!(dump.status.success(), "pg_dump: {dump:?}");
+    assert!(!dump.stdout.is_empty());
+    let (oid,): (i64,) = sqlx::query_as(
+        "SELECT CAST(oid AS BIGINT) FROM pg_database WHERE datname = current_database()",
+    )
+    .fetch_one(&server.database().await)
+    .await
+    .unwrap();
+    let cluster = PathBuf::from(
+        std::env::var("PG_TEST_DIR").expect("PG_TEST_DIR, as scripts/test.sh sets it"),
+    )
+    .join("data");
+    let mut files = walk(&cluster.join("base").join(oid.to_string()));
+    files.extend(walk(&cluster.join("pg_wal")));
+    assert!(files.len() > 10, "{files:?}");
+    (dump.stdout, files)
 }
 
 #[tokio::test]
@@ -67,6 +95,13 @@ async fn no_known_secret_is_in_any_file_of_the_data_dir_or_in_the_logs() {
     let server = TestServer::start_logging_info(&["--director-vm-create-ms", "0"]);
     let api = Api::login(&server).await;
     let guid = deploy_pks(&api).await;
+    // A Kubernetes cluster too, created and bound through the broker: its manifest carries the
+    // tile's cloud-provider credentials, its binding a kubeconfig with a token.
+    let osb = Osb::of(&api, &guid).await;
+    let small = osb.plan_id("small").await;
+    osb.provisioned("np1", &small, serde_json::json!({})).await;
+    let binding = osb.bind("np1", "b1", &small).await;
+    assert_eq!(binding.status, 201, "{:#}", binding.body);
 
     // Every credential the administrator can read: the PKS tile's, the Director's.
     let mut secrets = Vec::new();
@@ -94,6 +129,7 @@ async fn no_known_secret_is_in_any_file_of_the_data_dir_or_in_the_logs() {
         .await;
     assert_eq!(director.status, 200, "{:#}", director.body);
     strings(&director.body["credential"]["value"], &mut secrets);
+    strings(&binding.body["credentials"], &mut secrets);
     // Identities (user names) are not secret; certificates are public. What must never be in
     // plaintext: passwords, secrets and private keys.
     let certificate = |s: &str| s.contains("BEGIN CERTIFICATE");
@@ -128,13 +164,26 @@ async fn no_known_secret_is_in_any_file_of_the_data_dir_or_in_the_logs() {
     );
 
     let mut found = Vec::new();
-    let files = walk(server.data_dir.path());
-    assert!(
-        files
-            .iter()
-            .any(|f| f.to_string_lossy().ends_with("tileworks.db-wal")),
-        "{files:?}"
-    );
+    let mut files = walk(server.data_dir.path());
+    match &server.database_url {
+        None => assert!(
+            files
+                .iter()
+                .any(|f| f.to_string_lossy().ends_with("tileworks.db-wal")),
+            "{files:?}"
+        ),
+        Some(url) => {
+            let (dump, database_files) = postgres_holdings(&server, url).await;
+            for secret in &secrets {
+                for needle in needles(secret) {
+                    if contains(&dump, &needle) {
+                        found.push(format!("the database (pg_dump) holds {needle:.12}…"));
+                    }
+                }
+            }
+            files.extend(database_files);
+        }
+    }
     assert!(
         files
             .iter()
@@ -142,7 +191,17 @@ async fn no_known_secret_is_in_any_file_of_the_data_dir_or_in_the_logs() {
         "{files:?}"
     );
     for file in &files {
-        let bytes = std::fs::read(file).unwrap();
+        // PostgreSQL recycles WAL segments and drops temporary relations while we walk: a file
+        // gone since the listing holds nothing any more.
+        let bytes = match std::fs::read(file) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => panic!("{}: {e}", file.display()),
+        };
+        // No private key of any kind (the Director stand-in's TLS CA's among them).
+        if contains(&bytes, "PRIVATE KEY-----") {
+            found.push(format!("{} holds a PEM private key", file.display()));
+        }
         for secret in &secrets {
             for needle in needles(secret) {
                 if contains(&bytes, &needle) {

@@ -16,6 +16,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use support::director::Director;
 use support::osb::*;
+use support::pks::settled_cluster;
 use support::*;
 
 const VM_CREATE_NOW: [&str; 2] = ["--director-vm-create-ms", "0"];
@@ -28,20 +29,6 @@ fn invalid(r: &Reply, field: &str) {
         "{field} named in {:#}",
         r.body
     );
-}
-
-/// Shows the cluster until its last action has ended; the cluster object.
-async fn settled(api: &Api<'_>, name: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let r = api.get(&format!("/pks/v1/clusters/{name}")).await;
-        assert_eq!(r.status, 200, "{:#}", r.body);
-        if r.body["last_action_state"] != "in progress" {
-            return r.body;
-        }
-        assert!(Instant::now() < deadline, "{name} still {:#}", r.body);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 /// The worker count of a cluster's deployment on the Director.
@@ -192,7 +179,7 @@ async fn the_pks_api_end_to_end() {
         names(&one.get("/pks/v1/clusters").await.expect(200)),
         ["k8s-one"]
     );
-    let cluster = settled(&one, "k8s-one").await;
+    let cluster = settled_cluster(&one, "k8s-one").await;
     assert_eq!(cluster["last_action"], "CREATE");
     assert_eq!(cluster["last_action_state"], "succeeded", "{cluster:#}");
     assert_eq!(
@@ -258,7 +245,10 @@ async fn the_pks_api_end_to_end() {
             .await;
         assert_eq!(r.status, 403, "{:#}", r.body);
     }
-    assert_eq!(settled(&admin, "k8s-one").await["last_action"], "CREATE");
+    assert_eq!(
+        settled_cluster(&admin, "k8s-one").await["last_action"],
+        "CREATE"
+    );
 
     // Resize: the Director deployment's worker count follows.
     let r = one
@@ -289,7 +279,7 @@ async fn the_pks_api_end_to_end() {
         .await;
     assert_eq!(r.status, 202, "{:#}", r.body);
     assert_eq!(r.body["last_action"], "UPDATE");
-    let cluster = settled(&one, "k8s-one").await;
+    let cluster = settled_cluster(&one, "k8s-one").await;
     assert_eq!(cluster["last_action"], "UPDATE");
     assert_eq!(cluster["last_action_state"], "succeeded", "{cluster:#}");
     assert_eq!(

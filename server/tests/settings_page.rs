@@ -161,3 +161,46 @@ async fn a_settings_page_carries_only_its_forms_metadata() {
         "no property on a section page"
     );
 }
+
+/// A plain form post (no wasm) whose `_loaded` field is not a JSON object is refused naming the
+/// field, and nothing is saved.
+#[tokio::test]
+async fn a_plain_post_with_unreadable_loaded_values_is_refused_naming_the_field() {
+    let server = TestServer::start();
+    let api = Api::login(&server).await;
+    let browser = browser();
+    log_in(&browser, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    let staged = api
+        .ok(
+            Method::POST,
+            "/api/v0/staged/products",
+            Some(json!({"name": PKS, "product_version": "latest"})),
+        )
+        .await;
+    let guid = staged["guid"].as_str().unwrap().to_owned();
+    let path = format!("/products/{guid}/settings?form=plan1");
+    let before = api
+        .version_of(&format!("/api/v0/staged/products/{guid}/properties"))
+        .await;
+    let r = post_form(
+        &browser,
+        &server,
+        &path,
+        &[
+            ("_form", "plan1"),
+            ("_config_version", &before.to_string()),
+            ("_loaded", "not json"),
+            (".properties.plan1_selector.active.name", "renamed"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["errors"]["_loaded"].is_array(), "{body}");
+    assert_eq!(
+        api.version_of(&format!("/api/v0/staged/products/{guid}/properties"))
+            .await,
+        before,
+        "nothing saved"
+    );
+}

@@ -8,7 +8,7 @@ use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
@@ -185,10 +185,12 @@ fn lint_accepts_both_fixtures_and_the_bundled_pks_tile() {
     let out = tile_at(&[&"lint", &bundled_pks()]);
     assert_eq!(code(&out), 0, "warnings only: {}", stderr(&out));
     let text = stdout(&out);
+    // A property reference is no YAML path: no line, the file alone.
+    let file = bundled_pks().display().to_string();
     assert!(
-        text.contains(
-            "warning[pks-service-adapter] .properties.plan1_selector.active.admission_plugins"
-        ),
+        text.contains(&format!(
+            "{file}: .properties.plan1_selector.active.admission_plugins: warning[pks-service-adapter]: "
+        )),
         "{text}"
     );
     assert!(
@@ -235,11 +237,20 @@ fn lint_reports_errors_with_exit_1() {
         .iter()
         .any(|f| f["rule"] == "template-release-declared"));
 
+    // The reference is on line 31, indented by two (`  - reference: …`).
+    assert_eq!(
+        (&reference["line"], &reference["column"]),
+        (&json!(31), &json!(5))
+    );
+
     let out = tile_at(&[&"lint", &broken]);
     assert_eq!(code(&out), 1);
     let text = stdout(&out);
+    let file = broken.display().to_string();
     assert!(
-        text.contains("error[form-reference-resolves] form_types[0].property_inputs[0].reference"),
+        text.contains(&format!(
+            "{file}:31:5: form_types[0].property_inputs[0].reference: error[form-reference-resolves]: "
+        )),
         "{text}"
     );
     assert!(text.contains("hint:"), "{text}");
@@ -1032,4 +1043,221 @@ fn render_takes_credentials_from_a_file() {
         "{err}"
     );
     assert!(stdout(&out).is_empty());
+}
+
+// ---------------------------------------------------- job specs, positions, suggestions
+
+// The tile whose manifest disagrees with its release (`greting`, job `wrker`), shared with the
+// server's job-spec test.
+#[path = "support/spec_tile.rs"]
+mod spec_tile;
+
+/// Line and column (from 1) of the first `needle` in `text`.
+fn line_col(text: &str, needle: &str) -> (usize, usize) {
+    let byte = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} in text"));
+    let before = &text[..byte];
+    let line = before.matches('\n').count() + 1;
+    (line, byte - before.rfind('\n').map_or(0, |n| n + 1) + 1)
+}
+
+/// The spec tile as a folder with its release tarball.
+fn spec_folder(root: &Path) -> PathBuf {
+    let dir = root.join("spec-demo");
+    fs::create_dir_all(dir.join("metadata")).expect("mkdir");
+    fs::create_dir_all(dir.join("releases")).expect("mkdir");
+    fs::write(dir.join("metadata/spec-demo.yml"), spec_tile::METADATA).expect("write");
+    fs::write(
+        dir.join("releases").join(spec_tile::RELEASE_FILE),
+        spec_tile::release(),
+    )
+    .expect("write release");
+    dir
+}
+
+#[test]
+fn lint_names_line_column_and_suggestion_of_job_spec_findings() {
+    let root = tempfile::tempdir().expect("tmp");
+    let dir = spec_folder(root.path());
+    let file = dir.join("metadata/spec-demo.yml").display().to_string();
+    let (pl, pc) = line_col(spec_tile::METADATA, "greting:");
+    let (jl, jc) = line_col(spec_tile::METADATA, "name: wrker");
+
+    let out = tile_at(&[&"lint", &dir]);
+    assert_eq!(code(&out), 0, "warnings only: {}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "{file}:{pl}:{pc}: job_types[0].templates[0].manifest.greting: \
+             warning[job-spec-property-declared]: property `greting` is not declared by job `web` \
+             of release spec-demo-release 1.0 (BOSH ignores it); did you mean `greeting`?\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{file}:{jl}:{jc}: job_types[0].templates[1].name: warning[job-spec-job-exists]: \
+             release spec-demo-release 1.0 has no job `wrker`; did you mean `worker`?\n"
+        )),
+        "{text}"
+    );
+    assert_eq!(code(&tile_at(&[&"lint", &dir, &"--strict"])), 1);
+
+    let (status, json) = lint_json(&dir);
+    assert_eq!(status, 0, "{json}");
+    let findings = json["findings"].as_array().expect("findings");
+    let property = findings
+        .iter()
+        .find(|f| f["rule"] == "job-spec-property-declared")
+        .expect("the misspelt property");
+    assert_eq!(
+        (
+            &property["line"],
+            &property["column"],
+            &property["suggestion"]
+        ),
+        (&json!(pl), &json!(pc), &json!("greeting")),
+        "{property}"
+    );
+    let job = findings
+        .iter()
+        .find(|f| f["rule"] == "job-spec-job-exists")
+        .expect("the missing job");
+    assert_eq!(
+        (&job["line"], &job["column"], &job["suggestion"]),
+        (&json!(jl), &json!(jc), &json!("worker")),
+        "{job}"
+    );
+}
+
+#[test]
+fn lint_suggests_the_property_a_misspelt_reference_meant() {
+    let root = tempfile::tempdir().expect("tmp");
+    let bad = root.path().join("bad.yml");
+    let text = spec_tile::METADATA.replace(
+        "greting: (( .properties.greeting.value ))",
+        "greeting: (( .properties.greetin.value ))",
+    );
+    fs::write(&bad, &text).expect("write");
+    let out = tile_at(&[&"lint", &bad]);
+    assert_eq!(code(&out), 1, "an expression naming nothing is an error");
+    let (line, column) = line_col(&text, "(( .properties.greetin.value ))");
+    let file = bad.display().to_string();
+    let printed = stdout(&out);
+    assert!(
+        printed.contains(&format!(
+            "{file}:{line}:{column}: job_types[0].templates[0].manifest: \
+             error[expression-reference-resolves]: `(( .properties.greetin.value ))`: no product \
+             property blueprint `greetin`; did you mean `.properties.greeting.value`?\n"
+        )),
+        "{printed}"
+    );
+}
+
+#[test]
+fn render_check_names_line_column_and_suggestion_of_job_spec_findings() {
+    let root = tempfile::tempdir().expect("tmp");
+    let dir = spec_folder(root.path());
+    let config = root.path().join("spec-demo.config.yml");
+    fs::write(&config, "product-name: spec-demo\n").expect("write config");
+    let file = dir.join("metadata/spec-demo.yml").display().to_string();
+    let (pl, pc) = line_col(spec_tile::METADATA, "greting:");
+    let (jl, jc) = line_col(spec_tile::METADATA, "name: wrker");
+
+    let out = tile_at(&[
+        &"render",
+        &dir,
+        &"--config",
+        &config,
+        &"--seed",
+        &"1",
+        &"--check",
+    ]);
+    assert_eq!(code(&out), 0, "warnings do not fail: {}", stderr(&out));
+    assert!(manifest_of(&out)["instance_groups"].is_array());
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{file}:{pl}:{pc}: instance_groups[web].jobs[web]: warning[job-spec-property-declared]: \
+             property `greting` is not declared by job `web` of release spec-demo-release 1.0 \
+             (BOSH ignores it); did you mean `greeting`?\n"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{file}:{jl}:{jc}: instance_groups[web].jobs[wrker]: warning[job-spec-job-exists]: \
+             release spec-demo-release 1.0 has no job `wrker`; did you mean `worker`?\n"
+        )),
+        "{err}"
+    );
+    let strict = tile_at(&[
+        &"render",
+        &dir,
+        &"--config",
+        &config,
+        &"--seed",
+        &"1",
+        &"--check",
+        &"--strict",
+    ]);
+    assert_eq!(code(&strict), 1, "{}", stderr(&strict));
+}
+
+#[test]
+fn forms_lists_the_inputs_it_cannot_place() {
+    let root = tempfile::tempdir().expect("tmp");
+    let bad = root.path().join("forms.yml");
+    let text = spec_tile::METADATA.replace(
+        "  - reference: .properties.greeting\n    label: Greeting\n",
+        "  - reference: .properties.greeting\n    label: Greeting\n  - reference: .properties.greetng\n    label: Typo\n",
+    );
+    assert_ne!(text, spec_tile::METADATA);
+    fs::write(&bad, &text).expect("write");
+    let (line, column) = line_col(&text, "reference: .properties.greetng");
+    let file = bad.display().to_string();
+
+    let out = tile_at(&[&"forms", &bad]);
+    assert_eq!(code(&out), 0, "warnings only: {}", stderr(&out));
+    let printed = stdout(&out);
+    assert!(
+        printed.contains("Greeting"),
+        "the tree still prints: {printed}"
+    );
+    assert!(
+        printed.contains(&format!(
+            "{file}:{line}:{column}: form_types[0].property_inputs[1]: warning[form-input-unplaced]: \
+             `.properties.greetng` names no property blueprint; did you mean \
+             `.properties.greeting`?; left out of the form\n"
+        )),
+        "{printed}"
+    );
+    assert!(!printed.contains("Typo"), "left out of the tree: {printed}");
+    assert_eq!(code(&tile_at(&[&"forms", &bad, &"--strict"])), 1);
+
+    let out = tile_at(&[&"forms", &bad, &"--format", &"json"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("forms JSON");
+    assert_eq!(json["product_name"], "spec-demo");
+    assert_eq!(
+        json["warnings"],
+        json!([{
+            "path": "form_types[0].property_inputs[1]",
+            "reference": ".properties.greetng",
+            "message": "`.properties.greetng` names no property blueprint; did you mean `.properties.greeting`?",
+            "suggestion": ".properties.greeting",
+            "line": line,
+            "column": column,
+        }])
+    );
+    // A tile whose inputs all have a place has no warnings.
+    let out = tile_at(&[
+        &"forms",
+        &fixture("example-product.yml"),
+        &"--format",
+        &"json",
+    ]);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("forms JSON");
+    assert_eq!(json["warnings"], json!([]));
 }

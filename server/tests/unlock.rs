@@ -8,20 +8,14 @@
 //! `tileworks admin change-decryption-passphrase` makes the old one useless at the next start.
 
 mod common;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-/// A client that does not follow redirects and keeps no cookies (om's unauthenticated client).
-fn om() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
+use support::archive::{ensure_availability_through, om};
 
 async fn put_unlock(server: &TestServer, body: Value) -> (StatusCode, Value) {
     let r = om()
@@ -36,25 +30,7 @@ async fn put_unlock(server: &TestServer, body: Value) -> (StatusCode, Value) {
 
 /// om's `checkAvailability`: the status and the Location path, or the body of a 200.
 async fn ensure_availability(server: &TestServer) -> (StatusCode, String) {
-    let r = om()
-        .get(server.at("/login/ensure_availability"))
-        .header("content-type", "application/json")
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    if status == StatusCode::FOUND || status.is_redirection() {
-        let location = location(&r);
-        let path = reqwest::Url::parse(&server.at("/"))
-            .unwrap()
-            .join(&location)
-            .unwrap()
-            .path()
-            .to_owned();
-        (status, path)
-    } else {
-        (status, r.text().await.unwrap())
-    }
+    ensure_availability_through(&om(), server).await
 }
 
 /// Polls ensure_availability as om does until it is ready (302 → /auth/cloudfoundry); only

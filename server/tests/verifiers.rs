@@ -4,7 +4,8 @@
 //! …/install_time/:type` with `{ "enabled": false }`): each verifier of the bundled PKS tile
 //! finds its problem and names the form and field; a failing verifier stops Apply Changes
 //! before anything is deployed, and once switched off the apply goes through and its log says
-//! the verifier was skipped; unknown GUIDs and types are 404, bad bodies 422.
+//! the verifier was skipped; unknown GUIDs and types are 404, bad bodies 422. A tile naming
+//! Ops Manager's `StaticIpsVerifier` has its jobs' static IPs checked against the network.
 
 mod common;
 mod support;
@@ -249,6 +250,18 @@ async fn director_verifiers_unknown_guids_and_types_and_bad_bodies() {
                 kind: "AvailabilityZonesVerifier".into(),
                 enabled: true
             },
+            Verifier {
+                kind: "IaasConfigurationVerifier".into(),
+                enabled: true
+            },
+            Verifier {
+                kind: "NetworksPingableVerifier".into(),
+                enabled: true
+            },
+            Verifier {
+                kind: "NtpVerifier".into(),
+                enabled: true
+            },
         ]
     );
     // om disable-director-verifiers --type AvailabilityZonesVerifier
@@ -310,4 +323,137 @@ async fn director_verifiers_unknown_guids_and_types_and_bad_bodies() {
         )
         .await
         .expect(403);
+}
+
+/// A tile naming Ops Manager's `StaticIpsVerifier`, with two jobs taking static IPs.
+fn static_ips_tile() -> Vec<u8> {
+    let metadata = r#"name: statics
+product_version: 1.0.0
+metadata_version: '2.1'
+label: Statics
+rank: 1
+minimum_version_for_upgrade: 1.0.0
+stemcell_criteria: {os: ubuntu-xenial, version: '97.17'}
+releases: []
+install_time_verifiers:
+- name: Verifiers::StaticIpsVerifier
+  properties: {}
+property_blueprints: []
+form_types:
+- name: ips
+  label: Addresses
+  property_inputs:
+  - {reference: .web.static_ips, label: Web static IPs}
+  - {reference: .db.static_ips, label: DB static IPs}
+job_types:
+- name: web
+  resource_label: Web
+  templates: []
+  instance_definition: {name: instances, type: integer, configurable: true, default: 1}
+  resource_definitions: []
+  property_blueprints:
+  - {name: static_ips, type: ip_ranges, configurable: true, optional: true}
+- name: db
+  resource_label: DB
+  templates: []
+  instance_definition: {name: instances, type: integer, configurable: true, default: 1}
+  resource_definitions: []
+  property_blueprints:
+  - {name: static_ips, type: ip_ranges, configurable: true, optional: true}
+post_deploy_errands: []
+"#;
+    pivotal(&[("metadata/statics.yml", metadata.as_bytes(), true)])
+}
+
+/// Ops Manager's `StaticIpsVerifier`, named by a tile: the operator's static IPs are checked
+/// against the Director's network the product is placed on (its subnet's static ranges,
+/// reserved ranges) and against each other; the finding names the form and field, stops Apply
+/// Changes, and is gone once the addresses are right.
+#[tokio::test]
+async fn the_static_ips_verifier_checks_the_operators_addresses_against_the_network() {
+    let server = TestServer::start_with(&["--director-vm-create-ms", "0"], Some(ADMIN_PASSWORD));
+    let api = Api::login(&server).await;
+    configure_director(&api).await;
+    // The deployment network gets static ranges (configure_director's has none).
+    api.put(
+        "/api/v0/staged/director/networks",
+        json!({"icmp_checks_enabled": false, "networks": [{"name": "infra", "subnets": [{
+            "iaas_identifier": "VM Network", "cidr": "10.0.0.0/24", "dns": "8.8.8.8",
+            "gateway": "10.0.0.1", "reserved_ip_ranges": "10.0.0.1-10.0.0.10",
+            "static_ip_ranges": "10.0.0.20-10.0.0.40",
+            "availability_zone_names": ["az1", "az2"]}]}]}),
+    )
+    .await
+    .expect(200);
+    let r = api.upload("statics-1.0.0.pivotal", static_ips_tile()).await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    let guid = api.stage("statics", "1.0.0").await;
+    api.set_networks_and_azs(
+        &guid,
+        json!({"network": {"name": "infra"}, "singleton_availability_zone": {"name": "az1"},
+               "other_availability_zones": [{"name": "az1"}]}),
+    )
+    .await
+    .expect(200);
+    let listed = verifiers_of(
+        api.get(&format!(
+            "/api/v0/staged/products/{guid}/verifiers/install_time"
+        ))
+        .await
+        .expect(200),
+    );
+    assert_eq!(
+        listed,
+        vec![Verifier {
+            kind: "StaticIpsVerifier".into(),
+            enabled: true
+        }]
+    );
+
+    // The pre-deploy check's StaticIpsVerifier errors once the jobs have these addresses.
+    let findings = |web: &'static str, db: &'static str| {
+        let (api, guid) = (&api, &guid);
+        async move {
+            api.set_properties(
+                guid,
+                json!({".web.static_ips": {"value": web}, ".db.static_ips": {"value": db}}),
+            )
+            .await
+            .expect(200);
+            let check = api
+                .get(&format!("/api/v0/staged/products/{guid}/pre_deploy_check"))
+                .await
+                .expect(200);
+            let verifiers = check["pre_deploy_check"]["verifiers"].as_array().unwrap();
+            assert!(verifiers.len() <= 1, "{check:#}");
+            verifiers
+                .iter()
+                .inspect(|v| assert_eq!(v["type"], "StaticIpsVerifier", "{check:#}"))
+                .flat_map(|v| serde_json::from_value::<Vec<String>>(v["errors"].clone()).unwrap())
+                .collect::<Vec<String>>()
+        }
+    };
+    assert_eq!(
+        findings("10.0.0.5, 10.0.0.20-10.0.0.21", "10.0.0.21, 10.0.0.50").await,
+        [
+            "Addresses › Web static IPs (.web.static_ips): 10.0.0.5 is reserved in subnet 10.0.0.0/24",
+            "Addresses › DB static IPs (.db.static_ips): 10.0.0.21 is also given to job web",
+            "Addresses › DB static IPs (.db.static_ips): 10.0.0.50 is outside the static IPs of \
+             subnet 10.0.0.0/24 (10.0.0.20-10.0.0.40)",
+        ]
+    );
+    let refused = api
+        .post("/api/v0/installations", json!({"deploy_products": "all"}))
+        .await
+        .expect(422);
+    assert!(
+        refused["errors"][guid.as_str()]
+            .to_string()
+            .contains("10.0.0.5 is reserved"),
+        "{refused:#}"
+    );
+    // Right addresses: nothing found.
+    assert!(findings("10.0.0.20-10.0.0.21", "10.0.0.22")
+        .await
+        .is_empty());
 }

@@ -141,7 +141,7 @@ impl RsaSigner {
     fn from_pem(pem: &str) -> Result<Self> {
         let key = RsaPrivateKey::from_pkcs1_pem(pem)
             .or_else(|_| RsaPrivateKey::from_pkcs8_pem(pem))
-            .map_err(|e| failure("private_key_pem", format!("not an RSA private key: {e}")))?;
+            .map_err(|e| not_an_rsa_key(pem, e))?;
         Self::new(key)
     }
 
@@ -403,6 +403,38 @@ pub fn check_certificate_bundle(text: &str) -> std::result::Result<usize, String
         return Err("expected at least one PEM certificate".into());
     }
     Ok(count)
+}
+
+/// Why a private key is refused: a key of another algorithm is named as such (an operator who
+/// pastes an EC key should not read a PKCS#8 parse error), anything else keeps the parser's word.
+fn not_an_rsa_key(pem: &str, parse_error: impl std::fmt::Display) -> Error {
+    const EC: &str = "1.2.840.10045.2.1";
+    const ED25519: &str = "1.3.101.112";
+    let algorithm = if pem.contains("-----BEGIN EC PRIVATE KEY-----") {
+        Some("an elliptic-curve (EC)")
+    } else {
+        pem_block(pem, "PRIVATE KEY").and_then(|der| {
+            let info = rsa::pkcs8::PrivateKeyInfo::try_from(der.as_slice()).ok()?;
+            match info.algorithm.oid.to_string().as_str() {
+                EC => Some("an elliptic-curve (EC)"),
+                ED25519 => Some("an Ed25519"),
+                _ => None,
+            }
+        })
+    };
+    match algorithm {
+        Some(algorithm) => failure(
+            "private_key_pem",
+            format!(
+                "{algorithm} private key: certificate authorities here sign with RSA; give an RSA \
+                 private key (PEM, PKCS#1 or PKCS#8)"
+            ),
+        ),
+        None => failure(
+            "private_key_pem",
+            format!("not an RSA private key: {parse_error}"),
+        ),
+    }
 }
 
 fn pem_block(text: &str, label: &str) -> Option<Vec<u8>> {
@@ -915,6 +947,30 @@ pub(crate) mod tests {
         assert!(err.to_string().contains("does not belong"));
         assert!(CertificateAuthority::from_pem("junk", &ca.private_key_pem).is_err());
         assert!(CertificateAuthority::from_pem(&ca.cert_pem, "junk").is_err());
+    }
+
+    /// Keys of other algorithms (throw-away keys made for this test with openssl) are named.
+    #[test]
+    fn a_ca_key_of_another_algorithm_is_named_as_such() {
+        const EC_SEC1: &str = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFRAuvXSgE1wEzNJlDFkES82KxBnfUnQH5BGBvxrOa34oAoGCCqGSM49\nAwEHoUQDQgAE3sxPFbV2UOKeGeofunDKa5BO/GZ0CsES1fDDD0SNE2sFJnj1DfUp\nsiMXN6kfLsQaxheLAB6mqKmaIAfzFZWlWg==\n-----END EC PRIVATE KEY-----\n";
+        const EC_PKCS8: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgcCelqtT3Y8B5p3X+\nousKjxVRMPJJDoVl/yC7Nd+qZwuhRANCAARthmxevV2j6ey9qMJ9C0n4AGcs3cp6\nBmIEZlQTIw+xrAo9A0gw/WnqT2MP7V0hVHwqhoOSC9l5ke5xD+TRfCVy\n-----END PRIVATE KEY-----\n";
+        const ED25519: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIPQrhH9gQzYd5CGoodWoYd28D0XDfjpAC2Z9nSgIb76L\n-----END PRIVATE KEY-----\n";
+        let ca = test_ca();
+        for (key, named) in [
+            (EC_SEC1, "an elliptic-curve (EC) private key"),
+            (EC_PKCS8, "an elliptic-curve (EC) private key"),
+            (ED25519, "an Ed25519 private key"),
+        ] {
+            let message = CertificateAuthority::from_pem(&ca.cert_pem, key)
+                .unwrap_err()
+                .to_string();
+            assert!(message.contains(named), "{message}");
+            assert!(message.contains("give an RSA private key"), "{message}");
+        }
+        let message = CertificateAuthority::from_pem(&ca.cert_pem, "junk")
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("not an RSA private key"), "{message}");
     }
 
     #[test]

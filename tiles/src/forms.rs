@@ -4,8 +4,11 @@
 //! their forms without a server.
 //!
 //! Text shown comes from the form input first (`label`, `description`, `placeholder`) and falls
-//! back to the blueprint's own, then to its name. Inputs whose reference resolves to no blueprint
-//! are left out: lint reports them (`form-reference-resolves`).
+//! back to the blueprint's own, then to its name. Inputs that cannot be placed (a reference that
+//! resolves to no blueprint, a selector input naming no option, a record input naming no
+//! sub-property) are left out, as Ops Manager leaves them out; [`FormTree::build_reporting`]
+//! lists them ([`Unplaced`]) for `tileworks tile forms`, and lint reports them too
+//! (`form-reference-resolves`).
 
 use crate::metadata::{
     Constraints, InputKind, OptionTemplate, ProductTemplate, PropertyBlueprint, PropertyInput,
@@ -83,6 +86,36 @@ pub struct SelectorChoice {
     pub inputs: Vec<Input>,
 }
 
+/// A form input the tree leaves out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unplaced {
+    /// YAML path of the input (`form_types[0].property_inputs[2]`).
+    pub path: String,
+    /// Its reference as written.
+    pub reference: String,
+    /// Why it is left out, the suggestion included.
+    pub message: String,
+    /// The closest name that would place it (`crate::suggest`).
+    pub suggestion: Option<String>,
+}
+
+/// Collects the inputs left out while a tree is built.
+struct Placer<'t> {
+    t: &'t ProductTemplate,
+    unplaced: Vec<Unplaced>,
+}
+
+impl Placer<'_> {
+    fn leave_out(&mut self, path: String, reference: &str, why: String, near: Option<&str>) {
+        self.unplaced.push(Unplaced {
+            path,
+            reference: reference.to_owned(),
+            message: format!("{why}{}", crate::suggest::did_you_mean_text(near)),
+            suggestion: near.map(str::to_owned),
+        });
+    }
+}
+
 /// A reference found in a form ([`FormTree::locate`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Located<'a> {
@@ -131,10 +164,20 @@ fn locate_in<'a>(
 impl FormTree {
     /// Builds the form tree of a product template.
     pub fn build(t: &ProductTemplate) -> FormTree {
+        Self::build_reporting(t).0
+    }
+
+    /// Builds the form tree, also returning the inputs it leaves out, in metadata order.
+    pub fn build_reporting(t: &ProductTemplate) -> (FormTree, Vec<Unplaced>) {
+        let mut placer = Placer {
+            t,
+            unplaced: Vec::new(),
+        };
         let forms = t
             .form_types
             .iter()
-            .map(|f| Form {
+            .enumerate()
+            .map(|(n, f)| Form {
                 name: f.name.clone(),
                 label: if f.label.is_empty() {
                     f.name.clone()
@@ -146,15 +189,19 @@ impl FormTree {
                 inputs: f
                     .property_inputs
                     .iter()
-                    .filter_map(|i| input_for_reference(t, i))
+                    .enumerate()
+                    .filter_map(|(i, pi)| {
+                        placer.input(pi, &format!("form_types[{n}].property_inputs[{i}]"))
+                    })
                     .collect(),
             })
             .collect();
-        FormTree {
+        let tree = FormTree {
             product_name: t.name.clone(),
             product_label: t.label.clone(),
             forms,
-        }
+        };
+        (tree, placer.unplaced)
     }
 
     /// The form by name.
@@ -252,79 +299,199 @@ fn render_input(input: &Input, depth: usize, out: &mut String) {
     }
 }
 
-fn input_for_reference(t: &ProductTemplate, pi: &PropertyInput) -> Option<Input> {
-    let found = t.property(&pi.reference)?;
-    let bp = found.blueprint;
-    let mut input = base_input(bp, pi, found.reference.clone());
-    match &bp.kind {
-        crate::metadata::BlueprintKind::Selector { option_templates } => {
-            let declared = match &pi.kind {
+impl Placer<'_> {
+    /// The input for `pi` (at YAML `path`), or `None` when its reference names no blueprint.
+    fn input(&mut self, pi: &PropertyInput, path: &str) -> Option<Input> {
+        let t = self.t;
+        let Some(found) = t.property(&pi.reference) else {
+            let refs: Vec<String> = t.property_refs().into_iter().map(|r| r.reference).collect();
+            let dotted = format!(".{}", pi.reference.trim_start_matches('.'));
+            let near = crate::suggest::did_you_mean(&dotted, refs.iter().map(String::as_str));
+            self.leave_out(
+                path.to_owned(),
+                &pi.reference,
+                format!("`{}` names no property blueprint", pi.reference),
+                near,
+            );
+            return None;
+        };
+        let bp = found.blueprint;
+        let mut input = base_input(bp, pi, found.reference.clone());
+        match (&bp.kind, &pi.kind) {
+            (
+                crate::metadata::BlueprintKind::Selector { option_templates },
                 InputKind::Selector {
                     selector_property_inputs,
-                } => selector_property_inputs.as_slice(),
-                _ => &[],
-            };
-            input.selector_options = option_templates
-                .iter()
-                .map(|o| {
-                    let spi = declared.iter().find(|s| s.option_name() == o.name);
-                    selector_choice(t, &found.reference, o, spi)
-                })
-                .collect();
-        }
-        crate::metadata::BlueprintKind::Collection {
-            property_blueprints,
-            ..
-        } => {
-            input.record_inputs = match &pi.kind {
-                InputKind::Collection { property_inputs } => property_inputs
+                },
+            ) => {
+                for (s, spi) in selector_property_inputs.iter().enumerate() {
+                    let spath = format!("{path}.selector_property_inputs[{s}]");
+                    let first = selector_property_inputs
+                        .iter()
+                        .position(|o| o.option_name() == spi.option_name());
+                    if !option_templates.iter().any(|o| o.name == spi.option_name()) {
+                        let names = option_templates.iter().map(|o| o.name.as_str());
+                        let near = crate::suggest::did_you_mean(spi.option_name(), names);
+                        self.leave_out(
+                            spath,
+                            &spi.reference,
+                            format!(
+                                "`{}` names no option of selector `{}`",
+                                spi.reference, found.reference
+                            ),
+                            near,
+                        );
+                    } else if first != Some(s) {
+                        self.leave_out(
+                            spath,
+                            &spi.reference,
+                            format!(
+                                "option `{}` already has its inputs (selector_property_inputs[{}])",
+                                spi.option_name(),
+                                first.unwrap_or_default()
+                            ),
+                            None,
+                        );
+                    }
+                }
+                input.selector_options = option_templates
                     .iter()
-                    .filter_map(|sub| {
-                        let name = sub.reference.rsplit('.').next().unwrap_or_default();
-                        property_blueprints
+                    .map(|o| {
+                        let at = selector_property_inputs
                             .iter()
-                            .find(|b| b.name == name)
-                            .map(|b| base_input(b, sub, b.name.clone()))
+                            .position(|s| s.option_name() == o.name);
+                        let spi = at.map(|i| {
+                            (
+                                &selector_property_inputs[i],
+                                format!("{path}.selector_property_inputs[{i}]"),
+                            )
+                        });
+                        self.selector_choice(&found.reference, o, spi)
                     })
-                    .collect(),
+                    .collect();
+            }
+            (crate::metadata::BlueprintKind::Selector { option_templates }, _) => {
+                self.nested_left_out(pi, path, bp);
+                input.selector_options = option_templates
+                    .iter()
+                    .map(|o| self.selector_choice(&found.reference, o, None))
+                    .collect();
+            }
+            (
+                crate::metadata::BlueprintKind::Collection {
+                    property_blueprints,
+                    ..
+                },
+                InputKind::Collection { property_inputs },
+            ) => {
+                let mut records = Vec::new();
+                for (k, sub) in property_inputs.iter().enumerate() {
+                    let name = sub.reference.rsplit('.').next().unwrap_or_default();
+                    match property_blueprints.iter().find(|b| b.name == name) {
+                        Some(b) => records.push(base_input(b, sub, b.name.clone())),
+                        None => {
+                            let names = property_blueprints.iter().map(|b| b.name.as_str());
+                            let near = crate::suggest::did_you_mean(name, names);
+                            self.leave_out(
+                                format!("{path}.property_inputs[{k}]"),
+                                &sub.reference,
+                                format!(
+                                    "`{}` is not a sub-property of collection `{}`",
+                                    sub.reference, found.reference
+                                ),
+                                near,
+                            );
+                        }
+                    }
+                }
+                input.record_inputs = records;
+            }
+            (
+                crate::metadata::BlueprintKind::Collection {
+                    property_blueprints,
+                    ..
+                },
+                _,
+            ) => {
+                self.nested_left_out(pi, path, bp);
                 // No record inputs declared: show every configurable sub-property.
-                _ => property_blueprints
+                input.record_inputs = property_blueprints
                     .iter()
                     .filter(|b| b.configurable)
                     .map(|b| base_input(b, &bare_input(&b.name), b.name.clone()))
-                    .collect(),
-            };
+                    .collect();
+            }
+            (crate::metadata::BlueprintKind::Simple, _) => {
+                self.nested_left_out(pi, path, bp);
+            }
         }
-        crate::metadata::BlueprintKind::Simple => {}
+        Some(input)
     }
-    Some(input)
-}
 
-fn selector_choice(
-    t: &ProductTemplate,
-    selector_reference: &str,
-    o: &OptionTemplate,
-    spi: Option<&crate::metadata::SelectorOptionInput>,
-) -> SelectorChoice {
-    SelectorChoice {
-        name: o.name.clone(),
-        select_value: o.select_value.clone(),
-        label: spi
-            .and_then(|s| s.label.clone())
-            .or_else(|| o.label.clone())
-            .unwrap_or_else(|| o.select_value.clone()),
-        description: spi
-            .and_then(|s| s.description.clone())
-            .or_else(|| o.description.clone()),
-        reference: format!("{selector_reference}.{}", o.name),
-        inputs: spi
-            .map(|s| {
-                s.property_inputs
+    /// Nested inputs of the wrong kind for the blueprint (selector inputs on a collection…):
+    /// the form draws the blueprint as its type says and has no place for them.
+    fn nested_left_out(&mut self, pi: &PropertyInput, path: &str, bp: &PropertyBlueprint) {
+        let (key, nested): (&str, Vec<&str>) = match &pi.kind {
+            InputKind::Simple => return,
+            InputKind::Selector {
+                selector_property_inputs,
+            } => (
+                "selector_property_inputs",
+                selector_property_inputs
                     .iter()
-                    .filter_map(|i| input_for_reference(t, i))
-                    .collect()
-            })
-            .unwrap_or_default(),
+                    .map(|s| s.reference.as_str())
+                    .collect(),
+            ),
+            InputKind::Collection { property_inputs } => (
+                "property_inputs",
+                property_inputs
+                    .iter()
+                    .map(|s| s.reference.as_str())
+                    .collect(),
+            ),
+        };
+        for (i, reference) in nested.into_iter().enumerate() {
+            self.leave_out(
+                format!("{path}.{key}[{i}]"),
+                reference,
+                format!(
+                    "`{}` is a {}, which takes no `{key}`",
+                    pi.reference, bp.property_type
+                ),
+                None,
+            );
+        }
+    }
+
+    fn selector_choice(
+        &mut self,
+        selector_reference: &str,
+        o: &OptionTemplate,
+        spi: Option<(&crate::metadata::SelectorOptionInput, String)>,
+    ) -> SelectorChoice {
+        let inputs = match &spi {
+            Some((s, spath)) => s
+                .property_inputs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, pi)| self.input(pi, &format!("{spath}.property_inputs[{i}]")))
+                .collect(),
+            None => Vec::new(),
+        };
+        let spi = spi.map(|(s, _)| s);
+        SelectorChoice {
+            name: o.name.clone(),
+            select_value: o.select_value.clone(),
+            label: spi
+                .and_then(|s| s.label.clone())
+                .or_else(|| o.label.clone())
+                .unwrap_or_else(|| o.select_value.clone()),
+            description: spi
+                .and_then(|s| s.description.clone())
+                .or_else(|| o.description.clone()),
+            reference: format!("{selector_reference}.{}", o.name),
+            inputs,
+        }
     }
 }
 
@@ -507,5 +674,120 @@ mod tests {
         let tree = FormTree::build(&t);
         assert_eq!(tree.forms[0].inputs.len(), 1);
         assert_eq!(tree.forms[0].inputs[0].label, "A");
+    }
+
+    const UNPLACEABLE: &str = r#"
+name: p
+property_blueprints:
+- {name: hostname, type: string, configurable: true}
+- name: mode
+  type: selector
+  configurable: true
+  option_templates:
+  - name: on_option
+    select_value: 'on'
+    property_blueprints:
+    - {name: level, type: integer, configurable: true}
+  - {name: off_option, select_value: 'off'}
+- name: albums
+  type: collection
+  configurable: true
+  property_blueprints:
+  - {name: title, type: string, configurable: true}
+form_types:
+- name: f
+  label: F
+  property_inputs:
+  - {reference: .properties.hostnme, label: Host}
+  - reference: .properties.mode
+    label: Mode
+    selector_property_inputs:
+    - reference: .properties.mode.on_optoin
+      label: On
+    - reference: .properties.mode.on_option
+      label: On
+      property_inputs:
+      - {reference: .properties.mode.on_option.level, label: Level}
+      - {reference: .properties.mode.on_option.lvel, label: Level}
+    - reference: .properties.mode.on_option
+      label: Again
+  - reference: .properties.albums
+    label: Albums
+    property_inputs:
+    - {reference: titel, label: Title}
+  - reference: .properties.hostname
+    label: Host
+    property_inputs:
+    - {reference: x, label: X}
+"#;
+
+    #[test]
+    fn inputs_that_cannot_be_placed_are_reported() {
+        let t = ProductTemplate::from_yaml(UNPLACEABLE).unwrap();
+        let (tree, unplaced) = FormTree::build_reporting(&t);
+        assert_eq!(tree, FormTree::build(&t), "reporting builds the same tree");
+        let form = &tree.forms[0];
+        assert_eq!(form.inputs.len(), 3, "the misspelt property is left out");
+        assert_eq!(form.inputs[0].selector_options[0].inputs.len(), 1);
+        assert!(form.inputs[1].record_inputs.is_empty());
+        let got: Vec<(&str, &str, Option<&str>)> = unplaced
+            .iter()
+            .map(|u| {
+                (
+                    u.path.as_str(),
+                    u.reference.as_str(),
+                    u.suggestion.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "form_types[0].property_inputs[0]",
+                    ".properties.hostnme",
+                    Some(".properties.hostname")
+                ),
+                (
+                    "form_types[0].property_inputs[1].selector_property_inputs[0]",
+                    ".properties.mode.on_optoin",
+                    Some("on_option")
+                ),
+                (
+                    "form_types[0].property_inputs[1].selector_property_inputs[2]",
+                    ".properties.mode.on_option",
+                    None
+                ),
+                (
+                    "form_types[0].property_inputs[1].selector_property_inputs[1].property_inputs[1]",
+                    ".properties.mode.on_option.lvel",
+                    Some(".properties.mode.on_option.level")
+                ),
+                (
+                    "form_types[0].property_inputs[2].property_inputs[0]",
+                    "titel",
+                    Some("title")
+                ),
+                (
+                    "form_types[0].property_inputs[3].property_inputs[0]",
+                    "x",
+                    None
+                ),
+            ]
+        );
+        assert!(unplaced[0]
+            .message
+            .ends_with("names no property blueprint; did you mean `.properties.hostname`?"));
+        assert!(unplaced[2].message.contains("already has its inputs"));
+        assert!(unplaced[5]
+            .message
+            .contains("is a string, which takes no `property_inputs`"));
+    }
+
+    #[test]
+    fn the_pks_tile_places_every_input() {
+        let t = ProductTemplate::from_yaml(PKS).unwrap();
+        let (_, unplaced) = FormTree::build_reporting(&t);
+        assert!(unplaced.is_empty(), "{unplaced:#?}");
     }
 }

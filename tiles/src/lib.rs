@@ -3,6 +3,7 @@
 //! Pure: no I/O, no async, no database. It builds for `wasm32-unknown-unknown` so the browser
 //! validates operator input with exactly the code the server uses.
 
+pub mod bake;
 pub mod cloud_config;
 #[cfg(feature = "credentials")]
 pub mod credentials;
@@ -25,5 +26,6 @@ pub mod suggest;
 pub mod validate;
 pub mod verifiers;
 pub mod yaml;
+mod yaml_positions;
 
 pub use error::{Error, Result};

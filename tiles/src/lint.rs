@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 
+use crate::suggest::did_you_mean;
+
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -40,6 +42,68 @@ pub struct Finding {
     pub message: String,
     /// What to do about it.
     pub hint: Option<String>,
+    /// The closest name to one that names nothing (`crate::suggest`), also in `message`.
+    #[serde(default)]
+    pub suggestion: Option<String>,
+    /// Where in the metadata text (from 1), when the finding's path or text is found there
+    /// ([`locate`]).
+    #[serde(default)]
+    pub line: Option<usize>,
+    #[serde(default)]
+    pub column: Option<usize>,
+    /// The text the finding is about inside a multi-line value (an expression in a manifest, a
+    /// property key), so [`locate`] finds its line rather than the value's key.
+    #[serde(skip)]
+    pub anchor: Option<String>,
+}
+
+impl Finding {
+    /// A finding not yet located; `hint` says what to do about it.
+    pub fn new(
+        severity: Severity,
+        path: impl Into<String>,
+        rule: &str,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> Finding {
+        Finding {
+            path: path.into(),
+            rule: rule.into(),
+            severity,
+            message: message.into(),
+            hint,
+            suggestion: None,
+            line: None,
+            column: None,
+            anchor: None,
+        }
+    }
+
+    /// Adds the closest known name, if any: kept, and said at the end of the message.
+    pub fn suggest(&mut self, suggestion: Option<&str>) {
+        if let Some(s) = suggestion {
+            self.message
+                .push_str(&crate::suggest::did_you_mean_text(Some(s)));
+            self.suggestion = Some(s.to_owned());
+        }
+    }
+
+    /// With the text inside the value at `path` this finding is about.
+    pub fn anchored(mut self, anchor: impl Into<String>) -> Finding {
+        self.anchor = Some(anchor.into());
+        self
+    }
+}
+
+/// Gives each finding the line and column of its path (or of its anchor text inside the value
+/// there) in `text`, the document `positions` indexes. Findings already located keep theirs.
+pub fn locate(findings: &mut [Finding], positions: &crate::yaml::Positions, text: &str) {
+    for f in findings.iter_mut().filter(|f| f.line.is_none()) {
+        if let Some(p) = positions.locate(&f.path, f.anchor.as_deref(), text) {
+            f.line = Some(p.line);
+            f.column = Some(p.column);
+        }
+    }
 }
 
 /// Rule ids, so callers and tests can match on them.
@@ -77,25 +141,32 @@ pub fn lint_job_specs(t: &ProductTemplate, specs: &crate::job_specs::JobSpecs) -
         .findings
         .into_iter()
         .map(|f| {
-            let (path, rule, hint) = match &f.kind {
-                SpecFindingKind::UndeclaredProperty { property, .. } => (
+            let (path, rule, hint, suggestion, anchor) = match &f.kind {
+                SpecFindingKind::UndeclaredProperty {
+                    property,
+                    suggestion,
+                } => (
                     format!("{}.manifest.{property}", f.at),
                     rules::JOB_SPEC_PROPERTY,
                     "correct the property name, or name the release version whose spec declares it",
+                    suggestion,
+                    // The key as written in the manifest text: its last segment.
+                    property.rsplit('.').next().map(|k| format!("{k}:")),
                 ),
-                SpecFindingKind::MissingJob { .. } => (
+                SpecFindingKind::MissingJob { suggestion } => (
                     format!("{}.name", f.at),
                     rules::JOB_SPEC_JOB,
                     "correct the job name, or name the release that contains the job",
+                    suggestion,
+                    None,
                 ),
             };
-            Finding {
-                path,
-                rule: rule.into(),
-                severity: Severity::Warning,
-                message: f.message,
-                hint: Some(hint.into()),
-            }
+            // The message already ends with the suggestion (`job_specs` words it).
+            let mut finding =
+                Finding::new(Severity::Warning, path, rule, f.message, Some(hint.into()));
+            finding.suggestion = suggestion.clone();
+            finding.anchor = anchor;
+            finding
         })
         .collect()
 }
@@ -106,57 +177,94 @@ pub fn has_errors(findings: &[Finding]) -> bool {
 }
 
 /// Lints metadata text: unreadable YAML or a wrong shape becomes a single error finding.
+/// Findings carry their line and column.
 pub fn lint_yaml(text: &str) -> Vec<Finding> {
-    let loaded = crate::yaml::load_reporting_repairs(text, &crate::yaml::Limits::default());
-    match loaded.and_then(|(value, repairs)| {
-        ProductTemplate::from_value(&value).map(|t| (t, value, repairs))
-    }) {
-        Ok((t, value, repairs)) => {
+    lint_yaml_with(text, |_| Vec::new())
+}
+
+/// Like [`lint_yaml`], with the findings `more` adds about the loaded template (the job-spec
+/// check, what only a whole tile shows), all located with the one position index of `text`.
+pub fn lint_yaml_with(
+    text: &str,
+    more: impl FnOnce(&ProductTemplate) -> Vec<Finding>,
+) -> Vec<Finding> {
+    let loaded = crate::yaml::load_indexed(text, &crate::yaml::Limits::default());
+    let (value, repairs, positions) = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            let mut f = Finding::new(
+                Severity::Error,
+                match &e {
+                    crate::Error::Yaml { at, .. } => at.clone(),
+                    _ => String::new(),
+                },
+                rules::YAML,
+                e.to_string(),
+                Some("the metadata must be one readable YAML document".into()),
+            );
+            if let crate::Error::Yaml { at, .. } = &e {
+                (f.line, f.column) = line_and_column(at).unzip();
+            }
+            return vec![f];
+        }
+    };
+    let mut findings = match ProductTemplate::from_value(&value) {
+        Ok(t) => {
             let mut findings = legacy_forms(&value, &repairs);
             findings.extend(lint(&t));
+            findings.extend(more(&t));
             findings
         }
-        Err(crate::Error::Shape { path, message }) => vec![Finding {
+        Err(crate::Error::Shape { path, message }) => vec![Finding::new(
+            Severity::Error,
             path,
-            rule: rules::SHAPE.into(),
-            severity: Severity::Error,
+            rules::SHAPE,
             message,
-            hint: Some("fix the structure of this key; see the tile metadata reference".into()),
-        }],
-        Err(e) => vec![Finding {
-            path: match &e {
-                crate::Error::Yaml { at, .. } => at.clone(),
-                _ => String::new(),
-            },
-            rule: rules::YAML.into(),
-            severity: Severity::Error,
-            message: e.to_string(),
-            hint: Some("the metadata must be one readable YAML document".into()),
-        }],
-    }
+            Some("fix the structure of this key; see the tile metadata reference".into()),
+        )],
+        Err(e) => vec![Finding::new(
+            Severity::Error,
+            String::new(),
+            rules::YAML,
+            e.to_string(),
+            Some("the metadata must be one readable YAML document".into()),
+        )],
+    };
+    locate(&mut findings, &positions, text);
+    findings
+}
+
+/// `line 3 column 7` (how `yaml` words where it stopped) → (3, 7).
+fn line_and_column(at: &str) -> Option<(usize, usize)> {
+    let rest = at.strip_prefix("line ")?;
+    let (line, column) = rest.split_once(" column ")?;
+    Some((line.trim().parse().ok()?, column.trim().parse().ok()?))
 }
 
 /// Warnings for what Ops Manager accepts but the current format spells otherwise: Tileworks
 /// reads these as Ops Manager does (see `metadata` and `yaml`), and says so.
 fn legacy_forms(value: &Value, repairs: &[String]) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut warn = |path: String, rule: &str, message: String, hint: &str| {
-        out.push(Finding {
-            path,
-            rule: rule.into(),
-            severity: Severity::Warning,
-            message,
-            hint: Some(hint.into()),
-        })
-    };
     for at in repairs {
-        warn(
+        let mut f = Finding::new(
+            Severity::Warning,
             at.clone(),
             rules::YAML,
-            "a quoted scalar's continuation line is indented less than its key (libyaml, which Ops Manager uses, reads it; the YAML spec does not)".into(),
-            "indent the continuation lines and the closing quote past the key",
+            "a quoted scalar's continuation line is indented less than its key (libyaml, which Ops Manager uses, reads it; the YAML spec does not)",
+            Some("indent the continuation lines and the closing quote past the key".into()),
         );
+        (f.line, f.column) = line_and_column(at).unzip();
+        out.push(f);
     }
+    let mut warn = |path: String, rule: &str, message: String, hint: &str| {
+        out.push(Finding::new(
+            Severity::Warning,
+            path,
+            rule,
+            message,
+            Some(hint.into()),
+        ))
+    };
     if value.get("stemcell_criteria").is_none() {
         if let Some(s) = value.get("stemcell") {
             let read = crate::metadata::StemcellCriteria::from_legacy_stemcell(s)
@@ -281,13 +389,23 @@ impl<'a> Linter<'a> {
         message: impl Into<String>,
         hint: Option<&str>,
     ) {
-        self.out.push(Finding {
-            path: path.into(),
-            rule: rule.into(),
+        self.out.push(Finding::new(
             severity,
-            message: message.into(),
-            hint: hint.map(str::to_string),
-        });
+            path,
+            rule,
+            message,
+            hint.map(str::to_string),
+        ));
+    }
+
+    /// The finding just pushed, to add a suggestion or an anchor to.
+    fn last(&mut self) -> &mut Finding {
+        self.out.last_mut().expect("a finding was just pushed")
+    }
+
+    /// Adds the closest known name to the finding just pushed.
+    fn suggest(&mut self, suggestion: Option<&str>) {
+        self.last().suggest(suggestion);
     }
 
     fn error(
@@ -751,6 +869,7 @@ impl<'a> Linter<'a> {
                     ),
                     "defaults name an option's `name`",
                 );
+                self.suggest(did_you_mean(&text, names.iter().map(String::as_str)));
             }
         }
     }
@@ -821,6 +940,7 @@ impl<'a> Linter<'a> {
                         ),
                         "set the default to one option's `select_value`",
                     );
+                    self.suggest(did_you_mean(&text, values.iter().copied()));
                 }
             }
         }
@@ -881,6 +1001,7 @@ impl<'a> Linter<'a> {
                 format!("`{}` names no property blueprint", input.reference),
                 "references are `.properties.NAME`, `.JOB.NAME` or `.properties.SELECTOR.OPTION.NAME`",
             );
+            self.suggest(closest_reference(t, &input.reference).as_deref());
             return;
         };
         let bp = found.blueprint;
@@ -921,6 +1042,13 @@ impl<'a> Linter<'a> {
                             ),
                             "selector inputs are `SELECTOR_REFERENCE.OPTION_NAME` (the option template name)",
                         );
+                        let options: Vec<String> = bp
+                            .option_templates()
+                            .iter()
+                            .map(|o| format!("{}.{}", found.reference, o.name))
+                            .collect();
+                        let written = format!(".{}", sel.reference.trim_start_matches('.'));
+                        self.suggest(did_you_mean(&written, options.iter().map(String::as_str)));
                         continue;
                     }
                     for (i, sub) in sel.property_inputs.iter().enumerate() {
@@ -953,6 +1081,8 @@ impl<'a> Linter<'a> {
                             ),
                             "collection inputs name a sub-blueprint by its bare name",
                         );
+                        let names = bp.sub_blueprints().iter().map(|b| b.name.as_str());
+                        self.suggest(did_you_mean(name, names));
                     }
                 }
             }
@@ -965,6 +1095,7 @@ impl<'a> Linter<'a> {
         let t = self.t;
         for (j, job) in t.job_types.iter().enumerate() {
             let jpath = format!("job_types[{j}]");
+            let releases = || t.releases.iter().map(|r| r.name.as_str());
             if let Some(r) = &job.release {
                 if t.release(r).is_none() {
                     self.error(
@@ -973,6 +1104,7 @@ impl<'a> Linter<'a> {
                         format!("release `{r}` is not declared in `releases`"),
                         "declare the release or fix the name",
                     );
+                    self.suggest(did_you_mean(r, releases()));
                 }
             }
             for (k, tpl) in job.templates.iter().enumerate() {
@@ -998,6 +1130,7 @@ impl<'a> Linter<'a> {
                         ),
                         "declare the release or fix the name",
                     );
+                    self.suggest(did_you_mean(release, releases()));
                 }
             }
             if let Some(MaxInFlight::Other(text)) = &job.max_in_flight {
@@ -1037,6 +1170,7 @@ impl<'a> Linter<'a> {
                 format!("`{}` names no property blueprint", z.property_reference),
                 "zero_if refers to a property, usually a selector",
             );
+            self.suggest(closest_reference(self.t, &z.property_reference).as_deref());
             return;
         };
         if found.blueprint.property_type == PropertyType::Selector {
@@ -1051,6 +1185,9 @@ impl<'a> Linter<'a> {
                         ),
                         "zero_if compares the selector's `select_value`s",
                     );
+                    let values = found.blueprint.option_templates().iter();
+                    self.suggest(did_you_mean(v, values.map(|o| o.select_value.as_str())));
+                    self.last().anchor = Some(v.clone());
                 }
             }
         }
@@ -1088,6 +1225,11 @@ impl<'a> Linter<'a> {
                     ),
                     "a colocated errand names a BOSH job placed in some job type's `templates`",
                 );
+                let templates = t
+                    .job_types
+                    .iter()
+                    .flat_map(|j| j.templates.iter().map(|tpl| tpl.name.as_str()));
+                self.suggest(did_you_mean(&e.name, templates));
             }
             for (k, inst) in e.instances.iter().enumerate() {
                 let job = inst.split('/').next().unwrap_or_default();
@@ -1098,6 +1240,7 @@ impl<'a> Linter<'a> {
                         format!("`{inst}`: job type `{job}` does not carry errand `{}`", e.name),
                         "instances are `JOB` or `JOB/first` of a job type containing the errand's template",
                     );
+                    self.suggest(did_you_mean(job, hosts.iter().map(|j| j.name.as_str())));
                 }
             }
         } else {
@@ -1109,12 +1252,16 @@ impl<'a> Linter<'a> {
                     format!("job type `{}` is not marked `errand: true`", e.name),
                     "mark the job type as an errand, or set `colocated: true` for a colocated errand",
                 ),
-                None => self.error(
-                    format!("{path}.name"),
-                    rules::ERRAND_EXISTS,
-                    format!("errand `{}` names no job type", e.name),
-                    "add an errand job type with this name, or set `colocated: true`",
-                ),
+                None => {
+                    self.error(
+                        format!("{path}.name"),
+                        rules::ERRAND_EXISTS,
+                        format!("errand `{}` names no job type", e.name),
+                        "add an errand job type with this name, or set `colocated: true`",
+                    );
+                    let errands = t.errand_job_types().map(|j| j.name.as_str());
+                    self.suggest(did_you_mean(&e.name, errands));
+                }
             }
         }
     }
@@ -1219,14 +1366,17 @@ impl<'a> Linter<'a> {
             self.error(
                 path,
                 rules::EXPRESSION_SYNTAX,
-                p,
+                p.message,
                 "expressions are `(( ... ))`; BOSH placeholders are written `((( name )))`",
             );
+            self.last().anchor = Some(p.excerpt);
         }
         for expr in found {
             if expr.bosh_placeholder {
                 continue;
             }
+            // As written, so its line is found inside the manifest text.
+            let written = format!("(({}))", expr.body);
             if expr.body.trim().is_empty() {
                 self.error(
                     path,
@@ -1234,17 +1384,20 @@ impl<'a> Linter<'a> {
                     "empty expression `(( ))`",
                     "put a property reference inside the parentheses",
                 );
+                self.last().anchor = Some(written);
                 continue;
             }
             for r in expression_references(&expr.body) {
-                if let Some((severity, message)) = self.check_reference(&r, job, collection) {
+                if let Some(problem) = self.check_reference(&r, job, collection) {
                     self.push(
-                        severity,
+                        problem.severity,
                         path,
                         rules::EXPRESSION_REFERENCE,
-                        format!("`(( {} ))`: {message}", expr.body.trim()),
+                        format!("`(( {} ))`: {}", expr.body.trim(), problem.message),
                         Some("references name blueprints: `.properties.X.ACC`, `.JOB.X.ACC`, `.properties.SEL.OPTION.X.ACC`, or a bare job-local `X.ACC`"),
                     );
+                    self.suggest(problem.suggestion.as_deref());
+                    self.last().anchor = Some(written.clone());
                 }
             }
         }
@@ -1256,25 +1409,29 @@ impl<'a> Linter<'a> {
         r: &Reference,
         job: Option<&JobType>,
         collection: Option<&PropertyBlueprint>,
-    ) -> Option<(Severity, String)> {
+    ) -> Option<RefProblem> {
         let t = self.t;
         let path = r.path.as_str();
         if let Some(rest) = path.strip_prefix("..") {
             let (product, tail) = rest.split_once('.').unwrap_or((rest, ""));
             if product != t.name {
-                return None; // another product: resolved at deploy time against its metadata
+                return self.check_other_product(product, rest);
             }
-            return self.check_own_path(tail, r);
+            return self.check_own_path(&format!("..{product}."), tail, r);
         }
         if let Some(rest) = path.strip_prefix('$') {
             let context = rest.split('.').next().unwrap_or_default();
             if !DOLLAR_CONTEXTS.contains(&context) {
-                return Some((Severity::Warning, format!("unknown context `${context}`")));
+                let near = did_you_mean(context, DOLLAR_CONTEXTS.iter().copied());
+                return Some(RefProblem::warning(
+                    format!("unknown context `${context}`"),
+                    near.map(|n| format!("${n}{}", &rest[context.len()..])),
+                ));
             }
             return None;
         }
         if let Some(rest) = path.strip_prefix('.') {
-            return self.check_own_path(rest, r);
+            return self.check_own_path(".", rest, r);
         }
         // A bare word: job accessor, literal, current_record.X, or a job-local property.
         let segs: Vec<&str> = path.split('.').collect();
@@ -1284,19 +1441,21 @@ impl<'a> Linter<'a> {
         }
         if head == "current_record" {
             let Some(coll) = collection else {
-                return Some((
-                    Severity::Error,
-                    "`current_record` is only available in a collection's named manifests".into(),
+                return Some(RefProblem::error(
+                    "`current_record` is only available in a collection's named manifests",
+                    None,
                 ));
             };
             let sub = segs.get(1).copied().unwrap_or_default();
-            if !coll.sub_blueprints().iter().any(|b| b.name == sub) {
-                return Some((
-                    Severity::Error,
+            let subs = coll.sub_blueprints();
+            if !subs.iter().any(|b| b.name == sub) {
+                let near = did_you_mean(sub, subs.iter().map(|b| b.name.as_str()));
+                return Some(RefProblem::error(
                     format!(
                         "`{sub}` is not a sub-property of collection `{}`",
                         coll.name
                     ),
+                    near.map(|n| replaced("", &segs, 1, n)),
                 ));
             }
             return None;
@@ -1306,22 +1465,51 @@ impl<'a> Linter<'a> {
         }
         match job {
             Some(job) => match job.property_blueprint(head) {
-                Some(bp) => self.check_tail(bp, &segs[1..], r),
+                Some(bp) => self.check_tail(bp, "", &segs, 1, r),
                 None if JOB_ACCESSORS.contains(&head) => None,
-                None => Some((
-                    Severity::Error,
-                    format!("`{head}` is not a property of job type `{}`", job.name),
-                )),
+                None => {
+                    let names = job
+                        .property_blueprints
+                        .iter()
+                        .map(|b| b.name.as_str())
+                        .chain(JOB_ACCESSORS.iter().copied());
+                    Some(RefProblem::error(
+                        format!("`{head}` is not a property of job type `{}`", job.name),
+                        did_you_mean(head, names).map(|n| replaced("", &segs, 0, n)),
+                    ))
+                }
             },
-            None => Some((
-                Severity::Warning,
+            None => Some(RefProblem::warning(
                 format!("bare `{head}` outside a job's manifest cannot be resolved here"),
+                None,
             )),
         }
     }
 
-    /// `properties.X…`, `JOB.X…`, or a product accessor (after the leading `.`).
-    fn check_own_path(&self, rest: &str, r: &Reference) -> Option<(Severity, String)> {
+    /// `..PRODUCT.…` naming another product: resolved at deploy time against the metadata of the
+    /// product staged under that name, so only a near miss of a product this tile declares it
+    /// requires (or of its own name) is worth a word.
+    fn check_other_product(&self, product: &str, rest: &str) -> Option<RefProblem> {
+        let t = self.t;
+        let known: Vec<&str> = t
+            .requires_product_versions
+            .iter()
+            .map(|r| r.name.as_str())
+            .chain(std::iter::once(t.name.as_str()))
+            .collect();
+        if known.contains(&product) {
+            return None;
+        }
+        let near = did_you_mean(product, known.iter().copied())?;
+        Some(RefProblem::warning(
+            format!("`..{product}` names neither this product nor one it requires"),
+            Some(format!("..{near}{}", &rest[product.len()..])),
+        ))
+    }
+
+    /// `properties.X…`, `JOB.X…`, or a product accessor (after `prefix`: the leading `.`, or
+    /// `..PRODUCT.` naming this product).
+    fn check_own_path(&self, prefix: &str, rest: &str, r: &Reference) -> Option<RefProblem> {
         let t = self.t;
         let segs: Vec<&str> = rest.split('.').collect();
         let head = segs.first().copied().unwrap_or_default();
@@ -1331,70 +1519,105 @@ impl<'a> Linter<'a> {
         let name = segs.get(1).copied().unwrap_or_default();
         if head == "properties" {
             return match t.product_blueprint(name) {
-                Some(bp) => self.check_tail(bp, &segs[2..], r),
-                None => Some((
-                    Severity::Error,
-                    format!("no product property blueprint `{name}`"),
-                )),
+                Some(bp) => self.check_tail(bp, prefix, &segs, 2, r),
+                None => {
+                    let names = t.property_blueprints.iter().map(|b| b.name.as_str());
+                    Some(RefProblem::error(
+                        format!("no product property blueprint `{name}`"),
+                        did_you_mean(name, names).map(|n| replaced(prefix, &segs, 1, n)),
+                    ))
+                }
             };
         }
         match t.job_type(head) {
             Some(job) => match job.property_blueprint(name) {
-                Some(bp) => self.check_tail(bp, &segs[2..], r),
+                Some(bp) => self.check_tail(bp, prefix, &segs, 2, r),
                 None if OTHER_JOB_ACCESSORS.contains(&name) => None,
-                None => Some((
-                    Severity::Error,
-                    format!("job type `{head}` has no property blueprint `{name}`"),
-                )),
+                None => {
+                    let names = job
+                        .property_blueprints
+                        .iter()
+                        .map(|b| b.name.as_str())
+                        .chain(OTHER_JOB_ACCESSORS.iter().copied());
+                    Some(RefProblem::error(
+                        format!("job type `{head}` has no property blueprint `{name}`"),
+                        did_you_mean(name, names).map(|n| replaced(prefix, &segs, 1, n)),
+                    ))
+                }
             },
-            None => Some((
-                Severity::Error,
-                format!("`.{head}` is neither `.properties` nor a job type"),
-            )),
+            None => {
+                let names = std::iter::once("properties")
+                    .chain(t.job_types.iter().map(|j| j.name.as_str()))
+                    .chain(PRODUCT_ACCESSORS.iter().copied());
+                Some(RefProblem::error(
+                    format!("`.{head}` is neither `.properties` nor a job type"),
+                    did_you_mean(head, names).map(|n| replaced(prefix, &segs, 0, n)),
+                ))
+            }
         }
     }
 
-    /// What follows a blueprint: a selector option's sub-property, `selected_option
+    /// What follows a blueprint (`segs[at..]`): a selector option's sub-property, `selected_option
     /// .parsed_manifest(N)`, a collection's `parsed_manifest(N)`, or an accessor.
     fn check_tail(
         &self,
         bp: &PropertyBlueprint,
-        tail: &[&str],
+        prefix: &str,
+        segs: &[&str],
+        at: usize,
         r: &Reference,
-    ) -> Option<(Severity, String)> {
-        let first = tail.first().copied().unwrap_or_default();
+    ) -> Option<RefProblem> {
+        let first = segs.get(at).copied().unwrap_or_default();
         match &bp.kind {
             BlueprintKind::Selector { option_templates } => {
                 if let Some(option) = option_templates.iter().find(|o| o.name == first) {
-                    let sub = tail.get(1).copied().unwrap_or_default();
-                    if !option.property_blueprints.iter().any(|b| b.name == sub) {
-                        return Some((
-                            Severity::Error,
+                    let sub = segs.get(at + 1).copied().unwrap_or_default();
+                    let Some(sub_bp) = option.property_blueprints.iter().find(|b| b.name == sub)
+                    else {
+                        let names = option.property_blueprints.iter().map(|b| b.name.as_str());
+                        return Some(RefProblem::error(
                             format!(
                                 "option `{}` of selector `{}` has no property `{sub}`",
                                 option.name, bp.name
                             ),
+                            did_you_mean(sub, names).map(|n| replaced(prefix, segs, at + 1, n)),
                         ));
-                    }
-                    return None;
+                    };
+                    return self.check_accessor(sub_bp, prefix, segs, at + 2);
                 }
-                if first == "selected_option" && tail.get(1) == Some(&"parsed_manifest") {
+                if first == "selected_option" && segs.get(at + 1) == Some(&"parsed_manifest") {
                     if let Some(arg) = &r.argument {
-                        if !option_templates
+                        let names: BTreeSet<&str> = option_templates
                             .iter()
-                            .any(|o| o.named_manifests.iter().any(|m| &m.name == arg))
-                        {
-                            return Some((
-                                Severity::Error,
+                            .flat_map(|o| o.named_manifests.iter().map(|m| m.name.as_str()))
+                            .collect();
+                        if !names.contains(arg.as_str()) {
+                            return Some(RefProblem::error(
                                 format!(
                                     "no option of selector `{}` declares named manifest `{arg}`",
                                     bp.name
                                 ),
+                                did_you_mean(arg, names).map(|n| format!("parsed_manifest({n})")),
                             ));
                         }
                     }
+                    return None;
                 }
-                None
+                // The migration spelling `.properties.SEL.options.OPTION.X`.
+                if first == "options" && segs.len() > at + 2 {
+                    return self.check_tail(bp, prefix, segs, at + 1, r);
+                }
+                // `.properties.SEL.OPTION.X…` with an option name that is no option: resolved
+                // to nothing at render time. A known accessor (`value`, `selected_option`) is
+                // not an option name.
+                if segs.len() > at + 1 && !is_accessor(first) {
+                    let names = option_templates.iter().map(|o| o.name.as_str());
+                    return Some(RefProblem::error(
+                        format!("selector `{}` has no option `{first}`", bp.name),
+                        did_you_mean(first, names).map(|n| replaced(prefix, segs, at, n)),
+                    ));
+                }
+                self.check_accessor(bp, prefix, segs, at)
             }
             BlueprintKind::Collection {
                 named_manifests, ..
@@ -1402,21 +1625,92 @@ impl<'a> Linter<'a> {
                 if first == "parsed_manifest" {
                     if let Some(arg) = &r.argument {
                         if !named_manifests.iter().any(|m| &m.name == arg) {
-                            return Some((
-                                Severity::Error,
+                            let names = named_manifests.iter().map(|m| m.name.as_str());
+                            return Some(RefProblem::error(
                                 format!(
                                     "collection `{}` declares no named manifest `{arg}`",
                                     bp.name
                                 ),
+                                did_you_mean(arg, names).map(|n| format!("parsed_manifest({n})")),
                             ));
                         }
                     }
+                    return None;
                 }
-                None
+                self.check_accessor(bp, prefix, segs, at)
             }
-            BlueprintKind::Simple => None,
+            BlueprintKind::Simple => self.check_accessor(bp, prefix, segs, at),
         }
     }
+
+    /// `segs[at]`, the accessor read from a property: an unknown one close to a known one is a
+    /// slip (a warning: an unknown accessor may be one newer than this engine).
+    fn check_accessor(
+        &self,
+        bp: &PropertyBlueprint,
+        prefix: &str,
+        segs: &[&str],
+        at: usize,
+    ) -> Option<RefProblem> {
+        let accessor = segs.get(at).copied()?;
+        if is_accessor(accessor) {
+            return None;
+        }
+        let near = did_you_mean(accessor, crate::expr::accessor_names())?;
+        Some(RefProblem::warning(
+            format!("`{accessor}` is not an accessor of `{}`", bp.name),
+            Some(replaced(prefix, segs, at, near)),
+        ))
+    }
+}
+
+/// A reference that does not resolve: how bad, why, and the reference it probably meant.
+struct RefProblem {
+    severity: Severity,
+    message: String,
+    suggestion: Option<String>,
+}
+
+impl RefProblem {
+    fn error(message: impl Into<String>, suggestion: Option<String>) -> RefProblem {
+        RefProblem {
+            severity: Severity::Error,
+            message: message.into(),
+            suggestion,
+        }
+    }
+
+    fn warning(message: impl Into<String>, suggestion: Option<String>) -> RefProblem {
+        RefProblem {
+            severity: Severity::Warning,
+            message: message.into(),
+            suggestion,
+        }
+    }
+}
+
+/// The property reference closest to `written` (a form input's or `zero_if`'s), spelt as the
+/// metadata spells references (`.properties.X`, `.JOB.X`, `.properties.SEL.OPTION.X`).
+fn closest_reference(t: &ProductTemplate, written: &str) -> Option<String> {
+    let refs: Vec<String> = t.property_refs().into_iter().map(|r| r.reference).collect();
+    let dotted = format!(".{}", written.trim_start_matches('.'));
+    did_you_mean(&dotted, refs.iter().map(String::as_str)).map(str::to_owned)
+}
+
+/// A known accessor name (`value`, `cert_pem`, `selected_option`, …).
+fn is_accessor(name: &str) -> bool {
+    crate::expr::accessor_names().any(|n| n == name)
+}
+
+/// The reference `prefix` + `segs` joined by dots, with segment `i` replaced by `with`: the
+/// reference a suggestion proposes.
+fn replaced(prefix: &str, segs: &[&str], i: usize, with: &str) -> String {
+    let joined: Vec<&str> = segs
+        .iter()
+        .enumerate()
+        .map(|(k, s)| if k == i { with } else { *s })
+        .collect();
+    format!("{prefix}{}", joined.join("."))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1434,9 +1728,17 @@ pub struct FoundExpression {
     pub bosh_placeholder: bool,
 }
 
+/// An expression that does not close.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanProblem {
+    pub message: String,
+    /// The start of the expression as written (to its line's end), to find it in the metadata.
+    pub excerpt: String,
+}
+
 /// Finds the expressions of a manifest text and reports unbalanced ones. Quotes inside an
 /// expression are respected, so `'((/services/ca.certificate))'` inside one is a literal.
-pub fn find_expressions(text: &str) -> (Vec<FoundExpression>, Vec<String>) {
+pub fn find_expressions(text: &str) -> (Vec<FoundExpression>, Vec<ScanProblem>) {
     let bytes = text.as_bytes();
     let mut found = Vec::new();
     let mut problems = Vec::new();
@@ -1462,10 +1764,13 @@ pub fn find_expressions(text: &str) -> (Vec<FoundExpression>, Vec<String>) {
                     i = start + end + 3;
                 }
                 None => {
-                    problems.push(format!(
-                        "`{}` at byte {i} is never closed with `)))`",
-                        snippet(&text[i..])
-                    ));
+                    problems.push(ScanProblem {
+                        message: format!(
+                            "`{}` at byte {i} is never closed with `)))`",
+                            snippet(&text[i..])
+                        ),
+                        excerpt: text[i..].lines().next().unwrap_or_default().to_owned(),
+                    });
                     return (found, problems);
                 }
             }
@@ -1505,7 +1810,10 @@ pub fn find_expressions(text: &str) -> (Vec<FoundExpression>, Vec<String>) {
                 } else {
                     "is never closed with `))`"
                 };
-                problems.push(format!("`{}` at byte {i} {why}", snippet(&text[i..])));
+                problems.push(ScanProblem {
+                    message: format!("`{}` at byte {i} {why}", snippet(&text[i..])),
+                    excerpt: text[i..].lines().next().unwrap_or_default().to_owned(),
+                });
                 i = start.max(j);
             }
         }

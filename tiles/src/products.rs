@@ -42,15 +42,20 @@ pub fn bundled() -> Vec<BundledTile> {
 }
 
 /// The job specs every bundled tile ships, together. A summary that does not read is a bug
-/// caught by the tests, so it is left out rather than failing the caller.
+/// caught by the tests, so it is left out rather than failing the caller. Read once per
+/// process (the summaries are compiled in): a product's page needs them on every render.
 pub fn bundled_job_specs() -> crate::job_specs::JobSpecs {
-    let mut specs = crate::job_specs::JobSpecs::default();
-    for tile in bundled() {
-        if let Ok(s) = crate::job_specs::JobSpecs::from_summary(tile.job_specs) {
-            specs.extend(s);
+    static READ: std::sync::OnceLock<crate::job_specs::JobSpecs> = std::sync::OnceLock::new();
+    READ.get_or_init(|| {
+        let mut specs = crate::job_specs::JobSpecs::default();
+        for tile in bundled() {
+            if let Ok(s) = crate::job_specs::JobSpecs::from_summary(tile.job_specs) {
+                specs.extend(s);
+            }
         }
-    }
-    specs
+        specs
+    })
+    .clone()
 }
 
 #[cfg(test)]

@@ -17,6 +17,14 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// `; did you mean `NAME`?` for a suggestion, nothing without one: how every finding ends
+/// that has one.
+pub fn did_you_mean_text(suggestion: Option<&str>) -> String {
+    suggestion
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default()
+}
+
 /// Levenshtein distance with adjacent transpositions counted as one edit (optimal string
 /// alignment), over characters.
 pub fn edit_distance(a: &str, b: &str) -> usize {

@@ -16,6 +16,8 @@
 //! produced (which is what alias expansion — "billion laughs" — inflates).
 
 use crate::error::{Error, Result};
+use crate::yaml_positions::Tracker;
+pub use crate::yaml_positions::{Position, Positions};
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 use serde_json::{Map, Number, Value};
 use std::collections::HashMap;
@@ -59,6 +61,21 @@ pub fn load_with_limits(text: &str, limits: &Limits) -> Result<Value> {
 /// (see [`reindent_quoted_scalar`]): `line L column C` of each quoted scalar read only after
 /// indenting its continuation lines. The lint reports them so authors can fix their YAML.
 pub fn load_reporting_repairs(text: &str, limits: &Limits) -> Result<(Value, Vec<String>)> {
+    load_repairing(text, limits, false).map(|(value, repairs, _)| (value, repairs))
+}
+
+/// Like [`load_reporting_repairs`], also returning where each YAML path is written
+/// ([`Positions`], built during the same parse), for findings that name a line and column.
+pub fn load_indexed(text: &str, limits: &Limits) -> Result<(Value, Vec<String>, Positions)> {
+    load_repairing(text, limits, true)
+        .map(|(value, repairs, positions)| (value, repairs, positions.unwrap_or_default()))
+}
+
+fn load_repairing(
+    text: &str,
+    limits: &Limits,
+    index: bool,
+) -> Result<(Value, Vec<String>, Option<Positions>)> {
     if text.len() > limits.max_bytes {
         return Err(Error::Yaml {
             at: "document".into(),
@@ -74,7 +91,7 @@ pub fn load_reporting_repairs(text: &str, limits: &Limits) -> Result<(Value, Vec
     let mut repairs = Vec::new();
     for _ in 0..MAX_REINDENTED_SCALARS {
         let current = reindented.as_deref().unwrap_or(text);
-        match parse(current, limits) {
+        match parse(current, limits, index) {
             Err(Failure::Scan(e)) if e.info() == UNDER_INDENTED_QUOTED_SCALAR => {
                 match reindent_quoted_scalar(current, e.marker()) {
                     Some(fixed) => {
@@ -87,7 +104,9 @@ pub fn load_reporting_repairs(text: &str, limits: &Limits) -> Result<(Value, Vec
             }
             Err(Failure::Scan(e)) => return Err(scan_error(e)),
             Err(Failure::Tree(e)) => return Err(e),
-            Ok(value) => return Ok((value, repairs)),
+            // A repair only indents continuation lines of quoted scalars, so every key keeps its
+            // line and column: positions in the repaired text are those of `text`.
+            Ok((value, positions)) => return Ok((value, repairs, positions)),
         }
     }
     Err(Error::Yaml {
@@ -105,11 +124,19 @@ enum Failure {
     Tree(Error),
 }
 
-fn parse(text: &str, limits: &Limits) -> std::result::Result<Value, Failure> {
+fn parse(
+    text: &str,
+    limits: &Limits,
+    index: bool,
+) -> std::result::Result<(Value, Option<Positions>), Failure> {
     let mut builder = Builder::new(limits);
+    let mut tracker = index.then(Tracker::default);
     let mut parser = Parser::new_from_str(text);
     while let Some(item) = parser.next_event() {
         let (event, span) = item.map_err(Failure::Scan)?;
+        if let Some(t) = tracker.as_mut() {
+            t.event(&event, &span);
+        }
         let at = || format!("line {} column {}", span.start.line(), span.start.col() + 1);
         match builder.event(event) {
             Ok(Flow::Continue) => {}
@@ -117,7 +144,10 @@ fn parse(text: &str, limits: &Limits) -> std::result::Result<Value, Failure> {
             Err(message) => return Err(Failure::Tree(Error::Yaml { at: at(), message })),
         }
     }
-    Ok(builder.result.unwrap_or(Value::Null))
+    Ok((
+        builder.result.unwrap_or(Value::Null),
+        tracker.map(Tracker::finish),
+    ))
 }
 
 /// The scanner's message for a quoted scalar whose continuation line (or closing quote) starts

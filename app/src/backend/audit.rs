@@ -89,6 +89,8 @@ pub struct AuditPage {
     pub page: i64,
     pub per_page: i64,
     pub total: i64,
+    /// How many days entries are kept (older ones are pruned).
+    pub retention_days: u32,
 }
 
 impl AuditPage {
@@ -169,6 +171,7 @@ mod tests {
             page: 1,
             per_page: 50,
             total: 101,
+            retention_days: 365,
         };
         assert_eq!(page.pages(), 3);
     }

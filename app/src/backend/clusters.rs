@@ -41,9 +41,12 @@ pub struct ClusterSummary {
     /// for the server's HTML and the hydrated page.
     pub last_action_ago: Option<String>,
     pub created_by: Option<String>,
-    /// Its deployment runs another `maintenance_info` than its plan offers now (the PKS tile
-    /// was upgraded and applied since): the page offers the upgrade.
+    /// Its deployment is behind what its plan offers now (the PKS tile was upgraded, or the
+    /// plan's settings changed, and applied since): the page offers the upgrade.
     pub upgrade_available: bool,
+    /// Why, in the operator's words ("plan small's settings changed in the PKS tile…").
+    #[serde(default)]
+    pub upgrade_reason: Option<String>,
     /// Whether the viewer may resize, upgrade, delete it and get its kubeconfig.
     pub may_manage: bool,
 }
@@ -64,6 +67,38 @@ pub struct ClustersPage {
     pub clusters: Vec<ClusterSummary>,
     /// Whether the viewer may create clusters.
     pub may_create: bool,
+    /// Whether the viewer may upgrade every cluster at once (a fleet run touches every
+    /// principal's clusters: PKS's `pks.clusters.admin`).
+    #[serde(default)]
+    pub may_upgrade_all: bool,
+    /// The latest fleet run (upgrade-all, recreate-all, delete-all), for viewers who may see
+    /// every cluster.
+    #[serde(default)]
+    pub fleet_run: Option<FleetRunSummary>,
+}
+
+/// A fleet run as the Clusters page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetRunSummary {
+    pub id: u64,
+    /// `upgrade`, `recreate`, `delete`.
+    pub kind: String,
+    /// `pending`, `in_progress`, `succeeded`, `failed`.
+    pub state: String,
+    pub started_by: String,
+    pub started_at: String,
+    /// Clusters done (succeeded, failed or skipped) of all.
+    pub done: usize,
+    pub total: usize,
+    /// The clusters that failed, by name.
+    pub failed: Vec<String>,
+}
+
+impl FleetRunSummary {
+    /// Still going: the page keeps polling.
+    pub fn running(&self) -> bool {
+        matches!(self.state.as_str(), "pending" | "in_progress")
+    }
 }
 
 /// One VM of a cluster.
@@ -115,6 +150,11 @@ pub struct ClusterPage {
     /// YAML, every credential as a `((placeholder))`.
     pub manifest: Option<String>,
     pub operations: Vec<ClusterOperationSummary>,
+    /// Plan settings its manifest could not carry (the service adapter's warnings for the
+    /// plan it was rendered from: admission plugins, drain settings, cloud-config keys kubo
+    /// does not know…), each said once.
+    #[serde(default)]
+    pub adapter_warnings: Vec<String>,
 }
 
 /// `seconds` before now as people say it: "just now", "45 s ago", "3 min ago", "2 h ago",
@@ -206,6 +246,11 @@ mod server_side {
             caller: &CurrentUser,
             name: &str,
         ) -> Result<(), BackendError>;
+        /// Starts upgrade-all (the PKS tile's errand settings: one cluster at a time).
+        async fn upgrade_all_clusters(
+            &self,
+            caller: &CurrentUser,
+        ) -> Result<FleetRunSummary, BackendError>;
         async fn delete_cluster(
             &self,
             caller: &CurrentUser,
@@ -276,6 +321,17 @@ pub async fn upgrade_cluster(name: String) -> Result<(), ServerFnError> {
     let caller = crate::backend::caller().await?;
     clusters_backend()?
         .upgrade_cluster(&caller, &name)
+        .await
+        .map_err(|e| ServerFnError::new(e.0))
+}
+
+/// Upgrades every cluster to its plan as the deployed PKS tile has it now: a fleet run, as
+/// the `upgrade-all-service-instances` errand runs it (answers at once; the page follows it).
+#[server(prefix = "/_app", endpoint = "upgrade_all_clusters")]
+pub async fn upgrade_all_clusters() -> Result<FleetRunSummary, ServerFnError> {
+    let caller = crate::backend::caller().await?;
+    clusters_backend()?
+        .upgrade_all_clusters(&caller)
         .await
         .map_err(|e| ServerFnError::new(e.0))
 }

@@ -14,12 +14,15 @@ pub mod credentials;
 pub mod director;
 pub mod installations;
 pub mod logs;
+pub mod page_forms;
 pub mod products;
 pub mod review;
 pub mod settings;
 pub mod settings_menu;
 pub mod stemcells;
+pub mod tls_certificate;
 pub mod users;
+pub mod vm_extensions;
 
 use std::collections::BTreeMap;
 

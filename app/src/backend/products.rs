@@ -84,6 +84,19 @@ pub struct ProductSettings {
     /// Assign AZs and Networks holds every placement the product needs (its navigation mark).
     #[serde(default)]
     pub placement_complete: bool,
+    /// Properties and jobs the tile's job templates use that its releases' job specs do not
+    /// declare (`tiles::job_specs`), one sentence each: warnings, never a block.
+    #[serde(default)]
+    pub job_spec_warnings: Vec<String>,
+    /// What Ops Manager tolerates in the tile's metadata and the import accepted as it does
+    /// (its lint warnings), one line each: never a block.
+    #[serde(default)]
+    pub lint_warnings: Vec<String>,
+    /// Notes on this form's fields that never block a save, by reference: the PKS service
+    /// adapter's warnings (a plan value its clusters' manifests cannot carry). Shown under the
+    /// field they are about, as the server saw the staged values.
+    #[serde(default)]
+    pub notes: BTreeMap<String, Vec<String>>,
 }
 
 /// A product's Assign AZs and Networks, Resource Config and Errands settings.

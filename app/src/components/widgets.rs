@@ -11,7 +11,24 @@ use crate::backend::settings::{generate_form_certificate, CertificateGenerated};
 use crate::backend::{SaveOutcome, REDACTED};
 use crate::pages::product::form_state::{is_redacted, Binding, FormState};
 
-/// The field wrapper: label, description, the control, and its errors.
+/// Notes on fields that never block a save (the PKS service adapter's warnings), by
+/// reference, as the server worked them out for the page; provided as context by the
+/// settings page so that nested fields (selector options, collections) find theirs too.
+#[derive(Clone, Copy)]
+pub struct FieldNotes(StoredValue<std::collections::BTreeMap<String, Vec<String>>>);
+
+impl FieldNotes {
+    pub fn new(notes: std::collections::BTreeMap<String, Vec<String>>) -> Self {
+        FieldNotes(StoredValue::new(notes))
+    }
+
+    fn of(&self, key: &str) -> Vec<String> {
+        self.0
+            .with_value(|n| n.get(key).cloned().unwrap_or_default())
+    }
+}
+
+/// The field wrapper: label, description, the control, its notes and its errors.
 #[component]
 pub fn Field(input: Input, binding: Binding) -> AnyView {
     let id = field_id(&binding.key);
@@ -22,6 +39,16 @@ pub fn Field(input: Input, binding: Binding) -> AnyView {
     let description = input.description.clone();
     let control = control(&input, binding, &id);
     let data_reference = errors_key.clone();
+    let notes = use_context::<FieldNotes>()
+        .map(|n| n.of(&errors_key))
+        .unwrap_or_default();
+    let notes = (!notes.is_empty()).then(|| {
+        view! {
+            <ul class="field-notes adapter-warnings" title="The PKS service adapter's warnings: saving is not blocked">
+                {notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+            </ul>
+        }
+    });
     view! {
         <div class="field" data-reference=data_reference>
             <label for=id.clone()>
@@ -30,6 +57,7 @@ pub fn Field(input: Input, binding: Binding) -> AnyView {
             </label>
             {description.map(|d| view! { <p class="field-description">{d}</p> })}
             {control}
+            {notes}
             <FieldErrors state key=errors_key/>
         </div>
     }

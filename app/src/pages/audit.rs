@@ -57,6 +57,17 @@ pub fn AuditTrailPage() -> impl IntoView {
 fn audit_body(filters: AuditFilters, data: Result<AuditPage, String>) -> AnyView {
     let export = format!("/api/v0/audit_events/export?{}", filters.query(&[]));
     let form = filter_form(&filters);
+    let retention = data.as_ref().ok().map(|page| {
+        view! {
+            <p class="audit-retention">
+                {format!(
+                    "Entries are kept {} days (--audit-retention-days); older ones are pruned, \
+                     and each prune is recorded here as an entry of its own.",
+                    page.retention_days
+                )}
+            </p>
+        }
+    });
     let results = match data {
         Ok(page) => results(&filters, page),
         Err(message) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
@@ -67,8 +78,10 @@ fn audit_body(filters: AuditFilters, data: Result<AuditPage, String>) -> AnyView
             <p class="muted">
                 "Every change, credential reveal, sign-in and refusal, as the server recorded it. \
                  Request bodies are kept with every credential value replaced by [FILTERED]. \
-                 Entries are never changed or deleted. Times are UTC."
+                 Entries are never changed, and deleted only when their retention ends. Times \
+                 are UTC."
             </p>
+            {retention}
             {form}
             <p><a class="export" href=export download="tileworks-audit.jsonl">"Export as JSON lines"</a></p>
             {results}

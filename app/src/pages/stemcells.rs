@@ -307,7 +307,7 @@ fn import_form(ctx: Ctx) -> impl IntoView {
                     </div>
                 }.into_any()),
                 ImportStatus::Checking => Some(view! { <p class="notice">"Reading the stemcell…"</p> }.into_any()),
-                ImportStatus::Done(text) => Some(view! { <p class="notice ok" role="status">{text}</p> }.into_any()),
+                ImportStatus::Done(text) | ImportStatus::Warned(text, _) => Some(view! { <p class="notice ok" role="status">{text}</p> }.into_any()),
                 ImportStatus::Failed(text) => Some(view! { <pre class="notice error" role="alert">{text}</pre> }.into_any()),
             }}
         </section>

@@ -24,7 +24,10 @@ async fn info(State(d): State<Shared>, headers: HeaderMap) -> Json<Value> {
         "uuid": d.settings.uuid,
         "version": crate::DIRECTOR_VERSION,
         "user": user,
-        "cpi": "tileworks_simulated_cpi",
+        // TILEWORKS_DIRECTOR_CPI_NAME lets the stand-in present a real CPI's name, so a client's
+        // real-IaaS paths can be tested against it.
+        "cpi": std::env::var("TILEWORKS_DIRECTOR_CPI_NAME")
+            .unwrap_or_else(|_| crate::SIMULATED_CPI.to_owned()),
         "stemcell_os": "ubuntu-jammy",
         "stemcell_version": "1.0",
         "user_authentication": authentication,

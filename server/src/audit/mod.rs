@@ -1,6 +1,7 @@
 //! The audit trail: who changed what, who saw which credential, who signed in (or failed to),
 //! and what the gate refused — kept in the database, append-only (`audit_events`, whose
-//! triggers refuse updates and deletes), for administrators to read, filter and export.
+//! triggers refuse updates, and deletes but the retention prune's), for administrators to
+//! read, filter and export.
 //!
 //! The gate records (`crate::http::recorder`), so no entry point can escape it: every
 //! state-changing request (API, UI server functions, the broker, the PKS API), every sign-in,
@@ -8,9 +9,11 @@
 //! value replaced by `[FILTERED]` ([`filter`]); uploads are kept as their size.
 //!
 //! Files: `mod.rs` (kinds, recording, the query's parsing, reading pages and the export),
-//! `filter.rs` (what a body becomes).
+//! `filter.rs` (what a body becomes), `retention.rs` (pruning entries older than the retention
+//! period, the one way an entry leaves).
 
 pub mod filter;
+pub mod retention;
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -90,9 +93,10 @@ pub struct Entry {
     pub body: Option<Value>,
 }
 
-/// Appends `entry` to the trail. A failure to record is logged loudly; the request's answer
-/// is already decided and is not changed by it.
-pub async fn record(store: &Store, entry: Entry) {
+/// Appends `entry` to the trail. A failure to record is logged loudly and returned: the gate
+/// withholds a credential reveal it could not record (`Error::AuditUnavailable`); any other
+/// request's answer is already decided (a write has happened) and is not changed by it.
+pub async fn record(store: &Store, entry: Entry) -> Result<()> {
     let event = NewEvent {
         principal: entry.principal,
         role: entry.role,
@@ -113,11 +117,14 @@ pub async fn record(store: &Store, entry: Entry) {
             principal = event.principal.as_deref().unwrap_or("-"),
             "the audit trail could not record a request: {err}"
         );
+        return Err(err);
     }
+    Ok(())
 }
 
 /// A request body as the trail keeps it: JSON or a form read and filtered; anything else (or
-/// anything that does not parse) only as its size and type, never as raw bytes.
+/// anything that does not parse, or whose keys the filter cannot classify) only as its size and
+/// media type, never as raw bytes.
 pub fn body_of(content_type: &str, bytes: &[u8]) -> Option<Value> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return None;
@@ -144,7 +151,13 @@ pub fn body_of(content_type: &str, bytes: &[u8]) -> Option<Value> {
             &kind,
         ));
     };
-    let body = filter::filtered(parsed);
+    let Some(body) = filter::filtered(parsed) else {
+        return Some(left_out(
+            "keys the filter cannot classify",
+            Some(bytes.len() as u64),
+            &kind,
+        ));
+    };
     if body.to_string().len() > MAX_RECORDED_BODY {
         return Some(left_out(
             "larger than the trail keeps",
@@ -155,9 +168,27 @@ pub fn body_of(content_type: &str, bytes: &[u8]) -> Option<Value> {
     Some(body)
 }
 
-/// What an entry says of a body it does not keep (an upload, an unreadable body).
+/// What an entry says of a body it does not keep (an upload, an unreadable body). Of the
+/// content type only the media type is kept, and only when it looks like one: the header is
+/// the client's text, its parameters (a boundary, anything) are not the trail's business.
 pub fn left_out(why: &str, bytes: Option<u64>, content_type: &str) -> Value {
-    json!({"omitted": why, "bytes": bytes, "content_type": content_type})
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let media = if media.len() <= 100
+        && media.bytes().filter(|&b| b == b'/').count() == 1
+        && media
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/+-.".contains(&b))
+    {
+        media
+    } else {
+        "unrecognised".to_owned()
+    };
+    json!({"omitted": why, "bytes": bytes, "content_type": media})
 }
 
 /// An administrator's question to the trail: the filters and the page.
@@ -285,10 +316,12 @@ pub struct Page {
     pub page: i64,
     pub per_page: i64,
     pub total: i64,
+    /// How long entries are kept ([`retention`]).
+    pub retention_days: u32,
 }
 
-/// The page `query` asks for, newest first.
-pub async fn page(store: &Store, query: &Query) -> Result<Page> {
+/// The page `query` asks for, newest first; entries are kept `retention_days`.
+pub async fn page(store: &Store, query: &Query, retention_days: u32) -> Result<Page> {
     let offset = (query.page - 1).saturating_mul(query.per_page);
     let (events, total) = store
         .audit()
@@ -299,6 +332,7 @@ pub async fn page(store: &Store, query: &Query) -> Result<Page> {
         page: query.page,
         per_page: query.per_page,
         total,
+        retention_days,
     })
 }
 

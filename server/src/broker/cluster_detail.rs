@@ -1,7 +1,8 @@
 //! What the cluster page shows about one cluster beyond its `pks cluster` summary: its
 //! instances as the Director reports them (masters spread over the plan's AZs, workers), the
 //! healing the Director did (the resurrector's events for each instance), its manifest with
-//! every credential as a `((placeholder))`, and its operation history.
+//! every credential as a `((placeholder))`, its operation history, and the plan settings
+//! that manifest cannot carry (the service adapter's warnings).
 //!
 //! The manifest the broker deployed holds the PKS tile's own credential values where the plan
 //! carries them (the vSphere cloud provider's vCenter password): those are replaced by the
@@ -64,6 +65,9 @@ pub struct ClusterDetail {
     /// The manifest last deployed (or being deployed), YAML, credentials as placeholders.
     pub manifest: Option<String>,
     pub operations: Vec<ClusterOperation>,
+    /// Plan settings that manifest cannot carry: the service adapter's warnings for the plan
+    /// it was rendered from ([`super::adapter_warnings::of_plan`]).
+    pub adapter_warnings: Vec<String>,
 }
 
 impl Broker {
@@ -114,6 +118,13 @@ impl Broker {
                 .then(a.id.cmp(&b.id))
         });
 
+        let adapter_warnings = operations
+            .iter()
+            .find(|o| o.manifest.is_some())
+            .and_then(|o| o.manifest_plan.clone())
+            .or(row.manifest_plan.clone())
+            .map(|plan| super::adapter_warnings::of_plan(&plan))
+            .unwrap_or_default();
         let manifest = match operations
             .iter()
             .find_map(|o| o.manifest.clone())
@@ -143,6 +154,7 @@ impl Broker {
             events,
             manifest,
             operations,
+            adapter_warnings,
         })
     }
 

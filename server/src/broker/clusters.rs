@@ -48,9 +48,11 @@ pub struct Cluster {
     pub last_action_at: Option<String>,
     /// `kubernetes_master_host`, `kubernetes_master_port`, `kubernetes_worker_instances`.
     pub parameters: Value,
-    /// Deployed, and not under the catalog's `maintenance_info.version` for its plan (the PKS
-    /// tile was upgraded and applied since): [`Broker::upgrade_cluster`] brings it up to date.
+    /// Deployed, and behind what its plan offers now ([`upgrade_reason`] says why):
+    /// [`Broker::upgrade_cluster`] brings it up to date.
     pub upgrade_available: bool,
+    /// Why an upgrade is available, in the operator's words.
+    pub upgrade_reason: Option<String>,
 }
 
 /// `POST /v1/clusters`.
@@ -87,14 +89,18 @@ impl Broker {
             .collect())
     }
 
-    /// Every named cluster (the caller filters what a principal may see).
+    /// Every named cluster (the caller filters what a principal may see), in the store's
+    /// order. Each cluster's view asks the Director for its masters' addresses; a few are
+    /// asked at once, so a long list costs a fraction of one call per cluster.
     pub async fn clusters(&self) -> Result<Vec<Cluster>> {
+        use futures_util::{StreamExt, TryStreamExt};
         let config = self.deployed().await.map_err(pks_error)?;
-        let mut out = Vec::new();
-        for row in self.store().broker().named_instances().await? {
-            out.push(self.cluster_view(&config, row).await?);
-        }
-        Ok(out)
+        let rows = self.store().broker().named_instances().await?;
+        futures_util::stream::iter(rows)
+            .map(|row| self.cluster_view(&config, row))
+            .buffered(LIST_CONCURRENCY)
+            .try_collect()
+            .await
     }
 
     /// The cluster `name`, or 404 naming it.
@@ -294,11 +300,12 @@ impl Broker {
         let mut master_ips = Vec::new();
         if row.manifest.is_some() {
             let deployment = format!("{INSTANCE_PREFIX}{}", row.id);
+            // The plain listing: addresses are the Director's, not the agents', so no task.
             // A deployment being deleted may be gone already: no addresses then.
-            if let Ok(instances) = self.looked_up_instances(&deployment).await {
+            if let Ok(instances) = self.director().instance_list(&deployment).await {
                 master_ips = instances
                     .into_iter()
-                    .filter(|i| i.job_name == "master")
+                    .filter(|i| i.job == "master")
                     .flat_map(|i| i.ips)
                     .collect();
             }
@@ -307,9 +314,7 @@ impl Broker {
         let plan_name = plan
             .map(|p| p.name.clone())
             .unwrap_or_else(|| row.plan_id.clone());
-        let offered = plan.and_then(|p| config.catalog.maintenance_info(p)?.version);
-        let upgrade_available =
-            row.manifest.is_some() && offered.is_some() && offered != row.maintenance_version;
+        let upgrade_reason = upgrade_reason(config, plan, &row);
         Ok(Cluster {
             name,
             uuid: row.id,
@@ -330,8 +335,52 @@ impl Broker {
                     .unwrap_or(Value::from(odb::DEFAULT_MASTER_PORT)),
                 "kubernetes_worker_instances": workers,
             }),
-            upgrade_available,
+            upgrade_available: upgrade_reason.is_some(),
+            upgrade_reason,
         })
+    }
+}
+
+/// How many clusters' views [`Broker::clusters`] builds at once (each one Director call).
+const LIST_CONCURRENCY: usize = 8;
+
+/// Why a deployed cluster is behind what its plan offers now, if it is: the catalog names
+/// another `maintenance_info.version` (the PKS tile was upgraded and applied), or the plan as
+/// the service adapter would get it now (the tile's plan fields and global properties) is not
+/// the one its manifest was rendered from (kept with the instance as `manifest_plan`): a plan
+/// value such as the worker VM type was changed and applied. ODB leaves the second to
+/// upgrade-all; the page says it, so the operator knows which clusters still run the old plan.
+/// A cluster never deployed, or whose plan left the catalog, has nothing to upgrade to.
+pub(super) fn upgrade_reason(
+    config: &BrokerConfig,
+    plan: Option<&super::catalog::CatalogPlan>,
+    row: &InstanceRow,
+) -> Option<String> {
+    let plan = plan?;
+    row.manifest.as_ref()?;
+    let offered = config
+        .catalog
+        .maintenance_info(plan)
+        .and_then(|m| m.version);
+    if offered.is_some() && offered != row.maintenance_version {
+        return Some(format!(
+            "the PKS tile offers version {} (this cluster runs {})",
+            offered.unwrap_or_default(),
+            row.maintenance_version.as_deref().unwrap_or("an older one")
+        ));
+    }
+    // Compared as JSON values, so the order of the stored text's keys does not matter.
+    let rendered_from: Option<Value> = row
+        .manifest_plan
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok());
+    let now = serde_json::to_value(config.catalog.adapter_plan(plan)).ok();
+    match (rendered_from, now) {
+        (Some(then), Some(now)) if then != now => Some(format!(
+            "plan {}'s settings changed in the PKS tile since this cluster was deployed",
+            plan.name
+        )),
+        _ => None,
     }
 }
 

@@ -394,6 +394,14 @@ impl Broker {
         }
     }
 
+    /// The newest stored run, if any (the Clusters page's progress line).
+    pub async fn latest_fleet_run(&self) -> Result<Option<FleetRun>> {
+        match self.store().fleet().runs(1).await?.into_iter().next() {
+            Some(row) => Ok(Some(self.stored_run(row).await?)),
+            None => Ok(None),
+        }
+    }
+
     /// The stored runs, newest first.
     pub async fn fleet_runs(&self) -> Result<Vec<FleetRun>> {
         let mut out = Vec::new();

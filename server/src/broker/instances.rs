@@ -155,7 +155,9 @@ impl Broker {
             previous_plan: None,
         })
         .map_err(refusals::from_adapter)?;
-        log_adapter_warnings(&p.instance_id, &generated.warnings);
+        self.inner
+            .warnings
+            .log(&p.plan_id, &p.instance_id, &generated.warnings);
 
         let stamp = now();
         let row = InstanceRow {
@@ -253,7 +255,9 @@ impl Broker {
             previous_plan,
         })
         .map_err(refusals::from_adapter)?;
-        log_adapter_warnings(&u.instance_id, &generated.warnings);
+        self.inner
+            .warnings
+            .log(&plan_id, &u.instance_id, &generated.warnings);
         // An update that only names the catalog's `maintenance_info` is the platform asking
         // for an upgrade (OSB's "upgrade through maintenance_info"): it is recorded as one.
         let kind = if u.maintenance_info_version.is_some()
@@ -463,7 +467,9 @@ impl Broker {
             previous_plan,
         })
         .map_err(refusals::from_adapter)?;
-        log_adapter_warnings(instance_id, &generated.warnings);
+        self.inner
+            .warnings
+            .log(&instance.plan_id, instance_id, &generated.warnings);
         let op = self
             .start_deploy(
                 config,
@@ -677,14 +683,5 @@ fn token(op: &OperationRow) -> OperationToken {
         operation_type: op.kind.clone(),
         plan_id: op.plan_id.clone(),
         operation_id: op.id,
-    }
-}
-
-/// Plan settings the cluster manifest cannot carry (the adapter's warnings) go to the log with
-/// the instance, once per generated manifest: the operator learns that a plan value has no
-/// effect on clusters of this kubo version.
-fn log_adapter_warnings(instance_id: &str, warnings: &[String]) {
-    for w in warnings {
-        tracing::warn!(instance = instance_id, "service adapter: {w}");
     }
 }

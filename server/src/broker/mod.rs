@@ -22,7 +22,11 @@
 //!   by Apply Changes, and the same runs started through the API): canaries, max in flight,
 //!   attempts, each cluster's state live;
 //! - [`locks`]: one lock per instance, so operations on different instances run in parallel;
-//! - [`refusals`]: the OSB error answers.
+//! - [`refusals`]: the OSB error answers;
+//! - [`adapter_warnings`]: the plan settings a cluster's manifest cannot carry, for the
+//!   cluster page, and logged once per plan and warning instead of once per operation;
+//! - [`director_values`]: a cluster manifest as the embedded Director gets it — the PKS tile's
+//!   credentials as placeholders, their values in its config server.
 //!
 //! Every manifest comes from the service adapter (`tiles::odb::generate_manifest`); the broker
 //! only talks to the Director through `director_client`, as the Apply Changes pipeline does.
@@ -35,10 +39,12 @@
 //! sealed with the instance; they are not (yet) the values the Director generated for the
 //! cluster's `kubo-admin-password` and `kubo_ca`.
 
+pub mod adapter_warnings;
 pub mod bindings;
 pub mod catalog;
 pub mod cluster_detail;
 pub mod clusters;
+pub mod director_values;
 pub mod fleet;
 pub mod instance_looks;
 pub mod instances;
@@ -74,6 +80,8 @@ struct Inner {
     looks: instance_looks::InstanceLooks,
     /// Fleet runs of this process (upgrade-all and the like).
     fleet: fleet::FleetRuns,
+    /// The service adapter's warnings this process has logged.
+    warnings: adapter_warnings::WarningLog,
     /// Release uploads, one at a time (only a release missing from the Director needs one).
     uploads: tokio::sync::Mutex<()>,
     /// Releases and stemcells (`release:name/version`, `stemcell:os/version`) this process has
@@ -84,6 +92,9 @@ struct Inner {
     /// The broker config of the deployed PKS snapshot last read, by what identifies that
     /// snapshot (GUID, installation, deploy time): reading it opens sealed settings.
     cached: Mutex<Option<(String, Arc<BrokerConfig>)>>,
+    /// The PKS tile's credential values the embedded Director's config server gets for
+    /// cluster manifests ([`director_values`]).
+    director_values: director_values::DirectorValues,
 }
 
 impl Broker {
@@ -96,9 +107,11 @@ impl Broker {
                 locks: locks::InstanceLocks::default(),
                 looks: instance_looks::InstanceLooks::default(),
                 fleet: fleet::FleetRuns::default(),
+                warnings: adapter_warnings::WarningLog::default(),
                 uploads: tokio::sync::Mutex::new(()),
                 on_director: Mutex::new(std::collections::HashSet::new()),
                 cached: Mutex::new(None),
+                director_values: Default::default(),
             }),
         }
     }
@@ -149,14 +162,7 @@ impl Broker {
 
     /// The deployed broker, or `None` while PKS is not deployed.
     pub async fn config(&self) -> Result<Option<Arc<BrokerConfig>>> {
-        let Some(deployed) = self
-            .inner
-            .installations
-            .deployed_products()
-            .await?
-            .into_iter()
-            .find(|p| p.name == catalog::PKS_PRODUCT)
-        else {
+        let Some(deployed) = self.deployed_pks().await? else {
             return Ok(None);
         };
         let key = format!(
@@ -195,6 +201,19 @@ impl Broker {
         )?);
         *self.lock_cache() = Some((key, config.clone()));
         Ok(Some(config))
+    }
+
+    /// The deployed PKS product, if any.
+    async fn deployed_pks(
+        &self,
+    ) -> Result<Option<crate::installations::deployed::DeployedProduct>> {
+        Ok(self
+            .inner
+            .installations
+            .deployed_products()
+            .await?
+            .into_iter()
+            .find(|p| p.name == catalog::PKS_PRODUCT))
     }
 
     /// The deployed broker, or 404 while PKS is not deployed.

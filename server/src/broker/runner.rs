@@ -224,7 +224,8 @@ pub(super) async fn deploy(
         recreate,
         ..DeployOptions::default()
     };
-    broker.director().deploy(manifest, &options).await
+    let manifest = broker.manifest_for_director(manifest).await?;
+    broker.director().deploy(&manifest, &options).await
 }
 
 /// The errand's results: every instance must have exited 0.

@@ -66,7 +66,8 @@ pub struct Process {
     pub state: String,
 }
 
-/// One entry of the plain `GET /deployments/<d>/vms`.
+/// One entry of the plain `GET /deployments/<d>/vms` or `…/instances` (what the Director
+/// knows without asking the agents).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vm {
     #[serde(default)]
@@ -79,6 +80,10 @@ pub struct Vm {
     pub cid: Option<String>,
     #[serde(default)]
     pub id: Option<String>,
+    #[serde(default)]
+    pub az: Option<String>,
+    #[serde(default)]
+    pub ips: Vec<String>,
 }
 
 impl DirectorClient {
@@ -98,6 +103,14 @@ impl DirectorClient {
         on_event: impl FnMut(&Event),
     ) -> Result<Vec<Instance>> {
         self.full_listing(deployment, "vms", on_event).await
+    }
+
+    /// The plain `GET /deployments/<d>/instances`: every instance, with or without a VM, as
+    /// the Director's database has it (no task, no agent round trip).
+    pub async fn instance_list(&self, deployment: &str) -> Result<Vec<Vm>> {
+        let call = format!("GET /deployments/{deployment}/instances");
+        let request = self.request(Method::GET, &["deployments", deployment, "instances"]);
+        self.send_json(&call, request).await
     }
 
     /// The plain `GET /deployments/<d>/vms` (no agent round trip).

@@ -11,9 +11,9 @@
 //!
 //! One file per resource, as the API is organised: [`auth`] (`/info`, Basic/UAA), [`tasks`],
 //! [`deployments`], [`configs`], [`stemcells`], [`releases`], [`errands`], [`instances`],
-//! [`locks`], [`variables`], [`events`]. Every failure is [`Error::Director`] naming the call (method and
-//! path) and the Director's own message, so an operator reading an installation log knows which
-//! request failed and why.
+//! [`locks`], [`variables`], [`events`]; [`waiting`] counts how long a request waited for them.
+//! Every failure is [`Error::Director`] naming the call (method and path) and the Director's own
+//! message, so an operator reading an installation log knows which request failed and why.
 
 pub mod auth;
 pub mod configs;
@@ -27,6 +27,7 @@ pub mod releases;
 pub mod stemcells;
 pub mod tasks;
 pub mod variables;
+pub mod waiting;
 
 use std::time::Duration;
 
@@ -170,6 +171,13 @@ impl DirectorClient {
     /// connection fails is tried again; with UAA a 401 refreshes the token and retries once
     /// (when the body can be replayed).
     async fn send(&self, call: &str, request: RequestBuilder) -> Result<Response> {
+        let started = std::time::Instant::now();
+        let answer = self.send_uncounted(call, request).await;
+        waiting::add(started.elapsed());
+        answer
+    }
+
+    async fn send_uncounted(&self, call: &str, request: RequestBuilder) -> Result<Response> {
         let replay = request.try_clone();
         let is_get = request
             .try_clone()

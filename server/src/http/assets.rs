@@ -2,7 +2,9 @@
 //!
 //! `scripts/build-site.sh release` names them after a hash of their content
 //! (`tileworks.<hash>.js`, `tileworks.<hash>_bg.wasm`, `tileworks.<hash>.css`, the hash written
-//! to `pkg/asset-hash`) and puts brotli (`.br`) and gzip (`.gz`) copies beside them. This
+//! to `pkg/asset-hash`; with them the lazy pages' modules and their loader,
+//! `tileworks.<hash>.split_<page>.wasm`, `tileworks.<hash>.chunk_<n>.wasm` and
+//! `tileworks.<hash>.split.js`) and puts brotli (`.br`) and gzip (`.gz`) copies beside them. This
 //! handler picks the smallest copy the client accepts (so nothing is compressed per request and
 //! the compression layer leaves these alone), marks hashed names immutable for a year (a new
 //! build has new names), and answers conditional requests with `304` from an `ETag` and
@@ -39,8 +41,8 @@ fn is_hash(text: &str) -> bool {
     text.len() >= 8 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Whether a file name carries a content hash (`tileworks.<hash>.js`, `…<hash>_bg.wasm`),
-/// so its content never changes under that name.
+/// Whether a file name carries a content hash (`tileworks.<hash>.js`, `…<hash>_bg.wasm`,
+/// `tileworks.<hash>.chunk_2.wasm`), so its content never changes under that name.
 fn is_hashed(file: &str) -> bool {
     file.split('.')
         .nth(1)
@@ -222,6 +224,14 @@ mod tests {
         assert!(!is_hashed("tileworks.js"));
         assert!(!is_hashed("tileworks_bg.wasm"));
         assert!(!is_hashed("tileworks.css"));
+        // The split build's modules and loader (scripts/build-site.sh).
+        assert!(is_hashed("tileworks.0123abcd4567ef89.split.js"));
+        assert!(is_hashed("tileworks.0123abcd4567ef89.chunk_12.wasm"));
+        assert!(is_hashed(
+            "tileworks.0123abcd4567ef89.split___users_route__view_1234.wasm"
+        ));
+        assert!(!is_hashed("chunk_12.wasm"));
+        assert!(!is_hashed("__wasm_split.js"));
     }
 
     #[test]

@@ -2,27 +2,24 @@
 //! address (`POST /settings/certificate-authorities`, the form named by the `form` field:
 //! `generate`, `import` with `cert_pem` and `private_key_pem`, `activate` and `delete` with
 //! `guid`), so the page works without the wasm and a refusal rendered in answer hydrates as the
-//! page. Each calls the service the API's routes call (`http/api/certificate_authorities.rs`,
-//! the same checks). Done, it answers `303` back to the page with `done=` (what happened);
-//! refused, it renders the page again with the refusal in its context
+//! page (`page_forms.rs`: reading, answering, rendering again). Each calls the service the
+//! API's routes call (`http/api/certificate_authorities.rs`, the same checks). Refused, the
+//! page is rendered again with the refusal in its context
 //! (`app::backend::certificate_authorities::CaRefusal`: the form, the field and the rule) and
 //! the refusal's status (`422` for a rule, `404` for an unknown CA, `409` for one that may not
-//! go), as `settings_form.rs` does for the product forms. The gate has already checked the
-//! session, the role (Configure, as the API) and the request's origin.
+//! go). The gate has already checked the session, the role (Configure, as the API) and the
+//! request's origin.
 
 use app::backend::certificate_authorities::CaRefusal;
-use app::session::CurrentUser;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use leptos::config::LeptosOptions;
 
+use crate::http::page_forms::{actor, done, refusal_of, Posted, Renderer};
 use crate::http::AppState;
-use crate::Error;
 
 /// The page, where its forms post.
 pub const PAGE: &str = "/settings/certificate-authorities";
@@ -30,24 +27,11 @@ pub const PAGE: &str = "/settings/certificate-authorities";
 /// The forms, by the `form` field's value.
 pub const FORMS: [&str; 4] = ["generate", "import", "activate", "delete"];
 
-/// Largest posted form: a certificate and a key in PEM stay far below.
-const BODY_LIMIT: usize = 256 * 1024;
-
-/// What rendering the page again needs: the UI's contexts and the Leptos options.
-#[derive(Clone)]
-struct Renderer {
-    contexts: std::sync::Arc<dyn Fn() + Send + Sync>,
-    options: LeptosOptions,
-}
-
 pub fn routes(
     contexts: impl Fn() + Clone + Send + Sync + 'static,
     options: LeptosOptions,
 ) -> Router<AppState> {
-    let renderer = Renderer {
-        contexts: std::sync::Arc::new(contexts),
-        options,
-    };
+    let renderer = Renderer::new(contexts, options);
     Router::new().route(
         PAGE,
         post(move |state: State<AppState>, request: Request| {
@@ -66,26 +50,15 @@ struct Sent {
 /// Back to the page saying what happened, or the page again with the refusal.
 async fn answer(
     renderer: Renderer,
-    mut parts: Parts,
+    parts: Parts,
     sent: Sent,
     outcome: crate::Result<&str>,
 ) -> Response {
     let err = match outcome {
-        Ok(done) => return Redirect::to(&format!("{PAGE}?done={done}")).into_response(),
+        Ok(what) => return done(PAGE, what),
         Err(err) => err,
     };
-    let status = err.status();
-    let (field, message) = match err {
-        Error::Invalid { field, message } => (field, message),
-        Error::Rejected(errors) => errors
-            .into_iter()
-            .next()
-            .map(|(field, messages)| (field, messages.join("; ")))
-            .unwrap_or_default(),
-        Error::NotFound(what) => ("guid".to_owned(), format!("{what} not found")),
-        Error::Refused(rule) => ("guid".to_owned(), rule),
-        other => ("".to_owned(), crate::ui::described(other).0),
-    };
+    let (status, field, message) = refusal_of(err, "guid");
     let refusal = CaRefusal {
         form: sent.form.to_owned(),
         field,
@@ -93,74 +66,28 @@ async fn answer(
         guid: sent.guid,
         cert_pem: sent.cert_pem,
     };
-    // The page as a GET of it renders, with the refusal in its context.
-    parts.method = Method::GET;
-    let Renderer { contexts, options } = renderer;
-    let render = leptos_axum::render_app_async_with_context(
-        move || {
-            contexts();
-            leptos::prelude::provide_context(refusal.clone());
-        },
-        move || app::shell(options.clone()),
-    );
-    let mut response = render(Request::from_parts(parts, Body::empty())).await;
-    *response.status_mut() = if status.is_client_error() {
-        status
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    response.into_response()
-}
-
-fn actor(request: &Request) -> String {
-    request
-        .extensions()
-        .get::<CurrentUser>()
-        .map(|u| u.username.clone())
-        .unwrap_or_default()
+    renderer.refused(parts, status, refusal).await
 }
 
 async fn submit(State(state): State<AppState>, renderer: Renderer, request: Request) -> Response {
     let actor = actor(&request);
     let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            return Error::TooLarge(format!("a CA form is at most {BODY_LIMIT} bytes"))
-                .into_response()
-        }
+    let posted = match Posted::read(body, "a CA form").await {
+        Ok(posted) => posted,
+        Err(refused) => return refused,
     };
-    let posted: Vec<(String, String)> = match serde_urlencoded::from_bytes(&bytes) {
-        Ok(pairs) => pairs,
-        Err(err) => {
-            return Error::invalid("body", format!("a CA form is URL-encoded fields ({err})"))
-                .into_response()
-        }
-    };
-    let value = |name: &str| {
-        posted
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.replace("\r\n", "\n"))
-            .unwrap_or_default()
-    };
-    let Some(form) = FORMS.into_iter().find(|f| *f == value("form")) else {
-        return Error::invalid("form", format!("the page's forms are {}", FORMS.join(", ")))
-            .into_response();
+    let form = match posted.form(&FORMS) {
+        Ok(form) => form,
+        Err(refused) => return refused.into_response(),
     };
     let sent = Sent {
         form,
-        guid: value("guid"),
+        guid: posted.value("guid"),
         cert_pem: if form == "import" {
-            value("cert_pem")
+            posted.value("cert_pem")
         } else {
             String::new()
         },
-    };
-    let field = |name: &str| {
-        Some(value(name))
-            .filter(|v| !v.trim().is_empty())
-            .ok_or_else(|| Error::invalid(name, tiles::validate::BLANK))
     };
     let products = &state.products;
     let outcome = match form {
@@ -170,8 +97,8 @@ async fn submit(State(state): State<AppState>, renderer: Renderer, request: Requ
             .map(|_| "generated"),
         "import" => {
             async {
-                let cert = field("cert_pem")?;
-                let key = field("private_key_pem")?;
+                let cert = posted.required("cert_pem")?;
+                let key = posted.required("private_key_pem")?;
                 products
                     .import_certificate_authority(&cert, &key)
                     .await
@@ -181,7 +108,7 @@ async fn submit(State(state): State<AppState>, renderer: Renderer, request: Requ
         }
         "activate" => {
             async {
-                let guid = field("guid")?;
+                let guid = posted.required("guid")?;
                 products
                     .activate_certificate_authority(&guid, &actor)
                     .await
@@ -191,7 +118,7 @@ async fn submit(State(state): State<AppState>, renderer: Renderer, request: Requ
         }
         _ => {
             async {
-                let guid = field("guid")?;
+                let guid = posted.required("guid")?;
                 products
                     .delete_certificate_authority(&guid)
                     .await

@@ -28,7 +28,7 @@ use tower_sessions::Session;
 use crate::auth::principal::{authenticate, Credential};
 use crate::auth::roles::{refusal, role_allows, Action};
 use crate::http::recorder::{self, Who};
-use crate::http::{csrf, AppState};
+use crate::http::{csrf, server_timing, AppState};
 use crate::Error;
 
 /// Who may reach an entry point.
@@ -109,6 +109,10 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("GET", "/clusters/{name}/kubeconfig", Signed(ManageClusters)),
     ("GET", "/stemcells", Signed(View)),
     ("GET", "/settings", Signed(Administer)),
+    // The tile preview (`tileworks tile preview`, http/preview.rs): 404 outside a preview.
+    ("GET", "/preview", Signed(View)),
+    ("GET", "/preview/status", Signed(View)),
+    ("GET", "/preview/reload.js", Signed(View)),
     // Server functions (the pages' calls).
     ("POST", "/_app/current_user", Signed(SignedIn)),
     ("POST", "/_app/dashboard", Signed(View)),
@@ -156,6 +160,33 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
         "/settings/certificate-authorities",
         Signed(Configure),
     ),
+    // The TLS certificate, VM extensions and decryption passphrase settings pages and their
+    // plain forms (http/settings_forms.rs), with the actions of their API routes; changing the
+    // passphrase is Tileworks's own setting, for administrators.
+    (
+        "GET",
+        "/settings/ssl-certificate",
+        Signed(ManageTlsCertificate),
+    ),
+    (
+        "POST",
+        "/_app/tls_certificate",
+        Signed(ManageTlsCertificate),
+    ),
+    (
+        "POST",
+        "/settings/ssl-certificate",
+        Signed(ManageTlsCertificate),
+    ),
+    ("GET", "/settings/vm-extensions", Signed(View)),
+    ("POST", "/_app/vm_extensions", Signed(View)),
+    ("POST", "/settings/vm-extensions", Signed(Configure)),
+    ("GET", "/settings/decryption-passphrase", Signed(Administer)),
+    (
+        "POST",
+        "/settings/decryption-passphrase",
+        Signed(Administer),
+    ),
     // The Director page's Security, Syslog and Resource Config sections posted as plain forms
     // (http/director_forms.rs).
     ("POST", "/director", Signed(Configure)),
@@ -174,6 +205,12 @@ pub const ENTRY_POINTS: &[(&str, &str, Access)] = &[
     ("POST", "/_app/resize_cluster", Signed(ManageClusters)),
     ("POST", "/_app/upgrade_cluster", Signed(ManageClusters)),
     ("POST", "/_app/delete_cluster", Signed(ManageClusters)),
+    // Upgrade-all from the Clusters page: a fleet run over every principal's clusters.
+    (
+        "POST",
+        "/_app/upgrade_all_clusters",
+        Signed(ManageAllClusters),
+    ),
     // The Ops Manager API: products.
     ("GET", "/api/v0/available_products", Signed(View)),
     ("POST", "/api/v0/available_products", Signed(Configure)),
@@ -640,7 +677,17 @@ pub async fn gate(
     // The entry is made before the await: a response is not `Sync`, so the future must not
     // hold a reference to it across one.
     if let Some(entry) = recorder::entry(plan, &response) {
-        crate::audit::record(&state.store, entry).await;
+        let hands_out = entry.kind == crate::audit::Kind::Reveal && response.status().is_success();
+        if crate::audit::record(&state.store, entry).await.is_err() && hands_out {
+            // Fail closed: a credential whose reveal leaves no trace is not handed out (the
+            // answer, a stream or a body, is dropped unsent).
+            return crate::Error::AuditUnavailable(
+                "the audit trail could not record this credential reveal, so nothing was \
+                 handed out; retry when the database accepts writes"
+                    .into(),
+            )
+            .into_response();
+        }
     }
     response
 }
@@ -686,7 +733,9 @@ async fn decide(
             }
             return next.run(request).await;
         }
-        Broker if unlisted.is_none() => return broker_gate(state, request, next).await,
+        Broker if unlisted.is_none() => {
+            return server_timing::broker(broker_gate(state, request, next)).await
+        }
         // A broker route with a method the table does not list.
         Broker => SignedIn,
         Signed(action) => action,
@@ -705,6 +754,11 @@ async fn decide(
     let (user, credential) =
         match authenticate(&state.store, &session, authorization, &state.sessions).await {
             Ok(Some(found)) => found,
+            // The tile preview has no login: whoever reaches its loopback listener is its
+            // principal (`crate::preview`), with a session's CSRF checks on writes.
+            Ok(None) if state.preview.is_some() => {
+                (crate::preview::principal(), Credential::Session)
+            }
             Ok(None) if is_api(&path) => {
                 return Error::Unauthorized(
                     "Full authentication is required to access this resource".into(),

@@ -11,10 +11,14 @@ pub mod gate;
 pub mod headers;
 pub mod info;
 pub mod login;
+pub mod page_forms;
 pub mod pks;
+pub mod preview;
 pub mod recorder;
 pub mod serve;
+pub mod server_timing;
 pub mod settings_form;
+pub mod settings_forms;
 pub mod setup;
 pub mod state;
 pub mod uaa;
@@ -91,11 +95,16 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .merge(broker::routes())
         .merge(pks::routes())
         .merge(fleet::routes())
+        .merge(preview::routes())
         .merge(ca_forms::routes(
             contexts.clone(),
             state.leptos_options.clone(),
         ))
         .merge(director_forms::routes(
+            contexts.clone(),
+            state.leptos_options.clone(),
+        ))
+        .merge(settings_forms::routes(
             contexts.clone(),
             state.leptos_options.clone(),
         ))
@@ -111,6 +120,12 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             gate::gate,
+        ))
+        // Outside the gate, so a preview refuses a foreign `Host` first; inside compression,
+        // so it reads the pages as written (`http/preview.rs`).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            preview::layer,
         ))
         .layer(sessions)
         .layer(axum::middleware::from_fn(move |request, next| {

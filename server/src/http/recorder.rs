@@ -115,11 +115,11 @@ pub struct Plan {
 pub async fn prepare(request: Request, route: Option<&str>) -> Result<(Request, Plan), Response> {
     let method = request.method().clone();
     let kind = kind_of(&method, route, request.uri().query());
-    let target = request
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| request.uri().path().to_owned());
+    // The query is filtered like a body: a token or password can be sent in a URL.
+    let target = match request.uri().query() {
+        Some(query) => format!("{}?{}", request.uri().path(), audit::filter::query(query)),
+        None => request.uri().path().to_owned(),
+    };
     let address = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

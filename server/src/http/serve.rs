@@ -22,6 +22,10 @@ use crate::{Error, Result};
 pub async fn serve(config: ServeConfig) -> Result<()> {
     init_tracing();
     refuse_embedded_director_on_shared_database(&config)?;
+    // An object store that does not answer stops the start here, naming it, rather than the
+    // first import.
+    let files =
+        crate::files::Files::open(&config.data.path, config.object_store_url.as_deref()).await?;
     let store = Store::open_data(&config.data).await?;
     let given = config
         .decryption_passphrase
@@ -88,7 +92,8 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
     // every route at once.
     let mut embedded_director = None;
     if let Some(key) = &data_key {
-        embedded_director = open_app(&config, &store, key, &lock, addr, live_tls.clone()).await?;
+        embedded_director =
+            open_app(&config, &files, &store, key, &lock, addr, live_tls.clone()).await?;
     }
     let entry = super::unlock::locked_router(lock.clone(), &config.site_root, tls.is_some())
         .into_make_service_with_connect_info::<SocketAddr>();
@@ -120,7 +125,8 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         };
         // An import replaced the database the lock held.
         let store = lock.store();
-        embedded_director = open_app(&config, &store, &key, &lock, addr, live_tls.clone()).await?;
+        embedded_director =
+            open_app(&config, &files, &store, &key, &lock, addr, live_tls.clone()).await?;
         println!("Tileworks unlocked.");
     }
 
@@ -131,9 +137,100 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
     served
 }
 
+/// `tileworks tile preview`: the same services and router as `serve`, on `data_dir` (a fresh
+/// temporary folder the caller removes), with the tile at `source` staged and watched
+/// (`crate::preview`), no user and no login (every request is the preview's principal), and
+/// a passphrase made up and forgotten: the data lives only as long as the preview. Serves on
+/// `listen` (the caller refused anything but loopback) until a signal stops it.
+pub async fn serve_preview(
+    source: std::path::PathBuf,
+    listen: SocketAddr,
+    site_root: std::path::PathBuf,
+    data_dir: std::path::PathBuf,
+) -> Result<()> {
+    init_tracing_or("warn");
+    let config = ServeConfig {
+        listen,
+        data: crate::config::DataDir {
+            path: data_dir,
+            database_url: None,
+        },
+        site_root,
+        tls_cert: None,
+        tls_key: None,
+        admin_user: String::new(),
+        admin_password: None,
+        decryption_passphrase: None,
+        setup: crate::setup::SetupMode::Auto,
+        director: crate::config::DirectorFlags {
+            url: None,
+            ca_cert: None,
+            client: None,
+            client_secret: None,
+            vm_create_ms: 0,
+            workers: 5,
+        },
+        apply_parallelism: crate::installations::DEFAULT_APPLY_PARALLELISM,
+        replica_id: None,
+        apply_lease_secs: crate::installations::lease::DEFAULT_APPLY_LEASE_SECS,
+        single_replica: false,
+        object_store_url: None,
+        sessions: crate::auth::sessions::SessionPolicy::default(),
+        audit_retention_days: crate::audit::retention::DEFAULT_DAYS,
+    };
+    let store = Store::open_data(&config.data).await?;
+    let (key, _) =
+        crate::passphrase::set_up(&store, &config.data.path, &crate::passphrase::generate())
+            .await?;
+    let listener = std::net::TcpListener::bind(config.listen)
+        .map_err(|e| Error::io(format!("listening on {}", config.listen), e))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Error::io("configuring the listener", e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::io("reading the listen address", e))?;
+    let lock = Lock::new(store.clone(), config.data.path.clone(), Phase::Locked);
+    let files = crate::files::Files::local(&config.data.path);
+    let (mut state, embedded_director) = open_services(
+        &config,
+        &files,
+        store.clone(),
+        &key,
+        lock.clone(),
+        addr,
+        None,
+    )
+    .await?;
+    let preview = crate::preview::Preview::new(source);
+    // The first load before the address is printed: the first page shows the tile.
+    if let Some(shown) = preview.refresh(&state.products).await {
+        crate::preview::report(&shown);
+    }
+    preview.watch(state.products.clone());
+    state.preview = Some(preview.clone());
+    lock.open(router(state, false));
+    let entry = super::unlock::locked_router(lock, &config.site_root, false)
+        .into_make_service_with_connect_info::<SocketAddr>();
+    println!(
+        "Previewing {} at http://{addr}{} (it reloads as the tile changes; Ctrl-C stops it)",
+        preview.source().display(),
+        super::preview::PAGE
+    );
+    // Tests and scripts read this line to learn the port when listening on port 0.
+    println!("Tileworks preview listening on http://{addr}");
+    let served = serve_on(listener, entry, None).await;
+    if let Some(director) = embedded_director {
+        director.shutdown.shutdown().await;
+    }
+    store.pool().close().await;
+    served
+}
+
 /// Opens the services with the data key and hands the full router to the lock.
 async fn open_app(
     config: &ServeConfig,
+    files: &crate::files::Files,
     store: &Store,
     key: &Key32,
     lock: &Arc<Lock>,
@@ -141,8 +238,16 @@ async fn open_app(
     live_tls: Option<axum_server::tls_rustls::RustlsConfig>,
 ) -> Result<Option<director::RunningDirector>> {
     let tls = live_tls.is_some();
-    let (state, embedded_director) =
-        open_services(config, store.clone(), key, lock.clone(), addr, live_tls).await?;
+    let (state, embedded_director) = open_services(
+        config,
+        files,
+        store.clone(),
+        key,
+        lock.clone(),
+        addr,
+        live_tls,
+    )
+    .await?;
     spawn_session_sweeper(DatabaseSessionStore::new(state.store.pool().clone()));
     lock.open(router(state, tls));
     tracing::info!("unlocked: every service is up");
@@ -193,6 +298,7 @@ async fn set_up_passphrase(
 /// Everything that needs the data key: the services, the Director, the shared state.
 async fn open_services(
     config: &ServeConfig,
+    files: &crate::files::Files,
     store: Store,
     data_key: &Key32,
     lock: Arc<Lock>,
@@ -207,17 +313,33 @@ async fn open_services(
         .site_addr(addr)
         .build();
     let sealer = Sealer::new(data_key);
+    store.seal_at_rest_with(sealer.clone());
+    let resealed = store.broker().seal_plaintext().await?;
+    if resealed > 0 {
+        tracing::info!(
+            rows = resealed,
+            "sealed cluster manifests kept in plaintext before"
+        );
+    }
     let embedded_director = config.director.url.is_none();
-    let products = crate::products::Products::open(
+    let products = crate::products::Products::open_with(
         store.clone(),
-        &config.data.path,
+        files.clone(),
         sealer.clone(),
+        crate::products::ImportLimits::default(),
         embedded_director,
     )
     .await?;
     let stemcells =
-        crate::stemcells::StemcellLibrary::open(store.clone(), products.clone(), &config.data.path)
-            .await?;
+        crate::stemcells::StemcellLibrary::open(store.clone(), products.clone()).await?;
+    // A data dir moving to an object store (or an installation just imported) brings its files.
+    let uploaded = crate::files::sync::upload_missing(files, &store).await?;
+    if uploaded > 0 {
+        tracing::info!(
+            files = uploaded,
+            "uploaded this data dir's files to the object store"
+        );
+    }
     // The Director: a real one (--director-url) or the stand-in, started here and stopped last.
     let (director_link, embedded_director) = crate::installations::director::connect(
         &config.director,
@@ -228,6 +350,11 @@ async fn open_services(
     .await?;
     let installations =
         crate::installations::Installations::new(store.clone(), products.clone(), director_link);
+    // A Director reached at start whose CPI is the stand-in's simulated one has no real IaaS
+    // for the verifiers to reach (one unreachable now is treated as real).
+    if let Ok(info) = installations.director().client.info().await {
+        products.set_simulated_iaas(info.cpi.as_deref() == Some(director::SIMULATED_CPI));
+    }
     installations.set_apply_parallelism(usize::from(config.apply_parallelism));
     installations.set_replica(crate::installations::lease::Replica::new(
         config.replica_id.clone(),
@@ -248,8 +375,10 @@ async fn open_services(
         config.tls(),
     )
     .await?;
+    crate::audit::retention::spawn(store.clone(), config.audit_retention_days);
     let state = AppState {
         store: store.clone(),
+        audit_retention_days: config.audit_retention_days,
         products,
         stemcells,
         logs: crate::deployed::instance_logs::InstanceLogs::open(
@@ -272,7 +401,10 @@ async fn open_services(
                     url: url.to_string(),
                 },
             },
-        ),
+        )
+        .with_tls_files(config.tls())
+        .with_files(files.clone()),
+        preview: None,
     };
     Ok((state, embedded_director))
 }
@@ -352,9 +484,13 @@ async fn serve_on(
 }
 
 fn init_tracing() {
+    init_tracing_or("info,sqlx=warn,tower_http=info");
+}
+
+/// Logging to stderr, filtered by `RUST_LOG` or else by `default`.
+fn init_tracing_or(default: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     // Colours only for a terminal: a log file or a collector gets plain text.
     use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()

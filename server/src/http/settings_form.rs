@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 
 use app::backend::settings::SettingsBackend;
 use app::backend::SaveOutcome;
-use app::pages::product::form_post::{changed_values, PostedForm, FORM_FIELD, VERSION_FIELD};
+use app::pages::product::form_post::{
+    changed_values, PostedForm, FORM_FIELD, LOADED_FIELD, VERSION_FIELD,
+};
 use app::session::CurrentUser;
 use axum::body::Body;
 use axum::extract::{Path, Request};
@@ -92,10 +94,24 @@ pub async fn submit(
     let Some(current) = tree.form(&form) else {
         return invalid(FORM_FIELD, &format!("the product has no form '{form}'"));
     };
-    let values = changed_values(&current.inputs, &posted, &page.values);
+    // What the page showed when it was loaded (its `_loaded` field); a page without it (an
+    // older page, a hand-made post) is compared with what is stored now.
+    let mut shown = page.values.clone();
+    if let Some(text) = field(LOADED_FIELD) {
+        match serde_json::from_str::<BTreeMap<String, serde_json::Value>>(&text) {
+            Ok(loaded) => shown.extend(loaded),
+            Err(err) => {
+                return invalid(
+                    LOADED_FIELD,
+                    &format!("the loaded values must be a JSON object ({err})"),
+                )
+            }
+        }
+    }
+    let values = changed_values(&current.inputs, &posted, &shown);
     let loaded: BTreeMap<_, _> = values
         .keys()
-        .filter_map(|r| page.values.get(r).map(|v| (r.clone(), v.clone())))
+        .filter_map(|r| shown.get(r).map(|v| (r.clone(), v.clone())))
         .collect();
 
     let settings = crate::ui::settings::UiSettings::new(state.products.clone());
@@ -110,6 +126,7 @@ pub async fn submit(
         )
         .await;
     let (status, refusal) = match saved {
+        // A stale save's changes come beside the outcome (`FormSaved::changes`).
         Ok(saved) => match saved.outcome {
             SaveOutcome::Saved { .. } => {
                 return Redirect::to(&format!(
@@ -126,6 +143,7 @@ pub async fn submit(
                     errors,
                     message: "Nothing was saved: fix the fields marked below.".into(),
                     config_version: None,
+                    changes: Vec::new(),
                 },
             ),
             SaveOutcome::Conflict {
@@ -137,11 +155,11 @@ pub async fn submit(
                     values,
                     errors: BTreeMap::new(),
                     message: "Nothing was saved: another operator saved this product's settings \
-                              since you opened this form. Your values are still here: check them \
-                              against the saved ones (open the form again to see those) and \
-                              Save again to store yours."
+                              since you opened this form; what they changed is listed below. \
+                              Your values are still here: Save again to store yours over theirs."
                         .into(),
                     config_version: Some(current_version),
+                    changes: saved.changes,
                 },
             ),
         },
@@ -153,6 +171,7 @@ pub async fn submit(
                 errors: BTreeMap::new(),
                 message: err.0,
                 config_version: None,
+                changes: Vec::new(),
             },
         ),
     };

@@ -11,6 +11,8 @@ use crate::store::Store;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// How many days audit entries are kept (`crate::audit::retention`).
+    pub audit_retention_days: u32,
     /// The products service (tiles, staging, configuration) shared by the UI and the API.
     pub products: crate::products::Products,
     /// The Stemcell Library.
@@ -31,6 +33,8 @@ pub struct AppState {
     pub tls_certificate: crate::tls_certificate::TlsCertificate,
     /// Exports of the installation (`GET /api/v0/installation_asset_collection`).
     pub exporter: crate::installation_archive::Exporter,
+    /// The tile `tileworks tile preview` serves; `None` in `tileworks serve`.
+    pub preview: Option<crate::preview::Preview>,
 }
 
 impl FromRef<AppState> for Arc<crate::http::unlock::Lock> {

@@ -14,7 +14,7 @@
 //! services and hands the full router to [`Lock::open`]; from then on every request goes there
 //! (where the same routes answer as the gate's public entry points).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -118,15 +118,34 @@ impl Lock {
 
     /// While fresh, installs the export at `archive` (`crate::installation_archive::import`,
     /// which checks all of it before changing the data dir) and starts the services on the
-    /// imported database; refused (`409`) once set up.
-    pub async fn import(&self, archive: &Path, passphrase: &str) -> crate::Result<()> {
+    /// imported database; refused (`409`) once set up. A passphrase that does not open the
+    /// export counts as a wrong unlock from `client` does ([`Lock::import_allowed`]).
+    pub async fn import(
+        &self,
+        archive: &Path,
+        passphrase: &str,
+        client: SocketAddr,
+    ) -> crate::Result<()> {
         let _one_at_a_time = self.setting_up.lock().await;
         if self.phase() != Phase::Fresh {
             return Err(crate::setup::already_set_up());
         }
-        let (store, key) =
+        self.import_allowed(client).await?;
+        let imported =
             crate::installation_archive::import(&self.store(), &self.data_dir, archive, passphrase)
-                .await?;
+                .await;
+        let (store, key) = match imported {
+            Ok(imported) => imported,
+            Err(err) => {
+                if matches!(&err, Error::Invalid { field, .. } if field == crate::installation_archive::PASSPHRASE_FIELD)
+                {
+                    let throttle = Throttle::new(self.store(), Policy::default());
+                    throttle.record_failure(&self.throttle_keys(client)).await?;
+                    tracing::warn!(target: "audit", client = %client.ip(), "wrong decryption passphrase for an installation import");
+                }
+                return Err(err);
+            }
+        };
         *self.store.write().unwrap_or_else(|p| p.into_inner()) = store;
         self.start(
             key,
@@ -213,11 +232,70 @@ impl Lock {
         Ok(())
     }
 
+    /// `429` (before any hashing, or any byte of an import's body) while `client` has tried
+    /// too many wrong passphrases: an import on a fresh instance is guessed against as slowly as
+    /// the unlock page, with the same counters.
+    pub async fn import_allowed(&self, client: SocketAddr) -> crate::Result<()> {
+        let throttle = Throttle::new(self.store(), Policy::default());
+        match throttle.wait(&self.throttle_keys(client)).await? {
+            Some(wait) => Err(Error::Throttled {
+                retry_after_secs: retry_after_secs(wait),
+            }),
+            None => Ok(()),
+        }
+    }
+
     fn throttle_keys(&self, client: SocketAddr) -> Vec<ThrottleKey> {
-        vec![
-            ThrottleKey::account_from(UNLOCK_ACCOUNT, client.ip()),
-            ThrottleKey::Address(client.ip()),
-        ]
+        passphrase_throttle_keys(client.ip())
+    }
+}
+
+/// What a wrong passphrase is counted against: the passphrase from this address, and the
+/// address. Unlocking and changing the passphrase share the counters, so a session cannot be
+/// used to guess the passphrase faster than the unlock page allows.
+fn passphrase_throttle_keys(client: IpAddr) -> Vec<ThrottleKey> {
+    vec![
+        ThrottleKey::account_from(UNLOCK_ACCOUNT, client),
+        ThrottleKey::Address(client),
+    ]
+}
+
+/// Changes the decryption passphrase (`crate::passphrase::change`, as the admin CLI does) for
+/// a signed-in administrator at `client`: a wrong current passphrase is `403` and counted as a
+/// wrong unlock is, and after too many the change is `429` before any hashing.
+pub async fn change_passphrase(
+    store: &Store,
+    client: IpAddr,
+    current: &str,
+    new: &str,
+) -> crate::Result<()> {
+    if current.len() > MAX_PASSPHRASE_LEN {
+        return Err(Error::invalid(
+            "current_passphrase",
+            format!("must be at most {MAX_PASSPHRASE_LEN} bytes"),
+        ));
+    }
+    if new.len() > MAX_PASSPHRASE_LEN {
+        return Err(Error::invalid(
+            "new_passphrase",
+            format!("must be at most {MAX_PASSPHRASE_LEN} bytes"),
+        ));
+    }
+    let throttle = Throttle::new(store.clone(), Policy::default());
+    let keys = passphrase_throttle_keys(client);
+    if let Some(wait) = throttle.wait(&keys).await? {
+        return Err(Error::Throttled {
+            retry_after_secs: retry_after_secs(wait),
+        });
+    }
+    match crate::passphrase::change(store, current, new).await {
+        Err(err @ Error::Forbidden(_)) => {
+            throttle.record_failure(&keys).await?;
+            tracing::warn!(target: "audit", client = %client, "wrong current decryption passphrase in a change");
+            Err(err)
+        }
+        Err(err) => Err(err),
+        Ok(()) => throttle.record_success(&keys[0]).await,
     }
 }
 

@@ -38,6 +38,12 @@ pub struct Exporter {
     data_dir: PathBuf,
     data_key: Key32,
     director: DirectorReference,
+    /// The command line's TLS certificate and key files (`--tls-cert`, `--tls-key`), carried
+    /// into the export sealed (`crate::tls_certificate::carry_into`).
+    tls_files: Option<(PathBuf, PathBuf)>,
+    /// Where tiles and stemcells are kept: with an object store, the files this replica has not
+    /// cached are downloaded before the data dir's folders are written.
+    files: Option<crate::files::Files>,
 }
 
 impl std::fmt::Debug for Exporter {
@@ -61,14 +67,32 @@ impl Exporter {
             data_dir: data_dir.to_path_buf(),
             data_key,
             director,
+            tls_files: None,
+            files: None,
         }
+    }
+
+    /// Exports carry the certificate these files hold (unless one set through the API
+    /// replaced it), so an import serves the same one.
+    pub fn with_tls_files(mut self, files: Option<(PathBuf, PathBuf)>) -> Exporter {
+        self.tls_files = files;
+        self
+    }
+
+    /// Exports carry the files `files` keeps, downloaded first from an object store.
+    pub fn with_files(mut self, files: crate::files::Files) -> Exporter {
+        self.files = Some(files);
+        self
     }
 
     /// Writes an export of the installation behind `store`.
     pub async fn export(&self, store: &Store) -> Result<ExportFile> {
+        if let Some(files) = &self.files {
+            crate::files::sync::download_missing(files, store).await?;
+        }
         let work = WorkDir::create(&self.data_dir, WORK_PREFIX)?;
         let database = work.path().join(DATABASE_FILE);
-        crate::store::snapshot::vacuum_into(store.pool(), &database).await?;
+        crate::store::snapshot::copy_into(store, work.path()).await?;
         let director_db = match self.director {
             DirectorReference::Embedded => {
                 let source = self
@@ -86,12 +110,21 @@ impl Exporter {
             DirectorReference::External { .. } => None,
         };
         // The keyring as the copied database holds it (a passphrase change meanwhile re-sealed
-        // the same data key; the copy's keyring is the one the import will find).
+        // the same data key; the copy's keyring is the one the import will find). The copy also
+        // takes the served TLS certificate, which may live in files outside the data dir.
         let keyring = {
             let copy = Store::open(work.path()).await?;
-            let keyring = copy.keyring().get().await?;
+            let carried = crate::tls_certificate::carry_into(
+                &copy,
+                &crate::store::sealing::Sealer::new(&self.data_key),
+                self.tls_files.as_ref(),
+            )
+            .await;
+            let keyring = copy.keyring().get().await;
+            crate::store::snapshot::checkpoint(copy.pool()).await?;
             copy.pool().close().await;
-            keyring.ok_or_else(|| Error::Internal("the database has no keyring".into()))?
+            carried?;
+            keyring?.ok_or_else(|| Error::Internal("the database has no keyring".into()))?
         };
         let mut key_salt = [0u8; 32];
         OsRng.fill_bytes(&mut key_salt);

@@ -25,9 +25,11 @@ pub(super) const WORK_PREFIX: &str = ".import-";
 pub const PASSPHRASE_FIELD: &str = "passphrase";
 
 /// Installs the export at `archive`, opened with `passphrase`, into the fresh `data_dir` whose
-/// (empty) database `current` is: the imported database, opened, and its data key. Every
-/// refusal comes before the data dir changes: `422` naming `passphrase` (wrong) or
-/// `installation[file]` (not an export, damaged, truncated).
+/// (empty) database `current` is: the imported database, opened, and its data key. On SQLite
+/// the export's database file replaces the data dir's; on PostgreSQL its tables are copied
+/// into `current` in one transaction ([`crate::store::snapshot::copy_sqlite_into_postgres`]).
+/// Every refusal comes before the data dir or the database changes: `422` naming
+/// `passphrase` (wrong) or `installation[file]` (not an export, damaged, truncated).
 pub async fn import(
     current: &Store,
     data_dir: &Path,
@@ -36,9 +38,6 @@ pub async fn import(
 ) -> Result<(Store, Key32)> {
     if passphrase.is_empty() {
         return Err(Error::invalid(PASSPHRASE_FIELD, "is required"));
-    }
-    if current.backend() != Backend::Sqlite {
-        return Err(postgres_refusal());
     }
     let header_bytes = {
         let archive = archive.to_path_buf();
@@ -114,8 +113,25 @@ pub async fn import(
     // The database names its tiles and stemcells by path: from now on, this data dir's.
     let relocated = crate::store::snapshot::relocate_files(imported.pool(), data_dir).await;
     crate::store::snapshot::checkpoint(imported.pool()).await?;
+    // Everything checked. On PostgreSQL the imported tables replace the fresh database's rows
+    // (one transaction), then the imported files move in.
+    let copied = match (&relocated, current.backend()) {
+        (Ok(_), Backend::Postgres) => Some(
+            crate::store::snapshot::copy_sqlite_into_postgres(imported.pool(), current.pool())
+                .await,
+        ),
+        _ => None,
+    };
     imported.pool().close().await;
     relocated?;
+    if let Some(copied) = copied {
+        copied?;
+        for folder in DATA_FOLDERS.into_iter().chain([DIRECTOR_FOLDER]) {
+            move_into_place(work.path(), data_dir, folder)?;
+        }
+        drop(work);
+        return Ok((current.clone(), data_key));
+    }
 
     // Everything checked: the fresh database makes way, the imported files move in.
     current.pool().close().await;
@@ -127,40 +143,30 @@ pub async fn import(
             Err(e) => return Err(Error::io(format!("removing {}", path.display()), e)),
         }
     }
-    let moved = |name: &str| -> Result<()> {
-        let from = work.path().join(name);
-        let to = data_dir.join(name);
-        if !from.exists() {
-            return Ok(());
-        }
-        if to.is_dir() {
-            // Checked empty above.
-            std::fs::remove_dir(&to)
-                .map_err(|e| Error::io(format!("removing {}", to.display()), e))?;
-        }
-        std::fs::rename(&from, &to)
-            .map_err(|e| Error::io(format!("moving {} into place", to.display()), e))
-    };
-    moved(DATABASE_FILE)?;
+    move_into_place(work.path(), data_dir, DATABASE_FILE)?;
     // Checkpointed above, so normally absent; moved along if SQLite left one.
-    moved(&format!("{DATABASE_FILE}-wal"))?;
+    move_into_place(work.path(), data_dir, &format!("{DATABASE_FILE}-wal"))?;
     for folder in DATA_FOLDERS.into_iter().chain([DIRECTOR_FOLDER]) {
-        moved(folder)?;
+        move_into_place(work.path(), data_dir, folder)?;
     }
     drop(work);
     let store = Store::open(data_dir).await?;
     Ok((store, data_key))
 }
 
-/// An import replaces the data dir's SQLite database; a PostgreSQL store is restored with
-/// PostgreSQL's own tools, as it is copied with them (`crate::store::snapshot`).
-pub fn postgres_refusal() -> Error {
-    Error::Refused(
-        "this Tileworks keeps its database in PostgreSQL (--database-url): an export carries \
-         a SQLite database and is imported into a data dir without --database-url only; move a \
-         PostgreSQL installation with pg_dump and pg_restore and a copy of the data dir"
-            .into(),
-    )
+/// Moves `name` (a file or folder) from the work space into the data dir, where a folder of
+/// that name was checked empty.
+fn move_into_place(work: &Path, data_dir: &Path, name: &str) -> Result<()> {
+    let from = work.join(name);
+    let to = data_dir.join(name);
+    if !from.exists() {
+        return Ok(());
+    }
+    if to.is_dir() {
+        std::fs::remove_dir(&to).map_err(|e| Error::io(format!("removing {}", to.display()), e))?;
+    }
+    std::fs::rename(&from, &to)
+        .map_err(|e| Error::io(format!("moving {} into place", to.display()), e))
 }
 
 /// Why the whole file's MAC does not match.

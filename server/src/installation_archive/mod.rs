@@ -33,7 +33,7 @@ mod import;
 pub mod stream;
 
 pub use export::{DirectorReference, Exporter};
-pub use import::{import, postgres_refusal, PASSPHRASE_FIELD};
+pub use import::{import, PASSPHRASE_FIELD};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -51,8 +51,15 @@ pub struct InstallLog {
     inner: Arc<LogInner>,
 }
 
-/// A stream's start: the numbered lines so far and a receiver of every event after them.
-pub type Subscription = (Vec<(i64, String)>, broadcast::Receiver<InstallEvent>);
+/// A stream's start: the numbered lines and the step events so far, and a receiver of every
+/// event after them.
+pub struct Subscription {
+    pub lines: Vec<(i64, String)>,
+    /// `StepStarted` and `StepFinished` so far, in order: a stream that joins mid-run shows
+    /// the step running now (and those done) although their events were sent before it.
+    pub steps: Vec<InstallEvent>,
+    pub events: broadcast::Receiver<InstallEvent>,
+}
 
 /// Where numbered lines go to be stored.
 type LineQueue = mpsc::UnboundedSender<(i64, String)>;
@@ -71,6 +78,8 @@ struct LogState {
     /// The lines of this run so far, so a stream that subscribes misses none of them (the
     /// writer may not have stored the newest yet).
     lines: Vec<(i64, String)>,
+    /// The step events of this run so far (see [`Subscription::steps`]).
+    steps: Vec<InstallEvent>,
 }
 
 impl InstallLog {
@@ -98,6 +107,7 @@ impl InstallLog {
                         seq: last_seq,
                         queue: Some(tx),
                         lines: Vec::new(),
+                        steps: Vec::new(),
                     }),
                     events,
                 }),
@@ -119,15 +129,19 @@ impl InstallLog {
             .seq
     }
 
-    /// The lines so far and a receiver of everything after them, taken together so that no
-    /// line falls between the two.
+    /// The lines and steps so far and a receiver of everything after them, taken together so
+    /// that no line or step falls between the two.
     pub fn subscribe(&self) -> Subscription {
         let state = self
             .inner
             .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        (state.lines.clone(), self.inner.events.subscribe())
+        Subscription {
+            lines: state.lines.clone(),
+            steps: state.steps.clone(),
+            events: self.inner.events.subscribe(),
+        }
     }
 
     /// Appends a line (prefixed with the UTC time) to the log.
@@ -153,8 +167,22 @@ impl InstallLog {
         }
     }
 
-    /// Broadcasts an event (no subscriber is fine).
+    /// Broadcasts an event (no subscriber is fine). Step events are also kept, under the same
+    /// lock as [`InstallLog::subscribe`], so each stream gets each of them exactly once.
     pub fn event(&self, event: InstallEvent) {
+        if matches!(
+            event,
+            InstallEvent::StepStarted { .. } | InstallEvent::StepFinished { .. }
+        ) {
+            let mut state = self
+                .inner
+                .state
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state.steps.push(event.clone());
+            let _ = self.inner.events.send(event);
+            return;
+        }
         let _ = self.inner.events.send(event);
     }
 
@@ -166,5 +194,55 @@ impl InstallLog {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         state.queue = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn started(id: &str) -> InstallEvent {
+        InstallEvent::StepStarted {
+            id: id.into(),
+            description: format!("Doing {id}"),
+            product: None,
+        }
+    }
+
+    /// A stream that subscribes mid-run gets the steps sent before it from the subscription
+    /// and those after it from the channel: each once, in order.
+    #[tokio::test]
+    async fn a_late_subscriber_gets_every_step_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let (events, _keep) = broadcast::channel(16);
+        let (log, _writer) = InstallLog::open(store, 1, 0, events);
+        log.event(started("cloud_config"));
+        log.event(InstallEvent::StepFinished {
+            id: "cloud_config".into(),
+            status: "succeeded".into(),
+            product: None,
+        });
+        log.event(InstallEvent::Progress {
+            product: "p".into(),
+            percent: 10,
+        });
+        log.line("a line");
+        let mut sub = log.subscribe();
+        assert_eq!(sub.lines.len(), 1);
+        assert_eq!(
+            sub.steps
+                .iter()
+                .map(|e| match e {
+                    InstallEvent::StepStarted { id, .. } => format!("started {id}"),
+                    InstallEvent::StepFinished { id, status, .. } => format!("{status} {id}"),
+                    other => format!("{other:?}"),
+                })
+                .collect::<Vec<_>>(),
+            ["started cloud_config", "succeeded cloud_config"]
+        );
+        log.event(started("p.deploy"));
+        assert_eq!(sub.events.try_recv().unwrap(), started("p.deploy"));
+        assert!(sub.events.try_recv().is_err(), "nothing sent twice");
     }
 }

@@ -552,6 +552,11 @@ impl Installations {
                         "Install-time verifier {} of {name} ({guid}) is disabled: skipped",
                         run.kind
                     ));
+                } else if let Some(note) = &run.note {
+                    skipped.push(format!(
+                        "Install-time verifier {} of {name} ({guid}): {note}",
+                        run.kind
+                    ));
                 }
                 for finding in &run.findings {
                     refusal.verifier(&guid, &name, &run.kind, run.ignorable, finding.text());

@@ -387,6 +387,30 @@ async fn run_wave(run: &Arc<Run>, wave: Vec<String>, delete: bool) -> Result<()>
     }
 }
 
+/// The job-spec check of the manifest about to be deployed, each finding a warning line at the
+/// product's step (names of properties and jobs, from the redacted manifest: no values). They
+/// never stop the deploy; specs that cannot be read are a warning too.
+async fn log_job_spec_warnings(
+    run: &Arc<Run>,
+    label: &str,
+    name: &str,
+    version: &str,
+    redacted: &Value,
+) {
+    match run.service.check_rendered(name, version, redacted).await {
+        Ok(report) => {
+            for f in &report.findings {
+                run.log
+                    .line(format!("[{label}] Warning: job spec: {}: {}", f.at, f.message));
+            }
+        }
+        Err(e) => run.log.line(format!(
+            "[{label}] Warning: the job specs could not be read, so the manifest was not checked against them: {}",
+            error_text(&e)
+        )),
+    }
+}
+
 async fn deploy_product(run: &Arc<Run>, guid: &str) -> Result<()> {
     tracked(run, guid, "deploy", deploy_product_steps(run, guid)).await
 }
@@ -449,6 +473,14 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
     run.log.line(format!("[{label}] Rendering the manifest"));
     let render = render_staged(products, &product, &service.director().hostname()).await?;
     let manifest = &render.rendered.manifest;
+    log_job_spec_warnings(
+        run,
+        &label,
+        &product.name,
+        &product.version,
+        &render.redacted,
+    )
+    .await;
     run.progress(guid, 10).await;
 
     // Stemcells: the ones the manifest names (the Stemcell Library's assignment, see
@@ -514,7 +546,7 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
         if client.has_release(name, &version).await? {
             continue;
         }
-        let upload = release_upload(run, &product, name, &version).await;
+        let upload = release_upload(run, &product, name, &version).await?;
         run.log.line(format!(
             "[{label}] Uploading release {name}/{version}{}",
             if matches!(upload, Upload::File(_)) {
@@ -693,9 +725,19 @@ async fn stemcell_upload(
         .collect();
     candidates.sort_by_key(|r| r.light);
     for row in &candidates {
-        if let Some(path) = row.file_path.as_deref().map(std::path::Path::new) {
+        if let Some(recorded) = row.file_path.as_deref() {
+            // This replica's copy (with an object store, downloaded first when missing; a
+            // store that fails stops the apply with its message).
+            let path = products
+                .files()
+                .local_copy(
+                    crate::files::Folder::Stemcells,
+                    recorded,
+                    row.sha256.as_deref(),
+                )
+                .await?;
             if path.is_file() {
-                return Ok(Upload::File(path.to_path_buf()));
+                return Ok(Upload::File(path));
             }
         }
     }
@@ -887,12 +929,13 @@ async fn run_errand(
 }
 
 /// The release tarball the tile ships, extracted to a temporary file, or its manifest alone.
+/// An error only when the tile's file cannot be had (an object store failing: its message).
 async fn release_upload(
     run: &Arc<Run>,
     product: &crate::products::StagedProduct,
     name: &str,
     version: &str,
-) -> Upload {
+) -> Result<Upload> {
     let manifest_only = Upload::Manifest(format!("---\nname: {name}\nversion: '{version}'\n"));
     let Some(release) = product
         .template
@@ -900,7 +943,7 @@ async fn release_upload(
         .iter()
         .find(|r| r.name == name && r.version == version)
     else {
-        return manifest_only;
+        return Ok(manifest_only);
     };
     let file = release.file.clone();
     let available = match run
@@ -912,16 +955,27 @@ async fn release_upload(
         .await
     {
         Ok(Some(row)) => row,
-        _ => return manifest_only,
+        _ => return Ok(manifest_only),
     };
-    let Some(tile) = available.file_path else {
-        return manifest_only;
+    let Some(recorded) = available.file_path else {
+        return Ok(manifest_only);
     };
+    // This replica's copy of the tile (with an object store, downloaded first when missing).
+    let tile = run
+        .service
+        .products()
+        .files()
+        .local_copy(
+            crate::files::Folder::Tiles,
+            &recorded,
+            Some(&available.sha256),
+        )
+        .await?;
     let dir = run.service.products().tiles_dir().to_path_buf();
     let id = run.id();
     let extracted = tokio::task::spawn_blocking(move || -> Result<std::path::PathBuf> {
         let mut archive = crate::tile_archive::PivotalArchive::open(
-            std::path::Path::new(&tile),
+            &tile,
             crate::tile_archive::Limits::default(),
         )?;
         let path = dir.join(format!(".release-{id}-{file}"));
@@ -936,10 +990,10 @@ async fn release_upload(
         }
     })
     .await;
-    match extracted {
+    Ok(match extracted {
         Ok(Ok(path)) => Upload::File(path),
         _ => manifest_only,
-    }
+    })
 }
 
 #[cfg(test)]

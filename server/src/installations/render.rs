@@ -243,15 +243,21 @@ fn collect(value: &Value, name: &str, out: &mut Vec<(String, String)>) {
     }
 }
 
-/// Secrets shorter than this are only replaced where they are a whole string: a short value
-/// (`abc`) inside another string is more likely a coincidence than a copy.
+/// Secrets shorter than this are replaced inside a longer string only where they stand
+/// between delimiters (`https://user:abc@host`, `password=abc`): a short value (`abc`) inside a
+/// word (`abcdef`) is more likely a coincidence than a copy.
 const MIN_EMBEDDED_SECRET: usize = 8;
 
 /// `manifest` with every credential value replaced by its `((placeholder))`: whole strings, and
-/// (for values of 8 characters or more) copies embedded in longer strings.
+/// copies embedded in longer strings (anywhere for values of 8 characters or more, between
+/// [`delimiter`]s for shorter ones). Replacing more than a copy is harmless: the Director (or
+/// [`crate::deployed`]'s reading of a stored manifest) puts the same value back.
 pub fn redact(manifest: &Value, secrets: &[(String, String)]) -> Value {
     // Longest first, so a secret that contains another is replaced whole.
-    let mut sorted: Vec<&(String, String)> = secrets.iter().collect();
+    let mut sorted: Vec<&(String, String)> = secrets
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .collect();
     sorted.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
     let mut by_value: BTreeMap<&str, &str> = BTreeMap::new();
     for (name, value) in &sorted {
@@ -266,13 +272,7 @@ fn redact_value(v: &Value, sorted: &[&(String, String)], whole: &BTreeMap<&str, 
             if let Some(name) = whole.get(s.as_str()) {
                 return Value::String(format!("(({name}))"));
             }
-            let mut text = s.clone();
-            for (name, secret) in sorted {
-                if secret.len() >= MIN_EMBEDDED_SECRET && text.contains(secret.as_str()) {
-                    text = text.replace(secret.as_str(), &format!("(({name}))"));
-                }
-            }
-            Value::String(text)
+            Value::String(redact_embedded(s, sorted))
         }
         Value::Array(items) => Value::Array(
             items
@@ -287,6 +287,49 @@ fn redact_value(v: &Value, sorted: &[&(String, String)], whole: &BTreeMap<&str, 
         ),
         other => other.clone(),
     }
+}
+
+/// `text` with the copies of `sorted`'s secrets replaced in one pass from the left, the
+/// longest secret first at each position (so a placeholder already written is never searched
+/// again).
+fn redact_embedded(text: &str, sorted: &[&(String, String)]) -> String {
+    // Most strings hold no secret: only those that do are scanned.
+    let present: Vec<&(String, String)> = sorted
+        .iter()
+        .copied()
+        .filter(|(_, secret)| text.contains(secret.as_str()))
+        .collect();
+    if present.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    'scan: while let Some(ch) = text[at..].chars().next() {
+        for (name, secret) in &present {
+            let end = at + secret.len();
+            if text[at..].starts_with(secret.as_str())
+                && (secret.len() >= MIN_EMBEDDED_SECRET
+                    || (text[..at].chars().next_back().is_none_or(delimiter)
+                        && text[end..].chars().next().is_none_or(delimiter)))
+            {
+                out.push_str("((");
+                out.push_str(name);
+                out.push_str("))");
+                at = end;
+                continue 'scan;
+            }
+        }
+        out.push(ch);
+        at += ch.len_utf8();
+    }
+    out
+}
+
+/// Characters that end a short secret embedded in text: what separates the parts of a URL,
+/// a connection string, a `key=value` list or a quoted value. `-`, `_` and `.` are not among
+/// them: they join the parts of names (`pks-api`, `abc.example.com`), which stay as they are.
+fn delimiter(c: char) -> bool {
+    c.is_whitespace() || ":/@=,;&?|\"'()[]{}<>".contains(c)
 }
 
 #[cfg(test)]
@@ -361,6 +404,9 @@ mod tests {
                 "url": "https://admin:s3cret-Pa55word@host",
                 "short": "abc",
                 "name": "abcdef",
+                "dsn": "postgres://db:abc@host/abc-x?sslmode=abc.d",
+                "pair": "user=x password=abc",
+                "quoted": "'abc' abc",
                 "count": 3,
             }}]}]
         });
@@ -370,6 +416,13 @@ mod tests {
         assert_eq!(p["url"], "https://admin:((properties_admin.password))@host");
         assert_eq!(p["short"], "((properties_short))");
         assert_eq!(p["name"], "abcdef");
+        // A short secret between delimiters is a copy; inside a name or word it is not.
+        assert_eq!(
+            p["dsn"],
+            "postgres://db:((properties_short))@host/abc-x?sslmode=abc.d"
+        );
+        assert_eq!(p["pair"], "user=x password=((properties_short))");
+        assert_eq!(p["quoted"], "'((properties_short))' ((properties_short))");
         assert_eq!(p["count"], 3);
     }
 

@@ -26,6 +26,10 @@ pub struct AvailableProduct {
     /// declare (read at import, `super::job_specs`): warnings, never a refusal.
     #[serde(default)]
     pub job_spec_warnings: Vec<String>,
+    /// What Ops Manager tolerates in the metadata and the import accepted as it does (lint
+    /// warnings, `super::import`), one line each: never a refusal.
+    #[serde(default)]
+    pub lint_warnings: Vec<String>,
 }
 
 impl Products {
@@ -45,6 +49,17 @@ impl Products {
                 to_product(row, is_staged)
             })
             .collect())
+    }
+
+    /// The lint warnings kept at the import of `name` `version` (none for bundled tiles).
+    pub async fn lint_warnings_of(&self, name: &str, version: &str) -> Result<Vec<String>> {
+        Ok(self
+            .store()
+            .products()
+            .available_one(name, version)
+            .await?
+            .map(|row| to_product(row, false).lint_warnings)
+            .unwrap_or_default())
     }
 
     pub(super) async fn register_bundled(&self) -> Result<()> {
@@ -67,6 +82,7 @@ impl Products {
                     size: tile.metadata_yaml.len() as i64,
                     bundled: true,
                     job_specs: None,
+                    lint_warnings: None,
                 })
                 .await?;
         }
@@ -121,17 +137,15 @@ impl Products {
     }
 
     async fn remove_available(&self, row: AvailableRow) -> Result<()> {
+        let files = self.files();
+        if let Some(path) = &row.file_path {
+            files
+                .remove_stored(crate::files::Folder::Tiles, path)
+                .await?;
+        }
         self.store().products().delete_available(row.id).await?;
         if let Some(path) = &row.file_path {
-            // The file lives in the tile store by construction; refuse to touch anything else.
-            let path = std::path::Path::new(path);
-            if path.starts_with(self.tiles_dir()) {
-                if let Err(e) = std::fs::remove_file(path) {
-                    if e.kind() != std::io::ErrorKind::NotFound {
-                        tracing::warn!(error = %e, path = %path.display(), "removing a tile file");
-                    }
-                }
-            }
+            files.remove_local(crate::files::Folder::Tiles, path).await;
         }
         Ok(())
     }
@@ -139,8 +153,14 @@ impl Products {
 
 fn to_product(row: AvailableRow, staged: bool) -> AvailableProduct {
     let job_spec_warnings = super::job_specs::ImportedJobSpecs::of_row(&row).warnings;
+    let lint_warnings = row
+        .lint_warnings
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default();
     AvailableProduct {
         job_spec_warnings,
+        lint_warnings,
         name: row.name,
         product_version: row.version,
         label: row.label,

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 
+use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tiles::validate::{validate_product, ValidationContext, BLANK};
@@ -258,13 +259,20 @@ impl Products {
             .filter(|(_, action, _)| *action != super::ChangeAction::Delete)
             .map(|(p, _, _)| p.clone())
             .collect();
-        out[0].verifiers = failing(self.run_director_verifiers(&deploying).await?);
-        for (product, action, changes) in loaded {
-            let verifiers = if action == super::ChangeAction::Delete {
-                Vec::new()
+        // Verifiers may reach out (up to `crate::reach`'s 6 s each): the Director's and every
+        // product's run at once, so the page waits for the slowest, not for their sum.
+        let product_runs = join_all(loaded.iter().map(|(product, action, _)| async move {
+            if *action == super::ChangeAction::Delete {
+                Ok(Vec::new())
             } else {
-                failing(self.run_product_verifiers(&product).await?)
-            };
+                self.run_product_verifiers(product).await.map(failing)
+            }
+        }));
+        let (director_runs, product_runs) =
+            tokio::join!(self.run_director_verifiers(&deploying), product_runs);
+        out[0].verifiers = failing(director_runs?);
+        for ((product, action, changes), verifiers) in loaded.into_iter().zip(product_runs) {
+            let verifiers = verifiers?;
             let completeness = self.completeness_of(&product).await?;
             let deployed_version = self
                 .deployed_version(&product.guid)

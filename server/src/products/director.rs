@@ -91,7 +91,9 @@ fn comma_list<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Str
     }
 }
 
-fn split_list(text: &str) -> Vec<String> {
+/// A comma-separated setting (DNS servers, reserved ranges, NTP servers) as its trimmed,
+/// non-blank items.
+pub(super) fn split_list(text: &str) -> Vec<String> {
     text.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -163,48 +165,6 @@ pub struct DirectorView {
 /// Why the `embedded` IaaS is refused when Tileworks deploys to a real Director.
 pub const EMBEDDED_ONLY: &str =
     "embedded is only for Tileworks's embedded Director (started without --director-url)";
-
-/// Keys of the IaaS essentials that each IaaS needs (alternatives are checked separately).
-fn required_iaas_keys(iaas: Iaas) -> &'static [&'static str] {
-    match iaas {
-        Iaas::Vsphere => &[
-            "vcenter_host",
-            "vcenter_username",
-            "vcenter_password",
-            "datacenter",
-            "persistent_datastore_names",
-            "ephemeral_datastore_names",
-        ],
-        Iaas::Aws => &[
-            "region",
-            "security_group",
-            "key_pair_name",
-            "ssh_private_key",
-        ],
-        Iaas::Gcp => &["project", "default_deployment_tag"],
-        Iaas::Azure => &[
-            "subscription_id",
-            "tenant_id",
-            "client_id",
-            "client_secret",
-            "resource_group_name",
-            "bosh_storage_account_name",
-            "ssh_public_key",
-            "ssh_private_key",
-        ],
-        Iaas::Openstack => &[
-            "identity_endpoint",
-            "username",
-            "password",
-            "tenant",
-            "security_group",
-            "key_pair_name",
-            "ssh_private_key",
-        ],
-        // The stand-in simulates its VMs: nothing to connect to.
-        Iaas::Embedded => &[],
-    }
-}
 
 /// Whether an IaaS configuration key holds a secret (sealed at rest, redacted in responses).
 pub fn is_secret_key(key: &str) -> bool {
@@ -357,7 +317,7 @@ impl DirectorSettings {
     pub fn problems(&self) -> BTreeMap<String, Vec<String>> {
         let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut add = |k: String, m: String| out.entry(k).or_default().push(m);
-        for key in required_iaas_keys(self.iaas) {
+        for (key, _) in tiles::verifiers::iaas::required(self.iaas) {
             if is_blank(self.iaas_configuration.get(*key)) {
                 add(
                     format!("iaas_configuration.{key}"),
@@ -532,6 +492,13 @@ impl Products {
             .await?;
         let mut settings = view.settings.clone();
         let changed = change(&mut settings)?;
+        // A write that changes nothing (om re-sends the same configuration on every pipeline
+        // run) keeps the version: no change-log entry, no pending change, no stale editors.
+        if settings == view.settings {
+            return Ok(Saved {
+                config_version: view.config_version,
+            });
+        }
         // Logged as finely as the settings allow, with the values before (secrets never).
         let before = super::field_changes::Fields::director(&view.settings);
         let changed = before.refine(&super::field_changes::director_view(&settings), &changed);

@@ -10,7 +10,8 @@
 //!   (`installations/render.rs`).
 //! * Syslog (`syslog_configuration`): when enabled, the Director VM gets syslog-release's
 //!   `syslog_forwarder` job with its `syslog.*` properties (address, port, transport, TLS, the
-//!   permitted peer and the CA, a custom rule).
+//!   permitted peer and the CA, a custom rule; with "Forward debug logs" off, a rule that drops
+//!   debug lines comes first).
 //! * Resource Config (the `director` job): the VM type (automatic: [`AUTOMATIC_VM_TYPE`] when the
 //!   catalogue has it) and the persistent disk (automatic: [`AUTOMATIC_DISK_MB`]).
 //!
@@ -29,6 +30,10 @@ use crate::Result;
 pub const AUTOMATIC_VM_TYPE: &str = "large.disk";
 /// The Director's persistent disk in MB when its Resource Config says automatic.
 pub const AUTOMATIC_DISK_MB: i64 = 65_536;
+
+/// The rsyslog rule that keeps debug lines from being forwarded (Syslog's "Forward debug logs"
+/// off).
+pub const DROP_DEBUG_RULE: &str = r#"if ($msg contains " DEBUG ") then stop"#;
 
 /// The Director VM's resources as the manifest uses them: VM type and persistent disk (MB).
 pub fn director_resources(s: &DirectorSettings, vm_types: &[VmTypeEntry]) -> (String, i64) {
@@ -74,7 +79,12 @@ pub fn director_manifest(
             .trim()
             .to_owned()
     };
-    let flag = |m: &Map<String, Value>, key: &str| m.get(key).and_then(Value::as_bool);
+    // A flag as JSON's boolean or as text (om's YAML configs may quote it).
+    let flag = |m: &Map<String, Value>, key: &str| match m.get(key) {
+        Some(Value::Bool(b)) => Some(*b),
+        Some(Value::String(t)) => t.trim().parse().ok(),
+        _ => None,
+    };
 
     let mut trusted: Vec<String> = Vec::new();
     let given = text(&security, "trusted_certificates");
@@ -135,9 +145,20 @@ pub fn director_manifest(
                 json!(text(&syslog, "ssl_ca_certificate") + "\n"),
             );
         }
-        let rule = text(&syslog, "custom_rsyslog_configuration");
-        if !rule.is_empty() {
-            props.insert("custom_rule".into(), json!(rule));
+        // "Forward debug logs" off (Ops Manager's default): debug lines are dropped before the
+        // forwarding rule, with the rule syslog-release documents for it (its
+        // example-custom-rules.md; syslog-migration-release's
+        // `heuristically_filter_debug_messages` writes the same), ahead of the operator's own.
+        let mut rules = Vec::new();
+        if flag(&syslog, "forward_debug_logs") != Some(true) {
+            rules.push(DROP_DEBUG_RULE.to_owned());
+        }
+        let custom = text(&syslog, "custom_rsyslog_configuration");
+        if !custom.is_empty() {
+            rules.push(custom);
+        }
+        if !rules.is_empty() {
+            props.insert("custom_rule".into(), json!(rules.join("\n")));
         }
         jobs.push(json!({
             "name": "syslog_forwarder",
@@ -248,8 +269,46 @@ mod tests {
         assert_eq!(sl["tls_enabled"], true);
         assert_eq!(sl["permitted_peer"], "*.example.com");
         assert_eq!(sl["ca_cert"], "CA-PEM\n");
+        assert_eq!(
+            sl["custom_rule"], DROP_DEBUG_RULE,
+            "debug logs are not forwarded"
+        );
         assert_eq!(m["instance_groups"][0]["vm_type"], "xlarge");
         assert_eq!(m["instance_groups"][0]["persistent_disk"], 102400);
+    }
+
+    #[test]
+    fn forward_debug_logs_and_a_custom_rule_decide_the_forwarders_rules() {
+        let rules = |syslog: Value| {
+            let mut s = DirectorSettings::default();
+            s.other_properties
+                .insert("syslog_configuration".into(), syslog);
+            let m = director_manifest(&s, &[vm("large.disk")], "ROOT\n");
+            job(&m, "syslog_forwarder").unwrap()["properties"]["syslog"]["custom_rule"].clone()
+        };
+        let base = json!({"enabled": true, "address": "logs", "port": 514,
+                          "transport_protocol": "udp"});
+        let with = |extra: Value| {
+            let mut v = base.clone();
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            v
+        };
+        assert_eq!(rules(base.clone()), DROP_DEBUG_RULE);
+        assert_eq!(
+            rules(with(json!({"forward_debug_logs": true}))),
+            Value::Null
+        );
+        assert_eq!(
+            rules(with(json!({"forward_debug_logs": "true",
+                              "custom_rsyslog_configuration": "if ($app-name != \"uaa\") then stop"}))),
+            "if ($app-name != \"uaa\") then stop"
+        );
+        assert_eq!(
+            rules(with(json!({"custom_rsyslog_configuration": "R"}))),
+            format!("{DROP_DEBUG_RULE}\nR")
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! paths, zip bombs, oversized metadata…), its metadata linted (a tile with lint errors is
 //! refused with the findings), the job specs of the releases it carries read and its templates
 //! checked against them (`super::job_specs`: warnings the answer shows, never a refusal), and
-//! the file renamed atomically to its final name. Importing a
+//! the file renamed atomically to its final name (with an object store, uploaded there first
+//! and kept here as this replica's cached copy: `crate::files`). The metadata's lint warnings (what Ops Manager
+//! tolerates) are kept with the tile and shown by the answer and the product's page. Importing a
 //! name and version already present is a no-op. Nothing is ever extracted: the archive stays
 //! whole in the store, so no entry path can reach outside it.
 
@@ -99,21 +101,51 @@ fn lint_errors(findings: &[tiles::lint::Finding]) -> BTreeMap<String, Vec<String
         } else {
             format!("metadata.{}", f.path)
         };
-        let mut message = format!("{} [{}]", f.message, f.rule);
-        if let Some(hint) = &f.hint {
-            message.push_str(&format!(" — {hint}"));
-        }
-        out.entry(key).or_default().push(message);
+        out.entry(key).or_default().push(finding_text(f));
     }
     out
 }
 
+/// The lint warnings of an accepted tile, one line each: `metadata.PATH: message [rule] — hint
+/// (metadata line L, column C)`, as the 422 words an error.
+fn lint_warnings(findings: &[tiles::lint::Finding]) -> Vec<String> {
+    findings
+        .iter()
+        .filter(|f| f.severity == tiles::lint::Severity::Warning)
+        .map(|f| {
+            if f.path.is_empty() {
+                finding_text(f)
+            } else {
+                format!("metadata.{}: {}", f.path, finding_text(f))
+            }
+        })
+        .collect()
+}
+
+/// A finding's message, rule, hint and place.
+fn finding_text(f: &tiles::lint::Finding) -> String {
+    let mut message = format!("{} [{}]", f.message, f.rule);
+    if let Some(hint) = &f.hint {
+        message.push_str(&format!(" — {hint}"));
+    }
+    if let (Some(line), Some(column)) = (f.line, f.column) {
+        message.push_str(&format!(" (metadata line {line}, column {column})"));
+    }
+    message
+}
+
+/// What reading an upload gives: the metadata text and template, the job specs of its
+/// releases and the metadata's lint warnings.
+struct ReadTile {
+    metadata: String,
+    template: tiles::metadata::ProductTemplate,
+    job_specs: ImportedJobSpecs,
+    lint_warnings: Vec<String>,
+}
+
 /// Reads and lints the metadata of a stored `.pivotal`, and reads its releases' job specs
 /// (blocking: zip reading).
-fn read_and_lint(
-    path: &Path,
-    limits: &Limits,
-) -> Result<(String, tiles::metadata::ProductTemplate, ImportedJobSpecs)> {
+fn read_and_lint(path: &Path, limits: &Limits) -> Result<ReadTile> {
     let mut archive = PivotalArchive::open(path, limits.clone())?;
     let metadata = archive.read_metadata()?;
     let findings = tiles::lint::lint_yaml(&metadata);
@@ -130,7 +162,12 @@ fn read_and_lint(
         ));
     }
     let job_specs = ImportedJobSpecs::read(&mut archive, &template);
-    Ok((metadata, template, job_specs))
+    Ok(ReadTile {
+        lint_warnings: lint_warnings(&findings),
+        metadata,
+        template,
+        job_specs,
+    })
 }
 
 impl Products {
@@ -150,10 +187,14 @@ impl Products {
         let (sha256, size) = (spooled.sha256, spooled.size);
         let path = upload.path().to_owned();
         let limits = self.limits().archive.clone();
-        let (metadata, template, job_specs) =
-            tokio::task::spawn_blocking(move || read_and_lint(&path, &limits))
-                .await
-                .map_err(|e| Error::Internal(format!("reading an upload: {e}")))??;
+        let ReadTile {
+            metadata,
+            template,
+            job_specs,
+            lint_warnings,
+        } = tokio::task::spawn_blocking(move || read_and_lint(&path, &limits))
+            .await
+            .map_err(|e| Error::Internal(format!("reading an upload: {e}")))??;
         let (name, version) = (template.name.clone(), template.product_version.clone());
         if self
             .store()
@@ -166,16 +207,23 @@ impl Products {
                 product: self.available_product(&name, &version).await?,
             });
         }
-        let final_path = self.tiles_dir().join(format!(
+        let file_name = format!(
             "{}-{}-{}.pivotal",
             safe_part(&name),
             safe_part(&version),
             &sha256[..12]
-        ));
-        upload.keep_as(&final_path).await?;
+        );
+        // With an object store the tile is uploaded there before it is recorded, so no replica
+        // ever finds a record without its file.
+        let final_path = self
+            .files()
+            .keep(crate::files::Folder::Tiles, upload, &file_name)
+            .await?;
         let label = template.label.clone().unwrap_or_else(|| name.clone());
         let job_specs = serde_json::to_string(&job_specs)
             .map_err(|e| Error::Internal(format!("job specs as JSON: {e}")))?;
+        let lint_warnings = serde_json::to_string(&lint_warnings)
+            .map_err(|e| Error::Internal(format!("lint warnings as JSON: {e}")))?;
         let added = self
             .store()
             .products()
@@ -189,6 +237,7 @@ impl Products {
                 size: size as i64,
                 bundled: false,
                 job_specs: Some(&job_specs),
+                lint_warnings: Some(&lint_warnings),
             })
             .await;
         match added {
@@ -199,7 +248,8 @@ impl Products {
                 })
             }
             Ok(false) => {
-                // Imported concurrently by someone else: keep theirs.
+                // Imported concurrently by someone else: keep theirs. Only the local file goes:
+                // with the same content their object has the same name, so ours is theirs.
                 let _ = tokio::fs::remove_file(&final_path).await;
                 Ok(ImportOutcome::AlreadyPresent {
                     product: self.available_product(&name, &version).await?,

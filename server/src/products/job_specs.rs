@@ -79,4 +79,20 @@ impl Products {
         }
         Ok(specs)
     }
+
+    /// The job-spec check of a staged product's job templates (`tiles::job_specs::
+    /// check_template`: no render needed), each finding's sentence, for the product's pages.
+    pub async fn template_job_spec_warnings(
+        &self,
+        template: &ProductTemplate,
+        name: &str,
+        version: &str,
+    ) -> Result<Vec<String>> {
+        let specs = self.job_specs_of(name, version).await?;
+        Ok(check_template(template, &specs)
+            .findings
+            .into_iter()
+            .map(|f| f.message)
+            .collect())
+    }
 }

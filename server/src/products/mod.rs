@@ -7,6 +7,7 @@
 //! - [`import`]: streaming a `.pivotal` into the tile store and registering it;
 //! - [`stage`]: putting a product on the dashboard, taking it off;
 //! - [`upgrade`]: moving a staged product to a newer imported version, keeping its settings;
+//! - [`preview`]: the tile `tileworks tile preview` serves, replaced in place at each save;
 //! - [`commands`]: the typed requests of configuration writes (what the API and UI send);
 //! - [`configure`]: properties, networks and AZs, resource config, max in flight, errands;
 //! - [`changes`]: what a pending change consists of (Changes) and depends on (Depends on);
@@ -46,6 +47,7 @@ pub mod guid;
 pub mod import;
 pub mod job_specs;
 pub mod pre_deploy;
+pub mod preview;
 pub mod report;
 pub mod secrets;
 pub mod stage;
@@ -150,11 +152,19 @@ pub struct Products {
 struct Inner {
     store: Store,
     sealer: Sealer,
+    /// Where imported tiles (and the Stemcell Library's tarballs) are kept: `crate::files`.
+    files: crate::files::Files,
+    /// `<data-dir>/tiles`: uploads spool here; the tiles themselves are kept (or, with an
+    /// object store, cached) here.
     tiles_dir: PathBuf,
     limits: ImportLimits,
     /// Whether Tileworks drives its embedded Director stand-in: the Director tile may then use
     /// the `embedded` IaaS, and a fresh Director tile starts on it.
     embedded_director: bool,
+    /// Whether the Director deploys to a simulated IaaS: the embedded stand-in, or the
+    /// stand-in run on its own (`tileworks director`, whose `/info` names its simulated CPI).
+    /// Verifiers then reach no IaaS endpoint or gateway: nothing deployed would touch them.
+    simulated_iaas: std::sync::atomic::AtomicBool,
     /// Parsed templates by (name, version), each with the metadata text it was parsed from.
     templates: Mutex<HashMap<(String, String), CachedTemplate>>,
     /// The active CA, opened; also serialises its creation.
@@ -215,26 +225,31 @@ impl Products {
         embedded_director: bool,
     ) -> Result<Products> {
         let limits = ImportLimits::default();
-        Self::open_with_limits(store, data_dir, sealer, limits, embedded_director).await
+        let files = crate::files::Files::local(data_dir);
+        Self::open_with(store, files, sealer, limits, embedded_director).await
     }
 
-    pub async fn open_with_limits(
+    /// Like [`open`](Self::open), with the files where `files` keeps them (the data dir or an
+    /// object store, `crate::files`) and these import limits.
+    pub async fn open_with(
         store: Store,
-        data_dir: &Path,
+        files: crate::files::Files,
         sealer: Sealer,
         limits: ImportLimits,
         embedded_director: bool,
     ) -> Result<Products> {
-        let tiles_dir = data_dir.join("tiles");
+        let tiles_dir = files.dir(crate::files::Folder::Tiles);
         crate::store::create_private_dir(&tiles_dir)?;
         import::remove_stale_uploads(&tiles_dir);
         let products = Products {
             inner: Arc::new(Inner {
                 store,
                 sealer,
+                files,
                 tiles_dir,
                 limits,
                 embedded_director,
+                simulated_iaas: Default::default(),
                 templates: Mutex::new(HashMap::new()),
                 ca: tokio::sync::Mutex::new(None),
                 applying: Mutex::new(None),
@@ -251,6 +266,22 @@ impl Products {
         self.inner.embedded_director
     }
 
+    /// Whether the Director's IaaS is simulated ([`Inner::simulated_iaas`]).
+    pub fn simulated_iaas(&self) -> bool {
+        self.inner.embedded_director
+            || self
+                .inner
+                .simulated_iaas
+                .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records that the Director's IaaS is simulated (its `/info` says so).
+    pub fn set_simulated_iaas(&self, simulated: bool) {
+        self.inner
+            .simulated_iaas
+            .store(simulated, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub(crate) fn store(&self) -> &Store {
         &self.inner.store
     }
@@ -259,9 +290,15 @@ impl Products {
         &self.inner.sealer
     }
 
-    /// `<data-dir>/tiles`: where imported `.pivotal` files are kept.
+    /// `<data-dir>/tiles`: where imported `.pivotal` files are kept (with an object store,
+    /// this replica's cache of them).
     pub fn tiles_dir(&self) -> &Path {
         &self.inner.tiles_dir
+    }
+
+    /// Where files are kept: the data dir, or an object store (`crate::files`).
+    pub fn files(&self) -> &crate::files::Files {
+        &self.inner.files
     }
 
     pub fn limits(&self) -> &ImportLimits {

@@ -99,7 +99,7 @@ fn allowed(from: &str, to: &str, template: &ProductTemplate) -> Result<()> {
 
 /// The settings `template` keeps of `old` (values, resources and errand rules of what still
 /// exists, the placement, job GUIDs), and what it drops.
-fn carried_over(
+pub(super) fn carried_over(
     old: &ProductSettings,
     template: &ProductTemplate,
 ) -> (ProductSettings, Vec<String>) {

@@ -1,19 +1,22 @@
 //! Install-time verifiers of the Director tile and of each staged product (the checks are
 //! `tiles::verifiers`, pure; this file knows which are switched off and gathers what they
 //! need: the staged values with their credentials opened, the certificates' names, the
-//! Director's networks and AZs, the placements).
+//! Director's IaaS configuration, networks and AZs, the placements; what a check must reach
+//! over the network is tried by `crate::reach`).
 //!
 //! A verifier is enabled unless an operator switched it off (`PUT
-//! …/verifiers/install_time/:type {"enabled": false}`, stored in `verifier_settings`). Apply
-//! Changes runs the enabled ones before anything is deployed and is refused by a failing one
-//! (an ignorable one only warns); a switched-off one is skipped and the installation log says
-//! so. Review and `pre_deploy_check` show the same runs.
+//! …/verifiers/install_time/:type {"enabled": false}`, stored in `verifier_settings`; a
+//! tile's `Verifiers::X` is also accepted as `X`). Apply Changes runs the enabled ones before
+//! anything is deployed and is refused by a failing one (an ignorable one only warns); a
+//! switched-off one is skipped and the installation log says so, as it says why a verifier
+//! reached nothing (the embedded IaaS) or did not run (`run_on: major_or_minor_upgrades`
+//! and a patch upgrade). Review and `pre_deploy_check` show the same runs.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use tiles::verifiers::director::{self as director_verifiers, Placement};
-use tiles::verifiers::{self, CertificateNames, Finding, VerifyContext};
+use tiles::verifiers::director::{self as director_verifiers, DirectorInputs, Placement};
+use tiles::verifiers::{self, declared, CertificateNames, Finding, Labels, VerifyContext};
 
 use super::{Products, StagedProduct};
 use crate::{Error, Result};
@@ -34,6 +37,9 @@ pub struct VerifierRun {
     /// A finding only warns (Apply Changes' `ignore_warnings` lets it through).
     pub ignorable: bool,
     pub findings: Vec<Finding>,
+    /// Why it reached nothing or did not run, for the installation log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl VerifierRun {
@@ -72,14 +78,21 @@ impl Products {
             Owner::Product(p) => p,
         };
         let settings = self.store().verifiers().settings(&product.guid).await?;
-        Ok(verifiers::for_product(&product.template)
+        let state = |kind: &str, description: &str| VerifierState {
+            kind: kind.to_owned(),
+            enabled: settings.get(kind).copied().unwrap_or(true),
+            description: description.to_owned(),
+        };
+        let mut out: Vec<VerifierState> = verifiers::for_product(&product.template)
             .into_iter()
-            .map(|v| VerifierState {
-                kind: v.name.to_owned(),
-                enabled: settings.get(v.name).copied().unwrap_or(true),
-                description: v.description.to_owned(),
-            })
-            .collect())
+            .map(|v| state(v.name, v.description))
+            .collect();
+        out.extend(
+            declared::of_product(&product.template)
+                .iter()
+                .map(|d| state(d.kind, d.description)),
+        );
+        Ok(out)
     }
 
     /// Switches one of the Director's verifiers on or off; `404` naming an unknown type.
@@ -111,6 +124,7 @@ impl Products {
         kind: &str,
         enabled: bool,
     ) -> Result<VerifierState> {
+        let kind = kind.strip_prefix("Verifiers::").unwrap_or(kind);
         let Some(mut state) = known.into_iter().find(|v| v.kind == kind) else {
             return Err(Error::NotFound(format!("install-time verifier '{kind}'")));
         };
@@ -171,37 +185,79 @@ impl Products {
                     .unwrap_or_default(),
             });
         }
-        let states = self.director_verifiers().await?;
-        Ok(states
-            .into_iter()
-            .map(|s| VerifierRun {
-                findings: if s.enabled {
-                    director_verifiers::run(&s.kind, &config, &placements)
-                } else {
-                    Vec::new()
-                },
+        let ntp_servers: Vec<String> = director
+            .settings
+            .director_configuration
+            .get("ntp_servers_string")
+            .and_then(Value::as_str)
+            .map(super::director::split_list)
+            .unwrap_or_default();
+        let inputs = DirectorInputs {
+            config: &config,
+            iaas_configuration: &director.settings.iaas_configuration,
+            icmp_checks_enabled: director.settings.icmp_checks_enabled,
+            placements: &placements,
+            ntp_servers: &ntp_servers,
+        };
+        let mut runs = Vec::new();
+        for s in self.director_verifiers().await? {
+            let ignorable = director_verifiers::ignorable(&s.kind);
+            if !s.enabled {
+                runs.push(VerifierRun {
+                    kind: s.kind,
+                    enabled: false,
+                    ignorable,
+                    findings: Vec::new(),
+                    note: None,
+                });
+                continue;
+            }
+            let mut outcome = director_verifiers::run(&s.kind, &inputs);
+            // The stand-in (embedded, or run on its own) simulates its CPI and networks whatever
+            // the tile's IaaS: nothing it deploys would touch the vCenter or a gateway, so
+            // neither is reached.
+            if self.simulated_iaas() && !outcome.reach.is_empty() {
+                outcome.reach.clear();
+                outcome.note = Some(
+                    "Tileworks's Director stand-in simulates the IaaS: nothing was reached".into(),
+                );
+            }
+            let mut findings = outcome.findings;
+            findings.extend(crate::reach::findings(outcome.reach).await);
+            runs.push(VerifierRun {
                 kind: s.kind,
-                enabled: s.enabled,
-                ignorable: false,
-            })
-            .collect())
+                enabled: true,
+                ignorable,
+                findings,
+                note: outcome.note,
+            });
+        }
+        Ok(runs)
     }
 
-    /// Runs a product's verifiers on its staged values.
+    /// Runs a product's verifiers on its staged values: Tileworks's own, then Ops Manager's
+    /// that its metadata names.
     pub async fn run_product_verifiers(&self, product: &StagedProduct) -> Result<Vec<VerifierRun>> {
         let selected = verifiers::for_product(&product.template);
-        if selected.is_empty() {
+        let named = declared::of_product(&product.template);
+        if selected.is_empty() && named.is_empty() {
             return Ok(Vec::new());
         }
         let settings = self.store().verifiers().settings(&product.guid).await?;
         let director = self.director().await?;
         let config = director.settings.director_config();
         let certificates = certificate_names(product);
+        let network = product
+            .settings
+            .networks_and_azs
+            .as_ref()
+            .and_then(|n| n["network"]["name"].as_str());
         let ctx = VerifyContext {
             director: Some(&config),
+            network,
             certificates: Some(&certificates),
         };
-        Ok(selected
+        let mut runs: Vec<VerifierRun> = selected
             .into_iter()
             .map(|v| {
                 let enabled = settings.get(v.name).copied().unwrap_or(true);
@@ -214,9 +270,51 @@ impl Products {
                     } else {
                         Vec::new()
                     },
+                    note: None,
                 }
             })
-            .collect())
+            .collect();
+        if named.is_empty() {
+            return Ok(runs);
+        }
+        let labels = Labels::of(&product.template);
+        let deployed = self
+            .deployed_version(&product.guid)
+            .await?
+            .map(|d| d.version);
+        for d in named {
+            let mut run = VerifierRun {
+                kind: d.kind.to_owned(),
+                enabled: settings.get(d.kind).copied().unwrap_or(true),
+                ignorable: d.ignorable(),
+                findings: Vec::new(),
+                note: None,
+            };
+            // A first deploy runs it: nothing deployed is further from the staged version
+            // than any upgrade.
+            let skip = match &deployed {
+                Some(from)
+                    if d.upgrades_only()
+                        && !declared::is_major_or_minor_change(from, &product.version) =>
+                {
+                    Some(format!(
+                        "runs only on major or minor upgrades (run_on: major_or_minor_upgrades) \
+                         and {from} → {} is neither: skipped",
+                        product.version
+                    ))
+                }
+                _ => None,
+            };
+            if run.enabled && skip.is_none() {
+                let (mut findings, reach) =
+                    d.run(&product.template, &product.settings.staged, &labels);
+                findings.extend(crate::reach::findings(reach).await);
+                run.findings = findings;
+            }
+            run.note = skip;
+            runs.push(run);
+        }
+        Ok(runs)
     }
 }
 

@@ -9,7 +9,8 @@
 //!
 //! **Storage.** An upload streams into `<data-dir>/stemcells/.upload-*.part` with its SHA-256
 //! computed on the way (memory stays flat whatever the size), its manifest is read, and the file
-//! is renamed to its final name. Importing a stemcell whose name and version are already there
+//! is renamed to its final name (with an object store, uploaded there first and kept here as
+//! this replica's cached copy: `crate::files`). Importing a stemcell whose name and version are already there
 //! is a no-op (`existing: true`); importing the tarball of a *light* stemcell of the same name
 //! and version gives that record its tarball.
 //!
@@ -56,7 +57,8 @@ pub struct Stemcell {
     pub filename: String,
     /// No tarball: a record the embedded Director registers from the manifest alone.
     pub light: bool,
-    /// Whether the tarball is in the stemcell store (always false for light stemcells).
+    /// Whether the tarball is in the stemcell store: on disk, or recorded in the object store
+    /// (always false for light stemcells).
     pub present_on_disk: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
@@ -72,11 +74,12 @@ pub struct Stemcell {
 }
 
 impl Stemcell {
-    fn from_row(row: StemcellRow) -> Stemcell {
+    /// `files`: where tarballs are kept, which says whether this one is (`present_on_disk`).
+    fn from_row(row: StemcellRow, files: &crate::files::Files) -> Stemcell {
         let file_path = row.file_path.map(PathBuf::from);
         Stemcell {
             id: row.id,
-            present_on_disk: file_path.as_deref().is_some_and(Path::is_file),
+            present_on_disk: file_path.as_deref().is_some_and(|p| files.is_kept(p)),
             name: row.name,
             os: row.os,
             version: row.version,
@@ -166,14 +169,11 @@ impl std::fmt::Debug for StemcellLibrary {
 }
 
 impl StemcellLibrary {
-    /// Opens the library on a data dir: creates `<data-dir>/stemcells`, removes uploads left by
-    /// a crash and, on the first start, imports the light stemcells of the bundled tiles.
-    pub async fn open(
-        store: Store,
-        products: Products,
-        data_dir: &Path,
-    ) -> Result<StemcellLibrary> {
-        let dir = data_dir.join("stemcells");
+    /// Opens the library where `products` keeps its files (`crate::files`): creates
+    /// `<data-dir>/stemcells`, removes uploads left by a crash and, on the first start, imports
+    /// the light stemcells of the bundled tiles.
+    pub async fn open(store: Store, products: Products) -> Result<StemcellLibrary> {
+        let dir = products.files().dir(crate::files::Folder::Stemcells);
         crate::store::create_private_dir(&dir)?;
         crate::uploads::remove_stale(&dir);
         let library = StemcellLibrary {
@@ -195,7 +195,8 @@ impl StemcellLibrary {
         &self.inner.products
     }
 
-    /// `<data-dir>/stemcells`: where imported tarballs are kept.
+    /// `<data-dir>/stemcells`: where imported tarballs are kept (with an object store, this
+    /// replica's cache of them).
     pub fn dir(&self) -> &Path {
         &self.inner.dir
     }
@@ -257,7 +258,7 @@ impl StemcellLibrary {
             .stemcells()
             .by_name_version(name, version)
             .await?
-            .map(Stemcell::from_row)
+            .map(|row| Stemcell::from_row(row, self.products().files()))
             .ok_or_else(|| Error::NotFound(format!("stemcell {name} {version}")))
     }
 
@@ -269,7 +270,7 @@ impl StemcellLibrary {
             .all()
             .await?
             .into_iter()
-            .map(Stemcell::from_row)
+            .map(|row| Stemcell::from_row(row, self.products().files()))
             .collect())
     }
 
@@ -278,7 +279,7 @@ impl StemcellLibrary {
             .stemcells()
             .one(id)
             .await?
-            .map(Stemcell::from_row)
+            .map(|row| Stemcell::from_row(row, self.products().files()))
             .ok_or_else(|| Error::NotFound(format!("stemcell {id}")))
     }
 
@@ -307,37 +308,55 @@ impl StemcellLibrary {
         floating: bool,
         actor: &str,
     ) -> Result<ImportedStemcell> {
-        // An import can change the stemcell a product resolves to (the newest accepted one, or
-        // a floating pin): refused while an apply runs.
-        let _write = self.products().begin_write().await?;
         let spooled = upload.spool.finish().await?;
         let sha256 = spooled.sha256;
         let path = upload.spool.path().to_owned();
         let manifest = tokio::task::spawn_blocking(move || tarball::read_manifest(&path))
             .await
             .map_err(|e| Error::Internal(format!("reading a stemcell upload: {e}")))??;
+        let file_name = format!(
+            "{}-{}-{}.tgz",
+            safe_part(&manifest.name),
+            safe_part(&manifest.version),
+            &sha256[..12]
+        );
+        let files = self.products().files();
+        if files.object_store_url().is_some() {
+            // Writing to the store takes a while for a large tarball, so it happens before the
+            // write gate below, which holds Apply Changes back on every replica. Checked first
+            // without the gate, so the common refusals (an apply running, a full stemcell of
+            // that name and version there) upload nothing. A refusal after the upload (an apply
+            // started meanwhile) leaves an object nothing records; the next import of the same
+            // tarball writes the same object again.
+            self.products().ensure_not_applying().await?;
+            if let Some(row) = self
+                .full_stemcell(&manifest.name, &manifest.version)
+                .await?
+            {
+                return Ok(row);
+            }
+            files
+                .upload(crate::files::Folder::Stemcells, &upload.spool, &file_name)
+                .await?;
+        }
+        // An import can change the stemcell a product resolves to (the newest accepted one, or
+        // a floating pin): refused while an apply runs.
+        let _write = self.products().begin_write().await?;
+        if let Some(row) = self
+            .full_stemcell(&manifest.name, &manifest.version)
+            .await?
+        {
+            return Ok(row);
+        }
         let existing = self
             .store()
             .stemcells()
             .by_name_version(&manifest.name, &manifest.version)
             .await?;
-        if let Some(row) = &existing {
-            if !row.light {
-                return Ok(ImportedStemcell {
-                    stemcell: Stemcell::from_row(row.clone()),
-                    existing: true,
-                    assigned_to: vec![],
-                });
-            }
-        }
-        let final_path = self.dir().join(format!(
-            "{}-{}-{}.tgz",
-            safe_part(&manifest.name),
-            safe_part(&manifest.version),
-            &sha256[..12]
-        ));
         let StemcellUpload { spool, filename } = upload;
-        spool.keep_as(&final_path).await?;
+        let final_path = files
+            .keep_uploaded(crate::files::Folder::Stemcells, spool, &file_name)
+            .await?;
         let filename = if filename.is_empty() {
             format!(
                 "{}-{}.tgz",
@@ -403,6 +422,23 @@ impl StemcellLibrary {
         })
     }
 
+    /// The full (not light) stemcell of this name and version, as an import that found it
+    /// answers.
+    async fn full_stemcell(&self, name: &str, version: &str) -> Result<Option<ImportedStemcell>> {
+        let existing = self
+            .store()
+            .stemcells()
+            .by_name_version(name, version)
+            .await?;
+        Ok(existing
+            .filter(|row| !row.light)
+            .map(|row| ImportedStemcell {
+                stemcell: Stemcell::from_row(row, self.products().files()),
+                existing: true,
+                assigned_to: vec![],
+            }))
+    }
+
     /// Imports a stemcell tarball from a local path (streamed like an upload).
     pub async fn import_file(&self, path: &Path, actor: &str) -> Result<ImportedStemcell> {
         use tokio::io::AsyncReadExt;
@@ -431,13 +467,23 @@ impl StemcellLibrary {
     pub async fn delete(&self, id: i64, actor: &str) -> Result<Stemcell> {
         let _write = self.products().begin_write().await?;
         let stemcell = self.get(id).await?;
+        let files = self.products().files();
+        let recorded = stemcell
+            .file_path
+            .as_deref()
+            .map(|p| p.to_string_lossy().into_owned());
+        if let Some(path) = &recorded {
+            files
+                .remove_stored(crate::files::Folder::Stemcells, path)
+                .await?;
+        }
         if !self.store().stemcells().delete(id).await? {
             return Err(Error::NotFound(format!("stemcell {id}")));
         }
-        if let Some(path) = &stemcell.file_path {
-            if let Err(e) = tokio::fs::remove_file(path).await {
-                tracing::warn!(path = %path.display(), error = %e, "removing a stemcell tarball");
-            }
+        if let Some(path) = &recorded {
+            files
+                .remove_local(crate::files::Folder::Stemcells, path)
+                .await;
         }
         let still_there = self
             .list()

@@ -1,6 +1,8 @@
-//! The audit trail's table (`audit_events`, migration 0012): append, a page with filters, and
-//! chunked reads for the export. There is no update and no delete here, and the database
-//! refuses both (triggers), so the trail is append-only whatever code runs.
+//! The audit trail's table (`audit_events`, migration 0012): append, a page with filters,
+//! chunked reads for the export, and the retention prune. There is no update here and no other
+//! delete, and the database refuses both (triggers; migration 0025 lets a row go only when it is
+//! older than the cutoff the prune records first), so the trail is append-only whatever code
+//! runs.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -70,26 +72,35 @@ impl<'a> Audit<'a> {
 
     /// Appends an event stamped with the current time; returns its id.
     pub async fn append(&self, event: &NewEvent) -> Result<i64> {
-        let body = event.body.as_ref().map(Value::to_string);
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO audit_events \
-             (time, principal, role, address, method, route, target, status, result, kind, body) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        insert(self.pool, event).await
+    }
+
+    /// The retention prune, in one transaction: records `cutoff` (RFC 3339 UTC, as stored) as
+    /// the time before which rows may go, deletes those rows and, when there were any, appends
+    /// the entry `entry` makes of their number. Returns that number.
+    pub async fn prune_before(
+        &self,
+        cutoff: &str,
+        entry: impl FnOnce(u64) -> NewEvent,
+    ) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO audit_retention (id, prune_before) VALUES (1, $1) \
+             ON CONFLICT (id) DO UPDATE SET prune_before = excluded.prune_before",
         )
-        .bind(now_rfc3339())
-        .bind(&event.principal)
-        .bind(&event.role)
-        .bind(&event.address)
-        .bind(&event.method)
-        .bind(&event.route)
-        .bind(&event.target)
-        .bind(i64::from(event.status))
-        .bind(&event.result)
-        .bind(&event.kind)
-        .bind(body)
-        .fetch_one(self.pool)
+        .bind(cutoff)
+        .execute(&mut *tx)
         .await?;
-        Ok(id)
+        let pruned = sqlx::query("DELETE FROM audit_events WHERE time < $1")
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if pruned > 0 {
+            insert(&mut *tx, &entry(pruned)).await?;
+        }
+        tx.commit().await?;
+        Ok(pruned)
     }
 
     /// One page of the matching events, newest first, and how many match in all.
@@ -134,6 +145,33 @@ impl<'a> Audit<'a> {
             .await?;
         rows.iter().map(event).collect()
     }
+}
+
+/// Inserts `event` stamped with the current time; its id.
+async fn insert<'e, E>(executor: E, event: &NewEvent) -> Result<i64>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let body = event.body.as_ref().map(Value::to_string);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO audit_events \
+         (time, principal, role, address, method, route, target, status, result, kind, body) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(now_rfc3339())
+    .bind(&event.principal)
+    .bind(&event.role)
+    .bind(&event.address)
+    .bind(&event.method)
+    .bind(&event.route)
+    .bind(&event.target)
+    .bind(i64::from(event.status))
+    .bind(&event.result)
+    .bind(&event.kind)
+    .bind(body)
+    .fetch_one(executor)
+    .await?;
+    Ok(id)
 }
 
 /// A value the filter binds.

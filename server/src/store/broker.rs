@@ -1,10 +1,23 @@
 //! The on-demand broker's tables: service instances, their operations and their bindings
 //! (migrations/0008_broker.sql). JSON columns are written and read by `crate::broker`, the only
-//! caller; sealing happens there too.
+//! caller, which seals the binding credentials itself.
+//!
+//! The cluster manifests and the plans they were rendered from (`manifest`, `manifest_plan`
+//! of instances and operations) are sealed here, under the data key, on every write and opened
+//! on every read: they carry the PKS tile's credentials (the cloud provider's password in the
+//! Kubernetes cloud config), and no path should be able to forget. A sealed column holds
+//! [`SEALED_TEXT`] and the sealed bytes in base64; a value without that prefix was written
+//! before sealing and is read as it is.
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use sqlx::AnyPool;
 
-use crate::Result;
+use super::sealing::Sealer;
+use crate::{Error, Result};
+
+/// How a sealed text column's value starts (neither a YAML manifest nor a JSON plan does).
+pub const SEALED_TEXT: &str = "sealed:";
 
 /// One service instance (a Kubernetes cluster).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -74,49 +87,105 @@ const OPERATION_COLUMNS: &str = "id, instance_id, kind, state, plan_id, paramete
 
 pub struct Broker<'a> {
     pool: &'a AnyPool,
+    /// `None` until the data key is open (nothing reads or writes manifests before).
+    sealer: Option<&'a Sealer>,
 }
 
 impl<'a> Broker<'a> {
-    pub(super) fn new(pool: &'a AnyPool) -> Self {
-        Broker { pool }
+    pub(super) fn new(pool: &'a AnyPool, sealer: Option<&'a Sealer>) -> Self {
+        Broker { pool, sealer }
+    }
+
+    fn sealer(&self) -> Result<&'a Sealer> {
+        self.sealer.ok_or_else(|| {
+            Error::Internal(
+                "cluster manifests are sealed under the data key, which is not open".into(),
+            )
+        })
+    }
+
+    /// A manifest or plan as its column keeps it: sealed.
+    fn sealed(&self, text: Option<&str>) -> Result<Option<String>> {
+        let Some(text) = text else { return Ok(None) };
+        let sealed = self.sealer()?.seal(text.as_bytes())?;
+        Ok(Some(format!("{SEALED_TEXT}{}", STANDARD.encode(sealed))))
+    }
+
+    /// A manifest or plan column's value opened (one written before sealing as it is).
+    fn opened(&self, stored: Option<String>) -> Result<Option<String>> {
+        let Some(stored) = stored else {
+            return Ok(None);
+        };
+        let Some(encoded) = stored.strip_prefix(SEALED_TEXT) else {
+            return Ok(Some(stored));
+        };
+        let sealed = STANDARD.decode(encoded).map_err(|e| {
+            Error::Internal(format!("a sealed cluster manifest is not base64: {e}"))
+        })?;
+        let plain = self.sealer()?.open_sealed(&sealed)?;
+        String::from_utf8(plain)
+            .map(Some)
+            .map_err(|e| Error::Internal(format!("a sealed cluster manifest is not UTF-8: {e}")))
+    }
+
+    fn opened_instance(&self, mut row: InstanceRow) -> Result<InstanceRow> {
+        row.manifest = self.opened(row.manifest.take())?;
+        row.manifest_plan = self.opened(row.manifest_plan.take())?;
+        Ok(row)
+    }
+
+    fn opened_operation(&self, mut row: OperationRow) -> Result<OperationRow> {
+        row.manifest = self.opened(row.manifest.take())?;
+        row.manifest_plan = self.opened(row.manifest_plan.take())?;
+        Ok(row)
     }
 
     pub async fn instance(&self, id: &str) -> Result<Option<InstanceRow>> {
-        Ok(sqlx::query_as::<_, InstanceRow>(&format!(
+        sqlx::query_as::<_, InstanceRow>(&format!(
             "SELECT {INSTANCE_COLUMNS} FROM broker_instances WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(self.pool)
-        .await?)
+        .await?
+        .map(|row| self.opened_instance(row))
+        .transpose()
     }
 
     /// The instance named `name` in the PKS API.
     pub async fn instance_by_cluster_name(&self, name: &str) -> Result<Option<InstanceRow>> {
-        Ok(sqlx::query_as::<_, InstanceRow>(&format!(
+        sqlx::query_as::<_, InstanceRow>(&format!(
             "SELECT {INSTANCE_COLUMNS} FROM broker_instances WHERE cluster_name = $1"
         ))
         .bind(name)
         .fetch_optional(self.pool)
-        .await?)
+        .await?
+        .map(|row| self.opened_instance(row))
+        .transpose()
     }
 
     /// Every instance, oldest first (the management API's list).
     pub async fn all_instances(&self) -> Result<Vec<InstanceRow>> {
-        Ok(sqlx::query_as::<_, InstanceRow>(&format!(
+        sqlx::query_as::<_, InstanceRow>(&format!(
             "SELECT {INSTANCE_COLUMNS} FROM broker_instances ORDER BY created_at, id"
         ))
         .fetch_all(self.pool)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|row| self.opened_instance(row))
+        .collect()
     }
 
     /// Every instance with a PKS cluster name, by name.
     pub async fn named_instances(&self) -> Result<Vec<InstanceRow>> {
-        Ok(sqlx::query_as::<_, InstanceRow>(&format!(
+        sqlx::query_as::<_, InstanceRow>(&format!(
             "SELECT {INSTANCE_COLUMNS} FROM broker_instances WHERE cluster_name IS NOT NULL
              ORDER BY cluster_name"
         ))
         .fetch_all(self.pool)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|row| self.opened_instance(row))
+        .collect()
     }
 
     /// Inserts an instance if it fits in `limits`, in one statement (so instances provisioned
@@ -136,8 +205,8 @@ impl<'a> Broker<'a> {
         .bind(&row.plan_id)
         .bind(&row.request)
         .bind(&row.parameters)
-        .bind(&row.manifest)
-        .bind(&row.manifest_plan)
+        .bind(self.sealed(row.manifest.as_deref())?)
+        .bind(self.sealed(row.manifest_plan.as_deref())?)
         .bind(&row.binding_secrets)
         .bind(&row.created_at)
         .bind(&row.updated_at)
@@ -192,6 +261,43 @@ impl<'a> Broker<'a> {
         Ok(())
     }
 
+    /// Seals the manifests and plans that rows written before sealing still hold as they are;
+    /// how many values it sealed. Run at start (a no-op once done). The old text may linger in
+    /// the database file's free pages until SQLite reuses them (or a `VACUUM`).
+    pub async fn seal_plaintext(&self) -> Result<u64> {
+        let mut sealed = 0;
+        for (table, key) in [
+            ("broker_instances", "id"),
+            ("broker_operations", "CAST(id AS TEXT)"),
+        ] {
+            let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(&format!(
+                "SELECT {key}, manifest, manifest_plan FROM {table}
+                 WHERE (manifest IS NOT NULL AND manifest NOT LIKE 'sealed:%')
+                    OR (manifest_plan IS NOT NULL AND manifest_plan NOT LIKE 'sealed:%')"
+            ))
+            .fetch_all(self.pool)
+            .await?;
+            for (id, manifest, plan) in rows {
+                let reseal = |text: Option<String>| -> Result<Option<String>> {
+                    match text {
+                        Some(t) if !t.starts_with(SEALED_TEXT) => self.sealed(Some(&t)),
+                        other => Ok(other),
+                    }
+                };
+                sqlx::query(&format!(
+                    "UPDATE {table} SET manifest = $1, manifest_plan = $2 WHERE {key} = $3"
+                ))
+                .bind(reseal(manifest)?)
+                .bind(reseal(plan)?)
+                .bind(id)
+                .execute(self.pool)
+                .await?;
+                sealed += 1;
+            }
+        }
+        Ok(sealed)
+    }
+
     /// Records what a successful deploy put in place.
     #[allow(clippy::too_many_arguments)]
     pub async fn set_deployed(
@@ -210,8 +316,8 @@ impl<'a> Broker<'a> {
         )
         .bind(plan_id)
         .bind(parameters)
-        .bind(manifest)
-        .bind(manifest_plan)
+        .bind(self.sealed(Some(manifest))?)
+        .bind(self.sealed(Some(manifest_plan))?)
         .bind(maintenance_version)
         .bind(now)
         .bind(id)
@@ -254,8 +360,8 @@ impl<'a> Broker<'a> {
         .bind(&row.kind)
         .bind(&row.plan_id)
         .bind(&row.parameters)
-        .bind(&row.manifest)
-        .bind(&row.manifest_plan)
+        .bind(self.sealed(row.manifest.as_deref())?)
+        .bind(self.sealed(row.manifest_plan.as_deref())?)
         .bind(&row.steps)
         .bind(row.step)
         .bind(row.task_id)
@@ -266,44 +372,54 @@ impl<'a> Broker<'a> {
     }
 
     pub async fn operation(&self, id: i64) -> Result<Option<OperationRow>> {
-        Ok(sqlx::query_as::<_, OperationRow>(&format!(
+        sqlx::query_as::<_, OperationRow>(&format!(
             "SELECT {OPERATION_COLUMNS} FROM broker_operations WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(self.pool)
-        .await?)
+        .await?
+        .map(|row| self.opened_operation(row))
+        .transpose()
     }
 
     /// The instance's most recent operation.
     pub async fn latest_operation(&self, instance_id: &str) -> Result<Option<OperationRow>> {
-        Ok(sqlx::query_as::<_, OperationRow>(&format!(
+        sqlx::query_as::<_, OperationRow>(&format!(
             "SELECT {OPERATION_COLUMNS} FROM broker_operations WHERE instance_id = $1
              ORDER BY id DESC LIMIT 1"
         ))
         .bind(instance_id)
         .fetch_optional(self.pool)
-        .await?)
+        .await?
+        .map(|row| self.opened_operation(row))
+        .transpose()
     }
 
     /// The instance's operations, newest first (a cluster's history).
     pub async fn operations_of(&self, instance_id: &str) -> Result<Vec<OperationRow>> {
-        Ok(sqlx::query_as::<_, OperationRow>(&format!(
+        sqlx::query_as::<_, OperationRow>(&format!(
             "SELECT {OPERATION_COLUMNS} FROM broker_operations WHERE instance_id = $1
              ORDER BY id DESC"
         ))
         .bind(instance_id)
         .fetch_all(self.pool)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|row| self.opened_operation(row))
+        .collect()
     }
 
     /// Every operation still in progress (to follow again after a restart).
     pub async fn operations_in_progress(&self) -> Result<Vec<OperationRow>> {
-        Ok(sqlx::query_as::<_, OperationRow>(&format!(
+        sqlx::query_as::<_, OperationRow>(&format!(
             "SELECT {OPERATION_COLUMNS} FROM broker_operations WHERE state = 'in progress'
              ORDER BY id"
         ))
         .fetch_all(self.pool)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|row| self.opened_operation(row))
+        .collect()
     }
 
     /// The operation reached `step` and started its Director task `task_id` (`None` before the
@@ -375,5 +491,92 @@ impl<'a> Broker<'a> {
                 .execute(self.pool)
                 .await?;
         Ok(done.rows_affected() == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sealing::Key32;
+    use crate::store::Store;
+
+    fn instance(id: &str, manifest: &str) -> InstanceRow {
+        InstanceRow {
+            id: id.into(),
+            service_id: "s".into(),
+            plan_id: "p".into(),
+            request: "{}".into(),
+            parameters: "{}".into(),
+            manifest: Some(manifest.into()),
+            manifest_plan: Some(r#"{"password":"plan-secret-value"}"#.into()),
+            binding_secrets: None,
+            created_at: "2026-12-06T00:00:00Z".into(),
+            updated_at: "2026-12-06T00:00:00Z".into(),
+            cluster_name: None,
+            created_by: None,
+            maintenance_version: None,
+        }
+    }
+
+    /// What the columns hold, as a copy of the database would show them.
+    async fn stored(store: &Store, id: &str) -> (String, String) {
+        sqlx::query_as("SELECT manifest, manifest_plan FROM broker_instances WHERE id = $1")
+            .bind(id)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn manifests_are_sealed_at_rest_and_old_plaintext_rows_are_sealed_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let manifest = "name: service-instance_a\npassword: manifest-secret-value\n";
+
+        // Before the data key is open nothing is written in plaintext: the write is refused.
+        assert!(store
+            .broker()
+            .insert_instance_within(&instance("a", manifest), Limits::default())
+            .await
+            .is_err());
+
+        store.seal_at_rest_with(Sealer::new(&Key32::generate()));
+        let broker = store.broker();
+        assert!(broker
+            .insert_instance_within(&instance("a", manifest), Limits::default())
+            .await
+            .unwrap());
+        let (m, p) = stored(&store, "a").await;
+        assert!(m.starts_with(SEALED_TEXT) && p.starts_with(SEALED_TEXT));
+        assert!(!m.contains("manifest-secret-value") && !p.contains("plan-secret-value"));
+        let read = broker.instance("a").await.unwrap().unwrap();
+        assert_eq!(read.manifest.as_deref(), Some(manifest));
+        assert_eq!(read, instance("a", manifest));
+
+        // A row an older Tileworks wrote in plaintext is read as it is, and sealed at start.
+        sqlx::query("UPDATE broker_instances SET manifest = $1, manifest_plan = $2 WHERE id = $3")
+            .bind(manifest)
+            .bind(r#"{"password":"plan-secret-value"}"#)
+            .bind("a")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            broker.instance("a").await.unwrap().unwrap(),
+            instance("a", manifest)
+        );
+        assert_eq!(broker.seal_plaintext().await.unwrap(), 1);
+        assert_eq!(broker.seal_plaintext().await.unwrap(), 0, "done once");
+        let (m, p) = stored(&store, "a").await;
+        assert!(m.starts_with(SEALED_TEXT) && p.starts_with(SEALED_TEXT));
+        assert_eq!(
+            broker.instance("a").await.unwrap().unwrap(),
+            instance("a", manifest)
+        );
+
+        // Under another key, a sealed manifest does not open.
+        let other = Store::open(dir.path()).await.unwrap();
+        other.seal_at_rest_with(Sealer::new(&Key32::generate()));
+        assert!(other.broker().instance("a").await.is_err());
     }
 }

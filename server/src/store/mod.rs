@@ -49,6 +49,9 @@ pub struct Store {
     backend: Backend,
     /// Configuration writes holding the cross-replica write gate ([`write_gate`]).
     write_holders: std::sync::Arc<tokio::sync::Semaphore>,
+    /// The data key's sealer, once the store is unlocked: the columns the store seals itself
+    /// (the broker's cluster manifests) need it.
+    at_rest: std::sync::Arc<std::sync::OnceLock<sealing::Sealer>>,
 }
 
 impl Store {
@@ -115,6 +118,7 @@ impl Store {
             write_holders: std::sync::Arc::new(tokio::sync::Semaphore::new(
                 write_gate::SHARED_HOLDERS,
             )),
+            at_rest: Default::default(),
         })
     }
 
@@ -162,8 +166,13 @@ impl Store {
         keyring::Keyring::new(&self.pool)
     }
 
+    /// Hands the store the data key's sealer, once unlocked (later calls keep the first).
+    pub fn seal_at_rest_with(&self, sealer: sealing::Sealer) {
+        let _ = self.at_rest.set(sealer);
+    }
+
     pub fn broker(&self) -> broker::Broker<'_> {
-        broker::Broker::new(&self.pool)
+        broker::Broker::new(&self.pool, self.at_rest.get())
     }
 
     pub fn audit(&self) -> audit::Audit<'_> {

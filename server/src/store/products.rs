@@ -26,6 +26,9 @@ pub struct AvailableRow {
     /// What the import read of the tile's job specs (JSON, `crate::products::job_specs`);
     /// `None` for bundled tiles and tiles imported before it was kept.
     pub job_specs: Option<String>,
+    /// The lint warnings the import found (JSON array of lines, `crate::products::import`);
+    /// `None` for bundled tiles and tiles imported before they were kept.
+    pub lint_warnings: Option<String>,
 }
 
 /// What an import adds.
@@ -40,6 +43,7 @@ pub struct NewAvailable<'a> {
     pub size: i64,
     pub bundled: bool,
     pub job_specs: Option<&'a str>,
+    pub lint_warnings: Option<&'a str>,
 }
 
 /// A staged product.
@@ -83,7 +87,8 @@ pub struct Products<'a> {
 }
 
 const AVAILABLE_COLUMNS: &str =
-    "id, name, version, label, metadata, file_path, sha256, size, bundled, imported_at, job_specs";
+    "id, name, version, label, metadata, file_path, sha256, size, bundled, imported_at, job_specs, \
+     lint_warnings";
 const STAGED_COLUMNS: &str = "guid, name, version, config, secrets, config_version, staged_at";
 
 impl<'a> Products<'a> {
@@ -113,8 +118,9 @@ impl<'a> Products<'a> {
     pub async fn add_available(&self, new: &NewAvailable<'_>) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO available_products
-                 (name, version, label, metadata, file_path, sha256, size, bundled, job_specs)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 (name, version, label, metadata, file_path, sha256, size, bundled, job_specs,
+                  lint_warnings)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (name, version) DO NOTHING",
         )
         .bind(new.name)
@@ -126,6 +132,31 @@ impl<'a> Products<'a> {
         .bind(new.size)
         .bind(i64::from(new.bundled))
         .bind(new.job_specs)
+        .bind(new.lint_warnings)
+        .execute(self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Replaces the label and metadata of an available product in place, keeping its name and
+    /// version: `tileworks tile preview` (`crate::preview`), where each save of the author's
+    /// metadata replaces the tile the preview staged. `false` when the row is gone.
+    pub async fn replace_metadata(
+        &self,
+        id: i64,
+        label: &str,
+        metadata: &str,
+        sha256: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE available_products SET label = $1, metadata = $2, sha256 = $3, size = $4
+              WHERE id = $5",
+        )
+        .bind(label)
+        .bind(metadata)
+        .bind(sha256)
+        .bind(metadata.len() as i64)
+        .bind(id)
         .execute(self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

@@ -6,12 +6,17 @@
 //! the tarballs yet), and the job-spec check of the templates (`tiles::job_specs`: properties
 //! and jobs the releases' specs do not declare; warnings) against the tarballs the tile ships,
 //! the bundled tiles' summaries and `--job-specs` files.
+//!
+//! Every finding names the metadata file, line and column (`tiles::lint::locate`), then its
+//! YAML path: `metadata/x.yml:12:7: form_types[0].property_inputs[1].reference: error[…]: …`,
+//! the shape compilers use, so editors jump to it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde::Serialize;
-use tiles::lint::{lint_yaml, Finding, Severity};
+use tiles::job_specs::JobSpecs;
+use tiles::lint::{lint_yaml_with, Finding, Severity};
 use tiles::metadata::ProductTemplate;
 
 use super::{print_json, read_tile, Format, EXIT_OK, EXIT_PROBLEMS};
@@ -27,8 +32,9 @@ pub const ADAPTER_WARNING_RULE: &str = "pks-service-adapter";
 pub struct LintArgs {
     /// A metadata .yml, a tile folder or a .pivotal.
     pub path: PathBuf,
-    /// `text` for people, `json` for tools: {"tile", "metadata", "errors", "warnings", "findings":
-    /// [{"path", "rule", "severity", "message", "hint"}]}.
+    /// `text` for people (`FILE:LINE:COLUMN: PATH: SEVERITY[RULE]: MESSAGE`), `json` for tools:
+    /// {"tile", "metadata", "errors", "warnings", "findings": [{"path", "rule", "severity",
+    /// "message", "hint", "suggestion", "line", "column"}]}.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Fail (exit 1) on warnings too. Without it, what Ops Manager tolerates (and so Tileworks
@@ -56,13 +62,12 @@ pub fn run(args: &LintArgs) -> u8 {
         Ok(tile) => tile,
         Err(code) => return code,
     };
-    let mut findings = findings_for(&tile);
+    let specs = match super::job_specs(&args.path, &tile, &args.job_specs) {
+        Ok(specs) => specs,
+        Err(code) => return code,
+    };
+    let findings = findings_for(&tile, Some(&specs));
     if let Ok(template) = ProductTemplate::from_yaml(&tile.metadata) {
-        let specs = match super::job_specs(&args.path, &tile, &args.job_specs) {
-            Ok(specs) => specs,
-            Err(code) => return code,
-        };
-        findings.extend(tiles::lint::lint_job_specs(&template, &specs));
         let unchecked = tiles::job_specs::check_template(&template, &specs).unchecked_summary();
         if !unchecked.is_empty() && args.format == Format::Text {
             eprintln!("note: no job specs for {unchecked}: their jobs were not checked");
@@ -87,7 +92,10 @@ pub fn run(args: &LintArgs) -> u8 {
             }
         }
         Format::Text => {
-            print!("{}", render_text(&findings));
+            print!(
+                "{}",
+                render_text(&findings, &metadata_file(&args.path, &tile))
+            );
             println!("{}: {}", args.path.display(), summary(errors, warnings));
         }
     }
@@ -98,43 +106,56 @@ pub fn run(args: &LintArgs) -> u8 {
     }
 }
 
-/// All findings for a tile: the metadata rules, then shipped-release checks.
-pub fn findings_for(tile: &TileContents) -> Vec<Finding> {
-    let mut findings = lint_yaml(&tile.metadata);
-    if let Ok(template) = ProductTemplate::from_yaml(&tile.metadata) {
-        findings.extend(adapter_warnings(&template));
-    }
-    if tile.kind == SourceKind::Metadata {
-        return findings;
-    }
-    // lint_yaml already reported a template that does not load.
-    let Ok(template) = ProductTemplate::from_yaml(&tile.metadata) else {
-        return findings;
-    };
-    let severity = if tile.kind == SourceKind::Pivotal {
-        Severity::Error
-    } else {
-        Severity::Warning
-    };
-    for (i, release) in template.releases.iter().enumerate() {
-        if release.file.is_empty() || tile.release(&release.file).is_some() {
-            continue;
+/// All findings for a tile, located in its metadata: the metadata rules, the PKS service
+/// adapter's warnings, shipped-release checks and, given `specs`, the job-spec check.
+pub fn findings_for(tile: &TileContents, specs: Option<&JobSpecs>) -> Vec<Finding> {
+    lint_yaml_with(&tile.metadata, |template| {
+        let mut findings = adapter_warnings(template);
+        findings.extend(release_files(tile, template));
+        if let Some(specs) = specs {
+            findings.extend(tiles::lint::lint_job_specs(template, specs));
         }
-        findings.push(Finding {
-            path: format!("releases[{i}].file"),
-            rule: RELEASE_FILE_RULE.into(),
-            severity,
-            message: format!(
-                "release '{}' names the file '{}', which is not in releases/",
-                release.name, release.file
-            ),
-            hint: Some(format!(
-                "put the release tarball at releases/{} or correct `file`",
-                release.file
-            )),
-        });
+        findings
+    })
+}
+
+/// Each release the metadata names whose file the tile does not ship.
+fn release_files(tile: &TileContents, template: &ProductTemplate) -> Vec<Finding> {
+    let severity = match tile.kind {
+        SourceKind::Metadata => return Vec::new(),
+        SourceKind::Pivotal => Severity::Error,
+        SourceKind::Folder => Severity::Warning,
+    };
+    template
+        .releases
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.file.is_empty() && tile.release(&r.file).is_none())
+        .map(|(i, release)| {
+            Finding::new(
+                severity,
+                format!("releases[{i}].file"),
+                RELEASE_FILE_RULE,
+                format!(
+                    "release '{}' names the file '{}', which is not in releases/",
+                    release.name, release.file
+                ),
+                Some(format!(
+                    "put the release tarball at releases/{} or correct `file`",
+                    release.file
+                )),
+            )
+        })
+        .collect()
+}
+
+/// The metadata file as its author opens it: the file given, the file inside the folder given,
+/// or the entry name inside a `.pivotal`.
+pub fn metadata_file(path: &Path, tile: &TileContents) -> String {
+    match tile.kind {
+        SourceKind::Folder => path.join(&tile.metadata_path).display().to_string(),
+        SourceKind::Metadata | SourceKind::Pivotal => tile.metadata_path.clone(),
     }
-    findings
 }
 
 /// For the PKS tile: what its service adapter would warn about when a cluster of a plan is
@@ -147,22 +168,25 @@ fn adapter_warnings(template: &ProductTemplate) -> Vec<Finding> {
     let defaults = tiles::properties::staged::StagedValues::default();
     tiles::verifiers::pks::adapter_warnings(template, &defaults)
         .into_iter()
-        .map(|f| Finding {
-            message: format!("{} › {}: {}", f.form_label, f.field_label, f.message),
-            path: f.reference,
-            rule: ADAPTER_WARNING_RULE.into(),
-            severity: Severity::Warning,
-            hint: Some(
-                "with the tile's default values; kubo 0.18.0 has no property for it, so the \
-                 cluster runs as the message says"
-                    .into(),
-            ),
+        .map(|f| {
+            Finding::new(
+                Severity::Warning,
+                f.reference,
+                ADAPTER_WARNING_RULE,
+                format!("{} › {}: {}", f.form_label, f.field_label, f.message),
+                Some(
+                    "with the tile's default values; kubo 0.18.0 has no property for it, so \
+                     the cluster runs as the message says"
+                        .into(),
+                ),
+            )
         })
         .collect()
 }
 
-/// `error[rule] path` / message / hint, one block per finding.
-pub fn render_text(findings: &[Finding]) -> String {
+/// `FILE:LINE:COLUMN: PATH: SEVERITY[RULE]: MESSAGE` (`FILE: PATH: …` when the finding has no
+/// position), then the hint indented, one block per finding.
+pub fn render_text(findings: &[Finding], file: &str) -> String {
     let mut out = String::new();
     for f in findings {
         let severity = match f.severity {
@@ -170,7 +194,14 @@ pub fn render_text(findings: &[Finding]) -> String {
             Severity::Warning => "warning",
         };
         let at = if f.path.is_empty() { "(top)" } else { &f.path };
-        out.push_str(&format!("{severity}[{}] {at}\n    {}\n", f.rule, f.message));
+        let place = match (f.line, f.column) {
+            (Some(line), Some(column)) => format!("{file}:{line}:{column}"),
+            _ => file.to_owned(),
+        };
+        out.push_str(&format!(
+            "{place}: {at}: {severity}[{}]: {}\n",
+            f.rule, f.message
+        ));
         if let Some(hint) = &f.hint {
             out.push_str(&format!("    hint: {hint}\n"));
         }
@@ -210,7 +241,7 @@ mod tests {
 
     #[test]
     fn missing_release_files_are_errors_only_in_archives() {
-        let in_zip = findings_for(&tile(SourceKind::Pivotal));
+        let in_zip = findings_for(&tile(SourceKind::Pivotal), None);
         let f = in_zip
             .iter()
             .find(|f| f.rule == RELEASE_FILE_RULE)
@@ -219,13 +250,15 @@ mod tests {
             (f.severity, f.path.as_str()),
             (Severity::Error, "releases[0].file")
         );
-        let in_folder = findings_for(&tile(SourceKind::Folder));
+        // `file: demo-1.0.tgz` is on line 6 of META, indented by two.
+        assert_eq!((f.line, f.column), (Some(6), Some(3)));
+        let in_folder = findings_for(&tile(SourceKind::Folder), None);
         let f = in_folder
             .iter()
             .find(|f| f.rule == RELEASE_FILE_RULE)
             .expect("reported");
         assert_eq!(f.severity, Severity::Warning);
-        assert!(!findings_for(&tile(SourceKind::Metadata))
+        assert!(!findings_for(&tile(SourceKind::Metadata), None)
             .iter()
             .any(|f| f.rule == RELEASE_FILE_RULE));
     }
@@ -234,13 +267,21 @@ mod tests {
     fn summarises() {
         assert_eq!(summary(0, 0), "no findings");
         assert_eq!(summary(1, 2), "1 error, 2 warnings");
-        let text = render_text(&[Finding {
-            path: "form_types[0]".into(),
-            rule: "r".into(),
-            severity: Severity::Warning,
-            message: "m".into(),
-            hint: Some("h".into()),
-        }]);
-        assert_eq!(text, "warning[r] form_types[0]\n    m\n    hint: h\n");
+        let mut f = Finding::new(
+            Severity::Warning,
+            "form_types[0]",
+            "r",
+            "m",
+            Some("h".into()),
+        );
+        assert_eq!(
+            render_text(std::slice::from_ref(&f), "m.yml"),
+            "m.yml: form_types[0]: warning[r]: m\n    hint: h\n"
+        );
+        (f.line, f.column) = (Some(3), Some(5));
+        assert_eq!(
+            render_text(&[f], "m.yml"),
+            "m.yml:3:5: form_types[0]: warning[r]: m\n    hint: h\n"
+        );
     }
 }

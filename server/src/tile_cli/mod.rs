@@ -5,10 +5,13 @@
 //! `0` success (lint: no errors, warnings allowed), `1` the tile or the configuration has
 //! problems (they are printed), `2` the input could not be read at all.
 
+mod bake;
 mod forms;
+mod init;
 mod lint;
 mod offline_credentials;
 mod pack;
+mod preview;
 mod render;
 
 use std::path::Path;
@@ -48,6 +51,27 @@ pub enum TileCommand {
     Render(render::RenderArgs),
     /// Print the settings forms an operator will see, as a tree.
     Forms(forms::FormsArgs),
+    /// Assemble a tile kept in kiln's layout: a base file with `$( … )` references to parts.
+    ///
+    /// Reads DIR as kiln's `bake` reads it (base.yml; forms/, properties/, instance_groups/,
+    /// jobs/, runtime_configs/, bosh_variables/; releases/*.tgz; Kilnfile.lock's
+    /// stemcell_criteria; icon.png; version; variables files and --variable) and writes the
+    /// metadata (--metadata-only) or packs it like `tile pack` (--output). An unknown part or
+    /// function, a variable not given, a duplicate part name or unreadable YAML in a part stops
+    /// it (exit 1), naming the file and the reference.
+    Bake(bake::BakeArgs),
+    /// Create a new tile folder (metadata, a tiny BOSH release, a render config) that lints,
+    /// renders and packs. Refuses (exit 1) a folder that exists and is not empty.
+    Init(init::InitArgs),
+    /// Serve the tile's settings forms in the browser as operators will see them, reloading as
+    /// the metadata changes.
+    ///
+    /// PATH is a tile folder, a metadata .yml or a .pivotal. Runs Tileworks on a temporary data
+    /// dir (removed at the end) with the tile staged and no login, on a loopback address only;
+    /// prints the URL. Each save of the metadata replaces the staged tile, keeping the values
+    /// typed for properties that still exist, and the open page reloads; errors in the metadata
+    /// are shown on the page with their YAML path and line. Ctrl-C stops it.
+    Preview(preview::PreviewArgs),
 }
 
 /// Output format of lint and forms.
@@ -64,6 +88,9 @@ pub fn run(command: TileCommand) -> ExitCode {
         TileCommand::Pack(args) => pack::run(&args),
         TileCommand::Render(args) => render::run(&args),
         TileCommand::Forms(args) => forms::run(&args),
+        TileCommand::Bake(args) => bake::run(&args),
+        TileCommand::Init(args) => init::run(&args),
+        TileCommand::Preview(args) => preview::run(&args),
     })
 }
 

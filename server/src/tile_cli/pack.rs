@@ -34,7 +34,7 @@ pub struct PackArgs {
 }
 
 /// Why a pack stopped: problems with the tile (exit 1) or I/O (exit 2).
-enum Failure {
+pub(super) enum Failure {
     Problems(Vec<String>),
     Io(String),
 }
@@ -62,31 +62,80 @@ pub fn run(args: &PackArgs) -> u8 {
 fn pack(dir: &Path, output: &Path) -> Result<String, Failure> {
     let folder =
         TileFolder::scan(dir).map_err(|e| Failure::Io(format!("{}: {e}", dir.display())))?;
-    refuse_output_inside(&folder, output)?;
     let metadata = read_text_file(
         &folder.metadata_file(),
         Limits::default().max_metadata_bytes,
     )
     .map_err(|e| Failure::Io(e.to_string()))?;
+    let lint_hint = format!("`tileworks tile lint {}`", dir.display());
+    let files = folder
+        .files
+        .iter()
+        .filter(|f| f.path != folder.metadata)
+        .cloned()
+        .collect();
+    let folders = ["metadata", "migrations", "releases"]
+        .map(|d| folder.root.join(d))
+        .to_vec();
+    pack_tile(
+        &TileToPack {
+            metadata_path: folder.metadata.clone(),
+            shown_as: folder.metadata_file().display().to_string(),
+            metadata,
+            files,
+            folders,
+            lint_hint,
+        },
+        output,
+    )
+}
 
-    let findings = lint_yaml(&metadata);
+/// What goes into a `.pivotal`: the metadata (from memory, so `tile bake` can pack what it
+/// baked without writing it into the author's folder first) and the other files from disk.
+pub(super) struct TileToPack {
+    /// Its path in the archive (`metadata/<name>.yml`).
+    pub metadata_path: String,
+    /// What lint findings name as their file (`FILE:LINE:COL`).
+    pub shown_as: String,
+    pub metadata: String,
+    /// Migrations and releases, by their paths in the archive.
+    pub files: Vec<FolderFile>,
+    /// Folders the output must not lie in (it would be packed into itself next time).
+    pub folders: Vec<PathBuf>,
+    /// The command that shows the metadata's lint findings, for the refusal.
+    pub lint_hint: String,
+}
+
+/// Checks and writes a `.pivotal`; the summary line on success.
+pub(super) fn pack_tile(tile: &TileToPack, output: &Path) -> Result<String, Failure> {
+    refuse_output_inside(&tile.folders, output)?;
+    let metadata = &tile.metadata;
+    let findings = lint_yaml(metadata);
     if has_errors(&findings) {
-        eprint!("{}", render_text(&findings));
+        eprint!("{}", render_text(&findings, &tile.shown_as));
         return Err(Failure::Problems(vec![format!(
-            "{} has lint errors; fix them first (`tileworks tile lint {}`)",
-            folder.metadata,
-            dir.display()
+            "{} has lint errors; fix them first ({})",
+            tile.metadata_path, tile.lint_hint
         )]));
     }
-    let template = ProductTemplate::from_yaml(&metadata)
-        .map_err(|e| Failure::Problems(vec![format!("{}: {e}", folder.metadata)]))?;
+    let template = ProductTemplate::from_yaml(metadata)
+        .map_err(|e| Failure::Problems(vec![format!("{}: {e}", tile.metadata_path)]))?;
 
     // Every release the metadata names must be shipped; remember the sha1 each must have.
-    let shipped = folder.releases();
+    let shipped: Vec<&FolderFile> = tile
+        .files
+        .iter()
+        .filter(|f| {
+            f.path
+                .strip_prefix("releases/")
+                .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
+        })
+        .collect();
+    let file_name = |f: &FolderFile| f.path.trim_start_matches("releases/").to_string();
     let mut expected_sha1 = Vec::new();
     let mut problems = Vec::new();
     for release in &template.releases {
-        match shipped.iter().find(|r| r.file_name == release.file) {
+        match shipped.iter().find(|r| file_name(r) == release.file) {
             None => problems.push(format!(
                 "release '{}': file releases/{} is missing",
                 release.name, release.file
@@ -102,7 +151,7 @@ fn pack(dir: &Path, output: &Path) -> Result<String, Failure> {
         return Err(Failure::Problems(problems));
     }
     for file in &shipped {
-        if !template.releases.iter().any(|r| r.file == file.file_name) {
+        if !template.releases.iter().any(|r| r.file == file_name(file)) {
             eprintln!(
                 "warning: {} is not named by the metadata's releases; packing it anyway",
                 file.path
@@ -116,8 +165,9 @@ fn pack(dir: &Path, output: &Path) -> Result<String, Failure> {
             Failure::Io(format!("cannot write {}: {e}", partial.path.display()))
         })?));
     let mut mismatches = Vec::new();
-    let mut total = 0u64;
-    for file in &folder.files {
+    add_text(&mut zip, &tile.metadata_path, metadata)?;
+    let mut total = metadata.len() as u64;
+    for file in &tile.files {
         let actual = add_file(&mut zip, file)?;
         total += file.size;
         if let Some((_, want)) = expected_sha1.iter().find(|(p, _)| *p == file.path) {
@@ -145,7 +195,7 @@ fn pack(dir: &Path, output: &Path) -> Result<String, Failure> {
     })?;
     partial.commit(output)?;
 
-    let migrations = folder
+    let migrations = tile
         .files
         .iter()
         .filter(|f| f.path.starts_with("migrations/"))
@@ -155,7 +205,7 @@ fn pack(dir: &Path, output: &Path) -> Result<String, Failure> {
         output.display(),
         template.name,
         template.product_version,
-        folder.metadata,
+        tile.metadata_path,
         shipped.len(),
         if shipped.len() == 1 { "" } else { "s" },
         migrations,
@@ -165,7 +215,7 @@ fn pack(dir: &Path, output: &Path) -> Result<String, Failure> {
 }
 
 /// Writing the archive into one of the folders being packed would pack it into itself next time.
-fn refuse_output_inside(folder: &TileFolder, output: &Path) -> Result<(), Failure> {
+fn refuse_output_inside(folders: &[PathBuf], output: &Path) -> Result<(), Failure> {
     let parent = match output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -176,17 +226,29 @@ fn refuse_output_inside(folder: &TileFolder, output: &Path) -> Result<(), Failur
             output.display()
         )));
     };
-    for dir in ["metadata", "migrations", "releases"] {
-        if let Ok(inside) = folder.root.join(dir).canonicalize() {
+    for dir in folders {
+        if let Ok(inside) = dir.canonicalize() {
             if parent.starts_with(&inside) {
                 return Err(Failure::Problems(vec![format!(
-                    "the output {} lies inside the tile's {dir}/ folder",
-                    output.display()
+                    "the output {} lies inside the tile's folder {}",
+                    output.display(),
+                    dir.display()
                 )]));
             }
         }
     }
     Ok(())
+}
+
+/// Adds the metadata, deflated, from memory.
+fn add_text(zip: &mut ZipWriter<BufWriter<File>>, path: &str, text: &str) -> Result<(), Failure> {
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .unix_permissions(0o644);
+    zip.start_file(path, options)
+        .map_err(|e| Failure::Io(format!("cannot add {path}: {e}")))?;
+    zip.write_all(text.as_bytes())
+        .map_err(|e| Failure::Io(format!("cannot write {path}: {e}")))
 }
 
 /// Streams one file into the archive and returns its sha1 (lowercase hex).

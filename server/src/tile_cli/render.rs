@@ -298,8 +298,15 @@ pub fn run(args: &RenderArgs) -> u8 {
             Err(code) => return code,
         };
         let report = tiles::job_specs::check_manifest(&rendered.manifest, &specs);
+        let file = super::lint::metadata_file(&args.path, &tile);
+        let positions = tiles::yaml::load_indexed(&tile.metadata, &Default::default())
+            .map(|(_, _, positions)| positions)
+            .unwrap_or_default();
         for f in &report.findings {
-            eprintln!("warning: job spec: {}: {}", f.at, f.message);
+            let place = metadata_place(f, &template, &positions, &tile.metadata)
+                .map(|p| format!("{file}:{}:{}", p.line, p.column))
+                .unwrap_or_else(|| file.clone());
+            eprintln!("{}", spec_finding_line(f, &place));
         }
         if !report.unchecked.is_empty() {
             eprintln!(
@@ -330,6 +337,46 @@ pub fn run(args: &RenderArgs) -> u8 {
         EXIT_PROBLEMS
     } else {
         EXIT_OK
+    }
+}
+
+/// A job-spec finding of the rendered manifest as lint words findings: `place` (the metadata
+/// file, and the line that sets the property or names the job when known), the manifest path,
+/// the rule and the message.
+fn spec_finding_line(f: &tiles::job_specs::SpecFinding, place: &str) -> String {
+    use tiles::job_specs::SpecFindingKind;
+    let rule = match &f.kind {
+        SpecFindingKind::UndeclaredProperty { .. } => tiles::lint::rules::JOB_SPEC_PROPERTY,
+        SpecFindingKind::MissingJob { .. } => tiles::lint::rules::JOB_SPEC_JOB,
+    };
+    format!("{place}: {}: warning[{rule}]: {}", f.at, f.message)
+}
+
+/// Where the metadata writes what `f` is about: the job type's template of that job, its
+/// manifest key when written there. Only for an instance group's job (an addon's come from
+/// runtime configs and are not traced back).
+fn metadata_place(
+    f: &tiles::job_specs::SpecFinding,
+    template: &ProductTemplate,
+    positions: &tiles::yaml::Positions,
+    metadata: &str,
+) -> Option<tiles::yaml::Position> {
+    use tiles::job_specs::SpecFindingKind;
+    let group = f.at.strip_prefix("instance_groups[")?.split(']').next()?;
+    let i = template.job_types.iter().position(|j| j.name == group)?;
+    let j = template.job_types[i]
+        .templates
+        .iter()
+        .position(|t| t.name == f.job)?;
+    let at = format!("job_types[{i}].templates[{j}]");
+    match &f.kind {
+        SpecFindingKind::UndeclaredProperty { property, .. } => {
+            let key = property.rsplit('.').next().map(|k| format!("{k}:"));
+            positions.locate(&format!("{at}.manifest"), key.as_deref(), metadata)
+        }
+        SpecFindingKind::MissingJob { .. } => {
+            positions.locate(&format!("{at}.name"), None, metadata)
+        }
     }
 }
 

@@ -12,12 +12,14 @@ use crate::ui::shown;
 
 struct UiAudit {
     store: Store,
+    retention_days: u32,
 }
 
 /// The backend as the Leptos context holds it.
-pub fn context(store: &Store) -> Arc<dyn AuditBackend> {
+pub fn context(store: &Store, retention_days: u32) -> Arc<dyn AuditBackend> {
     Arc::new(UiAudit {
         store: store.clone(),
+        retention_days,
     })
 }
 
@@ -35,7 +37,9 @@ impl AuditBackend for UiAudit {
             .collect();
         pairs.push(("page".into(), page.to_owned()));
         let query = audit::parse_query(&pairs).map_err(shown)?;
-        let found = audit::page(&self.store, &query).await.map_err(shown)?;
+        let found = audit::page(&self.store, &query, self.retention_days)
+            .await
+            .map_err(shown)?;
         Ok(AuditPage {
             rows: found
                 .audit_events
@@ -59,6 +63,7 @@ impl AuditBackend for UiAudit {
             page: found.page,
             per_page: found.per_page,
             total: found.total,
+            retention_days: found.retention_days,
         })
     }
 }

@@ -8,13 +8,14 @@ use serde_json::{json, Map, Value};
 
 use app::backend::clusters::{
     ClusterEvent, ClusterOperationSummary, ClusterPage, ClusterSummary, ClusterVm, ClustersBackend,
-    ClustersPage, PlanSummary,
+    ClustersPage, FleetRunSummary, PlanSummary,
 };
 use app::backend::BackendError;
 use app::session::CurrentUser;
 
 use crate::auth::roles::{may_manage_cluster, may_see_cluster, role_allows, Action};
 use crate::broker::clusters::{Cluster, CreateCluster};
+use crate::broker::fleet::{FleetKind, FleetOptions, FleetRun, FleetState};
 use crate::broker::Broker;
 use crate::ui::shown;
 use crate::{Error, Result};
@@ -55,6 +56,47 @@ fn summary(caller: &CurrentUser, c: Cluster) -> ClusterSummary {
         last_action_at: c.last_action_at,
         created_by: c.created_by,
         upgrade_available: c.upgrade_available,
+        upgrade_reason: c.upgrade_reason,
+    }
+}
+
+/// An enum's serde name (`in_progress`, `upgrade`), as the fleet API writes it.
+fn serde_name<T: serde::Serialize>(value: T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// A fleet run for the Clusters page: its clusters counted, the failed ones named.
+fn fleet_summary(run: FleetRun) -> FleetRunSummary {
+    let done = run
+        .clusters
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.state,
+                FleetState::Succeeded | FleetState::Failed | FleetState::Skipped
+            )
+        })
+        .count();
+    FleetRunSummary {
+        id: run.id,
+        kind: serde_name(run.kind),
+        state: serde_name(run.state),
+        total: run.clusters.len(),
+        done,
+        failed: run
+            .failed()
+            .into_iter()
+            .map(|c| {
+                c.cluster_name
+                    .clone()
+                    .unwrap_or_else(|| c.deployment.clone())
+            })
+            .collect(),
+        started_by: run.started_by,
+        started_at: run.started_at,
     }
 }
 
@@ -91,6 +133,8 @@ impl UiClusters {
                 plans: Vec::new(),
                 clusters: Vec::new(),
                 may_create: false,
+                may_upgrade_all: false,
+                fleet_run: None,
             });
         }
         let plans = self
@@ -115,11 +159,19 @@ impl UiClusters {
             .filter(|c| may_see_cluster(caller, c.created_by.as_deref()))
             .map(|c| summary(caller, c))
             .collect();
+        // A fleet run touches every principal's clusters: only those who see them all see it.
+        let fleet_run = if role_allows(&caller.role, Action::ViewAllClusters) {
+            self.broker.latest_fleet_run().await?.map(fleet_summary)
+        } else {
+            None
+        };
         Ok(ClustersPage {
             pks_deployed: true,
             plans,
             clusters,
             may_create: role_allows(&caller.role, Action::ManageClusters),
+            may_upgrade_all: role_allows(&caller.role, Action::ManageAllClusters),
+            fleet_run,
         })
     }
 
@@ -169,6 +221,7 @@ impl UiClusters {
                     task_id: o.task_id,
                 })
                 .collect(),
+            adapter_warnings: d.adapter_warnings,
         })
     }
 
@@ -263,6 +316,23 @@ impl ClustersBackend for UiClusters {
         }
         .await
         .map_err(shown)
+    }
+
+    async fn upgrade_all_clusters(
+        &self,
+        caller: &CurrentUser,
+    ) -> std::result::Result<FleetRunSummary, BackendError> {
+        // The gate let only `ManageAllClusters` through; the errand's own settings (one
+        // cluster at a time, five attempts), as the PKS tile runs it.
+        self.broker
+            .start_fleet(
+                FleetKind::Upgrade,
+                FleetOptions::default(),
+                &caller.username,
+            )
+            .await
+            .map(fleet_summary)
+            .map_err(shown)
     }
 
     async fn delete_cluster(

@@ -17,7 +17,9 @@ pub mod review;
 pub mod settings;
 pub mod settings_menu;
 pub mod stemcells;
+pub mod tls_certificate;
 pub mod users;
+pub mod vm_extensions;
 
 use std::sync::Arc;
 
@@ -40,10 +42,12 @@ pub fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let credentials = credentials::context(&state.installations);
     let users = users::context(&state.store);
     let clusters = clusters::context(&state.broker);
-    let audit = audit::context(&state.store);
+    let audit = audit::context(&state.store, state.audit_retention_days);
     let stemcells = stemcells::context(&state.stemcells);
     let settings_menu = settings_menu::context();
     let certificate_authorities = certificate_authorities::context(&state.products);
+    let tls_certificate = tls_certificate::context(&state.tls_certificate);
+    let vm_extensions = vm_extensions::context(&state.products);
     move || {
         use leptos::prelude::provide_context;
         provide_context(products.clone());
@@ -60,6 +64,8 @@ pub fn contexts(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
         provide_context(stemcells.clone());
         provide_context(settings_menu.clone());
         provide_context(certificate_authorities.clone());
+        provide_context(tls_certificate.clone());
+        provide_context(vm_extensions.clone());
     }
 }
 
@@ -100,6 +106,8 @@ pub(crate) fn described(err: Error) -> BackendError {
         stale @ Error::Stale { .. } => BackendError(stale.to_string()),
         // The Director's message names the deployment or task; it holds no secrets.
         director @ Error::Director { .. } => BackendError(director.to_string()),
+        // The object store's names the store and the object; credentials never enter it.
+        store @ Error::ObjectStore { .. } => BackendError(store.to_string()),
         running @ Error::InstallationRunning(_) => BackendError(format!(
             "{running}: changes are refused until Apply Changes finishes"
         )),

@@ -281,11 +281,36 @@ impl app::backend::products::ProductsBackend for UiBackend {
         staged
             .properties
             .retain(|reference, _| shown.contains(reference));
+        // The PKS service adapter's warnings (plan settings the clusters' manifests cannot
+        // carry), on this form's fields: the same findings Review lists, where they are set.
+        let mut notes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        if product.name == tiles::products::PKS_NAME {
+            for finding in
+                tiles::verifiers::pks::adapter_warnings(&product.template, &product.settings.staged)
+            {
+                if shown.contains(&finding.reference) {
+                    notes
+                        .entry(finding.reference)
+                        .or_default()
+                        .push(finding.message);
+                }
+            }
+        }
         let form_complete = forms_complete(&product.template, &product.settings.staged, &vm_types);
         let values = redacted_values(&product.template, &staged.properties);
         let completeness = self
             .products
             .completeness_of(&product)
+            .await
+            .map_err(super::shown)?;
+        let job_spec_warnings = self
+            .products
+            .template_job_spec_warnings(&product.template, &product.name, &product.version)
+            .await
+            .map_err(super::shown)?;
+        let lint_warnings = self
+            .products
+            .lint_warnings_of(&product.name, &product.version)
             .await
             .map_err(super::shown)?;
         let placement_complete = !completeness
@@ -306,6 +331,9 @@ impl app::backend::products::ProductsBackend for UiBackend {
             availability_zones,
             form_complete,
             placement_complete,
+            job_spec_warnings,
+            lint_warnings,
+            notes,
         })
     }
 

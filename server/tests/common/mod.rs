@@ -83,7 +83,7 @@ impl TestServer {
         Self::start_on(Some(url), args, None, first.passphrase.as_deref())
     }
 
-    fn start_on(
+    pub fn start_on(
         database_url: Option<String>,
         args: &[&str],
         admin_password: Option<&str>,
@@ -115,6 +115,24 @@ impl TestServer {
             log,
             replica_id,
         }
+    }
+
+    /// The server's database, opened beside it: its PostgreSQL database, or the data dir's
+    /// SQLite file (WAL lets both use it at once). Statements written with numbered `$N`
+    /// placeholders run on both, as the store's own do.
+    pub async fn database(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        let url = self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data_dir.path().join("tileworks.db").display()
+            )
+        });
+        sqlx::any::AnyPoolOptions::new()
+            .max_connections(2)
+            .connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("open {url}: {e}"))
     }
 
     /// Kills the server (SIGKILL) without starting it again.
@@ -154,6 +172,12 @@ impl TestServer {
         self.child = child;
         self.url = url;
         self.stdout = stdout;
+    }
+
+    /// Like [`restart`](Self::restart), with `args` as its `serve` arguments from now on.
+    pub fn restart_with(&mut self, args: &[&str]) {
+        self.args = args.iter().map(|s| s.to_string()).collect();
+        self.restart();
     }
 
     pub fn at(&self, path: &str) -> String {
@@ -231,6 +255,8 @@ fn spawn(
         .args(args)
         .env_remove("TILEWORKS_ADMIN_PASSWORD")
         .env_remove("TILEWORKS_DECRYPTION_PASSPHRASE")
+        // Files in the data dir unless a test gives `--object-store-url` (object_store.rs).
+        .env_remove("TILEWORKS_OBJECT_STORE_URL")
         .env("TILEWORKS_ADMIN_USER", ADMIN_USER)
         .env("RUST_LOG", rust_log)
         .stdout(Stdio::piped())
@@ -354,4 +380,75 @@ pub async fn client_token(server: &TestServer, name: &str, role: &str) -> String
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Posts a page's plain form (as a browser without the wasm does) and returns the answer.
+pub async fn post_form(
+    browser: &reqwest::Client,
+    server: &TestServer,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    browser
+        .post(server.at(path))
+        .form(form)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+}
+
+/// Posts a form the server takes; returns where its `303` sends the browser.
+pub async fn post_form_done(
+    browser: &reqwest::Client,
+    server: &TestServer,
+    path: &str,
+    form: &[(&str, &str)],
+) -> String {
+    let r = post_form(browser, server, path, form).await;
+    let status = r.status();
+    let to = location(&r);
+    assert_eq!(
+        status,
+        303,
+        "POST {path}: {}",
+        r.text().await.unwrap_or_default()
+    );
+    to
+}
+
+/// Posts a form the server refuses with `status`; returns the page it renders again.
+pub async fn post_form_refused(
+    browser: &reqwest::Client,
+    server: &TestServer,
+    path: &str,
+    form: &[(&str, &str)],
+    status: u16,
+) -> String {
+    let r = post_form(browser, server, path, form).await;
+    let got = r.status();
+    let html = r.text().await.unwrap_or_default();
+    assert_eq!(got, status, "POST {path}: {html}");
+    html
+}
+
+/// A page read by a signed-in browser, which must answer `200`.
+pub async fn get_page(browser: &reqwest::Client, server: &TestServer, path: &str) -> String {
+    let r = browser
+        .get(server.at(path))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let status = r.status();
+    let html = r.text().await.unwrap_or_default();
+    assert_eq!(status, 200, "GET {path}: {html}");
+    html
+}
+
+/// Text as the server-rendered HTML escapes it (`'` and `"` become entities).
+pub fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\'', "&#x27;")
+        .replace('"', "&quot;")
 }

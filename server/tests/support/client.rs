@@ -20,12 +20,19 @@ pub struct Api<'a> {
 pub struct Reply {
     pub status: StatusCode,
     pub etag: Option<String>,
+    /// `Server-Timing`, as the broker's answers carry it.
+    pub server_timing: Option<String>,
     pub body: Value,
 }
 
 impl<'a> Api<'a> {
     pub async fn login(server: &'a TestServer) -> Api<'a> {
-        let client = reqwest::Client::new();
+        Self::login_with(server, reqwest::Client::new()).await
+    }
+
+    /// [`login`](Self::login) through `client` (one that trusts a test server's HTTPS
+    /// certificate).
+    pub async fn login_with(server: &'a TestServer, client: reqwest::Client) -> Api<'a> {
         let body: Value = client
             .post(server.at("/uaa/oauth/token"))
             .basic_auth("opsman", Some(""))
@@ -159,15 +166,29 @@ pub async fn reply(r: reqwest::Response) -> Reply {
         .headers()
         .get("etag")
         .map(|v| v.to_str().unwrap().trim_matches('"').to_owned());
+    let server_timing = r
+        .headers()
+        .get("server-timing")
+        .map(|v| v.to_str().unwrap().to_owned());
     let text = r.text().await.unwrap();
     Reply {
         status,
         etag,
+        server_timing,
         body: serde_json::from_str(&text).unwrap_or(Value::Null),
     }
 }
 
 impl Reply {
+    /// A metric's `dur` (milliseconds) in `Server-Timing`.
+    pub fn timing(&self, metric: &str) -> Option<f64> {
+        self.server_timing.as_deref()?.split(',').find_map(|entry| {
+            let mut parts = entry.trim().split(';');
+            (parts.next()? == metric).then_some(())?;
+            parts.find_map(|p| p.trim().strip_prefix("dur=")?.parse().ok())
+        })
+    }
+
     /// Asserts the status (the body in the message); the body.
     pub fn expect(self, status: u16) -> Value {
         assert_eq!(self.status, status, "{:#}", self.body);

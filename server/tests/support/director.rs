@@ -36,16 +36,27 @@ impl Director {
             var("BOSH_CA_CERT").starts_with(api.server.data_dir.path().to_str().unwrap()),
             "the CA file is under the data dir"
         );
+        Director::with_ca(
+            &var("BOSH_ENVIRONMENT"),
+            &var("BOSH_CLIENT"),
+            &var("BOSH_CLIENT_SECRET"),
+            &ca,
+        )
+    }
+
+    /// A Director at `url` trusted through the CA certificate `ca` (PEM), with a client and
+    /// its secret.
+    pub fn with_ca(url: &str, client: &str, secret: &str, ca: &[u8]) -> Director {
         let http = reqwest::Client::builder()
             .use_rustls_tls()
             .tls_built_in_root_certs(false)
-            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+            .add_root_certificate(reqwest::Certificate::from_pem(ca).unwrap())
             .build()
             .unwrap();
         Director {
-            url: var("BOSH_ENVIRONMENT"),
-            client: var("BOSH_CLIENT"),
-            secret: var("BOSH_CLIENT_SECRET"),
+            url: url.to_owned(),
+            client: client.to_owned(),
+            secret: secret.to_owned(),
             http,
         }
     }

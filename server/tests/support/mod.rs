@@ -8,8 +8,10 @@ use std::io::{Cursor, Write};
 use reqwest::Method;
 use serde_json::Value;
 
+pub mod archive;
 pub mod client;
 pub mod director;
+pub mod external_director;
 pub mod osb;
 pub mod pks;
 

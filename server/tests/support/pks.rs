@@ -1,6 +1,8 @@
 //! The bundled PKS tile configured as `om configure-product -c FILE` would: the YAML file and
 //! the requests, shared by the products and installations tests.
 
+use std::time::{Duration, Instant};
+
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -188,4 +190,18 @@ pub async fn deploy_pks(api: &Api<'_>) -> String {
     let guid = stage_configured_pks(api).await;
     super::apply_succeeds(api, json!({"deploy_products": "all"})).await;
     guid
+}
+
+/// Shows a cluster through the PKS API until its last action has ended: the cluster object.
+pub async fn settled_cluster(api: &Api<'_>, name: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let r = api.get(&format!("/pks/v1/clusters/{name}")).await;
+        assert_eq!(r.status, 200, "{:#}", r.body);
+        if r.body["last_action_state"] != "in progress" {
+            return r.body;
+        }
+        assert!(Instant::now() < deadline, "{name} still {:#}", r.body);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

@@ -1,11 +1,11 @@
 //! A small tile whose templates disagree with its release's job specs, and that release as a
-//! real BOSH release tarball (`release.MF`, `jobs/<job>.tgz` holding `job.MF`), written by the
-//! tests: job `web` sets `greting` where its spec declares `greeting`, and the tile names a job
+//! real BOSH release tarball (`release.MF`, `jobs/<job>.tgz` holding `job.MF`), written by
+//! `server::release_tarball`: job `web` sets `greting` where its spec declares `greeting`, and the tile names a job
 //! `wrker` that the release (jobs `web`, `worker`) does not contain.
 
 #![allow(dead_code)] // each test binary uses a different part
 
-use flate2::write::GzEncoder;
+use server::release_tarball::release_tgz;
 
 pub const SPEC_TILE: &str = "spec-demo";
 pub const RELEASE_FILE: &str = "spec-demo-release-1.0.tgz";
@@ -67,44 +67,6 @@ job_types:
     default: 1
 "#;
 
-/// A gzip tar of `files` (path, bytes).
-pub fn tgz(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(GzEncoder::new(Vec::new(), Default::default()));
-    for (path, bytes) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(bytes.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder.append_data(&mut header, path, *bytes).unwrap();
-    }
-    builder.into_inner().unwrap().finish().unwrap()
-}
-
-/// A release tarball laid out as `bosh create-release --tarball` lays it out.
-pub fn release_tgz(name: &str, version: &str, jobs: &[(&str, &[&str])]) -> Vec<u8> {
-    let mut mf = format!("name: {name}\nversion: '{version}'\njobs:\n");
-    let mut job_files = Vec::new();
-    for (job, properties) in jobs {
-        mf.push_str(&format!(
-            "- name: {job}\n  version: abc\n  fingerprint: abc\n"
-        ));
-        let mut spec = format!("---\nname: {job}\ntemplates: {{}}\nproperties:\n");
-        for p in *properties {
-            spec.push_str(&format!("  {p}:\n    description: a setting\n"));
-        }
-        job_files.push((
-            format!("./jobs/{job}.tgz"),
-            tgz(&[("./job.MF", spec.as_bytes())]),
-        ));
-    }
-    let mut files: Vec<(&str, &[u8])> = vec![("./release.MF", mf.as_bytes())];
-    for (path, bytes) in &job_files {
-        files.push((path.as_str(), bytes.as_slice()));
-    }
-    files.push(("./packages/app.tgz", b"package bytes"));
-    tgz(&files)
-}
-
 /// The tile's release: `web` declares `greeting` and `port`, `worker` nothing.
 pub fn release() -> Vec<u8> {
     release_tgz(
@@ -112,4 +74,5 @@ pub fn release() -> Vec<u8> {
         "1.0",
         &[("web", &["greeting", "port"]), ("worker", &[])],
     )
+    .expect("write the release tarball")
 }

@@ -147,6 +147,12 @@ const ACCESSOR_NAMES: &[(&str, Accessor)] = &[
     ("assigned?", Accessor::Assigned),
 ];
 
+/// The names of every accessor this engine knows (calls such as `parsed_manifest(N)` aside),
+/// for lint's "did you mean".
+pub fn accessor_names() -> impl Iterator<Item = &'static str> {
+    ACCESSOR_NAMES.iter().map(|(n, _)| *n)
+}
+
 impl Accessor {
     /// The accessor named `name` (without call arguments).
     pub fn from_name(name: &str) -> Accessor {

@@ -14,7 +14,8 @@ mod parser;
 mod substitute;
 
 pub use ast::{
-    Accessor, Context, Expr, JobField, Literal, Owner, ProductField, PropertyRef, Reference,
+    accessor_names, Accessor, Context, Expr, JobField, Literal, Owner, ProductField, PropertyRef,
+    Reference,
 };
 pub use eval::{evaluate, is_present, references, Resolver};
 pub use substitute::{

@@ -204,9 +204,7 @@ fn check(uses: Vec<JobUse<'_>>, specs: &JobSpecs) -> SpecReport {
 }
 
 fn hint(suggestion: Option<&str>) -> String {
-    suggestion
-        .map(|s| format!("; did you mean `{s}`?"))
-        .unwrap_or_default()
+    crate::suggest::did_you_mean_text(suggestion)
 }
 
 fn list<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {

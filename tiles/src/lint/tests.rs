@@ -840,3 +840,294 @@ fn earlier_formats_ops_manager_accepts_are_read_and_warned_about() {
         ".properties.greeting"
     );
 }
+
+/// The one finding of `rule` at `path`.
+fn the<'a>(found: &'a [Finding], rule: &str, path: &str) -> &'a Finding {
+    let matching: Vec<&Finding> = found
+        .iter()
+        .filter(|f| f.rule == rule && f.path == path)
+        .collect();
+    assert_eq!(matching.len(), 1, "one {rule} at {path}: {found:#?}");
+    matching[0]
+}
+
+/// Line and column (from 1) of the first occurrence of `needle` in `text`.
+fn where_is(text: &str, needle: &str) -> (usize, usize) {
+    let byte = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} in text"));
+    let before = &text[..byte];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+    (line, column)
+}
+
+#[test]
+fn findings_carry_the_line_and_column_of_their_key() {
+    let text = GOOD.replacen(
+        "reference: .properties.mode.on_option.level",
+        "reference: .properties.mode.on_option.levle",
+        1,
+    );
+    let found = findings(&text);
+    let f = the(
+        &found,
+        rules::FORM_REFERENCE,
+        "form_types[0].property_inputs[2].selector_property_inputs[1].property_inputs[0].reference",
+    );
+    // `- {reference: …}`: the key inside the flow map.
+    let (line, column) = where_is(&text, "reference: .properties.mode.on_option.levle");
+    assert_eq!((f.line, f.column), (Some(line), Some(column)));
+
+    // A key of a block map, and a list item's key.
+    let text = GOOD.replacen("release: rel\n    manifest", "release: rl\n    manifest", 1);
+    let found = findings(&text);
+    let f = the(
+        &found,
+        rules::TEMPLATE_RELEASE,
+        "job_types[0].templates[0].release",
+    );
+    let (line, column) = where_is(&text, "release: rl");
+    assert_eq!((f.line, f.column), (Some(line), Some(column)));
+}
+
+#[test]
+fn findings_inside_a_manifest_name_the_line_of_the_expression() {
+    let text = GOOD.replacen(
+        "count: (( .properties.count.value ))",
+        "count: (( .properties.cuont.value ))",
+        1,
+    );
+    let found = findings(&text);
+    let f = the(
+        &found,
+        rules::EXPRESSION_REFERENCE,
+        "job_types[0].templates[0].manifest",
+    );
+    let (line, column) = where_is(&text, "(( .properties.cuont.value ))");
+    assert_eq!((f.line, f.column), (Some(line), Some(column)));
+    assert_eq!(f.suggestion.as_deref(), Some(".properties.count.value"));
+    assert!(
+        f.message
+            .ends_with("; did you mean `.properties.count.value`?"),
+        "{}",
+        f.message
+    );
+    // The JSON of a finding has them too.
+    let json = serde_json::to_value(f).unwrap();
+    assert_eq!(json["line"], line);
+    assert_eq!(json["column"], column);
+    assert_eq!(json["suggestion"], ".properties.count.value");
+}
+
+#[test]
+fn unreadable_yaml_names_its_line() {
+    let found = findings("name: x\nform_types: [\n  - a\nrank: {\n");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].rule, rules::YAML);
+    assert!(
+        found[0].line.is_some() && found[0].column.is_some(),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn near_misses_get_a_suggestion() {
+    // (text in GOOD, replacement, rule, path, suggestion)
+    let manifest = "job_types[0].templates[0].manifest";
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
+        // Form inputs: a property, a selector option, a collection's sub-property.
+        (
+            "reference: .properties.greeting",
+            "reference: .properties.greting",
+            rules::FORM_REFERENCE,
+            "form_types[0].property_inputs[0].reference",
+            ".properties.greeting",
+        ),
+        (
+            "reference: .web.port",
+            "reference: .wbe.port",
+            rules::FORM_REFERENCE,
+            "form_types[0].property_inputs[1].reference",
+            ".web.port",
+        ),
+        (
+            "reference: .properties.mode.on_option\n",
+            "reference: .properties.mode.on_optoin\n",
+            rules::FORM_REFERENCE,
+            "form_types[0].property_inputs[2].selector_property_inputs[1].reference",
+            ".properties.mode.on_option",
+        ),
+        (
+            "{reference: title, label: Title}",
+            "{reference: titel, label: Title}",
+            rules::FORM_REFERENCE,
+            "form_types[0].property_inputs[3].property_inputs[0].reference",
+            "title",
+        ),
+        // `(( ))` references: product property, job-local property, job type, accessor,
+        // selector option, option sub-property, named manifests, `$` context.
+        (
+            ".properties.count.value",
+            ".properties.conut.value",
+            rules::EXPRESSION_REFERENCE,
+            manifest,
+            ".properties.count.value",
+        ),
+        (
+            "(( port.value ))",
+            "(( prot.value ))",
+            rules::EXPRESSION_REFERENCE,
+            manifest,
+            "port.value",
+        ),
+        (
+            "(( .deployment_name ))",
+            "(( .wbe.port.value ))",
+            rules::EXPRESSION_REFERENCE,
+            manifest,
+            ".web.port.value",
+        ),
+        (
+            "count: (( .properties.count.value ))",
+            "count: (( .properties.count.valeu ))",
+            rules::EXPRESSION_REFERENCE,
+            manifest,
+            ".properties.count.value",
+        ),
+        (
+            "(( .deployment_name ))",
+            "(( .properties.mode.on_optio.level.value ))",
+            rules::EXPRESSION_REFERENCE,
+            manifest,
+            ".properties.mode.on_option.level.value",
+        ),
+        (
+            "(( .deployment_name ))",
+            "(( .properties.mode.on_option.levl.value ))",
+            rules::EXPRESSION_REFERENCE,
+            manifest,
+            ".properties.mode.on_option.level.value",
+        ),
+        (
+            "parsed_manifest(snippet)",
+            "parsed_manifest(snipet)",
+            rules::EXPRESSION_REFERENCE,
+            manifest,
+            "parsed_manifest(snippet)",
+        ),
+        (
+            "parsed_manifest(entry)",
+            "parsed_manifest(entyr)",
+            rules::EXPRESSION_REFERENCE,
+            manifest,
+            "parsed_manifest(entry)",
+        ),
+        (
+            "(( $director.hostname",
+            "(( $directr.hostname",
+            rules::EXPRESSION_REFERENCE,
+            manifest,
+            "$director.hostname",
+        ),
+        // Releases, errands, defaults, zero_if.
+        (
+            "release: rel\n    manifest",
+            "release: rle\n    manifest",
+            rules::TEMPLATE_RELEASE,
+            "job_types[0].templates[0].release",
+            "rel",
+        ),
+        (
+            "post_deploy_errands:\n- name: tests",
+            "post_deploy_errands:\n- name: test",
+            rules::ERRAND_EXISTS,
+            "post_deploy_errands[0].name",
+            "tests",
+        ),
+        (
+            "- name: smoke\n  colocated: true",
+            "- name: smok\n  colocated: true",
+            rules::ERRAND_EXISTS,
+            "post_deploy_errands[1].name",
+            "smoke",
+        ),
+        (
+            "default: red",
+            "default: rde",
+            rules::OPTIONS_DEFAULT,
+            "property_blueprints[2].default",
+            "red",
+        ),
+        (
+            "property_reference: .properties.mode",
+            "property_reference: .properties.moed",
+            rules::ZERO_IF,
+            "job_types[0].instance_definition.zero_if.property_reference",
+            ".properties.mode",
+        ),
+    ];
+    for (from, to, rule, path, suggestion) in cases {
+        let found = broken(from, to);
+        let f = the(&found, rule, path);
+        assert_eq!(f.suggestion.as_deref(), Some(*suggestion), "{to}: {f:#?}");
+        assert!(
+            f.message.contains(&format!("did you mean `{suggestion}`?")),
+            "{to}: {}",
+            f.message
+        );
+        assert!(f.line.is_some(), "{to}: located: {f:#?}");
+    }
+    // Nothing near: no suggestion.
+    let found = broken(
+        "reference: .properties.greeting",
+        "reference: .properties.unrelated_name",
+    );
+    let f = the(
+        &found,
+        rules::FORM_REFERENCE,
+        "form_types[0].property_inputs[0].reference",
+    );
+    assert_eq!(f.suggestion, None);
+    assert!(!f.message.contains("did you mean"), "{}", f.message);
+}
+
+#[test]
+fn a_cross_product_reference_near_a_required_product_is_a_warning() {
+    let text = GOOD.replacen(
+        "releases:\n",
+        "requires_product_versions:\n- {name: cf, version: '~> 2.0'}\nreleases:\n",
+        1,
+    );
+    assert!(findings(&text).is_empty(), "{:#?}", findings(&text));
+    let text = text.replacen("(( ..cf.cloud", "(( ..cff.cloud", 1);
+    let found = findings(&text);
+    let f = the(
+        &found,
+        rules::EXPRESSION_REFERENCE,
+        "job_types[0].templates[0].manifest",
+    );
+    assert_eq!(f.severity, Severity::Warning);
+    assert_eq!(
+        f.suggestion.as_deref(),
+        Some("..cf.cloud_controller.system_domain.value")
+    );
+}
+
+#[test]
+fn job_spec_findings_are_located_at_the_manifest_key() {
+    let text = GOOD.replacen("count: (( .properties", "cuont: (( .properties", 1);
+    let specs = crate::job_specs::JobSpecs::from_summary(
+        "releases:\n- name: rel\n  version: 1.2.3\n  jobs:\n    server: [greeting, count, mode, albums, host, password, instances, other, name]\n    smoke: []\n    tests: []\n",
+    )
+    .unwrap();
+    let found = lint_yaml_with(&text, |t| lint_job_specs(t, &specs));
+    let f = the(
+        &found,
+        rules::JOB_SPEC_PROPERTY,
+        "job_types[0].templates[0].manifest.cuont",
+    );
+    let (line, column) = where_is(&text, "cuont:");
+    assert_eq!((f.line, f.column), (Some(line), Some(column)));
+    assert_eq!(f.suggestion.as_deref(), Some("count"));
+}

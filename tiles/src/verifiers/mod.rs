@@ -10,17 +10,27 @@
 //!
 //! Files: [`hostname`] (does a certificate cover a hostname: SAN/CN and wildcard rules),
 //! [`pks`] (the bundled PKS tile's verifiers, enforcing what its help text promises),
-//! [`director`] (the Director's network and AZ verifiers), `tests.rs`.
+//! [`director`] (the Director's network, AZ and gateway verifiers), [`iaas`] (the Director's
+//! IaaS configuration verifier), [`static_ips`] (Ops Manager's `StaticIpsVerifier` of the
+//! static IPs an operator gives a product's jobs), [`declared`] (Ops Manager's verifiers a tile names in
+//! `install_time_verifiers`, such as `Verifiers::SsoUrlVerifier`: their properties resolved
+//! and checked), `tests.rs`.
 //!
 //! Which verifiers a product has: those its name selects (the bundled PKS tile,
-//! [`crate::products::PKS_NAME`]) and those its `install_time_verifiers` entries name
-//! (`Verifiers::PksPlanNamesVerifier` or the bare type), see [`for_product`]. Tileworks lists
-//! only verifiers it can really run; Ops Manager's network-reaching verifiers
-//! (`Verifiers::SsoUrlVerifier`…) named by a tile are not run and not listed.
+//! [`crate::products::PKS_NAME`]), those its `install_time_verifiers` entries name
+//! (`Verifiers::PksPlanNamesVerifier` or the bare type), see [`for_product`], and Ops Manager's
+//! own that it names ([`declared::of_product`]).
+//!
+//! Some checks need the network (is the vCenter reachable, does the SMTP server take these
+//! credentials). This crate does no I/O, so such a verifier answers with a [`Reach`]: what
+//! the server must try, and the finding it reports when that fails.
 
+pub mod declared;
 pub mod director;
 pub mod hostname;
+pub mod iaas;
 pub mod pks;
+pub mod static_ips;
 
 use std::collections::BTreeMap;
 
@@ -60,11 +70,84 @@ impl Finding {
     }
 }
 
+/// A check only the caller can make, because it needs the network: reach `target`; when that
+/// fails, `at` is the finding, with the reason appended to its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    pub target: Target,
+    pub at: Finding,
+    /// Where a refusal of the credentials is named (the credentials field), when the target
+    /// carries some.
+    pub credentials_at: Option<Finding>,
+}
+
+/// What to reach. Credentials are carried in memory only; nothing here is ever shown.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A TCP connection to `host:port`, and a TLS handshake on it when `tls` (the certificate
+    /// is not judged: reachability only).
+    Connect { host: String, port: u16, tls: bool },
+    /// A host answers at all: a TCP connection accepted or refused by it within the timeout
+    /// (a gateway rarely listens, but a refusal proves it is there).
+    Host { host: String },
+    /// Some name under `domain` resolves (a wildcard DNS record).
+    Wildcard { domain: String },
+    /// A GET answered 2xx, its body matching `must_match` (a regex) when given.
+    Http {
+        url: String,
+        must_match: Option<String>,
+        skip_tls_verification: bool,
+    },
+    /// An SMTP server greets, answers EHLO, and accepts `login` when given.
+    Smtp {
+        host: String,
+        port: u16,
+        helo: String,
+        starttls: bool,
+        login: Option<SmtpLogin>,
+    },
+    /// An NTP server answers an SNTP request (UDP) with the time.
+    Ntp { host: String, port: u16 },
+    /// An LDAP server accepts a simple bind with `dn` and `password`.
+    LdapBind {
+        host: String,
+        port: u16,
+        tls: bool,
+        dn: String,
+        password: String,
+    },
+}
+
+/// An SMTP AUTH: mechanism (`plain`, `login`, `cram_md5`) and credentials.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpLogin {
+    pub mechanism: String,
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Target {
+    /// Never prints a password (a `Reach` may be logged by a test or a panic).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Connect { host, port, tls } => write!(f, "connect {host}:{port} tls={tls}"),
+            Target::Host { host } => write!(f, "host {host}"),
+            Target::Wildcard { domain } => write!(f, "wildcard *.{domain}"),
+            Target::Ntp { host, port } => write!(f, "NTP {host}:{port}"),
+            Target::Http { url, .. } => write!(f, "GET {url}"),
+            Target::Smtp { host, port, .. } => write!(f, "SMTP {host}:{port}"),
+            Target::LdapBind { host, port, dn, .. } => write!(f, "LDAP bind {dn} at {host}:{port}"),
+        }
+    }
+}
+
 /// What product verifiers need besides the metadata and the staged values.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct VerifyContext<'a> {
     /// The Director's settings (its networks), when known.
     pub director: Option<&'a DirectorConfig>,
+    /// The name of the network the product is placed on (Assign AZs and Networks), when set.
+    pub network: Option<&'a str>,
     /// What each `rsa_cert_credentials` property's certificate covers, by property reference,
     /// or why it cannot be read. Filled by whoever can parse PEM (the server); a certificate
     /// missing here is not checked.
@@ -132,6 +215,11 @@ pub const PRODUCT_VERIFIERS: &[ProductVerifier] = &[
         name: pks::DRAIN_SETTINGS,
         description: "Drain settings are consistent (forcing a node to drain after the timeout needs a timeout)",
         run: pks::drain_settings,
+    },
+    ProductVerifier {
+        name: static_ips::STATIC_IPS,
+        description: "Each job's static IPs lie in the static ranges of a subnet of the product's network, outside reserved ranges and the gateway, each given once",
+        run: static_ips::static_ips,
     },
 ];
 

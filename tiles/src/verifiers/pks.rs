@@ -382,7 +382,8 @@ const ADAPTER_PLAN_FIELDS: &[&str] = &[
 /// provider's `cloud_config` is not read here (it comes from a selector's parsed manifest),
 /// so its warnings still reach only the server log when a cluster is made.
 pub fn adapter_warnings(template: &ProductTemplate, staged: &StagedValues) -> Vec<Finding> {
-    let labels = Labels::of(template);
+    // Labels cost a walk of every form: made only when a warning needs them.
+    let mut labels: Option<Labels> = None;
     let flannel = template.property(NETWORK_SELECTOR).is_some_and(|selector| {
         value_of(template, staged, NETWORK_SELECTOR)
             .and_then(|v| selected_option(selector.blueprint, &v).map(|o| o.name == "flannel"))
@@ -426,7 +427,11 @@ pub fn adapter_warnings(template: &ProductTemplate, staged: &StagedValues) -> Ve
                     .map(|rest| rest.trim_start_matches([':', ' ']))
                     .unwrap_or(&warning)
             );
-            let finding = labels.finding(ADAPTER_WARNINGS, &reference, message);
+            let finding = labels.get_or_insert_with(|| Labels::of(template)).finding(
+                ADAPTER_WARNINGS,
+                &reference,
+                message,
+            );
             // The network fields are shared by every plan: said once.
             if !out.contains(&finding) {
                 out.push(finding);

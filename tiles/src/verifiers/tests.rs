@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::director::{self, Placement};
 use super::*;
-use crate::cloud_config::{AzConfig, NetworkConfig, SubnetConfig};
+use crate::cloud_config::{AzConfig, Iaas, NetworkConfig, SubnetConfig};
 
 fn pks() -> ProductTemplate {
     ProductTemplate::from_yaml(crate::products::PKS_METADATA).unwrap()
@@ -93,6 +93,7 @@ fn the_defaults_pass_every_pks_verifier() {
     let certs = BTreeMap::new();
     let ctx = VerifyContext {
         director: Some(&director),
+        network: None,
         certificates: Some(&certs),
     };
     for v in for_product(&t) {
@@ -180,6 +181,7 @@ fn cidrs_must_not_overlap_each_other_or_director_networks() {
     };
     let ctx = VerifyContext {
         director: Some(&director),
+        network: None,
         certificates: None,
     };
     let found = run(pks::NETWORK_CIDRS, &StagedValues::new(), &ctx);
@@ -264,6 +266,7 @@ fn the_api_certificate_must_cover_the_hostname() {
     );
     let ctx = VerifyContext {
         director: None,
+        network: None,
         certificates: Some(&certs),
     };
     let found = run(pks::API_CERTIFICATE, &staged, &ctx);
@@ -280,6 +283,7 @@ fn the_api_certificate_must_cover_the_hostname() {
     );
     let ctx = VerifyContext {
         director: None,
+        network: None,
         certificates: Some(&certs),
     };
     assert!(run(pks::API_CERTIFICATE, &staged, &ctx).is_empty());
@@ -289,6 +293,7 @@ fn the_api_certificate_must_cover_the_hostname() {
     );
     let ctx = VerifyContext {
         director: None,
+        network: None,
         certificates: Some(&certs),
     };
     assert!(run(pks::API_CERTIFICATE, &staged, &ctx)[0]
@@ -299,6 +304,7 @@ fn the_api_certificate_must_cover_the_hostname() {
 #[test]
 fn director_verifiers_check_placements_against_networks_and_azs() {
     let config = DirectorConfig {
+        iaas: crate::cloud_config::Iaas::Embedded,
         azs: vec![
             AzConfig {
                 name: "z1".into(),
@@ -326,8 +332,20 @@ fn director_verifiers_check_placements_against_networks_and_azs() {
         singleton_az: Some("z1".into()),
         ..Default::default()
     };
+    let settings = serde_json::Map::new();
+    let inputs = |placements| director::DirectorInputs {
+        config: &config,
+        iaas_configuration: &settings,
+        icmp_checks_enabled: true,
+        placements,
+        ntp_servers: &[],
+    };
     for (name, _) in director::DIRECTOR_VERIFIERS {
-        assert!(director::run(name, &config, std::slice::from_ref(&fine)).is_empty());
+        let outcome = director::run(name, &inputs(std::slice::from_ref(&fine)));
+        assert!(
+            outcome.findings.is_empty() && outcome.reach.is_empty(),
+            "{name}: {outcome:?}"
+        );
     }
     let wrong = Placement {
         owner: "Pivotal Container Service".into(),
@@ -339,9 +357,9 @@ fn director_verifiers_check_placements_against_networks_and_azs() {
     };
     let nets = director::run(
         director::NETWORKS_EXISTENCE,
-        &config,
-        std::slice::from_ref(&wrong),
-    );
+        &inputs(std::slice::from_ref(&wrong)),
+    )
+    .findings;
     assert_eq!(nets.len(), 1);
     assert_eq!(nets[0].reference, "networks_and_azs.service_network");
     assert_eq!(
@@ -351,7 +369,11 @@ fn director_verifiers_check_placements_against_networks_and_azs() {
     assert!(nets[0]
         .message
         .contains("'gone' does not exist (the Director has default)"));
-    let azs = director::run(director::AVAILABILITY_ZONES, &config, &[wrong]);
+    let azs = director::run(
+        director::AVAILABILITY_ZONES,
+        &inputs(std::slice::from_ref(&wrong)),
+    )
+    .findings;
     let messages: Vec<&str> = azs.iter().map(|f| f.message.as_str()).collect();
     assert_eq!(azs.len(), 2, "{messages:?}");
     assert!(messages[0].contains("'default' has no subnet in the availability zone 'z2'"));
@@ -430,4 +452,416 @@ fn adapter_warnings_name_the_plan_field_and_never_block() {
         );
     }
     assert!(pks::adapter_warnings(&t, &nsx).is_empty());
+}
+
+#[test]
+fn iaas_configuration_checks_shapes_and_names_the_endpoint() {
+    use super::iaas;
+    let settings = |pairs: &[(&str, &str)]| -> serde_json::Map<String, serde_json::Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned())))
+            .collect()
+    };
+    // The embedded IaaS needs nothing and reaches nothing.
+    assert_eq!(
+        iaas::check(Iaas::Embedded, &settings(&[])),
+        (vec![], vec![])
+    );
+    let vsphere = [
+        ("vcenter_host", "vcsa.example.com:8443"),
+        ("vcenter_username", "admin"),
+        ("vcenter_password", "secret"),
+        ("datacenter", "dc1"),
+        ("persistent_datastore_names", "ds1,ds2"),
+        ("ephemeral_datastore_names", "ds1"),
+    ];
+    let (found, reach) = iaas::check(Iaas::Vsphere, &settings(&vsphere));
+    assert!(found.is_empty(), "{found:?}");
+    assert_eq!(
+        reach[0].target,
+        Target::Connect {
+            host: "vcsa.example.com".into(),
+            port: 8443,
+            tls: true
+        }
+    );
+    assert_eq!(reach[0].at.reference, "iaas_configuration.vcenter_host");
+    // A URL where a host belongs, an empty datastore name, a blank password: each named, and
+    // nothing reached while the settings are wrong.
+    let mut wrong = vsphere.to_vec();
+    wrong[0] = ("vcenter_host", "https://vcsa.example.com/sdk");
+    wrong[2] = ("vcenter_password", " ");
+    wrong[4] = ("persistent_datastore_names", "ds1,,ds2");
+    let (found, reach) = iaas::check(Iaas::Vsphere, &settings(&wrong));
+    let refs: Vec<&str> = found.iter().map(|f| f.reference.as_str()).collect();
+    assert_eq!(
+        refs,
+        [
+            "iaas_configuration.vcenter_password",
+            "iaas_configuration.persistent_datastore_names",
+            "iaas_configuration.vcenter_host",
+        ]
+    );
+    assert_eq!(found[2].form_label, "BOSH Director › IaaS Configuration");
+    assert!(
+        found[2].message.contains("is a URL"),
+        "{}",
+        found[2].message
+    );
+    assert!(reach.is_empty());
+    // AWS: a region's shape decides the endpoint.
+    let aws = [
+        ("region", "eu-west-1"),
+        ("security_group", "sg-1"),
+        ("key_pair_name", "bosh"),
+        (
+            "ssh_private_key",
+            "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----",
+        ),
+    ];
+    let (found, reach) = iaas::check(Iaas::Aws, &settings(&aws));
+    assert!(found.is_empty(), "{found:?}");
+    assert!(format!("{:?}", reach[0].target).contains("ec2.eu-west-1.amazonaws.com:443"));
+    let mut bad = aws.to_vec();
+    bad[0] = ("region", "Europe");
+    let (found, _) = iaas::check(Iaas::Aws, &settings(&bad));
+    assert!(found[0].message.contains("is not an AWS region"));
+    // OpenStack: the Keystone URL's host and port.
+    let (found, _) = iaas::check(
+        Iaas::Openstack,
+        &settings(&[("identity_endpoint", "keystone.example.com:5000")]),
+    );
+    assert!(found
+        .iter()
+        .any(|f| f.reference == "iaas_configuration.identity_endpoint"
+            && f.message.contains("is not a URL")));
+}
+
+#[test]
+fn gateways_lie_in_their_subnet_and_are_reached_only_on_a_real_iaas() {
+    use crate::cloud_config::Iaas;
+    let subnet = |cidr: &str, gateway: &str, static_ips: &[&str]| SubnetConfig {
+        cidr: cidr.into(),
+        gateway: gateway.into(),
+        static_ips: static_ips.iter().map(|s| (*s).to_owned()).collect(),
+        reserved: vec!["10.0.0.1-10.0.0.9".into()],
+        ..Default::default()
+    };
+    let mut config = DirectorConfig {
+        iaas: Iaas::Vsphere,
+        networks: vec![NetworkConfig {
+            name: "infra".into(),
+            subnets: vec![
+                subnet("10.0.0.0/24", "10.0.0.1", &[]),
+                subnet("10.0.1.0/24", "10.0.0.1", &[]),
+                subnet("10.0.2.0/24", "10.0.2.20", &["10.0.2.10-10.0.2.30"]),
+                subnet("10.0.3.0/24", "10.0.3.255", &[]),
+            ],
+        }],
+        ..Default::default()
+    };
+    let settings = serde_json::Map::new();
+    let run = |config: &DirectorConfig, icmp: bool| {
+        director::run(
+            director::NETWORKS_PINGABLE,
+            &director::DirectorInputs {
+                config,
+                iaas_configuration: &settings,
+                icmp_checks_enabled: icmp,
+                placements: &[],
+                ntp_servers: &[],
+            },
+        )
+    };
+    let out = run(&config, true);
+    let found: Vec<(&str, &str)> = out
+        .findings
+        .iter()
+        .map(|f| (f.reference.as_str(), f.message.as_str()))
+        .collect();
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(found[0].0, "networks[0].subnets[1].gateway");
+    assert!(found[0].1.contains("outside the subnet 10.0.1.0/24"));
+    assert!(found[1].1.contains("among the static IPs"));
+    assert!(found[2].1.contains("broadcast address"));
+    assert_eq!(
+        out.findings[0].form_label,
+        "BOSH Director › Create Networks › infra"
+    );
+    // The reserved gateway of the first subnet is fine, and is the one to reach.
+    assert_eq!(out.reach.len(), 1);
+    assert_eq!(
+        out.reach[0].target,
+        Target::Host {
+            host: "10.0.0.1".into()
+        }
+    );
+    assert!(director::ignorable(director::NETWORKS_PINGABLE));
+    assert!(!director::ignorable(super::iaas::IAAS_CONFIGURATION));
+    // ICMP checks off, or the embedded IaaS: nothing reached, and the note says why.
+    let off = run(&config, false);
+    assert!(off.reach.is_empty() && off.note.unwrap().contains("ICMP checks are off"));
+    config.iaas = Iaas::Embedded;
+    let embedded = run(&config, true);
+    assert!(embedded.reach.is_empty());
+    assert!(embedded.note.unwrap().contains("no real network"));
+    assert_eq!(embedded.findings.len(), 3, "the shapes are still checked");
+}
+
+#[test]
+fn ntp_servers_are_checked_for_shape_and_asked_the_time_on_a_real_iaas() {
+    let mut config = DirectorConfig {
+        iaas: Iaas::Vsphere,
+        ..Default::default()
+    };
+    let settings = serde_json::Map::new();
+    let servers: Vec<String> = [
+        "0.pool.ntp.org",
+        "10.0.0.5:1123",
+        "fe80::1",
+        "bad_host!",
+        "ntp.example.com:0",
+        " ",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let run = |config: &DirectorConfig| {
+        director::run(
+            director::NTP,
+            &director::DirectorInputs {
+                config,
+                iaas_configuration: &settings,
+                icmp_checks_enabled: true,
+                placements: &[],
+                ntp_servers: &servers,
+            },
+        )
+    };
+    let out = run(&config);
+    let messages: Vec<&str> = out.findings.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].contains("'bad_host!' is neither a host name"),
+        "{messages:?}"
+    );
+    assert!(messages[1].contains("'0' is not a port"), "{messages:?}");
+    let f = &out.findings[0];
+    assert_eq!(f.reference, "director_configuration.ntp_servers_string");
+    assert_eq!(f.form_label, "BOSH Director › Director Config");
+    let targets: Vec<&Target> = out.reach.iter().map(|r| &r.target).collect();
+    assert_eq!(
+        targets,
+        [
+            &Target::Ntp {
+                host: "0.pool.ntp.org".into(),
+                port: 123
+            },
+            &Target::Ntp {
+                host: "10.0.0.5".into(),
+                port: 1123
+            },
+            &Target::Ntp {
+                host: "fe80::1".into(),
+                port: 123
+            },
+        ]
+    );
+    assert!(out.reach[1]
+        .at
+        .message
+        .contains("10.0.0.5:1123 does not answer"));
+    assert!(director::ignorable(director::NTP));
+    // The embedded IaaS: shapes checked, nothing asked, and the note says why.
+    config.iaas = Iaas::Embedded;
+    let embedded = run(&config);
+    assert!(embedded.reach.is_empty());
+    assert_eq!(embedded.findings.len(), 2);
+    assert!(embedded.note.unwrap().contains("NTP servers are not asked"));
+}
+
+#[test]
+fn a_corpus_tiles_positional_verifier_properties_resolve_to_its_fields() {
+    use super::declared;
+    // Elastic Runtime 1.1 lists the references alone, in Ops Manager's parameter order.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/tiles/corpus/cf-1.1.0.0.yml");
+    let cf = ProductTemplate::from_yaml(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let named = declared::of_product(&cf);
+    let kinds: Vec<&str> = named.iter().map(|d| d.kind).collect();
+    assert_eq!(kinds, [declared::SSO_URL, declared::SMTP_AUTHENTICATION]);
+    assert!(!named[0].ignorable() && named[1].ignorable());
+    let labels = Labels::of(&cf);
+    // Blank (SAML and SMTP are optional there): nothing to check.
+    let mut staged = StagedValues::new();
+    assert_eq!(named[0].run(&cf, &staged, &labels), (vec![], vec![]));
+    staged.set(".saml_login.sso_url", json!("sso.example.com/Metadata"));
+    staged.set(".consoledb.smtp_address", json!("smtp.example.com"));
+    staged.set(".consoledb.smtp_port", json!(2525));
+    staged.set(
+        ".consoledb.smtp_credentials",
+        json!({"identity": "mailer", "password": "pw"}),
+    );
+    let (found, reach) = named[0].run(&cf, &staged, &labels);
+    assert!(reach.is_empty());
+    assert_eq!(found[0].reference, ".saml_login.sso_url");
+    assert!(found[0].message.contains("is not a URL"), "{found:?}");
+    let (found, reach) = named[1].run(&cf, &staged, &labels);
+    assert!(found.is_empty(), "{found:?}");
+    match &reach[0].target {
+        Target::Smtp {
+            host, port, login, ..
+        } => {
+            assert_eq!((host.as_str(), *port), ("smtp.example.com", 2525));
+            assert_eq!(login.as_ref().unwrap().username, "mailer");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(reach[0].at.reference, ".consoledb.smtp_address");
+    assert_eq!(
+        reach[0].credentials_at.as_ref().unwrap().reference,
+        ".consoledb.smtp_credentials"
+    );
+    // The password is never printed, even in a debug view.
+    assert!(!format!("{reach:?}").contains("\"pw\""));
+}
+
+#[test]
+fn only_a_major_or_minor_change_is_an_upgrade_for_run_on() {
+    use super::declared::is_major_or_minor_change as changes;
+    assert!(!changes("1.2.3", "1.2.4"));
+    assert!(!changes("1.2.3", "1.2.4-build.7"));
+    assert!(!changes("1.2", "1.2.0"));
+    assert!(changes("1.2.3", "1.3.0"));
+    assert!(changes("1.2.3", "2.0.0"));
+    assert!(changes("1.2.3", "weird"), "unreadable versions run it");
+}
+
+/// A tile whose two jobs take static IPs, naming `Verifiers::StaticIpsVerifier`.
+fn static_ip_tile() -> ProductTemplate {
+    ProductTemplate::from_yaml(
+        r#"
+name: statics
+product_version: 1.0.0
+metadata_version: "2.7"
+label: Statics
+minimum_version_for_upgrade: 0.0.1
+rank: 1
+stemcell_criteria: {os: ubuntu-xenial, version: "97"}
+releases: [{name: r, file: r.tgz, version: "1"}]
+install_time_verifiers:
+- name: Verifiers::StaticIpsVerifier
+  properties: {}
+form_types:
+- name: ips
+  label: Addresses
+  property_inputs:
+  - {reference: .web.static_ips, label: Web static IPs}
+  - {reference: .db.static_ips, label: DB static IPs}
+job_types:
+- name: web
+  resource_label: Web
+  templates: [{name: web, release: r}]
+  instance_definition: {name: instances, type: integer, configurable: true, default: 1}
+  resource_definitions: []
+  property_blueprints:
+  - {name: static_ips, type: ip_ranges, configurable: true, optional: true}
+- name: db
+  resource_label: DB
+  templates: [{name: db, release: r}]
+  instance_definition: {name: instances, type: integer, configurable: true, default: 1}
+  resource_definitions: []
+  property_blueprints:
+  - {name: static_ips, type: ip_ranges, configurable: true, optional: true}
+"#,
+    )
+    .unwrap()
+}
+
+#[test]
+fn static_ips_outside_the_networks_static_ranges_or_given_twice_are_found() {
+    let t = static_ip_tile();
+    let selected: Vec<&str> = for_product(&t).iter().map(|v| v.name).collect();
+    assert_eq!(selected, vec![static_ips::STATIC_IPS]);
+    let director = DirectorConfig {
+        networks: vec![NetworkConfig {
+            name: "deploy".into(),
+            subnets: vec![SubnetConfig {
+                cidr: "10.0.0.0/24".into(),
+                gateway: "10.0.0.1".into(),
+                reserved: vec!["10.0.0.1-10.0.0.9".into()],
+                static_ips: vec!["10.0.0.10-10.0.0.30".into()],
+                ..Default::default()
+            }],
+        }],
+        ..Default::default()
+    };
+    let ctx = VerifyContext {
+        director: Some(&director),
+        network: Some("deploy"),
+        certificates: None,
+    };
+    let check = |web: &str, db: &str| {
+        let mut staged = StagedValues::new();
+        staged.set(".web.static_ips", json!(web));
+        staged.set(".db.static_ips", json!(db));
+        for_product(&t)[0]
+            .run(&t, &staged, &ctx)
+            .into_iter()
+            .map(|f| f.text())
+            .collect::<Vec<_>>()
+    };
+    // Inside the static range, each once: nothing found; blank finds nothing either.
+    assert!(check("10.0.0.10-10.0.0.12", "10.0.0.20").is_empty());
+    assert!(check("", "").is_empty());
+    let found = check(
+        "10.0.0.5, 10.0.0.40, 10.0.1.5, 10.0.0.0",
+        "10.0.0.11,nonsense",
+    );
+    assert_eq!(
+        found,
+        vec![
+            "Addresses › Web static IPs (.web.static_ips): 10.0.0.5 is reserved in subnet 10.0.0.0/24",
+            "Addresses › Web static IPs (.web.static_ips): 10.0.0.40 is outside the static IPs of \
+             subnet 10.0.0.0/24 (10.0.0.10-10.0.0.30)",
+            "Addresses › Web static IPs (.web.static_ips): 10.0.1.5 is in no subnet of network 'deploy'",
+            "Addresses › Web static IPs (.web.static_ips): 10.0.0.0 is the network address of \
+             subnet 10.0.0.0/24",
+            "Addresses › DB static IPs (.db.static_ips): 'nonsense' is not an IP address",
+        ],
+        "{found:#?}"
+    );
+    let found = check("10.0.0.10-10.0.0.11", "10.0.0.11");
+    assert_eq!(
+        found,
+        vec!["Addresses › DB static IPs (.db.static_ips): 10.0.0.11 is also given to job web"]
+    );
+    // A subnet without static ranges takes no static IP.
+    let mut bare = director.clone();
+    bare.networks[0].subnets[0].static_ips.clear();
+    let ctx = VerifyContext {
+        director: Some(&bare),
+        ..ctx
+    };
+    let mut staged = StagedValues::new();
+    staged.set(".web.static_ips", json!("10.0.0.20"));
+    let found = for_product(&t)[0].run(&t, &staged, &ctx);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].message.contains("declares no static IPs"),
+        "{found:#?}"
+    );
+    // Without the product's network, only shapes and duplicates are checked.
+    let unplaced = VerifyContext {
+        director: Some(&director),
+        network: None,
+        certificates: None,
+    };
+    staged.set(".web.static_ips", json!("192.168.0.1, 192.168.0.1"));
+    let found: Vec<String> = for_product(&t)[0]
+        .run(&t, &staged, &unplaced)
+        .iter()
+        .map(|f| f.message.clone())
+        .collect();
+    assert_eq!(found, vec!["192.168.0.1 is also given to this job"]);
 }

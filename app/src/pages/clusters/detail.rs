@@ -2,8 +2,9 @@
 //! reports them (masters spread over the plan's AZs, then workers) with their state and the
 //! resurrector's work (a VM the Director recreated after its agent stopped answering says so);
 //! the kubeconfig download for viewers who may manage the cluster (the server refuses it to
-//! everyone else, the view roles included); its operation history; the Director's events for
-//! its deployment; and its manifest, every credential a `((placeholder))`.
+//! everyone else, the view roles included); the plan settings its manifest could not carry
+//! (the service adapter's warnings); its operation history; the Director's events for its
+//! deployment; and its manifest, every credential a `((placeholder))`.
 //!
 //! The server renders it with its data; in the browser it asks again every two seconds, so an
 //! operation's progress and a VM's healing show without a reload.
@@ -114,6 +115,21 @@ fn cluster_body(page: ClusterPage, refreshed: RwSignal<u32>) -> AnyView {
         }
         .into_any()
     };
+    // Said once here rather than once per operation in the server log.
+    let adapter_warnings = (!page.adapter_warnings.is_empty()).then(|| {
+        view! {
+            <section class="adapter-warnings" id="adapter-warnings">
+                <h2>"Plan settings not applied"</h2>
+                <p class="muted">
+                    "The service adapter could not carry these settings of the cluster's plan \
+                     into its manifest (the kubo release it deploys has no place for them):"
+                </p>
+                <ul class="adapter-warnings">
+                    {page.adapter_warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}
+                </ul>
+            </section>
+        }
+    });
     let manifest = match page.manifest {
         Some(text) => view! { <pre class="manifest">{text}</pre> }.into_any(),
         None => view! { <p class="muted">"No manifest yet."</p> }.into_any(),
@@ -129,7 +145,7 @@ fn cluster_body(page: ClusterPage, refreshed: RwSignal<u32>) -> AnyView {
             <h1>{c.name.clone()}</h1>
             <dl class="cluster-summary">
                 <dt>"Plan"</dt><dd>{c.plan_name.clone()}</dd>
-                <dt>"UUID"</dt><dd>{c.uuid.clone()}</dd>
+                <dt>"UUID"</dt><dd class="uuid">{c.uuid.clone()}</dd>
                 <dt>"Worker nodes"</dt>
                 <dd>{c.worker_instances.map(|n| n.to_string()).unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Master host"</dt><dd>{dash(c.master_host.clone())}</dd>
@@ -139,8 +155,17 @@ fn cluster_body(page: ClusterPage, refreshed: RwSignal<u32>) -> AnyView {
                 <dd class="last-action">{c.last_action.clone()} " " {c.last_action_state.clone()} ": " {c.last_action_description.clone()}</dd>
                 <dt>"When"</dt><dd class="when">{super::when(&c)}</dd>
                 <dt>"Created by"</dt><dd>{dash(c.created_by.clone())}</dd>
+                {c.upgrade_available.then(|| view! {
+                    <dt>"Upgrade"</dt>
+                    <dd class="upgrade-available">
+                        "Upgrade available: "
+                        {c.upgrade_reason.clone().unwrap_or_else(|| "the PKS tile changed".into())}
+                        " (Upgrade on the Clusters page deploys it)"
+                    </dd>
+                })}
             </dl>
             {kubeconfig}
+            {adapter_warnings}
             <h2>"VMs"</h2>
             {vms}
             <h2>"Operations"</h2>
@@ -184,7 +209,7 @@ fn vm_row(v: ClusterVm) -> AnyView {
     };
     let az_attr = v.az.clone().unwrap_or_default();
     view! {
-        <tr data-group=v.group.clone() data-az=az_attr
+        <tr data-group=v.group.clone() data-az=az_attr data-instance=v.id.clone()
             data-resurrected=(v.resurrections > 0).then_some("true")>
             <td>{label}</td>
             <td>{dash(v.az)}</td>

@@ -5,9 +5,12 @@
 //! again) and each cluster's resize, upgrade and delete ([`actions`]). The cluster page is
 //! [`detail`].
 //!
+//! Viewers who may manage every cluster also get "Upgrade all clusters" (the PKS tile's
+//! upgrade-all errand as a fleet run) and the latest fleet run's progress.
+//!
 //! The server renders the list with its data. In the browser the page asks again every two
-//! seconds while an operation runs, so a cluster's provisioning, resize or deletion shows its
-//! progress and its end without a reload.
+//! seconds while an operation or a fleet run runs, so a cluster's provisioning, resize,
+//! upgrade or deletion shows its progress and its end without a reload.
 
 pub mod actions;
 pub mod detail;
@@ -18,7 +21,8 @@ use leptos::prelude::*;
 use leptos::server_fn::error::ServerFnError;
 
 use crate::backend::clusters::{
-    create_cluster, create_problems, load_clusters_page, ClusterSummary, ClustersPage, PlanSummary,
+    create_cluster, create_problems, load_clusters_page, upgrade_all_clusters, ClusterSummary,
+    ClustersPage, FleetRunSummary, PlanSummary,
 };
 use crate::components::header::Header;
 use crate::components::messages::server_message;
@@ -98,10 +102,10 @@ pub fn ClustersListPage() -> impl IntoView {
 fn poll(page: Resource<Result<ClustersPage, ServerFnError>>) {
     let handle = set_interval_with_handle(
         move || {
-            let busy = page
-                .get_untracked()
-                .and_then(Result::ok)
-                .is_some_and(|p| p.clusters.iter().any(ClusterSummary::busy));
+            let busy = page.get_untracked().and_then(Result::ok).is_some_and(|p| {
+                p.clusters.iter().any(ClusterSummary::busy)
+                    || p.fleet_run.as_ref().is_some_and(FleetRunSummary::running)
+            });
             if busy {
                 page.refetch();
             }
@@ -132,6 +136,7 @@ fn clusters_body(data: ClustersPage, ctx: Ctx) -> AnyView {
         }
         .into_any()
     } else {
+        let fleet = fleet_section(&data, ctx);
         let list = if data.clusters.is_empty() {
             view! { <p class="muted no-clusters">"No clusters yet."</p> }.into_any()
         } else {
@@ -160,7 +165,7 @@ fn clusters_body(data: ClustersPage, ctx: Ctx) -> AnyView {
         };
         let form = (data.may_create && !data.plans.is_empty())
             .then(|| create_form(data.plans.clone(), ctx));
-        view! { {list} {form} }.into_any()
+        view! { {list} {fleet} {form} }.into_any()
     };
     view! {
         <main class="page clusters" data-hydrated=move || ctx.hydrated.get().then_some("true")>
@@ -212,14 +217,15 @@ fn cluster_row(
     });
     let when = when(&c);
     let upgrade = c.upgrade_available.then(|| {
+        let why = format!(
+            "Upgrade available: {}. Upgrade deploys the plan as the PKS tile has it now.",
+            c.upgrade_reason
+                .clone()
+                .unwrap_or_else(|| "the PKS tile changed".into())
+        );
         view! {
             " "
-            <span
-                class="badge upgrade-available"
-                title="The PKS tile offers a newer maintenance version than this cluster runs: Upgrade deploys it"
-            >
-                "Upgrade available"
-            </span>
+            <span class="badge upgrade-available" title=why>"Upgrade available"</span>
         }
     });
     let ips = if c.master_ips.is_empty() {
@@ -246,6 +252,69 @@ fn cluster_row(
         </tr>
     }
     .into_any()
+}
+
+/// "Upgrade all clusters" (for viewers who may manage every cluster) and the latest fleet
+/// run: what it does, who started it, how far it got, and which clusters failed.
+fn fleet_section(data: &ClustersPage, ctx: Ctx) -> Option<AnyView> {
+    let run = data.fleet_run.clone();
+    let offer = data.may_upgrade_all && !data.clusters.is_empty();
+    if run.is_none() && !offer {
+        return None;
+    }
+    let behind = data.clusters.iter().filter(|c| c.upgrade_available).count();
+    let running = run.as_ref().is_some_and(FleetRunSummary::running);
+    let button = offer.then(|| {
+        let label = match behind {
+            0 => "Upgrade all clusters".to_owned(),
+            1 => "Upgrade all clusters (1 has an upgrade available)".to_owned(),
+            n => format!("Upgrade all clusters ({n} have an upgrade available)"),
+        };
+        let start = move |_| {
+            ctx.run(
+                "Upgrading every cluster, one at a time.".to_owned(),
+                upgrade_all_clusters(),
+            )
+        };
+        view! {
+            <button
+                type="button"
+                class="upgrade-all"
+                disabled=move || ctx.busy()() || running
+                on:click=start
+            >
+                {label}
+            </button>
+        }
+    });
+    let progress = run.map(|r| {
+        let what = match r.kind.as_str() {
+            "upgrade" => "Upgrade all clusters",
+            "recreate" => "Recreate all clusters",
+            "delete" => "Delete all clusters",
+            other => other,
+        };
+        let state = r.state.replace('_', " ");
+        let failed = (!r.failed.is_empty()).then(|| format!(" Failed: {}.", r.failed.join(", ")));
+        view! {
+            <p class="fleet-run" data-state=r.state.clone() data-run=r.id.to_string()>
+                {format!(
+                    "{what} (run {}, started by {} at {}): {state}, {} of {} clusters done.",
+                    r.id, r.started_by, r.started_at, r.done, r.total
+                )}
+                {failed}
+            </p>
+        }
+    });
+    Some(
+        view! {
+            <section class="fleet">
+                {button}
+                {progress}
+            </section>
+        }
+        .into_any(),
+    )
 }
 
 fn create_form(plans: Vec<PlanSummary>, ctx: Ctx) -> AnyView {

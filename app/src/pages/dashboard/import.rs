@@ -13,7 +13,43 @@ pub enum ImportStatus {
     /// Sent; the server is checking the tile.
     Checking,
     Done(String),
+    /// Done, with warnings the answer carried: what Ops Manager tolerates in the metadata (lint
+    /// warnings), then properties and jobs its releases' job specs do not declare. They inform;
+    /// the import happened.
+    Warned(String, AnswerWarnings),
     Failed(String),
+}
+
+/// The warnings of a successful import's answer; none for answers without them (stemcells).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AnswerWarnings {
+    /// `product.lint_warnings`.
+    pub lint: Vec<String>,
+    /// `product.job_spec_warnings`.
+    pub job_spec: Vec<String>,
+}
+
+impl AnswerWarnings {
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn of(body: &str) -> AnswerWarnings {
+        let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
+        let list = |pointer: &str| -> Vec<String> {
+            parsed
+                .as_ref()
+                .and_then(|v| v.pointer(pointer))
+                .and_then(|w| w.as_array())
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|w| w.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        AnswerWarnings {
+            lint: list("/product/lint_warnings"),
+            job_spec: list("/product/job_spec_warnings"),
+        }
+    }
 }
 
 /// `status` belongs to the page, not to this component: the dashboard redraws its product
@@ -54,6 +90,19 @@ pub fn ImportProduct(
                 }.into_any()),
                 ImportStatus::Checking => Some(view! { <p class="notice">"Checking the tile…"</p> }.into_any()),
                 ImportStatus::Done(text) => Some(view! { <p class="notice ok" role="status">{text}</p> }.into_any()),
+                ImportStatus::Warned(text, warnings) => Some(view! {
+                    <div class="notice warning import-warnings" role="status">
+                        <p>{text}</p>
+                        {(!warnings.lint.is_empty()).then(|| view! {
+                            <p>"Its metadata has what Ops Manager tolerates; Tileworks reads it as Ops Manager does:"</p>
+                            <ul>{warnings.lint.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
+                        })}
+                        {(!warnings.job_spec.is_empty()).then(|| view! {
+                            <p>"Its releases' job specs do not declare these, or could not be read (BOSH ignores undeclared properties; none of this blocks Apply Changes):"</p>
+                            <ul>{warnings.job_spec.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
+                        })}
+                    </div>
+                }.into_any()),
                 ImportStatus::Failed(text) => Some(view! { <pre class="notice error" role="alert">{text}</pre> }.into_any()),
             }}
         </section>
@@ -63,7 +112,7 @@ pub fn ImportProduct(
 /// Streaming uploads to the API with progress, shared with the Stemcell Library page.
 #[cfg(feature = "hydrate")]
 pub(crate) mod upload {
-    use super::ImportStatus;
+    use super::{AnswerWarnings, ImportStatus};
     use leptos::prelude::*;
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
@@ -136,7 +185,14 @@ pub(crate) mod upload {
                 let code = done_xhr.status().unwrap_or(0);
                 let body = done_xhr.response_text().ok().flatten().unwrap_or_default();
                 if (200..300).contains(&code) {
-                    status.set(ImportStatus::Done(done.into()));
+                    let warnings = AnswerWarnings::of(&body);
+                    status.set(
+                        if warnings.lint.is_empty() && warnings.job_spec.is_empty() {
+                            ImportStatus::Done(done.into())
+                        } else {
+                            ImportStatus::Warned(done.into(), warnings)
+                        },
+                    );
                     on_imported.run(());
                 } else {
                     status.set(ImportStatus::Failed(describe_failure(code, &body)));

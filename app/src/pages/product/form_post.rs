@@ -19,6 +19,10 @@ use tiles::metadata::PropertyType;
 /// Hidden fields of the settings form.
 pub const FORM_FIELD: &str = "_form";
 pub const VERSION_FIELD: &str = "_config_version";
+/// What the page loaded for the form's fields (JSON, credentials masked as the page had them):
+/// a posted field counts as changed when it differs from this, not from what is stored now, so
+/// a save that another operator's overtook does not carry their values back unnoticed.
+pub const LOADED_FIELD: &str = "_loaded";
 
 /// A refused post, shown again by the page: what the operator sent, on top of the stored
 /// values, with the findings and the message.
@@ -31,6 +35,10 @@ pub struct PostedForm {
     pub message: String,
     /// The configuration version to save against next (the current one after a stale refusal).
     pub config_version: Option<i64>,
+    /// After a stale refusal: what the other operator changed, listed by the page's conflict
+    /// panel as after a refused save in the browser.
+    #[serde(default)]
+    pub changes: Vec<crate::backend::FieldChange>,
 }
 
 /// The posted values of `inputs` that differ from `stored`.

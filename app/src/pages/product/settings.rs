@@ -20,7 +20,7 @@ use crate::components::conflict::ConflictPanel;
 use crate::components::header::Header;
 use crate::components::messages::server_message;
 use crate::components::widgets::Field;
-use crate::pages::product::form_post::{PostedForm, FORM_FIELD, VERSION_FIELD};
+use crate::pages::product::form_post::{PostedForm, FORM_FIELD, LOADED_FIELD, VERSION_FIELD};
 use crate::pages::product::form_state::{is_redacted, Catalog, FormState};
 use crate::pages::product::placement::{PlacementSection, Section};
 use crate::session::get_current_user;
@@ -107,6 +107,10 @@ fn SettingsBody(
         provide_context(permissions);
     }
     let may_configure = crate::session::may_configure();
+    // The widgets show each field's notes under it (`components::widgets::FieldNotes`).
+    provide_context(crate::components::widgets::FieldNotes::new(
+        settings.notes.clone(),
+    ));
     // Cut for the form the server chose (`settings.form`), which is the one to show: the
     // other forms of the template carry only their names and labels.
     let template = settings.template.clone();
@@ -161,10 +165,16 @@ fn SettingsBody(
     // Where the form posts without the wasm (http/settings_form.rs).
     let action = format!("/products/{}/settings?form={}", settings.guid, current.name);
     let loaded_json = serde_json::to_string(&loaded).unwrap_or_else(|_| "{}".into());
+    let loaded_field = loaded_json.clone();
     let labels = StoredValue::new(form_references.into_iter().collect::<BTreeMap<_, _>>());
     // A refused stale save's changes still to be decided (use theirs / keep mine), with the
     // version they were read at.
     let conflict = RwSignal::new(None::<(i64, Vec<FieldChange>)>);
+    // A stale plain post (no wasm) lists the other operator's changes in the same panel.
+    if let Some(posted) = posted.as_ref().filter(|p| !p.changes.is_empty()) {
+        let version = posted.config_version.unwrap_or(settings.config_version);
+        conflict.set(Some((version, posted.changes.clone())));
+    }
     let template = StoredValue::new(template);
     let vm_types = StoredValue::new(settings.vm_types.clone());
     let form_name = current.name.clone();
@@ -347,6 +357,22 @@ fn SettingsBody(
         <main class="page settings">
             <p class="breadcrumb"><a href="/">"Installation Dashboard"</a> " › " {settings.label.clone()}</p>
             <h1>{settings.label.clone()} <span class="version">{settings.product_version.clone()}</span></h1>
+            {(!settings.job_spec_warnings.is_empty()).then(|| view! {
+                <ul class="product-job-spec-warnings" role="note">
+                    <li class="warning-title">
+                        "Its releases' job specs do not declare these (BOSH ignores such properties; they do not block Apply Changes):"
+                    </li>
+                    {settings.job_spec_warnings.iter().cloned().map(|w| view! { <li>{w}</li> }).collect_view()}
+                </ul>
+            })}
+            {(!settings.lint_warnings.is_empty()).then(|| view! {
+                <ul class="product-lint-warnings" role="note">
+                    <li class="warning-title">
+                        "The tile's metadata has what Ops Manager tolerates; Tileworks reads it as Ops Manager does (a default naming no option leaves the property unset, an input naming no option is left out of the form):"
+                    </li>
+                    {settings.lint_warnings.iter().cloned().map(|w| view! { <li>{w}</li> }).collect_view()}
+                </ul>
+            })}
             <div class="settings-layout">
                 <nav class="settings-nav" aria-label="Settings">
                     <ul>{placement_nav} {nav} {section_nav}
@@ -364,6 +390,7 @@ fn SettingsBody(
                     save.dispatch(state.changed_values());
                 }>
                     <input type="hidden" name=FORM_FIELD value=form_name.clone()/>
+                    <input type="hidden" name=LOADED_FIELD value=loaded_field/>
                     <input type="hidden" name=VERSION_FIELD value=config_version.get_untracked().to_string()
                         prop:value=move || config_version.get().to_string()/>
                     <h2>{current.label.clone()}</h2>

@@ -36,7 +36,9 @@ fn query(raw: Option<String>) -> Result<audit::Query> {
 
 async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<audit::Page>> {
     let query = query(raw)?;
-    Ok(Json(audit::page(&state.store, &query).await?))
+    Ok(Json(
+        audit::page(&state.store, &query, state.audit_retention_days).await?,
+    ))
 }
 
 async fn export(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response> {

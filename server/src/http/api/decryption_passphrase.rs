@@ -2,10 +2,13 @@
 //! administrators change the decryption passphrase (Ops Manager's Settings → Change Decryption
 //! Passphrase). Only the sealed data key changes (`crate::passphrase::change`); the running
 //! server is unaffected and the next start needs the new passphrase. A wrong current passphrase
-//! is `403`, a missing field or a short new one `422` naming the field.
+//! is `403` (counted as a wrong unlock is, `429` after too many: `http::unlock::change_passphrase`),
+//! a missing field or a short new one `422` naming the field.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::routing::put;
 use axum::{Extension, Json, Router};
@@ -29,6 +32,7 @@ pub struct ChangePassphrase {
 async fn change(
     State(state): State<AppState>,
     Extension(caller): Extension<CurrentUser>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     body: std::result::Result<Json<ChangePassphrase>, JsonRejection>,
 ) -> Result<StatusCode> {
     let Json(body) = body.map_err(|e| {
@@ -43,7 +47,7 @@ async fn change(
     let new = body
         .new_passphrase
         .ok_or_else(|| Error::invalid("new_passphrase", "is required"))?;
-    crate::passphrase::change(&state.store, &current, &new).await?;
+    crate::http::unlock::change_passphrase(&state.store, client.ip(), &current, &new).await?;
     tracing::info!(target: "audit", user = %caller.username, "changed the decryption passphrase");
     Ok(StatusCode::NO_CONTENT)
 }

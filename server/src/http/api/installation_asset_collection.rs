@@ -3,8 +3,8 @@
 //!
 //! - `GET /api/v0/installation_asset_collection` (administrators; recorded as a reveal): the
 //!   export as `application/zip` with its `Content-Length` (om compares the bytes it wrote with
-//!   it), streamed from a temporary file that is already removed; `409` when the store is
-//!   PostgreSQL (`pg_dump` instead);
+//!   it), streamed from a temporary file that is already removed; on PostgreSQL too (the
+//!   archive carries its tables copied into a SQLite database, `store/snapshot.rs`);
 //! - `POST /api/v0/installation_asset_collection`, unauthenticated as om sends it, multipart
 //!   `installation[file]` then `passphrase` (`commands/import_installation.go`), on a fresh
 //!   instance only: `200 {}` once installed (the services then start, and
@@ -12,11 +12,12 @@
 //!   naming `passphrase` or `installation[file]`; `409` once set up or on a PostgreSQL store,
 //!   before the body is read.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, State};
+use axum::extract::{ConnectInfo, Multipart, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -38,14 +39,6 @@ pub async fn export(
     State(state): State<AppState>,
     Extension(caller): Extension<CurrentUser>,
 ) -> Result<Response> {
-    if state.store.backend() != crate::store::Backend::Sqlite {
-        // Refused, not a server failure: the snapshot is SQLite's (`store/snapshot.rs`).
-        return Err(Error::Refused(
-            "this Tileworks keeps its database in PostgreSQL (--database-url): export it with \
-             pg_dump and copy the data dir; the installation export carries a SQLite database"
-                .into(),
-        ));
-    }
     let made = state.exporter.export(&state.store).await?;
     tracing::info!(target: "audit", principal = %caller.username, bytes = made.len, "exported the installation");
     let file = tokio::fs::File::from_std(made.file);
@@ -71,16 +64,17 @@ pub async fn export(
 /// `POST /api/v0/installation_asset_collection`.
 pub async fn import(
     State(lock): State<Arc<Lock>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     multipart: std::result::Result<Multipart, MultipartRejection>,
 ) -> Response {
     // Refused before a byte of a possibly huge body is read.
     if lock.phase() != Phase::Fresh {
         return crate::setup::already_set_up().into_response();
     }
-    if lock.store().backend() != crate::store::Backend::Sqlite {
-        return crate::installation_archive::postgres_refusal().into_response();
+    if let Err(err) = lock.import_allowed(client).await {
+        return err.into_response();
     }
-    match receive_and_import(&lock, multipart).await {
+    match receive_and_import(&lock, multipart, client).await {
         Ok(()) => Json(json!({})).into_response(),
         Err(err) => {
             if matches!(
@@ -99,6 +93,7 @@ pub async fn import(
 async fn receive_and_import(
     lock: &Lock,
     multipart: std::result::Result<Multipart, MultipartRejection>,
+    client: SocketAddr,
 ) -> Result<()> {
     let mut multipart = multipart.map_err(|e| {
         Error::invalid(
@@ -150,5 +145,5 @@ async fn receive_and_import(
         )
     })?;
     // The spool (and its file) goes when this returns, installed or refused.
-    lock.import(upload.path(), &passphrase).await
+    lock.import(upload.path(), &passphrase, client).await
 }

@@ -98,15 +98,21 @@ pub async fn events(
         // Running on another replica: its live channel is in that process.
         return Ok(Sse::new(polled_events(state, id).boxed()).keep_alive(KeepAlive::default()));
     }
-    let (lines, live) = match live {
-        Some((lines, rx)) if view.status == "running" => (lines, Some(rx)),
-        _ => (state.store.installations().log_lines(id, 0).await?, None),
+    let (lines, steps, live) = match live {
+        Some(sub) if view.status == "running" => (sub.lines, sub.steps, Some(sub.events)),
+        _ => (
+            state.store.installations().log_lines(id, 0).await?,
+            Vec::new(),
+            None,
+        ),
     };
     let last = lines.last().map(|(seq, _)| *seq).unwrap_or(0);
     let mut first: Vec<InstallEvent> = lines
         .into_iter()
         .map(|(seq, line)| InstallEvent::Log { seq, line })
         .collect();
+    // The steps so far, so a page that joins mid-run marks the running step.
+    first.extend(steps);
     for p in &view.products {
         first.push(InstallEvent::Progress {
             product: p.guid.clone(),

@@ -1,0 +1,928 @@
+//! The install-time verifiers that reach the network, through the real server against real
+//! peers the test starts on loopback: an HTTP server, an SMTP server, an LDAP server, a TLS
+//! listener standing in for a vCenter, and Debian's chronyd as an NTP server.
+//!
+//! Ops Manager's verifiers a tile names (`Verifiers::WildcardDomainVerifier`,
+//! `HttpSuccessVerifier`, `SsoUrlVerifier`, `SmtpAuthenticationVerifier`, `LDAPBindVerifier`,
+//! `VsphereConfigurationVerifier`) each pass against a peer that answers and fail, naming the
+//! form and field, against one that does not (or refuses the credentials); an ignorable one
+//! only warns; `run_on: major_or_minor_upgrades` skips a patch upgrade and says so in the
+//! log; om's `disable-product-verifiers` shape switches one off. The Director's
+//! `IaasConfigurationVerifier`, `NetworksPingableVerifier` and `NtpVerifier` do the same on
+//! vSphere, and pass on the embedded IaaS with a note. Credentials never appear in what the API answers.
+
+mod common;
+mod support;
+
+use std::net::SocketAddr;
+
+use axum::routing::get;
+use base64::Engine;
+use common::*;
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::external_director::ExternalDirector;
+use support::*;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+const SMTP_USER: &str = "mailer";
+const SMTP_PASSWORD: &str = "smtp-Secret-0451";
+const LDAP_DN: &str = "cn=admin,dc=example,dc=org";
+const LDAP_PASSWORD: &str = "ldap-Secret-0452";
+
+/// A job-less tile naming Ops Manager's network verifiers, each reading its own properties.
+fn tile(version: &str) -> Vec<u8> {
+    let metadata = format!(
+        r#"name: reachy
+product_version: {version}
+metadata_version: '2.1'
+label: Reachy
+rank: 1
+minimum_version_for_upgrade: 1.0.0
+stemcell_criteria: {{os: ubuntu-xenial, version: '97.17'}}
+releases: []
+install_time_verifiers:
+- name: Verifiers::WildcardDomainVerifier
+  properties:
+    domain: .properties.apps_domain
+- name: Verifiers::HttpSuccessVerifier
+  properties:
+    host: .properties.health_host
+    port: .properties.health_port
+    path: .properties.health_path
+    scheme: http
+    must_match_regex: '/status: green/'
+- name: Verifiers::SsoUrlVerifier
+  ignorable: true
+  properties:
+    url: .properties.sso_url
+- name: Verifiers::SmtpAuthenticationVerifier
+  properties:
+    credentials: .properties.smtp_credentials
+    address: .properties.smtp_address
+    port: .properties.smtp_port
+    helo_domain: tileworks.test
+    authentication: plain
+    enable_starttls_auto: true
+- name: Verifiers::LDAPBindVerifier
+  run_on: major_or_minor_upgrades
+  properties:
+    url: .properties.ldap_url
+    credentials: .properties.ldap_credentials
+- name: Verifiers::VsphereConfigurationVerifier
+  properties:
+    vcenter_hosturl: .properties.vcenter_host
+    vcenter_credentials: .properties.vcenter_credentials
+    datacenter: dc1
+    datastore_pattern: '^ds'
+property_blueprints:
+- {{name: apps_domain, type: wildcard_domain, configurable: true, optional: true}}
+- {{name: health_host, type: network_address, configurable: true, optional: true}}
+- {{name: health_port, type: port, configurable: true, optional: true}}
+- {{name: health_path, type: string, configurable: true, default: /health}}
+- {{name: sso_url, type: http_url, configurable: true, optional: true}}
+- {{name: smtp_address, type: network_address, configurable: true, optional: true}}
+- {{name: smtp_port, type: port, configurable: true, optional: true}}
+- {{name: smtp_credentials, type: simple_credentials, configurable: true, optional: true}}
+- {{name: ldap_url, type: ldap_url, configurable: true, optional: true}}
+- {{name: ldap_credentials, type: simple_credentials, configurable: true, optional: true}}
+- {{name: vcenter_host, type: string, configurable: true, optional: true}}
+- {{name: vcenter_credentials, type: simple_credentials, configurable: true, optional: true}}
+form_types:
+- name: integrations
+  label: Integrations
+  property_inputs:
+  - {{reference: .properties.apps_domain, label: Apps domain}}
+  - {{reference: .properties.health_host, label: Health check host}}
+  - {{reference: .properties.health_port, label: Health check port}}
+  - {{reference: .properties.health_path, label: Health check path}}
+  - {{reference: .properties.sso_url, label: SSO URL}}
+  - {{reference: .properties.smtp_address, label: SMTP address}}
+  - {{reference: .properties.smtp_port, label: SMTP port}}
+  - {{reference: .properties.smtp_credentials, label: SMTP credentials}}
+  - {{reference: .properties.ldap_url, label: LDAP URL}}
+  - {{reference: .properties.ldap_credentials, label: LDAP credentials}}
+  - {{reference: .properties.vcenter_host, label: vCenter host}}
+  - {{reference: .properties.vcenter_credentials, label: vCenter credentials}}
+job_types: []
+post_deploy_errands: []
+"#
+    );
+    pivotal(&[("metadata/reachy.yml", metadata.as_bytes(), true)])
+}
+
+/// A server on the embedded Director, configured as om does it, with the tile staged at 1.0.0.
+async fn staged() -> (TestServer, String) {
+    let server = TestServer::start_with(&["--director-vm-create-ms", "0"], Some(ADMIN_PASSWORD));
+    let guid = {
+        let api = Api::login(&server).await;
+        configure_director(&api).await;
+        import_and_stage(&api, "1.0.0").await
+    };
+    (server, guid)
+}
+
+async fn import_and_stage(api: &Api<'_>, version: &str) -> String {
+    let r = api
+        .upload(&format!("reachy-{version}.pivotal"), tile(version))
+        .await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    let staged = api
+        .ok(
+            Method::POST,
+            "/api/v0/staged/products",
+            Some(json!({"name": "reachy", "product_version": version})),
+        )
+        .await;
+    let guid = staged["guid"].as_str().unwrap().to_owned();
+    api.set_networks_and_azs(
+        &guid,
+        json!({"network": {"name": "infra"}, "singleton_availability_zone": {"name": "az1"},
+               "other_availability_zones": [{"name": "az1"}]}),
+    )
+    .await
+    .expect(200);
+    guid
+}
+
+/// Imports `version` and upgrades the staged product to it, as om `stage-product` does.
+async fn upgrade(api: &Api<'_>, guid: &str, version: &str) {
+    let r = api
+        .upload(&format!("reachy-{version}.pivotal"), tile(version))
+        .await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    api.put(
+        &format!("/api/v0/staged/products/{guid}"),
+        json!({"to_version": version}),
+    )
+    .await
+    .expect(200);
+}
+
+/// An HTTP peer: `/health` answers 200 "status: green", `/sick` 200 "status: red", `/sso`
+/// 200, anything else 404.
+async fn http_peer() -> SocketAddr {
+    let app = axum::Router::new()
+        .route("/health", get(|| async { "status: green" }))
+        .route("/sick", get(|| async { "status: red" }))
+        .route("/sso", get(|| async { "sign in" }));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+/// A loopback listener running `session` on each connection it accepts.
+async fn peer<F, Fut>(session: F) -> SocketAddr
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(session(stream));
+        }
+    });
+    addr
+}
+
+/// An SMTP peer offering AUTH PLAIN that accepts only [`SMTP_USER`]/[`SMTP_PASSWORD`].
+async fn smtp_peer() -> SocketAddr {
+    peer(|stream| async move {
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read).lines();
+        write.write_all(b"220 peer ESMTP\r\n").await.unwrap();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let expected = base64::engine::general_purpose::STANDARD
+                .encode(format!("\0{SMTP_USER}\0{SMTP_PASSWORD}"));
+            let answer: &[u8] = if line.starts_with("EHLO ") {
+                b"250-peer\r\n250 AUTH PLAIN LOGIN\r\n"
+            } else if let Some(token) = line.strip_prefix("AUTH PLAIN ") {
+                if token == expected {
+                    b"235 2.7.0 accepted\r\n"
+                } else {
+                    b"535 5.7.8 bad credentials\r\n"
+                }
+            } else if line == "QUIT" {
+                write.write_all(b"221 bye\r\n").await.unwrap();
+                return;
+            } else {
+                b"502 what\r\n"
+            };
+            write.write_all(answer).await.unwrap();
+        }
+    })
+    .await
+}
+
+/// An LDAP peer answering one simple bind: success for [`LDAP_DN`]/[`LDAP_PASSWORD`], else
+/// invalidCredentials (49).
+async fn ldap_peer() -> SocketAddr {
+    peer(|mut stream| async move {
+        let mut head = [0u8; 2];
+        stream.read_exact(&mut head).await.unwrap();
+        assert_eq!(head[0], 0x30, "an LDAPMessage");
+        let mut body = vec![0u8; usize::from(head[1])];
+        stream.read_exact(&mut body).await.unwrap();
+        let ends_with_credentials = {
+            let mut want = vec![0x04, LDAP_DN.len() as u8];
+            want.extend(LDAP_DN.as_bytes());
+            want.extend([0x80, LDAP_PASSWORD.len() as u8]);
+            want.extend(LDAP_PASSWORD.as_bytes());
+            body.ends_with(&want)
+        };
+        let code = if ends_with_credentials { 0 } else { 49 };
+        stream
+            .write_all(&[
+                0x30, 0x0c, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0a, 0x01, code, 0x04, 0x00, 0x04, 0x00,
+            ])
+            .await
+            .unwrap();
+    })
+    .await
+}
+
+/// A TLS listener (a vCenter's HTTPS, self-signed) answering every GET.
+async fn tls_peer() -> SocketAddr {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+        cert.cert.pem().into_bytes(),
+        cert.key_pair.serialize_pem().into_bytes(),
+    )
+    .await
+    .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route("/", get(|| async { "vSphere" }));
+    tokio::spawn(async move {
+        axum_server::from_tcp_rustls(listener, config)
+            .serve(app.into_make_service())
+            .await
+            .unwrap()
+    });
+    addr
+}
+
+/// A real NTP server on a loopback UDP port: Debian's chronyd (unpacked into
+/// `target/tools/chrony` by `scripts/install-tools.sh --for-tests`, or
+/// `TILEWORKS_TEST_CHRONYD`), serving its local clock at stratum 8 without touching the
+/// system's, answering once it serves. Killed when dropped.
+struct NtpServer {
+    port: u16,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for NtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn ntp_server() -> NtpServer {
+    let binary = std::env::var("TILEWORKS_TEST_CHRONYD").map_or_else(
+        |_| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/tools/chrony/usr/sbin/chronyd")
+        },
+        std::path::PathBuf::from,
+    );
+    assert!(
+        binary.is_file(),
+        "no chronyd at {}: run scripts/install-tools.sh --for-tests (it unpacks Debian's chrony \
+         into target/tools/chrony), or set TILEWORKS_TEST_CHRONYD",
+        binary.display()
+    );
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("chrony.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "port {port}\nbindaddress 127.0.0.1\ncmdport 0\nlocal stratum 8\nallow 127.0.0.1\n\
+             driftfile {d}/drift\npidfile {d}/chronyd.pid\n",
+            d = dir.path().display()
+        ),
+    )
+    .unwrap();
+    let mut command = std::process::Command::new(&binary);
+    // -x: never adjust the system clock; -d: stay in the foreground; as root, stay root (the
+    // unpacked package has no `_chrony` user to drop to).
+    command.args(["-x", "-d", "-f"]).arg(&config);
+    if running_as_root() {
+        command.args(["-u", "root"]);
+    }
+    let child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
+    let server = NtpServer {
+        port,
+        child,
+        _dir: dir,
+    };
+    // Serving once it answers a client request.
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let mut request = [0u8; 48];
+    request[0] = 0x23;
+    for _ in 0..100 {
+        socket.send_to(&request, ("127.0.0.1", port)).await.unwrap();
+        let mut answer = [0u8; 64];
+        let got = tokio::time::timeout(
+            std::time::Duration::from_millis(100),
+            socket.recv_from(&mut answer),
+        )
+        .await;
+        if matches!(got, Ok(Ok((48, _)))) && answer[1] != 0 {
+            return server;
+        }
+    }
+    panic!("chronyd did not serve the time on 127.0.0.1:{port} within 10 seconds");
+}
+
+fn running_as_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+/// A loopback UDP port nothing listens on (bound, then let go).
+fn closed_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A loopback port nothing listens on (bound, then let go).
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A pre-deploy check's verifiers: `(type, ignorable, errors)`.
+async fn check_verifiers(api: &Api<'_>, path: &str) -> Vec<(String, bool, Vec<String>)> {
+    let check = api.get(path).await.expect(200);
+    check["pre_deploy_check"]["verifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["type"].as_str().unwrap().to_owned(),
+                v["ignorable"].as_bool().unwrap(),
+                serde_json::from_value(v["errors"].clone()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn findings(api: &Api<'_>, guid: &str) -> Vec<(String, bool, Vec<String>)> {
+    check_verifiers(
+        api,
+        &format!("/api/v0/staged/products/{guid}/pre_deploy_check"),
+    )
+    .await
+}
+
+fn only(found: &[(String, bool, Vec<String>)], kind: &str) -> Vec<String> {
+    found
+        .iter()
+        .filter(|(k, _, _)| k == kind)
+        .flat_map(|(_, _, e)| e.clone())
+        .collect()
+}
+
+async fn set(api: &Api<'_>, guid: &str, properties: Value) {
+    api.set_properties(guid, properties).await.expect(200);
+}
+
+#[tokio::test]
+async fn each_tile_verifier_passes_against_a_live_peer_and_fails_naming_its_field() {
+    let (server, guid) = staged().await;
+    let api = Api::login(&server).await;
+
+    // om's GET lists them under their bare type names.
+    let listed = api
+        .get(&format!(
+            "/api/v0/staged/products/{guid}/verifiers/install_time"
+        ))
+        .await
+        .expect(200);
+    let kinds: Vec<&str> = listed["verifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "WildcardDomainVerifier",
+            "HttpSuccessVerifier",
+            "SsoUrlVerifier",
+            "SmtpAuthenticationVerifier",
+            "LDAPBindVerifier",
+            "VsphereConfigurationVerifier"
+        ]
+    );
+
+    // Nothing configured: an optional feature left blank has nothing to verify.
+    assert_eq!(findings(&api, &guid).await, vec![]);
+
+    // Every peer answers: nothing found.
+    let http = http_peer().await;
+    let smtp = smtp_peer().await;
+    let ldap = ldap_peer().await;
+    let vcenter = tls_peer().await;
+    set(
+        &api,
+        &guid,
+        json!({
+            ".properties.apps_domain": {"value": "apps.localhost"},
+            ".properties.health_host": {"value": "127.0.0.1"},
+            ".properties.health_port": {"value": http.port()},
+            ".properties.sso_url": {"value": format!("http://{http}/sso")},
+            ".properties.smtp_address": {"value": "127.0.0.1"},
+            ".properties.smtp_port": {"value": smtp.port()},
+            ".properties.smtp_credentials": {"value": {"identity": SMTP_USER, "password": SMTP_PASSWORD}},
+            ".properties.ldap_url": {"value": format!("ldap://{ldap}")},
+            ".properties.ldap_credentials": {"value": {"identity": LDAP_DN, "password": LDAP_PASSWORD}},
+            ".properties.vcenter_host": {"value": format!("https://{vcenter}/sdk")},
+            ".properties.vcenter_credentials": {"value": {"identity": "admin", "password": "vc-pw"}},
+        }),
+    )
+    .await;
+    assert_eq!(findings(&api, &guid).await, vec![]);
+
+    // Each one failing.
+    let gone = closed_port();
+    set(
+        &api,
+        &guid,
+        json!({
+            ".properties.apps_domain": {"value": "apps.example.invalid"},
+            ".properties.health_port": {"value": gone},
+            ".properties.sso_url": {"value": format!("http://{http}/nowhere")},
+            ".properties.smtp_credentials": {"value": {"identity": SMTP_USER, "password": "wrong-password-77"}},
+            ".properties.ldap_credentials": {"value": {"identity": LDAP_DN, "password": "wrong-password-78"}},
+            ".properties.vcenter_host": {"value": format!("https://127.0.0.1:{gone}/sdk")},
+        }),
+    )
+    .await;
+    let found = findings(&api, &guid).await;
+    let has = |kind: &str, starts: &str, contains: &str| {
+        let messages = only(&found, kind);
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with(starts) && m.contains(contains)),
+            "{kind}: no '{starts}…{contains}' in {messages:#?}"
+        );
+    };
+    has(
+        "WildcardDomainVerifier",
+        "Integrations › Apps domain (.properties.apps_domain): ",
+        "no name under *.apps.example.invalid resolves",
+    );
+    has(
+        "HttpSuccessVerifier",
+        "Integrations › Health check host (.properties.health_host): ",
+        &format!("GET http://127.0.0.1:{gone}/health did not succeed"),
+    );
+    has(
+        "SsoUrlVerifier",
+        "Integrations › SSO URL (.properties.sso_url): ",
+        "answered 404",
+    );
+    has(
+        "SmtpAuthenticationVerifier",
+        "Integrations › SMTP credentials (.properties.smtp_credentials): ",
+        "the SMTP server refused them: AUTH PLAIN answered 535",
+    );
+    has(
+        "LDAPBindVerifier",
+        "Integrations › LDAP credentials (.properties.ldap_credentials): ",
+        "refused the bind: ",
+    );
+    has(
+        "VsphereConfigurationVerifier",
+        "Integrations › vCenter host (.properties.vcenter_host): ",
+        &format!("the vCenter at 127.0.0.1:{gone} cannot be reached"),
+    );
+    // The body must match the tile's pattern, not only answer 200.
+    set(
+        &api,
+        &guid,
+        json!({".properties.health_port": {"value": http.port()},
+               ".properties.health_path": {"value": "/sick"}}),
+    )
+    .await;
+    let sick = only(&findings(&api, &guid).await, "HttpSuccessVerifier");
+    assert!(
+        sick.len() == 1 && sick[0].contains("its body does not match /status: green/"),
+        "{sick:?}"
+    );
+    let text = found
+        .iter()
+        .flat_map(|(_, _, e)| e.iter())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
+    for secret in [
+        "wrong-password-77",
+        "wrong-password-78",
+        SMTP_PASSWORD,
+        "vc-pw",
+    ] {
+        assert!(!text.contains(secret), "a credential in a finding: {text}");
+    }
+    // Only the SSO URL one is ignorable, as the tile says.
+    let ignorable: Vec<&str> = found
+        .iter()
+        .filter(|(_, i, _)| *i)
+        .map(|(k, _, _)| k.as_str())
+        .collect();
+    assert_eq!(ignorable, ["SsoUrlVerifier"]);
+}
+
+#[tokio::test]
+async fn an_ignorable_finding_only_warns_and_a_blocking_one_refuses_until_disabled() {
+    let (server, guid) = staged().await;
+    let api = Api::login(&server).await;
+    let http = http_peer().await;
+    set(
+        &api,
+        &guid,
+        json!({
+            ".properties.health_host": {"value": "127.0.0.1"},
+            ".properties.health_port": {"value": http.port()},
+            ".properties.sso_url": {"value": format!("http://{http}/nowhere")},
+        }),
+    )
+    .await;
+    // Only the ignorable SSO URL verifier fails: Apply Changes is refused with a warning…
+    let found = findings(&api, &guid).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!((found[0].0.as_str(), found[0].1), ("SsoUrlVerifier", true));
+    let refused = api
+        .post("/api/v0/installations", json!({"deploy_products": "all"}))
+        .await
+        .expect(422);
+    assert!(
+        refused["errors"].get(guid.as_str()).is_none(),
+        "{refused:#}"
+    );
+    assert!(
+        refused["warnings"].to_string().contains("SSO URL"),
+        "{refused:#}"
+    );
+    // …which ignore_warnings lets through, and the log says what was ignored.
+    let done = api
+        .apply_to_end(json!({"deploy_products": "all", "ignore_warnings": true}))
+        .await;
+    done.expect("succeeded");
+    assert!(
+        done.log.contains("Warning ignored (ignore_warnings)")
+            && done.log.contains("(.properties.sso_url)"),
+        "{}",
+        done.log
+    );
+    // The Director's verifiers say why they reached nothing on the embedded stand-in.
+    assert!(
+        done.log
+            .contains("IaasConfigurationVerifier of p-bosh (p-bosh-")
+            && done
+                .log
+                .contains("Tileworks's Director stand-in simulates the IaaS: nothing was reached"),
+        "{}",
+        done.log
+    );
+
+    // A blocking one refuses Apply Changes under the product's GUID, whatever
+    // ignore_warnings says: the health check's port is closed.
+    api.put(
+        &format!("/api/v0/staged/products/{guid}/verifiers/install_time/SsoUrlVerifier"),
+        json!({"enabled": false}),
+    )
+    .await
+    .expect(200);
+    set(
+        &api,
+        &guid,
+        json!({".properties.health_port": {"value": closed_port()}}),
+    )
+    .await;
+    let refused = api
+        .post(
+            "/api/v0/installations",
+            json!({"deploy_products": "all", "ignore_warnings": true}),
+        )
+        .await
+        .expect(422);
+    let product = &refused["deployment_errors"]["products"][0];
+    assert_eq!(product["verifiers"][0]["type"], "HttpSuccessVerifier");
+    assert_eq!(product["verifiers"][0]["ignorable"], false);
+    assert!(refused["errors"][guid.as_str()]
+        .to_string()
+        .contains("Health check host"));
+
+    // om disable-product-verifiers --type Verifiers::HttpSuccessVerifier (the tile's
+    // spelling is accepted too): the apply goes through, and the log says it was skipped.
+    let switched = api
+        .put(
+            &format!(
+                "/api/v0/staged/products/{guid}/verifiers/install_time/Verifiers::HttpSuccessVerifier"
+            ),
+            json!({ "enabled": false }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        switched,
+        json!({"type": "HttpSuccessVerifier", "enabled": false})
+    );
+    let done = api.apply_to_end(json!({"deploy_products": "all"})).await;
+    done.expect("succeeded");
+    assert!(
+        done.log.contains(&format!(
+            "Install-time verifier HttpSuccessVerifier of reachy ({guid}) is disabled: skipped"
+        )),
+        "{}",
+        done.log
+    );
+}
+
+#[tokio::test]
+async fn run_on_major_or_minor_upgrades_skips_a_patch_upgrade() {
+    let (server, guid) = staged().await;
+    let api = Api::login(&server).await;
+    // The LDAP server refuses the bind: on a first deploy the verifier runs and blocks.
+    let ldap = ldap_peer().await;
+    set(
+        &api,
+        &guid,
+        json!({
+            ".properties.ldap_url": {"value": format!("ldap://{ldap}")},
+            ".properties.ldap_credentials": {"value": {"identity": LDAP_DN, "password": "not-it-99"}},
+        }),
+    )
+    .await;
+    assert_eq!(
+        only(&findings(&api, &guid).await, "LDAPBindVerifier").len(),
+        1
+    );
+    set(
+        &api,
+        &guid,
+        json!({".properties.ldap_credentials": {"value": {"identity": LDAP_DN, "password": LDAP_PASSWORD}}}),
+    )
+    .await;
+    api.apply_to_end(json!({"deploy_products": "all"}))
+        .await
+        .expect("succeeded");
+
+    // 1.0.0 → 1.0.1 is a patch: the refused bind is not even tried, and the log says why.
+    set(
+        &api,
+        &guid,
+        json!({".properties.ldap_credentials": {"value": {"identity": LDAP_DN, "password": "not-it-99"}}}),
+    )
+    .await;
+    upgrade(&api, &guid, "1.0.1").await;
+    assert!(only(&findings(&api, &guid).await, "LDAPBindVerifier").is_empty());
+    let done = api.apply_to_end(json!({"deploy_products": "all"})).await;
+    done.expect("succeeded");
+    assert!(
+        done.log.contains(&format!(
+            "Install-time verifier LDAPBindVerifier of reachy ({guid}): runs only on major or \
+             minor upgrades (run_on: major_or_minor_upgrades) and 1.0.0 → 1.0.1 is neither: skipped"
+        )),
+        "{}",
+        done.log
+    );
+
+    // 1.0.1 → 1.1.0 is a minor upgrade: it runs, and the refused bind blocks.
+    upgrade(&api, &guid, "1.1.0").await;
+    let messages = only(&findings(&api, &guid).await, "LDAPBindVerifier");
+    assert!(
+        messages[0].starts_with("Integrations › LDAP credentials (.properties.ldap_credentials): "),
+        "{messages:?}"
+    );
+    api.post("/api/v0/installations", json!({"deploy_products": "all"}))
+        .await
+        .expect(422);
+}
+
+/// The Director's networks for vSphere: `infra` on loopback (its gateway answers a ping),
+/// and `far` behind a gateway in IPv6's documentation prefix, which no route leads to. (Not
+/// TEST-NET-1: this machine's sandbox answers ICMP echoes for every IPv4 address.)
+async fn loopback_networks(api: &Api<'_>, icmp: bool) {
+    api.ok(
+        Method::PUT,
+        "/api/v0/staged/director/networks",
+        Some(json!({"icmp_checks_enabled": icmp, "networks": [
+            {"name": "infra", "subnets": [{
+                "iaas_identifier": "VM Network", "cidr": "127.0.0.0/24", "dns": "127.0.0.53",
+                "gateway": "127.0.0.1", "reserved_ip_ranges": "127.0.0.1-127.0.0.9",
+                "availability_zone_names": ["az1", "az2"]}]},
+            {"name": "far", "subnets": [{
+                "iaas_identifier": "Far", "cidr": "2001:db8::/64", "dns": "127.0.0.53",
+                "gateway": "2001:db8::1", "reserved_ip_ranges": "2001:db8::1-2001:db8::9",
+                "availability_zone_names": ["az1"]}]},
+        ]})),
+    )
+    .await;
+}
+
+async fn director_findings(api: &Api<'_>) -> Vec<(String, bool, Vec<String>)> {
+    check_verifiers(api, "/api/v0/staged/director/pre_deploy_check").await
+}
+
+#[tokio::test]
+async fn the_directors_iaas_and_gateways_are_reached_when_a_real_director_deploys() {
+    // The stand-in on its own, which Tileworks drives as a real Director: the IaaS it names
+    // is taken at its word.
+    // Presenting a real CPI's name: Tileworks treats the IaaS as real and reaches it.
+    let director = ExternalDirector::start_with_cpi(0, Some("vsphere_cpi"));
+    let server = TestServer::start_with(&director.serve_args(&[]), Some(ADMIN_PASSWORD));
+    let api = Api::login(&server).await;
+    configure_director(&api).await;
+    // The VMs' NTP server: a real one that answers.
+    let ntp = ntp_server().await;
+    let ntp_at = |server: String| json!({"director_configuration": {"ntp_servers_string": server}});
+    api.ok(
+        Method::PUT,
+        "/api/v0/staged/director/properties",
+        Some(ntp_at(format!("127.0.0.1:{}", ntp.port))),
+    )
+    .await;
+    let listed = api
+        .get("/api/v0/staged/director/verifiers/install_time")
+        .await
+        .expect(200);
+    let kinds: Vec<&str> = listed["verifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["type"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "IaasConfigurationVerifier",
+        "NetworksPingableVerifier",
+        "NtpVerifier",
+    ] {
+        assert!(kinds.contains(&kind), "{kinds:?}");
+    }
+
+    // om's vCenter (vcsa.example.com) does not resolve here: it blocks Apply Changes under
+    // the Director's GUID, whatever ignore_warnings says.
+    let found = director_findings(&api).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        (found[0].0.as_str(), found[0].1),
+        ("IaasConfigurationVerifier", false)
+    );
+    assert!(
+        found[0].2[0].starts_with(
+            "BOSH Director › IaaS Configuration › vCenter host (iaas_configuration.vcenter_host): \
+             the vCenter at vcsa.example.com:443 cannot be reached: "
+        ),
+        "{found:?}"
+    );
+    let director_guid = api
+        .get("/api/v0/staged/director/pre_deploy_check")
+        .await
+        .expect(200)["pre_deploy_check"]["identifier"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = api
+        .post(
+            "/api/v0/installations",
+            json!({"deploy_products": "all", "ignore_warnings": true}),
+        )
+        .await
+        .expect(422);
+    assert!(refused["errors"][director_guid.as_str()]
+        .to_string()
+        .contains("vCenter host"));
+
+    // A vCenter that answers over TLS (its certificate is the CPI's concern): it passes.
+    let vcenter = tls_peer().await;
+    let at_vcenter =
+        |port: u16| json!({"iaas_configuration": {"vcenter_host": format!("127.0.0.1:{port}")}});
+    api.ok(
+        Method::PUT,
+        "/api/v0/staged/director/properties",
+        Some(at_vcenter(vcenter.port())),
+    )
+    .await;
+    assert_eq!(director_findings(&api).await, vec![]);
+    // A port nothing listens on fails again; a URL where a host belongs is named without
+    // reaching anything.
+    api.ok(
+        Method::PUT,
+        "/api/v0/staged/director/properties",
+        Some(at_vcenter(closed_port())),
+    )
+    .await;
+    assert!(director_findings(&api).await[0].2[0].contains("cannot be reached"));
+    api.ok(
+        Method::PUT,
+        "/api/v0/staged/director/properties",
+        Some(json!({"iaas_configuration": {"vcenter_host": "https://vcsa.example.com/sdk"}})),
+    )
+    .await;
+    assert!(director_findings(&api).await[0].2[0].contains("is a URL"));
+    // om disable-director-verifiers --type IaasConfigurationVerifier.
+    api.put(
+        "/api/v0/staged/director/verifiers/install_time/IaasConfigurationVerifier",
+        json!({ "enabled": false }),
+    )
+    .await
+    .expect(200);
+    assert_eq!(director_findings(&api).await, vec![]);
+
+    // Gateways, pinged with ICMP checks on: the loopback one answers, the unrouted one does
+    // not, which only warns (NetworksPingableVerifier is ignorable in Ops Manager).
+    loopback_networks(&api, true).await;
+    let found = director_findings(&api).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let (kind, ignorable, errors) = &found[0];
+    assert_eq!(
+        (kind.as_str(), *ignorable),
+        ("NetworksPingableVerifier", true)
+    );
+    assert!(
+        errors[0].starts_with(
+            "BOSH Director › Create Networks › far › Gateway (networks[1].subnets[0].gateway): \
+             2001:db8::1 does not answer"
+        ),
+        "{errors:?}"
+    );
+    let refused = api
+        .post("/api/v0/installations", json!({"deploy_products": "all"}))
+        .await
+        .expect(422);
+    assert!(
+        refused["warnings"].to_string().contains("2001:db8::1")
+            && refused["errors"].as_object().unwrap().is_empty(),
+        "{refused:#}"
+    );
+    // ICMP checks off (Create Networks): gateways are not reached.
+    loopback_networks(&api, false).await;
+    assert_eq!(director_findings(&api).await, vec![]);
+
+    // An NTP server that does not answer (a port nothing listens on) only warns, naming the
+    // field; om disable-director-verifiers --type NtpVerifier switches it off.
+    api.ok(
+        Method::PUT,
+        "/api/v0/staged/director/properties",
+        Some(ntp_at(format!(
+            "127.0.0.1:{}, 127.0.0.1:{}",
+            ntp.port,
+            closed_udp_port()
+        ))),
+    )
+    .await;
+    let found = director_findings(&api).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let (kind, ignorable, errors) = &found[0];
+    assert_eq!((kind.as_str(), *ignorable), ("NtpVerifier", true));
+    assert_eq!(errors.len(), 1, "the answering server passes: {errors:?}");
+    assert!(
+        errors[0].starts_with(
+            "BOSH Director › Director Config › NTP servers \
+             (director_configuration.ntp_servers_string): the NTP server 127.0.0.1:"
+        ) && errors[0].contains("does not answer a time request"),
+        "{errors:?}"
+    );
+    drop(ntp);
+    api.put(
+        "/api/v0/staged/director/verifiers/install_time/NtpVerifier",
+        json!({ "enabled": false }),
+    )
+    .await
+    .expect(200);
+    assert_eq!(director_findings(&api).await, vec![]);
+
+    // The vCenter password never reaches an answer.
+    let body = api.get("/api/v0/staged/director/pre_deploy_check").await;
+    assert!(!body.body.to_string().contains(VCENTER_PASSWORD));
+}

@@ -1,0 +1,313 @@
+//! `tileworks tile bake` and `tileworks tile init` run as real processes.
+//!
+//! bake: the kiln-layout tile in tiles/tests/data/kiln-tile/ (with a release tarball written
+//! here by `server::release_tarball`) bakes to the metadata kiln bakes from it
+//! (tiles/tests/data/kiln-tile.expected.yml, compared as parsed YAML), packs into a `.pivotal`
+//! that lints, and its refusals name the file and the reference (exit 1).
+//! init: a new tile lints without findings, renders and packs.
+
+mod common;
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use sha1::{Digest, Sha1};
+
+fn tile(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    let mut command = Command::new(common::binary());
+    command.arg("tile");
+    for a in args {
+        command.arg(a);
+    }
+    command.output().expect("run tileworks")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited normally")
+}
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tiles/tests/data")
+}
+
+fn kiln_tile() -> PathBuf {
+    data().join("kiln-tile")
+}
+
+/// The sha1 the expected metadata names; replaced by the real tarball's.
+const EXPECTED_SHA1: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// Writes the kiln-demo 1.0.3 release into `dir/releases/` and returns its sha1.
+fn write_release(dir: &Path) -> String {
+    fs::create_dir_all(dir.join("releases")).unwrap();
+    let bytes = server::release_tarball::release_tgz(
+        "kiln-demo",
+        "1.0.3",
+        &[("web", &["greeting", "log_level", "secret", "version"])],
+    )
+    .unwrap();
+    fs::write(dir.join("releases/kiln-demo-1.0.3.tgz"), &bytes).unwrap();
+    hex::encode(Sha1::digest(&bytes))
+}
+
+fn expected_metadata(sha1: &str) -> Value {
+    let text = fs::read_to_string(data().join("kiln-tile.expected.yml")).unwrap();
+    tiles::yaml::load(&text.replace(EXPECTED_SHA1, sha1)).unwrap()
+}
+
+fn bake_kiln_tile(tmp: &Path, result: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    let tile_dir = kiln_tile();
+    let releases = tmp.join("releases");
+    let variables = tile_dir.join("variables/demo.yml");
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![
+        &"bake",
+        &tile_dir,
+        &"--variables-file",
+        &variables,
+        &"--releases-directory",
+        &releases,
+    ];
+    args.extend_from_slice(result);
+    tile(&args)
+}
+
+#[test]
+fn bake_writes_the_metadata_kiln_would_bake() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sha1 = write_release(tmp.path());
+    let out_file = tmp.path().join("metadata.yml");
+    let out = bake_kiln_tile(tmp.path(), &[&"--metadata-only", &out_file]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let baked = tiles::yaml::load(&fs::read_to_string(&out_file).unwrap()).unwrap();
+    assert_eq!(baked, expected_metadata(&sha1));
+
+    // `-` prints it; --version and --variable win over the version file and variables file.
+    let out = bake_kiln_tile(
+        tmp.path(),
+        &[
+            &"--metadata-only",
+            &"-",
+            &"--version",
+            &"9.9.9",
+            &"--variable",
+            &"default_greeting=hi there",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let baked = tiles::yaml::load(&stdout(&out)).unwrap();
+    assert_eq!(baked["product_version"], "9.9.9");
+    assert_eq!(baked["property_blueprints"][0]["default"], "hi there");
+}
+
+#[test]
+fn bake_packs_a_pivotal_that_lints() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sha1 = write_release(tmp.path());
+    let pivotal = tmp.path().join("kiln-demo.pivotal");
+    let out = bake_kiln_tile(tmp.path(), &[&"--output", &pivotal]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("packed"), "{}", stdout(&out));
+
+    let mut archive = zip::ZipArchive::new(fs::File::open(&pivotal).unwrap()).unwrap();
+    let mut names: Vec<String> = (0..archive.len())
+        .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())
+        .collect();
+    names.sort();
+    // kiln's layout of a .pivotal: the metadata as metadata/metadata.yml, migrations flat in
+    // migrations/v1/ (node_modules/ left out), the release tarballs.
+    assert_eq!(
+        names,
+        [
+            "metadata/metadata.yml",
+            "migrations/v1/201801010000_noop.js",
+            "releases/kiln-demo-1.0.3.tgz"
+        ]
+    );
+    let mut text = String::new();
+    archive
+        .by_name("metadata/metadata.yml")
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(tiles::yaml::load(&text).unwrap(), expected_metadata(&sha1));
+
+    let out = tile(&[&"lint", &pivotal]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+}
+
+/// A small kiln-layout tile in `tmp` with one form part, for the refusals.
+fn small_kiln_tile(tmp: &Path, base: &str, form: &str) -> PathBuf {
+    let dir = tmp.join("small");
+    fs::create_dir_all(dir.join("forms")).unwrap();
+    fs::write(dir.join("base.yml"), base).unwrap();
+    fs::write(dir.join("forms/settings.yml"), form).unwrap();
+    dir
+}
+
+#[test]
+fn bake_refusals_name_the_file_and_the_reference() {
+    let tmp = tempfile::tempdir().unwrap();
+
+    // An unknown part: the base file's line, the action, a near name; nothing written.
+    let dir = small_kiln_tile(
+        tmp.path(),
+        "name: small\nform_types:\n- $( form \"setings\" )\n",
+        "name: settings\nlabel: Settings\n",
+    );
+    let out_file = tmp.path().join("out.yml");
+    let out = tile(&[&"bake", &dir, &"--metadata-only", &out_file]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("base.yml line 3: `$( form \"setings\" )`: no form named `setings` in forms/; did you mean `settings`?"),
+        "{err}"
+    );
+    assert!(!out_file.exists());
+
+    // A variable not given, inside a part: the part's file.
+    fs::write(
+        dir.join("forms/settings.yml"),
+        "name: settings\nlabel: $( variable \"form_label\" )\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("base.yml"),
+        "name: small\nform_types:\n- $( form \"settings\" )\n",
+    )
+    .unwrap();
+    let out = tile(&[&"bake", &dir, &"--metadata-only", &out_file]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "forms/settings.yml: `$( variable \"form_label\" )`: no variable `form_label`"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // Given, it bakes.
+    let out = tile(&[
+        &"bake",
+        &dir,
+        &"--metadata-only",
+        &"-",
+        &"--variable",
+        &"form_label=Settings",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("label: Settings"), "{}", stdout(&out));
+
+    // Bad YAML in a part: its file.
+    fs::write(dir.join("forms/broken.yml"), "name: broken\n  label: [x\n").unwrap();
+    let out = tile(&[
+        &"bake",
+        &dir,
+        &"--metadata-only",
+        &"-",
+        &"--variable",
+        &"form_label=S",
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("forms/broken.yml: not readable YAML"),
+        "{}",
+        stderr(&out)
+    );
+    fs::remove_file(dir.join("forms/broken.yml")).unwrap();
+
+    // Two parts with one name.
+    fs::write(dir.join("forms/again.yml"), "name: settings\n").unwrap();
+    let out = tile(&[
+        &"bake",
+        &dir,
+        &"--metadata-only",
+        &"-",
+        &"--variable",
+        &"form_label=S",
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("two forms are named `settings`"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A folder without a base file cannot be read at all.
+    let empty = tmp.path().join("empty");
+    fs::create_dir_all(&empty).unwrap();
+    let out = tile(&[&"bake", &empty, &"--metadata-only", &"-"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("base.yml"), "{}", stderr(&out));
+}
+
+fn lint_counts(path: &Path) -> (i32, Value) {
+    let out = tile(&[&"lint", &path, &"--format", &"json"]);
+    let report: Value = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    (code(&out), report)
+}
+
+#[test]
+fn init_makes_a_tile_that_lints_renders_and_packs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("hello-tile");
+    let out = tile(&[&"init", &"hello-tile", &"--dir", &dir]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(dir.join("metadata/hello-tile.yml").is_file());
+    assert!(dir.join("releases/hello-tile-0.1.0.tgz").is_file());
+
+    // Lint: no errors and no warnings (the release's job spec declares what the manifest sets).
+    let (status, report) = lint_counts(&dir);
+    assert_eq!(status, 0, "{report:#}");
+    assert_eq!(report["errors"], 0, "{report:#}");
+    assert_eq!(report["warnings"], 0, "{report:#}");
+
+    // Render with the config init wrote, checking against the release's job spec.
+    let config = dir.join("config/product.yml");
+    let out = tile(&[
+        &"render",
+        &dir,
+        &"--config",
+        &config,
+        &"--check",
+        &"--strict",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let manifest = tiles::yaml::load(&stdout(&out)).unwrap();
+    let text = stdout(&out);
+    assert!(text.contains("Hello from hello-tile"), "{text}");
+    assert_eq!(
+        manifest["name"]
+            .as_str()
+            .map(|n| n.starts_with("hello-tile")),
+        Some(true),
+        "{text}"
+    );
+
+    // Pack, and the .pivotal lints.
+    let pivotal = tmp.path().join("hello-tile.pivotal");
+    let out = tile(&[&"pack", &dir, &"-o", &pivotal]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let (status, report) = lint_counts(&pivotal);
+    assert_eq!(status, 0, "{report:#}");
+    assert_eq!(report["errors"], 0, "{report:#}");
+
+    // The folder now exists and is not empty: init refuses it; a bad name is refused.
+    let out = tile(&[&"init", &"hello-tile", &"--dir", &dir]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("is not empty"), "{}", stderr(&out));
+    let out = tile(&[&"init", &"Hello_Tile", &"--dir", &tmp.path().join("x")]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("not a tile name"), "{}", stderr(&out));
+    assert!(!tmp.path().join("x").exists());
+}

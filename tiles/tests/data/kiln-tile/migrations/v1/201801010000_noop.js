@@ -1,0 +1,1 @@
+exports.migrate = function (input) { return input; };
