@@ -85,9 +85,11 @@ async fn an_apply_locks_every_replica_and_a_killed_holder_is_failed_within_its_l
         let api_a = Api::login(&a).await;
         let guid = stage_configured_pks(&api_a).await;
         let id = api_a.start_apply(json!({"deploy_products": "all"})).await;
-        api_a.wait_for_log(id, "create deployment").await;
         (id, guid)
     };
+    // Seen through B, so the line is stored (A's own log shows lines its writer has yet to
+    // store, and a kill -9 takes those with it).
+    api_b.wait_for_log(id, "create deployment").await;
 
     // While A runs it, B refuses writes and a second apply with 409 naming A's installation.
     let write = api_b

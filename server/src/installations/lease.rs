@@ -10,9 +10,6 @@
 
 use std::time::Duration;
 
-use tokio::sync::broadcast;
-
-use super::log::InstallLog;
 use super::recovery::RESTART_LINE;
 use super::{now_rfc3339, Installations};
 use crate::store::Backend;
@@ -152,23 +149,27 @@ impl Installations {
         } else {
             (now_ms(), "the replica running it stopped renewing its lock")
         };
-        let failed = store
-            .fail_abandoned(now, at_start.then_some(me.as_str()), &now_rfc3339(), result)
-            .await?;
-        let mut ids = Vec::new();
-        for (id, holder) in failed {
-            let restarted = sqlite_start || holder.as_deref() == Some(me.as_str());
+        let stamp = now_rfc3339();
+        let explain = |holder: Option<&str>| {
+            let restarted = sqlite_start || holder == Some(me.as_str());
             let line = if restarted {
                 RESTART_LINE.to_owned()
             } else {
-                lease_line(holder.as_deref().unwrap_or("(unknown)"), &me)
+                lease_line(holder.unwrap_or("(unknown)"), &me)
             };
-            let last = store.last_seq(id).await?;
-            let (log, writer) =
-                InstallLog::open(self.store().clone(), id, last, broadcast::channel(16).0);
-            log.line(line);
-            log.close();
-            let _ = writer.await;
+            format!("{stamp} {line}")
+        };
+        let failed = store
+            .fail_abandoned(
+                now,
+                at_start.then_some(me.as_str()),
+                &stamp,
+                result,
+                explain,
+            )
+            .await?;
+        let mut ids = Vec::new();
+        for (id, holder) in failed {
             tracing::warn!(
                 installation = id,
                 holder = holder.as_deref().unwrap_or(""),

@@ -61,6 +61,28 @@ pub struct Subscription {
     pub events: broadcast::Receiver<InstallEvent>,
 }
 
+/// The most lines the writer stores in one transaction.
+const WRITE_BATCH: usize = 256;
+
+/// Stores `lines`, trying again while the database refuses (a busy SQLite file shared by
+/// replicas, a PostgreSQL restart): a line is dropped only after the last attempt, and said so.
+async fn store_lines(store: &Store, id: i64, lines: &[(i64, String)]) {
+    const ATTEMPTS: u32 = 5;
+    for attempt in 1..=ATTEMPTS {
+        match store.installations().append_logs(id, lines).await {
+            Ok(()) => return,
+            Err(e) if attempt < ATTEMPTS => {
+                tracing::warn!(installation = id, error = %e, attempt, "storing installation log lines; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)))
+                    .await;
+            }
+            Err(e) => {
+                tracing::error!(installation = id, error = %e, lines = lines.len(), "installation log lines could not be stored");
+            }
+        }
+    }
+}
+
 /// Where numbered lines go to be stored.
 type LineQueue = mpsc::UnboundedSender<(i64, String)>;
 
@@ -93,10 +115,13 @@ impl InstallLog {
     ) -> (InstallLog, tokio::task::JoinHandle<()>) {
         let (tx, mut rx) = mpsc::unbounded_channel::<(i64, String)>();
         let writer = tokio::spawn(async move {
-            while let Some((seq, line)) = rx.recv().await {
-                if let Err(e) = store.installations().append_log(id, seq, &line).await {
-                    tracing::error!(installation = id, error = %e, "storing an installation log line");
-                }
+            let mut batch = Vec::new();
+            // Everything queued since the last store goes in one transaction: a line per
+            // commit fell seconds behind on a loaded machine, and a replica killed then took
+            // those lines with it although its own log had shown them.
+            while rx.recv_many(&mut batch, WRITE_BATCH).await > 0 {
+                store_lines(&store, id, &batch).await;
+                batch.clear();
             }
         });
         (

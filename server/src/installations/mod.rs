@@ -316,10 +316,8 @@ impl Installations {
         let user = user.to_owned();
         let lease = self.keep_lease(id);
         tokio::spawn(async move {
-            pipeline::run(&service, &log, &request, plan, &user).await;
+            pipeline::run(&service, &log, writer, &request, plan, &user).await;
             drop(lease);
-            log.close();
-            let _ = writer.await;
         });
         Ok(id)
     }

@@ -196,6 +196,7 @@ impl Run {
 pub async fn run(
     service: &Installations,
     log: &InstallLog,
+    writer: tokio::task::JoinHandle<()>,
     request: &ApplyRequest,
     plan: Vec<ProductRun>,
     user: &str,
@@ -245,10 +246,10 @@ pub async fn run(
     for guid in pending {
         run.update(&guid, |p| p.status = "skipped".into()).await;
     }
-    // Let the writer store every line before the status says the run ended, so a client that
-    // sees `succeeded` or `failed` reads the complete log.
+    // The writer stores every line before the status says the run ended, so a client that
+    // sees `succeeded` or `failed` (another replica's events stream, om) reads the complete log.
     log.close();
-    wait_for_log(service, id, log).await;
+    let _ = writer.await;
     if let Err(e) = service
         .store()
         .installations()
@@ -261,18 +262,6 @@ pub async fn run(
         status: status.to_owned(),
     });
     service.finished(id);
-}
-
-/// Waits (briefly) until the stored log has every line handed out.
-async fn wait_for_log(service: &Installations, id: i64, log: &InstallLog) {
-    let want = log.last_seq();
-    for _ in 0..100 {
-        match service.store().installations().last_seq(id).await {
-            Ok(seq) if seq >= want => return,
-            Err(_) => return,
-            _ => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
-        }
-    }
 }
 
 async fn steps(run: &Arc<Run>) -> Result<()> {

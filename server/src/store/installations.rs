@@ -155,14 +155,19 @@ impl<'a> Installations<'a> {
     /// or it has none (started before leases existed), or its holder is `restarted` (this
     /// replica's id, from before a restart). One statement, so of several replicas finding it
     /// at once exactly one fails it. Returns the failed installations with their holders.
+    /// Fails the running installations whose holder is gone and, in the same transaction, ends
+    /// each one's log with `explain(holder)`: a reader that sees the final status (another
+    /// replica's events stream) finds the line that says why already stored.
     pub async fn fail_abandoned(
         &self,
         now_ms: i64,
         restarted: Option<&str>,
         finished_at: &str,
         result: &str,
+        explain: impl Fn(Option<&str>) -> String,
     ) -> Result<Vec<(i64, Option<String>)>> {
-        Ok(sqlx::query_as(
+        let mut tx = self.pool.begin().await?;
+        let failed: Vec<(i64, Option<String>)> = sqlx::query_as(
             "UPDATE installations SET status = 'failed', finished_at = $3, result = $4
               WHERE status = 'running'
                 AND (lease_until_ms IS NULL OR lease_until_ms < $1 OR holder = $2)
@@ -172,8 +177,21 @@ impl<'a> Installations<'a> {
         .bind(restarted)
         .bind(finished_at)
         .bind(result)
-        .fetch_all(self.pool)
-        .await?)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (id, holder) in &failed {
+            sqlx::query(
+                "INSERT INTO installation_logs (installation_id, seq, line)
+                 SELECT $1, COALESCE(MAX(seq), 0) + 1, $2 FROM installation_logs
+                  WHERE installation_id = $1",
+            )
+            .bind(id)
+            .bind(explain(holder.as_deref()))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(failed)
     }
 
     pub async fn set_products(&self, id: i64, products: &str) -> Result<()> {
@@ -215,6 +233,26 @@ impl<'a> Installations<'a> {
         .bind(line)
         .execute(self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// Several numbered lines in one transaction: one commit (one fsync) for all the lines a
+    /// busy installation wrote since the last store, so the stored log keeps up under load.
+    /// A line already stored (a retry after an error that committed) is left as it is.
+    pub async fn append_logs(&self, id: i64, lines: &[(i64, String)]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (seq, line) in lines {
+            sqlx::query(
+                "INSERT INTO installation_logs (installation_id, seq, line) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(seq)
+            .bind(line)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -324,5 +362,68 @@ impl<'a> Installations<'a> {
         .bind(guid)
         .fetch_optional(self.pool)
         .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    /// Whoever sees the final status of an abandoned installation also finds the line that
+    /// says why (one transaction), after the lines its holder stored; a live holder's lease and
+    /// a finished installation are left alone.
+    #[tokio::test]
+    async fn an_abandoned_installation_is_failed_with_its_reason_in_one_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let installations = store.installations();
+        let Started::Created(id) = installations
+            .start("admin", "{}", "[]", "t0", "replica-a", 1_000)
+            .await
+            .unwrap()
+        else {
+            panic!("nothing else runs")
+        };
+        let lines = [(1, "t0 one".to_owned()), (2, "t0 two".to_owned())];
+        installations.append_logs(id, &lines).await.unwrap();
+        // A retried batch is stored once.
+        installations.append_logs(id, &lines[1..]).await.unwrap();
+
+        // The lease runs until 1,000 ms: at 999 it is alive.
+        let why = |holder: Option<&str>| format!("t1 {} is gone", holder.unwrap_or("?"));
+        assert!(installations
+            .fail_abandoned(999, None, "t1", "gone", why)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            installations.get(id).await.unwrap().unwrap().status,
+            "running"
+        );
+
+        let failed = installations
+            .fail_abandoned(1_001, None, "t1", "gone", why)
+            .await
+            .unwrap();
+        assert_eq!(failed, vec![(id, Some("replica-a".to_owned()))]);
+        let row = installations.get(id).await.unwrap().unwrap();
+        assert_eq!(row.status, "failed");
+        assert_eq!(row.result.as_deref(), Some("gone"));
+        assert_eq!(
+            installations.log_lines(id, 0).await.unwrap(),
+            vec![
+                (1, "t0 one".to_owned()),
+                (2, "t0 two".to_owned()),
+                (3, "t1 replica-a is gone".to_owned())
+            ]
+        );
+        // Failed once: a second look finds nothing to fail and writes nothing.
+        assert!(installations
+            .fail_abandoned(5_000, None, "t2", "gone", why)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(installations.last_seq(id).await.unwrap(), 3);
     }
 }

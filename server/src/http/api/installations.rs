@@ -171,15 +171,30 @@ fn polled_events(
                 tokio::time::sleep(EVENTS_POLL).await;
             }
             polled.first = false;
-            // The status first: once it is final, the lines read after it are all of them.
-            let view = polled.state.installations.get(id).await.ok()?;
-            let lines = polled
+            // The status first: once it is final, the lines read after it are all of them (an
+            // installation's last line is stored before, or with, its final status). A read
+            // that fails (a busy database) is tried again at the next turn, not taken as the end.
+            let view = match polled.state.installations.get(id).await {
+                Ok(view) => view,
+                Err(crate::Error::NotFound(_)) => return None,
+                Err(e) => {
+                    tracing::warn!(installation = id, error = %e, "reading an installation for its events stream");
+                    continue;
+                }
+            };
+            let lines = match polled
                 .state
                 .store
                 .installations()
                 .log_lines(id, polled.last)
                 .await
-                .ok()?;
+            {
+                Ok(lines) => lines,
+                Err(e) => {
+                    tracing::warn!(installation = id, error = %e, "reading an installation's log for its events stream");
+                    continue;
+                }
+            };
             let mut events = Vec::new();
             for (seq, line) in lines {
                 polled.last = polled.last.max(seq);
