@@ -53,13 +53,11 @@ impl Products {
 
     /// The lint warnings kept at the import of `name` `version` (none for bundled tiles).
     pub async fn lint_warnings_of(&self, name: &str, version: &str) -> Result<Vec<String>> {
-        Ok(self
-            .store()
-            .products()
-            .available_one(name, version)
-            .await?
-            .map(|row| to_product(row, false).lint_warnings)
-            .unwrap_or_default())
+        match self.available_derived(name, version).await {
+            Ok(available) => Ok(available.lint_warnings.clone()),
+            Err(crate::Error::NotFound(_)) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
     }
 
     pub(super) async fn register_bundled(&self) -> Result<()> {

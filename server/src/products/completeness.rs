@@ -19,6 +19,7 @@ use tiles::validate::{validate_product, ValidationContext, BLANK};
 use super::changes::{
     comparison_items, dependencies_of, on_hand_of, ChangeItem, Dependency, OnHand,
 };
+use super::director::DirectorView;
 use super::{Products, StagedProduct};
 use crate::Result;
 
@@ -121,8 +122,17 @@ pub struct PendingChange {
 impl Products {
     /// The completeness checks of a staged product.
     pub async fn completeness_of(&self, product: &StagedProduct) -> Result<Completeness> {
-        let present = self.present_products().await?;
         let director = self.director().await?;
+        self.completeness_with(product, &director).await
+    }
+
+    /// [`Products::completeness_of`] with the Director tile already read.
+    pub async fn completeness_with(
+        &self,
+        product: &StagedProduct,
+        director: &DirectorView,
+    ) -> Result<Completeness> {
+        let present = self.present_products().await?;
         let vm_types: Vec<tiles::validate::VmType> = director
             .settings
             .director_config()

@@ -868,15 +868,18 @@ impl Products {
 
     /// The VM types in effect; `builtin` when they are the default catalogue.
     pub async fn vm_types(&self) -> Result<Vec<VmTypeEntry>> {
-        let view = self.director().await?;
+        Ok(Self::vm_types_of(&self.director().await?))
+    }
+
+    /// The VM types in effect in the Director tile `view`.
+    pub fn vm_types_of(view: &DirectorView) -> Vec<VmTypeEntry> {
         let builtin = view.settings.vm_types.is_empty();
         let list = if builtin {
             default_vm_types()
         } else {
             view.settings.vm_types.clone()
         };
-        Ok(list
-            .into_iter()
+        list.into_iter()
             .map(|v| VmTypeEntry {
                 name: v.name,
                 cpu: v.cpu,
@@ -885,7 +888,7 @@ impl Products {
                 builtin,
                 cloud_properties: v.cloud_properties,
             })
-            .collect())
+            .collect()
     }
 
     /// Replaces the VM type catalogue with `types` (names unique, sizes positive).
@@ -969,12 +972,16 @@ impl Products {
 
     /// The disk types in effect (the default catalogue when none are configured).
     pub async fn disk_types(&self) -> Result<Vec<DiskTypeConfig>> {
-        let view = self.director().await?;
-        Ok(if view.settings.disk_types.is_empty() {
+        Ok(Self::disk_types_of(&self.director().await?))
+    }
+
+    /// The disk types in effect in the Director tile `view`.
+    pub fn disk_types_of(view: &DirectorView) -> Vec<DiskTypeConfig> {
+        if view.settings.disk_types.is_empty() {
             default_disk_types()
         } else {
-            view.settings.disk_types
-        })
+            view.settings.disk_types.clone()
+        }
     }
 
     /// Replaces the disk type catalogue (sizes positive, names unique); an empty list restores

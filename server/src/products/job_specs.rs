@@ -73,26 +73,25 @@ impl Products {
     /// The specs a staged product of `name` at `version` is checked against: the bundled
     /// tiles' summaries, then the tarballs its tile carried (which win).
     pub async fn job_specs_of(&self, name: &str, version: &str) -> Result<JobSpecs> {
-        let mut specs = tiles::products::bundled_job_specs();
-        if let Some(row) = self.store().products().available_one(name, version).await? {
-            specs.extend(ImportedJobSpecs::of_row(&row).specs);
+        match self.available_derived(name, version).await {
+            Ok(available) => Ok(available.job_specs()),
+            Err(crate::Error::NotFound(_)) => Ok(tiles::products::bundled_job_specs()),
+            Err(e) => Err(e),
         }
-        Ok(specs)
     }
 
     /// The job-spec check of a staged product's job templates (`tiles::job_specs::
-    /// check_template`: no render needed), each finding's sentence, for the product's pages.
+    /// check_template`: no render needed), each finding's sentence, for the product's pages:
+    /// made once per imported tile ([`super::AvailableDerived`]).
     pub async fn template_job_spec_warnings(
         &self,
-        template: &ProductTemplate,
         name: &str,
         version: &str,
     ) -> Result<Vec<String>> {
-        let specs = self.job_specs_of(name, version).await?;
-        Ok(check_template(template, &specs)
-            .findings
-            .into_iter()
-            .map(|f| f.message)
-            .collect())
+        match self.available_derived(name, version).await {
+            Ok(available) => Ok(available.job_spec_warnings().to_vec()),
+            Err(crate::Error::NotFound(_)) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
     }
 }

@@ -167,6 +167,9 @@ struct Inner {
     simulated_iaas: std::sync::atomic::AtomicBool,
     /// Parsed templates by (name, version), each with the metadata text it was parsed from.
     templates: Mutex<HashMap<(String, String), CachedTemplate>>,
+    /// What is derived from each available product's row, by (name, version), with the
+    /// row's digest ([`AvailableDerived`]).
+    derived: Mutex<HashMap<(String, String), Arc<AvailableDerived>>>,
     /// The active CA, opened; also serialises its creation.
     ca: tokio::sync::Mutex<Option<CertificateAuthority>>,
     /// The installation running now, if any: configuration writes wait for it to end (they are
@@ -185,6 +188,44 @@ struct Inner {
 struct CachedTemplate {
     metadata: Box<str>,
     template: Arc<ProductTemplate>,
+}
+
+/// What the server derives from one available product's stored row, kept while the row is the
+/// same: its content digest (`sha256`: of the `.pivotal` file, or of a bundled tile's
+/// metadata) says so without reading the 169 KB of metadata and the job specs that every page
+/// of a staged product would otherwise copy out of the database and parse again.
+pub(crate) struct AvailableDerived {
+    sha256: Box<str>,
+    pub label: String,
+    pub template: Arc<ProductTemplate>,
+    /// The lint warnings the import kept.
+    pub lint_warnings: Vec<String>,
+    /// The job specs the import read from the tile's release tarballs.
+    imported_specs: tiles::job_specs::JobSpecs,
+    /// The job-spec check of the template (`tiles::job_specs::check_template`), made on first
+    /// need.
+    job_spec_warnings: std::sync::OnceLock<Vec<String>>,
+}
+
+impl AvailableDerived {
+    /// The specs the product's manifests are checked against: the bundled tiles' summaries,
+    /// then the tarballs its tile carried (which win).
+    pub fn job_specs(&self) -> tiles::job_specs::JobSpecs {
+        let mut specs = tiles::products::bundled_job_specs();
+        specs.extend(self.imported_specs.clone());
+        specs
+    }
+
+    /// The job-spec findings of the template's job templates, one sentence each.
+    pub fn job_spec_warnings(&self) -> &[String] {
+        self.job_spec_warnings.get_or_init(|| {
+            tiles::job_specs::check_template(&self.template, &self.job_specs())
+                .findings
+                .into_iter()
+                .map(|f| f.message)
+                .collect()
+        })
+    }
 }
 
 /// Held by a configuration write from its check to its last store write (see
@@ -251,6 +292,7 @@ impl Products {
                 embedded_director,
                 simulated_iaas: Default::default(),
                 templates: Mutex::new(HashMap::new()),
+                derived: Mutex::new(HashMap::new()),
                 ca: tokio::sync::Mutex::new(None),
                 applying: Mutex::new(None),
                 write_gate: Arc::new(tokio::sync::RwLock::new(())),
@@ -346,19 +388,72 @@ impl Products {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// What is derived from the available product `name` `version` ([`AvailableDerived`]):
+    /// from the cache while the stored row's digest is the one it was made from (one small
+    /// query), else read, parsed and kept.
+    pub(crate) async fn available_derived(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Arc<AvailableDerived>> {
+        let missing = || Error::NotFound(format!("product {name} {version}"));
+        let (_, sha256) = self
+            .store()
+            .products()
+            .available_head(name, version)
+            .await?
+            .ok_or_else(missing)?;
+        let key = (name.to_owned(), version.to_owned());
+        if let Some(hit) = self.lock_derived().get(&key) {
+            if *hit.sha256 == *sha256 {
+                return Ok(hit.clone());
+            }
+        }
+        let row = self
+            .store()
+            .products()
+            .available_one(name, version)
+            .await?
+            .ok_or_else(missing)?;
+        let template = self.template_of(&row.name, &row.version, &row.metadata)?;
+        let lint_warnings = row
+            .lint_warnings
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_default();
+        let derived = Arc::new(AvailableDerived {
+            sha256: row.sha256.as_str().into(),
+            imported_specs: job_specs::ImportedJobSpecs::of_row(&row).specs,
+            label: row.label,
+            template,
+            lint_warnings,
+            job_spec_warnings: std::sync::OnceLock::new(),
+        });
+        self.lock_derived().insert(key, derived.clone());
+        Ok(derived)
+    }
+
+    fn lock_derived(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<AvailableDerived>>> {
+        // Entries are inserted whole: a poisoned map is still a valid cache.
+        self.inner
+            .derived
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// The template of an available product by name and version.
     pub async fn available_template(
         &self,
         name: &str,
         version: &str,
     ) -> Result<Arc<ProductTemplate>> {
-        let row = self
-            .store()
-            .products()
-            .available_one(name, version)
+        Ok(self
+            .available_derived(name, version)
             .await?
-            .ok_or_else(|| Error::NotFound(format!("product {name} {version}")))?;
-        self.template_of(&row.name, &row.version, &row.metadata)
+            .template
+            .clone())
     }
 
     /// The installation's root CA: the active certificate authority
@@ -408,18 +503,17 @@ impl Products {
     }
 
     pub(crate) async fn load_staged(&self, row: StagedRow) -> Result<StagedProduct> {
-        let available = self
-            .store()
-            .products()
-            .available_one(&row.name, &row.version)
-            .await?
-            .ok_or_else(|| {
-                Error::Internal(format!(
+        let available = match self.available_derived(&row.name, &row.version).await {
+            Ok(available) => available,
+            Err(Error::NotFound(_)) => {
+                return Err(Error::Internal(format!(
                     "staged product {} {} has no available product",
                     row.name, row.version
-                ))
-            })?;
-        let template = self.template_of(&row.name, &row.version, &available.metadata)?;
+                )))
+            }
+            Err(e) => return Err(e),
+        };
+        let template = available.template.clone();
         let mut settings: ProductSettings = serde_json::from_str(&row.config)
             .map_err(|e| Error::Internal(format!("staged config of {}: {e}", row.guid)))?;
         if let Some(sealed) = &row.secrets {
@@ -430,7 +524,7 @@ impl Products {
             guid: row.guid,
             name: row.name,
             version: row.version,
-            label: available.label,
+            label: available.label.clone(),
             config_version: row.config_version,
             staged_at: row.staged_at,
             template,

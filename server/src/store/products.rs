@@ -114,6 +114,23 @@ impl<'a> Products<'a> {
         .await?)
     }
 
+    /// The label and content digest of an available product, without its large columns: what
+    /// a page needs to find everything derived from the row in the server's cache
+    /// (`crate::products::Products::available_derived`).
+    pub async fn available_head(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT label, sha256 FROM available_products WHERE name = $1 AND version = $2",
+        )
+        .bind(name)
+        .bind(version)
+        .fetch_optional(self.pool)
+        .await?)
+    }
+
     /// Adds a tile; `false` (and nothing written) when name and version are already there.
     pub async fn add_available(&self, new: &NewAvailable<'_>) -> Result<bool> {
         let done = sqlx::query(

@@ -78,10 +78,13 @@ pub(crate) fn ui_change(
 
 /// The Director's VM types as in-browser validation sees them (`vm_type_dropdown` checks).
 pub(crate) async fn vm_type_catalogue(products: &Products) -> Result<Vec<VmType>, BackendError> {
-    Ok(products
-        .vm_types()
-        .await
-        .map_err(shown)?
+    Ok(vm_types_for_validation(
+        products.vm_types().await.map_err(shown)?,
+    ))
+}
+
+fn vm_types_for_validation(entries: Vec<crate::products::director::VmTypeEntry>) -> Vec<VmType> {
+    entries
         .into_iter()
         .map(|v| VmType {
             name: v.name,
@@ -89,7 +92,7 @@ pub(crate) async fn vm_type_catalogue(products: &Products) -> Result<Vec<VmType>
             cpu: i64::from(v.cpu),
             ephemeral_disk: i64::from(v.ephemeral_disk),
         })
-        .collect())
+        .collect()
 }
 
 /// Per form of the tile, whether its staged values are complete and valid: the marks of the
@@ -233,7 +236,10 @@ impl app::backend::products::ProductsBackend for UiBackend {
         form: Option<&str>,
         section: bool,
     ) -> Result<ProductSettings, BackendError> {
-        if self.products.is_director(guid).await.map_err(shown)? {
+        // The Director tile is read once and everything this page shows of it (VM and disk
+        // types, AZs, the completeness checks) comes from that read.
+        let director = self.products.director().await.map_err(shown)?;
+        if director.guid == guid {
             return Err(BackendError(
                 "the BOSH Director is configured on its own page".into(),
             ));
@@ -249,18 +255,13 @@ impl app::backend::products::ProductsBackend for UiBackend {
                 .map(|f| f.name.clone())
         };
         let template = tiles::form_template::for_form(&product.template, form.as_deref());
-        let vm_types = vm_type_catalogue(&self.products).await?;
-        let disk_types = self
-            .products
-            .disk_types()
-            .await
-            .map_err(shown)?
+        let vm_types = vm_types_for_validation(Products::vm_types_of(&director));
+        let disk_types = Products::disk_types_of(&director)
             .into_iter()
             // A disk type is chosen by its name, or by its size in MB when it has none (the
             // default catalogue's are all unnamed), as the property value stores it.
             .map(|d| d.name.unwrap_or_else(|| d.disk_size.to_string()))
             .collect();
-        let director = self.products.director().await.map_err(shown)?;
         let availability_zones = director
             .settings
             .azs
@@ -300,12 +301,12 @@ impl app::backend::products::ProductsBackend for UiBackend {
         let values = redacted_values(&product.template, &staged.properties);
         let completeness = self
             .products
-            .completeness_of(&product)
+            .completeness_with(&product, &director)
             .await
             .map_err(super::shown)?;
         let job_spec_warnings = self
             .products
-            .template_job_spec_warnings(&product.template, &product.name, &product.version)
+            .template_job_spec_warnings(&product.name, &product.version)
             .await
             .map_err(super::shown)?;
         let lint_warnings = self
