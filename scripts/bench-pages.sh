@@ -12,7 +12,10 @@
 # binaries already built, SITE_ROOT (target/site) for another built site, FORM (plan1) to load
 # another form of the tile, TILEWORKS_BIN (target/release/tileworks) for another build of the
 # server (e.g. target/debug/tileworks with SKIP_BUILD=1, to compare two commits without a
-# release build), PERF_OUT (a file: record a perf profile of the server during the page run).
+# release build), PERF_OUT (a file: record a perf profile of the server during the page run),
+# SERVER_RUST_LOG (the server's RUST_LOG, warn) with SERVER_LOG_OUT (a file: the server's log is
+# copied there at the end), e.g. SERVER_RUST_LOG=sqlx::query=debug to count the queries a
+# page makes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,11 +57,12 @@ cleanup() {
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
+  [ -z "${SERVER_LOG_OUT:-}" ] || cp "$work/server.log" "$SERVER_LOG_OUT" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 
-TILEWORKS_ADMIN_PASSWORD="$password" RUST_LOG=warn \
+TILEWORKS_ADMIN_PASSWORD="$password" RUST_LOG="${SERVER_RUST_LOG:-warn}" \
   "$bin" serve --listen "127.0.0.1:$port" --data-dir "$work/data" --site-root "$site" \
   >"$work/server.log" 2>&1 &
 server_pid=$!

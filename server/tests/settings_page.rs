@@ -95,6 +95,32 @@ async fn a_settings_page_carries_only_its_forms_metadata() {
         validate_form(&template, "plan1", &staged_values, &ctx),
         validate_form(&full, "plan1", &staged_values, &ctx)
     );
+    // The service adapter's warning on the plan's own field (as shipped, no admission plugins
+    // listed: kubo turns SecurityContextDeny on anyway), and only this form's.
+    let notes = page["notes"].as_object().unwrap();
+    assert_eq!(
+        notes.keys().collect::<Vec<_>>(),
+        [".properties.plan1_selector.active.admission_plugins"],
+        "{notes:?}"
+    );
+    assert!(
+        notes[".properties.plan1_selector.active.admission_plugins"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("not carried into this plan's clusters: "),
+        "{notes:?}"
+    );
+    // The bundled tile's templates agree with its releases' job specs: no warning, and the
+    // same answer again from what the server keeps of the tile.
+    assert_eq!(page["job_spec_warnings"], json!([]));
+    assert_eq!(page["lint_warnings"], json!([]));
+    let again = settings(
+        &browser,
+        &server,
+        &[("guid", &guid), ("form", "plan1"), ("section", "false")],
+    )
+    .await;
+    assert_eq!(again, page);
     let plan1_size = serde_json::to_string(&page).unwrap().len();
     assert!(
         plan1_size * 5 < tiles::products::PKS_METADATA.len(),
@@ -139,6 +165,11 @@ async fn a_settings_page_carries_only_its_forms_metadata() {
         .unwrap();
     assert!(html.contains("Plan 1"), "{html}");
     assert!(html.contains(".properties.plan1_selector.active.name"));
+    assert!(
+        html.contains("not carried into this plan&#x27;s clusters")
+            || html.contains("not carried into this plan's clusters"),
+        "the adapter's warning is on the server-rendered form"
+    );
     assert!(!html.contains("Configure your UAA user account store"));
     assert!(!html.contains("plan2_selector"));
     assert!(!html.contains("manifest: |"));

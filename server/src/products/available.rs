@@ -51,15 +51,6 @@ impl Products {
             .collect())
     }
 
-    /// The lint warnings kept at the import of `name` `version` (none for bundled tiles).
-    pub async fn lint_warnings_of(&self, name: &str, version: &str) -> Result<Vec<String>> {
-        match self.available_derived(name, version).await {
-            Ok(available) => Ok(available.lint_warnings.clone()),
-            Err(crate::Error::NotFound(_)) => Ok(Vec::new()),
-            Err(e) => Err(e),
-        }
-    }
-
     pub(super) async fn register_bundled(&self) -> Result<()> {
         for tile in tiles::products::bundled() {
             let template = self.template_of(tile.name, tile.product_version, tile.metadata_yaml)?;

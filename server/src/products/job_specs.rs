@@ -79,19 +79,4 @@ impl Products {
             Err(e) => Err(e),
         }
     }
-
-    /// The job-spec check of a staged product's job templates (`tiles::job_specs::
-    /// check_template`: no render needed), each finding's sentence, for the product's pages:
-    /// made once per imported tile ([`super::AvailableDerived`]).
-    pub async fn template_job_spec_warnings(
-        &self,
-        name: &str,
-        version: &str,
-    ) -> Result<Vec<String>> {
-        match self.available_derived(name, version).await {
-            Ok(available) => Ok(available.job_spec_warnings().to_vec()),
-            Err(crate::Error::NotFound(_)) => Ok(Vec::new()),
-            Err(e) => Err(e),
-        }
-    }
 }

@@ -114,6 +114,8 @@ pub struct StagedProduct {
     pub template: Arc<ProductTemplate>,
     /// With credential values (opened from their sealed form).
     pub settings: ProductSettings,
+    /// What is derived from its available product (the template above is its template).
+    pub(crate) available: Arc<AvailableDerived>,
 }
 
 impl StagedProduct {
@@ -194,6 +196,7 @@ struct CachedTemplate {
 /// same: its content digest (`sha256`: of the `.pivotal` file, or of a bundled tile's
 /// metadata) says so without reading the 169 KB of metadata and the job specs that every page
 /// of a staged product would otherwise copy out of the database and parse again.
+#[derive(Debug)]
 pub(crate) struct AvailableDerived {
     sha256: Box<str>,
     pub label: String,
@@ -529,6 +532,7 @@ impl Products {
             staged_at: row.staged_at,
             template,
             settings,
+            available,
         })
     }
 

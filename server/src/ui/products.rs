@@ -272,23 +272,24 @@ impl app::backend::products::ProductsBackend for UiBackend {
         // The form shows what would be deployed: staged values, and defaults where nothing is
         // staged yet.
         // Only the form's properties: the cut template holds exactly the blueprints it shows.
-        let mut staged = product.settings.staged.clone();
-        tiles::properties::defaults::apply_defaults(&product.template, &mut staged, &[]);
         let shown: BTreeSet<String> = template
             .property_refs()
             .into_iter()
             .map(|p| p.reference)
             .collect();
+        let mut staged = product.settings.staged.clone();
         staged
             .properties
             .retain(|reference, _| shown.contains(reference));
+        tiles::properties::defaults::apply_defaults(&template, &mut staged, &[]);
         // The PKS service adapter's warnings (plan settings the clusters' manifests cannot
         // carry), on this form's fields: the same findings Review lists, where they are set.
         let mut notes: BTreeMap<String, Vec<String>> = BTreeMap::new();
         if product.name == tiles::products::PKS_NAME {
-            for finding in
-                tiles::verifiers::pks::adapter_warnings(&product.template, &product.settings.staged)
-            {
+            for finding in tiles::verifiers::pks::adapter_field_warnings(
+                &product.template,
+                &product.settings.staged,
+            ) {
                 if shown.contains(&finding.reference) {
                     notes
                         .entry(finding.reference)
@@ -304,16 +305,8 @@ impl app::backend::products::ProductsBackend for UiBackend {
             .completeness_with(&product, &director)
             .await
             .map_err(super::shown)?;
-        let job_spec_warnings = self
-            .products
-            .template_job_spec_warnings(&product.name, &product.version)
-            .await
-            .map_err(super::shown)?;
-        let lint_warnings = self
-            .products
-            .lint_warnings_of(&product.name, &product.version)
-            .await
-            .map_err(super::shown)?;
+        let job_spec_warnings = product.available.job_spec_warnings().to_vec();
+        let lint_warnings = product.available.lint_warnings.clone();
         let placement_complete = !completeness
             .missing
             .keys()

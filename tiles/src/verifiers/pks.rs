@@ -382,8 +382,32 @@ const ADAPTER_PLAN_FIELDS: &[&str] = &[
 /// provider's `cloud_config` is not read here (it comes from a selector's parsed manifest),
 /// so its warnings still reach only the server log when a cluster is made.
 pub fn adapter_warnings(template: &ProductTemplate, staged: &StagedValues) -> Vec<Finding> {
+    let warnings = adapter_field_warnings(template, staged);
+    if warnings.is_empty() {
+        return Vec::new();
+    }
     // Labels cost a walk of every form: made only when a warning needs them.
-    let mut labels: Option<Labels> = None;
+    let labels = Labels::of(template);
+    warnings
+        .into_iter()
+        .map(|w| labels.finding(ADAPTER_WARNINGS, &w.reference, w.message))
+        .collect()
+}
+
+/// One of [`adapter_warnings`] before it is named by its form and label: what a page that
+/// shows it beside its own field needs (the settings page, on every render).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldWarning {
+    pub reference: String,
+    pub message: String,
+}
+
+/// [`adapter_warnings`] by property reference, without the walk of every form that labels
+/// them; each once (the network fields are shared by every plan).
+pub fn adapter_field_warnings(
+    template: &ProductTemplate,
+    staged: &StagedValues,
+) -> Vec<FieldWarning> {
     let flannel = template.property(NETWORK_SELECTOR).is_some_and(|selector| {
         value_of(template, staged, NETWORK_SELECTOR)
             .and_then(|v| selected_option(selector.blueprint, &v).map(|o| o.name == "flannel"))
@@ -427,14 +451,9 @@ pub fn adapter_warnings(template: &ProductTemplate, staged: &StagedValues) -> Ve
                     .map(|rest| rest.trim_start_matches([':', ' ']))
                     .unwrap_or(&warning)
             );
-            let finding = labels.get_or_insert_with(|| Labels::of(template)).finding(
-                ADAPTER_WARNINGS,
-                &reference,
-                message,
-            );
-            // The network fields are shared by every plan: said once.
-            if !out.contains(&finding) {
-                out.push(finding);
+            let found = FieldWarning { reference, message };
+            if !out.contains(&found) {
+                out.push(found);
             }
         }
     }
