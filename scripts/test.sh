@@ -21,10 +21,11 @@ what_failed() {
 # The server integration suites that also run against PostgreSQL (no_plaintext then searches the
 # database's dump, its files and the write-ahead log too). export_backends exports from the
 # suite's backend and imports into a fresh SQLite instance and a fresh one on that backend
-# (PostgreSQL → PostgreSQL too); export_import, the rest of the om flow, runs on SQLite only.
+# (PostgreSQL → PostgreSQL too); export_import runs the om flow and the command line's export
+# and import on each backend.
 POSTGRES_SUITES="api_auth api_certificates api_director api_import api_products assets
     certificate_authorities clusters concurrent_writes credentials diff director_client director_ui
-    embedded_iaas export_backends first_admin fleet gate installations logs pks_api placement_ui
+    embedded_iaas export_backends export_import first_admin fleet gate installations logs pks_api placement_ui
     pre_deploy_check product_status revert review_deps settings_page shared_uploads ssl_certificate
     stale_detail stemcells tls unlock users verifiers vm_extensions replicas broker login
     no_plaintext audit object_store"

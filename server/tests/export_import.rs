@@ -892,14 +892,22 @@ async fn an_instance_that_is_set_up_refuses_an_import() {
 
 /// `tileworks admin <args> --data-dir DIR` with `stdin` on standard input: whether it
 /// succeeded, its standard output and standard error.
-fn admin(dir: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String, String) {
+/// `tileworks admin …` on the installation in `dir` whose database is `database_url` (the data
+/// dir's SQLite file when `None`).
+fn admin(
+    dir: &std::path::Path,
+    database_url: Option<&str>,
+    args: &[&str],
+    stdin: &str,
+) -> (bool, String, String) {
     use std::io::Write;
-    let mut child = std::process::Command::new(binary())
-        .arg("admin")
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir)
-        .env_remove("TILEWORKS_DATABASE_URL")
+    let mut command = std::process::Command::new(binary());
+    command.arg("admin").args(args).arg("--data-dir").arg(dir);
+    match database_url {
+        Some(url) => command.env("TILEWORKS_DATABASE_URL", url),
+        None => command.env_remove("TILEWORKS_DATABASE_URL"),
+    };
+    let mut child = command
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -930,8 +938,10 @@ async fn the_command_line_exports_and_imports() {
     let file = work.path().join("installation.zip");
     let file_arg = file.to_str().unwrap();
 
+    let source_db = source.database_url.as_deref();
     let (ok, _, stderr) = admin(
         source.data_dir.path(),
+        source_db,
         &["export-installation", "--output", file_arg],
         "not the passphrase\n",
     );
@@ -939,6 +949,7 @@ async fn the_command_line_exports_and_imports() {
     assert!(stderr.contains("passphrase"), "{stderr}");
     let (ok, stdout, stderr) = admin(
         source.data_dir.path(),
+        source_db,
         &["export-installation", "--output", file_arg],
         &format!("{PASSPHRASE}\n"),
     );
@@ -965,10 +976,14 @@ async fn the_command_line_exports_and_imports() {
     wait_until_complete(&target).await;
     Api::login(&target).await;
 
-    // The command line imports into an empty data dir: a wrong passphrase changes nothing.
+    // The command line imports into an empty data dir (and, on PostgreSQL, an empty
+    // database): a wrong passphrase changes nothing.
     let empty = tempfile::tempdir().unwrap();
+    let empty_db = common::fresh_database_url();
+    let empty_db = empty_db.as_deref();
     let (ok, _, stderr) = admin(
         empty.path(),
+        empty_db,
         &["import-installation", file_arg],
         "not the passphrase\n",
     );
@@ -983,16 +998,18 @@ async fn the_command_line_exports_and_imports() {
     );
     let (ok, stdout, stderr) = admin(
         empty.path(),
+        empty_db,
         &["import-installation", file_arg],
         &format!("{PASSPHRASE}\n"),
     );
     assert!(ok, "{stderr}");
     assert!(stdout.contains("Imported the installation"), "{stdout}");
-    let (ok, users, stderr) = admin(empty.path(), &["user", "list"], "");
+    let (ok, users, stderr) = admin(empty.path(), empty_db, &["user", "list"], "");
     assert!(ok && users.contains(ADMIN_USER), "{users}{stderr}");
     // Set up now: a second import is refused.
     let (ok, _, stderr) = admin(
         empty.path(),
+        empty_db,
         &["import-installation", file_arg],
         &format!("{PASSPHRASE}\n"),
     );

@@ -9,8 +9,8 @@
 //!   `installation[file]` then `passphrase` (`commands/import_installation.go`), on a fresh
 //!   instance only: `200 {}` once installed (the services then start, and
 //!   `/login/ensure_availability` goes from "Waiting…" to `302 → /auth/cloudfoundry`); `422`
-//!   naming `passphrase` or `installation[file]`; `409` once set up or on a PostgreSQL store,
-//!   before the body is read.
+//!   naming `passphrase` or `installation[file]`; `409` once set up, before the body is
+//!   stored or opened (see [`drain`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -67,8 +67,9 @@ pub async fn import(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     multipart: std::result::Result<Multipart, MultipartRejection>,
 ) -> Response {
-    // Refused before a byte of a possibly huge body is read.
+    // Refused before a byte of a possibly huge body is stored or opened.
     if lock.phase() != Phase::Fresh {
+        drain(multipart).await;
         return crate::setup::already_set_up().into_response();
     }
     if let Err(err) = lock.import_allowed(client).await {
@@ -88,6 +89,31 @@ pub async fn import(
             err.into_response()
         }
     }
+}
+
+/// How much of a refused import's body is read (and dropped) before the refusal is sent, and
+/// for how long.
+const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads and drops a refused upload's body, up to [`DRAIN_LIMIT`] bytes and [`DRAIN_TIME`]: a
+/// client still writing its body when the answer comes and the connection closes gets a
+/// broken pipe instead of the answer, so an export of ordinary size is taken in full and then
+/// refused with its reason; a bigger one is cut off.
+async fn drain(multipart: std::result::Result<Multipart, MultipartRejection>) {
+    let Ok(mut multipart) = multipart else { return };
+    let read = async {
+        let mut total = 0u64;
+        while let Ok(Some(mut field)) = multipart.next_field().await {
+            while let Ok(Some(chunk)) = field.chunk().await {
+                total += chunk.len() as u64;
+                if total > DRAIN_LIMIT {
+                    return;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, read).await;
 }
 
 async fn receive_and_import(
