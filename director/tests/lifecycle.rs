@@ -173,17 +173,65 @@ async fn variables_are_generated_once_interpolated_and_required() {
             .contains("/tileworks-director/vars/db_password"),
         "{task}"
     );
-    // Known absolute values (set as with `credhub set`) interpolate.
-    let r = t
-        .send(
-            Method::PUT,
-            "/config_server/variables",
-            "application/json",
+    // Known absolute values, set as `credhub set` sets them at the URL `/info` names, interpolate
+    // (a `json` value field by field).
+    let info = t.get_json("/info").await;
+    let urls = &info["features"]["config_server"]["extras"]["urls"];
+    let url = urls[0].as_str().unwrap_or_else(|| panic!("{info}"));
+    assert!(
+        url.starts_with("https://") && url.ends_with("/api/"),
+        "{url}"
+    );
+    for (body, name) in [
+        (
             r#"{"name": "/shared/greeting", "type": "value", "value": "hello"}"#,
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+            "/shared/greeting",
+        ),
+        (
+            r#"{"name": "shared/login", "type": "json", "value": {"user": "u", "password": "p"}}"#,
+            "/shared/login",
+        ),
+    ] {
+        let r = t
+            .send(
+                Method::PUT,
+                "/api/v1/data",
+                "application/json",
+                body.to_owned(),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let answer: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(answer["name"], name, "{answer}");
+        assert!(answer["id"].is_string() && answer["version_created_at"].is_string());
+    }
     t.deploy(&manifest("vars", 2, "((/shared/greeting))")).await;
+    t.deploy(&manifest("vars", 2, "((/shared/login.password))"))
+        .await;
+    // What CredHub refuses, with its `{"error"}` answer.
+    for bad in [
+        r#"{"type": "value", "value": "x"}"#,
+        r#"{"name": "/a/", "type": "value", "value": "x"}"#,
+        r#"{"name": "/a", "type": "secret", "value": "x"}"#,
+        r#"{"name": "/a", "type": "json", "value": "not an object"}"#,
+        r#"{"name": "/a", "type": "value"}"#,
+        "not json",
+    ] {
+        let r = t
+            .send(
+                Method::PUT,
+                "/api/v1/data",
+                "application/json",
+                bad.to_owned(),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let answer: serde_json::Value = r.json().await.unwrap();
+        assert!(
+            answer["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{bad}: {answer}"
+        );
+    }
     t.stop().await;
 }
 

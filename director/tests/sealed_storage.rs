@@ -55,12 +55,12 @@ async fn given_secrets_leave_no_plaintext_in_the_data_dir() {
     let r = t
         .send(
             Method::PUT,
-            "/config_server/variables",
+            "/api/v1/data",
             "application/json",
             format!(r#"{{"name": "/tileworks/p-guid/pw", "type": "value", "value": "{secret}"}}"#),
         )
         .await;
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.status(), StatusCode::OK);
     t.deploy(&manifest("sealed", 2, "((/tileworks/p-guid/pw))"))
         .await;
     let stored = t.get_json("/deployments/sealed").await["manifest"]

@@ -7,6 +7,11 @@
 //! the server's write-ahead log. None is found:
 //! the databases hold sealed values only, and the stand-in stores the manifest with
 //! `((placeholders))` and the values sealed in its config server, as a real Director does.
+//!
+//! The same holds with a Director of its own (`--director-url`, the stand-in started as
+//! `tileworks director`, as a real Director and its CredHub are reached): Tileworks finds the
+//! config server the Director's `/info` names and sets the values there, and that Director's
+//! data directory holds none of them either.
 
 mod common;
 mod support;
@@ -15,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use serde_json::Value;
+use support::external_director::ExternalDirector;
 use support::osb::Osb;
 use support::pks::deploy_pks;
 use support::*;
@@ -93,7 +99,38 @@ async fn postgres_holdings(server: &TestServer, url: &str) -> (Vec<u8>, Vec<Path
 #[tokio::test]
 async fn no_known_secret_is_in_any_file_of_the_data_dir_or_in_the_logs() {
     let server = TestServer::start_logging_info(&["--director-vm-create-ms", "0"]);
-    let api = Api::login(&server).await;
+    deploy_and_search(&server, None).await;
+}
+
+#[tokio::test]
+async fn a_director_of_its_own_is_sent_placeholders_and_keeps_no_secret() {
+    let director = ExternalDirector::start(0);
+    let server = TestServer::start_logging_info(&director.serve_args(&[]));
+    let guid = deploy_and_search(&server, Some(director.data_dir())).await;
+    // What the Director stores: the manifest with placeholders for the config server's values.
+    let bosh = director.bosh();
+    let names = bosh.deployment_names().await;
+    assert!(names.contains(&guid), "{names:?}");
+    let (status, deployment) = bosh
+        .send(reqwest::Method::GET, &format!("/deployments/{guid}"), None)
+        .await;
+    assert_eq!(status, 200, "{deployment:#}");
+    let manifest = deployment["manifest"].as_str().unwrap_or_default();
+    assert!(
+        manifest.contains(&format!("((/tileworks/{guid}/")),
+        "{deployment:#}"
+    );
+    assert!(
+        !server.log().contains("The Director names no config server"),
+        "the Director's config server was found"
+    );
+}
+
+/// Deploys PKS and a cluster, then searches Tileworks's data dir (and database), the Director's
+/// data dir when it is `director_dir` (a Director of its own), and the logs for every known
+/// secret; fails naming each one found. Returns PKS's GUID.
+async fn deploy_and_search(server: &TestServer, director_dir: Option<&Path>) -> String {
+    let api = Api::login(server).await;
     let guid = deploy_pks(&api).await;
     // A Kubernetes cluster too, created and bound through the broker: its manifest carries the
     // tile's cloud-provider credentials, its binding a kubeconfig with a token.
@@ -173,7 +210,7 @@ async fn no_known_secret_is_in_any_file_of_the_data_dir_or_in_the_logs() {
             "{files:?}"
         ),
         Some(url) => {
-            let (dump, database_files) = postgres_holdings(&server, url).await;
+            let (dump, database_files) = postgres_holdings(server, url).await;
             for secret in &secrets {
                 for needle in needles(secret) {
                     if contains(&dump, &needle) {
@@ -184,13 +221,29 @@ async fn no_known_secret_is_in_any_file_of_the_data_dir_or_in_the_logs() {
             files.extend(database_files);
         }
     }
-    assert!(
-        files
-            .iter()
-            .any(|f| f.to_string_lossy().ends_with("director/director.db")),
-        "{files:?}"
-    );
-    for file in &files {
+    // The embedded stand-in's files are in the data dir; a Director of its own keeps its own,
+    // with its TLS key and the key its values are sealed under (its business, as a real
+    // Director's are): searched for the secrets, not for private keys.
+    let director_files = match director_dir {
+        None => {
+            assert!(
+                files
+                    .iter()
+                    .any(|f| f.to_string_lossy().ends_with("director/director.db")),
+                "{files:?}"
+            );
+            Vec::new()
+        }
+        Some(dir) => {
+            let theirs = walk(dir);
+            assert!(
+                theirs.iter().any(|f| f.to_string_lossy().ends_with(".db")),
+                "{theirs:?}"
+            );
+            theirs
+        }
+    };
+    for file in files.iter().chain(&director_files) {
         // PostgreSQL recycles WAL segments and drops temporary relations while we walk: a file
         // gone since the listing holds nothing any more.
         let bytes = match std::fs::read(file) {
@@ -199,7 +252,7 @@ async fn no_known_secret_is_in_any_file_of_the_data_dir_or_in_the_logs() {
             Err(e) => panic!("{}: {e}", file.display()),
         };
         // No private key of any kind (the Director stand-in's TLS CA's among them).
-        if contains(&bytes, "PRIVATE KEY-----") {
+        if !director_files.contains(file) && contains(&bytes, "PRIVATE KEY-----") {
             found.push(format!("{} holds a PEM private key", file.display()));
         }
         for secret in &secrets {
@@ -226,4 +279,5 @@ async fn no_known_secret_is_in_any_file_of_the_data_dir_or_in_the_logs() {
         "secrets in plaintext:\n{}",
         found.join("\n")
     );
+    guid
 }

@@ -1,5 +1,4 @@
-//! Non-BOSH endpoints for tests and demos (all under `/chaos/` or `/config_server/`, behind the
-//! same basic auth):
+//! Non-BOSH endpoints for tests and demos (all under `/chaos/`, behind the same basic auth):
 //!
 //! - `POST /chaos/deployments/:name/instances/:group/:id/kill`: the VM's agent dies and stops
 //!   sending heartbeats; the health monitor then marks it unresponsive and the resurrector
@@ -11,8 +10,6 @@
 //!   success (see `faults.rs`); `…/delete` likewise for its deletion.
 //! - `PUT /chaos/cpi` with `{"paused": true|false}`: every CPI call (create/delete VM or disk,
 //!   update) waits while paused, holding tasks inside their current step. `GET` reads it.
-//! - `PUT /config_server/variables` with `{"name": "/absolute/name", "type", "value"}`: sets a
-//!   config-server value (what `credhub set` does for a real Director).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -47,7 +44,6 @@ pub fn routes() -> Router<Shared> {
             put(set_delete_fault).delete(clear_delete_fault),
         )
         .route("/chaos/cpi", put(set_cpi).get(cpi_state))
-        .route("/config_server/variables", put(set_variable))
 }
 
 async fn kill(
@@ -140,32 +136,4 @@ async fn set_cpi(State(d): State<Shared>, body: axum::body::Bytes) -> Result<Jso
 
 async fn cpi_state(State(d): State<Shared>) -> Json<Value> {
     Json(json!({"paused": d.cpi.is_paused()}))
-}
-
-#[derive(Debug, Deserialize)]
-struct NewVariable {
-    name: String,
-    #[serde(rename = "type", default = "value_type")]
-    var_type: String,
-    value: Value,
-}
-
-fn value_type() -> String {
-    "value".into()
-}
-
-async fn set_variable(
-    State(d): State<Shared>,
-    Json(body): Json<NewVariable>,
-) -> Result<StatusCode> {
-    if !body.name.starts_with('/') {
-        return Err(Error::Invalid(
-            "only absolute names (/path/name) can be set; deployment variables are generated"
-                .into(),
-        ));
-    }
-    d.config_server
-        .put(&d.store, "", &body.name, &body.var_type, &body.value)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
 }

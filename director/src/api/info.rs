@@ -2,7 +2,7 @@
 //! request carries valid credentials (the CLI's `bosh env` calls it both ways).
 
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -13,8 +13,23 @@ pub fn routes() -> Router<Shared> {
     Router::new().route("/info", get(info))
 }
 
-async fn info(State(d): State<Shared>, headers: HeaderMap) -> Json<Value> {
+async fn info(State(d): State<Shared>, uri: Uri, headers: HeaderMap) -> Json<Value> {
     let user = super::authenticated_user(&d, &headers);
+    // A real Director names its CredHub here; the stand-in's config server API is on its own
+    // listener (`super::credhub`), at the address the client reached (HTTP/2 carries it in
+    // the URI, HTTP/1.1 in `Host`).
+    let config_server_urls: Vec<String> = uri
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| {
+            headers
+                .get(axum::http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+        })
+        .filter(|h| !h.is_empty() && !h.contains(['/', ' ', '@']))
+        .map(|host| format!("https://{host}/api/"))
+        .into_iter()
+        .collect();
     let authentication = match &d.settings.uaa_url {
         Some(url) => json!({"type": "uaa", "options": {"url": url, "urls": [url]}}),
         None => json!({"type": "basic", "options": {}}),
@@ -35,7 +50,7 @@ async fn info(State(d): State<Shared>, headers: HeaderMap) -> Json<Value> {
             "local_dns": {"status": true, "extras": {"domain_name": "bosh"}},
             "power_dns": {"status": false, "extras": {"domain_name": "bosh"}},
             "snapshots": {"status": false},
-            "config_server": {"status": true, "extras": {"urls": []}},
+            "config_server": {"status": true, "extras": {"urls": config_server_urls}},
         },
     }))
 }

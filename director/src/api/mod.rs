@@ -4,6 +4,7 @@
 
 pub mod chaos;
 pub mod configs;
+pub mod credhub;
 pub mod deployments;
 pub mod errands;
 pub mod events;
@@ -40,6 +41,7 @@ pub fn router(director: Shared) -> Router {
         .merge(configs::routes())
         .merge(events::routes())
         .merge(chaos::routes())
+        .merge(credhub::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .merge(stemcells::routes())
         .merge(releases::routes())

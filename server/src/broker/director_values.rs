@@ -1,9 +1,9 @@
 //! A cluster manifest as the Director is sent it. The service adapter writes values of the PKS
 //! tile's credentials into it (the cloud provider's password in the Kubernetes cloud config).
-//! The embedded stand-in gets them as the `((/tileworks/<pks-guid>/…))` placeholders the PKS
-//! deployment itself uses, with the values set in its config server first, so it stores none
-//! in plaintext (as a product's deploy does, `installations::pipeline`); a real Director gets
-//! the manifest as rendered.
+//! A Director with a config server (a real one's CredHub, the stand-in's own) gets them as the
+//! `((/tileworks/<pks-guid>/…))` placeholders the PKS deployment itself uses, with the values
+//! set in its config server first, so it stores none in plaintext (as a product's deploy does,
+//! `installations::pipeline`); a Director without one gets the manifest as rendered.
 //!
 //! The values of one deployed PKS snapshot are read once (that opens sealed settings) and a
 //! value is set in the config server once per snapshot and process, not once per cluster: a
@@ -32,7 +32,7 @@ struct Snapshot {
 impl Broker {
     /// `manifest` (YAML) as the Director should get it.
     pub(super) async fn manifest_for_director(&self, manifest: &str) -> Result<String> {
-        if !self.inner.installations.director().embedded {
+        if self.director().config_server_url().await?.is_none() {
             return Ok(manifest.to_owned());
         }
         let Some(snapshot) = self.pks_values().await? else {

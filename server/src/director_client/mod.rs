@@ -97,6 +97,8 @@ pub struct DirectorClient {
     http: reqwest::Client,
     target: DirectorTarget,
     auth: std::sync::Arc<auth::AuthState>,
+    /// The config server `/info` names (`variables.rs`), once asked.
+    config_server: std::sync::Arc<std::sync::OnceLock<Option<Url>>>,
     poll_interval: Duration,
 }
 
@@ -128,6 +130,7 @@ impl DirectorClient {
             http,
             target,
             auth: Default::default(),
+            config_server: Default::default(),
             poll_interval: Duration::from_secs(1),
         })
     }

@@ -568,10 +568,10 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
         context_id: Some(format!("tileworks-installation-{}", run.id())),
         ..DeployOptions::default()
     };
-    // A Director with a config server Tileworks can write to (the embedded stand-in) gets the
+    // A Director with a config server (a real one's CredHub, the stand-in's own) gets the
     // manifest with placeholders and the values in its config server, so it stores no
-    // credential in plaintext; a real Director gets the manifest as rendered.
-    let manifest_yaml = if service.director().embedded {
+    // credential in plaintext; one without gets the manifest as rendered, and the log says so.
+    let manifest_yaml = if client.config_server_url().await?.is_some() {
         let (manifest, values) =
             super::render::for_config_server(&render.rendered.manifest, &render.secrets, guid);
         for (name, value) in &values {
@@ -579,6 +579,9 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
         }
         tiles::yaml::to_yaml_string(&manifest)
     } else {
+        run.log.line(format!(
+            "[{label}] The Director names no config server: its manifest carries the credentials"
+        ));
         render.rendered.to_yaml()
     };
     // Post-deploy errands, decided before the deploy so that the progress counts them: the

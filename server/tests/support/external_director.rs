@@ -68,6 +68,11 @@ impl ExternalDirector {
         }
     }
 
+    /// Its data directory (database, TLS files, its sealing key).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// `serve` flags: this Director, then `extra`.
     pub fn serve_args<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
         let mut args: Vec<&str> = self.flags.iter().map(String::as_str).collect();
