@@ -327,6 +327,11 @@ async fn director_verifiers_unknown_guids_and_types_and_bad_bodies() {
 
 /// A tile naming Ops Manager's `StaticIpsVerifier`, with two jobs taking static IPs.
 fn static_ips_tile() -> Vec<u8> {
+    static_ips_tile_named("statics", "Statics")
+}
+
+/// The same tile under another name and label.
+fn static_ips_tile_named(name: &str, label: &str) -> Vec<u8> {
     let metadata = r#"name: statics
 product_version: 1.0.0
 metadata_version: '2.1'
@@ -361,7 +366,9 @@ job_types:
   property_blueprints:
   - {name: static_ips, type: ip_ranges, configurable: true, optional: true}
 post_deploy_errands: []
-"#;
+"#
+    .replacen("name: statics", &format!("name: {name}"), 1)
+    .replacen("label: Statics", &format!("label: {label}"), 1);
     pivotal(&[("metadata/statics.yml", metadata.as_bytes(), true)])
 }
 
@@ -410,6 +417,10 @@ async fn the_static_ips_verifier_checks_the_operators_addresses_against_the_netw
         }]
     );
 
+    // Two web instances (db keeps the tile's one).
+    let web = api.resource_config_path(&guid, "web").await;
+    api.put(&web, json!({"instances": 2})).await.expect(200);
+
     // The pre-deploy check's StaticIpsVerifier errors once the jobs have these addresses.
     let findings = |web: &'static str, db: &'static str| {
         let (api, guid) = (&api, &guid);
@@ -437,9 +448,15 @@ async fn the_static_ips_verifier_checks_the_operators_addresses_against_the_netw
         findings("10.0.0.5, 10.0.0.20-10.0.0.21", "10.0.0.21, 10.0.0.50").await,
         [
             "Addresses › Web static IPs (.web.static_ips): 10.0.0.5 is reserved in subnet 10.0.0.0/24",
+            "Addresses › Web static IPs (.web.static_ips): 3 addresses for 2 instances: the \
+             Director takes exactly one static IP per instance, so none of these is used until \
+             the numbers match",
             "Addresses › DB static IPs (.db.static_ips): 10.0.0.21 is also given to job web",
             "Addresses › DB static IPs (.db.static_ips): 10.0.0.50 is outside the static IPs of \
              subnet 10.0.0.0/24 (10.0.0.20-10.0.0.40)",
+            "Addresses › DB static IPs (.db.static_ips): 2 addresses for 1 instance: the \
+             Director takes exactly one static IP per instance, so none of these is used until \
+             the numbers match",
         ]
     );
     let refused = api
@@ -456,4 +473,58 @@ async fn the_static_ips_verifier_checks_the_operators_addresses_against_the_netw
     assert!(findings("10.0.0.20-10.0.0.21", "10.0.0.22")
         .await
         .is_empty());
+
+    // A second product on the same network may not have the first one's addresses, and the
+    // finding names who has them; on another network the same addresses are its own.
+    let r = api
+        .upload(
+            "statics-2.0.0.pivotal",
+            static_ips_tile_named("other-statics", "Other Statics"),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    let other = api.stage("other-statics", "1.0.0").await;
+    api.set_networks_and_azs(
+        &other,
+        json!({"network": {"name": "infra"}, "singleton_availability_zone": {"name": "az1"},
+               "other_availability_zones": [{"name": "az1"}]}),
+    )
+    .await
+    .expect(200);
+    api.set_properties(&other, json!({".web.static_ips": {"value": "10.0.0.22"}}))
+        .await
+        .expect(200);
+    let check = api
+        .get(&format!("/api/v0/staged/products/{other}/pre_deploy_check"))
+        .await
+        .expect(200);
+    assert!(
+        check.to_string().contains(
+            "Addresses › Web static IPs (.web.static_ips): 10.0.0.22 is also given to job db of \
+             Statics"
+        ),
+        "{check:#}"
+    );
+    // Review (pending changes) says the same, for both products' sake.
+    let pending = api.get("/api/v0/staged/pending_changes").await.expect(200);
+    assert!(
+        pending
+            .to_string()
+            .contains("10.0.0.22 is also given to job db of Statics"),
+        "{pending:#}"
+    );
+    api.set_properties(&other, json!({".web.static_ips": {"value": "10.0.0.23"}}))
+        .await
+        .expect(200);
+    let check = api
+        .get(&format!("/api/v0/staged/products/{other}/pre_deploy_check"))
+        .await
+        .expect(200);
+    assert!(
+        check["pre_deploy_check"]["verifiers"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{check:#}"
+    );
 }

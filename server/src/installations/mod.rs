@@ -539,8 +539,10 @@ impl Installations {
             crate::products::DIRECTOR_PRODUCT_NAME.to_owned(),
             director_runs,
         )];
+        // Every staged product's static IPs count, deployed in this run or not.
+        let all_staged = products.staged_all().await?;
         for product in &deploying {
-            let product_runs = products.run_product_verifiers(product).await?;
+            let product_runs = products.run_product_verifiers(product, &all_staged).await?;
             runs.push((product.guid.clone(), product.name.clone(), product_runs));
         }
         for (guid, name, list) in runs {

@@ -271,11 +271,14 @@ impl Products {
             .collect();
         // Verifiers may reach out (up to `crate::reach`'s 6 s each): the Director's and every
         // product's run at once, so the page waits for the slowest, not for their sum.
+        let deploying_ref = &deploying;
         let product_runs = join_all(loaded.iter().map(|(product, action, _)| async move {
             if *action == super::ChangeAction::Delete {
                 Ok(Vec::new())
             } else {
-                self.run_product_verifiers(product).await.map(failing)
+                self.run_product_verifiers(product, deploying_ref)
+                    .await
+                    .map(failing)
             }
         }));
         let (director_runs, product_runs) =

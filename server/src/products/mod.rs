@@ -505,6 +505,15 @@ impl Products {
         self.load_staged(row).await
     }
 
+    /// Every staged product, loaded (in the store's order).
+    pub async fn staged_all(&self) -> Result<Vec<StagedProduct>> {
+        let mut all = Vec::new();
+        for row in self.store().products().staged().await? {
+            all.push(self.load_staged(row).await?);
+        }
+        Ok(all)
+    }
+
     pub(crate) async fn load_staged(&self, row: StagedRow) -> Result<StagedProduct> {
         let available = match self.available_derived(&row.name, &row.version).await {
             Ok(available) => available,

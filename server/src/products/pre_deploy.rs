@@ -96,7 +96,7 @@ impl Products {
         let product = self.staged_product(guid).await?;
         let completeness = self.completeness_of(&product).await?;
         let verifiers: Vec<VerifierRun> = self
-            .run_product_verifiers(&product)
+            .run_product_verifiers(&product, &self.staged_all().await?)
             .await?
             .into_iter()
             .filter(|r| !r.findings.is_empty())

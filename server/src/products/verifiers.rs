@@ -236,8 +236,13 @@ impl Products {
     }
 
     /// Runs a product's verifiers on its staged values: Tileworks's own, then Ops Manager's
-    /// that its metadata names.
-    pub async fn run_product_verifiers(&self, product: &StagedProduct) -> Result<Vec<VerifierRun>> {
+    /// that its metadata names. `staged` are the products staged beside it (it may be among
+    /// them): the static IPs their jobs have on its network are not its to give.
+    pub async fn run_product_verifiers(
+        &self,
+        product: &StagedProduct,
+        staged: &[StagedProduct],
+    ) -> Result<Vec<VerifierRun>> {
         let selected = verifiers::for_product(&product.template);
         let named = declared::of_product(&product.template);
         if selected.is_empty() && named.is_empty() {
@@ -252,10 +257,20 @@ impl Products {
             .networks_and_azs
             .as_ref()
             .and_then(|n| n["network"]["name"].as_str());
+        let others: Vec<&StagedProduct> =
+            staged.iter().filter(|p| p.guid != product.guid).collect();
+        let taken_ips = network.map(|network| static_ips_on(network, &others));
+        let present_products: Vec<String> = others
+            .iter()
+            .map(|p| p.name.clone())
+            .chain([product.name.clone()])
+            .collect();
         let ctx = VerifyContext {
             director: Some(&config),
             network,
             certificates: Some(&certificates),
+            taken_ips: taken_ips.as_ref(),
+            present_products: Some(&present_products),
         };
         let mut runs: Vec<VerifierRun> = selected
             .into_iter()
@@ -344,4 +359,32 @@ fn certificate_names(
         out.insert(pref.reference.clone(), names);
     }
     out
+}
+
+/// The static IPs `products` give their jobs on `network`, with who has each
+/// (`job router of Product`), for [`VerifyContext::taken_ips`].
+fn static_ips_on(
+    network: &str,
+    products: &[&StagedProduct],
+) -> BTreeMap<tiles::cloud_config::Ip, String> {
+    let mut taken = BTreeMap::new();
+    for other in products {
+        let on_network = other
+            .settings
+            .networks_and_azs
+            .as_ref()
+            .and_then(|n| n["network"]["name"].as_str())
+            == Some(network);
+        if !on_network {
+            continue;
+        }
+        let addresses =
+            tiles::verifiers::static_ips::addresses(&other.template, &other.settings.staged);
+        for (job, ip) in addresses {
+            taken
+                .entry(ip)
+                .or_insert_with(|| format!("job {job} of {}", other.label));
+        }
+    }
+    taken
 }

@@ -152,6 +152,12 @@ pub struct VerifyContext<'a> {
     /// or why it cannot be read. Filled by whoever can parse PEM (the server); a certificate
     /// missing here is not checked.
     pub certificates: Option<&'a BTreeMap<String, Result<CertificateNames, String>>>,
+    /// Static IPs the other staged products give their jobs on this product's network: the
+    /// address and who has it (`job router of Product X`). See [`static_ips::addresses`].
+    pub taken_ips: Option<&'a BTreeMap<crate::cloud_config::Ip, String>>,
+    /// The names of the products present beside this one, for instance counts that depend on
+    /// them (`zero_if`); none when not given.
+    pub present_products: Option<&'a [String]>,
 }
 
 type Run = fn(&ProductTemplate, &StagedValues, &VerifyContext<'_>) -> Vec<Finding>;

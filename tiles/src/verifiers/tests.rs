@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::director::{self, Placement};
 use super::*;
-use crate::cloud_config::{AzConfig, Iaas, NetworkConfig, SubnetConfig};
+use crate::cloud_config::{AzConfig, Iaas, Ip, NetworkConfig, SubnetConfig};
 
 fn pks() -> ProductTemplate {
     ProductTemplate::from_yaml(crate::products::PKS_METADATA).unwrap()
@@ -95,6 +95,8 @@ fn the_defaults_pass_every_pks_verifier() {
         director: Some(&director),
         network: None,
         certificates: Some(&certs),
+        taken_ips: None,
+        present_products: None,
     };
     for v in for_product(&t) {
         assert_eq!(v.run(&t, &staged, &ctx), vec![], "{}", v.name);
@@ -183,6 +185,8 @@ fn cidrs_must_not_overlap_each_other_or_director_networks() {
         director: Some(&director),
         network: None,
         certificates: None,
+        taken_ips: None,
+        present_products: None,
     };
     let found = run(pks::NETWORK_CIDRS, &StagedValues::new(), &ctx);
     assert_eq!(found.len(), 1, "{found:?}");
@@ -268,6 +272,8 @@ fn the_api_certificate_must_cover_the_hostname() {
         director: None,
         network: None,
         certificates: Some(&certs),
+        taken_ips: None,
+        present_products: None,
     };
     let found = run(pks::API_CERTIFICATE, &staged, &ctx);
     assert_eq!(found.len(), 1);
@@ -285,6 +291,8 @@ fn the_api_certificate_must_cover_the_hostname() {
         director: None,
         network: None,
         certificates: Some(&certs),
+        taken_ips: None,
+        present_products: None,
     };
     assert!(run(pks::API_CERTIFICATE, &staged, &ctx).is_empty());
     certs.insert(
@@ -295,6 +303,8 @@ fn the_api_certificate_must_cover_the_hostname() {
         director: None,
         network: None,
         certificates: Some(&certs),
+        taken_ips: None,
+        present_products: None,
     };
     assert!(run(pks::API_CERTIFICATE, &staged, &ctx)[0]
         .message
@@ -800,9 +810,23 @@ fn static_ips_outside_the_networks_static_ranges_or_given_twice_are_found() {
         director: Some(&director),
         network: Some("deploy"),
         certificates: None,
+        taken_ips: None,
+        present_products: None,
+    };
+    // Three web instances, one db instance (the tile's default).
+    let with_three_webs = || {
+        let mut staged = StagedValues::new();
+        staged.resources.insert(
+            "web".into(),
+            crate::properties::staged::ResourceConfig {
+                instances: Some(json!(3)),
+                ..Default::default()
+            },
+        );
+        staged
     };
     let check = |web: &str, db: &str| {
-        let mut staged = StagedValues::new();
+        let mut staged = with_three_webs();
         staged.set(".web.static_ips", json!(web));
         staged.set(".db.static_ips", json!(db));
         for_product(&t)[0]
@@ -827,11 +851,14 @@ fn static_ips_outside_the_networks_static_ranges_or_given_twice_are_found() {
             "Addresses › Web static IPs (.web.static_ips): 10.0.1.5 is in no subnet of network 'deploy'",
             "Addresses › Web static IPs (.web.static_ips): 10.0.0.0 is the network address of \
              subnet 10.0.0.0/24",
+            "Addresses › Web static IPs (.web.static_ips): 4 addresses for 3 instances: the \
+             Director takes exactly one static IP per instance, so none of these is used until \
+             the numbers match",
             "Addresses › DB static IPs (.db.static_ips): 'nonsense' is not an IP address",
         ],
         "{found:#?}"
     );
-    let found = check("10.0.0.10-10.0.0.11", "10.0.0.11");
+    let found = check("10.0.0.10-10.0.0.12", "10.0.0.11");
     assert_eq!(
         found,
         vec!["Addresses › DB static IPs (.db.static_ips): 10.0.0.11 is also given to job web"]
@@ -856,6 +883,8 @@ fn static_ips_outside_the_networks_static_ranges_or_given_twice_are_found() {
         director: Some(&director),
         network: None,
         certificates: None,
+        taken_ips: None,
+        present_products: None,
     };
     staged.set(".web.static_ips", json!("192.168.0.1, 192.168.0.1"));
     let found: Vec<String> = for_product(&t)[0]
@@ -863,5 +892,77 @@ fn static_ips_outside_the_networks_static_ranges_or_given_twice_are_found() {
         .iter()
         .map(|f| f.message.clone())
         .collect();
-    assert_eq!(found, vec!["192.168.0.1 is also given to this job"]);
+    assert_eq!(
+        found,
+        vec![
+            "192.168.0.1 is also given to this job",
+            "2 addresses for 1 instance: the Director takes exactly one static IP per instance, \
+             so none of these is used until the numbers match"
+        ]
+    );
+}
+
+#[test]
+fn static_ips_of_other_products_and_instance_counts_are_compared() {
+    let t = static_ip_tile();
+    let director = DirectorConfig {
+        networks: vec![NetworkConfig {
+            name: "deploy".into(),
+            subnets: vec![SubnetConfig {
+                cidr: "10.0.0.0/24".into(),
+                gateway: "10.0.0.1".into(),
+                static_ips: vec!["10.0.0.10-10.0.0.30".into()],
+                ..Default::default()
+            }],
+        }],
+        ..Default::default()
+    };
+    // Another product on the network has 10.0.0.12 and 10.0.0.13, as the server finds them.
+    let mut other = StagedValues::new();
+    other.set(
+        ".web.static_ips",
+        json!("10.0.0.12-10.0.0.13, not an address"),
+    );
+    let taken: BTreeMap<Ip, String> = static_ips::addresses(&t, &other)
+        .into_iter()
+        .map(|(job, ip)| (ip, format!("job {job} of Other")))
+        .collect();
+    assert_eq!(taken.len(), 2, "{taken:?}");
+    let ctx = VerifyContext {
+        director: Some(&director),
+        network: Some("deploy"),
+        taken_ips: Some(&taken),
+        ..Default::default()
+    };
+    let run = |staged: &StagedValues| -> Vec<String> {
+        for_product(&t)[0]
+            .run(&t, staged, &ctx)
+            .into_iter()
+            .map(|f| f.message)
+            .collect()
+    };
+    let mut staged = StagedValues::new();
+    staged.set(".web.static_ips", json!("10.0.0.13"));
+    assert_eq!(
+        run(&staged),
+        vec!["10.0.0.13 is also given to job web of Other"]
+    );
+    staged.set(".web.static_ips", json!("10.0.0.14"));
+    assert!(run(&staged).is_empty());
+    // Fewer addresses than instances, then a job with no instances (nothing to give them to).
+    staged.resources.insert(
+        "web".into(),
+        crate::properties::staged::ResourceConfig {
+            instances: Some(json!(2)),
+            ..Default::default()
+        },
+    );
+    let found = run(&staged);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("1 address for 2 instances"),
+        "{found:?}"
+    );
+    staged.resources.get_mut("web").unwrap().instances = Some(json!(0));
+    assert!(run(&staged).is_empty());
 }
