@@ -325,12 +325,29 @@ async fn director_verifiers_unknown_guids_and_types_and_bad_bodies() {
         .expect(403);
 }
 
-/// A tile naming Ops Manager's `StaticIpsVerifier`, with two jobs taking static IPs.
-fn static_ips_tile() -> Vec<u8> {
-    static_ips_tile_named("statics", "Statics")
+/// Imports the static-IPs tile as `name` (labelled `label`), stages it and places it on the
+/// network `infra` in `az1`; its GUID.
+async fn stage_on_infra(api: &Api<'_>, name: &str, label: &str) -> String {
+    let r = api
+        .upload(
+            &format!("{name}-1.0.0.pivotal"),
+            static_ips_tile_named(name, label),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    let guid = api.stage(name, "1.0.0").await;
+    api.set_networks_and_azs(
+        &guid,
+        json!({"network": {"name": "infra"}, "singleton_availability_zone": {"name": "az1"},
+               "other_availability_zones": [{"name": "az1"}]}),
+    )
+    .await
+    .expect(200);
+    guid
 }
 
-/// The same tile under another name and label.
+/// A tile naming Ops Manager's `StaticIpsVerifier`, with two jobs taking static IPs, named
+/// `name` and labelled `label`.
 fn static_ips_tile_named(name: &str, label: &str) -> Vec<u8> {
     let metadata = r#"name: statics
 product_version: 1.0.0
@@ -392,16 +409,7 @@ async fn the_static_ips_verifier_checks_the_operators_addresses_against_the_netw
     )
     .await
     .expect(200);
-    let r = api.upload("statics-1.0.0.pivotal", static_ips_tile()).await;
-    assert_eq!(r.status, 200, "{:#}", r.body);
-    let guid = api.stage("statics", "1.0.0").await;
-    api.set_networks_and_azs(
-        &guid,
-        json!({"network": {"name": "infra"}, "singleton_availability_zone": {"name": "az1"},
-               "other_availability_zones": [{"name": "az1"}]}),
-    )
-    .await
-    .expect(200);
+    let guid = stage_on_infra(&api, "statics", "Statics").await;
     let listed = verifiers_of(
         api.get(&format!(
             "/api/v0/staged/products/{guid}/verifiers/install_time"
@@ -476,21 +484,7 @@ async fn the_static_ips_verifier_checks_the_operators_addresses_against_the_netw
 
     // A second product on the same network may not have the first one's addresses, and the
     // finding names who has them; on another network the same addresses are its own.
-    let r = api
-        .upload(
-            "statics-2.0.0.pivotal",
-            static_ips_tile_named("other-statics", "Other Statics"),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{:#}", r.body);
-    let other = api.stage("other-statics", "1.0.0").await;
-    api.set_networks_and_azs(
-        &other,
-        json!({"network": {"name": "infra"}, "singleton_availability_zone": {"name": "az1"},
-               "other_availability_zones": [{"name": "az1"}]}),
-    )
-    .await
-    .expect(200);
+    let other = stage_on_infra(&api, "other-statics", "Other Statics").await;
     api.set_properties(&other, json!({".web.static_ips": {"value": "10.0.0.22"}}))
         .await
         .expect(200);

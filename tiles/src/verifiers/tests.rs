@@ -788,24 +788,40 @@ job_types:
     .unwrap()
 }
 
-#[test]
-fn static_ips_outside_the_networks_static_ranges_or_given_twice_are_found() {
-    let t = static_ip_tile();
-    let selected: Vec<&str> = for_product(&t).iter().map(|v| v.name).collect();
-    assert_eq!(selected, vec![static_ips::STATIC_IPS]);
-    let director = DirectorConfig {
+/// A Director with the network `deploy`: one subnet, 10.0.0.0/24, static IPs 10.0.0.10-30.
+fn deploy_network(reserved: &[&str]) -> DirectorConfig {
+    DirectorConfig {
         networks: vec![NetworkConfig {
             name: "deploy".into(),
             subnets: vec![SubnetConfig {
                 cidr: "10.0.0.0/24".into(),
                 gateway: "10.0.0.1".into(),
-                reserved: vec!["10.0.0.1-10.0.0.9".into()],
+                reserved: reserved.iter().map(|r| r.to_string()).collect(),
                 static_ips: vec!["10.0.0.10-10.0.0.30".into()],
                 ..Default::default()
             }],
         }],
         ..Default::default()
-    };
+    }
+}
+
+/// Stages `n` instances of `job`.
+fn set_instances(staged: &mut StagedValues, job: &str, n: u64) {
+    staged.resources.insert(
+        job.into(),
+        crate::properties::staged::ResourceConfig {
+            instances: Some(json!(n)),
+            ..Default::default()
+        },
+    );
+}
+
+#[test]
+fn static_ips_outside_the_networks_static_ranges_or_given_twice_are_found() {
+    let t = static_ip_tile();
+    let selected: Vec<&str> = for_product(&t).iter().map(|v| v.name).collect();
+    assert_eq!(selected, vec![static_ips::STATIC_IPS]);
+    let director = deploy_network(&["10.0.0.1-10.0.0.9"]);
     let ctx = VerifyContext {
         director: Some(&director),
         network: Some("deploy"),
@@ -816,13 +832,7 @@ fn static_ips_outside_the_networks_static_ranges_or_given_twice_are_found() {
     // Three web instances, one db instance (the tile's default).
     let with_three_webs = || {
         let mut staged = StagedValues::new();
-        staged.resources.insert(
-            "web".into(),
-            crate::properties::staged::ResourceConfig {
-                instances: Some(json!(3)),
-                ..Default::default()
-            },
-        );
+        set_instances(&mut staged, "web", 3);
         staged
     };
     let check = |web: &str, db: &str| {
@@ -905,18 +915,7 @@ fn static_ips_outside_the_networks_static_ranges_or_given_twice_are_found() {
 #[test]
 fn static_ips_of_other_products_and_instance_counts_are_compared() {
     let t = static_ip_tile();
-    let director = DirectorConfig {
-        networks: vec![NetworkConfig {
-            name: "deploy".into(),
-            subnets: vec![SubnetConfig {
-                cidr: "10.0.0.0/24".into(),
-                gateway: "10.0.0.1".into(),
-                static_ips: vec!["10.0.0.10-10.0.0.30".into()],
-                ..Default::default()
-            }],
-        }],
-        ..Default::default()
-    };
+    let director = deploy_network(&[]);
     // Another product on the network has 10.0.0.12 and 10.0.0.13, as the server finds them.
     let mut other = StagedValues::new();
     other.set(
@@ -950,19 +949,13 @@ fn static_ips_of_other_products_and_instance_counts_are_compared() {
     staged.set(".web.static_ips", json!("10.0.0.14"));
     assert!(run(&staged).is_empty());
     // Fewer addresses than instances, then a job with no instances (nothing to give them to).
-    staged.resources.insert(
-        "web".into(),
-        crate::properties::staged::ResourceConfig {
-            instances: Some(json!(2)),
-            ..Default::default()
-        },
-    );
+    set_instances(&mut staged, "web", 2);
     let found = run(&staged);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
         found[0].starts_with("1 address for 2 instances"),
         "{found:?}"
     );
-    staged.resources.get_mut("web").unwrap().instances = Some(json!(0));
+    set_instances(&mut staged, "web", 0);
     assert!(run(&staged).is_empty());
 }
