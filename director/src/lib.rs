@@ -183,6 +183,9 @@ pub struct Director {
     pub tokens: api::uaa::Tokens,
     /// Queued and running tasks, for cancellation.
     pub running: tasks::Running,
+    /// The config server API refuses writes as CredHub refuses a client without write access
+    /// (`PUT /chaos/config_server`).
+    pub refuse_config_server_writes: std::sync::atomic::AtomicBool,
 }
 
 pub type Shared = Arc<Director>;
@@ -326,6 +329,7 @@ pub async fn start(config: DirectorConfig) -> Result<RunningDirector> {
         ip_reservations: Default::default(),
         tokens: Default::default(),
         running: Default::default(),
+        refuse_config_server_writes: Default::default(),
     });
 
     let (stop_loops, loops_rx) = watch::channel(false);

@@ -126,6 +126,38 @@ async fn a_director_of_its_own_is_sent_placeholders_and_keeps_no_secret() {
     );
 }
 
+/// A Director whose config server refuses Tileworks's client (CredHub without write access for
+/// it) still gets its deploy: the manifest carries the credentials, and the installation's log
+/// says so and why.
+#[tokio::test]
+async fn a_config_server_that_refuses_the_credentials_is_named_in_the_log() {
+    let director = ExternalDirector::start(0);
+    let bosh = director.bosh();
+    let (status, body) = bosh
+        .send(
+            reqwest::Method::PUT,
+            "/chaos/config_server",
+            Some(serde_json::json!({"refuse_writes": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let server = TestServer::start_logging_info(&director.serve_args(&[]));
+    let api = Api::login(&server).await;
+    let guid = deploy_pks(&api).await;
+    let log = server.log();
+    assert!(
+        log.contains("The Director's config server did not take the credentials")
+            && log.contains("403"),
+        "{log}"
+    );
+    let (status, deployment) = bosh
+        .send(reqwest::Method::GET, &format!("/deployments/{guid}"), None)
+        .await;
+    assert_eq!(status, 200, "{deployment:#}");
+    let manifest = deployment["manifest"].as_str().unwrap_or_default();
+    assert!(!manifest.contains("((/tileworks/"), "{manifest}");
+}
+
 /// Deploys PKS and a cluster, then searches Tileworks's data dir (and database), the Director's
 /// data dir when it is `director_dir` (a Director of its own), and the logs for every known
 /// secret; fails naming each one found. Returns PKS's GUID.

@@ -10,6 +10,8 @@
 //!   success (see `faults.rs`); `…/delete` likewise for its deletion.
 //! - `PUT /chaos/cpi` with `{"paused": true|false}`: every CPI call (create/delete VM or disk,
 //!   update) waits while paused, holding tasks inside their current step. `GET` reads it.
+//! - `PUT /chaos/config_server` with `{"refuse_writes": true|false}`: the config server API
+//!   (`PUT /api/v1/data`) answers `403` as CredHub does to a client without write access.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -44,6 +46,7 @@ pub fn routes() -> Router<Shared> {
             put(set_delete_fault).delete(clear_delete_fault),
         )
         .route("/chaos/cpi", put(set_cpi).get(cpi_state))
+        .route("/chaos/config_server", put(set_config_server))
 }
 
 async fn kill(
@@ -136,4 +139,19 @@ async fn set_cpi(State(d): State<Shared>, body: axum::body::Bytes) -> Result<Jso
 
 async fn cpi_state(State(d): State<Shared>) -> Json<Value> {
     Json(json!({"paused": d.cpi.is_paused()}))
+}
+
+#[derive(Debug, Deserialize)]
+struct ConfigServerFault {
+    refuse_writes: bool,
+}
+
+async fn set_config_server(
+    State(d): State<Shared>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>> {
+    let fault: ConfigServerFault = super::json_body(&body)?;
+    d.refuse_config_server_writes
+        .store(fault.refuse_writes, std::sync::atomic::Ordering::Relaxed);
+    Ok(Json(json!({"refuse_writes": fault.refuse_writes})))
 }

@@ -53,6 +53,15 @@ fn refused(message: &str) -> Response {
 }
 
 async fn set(State(d): State<Shared>, body: axum::body::Bytes) -> Response {
+    if d.refuse_config_server_writes
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({"error": "The request could not be completed because the credential does not exist or you do not have sufficient authorization."})),
+        )
+            .into_response();
+    }
     let Ok(new) = serde_json::from_slice::<NewCredential>(&body) else {
         return refused("The request could not be fulfilled because the request body is not valid JSON with name, type and value.");
     };

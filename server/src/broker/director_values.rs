@@ -35,6 +35,21 @@ impl Broker {
         if self.director().config_server_url().await?.is_none() {
             return Ok(manifest.to_owned());
         }
+        match self.with_placeholders(manifest).await {
+            Ok(text) => Ok(text),
+            // As a product's deploy does (`installations::pipeline`): a real Director's config
+            // server that refuses the values does not stop the cluster's deploy.
+            Err(err) if !self.inner.installations.director().embedded => {
+                tracing::warn!(error = %err, "the Director's config server did not take the cluster manifest's credentials: the manifest carries them");
+                Ok(manifest.to_owned())
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// `manifest` with the PKS tile's credentials as placeholders, their values set in the
+    /// Director's config server first.
+    async fn with_placeholders(&self, manifest: &str) -> Result<String> {
         let Some(snapshot) = self.pks_values().await? else {
             return Ok(manifest.to_owned());
         };

@@ -571,18 +571,38 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
     // A Director with a config server (a real one's CredHub, the stand-in's own) gets the
     // manifest with placeholders and the values in its config server, so it stores no
     // credential in plaintext; one without gets the manifest as rendered, and the log says so.
-    let manifest_yaml = if client.config_server_url().await?.is_some() {
+    // A real Director's config server that refuses the values (Tileworks's client without
+    // CredHub write access, CredHub out of reach) does not stop a deploy that works without
+    // it: the log says why the manifest carries the credentials. The embedded stand-in's must
+    // work.
+    let placeholders = async {
+        if client.config_server_url().await?.is_none() {
+            return Ok(None);
+        }
         let (manifest, values) =
             super::render::for_config_server(&render.rendered.manifest, &render.secrets, guid);
         for (name, value) in &values {
             client.set_config_server_variable(name, value).await?;
         }
-        tiles::yaml::to_yaml_string(&manifest)
-    } else {
-        run.log.line(format!(
-            "[{label}] The Director names no config server: its manifest carries the credentials"
-        ));
-        render.rendered.to_yaml()
+        Ok::<_, crate::Error>(Some(tiles::yaml::to_yaml_string(&manifest)))
+    };
+    let manifest_yaml = match placeholders.await {
+        Ok(Some(yaml)) => yaml,
+        Ok(None) => {
+            run.log.line(format!(
+                "[{label}] The Director names no config server: its manifest carries the \
+                 credentials"
+            ));
+            render.rendered.to_yaml()
+        }
+        Err(err) if !service.director().embedded => {
+            run.log.line(format!(
+                "[{label}] The Director's config server did not take the credentials ({err}): \
+                 its manifest carries them"
+            ));
+            render.rendered.to_yaml()
+        }
+        Err(err) => return Err(err),
     };
     // Post-deploy errands, decided before the deploy so that the progress counts them: the
     // deploy task and every errand that runs are steps of the bar (see [`steps_span`]).
