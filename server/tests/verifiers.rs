@@ -325,6 +325,13 @@ async fn director_verifiers_unknown_guids_and_types_and_bad_bodies() {
         .expect(403);
 }
 
+/// `GET /api/v0/staged/products/:guid/pre_deploy_check`, answered 200.
+async fn pre_deploy_check(api: &Api<'_>, guid: &str) -> Value {
+    api.get(&format!("/api/v0/staged/products/{guid}/pre_deploy_check"))
+        .await
+        .expect(200)
+}
+
 /// Imports the static-IPs tile as `name` (labelled `label`), stages it and places it on the
 /// network `infra` in `az1`; its GUID.
 async fn stage_on_infra(api: &Api<'_>, name: &str, label: &str) -> String {
@@ -439,10 +446,7 @@ async fn the_static_ips_verifier_checks_the_operators_addresses_against_the_netw
             )
             .await
             .expect(200);
-            let check = api
-                .get(&format!("/api/v0/staged/products/{guid}/pre_deploy_check"))
-                .await
-                .expect(200);
+            let check = pre_deploy_check(api, guid).await;
             let verifiers = check["pre_deploy_check"]["verifiers"].as_array().unwrap();
             assert!(verifiers.len() <= 1, "{check:#}");
             verifiers
@@ -483,15 +487,12 @@ async fn the_static_ips_verifier_checks_the_operators_addresses_against_the_netw
         .is_empty());
 
     // A second product on the same network may not have the first one's addresses, and the
-    // finding names who has them; on another network the same addresses are its own.
+    // finding names who has them.
     let other = stage_on_infra(&api, "other-statics", "Other Statics").await;
     api.set_properties(&other, json!({".web.static_ips": {"value": "10.0.0.22"}}))
         .await
         .expect(200);
-    let check = api
-        .get(&format!("/api/v0/staged/products/{other}/pre_deploy_check"))
-        .await
-        .expect(200);
+    let check = pre_deploy_check(&api, &other).await;
     assert!(
         check.to_string().contains(
             "Addresses › Web static IPs (.web.static_ips): 10.0.0.22 is also given to job db of \
@@ -510,10 +511,7 @@ async fn the_static_ips_verifier_checks_the_operators_addresses_against_the_netw
     api.set_properties(&other, json!({".web.static_ips": {"value": "10.0.0.23"}}))
         .await
         .expect(200);
-    let check = api
-        .get(&format!("/api/v0/staged/products/{other}/pre_deploy_check"))
-        .await
-        .expect(200);
+    let check = pre_deploy_check(&api, &other).await;
     assert!(
         check["pre_deploy_check"]["verifiers"]
             .as_array()
