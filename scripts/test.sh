@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+# A CI run builds once from a clean clone: incremental state (5 GB) would only cost disk and time.
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -14,7 +16,11 @@ run_logged() {
 }
 what_failed() {
     printf '\n==> what failed (full output: %s)\n' "$LAST_LOG"
-    grep -E '^test .* FAILED$|panicked at|^error: test failed|^ +[0-9]+\) ' "$LAST_LOG" | tail -n 40
+    # Build failures too: rustc's `error[…]`/`error:` lines, and the linker's own last words
+    # (`ld: …`, `collect2`, a full disk, a killed process), which rustc prints after its long note.
+    grep -E '^test .* FAILED$|panicked at|^error(\[|:)|^ +[0-9]+\) |ld: |collect2|No space left|[Kk]illed' \
+        "$LAST_LOG" | cut -c1-600 | tail -n 40
+    printf 'disk: %s\n' "$(df -h . | tail -n 1)"
     exit 1
 }
 
