@@ -186,6 +186,9 @@ pub struct Director {
     /// The config server API refuses writes as CredHub refuses a client without write access
     /// (`PUT /chaos/config_server`).
     pub refuse_config_server_writes: std::sync::atomic::AtomicBool,
+    /// Log fetches wait while this is set, as when agents are slow to bundle their logs
+    /// (`PUT /chaos/logs`).
+    pub logs_paused: tokio::sync::watch::Sender<bool>,
 }
 
 pub type Shared = Arc<Director>;
@@ -330,6 +333,7 @@ pub async fn start(config: DirectorConfig) -> Result<RunningDirector> {
         tokens: Default::default(),
         running: Default::default(),
         refuse_config_server_writes: Default::default(),
+        logs_paused: tokio::sync::watch::channel(false).0,
     });
 
     let (stop_loops, loops_rx) = watch::channel(false);

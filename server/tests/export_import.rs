@@ -388,6 +388,15 @@ async fn an_installation_moves_to_a_fresh_instance_and_runs_there() {
     ] {
         assert_eq!(after[part], before[part], "{part} differs after the import");
     }
+    let fetch = before["log_fetch"].as_str().unwrap();
+    let r = api
+        .get(&format!("/api/v0/deployed/products/{guid}/logs/{fetch}"))
+        .await;
+    assert_eq!(
+        r.status, 404,
+        "a log fetch travelled without its bundle: {:#}",
+        r.body
+    );
     let names = |v: &Value| -> Vec<String> {
         let mut names: Vec<String> = v["users"]["users"]
             .as_array()
@@ -649,7 +658,27 @@ async fn export_a_deployed_pks() -> (Vec<u8>, String, Value) {
     )
     .await;
     assert_eq!(stemcell.status, 200, "{:#}", stemcell.body);
-    let before = what_is_installed(&api, &guid).await;
+    let mut before = what_is_installed(&api, &guid).await;
+    // A finished instance log fetch: its bundle is not exported, so neither is the fetch.
+    let fetch = api
+        .post(
+            &format!("/api/v0/deployed/products/{guid}/logs"),
+            json!({"instance_group": "pivotal-container-service", "index": 0}),
+        )
+        .await;
+    assert_eq!(fetch.status, 202, "{:#}", fetch.body);
+    let fetch_id = fetch.body["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while api
+        .get(&format!("/api/v0/deployed/products/{guid}/logs/{fetch_id}"))
+        .await
+        .expect(200)["status"]
+        == "running"
+    {
+        assert!(Instant::now() < deadline, "log fetch still running");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    before["log_fetch"] = json!(fetch_id);
     let private_key = before["credential"]["credential"]["value"]["private_key_pem"]
         .as_str()
         .unwrap_or_else(|| panic!("{:#}", before["credential"]))
@@ -830,7 +859,7 @@ async fn a_bad_import_is_refused_and_changes_nothing() {
 /// An instance set up by itself refuses an import from anyone (409), whatever the body.
 /// Guessing an export's passphrase on a fresh instance is as slow as guessing at the unlock
 /// page (the same counters): after five wrong passphrases from one address the import answers
-/// `429` with `Retry-After`, before the body is read, even with the right passphrase.
+/// `429` with `Retry-After`, without opening the body, even with the right passphrase.
 #[tokio::test]
 async fn wrong_passphrases_for_an_import_are_throttled() {
     let source = TestServer::start();

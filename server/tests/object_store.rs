@@ -9,7 +9,9 @@
 //! store failing later is a 502 naming it (and an apply that cannot get a file fails naming
 //! the object); an export carries the files the replica had not
 //! cached; a data dir started with a store uploads the files the store lacks; and without the
-//! flag the files stay in the data dir as they always did.
+//! flag the files stay in the data dir as they always did. Logs fetched through one replica
+//! download through another from the store, and a fetch whose replica is killed is failed by
+//! another within the lease.
 
 mod common;
 mod support;
@@ -149,6 +151,48 @@ fn tile(name: &str) -> Vec<u8> {
     ])
 }
 
+/// [`tile`] with one job, `web` (one instance of the release's `lib-job`): a deployment with a
+/// VM to fetch logs from.
+fn tile_with_a_job(name: &str) -> Vec<u8> {
+    let metadata = format!(
+        "name: {name}\nproduct_version: 1.0.0\nmetadata_version: '2.1'\nlabel: {name}\n\
+         rank: 1\nminimum_version_for_upgrade: 1.0.0\n\
+         stemcell_criteria: {{os: ubuntu-jammy, version: '1.99'}}\n\
+         releases:\n- {{name: {name}-lib, version: '1.0', file: {name}-lib-1.0.tgz}}\n\
+         property_blueprints: []\nform_types: []\npost_deploy_errands: []\n\
+         job_types:\n- name: web\n  resource_label: Web\n\
+         \x20 templates:\n  - {{name: lib-job, release: {name}-lib}}\n\
+         \x20 instance_definition: {{name: instances, type: integer, configurable: true, default: 1}}\n\
+         \x20 resource_definitions: []\n"
+    );
+    let release =
+        server::release_tarball::release_tgz(&format!("{name}-lib"), "1.0", &[("lib-job", &[])])
+            .unwrap();
+    pivotal(&[
+        (&format!("metadata/{name}.yml"), metadata.as_bytes(), true),
+        (&format!("releases/{name}-lib-1.0.tgz"), &release, false),
+    ])
+}
+
+/// Polls log fetch `id` of `guid` through `api` until it no longer runs (within `within`).
+async fn log_fetch_ended(api: &Api<'_>, guid: &str, id: &str, within: Duration) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let fetch = api
+            .get(&format!("/api/v0/deployed/products/{guid}/logs/{id}"))
+            .await
+            .expect(200);
+        if fetch["status"] != "running" {
+            return fetch;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "log fetch {id} still running: {fetch:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 const STEMCELL_FILE: &str = "bosh-stemcell-1.99-vsphere-esxi-ubuntu-jammy-go_agent.tgz";
 
 /// The files in a data dir's folder (not the spools).
@@ -184,14 +228,17 @@ async fn what_one_replica_imports_another_deploys_and_deletes_through_the_store(
     let bucket = s3.bucket("replicas").await;
     let url = format!("s3://{bucket}/tileworks");
     let director = ExternalDirector::start(0);
-    let args = director.serve_args(&["--object-store-url", &url]);
-    let a = TestServer::start_with(&args, Some(ADMIN_PASSWORD));
+    // A short lease: a log fetch of a killed replica is found out quickly below.
+    let args = director.serve_args(&["--object-store-url", &url, "--apply-lease-secs", "2"]);
+    let mut a = TestServer::start_with(&args, Some(ADMIN_PASSWORD));
     let b = TestServer::start_replica(&a, &args);
     let api_a = Api::login(&a).await;
     let api_b = Api::login(&b).await;
 
     // Imported through A: the tile and the stemcell are objects in the store…
-    let r = api_a.upload("stored.pivotal", tile("stored")).await;
+    let r = api_a
+        .upload("stored.pivotal", tile_with_a_job("stored"))
+        .await;
     assert_eq!(r.status, 200, "{:#}", r.body);
     let r = om_upload_stemcell(
         &api_a,
@@ -293,6 +340,91 @@ async fn what_one_replica_imports_another_deploys_and_deletes_through_the_store(
     assert!(!keys.iter().any(|k| k.contains("-1.98-")), "{keys:?}");
     // What stays is what is still recorded: the deployed tile and its stemcell.
     assert_eq!(keys.len(), 2, "{keys:?}");
+
+    // Logs fetched through A are kept in the store: B answers their status and download.
+    let logs = format!("/api/v0/deployed/products/{guid}/logs");
+    let started = api_a
+        .post(&logs, json!({"instance_group": "web", "index": 0}))
+        .await;
+    assert_eq!(started.status, 202, "{:#}", started.body);
+    let id = started.body["id"].as_str().unwrap().to_owned();
+    let ready = log_fetch_ended(&api_b, &guid, &id, Duration::from_secs(60)).await;
+    assert_eq!(ready["status"], "ready", "{ready:#}");
+    let bundle = format!("tileworks/logs/{id}.tgz");
+    assert!(s3.keys(&bucket).await.contains(&bundle));
+    assert!(
+        files_in(&a, "logs").is_empty(),
+        "{:?}",
+        files_in(&a, "logs")
+    );
+    let r = reqwest::Client::new()
+        .get(b.at(ready["download_url"].as_str().unwrap()))
+        .bearer_auth(&api_b.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/gzip");
+    let bytes = r.bytes().await.unwrap();
+    let mut names = Vec::new();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
+    for entry in archive.entries().expect("a tar.gz") {
+        names.push(
+            entry
+                .unwrap()
+                .path()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    assert!(names.iter().any(|n| n.contains("lib-job/")), "{names:?}");
+    // B streamed it from the store and kept nothing.
+    assert!(
+        files_in(&b, "logs").is_empty(),
+        "{:?}",
+        files_in(&b, "logs")
+    );
+
+    // A fetch whose replica dies (kill -9 while the Director is slow to bundle the logs) is
+    // failed by B once A's lease has run out, naming A; its download is a 409 saying why.
+    let paused = |paused: bool| {
+        let bosh = director.bosh();
+        async move {
+            let (status, body) = bosh
+                .send(
+                    Method::PUT,
+                    "/chaos/logs",
+                    Some(json!({ "paused": paused })),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+        }
+    };
+    paused(true).await;
+    let started = api_a.post(&logs, json!({"instance_group": "web"})).await;
+    assert_eq!(started.status, 202, "{:#}", started.body);
+    let id = started.body["id"].as_str().unwrap().to_owned();
+    let running = api_b.get(&format!("{logs}/{id}")).await.expect(200);
+    assert_eq!(running["status"], "running", "{running:#}");
+    let r = api_b.get(&format!("{logs}/{id}/download")).await;
+    assert_eq!(r.status, 409, "{:#}", r.body);
+    a.kill();
+    let failed = log_fetch_ended(&api_b, &guid, &id, Duration::from_secs(15)).await;
+    paused(false).await;
+    assert_eq!(failed["status"], "failed", "{failed:#}");
+    let error = failed["error"].as_str().unwrap();
+    assert!(
+        error.contains(&a.replica_id) && error.contains("stopped before it finished"),
+        "{error}"
+    );
+    let r = api_b.get(&format!("{logs}/{id}/download")).await;
+    assert_eq!(r.status, 409, "{:#}", r.body);
+    assert!(
+        r.body.to_string().contains("stopped before it finished"),
+        "{:#}",
+        r.body
+    );
 }
 
 #[tokio::test]

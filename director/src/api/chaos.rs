@@ -10,6 +10,8 @@
 //!   success (see `faults.rs`); `…/delete` likewise for its deletion.
 //! - `PUT /chaos/cpi` with `{"paused": true|false}`: every CPI call (create/delete VM or disk,
 //!   update) waits while paused, holding tasks inside their current step. `GET` reads it.
+//! - `PUT /chaos/logs` with `{"paused": true|false}`: `fetch logs` tasks wait before each
+//!   instance while paused, as behind agents slow to bundle their logs.
 //! - `PUT /chaos/config_server` with `{"refuse_writes": true|false}`: the config server API
 //!   (`PUT /api/v1/data`) answers `403` as CredHub does to a client without write access.
 
@@ -46,6 +48,7 @@ pub fn routes() -> Router<Shared> {
             put(set_delete_fault).delete(clear_delete_fault),
         )
         .route("/chaos/cpi", put(set_cpi).get(cpi_state))
+        .route("/chaos/logs", put(set_logs))
         .route("/chaos/config_server", put(set_config_server))
 }
 
@@ -126,15 +129,22 @@ async fn clear_delete_fault(State(d): State<Shared>, Path(name): Path<String>) -
     StatusCode::NO_CONTENT
 }
 
+/// `{"paused": …}`, for `/chaos/cpi` and `/chaos/logs`.
 #[derive(Debug, Deserialize)]
-struct CpiState {
+struct Paused {
     paused: bool,
 }
 
 async fn set_cpi(State(d): State<Shared>, body: axum::body::Bytes) -> Result<Json<Value>> {
-    let state: CpiState = super::json_body(&body)?;
+    let state: Paused = super::json_body(&body)?;
     d.cpi.set_paused(state.paused);
     Ok(Json(json!({"paused": d.cpi.is_paused()})))
+}
+
+async fn set_logs(State(d): State<Shared>, body: axum::body::Bytes) -> Result<Json<Value>> {
+    let state: Paused = super::json_body(&body)?;
+    d.logs_paused.send_replace(state.paused);
+    Ok(Json(json!({"paused": state.paused})))
 }
 
 async fn cpi_state(State(d): State<Shared>) -> Json<Value> {

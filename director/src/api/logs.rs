@@ -198,6 +198,8 @@ async fn fetch(
     for inst in &instances {
         let label = inst.label();
         let index = stage.start(&label);
+        // Held here while log fetches are paused (`PUT /chaos/logs`).
+        let _ = d.logs_paused.subscribe().wait_for(|paused| !*paused).await;
         let prefix = if several {
             format!("{}.{}.{}/", inst.instance_group, inst.idx, inst.id)
         } else {

@@ -1,19 +1,21 @@
 //! Instance log downloads: what the Status tab's Logs links and
 //! `POST /api/v0/deployed/products/:guid/logs` start. A fetch asks the Director for the logs of
 //! one instance or of a whole instance group (a `fetch logs` task, then the blob it names,
-//! streamed to a file under `<data-dir>/logs/`), and is then downloadable by its id.
+//! streamed to a file), keeps the bundle with Tileworks's files (`crate::files`, `logs/`: the
+//! data dir, or the object store that replicas share), and is then downloadable by its id.
 //!
-//! Fetches live in memory: they are short-lived by nature (a restart forgets them and empties
-//! the folder). A finished fetch is kept for [`KEEP_FOR`], and at most [`MAX_FETCHES`] of them,
-//! so neither memory nor the data dir grows without bound.
+//! Fetches are rows in the database (`store::log_fetches`), so with several replicas behind a
+//! load balancer any of them answers a fetch's status and download. The replica fetching holds
+//! a lease it renews (the length of `--apply-lease-secs`); a fetch whose replica died (kill -9,
+//! a lost machine) is failed by whichever replica next looks at it, saying so, and a replica
+//! restarted under the same `--replica-id` fails what it was fetching. A finished fetch is
+//! kept for [`KEEP_FOR`], and at most [`MAX_FETCHES`] of them, so neither the database nor
+//! the files grow without bound.
 //!
 //! Logs can contain secrets, so only roles that may see credentials may fetch or download them
 //! ([`crate::auth::roles`]).
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use app::backend::logs::LogFetch;
 
@@ -22,10 +24,13 @@ use app::session::CurrentUser;
 use serde_json::Value;
 
 use crate::director_client::LogsRequest;
+use crate::files::{Files, Folder};
+use crate::installations::lease::now_ms;
 use crate::installations::{error_text, now_rfc3339, Installations};
+use crate::store::log_fetches::LogFetchRow;
 use crate::{Error, Result};
 
-/// How long a finished fetch (and its file) is kept.
+/// How long a finished fetch (and its bundle) is kept.
 pub const KEEP_FOR: Duration = Duration::from_secs(60 * 60);
 
 /// How many finished fetches are kept at most (the newest).
@@ -84,55 +89,51 @@ impl FetchRequest {
     }
 }
 
-/// A finished fetch's bundle.
-#[derive(Debug, Clone)]
+/// A ready fetch's bundle, open for reading, and the name it downloads as.
+#[derive(Debug)]
 pub struct Download {
-    pub path: PathBuf,
+    pub file: tokio::fs::File,
     pub file_name: String,
-}
-
-struct Entry {
-    view: LogFetch,
-    path: PathBuf,
-    finished: Option<Instant>,
 }
 
 struct Inner {
     installations: Installations,
-    dir: PathBuf,
-    fetches: Mutex<HashMap<String, Entry>>,
+    files: Files,
 }
 
-/// The log fetches of this process. Cheap to clone.
+/// The log fetches of every replica sharing the database. Cheap to clone.
 #[derive(Clone)]
 pub struct InstanceLogs {
-    inner: Arc<Inner>,
+    inner: std::sync::Arc<Inner>,
 }
 
 impl InstanceLogs {
-    /// Keeps bundles in `<data-dir>/logs`, emptied first: fetches of an earlier run are gone.
-    pub fn open(installations: Installations, data_dir: &Path) -> Result<InstanceLogs> {
-        let dir = data_dir.join("logs");
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)
-                .map_err(|e| Error::io(format!("emptying {}", dir.display()), e))?;
-        }
-        std::fs::create_dir_all(&dir)
+    /// Keeps bundles in `files`' `logs/`, removing the partial downloads a crash left there, and
+    /// fails the fetches this replica (same `--replica-id`) was running before it restarted.
+    pub async fn open(installations: Installations, files: Files) -> Result<InstanceLogs> {
+        let dir = files.dir(Folder::Logs);
+        tokio::fs::create_dir_all(&dir)
+            .await
             .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        crate::uploads::remove_stale(&dir);
+        let me = installations.replica().id;
+        let fetches = installations.store().log_fetches();
+        for id in fetches.running_of(&me).await? {
+            let why = |holder: &str| {
+                format!(
+                    "Tileworks ({holder}) restarted while fetching these logs; fetch them again"
+                )
+            };
+            fetches
+                .fail_abandoned(&id, now_ms(), Some(&me), &now_rfc3339(), why)
+                .await?;
+        }
         Ok(InstanceLogs {
-            inner: Arc::new(Inner {
+            inner: std::sync::Arc::new(Inner {
                 installations,
-                dir,
-                fetches: Mutex::new(HashMap::new()),
+                files,
             }),
         })
-    }
-
-    fn fetches(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
-        self.inner
-            .fetches
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Checks the request against the deployed manifest and starts fetching in the background.
@@ -144,9 +145,8 @@ impl InstanceLogs {
     ) -> Result<LogFetch> {
         may_fetch(caller)?;
         let log_types = log_types(request.log_types.as_deref())?;
-        let deployed = self
-            .inner
-            .installations
+        let installations = &self.inner.installations;
+        let deployed = installations
             .store()
             .installations()
             .deployed_one(guid)
@@ -161,34 +161,28 @@ impl InstanceLogs {
             .to_owned();
         check_target(&manifest, &deployment, request)?;
 
-        self.prune();
-        let id = format!("{:032x}", rand::random::<u128>());
-        let file_name = bundle_name(&deployment, &request.instance_group, request.index);
-        let path = self.inner.dir.join(format!("{id}.tgz"));
-        let view = LogFetch {
-            id: id.clone(),
+        self.prune().await;
+        let replica = installations.replica();
+        let row = LogFetchRow {
+            id: format!("{:032x}", rand::random::<u128>()),
             guid: guid.to_owned(),
             instance_group: request.instance_group.clone(),
-            index: request.index,
+            instance_index: request.index.map(|i| i64::try_from(i).unwrap_or(i64::MAX)),
+            log_types: log_types.clone(),
+            user_name: caller.username.clone(),
             status: "running".into(),
             error: None,
-            file_name,
-            download_url: None,
+            file_name: bundle_name(&deployment, &request.instance_group, request.index),
+            bundle: None,
+            holder: replica.id.clone(),
+            lease_until_ms: lease_until(replica.lease),
             started_at: now_rfc3339(),
             finished_at: None,
         };
-        self.fetches().insert(
-            id.clone(),
-            Entry {
-                view: view.clone(),
-                path: path.clone(),
-                finished: None,
-            },
-        );
+        installations.store().log_fetches().insert(&row).await?;
         tracing::info!(%guid, %deployment, group = %request.instance_group, index = ?request.index,
-            user = %caller.username, fetch = %id, "fetching instance logs");
+            user = %caller.username, fetch = %row.id, "fetching instance logs");
 
-        let director = self.inner.installations.director().client.clone();
         let logs = LogsRequest {
             instance_group: Some(request.instance_group.clone()),
             index_or_id: request.index.map(|i| i.to_string()),
@@ -196,98 +190,219 @@ impl InstanceLogs {
             filters: Vec::new(),
         };
         let this = self.clone();
+        let (id, holder) = (row.id.clone(), row.holder.clone());
         tokio::spawn(async move {
-            let part = path.with_extension("part");
-            let outcome = async {
-                let blob = director.fetch_logs(&deployment, &logs, |_| {}).await?;
-                director.download_resource(&blob, &part).await?;
-                tokio::fs::rename(&part, &path)
-                    .await
-                    .map_err(|e| Error::io(format!("storing {}", path.display()), e))
-            }
-            .await;
-            if let Err(e) = &outcome {
-                tracing::warn!(fetch = %id, error = %e, "fetching instance logs failed");
-                let _ = tokio::fs::remove_file(&part).await;
-            }
-            this.finish(&id, outcome.map_err(|e| error_text(&e)));
+            this.run(&id, &holder, replica.lease, &deployment, &logs)
+                .await;
         });
-        Ok(view)
+        Ok(view(row))
     }
 
-    fn finish(&self, id: &str, outcome: std::result::Result<(), String>) {
-        let mut fetches = self.fetches();
-        let Some(entry) = fetches.get_mut(id) else {
-            return;
+    /// Fetches, keeps the bundle and records the outcome, renewing the lease meanwhile. A fetch
+    /// another replica failed (this one stopped renewing in time) stops, and its bundle goes.
+    async fn run(
+        &self,
+        id: &str,
+        holder: &str,
+        lease: Duration,
+        deployment: &str,
+        logs: &LogsRequest,
+    ) {
+        let store = self.inner.installations.store();
+        let files = &self.inner.files;
+        let dir = files.dir(Folder::Logs);
+        let part = dir.join(format!(
+            "{}{}.part",
+            crate::uploads::UPLOAD_PREFIX,
+            crate::secrets::random_token(12)
+        ));
+        let work = async {
+            let director = &self.inner.installations.director().client;
+            let blob = director.fetch_logs(deployment, logs, |_| {}).await?;
+            director.download_resource(&blob, &part).await?;
+            files
+                .keep_file(Folder::Logs, &part, &format!("{id}.tgz"))
+                .await
         };
-        entry.finished = Some(Instant::now());
-        entry.view.finished_at = Some(now_rfc3339());
-        match outcome {
-            Ok(()) => {
-                entry.view.status = "ready".into();
-                entry.view.download_url = Some(format!(
-                    "/api/v0/deployed/products/{}/logs/{}/download",
-                    entry.view.guid, entry.view.id
-                ));
+        let renew = async {
+            let every = (lease / 3).max(Duration::from_millis(200));
+            loop {
+                tokio::time::sleep(every).await;
+                match store
+                    .log_fetches()
+                    .renew(id, holder, lease_until(lease))
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        tracing::warn!(fetch = %id, error = %e, "renewing a log fetch's lease")
+                    }
+                }
             }
-            Err(message) => {
-                entry.view.status = "failed".into();
-                entry.view.error = Some(message);
+        };
+        let outcome = tokio::select! {
+            outcome = work => outcome,
+            () = renew => {
+                tracing::error!(fetch = %id, "another replica failed this log fetch; stopping");
+                let _ = tokio::fs::remove_file(&part).await;
+                return;
+            }
+        };
+        let _ = tokio::fs::remove_file(&part).await;
+        let finished = match &outcome {
+            Ok(bundle) => {
+                let bundle = bundle.to_string_lossy();
+                store
+                    .log_fetches()
+                    .finish(id, holder, Ok(&bundle), &now_rfc3339(), now_ms())
+                    .await
+            }
+            Err(e) => {
+                tracing::warn!(fetch = %id, error = %e, "fetching instance logs failed");
+                store
+                    .log_fetches()
+                    .finish(id, holder, Err(&error_text(e)), &now_rfc3339(), now_ms())
+                    .await
+            }
+        };
+        match (finished, outcome) {
+            (Ok(true), _) | (Ok(false), Err(_)) => {}
+            (Ok(false), Ok(bundle)) => {
+                tracing::error!(fetch = %id, "another replica failed this log fetch; its bundle goes");
+                self.remove_bundle(&bundle.to_string_lossy()).await;
+            }
+            (Err(e), outcome) => {
+                tracing::error!(fetch = %id, error = %e, "recording a log fetch's end");
+                if let Ok(bundle) = outcome {
+                    self.remove_bundle(&bundle.to_string_lossy()).await;
+                }
             }
         }
     }
 
-    /// A fetch of `guid` as it stands.
-    pub fn status(&self, caller: &CurrentUser, guid: &str, id: &str) -> Result<LogFetch> {
+    /// A fetch of `guid` as it stands; one whose replica stopped renewing its lease is failed
+    /// first, saying so.
+    pub async fn status(&self, caller: &CurrentUser, guid: &str, id: &str) -> Result<LogFetch> {
         may_fetch(caller)?;
-        self.fetches()
+        Ok(view(self.row(guid, id).await?))
+    }
+
+    async fn row(&self, guid: &str, id: &str) -> Result<LogFetchRow> {
+        let fetches = self.inner.installations.store().log_fetches();
+        let not_found = || Error::NotFound(format!("log fetch '{id}'"));
+        let row = fetches
             .get(id)
-            .filter(|e| e.view.guid == guid)
-            .map(|e| e.view.clone())
-            .ok_or_else(|| Error::NotFound(format!("log fetch '{id}'")))
+            .await?
+            .filter(|r| r.guid == guid)
+            .ok_or_else(not_found)?;
+        if row.status != "running" || row.lease_until_ms >= now_ms() {
+            return Ok(row);
+        }
+        let why = |holder: &str| {
+            format!(
+                "the replica fetching these logs ({holder}) stopped before it finished (it no \
+                 longer renews its lease); fetch them again"
+            )
+        };
+        if fetches
+            .fail_abandoned(id, now_ms(), None, &now_rfc3339(), why)
+            .await?
+        {
+            tracing::warn!(fetch = %id, holder = %row.holder, "failed a log fetch whose replica stopped");
+        }
+        fetches.get(id).await?.ok_or_else(not_found)
     }
 
     /// The bundle of a fetch: `Ok(Err(view))` while it is not ready (running or failed).
-    pub fn download(
+    pub async fn download(
         &self,
         caller: &CurrentUser,
         guid: &str,
         id: &str,
     ) -> Result<std::result::Result<Download, LogFetch>> {
         may_fetch(caller)?;
-        let fetches = self.fetches();
-        let entry = fetches
-            .get(id)
-            .filter(|e| e.view.guid == guid)
-            .ok_or_else(|| Error::NotFound(format!("log fetch '{id}'")))?;
-        if entry.view.status != "ready" {
-            return Ok(Err(entry.view.clone()));
-        }
+        let row = self.row(guid, id).await?;
+        let bundle = match (&row.status[..], &row.bundle) {
+            ("ready", Some(bundle)) => bundle.clone(),
+            _ => return Ok(Err(view(row))),
+        };
+        let file = self
+            .inner
+            .files
+            .open_stored(Folder::Logs, &bundle)
+            .await?
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "the bundle of log fetch '{id}' is no longer kept; fetch the logs again"
+                ))
+            })?;
         Ok(Ok(Download {
-            path: entry.path.clone(),
-            file_name: entry.view.file_name.clone(),
+            file,
+            file_name: row.file_name,
         }))
     }
 
     /// Forgets finished fetches older than [`KEEP_FOR`] and all but the newest [`MAX_FETCHES`]
-    /// finished ones, deleting their files. Running fetches stay.
-    pub fn prune(&self) {
-        prune_entries(&mut self.fetches(), KEEP_FOR, MAX_FETCHES);
+    /// finished ones, bundle first. Running fetches stay. A failure is logged: a leftover costs
+    /// space, never correctness.
+    pub async fn prune(&self) {
+        let fetches = self.inner.installations.store().log_fetches();
+        let before = now_ms().saturating_sub(i64::try_from(KEEP_FOR.as_millis()).unwrap_or(0));
+        let expired = match fetches.expired(before, MAX_FETCHES as i64).await {
+            Ok(expired) => expired,
+            Err(e) => {
+                tracing::warn!(error = %e, "listing expired log fetches");
+                return;
+            }
+        };
+        for row in expired {
+            if let Some(bundle) = &row.bundle {
+                if !self.remove_bundle(bundle).await {
+                    continue;
+                }
+            }
+            if let Err(e) = fetches.delete(&row.id).await {
+                tracing::warn!(fetch = %row.id, error = %e, "forgetting a log fetch");
+            }
+        }
+    }
+
+    /// Removes a bundle from the store and this replica; `false` when the store refused.
+    async fn remove_bundle(&self, bundle: &str) -> bool {
+        let files = &self.inner.files;
+        if let Err(e) = files.remove_stored(Folder::Logs, bundle).await {
+            tracing::warn!(%bundle, error = %e, "removing a log bundle");
+            return false;
+        }
+        files.remove_local(Folder::Logs, bundle).await;
+        true
     }
 }
 
-fn prune_entries(fetches: &mut HashMap<String, Entry>, keep_for: Duration, max: usize) {
-    let mut finished: Vec<(Instant, String)> = fetches
-        .iter()
-        .filter_map(|(id, e)| e.finished.map(|at| (at, id.clone())))
-        .collect();
-    finished.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
-    for (n, (at, id)) in finished.into_iter().enumerate() {
-        if n >= max || at.elapsed() > keep_for {
-            if let Some(entry) = fetches.remove(&id) {
-                let _ = std::fs::remove_file(&entry.path);
-            }
-        }
+fn lease_until(lease: Duration) -> i64 {
+    now_ms().saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The API's and the page's view of a stored fetch.
+fn view(row: LogFetchRow) -> LogFetch {
+    let download_url = (row.status == "ready").then(|| {
+        format!(
+            "/api/v0/deployed/products/{}/logs/{}/download",
+            row.guid, row.id
+        )
+    });
+    LogFetch {
+        index: row.instance_index.and_then(|i| u64::try_from(i).ok()),
+        id: row.id,
+        guid: row.guid,
+        instance_group: row.instance_group,
+        status: row.status,
+        error: row.error,
+        file_name: row.file_name,
+        download_url,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
     }
 }
 
@@ -469,50 +584,5 @@ mod tests {
         assert!(!one.contains(':'));
         let all = bundle_name("my dep/x", "web", None);
         assert!(all.starts_with("my_dep_x-web-2"), "{all}");
-    }
-
-    #[test]
-    fn pruning_keeps_running_and_recent_fetches() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut fetches = HashMap::new();
-        let entry = |id: &str, finished: Option<Instant>| {
-            let path = dir.path().join(id);
-            std::fs::write(&path, b"x").unwrap();
-            Entry {
-                view: LogFetch {
-                    id: id.into(),
-                    guid: "g".into(),
-                    instance_group: "web".into(),
-                    index: None,
-                    status: if finished.is_some() {
-                        "ready"
-                    } else {
-                        "running"
-                    }
-                    .into(),
-                    error: None,
-                    file_name: "f.tgz".into(),
-                    download_url: None,
-                    started_at: String::new(),
-                    finished_at: None,
-                },
-                path,
-                finished,
-            }
-        };
-        let now = Instant::now();
-        fetches.insert("running".to_string(), entry("running", None));
-        for n in 0..4u64 {
-            let at = now.checked_sub(Duration::from_secs(n)).unwrap_or(now);
-            fetches.insert(format!("done{n}"), entry(&format!("done{n}"), Some(at)));
-        }
-        prune_entries(&mut fetches, KEEP_FOR, 2);
-        let mut left: Vec<&String> = fetches.keys().collect();
-        left.sort();
-        assert_eq!(left, ["done0", "done1", "running"]);
-        assert!(!dir.path().join("done3").exists());
-        prune_entries(&mut fetches, Duration::ZERO, 10);
-        assert_eq!(fetches.len(), 1);
-        assert!(dir.path().join("running").exists());
     }
 }

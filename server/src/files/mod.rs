@@ -13,8 +13,10 @@
 //!   lacks are uploaded (a single machine moving to replicas), before an export the stored files
 //!   the data dir lacks are downloaded.
 //!
-//! Instance log bundles are not kept here: a log fetch lives in the memory of the replica that
-//! started it (`crate::deployed::instance_logs`), so its bundle stays in that replica's data dir.
+//! Instance log bundles (`logs/`) are kept here too: a finished fetch's tarball goes to the
+//! store, so any replica serves its download (`crate::deployed::instance_logs`). They are
+//! short-lived and downloaded at most a few times, so a replica streams them from the store
+//! through a temporary file ([`Files::open_stored`]) instead of caching them.
 //!
 //! The database records a file by its path in the importing replica's data dir (as before the
 //! store existed). Only the file name counts with a store: the object is `<folder>/<name>`, and
@@ -37,6 +39,8 @@ use crate::{Error, Result};
 pub enum Folder {
     Tiles,
     Stemcells,
+    /// Instance log bundles: neither exported nor synchronised (a fetch is short-lived).
+    Logs,
 }
 
 impl Folder {
@@ -44,6 +48,7 @@ impl Folder {
         match self {
             Folder::Tiles => "tiles",
             Folder::Stemcells => "stemcells",
+            Folder::Logs => "logs",
         }
     }
 }
@@ -193,6 +198,70 @@ impl Files {
             },
         };
         local::remove_in(&self.dir(folder), &path).await;
+    }
+
+    /// Keeps the finished file `local` (in `folder`) as `name` and answers the path to record:
+    /// the file itself without a store; with one, it is uploaded and the local file removed
+    /// (read back through [`open_stored`](Self::open_stored)).
+    pub async fn keep_file(&self, folder: Folder, local: &Path, name: &str) -> Result<PathBuf> {
+        let path = self.dir(folder).join(file_name(name)?);
+        match &self.inner.remote {
+            None => {
+                if local != path {
+                    tokio::fs::rename(local, &path)
+                        .await
+                        .map_err(|e| Error::io(format!("storing {}", path.display()), e))?;
+                }
+            }
+            Some(remote) => {
+                remote.put_file(&key(folder, name)?, local).await?;
+                local::remove_in(&self.dir(folder), local).await;
+            }
+        }
+        Ok(path)
+    }
+
+    /// The file recorded at `recorded`, open for reading once: the file itself without a store;
+    /// with one, the object downloaded into a temporary file of `folder` that is unlinked at
+    /// once (it goes when the reader closes it, and nothing is left on this replica).
+    /// `Ok(None)` when it is not there any more.
+    pub async fn open_stored(
+        &self,
+        folder: Folder,
+        recorded: &str,
+    ) -> Result<Option<tokio::fs::File>> {
+        let path = match &self.inner.remote {
+            None => PathBuf::from(recorded),
+            Some(remote) => {
+                let key = key(folder, recorded)?;
+                if !remote.exists(&key).await? {
+                    return Ok(None);
+                }
+                let dir = self.dir(folder);
+                tokio::fs::create_dir_all(&dir)
+                    .await
+                    .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+                let part = dir.join(format!(
+                    "{}{}.part",
+                    crate::uploads::UPLOAD_PREFIX,
+                    crate::secrets::random_token(12)
+                ));
+                if let Err(e) = remote.get_to_file(&key, &part).await {
+                    let _ = tokio::fs::remove_file(&part).await;
+                    return Err(e);
+                }
+                let file = tokio::fs::File::open(&part).await;
+                let _ = tokio::fs::remove_file(&part).await;
+                return file
+                    .map(Some)
+                    .map_err(|e| Error::io(format!("reading {}", part.display()), e));
+            }
+        };
+        match tokio::fs::File::open(&path).await {
+            Ok(file) => Ok(Some(file)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(format!("reading {}", path.display()), e)),
+        }
     }
 
     pub(crate) fn remote(&self) -> Option<&s3::ObjectStoreFiles> {

@@ -376,15 +376,17 @@ async fn open_services(
     )
     .await?;
     crate::audit::retention::spawn(store.clone(), config.audit_retention_days);
+    let logs = crate::deployed::instance_logs::InstanceLogs::open(
+        installations.clone(),
+        products.files().clone(),
+    )
+    .await?;
     let state = AppState {
         store: store.clone(),
         audit_retention_days: config.audit_retention_days,
         products,
         stemcells,
-        logs: crate::deployed::instance_logs::InstanceLogs::open(
-            installations.clone(),
-            &config.data.path,
-        )?,
+        logs,
         installations,
         broker,
         throttle: Arc::new(Throttle::new(store.clone(), Policy::default())),

@@ -121,9 +121,12 @@ impl Exporter {
             )
             .await;
             let keyring = copy.keyring().get().await;
+            // Instance log bundles are not carried (SECURITY.md): nor are their fetches.
+            let forgot = copy.log_fetches().delete_all().await;
             crate::store::snapshot::checkpoint(copy.pool()).await?;
             copy.pool().close().await;
             carried?;
+            forgot?;
             keyring?.ok_or_else(|| Error::Internal("the database has no keyring".into()))?
         };
         let mut key_salt = [0u8; 32];

@@ -11,6 +11,7 @@ pub mod director;
 pub mod fleet;
 pub mod installations;
 pub mod keyring;
+pub mod log_fetches;
 pub mod login_failures;
 pub mod products;
 pub mod sealing;
@@ -189,6 +190,10 @@ impl Store {
 
     pub fn claims(&self) -> claims::Claims<'_> {
         claims::Claims::new(&self.pool)
+    }
+
+    pub fn log_fetches(&self) -> log_fetches::LogFetches<'_> {
+        log_fetches::LogFetches::new(&self.pool)
     }
 
     pub fn login_failures(&self) -> login_failures::LoginFailures<'_> {

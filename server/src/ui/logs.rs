@@ -42,6 +42,6 @@ impl LogsBackend for UiLogs {
         guid: &str,
         id: &str,
     ) -> Result<LogFetch, BackendError> {
-        self.logs.status(caller, guid, id).map_err(shown)
+        self.logs.status(caller, guid, id).await.map_err(shown)
     }
 }

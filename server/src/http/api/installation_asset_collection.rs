@@ -9,8 +9,8 @@
 //!   `installation[file]` then `passphrase` (`commands/import_installation.go`), on a fresh
 //!   instance only: `200 {}` once installed (the services then start, and
 //!   `/login/ensure_availability` goes from "Waiting…" to `302 → /auth/cloudfoundry`); `422`
-//!   naming `passphrase` or `installation[file]`; `409` once set up, before the body is
-//!   stored or opened (see [`drain`]).
+//!   naming `passphrase` or `installation[file]`; `409` once set up and `429` after too many
+//!   wrong passphrases, both before the body is stored or opened (see [`drain`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -73,6 +73,8 @@ pub async fn import(
         return crate::setup::already_set_up().into_response();
     }
     if let Err(err) = lock.import_allowed(client).await {
+        // Throttled (429): the body is not looked at, but read so the client gets the answer.
+        drain(multipart).await;
         return err.into_response();
     }
     match receive_and_import(&lock, multipart, client).await {

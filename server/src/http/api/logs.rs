@@ -50,7 +50,7 @@ async fn show(
     caller: Caller,
     Path((guid, id)): Path<(String, String)>,
 ) -> Result<Response> {
-    Ok(Json(state.logs.status(&caller, &guid, &id)?).into_response())
+    Ok(Json(state.logs.status(&caller, &guid, &id).await?).into_response())
 }
 
 async fn download(
@@ -58,7 +58,7 @@ async fn download(
     caller: Caller,
     Path((guid, id)): Path<(String, String)>,
 ) -> Result<Response> {
-    let ready = match state.logs.download(&caller, &guid, &id)? {
+    let ready = match state.logs.download(&caller, &guid, &id).await? {
         Ok(ready) => ready,
         Err(fetch) => {
             let message = match &fetch.error {
@@ -73,15 +73,13 @@ async fn download(
                 .into_response());
         }
     };
-    let file = tokio::fs::File::open(&ready.path)
-        .await
-        .map_err(|_| Error::NotFound(format!("log fetch '{id}'")))?;
-    let len = file
+    let len = ready
+        .file
         .metadata()
         .await
-        .map_err(|e| Error::io(format!("reading {}", ready.path.display()), e))?
+        .map_err(|e| Error::io(format!("reading the bundle of log fetch '{id}'"), e))?
         .len();
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(ready.file));
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
