@@ -6,7 +6,8 @@
 //! failures, sessions and tokens, the Apply Changes lock and its holder, a product's version.
 //! An operator's whole flow (configure, apply, a cluster through the PKS API) and a mixed load
 //! work through haproxy; a replica killed mid-apply — started directly or through haproxy — is
-//! found out by another within the lease, and a broker operation it was running is finished
+//! found out by another within the lease (and one only stopped past its lease stops its apply
+//! once it goes on), and a broker operation it was running is finished
 //! by another replica; two operators saving one product on two replicas get a 409, never a
 //! lost write. And the in-process Director stand-in is refused on PostgreSQL.
 
@@ -176,6 +177,53 @@ async fn an_apply_locks_every_replica_and_a_killed_holder_is_failed_within_its_l
         .set_property(&guid, HOSTNAME, json!("other.example.com"))
         .await
         .expect(200);
+}
+
+/// A replica that stops renewing its lease without dying (its process stopped past the lease)
+/// finds, once it goes on, that another replica failed its apply, and stops it there: it does
+/// not carry on deploying and record the product as deployed behind the failed installation.
+#[tokio::test]
+async fn a_replica_that_lost_its_lease_while_stopped_does_not_carry_on_its_apply() {
+    let director = ExternalDirector::start(0);
+    let lease = LEASE_SECS.to_string();
+    let args = director.serve_args(&["--apply-lease-secs", &lease]);
+    let a = TestServer::start_with(&args, Some(ADMIN_PASSWORD));
+    let b = TestServer::start_replica(&a, &args);
+    let api_b = Api::login(&b).await;
+    let bosh = director.bosh();
+    let (id, guid) = {
+        let api_a = Api::login(&a).await;
+        let guid = stage_configured_pks(&api_a).await;
+        // The deploy waits inside its first VM creation while the CPI is paused.
+        cpi_paused(&bosh, true).await;
+        let id = api_a.start_apply(json!({"deploy_products": "all"})).await;
+        (id, guid)
+    };
+    api_b.wait_for_log(id, "create deployment").await;
+
+    a.pause(true);
+    let ended = wait_until_ended(&api_b, id, Duration::from_secs(LEASE_SECS + 10)).await;
+    assert_eq!(ended["status"], "failed", "{ended:#}");
+    a.pause(false);
+    // A's next renewal (a third of the lease) finds the installation gone from it.
+    tokio::time::sleep(Duration::from_millis(LEASE_SECS * 1000)).await;
+    cpi_paused(&bosh, false).await;
+    // The deploy task A left behind ends on the Director; B follows it to its end.
+    api_b
+        .wait_for_log(id, "left running at the restart ended")
+        .await;
+    // Had A carried on, it would have recorded the deploy by now (the task above ended).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(api_b.pending_action(&guid).await, "install");
+    let ended = api_b.get(&format!("/api/v0/installations/{id}")).await.body;
+    assert_eq!(ended["status"], "failed", "{ended:#}");
+    // A lives, and the next apply goes ahead, through A itself.
+    let api_a = Api::login(&a).await;
+    api_a
+        .apply_to_end(json!({"deploy_products": "all"}))
+        .await
+        .expect("succeeded");
+    assert!(api_b.deployed_guids().await.contains(&guid));
 }
 
 /// Holds (or releases) the Director's VM creations.

@@ -52,10 +52,23 @@ impl Default for Replica {
     }
 }
 
-/// Renews an installation's lease until dropped.
+/// Renews an installation's lease until dropped; [`LeaseKeeper::lost`] resolves once another
+/// replica failed the installation (this one stopped renewing in time: slow, not dead).
 #[must_use = "the lease is only renewed while the keeper is held"]
 pub struct LeaseKeeper {
     task: tokio::task::JoinHandle<()>,
+    lost: tokio::sync::watch::Receiver<bool>,
+}
+
+impl LeaseKeeper {
+    /// Resolves once the installation is no longer this replica's (never, while it is).
+    pub async fn lost(&mut self) {
+        let _ = self.lost.wait_for(|lost| *lost).await;
+        if !*self.lost.borrow() {
+            // The renewing task ended without losing the lease: wait forever.
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 impl Drop for LeaseKeeper {
@@ -106,6 +119,7 @@ impl Installations {
     /// or until the row is no longer this replica's (another replica failed it).
     pub(crate) fn keep_lease(&self, id: i64) -> LeaseKeeper {
         let service = self.clone();
+        let (lost_tx, lost) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(async move {
             let replica = service.replica();
             let every = (replica.lease / 3).max(Duration::from_millis(200));
@@ -122,8 +136,9 @@ impl Installations {
                         tracing::error!(
                             installation = id,
                             "this installation's lock is no longer this replica's (another \
-                             replica found its lease run out and failed it)"
+                             replica found its lease run out and failed it); stopping it"
                         );
+                        let _ = lost_tx.send(true);
                         return;
                     }
                     // Try again at the next turn; the lease covers a few missed renewals.
@@ -133,7 +148,7 @@ impl Installations {
                 }
             }
         });
-        LeaseKeeper { task }
+        LeaseKeeper { task, lost }
     }
 
     /// Marks failed the running installation whose holder is gone (its lease ran out; or, with

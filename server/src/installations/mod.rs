@@ -314,9 +314,9 @@ impl Installations {
         }
         let service = self.clone();
         let user = user.to_owned();
-        let lease = self.keep_lease(id);
+        let mut lease = self.keep_lease(id);
         tokio::spawn(async move {
-            pipeline::run(&service, &log, writer, &request, plan, &user).await;
+            pipeline::run(&service, &log, writer, &request, plan, &user, lease.lost()).await;
             drop(lease);
         });
         Ok(id)

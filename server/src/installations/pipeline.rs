@@ -200,6 +200,7 @@ pub async fn run(
     request: &ApplyRequest,
     plan: Vec<ProductRun>,
     user: &str,
+    lease_lost: impl std::future::Future<Output = ()>,
 ) {
     let run = Arc::new(Run {
         service: service.clone(),
@@ -224,7 +225,17 @@ pub async fn run(
             names.join(", ")
         }
     ));
-    let outcome = steps(&run).await;
+    // A replica that stopped renewing its lease in time (slow, not dead) while another one
+    // failed its installation stops at once, as a killed one would: the other replica follows
+    // the Director tasks it left behind, and a new apply may already run.
+    let outcome = tokio::select! {
+        outcome = steps(&run) => outcome,
+        () = lease_lost => Err(Error::Conflict(format!(
+            "replica {} lost its lock on installation {id} (another replica found its lease \
+             run out and failed it); it stopped here",
+            service.replica().id
+        ))),
+    };
     let (status, result) = match &outcome {
         Ok(()) => ("succeeded", None),
         Err(e) => ("failed", Some(error_text(e))),

@@ -141,6 +141,17 @@ impl TestServer {
         self.child.wait().expect("wait");
     }
 
+    /// Stops (`SIGSTOP`) or continues (`SIGCONT`) the server's process: a replica that is
+    /// slow, not dead.
+    pub fn pause(&self, paused: bool) {
+        let signal = if paused { "-STOP" } else { "-CONT" };
+        let status = std::process::Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill {signal}");
+    }
+
     /// Like [`start`](Self::start), logging at `info` (for tests that search the log).
     pub fn start_logging_info(args: &[&str]) -> TestServer {
         let mut server = Self::start_with(args, Some(ADMIN_PASSWORD));
