@@ -82,12 +82,34 @@ async fn an_apply_locks_every_replica_and_a_killed_holder_is_failed_within_its_l
     let mut a = TestServer::start_with(&args, Some(ADMIN_PASSWORD));
     let b = TestServer::start_replica(&a, &args);
     let api_b = Api::login(&b).await;
+    // On PostgreSQL the replica running an apply announces its changes (LISTEN/NOTIFY), which
+    // other replicas' events streams wait for: listen as they do.
+    let mut listener = match a.database_url.as_deref() {
+        Some(url) if url.starts_with("postgres") => {
+            let mut listener = sqlx::postgres::PgListener::connect(url).await.unwrap();
+            listener.listen("tileworks_installations").await.unwrap();
+            Some(listener)
+        }
+        _ => None,
+    };
     let (id, guid) = {
         let api_a = Api::login(&a).await;
         let guid = stage_configured_pks(&api_a).await;
         let id = api_a.start_apply(json!({"deploy_products": "all"})).await;
         (id, guid)
     };
+    if let Some(listener) = listener.as_mut() {
+        let heard = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                let n = listener.recv().await.unwrap();
+                if n.payload() == id.to_string() {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(heard.is_ok(), "installation {id} was never announced");
+    }
     // Seen through B, so the line is stored (A's own log shows lines its writer has yet to
     // store, and a kill -9 takes those with it).
     api_b.wait_for_log(id, "create deployment").await;

@@ -4,6 +4,8 @@
 
 use sqlx::AnyPool;
 
+use super::changes::announce;
+use super::Backend;
 use crate::Result;
 
 /// One installation.
@@ -54,11 +56,13 @@ const COLUMNS: &str = "id, status, user_name, request, products, started_at, fin
 
 pub struct Installations<'a> {
     pool: &'a AnyPool,
+    /// For announcing changes to other replicas (`super::changes`).
+    backend: Backend,
 }
 
 impl<'a> Installations<'a> {
-    pub(super) fn new(pool: &'a AnyPool) -> Self {
-        Installations { pool }
+    pub(super) fn new(pool: &'a AnyPool, backend: Backend) -> Self {
+        Installations { pool, backend }
     }
 
     /// Inserts a `running` installation unless one is running already (the unique index on
@@ -154,10 +158,10 @@ impl<'a> Installations<'a> {
     /// Fails the running installation whose holder is gone: its lease ran out before `now_ms`,
     /// or it has none (started before leases existed), or its holder is `restarted` (this
     /// replica's id, from before a restart). One statement, so of several replicas finding it
-    /// at once exactly one fails it. Returns the failed installations with their holders.
-    /// Fails the running installations whose holder is gone and, in the same transaction, ends
-    /// each one's log with `explain(holder)`: a reader that sees the final status (another
-    /// replica's events stream) finds the line that says why already stored.
+    /// at once exactly one fails it. In the same transaction each one's log ends with
+    /// `explain(holder)`: a reader that sees the final status (another replica's events
+    /// stream) finds the line that says why already stored. Returns the failed installations
+    /// with their holders.
     pub async fn fail_abandoned(
         &self,
         now_ms: i64,
@@ -189,17 +193,21 @@ impl<'a> Installations<'a> {
             .bind(explain(holder.as_deref()))
             .execute(&mut *tx)
             .await?;
+            announce(&mut *tx, self.backend, *id).await?;
         }
         tx.commit().await?;
         Ok(failed)
     }
 
     pub async fn set_products(&self, id: i64, products: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE installations SET products = $1 WHERE id = $2")
             .bind(products)
             .bind(id)
-            .execute(self.pool)
+            .execute(&mut *tx)
             .await?;
+        announce(&mut *tx, self.backend, id).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -211,6 +219,7 @@ impl<'a> Installations<'a> {
         finished_at: &str,
         result: Option<&str>,
     ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE installations SET status = $1, finished_at = $2, result = $3
               WHERE id = $4 AND status = 'running'",
@@ -219,8 +228,10 @@ impl<'a> Installations<'a> {
         .bind(finished_at)
         .bind(result)
         .bind(id)
-        .execute(self.pool)
+        .execute(&mut *tx)
         .await?;
+        announce(&mut *tx, self.backend, id).await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -252,6 +263,7 @@ impl<'a> Installations<'a> {
             .execute(&mut *tx)
             .await?;
         }
+        announce(&mut *tx, self.backend, id).await?;
         tx.commit().await?;
         Ok(())
     }

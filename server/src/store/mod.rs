@@ -6,6 +6,7 @@ pub mod api_clients;
 pub mod audit;
 pub mod broker;
 pub mod certificate_authorities;
+pub mod changes;
 pub mod claims;
 pub mod director;
 pub mod fleet;
@@ -53,6 +54,8 @@ pub struct Store {
     /// The data key's sealer, once the store is unlocked: the columns the store seals itself
     /// (the broker's cluster manifests) need it.
     at_rest: std::sync::Arc<std::sync::OnceLock<sealing::Sealer>>,
+    /// Installation changes announced between replicas (PostgreSQL's LISTEN/NOTIFY).
+    changes: changes::Changes,
 }
 
 impl Store {
@@ -120,6 +123,7 @@ impl Store {
                 write_gate::SHARED_HOLDERS,
             )),
             at_rest: Default::default(),
+            changes: changes::Changes::new(backend, &url),
         })
     }
 
@@ -160,7 +164,12 @@ impl Store {
     }
 
     pub fn installations(&self) -> installations::Installations<'_> {
-        installations::Installations::new(&self.pool)
+        installations::Installations::new(&self.pool, self.backend)
+    }
+
+    /// Installation changes as other replicas announce them (`None` on SQLite).
+    pub fn installation_changes(&self) -> Option<tokio::sync::broadcast::Receiver<i64>> {
+        self.changes.subscribe()
     }
 
     pub fn keyring(&self) -> keyring::Keyring<'_> {

@@ -142,12 +142,17 @@ pub async fn events(
     Ok(Sse::new(head.chain(tail).boxed()).keep_alive(KeepAlive::default()))
 }
 
-/// How often [`polled_events`] reads the database.
+/// How often [`polled_events`] reads the database where changes are not announced (SQLite).
 const EVENTS_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+/// How often it reads anyway where they are (PostgreSQL): a notification lost while the
+/// listening connection reconnects only delays lines this long.
+const EVENTS_POLL_ANNOUNCED: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The events of an installation another replica runs, read from the database: its log lines as
 /// they are stored and its products' progress, then `finished` once its status is final (the
-/// log is complete by then). Step and Director task events stay with the replica running it.
+/// log is complete by then). On PostgreSQL it reads when the running replica announces a
+/// change (`store::changes`, LISTEN/NOTIFY), elsewhere every [`EVENTS_POLL`]. Step and
+/// Director task events stay with the replica running it.
 fn polled_events(
     state: AppState,
     id: i64,
@@ -157,8 +162,12 @@ fn polled_events(
         last: i64,
         progress: std::collections::HashMap<String, u8>,
         first: bool,
+        /// Subscribed before the first read, so no announcement falls between a read and
+        /// the wait after it.
+        changes: Option<tokio::sync::broadcast::Receiver<i64>>,
     }
     let start = Polled {
+        changes: state.store.installation_changes(),
         state,
         last: 0,
         progress: std::collections::HashMap::new(),
@@ -168,7 +177,13 @@ fn polled_events(
         let mut polled = polled?;
         loop {
             if !polled.first {
-                tokio::time::sleep(EVENTS_POLL).await;
+                match polled.changes.as_mut() {
+                    None => tokio::time::sleep(EVENTS_POLL).await,
+                    Some(changes) => {
+                        let _ = tokio::time::timeout(EVENTS_POLL_ANNOUNCED, announced(changes, id))
+                            .await;
+                    }
+                }
             }
             polled.first = false;
             // The status first: once it is final, the lines read after it are all of them (an
@@ -221,6 +236,21 @@ fn polled_events(
         }
     })
     .flat_map(|events| stream::iter(events.into_iter().map(|e| Ok(sse_event(&e)))))
+}
+
+/// Waits until installation `id` is announced changed (or announcements were missed: read
+/// anyway).
+async fn announced(changes: &mut tokio::sync::broadcast::Receiver<i64>, id: i64) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match changes.recv().await {
+            Ok(changed) if changed == id => return,
+            Ok(_) => {}
+            Err(RecvError::Lagged(_)) => return,
+            // The listener is gone (never, while the store lives): fall back to the timeout.
+            Err(RecvError::Closed) => std::future::pending::<()>().await,
+        }
+    }
 }
 
 /// `GET /api/v0/deployed/products/:guid/status`: `{"status": [...]}`, one entry per instance in
