@@ -95,6 +95,7 @@ fn runtime() -> tiles::Result<OtherProduct> {
         template,
         staged,
         network: None,
+        staged_at: String::new(),
     })
 }
 

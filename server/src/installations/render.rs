@@ -143,6 +143,7 @@ pub async fn render_staged(
     d.insert("ca_public_key".into(), Value::String(ca.cert_pem.clone()));
     d.insert("guid".into(), Value::String(director.guid.clone()));
     ctx.errands = product.settings.errands.clone();
+    ctx.staged_at = product.staged_at.clone();
     // The stemcells the Stemcell Library resolves for the product (its pin, else the newest
     // accepted import), by OS; a missing one keeps the criteria's version (the completeness
     // check refuses such a product before any deploy).
@@ -166,6 +167,7 @@ pub async fn render_staged(
                 template: (*other.template).clone(),
                 staged: other.settings.staged.clone(),
                 network,
+                staged_at: other.staged_at.clone(),
             },
         );
     }

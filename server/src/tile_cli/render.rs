@@ -423,6 +423,7 @@ fn other_product(
         template,
         staged,
         network: None,
+        staged_at: String::new(),
     })
 }
 

@@ -143,6 +143,9 @@ pub struct OtherProduct {
     pub staged: StagedValues,
     /// Its network assignment; `None` means the same as the product being rendered.
     pub network: Option<NetworkAssignment>,
+    /// When it was staged (RFC 3339; empty offline): with its name, the order in which
+    /// products on one network are given addresses (`plan.rs`).
+    pub staged_at: String,
 }
 
 /// Everything besides metadata and staged values that a render reads.
@@ -163,6 +166,9 @@ pub struct RenderContext {
     pub errands: BTreeMap<String, ErrandConfig>,
     /// Other products by name.
     pub products: BTreeMap<String, OtherProduct>,
+    /// When the product being rendered was staged (RFC 3339; empty offline): see
+    /// [`OtherProduct::staged_at`].
+    pub staged_at: String,
 }
 
 /// Options of [`RenderContext::offline_default`].
@@ -267,6 +273,7 @@ impl RenderContext {
             stemcells: BTreeMap::new(),
             errands: BTreeMap::new(),
             products: BTreeMap::new(),
+            staged_at: String::new(),
         })
     }
 

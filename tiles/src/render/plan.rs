@@ -12,7 +12,11 @@
 //! `static_ips` property (type `ip_ranges`) gets those; the others take, round-robin over their
 //! AZs, the next free address of the assigned network's subnets in that AZ — first from the
 //! subnets' `static` ranges, then from the rest of the range outside `reserved`, the gateway and
-//! the network and broadcast addresses. Only addresses that all lie in `static` ranges become the
+//! the network and broadcast addresses. Addresses other products on the same network hold are
+//! not free: every operator-given `static_ips` of any of them, and what the products staged
+//! before this one were given (in staging order, then name, each computed the same way), so a
+//! product staged later never moves an earlier one's addresses and every product's render
+//! agrees on who holds what. Only addresses that all lie in `static` ranges become the
 //! instance group's `static_ips` (and only when a manifest reads them); others are what a
 //! dynamic placement would most likely give, which is all pre-2.1 tiles can expect.
 
@@ -28,7 +32,7 @@ use crate::properties::staged::Sized;
 use crate::properties::StagedValues;
 use crate::{Error, Result};
 
-use super::context::{NetworkAssignment, RenderContext};
+use super::context::{NetworkAssignment, OtherProduct, RenderContext};
 
 /// One job's placement and sizing.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,12 +119,81 @@ fn resource_default(job: &JobType, name: &str) -> i64 {
         .unwrap_or(0)
 }
 
-/// Plans every job of `template` (metadata order) in `network`.
+/// Plans every job of `template` (metadata order) in `network`: `template` is the product being
+/// rendered or one of `ctx.products`.
 pub fn plan_jobs(
     template: &ProductTemplate,
     staged: &StagedValues,
     ctx: &RenderContext,
     network: &NetworkAssignment,
+) -> Result<Vec<JobPlan>> {
+    let taken = held_by_other_products(template, staged, ctx, &network.network)?;
+    plan_jobs_around(template, staged, ctx, network, taken)
+}
+
+/// The addresses on `network_name` that products other than `template`'s hold (see the module
+/// comment): every product's operator-given static IPs, and the allocations of the products
+/// staged before it.
+fn held_by_other_products(
+    template: &ProductTemplate,
+    staged: &StagedValues,
+    ctx: &RenderContext,
+    network_name: &str,
+) -> Result<BTreeSet<String>> {
+    let present = ctx.present_products();
+    let order = |name: &str| -> (String, String) {
+        let at = ctx
+            .products
+            .get(name)
+            .map_or(&ctx.staged_at, |o| &o.staged_at);
+        (at.clone(), name.to_owned())
+    };
+    let mine = order(&template.name);
+    let mut others: Vec<(&OtherProduct, &NetworkAssignment)> = ctx
+        .products
+        .iter()
+        .filter(|(name, _)| **name != template.name)
+        .map(|(_, o)| (o, o.network.as_ref().unwrap_or(&ctx.network)))
+        .filter(|(_, net)| net.network == network_name)
+        .collect();
+    others.sort_by_key(|(o, _)| order(&o.template.name));
+    // Operator-given addresses of every product on the network, this one's included (as the
+    // earlier products' allocations, computed below, must avoid them too).
+    let mut taken = BTreeSet::new();
+    let everyone = others
+        .iter()
+        .map(|(o, _)| (&o.template, &o.staged))
+        .chain(std::iter::once((template, staged)));
+    for (t, s) in everyone {
+        for job in &t.job_types {
+            // A bad list is the owning product's error, reported by its own render.
+            if let Ok(Some(ips)) = static_ips_property(job, s, &present) {
+                taken.extend(ips);
+            }
+        }
+    }
+    for (other, net) in others {
+        if order(&other.template.name) >= mine {
+            break;
+        }
+        let plans = plan_jobs_around(&other.template, &other.staged, ctx, net, taken.clone())?;
+        taken.extend(
+            plans
+                .into_iter()
+                .filter(|p| !p.operator_static_ips)
+                .flat_map(|p| p.ips),
+        );
+    }
+    Ok(taken)
+}
+
+/// [`plan_jobs`] with `taken` already held by others.
+fn plan_jobs_around(
+    template: &ProductTemplate,
+    staged: &StagedValues,
+    ctx: &RenderContext,
+    network: &NetworkAssignment,
+    taken: BTreeSet<String>,
 ) -> Result<Vec<JobPlan>> {
     let present = ctx.present_products();
     let vm_types = ctx.director.config.effective_vm_types();
@@ -245,7 +318,7 @@ pub fn plan_jobs(
             ips_are_static: true,
         });
     }
-    allocate_ips(&mut plans, ctx);
+    allocate_ips(&mut plans, ctx, taken);
     Ok(plans)
 }
 
@@ -323,12 +396,13 @@ fn subnet_pool(subnet: &Subnet) -> Vec<(Ip, bool)> {
     out
 }
 
-fn allocate_ips(plans: &mut [JobPlan], ctx: &RenderContext) {
-    let mut taken: BTreeSet<String> = plans
-        .iter()
-        .filter(|p| p.operator_static_ips)
-        .flat_map(|p| p.ips.iter().cloned())
-        .collect();
+fn allocate_ips(plans: &mut [JobPlan], ctx: &RenderContext, mut taken: BTreeSet<String>) {
+    taken.extend(
+        plans
+            .iter()
+            .filter(|p| p.operator_static_ips)
+            .flat_map(|p| p.ips.iter().cloned()),
+    );
     for plan in plans.iter_mut().filter(|p| !p.operator_static_ips) {
         let Some(net) = ctx
             .director

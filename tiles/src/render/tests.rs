@@ -705,6 +705,63 @@ fn ungenerated_credentials_become_declared_bosh_variables() {
     assert!(!has_errors(&findings), "{:#?}", errors(&findings));
 }
 
+/// The IPs `small`'s db job reads of itself (`(( .db.ips ))` in web's manifest).
+fn db_ips(template: &ProductTemplate, ctx: &RenderContext) -> Value {
+    let out = render_product(template, &StagedValues::new(), ctx).unwrap();
+    job(group(&out.manifest, "web"), "web")["properties"]["peers"].clone()
+}
+
+/// Two products on one network never get the same address: the one staged first keeps what
+/// it had alone, the later one takes the next free ones, and each render agrees.
+#[test]
+fn products_on_one_network_are_given_different_addresses_in_staging_order() {
+    let (small, mut ctx) = small();
+    let other =
+        ProductTemplate::from_yaml(&SMALL_TILE.replace("name: small", "name: other")).unwrap();
+    let alone = db_ips(&small, &ctx);
+    assert_eq!(alone, json!(["10.0.0.13"]));
+
+    let other_product = |staged_at: &str, network: Option<NetworkAssignment>| OtherProduct {
+        guid: "other-aaaaaaaaaaaaaaaaaaaa".into(),
+        template: other.clone(),
+        staged: StagedValues::new(),
+        network,
+        staged_at: staged_at.into(),
+    };
+    ctx.staged_at = "2026-02-01T00:00:00Z".into();
+    // Staged later than `small`: small keeps its addresses.
+    ctx.products
+        .insert("other".into(), other_product("2026-03-01T00:00:00Z", None));
+    assert_eq!(db_ips(&small, &ctx), alone);
+    // Staged earlier: other's four instances (web's three, then db) hold .10–.13.
+    ctx.products
+        .insert("other".into(), other_product("2026-01-01T00:00:00Z", None));
+    assert_eq!(db_ips(&small, &ctx), json!(["10.0.0.17"]));
+    // Other's own render, with small staged after it, gives other what small's render assumed.
+    let mut other_ctx = ctx.clone();
+    other_ctx.products.clear();
+    other_ctx.staged_at = "2026-01-01T00:00:00Z".into();
+    other_ctx.products.insert(
+        "small".into(),
+        OtherProduct {
+            guid: "small-aaaaaaaaaaaaaaaaaaaa".into(),
+            template: small.clone(),
+            staged: StagedValues::new(),
+            network: None,
+            staged_at: "2026-02-01T00:00:00Z".into(),
+        },
+    );
+    assert_eq!(db_ips(&other, &other_ctx), json!(["10.0.0.13"]));
+    // On another network it holds nothing of small's.
+    let mut elsewhere = ctx.network.clone();
+    elsewhere.network = "services".into();
+    ctx.products.insert(
+        "other".into(),
+        other_product("2026-01-01T00:00:00Z", Some(elsewhere)),
+    );
+    assert_eq!(db_ips(&small, &ctx), alone);
+}
+
 #[test]
 fn generated_values_are_used_once_present() {
     let (template, ctx) = small();
@@ -781,6 +838,7 @@ job_types:
             template: cf,
             staged: cf_staged,
             network: None,
+            staged_at: String::new(),
         },
     );
     ctx.runtime
