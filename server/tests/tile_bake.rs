@@ -311,3 +311,107 @@ fn init_makes_a_tile_that_lints_renders_and_packs() {
     assert!(stderr(&out).contains("not a tile name"), "{}", stderr(&out));
     assert!(!tmp.path().join("x").exists());
 }
+
+/// A Kilnfile's bake configurations stand in for the flags (paths relative to the tile); with
+/// several, `--variable tile_name=NAME` chooses one and is refused when it names none; a flag
+/// given wins over the configuration's field.
+#[test]
+fn bake_configurations_in_the_kilnfile_choose_the_inputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = small_kiln_tile(
+        tmp.path(),
+        "name: $( variable \"tile_name\" )\nlabel: $( variable \"label\" )\nform_types:\n- $( form \"settings\" )\n",
+        "name: settings\nlabel: Settings\n",
+    );
+    fs::create_dir_all(dir.join("forms-large")).unwrap();
+    fs::write(
+        dir.join("forms-large/extra.yml"),
+        "name: extra\nlabel: Extra\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("large.yml"),
+        "name: $( variable \"tile_name\" )\nlabel: $( variable \"label\" )\nform_types:\n- $( form \"settings\" )\n- $( form \"extra\" )\n",
+    )
+    .unwrap();
+    fs::create_dir_all(dir.join("vars")).unwrap();
+    fs::write(dir.join("vars/small.yml"), "label: Small footprint\n").unwrap();
+    fs::write(dir.join("vars/large.yml"), "label: Large footprint\n").unwrap();
+    let kilnfile = "bake_configurations:\n\
+        - tile_name: small-footprint\n  metadata_filepath: base.yml\n  variable_files: [vars/small.yml]\n\
+        - tile_name: large-footprint\n  metadata_filepath: large.yml\n\
+        \x20 forms_directories: [forms, forms-large]\n  variable_files: [vars/large.yml]\n";
+    fs::write(dir.join("Kilnfile"), kilnfile).unwrap();
+
+    let bake = |extra: &[&str]| {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> =
+            vec![&"bake", &dir, &"--metadata-only", &"-"];
+        for a in extra {
+            args.push(a);
+        }
+        tile(&args)
+    };
+    // Two configurations and none chosen: refused, naming both.
+    let out = bake(&[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("2 bake configurations (small-footprint, large-footprint); choose one with --variable tile_name=NAME"),
+        "{}",
+        stderr(&out)
+    );
+    let out = bake(&["--variable", "tile_name=medium"]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("no bake configuration has tile_name `medium`"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Chosen: its metadata file, form folders and variables file.
+    let out = bake(&["--variable", "tile_name=large-footprint"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let baked = tiles::yaml::load(&stdout(&out)).unwrap();
+    assert_eq!(baked["name"], "large-footprint");
+    assert_eq!(baked["label"], "Large footprint");
+    assert_eq!(baked["form_types"][1]["name"], "extra");
+    // A flag wins over the configuration's field; a variable wins over its variables file.
+    let base = dir.join("base.yml");
+    let base = base.to_str().unwrap();
+    let out = bake(&[
+        "--variable",
+        "tile_name=large-footprint",
+        "--metadata",
+        base,
+        "--variable",
+        "label=Mine",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let baked = tiles::yaml::load(&stdout(&out)).unwrap();
+    assert_eq!(baked["form_types"].as_array().unwrap().len(), 1);
+    assert_eq!(baked["label"], "Mine");
+
+    // One configuration: used without choosing, its tile_name the variable.
+    fs::write(
+        dir.join("Kilnfile"),
+        "bake_configurations:\n- tile_name: small-footprint\n  variable_files: [vars/small.yml]\n  embed_files: []\n",
+    )
+    .unwrap();
+    let out = bake(&[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let baked = tiles::yaml::load(&stdout(&out)).unwrap();
+    assert_eq!(baked["name"], "small-footprint");
+    assert_eq!(baked["label"], "Small footprint");
+    // Embedding files is refused, naming the field.
+    fs::write(
+        dir.join("Kilnfile"),
+        "bake_configurations:\n- tile_name: small-footprint\n  embed_files: [notes.txt]\n",
+    )
+    .unwrap();
+    let out = bake(&[]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("bake_configurations[tile_name=small-footprint].embed_files"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -12,8 +12,15 @@
 //! metadata is written (`--metadata-only`) or packed with the release tarballs and migrations
 //! by the same code as `tile pack` (lint first, sha1s checked, no partial file left behind).
 //!
-//! Not supported, refused or left out with a message: a `Kilnfile`'s bake configurations,
-//! stemcell tarballs (`--stemcells-directory`), fetching releases, stub releases, `--embed`.
+//! A `Kilnfile` in DIR with `bake_configurations` supplies what flags would (kiln's mapping:
+//! `metadata_filepath` → `--metadata`, `forms_directories` → `--forms-directory`, …, paths
+//! relative to DIR); a flag given wins over its field. With several configurations the
+//! `tile_name` variable (`--variable tile_name=NAME`) chooses one; the chosen configuration's
+//! `tile_name` becomes that variable, as in kiln.
+//!
+//! Not supported, refused or left out with a message: stemcell tarballs
+//! (`--stemcells-directory`), fetching releases, stub releases, `--embed` (and a bake
+//! configuration's `embed_files`).
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -30,7 +37,7 @@ use super::pack::{pack_tile, Failure, TileToPack};
 use super::{EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE};
 use crate::tile_archive::{read_text_file, FolderFile, Limits};
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(group(ArgGroup::new("result").required(true).args(["output", "metadata_only"])))]
 pub struct BakeArgs {
     /// The tile folder in kiln's layout (base.yml, forms/, properties/, instance_groups/,
@@ -113,6 +120,7 @@ fn bake(args: &BakeArgs) -> Result<u8, Stop> {
             dir.display()
         )));
     }
+    let args = &with_bake_configuration(args)?;
     let base_path = args
         .metadata
         .clone()
@@ -409,6 +417,167 @@ fn release_entries(dir: &Path, tarballs: &[PathBuf]) -> Result<Map<String, Value
 
 /// Stemcell criteria by OS from `Kilnfile.lock`'s `stemcell_criteria` (`os`, `version`, both
 /// strings, as kiln reads them).
+/// `args` completed from DIR/Kilnfile's `bake_configurations` (see the module comment): the
+/// configuration the `tile_name` variable names, or the only one.
+fn with_bake_configuration(args: &BakeArgs) -> Result<BakeArgs, Stop> {
+    let dir = &args.dir;
+    let path = dir.join("Kilnfile");
+    if !path.is_file() {
+        return Ok(args.clone());
+    }
+    let source = read_source(dir, &path)?;
+    let kilnfile = tiles::yaml::load(&source.text)
+        .map_err(|e| Stop::Problems(format!("{}: not readable YAML: {e}", source.path)))?;
+    let configurations = match kilnfile.get("bake_configurations") {
+        None | Some(Value::Null) => return Ok(args.clone()),
+        Some(Value::Array(list)) if list.is_empty() => return Ok(args.clone()),
+        Some(Value::Array(list)) => list,
+        Some(_) => {
+            return Err(Stop::Problems(format!(
+                "{}: bake_configurations must be a list",
+                source.path
+            )))
+        }
+    };
+    let name_of = |c: &Value| {
+        c.get("tile_name")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let names: Vec<String> = configurations.iter().filter_map(name_of).collect();
+    let wanted = args
+        .variables
+        .iter()
+        .filter_map(|pair| pair.strip_prefix("tile_name="))
+        .next_back()
+        .map(str::to_owned);
+    let chosen = match (&wanted, configurations.as_slice()) {
+        (Some(name), _) => configurations
+            .iter()
+            .find(|c| name_of(c).as_deref() == Some(name.as_str()))
+            .ok_or_else(|| {
+                Stop::Problems(format!(
+                    "{}: no bake configuration has tile_name `{name}` (it has: {})",
+                    source.path,
+                    names.join(", ")
+                ))
+            })?,
+        (None, [only]) => only,
+        (None, _) => {
+            return Err(Stop::Problems(format!(
+                "{}: {} bake configurations ({}); choose one with --variable tile_name=NAME",
+                source.path,
+                configurations.len(),
+                names.join(", ")
+            )))
+        }
+    };
+    let field = |key: &str| {
+        format!(
+            "{}: bake_configurations[tile_name={}].{key}",
+            source.path,
+            name_of(chosen).unwrap_or_default()
+        )
+    };
+    let Value::Object(chosen) = chosen else {
+        return Err(Stop::Problems(format!(
+            "{}: each bake configuration must be a mapping",
+            source.path
+        )));
+    };
+    let mut out = args.clone();
+    let one = |key: &str| -> Result<Option<PathBuf>, Stop> {
+        match chosen.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(p)) if !p.is_empty() => Ok(Some(dir.join(p))),
+            Some(_) => Err(Stop::Problems(format!(
+                "{}: expected a file path",
+                field(key)
+            ))),
+        }
+    };
+    let many = |key: &str| -> Result<Vec<PathBuf>, Stop> {
+        match chosen.get(key) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(list)) => list
+                .iter()
+                .map(|p| match p {
+                    Value::String(p) if !p.is_empty() => Ok(dir.join(p)),
+                    _ => Err(Stop::Problems(format!(
+                        "{}: expected a list of paths",
+                        field(key)
+                    ))),
+                })
+                .collect(),
+            Some(_) => Err(Stop::Problems(format!(
+                "{}: expected a list of paths",
+                field(key)
+            ))),
+        }
+    };
+    // A flag given on the command line wins over the configuration's field.
+    fn fill<T>(given: &mut T, from: T, is_given: bool) {
+        if !is_given {
+            *given = from;
+        }
+    }
+    let has_metadata = out.metadata.is_some();
+    fill(&mut out.metadata, one("metadata_filepath")?, has_metadata);
+    let has_icon = out.icon.is_some();
+    fill(&mut out.icon, one("icon_filepath")?, has_icon);
+    for (key, list) in [
+        ("forms_directories", &mut out.forms),
+        ("instance_groups_directories", &mut out.instance_groups),
+        ("jobs_directories", &mut out.jobs),
+        ("migrations_directories", &mut out.migrations),
+        ("properties_directories", &mut out.properties),
+        (
+            "runtime_configurations_directories",
+            &mut out.runtime_configs,
+        ),
+        ("bosh_variables_directories", &mut out.bosh_variables),
+    ] {
+        let given = !list.is_empty();
+        fill(list, many(key)?, given);
+    }
+    // The configuration's variable files come first: files and variables given win.
+    let mut files = many("variable_files")?;
+    files.append(&mut out.variables_files);
+    out.variables_files = files;
+    if !many("embed_files")?.is_empty() {
+        return Err(Stop::Problems(format!(
+            "{}: embedding files is not supported by tileworks tile bake",
+            field("embed_files")
+        )));
+    }
+    const KNOWN: &[&str] = &[
+        "tile_name",
+        "metadata_filepath",
+        "icon_filepath",
+        "forms_directories",
+        "instance_groups_directories",
+        "jobs_directories",
+        "migrations_directories",
+        "properties_directories",
+        "runtime_configurations_directories",
+        "bosh_variables_directories",
+        "embed_files",
+        "variable_files",
+    ];
+    for key in chosen.keys().filter(|k| !KNOWN.contains(&k.as_str())) {
+        eprintln!(
+            "warning: {}: not a bake configuration field; ignored",
+            field(key)
+        );
+    }
+    if wanted.is_none() {
+        if let Some(name) = name_of(&Value::Object(chosen.clone())) {
+            out.variables.insert(0, format!("tile_name={name}"));
+        }
+    }
+    Ok(out)
+}
+
 fn stemcells(dir: &Path) -> Result<Map<String, Value>, Stop> {
     let path = dir.join("Kilnfile.lock");
     let mut out = Map::new();
