@@ -5,7 +5,9 @@
 //! name), `release` (a release entry), `stemcell` (criteria, optionally by OS), `version`,
 //! `variable` (with kiln's fallbacks `build-version` → the version), `icon`, `tile` (the
 //! `tile_name` variable in lower case), `select` (a field of a JSON value: `$( release "x" |
-//! select "version" )`) and `regexReplaceAll`. `.key` reads a variable as Go's template does.
+//! select "version" )`) and `regexReplaceAll`, with Go's `eq`, `ne`, `not`, `and`, `or` and
+//! `len`. `.key` reads a variable as Go's template does (inside `range` and `with`, a field of
+//! the element); `if`, `range` and `with` choose and repeat text with Go's truth.
 //!
 //! A value is inserted as kiln inserts it: a string as written when YAML reads it as a scalar
 //! (quoted otherwise), anything else as one line of JSON after the actions in its strings are
@@ -30,6 +32,12 @@ const METADATA_GIT_SHA: &str = "metadata-git-sha";
 const MAX_DEPTH: usize = 24;
 
 const FUNCTIONS: &[&str] = &[
+    "eq",
+    "ne",
+    "not",
+    "and",
+    "or",
+    "len",
     "form",
     "property",
     "instance_group",
@@ -81,63 +89,250 @@ impl Context<'_> {
     fn interpolate(&self, text: &str, file: &str, lines: bool, depth: usize) -> Result<String> {
         let segments = template::parse(text, file, lines)?;
         let mut out = String::with_capacity(text.len());
-        for segment in segments {
-            match segment {
-                Segment::Text(t) => out.push_str(&t),
-                Segment::Action(action) => match self.pipeline(&action.commands, depth) {
-                    Ok(text) => out.push_str(&text),
-                    Err(Fail::Inner(e)) => return Err(e),
-                    Err(Fail::Here(message)) => {
-                        return Err(Error::Invalid {
-                            field: if lines {
-                                format!("{file} line {}", action.line)
-                            } else {
-                                file.to_string()
-                            },
-                            message: format!("`{}`: {message}", action.source),
-                        })
-                    }
-                },
-            }
-        }
+        let dot = Value::Object(self.input.variables.clone());
+        let place = Place { file, lines };
+        self.render(&segments, &dot, &mut out, &place, depth)?;
         Ok(out)
     }
 
-    /// Runs the commands, each result the last argument of the next, and prints the last.
-    fn pipeline(&self, commands: &[Vec<Token>], depth: usize) -> Eval<String> {
-        let mut piped = None;
-        for command in commands {
-            piped = Some(self.command(command, piped.take(), depth)?);
+    /// Writes `segments` with `.` standing for `dot`.
+    fn render(
+        &self,
+        segments: &[Segment],
+        dot: &Value,
+        out: &mut String,
+        place: &Place<'_>,
+        depth: usize,
+    ) -> Result<()> {
+        for segment in segments {
+            match segment {
+                Segment::Text(t) => out.push_str(t),
+                Segment::Action(action) => {
+                    let value = self
+                        .pipeline(&action.commands, dot, depth)
+                        .map_err(|f| place.error(action, f))?;
+                    out.push_str(&printed(value).map_err(|f| place.error(action, f))?);
+                }
+                Segment::If {
+                    branches,
+                    otherwise,
+                } => {
+                    let mut taken = None;
+                    for (condition, body) in branches {
+                        let value = self
+                            .pipeline(&condition.commands, dot, depth)
+                            .map_err(|f| place.error(condition, f))?;
+                        if is_true(&value) {
+                            taken = Some(body);
+                            break;
+                        }
+                    }
+                    self.render(taken.unwrap_or(otherwise), dot, out, place, depth)?;
+                }
+                Segment::With {
+                    value,
+                    body,
+                    otherwise,
+                } => {
+                    let v = self
+                        .pipeline(&value.commands, dot, depth)
+                        .map_err(|f| place.error(value, f))?;
+                    if is_true(&v) {
+                        self.render(body, &v, out, place, depth)?;
+                    } else {
+                        self.render(otherwise, dot, out, place, depth)?;
+                    }
+                }
+                Segment::Range {
+                    over,
+                    body,
+                    otherwise,
+                } => {
+                    let v = self
+                        .pipeline(&over.commands, dot, depth)
+                        .map_err(|f| place.error(over, f))?;
+                    let elements: Vec<&Value> = match &v {
+                        Value::Array(items) => items.iter().collect(),
+                        // Go ranges over a map's values in key order.
+                        Value::Object(map) => {
+                            let mut keys: Vec<&String> = map.keys().collect();
+                            keys.sort();
+                            keys.into_iter().filter_map(|k| map.get(k)).collect()
+                        }
+                        Value::Null => Vec::new(),
+                        other => {
+                            return Err(place.error(
+                                over,
+                                Fail::Here(format!(
+                                    "cannot range over {}; only a list or a mapping",
+                                    kind_of(other)
+                                )),
+                            ))
+                        }
+                    };
+                    if elements.is_empty() {
+                        self.render(otherwise, dot, out, place, depth)?;
+                    }
+                    for element in elements {
+                        self.render(body, element, out, place, depth)?;
+                    }
+                }
+            }
         }
-        match piped.unwrap_or(Value::Null) {
-            Value::String(s) => Ok(s),
-            Value::Number(n) => Ok(n.to_string()),
-            Value::Bool(b) => Ok(b.to_string()),
-            other => Err(Fail::Here(format!(
-                "prints {}; only strings, numbers and booleans can be printed (use `variable` to insert a structured value)",
-                kind_of(&other)
-            ))),
-        }
+        Ok(())
     }
 
-    fn command(&self, tokens: &[Token], piped: Option<Value>, depth: usize) -> Eval<Value> {
+    /// Runs the commands, each result the last argument of the next; the last result.
+    fn pipeline(&self, commands: &[Vec<Token>], dot: &Value, depth: usize) -> Eval<Value> {
+        let mut piped = None;
+        for command in commands {
+            piped = Some(self.command(command, piped.take(), dot, depth)?);
+        }
+        Ok(piped.unwrap_or(Value::Null))
+    }
+}
+
+/// Where the actions being rendered come from, for errors.
+struct Place<'a> {
+    file: &'a str,
+    /// The text is a whole file: errors name the action's line.
+    lines: bool,
+}
+
+impl Place<'_> {
+    fn error(&self, action: &template::Action, fail: Fail) -> Error {
+        match fail {
+            Fail::Inner(e) => e,
+            Fail::Here(message) => Error::Invalid {
+                field: if self.lines {
+                    format!("{} line {}", self.file, action.line)
+                } else {
+                    self.file.to_string()
+                },
+                message: format!("`{}`: {message}", action.source),
+            },
+        }
+    }
+}
+
+/// Go's truth: false, 0, nil and empty strings, lists and mappings are false.
+fn is_true(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+/// What an action prints.
+fn printed(value: Value) -> Eval<String> {
+    match value {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        other => Err(Fail::Here(format!(
+            "prints {}; only strings, numbers and booleans can be printed (use `variable` to insert a structured value)",
+            kind_of(&other)
+        ))),
+    }
+}
+
+/// Go's comparison and logic functions (`eq`, `ne`, `not`, `and`, `or`, `len`); `None` for
+/// another name. `and`/`or` answer the deciding argument, as Go's do.
+fn logic(name: &str, args: &[Value]) -> Eval<Option<Value>> {
+    let arity = |n: usize| -> Eval<()> {
+        if args.len() == n {
+            Ok(())
+        } else {
+            Err(Fail::Here(format!(
+                "`{name}` takes {n} argument{}, not {}",
+                if n == 1 { "" } else { "s" },
+                args.len()
+            )))
+        }
+    };
+    // Numbers compare by value (`1` and `1.0`), everything else as JSON.
+    let same = |a: &Value, b: &Value| match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    };
+    Ok(Some(match name {
+        "eq" => {
+            if args.len() < 2 {
+                return Err(Fail::Here("`eq` takes at least 2 arguments".into()));
+            }
+            Value::Bool(args[1..].iter().any(|b| same(&args[0], b)))
+        }
+        "ne" => {
+            arity(2)?;
+            Value::Bool(!same(&args[0], &args[1]))
+        }
+        "not" => {
+            arity(1)?;
+            Value::Bool(!is_true(&args[0]))
+        }
+        "and" | "or" => {
+            if args.is_empty() {
+                return Err(Fail::Here(format!("`{name}` takes at least 1 argument")));
+            }
+            let decides = |v: &&Value| {
+                if name == "and" {
+                    !is_true(v)
+                } else {
+                    is_true(v)
+                }
+            };
+            args.iter()
+                .find(decides)
+                .unwrap_or_else(|| args.last().unwrap_or(&Value::Null))
+                .clone()
+        }
+        "len" => {
+            arity(1)?;
+            Value::from(match &args[0] {
+                Value::String(s) => s.chars().count(),
+                Value::Array(a) => a.len(),
+                Value::Object(o) => o.len(),
+                other => {
+                    return Err(Fail::Here(format!("`len` of {}", kind_of(other))));
+                }
+            })
+        }
+        _ => return Ok(None),
+    }))
+}
+
+impl Context<'_> {
+    fn command(
+        &self,
+        tokens: &[Token],
+        piped: Option<Value>,
+        dot: &Value,
+        depth: usize,
+    ) -> Eval<Value> {
         match tokens {
             [Token::Ident(name), args @ ..] => {
                 let mut values = Vec::with_capacity(args.len() + 1);
                 for a in args {
-                    values.push(self.operand(a, depth)?);
+                    values.push(self.operand(a, dot, depth)?);
                 }
                 values.extend(piped);
+                if let Some(value) = logic(name, &values)? {
+                    return Ok(value);
+                }
                 self.call(name, &values, depth)
             }
-            [single] if piped.is_none() => self.operand(single, depth),
+            [single] if piped.is_none() => self.operand(single, dot, depth),
             _ => Err(Fail::Here(
                 "only a function can take arguments or a piped value".into(),
             )),
         }
     }
 
-    fn operand(&self, token: &Token, depth: usize) -> Eval<Value> {
+    fn operand(&self, token: &Token, dot: &Value, depth: usize) -> Eval<Value> {
         Ok(match token {
             Token::Str(s) => Value::String(s.clone()),
             Token::Number(n) => n
@@ -148,17 +343,22 @@ impl Context<'_> {
                 .ok_or_else(|| format!("`{n}` is not a number"))?,
             Token::Bool(b) => Value::Bool(*b),
             Token::Nil => Value::Null,
-            Token::Dot => Value::Object(self.input.variables.clone()),
+            Token::Dot => dot.clone(),
+            // `.a.b` reads `.`: the variables, or inside `range`/`with` their element.
             Token::Field(path) => {
-                let mut value = self.input.variables.get(&path[0]);
-                for key in &path[1..] {
+                let mut value = Some(dot);
+                for key in path {
                     value = value.and_then(|v| v.get(key));
                 }
                 value.cloned().ok_or_else(|| {
-                    format!(
-                        "no variable `{}` (give it with --variable or in a --variables-file)",
-                        path.join(".")
-                    )
+                    if dot.as_object() == Some(&self.input.variables) {
+                        format!(
+                            "no variable `{}` (give it with --variable or in a --variables-file)",
+                            path.join(".")
+                        )
+                    } else {
+                        format!("`.` ({}) has no `{}`", kind_of(dot), path.join("."))
+                    }
                 })?
             }
             // A bare function name as an argument is a call without arguments, as in Go.

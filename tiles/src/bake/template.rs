@@ -4,17 +4,48 @@
 //! language, tiles use one action form: a pipeline of function calls whose arguments are
 //! literals or fields of the variables (`$( release "cf" | select "version" )`,
 //! `$( .some_key )`), with Go's trim markers (`$(- … -)`) and comments (`$(/* … */)`).
-//! That is what this module reads. Control structures (`if`, `range`, `with`, `define`, …) and
-//! template variables (`$x`) are refused by name rather than misread, and parentheses cannot
-//! appear outside a string: with `)` as the closing delimiter Go's lexer refuses them too.
+//! That is what this module reads, and the control structures `if`/`else if`/`else`, `range`
+//! (over a list, or a mapping's values in key order) and `with`, each closed by `end`, into
+//! a tree. `define`, `template`, `block`, `break`, `continue` and template variables (`$x`)
+//! are refused by name rather than misread, and parentheses cannot appear outside a string:
+//! with `)` as the closing delimiter Go's lexer refuses them too.
 
 use crate::{Error, Result};
 
-/// A piece of a template: text copied as it is, or an action to evaluate.
+/// A piece of a template: text copied as it is, an action to evaluate, or a control structure.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Segment {
     Text(String),
     Action(Action),
+    /// `if` (and each `else if`): the first branch whose pipeline is true, else `otherwise`.
+    If {
+        branches: Vec<(Action, Vec<Segment>)>,
+        otherwise: Vec<Segment>,
+    },
+    /// `range`: the body once per element (a list's items, a mapping's values in key order)
+    /// with `.` that element; `otherwise` when there is none.
+    Range {
+        over: Action,
+        body: Vec<Segment>,
+        otherwise: Vec<Segment>,
+    },
+    /// `with`: the body with `.` the value when it is true, else `otherwise`.
+    With {
+        value: Action,
+        body: Vec<Segment>,
+        otherwise: Vec<Segment>,
+    },
+}
+
+/// What an action is before the tree is built.
+#[derive(Debug)]
+enum Item {
+    Segment(Segment),
+    /// `if`, `range` or `with` and its pipeline.
+    Open(&'static str, Action),
+    /// `else`, or `else if …` / `else with …` (the keyword; the action holds the pipeline).
+    Else(Option<&'static str>, Action),
+    End(Action),
 }
 
 /// One `$( … )`: where it is (for messages) and its pipeline.
@@ -45,15 +76,141 @@ pub(super) enum Token {
     Dot,
 }
 
-/// Go template keywords: actions that are control structures, which bake does not evaluate.
-const KEYWORDS: &[&str] = &[
-    "if", "else", "end", "range", "with", "define", "template", "block", "break", "continue",
-];
+/// Go template keywords bake does not evaluate.
+const UNSUPPORTED_KEYWORDS: &[&str] = &["define", "template", "block", "break", "continue"];
 
-/// Splits `text` into text and actions. `file` names the source in errors, with the line when
-/// `lines` (the text is the whole file, not one value of it).
+/// Reads `text` into text, actions and control structures. `file` names the source in errors,
+/// with the line when `lines` (the text is the whole file, not one value of it).
 pub(super) fn parse(text: &str, file: &str, lines: bool) -> Result<Vec<Segment>> {
-    let mut segments = Vec::new();
+    let items = items(text, file, lines)?;
+    let place = |line: usize| {
+        if lines {
+            format!("{file} line {line}")
+        } else {
+            file.to_string()
+        }
+    };
+    let mut items = items.into_iter().peekable();
+    let (segments, stop) = block(&mut items, &place)?;
+    match stop {
+        Stop::Eof => Ok(segments),
+        Stop::Else(_, action) | Stop::End(action) => Err(Error::Invalid {
+            field: place(action.line),
+            message: format!(
+                "`{}` without an `if`, `range` or `with` before it",
+                action.source
+            ),
+        }),
+    }
+}
+
+/// Why a block ended.
+enum Stop {
+    Eof,
+    /// `else`, or `else if …` / `else with …` (the keyword; the action holds the pipeline).
+    Else(Option<&'static str>, Action),
+    End(Action),
+}
+
+type Items = std::iter::Peekable<std::vec::IntoIter<Item>>;
+
+/// Reads segments until an `else`, an `end` or the end of the text.
+fn block(items: &mut Items, place: &dyn Fn(usize) -> String) -> Result<(Vec<Segment>, Stop)> {
+    let mut out = Vec::new();
+    while let Some(item) = items.next() {
+        match item {
+            Item::Segment(s) => out.push(s),
+            Item::End(action) => return Ok((out, Stop::End(action))),
+            Item::Else(chain, action) => return Ok((out, Stop::Else(chain, action))),
+            Item::Open(keyword, action) => out.push(structure(keyword, action, items, place)?),
+        }
+    }
+    Ok((out, Stop::Eof))
+}
+
+/// The structure `keyword` opened by `action`, through its `end`.
+fn structure(
+    keyword: &'static str,
+    action: Action,
+    items: &mut Items,
+    place: &dyn Fn(usize) -> String,
+) -> Result<Segment> {
+    let unclosed = || Error::Invalid {
+        field: place(action.line),
+        message: format!("`{}` has no `end`", action.source),
+    };
+    let (body, mut stop) = block(items, place)?;
+    let mut branches = vec![(action.clone(), body)];
+    let mut otherwise = Vec::new();
+    loop {
+        match stop {
+            Stop::Eof => return Err(unclosed()),
+            Stop::End(_) => break,
+            Stop::Else(Some(chained), marker) => {
+                // `else if` / `else with`: the rest of the chain, closed by the one `end`.
+                if chained != keyword {
+                    return Err(Error::Invalid {
+                        field: place(marker.line),
+                        message: format!(
+                            "`{}`: `else {chained}` can only continue a `{chained}`",
+                            marker.source
+                        ),
+                    });
+                }
+                let (body, next) = block(items, place)?;
+                branches.push((marker, body));
+                stop = next;
+            }
+            Stop::Else(None, _) => {
+                let (body, next) = block(items, place)?;
+                otherwise = body;
+                match next {
+                    Stop::End(_) => break,
+                    Stop::Eof => return Err(unclosed()),
+                    Stop::Else(_, extra) => {
+                        return Err(Error::Invalid {
+                            field: place(extra.line),
+                            message: format!(
+                                "`{}`: another `else` after the plain `else` of `{}`",
+                                extra.source, action.source
+                            ),
+                        })
+                    }
+                }
+            }
+        }
+    }
+    Ok(match keyword {
+        "if" => Segment::If {
+            branches,
+            otherwise,
+        },
+        // `with a … else with b … else … end`: each `with` the otherwise of the one before.
+        "with" => {
+            let mut rest = otherwise;
+            while let Some((value, body)) = branches.pop() {
+                rest = vec![Segment::With {
+                    value,
+                    body,
+                    otherwise: rest,
+                }];
+            }
+            rest.remove(0)
+        }
+        _ => {
+            let (over, body) = branches.remove(0);
+            Segment::Range {
+                over,
+                body,
+                otherwise,
+            }
+        }
+    })
+}
+
+/// Splits `text` into text, actions and the keywords of control structures.
+fn items(text: &str, file: &str, lines: bool) -> Result<Vec<Item>> {
+    let mut segments: Vec<Item> = Vec::new();
     let mut rest_start = 0;
     let mut trim_next_text = false;
     while let Some(found) = text[rest_start..].find("$(") {
@@ -98,12 +255,69 @@ pub(super) fn parse(text: &str, file: &str, lines: bool) -> Result<Vec<Segment>>
         }
         let (tokens, end, trim_after) = lex_action(text, pos).map_err(&fail)?;
         let source = text[start..end].to_string();
-        let commands = commands(tokens).map_err(|m| fail(format!("`{source}`: {m}")))?;
-        segments.push(Segment::Action(Action {
+        let mut commands = commands(tokens).map_err(|m| fail(format!("`{source}`: {m}")))?;
+        let keyword = match commands.first().and_then(|c| c.first()) {
+            Some(Token::Ident(w)) => ["if", "range", "with", "else", "end"]
+                .into_iter()
+                .find(|k| k == w),
+            _ => None,
+        };
+        if keyword.is_some() {
+            commands[0].remove(0);
+            if commands[0].is_empty() && commands.len() == 1 {
+                commands.clear();
+            }
+        }
+        let action = Action {
             line,
             source,
             commands,
-        }));
+        };
+        let needs_pipeline = |a: &Action| -> Result<()> {
+            if a.commands.is_empty() || a.commands[0].is_empty() {
+                return Err(fail(format!(
+                    "`{}`: a pipeline must follow the keyword",
+                    a.source
+                )));
+            }
+            Ok(())
+        };
+        segments.push(match keyword {
+            None => Item::Segment(Segment::Action(action)),
+            Some("end") => {
+                if !action.commands.is_empty() {
+                    return Err(fail(format!("`{}`: `end` takes nothing", action.source)));
+                }
+                Item::End(action)
+            }
+            Some("else") => match action.commands.first().and_then(|c| c.first()) {
+                None => Item::Else(None, action),
+                Some(Token::Ident(k)) if k == "if" || k == "with" => {
+                    let k = if k == "if" { "if" } else { "with" };
+                    let mut action = action;
+                    action.commands[0].remove(0);
+                    needs_pipeline(&action)?;
+                    Item::Else(Some(k), action)
+                }
+                Some(_) => {
+                    return Err(fail(format!(
+                        "`{}`: `else` takes nothing, or `if`/`with` and a pipeline",
+                        action.source
+                    )))
+                }
+            },
+            Some(k) => {
+                needs_pipeline(&action)?;
+                Item::Open(
+                    match k {
+                        "if" => "if",
+                        "range" => "range",
+                        _ => "with",
+                    },
+                    action,
+                )
+            }
+        });
         trim_next_text = trim_after;
         rest_start = end;
     }
@@ -115,9 +329,9 @@ pub(super) fn parse(text: &str, file: &str, lines: bool) -> Result<Vec<Segment>>
     Ok(segments)
 }
 
-fn push_text(segments: &mut Vec<Segment>, text: &str) {
+fn push_text(segments: &mut Vec<Item>, text: &str) {
     if !text.is_empty() {
-        segments.push(Segment::Text(text.to_string()));
+        segments.push(Item::Segment(Segment::Text(text.to_string())));
     }
 }
 
@@ -285,9 +499,9 @@ fn commands(tokens: Vec<Lexed>) -> std::result::Result<Vec<Vec<Token>>, String> 
         });
     }
     if let Some(Token::Ident(word)) = commands.first().and_then(|c| c.first()) {
-        if KEYWORDS.contains(&word.as_str()) {
+        if UNSUPPORTED_KEYWORDS.contains(&word.as_str()) {
             return Err(format!(
-                "`{word}` (a Go template control structure) is not supported by bake; only function calls and variables"
+                "`{word}` (a Go template control structure) is not supported by bake; only `if`, `range`, `with`, function calls and variables"
             ));
         }
     }

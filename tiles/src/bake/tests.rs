@@ -246,11 +246,107 @@ fn duplicate_and_nameless_parts_are_refused() {
     assert!(err(&i).starts_with("jobs/a.yml: a job needs a string `name`"));
 }
 
+/// `if`/`else if`/`else`, `range` and `with` as Go's text/template runs them, with Go's
+/// truth, `eq`/`ne`/`not`/`and`/`or`/`len`, and `.` the element inside `range`/`with`.
+#[test]
+fn control_structures_choose_and_repeat_text() {
+    let base = "\
+kind: $( if eq .size \"large\" )big$( else if eq .size \"medium\" )middle$( else )small$( end )
+ha: $( if and .ha .multi )paired$( else )alone$( end )
+solo: $( if not .multi )paired$( else )alone$( end )
+azs:
+$( range .azs -)
+- name: $( .name )
+  primary: $( if eq .name \"z1\" )true$( else )false$( end )
+$( end -)
+none: $( range .empty )x$( else )empty$( end )
+values: $( range .by_key )$( . )$( end )
+db: $( with .db )$( .host ):$( .port )$( else )none$( end )
+nodb: $( with .nodb )$( .host )$( else )no database$( end )
+count: $( len .azs )
+either: $( or .nothing \"fallback\" )
+";
+    let mut i = input(base);
+    vars(
+        &mut i,
+        json!({
+            "size": "medium", "ha": true, "multi": true,
+            "azs": [{"name": "z1"}, {"name": "z2"}], "empty": [],
+            "by_key": {"b": "2", "a": "1"},
+            "db": {"host": "db.example.com", "port": 5432}, "nodb": {},
+            "nothing": "",
+        }),
+    );
+    assert_eq!(
+        bake(&i).unwrap(),
+        json!({
+            "kind": "middle",
+            "ha": "paired",
+            "solo": "alone",
+            "azs": [{"name": "z1", "primary": true}, {"name": "z2", "primary": false}],
+            "none": "empty",
+            "values": 12,
+            "db": "db.example.com:5432",
+            "nodb": "no database",
+            "count": 2,
+            "either": "fallback",
+        })
+    );
+    vars(
+        &mut i,
+        json!({"size": "large", "ha": false, "multi": false, "azs": [],
+        "empty": [], "by_key": {}, "db": null, "nodb": null, "nothing": "x"}),
+    );
+    let baked = bake(&i).unwrap();
+    assert_eq!(baked["kind"], "big");
+    assert_eq!(baked["ha"], "alone");
+    assert_eq!(baked["solo"], "paired");
+    assert_eq!(baked["azs"], Value::Null);
+    assert_eq!(baked["db"], "none");
+    assert_eq!(baked["either"], "x");
+}
+
+#[test]
+fn control_structures_that_do_not_close_or_fit_are_refused_with_their_line() {
+    let e = err(&input("a: 1\nb: $( if .x )yes\n"));
+    assert!(
+        e.contains("base.yml line 2: `$( if .x )` has no `end`"),
+        "{e}"
+    );
+    let e = err(&input("a: yes$( end )\n"));
+    assert!(
+        e.contains("`$( end )` without an `if`, `range` or `with` before it"),
+        "{e}"
+    );
+    let e = err(&input("a: $( if .x )1$( else with .y )2$( end )\n"));
+    assert!(e.contains("`else with` can only continue a `with`"), "{e}");
+    let e = err(&input("a: $( if .x )1$( else )2$( else )3$( end )\n"));
+    assert!(e.contains("another `else` after the plain `else`"), "{e}");
+    let e = err(&input("a: $( if )1$( end )\n"));
+    assert!(e.contains("a pipeline must follow the keyword"), "{e}");
+    let mut i = input("a: $( range .x )1$( end )\n");
+    vars(&mut i, json!({"x": "text"}));
+    assert!(
+        err(&i).contains("cannot range over a string"),
+        "{}",
+        err(&i)
+    );
+    let mut i = input("a: $( range .x )$( .missing )$( end )\n");
+    vars(&mut i, json!({"x": [{"name": "n"}]}));
+    assert!(
+        err(&i).contains("`.` (a map) has no `missing`"),
+        "{}",
+        err(&i)
+    );
+    let e = err(&input("a: $( eq 1 )\n"));
+    assert!(e.contains("`eq` takes at least 2 arguments"), "{e}");
+}
+
 #[test]
 fn unsupported_template_language_is_refused_by_name() {
-    let e = err(&input("a: $( if .x )yes$( end )\n"));
+    let e = err(&input("a: $( define \"x\" )yes$( end )\n"));
     assert!(
-        e.contains("`if` (a Go template control structure) is not supported"),
+        e.contains("`define` (a Go template control structure) is not supported"),
         "{e}"
     );
     let e = err(&input("a: $( formm \"x\" )\n"));
