@@ -415,3 +415,97 @@ fn bake_configurations_in_the_kilnfile_choose_the_inputs() {
         stderr(&out)
     );
 }
+
+/// A stemcell tarball (only its `stemcell.MF`) of `os` at `version`, into `dir`.
+fn write_stemcell(dir: &Path, os: &str, version: &str) {
+    fs::create_dir_all(dir).unwrap();
+    let manifest = format!(
+        "name: bosh-vsphere-esxi-{os}-go_agent\noperating_system: {os}\nversion: '{version}'\n\
+         cloud_properties: {{infrastructure: vsphere, hypervisor: esxi}}\n"
+    );
+    let file = fs::File::create(dir.join(format!("bosh-stemcell-{version}-{os}.tgz"))).unwrap();
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+        file,
+        flate2::Compression::fast(),
+    ));
+    let mut header = tar::Header::new_gnu();
+    header.set_size(manifest.len() as u64);
+    header.set_mode(0o644);
+    tar.append_data(&mut header, "stemcell.MF", manifest.as_bytes())
+        .unwrap();
+    tar.into_inner().unwrap().finish().unwrap();
+}
+
+/// `$( stemcell "os" )` from stemcell tarballs (`--stemcells-directory`, `--stemcell-tarball`)
+/// instead of Kilnfile.lock; two versions of one OS and a file that is no stemcell are refused.
+#[test]
+fn bake_reads_stemcell_criteria_from_stemcell_tarballs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = small_kiln_tile(
+        tmp.path(),
+        "name: small\nstemcell_criteria: $( stemcell \"ubuntu-jammy\" )\n\
+         additional_stemcells_criteria:\n- $( stemcell \"windows2019\" )\n",
+        "name: settings\nlabel: Settings\n",
+    );
+    let stemcells = tmp.path().join("stemcells");
+    write_stemcell(&stemcells, "ubuntu-jammy", "1.99");
+    let windows = tmp.path().join("windows");
+    write_stemcell(&windows, "windows2019", "2019.80");
+    let tarball = windows.join("bosh-stemcell-2019.80-windows2019.tgz");
+    let out = tile(&[
+        &"bake",
+        &dir,
+        &"--metadata-only",
+        &"-",
+        &"--stemcells-directory",
+        &stemcells,
+        &"--stemcell-tarball",
+        &tarball,
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let baked = tiles::yaml::load(&stdout(&out)).unwrap();
+    assert_eq!(
+        baked["stemcell_criteria"],
+        serde_json::json!({"os": "ubuntu-jammy", "version": "1.99"})
+    );
+    assert_eq!(
+        baked["additional_stemcells_criteria"][0],
+        serde_json::json!({"os": "windows2019", "version": "2019.80"})
+    );
+
+    write_stemcell(&stemcells, "ubuntu-jammy", "1.100");
+    let out = tile(&[
+        &"bake",
+        &dir,
+        &"--metadata-only",
+        &"-",
+        &"--stemcells-directory",
+        &stemcells,
+    ]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("two versions of ubuntu-jammy"),
+        "{}",
+        stderr(&out)
+    );
+
+    fs::write(
+        stemcells.join("bosh-stemcell-1.100-ubuntu-jammy.tgz"),
+        b"not a tarball",
+    )
+    .unwrap();
+    let out = tile(&[
+        &"bake",
+        &dir,
+        &"--metadata-only",
+        &"-",
+        &"--stemcells-directory",
+        &stemcells,
+    ]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("not a stemcell tarball"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -18,9 +18,13 @@
 //! `tile_name` variable (`--variable tile_name=NAME`) chooses one; the chosen configuration's
 //! `tile_name` becomes that variable, as in kiln.
 //!
-//! Not supported, refused or left out with a message: stemcell tarballs
-//! (`--stemcells-directory`), fetching releases, stub releases, `--embed` (and a bake
-//! configuration's `embed_files`).
+//! Stemcell criteria for `$( stemcell )` come from the stemcell tarballs in
+//! `--stemcells-directory` folders (or a `--stemcell-tarball`, kiln's older flag): each one's
+//! `stemcell.MF` gives its OS and version, one version per OS as in kiln. Without them, from
+//! `Kilnfile.lock`'s `stemcell_criteria`.
+//!
+//! Not supported, refused or left out with a message: fetching releases, stub releases,
+//! `--embed` (and a bake configuration's `embed_files`).
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -89,6 +93,13 @@ pub struct BakeArgs {
     /// The icon for `$( icon )` [default: DIR/icon.png].
     #[arg(long, value_name = "FILE")]
     pub icon: Option<PathBuf>,
+    /// Folder of stemcell tarballs for `$( stemcell "os" )` (instead of Kilnfile.lock's
+    /// criteria). Repeatable.
+    #[arg(long = "stemcells-directory", value_name = "DIR")]
+    pub stemcells: Vec<PathBuf>,
+    /// One stemcell tarball (kiln's older flag; like a folder holding only it). Repeatable.
+    #[arg(long = "stemcell-tarball", value_name = "FILE")]
+    pub stemcell_tarballs: Vec<PathBuf>,
 }
 
 /// Why a bake stopped: problems with the tile (exit 1) or input that cannot be read (exit 2).
@@ -210,7 +221,11 @@ fn bake(args: &BakeArgs) -> Result<u8, Stop> {
         variables,
         version,
         releases: (!releases.is_empty()).then_some(releases),
-        stemcells: stemcells(dir)?,
+        stemcells: if args.stemcells.is_empty() && args.stemcell_tarballs.is_empty() {
+            stemcells(dir)?
+        } else {
+            stemcells_from_tarballs(dir, args)?
+        },
         icon,
     };
     let baked = tiles::bake::bake(&input).map_err(|e| Stop::Problems(e.to_string()))?;
@@ -574,6 +589,56 @@ fn with_bake_configuration(args: &BakeArgs) -> Result<BakeArgs, Stop> {
         if let Some(name) = name_of(&Value::Object(chosen.clone())) {
             out.variables.insert(0, format!("tile_name={name}"));
         }
+    }
+    Ok(out)
+}
+
+/// `os → {os, version}` from the stemcell tarballs of `--stemcells-directory` and
+/// `--stemcell-tarball`; two versions of one OS are refused (kiln's `stemcell` helper takes
+/// one version per OS).
+fn stemcells_from_tarballs(dir: &Path, args: &BakeArgs) -> Result<Map<String, Value>, Stop> {
+    let mut tarballs = args.stemcell_tarballs.clone();
+    for folder in &args.stemcells {
+        if !folder.is_dir() {
+            return Err(Stop::Unreadable(format!(
+                "{}: not a folder (--stemcells-directory)",
+                folder.display()
+            )));
+        }
+        tarballs.extend(walk(folder)?.into_iter().filter(|p| is_tarball(p)));
+    }
+    let mut out = Map::new();
+    let mut seen: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for path in &tarballs {
+        let manifest = crate::stemcells::tarball::read_manifest(path).map_err(|e| {
+            Stop::Problems(format!(
+                "{}: not a stemcell tarball ({})",
+                shown(dir, path),
+                crate::installations::error_text(&e)
+            ))
+        })?;
+        let os = manifest.operating_system.clone();
+        if let Some((version, first)) = seen.get(&os) {
+            if *version != manifest.version {
+                return Err(Stop::Problems(format!(
+                    "{} and {first} are two versions of {os} ({} and {version}); bake takes one \
+                     version per operating system",
+                    shown(dir, path),
+                    manifest.version
+                )));
+            }
+            continue;
+        }
+        seen.insert(os.clone(), (manifest.version.clone(), shown(dir, path)));
+        let mut criteria = Map::new();
+        criteria.insert("os".into(), Value::String(os.clone()));
+        criteria.insert("version".into(), Value::String(manifest.version));
+        out.insert(os, Value::Object(criteria));
+    }
+    if out.is_empty() {
+        return Err(Stop::Problems(
+            "no stemcell tarballs (*.tgz) in the --stemcells-directory folders".into(),
+        ));
     }
     Ok(out)
 }
