@@ -28,6 +28,8 @@ pub const EXIT_PROBLEMS: u8 = 1;
 /// The input could not be read (missing file, hostile or corrupt archive, I/O error).
 pub const EXIT_UNREADABLE: u8 = 2;
 
+// Parsed once per process from the command line: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum TileCommand {
     /// Check tile metadata against the rules Ops Manager applies and print the findings.
@@ -55,7 +57,8 @@ pub enum TileCommand {
     ///
     /// Reads DIR as kiln's `bake` reads it (base.yml; forms/, properties/, instance_groups/,
     /// jobs/, runtime_configs/, bosh_variables/; releases/*.tgz; Kilnfile.lock's
-    /// stemcell_criteria; icon.png; version; variables files and --variable) and writes the
+    /// stemcell_criteria or stemcell tarballs; a Kilnfile's bake configurations; icon.png;
+    /// version; variables files and --variable) and writes the
     /// metadata (--metadata-only) or packs it like `tile pack` (--output). An unknown part or
     /// function, a variable not given, a duplicate part name or unreadable YAML in a part stops
     /// it (exit 1), naming the file and the reference.
