@@ -474,38 +474,24 @@ fn bake_reads_stemcell_criteria_from_stemcell_tarballs() {
     );
 
     write_stemcell(&stemcells, "ubuntu-jammy", "1.100");
-    let out = tile(&[
-        &"bake",
-        &dir,
-        &"--metadata-only",
-        &"-",
-        &"--stemcells-directory",
-        &stemcells,
-    ]);
-    assert_eq!(code(&out), 1);
-    assert!(
-        stderr(&out).contains("two versions of ubuntu-jammy"),
-        "{}",
-        stderr(&out)
-    );
+    let refused = |why: &str| {
+        let out = tile(&[
+            &"bake",
+            &dir,
+            &"--metadata-only",
+            &"-",
+            &"--stemcells-directory",
+            &stemcells,
+        ]);
+        assert_eq!(code(&out), 1);
+        assert!(stderr(&out).contains(why), "{}", stderr(&out));
+    };
+    refused("two versions of ubuntu-jammy");
 
     fs::write(
         stemcells.join("bosh-stemcell-1.100-ubuntu-jammy.tgz"),
         b"not a tarball",
     )
     .unwrap();
-    let out = tile(&[
-        &"bake",
-        &dir,
-        &"--metadata-only",
-        &"-",
-        &"--stemcells-directory",
-        &stemcells,
-    ]);
-    assert_eq!(code(&out), 1);
-    assert!(
-        stderr(&out).contains("not a stemcell tarball"),
-        "{}",
-        stderr(&out)
-    );
+    refused("not a stemcell tarball");
 }
