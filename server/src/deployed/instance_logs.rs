@@ -108,8 +108,9 @@ pub struct InstanceLogs {
 }
 
 impl InstanceLogs {
-    /// Keeps bundles in `files`' `logs/`, removing the partial downloads a crash left there, and
-    /// fails the fetches this replica (same `--replica-id`) was running before it restarted.
+    /// Keeps bundles in `files`' `logs/`, removing the partial downloads a crash left there and
+    /// the expired fetches, and fails the fetches this replica (same `--replica-id`) was
+    /// running before it restarted.
     pub async fn open(installations: Installations, files: Files) -> Result<InstanceLogs> {
         let dir = files.dir(Folder::Logs);
         tokio::fs::create_dir_all(&dir)
@@ -128,12 +129,15 @@ impl InstanceLogs {
                 .fail_abandoned(&id, now_ms(), Some(&me), &now_rfc3339(), why)
                 .await?;
         }
-        Ok(InstanceLogs {
+        let logs = InstanceLogs {
             inner: std::sync::Arc::new(Inner {
                 installations,
                 files,
             }),
-        })
+        };
+        // What expired while no replica started a fetch goes now.
+        logs.prune().await;
+        Ok(logs)
     }
 
     /// Checks the request against the deployed manifest and starts fetching in the background.
