@@ -404,13 +404,13 @@ fn bake_configurations_in_the_kilnfile_choose_the_inputs() {
     // Embedding files is refused, naming the field.
     fs::write(
         dir.join("Kilnfile"),
-        "bake_configurations:\n- tile_name: small-footprint\n  embed_files: [notes.txt]\n",
+        "bake_configurations:\n- tile_name: small-footprint\n  embed_paths: [notes.txt]\n",
     )
     .unwrap();
     let out = bake(&[]);
     assert_eq!(code(&out), 1);
     assert!(
-        stderr(&out).contains("bake_configurations[tile_name=small-footprint].embed_files"),
+        stderr(&out).contains("bake_configurations[tile_name=small-footprint].embed_paths"),
         "{}",
         stderr(&out)
     );

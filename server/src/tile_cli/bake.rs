@@ -24,7 +24,7 @@
 //! `Kilnfile.lock`'s `stemcell_criteria`.
 //!
 //! Not supported, refused or left out with a message: fetching releases, stub releases,
-//! `--embed` (and a bake configuration's `embed_files`).
+//! `--embed` (and a bake configuration's `embed_paths`).
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -559,11 +559,14 @@ fn with_bake_configuration(args: &BakeArgs) -> Result<BakeArgs, Stop> {
     let mut files = many("variable_files")?;
     files.append(&mut out.variables_files);
     out.variables_files = files;
-    if !many("embed_files")?.is_empty() {
-        return Err(Stop::Problems(format!(
-            "{}: embedding files is not supported by tileworks tile bake",
-            field("embed_files")
-        )));
+    // kiln's Kilnfile reads `embed_paths`; its README names the field `embed_files`.
+    for key in ["embed_paths", "embed_files"] {
+        if !many(key)?.is_empty() {
+            return Err(Stop::Problems(format!(
+                "{}: embedding files is not supported by tileworks tile bake",
+                field(key)
+            )));
+        }
     }
     const KNOWN: &[&str] = &[
         "tile_name",
@@ -576,6 +579,7 @@ fn with_bake_configuration(args: &BakeArgs) -> Result<BakeArgs, Stop> {
         "properties_directories",
         "runtime_configurations_directories",
         "bosh_variables_directories",
+        "embed_paths",
         "embed_files",
         "variable_files",
     ];
