@@ -235,3 +235,143 @@ async fn a_plain_post_with_unreadable_loaded_values_is_refused_naming_the_field(
         "nothing saved"
     );
 }
+
+/// What the response's `Server-Timing` says of the page: `cached` or `rendered`.
+fn page_source(r: &reqwest::Response) -> String {
+    let timing = r.headers()["server-timing"].to_str().unwrap();
+    let source = timing
+        .strip_prefix("page;desc=\"")
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("server-timing: {timing}"));
+    source.to_owned()
+}
+
+/// GETs a page; returns where it came from, its CSP nonce and its HTML.
+async fn read_page(
+    browser: &reqwest::Client,
+    server: &TestServer,
+    path: &str,
+) -> (String, String, String) {
+    let r = browser.get(server.at(path)).send().await.unwrap();
+    assert_eq!(r.status(), 200, "GET {path}");
+    let source = page_source(&r);
+    let policy = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap_or_else(|| panic!("no nonce in {policy}"))
+        .to_owned();
+    (source, nonce, r.text().await.unwrap())
+}
+
+/// A settings page is rendered once and served again (`http/page_cache.rs`) until something it
+/// shows changes, whoever changes it: the API, a plain form post, another process writing the
+/// database. Each answer carries its own CSP nonce, and another user never gets a page rendered
+/// for the first.
+#[tokio::test]
+async fn a_settings_page_is_served_again_until_what_it_shows_changes() {
+    let server = TestServer::start();
+    let api = Api::login(&server).await;
+    let admin = browser();
+    log_in(&admin, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    configure_director(&api).await;
+    let staged = api
+        .ok(
+            Method::POST,
+            "/api/v0/staged/products",
+            Some(json!({"name": PKS, "product_version": "latest"})),
+        )
+        .await;
+    let guid = staged["guid"].as_str().unwrap().to_owned();
+    let path = format!("/products/{guid}/settings?form=plan1");
+
+    let (source, first_nonce, first) = read_page(&admin, &server, &path).await;
+    assert_eq!(source, "rendered");
+    assert!(
+        first.contains(&format!("nonce=\"{first_nonce}\"")),
+        "{first}"
+    );
+    let (source, nonce, again) = read_page(&admin, &server, &path).await;
+    assert_eq!(source, "cached");
+    assert_ne!(nonce, first_nonce, "each answer has its own nonce");
+    assert!(
+        !again.contains(&first_nonce),
+        "the first answer's nonce is not repeated"
+    );
+    assert_eq!(again, first.replace(&first_nonce, &nonce));
+    // Another form of the same product is another page.
+    let (source, ..) = read_page(
+        &admin,
+        &server,
+        &format!("/products/{guid}/settings?form=plan2"),
+    )
+    .await;
+    assert_eq!(source, "rendered");
+
+    // A change through the API.
+    api.ok(
+        Method::PUT,
+        &format!("/api/v0/staged/products/{guid}/properties"),
+        Some(json!({"properties": {
+            ".properties.plan1_selector.active.name": {"value": "renamed-by-api"},
+            ".properties.plan1_selector.active.master_az_placement": {"value": ["az1"]},
+            ".properties.plan1_selector.active.worker_az_placement": {"value": ["az1"]},
+        }})),
+    )
+    .await;
+    let (source, _, html) = read_page(&admin, &server, &path).await;
+    assert_eq!(source, "rendered");
+    assert!(html.contains("renamed-by-api"));
+    let (source, ..) = read_page(&admin, &server, &path).await;
+    assert_eq!(source, "cached");
+
+    // Another user, another role: their own rendering, never the admin's page.
+    api.post(
+        "/api/v0/users",
+        json!({"username": "looker", "password": "a long enough password", "role": "full_view"}),
+    )
+    .await
+    .expect(201);
+    let viewer = browser();
+    log_in(&viewer, &server, "looker", "a long enough password").await;
+    let (source, _, html) = read_page(&viewer, &server, &path).await;
+    assert_eq!(source, "rendered");
+    assert!(html.contains("renamed-by-api"));
+    let (source, ..) = read_page(&viewer, &server, &path).await;
+    assert_eq!(source, "cached");
+
+    // A plain form post (no wasm): the page it redirects to shows the saved value.
+    let version = api
+        .version_of(&format!("/api/v0/staged/products/{guid}/properties"))
+        .await;
+    let loaded = json!({".properties.plan1_selector.active.name": "renamed-by-api"}).to_string();
+    let to = post_form_done(
+        &admin,
+        &server,
+        &path,
+        &[
+            ("_form", "plan1"),
+            ("_config_version", &version.to_string()),
+            ("_loaded", &loaded),
+            (".properties.plan1_selector.active.name", "renamed-by-form"),
+        ],
+    )
+    .await;
+    let (source, _, html) = read_page(&admin, &server, &to).await;
+    assert_eq!(source, "rendered");
+    assert!(html.contains("renamed-by-form"), "{html}");
+    let (source, _, html) = read_page(&admin, &server, &path).await;
+    assert_eq!(source, "rendered");
+    assert!(html.contains("renamed-by-form"));
+
+    // Another process writing the same database (the CLI creating an API client).
+    let (source, ..) = read_page(&admin, &server, &path).await;
+    assert_eq!(source, "cached");
+    client_token(&server, "page-cache-client", "full_view").await;
+    let (source, ..) = read_page(&admin, &server, &path).await;
+    assert_eq!(source, "rendered", "a write by another process is seen");
+}

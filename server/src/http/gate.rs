@@ -28,7 +28,7 @@ use tower_sessions::Session;
 use crate::auth::principal::{authenticate, Credential};
 use crate::auth::roles::{refusal, role_allows, Action};
 use crate::http::recorder::{self, Who};
-use crate::http::{csrf, server_timing, AppState};
+use crate::http::{csrf, page_cache, server_timing, AppState};
 use crate::Error;
 
 /// Who may reach an entry point.
@@ -844,9 +844,20 @@ async fn decide(
             return too_big;
         }
     }
-    request.extensions_mut().insert(user);
-    request.extensions_mut().insert(credential);
-    let mut response = next.run(request).await;
+    let cached =
+        page_cache::cacheable(request.method(), route.as_deref()) && state.preview.is_none();
+    let mut response = if cached {
+        request.extensions_mut().insert(user.clone());
+        request.extensions_mut().insert(credential);
+        state
+            .page_cache
+            .serve(&state.store, &user, request, next)
+            .await
+    } else {
+        request.extensions_mut().insert(user);
+        request.extensions_mut().insert(credential);
+        next.run(request).await
+    };
     if is_server_fn(&path) {
         response = server_fn_status(response).await;
     }

@@ -11,6 +11,7 @@ pub mod gate;
 pub mod headers;
 pub mod info;
 pub mod login;
+pub mod page_cache;
 pub mod page_forms;
 pub mod pks;
 pub mod preview;

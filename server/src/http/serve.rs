@@ -407,6 +407,7 @@ async fn open_services(
         .with_tls_files(config.tls())
         .with_files(files.clone()),
         preview: None,
+        page_cache: Default::default(),
     };
     Ok((state, embedded_director))
 }

@@ -35,6 +35,8 @@ pub struct AppState {
     pub exporter: crate::installation_archive::Exporter,
     /// The tile `tileworks tile preview` serves; `None` in `tileworks serve`.
     pub preview: Option<crate::preview::Preview>,
+    /// Rendered settings pages, while nothing they show changes (`super::page_cache`).
+    pub page_cache: Arc<super::page_cache::PageCache>,
 }
 
 impl FromRef<AppState> for Arc<crate::http::unlock::Lock> {

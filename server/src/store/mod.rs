@@ -10,6 +10,7 @@ pub mod changes;
 pub mod claims;
 pub mod director;
 pub mod fleet;
+pub mod generation;
 pub mod installations;
 pub mod keyring;
 pub mod log_fetches;
@@ -56,6 +57,9 @@ pub struct Store {
     at_rest: std::sync::Arc<std::sync::OnceLock<sealing::Sealer>>,
     /// Installation changes announced between replicas (PostgreSQL's LISTEN/NOTIFY).
     changes: changes::Changes,
+    /// Random per opening: what is remembered of one database (a cached page) is never taken
+    /// for another's with the same data generation (an import swaps the database).
+    opening: u64,
 }
 
 impl Store {
@@ -124,6 +128,7 @@ impl Store {
             )),
             at_rest: Default::default(),
             changes: changes::Changes::new(backend, &url),
+            opening: rand::random(),
         })
     }
 
@@ -203,6 +208,15 @@ impl Store {
 
     pub fn log_fetches(&self) -> log_fetches::LogFetches<'_> {
         log_fetches::LogFetches::new(&self.pool)
+    }
+
+    pub fn generation(&self) -> generation::DataGeneration<'_> {
+        generation::DataGeneration::new(&self.pool, self.backend)
+    }
+
+    /// Which opening of a database this is (random per [`Store::connect`]).
+    pub fn opening(&self) -> u64 {
+        self.opening
     }
 
     pub fn login_failures(&self) -> login_failures::LoginFailures<'_> {
