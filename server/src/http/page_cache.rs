@@ -84,11 +84,11 @@ impl PageCache {
     ) -> Response {
         let generation = match store.generation().current().await {
             Ok(Some(n)) => (store.opening(), n),
-            Ok(None) => return next.run(request).await,
+            Ok(None) => return rendered(next.run(request).await),
             Err(err) => return err.into_response(),
         };
         let Some(CspNonce(nonce)) = request.extensions().get::<CspNonce>().cloned() else {
-            return next.run(request).await;
+            return rendered(next.run(request).await);
         };
         let key = Key {
             username: user.username.clone(),
@@ -194,6 +194,12 @@ fn kept_headers(headers: &HeaderMap) -> HeaderMap {
         kept.remove(name);
     }
     kept
+}
+
+/// A page rendered for this request and not kept.
+fn rendered(mut response: Response) -> Response {
+    mark(response.headers_mut(), false);
+    response
 }
 
 /// Says in `Server-Timing` whether the page came from the cache.
