@@ -77,8 +77,23 @@ async fn a_misspelt_property_and_a_missing_job_are_warned_at_import_review_and_p
         .expect("a bundled tile");
     assert_eq!(bundled["job_spec_warnings"], json!([]), "{bundled:#}");
 
-    // Staged and placed: the rendered manifest is checked.
+    // Staged but not placed: nothing renders, so nothing is checked yet. (The answer is kept
+    // until the data generation moves: placing the product below must be seen.)
     let guid = api.stage(SPEC_TILE, "1.0.0").await;
+    let unplaced = api
+        .ok(
+            Method::GET,
+            &format!("/api/v0/staged/products/{guid}/pre_deploy_check"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        unplaced["pre_deploy_check"]["job_spec_warnings"],
+        json!([]),
+        "{unplaced:#}"
+    );
+
+    // Placed: the rendered manifest is checked.
     api.set_networks_and_azs(
         &guid,
         json!({

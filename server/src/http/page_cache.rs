@@ -17,8 +17,7 @@
 //! 0027_data_generation.sql` says why) and in the tile preview (its tile's errors live in
 //! memory, not in the database).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use app::session::CurrentUser;
 use axum::body::{Body, Bytes};
@@ -28,33 +27,31 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::headers::CspNonce;
+use crate::store::generation::Memo;
 use crate::store::Store;
 
 /// The routes whose GET is cached: pages whose every value comes from the database.
 pub const ROUTES: [&str; 1] = [super::settings_form::ROUTE];
 
-/// What all kept pages may take together; past it the cache starts again empty.
+/// What all kept pages may take together, in bytes; past it the cache starts again empty. A
+/// page bigger than a quarter of it is served but not kept.
 const MAX_BYTES: usize = 32 * 1024 * 1024;
-
-/// A page bigger than this is served but not kept.
-const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Whether a request goes through the cache.
 pub fn cacheable(method: &Method, route: Option<&str>) -> bool {
     method == Method::GET && route.is_some_and(|route| ROUTES.contains(&route))
 }
 
-#[derive(Default)]
 pub struct PageCache {
-    kept: Mutex<Kept>,
+    pages: Memo<Key, Arc<Page>>,
 }
 
-/// The pages of one data generation of one database.
-#[derive(Default)]
-struct Kept {
-    generation: Option<(u64, i64)>,
-    pages: HashMap<Key, std::sync::Arc<Page>>,
-    bytes: usize,
+impl Default for PageCache {
+    fn default() -> Self {
+        PageCache {
+            pages: Memo::new(MAX_BYTES),
+        }
+    }
 }
 
 #[derive(Hash, PartialEq, Eq)]
@@ -82,8 +79,8 @@ impl PageCache {
         request: Request,
         next: Next,
     ) -> Response {
-        let generation = match store.generation().current().await {
-            Ok(Some(n)) => (store.opening(), n),
+        let stamp = match store.generation().current().await {
+            Ok(Some(stamp)) => stamp,
             Ok(None) => return rendered(next.run(request).await),
             Err(err) => return err.into_response(),
         };
@@ -95,7 +92,7 @@ impl PageCache {
             role: user.role.clone(),
             uri: request.uri().to_string(),
         };
-        if let Some(page) = self.find(generation, &key) {
+        if let Some(page) = self.pages.find(stamp, &key) {
             return page.answer(&nonce);
         }
         let response = next.run(request).await;
@@ -105,7 +102,7 @@ impl PageCache {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/html"));
         if response.status() != StatusCode::OK || !is_html {
-            return response;
+            return rendered(response);
         }
         let (mut parts, body) = response.into_parts();
         let bytes = match axum::body::to_bytes(body, usize::MAX).await {
@@ -116,55 +113,17 @@ impl PageCache {
             }
         };
         mark(&mut parts.headers, false);
-        if bytes.len() <= MAX_PAGE_BYTES {
+        if bytes.len() <= MAX_BYTES / 4 {
             if let Ok(body) = std::str::from_utf8(&bytes) {
-                self.keep(
-                    generation,
-                    key,
-                    Page {
-                        headers: kept_headers(&parts.headers),
-                        body: body.to_owned(),
-                        nonce,
-                    },
-                );
+                let page = Page {
+                    headers: kept_headers(&parts.headers),
+                    body: body.to_owned(),
+                    nonce,
+                };
+                self.pages.keep(stamp, key, Arc::new(page), bytes.len());
             }
         }
         Response::from_parts(parts, Body::from(bytes))
-    }
-
-    fn find(&self, generation: (u64, i64), key: &Key) -> Option<std::sync::Arc<Page>> {
-        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.generation != Some(generation) {
-            return None;
-        }
-        kept.pages.get(key).cloned()
-    }
-
-    /// Keeps `page` as rendered under `generation` (read before any of its data was): a page
-    /// of an older generation than the one kept is dropped, a newer one starts the cache again.
-    fn keep(&self, generation: (u64, i64), key: Key, page: Page) {
-        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        let newer = match kept.generation {
-            Some((opening, n)) => opening != generation.0 || generation.1 > n,
-            None => true,
-        };
-        if newer {
-            *kept = Kept {
-                generation: Some(generation),
-                ..Kept::default()
-            };
-        } else if kept.generation != Some(generation) {
-            return;
-        }
-        let size = page.body.len();
-        if kept.bytes + size > MAX_BYTES {
-            kept.pages.clear();
-            kept.bytes = 0;
-        }
-        kept.bytes += size;
-        if let Some(old) = kept.pages.insert(key, std::sync::Arc::new(page)) {
-            kept.bytes -= old.body.len();
-        }
     }
 }
 
@@ -216,34 +175,13 @@ fn mark(headers: &mut HeaderMap, cached: bool) {
 mod tests {
     use super::*;
 
-    fn page(body: &str, nonce: &str) -> Page {
-        Page {
-            headers: HeaderMap::new(),
-            body: body.into(),
-            nonce: nonce.into(),
-        }
-    }
-
-    fn key(uri: &str) -> Key {
-        Key {
-            username: "admin".into(),
-            role: "admin".into(),
-            uri: uri.into(),
-        }
-    }
-
     #[tokio::test]
     async fn a_page_is_served_with_each_responses_own_nonce() {
-        let cache = PageCache::default();
-        cache.keep(
-            (1, 5),
-            key("/p"),
-            page(
-                r#"<script nonce="aaa">x</script><script nonce="aaa">"#,
-                "aaa",
-            ),
-        );
-        let page = cache.find((1, 5), &key("/p")).expect("kept");
+        let page = Page {
+            headers: HeaderMap::new(),
+            body: r#"<script nonce="aaa">x</script><link crossorigin="aaa">"#.into(),
+            nonce: "aaa".into(),
+        };
         let answer = page.answer("bbb");
         assert_eq!(answer.headers()["server-timing"], "page;desc=\"cached\"");
         let body = axum::body::to_bytes(answer.into_body(), usize::MAX)
@@ -251,36 +189,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             std::str::from_utf8(&body).unwrap(),
-            r#"<script nonce="bbb">x</script><script nonce="bbb">"#
+            r#"<script nonce="bbb">x</script><link crossorigin="bbb">"#
         );
-    }
-
-    #[test]
-    fn pages_of_another_generation_or_database_are_not_served() {
-        let cache = PageCache::default();
-        cache.keep((1, 5), key("/p"), page("five", "n"));
-        assert!(cache.find((1, 5), &key("/q")).is_none());
-        assert!(cache.find((1, 6), &key("/p")).is_none());
-        assert!(cache.find((2, 5), &key("/p")).is_none());
-        // A page rendered under an older generation than the kept one is dropped.
-        cache.keep((1, 6), key("/p"), page("six", "n"));
-        cache.keep((1, 5), key("/q"), page("late five", "n"));
-        assert!(cache.find((1, 5), &key("/q")).is_none());
-        assert!(cache.find((1, 6), &key("/q")).is_none());
-        assert_eq!(cache.find((1, 6), &key("/p")).unwrap().body, "six");
-        // Another database (an import) starts again, whatever its generation.
-        cache.keep((2, 1), key("/p"), page("other", "n"));
-        assert!(cache.find((1, 6), &key("/p")).is_none());
-        assert_eq!(cache.find((2, 1), &key("/p")).unwrap().body, "other");
-    }
-
-    #[test]
-    fn the_cache_stays_within_its_bytes() {
-        let cache = PageCache::default();
-        let big = "x".repeat(MAX_PAGE_BYTES);
-        for i in 0..20 {
-            cache.keep((1, 1), key(&format!("/p{i}")), page(&big, "n"));
-            assert!(cache.kept.lock().unwrap().bytes <= MAX_BYTES);
-        }
     }
 }

@@ -16,17 +16,30 @@ use crate::{Error, Result};
 impl Installations {
     /// The check of `guid`'s manifest as it renders now; `None` when the configuration cannot
     /// render yet (incomplete or invalid: Review and the pre-deploy check say why already).
+    ///
+    /// Rendering is the dear part of Review Pending Changes, and it reads only the database and
+    /// the Director's hostname: the answer is kept while the data generation stands
+    /// (`crate::store::generation`; on SQLite — PostgreSQL renders every time).
     pub async fn job_spec_check(&self, guid: &str) -> Result<Option<SpecReport>> {
+        let hostname = self.director().hostname();
+        let stamp = self.inner.store.generation().current().await?;
+        let key = (guid.to_owned(), hostname.clone());
+        if let Some(kept) = stamp.and_then(|stamp| self.inner.spec_checks.find(stamp, &key)) {
+            return Ok(kept);
+        }
         let product = self.products().staged_product(guid).await?;
-        let render =
-            match render_staged(self.products(), &product, &self.director().hostname()).await {
-                Ok(render) => render,
-                Err(Error::Invalid { .. } | Error::Rejected(_)) => return Ok(None),
-                Err(other) => return Err(other),
-            };
-        self.check_rendered(&product.name, &product.version, &render.redacted)
-            .await
-            .map(Some)
+        let report = match render_staged(self.products(), &product, &hostname).await {
+            Ok(render) => Some(
+                self.check_rendered(&product.name, &product.version, &render.redacted)
+                    .await?,
+            ),
+            Err(Error::Invalid { .. } | Error::Rejected(_)) => None,
+            Err(other) => return Err(other),
+        };
+        if let Some(stamp) = stamp {
+            self.inner.spec_checks.keep(stamp, key, report.clone(), 1);
+        }
+        Ok(report)
     }
 
     /// The check of a manifest rendered for product `name` at `version`.

@@ -43,6 +43,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use tiles::job_specs::SpecReport;
 use tokio::sync::broadcast;
 
 use crate::products::Products;
@@ -188,6 +189,9 @@ struct Inner {
     errand_runner: std::sync::OnceLock<Arc<dyn errand_runners::ErrandRunner>>,
     /// This replica's id and lease length ([`lease`]).
     replica: Mutex<lease::Replica>,
+    /// Job-spec checks of staged products' manifests while nothing they read changes
+    /// ([`job_spec_check`]; by guid and Director hostname).
+    spec_checks: crate::store::generation::Memo<(String, String), Option<SpecReport>>,
 }
 
 /// The default of `--apply-parallelism`: the BOSH Director's default number of workers, so the
@@ -202,6 +206,9 @@ impl std::fmt::Debug for Installations {
     }
 }
 
+/// How many products' job-spec checks are kept at most.
+const SPEC_CHECKS_KEPT: usize = 256;
+
 impl Installations {
     pub fn new(store: Store, products: Products, director: DirectorLink) -> Installations {
         Installations {
@@ -214,6 +221,7 @@ impl Installations {
                 parallelism: AtomicUsize::new(usize::from(DEFAULT_APPLY_PARALLELISM)),
                 errand_runner: std::sync::OnceLock::new(),
                 replica: Mutex::new(lease::Replica::default()),
+                spec_checks: crate::store::generation::Memo::new(SPEC_CHECKS_KEPT),
             }),
         }
     }

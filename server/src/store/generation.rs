@@ -5,11 +5,91 @@
 //!
 //! SQLite only: on PostgreSQL nothing moves it (see that migration's PostgreSQL side) and
 //! [`DataGeneration::current`] answers `None`, so nothing is cached there.
+//!
+//! [`Memo`] keeps what was computed from the database under the [`Stamp`] read before the
+//! computation read anything: whatever it read is at least that new, so it may be handed out
+//! again for as long as the stamp is current.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
 
 use sqlx::AnyPool;
 
 use super::Backend;
 use crate::Result;
+
+/// One data generation of one opening of a database (an import swaps the database, and the new
+/// one may count from the same number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    opening: u64,
+    n: i64,
+}
+
+/// Values computed from the database, kept while their [`Stamp`] is current; at most
+/// `max_weight` of them (each weighs what its keeper says, e.g. its bytes), after which it
+/// starts again empty.
+pub struct Memo<K, V> {
+    kept: Mutex<Kept<K, V>>,
+    max_weight: usize,
+}
+
+struct Kept<K, V> {
+    at: Option<Stamp>,
+    values: HashMap<K, (V, usize)>,
+    weight: usize,
+}
+
+impl<K: Hash + Eq, V: Clone> Memo<K, V> {
+    pub fn new(max_weight: usize) -> Self {
+        Memo {
+            kept: Mutex::new(Kept {
+                at: None,
+                values: HashMap::new(),
+                weight: 0,
+            }),
+            max_weight,
+        }
+    }
+
+    /// The value kept for `key` at `stamp`, if any.
+    pub fn find(&self, stamp: Stamp, key: &K) -> Option<V> {
+        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.at != Some(stamp) {
+            return None;
+        }
+        kept.values.get(key).map(|(v, _)| v.clone())
+    }
+
+    /// Keeps `value`, computed after `stamp` was read. A value of an older generation than the
+    /// one kept is dropped; a newer generation (or another database) starts again.
+    pub fn keep(&self, stamp: Stamp, key: K, value: V, weight: usize) {
+        if weight > self.max_weight {
+            return;
+        }
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let newer = match kept.at {
+            Some(at) => at.opening != stamp.opening || stamp.n > at.n,
+            None => true,
+        };
+        if newer {
+            kept.at = Some(stamp);
+            kept.values.clear();
+            kept.weight = 0;
+        } else if kept.at != Some(stamp) {
+            return;
+        }
+        if kept.weight + weight > self.max_weight {
+            kept.values.clear();
+            kept.weight = 0;
+        }
+        kept.weight += weight;
+        if let Some((_, old)) = kept.values.insert(key, (value, weight)) {
+            kept.weight -= old;
+        }
+    }
+}
 
 /// Tables no trigger watches: no cached page shows them, and they change on most requests
 /// (sessions, sign-ins, the audit trail) or many times a second during an apply (log lines,
@@ -29,22 +109,30 @@ pub const UNWATCHED_TABLES: [&str; 9] = [
 pub struct DataGeneration<'a> {
     pool: &'a AnyPool,
     backend: Backend,
+    opening: u64,
 }
 
 impl<'a> DataGeneration<'a> {
-    pub(super) fn new(pool: &'a AnyPool, backend: Backend) -> Self {
-        DataGeneration { pool, backend }
+    pub(super) fn new(pool: &'a AnyPool, backend: Backend, opening: u64) -> Self {
+        DataGeneration {
+            pool,
+            backend,
+            opening,
+        }
     }
 
     /// The current generation; `None` where none is kept (PostgreSQL).
-    pub async fn current(&self) -> Result<Option<i64>> {
+    pub async fn current(&self) -> Result<Option<Stamp>> {
         if self.backend != Backend::Sqlite {
             return Ok(None);
         }
         let n: i64 = sqlx::query_scalar("SELECT n FROM data_generation WHERE id = 1")
             .fetch_one(self.pool)
             .await?;
-        Ok(Some(n))
+        Ok(Some(Stamp {
+            opening: self.opening,
+            n,
+        }))
     }
 }
 
@@ -99,7 +187,7 @@ mod tests {
     async fn writes_move_the_generation_and_reads_do_not() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).await.unwrap();
-        let generation = || async { store.generation().current().await.unwrap().unwrap() };
+        let generation = || async { store.generation().current().await.unwrap().unwrap().n };
         let start = generation().await;
         assert_eq!(generation().await, start);
         store
@@ -124,5 +212,44 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(generation().await, after_insert);
+    }
+
+    fn stamp(opening: u64, n: i64) -> Stamp {
+        Stamp { opening, n }
+    }
+
+    #[test]
+    fn a_memo_answers_only_at_the_stamp_it_was_kept_under() {
+        let memo: Memo<&str, &str> = Memo::new(100);
+        memo.keep(stamp(1, 5), "p", "five", 1);
+        assert_eq!(memo.find(stamp(1, 5), &"p"), Some("five"));
+        assert_eq!(memo.find(stamp(1, 5), &"q"), None);
+        assert_eq!(memo.find(stamp(1, 6), &"p"), None);
+        assert_eq!(memo.find(stamp(2, 5), &"p"), None);
+        // Computed under an older generation than the one kept: dropped.
+        memo.keep(stamp(1, 6), "p", "six", 1);
+        memo.keep(stamp(1, 5), "q", "late five", 1);
+        assert_eq!(memo.find(stamp(1, 5), &"q"), None);
+        assert_eq!(memo.find(stamp(1, 6), &"q"), None);
+        assert_eq!(memo.find(stamp(1, 6), &"p"), Some("six"));
+        // Another database (an import) starts again, whatever its generation.
+        memo.keep(stamp(2, 1), "p", "other", 1);
+        assert_eq!(memo.find(stamp(1, 6), &"p"), None);
+        assert_eq!(memo.find(stamp(2, 1), &"p"), Some("other"));
+    }
+
+    #[test]
+    fn a_memo_stays_within_its_weight() {
+        let memo: Memo<usize, ()> = Memo::new(10);
+        for i in 0..50 {
+            memo.keep(stamp(1, 1), i, (), 3);
+            assert!(memo.kept.lock().unwrap().weight <= 10);
+        }
+        memo.keep(stamp(1, 1), 99, (), 11);
+        assert_eq!(
+            memo.find(stamp(1, 1), &99),
+            None,
+            "heavier than the whole memo"
+        );
     }
 }

@@ -211,12 +211,7 @@ impl Store {
     }
 
     pub fn generation(&self) -> generation::DataGeneration<'_> {
-        generation::DataGeneration::new(&self.pool, self.backend)
-    }
-
-    /// Which opening of a database this is (random per [`Store::connect`]).
-    pub fn opening(&self) -> u64 {
-        self.opening
+        generation::DataGeneration::new(&self.pool, self.backend, self.opening)
     }
 
     pub fn login_failures(&self) -> login_failures::LoginFailures<'_> {
