@@ -7,7 +7,10 @@
 //! `tile_name` variable in lower case), `select` (a field of a JSON value: `$( release "x" |
 //! select "version" )`) and `regexReplaceAll`, with Go's `eq`, `ne`, `not`, `and`, `or` and
 //! `len`. `.key` reads a variable as Go's template does (inside `range` and `with`, a field of
-//! the element); `if`, `range` and `with` choose and repeat text with Go's truth.
+//! the element); `if`, `range` and `with` choose and repeat text with Go's truth, `break` and
+//! `continue` end a `range`'s element early; template variables live to the `end` of the
+//! structure that declares them (`$` is the variables); `template` (and `block`) renders a
+//! named template of the same text with `.` and `$` its argument.
 //!
 //! A value is inserted as kiln inserts it: a string as written when YAML reads it as a scalar
 //! (quoted otherwise), anything else as one line of JSON after the actions in its strings are
@@ -87,61 +90,97 @@ impl Context<'_> {
     }
 
     fn interpolate(&self, text: &str, file: &str, lines: bool, depth: usize) -> Result<String> {
-        let segments = template::parse(text, file, lines)?;
+        let parsed = template::parse(text, file, lines)?;
         let mut out = String::with_capacity(text.len());
         let dot = Value::Object(self.input.variables.clone());
         let place = Place { file, lines };
-        self.render(&segments, &dot, &mut out, &place, depth)?;
+        let mut scope = Scope {
+            // `$` is the data the text is executed with: the variables.
+            vars: vec![(String::new(), dot.clone())],
+            templates: &parsed.templates,
+            place: &place,
+            calls: 0,
+        };
+        self.render(&parsed.segments, &dot, &mut scope, &mut out, depth)?;
         Ok(out)
     }
 
-    /// Writes `segments` with `.` standing for `dot`.
+    /// Writes `segments` with `.` standing for `dot`; says whether a `break` or `continue`
+    /// ended them early.
     fn render(
         &self,
         segments: &[Segment],
         dot: &Value,
+        scope: &mut Scope<'_>,
         out: &mut String,
-        place: &Place<'_>,
         depth: usize,
-    ) -> Result<()> {
+    ) -> Result<Flow> {
+        let place = scope.place;
         for segment in segments {
-            match segment {
-                Segment::Text(t) => out.push_str(t),
+            let flow = match segment {
+                Segment::Text(t) => {
+                    out.push_str(t);
+                    Flow::Next
+                }
                 Segment::Action(action) => {
                     let value = self
-                        .pipeline(&action.commands, dot, depth)
+                        .pipeline(&action.commands, dot, &scope.vars, depth)
                         .map_err(|f| place.error(action, f))?;
-                    out.push_str(&printed(value).map_err(|f| place.error(action, f))?);
+                    match &action.bind {
+                        // A declaration or an assignment prints nothing.
+                        Some(bind) => scope
+                            .bind(bind, value)
+                            .map_err(|f| place.error(action, f))?,
+                        None => out.push_str(&printed(value).map_err(|f| place.error(action, f))?),
+                    }
+                    Flow::Next
                 }
                 Segment::If {
                     branches,
                     otherwise,
                 } => {
+                    let mark = scope.vars.len();
                     let mut taken = None;
                     for (condition, body) in branches {
                         let value = self
-                            .pipeline(&condition.commands, dot, depth)
+                            .pipeline(&condition.commands, dot, &scope.vars, depth)
                             .map_err(|f| place.error(condition, f))?;
-                        if is_true(&value) {
+                        let truth = is_true(&value);
+                        if let Some(bind) = &condition.bind {
+                            scope
+                                .bind(bind, value)
+                                .map_err(|f| place.error(condition, f))?;
+                        }
+                        if truth {
                             taken = Some(body);
                             break;
                         }
                     }
-                    self.render(taken.unwrap_or(otherwise), dot, out, place, depth)?;
+                    let flow = self.render(taken.unwrap_or(otherwise), dot, scope, out, depth)?;
+                    scope.vars.truncate(mark);
+                    flow
                 }
                 Segment::With {
                     value,
                     body,
                     otherwise,
                 } => {
+                    let mark = scope.vars.len();
                     let v = self
-                        .pipeline(&value.commands, dot, depth)
+                        .pipeline(&value.commands, dot, &scope.vars, depth)
                         .map_err(|f| place.error(value, f))?;
-                    if is_true(&v) {
-                        self.render(body, &v, out, place, depth)?;
-                    } else {
-                        self.render(otherwise, dot, out, place, depth)?;
+                    if let Some(bind) = &value.bind {
+                        scope
+                            .bind(bind, v.clone())
+                            .map_err(|f| place.error(value, f))?;
                     }
+                    let flow = if is_true(&v) {
+                        self.render(body, &v, scope, out, depth)?
+                    } else {
+                        self.render(otherwise, dot, scope, out, depth)?
+                    };
+                    scope.vars.truncate(mark);
+                    flow
                 }
                 Segment::Range {
                     over,
@@ -149,15 +188,21 @@ impl Context<'_> {
                     otherwise,
                 } => {
                     let v = self
-                        .pipeline(&over.commands, dot, depth)
+                        .pipeline(&over.commands, dot, &scope.vars, depth)
                         .map_err(|f| place.error(over, f))?;
-                    let elements: Vec<&Value> = match &v {
-                        Value::Array(items) => items.iter().collect(),
-                        // Go ranges over a map's values in key order.
+                    // Each element with its index (a list) or key (a mapping, in key order).
+                    let elements: Vec<(Value, &Value)> = match &v {
+                        Value::Array(items) => items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, e)| (Value::from(i), e))
+                            .collect(),
                         Value::Object(map) => {
                             let mut keys: Vec<&String> = map.keys().collect();
                             keys.sort();
-                            keys.into_iter().filter_map(|k| map.get(k)).collect()
+                            keys.into_iter()
+                                .filter_map(|k| map.get(k).map(|e| (Value::from(k.as_str()), e)))
+                                .collect()
                         }
                         Value::Null => Vec::new(),
                         other => {
@@ -170,25 +215,127 @@ impl Context<'_> {
                             ))
                         }
                     };
+                    let mut flow = Flow::Next;
                     if elements.is_empty() {
-                        self.render(otherwise, dot, out, place, depth)?;
+                        flow = self.render(otherwise, dot, scope, out, depth)?;
                     }
-                    for element in elements {
-                        self.render(body, element, out, place, depth)?;
+                    for (key, element) in elements {
+                        let mark = scope.vars.len();
+                        if let Some(bind) = &over.bind {
+                            // `range $e := …` binds the element; `range $i, $e := …` both.
+                            if let [index, _] = bind.names.as_slice() {
+                                scope.vars.push((index.clone(), key));
+                            }
+                            if let Some(name) = bind.names.last() {
+                                scope.vars.push((name.clone(), element.clone()));
+                            }
+                        }
+                        let ended = self.render(body, element, scope, out, depth)?;
+                        scope.vars.truncate(mark);
+                        if matches!(ended, Flow::Break) {
+                            break;
+                        }
                     }
+                    flow
                 }
+                Segment::Template { name, call } => {
+                    let Some(body) = scope.templates.get(name) else {
+                        let known: Vec<&str> = scope.templates.keys().map(String::as_str).collect();
+                        return Err(
+                            place.error(call, missing("template", name, known, "defined here"))
+                        );
+                    };
+                    if scope.calls >= MAX_DEPTH {
+                        return Err(place.error(
+                            call,
+                            Fail::Here(format!(
+                                "templates call each other deeper than {MAX_DEPTH} levels \
+                                 (does `{name}` call itself?)"
+                            )),
+                        ));
+                    }
+                    let value = if call.commands.is_empty() {
+                        Value::Null
+                    } else {
+                        self.pipeline(&call.commands, dot, &scope.vars, depth)
+                            .map_err(|f| place.error(call, f))?
+                    };
+                    // The template runs with `.` and `$` its argument, none of the caller's
+                    // variables.
+                    let mut inner = Scope {
+                        vars: vec![(String::new(), value.clone())],
+                        templates: scope.templates,
+                        place,
+                        calls: scope.calls + 1,
+                    };
+                    self.render(body, &value, &mut inner, out, depth)?;
+                    Flow::Next
+                }
+                Segment::Break(_) => Flow::Break,
+                Segment::Continue(_) => Flow::Continue,
+            };
+            if !matches!(flow, Flow::Next) {
+                return Ok(flow);
             }
         }
-        Ok(())
+        Ok(Flow::Next)
     }
 
     /// Runs the commands, each result the last argument of the next; the last result.
-    fn pipeline(&self, commands: &[Vec<Token>], dot: &Value, depth: usize) -> Eval<Value> {
+    fn pipeline(
+        &self,
+        commands: &[Vec<Token>],
+        dot: &Value,
+        vars: &[(String, Value)],
+        depth: usize,
+    ) -> Eval<Value> {
         let mut piped = None;
         for command in commands {
-            piped = Some(self.command(command, piped.take(), dot, depth)?);
+            piped = Some(self.command(command, piped.take(), dot, vars, depth)?);
         }
         Ok(piped.unwrap_or(Value::Null))
+    }
+}
+
+/// How a run of segments ended: at its end, or early at a `break` or `continue` of the
+/// enclosing `range`.
+enum Flow {
+    Next,
+    Break,
+    Continue,
+}
+
+/// What is in scope while a text renders.
+struct Scope<'s> {
+    /// Template variables, innermost last (`$` first): a structure's end drops those declared
+    /// inside it.
+    vars: Vec<(String, Value)>,
+    /// The text's named templates (`define`, `block`).
+    templates: &'s BTreeMap<String, Vec<Segment>>,
+    place: &'s Place<'s>,
+    /// How deep in template calls this is.
+    calls: usize,
+}
+
+impl Scope<'_> {
+    /// `$x := value` (a new variable) or `$x = value` (one in scope).
+    fn bind(&mut self, bind: &template::Bind, value: Value) -> Eval<()> {
+        let Some(name) = bind.names.first() else {
+            return Ok(());
+        };
+        if bind.declare {
+            self.vars.push((name.clone(), value));
+            return Ok(());
+        }
+        match self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+            Some((_, slot)) => {
+                *slot = value;
+                Ok(())
+            }
+            None => Err(Fail::Here(format!(
+                "`${name}` is assigned before it is declared (`${name} := …`)"
+            ))),
+        }
     }
 }
 
@@ -311,13 +458,14 @@ impl Context<'_> {
         tokens: &[Token],
         piped: Option<Value>,
         dot: &Value,
+        vars: &[(String, Value)],
         depth: usize,
     ) -> Eval<Value> {
         match tokens {
             [Token::Ident(name), args @ ..] => {
                 let mut values = Vec::with_capacity(args.len() + 1);
                 for a in args {
-                    values.push(self.operand(a, dot, depth)?);
+                    values.push(self.operand(a, dot, vars, depth)?);
                 }
                 values.extend(piped);
                 if let Some(value) = logic(name, &values)? {
@@ -325,14 +473,20 @@ impl Context<'_> {
                 }
                 self.call(name, &values, depth)
             }
-            [single] if piped.is_none() => self.operand(single, dot, depth),
+            [single] if piped.is_none() => self.operand(single, dot, vars, depth),
             _ => Err(Fail::Here(
                 "only a function can take arguments or a piped value".into(),
             )),
         }
     }
 
-    fn operand(&self, token: &Token, dot: &Value, depth: usize) -> Eval<Value> {
+    fn operand(
+        &self,
+        token: &Token,
+        dot: &Value,
+        vars: &[(String, Value)],
+        depth: usize,
+    ) -> Eval<Value> {
         Ok(match token {
             Token::Str(s) => Value::String(s.clone()),
             Token::Number(n) => n
@@ -359,6 +513,21 @@ impl Context<'_> {
                     } else {
                         format!("`.` ({}) has no `{}`", kind_of(dot), path.join("."))
                     }
+                })?
+            }
+            // `$x.a.b`: the innermost `$x` in scope.
+            Token::Var { name, path } => {
+                let Some((_, value)) = vars.iter().rev().find(|(n, _)| n == name) else {
+                    return Err(Fail::Here(format!(
+                        "undefined variable `${name}` (declare it with `${name} := …`)"
+                    )));
+                };
+                let mut found = Some(value);
+                for key in path {
+                    found = found.and_then(|v| v.get(key));
+                }
+                found.cloned().ok_or_else(|| {
+                    format!("`${name}` ({}) has no `{}`", kind_of(value), path.join("."))
                 })?
             }
             // A bare function name as an argument is a call without arguments, as in Go.

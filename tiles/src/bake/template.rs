@@ -4,11 +4,14 @@
 //! language, tiles use one action form: a pipeline of function calls whose arguments are
 //! literals or fields of the variables (`$( release "cf" | select "version" )`,
 //! `$( .some_key )`), with Go's trim markers (`$(- … -)`) and comments (`$(/* … */)`).
-//! That is what this module reads, and the control structures `if`/`else if`/`else`, `range`
-//! (over a list, or a mapping's values in key order) and `with`, each closed by `end`, into
-//! a tree. `define`, `template`, `block`, `break`, `continue` and template variables (`$x`)
-//! are refused by name rather than misread, and parentheses cannot appear outside a string:
-//! with `)` as the closing delimiter Go's lexer refuses them too.
+//! That is what this module reads, and the rest of the language into a tree: the control
+//! structures `if`/`else if`/`else`, `range` (over a list, or a mapping's values in key order)
+//! and `with`, each closed by `end`; `break` and `continue` inside `range`; template variables
+//! (`$x := …`, `$x = …`, `range $i, $e := …`, `$` for the variables themselves, `$x.field`);
+//! and named templates (`define`, `template`, `block`). Parentheses cannot appear outside a
+//! string: with `)` as the closing delimiter Go's lexer refuses them too.
+
+use std::collections::BTreeMap;
 
 use crate::{Error, Result};
 
@@ -35,6 +38,22 @@ pub(super) enum Segment {
         body: Vec<Segment>,
         otherwise: Vec<Segment>,
     },
+    /// `template "name" pipeline` (and the call a `block` makes): the named template with `.`
+    /// (and `$`) the pipeline's value, nil without one.
+    Template {
+        name: String,
+        call: Action,
+    },
+    /// `break` and `continue`, inside a `range`.
+    Break(Action),
+    Continue(Action),
+}
+
+/// A text read: its segments and the templates it defines (`define`, `block`), by name.
+#[derive(Debug, Default)]
+pub(super) struct Parsed {
+    pub segments: Vec<Segment>,
+    pub templates: BTreeMap<String, Vec<Segment>>,
 }
 
 /// What an action is before the tree is built.
@@ -57,6 +76,17 @@ pub(super) struct Action {
     pub source: String,
     /// Commands separated by `|`; each command's result is the last argument of the next.
     pub commands: Vec<Vec<Token>>,
+    /// `$x := …` / `$x = …` before the pipeline (`range` may bind two: index or key, element).
+    pub bind: Option<Bind>,
+}
+
+/// The variables an action declares or assigns.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Bind {
+    /// Without the `$`.
+    pub names: Vec<String>,
+    /// `:=` (a new variable, to the `end` of the enclosing structure) rather than `=`.
+    pub declare: bool,
 }
 
 /// A token inside an action.
@@ -74,14 +104,22 @@ pub(super) enum Token {
     Field(Vec<String>),
     /// `.`: the variables themselves.
     Dot,
+    /// `$name.a.b` (`name` empty for `$`): a template variable and a field path into it.
+    Var {
+        name: String,
+        path: Vec<String>,
+    },
 }
 
-/// Go template keywords bake does not evaluate.
-const UNSUPPORTED_KEYWORDS: &[&str] = &["define", "template", "block", "break", "continue"];
+/// The words that open, continue or close a structure, or are actions of their own.
+const KEYWORDS: &[&str] = &[
+    "if", "range", "with", "else", "end", "define", "block", "template", "break", "continue",
+];
 
-/// Reads `text` into text, actions and control structures. `file` names the source in errors,
-/// with the line when `lines` (the text is the whole file, not one value of it).
-pub(super) fn parse(text: &str, file: &str, lines: bool) -> Result<Vec<Segment>> {
+/// Reads `text` into text, actions, control structures and named templates. `file` names the
+/// source in errors, with the line when `lines` (the text is the whole file, not one value of
+/// it).
+pub(super) fn parse(text: &str, file: &str, lines: bool) -> Result<Parsed> {
     let items = items(text, file, lines)?;
     let place = |line: usize| {
         if lines {
@@ -91,16 +129,39 @@ pub(super) fn parse(text: &str, file: &str, lines: bool) -> Result<Vec<Segment>>
         }
     };
     let mut items = items.into_iter().peekable();
-    let (segments, stop) = block(&mut items, &place)?;
+    let mut templates = BTreeMap::new();
+    let mut reading = Reading {
+        place: &place,
+        templates: &mut templates,
+    };
+    let (segments, stop) = block(&mut items, &mut reading, false)?;
     match stop {
-        Stop::Eof => Ok(segments),
+        Stop::Eof => Ok(Parsed {
+            segments,
+            templates,
+        }),
         Stop::Else(_, action) | Stop::End(action) => Err(Error::Invalid {
             field: place(action.line),
             message: format!(
-                "`{}` without an `if`, `range` or `with` before it",
+                "`{}` without an `if`, `range`, `with`, `define` or `block` before it",
                 action.source
             ),
         }),
+    }
+}
+
+/// What reading the tree carries along: how to name a line, and the templates defined so far.
+struct Reading<'r> {
+    place: &'r dyn Fn(usize) -> String,
+    templates: &'r mut BTreeMap<String, Vec<Segment>>,
+}
+
+impl Reading<'_> {
+    fn error(&self, action: &Action, message: String) -> Error {
+        Error::Invalid {
+            field: (self.place)(action.line),
+            message: format!("`{}`: {message}", action.source),
+        }
     }
 }
 
@@ -114,18 +175,72 @@ enum Stop {
 
 type Items = std::iter::Peekable<std::vec::IntoIter<Item>>;
 
-/// Reads segments until an `else`, an `end` or the end of the text.
-fn block(items: &mut Items, place: &dyn Fn(usize) -> String) -> Result<(Vec<Segment>, Stop)> {
+/// Reads segments until an `else`, an `end` or the end of the text; `in_range` when a `range`
+/// encloses them (so `break` and `continue` may appear).
+fn block(
+    items: &mut Items,
+    reading: &mut Reading<'_>,
+    in_range: bool,
+) -> Result<(Vec<Segment>, Stop)> {
     let mut out = Vec::new();
     while let Some(item) = items.next() {
         match item {
+            Item::Segment(Segment::Break(action) | Segment::Continue(action)) if !in_range => {
+                return Err(reading.error(&action, "outside a `range`".into()));
+            }
             Item::Segment(s) => out.push(s),
             Item::End(action) => return Ok((out, Stop::End(action))),
             Item::Else(chain, action) => return Ok((out, Stop::Else(chain, action))),
-            Item::Open(keyword, action) => out.push(structure(keyword, action, items, place)?),
+            Item::Open(keyword @ ("define" | "block"), action) => {
+                let (name, call) = named(&action).map_err(|m| reading.error(&action, m))?;
+                if keyword == "define" && (call.bind.is_some() || !call.commands.is_empty()) {
+                    return Err(reading.error(&action, "`define` takes a name only".into()));
+                }
+                let (body, stop) = block(items, reading, false)?;
+                match stop {
+                    Stop::End(_) => {}
+                    Stop::Eof => {
+                        return Err(reading.error(&action, "has no `end`".into()));
+                    }
+                    Stop::Else(_, marker) => {
+                        return Err(reading.error(&marker, format!("no `else` in a `{keyword}`")))
+                    }
+                }
+                if reading.templates.insert(name.clone(), body).is_some() {
+                    return Err(
+                        reading.error(&action, format!("the template `{name}` is defined twice"))
+                    );
+                }
+                if keyword == "block" {
+                    out.push(Segment::Template { name, call });
+                }
+            }
+            Item::Open(keyword, action) => {
+                out.push(structure(keyword, action, items, reading, in_range)?)
+            }
         }
     }
     Ok((out, Stop::Eof))
+}
+
+/// The name a `define`, `block` or `template` action starts with, and the rest of it as the
+/// action whose pipeline is the template's argument.
+fn named(action: &Action) -> std::result::Result<(String, Action), String> {
+    let mut call = action.clone();
+    let name = match call.commands.first_mut().filter(|c| !c.is_empty()) {
+        Some(first) => match first.remove(0) {
+            Token::Str(name) => name,
+            _ => return Err("a template's name is a string: `\"name\"`".into()),
+        },
+        None => return Err("a template's name is a string: `\"name\"`".into()),
+    };
+    if call.commands.first().is_some_and(Vec::is_empty) {
+        if call.commands.len() > 1 {
+            return Err("a `|` with nothing on one side".into());
+        }
+        call.commands.clear();
+    }
+    Ok((name, call))
 }
 
 /// The structure `keyword` opened by `action`, through its `end`.
@@ -133,13 +248,16 @@ fn structure(
     keyword: &'static str,
     action: Action,
     items: &mut Items,
-    place: &dyn Fn(usize) -> String,
+    reading: &mut Reading<'_>,
+    in_range: bool,
 ) -> Result<Segment> {
+    let place = reading.place;
     let unclosed = || Error::Invalid {
         field: place(action.line),
         message: format!("`{}` has no `end`", action.source),
     };
-    let (body, mut stop) = block(items, place)?;
+    let body_in_range = in_range || keyword == "range";
+    let (body, mut stop) = block(items, reading, body_in_range)?;
     let mut branches = vec![(action.clone(), body)];
     let mut otherwise = Vec::new();
     loop {
@@ -157,12 +275,12 @@ fn structure(
                         ),
                     });
                 }
-                let (body, next) = block(items, place)?;
+                let (body, next) = block(items, reading, in_range)?;
                 branches.push((marker, body));
                 stop = next;
             }
             Stop::Else(None, _) => {
-                let (body, next) = block(items, place)?;
+                let (body, next) = block(items, reading, in_range)?;
                 otherwise = body;
                 match next {
                     Stop::End(_) => break,
@@ -255,11 +373,10 @@ fn items(text: &str, file: &str, lines: bool) -> Result<Vec<Item>> {
         }
         let (tokens, end, trim_after) = lex_action(text, pos).map_err(&fail)?;
         let source = text[start..end].to_string();
-        let mut commands = commands(tokens).map_err(|m| fail(format!("`{source}`: {m}")))?;
+        let (mut commands, bind) =
+            commands(tokens).map_err(|m| fail(format!("`{source}`: {m}")))?;
         let keyword = match commands.first().and_then(|c| c.first()) {
-            Some(Token::Ident(w)) => ["if", "range", "with", "else", "end"]
-                .into_iter()
-                .find(|k| k == w),
+            Some(Token::Ident(w)) => KEYWORDS.iter().copied().find(|k| k == w),
             _ => None,
         };
         if keyword.is_some() {
@@ -268,10 +385,24 @@ fn items(text: &str, file: &str, lines: bool) -> Result<Vec<Item>> {
                 commands.clear();
             }
         }
+        let bind_fits = match (&bind, keyword) {
+            (None, _) => true,
+            (Some(b), None) => b.names.len() == 1,
+            (Some(b), Some("if" | "with")) => b.names.len() == 1 && b.declare,
+            (Some(b), Some("range")) => b.declare,
+            _ => false,
+        };
+        if !bind_fits {
+            return Err(fail(format!(
+                "`{source}`: variables are declared (`$x := …`) or assigned (`$x = …`) in a \
+                 plain action, an `if` or a `with`, and two (`$i, $e := …`) only by a `range`"
+            )));
+        }
         let action = Action {
             line,
             source,
             commands,
+            bind,
         };
         let needs_pipeline = |a: &Action| -> Result<()> {
             if a.commands.is_empty() || a.commands[0].is_empty() {
@@ -284,6 +415,24 @@ fn items(text: &str, file: &str, lines: bool) -> Result<Vec<Item>> {
         };
         segments.push(match keyword {
             None => Item::Segment(Segment::Action(action)),
+            Some(k @ ("break" | "continue")) => {
+                if !action.commands.is_empty() {
+                    return Err(fail(format!("`{}`: `{k}` takes nothing", action.source)));
+                }
+                Item::Segment(if k == "break" {
+                    Segment::Break(action)
+                } else {
+                    Segment::Continue(action)
+                })
+            }
+            Some("template") => {
+                let (name, call) =
+                    named(&action).map_err(|m| fail(format!("`{}`: {m}", action.source)))?;
+                Item::Segment(Segment::Template { name, call })
+            }
+            Some(k @ ("define" | "block")) => {
+                Item::Open(if k == "define" { "define" } else { "block" }, action)
+            }
             Some("end") => {
                 if !action.commands.is_empty() {
                     return Err(fail(format!("`{}`: `end` takes nothing", action.source)));
@@ -396,7 +545,34 @@ fn lex_action(
             '(' => {
                 return Err("parentheses cannot be used: kiln's `)` delimiter ends the action (Go's template lexer refuses them too)".into())
             }
-            '$' => return Err("template variables (`$x`) are not supported by bake".into()),
+            '$' => {
+                let name_len = ident_len(&rest[1..]);
+                let name = rest[1..1 + name_len].to_string();
+                let mut len = 1 + name_len;
+                let mut path = Vec::new();
+                while rest[len..].starts_with('.') {
+                    let field_len = ident_len(&rest[len + 1..]);
+                    if field_len == 0 {
+                        break;
+                    }
+                    path.push(rest[len + 1..len + 1 + field_len].to_string());
+                    len += 1 + field_len;
+                }
+                tokens.push(Lexed::Token(Token::Var { name, path }));
+                pos += len;
+            }
+            ':' if rest.starts_with(":=") => {
+                tokens.push(Lexed::Declare);
+                pos += 2;
+            }
+            '=' => {
+                tokens.push(Lexed::Assign);
+                pos += 1;
+            }
+            ',' => {
+                tokens.push(Lexed::Comma);
+                pos += 1;
+            }
             c if c.is_ascii_digit() || ((c == '-' || c == '+') && rest[1..].starts_with(|d: char| d.is_ascii_digit())) => {
                 let len = 1 + rest[1..]
                     .find(|d: char| !(d.is_ascii_alphanumeric() || matches!(d, '.' | '_' | '+' | '-')))
@@ -420,11 +596,17 @@ fn lex_action(
     }
 }
 
-/// A lexed item: a token or the `|` between commands.
+/// A lexed item: a token, the `|` between commands, or what binds variables.
 #[derive(Debug)]
 enum Lexed {
     Token(Token),
     Pipe,
+    /// `:=`
+    Declare,
+    /// `=`
+    Assign,
+    /// `,` between the two variables of a `range`.
+    Comma,
 }
 
 fn ident_len(s: &str) -> usize {
@@ -478,8 +660,11 @@ fn interpreted_string(s: &str) -> std::result::Result<(String, usize), String> {
     Err("unterminated string".into())
 }
 
-/// Splits the tokens at `|` into commands, refusing what bake does not evaluate.
-fn commands(tokens: Vec<Lexed>) -> std::result::Result<Vec<Vec<Token>>, String> {
+/// Splits the tokens at `|` into commands, after taking off the variables a leading `$x :=`
+/// (or `$x =`, or `$i, $e :=`) binds (a keyword before them stays first).
+fn commands(tokens: Vec<Lexed>) -> std::result::Result<(Vec<Vec<Token>>, Option<Bind>), String> {
+    let mut tokens = tokens;
+    let bind = take_bind(&mut tokens)?;
     let mut commands = vec![Vec::new()];
     for t in tokens {
         match t {
@@ -488,6 +673,12 @@ fn commands(tokens: Vec<Lexed>) -> std::result::Result<Vec<Vec<Token>>, String> 
                 if let Some(command) = commands.last_mut() {
                     command.push(t);
                 }
+            }
+            Lexed::Declare | Lexed::Assign => {
+                return Err("`:=` and `=` only follow the variables an action starts with".into())
+            }
+            Lexed::Comma => {
+                return Err("a `,` only separates the two variables of a `range`".into())
             }
         }
     }
@@ -498,12 +689,49 @@ fn commands(tokens: Vec<Lexed>) -> std::result::Result<Vec<Vec<Token>>, String> 
             "a `|` with nothing on one side".into()
         });
     }
-    if let Some(Token::Ident(word)) = commands.first().and_then(|c| c.first()) {
-        if UNSUPPORTED_KEYWORDS.contains(&word.as_str()) {
-            return Err(format!(
-                "`{word}` (a Go template control structure) is not supported by bake; only `if`, `range`, `with`, function calls and variables"
-            ));
+    Ok((commands, bind))
+}
+
+/// Takes `$a [, $b] :=` or `$a =` off the front of `tokens` (after a keyword, or `else if` /
+/// `else with`), if the action binds variables.
+fn take_bind(tokens: &mut Vec<Lexed>) -> std::result::Result<Option<Bind>, String> {
+    let Some(at) = tokens
+        .iter()
+        .take_while(|t| !matches!(t, Lexed::Pipe))
+        .position(|t| matches!(t, Lexed::Declare | Lexed::Assign))
+    else {
+        return Ok(None);
+    };
+    let keywords = tokens[..at]
+        .iter()
+        .take_while(
+            |t| matches!(t, Lexed::Token(Token::Ident(w)) if KEYWORDS.contains(&w.as_str())),
+        )
+        .count();
+    let declare = matches!(tokens[at], Lexed::Declare);
+    let mut names = Vec::new();
+    for (i, t) in tokens[keywords..at].iter().enumerate() {
+        match (i % 2, t) {
+            (0, Lexed::Token(Token::Var { name, path })) if path.is_empty() && !name.is_empty() => {
+                names.push(name.clone())
+            }
+            (1, Lexed::Comma) => {}
+            _ => {
+                return Err(
+                    "only variables (`$x`, or `$i, $e` in a `range`) come before `:=` or `=`"
+                        .into(),
+                )
+            }
         }
     }
-    Ok(commands)
+    if names.is_empty() || names.len() > 2 || (at - keywords) % 2 == 0 {
+        return Err(
+            "only variables (`$x`, or `$i, $e` in a `range`) come before `:=` or `=`".into(),
+        );
+    }
+    tokens.drain(keywords..=at);
+    if tokens.len() == keywords || matches!(tokens.get(keywords), Some(Lexed::Pipe)) {
+        return Err("a pipeline must follow `:=` or `=`".into());
+    }
+    Ok(Some(Bind { names, declare }))
 }

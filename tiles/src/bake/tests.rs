@@ -315,7 +315,7 @@ fn control_structures_that_do_not_close_or_fit_are_refused_with_their_line() {
     );
     let e = err(&input("a: yes$( end )\n"));
     assert!(
-        e.contains("`$( end )` without an `if`, `range` or `with` before it"),
+        e.contains("`$( end )` without an `if`, `range`, `with`, `define` or `block` before it"),
         "{e}"
     );
     let e = err(&input("a: $( if .x )1$( else with .y )2$( end )\n"));
@@ -343,12 +343,100 @@ fn control_structures_that_do_not_close_or_fit_are_refused_with_their_line() {
 }
 
 #[test]
-fn unsupported_template_language_is_refused_by_name() {
-    let e = err(&input("a: $( define \"x\" )yes$( end )\n"));
+fn variables_named_templates_break_and_continue() {
+    let base = "\
+$(- define \"az\" -)
+- name: $( .name )
+  label: $( $.name )
+$(- end )
+region: $( $.region )
+$( $first := index0 )
+first: $( $first )
+azs:
+$( range $i, $az := .azs -)
+$( template \"az\" $az )
+$( end -)
+names: $( range $n := .azs )$( if eq $n.name \"skip\" )$( continue )$( end )$( $n.name )$( if eq $n.name \"z2\" )$( break )$( end ),$( end )
+keys: $( range $k, $v := .by_key )$( $k )=$( $v );$( end )
+counted: $( $c := \"none\" )$( range .azs )$( $c = .name )$( end )$( $c )
+scoped: $( with $db := .db )$( $db.host )$( end )
+block: $( block \"greeting\" .who )hello $( . )$( end )
+again: $( template \"greeting\" \"again\" )
+";
+    let mut i = input(&base.replace("index0", "\"z1\""));
+    vars(
+        &mut i,
+        json!({
+            "region": "eu",
+            "azs": [{"name": "z1"}, {"name": "skip"}, {"name": "z2"}, {"name": "z3"}],
+            "by_key": {"b": 2, "a": 1},
+            "db": {"host": "db.example.com"},
+            "who": "world",
+        }),
+    );
+    assert_eq!(
+        bake(&i).unwrap(),
+        json!({
+            "region": "eu",
+            "first": "z1",
+            "azs": [
+                {"name": "z1", "label": "z1"},
+                {"name": "skip", "label": "skip"},
+                {"name": "z2", "label": "z2"},
+                {"name": "z3", "label": "z3"},
+            ],
+            "names": "z1,z2",
+            "keys": "a=1;b=2;",
+            "counted": "z3",
+            "scoped": "db.example.com",
+            "block": "hello world",
+            "again": "hello again",
+        })
+    );
+}
+
+#[test]
+fn variables_and_templates_used_wrongly_are_refused_with_their_line() {
+    let e = err(&input("a: 1\nb: $( $x )\n"));
     assert!(
-        e.contains("`define` (a Go template control structure) is not supported"),
+        e.contains("base.yml line 2: `$( $x )`: undefined variable `$x`"),
         "{e}"
     );
+    let e = err(&input("a: $( $x = 1 )\n"));
+    assert!(e.contains("`$x` is assigned before it is declared"), "{e}");
+    // A variable ends with the structure that declared it.
+    let mut i = input("a: $( if .t )$( $x := 1 )$( end )$( $x )\n");
+    vars(&mut i, json!({"t": true}));
+    assert!(err(&i).contains("undefined variable `$x`"), "{}", err(&i));
+    let e = err(&input("a: $( $a, $b := .x )\n"));
+    assert!(e.contains("two (`$i, $e := …`) only by a `range`"), "{e}");
+    let e = err(&input("a: $( .x := 1 )\n"));
+    assert!(e.contains("only variables"), "{e}");
+    let e = err(&input("a: $( $x := )\n"));
+    assert!(e.contains("a pipeline must follow `:=` or `=`"), "{e}");
+    let e = err(&input(
+        "a: $( template \"gretting\" )\n$( define \"greeting\" )hi$( end )\n",
+    ));
+    assert!(
+        e.contains("no template named `gretting` defined here; did you mean `greeting`?"),
+        "{e}"
+    );
+    let e = err(&input(
+        "$( define \"x\" )1$( end )$( define \"x\" )2$( end )a: 1\n",
+    ));
+    assert!(e.contains("the template `x` is defined twice"), "{e}");
+    let e = err(&input(
+        "$( define \"x\" )$( template \"x\" )$( end )a: $( template \"x\" )\n",
+    ));
+    assert!(e.contains("does `x` call itself?"), "{e}");
+    let e = err(&input("a: $( break )\n"));
+    assert!(e.contains("`$( break )`: outside a `range`"), "{e}");
+    let e = err(&input("$( define 1 )x$( end )a: 1\n"));
+    assert!(e.contains("a template's name is a string"), "{e}");
+}
+
+#[test]
+fn unsupported_template_language_is_refused_by_name() {
     let e = err(&input("a: $( formm \"x\" )\n"));
     assert!(
         e.contains("unknown function `formm`; did you mean `form`?"),
