@@ -8,6 +8,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -401,19 +402,148 @@ fn bake_configurations_in_the_kilnfile_choose_the_inputs() {
     let baked = tiles::yaml::load(&stdout(&out)).unwrap();
     assert_eq!(baked["name"], "small-footprint");
     assert_eq!(baked["label"], "Small footprint");
-    // Embedding files is refused, naming the field.
+    // `embed_paths` is a known field (what it packs: `bake_embeds_files_and_stubs_releases`).
     fs::write(
         dir.join("Kilnfile"),
-        "bake_configurations:\n- tile_name: small-footprint\n  embed_paths: [notes.txt]\n",
+        "bake_configurations:\n- tile_name: small-footprint\n  variable_files: [vars/small.yml]\n  embed_paths: [notes.txt]\n",
     )
     .unwrap();
     let out = bake(&[]);
-    assert_eq!(code(&out), 1);
-    assert!(
-        stderr(&out).contains("bake_configurations[tile_name=small-footprint].embed_paths"),
-        "{}",
-        stderr(&out)
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+}
+
+/// Copies the folder `from` into `to`, recursively.
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The entries of a .pivotal: name → unix mode.
+fn entries(pivotal: &Path) -> BTreeMap<String, u32> {
+    let mut archive = zip::ZipArchive::new(fs::File::open(pivotal).unwrap()).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let entry = archive.by_index(i).unwrap();
+            (
+                entry.name().unwrap().to_string(),
+                entry.unix_mode().unwrap_or(0) & 0o777,
+            )
+        })
+        .collect()
+}
+
+/// `embed_paths` (and `--embed`) pack files and folders under embed/<name>/ with their
+/// executable bits, as kiln does; `--stub-releases` packs the metadata that names the
+/// releases without their tarballs (lint names each one missing).
+#[test]
+fn bake_embeds_files_and_stubs_releases() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let sha1 = write_release(tmp.path());
+    let dir = tmp.path().join("tile");
+    copy_dir(&kiln_tile(), &dir);
+    fs::create_dir_all(dir.join("scripts/lib")).unwrap();
+    fs::write(dir.join("scripts/run.sh"), "#!/bin/sh\necho run\n").unwrap();
+    fs::set_permissions(
+        dir.join("scripts/run.sh"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    fs::write(dir.join("scripts/lib/common.sh"), "x=1\n").unwrap();
+    fs::write(dir.join("NOTICE"), "notice\n").unwrap();
+    fs::write(
+        dir.join("Kilnfile"),
+        "bake_configurations:\n- tile_name: demo\n  embed_paths: [scripts]\n",
+    )
+    .unwrap();
+    let releases = tmp.path().join("releases");
+    let variables = dir.join("variables/demo.yml");
+    let pivotal = tmp.path().join("embedded.pivotal");
+    let bake = |extra: &[&dyn AsRef<std::ffi::OsStr>]| {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![
+            &"bake",
+            &dir,
+            &"--variables-file",
+            &variables,
+            &"--releases-directory",
+            &releases,
+            &"--output",
+            &pivotal,
+        ];
+        args.extend_from_slice(extra);
+        tile(&args)
+    };
+    let out = bake(&[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let packed = entries(&pivotal);
+    assert_eq!(
+        packed.get("embed/scripts/run.sh"),
+        Some(&0o755),
+        "{packed:?}"
     );
+    assert_eq!(
+        packed.get("embed/scripts/lib/common.sh"),
+        Some(&0o644),
+        "{packed:?}"
+    );
+    assert!(
+        packed.contains_key("releases/kiln-demo-1.0.3.tgz"),
+        "{packed:?}"
+    );
+
+    // --embed wins over the configuration's field; a file is packed as embed/<its name>.
+    let notice = dir.join("NOTICE");
+    let out = bake(&[&"--embed", &notice, &"--stub-releases"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let packed = entries(&pivotal);
+    assert_eq!(
+        packed.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "embed/NOTICE",
+            "metadata/metadata.yml",
+            "migrations/v1/201801010000_noop.js"
+        ],
+        "no release tarball, no scripts/"
+    );
+    let mut archive = zip::ZipArchive::new(fs::File::open(&pivotal).unwrap()).unwrap();
+    let mut text = String::new();
+    archive
+        .by_name("metadata/metadata.yml")
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    let baked = tiles::yaml::load(&text).unwrap();
+    assert_eq!(
+        baked["releases"][0]["sha1"], sha1,
+        "the stub still names the release read"
+    );
+    // Lint says what is missing (Tileworks imports it, as Ops Manager does; Apply Changes would
+    // need the release), and nothing else.
+    let out = tile(&[&"lint", &pivotal, &"--format", &"json"]);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["release-file-present"], "{report:#}");
+
+    // An --embed that does not exist stops the bake, naming it.
+    let missing = dir.join("nothing-here");
+    let out = bake(&[&"--embed", &missing]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("--embed"), "{}", stderr(&out));
 }
 
 /// A stemcell tarball (only its `stemcell.MF`) of `os` at `version`, into `dir`.

@@ -23,8 +23,12 @@
 //! `stemcell.MF` gives its OS and version, one version per OS as in kiln. Without them, from
 //! `Kilnfile.lock`'s `stemcell_criteria`.
 //!
-//! Not supported, refused or left out with a message: fetching releases, stub releases,
-//! `--embed` (and a bake configuration's `embed_paths`).
+//! `--embed PATH` (or a bake configuration's `embed_paths`, which kiln's README calls
+//! `embed_files`) packs a file or folder under `embed/<its name>/`, executable bits kept, as
+//! kiln does; `--stub-releases` packs no release tarball (the metadata still names them, read
+//! from the tarballs given), for a quick upload of the metadata.
+//!
+//! Not supported: fetching releases (kiln's `fetch` reads a release source over the network).
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -100,6 +104,13 @@ pub struct BakeArgs {
     /// One stemcell tarball (kiln's older flag; like a folder holding only it). Repeatable.
     #[arg(long = "stemcell-tarball", value_name = "FILE")]
     pub stemcell_tarballs: Vec<PathBuf>,
+    /// A file or folder to pack under embed/<its name>/ (with --output). Repeatable.
+    #[arg(long = "embed", value_name = "PATH")]
+    pub embed: Vec<PathBuf>,
+    /// Pack no release tarball: the metadata still names the releases read (a quick upload
+    /// of the metadata; Apply Changes needs the releases).
+    #[arg(long = "stub-releases")]
+    pub stub_releases: bool,
 }
 
 /// Why a bake stopped: problems with the tile (exit 1) or input that cannot be read (exit 2).
@@ -274,11 +285,29 @@ fn bake(args: &BakeArgs) -> Result<u8, Stop> {
             excluded.push(folder);
         }
     }
-    for path in &release_files {
-        files.push(folder_file(path, format!("releases/{}", file_name(path)))?);
+    if !args.stub_releases {
+        for path in &release_files {
+            files.push(folder_file(path, format!("releases/{}", file_name(path)))?);
+        }
     }
     if let Some(folders) = folders(dir, &args.releases, "releases")? {
         excluded.extend(folders);
+    }
+    // As kiln: embed/<the path's own name>/<path inside it> (a file: embed/<its name>).
+    for embedded in &args.embed {
+        let meta = fs::metadata(embedded)
+            .map_err(|e| Stop::Unreadable(format!("--embed {}: {e}", embedded.display())))?;
+        let base = file_name(embedded);
+        if meta.is_dir() {
+            for path in walk(embedded)? {
+                let inside = path.strip_prefix(embedded).unwrap_or(&path);
+                let inside = inside.to_string_lossy().replace('\\', "/");
+                files.push(folder_file(&path, format!("embed/{base}/{inside}"))?);
+            }
+            excluded.push(embedded.clone());
+        } else {
+            files.push(folder_file(embedded, format!("embed/{base}"))?);
+        }
     }
     let tile = TileToPack {
         metadata_path: "metadata/metadata.yml".into(),
@@ -286,6 +315,7 @@ fn bake(args: &BakeArgs) -> Result<u8, Stop> {
         metadata,
         files,
         folders: excluded,
+        stub_releases: args.stub_releases,
         lint_hint: format!(
             "`tileworks tile bake {} --metadata-only -` then `tileworks tile lint` on it",
             dir.display()
@@ -560,14 +590,10 @@ fn with_bake_configuration(args: &BakeArgs) -> Result<BakeArgs, Stop> {
     files.append(&mut out.variables_files);
     out.variables_files = files;
     // kiln's Kilnfile reads `embed_paths`; its README names the field `embed_files`.
-    for key in ["embed_paths", "embed_files"] {
-        if !many(key)?.is_empty() {
-            return Err(Stop::Problems(format!(
-                "{}: embedding files is not supported by tileworks tile bake",
-                field(key)
-            )));
-        }
-    }
+    let mut embedded = many("embed_paths")?;
+    embedded.append(&mut many("embed_files")?);
+    let has_embed = !out.embed.is_empty();
+    fill(&mut out.embed, embedded, has_embed);
     const KNOWN: &[&str] = &[
         "tile_name",
         "metadata_filepath",

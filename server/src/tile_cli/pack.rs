@@ -84,6 +84,7 @@ fn pack(dir: &Path, output: &Path) -> Result<String, Failure> {
             metadata,
             files,
             folders,
+            stub_releases: false,
             lint_hint,
         },
         output,
@@ -102,6 +103,8 @@ pub(super) struct TileToPack {
     pub files: Vec<FolderFile>,
     /// Folders the output must not lie in (it would be packed into itself next time).
     pub folders: Vec<PathBuf>,
+    /// The releases the metadata names are left out on purpose (`tile bake --stub-releases`).
+    pub stub_releases: bool,
     /// The command that shows the metadata's lint findings, for the refusal.
     pub lint_hint: String,
 }
@@ -136,6 +139,7 @@ pub(super) fn pack_tile(tile: &TileToPack, output: &Path) -> Result<String, Fail
     let mut problems = Vec::new();
     for release in &template.releases {
         match shipped.iter().find(|r| file_name(r) == release.file) {
+            None if tile.stub_releases => {}
             None => problems.push(format!(
                 "release '{}': file releases/{} is missing",
                 release.name, release.file
@@ -251,6 +255,20 @@ fn add_text(zip: &mut ZipWriter<BufWriter<File>>, path: &str, text: &str) -> Res
         .map_err(|e| Failure::Io(format!("cannot write {path}: {e}")))
 }
 
+/// Whether the owner may execute the file at `path`.
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o100 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
 /// Streams one file into the archive and returns its sha1 (lowercase hex).
 fn add_file(zip: &mut ZipWriter<BufWriter<File>>, file: &FolderFile) -> Result<String, Failure> {
     let method = if file.path.starts_with("releases/") {
@@ -258,9 +276,15 @@ fn add_file(zip: &mut ZipWriter<BufWriter<File>>, file: &FolderFile) -> Result<S
     } else {
         CompressionMethod::Deflated
     };
+    // Embedded files keep their executable bits (scripts), as kiln packs them.
+    let mode = if file.path.starts_with("embed/") && is_executable(&file.disk_path) {
+        0o755
+    } else {
+        0o644
+    };
     let options = SimpleFileOptions::default()
         .compression_method(method)
-        .unix_permissions(0o644)
+        .unix_permissions(mode)
         // Zip64 headers only where needed: sizes of 4 GiB and more.
         .large_file(file.size >= u64::from(u32::MAX));
     zip.start_file(file.path.as_str(), options)
