@@ -266,6 +266,12 @@ pub fn run(args: &RenderArgs) -> u8 {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot render {}: {e}", template.name);
+            if let Some(product) = other_product_named(&e.to_string()) {
+                eprintln!(
+                    "hint: `..{product}.` reads the product `{product}` staged beside this one; \
+                     give it with --other-product {product}-TILE {product}-CONFIG.yml"
+                );
+            }
             return EXIT_PROBLEMS;
         }
     };
@@ -601,5 +607,37 @@ fn print_errors(title: &str, errors: &BTreeMap<String, Vec<String>>) {
         for m in messages {
             eprintln!("  {reference}: {m}");
         }
+    }
+}
+
+/// The product an unknown `..PRODUCT.…` reference in a render error names, if that is what
+/// failed: offline, another product exists only when `--other-product` gives it.
+fn other_product_named(error: &str) -> Option<&str> {
+    let rest = error.split("unknown reference `..").nth(1)?;
+    let name = rest.split(['.', '`']).next()?;
+    (!name.is_empty()).then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::other_product_named;
+
+    #[test]
+    fn an_unknown_reference_to_another_product_names_it() {
+        assert_eq!(
+            other_product_named(
+                "expression `(( ..cf.deployment_name ))` at job_types[a].templates[b]: \
+                 unknown reference `..cf.deployment_name`"
+            ),
+            Some("cf")
+        );
+        assert_eq!(
+            other_product_named("unknown reference `..p-redis.present?`"),
+            Some("p-redis")
+        );
+        assert_eq!(
+            other_product_named("unknown reference `.properties.x.value`"),
+            None
+        );
     }
 }
