@@ -545,3 +545,105 @@ async fn the_deployed_manifest_uses_the_stemcell_the_library_assigns() {
     );
     assert_eq!(api.pending_action(&guid).await, "unchanged");
 }
+
+/// A tile without job types (NSX-T's kind: it only adds a runtime config to every
+/// deployment) deploys no manifest, as in Ops Manager: Apply Changes gives the Director its
+/// runtime config, makes no deployment of it, and records the product deployed.
+#[tokio::test]
+async fn a_tile_without_job_types_gives_its_runtime_config_and_deploys_nothing() {
+    const META: &str = "---
+name: addon-only
+product_version: 1.0.0
+metadata_version: '2.7'
+label: Add-on only
+rank: 1
+releases: []
+stemcell_criteria: {os: ubuntu-xenial, version: '97.17'}
+property_blueprints:
+- name: greeting
+  type: string
+  configurable: true
+  default: hello
+form_types:
+- name: settings
+  label: Settings
+  property_inputs:
+  - reference: .properties.greeting
+    label: Greeting
+job_types: []
+runtime_configs:
+- name: greeter
+  runtime_config: |
+    addons:
+    - name: greeter
+      jobs: []
+      properties:
+        greeting: (( .properties.greeting.value ))
+";
+    let server = TestServer::start_with(&["--director-vm-create-ms", "0"], Some(ADMIN_PASSWORD));
+    let api = Api::login(&server).await;
+    configure_director(&api).await;
+    let r = api
+        .upload(
+            "addon-only.pivotal",
+            pivotal(&[("metadata/addon-only.yml", META.as_bytes(), true)]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    let guid = api.stage("addon-only", "1.0.0").await;
+    api.set_networks_and_azs(
+        &guid,
+        json!({
+            "network": {"name": "infra"},
+            "singleton_availability_zone": {"name": "az1"},
+            "other_availability_zones": [{"name": "az1"}],
+        }),
+    )
+    .await
+    .expect(200);
+
+    let log = apply_succeeds(&api, json!({"deploy_products": "all"})).await;
+    assert!(
+        log.contains("No instance groups: nothing to deploy"),
+        "{log}"
+    );
+    assert!(log.contains("Updating runtime config"), "{log}");
+    let director = Director::of(&api).await;
+    assert!(
+        !director.deployment_names().await.contains(&guid),
+        "no deployment of a tile without job types"
+    );
+    let (code, configs) = director
+        .send(Method::GET, "/configs?type=runtime&latest=true", None)
+        .await;
+    assert_eq!(code, 200, "{configs:#}");
+    let ours = configs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"].as_str().is_some_and(|n| n.starts_with(&guid)))
+        .unwrap_or_else(|| panic!("the tile's runtime config: {configs:#}"));
+    assert!(
+        ours["content"]
+            .as_str()
+            .unwrap()
+            .contains("greeting: hello"),
+        "{ours:#}"
+    );
+    let deployed = api.ok(Method::GET, "/api/v0/deployed/products", None).await;
+    assert!(
+        deployed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["guid"] == guid.as_str()),
+        "{deployed:#}"
+    );
+    // Its status (om's `GET …/status`) lists no VM rather than failing on a deployment the
+    // Director never had.
+    let status = api
+        .get(&format!("/api/v0/deployed/products/{guid}/status"))
+        .await;
+    assert_eq!(status.status, 200, "{:#}", status.body);
+    assert_eq!(status.body["status"], json!([]), "{:#}", status.body);
+}

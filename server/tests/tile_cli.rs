@@ -1261,3 +1261,28 @@ fn forms_lists_the_inputs_it_cannot_place() {
     let json: Value = serde_json::from_slice(&out.stdout).expect("forms JSON");
     assert_eq!(json["warnings"], json!([]));
 }
+
+/// A tile without job types (runtime configs only, as NSX-T's) renders offline: its runtime
+/// config is checked, and the empty manifest — which Apply Changes never deploys — is not held
+/// to the Director's rules for a deployment.
+#[test]
+fn a_tile_without_job_types_renders_its_runtime_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let meta = tmp.path().join("addon-only.yml");
+    std::fs::write(
+        &meta,
+        "name: addon-only\nproduct_version: 1.0.0\nmetadata_version: '2.7'\nlabel: Add-on\n\
+         rank: 1\nreleases: []\nproperty_blueprints: []\nform_types: []\njob_types: []\n\
+         runtime_configs:\n- name: greeter\n  runtime_config: |\n    addons:\n    - name: greeter\n      jobs: []\n",
+    )
+    .unwrap();
+    let config = tmp.path().join("config.yml");
+    std::fs::write(&config, "product-name: addon-only\n").unwrap();
+    let out = tile_at(&[&"render", &meta, &"--config", &config]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("no instance groups: Apply Changes deploys no manifest for this tile, only its 1 runtime config(s)"),
+        "{stderr}"
+    );
+}

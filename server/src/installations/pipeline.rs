@@ -574,114 +574,123 @@ async fn deploy_product_steps(run: &Arc<Run>, guid: &str) -> Result<()> {
             .await?;
     }
 
-    run.log.line(format!("[{label}] Deploying to the Director"));
-    let options = DeployOptions {
-        context_id: Some(format!("tileworks-installation-{}", run.id())),
-        ..DeployOptions::default()
-    };
-    // A Director with a config server (a real one's CredHub, the stand-in's own) gets the
-    // manifest with placeholders and the values in its config server, so it stores no
-    // credential in plaintext; one without gets the manifest as rendered, and the log says so.
-    // A real Director's config server that refuses the values (Tileworks's client without
-    // CredHub write access, CredHub out of reach) does not stop a deploy that works without
-    // it: the log says why the manifest carries the credentials. The embedded stand-in's must
-    // work.
-    let placeholders = async {
-        if client.config_server_url().await?.is_none() {
-            return Ok(None);
-        }
-        let (manifest, values) =
-            super::render::for_config_server(&render.rendered.manifest, &render.secrets, guid);
-        for (name, value) in &values {
-            client.set_config_server_variable(name, value).await?;
-        }
-        Ok::<_, crate::Error>(Some(tiles::yaml::to_yaml_string(&manifest)))
-    };
-    let manifest_yaml = match placeholders.await {
-        Ok(Some(yaml)) => yaml,
-        Ok(None) => {
-            run.log.line(format!(
-                "[{label}] The Director names no config server: its manifest carries the \
-                 credentials"
-            ));
-            render.rendered.to_yaml()
-        }
-        Err(err) if !service.director().embedded => {
-            run.log.line(format!(
-                "[{label}] The Director's config server did not take the credentials ({err}): \
-                 its manifest carries them"
-            ));
-            render.rendered.to_yaml()
-        }
-        Err(err) => return Err(err),
-    };
-    // Post-deploy errands, decided before the deploy so that the progress counts them: the
-    // deploy task and every errand that runs are steps of the bar (see [`steps_span`]).
-    let action = run
-        .lock_plan()
-        .iter()
-        .find(|p| p.guid == guid)
-        .map(|p| p.action.clone())
-        .unwrap_or_default();
-    let overrides = run.request.errands.get(guid);
-    let mut errands = Vec::new();
-    for e in &render.rendered.errands {
-        if e.phase != ErrandPhase::PostDeploy {
-            continue;
-        }
-        let forced = overrides
-            .and_then(|o| o.run_post_deploy.get(&e.name))
-            .copied();
-        let (runs, why) = match forced {
-            Some(ErrandOverride::On) => (true, "on for this apply"),
-            Some(ErrandOverride::Off) => (false, "off for this apply"),
-            Some(ErrandOverride::Default) | None => match e.rule {
-                ErrandRule::On => (true, "on"),
-                ErrandRule::Off => (false, "off"),
-                ErrandRule::WhenChanged if action != "unchanged" => {
-                    (true, "when changed; the product changed")
-                }
-                ErrandRule::WhenChanged => (false, "when changed; nothing changed"),
-            },
+    // A tile without job types (NSX-T's) deploys no manifest: its runtime configs, updated
+    // above, are all it gives the Director, as in Ops Manager.
+    if render.rendered.deploys() {
+        run.log.line(format!("[{label}] Deploying to the Director"));
+        let options = DeployOptions {
+            context_id: Some(format!("tileworks-installation-{}", run.id())),
+            ..DeployOptions::default()
         };
-        errands.push((e.name.clone(), runs, why));
-    }
-    let spans = steps_span(
-        DEPLOY_FROM,
-        DEPLOY_TO,
-        errands.iter().filter(|(_, runs, _)| *runs).count(),
-    );
-    let task = client.deploy(&manifest_yaml, &options).await?;
-    run.follow(guid, &label, task, "create deployment", Some(spans[0]))
-        .await?;
-    run.progress(guid, spans[0].1).await;
-
-    let mut next = spans[1..].iter();
-    for (name, runs, why) in &errands {
-        if !runs {
-            run.log
-                .line(format!("[{label}] Errand {name} skipped ({why})"));
-            continue;
-        }
-        let span = next.next().copied();
-        run.log
-            .line(format!("[{label}] Running errand {name} ({why})"));
-        match service.errand_runner(&product.name, name) {
-            Some(runner) => {
-                run_errand_in_tileworks(
-                    run,
-                    &*runner,
-                    &label,
-                    name,
-                    Some(&render.rendered.manifest),
-                )
-                .await?
+        // A Director with a config server (a real one's CredHub, the stand-in's own) gets the
+        // manifest with placeholders and the values in its config server, so it stores no
+        // credential in plaintext; one without gets the manifest as rendered, and the log says so.
+        // A real Director's config server that refuses the values (Tileworks's client without
+        // CredHub write access, CredHub out of reach) does not stop a deploy that works without
+        // it: the log says why the manifest carries the credentials. The embedded stand-in's must
+        // work.
+        let placeholders = async {
+            if client.config_server_url().await?.is_none() {
+                return Ok(None);
             }
-            None => run_errand(run, guid, &label, name, span).await?,
+            let (manifest, values) =
+                super::render::for_config_server(&render.rendered.manifest, &render.secrets, guid);
+            for (name, value) in &values {
+                client.set_config_server_variable(name, value).await?;
+            }
+            Ok::<_, crate::Error>(Some(tiles::yaml::to_yaml_string(&manifest)))
+        };
+        let manifest_yaml = match placeholders.await {
+            Ok(Some(yaml)) => yaml,
+            Ok(None) => {
+                run.log.line(format!(
+                    "[{label}] The Director names no config server: its manifest carries the \
+                     credentials"
+                ));
+                render.rendered.to_yaml()
+            }
+            Err(err) if !service.director().embedded => {
+                run.log.line(format!(
+                    "[{label}] The Director's config server did not take the credentials ({err}): \
+                     its manifest carries them"
+                ));
+                render.rendered.to_yaml()
+            }
+            Err(err) => return Err(err),
+        };
+        // Post-deploy errands, decided before the deploy so that the progress counts them: the
+        // deploy task and every errand that runs are steps of the bar (see [`steps_span`]).
+        let action = run
+            .lock_plan()
+            .iter()
+            .find(|p| p.guid == guid)
+            .map(|p| p.action.clone())
+            .unwrap_or_default();
+        let overrides = run.request.errands.get(guid);
+        let mut errands = Vec::new();
+        for e in &render.rendered.errands {
+            if e.phase != ErrandPhase::PostDeploy {
+                continue;
+            }
+            let forced = overrides
+                .and_then(|o| o.run_post_deploy.get(&e.name))
+                .copied();
+            let (runs, why) = match forced {
+                Some(ErrandOverride::On) => (true, "on for this apply"),
+                Some(ErrandOverride::Off) => (false, "off for this apply"),
+                Some(ErrandOverride::Default) | None => match e.rule {
+                    ErrandRule::On => (true, "on"),
+                    ErrandRule::Off => (false, "off"),
+                    ErrandRule::WhenChanged if action != "unchanged" => {
+                        (true, "when changed; the product changed")
+                    }
+                    ErrandRule::WhenChanged => (false, "when changed; nothing changed"),
+                },
+            };
+            errands.push((e.name.clone(), runs, why));
         }
-        if let Some((_, to)) = span {
-            run.progress(guid, to).await;
+        let spans = steps_span(
+            DEPLOY_FROM,
+            DEPLOY_TO,
+            errands.iter().filter(|(_, runs, _)| *runs).count(),
+        );
+        let task = client.deploy(&manifest_yaml, &options).await?;
+        run.follow(guid, &label, task, "create deployment", Some(spans[0]))
+            .await?;
+        run.progress(guid, spans[0].1).await;
+
+        let mut next = spans[1..].iter();
+        for (name, runs, why) in &errands {
+            if !runs {
+                run.log
+                    .line(format!("[{label}] Errand {name} skipped ({why})"));
+                continue;
+            }
+            let span = next.next().copied();
+            run.log
+                .line(format!("[{label}] Running errand {name} ({why})"));
+            match service.errand_runner(&product.name, name) {
+                Some(runner) => {
+                    run_errand_in_tileworks(
+                        run,
+                        &*runner,
+                        &label,
+                        name,
+                        Some(&render.rendered.manifest),
+                    )
+                    .await?
+                }
+                None => run_errand(run, guid, &label, name, span).await?,
+            }
+            if let Some((_, to)) = span {
+                run.progress(guid, to).await;
+            }
         }
+    } else {
+        run.log.line(format!(
+            "[{label}] No instance groups: nothing to deploy (the tile gives the Director its \
+             runtime configs only)"
+        ));
     }
     run.progress(guid, 95).await;
 

@@ -68,10 +68,24 @@ impl Installations {
             };
         };
         // The deployment is named in the manifest Tileworks deployed.
-        let deployment = serde_json::from_str::<Value>(&deployed.manifest)
-            .ok()
+        let manifest = serde_json::from_str::<Value>(&deployed.manifest).ok();
+        let deployment = manifest
+            .as_ref()
             .and_then(|m| m.get("name").and_then(Value::as_str).map(str::to_owned))
             .unwrap_or_else(|| guid.to_owned());
+        // A tile without instance groups (runtime configs only) has no deployment to ask about.
+        let deploys = manifest
+            .as_ref()
+            .and_then(|m| m.get("instance_groups"))
+            .and_then(Value::as_array)
+            .is_none_or(|groups| !groups.is_empty());
+        if !deploys {
+            return Ok(ProductStatus {
+                guid: guid.to_owned(),
+                label: staged_label.unwrap_or(deployed.name),
+                instances: Some(Vec::new()),
+            });
+        }
         let slot = self.inner.status_cache.slot(&deployment);
         let mut last = slot.lock().await;
         let instances = match last.as_ref() {

@@ -276,6 +276,13 @@ pub fn run(args: &RenderArgs) -> u8 {
         }
     };
     print!("{}", rendered.to_yaml());
+    if !rendered.deploys() {
+        eprintln!(
+            "note: no instance groups: Apply Changes deploys no manifest for this tile, only its \
+             {} runtime config(s)",
+            rendered.runtime_configs.len()
+        );
+    }
 
     if !generated.is_empty() {
         eprintln!(

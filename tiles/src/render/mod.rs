@@ -127,12 +127,27 @@ impl RenderedProduct {
     pub fn to_yaml(&self) -> String {
         crate::yaml::to_yaml_string(&self.manifest)
     }
+
+    /// Whether there is a deployment to make: a tile without job types (NSX-T's, which only
+    /// adds a runtime config to every deployment) has no instance group, and Ops Manager
+    /// deploys no manifest for it, only its runtime configs.
+    pub fn deploys(&self) -> bool {
+        self.manifest
+            .get("instance_groups")
+            .and_then(Value::as_array)
+            .is_some_and(|groups| !groups.is_empty())
+    }
 }
 
 /// Checks a render with the Director's rules against `cloud`: the manifest
 /// ([`manifest_check::check_value`]) and each runtime config.
 pub fn validate_rendered(rendered: &RenderedProduct, cloud: &CloudConfig) -> Vec<Finding> {
-    let mut out = manifest_check::check_value(&rendered.manifest, cloud);
+    // A manifest that is never deployed (no instance groups) has no rules to keep.
+    let mut out = if rendered.deploys() {
+        manifest_check::check_value(&rendered.manifest, cloud)
+    } else {
+        Vec::new()
+    };
     for rc in &rendered.runtime_configs {
         let at = format!("runtime_configs[{}]", rc.name);
         match RuntimeConfig::from_value(&rc.config) {
