@@ -846,16 +846,11 @@ async fn decide(
     }
     let cached =
         page_cache::cacheable(request.method(), route.as_deref()) && state.preview.is_none();
+    request.extensions_mut().insert(user);
+    request.extensions_mut().insert(credential);
     let mut response = if cached {
-        request.extensions_mut().insert(user.clone());
-        request.extensions_mut().insert(credential);
-        state
-            .page_cache
-            .serve(&state.store, &user, request, next)
-            .await
+        state.page_cache.serve(&state.store, request, next).await
     } else {
-        request.extensions_mut().insert(user);
-        request.extensions_mut().insert(credential);
         next.run(request).await
     };
     if is_server_fn(&path) {

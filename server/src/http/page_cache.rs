@@ -70,21 +70,18 @@ struct Page {
 }
 
 impl PageCache {
-    /// Answers `request` (already through the gate, for `user`) from the cache, or renders it
-    /// through `next` and keeps the answer when it is a whole page.
-    pub async fn serve(
-        &self,
-        store: &Store,
-        user: &CurrentUser,
-        request: Request,
-        next: Next,
-    ) -> Response {
+    /// Answers `request` (already through the gate, which left its [`CurrentUser`] in it) from
+    /// the cache, or renders it through `next` and keeps the answer when it is a whole page.
+    pub async fn serve(&self, store: &Store, request: Request, next: Next) -> Response {
         let stamp = match store.generation().current().await {
             Ok(Some(stamp)) => stamp,
             Ok(None) => return rendered(next.run(request).await),
             Err(err) => return err.into_response(),
         };
-        let Some(CspNonce(nonce)) = request.extensions().get::<CspNonce>().cloned() else {
+        let (Some(CspNonce(nonce)), Some(user)) = (
+            request.extensions().get::<CspNonce>().cloned(),
+            request.extensions().get::<CurrentUser>(),
+        ) else {
             return rendered(next.run(request).await);
         };
         let key = Key {

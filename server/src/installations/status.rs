@@ -74,12 +74,10 @@ impl Installations {
             .and_then(|m| m.get("name").and_then(Value::as_str).map(str::to_owned))
             .unwrap_or_else(|| guid.to_owned());
         // A tile without instance groups (runtime configs only) has no deployment to ask about.
-        let deploys = manifest
+        if manifest
             .as_ref()
-            .and_then(|m| m.get("instance_groups"))
-            .and_then(Value::as_array)
-            .is_none_or(|groups| !groups.is_empty());
-        if !deploys {
+            .is_some_and(|m| !tiles::render::manifest_deploys(m))
+        {
             return Ok(ProductStatus {
                 guid: guid.to_owned(),
                 label: staged_label.unwrap_or(deployed.name),

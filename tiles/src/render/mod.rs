@@ -132,11 +132,17 @@ impl RenderedProduct {
     /// adds a runtime config to every deployment) has no instance group, and Ops Manager
     /// deploys no manifest for it, only its runtime configs.
     pub fn deploys(&self) -> bool {
-        self.manifest
-            .get("instance_groups")
-            .and_then(Value::as_array)
-            .is_some_and(|groups| !groups.is_empty())
+        manifest_deploys(&self.manifest)
     }
+}
+
+/// Whether a deployment manifest has an instance group, so that there is a deployment to make
+/// (or to ask the Director about): see [`RenderedProduct::deploys`].
+pub fn manifest_deploys(manifest: &Value) -> bool {
+    manifest
+        .get("instance_groups")
+        .and_then(Value::as_array)
+        .is_some_and(|groups| !groups.is_empty())
 }
 
 /// Checks a render with the Director's rules against `cloud`: the manifest
