@@ -4,7 +4,8 @@
 # main module and the lazy pages' modules, scripts/build-site.sh). With --for-tests also Debian's chromium and the
 # Playwright npm packages, Debian's haproxy (the multi-replica test), and a local S3-compatible
 # server (moto, from PyPI into target/tools/moto: the object store test, server/tests/object_store.rs), and
-# Debian's chronyd unpacked into target/tools/chrony (the NTP verifier's test). With --for-bench Debian's
+# Debian's chronyd unpacked into target/tools/chrony (the NTP verifier's test), and Debian's MariaDB
+# unpacked into target/tools/mariadb (the database verifiers' test). With --for-bench Debian's
 # wrk, haproxy and postgresql (scripts/bench-replicas.sh, scripts/bench-apply.sh with postgres).
 # Safe to run again: each step is skipped when already satisfied.
 set -euo pipefail
@@ -77,6 +78,28 @@ if [ "${1:-}" = "--for-tests" ]; then
     fi
     dpkg -x target/tools/chrony-deb/chrony_*.deb target/tools/chrony
     rm -rf target/tools/chrony-deb
+  fi
+  # The database verifiers' test signs in to a real MySQL server: Debian's MariaDB, unpacked
+  # from its packages into target/tools/mariadb (not installed, so no system service starts)
+  # and run by the test on a loopback port with a data directory of its own.
+  if [ ! -x target/tools/mariadb/usr/sbin/mariadbd ]; then
+    echo "==> unpacking Debian's MariaDB (a MySQL server) into target/tools/mariadb"
+    mkdir -p target/tools/mariadb-deb
+    if ! (cd target/tools/mariadb-deb && apt-get download mariadb-server-core mariadb-client-core >/dev/null 2>&1); then
+      SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+      $SUDO apt-get update -q
+      (cd target/tools/mariadb-deb && apt-get download mariadb-server-core mariadb-client-core)
+    fi
+    for deb in target/tools/mariadb-deb/*.deb; do dpkg -x "$deb" target/tools/mariadb; done
+    rm -rf target/tools/mariadb-deb
+  fi
+  # Its shared libraries come from Debian's base; the few a slimmer image may lack are installed.
+  if ldd target/tools/mariadb/usr/sbin/mariadbd target/tools/mariadb/usr/bin/mariadb | grep -q "not found"; then
+    echo "==> installing the libraries MariaDB needs"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q libaio1 liburing2 libnuma1 \
+      libpcre2-8-0 libsnappy1v5 libssl3 libsystemd0 liblz4-1 libzstd1 libncurses6 libedit2
   fi
   if [ ! -d end2end/node_modules/@playwright/test ]; then
     echo "==> installing the Playwright test runner (no browser download)"

@@ -34,7 +34,7 @@ POSTGRES_SUITES="api_auth api_certificates api_director api_import api_products 
     embedded_iaas export_backends export_import first_admin fleet gate installations logs pks_api placement_ui
     pre_deploy_check product_status revert review_deps settings_page shared_uploads ssl_certificate
     stale_detail stemcells tls unlock users verifiers vm_extensions replicas broker login
-    no_plaintext audit object_store"
+    no_plaintext audit object_store backing_verifiers"
 
 step "installing missing tools"
 scripts/install-tools.sh --for-tests

@@ -267,6 +267,121 @@ async fn tls_peer() -> SocketAddr {
     addr
 }
 
+/// A vCenter's Automation API as the vSphere docs describe it, over TLS (self-signed): the
+/// user `administrator@vsphere.local` with [`VCENTER_PASSWORD`] gets a session; with it the
+/// datacenter `dc1` and the datastores `ds1`, `ds2` in it are listed by name. `rest`: vCenter
+/// 6.7's `/rest` paths and `{"value": …}` answers, and no `/api`.
+async fn vcenter_peer(rest: bool) -> SocketAddr {
+    use axum::extract::RawQuery;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::post;
+    const TOKEN: &str = "session-4f1c";
+    let wrap = move |v: Value| if rest { json!({ "value": v }) } else { v };
+    let signed_in = |headers: &HeaderMap| {
+        headers
+            .get("vmware-api-session-id")
+            .is_some_and(|v| v == TOKEN)
+    };
+    let names = move |query: &Option<String>, key: &str| -> Vec<String> {
+        let key = if rest {
+            format!("filter.{key}")
+        } else {
+            key.to_owned()
+        };
+        query
+            .as_deref()
+            .unwrap_or_default()
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_owned())
+            .collect()
+    };
+    let prefix = if rest {
+        "/rest/vcenter"
+    } else {
+        "/api/vcenter"
+    };
+    let session = if rest {
+        "/rest/com/vmware/cis/session"
+    } else {
+        "/api/session"
+    };
+    let app = axum::Router::new()
+        .route(
+            session,
+            post(move |headers: HeaderMap| async move {
+                let expected = format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD
+                        .encode(format!("administrator@vsphere.local:{VCENTER_PASSWORD}"))
+                );
+                if headers
+                    .get("authorization")
+                    .is_some_and(|v| *v == *expected)
+                {
+                    (StatusCode::CREATED, axum::Json(wrap(json!(TOKEN))))
+                } else {
+                    (
+                        StatusCode::UNAUTHORIZED,
+                        axum::Json(json!({"error_type": "UNAUTHENTICATED"})),
+                    )
+                }
+            })
+            .delete(|| async { StatusCode::NO_CONTENT }),
+        )
+        .route(
+            &format!("{prefix}/datacenter"),
+            get(
+                move |headers: HeaderMap, RawQuery(query): RawQuery| async move {
+                    if !signed_in(&headers) {
+                        return (StatusCode::UNAUTHORIZED, axum::Json(json!({})));
+                    }
+                    let found: Vec<Value> = names(&query, "names")
+                        .into_iter()
+                        .filter(|n| n == "dc1")
+                        .map(|n| json!({"datacenter": "datacenter-3", "name": n}))
+                        .collect();
+                    (StatusCode::OK, axum::Json(wrap(json!(found))))
+                },
+            ),
+        )
+        .route(
+            &format!("{prefix}/datastore"),
+            get(
+                move |headers: HeaderMap, RawQuery(query): RawQuery| async move {
+                    if !signed_in(&headers) {
+                        return (StatusCode::UNAUTHORIZED, axum::Json(json!({})));
+                    }
+                    let in_dc1 = names(&query, "datacenters") == ["datacenter-3"];
+                    let found: Vec<Value> = names(&query, "names")
+                        .into_iter()
+                        .filter(|n| in_dc1 && (n == "ds1" || n == "ds2"))
+                        .map(|n| json!({"datastore": format!("datastore-{n}"), "name": n}))
+                        .collect();
+                    (StatusCode::OK, axum::Json(wrap(json!(found))))
+                },
+            ),
+        );
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+        cert.cert.pem().into_bytes(),
+        cert.key_pair.serialize_pem().into_bytes(),
+    )
+    .await
+    .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum_server::from_tcp_rustls(listener, config)
+            .serve(app.into_make_service())
+            .await
+            .unwrap()
+    });
+    addr
+}
+
 /// A real NTP server on a loopback UDP port: Debian's chronyd (unpacked into
 /// `target/tools/chrony` by `scripts/install-tools.sh --for-tests`, or
 /// `TILEWORKS_TEST_CHRONYD`), serving its local clock at stratum 8 without touching the
@@ -823,8 +938,9 @@ async fn the_directors_iaas_and_gateways_are_reached_when_a_real_director_deploy
         .to_string()
         .contains("vCenter host"));
 
-    // A vCenter that answers over TLS (its certificate is the CPI's concern): it passes.
-    let vcenter = tls_peer().await;
+    // A vCenter that answers over TLS (its certificate is the CPI's concern) and shows the
+    // user what the Director needs: it passes.
+    let vcenter = vcenter_peer(false).await;
     let at_vcenter =
         |port: u16| json!({"iaas_configuration": {"vcenter_host": format!("127.0.0.1:{port}")}});
     api.ok(
@@ -925,4 +1041,204 @@ async fn the_directors_iaas_and_gateways_are_reached_when_a_real_director_deploy
     // The vCenter password never reaches an answer.
     let body = api.get("/api/v0/staged/director/pre_deploy_check").await;
     assert!(!body.body.to_string().contains(VCENTER_PASSWORD));
+}
+
+/// A tile whose jobs take static IPs (`.web.static_ips`, `.db.static_ips`).
+fn static_ips_tile() -> Vec<u8> {
+    let metadata = r#"name: statics
+product_version: 1.0.0
+metadata_version: '2.1'
+label: Statics
+rank: 1
+stemcell_criteria: {os: ubuntu-xenial, version: '97.17'}
+releases: []
+property_blueprints: []
+form_types:
+- name: ips
+  label: Addresses
+  property_inputs:
+  - {reference: .web.static_ips, label: Web static IPs}
+  - {reference: .db.static_ips, label: DB static IPs}
+job_types:
+- name: web
+  resource_label: Web
+  templates: []
+  instance_definition: {name: instances, type: integer, configurable: true, default: 1}
+  resource_definitions: []
+  property_blueprints:
+  - {name: static_ips, type: ip_ranges, configurable: true, optional: true}
+- name: db
+  resource_label: DB
+  templates: []
+  instance_definition: {name: instances, type: integer, configurable: true, default: 1}
+  resource_definitions: []
+  property_blueprints:
+  - {name: static_ips, type: ip_ranges, configurable: true, optional: true}
+post_deploy_errands: []
+"#;
+    pivotal(&[("metadata/statics.yml", metadata.as_bytes(), true)])
+}
+
+#[tokio::test]
+async fn allocated_addresses_and_the_vcenter_users_permissions_when_a_real_director_deploys() {
+    let director = ExternalDirector::start_with_cpi(0, Some("vsphere_cpi"));
+    let server = TestServer::start_with(&director.serve_args(&[]), Some(ADMIN_PASSWORD));
+    let api = Api::login(&server).await;
+    configure_director(&api).await;
+    loopback_networks(&api, true).await;
+    // What other tests check and the network here cannot give: the public NTP server, the
+    // unrouted gateway.
+    for kind in ["NtpVerifier", "NetworksPingableVerifier"] {
+        api.put(
+            &format!("/api/v0/staged/director/verifiers/install_time/{kind}"),
+            json!({ "enabled": false }),
+        )
+        .await
+        .expect(200);
+    }
+    let at_vcenter = |addr: SocketAddr, datacenter: &str, datastores: &str| {
+        json!({"iaas_configuration": {
+            "vcenter_host": format!("127.0.0.1:{}", addr.port()),
+            "datacenter": datacenter,
+            "persistent_datastore_names": datastores,
+            "ephemeral_datastore_names": "ds1",
+        }})
+    };
+    let put = |body: Value| {
+        let api = &api;
+        async move {
+            api.ok(
+                Method::PUT,
+                "/api/v0/staged/director/properties",
+                Some(body),
+            )
+            .await;
+        }
+    };
+
+    // PrivilegeVerifier: the vCenter signs the user in and shows it dc1, ds1 and ds2.
+    let vcenter = vcenter_peer(false).await;
+    put(at_vcenter(vcenter, "dc1", "ds1, ds2")).await;
+    assert_eq!(director_findings(&api).await, vec![]);
+    // vCenter 6.7's /rest API, found when /api is missing.
+    let old_vcenter = vcenter_peer(true).await;
+    put(at_vcenter(old_vcenter, "dc1", "ds2")).await;
+    assert_eq!(director_findings(&api).await, vec![]);
+    // A datacenter or datastore the user does not see is named at the datacenter.
+    put(at_vcenter(vcenter, "dc2", "ds1")).await;
+    let found = director_findings(&api).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        (found[0].0.as_str(), found[0].1),
+        ("PrivilegeVerifier", false)
+    );
+    assert_eq!(
+        found[0].2,
+        ["BOSH Director › IaaS Configuration › Datacenter name (iaas_configuration.datacenter): \
+          the vCenter user cannot see what the Director needs: the user sees no datacenter 'dc2'"]
+    );
+    put(at_vcenter(old_vcenter, "dc1", "ds1, ds9")).await;
+    let found = director_findings(&api).await;
+    assert!(
+        found[0].2[0].ends_with("the user sees no datastore 'ds9' in 'dc1'"),
+        "{found:#?}"
+    );
+    // A wrong password is named at the username, and refuses Apply Changes.
+    put(json!({"iaas_configuration": {
+        "vcenter_host": format!("127.0.0.1:{}", vcenter.port()),
+        "persistent_datastore_names": "ds1",
+        "vcenter_password": "not-the-password",
+    }}))
+    .await;
+    let found = director_findings(&api).await;
+    assert!(
+        found[0].2[0].starts_with(
+            "BOSH Director › IaaS Configuration › vCenter username \
+             (iaas_configuration.vcenter_username): the vCenter refused the user or its \
+             password: POST /api/session answered 401"
+        ),
+        "{found:#?}"
+    );
+    api.post(
+        "/api/v0/installations",
+        json!({"deploy_products": "all", "ignore_warnings": true}),
+    )
+    .await
+    .expect(422);
+    // A vCenter IaasConfigurationVerifier cannot reach is not asked again.
+    put(json!({"iaas_configuration": {"vcenter_host": format!("127.0.0.1:{}", closed_port())}}))
+        .await;
+    let found = director_findings(&api).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, "IaasConfigurationVerifier");
+    put(json!({"iaas_configuration": {
+        "vcenter_host": format!("127.0.0.1:{}", vcenter.port()),
+        "vcenter_password": VCENTER_PASSWORD,
+    }}))
+    .await;
+    assert_eq!(director_findings(&api).await, vec![]);
+
+    // AllocatedIpAddressVerifier: a product's job given 127.0.0.20, which answers a ping here
+    // (all of 127/8 is this machine), warns at that product's field; an address nothing
+    // answers at passes.
+    let r = api.upload("statics-1.0.0.pivotal", static_ips_tile()).await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    let staged = api
+        .ok(
+            Method::POST,
+            "/api/v0/staged/products",
+            Some(json!({"name": "statics", "product_version": "1.0.0"})),
+        )
+        .await;
+    let guid = staged["guid"].as_str().unwrap().to_owned();
+    api.set_networks_and_azs(
+        &guid,
+        json!({"network": {"name": "infra"}, "singleton_availability_zone": {"name": "az1"},
+               "other_availability_zones": [{"name": "az1"}]}),
+    )
+    .await
+    .expect(200);
+    set(
+        &api,
+        &guid,
+        json!({".web.static_ips": {"value": "127.0.0.20"},
+               ".db.static_ips": {"value": "2001:db8::20"}}),
+    )
+    .await;
+    let found = director_findings(&api).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let (kind, ignorable, errors) = &found[0];
+    assert_eq!(
+        (kind.as_str(), *ignorable),
+        ("AllocatedIpAddressVerifier", true)
+    );
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with(
+            "Statics › Addresses › Web static IPs (.web.static_ips): 127.0.0.20 is already in \
+             use: something answers there"
+        ),
+        "{errors:?}"
+    );
+    // Review shows it, linked to the product's form, not the Director's.
+    let html = reqwest::Client::new()
+        .get(server.at("/review"))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("127.0.0.20 is already in use"),
+        "the Review page does not show the finding"
+    );
+    assert!(
+        html.contains(&format!("/products/{guid}/settings?form=ips#")),
+        "the finding does not link to the product's form"
+    );
+    // ICMP checks off: addresses are not pinged.
+    loopback_networks(&api, false).await;
+    assert_eq!(director_findings(&api).await, vec![]);
 }

@@ -16,8 +16,7 @@
 mod common;
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -27,61 +26,19 @@ use serde_json::{json, Value};
 use support::external_director::ExternalDirector;
 use support::*;
 
-/// The local S3 server: `TILEWORKS_TEST_S3_SERVER`, else moto as install-tools.sh puts it.
-fn s3_server_binary() -> PathBuf {
-    if let Ok(path) = std::env::var("TILEWORKS_TEST_S3_SERVER") {
-        return PathBuf::from(path);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tools/moto/bin/moto_server")
-}
-
-/// One local S3 server for the whole test binary (the servers read its address from the
-/// environment, which is the process's own): each test works in a bucket of its own.
+/// The local S3 server of this test binary (`support::s3`).
 struct S3 {
     endpoint: String,
-    _child: Child,
+    _server: support::s3::S3Server,
 }
 
 /// The S3 server, started on first use; its AWS_* variables are set for every server started
-/// after. It dies with this test binary (a shell watches our process id), since a static is
-/// never dropped.
+/// after.
 fn s3() -> &'static S3 {
     static S3: OnceLock<S3> = OnceLock::new();
     S3.get_or_init(|| {
-        let binary = s3_server_binary();
-        assert!(
-            binary.is_file(),
-            "no local S3 server at {}: run scripts/install-tools.sh --for-tests (it installs \
-             moto into target/tools/moto), or set TILEWORKS_TEST_S3_SERVER",
-            binary.display()
-        );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let watch = format!(
-            "\"$0\" -H 127.0.0.1 -p {port} & server=$!; \
-             while kill -0 {parent} 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 1; done; \
-             kill $server 2>/dev/null",
-            parent = std::process::id()
-        );
-        let child = Command::new("sh")
-            .args(["-c", &watch])
-            .arg(&binary)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the S3 server");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the S3 server did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let endpoint = format!("http://127.0.0.1:{port}");
+        let server = support::s3::S3Server::start();
+        let endpoint = server.endpoint.clone();
         // Set once, before any server of this binary starts (they inherit the environment).
         std::env::set_var("AWS_ENDPOINT_URL", &endpoint);
         std::env::set_var("AWS_ACCESS_KEY_ID", "tileworks-test-key");
@@ -89,7 +46,7 @@ fn s3() -> &'static S3 {
         std::env::set_var("AWS_REGION", "us-east-1");
         S3 {
             endpoint,
-            _child: child,
+            _server: server,
         }
     })
 }
@@ -97,30 +54,12 @@ fn s3() -> &'static S3 {
 impl S3 {
     /// A new empty bucket.
     async fn bucket(&self, name: &str) -> String {
-        let r = reqwest::Client::new()
-            .put(format!("{}/{name}", self.endpoint))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "create bucket {name}: {r:?}");
-        name.to_owned()
+        self._server.bucket(name).await
     }
 
     /// The keys in `bucket`.
     async fn keys(&self, bucket: &str) -> Vec<String> {
-        let text = reqwest::Client::new()
-            .get(format!("{}/{bucket}?list-type=2", self.endpoint))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        text.split("<Key>")
-            .skip(1)
-            .filter_map(|part| part.split("</Key>").next())
-            .map(str::to_owned)
-            .collect()
+        self._server.keys(bucket).await
     }
 
     /// Removes `key` from `bucket` behind Tileworks's back.

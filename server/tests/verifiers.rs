@@ -262,6 +262,18 @@ async fn director_verifiers_unknown_guids_and_types_and_bad_bodies() {
                 kind: "NtpVerifier".into(),
                 enabled: true
             },
+            Verifier {
+                kind: "AllocatedIpAddressVerifier".into(),
+                enabled: true
+            },
+            Verifier {
+                kind: "PrivilegeVerifier".into(),
+                enabled: true
+            },
+            Verifier {
+                kind: "DirectorConfigurationVerifier".into(),
+                enabled: true
+            },
         ]
     );
     // om disable-director-verifiers --type AvailabilityZonesVerifier

@@ -172,6 +172,36 @@ pub fn is_secret_key(key: &str) -> bool {
     k.contains("password") || k.contains("secret") || k.contains("private_key") || k == "auth_json"
 }
 
+/// Whether a key inside one of Director Config's sections (`external_database_options`,
+/// `s3_blobstore_options`, `gcs_blobstore_options`…) holds a secret: sealed at rest with the
+/// IaaS secrets, `***` in responses and the change log. `access_key` is an identifier, not
+/// its secret (`secret_key`).
+pub fn is_director_section_secret(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    is_secret_key(&k) || k == "service_account_key" || k.ends_with("client_key")
+}
+
+/// Where the sealed object keeps Director Config's section secrets, beside the IaaS ones
+/// (no IaaS key has this name: it is not a secret key, so never sealed as one).
+const SEALED_DIRECTOR_CONFIGURATION: &str = "director_configuration";
+
+/// Director Config with each section's secrets as `***` (blank ones stay as they are).
+pub fn redacted_director_configuration(config: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = config.clone();
+    for section in out.values_mut() {
+        let Value::Object(fields) = section else {
+            continue;
+        };
+        for (k, v) in fields.iter_mut() {
+            let blank = v.is_null() || v.as_str().is_some_and(str::is_empty);
+            if is_director_section_secret(k) && !blank {
+                *v = Value::String("***".into());
+            }
+        }
+    }
+    out
+}
+
 fn is_blank(v: Option<&Value>) -> bool {
     match v {
         None | Some(Value::Null) => true,
@@ -433,7 +463,18 @@ impl Products {
         let mut settings: DirectorSettings = serde_json::from_str(&row.config)
             .map_err(|e| Error::Internal(format!("director config: {e}")))?;
         if let Some(sealed) = &row.secrets {
-            if let Value::Object(secrets) = self.sealer().open_json(sealed)? {
+            if let Value::Object(mut secrets) = self.sealer().open_json(sealed)? {
+                if let Some(Value::Object(sections)) = secrets.remove(SEALED_DIRECTOR_CONFIGURATION)
+                {
+                    for (section, fields) in sections {
+                        let (Some(Value::Object(open)), Value::Object(fields)) =
+                            (settings.director_configuration.get_mut(&section), fields)
+                        else {
+                            continue;
+                        };
+                        open.extend(fields);
+                    }
+                }
                 settings.iaas_configuration.extend(secrets);
             }
         }
@@ -516,6 +557,32 @@ impl Products {
                 secrets.insert(k, v);
             }
         }
+        let mut sections = Map::new();
+        for (section, fields) in open.director_configuration.iter_mut() {
+            let Value::Object(fields) = fields else {
+                continue;
+            };
+            let keys: Vec<String> = fields
+                .keys()
+                .filter(|k| is_director_section_secret(k))
+                .cloned()
+                .collect();
+            let mut sealed = Map::new();
+            for k in keys {
+                if let Some(v) = fields.remove(&k) {
+                    sealed.insert(k, v);
+                }
+            }
+            if !sealed.is_empty() {
+                sections.insert(section.clone(), Value::Object(sealed));
+            }
+        }
+        if !sections.is_empty() {
+            secrets.insert(
+                SEALED_DIRECTOR_CONFIGURATION.into(),
+                Value::Object(sections),
+            );
+        }
         let config = serde_json::to_string(&open)
             .map_err(|e| Error::Internal(format!("encoding director config: {e}")))?;
         let sealed = if secrets.is_empty() {
@@ -570,9 +637,14 @@ impl Products {
         );
         let mut out = Map::new();
         out.insert("iaas_configuration".into(), Value::Object(iaas));
+        let director_configuration = if redact {
+            redacted_director_configuration(&s.director_configuration)
+        } else {
+            s.director_configuration.clone()
+        };
         out.insert(
             "director_configuration".into(),
-            Value::Object(s.director_configuration.clone()),
+            Value::Object(director_configuration),
         );
         for (k, v) in &s.other_properties {
             out.insert(k.clone(), v.clone());
@@ -622,6 +694,18 @@ impl Products {
                 }
             }
             for (k, v) in update.director.iter().flatten() {
+                // A section's secret sent back as `***` (what GET shows) keeps its stored value.
+                let mut v = v.clone();
+                if let (Value::Object(fields), Some(Value::Object(stored))) =
+                    (&mut v, s.director_configuration.get(k))
+                {
+                    for (field, value) in fields.iter_mut() {
+                        if is_director_section_secret(field) && value == "***" {
+                            *value = stored.get(field).cloned().unwrap_or(Value::Null);
+                        }
+                    }
+                }
+                let v = &v;
                 if let Some(message) = check_director_setting(k, v) {
                     errors
                         .entry(format!("director_configuration.{k}"))

@@ -34,7 +34,9 @@ use tiles::metadata::{BlueprintKind, ProductTemplate};
 use tiles::properties::staged::ResourceConfig;
 use tiles::properties::types;
 
-use super::director::{is_secret_key, DirectorSettings};
+use super::director::{
+    is_director_section_secret, is_secret_key, redacted_director_configuration, DirectorSettings,
+};
 use super::{ProductSettings, Products};
 use crate::store::director::SUBJECT as DIRECTOR_SUBJECT;
 use crate::store::products::ChangeRecord;
@@ -248,7 +250,7 @@ pub fn director_view(s: &DirectorSettings) -> Value {
     out.insert("iaas_configuration".into(), Value::Object(iaas));
     out.insert(
         "director_configuration".into(),
-        Value::Object(s.director_configuration.clone()),
+        Value::Object(redacted_director_configuration(&s.director_configuration)),
     );
     out.insert(
         "availability_zones".into(),
@@ -428,10 +430,17 @@ impl Fields {
             let stored = properties.get(reference).cloned().unwrap_or(Value::Null);
             return redacted(template, reference, &stored);
         }
+        let section_secret = || {
+            reference
+                .strip_prefix("director_configuration.")
+                .and_then(|r| r.split_once('.'))
+                .is_some_and(|(_, field)| is_director_section_secret(field))
+        };
         let credential = self.director
-            && reference
+            && (reference
                 .strip_prefix("iaas_configuration.")
-                .is_some_and(is_secret_key);
+                .is_some_and(is_secret_key)
+                || section_secret());
         (
             lookup(&self.view, reference).unwrap_or(Value::Null),
             credential,

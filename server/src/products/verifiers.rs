@@ -15,7 +15,9 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use tiles::verifiers::director::{self as director_verifiers, DirectorInputs, Placement};
+use tiles::verifiers::director::{
+    self as director_verifiers, DirectorInputs, NewAddress, Placement,
+};
 use tiles::verifiers::{self, declared, CertificateNames, Finding, Labels, VerifyContext};
 
 use super::{Products, StagedProduct};
@@ -192,14 +194,20 @@ impl Products {
             .and_then(Value::as_str)
             .map(super::director::split_list)
             .unwrap_or_default();
+        let new_static_ips = self.new_static_ips(products).await?;
         let inputs = DirectorInputs {
             config: &config,
             iaas_configuration: &director.settings.iaas_configuration,
             icmp_checks_enabled: director.settings.icmp_checks_enabled,
             placements: &placements,
             ntp_servers: &ntp_servers,
+            director_configuration: &director.settings.director_configuration,
+            new_static_ips: &new_static_ips,
         };
         let mut runs = Vec::new();
+        // The vCenter that IaasConfigurationVerifier could not reach is not asked again about
+        // the user's permissions: one finding says it.
+        let mut iaas_failed = false;
         for s in self.director_verifiers().await? {
             let ignorable = director_verifiers::ignorable(&s.kind);
             if !s.enabled {
@@ -213,6 +221,13 @@ impl Products {
                 continue;
             }
             let mut outcome = director_verifiers::run(&s.kind, &inputs);
+            if s.kind == director_verifiers::PRIVILEGE && iaas_failed && !outcome.reach.is_empty() {
+                outcome.reach.clear();
+                outcome.note = Some(
+                    "the IaaS configuration failed its own check: permissions were not asked"
+                        .into(),
+                );
+            }
             // The stand-in (embedded, or run on its own) simulates its CPI and networks whatever
             // the tile's IaaS: nothing it deploys would touch the vCenter or a gateway, so
             // neither is reached.
@@ -224,6 +239,9 @@ impl Products {
             }
             let mut findings = outcome.findings;
             findings.extend(crate::reach::findings(outcome.reach).await);
+            if s.kind == tiles::verifiers::iaas::IAAS_CONFIGURATION && !findings.is_empty() {
+                iaas_failed = true;
+            }
             runs.push(VerifierRun {
                 kind: s.kind,
                 enabled: true,
@@ -233,6 +251,44 @@ impl Products {
             });
         }
         Ok(runs)
+    }
+
+    /// The static IPs operators give `products`' jobs that the VMs last deployed for them do
+    /// not hold (an address a deployed job keeps answers, rightly), each named at its field,
+    /// for `AllocatedIpAddressVerifier`.
+    async fn new_static_ips(&self, products: &[StagedProduct]) -> Result<Vec<NewAddress>> {
+        let mut out = Vec::new();
+        for p in products {
+            let addresses =
+                tiles::verifiers::static_ips::addresses(&p.template, &p.settings.staged);
+            if addresses.is_empty() {
+                continue;
+            }
+            let held = match self.store().installations().deployed_one(&p.guid).await? {
+                Some(row) => held_addresses(&row.manifest),
+                None => Vec::new(),
+            };
+            let labels = Labels::of(&p.template);
+            for (job, ip) in addresses {
+                let ip = ip.to_string();
+                if held.contains(&ip) {
+                    continue;
+                }
+                let mut at = labels.finding(
+                    director_verifiers::ALLOCATED_IP_ADDRESS,
+                    &format!(".{job}.static_ips"),
+                    "",
+                );
+                at.form_label = if at.form_label.is_empty() {
+                    p.label.clone()
+                } else {
+                    format!("{} › {}", p.label, at.form_label)
+                };
+                at.product = Some(p.guid.clone());
+                out.push(NewAddress { ip, at });
+            }
+        }
+        Ok(out)
     }
 
     /// Runs a product's verifiers on its staged values: Tileworks's own, then Ops Manager's
@@ -333,6 +389,23 @@ impl Products {
     }
 }
 
+/// The static IPs a deployed manifest gives its instance groups (`instance_groups[].networks[]
+/// .static_ips`), as written there.
+fn held_addresses(manifest: &str) -> Vec<String> {
+    let Ok(manifest) = serde_json::from_str::<Value>(manifest) else {
+        return Vec::new();
+    };
+    manifest["instance_groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|group| group["networks"].as_array().into_iter().flatten())
+        .flat_map(|network| network["static_ips"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The names each set `rsa_cert_credentials` property's certificate covers.
 fn certificate_names(
     product: &StagedProduct,
@@ -387,4 +460,25 @@ fn static_ips_on(
         }
     }
     taken
+}
+
+#[cfg(test)]
+mod tests {
+    use super::held_addresses;
+
+    #[test]
+    fn a_deployed_manifest_holds_its_instance_groups_static_ips() {
+        let manifest = serde_json::json!({"instance_groups": [
+            {"name": "web", "networks": [{"name": "infra", "static_ips": ["10.0.0.20", "10.0.0.21"]}]},
+            {"name": "db", "networks": [{"name": "infra"}]},
+            {"name": "lb", "networks": [{"name": "edge", "static_ips": ["10.1.0.5"]}, {"name": "infra", "default": ["dns"]}]},
+        ]})
+        .to_string();
+        assert_eq!(
+            held_addresses(&manifest),
+            ["10.0.0.20", "10.0.0.21", "10.1.0.5"]
+        );
+        assert!(held_addresses("not json").is_empty());
+        assert!(held_addresses("{}").is_empty());
+    }
 }

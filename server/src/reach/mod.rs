@@ -1,5 +1,6 @@
 //! Reaching what an install-time verifier names (`tiles::verifiers::Reach`): the vCenter, a
-//! subnet's gateway, an NTP server, a wildcard domain, an SSO URL, an SMTP or LDAP server. The checks in
+//! subnet's gateway, an NTP server, a wildcard domain, an SSO URL, an SMTP or LDAP server, a
+//! MySQL database, an S3 bucket. The checks in
 //! `tiles` are pure; this is their I/O, kept short (a few seconds per target, all targets at
 //! once) because Review and the pre-deploy check run them too.
 //!
@@ -7,13 +8,18 @@
 //! the host, the port and the protocol's status, never a credential.
 //!
 //! Files: `http.rs` (a GET), `icmp.rs` (an echo to a gateway), `smtp.rs` (greeting, EHLO,
-//! STARTTLS, AUTH), `ldap.rs` (a simple bind), `ntp.rs` (a time request).
+//! STARTTLS, AUTH), `ldap.rs` (a simple bind), `ntp.rs` (a time request), `mysql.rs` (a
+//! sign-in to a database), `s3.rs` (an object written to a bucket and deleted), `vcenter.rs`
+//! (what a vCenter user may see).
 
 mod http;
 mod icmp;
 mod ldap;
+mod mysql;
 mod ntp;
+mod s3;
 mod smtp;
+mod vcenter;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -85,6 +91,40 @@ pub async fn check(target: &Target) -> Result<(), Failure> {
                 dn,
                 password,
             } => ldap::bind(host, *port, *tls, dn, password).await,
+            Target::Unused { ip } => unused(ip).await,
+            Target::VcenterInventory {
+                host,
+                port,
+                username,
+                password,
+                datacenter,
+                datastores,
+            } => vcenter::sees(host, *port, username, password, datacenter, datastores).await,
+            Target::Mysql {
+                host,
+                port,
+                username,
+                password,
+                database,
+            } => mysql::sign_in(host, *port, username, password, database).await,
+            Target::S3Write {
+                endpoint,
+                region,
+                bucket,
+                access_key_id,
+                secret_access_key,
+                path_style,
+            } => {
+                s3::write(&s3::Bucket {
+                    endpoint: endpoint.as_deref(),
+                    region,
+                    bucket,
+                    access_key_id,
+                    secret_access_key,
+                    path_style: *path_style,
+                })
+                .await
+            }
         }
     };
     tokio::time::timeout(WHOLE, run).await.unwrap_or_else(|_| {
@@ -152,6 +192,17 @@ async fn host_answers(host: &str) -> Result<(), Failure> {
             "no answer on TCP ports 443, 22 or 80 within {} seconds (this process may not ping)",
             CONNECT.as_secs()
         )))
+    }
+}
+
+/// Whether nothing answers at `ip` (an address about to be given to a new VM): the opposite
+/// of [`host_answers`].
+async fn unused(ip: &str) -> Result<(), Failure> {
+    match host_answers(ip).await {
+        Ok(()) => Err(Failure::Unreachable(
+            "something answers there (a ping, or a TCP connection accepted or refused)".into(),
+        )),
+        Err(_) => Ok(()),
     }
 }
 

@@ -143,6 +143,11 @@ pub(crate) fn of_findings(
     findings
         .iter()
         .map(|f| {
+            // A Director verifier naming a product's field links to that product's form.
+            let (guid, is_director) = match &f.product {
+                Some(product) => (product.as_str(), false),
+                None => (guid, is_director),
+            };
             let href = if f.form == "network_and_az" || is_director {
                 let key = ui_key(&f.reference);
                 let section = Section::of_key(&key).unwrap_or(Section::Assign);

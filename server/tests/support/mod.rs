@@ -12,8 +12,10 @@ pub mod archive;
 pub mod client;
 pub mod director;
 pub mod external_director;
+pub mod mariadb;
 pub mod osb;
 pub mod pks;
+pub mod s3;
 
 pub use client::*;
 
@@ -168,3 +170,12 @@ pub async fn apply_succeeds(api: &Api<'_>, body: Value) -> String {
 }
 
 pub mod spec_tile;
+
+/// A loopback TCP port nothing listens on now (bound, then let go) for a server a test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -14,6 +14,7 @@
 
 use serde_json::Value;
 
+use super::backing;
 use super::iaas::url_endpoint;
 use super::{value_of, Finding, Labels, Reach, SmtpLogin, Target};
 use crate::metadata::{ProductTemplate, Verifier};
@@ -25,6 +26,8 @@ pub const SSO_URL: &str = "SsoUrlVerifier";
 pub const SMTP_AUTHENTICATION: &str = "SmtpAuthenticationVerifier";
 pub const LDAP_BIND: &str = "LDAPBindVerifier";
 pub const VSPHERE_CONFIGURATION: &str = "VsphereConfigurationVerifier";
+pub const MYSQL_DATABASE: &str = "MysqlDatabaseVerifier";
+pub const BLOBSTORE: &str = "BlobstoreVerifier";
 
 /// The ones Tileworks runs: type, parameters in Ops Manager's order, what it checks.
 pub const KNOWN: &[(&str, &[&str], &str)] = &[
@@ -72,6 +75,23 @@ pub const KNOWN: &[(&str, &[&str], &str)] = &[
             "datastore_pattern",
         ],
         "The vCenter settings are complete and the vCenter answers over TLS",
+    ),
+    (
+        MYSQL_DATABASE,
+        &["host", "port", "username", "password", "database"],
+        "The MySQL server signs the user in to the database",
+    ),
+    (
+        BLOBSTORE,
+        &[
+            "access_key_id",
+            "secret_access_key",
+            "endpoint",
+            "bucket_name",
+            "region",
+            "signature_version",
+        ],
+        "The S3 bucket takes an object written and deleted with the key pair",
     ),
 ];
 
@@ -394,6 +414,32 @@ impl Declared<'_> {
                     }
                 }
             }
+            MYSQL_DATABASE => {
+                let settings = backing::MysqlSettings {
+                    host: p("host").text(),
+                    port: p("port").text(),
+                    username: p("username").text(),
+                    password: p("password").secret(),
+                    database: p("database").text(),
+                };
+                let (f, r) = backing::mysql(&settings, &|name, message| at(&p(name), &message));
+                found.extend(f);
+                reach.extend(r);
+            }
+            BLOBSTORE => {
+                let settings = backing::S3Settings {
+                    endpoint: p("endpoint").text(),
+                    bucket_name: p("bucket_name").text(),
+                    region: p("region").text(),
+                    access_key_id: p("access_key_id").text(),
+                    secret_access_key: p("secret_access_key").secret(),
+                    signature_version: p("signature_version").text(),
+                    url_style: None,
+                };
+                let (f, r) = backing::s3(&settings, &|name, message| at(&p(name), &message));
+                found.extend(f);
+                reach.extend(r);
+            }
             _ => {}
         }
         (found, reach)
@@ -416,6 +462,19 @@ impl Param {
             Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
             Value::Number(n) => Some(n.to_string()),
             Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A `secret` property's value (`{"secret": "…"}`), or a plain text one.
+    fn secret(&self) -> Option<String> {
+        match self.value.as_ref()? {
+            Value::Object(o) => o
+                .get("secret")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
             _ => None,
         }
     }

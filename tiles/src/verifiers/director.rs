@@ -5,12 +5,14 @@
 //! place a VM in an AZ its network has no subnet in); each subnet's gateway can serve it and
 //! answers (`NetworksPingableVerifier`); the IaaS configuration is usable and its endpoint
 //! answers ([`super::iaas`]); each NTP server is a usable address and answers a time request
-//! (`NtpVerifier`). Blank placements are left to completeness ("can't be blank").
+//! (`NtpVerifier`); Director Config's external database and blobstore take the Director's
+//! credentials (`DirectorConfigurationVerifier`, [`super::backing`]). Blank placements are left to completeness ("can't be blank").
 //!
 //! What needs the network comes back as [`Reach`]es for the caller to try.
 
 use serde_json::{Map, Value};
 
+use super::backing::{self, DIRECTOR_CONFIGURATION};
 use super::iaas::{self, IAAS_CONFIGURATION};
 use super::{Finding, Reach, Target};
 use crate::cloud_config::{Cidr, DirectorConfig, Iaas, Ip, IpRange};
@@ -19,6 +21,8 @@ pub const NETWORKS_EXISTENCE: &str = "NetworksExistenceVerifier";
 pub const AVAILABILITY_ZONES: &str = "AvailabilityZonesVerifier";
 pub const NETWORKS_PINGABLE: &str = "NetworksPingableVerifier";
 pub const NTP: &str = "NtpVerifier";
+pub const ALLOCATED_IP_ADDRESS: &str = "AllocatedIpAddressVerifier";
+pub const PRIVILEGE: &str = "PrivilegeVerifier";
 
 /// The Director's verifiers: type name and what it checks.
 pub const DIRECTOR_VERIFIERS: &[(&str, &str)] = &[
@@ -42,13 +46,26 @@ pub const DIRECTOR_VERIFIERS: &[(&str, &str)] = &[
         NTP,
         "Each NTP server is a host name or address (with an optional port) and answers an SNTP time request",
     ),
+    (
+        ALLOCATED_IP_ADDRESS,
+        "The static IPs given to products' jobs that their VMs do not hold yet are free: nothing answers a ping there (when ICMP checks are on)",
+    ),
+    (
+        PRIVILEGE,
+        "The vCenter signs the Director's user in and shows it the datacenter and the datastores the Director is to use",
+    ),
+    (
+        DIRECTOR_CONFIGURATION,
+        "Director Config's external database signs its user in and its S3 blobstore takes an object written with its keys",
+    ),
 ];
 
 /// Whether a verifier's findings only warn. Ops Manager lets an apply through an unanswered
 /// gateway or NTP server (firewalls often drop probes, and VMs may reach what Tileworks cannot)
-/// but never through an unusable IaaS configuration.
+/// but never through an unusable IaaS configuration. An address that answers a ping warns too:
+/// a proxy answering for a subnet answers for free addresses as well.
 pub fn ignorable(verifier: &str) -> bool {
-    verifier == NETWORKS_PINGABLE || verifier == NTP
+    verifier == NETWORKS_PINGABLE || verifier == NTP || verifier == ALLOCATED_IP_ADDRESS
 }
 
 /// What the Director's verifiers look at.
@@ -62,6 +79,18 @@ pub struct DirectorInputs<'a> {
     pub placements: &'a [Placement],
     /// Director Config's NTP servers, as listed (`ntp_servers_string` split at commas).
     pub ntp_servers: &'a [String],
+    /// Director Config, secrets opened (its external database and blobstore sections).
+    pub director_configuration: &'a Map<String, Value>,
+    /// The static IPs operators give products' jobs that those jobs' deployed VMs do not hold
+    /// yet, each with where it is given (`AllocatedIpAddressVerifier`).
+    pub new_static_ips: &'a [NewAddress],
+}
+
+/// An address a deploy is about to give a VM, and the field that gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAddress {
+    pub ip: String,
+    pub at: Finding,
 }
 
 /// One verifier's result: findings, what is left to reach, and a note for the log (why
@@ -96,6 +125,7 @@ impl Placement {
             reference: format!("{}.{key}", self.form),
             field_label: label.to_owned(),
             message,
+            product: None,
         }
     }
 }
@@ -121,6 +151,22 @@ pub fn run(verifier: &str, inputs: &DirectorInputs<'_>) -> Outcome {
         }
         NETWORKS_PINGABLE => networks_pingable(inputs.config, inputs.icmp_checks_enabled),
         NTP => ntp(inputs.config, inputs.ntp_servers),
+        ALLOCATED_IP_ADDRESS => allocated_ip_addresses(inputs),
+        PRIVILEGE => privilege(inputs.config.iaas, inputs.iaas_configuration),
+        DIRECTOR_CONFIGURATION => {
+            let real = inputs.config.iaas != Iaas::Embedded;
+            let (findings, reach) =
+                backing::director_configuration(inputs.director_configuration, real);
+            Outcome {
+                findings,
+                reach,
+                note: (!real).then(|| {
+                    "the embedded IaaS's Director keeps its own database and blobstore: \
+                     nothing was reached"
+                        .to_owned()
+                }),
+            }
+        }
         _ => Outcome::default(),
     }
 }
@@ -141,6 +187,7 @@ fn networks_pingable(config: &DirectorConfig, icmp_checks_enabled: bool) -> Outc
                 reference: format!("networks[{i}].subnets[{j}].gateway"),
                 field_label: "Gateway".to_owned(),
                 message,
+                product: None,
             };
             let gateway = subnet.gateway.trim();
             let (Ok(ip), Ok(cidr)) = (Ip::parse(gateway), Cidr::parse(&subnet.cidr)) else {
@@ -206,6 +253,7 @@ fn ntp(config: &DirectorConfig, servers: &[String]) -> Outcome {
         reference: "director_configuration.ntp_servers_string".to_owned(),
         field_label: "NTP servers".to_owned(),
         message,
+        product: None,
     };
     for server in servers.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         let parsed = match server.parse::<std::net::Ipv6Addr>() {
@@ -229,6 +277,115 @@ fn ntp(config: &DirectorConfig, servers: &[String]) -> Outcome {
             Some("the embedded IaaS simulates its VMs' clocks: NTP servers are not asked".into());
     }
     out
+}
+
+/// Each address about to be given to a new VM must be free: a ping answered there means
+/// something (a VM of another deployment, a host outside BOSH) has it, and the Director would
+/// bring up a second machine on the same address. Pinged only on a real IaaS with Create
+/// Networks' ICMP checks on, as gateways are.
+fn allocated_ip_addresses(inputs: &DirectorInputs<'_>) -> Outcome {
+    let mut out = Outcome::default();
+    let real = inputs.config.iaas != Iaas::Embedded;
+    if !real {
+        out.note = Some("the embedded IaaS has no real network: addresses are not pinged".into());
+        return out;
+    }
+    if !inputs.icmp_checks_enabled {
+        out.note = Some("ICMP checks are off (Create Networks): addresses are not pinged".into());
+        return out;
+    }
+    for address in inputs.new_static_ips {
+        let mut at = address.at.clone();
+        at.verifier = ALLOCATED_IP_ADDRESS.to_owned();
+        at.message = format!("{} is already in use", address.ip);
+        out.reach.push(Reach {
+            target: Target::Unused {
+                ip: address.ip.clone(),
+            },
+            at,
+            credentials_at: None,
+        });
+    }
+    out
+}
+
+/// The Director's vCenter user may do what the Director does: the vCenter signs it in and
+/// shows it the datacenter and every datastore the IaaS Configuration names. Other IaaSes'
+/// permissions are not checked (their APIs are not spoken here), which the note says. Blank
+/// settings are the IaaS Configuration's findings, not repeated.
+fn privilege(iaas: Iaas, settings: &Map<String, Value>) -> Outcome {
+    if iaas != Iaas::Vsphere {
+        return Outcome {
+            note: Some(format!(
+                "checks a vSphere user's permissions; {} permissions are not checked",
+                serde_json::to_value(iaas)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            )),
+            ..Outcome::default()
+        };
+    }
+    let text = |key: &str| {
+        settings
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let finding = |key: &str, label: &str, message: String| Finding {
+        verifier: PRIVILEGE.to_owned(),
+        form: "iaas_configuration".to_owned(),
+        form_label: "BOSH Director › IaaS Configuration".to_owned(),
+        reference: format!("iaas_configuration.{key}"),
+        field_label: label.to_owned(),
+        message,
+        product: None,
+    };
+    let (Some(host), Some(username), Some(password), Some(datacenter)) = (
+        text("vcenter_host"),
+        text("vcenter_username"),
+        text("vcenter_password"),
+        text("datacenter"),
+    ) else {
+        return Outcome::default();
+    };
+    let Ok((host, port)) = iaas::host_and_port(&host, 443) else {
+        return Outcome::default();
+    };
+    let mut datastores: Vec<String> = Vec::new();
+    for key in ["persistent_datastore_names", "ephemeral_datastore_names"] {
+        for name in text(key).unwrap_or_default().split(',') {
+            let name = name.trim();
+            if !name.is_empty() && !datastores.iter().any(|d| d == name) {
+                datastores.push(name.to_owned());
+            }
+        }
+    }
+    Outcome {
+        reach: vec![Reach {
+            target: Target::VcenterInventory {
+                host,
+                port,
+                username,
+                password,
+                datacenter,
+                datastores,
+            },
+            at: finding(
+                "datacenter",
+                "Datacenter name",
+                "the vCenter user cannot see what the Director needs".into(),
+            ),
+            credentials_at: Some(finding(
+                "vcenter_username",
+                "vCenter username",
+                "the vCenter refused the user or its password".into(),
+            )),
+        }],
+        ..Outcome::default()
+    }
 }
 
 fn known_networks(config: &DirectorConfig) -> String {

@@ -71,6 +71,7 @@ fn finding(key: &str, label: &str, message: impl Into<String>) -> Finding {
         reference: format!("iaas_configuration.{key}"),
         field_label: label.to_owned(),
         message: message.into(),
+        product: None,
     }
 }
 

@@ -8,7 +8,9 @@
 //! settings) into [`Finding`]s, each naming the form (its label) and the field (its label and
 //! property reference) the operator must change.
 //!
-//! Files: [`hostname`] (does a certificate cover a hostname: SAN/CN and wildcard rules),
+//! Files: [`backing`] (a MySQL database and an S3 bucket a configuration points at: Ops
+//! Manager's `MysqlDatabaseVerifier`, `BlobstoreVerifier` and the Director's
+//! `DirectorConfigurationVerifier`), [`hostname`] (does a certificate cover a hostname: SAN/CN and wildcard rules),
 //! [`pks`] (the bundled PKS tile's verifiers, enforcing what its help text promises),
 //! [`director`] (the Director's network, AZ and gateway verifiers), [`iaas`] (the Director's
 //! IaaS configuration verifier), [`static_ips`] (Ops Manager's `StaticIpsVerifier` of the
@@ -25,6 +27,7 @@
 //! credentials). This crate does no I/O, so such a verifier answers with a [`Reach`]: what
 //! the server must try, and the finding it reports when that fails.
 
+pub mod backing;
 pub mod declared;
 pub mod director;
 pub mod hostname;
@@ -57,6 +60,10 @@ pub struct Finding {
     pub reference: String,
     pub field_label: String,
     pub message: String,
+    /// The staged product whose field this is (its GUID), when a Director verifier names a
+    /// product's field (an address a product's job is given); `None`: the owner's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
 }
 
 impl Finding {
@@ -116,6 +123,36 @@ pub enum Target {
         dn: String,
         password: String,
     },
+    /// A MySQL server signs `username` in to `database` (nothing is run).
+    Mysql {
+        host: String,
+        port: u16,
+        username: String,
+        password: String,
+        database: String,
+    },
+    /// Nothing answers at `ip`: an address about to be given to a new VM is free.
+    Unused { ip: String },
+    /// A vCenter signs `username` in (its Automation API) and shows it `datacenter` and each
+    /// of `datastores` in it.
+    VcenterInventory {
+        host: String,
+        port: u16,
+        username: String,
+        password: String,
+        datacenter: String,
+        datastores: Vec<String>,
+    },
+    /// An S3 bucket takes a small object written and deleted with the key pair (SigV4). No
+    /// endpoint: AWS's for the region.
+    S3Write {
+        endpoint: Option<String>,
+        region: String,
+        bucket: String,
+        access_key_id: String,
+        secret_access_key: String,
+        path_style: bool,
+    },
 }
 
 /// An SMTP AUTH: mechanism (`plain`, `login`, `cram_md5`) and credentials.
@@ -137,6 +174,28 @@ impl std::fmt::Debug for Target {
             Target::Http { url, .. } => write!(f, "GET {url}"),
             Target::Smtp { host, port, .. } => write!(f, "SMTP {host}:{port}"),
             Target::LdapBind { host, port, dn, .. } => write!(f, "LDAP bind {dn} at {host}:{port}"),
+            Target::Mysql {
+                host,
+                port,
+                username,
+                database,
+                ..
+            } => write!(f, "MySQL {username}@{host}:{port}/{database}"),
+            Target::Unused { ip } => write!(f, "{ip} unused"),
+            Target::VcenterInventory {
+                host,
+                port,
+                username,
+                datacenter,
+                ..
+            } => write!(f, "vCenter {username}@{host}:{port} sees {datacenter}"),
+            Target::S3Write {
+                endpoint, bucket, ..
+            } => write!(
+                f,
+                "S3 write to {bucket} at {}",
+                endpoint.as_deref().unwrap_or("AWS")
+            ),
         }
     }
 }
@@ -307,6 +366,7 @@ impl Labels {
             reference: reference.to_owned(),
             field_label,
             message: message.into(),
+            product: None,
         }
     }
 

@@ -349,6 +349,8 @@ fn director_verifiers_check_placements_against_networks_and_azs() {
         icmp_checks_enabled: true,
         placements,
         ntp_servers: &[],
+        director_configuration: &settings,
+        new_static_ips: &[],
     };
     for (name, _) in director::DIRECTOR_VERIFIERS {
         let outcome = director::run(name, &inputs(std::slice::from_ref(&fine)));
@@ -581,6 +583,8 @@ fn gateways_lie_in_their_subnet_and_are_reached_only_on_a_real_iaas() {
                 icmp_checks_enabled: icmp,
                 placements: &[],
                 ntp_servers: &[],
+                director_configuration: &settings,
+                new_static_ips: &[],
             },
         )
     };
@@ -645,6 +649,8 @@ fn ntp_servers_are_checked_for_shape_and_asked_the_time_on_a_real_iaas() {
                 icmp_checks_enabled: true,
                 placements: &[],
                 ntp_servers: &servers,
+                director_configuration: &settings,
+                new_static_ips: &[],
             },
         )
     };
@@ -958,4 +964,84 @@ fn static_ips_of_other_products_and_instance_counts_are_compared() {
     );
     set_instances(&mut staged, "web", 0);
     assert!(run(&staged).is_empty());
+}
+
+#[test]
+fn director_configuration_checks_shapes_and_reaches_only_a_real_iaas() {
+    use super::backing::director_configuration;
+    let config = |v: Value| v.as_object().unwrap().clone();
+    // Internal database, local blobstore: nothing.
+    let (found, reach) = director_configuration(
+        &config(json!({"database_type": "internal", "blobstore_type": "local"})),
+        true,
+    );
+    assert!(found.is_empty() && reach.is_empty());
+
+    let good = config(json!({
+        "database_type": "external",
+        "external_database_options": {"host": "db.example.com", "port": 3306, "user": "bosh",
+                                      "password": "pw", "database": "bosh"},
+        "blobstore_type": "s3",
+        "s3_blobstore_options": {"bucket_name": "blobs", "access_key": "id", "secret_key": "s",
+                                 "endpoint": "minio.example.com:9000"},
+    }));
+    let (found, reach) = director_configuration(&good, true);
+    assert!(found.is_empty(), "{found:?}");
+    assert_eq!(reach.len(), 2);
+    assert!(
+        matches!(&reach[0].target, Target::Mysql { host, port: 3306, .. } if host == "db.example.com")
+    );
+    // A bare host is taken as https, and an endpoint of one's own is addressed path-style.
+    assert!(matches!(
+        &reach[1].target,
+        Target::S3Write { endpoint: Some(e), path_style: true, region, .. }
+            if e == "https://minio.example.com:9000" && region == "us-east-1"
+    ));
+    // The debug form of a target never shows a password or key.
+    let shown = format!("{:?}", reach);
+    assert!(!shown.contains("pw") && !shown.contains("\"s\""), "{shown}");
+    // The embedded IaaS: shapes only.
+    assert!(director_configuration(&good, false).1.is_empty());
+
+    let bad = config(json!({
+        "database_type": "external",
+        "external_database_options": {"host": "db.example.com:3306", "port": "x"},
+        "blobstore_type": "s3",
+        "s3_blobstore_options": {"bucket_name": "B", "access_key": "id",
+                                 "signature_version": "3", "url_style": "sideways",
+                                 "endpoint": "ftp://x"},
+    }));
+    let (found, reach) = director_configuration(&bad, true);
+    assert!(reach.is_empty());
+    let refs: Vec<&str> = found.iter().map(|f| f.reference.as_str()).collect();
+    for expected in [
+        "director_configuration.external_database_options.host",
+        "director_configuration.external_database_options.port",
+        "director_configuration.external_database_options.user",
+        "director_configuration.external_database_options.database",
+        "director_configuration.s3_blobstore_options.bucket_name",
+        "director_configuration.s3_blobstore_options.endpoint",
+        "director_configuration.s3_blobstore_options.signature_version",
+        "director_configuration.s3_blobstore_options.url_style",
+        "director_configuration.s3_blobstore_options.secret_key",
+    ] {
+        assert!(refs.contains(&expected), "{expected} not in {refs:?}");
+    }
+
+    // GCS: a service account's JSON key, else a finding; instance-profile S3 credentials are
+    // not reached (Tileworks cannot borrow them).
+    let (found, _) = director_configuration(
+        &config(json!({"blobstore_type": "gcs",
+                       "gcs_blobstore_options": {"bucket_name": "b", "service_account_key": "{}"}})),
+        true,
+    );
+    assert_eq!(found.len(), 1);
+    assert!(found[0].message.contains("service account"));
+    let (found, reach) = director_configuration(
+        &config(json!({"blobstore_type": "s3",
+                       "s3_blobstore_options": {"bucket_name": "blobs",
+                                                "credentials_source": "env_or_profile"}})),
+        true,
+    );
+    assert!(found.is_empty() && reach.is_empty(), "{found:?}");
 }
