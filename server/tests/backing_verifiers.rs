@@ -500,3 +500,122 @@ async fn on_the_embedded_iaas_only_the_shapes_are_checked() {
         "{errors:?}"
     );
 }
+
+/// A tile whose Database form names a MySQL verifier of its own, as PAS's UAA and Databases
+/// forms do (the password comes from another form).
+fn form_verifier_tile() -> Vec<u8> {
+    let metadata = r#"name: formed
+product_version: 1.0.0
+metadata_version: '2.1'
+label: Formed
+rank: 1
+stemcell_criteria: {os: ubuntu-xenial, version: '97.17'}
+releases: []
+property_blueprints:
+- {name: db_host, type: string, configurable: true, optional: true}
+- {name: db_port, type: port, configurable: true, default: 3306}
+- {name: db_username, type: string, configurable: true, optional: true}
+- {name: db_name, type: string, configurable: true, optional: true}
+- {name: db_password, type: secret, configurable: true, optional: true}
+form_types:
+- name: database
+  label: Database
+  property_inputs:
+  - {reference: .properties.db_host, label: Database host}
+  - {reference: .properties.db_port, label: Database port}
+  - {reference: .properties.db_username, label: Database username}
+  - {reference: .properties.db_name, label: Database name}
+  verifiers:
+  - name: Verifiers::MysqlDatabaseVerifier
+    properties:
+      host: .properties.db_host
+      port: .properties.db_port
+      username: .properties.db_username
+      password: .properties.db_password
+      database: .properties.db_name
+- name: credentials
+  label: Credentials
+  property_inputs:
+  - {reference: .properties.db_password, label: Database password}
+job_types: []
+post_deploy_errands: []
+"#;
+    pivotal(&[("metadata/formed.yml", metadata.as_bytes(), true)])
+}
+
+#[tokio::test]
+async fn a_forms_own_verifier_runs_when_the_form_is_saved() {
+    let db = database();
+    let server = TestServer::start_with(&["--director-vm-create-ms", "0"], Some(ADMIN_PASSWORD));
+    let api = Api::login(&server).await;
+    let r = api
+        .upload("formed-1.0.0.pivotal", form_verifier_tile())
+        .await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    let staged = api
+        .ok(
+            Method::POST,
+            "/api/v0/staged/products",
+            Some(json!({"name": "formed", "product_version": "1.0.0"})),
+        )
+        .await;
+    let guid = staged["guid"].as_str().unwrap().to_owned();
+    api.set_properties(
+        &guid,
+        json!({".properties.db_password": {"value": {"secret": DB_PASSWORD}}}),
+    )
+    .await
+    .expect(200);
+    let browser = browser();
+    log_in(&browser, &server, ADMIN_USER, ADMIN_PASSWORD).await;
+    let path = format!("/products/{guid}/settings?form=database");
+    let properties = format!("/api/v0/staged/products/{guid}/properties");
+    let port = db.port.to_string();
+    let save = |name: &'static str, version: i64| {
+        let port = port.clone();
+        let browser = &browser;
+        let server = &server;
+        let path = path.clone();
+        async move {
+            post_form(
+                browser,
+                server,
+                &path,
+                &[
+                    ("_form", "database"),
+                    ("_config_version", &version.to_string()),
+                    ("_loaded", "{}"),
+                    (".properties.db_host", "127.0.0.1"),
+                    (".properties.db_port", &port),
+                    (".properties.db_username", DB_USER),
+                    (".properties.db_name", name),
+                ],
+            )
+            .await
+        }
+    };
+
+    // Saving a database the server does not have is refused, naming the field; nothing saved.
+    let before = api.version_of(&properties).await;
+    let r = save("missing", before).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("has no database 'missing'")
+            || body.contains(&escaped("has no database 'missing'")),
+        "the refusal names the database: {body}"
+    );
+    assert!(!body.contains(DB_PASSWORD));
+    assert_eq!(api.version_of(&properties).await, before, "nothing saved");
+
+    // One it has is saved.
+    let r = save("uaa", before).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    let after = api.version_of(&properties).await;
+    assert_ne!(after, before);
+
+    // The API's property writes run no form verifier, as in Ops Manager.
+    api.set_properties(&guid, json!({".properties.db_name": {"value": "missing"}}))
+        .await
+        .expect(200);
+}

@@ -224,6 +224,7 @@ impl Products {
         expected: Option<i64>,
         actor: &str,
     ) -> Result<Saved> {
+        self.verify_form(guid, form, properties).await?;
         self.update_product(guid, expected, actor, move |product, ctx, settings| {
             if product.template.form_type(form).is_none() {
                 return Err(Error::NotFound(format!("form '{form}'")));
@@ -238,6 +239,55 @@ impl Products {
             Ok(changed)
         })
         .await
+    }
+
+    /// A form's own `verifiers` (`Verifiers::MysqlDatabaseVerifier`…), which Ops Manager runs
+    /// when the form is saved, run on the values the save would store: a blocking finding
+    /// refuses the save naming its field, as a validation error does; an `ignorable` one is
+    /// not run (a save has no warnings to show, and Review and Apply Changes do not repeat
+    /// form verifiers). Values the
+    /// form's own validation refuses are left to it (the save reports them), so nothing is
+    /// reached with them. The API's property writes run none, as in Ops Manager.
+    async fn verify_form(
+        &self,
+        guid: &str,
+        form: &str,
+        properties: &PropertyUpdates,
+    ) -> Result<()> {
+        let product = self.staged_product(guid).await?;
+        let Some(form_type) = product.template.form_type(form) else {
+            return Ok(());
+        };
+        let declared = tiles::verifiers::declared::of_form(form_type);
+        if declared.is_empty() {
+            return Ok(());
+        }
+        let Ok((partial, _)) = shape_properties(&product.template, properties) else {
+            return Ok(());
+        };
+        let mut staged = product.settings.staged.clone();
+        merge_values(&product.template, &mut staged, partial);
+        let ctx = self.context().await?;
+        if !validate_form(&product.template, form, &staged, &ctx.validation())
+            .errors
+            .is_empty()
+        {
+            return Ok(());
+        }
+        let labels = tiles::verifiers::Labels::of(&product.template);
+        let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for d in declared.iter().filter(|d| !d.ignorable()) {
+            let (mut findings, reach) = d.run(&product.template, &staged, &labels);
+            findings.extend(crate::reach::findings(reach).await);
+            for f in findings {
+                errors.entry(f.reference).or_default().push(f.message);
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(rejected(errors))
+        }
     }
 
     /// `GET …/networks_and_azs`.

@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::backing;
 use super::iaas::url_endpoint;
 use super::{value_of, Finding, Labels, Reach, SmtpLogin, Target};
-use crate::metadata::{ProductTemplate, Verifier};
+use crate::metadata::{FormType, ProductTemplate, Verifier};
 use crate::properties::staged::StagedValues;
 
 pub const WILDCARD_DOMAIN: &str = "WildcardDomainVerifier";
@@ -108,24 +108,38 @@ pub struct Declared<'a> {
 /// each once (the first entry).
 pub fn of_product(template: &ProductTemplate) -> Vec<Declared<'_>> {
     let mut out: Vec<Declared<'_>> = Vec::new();
-    for entry in &template.install_time_verifiers {
-        let name = entry
-            .name
-            .strip_prefix("Verifiers::")
-            .unwrap_or(&entry.name);
-        let Some((kind, params, description)) = KNOWN.iter().find(|(k, _, _)| *k == name) else {
-            continue;
-        };
-        if out.iter().all(|d| d.kind != *kind) {
-            out.push(Declared {
+    for d in known(&template.install_time_verifiers) {
+        if out.iter().all(|o| o.kind != d.kind) {
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// The verifiers of [`KNOWN`] a form names in its own `verifiers`, which Ops Manager runs when
+/// the form is saved: every entry, in order (a form may check several databases with the same
+/// verifier, as PAS's Databases form does).
+pub fn of_form(form: &FormType) -> Vec<Declared<'_>> {
+    known(&form.verifiers)
+}
+
+fn known(entries: &[Verifier]) -> Vec<Declared<'_>> {
+    entries
+        .iter()
+        .filter_map(|entry| {
+            let name = entry
+                .name
+                .strip_prefix("Verifiers::")
+                .unwrap_or(&entry.name);
+            let (kind, params, description) = KNOWN.iter().find(|(k, _, _)| *k == name)?;
+            Some(Declared {
                 kind,
                 description,
                 params,
                 entry,
-            });
-        }
-    }
-    out
+            })
+        })
+        .collect()
 }
 
 /// Whether `staged` changes the major or minor version of `deployed` (`1.2.3` → `1.3.0`
