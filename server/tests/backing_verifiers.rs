@@ -97,19 +97,7 @@ post_deploy_errands: []
 /// A pre-deploy check's verifiers (`type`, `ignorable`, `errors`) and the whole answer.
 async fn check(api: &Api<'_>, path: &str) -> (Vec<(String, bool, Vec<String>)>, String) {
     let check = api.get(path).await.expect(200);
-    let verifiers = check["pre_deploy_check"]["verifiers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            (
-                v["type"].as_str().unwrap().to_owned(),
-                v["ignorable"].as_bool().unwrap(),
-                serde_json::from_value(v["errors"].clone()).unwrap(),
-            )
-        })
-        .collect();
-    (verifiers, check.to_string())
+    (verifier_errors(&check), check.to_string())
 }
 
 /// The errors of `kind`, asserting no secret is in the answer.
@@ -135,14 +123,7 @@ async fn a_tiles_database_and_blobstore_verifiers_sign_in_and_write() {
     configure_director(&api).await;
     let r = api.upload("backed-1.0.0.pivotal", tile()).await;
     assert_eq!(r.status, 200, "{:#}", r.body);
-    let staged = api
-        .ok(
-            Method::POST,
-            "/api/v0/staged/products",
-            Some(json!({"name": "backed", "product_version": "1.0.0"})),
-        )
-        .await;
-    let guid = staged["guid"].as_str().unwrap().to_owned();
+    let guid = api.stage("backed", "1.0.0").await;
     let path = format!("/api/v0/staged/products/{guid}/pre_deploy_check");
     let set = |properties: Value| {
         let api = &api;
@@ -552,14 +533,7 @@ async fn a_forms_own_verifier_runs_when_the_form_is_saved() {
         .upload("formed-1.0.0.pivotal", form_verifier_tile())
         .await;
     assert_eq!(r.status, 200, "{:#}", r.body);
-    let staged = api
-        .ok(
-            Method::POST,
-            "/api/v0/staged/products",
-            Some(json!({"name": "formed", "product_version": "1.0.0"})),
-        )
-        .await;
-    let guid = staged["guid"].as_str().unwrap().to_owned();
+    let guid = api.stage("formed", "1.0.0").await;
     api.set_properties(
         &guid,
         json!({".properties.db_password": {"value": {"secret": DB_PASSWORD}}}),

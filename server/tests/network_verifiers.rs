@@ -247,6 +247,11 @@ async fn ldap_peer() -> SocketAddr {
 
 /// A TLS listener (a vCenter's HTTPS, self-signed) answering every GET.
 async fn tls_peer() -> SocketAddr {
+    serve_tls(axum::Router::new().route("/", get(|| async { "vSphere" }))).await
+}
+
+/// Serves `app` over TLS (self-signed for localhost) on a loopback port.
+async fn serve_tls(app: axum::Router) -> SocketAddr {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let config = axum_server::tls_rustls::RustlsConfig::from_pem(
@@ -257,7 +262,6 @@ async fn tls_peer() -> SocketAddr {
     .unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = axum::Router::new().route("/", get(|| async { "vSphere" }));
     tokio::spawn(async move {
         axum_server::from_tcp_rustls(listener, config)
             .serve(app.into_make_service())
@@ -363,23 +367,7 @@ async fn vcenter_peer(rest: bool) -> SocketAddr {
                 },
             ),
         );
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let config = axum_server::tls_rustls::RustlsConfig::from_pem(
-        cert.cert.pem().into_bytes(),
-        cert.key_pair.serialize_pem().into_bytes(),
-    )
-    .await
-    .unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum_server::from_tcp_rustls(listener, config)
-            .serve(app.into_make_service())
-            .await
-            .unwrap()
-    });
-    addr
+    serve_tls(app).await
 }
 
 /// A real NTP server on a loopback UDP port: Debian's chronyd (unpacked into
@@ -492,19 +480,7 @@ fn closed_port() -> u16 {
 
 /// A pre-deploy check's verifiers: `(type, ignorable, errors)`.
 async fn check_verifiers(api: &Api<'_>, path: &str) -> Vec<(String, bool, Vec<String>)> {
-    let check = api.get(path).await.expect(200);
-    check["pre_deploy_check"]["verifiers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            (
-                v["type"].as_str().unwrap().to_owned(),
-                v["ignorable"].as_bool().unwrap(),
-                serde_json::from_value(v["errors"].clone()).unwrap(),
-            )
-        })
-        .collect()
+    verifier_errors(&api.get(path).await.expect(200))
 }
 
 async fn findings(api: &Api<'_>, guid: &str) -> Vec<(String, bool, Vec<String>)> {
@@ -1043,42 +1019,6 @@ async fn the_directors_iaas_and_gateways_are_reached_when_a_real_director_deploy
     assert!(!body.body.to_string().contains(VCENTER_PASSWORD));
 }
 
-/// A tile whose jobs take static IPs (`.web.static_ips`, `.db.static_ips`).
-fn static_ips_tile() -> Vec<u8> {
-    let metadata = r#"name: statics
-product_version: 1.0.0
-metadata_version: '2.1'
-label: Statics
-rank: 1
-stemcell_criteria: {os: ubuntu-xenial, version: '97.17'}
-releases: []
-property_blueprints: []
-form_types:
-- name: ips
-  label: Addresses
-  property_inputs:
-  - {reference: .web.static_ips, label: Web static IPs}
-  - {reference: .db.static_ips, label: DB static IPs}
-job_types:
-- name: web
-  resource_label: Web
-  templates: []
-  instance_definition: {name: instances, type: integer, configurable: true, default: 1}
-  resource_definitions: []
-  property_blueprints:
-  - {name: static_ips, type: ip_ranges, configurable: true, optional: true}
-- name: db
-  resource_label: DB
-  templates: []
-  instance_definition: {name: instances, type: integer, configurable: true, default: 1}
-  resource_definitions: []
-  property_blueprints:
-  - {name: static_ips, type: ip_ranges, configurable: true, optional: true}
-post_deploy_errands: []
-"#;
-    pivotal(&[("metadata/statics.yml", metadata.as_bytes(), true)])
-}
-
 #[tokio::test]
 async fn allocated_addresses_and_the_vcenter_users_permissions_when_a_real_director_deploys() {
     let director = ExternalDirector::start_with_cpi(0, Some("vsphere_cpi"));
@@ -1181,16 +1121,14 @@ async fn allocated_addresses_and_the_vcenter_users_permissions_when_a_real_direc
     // AllocatedIpAddressVerifier: a product's job given 127.0.0.20, which answers a ping here
     // (all of 127/8 is this machine), warns at that product's field; an address nothing
     // answers at passes.
-    let r = api.upload("statics-1.0.0.pivotal", static_ips_tile()).await;
-    assert_eq!(r.status, 200, "{:#}", r.body);
-    let staged = api
-        .ok(
-            Method::POST,
-            "/api/v0/staged/products",
-            Some(json!({"name": "statics", "product_version": "1.0.0"})),
+    let r = api
+        .upload(
+            "statics-1.0.0.pivotal",
+            static_ips_tile("statics", "Statics", "[]"),
         )
         .await;
-    let guid = staged["guid"].as_str().unwrap().to_owned();
+    assert_eq!(r.status, 200, "{:#}", r.body);
+    let guid = api.stage("statics", "1.0.0").await;
     api.set_networks_and_azs(
         &guid,
         json!({"network": {"name": "infra"}, "singleton_availability_zone": {"name": "az1"},

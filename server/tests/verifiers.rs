@@ -368,44 +368,11 @@ async fn stage_on_infra(api: &Api<'_>, name: &str, label: &str) -> String {
 /// A tile naming Ops Manager's `StaticIpsVerifier`, with two jobs taking static IPs, named
 /// `name` and labelled `label`.
 fn static_ips_tile_named(name: &str, label: &str) -> Vec<u8> {
-    let metadata = r#"name: statics
-product_version: 1.0.0
-metadata_version: '2.1'
-label: Statics
-rank: 1
-minimum_version_for_upgrade: 1.0.0
-stemcell_criteria: {os: ubuntu-xenial, version: '97.17'}
-releases: []
-install_time_verifiers:
-- name: Verifiers::StaticIpsVerifier
-  properties: {}
-property_blueprints: []
-form_types:
-- name: ips
-  label: Addresses
-  property_inputs:
-  - {reference: .web.static_ips, label: Web static IPs}
-  - {reference: .db.static_ips, label: DB static IPs}
-job_types:
-- name: web
-  resource_label: Web
-  templates: []
-  instance_definition: {name: instances, type: integer, configurable: true, default: 1}
-  resource_definitions: []
-  property_blueprints:
-  - {name: static_ips, type: ip_ranges, configurable: true, optional: true}
-- name: db
-  resource_label: DB
-  templates: []
-  instance_definition: {name: instances, type: integer, configurable: true, default: 1}
-  resource_definitions: []
-  property_blueprints:
-  - {name: static_ips, type: ip_ranges, configurable: true, optional: true}
-post_deploy_errands: []
-"#
-    .replacen("name: statics", &format!("name: {name}"), 1)
-    .replacen("label: Statics", &format!("label: {label}"), 1);
-    pivotal(&[("metadata/statics.yml", metadata.as_bytes(), true)])
+    static_ips_tile(
+        name,
+        label,
+        "[{name: 'Verifiers::StaticIpsVerifier', properties: {}}]",
+    )
 }
 
 /// Ops Manager's `StaticIpsVerifier`, named by a tile: the operator's static IPs are checked

@@ -179,3 +179,62 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// A pre-deploy check's verifiers (`GET …/pre_deploy_check`'s `pre_deploy_check.verifiers`):
+/// `(type, ignorable, errors)` each.
+pub fn verifier_errors(check: &Value) -> Vec<(String, bool, Vec<String>)> {
+    check["pre_deploy_check"]["verifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["type"].as_str().unwrap().to_owned(),
+                v["ignorable"].as_bool().unwrap(),
+                serde_json::from_value(v["errors"].clone()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A job-less-release tile `name` (label `label`) whose jobs `web` and `db` take static IPs
+/// (`.web.static_ips`, `.db.static_ips`) on its form Addresses; `verifiers` is its
+/// `install_time_verifiers` YAML list (`[]` for none).
+pub fn static_ips_tile(name: &str, label: &str, verifiers: &str) -> Vec<u8> {
+    let metadata = format!(
+        r#"name: {name}
+product_version: 1.0.0
+metadata_version: '2.1'
+label: {label}
+rank: 1
+minimum_version_for_upgrade: 1.0.0
+stemcell_criteria: {{os: ubuntu-xenial, version: '97.17'}}
+releases: []
+install_time_verifiers: {verifiers}
+property_blueprints: []
+form_types:
+- name: ips
+  label: Addresses
+  property_inputs:
+  - {{reference: .web.static_ips, label: Web static IPs}}
+  - {{reference: .db.static_ips, label: DB static IPs}}
+job_types:
+- name: web
+  resource_label: Web
+  templates: []
+  instance_definition: {{name: instances, type: integer, configurable: true, default: 1}}
+  resource_definitions: []
+  property_blueprints:
+  - {{name: static_ips, type: ip_ranges, configurable: true, optional: true}}
+- name: db
+  resource_label: DB
+  templates: []
+  instance_definition: {{name: instances, type: integer, configurable: true, default: 1}}
+  resource_definitions: []
+  property_blueprints:
+  - {{name: static_ips, type: ip_ranges, configurable: true, optional: true}}
+post_deploy_errands: []
+"#
+    );
+    pivotal(&[(&format!("metadata/{name}.yml"), metadata.as_bytes(), true)])
+}
