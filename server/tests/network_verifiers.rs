@@ -1179,4 +1179,31 @@ async fn allocated_addresses_and_the_vcenter_users_permissions_when_a_real_direc
     // ICMP checks off: addresses are not pinged.
     loopback_networks(&api, false).await;
     assert_eq!(director_findings(&api).await, vec![]);
+
+    // Deployed, the product's VMs hold their addresses (given as a range), which rightly
+    // answer: no longer a finding, with ICMP checks on again.
+    api.ok(
+        Method::PUT,
+        "/api/v0/staged/director/networks",
+        Some(json!({"icmp_checks_enabled": true, "networks": [
+            {"name": "infra", "subnets": [{
+                "iaas_identifier": "VM Network", "cidr": "127.0.0.0/24", "dns": "127.0.0.53",
+                "gateway": "127.0.0.1", "reserved_ip_ranges": "127.0.0.1-127.0.0.9",
+                "static_ip_ranges": "127.0.0.20-127.0.0.30",
+                "availability_zone_names": ["az1", "az2"]}]},
+        ]})),
+    )
+    .await;
+    set(
+        &api,
+        &guid,
+        json!({".web.static_ips": {"value": "127.0.0.20-127.0.0.20"},
+               ".db.static_ips": {"value": "127.0.0.21"}}),
+    )
+    .await;
+    assert_eq!(director_findings(&api).await.len(), 1);
+    api.apply_to_end(json!({"deploy_products": [guid.as_str()], "ignore_warnings": true}))
+        .await
+        .expect("succeeded");
+    assert_eq!(director_findings(&api).await, vec![]);
 }

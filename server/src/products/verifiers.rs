@@ -270,10 +270,10 @@ impl Products {
             };
             let labels = Labels::of(&p.template);
             for (job, ip) in addresses {
-                let ip = ip.to_string();
-                if held.contains(&ip) {
+                if held.iter().any(|range| range.contains(ip)) {
                     continue;
                 }
+                let ip = ip.to_string();
                 let mut at = labels.finding(
                     director_verifiers::ALLOCATED_IP_ADDRESS,
                     &format!(".{job}.static_ips"),
@@ -390,8 +390,8 @@ impl Products {
 }
 
 /// The static IPs a deployed manifest gives its instance groups (`instance_groups[].networks[]
-/// .static_ips`), as written there.
-fn held_addresses(manifest: &str) -> Vec<String> {
+/// .static_ips`: addresses or ranges, as the operator wrote them).
+fn held_addresses(manifest: &str) -> Vec<tiles::cloud_config::IpRange> {
     let Ok(manifest) = serde_json::from_str::<Value>(manifest) else {
         return Vec::new();
     };
@@ -402,7 +402,7 @@ fn held_addresses(manifest: &str) -> Vec<String> {
         .flat_map(|group| group["networks"].as_array().into_iter().flatten())
         .flat_map(|network| network["static_ips"].as_array().into_iter().flatten())
         .filter_map(Value::as_str)
-        .map(str::to_owned)
+        .filter_map(|text| tiles::cloud_config::IpRange::parse(text).ok())
         .collect()
 }
 
@@ -468,16 +468,17 @@ mod tests {
 
     #[test]
     fn a_deployed_manifest_holds_its_instance_groups_static_ips() {
+        use tiles::cloud_config::Ip;
         let manifest = serde_json::json!({"instance_groups": [
-            {"name": "web", "networks": [{"name": "infra", "static_ips": ["10.0.0.20", "10.0.0.21"]}]},
+            {"name": "web", "networks": [{"name": "infra", "static_ips": ["10.0.0.20-10.0.0.22"]}]},
             {"name": "db", "networks": [{"name": "infra"}]},
             {"name": "lb", "networks": [{"name": "edge", "static_ips": ["10.1.0.5"]}, {"name": "infra", "default": ["dns"]}]},
         ]})
         .to_string();
-        assert_eq!(
-            held_addresses(&manifest),
-            ["10.0.0.20", "10.0.0.21", "10.1.0.5"]
-        );
+        let held = held_addresses(&manifest);
+        let holds = |ip: &str| held.iter().any(|r| r.contains(Ip::parse(ip).unwrap()));
+        assert!(holds("10.0.0.21") && holds("10.1.0.5"));
+        assert!(!holds("10.0.0.23") && !holds("10.1.0.6"));
         assert!(held_addresses("not json").is_empty());
         assert!(held_addresses("{}").is_empty());
     }
