@@ -593,3 +593,62 @@ async fn a_forms_own_verifier_runs_when_the_form_is_saved() {
         .await
         .expect(200);
 }
+
+#[tokio::test]
+async fn director_config_secrets_stored_in_plaintext_before_are_sealed_at_start() {
+    let mut server =
+        TestServer::start_with(&["--director-vm-create-ms", "0"], Some(ADMIN_PASSWORD));
+    {
+        let api = Api::login(&server).await;
+        configure_director(&api).await;
+    }
+    let before = {
+        let api = Api::login(&server).await;
+        api.version_of("/api/v0/staged/director/properties").await
+    };
+    // What a Tileworks before the sealing of Director Config's sections left in the database.
+    let pool = server.database().await;
+    let config: String = sqlx::query_scalar("SELECT config FROM director_config WHERE id = 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let mut config: Value = serde_json::from_str(&config).unwrap();
+    config["director_configuration"]["external_database_options"] = json!({
+        "host": "db.example.com", "user": DB_USER, "password": DB_PASSWORD, "database": "bosh"
+    });
+    sqlx::query("UPDATE director_config SET config = $1 WHERE id = 1")
+        .bind(config.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    server.restart();
+    let api = Api::login(&server).await;
+    let pool = server.database().await;
+    let config: String = sqlx::query_scalar("SELECT config FROM director_config WHERE id = 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(!config.contains(DB_PASSWORD), "still in plaintext: {config}");
+    // Sealed, not lost; shown as `***`; nothing an operator set changed.
+    let shown = api
+        .get("/api/v0/staged/director/properties")
+        .await
+        .expect(200);
+    let options = &shown["director_configuration"]["external_database_options"];
+    assert_eq!(options["password"], "***");
+    assert_eq!(options["host"], "db.example.com");
+    let open = api
+        .get("/api/v0/staged/director/properties?redact=false")
+        .await
+        .expect(200);
+    assert_eq!(
+        open["director_configuration"]["external_database_options"]["password"],
+        DB_PASSWORD
+    );
+    assert_eq!(
+        api.version_of("/api/v0/staged/director/properties").await,
+        before
+    );
+}

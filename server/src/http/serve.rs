@@ -330,6 +330,9 @@ async fn open_services(
         embedded_director,
     )
     .await?;
+    if products.seal_director_plaintext().await? {
+        tracing::info!("sealed Director Config secrets kept in plaintext before");
+    }
     let stemcells =
         crate::stemcells::StemcellLibrary::open(store.clone(), products.clone()).await?;
     // A data dir moving to an object store (or an installation just imported) brings its files.

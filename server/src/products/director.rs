@@ -544,6 +544,38 @@ impl Products {
         let before = super::field_changes::Fields::director(&view.settings);
         let changed = before.refine(&super::field_changes::director_view(&settings), &changed);
         let previous = before.previous(&changed);
+        let (config, sealed) = self.split_secrets(&settings)?;
+        match self
+            .store()
+            .director()
+            .update(
+                view.config_version,
+                &config,
+                sealed.as_deref(),
+                &changed,
+                &previous,
+                actor,
+            )
+            .await?
+        {
+            Versioned::Saved(config_version) => Ok(Saved { config_version }),
+            Versioned::Stale { current } => Err(Error::Stale {
+                subject: "the BOSH Director".into(),
+                expected: view.config_version,
+                current,
+                changed: self
+                    .store()
+                    .products()
+                    .changes_since(SUBJECT, view.config_version)
+                    .await?,
+            }),
+            Versioned::Missing => Err(Error::Internal("the Director tile is missing".into())),
+        }
+    }
+
+    /// The settings as stored: the configuration without its secrets (IaaS secrets, Director
+    /// Config's section secrets), and those sealed apart.
+    fn split_secrets(&self, settings: &DirectorSettings) -> Result<(String, Option<Vec<u8>>)> {
         let mut open = settings.clone();
         let mut secrets = Map::new();
         let keys: Vec<String> = open
@@ -590,32 +622,33 @@ impl Products {
         } else {
             Some(self.sealer().seal_json(&Value::Object(secrets))?)
         };
-        match self
-            .store()
-            .director()
-            .update(
-                view.config_version,
-                &config,
-                sealed.as_deref(),
-                &changed,
-                &previous,
-                actor,
-            )
-            .await?
-        {
-            Versioned::Saved(config_version) => Ok(Saved { config_version }),
-            Versioned::Stale { current } => Err(Error::Stale {
-                subject: "the BOSH Director".into(),
-                expected: view.config_version,
-                current,
-                changed: self
-                    .store()
-                    .products()
-                    .changes_since(SUBJECT, view.config_version)
-                    .await?,
-            }),
-            Versioned::Missing => Err(Error::Internal("the Director tile is missing".into())),
+        Ok((config, sealed))
+    }
+
+    /// Seals Director Config's section secrets that a Tileworks before their sealing stored in
+    /// plaintext (`external_database_options.password`…), at start; the version, the change
+    /// log and pending changes are untouched (nothing an operator set changes). `true` when it
+    /// sealed something.
+    pub async fn seal_director_plaintext(&self) -> Result<bool> {
+        let Some(row) = self.store().director().get().await? else {
+            return Ok(false);
+        };
+        let stored: DirectorSettings = serde_json::from_str(&row.config)
+            .map_err(|e| Error::Internal(format!("director config: {e}")))?;
+        let plaintext = stored.director_configuration.values().any(|section| {
+            section
+                .as_object()
+                .is_some_and(|fields| fields.keys().any(|k| is_director_section_secret(k)))
+        });
+        if !plaintext {
+            return Ok(false);
         }
+        let view = self.director().await?;
+        let (config, sealed) = self.split_secrets(&view.settings)?;
+        self.store()
+            .director()
+            .reseal(row.config_version, &config, sealed.as_deref())
+            .await
     }
 
     /// `GET /api/v0/staged/director/properties`: IaaS essentials (secrets as `***` when

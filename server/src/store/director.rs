@@ -47,6 +47,27 @@ impl<'a> Director<'a> {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Rewrites how the configuration is stored (secrets moved into the sealed column) if the
+    /// version is still `expected`, without a new version or a change-log entry: the
+    /// configuration itself does not change. `false` when another write came first.
+    pub async fn reseal(
+        &self,
+        expected: i64,
+        config: &str,
+        secrets: Option<&[u8]>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE director_config SET config = $1, secrets = $2
+              WHERE id = 1 AND config_version = $3",
+        )
+        .bind(config)
+        .bind(secrets)
+        .bind(expected)
+        .execute(self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Replaces the configuration if the stored version is still `expected`.
     pub async fn update(
         &self,
