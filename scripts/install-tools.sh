@@ -51,7 +51,9 @@ if [ "${1:-}" = "--for-tests" ]; then
   # The object store test starts this S3-compatible server itself. Pinned: the test relies on
   # its path-style buckets and unsigned bucket requests.
   MOTO_VERSION=5.2.1
-  if ! target/tools/moto/bin/pip show moto 2>/dev/null | grep -qx "Version: $MOTO_VERSION"; then
+  # grep reads pip's whole answer (not -q): stopping at the match broke pip's pipe, which under
+  # pipefail made the check fail and reinstalled moto on every run.
+  if ! target/tools/moto/bin/pip show moto 2>/dev/null | grep -x "Version: $MOTO_VERSION" >/dev/null; then
     echo "==> installing moto[server] $MOTO_VERSION (a local S3 server) into target/tools/moto"
     rm -rf target/tools/moto
     mkdir -p target/tools
