@@ -630,7 +630,10 @@ async fn director_config_secrets_stored_in_plaintext_before_are_sealed_at_start(
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert!(!config.contains(DB_PASSWORD), "still in plaintext: {config}");
+    assert!(
+        !config.contains(DB_PASSWORD),
+        "still in plaintext: {config}"
+    );
     // Sealed, not lost; shown as `***`; nothing an operator set changed.
     let shown = api
         .get("/api/v0/staged/director/properties")
