@@ -131,18 +131,7 @@ async fn a_tiles_database_and_blobstore_verifiers_sign_in_and_write() {
         async move { api.set_properties(&guid, properties).await.expect(200) }
     };
 
-    let listed = api
-        .get(&format!(
-            "/api/v0/staged/products/{guid}/verifiers/install_time"
-        ))
-        .await
-        .expect(200);
-    let kinds: Vec<&str> = listed["verifiers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["type"].as_str().unwrap())
-        .collect();
+    let kinds = api.verifier_types(&guid).await;
     assert_eq!(kinds, ["MysqlDatabaseVerifier", "BlobstoreVerifier"]);
 
     // Nothing given: nothing to check.

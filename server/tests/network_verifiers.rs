@@ -509,18 +509,7 @@ async fn each_tile_verifier_passes_against_a_live_peer_and_fails_naming_its_fiel
     let api = Api::login(&server).await;
 
     // om's GET lists them under their bare type names.
-    let listed = api
-        .get(&format!(
-            "/api/v0/staged/products/{guid}/verifiers/install_time"
-        ))
-        .await
-        .expect(200);
-    let kinds: Vec<&str> = listed["verifiers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["type"].as_str().unwrap())
-        .collect();
+    let kinds = api.verifier_types(&guid).await;
     assert_eq!(
         kinds,
         [
@@ -1159,15 +1148,7 @@ async fn allocated_addresses_and_the_vcenter_users_permissions_when_a_real_direc
         "{errors:?}"
     );
     // Review shows it, linked to the product's form, not the Director's.
-    let html = reqwest::Client::new()
-        .get(server.at("/review"))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = api.page("/review").await;
     assert!(
         html.contains("127.0.0.20 is already in use"),
         "the Review page does not show the finding"

@@ -86,15 +86,7 @@ async fn a_failing_verifier_stops_the_apply_until_it_is_switched_off() {
         .unwrap()
         .clone();
     assert_eq!(entry["verifiers"][0]["type"], "PksDrainSettingsVerifier");
-    let html = reqwest::Client::new()
-        .get(server.at("/review"))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = api.page("/review").await;
     assert!(
         html.contains("a forced drain needs a timeout"),
         "the Review page does not show the finding"

@@ -245,23 +245,34 @@ impl Products {
     /// when the form is saved, run on the values the save would store: a blocking finding
     /// refuses the save naming its field, as a validation error does; an `ignorable` one is
     /// not run (a save has no warnings to show, and Review and Apply Changes do not repeat
-    /// form verifiers). Values the
-    /// form's own validation refuses are left to it (the save reports them), so nothing is
-    /// reached with them. The API's property writes run none, as in Ops Manager.
+    /// form verifiers). Values the form's own validation refuses are left to it (the save
+    /// reports them), so nothing is reached with them. The API's property writes run none, as
+    /// in Ops Manager. A form without verifiers costs one row read (its template is cached).
     async fn verify_form(
         &self,
         guid: &str,
         form: &str,
         properties: &PropertyUpdates,
     ) -> Result<()> {
-        let product = self.staged_product(guid).await?;
+        let Some(row) = self.store().products().staged_one(guid).await? else {
+            return Ok(()); // the save answers 404
+        };
+        let template = self
+            .available_derived(&row.name, &row.version)
+            .await?
+            .template
+            .clone();
+        let has_verifiers = template
+            .form_type(form)
+            .is_some_and(|f| !tiles::verifiers::declared::of_form(f).is_empty());
+        if !has_verifiers {
+            return Ok(());
+        }
+        let product = self.load_staged(row).await?;
         let Some(form_type) = product.template.form_type(form) else {
             return Ok(());
         };
         let declared = tiles::verifiers::declared::of_form(form_type);
-        if declared.is_empty() {
-            return Ok(());
-        }
         let Ok((partial, _)) = shape_properties(&product.template, properties) else {
             return Ok(());
         };

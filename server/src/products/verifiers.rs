@@ -194,7 +194,19 @@ impl Products {
             .and_then(Value::as_str)
             .map(super::director::split_list)
             .unwrap_or_default();
-        let new_static_ips = self.new_static_ips(products).await?;
+        let states = self.director_verifiers().await?;
+        // Addresses are only pinged with ICMP checks on a real IaaS: otherwise nothing reads
+        // them, and they cost a query per product.
+        let pings_addresses = director.settings.icmp_checks_enabled
+            && config.iaas != tiles::cloud_config::Iaas::Embedded
+            && states
+                .iter()
+                .any(|s| s.kind == director_verifiers::ALLOCATED_IP_ADDRESS && s.enabled);
+        let new_static_ips = if pings_addresses {
+            self.new_static_ips(products).await?
+        } else {
+            Vec::new()
+        };
         let inputs = DirectorInputs {
             config: &config,
             iaas_configuration: &director.settings.iaas_configuration,
@@ -208,7 +220,7 @@ impl Products {
         // The vCenter that IaasConfigurationVerifier could not reach is not asked again about
         // the user's permissions: one finding says it.
         let mut iaas_failed = false;
-        for s in self.director_verifiers().await? {
+        for s in states {
             let ignorable = director_verifiers::ignorable(&s.kind);
             if !s.enabled {
                 runs.push(VerifierRun {

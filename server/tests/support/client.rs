@@ -104,6 +104,36 @@ impl<'a> Api<'a> {
             .await
     }
 
+    /// A page's HTML as the server renders it for this API client (its token, as a browser's
+    /// session would be), whatever the status.
+    pub async fn page(&self, path: &str) -> String {
+        reqwest::Client::new()
+            .get(self.server.at(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// The install-time verifier types of a staged product (`GET …/verifiers/install_time`).
+    pub async fn verifier_types(&self, guid: &str) -> Vec<String> {
+        let listed = self
+            .get(&format!(
+                "/api/v0/staged/products/{guid}/verifiers/install_time"
+            ))
+            .await
+            .expect(200);
+        listed["verifiers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["type"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// 200 expected; the body.
     pub async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
         let r = self.send(method.clone(), path, body.as_ref(), None).await;
