@@ -31,11 +31,16 @@ impl MariaDb {
         );
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
+        // Its own temporary directory: servers bootstrapping at once in the shared /tmp clash
+        // on their temporary tables' names ("Could not remove temporary table").
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp).unwrap();
         let common = |command: &mut Command| {
             command
                 .arg("--no-defaults")
                 .arg(format!("--basedir={}", base.display()))
                 .arg(format!("--datadir={}", data.display()))
+                .arg(format!("--tmpdir={}", tmp.display()))
                 .arg("--user=root");
         };
         let mut install = Command::new(base.join("bin/mariadb-install-db"));
