@@ -10,7 +10,7 @@
 //! | `(?m)`, `(?m:…)` | dot matches newline | `(?s)`, `(?s:…)` |
 //! | `\Z` | end, or before a final newline | `(?:\n?\z)` |
 //! | `\h`, `\H` | hex digit | `[0-9a-fA-F]`, `[^0-9a-fA-F]` |
-//! | `\d \w \s` (and negations) | ASCII only | explicit ASCII classes |
+//! | `\d \w \s` (and negations) | ASCII only | explicit ASCII classes (ranges inside a class) |
 //! | `(?<name>…)`, `(?'name'…)` | named group | `(?P<name>…)` |
 //! | `{,n}` | up to n | `{0,n}` |
 //! | `{` not starting a repetition | a literal brace | `\{` |
@@ -21,6 +21,14 @@
 //! a clear message instead of a panic or a silently different pattern: look-ahead and
 //! look-behind, atomic groups `(?>…)`, possessive quantifiers `*+ ++ ?+ {n}+`, backreferences
 //! (`\1`, `\k<name>`), subexpression calls `\g<…>`, `\G`, `\K`, absence operators `(?~…)`.
+//!
+//! Two engines run the translation. The server uses the `regex` crate ([`compile`]). The browser
+//! (wasm) uses `regex-lite`, whose syntax is the same but which has no Unicode tables: the
+//! `regex` crate's parser and Unicode data were about a fifth of the form pages' wasm (issue 12,
+//! BENCHMARKS.md). Where the two could answer differently — `\b`/`\B` or case-insensitive
+//! matching applied to non-ASCII text — or where `regex-lite` refuses what `regex` accepts
+//! (`\p{…}`, nested classes and class set operations), the browser does not decide and the
+//! server's check, which runs on every save, is the one the operator sees ([`is_match`]).
 
 use crate::error::{Error, Result};
 
@@ -32,6 +40,17 @@ fn ascii_class(letter: char) -> Option<&'static str> {
         's' | 'S' => Some(r"\t\n\x0B\f\r\x20"),
         'h' | 'H' => Some("0-9a-fA-F"),
         _ => None,
+    }
+}
+
+/// The complements of [`ascii_class`] as flat class contents: inside a class, `\D` is written as
+/// ranges rather than a nested `[^0-9]`, which `regex-lite` (the browser's engine) cannot parse.
+fn ascii_complement(letter: char) -> &'static str {
+    match letter {
+        'D' => r"\x00-\x2F\x3A-\x{10FFFF}",
+        'W' => r"\x00-\x2F\x3A-\x40\x5B-\x5E\x60\x7B-\x{10FFFF}",
+        'S' => r"\x00-\x08\x0E-\x1F\x21-\x{10FFFF}",
+        _ => r"\x00-\x2F\x3A-\x40\x47-\x60\x67-\x{10FFFF}",
     }
 }
 
@@ -90,11 +109,7 @@ pub fn translate(pattern: &str) -> Result<String> {
                 if class_depth > 0 {
                     match e {
                         'd' | 'w' | 's' | 'h' => out.push_str(ascii_class(e).unwrap_or_default()),
-                        'D' | 'W' | 'S' | 'H' => {
-                            out.push_str("[^");
-                            out.push_str(ascii_class(e).unwrap_or_default());
-                            out.push(']');
-                        }
+                        'D' | 'W' | 'S' | 'H' => out.push_str(ascii_complement(e)),
                         'b' => out.push_str(r"\x08"),
                         'e' => out.push_str(r"\x1B"),
                         'u' => i = unicode_escape(&chars, i, &mut out)?,
@@ -296,12 +311,28 @@ fn group_open(chars: &[char], at: usize, out: &mut String) -> Result<usize> {
     }
 }
 
+/// Whether `value` matches the Ruby regex `pattern`. `Ok(None)`: this build's engine cannot
+/// answer exactly as the server's would (the browser's, for the cases the module documentation
+/// lists), so the caller leaves the check to the server. Errors are the translation's and the
+/// server engine's, the same on both sides where the browser can tell.
+pub fn is_match(pattern: &str, value: &str) -> Result<Option<bool>> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        Ok(Some(compile(pattern)?.is_match(value)))
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        lite::is_match(pattern, value)
+    }
+}
+
 /// Translates and compiles a Ruby regex. Errors name what is wrong, in words an author can act
 /// on; they never panic.
 ///
 /// Compiled patterns are kept (a tile has a few dozen, and every validation of a form, i.e. every
 /// settings page render and save, checks them again: compiling them each time showed in the
 /// page's profile, BENCHMARKS.md "Page loads"). A `Regex` clone shares the compiled program.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn compile(pattern: &str) -> Result<regex::Regex> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
@@ -324,6 +355,99 @@ pub fn compile(pattern: &str) -> Result<regex::Regex> {
         kept.insert(pattern.to_owned(), compiled.clone());
     }
     Ok(compiled)
+}
+
+/// The browser's engine: `regex-lite` on the same translation. Compiled for the tests too, which
+/// hold it to the server's answers.
+#[cfg(any(target_arch = "wasm32", test))]
+mod lite {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+
+    use super::translate;
+    use crate::error::Result;
+
+    pub(super) fn is_match(pattern: &str, value: &str) -> Result<Option<bool>> {
+        let translated = translate(pattern)?;
+        let syntax = Unicode::of(&translated);
+        // ASCII word boundaries agree with Unicode ones on ASCII text; ASCII case folding agrees
+        // with Unicode folding when neither the text nor the pattern holds anything else (the
+        // Kelvin sign folds to `k`).
+        let boundary_differs = syntax.word_boundary && !value.is_ascii();
+        let folding_differs = syntax.case_insensitive
+            && (!value.is_ascii() || !translated.is_ascii() || syntax.code_point_escape);
+        if boundary_differs || folding_differs {
+            return Ok(None);
+        }
+        Ok(compiled(pattern, &translated).map(|re| re.is_match(value)))
+    }
+
+    /// `None` when `regex-lite` refuses the translation (the server's engine may accept it).
+    fn compiled(pattern: &str, translated: &str) -> Option<regex_lite::Regex> {
+        /// As on the server: more distinct patterns than any set of tiles has.
+        const KEPT: usize = 4096;
+        static COMPILED: OnceLock<Mutex<HashMap<String, Option<regex_lite::Regex>>>> =
+            OnceLock::new();
+        let cache = COMPILED.get_or_init(Default::default);
+        if let Some(found) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
+            return found;
+        }
+        let compiled = regex_lite::RegexBuilder::new(translated)
+            .size_limit(1 << 20)
+            .build()
+            .ok();
+        if let Ok(mut kept) = cache.lock() {
+            if kept.len() >= KEPT {
+                kept.clear();
+            }
+            kept.insert(pattern.to_owned(), compiled.clone());
+        }
+        compiled
+    }
+
+    /// What in a translated pattern `regex-lite` reads as ASCII and `regex` as Unicode.
+    #[derive(Debug, Default, PartialEq)]
+    pub(super) struct Unicode {
+        /// `\b` or `\B` outside a class (inside one the translation wrote `\x08`).
+        pub word_boundary: bool,
+        /// An `i` among a group's flags.
+        pub case_insensitive: bool,
+        /// A `\x…` escape, which may name a non-ASCII character in an ASCII pattern.
+        pub code_point_escape: bool,
+    }
+
+    impl Unicode {
+        pub(super) fn of(translated: &str) -> Unicode {
+            let mut found = Unicode::default();
+            let mut chars = translated.chars().peekable();
+            let mut class_depth = 0usize;
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => match chars.next() {
+                        Some('b' | 'B') if class_depth == 0 => found.word_boundary = true,
+                        Some('x') => found.code_point_escape = true,
+                        _ => {}
+                    },
+                    '[' => class_depth += 1,
+                    ']' => class_depth = class_depth.saturating_sub(1),
+                    '(' if class_depth == 0 && chars.peek() == Some(&'?') => {
+                        chars.next();
+                        let flags: String = chars
+                            .clone()
+                            .take_while(|f| f.is_ascii_alphabetic() || *f == '-')
+                            .collect();
+                        // `(?P<name>` and `(?:` take no flags; an `i` before a `-` sets the flag.
+                        let set = flags.split('-').next().unwrap_or_default();
+                        if !flags.starts_with('P') && set.contains('i') {
+                            found.case_insensitive = true;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            found
+        }
+    }
 }
 
 #[cfg(test)]
@@ -415,6 +539,141 @@ mod tests {
         assert!(compile(r"\u12").is_err());
     }
 
+    /// Patterns of real tiles and of the tests above, and what a tile author might write.
+    const PATTERNS: &[&str] = &[
+        r"\A[^!@#$%^&*()]*\z",
+        r"\A[^0-9]*\z",
+        r"\Aabc\Z",
+        r"^b$",
+        r"\A\h+\z",
+        r"\A[\h-]+\z",
+        r"\A[^\H]+\z",
+        r"\A\d+\z",
+        r"\A\w+\z",
+        r"\A\s*\z",
+        r"\A[[:alpha:]]+\z",
+        r"\A(?<user>[a-z]+)@(?'host'[a-z.]+)\z",
+        r"\A[x\D]+\z",
+        r"\A[^\W_]+\z",
+        r"\A[\S]+\z",
+        r"(?m:a.b)",
+        r"(?i)abc",
+        r"(?i)\Ak\z",
+        r"(?i:s)",
+        r"\Aa{,2}\z",
+        r"\A{foo}\z",
+        r"a(?#comment)b",
+        r"\A\u00e9\z",
+        r"\A[]a]+\z",
+        r"a\Rb",
+        r"\bword\b",
+        r"\Bor\B",
+        r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        r"^(\d{1,3}\.){3}\d{1,3}$",
+        r"^https?://[^\s/$.?#].[^\s]*$",
+        r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$",
+        r"\A(?x) a b c \z",
+        r"\A\p{L}+\z",
+        r"\A[a-z&&[^aeiou]]+\z",
+        r"\A[\w&&[^_]]+\z",
+        r"é+",
+        r"(?i)é",
+    ];
+
+    const VALUES: &[&str] = &[
+        "",
+        "abc",
+        "ABC",
+        "Hello world",
+        "Hello (world)",
+        "ab1c",
+        "abc\n",
+        "a\nb\nc",
+        "deadBEEF09",
+        "ab-12",
+        "123",
+        "١٢٣",
+        "é",
+        "É",
+        "ops@example.com",
+        "a\nb",
+        "aa",
+        "aaa",
+        "{foo}",
+        "]a",
+        "a\r\nb",
+        "a word here",
+        "swordfish",
+        "k",
+        "\u{212A}",
+        "\u{17F}",
+        "bcd",
+        "my-cluster-1",
+        "10.0.0.1",
+        "https://example.com/x",
+        "wordé",
+        "éword",
+        " \t",
+    ];
+
+    #[test]
+    fn the_browsers_engine_answers_as_the_servers_or_not_at_all() {
+        let mut decided = 0;
+        for pattern in PATTERNS {
+            for value in VALUES {
+                let server = compile(pattern).map(|re| re.is_match(value));
+                match (lite::is_match(pattern, value), server) {
+                    (Ok(Some(browser)), Ok(server)) => {
+                        assert_eq!(browser, server, "{pattern:?} on {value:?}");
+                        decided += 1;
+                    }
+                    (Ok(None), _) => {}
+                    (Err(browser), Err(server)) => {
+                        assert_eq!(browser.to_string(), server.to_string(), "{pattern:?}")
+                    }
+                    (browser, server) => {
+                        panic!("{pattern:?} on {value:?}: browser {browser:?}, server {server:?}")
+                    }
+                }
+            }
+        }
+        // The browser must decide the patterns tiles use, not leave everything to the server.
+        assert!(decided > PATTERNS.len() * VALUES.len() * 3 / 4, "{decided}");
+        for pattern in &PATTERNS[..15] {
+            for value in VALUES {
+                assert!(
+                    lite::is_match(pattern, value).unwrap().is_some(),
+                    "{pattern:?} on {value:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_browser_leaves_unicode_sensitive_cases_to_the_server() {
+        // Unicode case folding: the Kelvin sign is a `k` to the server's engine.
+        assert!(matches(r"(?i)\Ak\z", "\u{212A}"));
+        assert_eq!(lite::is_match(r"(?i)\Ak\z", "\u{212A}").unwrap(), None);
+        assert_eq!(lite::is_match(r"(?i)\Ak\z", "K").unwrap(), Some(true));
+        assert_eq!(lite::is_match(r"(?i)\A\u212A\z", "k").unwrap(), None);
+        // Word boundaries next to non-ASCII letters.
+        assert_eq!(lite::is_match(r"\bword\b", "éword").unwrap(), None);
+        assert_eq!(lite::is_match(r"\bword\b", "a word").unwrap(), Some(true));
+        // What regex-lite does not parse at all.
+        assert_eq!(lite::is_match(r"\A\p{L}+\z", "abc").unwrap(), None);
+        assert_eq!(
+            lite::is_match(r"\A[a-z&&[^aeiou]]+\z", "bcd").unwrap(),
+            None
+        );
+        // The translation's own refusals are the same errors on both sides.
+        assert!(lite::is_match(r"(?=a)", "a").is_err());
+        let syntax = lite::Unicode::of(&translate(r"(?<n>x)[\b](?i-m:y)").unwrap());
+        // `[\b]` is a backspace, written `\x08`: no boundary, but an escape.
+        assert!(!syntax.word_boundary && syntax.case_insensitive && syntax.code_point_escape);
+        let syntax = lite::Unicode::of(&translate(r"(?-i:x)\b").unwrap());
+        assert!(syntax.word_boundary && !syntax.case_insensitive);
+    }
+
     #[test]
     fn never_panics_on_odd_input() {
         for p in [
@@ -439,6 +698,7 @@ mod tests {
             "x{99999999999}",
         ] {
             let _ = compile(p);
+            let _ = lite::is_match(p, "x");
         }
     }
 }
