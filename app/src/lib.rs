@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod components;
+pub mod page_data;
 pub mod pages;
 pub mod session;
 

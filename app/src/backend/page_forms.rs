@@ -49,7 +49,7 @@ pub fn refusal_notice(refusal: Option<&FormRefusal>, form: &str) -> Option<AnyVi
 }
 
 /// A refused form's page reads the refusal through a resource, so hydration sees it too.
-pub fn refusal_resource() -> OnceResource<Option<FormRefusal>> {
+pub fn refusal_resource() -> OnceResource<Option<FormRefusal>, crate::page_data::Json> {
     let refused = use_context::<FormRefusal>();
-    OnceResource::new(async move { refused })
+    crate::page_data::once(async move { refused })
 }

@@ -11,7 +11,7 @@ use crate::session::get_current_user;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let user = Resource::new(|| (), |_| get_current_user());
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     view! {

@@ -24,8 +24,8 @@ pub fn AuditTrailPage() -> impl IntoView {
         since: field("since"),
         until: field("until"),
     };
-    let user = Resource::new(|| (), |_| get_current_user());
-    let data = Resource::new(
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let data = crate::page_data::resource(
         move || (filters(), field("page")),
         |(f, page)| {
             load_audit_page(

@@ -31,14 +31,14 @@ fn done_message(done: &str) -> Option<&'static str> {
 
 #[component]
 pub fn CertificateAuthoritiesPage() -> impl IntoView {
-    let user = Resource::new(|| (), |_| get_current_user());
-    let cas = Resource::new(|| (), |_| load_certificate_authorities());
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let cas = crate::page_data::resource(|| (), |_| load_certificate_authorities());
     let query = use_query_map();
     let done = move || query.with(|q| q.get("done").and_then(|d| done_message(&d)));
     // A refused form, rendered again by the server: read through a resource so that hydration
     // sees it too.
     let refused = use_context::<CaRefusal>();
-    let refusal = OnceResource::new(async move { refused });
+    let refusal = crate::page_data::once(async move { refused });
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

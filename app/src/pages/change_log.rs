@@ -30,8 +30,8 @@ pub fn ChangeLogPage() -> impl IntoView {
             .unwrap_or(PAGE_SIZES[0])
     };
     let search = move || query.with(|q| q.get("q")).unwrap_or_default();
-    let user = Resource::new(|| (), |_| get_current_user());
-    let log = Resource::new(
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let log = crate::page_data::resource(
         move || (page(), per_page(), search()),
         |(page, per_page, search)| load_change_log(page, per_page, search),
     );

@@ -27,8 +27,8 @@ pub fn DirectorChangesPage() -> impl IntoView {
 
 #[component]
 fn Changes(guid: Signal<String>) -> impl IntoView {
-    let user = Resource::new(|| (), |_| get_current_user());
-    let page = Resource::new(move || guid.get(), load_changes);
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let page = crate::page_data::resource(move || guid.get(), load_changes);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -21,7 +21,7 @@ pub const MIN_LEN: usize = 12;
 
 #[component]
 pub fn DecryptionPassphrasePage() -> impl IntoView {
-    let user = Resource::new(|| (), |_| get_current_user());
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
     let query = use_query_map();
     let changed = move || query.with(|q| q.get("done").is_some_and(|d| d == "changed"));
     let refusal = refusal_resource();

@@ -24,8 +24,8 @@ use crate::session::get_current_user;
 pub fn InstallationPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i64>().ok()));
-    let user = Resource::new(|| (), |_| get_current_user());
-    let detail = Resource::new(id, |id| async move {
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let detail = crate::page_data::resource(id, |id| async move {
         match id {
             Some(id) => load_installation(id).await,
             None => Err(ServerFnError::new("installation not found")),

@@ -48,8 +48,8 @@ enum ApplyState {
 
 #[component]
 pub fn ReviewPage() -> impl IntoView {
-    let user = Resource::new(|| (), |_| get_current_user());
-    let review = Resource::new(|| (), |_| load_review());
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let review = crate::page_data::resource(|| (), |_| load_review());
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

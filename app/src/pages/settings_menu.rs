@@ -11,8 +11,8 @@ use crate::session::get_current_user;
 
 #[component]
 pub fn SettingsMenuPage() -> impl IntoView {
-    let user = Resource::new(|| (), |_| get_current_user());
-    let entries = Resource::new(|| (), |_| load_settings_menu());
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let entries = crate::page_data::resource(|| (), |_| load_settings_menu());
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

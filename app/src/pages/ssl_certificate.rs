@@ -30,8 +30,8 @@ fn done_message(done: &str) -> Option<&'static str> {
 
 #[component]
 pub fn SslCertificatePage() -> impl IntoView {
-    let user = Resource::new(|| (), |_| get_current_user());
-    let shown = Resource::new(|| (), |_| load_tls_certificate());
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let shown = crate::page_data::resource(|| (), |_| load_tls_certificate());
     let query = use_query_map();
     let done = move || query.with(|q| q.get("done").and_then(|d| done_message(&d)));
     let refusal = refusal_resource();

@@ -20,8 +20,8 @@ use crate::session::get_current_user;
 
 #[component]
 pub fn StemcellLibraryPage() -> impl IntoView {
-    let user = Resource::new(|| (), |_| get_current_user());
-    let page = Resource::new(|| (), |_| load_stemcell_library());
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let page = crate::page_data::resource(|| (), |_| load_stemcell_library());
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let notice = RwSignal::new(None::<Result<String, String>>);
@@ -54,7 +54,7 @@ pub fn StemcellLibraryPage() -> impl IntoView {
 /// What the page's parts share.
 #[derive(Clone, Copy)]
 struct Ctx {
-    page: Resource<Result<StemcellLibraryPage, ServerFnError>>,
+    page: crate::page_data::Data<Result<StemcellLibraryPage, ServerFnError>>,
     notice: RwSignal<Option<Result<String, String>>>,
     hydrated: RwSignal<bool>,
     import: RwSignal<ImportStatus>,

@@ -24,7 +24,7 @@ use crate::session::get_current_user;
 /// and whether the page has hydrated.
 #[derive(Clone, Copy)]
 struct Ctx {
-    page: Resource<Result<UsersPage, ServerFnError>>,
+    page: crate::page_data::Data<Result<UsersPage, ServerFnError>>,
     notice: RwSignal<Option<Result<String, String>>>,
     hydrated: RwSignal<bool>,
 }
@@ -54,8 +54,8 @@ impl Ctx {
 
 #[component]
 pub fn ManageUsersPage() -> impl IntoView {
-    let user = Resource::new(|| (), |_| get_current_user());
-    let page = Resource::new(|| (), |_| load_users_page());
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let page = crate::page_data::resource(|| (), |_| load_users_page());
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let ctx = Ctx {

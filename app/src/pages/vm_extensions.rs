@@ -29,8 +29,8 @@ fn done_message(done: &str) -> Option<&'static str> {
 
 #[component]
 pub fn VmExtensionsPage() -> impl IntoView {
-    let user = Resource::new(|| (), |_| get_current_user());
-    let rows = Resource::new(|| (), |_| load_vm_extensions());
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let rows = crate::page_data::resource(|| (), |_| load_vm_extensions());
     let query = use_query_map();
     let done = move || query.with(|q| q.get("done").and_then(|d| done_message(&d)));
     let asked = move |key: &str| query.with(|q| q.get(key)).filter(|v| !v.is_empty());

@@ -28,8 +28,8 @@ const REFRESH: Duration = Duration::from_secs(2);
 pub fn ClusterDetailPage() -> impl IntoView {
     let params = use_params_map();
     let name = move || params.with(|p| p.get("name").unwrap_or_default());
-    let user = Resource::new(|| (), |_| get_current_user());
-    let page = Resource::new(name, load_cluster_page);
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let page = crate::page_data::resource(name, load_cluster_page);
     let refreshed = RwSignal::new(0u32);
     Effect::new(move |_| poll(page, refreshed));
     view! {
@@ -54,7 +54,10 @@ pub fn ClusterDetailPage() -> impl IntoView {
 }
 
 #[cfg(feature = "hydrate")]
-fn poll(page: Resource<Result<ClusterPage, ServerFnError>>, refreshed: RwSignal<u32>) {
+fn poll(
+    page: crate::page_data::Data<Result<ClusterPage, ServerFnError>>,
+    refreshed: RwSignal<u32>,
+) {
     let handle = set_interval_with_handle(
         move || {
             page.refetch();
@@ -68,7 +71,11 @@ fn poll(page: Resource<Result<ClusterPage, ServerFnError>>, refreshed: RwSignal<
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn poll(_page: Resource<Result<ClusterPage, ServerFnError>>, _refreshed: RwSignal<u32>) {}
+fn poll(
+    _page: crate::page_data::Data<Result<ClusterPage, ServerFnError>>,
+    _refreshed: RwSignal<u32>,
+) {
+}
 
 fn dash(v: Option<String>) -> String {
     v.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into())

@@ -19,9 +19,9 @@ use crate::session::get_current_user;
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
-    let user = Resource::new(|| (), |_| get_current_user());
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
     let refresh = RwSignal::new(0u32);
-    let dashboard = Resource::new(move || refresh.get(), |_| load_dashboard());
+    let dashboard = crate::page_data::resource(move || refresh.get(), |_| load_dashboard());
     let reload = Callback::new(move |_: ()| refresh.update(|n| *n += 1));
     let action_error = RwSignal::new(None::<String>);
     let import_status = RwSignal::new(ImportStatus::Idle);

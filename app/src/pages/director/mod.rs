@@ -53,11 +53,12 @@ pub fn DirectorSettingsPage() -> impl IntoView {
     // server renders the page again with it (http/director_forms.rs). Read through a resource
     // so that hydration sees it too.
     let refused = use_context::<DirectorPosted>();
-    let posted = OnceResource::new(async move { refused });
+    let posted = crate::page_data::once(async move { refused });
     let saved = query.with_untracked(|q| q.get("saved").is_some());
 
-    let user = Resource::new(|| (), |_| get_current_user());
-    let page = Resource::new(move || (section.get(), reload.get()), |_| load_director());
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let page =
+        crate::page_data::resource(move || (section.get(), reload.get()), |_| load_director());
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

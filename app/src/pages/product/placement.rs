@@ -53,7 +53,7 @@ impl Section {
 #[component]
 pub fn PlacementSection(guid: String, section: Section) -> impl IntoView {
     let load_guid = guid.clone();
-    let placement = Resource::new(move || load_guid.clone(), load_product_placement);
+    let placement = crate::page_data::resource(move || load_guid.clone(), load_product_placement);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {

@@ -37,18 +37,18 @@ pub fn ProductSettingsPage() -> impl IntoView {
             .as_deref()
             .and_then(Section::parse)
     };
-    let user = Resource::new(|| (), |_| get_current_user());
-    let settings = Resource::new(
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let settings = crate::page_data::resource(
         move || (guid(), form(), section()),
         // The server sends only what this form (or section) reads: the navigation, the form's
         // own metadata and values.
         |(guid, form, section)| load_product_settings(guid, form, section.is_some()),
     );
-    let extras = Resource::new(guid, load_form_extras);
+    let extras = crate::page_data::resource(guid, load_form_extras);
     // A form posted without the wasm and refused: the server renders the page again with it
     // (http/settings_form.rs). Read through a resource so that hydration sees it too.
     let refused = use_context::<PostedForm>();
-    let posted = OnceResource::new(async move { refused });
+    let posted = crate::page_data::once(async move { refused });
     // The outcome of the last save, kept here so that it outlives the reload that follows a
     // successful save; cleared when the operator moves to another form. A plain form post that
     // saved comes back with `saved=1`.

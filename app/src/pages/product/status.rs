@@ -31,8 +31,8 @@ const REFRESH: Duration = Duration::from_secs(2);
 pub fn ProductStatusTab() -> impl IntoView {
     let params = use_params_map();
     let guid = move || params.with(|p| p.get("guid").unwrap_or_default());
-    let user = Resource::new(|| (), |_| get_current_user());
-    let status = Resource::new(guid, load_product_status);
+    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let status = crate::page_data::resource(guid, load_product_status);
     // How many refreshes have come back, for browser tests (and curious operators).
     let refreshed = RwSignal::new(0u32);
     // The log fetches started on this page, by what they fetch: outside the refreshed list.
@@ -67,7 +67,10 @@ pub fn ProductStatusTab() -> impl IntoView {
 
 /// Refetches the status every [`REFRESH`] in the browser (never on the server).
 #[cfg(feature = "hydrate")]
-fn poll(status: Resource<Result<ProductStatusPage, ServerFnError>>, refreshed: RwSignal<u32>) {
+fn poll(
+    status: crate::page_data::Data<Result<ProductStatusPage, ServerFnError>>,
+    refreshed: RwSignal<u32>,
+) {
     let handle = set_interval_with_handle(
         move || {
             status.refetch();
@@ -81,7 +84,11 @@ fn poll(status: Resource<Result<ProductStatusPage, ServerFnError>>, refreshed: R
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn poll(_status: Resource<Result<ProductStatusPage, ServerFnError>>, _refreshed: RwSignal<u32>) {}
+fn poll(
+    _status: crate::page_data::Data<Result<ProductStatusPage, ServerFnError>>,
+    _refreshed: RwSignal<u32>,
+) {
+}
 
 #[component]
 fn StatusBody(
