@@ -6,6 +6,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::page_data;
+
 /// A form the server refused: it renders the page again with a 4xx and this in its context,
 /// so the refusal sits beside the form that was sent, naming the field and the rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,7 +51,7 @@ pub fn refusal_notice(refusal: Option<&FormRefusal>, form: &str) -> Option<AnyVi
 }
 
 /// A refused form's page reads the refusal through a resource, so hydration sees it too.
-pub fn refusal_resource() -> OnceResource<Option<FormRefusal>, crate::page_data::Json> {
+pub fn refusal_resource() -> OnceResource<Option<FormRefusal>, page_data::Json> {
     let refused = use_context::<FormRefusal>();
-    crate::page_data::once(async move { refused })
+    page_data::once(async move { refused })
 }

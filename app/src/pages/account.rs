@@ -7,11 +7,12 @@ use leptos::prelude::*;
 use crate::backend::users::{change_own_password, role_label, MIN_PASSWORD_LEN};
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::page_data;
 use crate::session::get_current_user;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let user = page_data::resource(|| (), |_| get_current_user());
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     view! {

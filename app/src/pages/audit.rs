@@ -10,6 +10,7 @@ use leptos_router::hooks::use_query_map;
 use crate::backend::audit::{load_audit_page, AuditFilters, AuditPage, AuditRow, KINDS, RESULTS};
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::page_data;
 use crate::session::get_current_user;
 
 #[component]
@@ -24,8 +25,8 @@ pub fn AuditTrailPage() -> impl IntoView {
         since: field("since"),
         until: field("until"),
     };
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let data = crate::page_data::resource(
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let data = page_data::resource(
         move || (filters(), field("page")),
         |(f, page)| {
             load_audit_page(

@@ -11,6 +11,7 @@ use leptos_router::hooks::use_query_map;
 use crate::backend::certificate_authorities::{load_certificate_authorities, CaEntry, CaRefusal};
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::page_data;
 use crate::session::get_current_user;
 
 /// The page's address, where its forms post (a hidden `form` field names which).
@@ -31,14 +32,14 @@ fn done_message(done: &str) -> Option<&'static str> {
 
 #[component]
 pub fn CertificateAuthoritiesPage() -> impl IntoView {
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let cas = crate::page_data::resource(|| (), |_| load_certificate_authorities());
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let cas = page_data::resource(|| (), |_| load_certificate_authorities());
     let query = use_query_map();
     let done = move || query.with(|q| q.get("done").and_then(|d| done_message(&d)));
     // A refused form, rendered again by the server: read through a resource so that hydration
     // sees it too.
     let refused = use_context::<CaRefusal>();
-    let refusal = crate::page_data::once(async move { refused });
+    let refusal = page_data::once(async move { refused });
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -12,6 +12,7 @@ use crate::backend::installations::{
 };
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::page_data;
 use crate::session::get_current_user;
 
 #[component]
@@ -30,8 +31,8 @@ pub fn ChangeLogPage() -> impl IntoView {
             .unwrap_or(PAGE_SIZES[0])
     };
     let search = move || query.with(|q| q.get("q")).unwrap_or_default();
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let log = crate::page_data::resource(
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let log = page_data::resource(
         move || (page(), per_page(), search()),
         |(page, per_page, search)| load_change_log(page, per_page, search),
     );

@@ -9,6 +9,7 @@ use leptos_router::hooks::use_params_map;
 use crate::backend::review::{load_changes, ChangesPage, DiffSection, ErrandRuleChange};
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::page_data;
 use crate::session::get_current_user;
 
 /// `/products/:guid/changes`.
@@ -27,8 +28,8 @@ pub fn DirectorChangesPage() -> impl IntoView {
 
 #[component]
 fn Changes(guid: Signal<String>) -> impl IntoView {
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let page = crate::page_data::resource(move || guid.get(), load_changes);
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let page = page_data::resource(move || guid.get(), load_changes);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

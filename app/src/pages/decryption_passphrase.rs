@@ -11,6 +11,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::backend::page_forms::{refusal_notice, refusal_resource};
 use crate::components::header::Header;
+use crate::page_data;
 use crate::session::get_current_user;
 
 /// The page's address, where its form posts.
@@ -21,7 +22,7 @@ pub const MIN_LEN: usize = 12;
 
 #[component]
 pub fn DecryptionPassphrasePage() -> impl IntoView {
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let user = page_data::resource(|| (), |_| get_current_user());
     let query = use_query_map();
     let changed = move || query.with(|q| q.get("done").is_some_and(|d| d == "changed"));
     let refusal = refusal_resource();

@@ -18,14 +18,15 @@ use crate::backend::installations::{
 };
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::page_data;
 use crate::session::get_current_user;
 
 #[component]
 pub fn InstallationPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i64>().ok()));
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let detail = crate::page_data::resource(id, |id| async move {
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let detail = page_data::resource(id, |id| async move {
         match id {
             Some(id) => load_installation(id).await,
             None => Err(ServerFnError::new("installation not found")),

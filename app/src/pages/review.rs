@@ -27,6 +27,7 @@ use crate::backend::Problem;
 use crate::components::header::Header;
 use crate::components::messages::server_message;
 use crate::components::problems::ProblemItem;
+use crate::page_data;
 
 /// Product GUID → the products that force it into the run (it has pending changes and they
 /// depend on it).
@@ -48,8 +49,8 @@ enum ApplyState {
 
 #[component]
 pub fn ReviewPage() -> impl IntoView {
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let review = crate::page_data::resource(|| (), |_| load_review());
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let review = page_data::resource(|| (), |_| load_review());
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -7,12 +7,13 @@ use leptos::prelude::*;
 use crate::backend::settings_menu::{load_settings_menu, SettingsEntry};
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::page_data;
 use crate::session::get_current_user;
 
 #[component]
 pub fn SettingsMenuPage() -> impl IntoView {
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let entries = crate::page_data::resource(|| (), |_| load_settings_menu());
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let entries = page_data::resource(|| (), |_| load_settings_menu());
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -13,6 +13,7 @@ use crate::backend::page_forms::{refusal_notice, refusal_resource, FormRefusal};
 use crate::backend::tls_certificate::{load_tls_certificate, LeafCertificate, TlsCertificateView};
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::page_data;
 use crate::session::get_current_user;
 
 /// The page's address, where its forms post (a hidden `form` field names which).
@@ -30,8 +31,8 @@ fn done_message(done: &str) -> Option<&'static str> {
 
 #[component]
 pub fn SslCertificatePage() -> impl IntoView {
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let shown = crate::page_data::resource(|| (), |_| load_tls_certificate());
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let shown = page_data::resource(|| (), |_| load_tls_certificate());
     let query = use_query_map();
     let done = move || query.with(|q| q.get("done").and_then(|d| done_message(&d)));
     let refusal = refusal_resource();

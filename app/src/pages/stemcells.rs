@@ -15,13 +15,14 @@ use crate::backend::stemcells::{
 };
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::page_data;
 use crate::pages::dashboard::import::ImportStatus;
 use crate::session::get_current_user;
 
 #[component]
 pub fn StemcellLibraryPage() -> impl IntoView {
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let page = crate::page_data::resource(|| (), |_| load_stemcell_library());
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let page = page_data::resource(|| (), |_| load_stemcell_library());
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let notice = RwSignal::new(None::<Result<String, String>>);
@@ -54,7 +55,7 @@ pub fn StemcellLibraryPage() -> impl IntoView {
 /// What the page's parts share.
 #[derive(Clone, Copy)]
 struct Ctx {
-    page: crate::page_data::Data<Result<StemcellLibraryPage, ServerFnError>>,
+    page: page_data::Data<Result<StemcellLibraryPage, ServerFnError>>,
     notice: RwSignal<Option<Result<String, String>>>,
     hydrated: RwSignal<bool>,
     import: RwSignal<ImportStatus>,

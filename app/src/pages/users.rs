@@ -18,13 +18,14 @@ use crate::backend::users::{
 };
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::page_data;
 use crate::session::get_current_user;
 
 /// What every action on the page shares: the data to reload, where to say what happened,
 /// and whether the page has hydrated.
 #[derive(Clone, Copy)]
 struct Ctx {
-    page: crate::page_data::Data<Result<UsersPage, ServerFnError>>,
+    page: page_data::Data<Result<UsersPage, ServerFnError>>,
     notice: RwSignal<Option<Result<String, String>>>,
     hydrated: RwSignal<bool>,
 }
@@ -54,8 +55,8 @@ impl Ctx {
 
 #[component]
 pub fn ManageUsersPage() -> impl IntoView {
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let page = crate::page_data::resource(|| (), |_| load_users_page());
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let page = page_data::resource(|| (), |_| load_users_page());
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let ctx = Ctx {

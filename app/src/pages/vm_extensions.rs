@@ -13,6 +13,7 @@ use crate::backend::page_forms::{refusal_notice, refusal_resource, FormRefusal};
 use crate::backend::vm_extensions::{load_vm_extensions, VmExtensionRow};
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::page_data;
 use crate::session::get_current_user;
 
 /// The page's address, where its forms post (a hidden `form` field names which).
@@ -29,8 +30,8 @@ fn done_message(done: &str) -> Option<&'static str> {
 
 #[component]
 pub fn VmExtensionsPage() -> impl IntoView {
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let rows = crate::page_data::resource(|| (), |_| load_vm_extensions());
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let rows = page_data::resource(|| (), |_| load_vm_extensions());
     let query = use_query_map();
     let done = move || query.with(|q| q.get("done").and_then(|d| done_message(&d)));
     let asked = move |key: &str| query.with(|q| q.get(key)).filter(|v| !v.is_empty());

@@ -19,6 +19,7 @@ use crate::backend::clusters::{
 };
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::page_data;
 use crate::session::get_current_user;
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -28,8 +29,8 @@ const REFRESH: Duration = Duration::from_secs(2);
 pub fn ClusterDetailPage() -> impl IntoView {
     let params = use_params_map();
     let name = move || params.with(|p| p.get("name").unwrap_or_default());
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let page = crate::page_data::resource(name, load_cluster_page);
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let page = page_data::resource(name, load_cluster_page);
     let refreshed = RwSignal::new(0u32);
     Effect::new(move |_| poll(page, refreshed));
     view! {
@@ -54,10 +55,7 @@ pub fn ClusterDetailPage() -> impl IntoView {
 }
 
 #[cfg(feature = "hydrate")]
-fn poll(
-    page: crate::page_data::Data<Result<ClusterPage, ServerFnError>>,
-    refreshed: RwSignal<u32>,
-) {
+fn poll(page: page_data::Data<Result<ClusterPage, ServerFnError>>, refreshed: RwSignal<u32>) {
     let handle = set_interval_with_handle(
         move || {
             page.refetch();
@@ -71,11 +69,7 @@ fn poll(
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn poll(
-    _page: crate::page_data::Data<Result<ClusterPage, ServerFnError>>,
-    _refreshed: RwSignal<u32>,
-) {
-}
+fn poll(_page: page_data::Data<Result<ClusterPage, ServerFnError>>, _refreshed: RwSignal<u32>) {}
 
 fn dash(v: Option<String>) -> String {
     v.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into())

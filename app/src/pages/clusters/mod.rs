@@ -26,6 +26,7 @@ use crate::backend::clusters::{
 };
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::page_data;
 use crate::session::get_current_user;
 
 /// How often the browser asks again while an operation runs.
@@ -36,7 +37,7 @@ const REFRESH: Duration = Duration::from_secs(2);
 /// whether the page has hydrated (until then the buttons are disabled).
 #[derive(Clone, Copy)]
 pub struct Ctx {
-    pub page: crate::page_data::Data<Result<ClustersPage, ServerFnError>>,
+    pub page: page_data::Data<Result<ClustersPage, ServerFnError>>,
     pub notice: RwSignal<Option<Result<String, String>>>,
     pub hydrated: RwSignal<bool>,
 }
@@ -66,8 +67,8 @@ impl Ctx {
 
 #[component]
 pub fn ClustersListPage() -> impl IntoView {
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let page = crate::page_data::resource(|| (), |_| load_clusters_page());
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let page = page_data::resource(|| (), |_| load_clusters_page());
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let ctx = Ctx {
@@ -99,7 +100,7 @@ pub fn ClustersListPage() -> impl IntoView {
 /// Refetches the list every [`REFRESH`] while a cluster has an operation in progress (in the
 /// browser only).
 #[cfg(feature = "hydrate")]
-fn poll(page: crate::page_data::Data<Result<ClustersPage, ServerFnError>>) {
+fn poll(page: page_data::Data<Result<ClustersPage, ServerFnError>>) {
     let handle = set_interval_with_handle(
         move || {
             let busy = page.get_untracked().and_then(Result::ok).is_some_and(|p| {
@@ -118,7 +119,7 @@ fn poll(page: crate::page_data::Data<Result<ClustersPage, ServerFnError>>) {
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn poll(_page: crate::page_data::Data<Result<ClustersPage, ServerFnError>>) {}
+fn poll(_page: page_data::Data<Result<ClustersPage, ServerFnError>>) {}
 
 fn clusters_body(data: ClustersPage, ctx: Ctx) -> AnyView {
     let notice = move || {

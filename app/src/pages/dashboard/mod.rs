@@ -14,14 +14,15 @@ use crate::backend::Problem;
 use crate::components::header::Header;
 use crate::components::messages::server_message;
 use crate::components::problems::ProblemItem;
+use crate::page_data;
 use crate::pages::dashboard::import::{ImportProduct, ImportStatus};
 use crate::session::get_current_user;
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
+    let user = page_data::resource(|| (), |_| get_current_user());
     let refresh = RwSignal::new(0u32);
-    let dashboard = crate::page_data::resource(move || refresh.get(), |_| load_dashboard());
+    let dashboard = page_data::resource(move || refresh.get(), |_| load_dashboard());
     let reload = Callback::new(move |_: ()| refresh.update(|n| *n += 1));
     let action_error = RwSignal::new(None::<String>);
     let import_status = RwSignal::new(ImportStatus::Idle);

@@ -19,6 +19,7 @@ use crate::backend::director::load_director;
 use crate::backend::director::{DirectorPage, DirectorPosted};
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::page_data;
 use crate::pages::director::catalogue::{CloudConfigSection, DiskTypesSection, VmTypesSection};
 use crate::pages::director::form::Section;
 use crate::pages::director::iaas::{DirectorConfigSection, IaasSection};
@@ -53,12 +54,11 @@ pub fn DirectorSettingsPage() -> impl IntoView {
     // server renders the page again with it (http/director_forms.rs). Read through a resource
     // so that hydration sees it too.
     let refused = use_context::<DirectorPosted>();
-    let posted = crate::page_data::once(async move { refused });
+    let posted = page_data::once(async move { refused });
     let saved = query.with_untracked(|q| q.get("saved").is_some());
 
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let page =
-        crate::page_data::resource(move || (section.get(), reload.get()), |_| load_director());
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let page = page_data::resource(move || (section.get(), reload.get()), |_| load_director());
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -19,6 +19,7 @@ use crate::backend::credentials::{
 };
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::page_data;
 use crate::session::get_current_user;
 
 /// Where one Link to Credential stands.
@@ -34,8 +35,8 @@ enum Reveal {
 pub fn ProductCredentialsTab() -> impl IntoView {
     let params = use_params_map();
     let guid = move || params.with(|p| p.get("guid").unwrap_or_default());
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let page = crate::page_data::resource(guid, load_product_credentials);
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let page = page_data::resource(guid, load_product_credentials);
     // Set once the browser has hydrated the page (effects never run on the server): the
     // actions work from then on. Browser tests wait for it.
     let hydrated = RwSignal::new(false);

@@ -12,6 +12,7 @@ use crate::backend::products::{load_product_placement, save_product_placement};
 use crate::backend::{FieldChange, SaveOutcome};
 use crate::components::conflict::{shown_value, Conflict, ConflictPanel};
 use crate::components::messages::server_message;
+use crate::page_data;
 
 /// Which placement page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,7 +54,7 @@ impl Section {
 #[component]
 pub fn PlacementSection(guid: String, section: Section) -> impl IntoView {
     let load_guid = guid.clone();
-    let placement = crate::page_data::resource(move || load_guid.clone(), load_product_placement);
+    let placement = page_data::resource(move || load_guid.clone(), load_product_placement);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {

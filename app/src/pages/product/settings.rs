@@ -20,6 +20,7 @@ use crate::components::conflict::ConflictPanel;
 use crate::components::header::Header;
 use crate::components::messages::server_message;
 use crate::components::widgets::Field;
+use crate::page_data;
 use crate::pages::product::form_post::{PostedForm, FORM_FIELD, LOADED_FIELD, VERSION_FIELD};
 use crate::pages::product::form_state::{is_redacted, Catalog, FormState};
 use crate::pages::product::placement::{PlacementSection, Section};
@@ -37,18 +38,18 @@ pub fn ProductSettingsPage() -> impl IntoView {
             .as_deref()
             .and_then(Section::parse)
     };
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let settings = crate::page_data::resource(
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let settings = page_data::resource(
         move || (guid(), form(), section()),
         // The server sends only what this form (or section) reads: the navigation, the form's
         // own metadata and values.
         |(guid, form, section)| load_product_settings(guid, form, section.is_some()),
     );
-    let extras = crate::page_data::resource(guid, load_form_extras);
+    let extras = page_data::resource(guid, load_form_extras);
     // A form posted without the wasm and refused: the server renders the page again with it
     // (http/settings_form.rs). Read through a resource so that hydration sees it too.
     let refused = use_context::<PostedForm>();
-    let posted = crate::page_data::once(async move { refused });
+    let posted = page_data::once(async move { refused });
     // The outcome of the last save, kept here so that it outlives the reload that follows a
     // successful save; cleared when the operator moves to another form. A plain form post that
     // saved comes back with `saved=1`.

@@ -21,6 +21,7 @@ use crate::backend::installations::{
 use crate::backend::logs::{start_log_fetch, LogFetch, LogTarget};
 use crate::components::header::Header;
 use crate::components::messages::server_message;
+use crate::page_data;
 use crate::session::get_current_user;
 
 /// How often the browser asks the Director again.
@@ -31,8 +32,8 @@ const REFRESH: Duration = Duration::from_secs(2);
 pub fn ProductStatusTab() -> impl IntoView {
     let params = use_params_map();
     let guid = move || params.with(|p| p.get("guid").unwrap_or_default());
-    let user = crate::page_data::resource(|| (), |_| get_current_user());
-    let status = crate::page_data::resource(guid, load_product_status);
+    let user = page_data::resource(|| (), |_| get_current_user());
+    let status = page_data::resource(guid, load_product_status);
     // How many refreshes have come back, for browser tests (and curious operators).
     let refreshed = RwSignal::new(0u32);
     // The log fetches started on this page, by what they fetch: outside the refreshed list.
@@ -68,7 +69,7 @@ pub fn ProductStatusTab() -> impl IntoView {
 /// Refetches the status every [`REFRESH`] in the browser (never on the server).
 #[cfg(feature = "hydrate")]
 fn poll(
-    status: crate::page_data::Data<Result<ProductStatusPage, ServerFnError>>,
+    status: page_data::Data<Result<ProductStatusPage, ServerFnError>>,
     refreshed: RwSignal<u32>,
 ) {
     let handle = set_interval_with_handle(
@@ -85,7 +86,7 @@ fn poll(
 
 #[cfg(not(feature = "hydrate"))]
 fn poll(
-    _status: crate::page_data::Data<Result<ProductStatusPage, ServerFnError>>,
+    _status: page_data::Data<Result<ProductStatusPage, ServerFnError>>,
     _refreshed: RwSignal<u32>,
 ) {
 }
