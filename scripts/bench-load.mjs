@@ -8,7 +8,9 @@
 //
 // Usage: node scripts/bench-load.mjs   (after scripts/build-site.sh release into SITE_ROOT)
 // Environment: TILEWORKS_BIN (target/debug/tileworks), SITE_ROOT (target/site-release),
-// RUNS (3, the median is printed).
+// RUNS (3, the median is printed), PHASES=1 (also print, on stderr, each throttled cold load's
+// timeline in ms from navigation start: the HTML received, the main wasm and the last wasm
+// received, when each wasm instantiation started and ended, and when the page hydrated).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -112,6 +114,40 @@ async function load(page, cdp, url, ready) {
   return { bytes, interactive, wasmBytes, wasmFiles };
 }
 
+const phases = process.env.PHASES === '1';
+
+// In the page, before its scripts: note when each wasm instantiation starts and ends, and when
+// the hydrated marker appears.
+function recordPhases() {
+  window.__phases = { wasm: [] };
+  const instantiate = WebAssembly.instantiateStreaming;
+  WebAssembly.instantiateStreaming = function (...args) {
+    const started = Math.round(performance.now());
+    const result = instantiate.apply(this, args);
+    result.then(() => window.__phases.wasm.push([started, Math.round(performance.now())]));
+    return result;
+  };
+  new MutationObserver((_, observer) => {
+    if (document.querySelector('[data-hydrated="true"]')) {
+      window.__phases.hydrated = Math.round(performance.now());
+      observer.disconnect();
+    }
+  }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-hydrated'] });
+}
+
+function readPhases() {
+  const navigation = performance.getEntriesByType('navigation')[0];
+  const wasm = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('.wasm'));
+  return {
+    html: Math.round(navigation.responseEnd),
+    mainWasm: Math.round(wasm.find((r) => r.name.endsWith('_bg.wasm'))?.responseEnd ?? 0),
+    lastWasm: Math.round(Math.max(...wasm.map((r) => r.responseEnd))),
+    parsed: Math.round(navigation.domInteractive),
+    instantiations: window.__phases.wasm.map(([a, b]) => `${a}-${b}`).join(' '),
+    hydrated: window.__phases.hydrated,
+  };
+}
+
 async function measure(target, throttled) {
   const context = await browser.newContext({ baseURL: base, storageState });
   const page = await context.newPage();
@@ -126,7 +162,9 @@ async function measure(target, throttled) {
     });
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
   }
+  if (phases && throttled) await page.addInitScript(recordPhases);
   const cold = await load(page, cdp, target.url, target.ready);
+  if (phases && throttled) console.error(target.name, JSON.stringify(await page.evaluate(readPhases)));
   const warm = await load(page, cdp, target.url, target.ready);
   await context.close();
   return { cold, warm };
