@@ -110,9 +110,9 @@ fn preload_group(group: &str) {
     let Some(modules) = modules else {
         return;
     };
-    let nonce = leptos::nonce::use_nonce()
-        .map(|n| n.to_string())
-        .unwrap_or_default();
+    // `crossorigin="anonymous"`: the loader fetches the modules with `fetch`'s defaults (CORS
+    // mode, same-origin credentials), which a preload must match to be used. (Leptos's own
+    // hydration links put the CSP nonce in that attribute, which browsers read as `anonymous`.)
     for module in modules {
         _ = view! {
             <Link
@@ -120,13 +120,13 @@ fn preload_group(group: &str) {
                 href=format!("{}/{module}.wasm", files.pkg)
                 as_="fetch"
                 type_="application/wasm"
-                crossorigin=nonce.clone()
+                crossorigin="anonymous"
             />
         }
         .to_html();
     }
     _ = view! {
-        <Link rel="modulepreload" href=format!("{}/{}", files.pkg, files.loader) crossorigin=nonce/>
+        <Link rel="modulepreload" href=format!("{}/{}", files.pkg, files.loader) crossorigin="anonymous"/>
     }
     .to_html();
 }
