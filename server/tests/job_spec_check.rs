@@ -142,15 +142,7 @@ async fn a_misspelt_property_and_a_missing_job_are_warned_at_import_review_and_p
     );
 
     // Review Pending Changes, rendered on the server.
-    let html = reqwest::Client::new()
-        .get(server.at("/review"))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = api.page("/review").await;
     let section = html
         .split("review-job-spec-warnings")
         .nth(1)
@@ -240,15 +232,7 @@ async fn the_configured_pks_tile_passes_the_check() {
         json!([]),
         "{check:#}"
     );
-    let html = reqwest::Client::new()
-        .get(server.at("/review"))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = api.page("/review").await;
     assert!(html.contains("Review"), "the page rendered");
     assert!(!html.contains("review-job-spec-warnings"));
 }

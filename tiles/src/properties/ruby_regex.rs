@@ -334,37 +334,54 @@ pub fn is_match(pattern: &str, value: &str) -> Result<Option<bool>> {
 /// page's profile, BENCHMARKS.md "Page loads"). A `Regex` clone shares the compiled program.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn compile(pattern: &str) -> Result<regex::Regex> {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
+    static COMPILED: Kept<regex::Regex> = Kept::new();
+    COMPILED.get_or_make(pattern, || {
+        regex::RegexBuilder::new(&translate(pattern)?)
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| malformed(format!("`{pattern}` is not a valid regex: {e}")))
+    })
+}
+
+/// Compiled patterns kept by their Ruby text, for either engine.
+struct Kept<T>(std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, T>>>);
+
+impl<T: Clone> Kept<T> {
     /// More distinct patterns than any set of tiles has; past it the cache starts over.
-    const KEPT: usize = 4096;
-    static COMPILED: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
-    let cache = COMPILED.get_or_init(Default::default);
-    if let Some(found) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
-        return Ok(found);
+    const LIMIT: usize = 4096;
+
+    const fn new() -> Self {
+        Kept(std::sync::OnceLock::new())
     }
-    let translated = translate(pattern)?;
-    let compiled = regex::RegexBuilder::new(&translated)
-        .size_limit(1 << 20)
-        .build()
-        .map_err(|e| malformed(format!("`{pattern}` is not a valid regex: {e}")))?;
-    if let Ok(mut kept) = cache.lock() {
-        if kept.len() >= KEPT {
-            kept.clear();
+
+    /// The kept value for `pattern`, or `make`'s, kept when it succeeds.
+    fn get_or_make<E>(
+        &self,
+        pattern: &str,
+        make: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let cache = self.0.get_or_init(Default::default);
+        if let Some(found) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
+            return Ok(found);
         }
-        kept.insert(pattern.to_owned(), compiled.clone());
+        let made = make()?;
+        if let Ok(mut kept) = cache.lock() {
+            if kept.len() >= Self::LIMIT {
+                kept.clear();
+            }
+            kept.insert(pattern.to_owned(), made.clone());
+        }
+        Ok(made)
     }
-    Ok(compiled)
 }
 
 /// The browser's engine: `regex-lite` on the same translation. Compiled for the tests too, which
 /// hold it to the server's answers.
 #[cfg(any(target_arch = "wasm32", test))]
 mod lite {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
+    use std::convert::Infallible;
 
-    use super::translate;
+    use super::{translate, Kept};
     use crate::error::Result;
 
     pub(super) fn is_match(pattern: &str, value: &str) -> Result<Option<bool>> {
@@ -384,24 +401,15 @@ mod lite {
 
     /// `None` when `regex-lite` refuses the translation (the server's engine may accept it).
     fn compiled(pattern: &str, translated: &str) -> Option<regex_lite::Regex> {
-        /// As on the server: more distinct patterns than any set of tiles has.
-        const KEPT: usize = 4096;
-        static COMPILED: OnceLock<Mutex<HashMap<String, Option<regex_lite::Regex>>>> =
-            OnceLock::new();
-        let cache = COMPILED.get_or_init(Default::default);
-        if let Some(found) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
-            return found;
-        }
-        let compiled = regex_lite::RegexBuilder::new(translated)
-            .size_limit(1 << 20)
-            .build()
-            .ok();
-        if let Ok(mut kept) = cache.lock() {
-            if kept.len() >= KEPT {
-                kept.clear();
-            }
-            kept.insert(pattern.to_owned(), compiled.clone());
-        }
+        static COMPILED: Kept<Option<regex_lite::Regex>> = Kept::new();
+        let Ok(compiled) = COMPILED.get_or_make(pattern, || {
+            Ok::<_, Infallible>(
+                regex_lite::RegexBuilder::new(translated)
+                    .size_limit(1 << 20)
+                    .build()
+                    .ok(),
+            )
+        });
         compiled
     }
 
