@@ -330,6 +330,57 @@ mod tests {
         staged
     }
 
+    /// Where `null`, `false` or an empty list is a field left at its default rather than data:
+    /// anywhere but under the keys that hold tile values as written, and `false` but where it
+    /// differs from absent (the `Option<bool>` fields).
+    fn defaults_written(v: &Value, path: &str, found: &mut Vec<String>) {
+        const DATA: [&str; 5] = ["default", "value", "properties", "update", "options"];
+        const OPTIONAL_BOOLS: [&str; 7] = [
+            "serial",
+            "run_default",
+            "requires_cpi",
+            "enable_patch_security_updates",
+            "default_internet_connected",
+            "run_post_deploy_errand_default",
+            "run_pre_delete_errand_default",
+        ];
+        let key = path.rsplit('.').next().unwrap_or_default();
+        match v {
+            Value::Bool(false) if OPTIONAL_BOOLS.contains(&key) => {}
+            Value::Null | Value::Bool(false) => found.push(format!("{path}: {v}")),
+            Value::Array(items) if items.is_empty() => found.push(format!("{path}: []")),
+            Value::Object(map) if map.is_empty() => found.push(format!("{path}: {{}}")),
+            Value::String(s) if s == "simple" => found.push(format!("{path}: \"simple\"")),
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    defaults_written(item, &format!("{path}[{i}]"), found);
+                }
+            }
+            Value::Object(map) => {
+                for (key, item) in map {
+                    if !DATA.contains(&key.as_str()) {
+                        defaults_written(item, &format!("{path}.{key}"), found);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_page_data_leaves_defaults_out_and_reads_back_whole() {
+        for (tile, t) in tiles() {
+            let mut found = Vec::new();
+            defaults_written(
+                &serde_json::to_value(t).expect("serializes"),
+                "",
+                &mut found,
+            );
+            assert!(found.is_empty(), "{tile}: defaults written out: {found:?}");
+            assert_eq!(&through_json(t), t, "{tile}");
+        }
+    }
+
     #[test]
     fn keeps_every_form_in_the_navigation_and_only_the_chosen_forms_inputs() {
         for (tile, t) in tiles() {

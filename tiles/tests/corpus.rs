@@ -1,6 +1,7 @@
 //! Real, public tile metadata (`../shared/fixtures/tiles/corpus/`, sources in its `SOURCES.md`)
 //! goes through what an operator's import does: it loads, lints without errors (what Ops Manager
-//! tolerates is a warning), stages with its defaults, validates once every required field the
+//! tolerates is a warning), its settings pages' data (the template as JSON) reads back as it was,
+//! it stages with its defaults, validates once every required field the
 //! operator must fill has a value of its type, and renders a manifest offline.
 //!
 //! The expected outcome of each tile is in [`EXPECTED`]; the results are recorded in
@@ -64,6 +65,13 @@ fn run(text: &str) -> Result<Outcome, String> {
         return Err(format!("lint errors:\n  {}", errors.join("\n  ")));
     }
     let template = ProductTemplate::from_yaml(text).map_err(|e| format!("load: {e}"))?;
+    // What a settings page sends the browser: the template as JSON, defaults left out.
+    let json = serde_json::to_string(&template).map_err(|e| format!("page data: {e}"))?;
+    let read: ProductTemplate =
+        serde_json::from_str(&json).map_err(|e| format!("page data read back: {e}"))?;
+    if read != template {
+        return Err("page data: the template read back from its JSON differs".into());
+    }
     let mut staged = StagedValues::new();
     apply_defaults(&template, &mut staged, &[]);
     let filled = support::fill_required(&template, &mut staged)?.count;

@@ -12,11 +12,15 @@ use serde_json::{Map, Value};
 pub struct FormType {
     pub name: String,
     pub label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Markdown rendered at the top of the form.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub markdown: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub property_inputs: Vec<PropertyInput>,
     /// Checks run (non-blocking) when the form is saved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub verifiers: Vec<Verifier>,
 }
 
@@ -25,27 +29,43 @@ pub struct FormType {
 pub struct PropertyInput {
     /// `.properties.X`, `.JOB.X`, or a bare sub-property name inside a collection input.
     pub reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub placeholder: Option<String>,
     /// `text_area` for multi-line secrets.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_type: Option<String>,
     /// Collection sub-inputs: shown as the record's title.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub slug: bool,
+    #[serde(default, skip_serializing_if = "InputKind::is_simple")]
     pub kind: InputKind,
 }
 
-/// What a property input adds by shape.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "shape", rename_all = "snake_case")]
+/// What a property input adds by shape. Externally tagged, as [`super::BlueprintKind`] is.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum InputKind {
+    #[default]
     Simple,
     Selector {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         selector_property_inputs: Vec<SelectorOptionInput>,
     },
     Collection {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         property_inputs: Vec<PropertyInput>,
     },
+}
+
+impl InputKind {
+    /// Most inputs: left out of the page data.
+    pub fn is_simple(&self) -> bool {
+        matches!(self, InputKind::Simple)
+    }
 }
 
 /// The inputs shown when one selector option is chosen.
@@ -53,8 +73,11 @@ pub enum InputKind {
 pub struct SelectorOptionInput {
     /// `.properties.SEL.OPTION` (option template name).
     pub reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub property_inputs: Vec<PropertyInput>,
 }
 
@@ -63,9 +86,12 @@ pub struct SelectorOptionInput {
 pub struct Verifier {
     pub name: String,
     /// Property references (`.properties.x`) or literals.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub properties: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ignorable: bool,
     /// `always` or `major_or_minor_upgrades`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub run_on: Option<String>,
 }
 

@@ -15,30 +15,51 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobType {
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub templates: Vec<JobTemplate>,
     /// Legacy job-level release name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub release: Option<String>,
     /// Job-type level manifest snippet (YAML text with expressions).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub manifest: Option<String>,
     /// Ignored by modern Ops Manager; kept for completeness.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub static_ip: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dynamic_ip: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<MaxInFlight>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub canaries: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub serial: Option<bool>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub single_az_only: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_stemcell: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_internet_connected: Option<bool>,
     /// A lifecycle errand instance group.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub errand: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub run_post_deploy_errand_default: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub run_pre_delete_errand_default: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_definition: Option<InstanceDefinition>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resource_definitions: Vec<ResourceDefinition>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub property_blueprints: Vec<PropertyBlueprint>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires_product_versions: Vec<ProductVersionRequirement>,
 }
 
@@ -48,9 +69,12 @@ pub struct JobTemplate {
     pub name: String,
     pub release: String,
     /// Properties of this BOSH job (YAML text with expressions).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub manifest: Option<String>,
     /// BOSH link specs (YAML text, may contain expressions).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub consumes: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub provides: Option<String>,
 }
 
@@ -86,10 +110,15 @@ impl MaxInFlight {
 pub struct InstanceDefinition {
     pub name: String,
     pub property_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub configurable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub constraints: Option<IntegerConstraints>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub zero_if: Option<ZeroIf>,
 }
 
@@ -98,7 +127,9 @@ pub struct InstanceDefinition {
 pub struct ZeroIf {
     pub property_reference: String,
     /// `property_value` and `property_values` merged into one list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub property_values: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_manual_selection_of_zero: bool,
 }
 
@@ -107,9 +138,13 @@ pub struct ZeroIf {
 pub struct ResourceDefinition {
     pub name: String,
     pub property_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub configurable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub constraints: Option<IntegerConstraints>,
 }
 

@@ -197,34 +197,53 @@ pub struct PropertyBlueprint {
     #[serde(rename = "type")]
     pub property_type: PropertyType,
     /// Default false: non-configurable properties never appear in forms or the API.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub configurable: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub optional: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_default: Option<ConditionalDefault>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub constraints: Option<Constraints>,
     /// Choices of `dropdown_select` / `multi_select_options`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<SelectOption>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub freeze_on_deploy: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unique: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub placeholder: Option<String>,
     /// Minimum bounds for `vm_type_dropdown` / `disk_type_dropdown`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resource_definitions: Vec<ResourceDefinition>,
     /// What the shape adds: selector options or collection sub-blueprints.
+    #[serde(default, skip_serializing_if = "BlueprintKind::is_simple")]
     pub kind: BlueprintKind,
 }
 
-/// The shape-specific part of a blueprint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "shape", rename_all = "snake_case")]
+/// The shape-specific part of a blueprint. Externally tagged (`{"selector": {…}}`), not by a
+/// `shape` field: serde reads an internally tagged enum by buffering the whole value first, which
+/// made it the slowest part of reading a settings page's data in the browser.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BlueprintKind {
+    #[default]
     Simple,
     Selector {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         option_templates: Vec<OptionTemplate>,
     },
     Collection {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         property_blueprints: Vec<PropertyBlueprint>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         named_manifests: Vec<NamedManifest>,
     },
 }
@@ -236,9 +255,13 @@ pub struct OptionTemplate {
     pub name: String,
     /// The value shown and stored (API `value`, `zero_if` comparisons, `default`).
     pub select_value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub named_manifests: Vec<NamedManifest>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub property_blueprints: Vec<PropertyBlueprint>,
 }
 
@@ -247,6 +270,7 @@ pub struct OptionTemplate {
 pub struct NamedManifest {
     pub name: String,
     /// The YAML text; `None` when written as an empty `manifest:`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub manifest: Option<String>,
 }
 
@@ -254,6 +278,7 @@ pub struct NamedManifest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SelectOption {
     pub name: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
 
@@ -268,6 +293,7 @@ impl SelectOption {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConditionalDefault {
     pub dependency_present: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<Value>,
 }
 
@@ -283,14 +309,22 @@ pub enum Constraints {
 /// the odd/increase rules are accepted (`may_only_*` in real tiles, `can_only_*` in the docs).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IntegerConstraints {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<i64>,
     /// 0 or at least this value.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub zero_or_min: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modulo: Option<i64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub power_of_two: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub may_only_increase: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub may_only_be_odd_or_zero: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
 }
 
@@ -298,9 +332,19 @@ pub struct IntegerConstraints {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StringConstraint {
     /// Ruby-flavoured regex as written in the metadata.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub must_match_regex: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub must_be_cron_schedule: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
+}
+
+impl BlueprintKind {
+    /// Most blueprints: left out of the page data.
+    pub fn is_simple(&self) -> bool {
+        matches!(self, BlueprintKind::Simple)
+    }
 }
 
 impl PropertyBlueprint {
