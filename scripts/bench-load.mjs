@@ -8,93 +8,33 @@
 //
 // Each time to interactive is given twice: by the page's own clock (`performance.now()` when the
 // marker appears, which counts from the navigation's start) and, in brackets, by this script's
-// clock from before `page.goto` until Playwright has seen the marker — which adds the tear-down
-// of the previous page, the CDP round trips and the selector's polling (≈ 100-150 ms throttled).
-// Up to 2026-12-07 BENCHMARKS.md recorded the bracketed figure only. Since 2026-12-08 the script
-// waits for the marker with a promise the page resolves (Playwright's waitForSelector polled the
-// document from the page's main thread, the thread being measured).
+// clock from before `page.goto` until it has heard of the marker — which adds the tear-down of
+// the previous page and the CDP round trips. Up to 2026-12-07 BENCHMARKS.md recorded the
+// bracketed figure only, which then also included Playwright's polling for the selector (since
+// 2026-12-08 the page resolves a promise itself: the polling ran on the very thread measured).
+//
+// Two builds are compared with bench-load-ab.mjs: on a shared 2-core machine the same build's
+// throttled loads vary by ±20 % from one minute to the next, more than most single changes.
 //
 // Usage: node scripts/bench-load.mjs   (after scripts/build-site.sh release into SITE_ROOT)
 // Environment: TILEWORKS_BIN (target/debug/tileworks), SITE_ROOT (target/site-release),
 // RUNS (3, the median is printed), PHASES=1 (also print, on stderr, each throttled cold load's
 // timeline in ms from navigation start: the HTML received, the main wasm and the last wasm
 // received, when each wasm instantiation started and ended, and when the page hydrated).
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const require = createRequire(path.join(root, 'end2end', 'package.json'));
-const { chromium } = require('@playwright/test');
+import {
+  hydratedAt, launchBrowser, median, pages as pagesOf, recordPhases, root, signIn, startServer,
+  throttle,
+} from './page-load.mjs';
 
 const bin = process.env.TILEWORKS_BIN ?? path.join(root, 'target', 'debug', 'tileworks');
 const site = process.env.SITE_ROOT ?? path.join(root, 'target', 'site-release');
 const runs = Number(process.env.RUNS ?? 3);
-const password = 'bench-admin-password';
-const dataDir = mkdtempSync(path.join(tmpdir(), 'tileworks-bench-load-'));
 
-const server = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-  env: { ...process.env, TILEWORKS_ADMIN_PASSWORD: password, TILEWORKS_SITE_ROOT: site, RUST_LOG: 'warn' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const stop = () => {
-  server.kill('SIGTERM');
-  rmSync(dataDir, { recursive: true, force: true });
-};
-process.on('exit', stop);
-
-const base = await new Promise((resolve, reject) => {
-  let seen = '';
-  server.stdout.on('data', (chunk) => {
-    seen += chunk;
-    const m = seen.match(/listening on (http\S+)/);
-    if (m) resolve(m[1]);
-  });
-  server.on('exit', (code) => reject(new Error(`server exited ${code}`)));
-});
-
-// Stage PKS through the API (password grant, as om does).
-const tokenResponse = await fetch(`${base}/uaa/oauth/token`, {
-  method: 'POST',
-  headers: { authorization: `Basic ${Buffer.from('opsman:').toString('base64')}` },
-  body: new URLSearchParams({ grant_type: 'password', username: 'admin', password }),
-});
-const { access_token: token } = await tokenResponse.json();
-const staged = await (
-  await fetch(`${base}/api/v0/staged/products`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'pivotal-container-service', product_version: 'latest' }),
-  })
-).json();
-
-const pages = [
-  { name: 'dashboard', url: '/', ready: '.dashboard-layout[data-hydrated="true"]' },
-  {
-    name: 'PKS Plan 1 form',
-    url: `/products/${staged.guid}/settings?form=plan1`,
-    ready: 'form.settings-form[data-hydrated="true"]',
-  },
-];
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-
-// Signed in once; each measurement starts a fresh context (an empty cache) with that cookie.
-const login = await browser.newContext({ baseURL: base });
-const loginPage = await login.newPage();
-await loginPage.goto('/login');
-await loginPage.fill('#username', 'admin');
-await loginPage.fill('#password', password);
-await loginPage.click('button[type=submit]');
-await loginPage.waitForURL(`${base}/`);
-const storageState = await login.storageState();
-await login.close();
+const { base, guid, stop } = await startServer(bin, site);
+const pages = pagesOf(guid);
+const browser = await launchBrowser();
+const storageState = await signIn(browser, base);
 
 async function load(page, cdp, url, ready) {
   let bytes = 0;
@@ -114,17 +54,7 @@ async function load(page, cdp, url, ready) {
   cdp.on('Network.loadingFinished', onFinished);
   const started = Date.now();
   await page.goto(url, { waitUntil: 'commit' });
-  // A promise the page resolves itself: Playwright's waitForSelector would poll the document
-  // with its own script on the page's main thread, the very thread being measured.
-  const pageInteractive = await page.evaluate(
-    (selector) =>
-      new Promise((resolve) => {
-        const check = () => document.querySelector(selector) && resolve(window.__phases.hydrated);
-        window.__phases.onHydrated = check;
-        check();
-      }),
-    ready,
-  );
+  const pageInteractive = await hydratedAt(page, ready);
   const interactive = Date.now() - started;
   await page.waitForLoadState('networkidle');
   cdp.off('Network.loadingFinished', onFinished);
@@ -133,28 +63,6 @@ async function load(page, cdp, url, ready) {
 }
 
 const phases = process.env.PHASES === '1';
-
-// In the page, before its scripts: note when each wasm instantiation starts and ends, and when
-// the hydrated marker appears.
-function recordPhases() {
-  window.__phases = { wasm: [] };
-  const instantiate = WebAssembly.instantiateStreaming;
-  WebAssembly.instantiateStreaming = function (...args) {
-    const started = Math.round(performance.now());
-    const result = instantiate.apply(this, args);
-    result.then(() => window.__phases.wasm.push([started, Math.round(performance.now())]));
-    return result;
-  };
-  // Only the marker's attribute is watched (it is set by an effect once the wasm took over), so
-  // the observer costs the page next to nothing while it parses and hydrates.
-  new MutationObserver((_, observer) => {
-    if (document.querySelector('[data-hydrated="true"]')) {
-      window.__phases.hydrated = Math.round(performance.now());
-      observer.disconnect();
-      window.__phases.onHydrated?.();
-    }
-  }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-hydrated'] });
-}
 
 function readPhases() {
   const navigation = performance.getEntriesByType('navigation')[0];
@@ -174,15 +82,7 @@ async function measure(target, throttled) {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
-  if (throttled) {
-    await cdp.send('Network.emulateNetworkConditions', {
-      offline: false,
-      latency: 40,
-      downloadThroughput: (10 * 1024 * 1024) / 8,
-      uploadThroughput: (10 * 1024 * 1024) / 8,
-    });
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
-  }
+  if (throttled) await throttle(cdp);
   await page.addInitScript(recordPhases);
   const cold = await load(page, cdp, target.url, target.ready);
   if (phases && throttled) console.error(target.name, JSON.stringify(await page.evaluate(readPhases)));
@@ -191,7 +91,6 @@ async function measure(target, throttled) {
   return { cold, warm };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`site ${site}, server ${bin}, ${runs} runs each (median)`);
 console.log('| page | cold bytes | of which wasm (files) | warm bytes | TTI cold, unthrottled | TTI warm, unthrottled | TTI cold, 10 Mbit/s 40 ms 4x CPU | TTI warm, throttled |');
 console.log('|---|---|---|---|---|---|---|---|');
