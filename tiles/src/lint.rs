@@ -131,6 +131,7 @@ pub mod rules {
     pub const PRODUCT_VERSION_REQUIREMENT: &str = "product-version-requirement";
     pub const JOB_SPEC_PROPERTY: &str = "job-spec-property-declared";
     pub const JOB_SPEC_JOB: &str = "job-spec-job-exists";
+    pub const REGEX: &str = "must-match-regex-runs";
 }
 
 /// The job-spec check of a tile's templates (`crate::job_specs::check_template`) as lint
@@ -675,6 +676,7 @@ impl<'a> Linter<'a> {
                 );
             }
         }
+        self.string_constraints(bp, path);
         for (i, rd) in bp.resource_definitions.iter().enumerate() {
             if let Some(c) = &rd.constraints {
                 self.integer_constraints(
@@ -734,6 +736,35 @@ impl<'a> Linter<'a> {
             }
         }
     }
+
+    /// A `must_match_regex` Tileworks cannot run (Ruby syntax it does not translate: look-around,
+    /// backreferences, atomic groups, …; or no valid regex at all) leaves the field unchecked.
+    /// A warning: Ops Manager's Ruby may well run it. The browser's engine is a subset of the
+    /// server's (`ruby_regex::is_match`), so the server's compile is the one that counts.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn string_constraints(&mut self, bp: &PropertyBlueprint, path: &str) {
+        for (i, rule) in bp.string_constraints().iter().enumerate() {
+            let Some(pattern) = &rule.must_match_regex else {
+                continue;
+            };
+            if let Err(e) = crate::properties::ruby_regex::compile(pattern) {
+                // The path names the key already; the engine's message says what is wrong.
+                let why = match e {
+                    crate::Error::Invalid { message, .. } => message,
+                    other => other.to_string(),
+                };
+                self.warn(
+                    format!("{path}.constraints[{i}].must_match_regex"),
+                    rules::REGEX,
+                    format!("Tileworks does not check `{}` against this pattern: {why}", bp.name),
+                    "write the pattern without look-around, backreferences or atomic groups (Tileworks runs Ruby patterns on a linear-time engine)",
+                );
+            }
+        }
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn string_constraints(&mut self, _: &PropertyBlueprint, _: &str) {}
 
     fn integer_constraints(&mut self, c: &IntegerConstraints, default: Option<i64>, path: &str) {
         let cpath = format!("{path}.constraints");

@@ -638,6 +638,24 @@ fn unknown_type_is_a_warning() {
 }
 
 #[test]
+fn a_regex_tileworks_cannot_run_is_a_warning_naming_the_constraint() {
+    let f = broken(
+        "- name: greeting\n  type: string\n  configurable: true\n  default: hi",
+        "- name: greeting\n  type: string\n  configurable: true\n  default: hi\n  constraints:\n  - must_match_regex: '\\A[a-z]+\\z'\n  - must_match_regex: '\\A(?!admin)\\w+\\z'\n    error_message: Not admin",
+    );
+    assert_fires(
+        &f,
+        rules::REGEX,
+        Severity::Warning,
+        "property_blueprints[0].constraints[1].must_match_regex",
+    );
+    let regex: Vec<_> = f.iter().filter(|f| f.rule == rules::REGEX).collect();
+    assert_eq!(regex.len(), 1, "only the look-ahead: {regex:#?}");
+    assert!(regex[0].message.contains("`greeting`"), "{regex:#?}");
+    assert!(!has_errors(&f));
+}
+
+#[test]
 fn zero_if_and_max_in_flight() {
     let f = broken("property_value: 'No'", "property_value: 'Nope'");
     assert_fires(
