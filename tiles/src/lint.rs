@@ -517,10 +517,7 @@ impl<'a> Linter<'a> {
         }
         for (i, r) in t.requires_product_versions.iter().enumerate() {
             if let Err(e) = crate::product_versions::VersionRequirement::parse(&r.version) {
-                let message = match e {
-                    crate::Error::Invalid { message, .. } => message,
-                    other => other.to_string(),
-                };
+                let message = message_of(e);
                 self.error(
                     format!("requires_product_versions[{i}].version"),
                     rules::PRODUCT_VERSION_REQUIREMENT,
@@ -748,11 +745,7 @@ impl<'a> Linter<'a> {
                 continue;
             };
             if let Err(e) = crate::properties::ruby_regex::compile(pattern) {
-                // The path names the key already; the engine's message says what is wrong.
-                let why = match e {
-                    crate::Error::Invalid { message, .. } => message,
-                    other => other.to_string(),
-                };
+                let why = message_of(e);
                 self.warn(
                     format!("{path}.constraints[{i}].must_match_regex"),
                     rules::REGEX,
@@ -1722,6 +1715,14 @@ impl RefProblem {
 
 /// The property reference closest to `written` (a form input's or `zero_if`'s), spelt as the
 /// metadata spells references (`.properties.X`, `.JOB.X`, `.properties.SEL.OPTION.X`).
+/// What an engine error says, without the field it names: a finding's path names it already.
+fn message_of(e: crate::Error) -> String {
+    match e {
+        crate::Error::Invalid { message, .. } => message,
+        other => other.to_string(),
+    }
+}
+
 fn closest_reference(t: &ProductTemplate, written: &str) -> Option<String> {
     let refs: Vec<String> = t.property_refs().into_iter().map(|r| r.reference).collect();
     let dotted = format!(".{}", written.trim_start_matches('.'));
