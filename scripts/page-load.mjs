@@ -13,8 +13,8 @@ const { chromium } = require('@playwright/test');
 
 const password = 'bench-admin-password';
 
-/// Starts `bin` serving `site` on a free port with a data folder of its own, stages PKS through
-/// the API (password grant, as om does) and returns `{ base, guid, stop }`.
+// Starts `bin` serving `site` on a free port with a data folder of its own, stages PKS through
+// the API (password grant, as om does) and returns `{ base, guid, stop }`.
 export async function startServer(bin, site) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tileworks-bench-load-'));
   const server = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
@@ -51,7 +51,7 @@ export async function startServer(bin, site) {
   return { base, guid: staged.guid, stop };
 }
 
-/// The pages measured, each with the selector of its hydrated marker.
+// The pages measured, each with the selector of its hydrated marker.
 export function pages(guid) {
   return [
     { name: 'dashboard', url: '/', ready: '.dashboard-layout[data-hydrated="true"]' },
@@ -71,8 +71,8 @@ export function launchBrowser() {
   });
 }
 
-/// Signs in once through the login form; each measurement starts a fresh context (an empty
-/// cache) with the storage state this returns.
+// Signs in once through the login form; each measurement starts a fresh context (an empty
+// cache) with the storage state this returns.
 export async function signIn(browser, base) {
   const login = await browser.newContext({ baseURL: base });
   const page = await login.newPage();
@@ -86,7 +86,7 @@ export async function signIn(browser, base) {
   return storageState;
 }
 
-/// 10 Mbit/s, 40 ms latency and 4x CPU slowdown.
+// 10 Mbit/s, 40 ms latency and 4x CPU slowdown.
 export async function throttle(cdp) {
   await cdp.send('Network.emulateNetworkConditions', {
     offline: false,
@@ -119,9 +119,9 @@ export function recordPhases() {
   }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-hydrated'] });
 }
 
-/// Waits until `ready` matches and returns the page's clock at the marker (ms from the
-/// navigation's start). A promise the page resolves itself: Playwright's waitForSelector would
-/// poll the document with its own script on the page's main thread, the very thread measured.
+// Waits until `ready` matches and returns the page's clock at the marker (ms from the
+// navigation's start). A promise the page resolves itself: Playwright's waitForSelector would
+// poll the document with its own script on the page's main thread, the very thread measured.
 export function hydratedAt(page, ready) {
   return page.evaluate(
     (selector) =>
@@ -134,7 +134,7 @@ export function hydratedAt(page, ready) {
   );
 }
 
-/// The middle value (the mean of the two middle ones for an even count).
+// The middle value (the mean of the two middle ones for an even count).
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);

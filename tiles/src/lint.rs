@@ -1713,8 +1713,6 @@ impl RefProblem {
     }
 }
 
-/// The property reference closest to `written` (a form input's or `zero_if`'s), spelt as the
-/// metadata spells references (`.properties.X`, `.JOB.X`, `.properties.SEL.OPTION.X`).
 /// What an engine error says, without the field it names: a finding's path names it already.
 fn message_of(e: crate::Error) -> String {
     match e {
@@ -1723,6 +1721,8 @@ fn message_of(e: crate::Error) -> String {
     }
 }
 
+/// The property reference closest to `written` (a form input's or `zero_if`'s), spelt as the
+/// metadata spells references (`.properties.X`, `.JOB.X`, `.properties.SEL.OPTION.X`).
 fn closest_reference(t: &ProductTemplate, written: &str) -> Option<String> {
     let refs: Vec<String> = t.property_refs().into_iter().map(|r| r.reference).collect();
     let dotted = format!(".{}", written.trim_start_matches('.'));
